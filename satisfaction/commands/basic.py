@@ -1,0 +1,72 @@
+"""The ``validate`` and ``demo`` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from satisfaction.io import write_json
+
+console = Console(stderr=False, highlight=False)
+
+
+def validate(questionnaire: str | Path, responses: str | Path) -> Responses:  # noqa: F821
+    """Load a questionnaire and validate responses against it.
+
+    The Python twin of ``satisfaction validate``: returns the
+    :class:`~satisfaction.responses.Responses` (clean data and log).
+    """
+    from satisfaction.questionnaire import load_questionnaire
+    from satisfaction.responses import load_responses
+
+    return load_responses(load_questionnaire(questionnaire), responses)
+
+
+def print_log(responses: Responses) -> None:  # noqa: F821
+    """Print the data-quality log as a table."""
+    log = responses.log
+    table = Table(title="Data quality", caption=str(log.source), show_header=True)
+    table.add_column("")
+    table.add_column("respondents", justify="right")
+    table.add_row("loaded", str(log.loaded))
+    for reason, count in log.excluded.items():
+        if count:
+            table.add_row(f"  excluded: {reason.replace('_', ' ')}", str(count))
+    table.add_row("analysed", str(log.analysed), style="bold")
+    console.print(table)
+    shown = log.problems.head(10)
+    for p in shown.itertuples(index=False):
+        where = f"row {p.row}" + (f", column {p.column!r}" if p.column else "")
+        value = "" if p.value is None else f" (value: {p.value!r})"
+        console.print(f"  {where}: {p.rule}: {p.message}{value}")
+    if len(log.problems) > len(shown):
+        console.print(f"  ... and {len(log.problems) - len(shown)} more problems "
+                      "(see --json for all)")
+    for warning in log.warnings:
+        console.print(f"  [yellow]warning:[/yellow] {warning}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``validate`` and ``demo`` to the application."""
+
+    @app.command("validate")
+    def validate_command(
+        questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
+        responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
+        json_path: Annotated[Path | None, typer.Option("--json", help="Write the log as JSON.")]
+        = None,
+    ) -> None:
+        """Validate responses against a questionnaire (exit 1 if not usable)."""
+        result = validate(questionnaire, responses)
+        print_log(result)
+        if json_path is not None:
+            write_json(json_path, {**result.log.to_dict(), "usable": result.usable})
+        if not result.usable:
+            need = result.questionnaire.screening.min_respondents
+            console.print(f"[red]not usable:[/red] {result.log.analysed} respondents remain; "
+                          f"at least {need} are needed")
+            raise typer.Exit(1)

@@ -1,0 +1,562 @@
+"""Questionnaire definitions: the YAML schema, its validation, and lavaan syntax.
+
+A questionnaire is data, written in YAML (see the README for the format). It
+names the scales, the constructs (first-order constructs with items, and
+higher-order constructs whose children name them as ``parent``), the
+structural paths in lavaan syntax, and the respondent attributes used for
+group comparisons. :func:`load_questionnaire` reads and validates a file and
+returns a :class:`Questionnaire`; every schema error names the file, the line
+and the key.
+
+Example
+-------
+>>> from satisfaction.questionnaire import load_questionnaire
+>>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
+>>> print(q.to_lavaan().splitlines()[0])
+Image =~ imag1 + imag2 + imag3 + imag4 + imag5
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from satisfaction.errors import SchemaError
+
+Stage = Literal["pre_sale", "in_sale", "post_sale", "outcome", "other"]
+STAGES: tuple[str, ...] = ("pre_sale", "in_sale", "post_sale", "outcome", "other")
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+
+
+class SchemaWarning(UserWarning):
+    """A questionnaire that is valid but weak (for example a two-item construct)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _as_text(value: Any) -> Any:
+    """Accept a plain string as English text."""
+    if isinstance(value, str):
+        return {"en": value}
+    return value
+
+
+class Text(_Strict):
+    """Reader-facing text in English and (optionally) Chinese."""
+
+    en: str
+    zh: str | None = None
+
+    def get(self, lang: str) -> str:
+        """Return the text in ``lang``, falling back to English."""
+        if lang == "zh" and self.zh:
+            return self.zh
+        return self.en
+
+
+class Scale(_Strict):
+    """A response scale: the smallest and largest admissible answer."""
+
+    min: float
+    max: float
+    labels: dict[Literal["en", "zh"], list[str]] | None = None
+    integer: bool = True
+
+
+class Item(_Strict):
+    """One questionnaire item (an observed indicator)."""
+
+    id: str
+    text: Text
+    scale: str
+    reverse: bool = False
+    column: str | None = None
+    expect: float | None = None
+
+    _text = field_validator("text", mode="before")(_as_text)
+
+    @property
+    def source(self) -> str:
+        """Column of the responses file holding this item."""
+        return self.column or self.id
+
+
+class Construct(_Strict):
+    """A latent construct: first-order (with items) or higher-order (children)."""
+
+    id: str
+    name: Text
+    stage: Stage = "other"
+    parent: str | None = None
+    description: Text | None = None
+    items: list[Item] = Field(default_factory=list)
+
+    _name = field_validator("name", "description", mode="before")(_as_text)
+
+
+class Group(_Strict):
+    """A respondent attribute used for group comparisons."""
+
+    id: str
+    type: Literal["categorical", "numeric"] = "categorical"
+    name: Text | None = None
+    column: str | None = None
+    codes: dict[str | int, Text] | None = None
+    min: float | None = None
+    max: float | None = None
+    bands: list[float] | None = None
+
+    _name = field_validator("name", mode="before")(_as_text)
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _codes(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _as_text(v) for k, v in value.items()}
+        return value
+
+    @property
+    def source(self) -> str:
+        """Column of the responses file holding this attribute."""
+        return self.column or self.id
+
+    def label(self, code: Any, lang: str = "en") -> str:
+        """Reader-facing label of a code (the code itself when none is given)."""
+        if self.codes:
+            for key, text in self.codes.items():
+                if str(key) == str(code) or _same_number(key, code):
+                    return text.get(lang)
+        return str(code)
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
+class Screening(_Strict):
+    """Respondent-level data-quality screens and their thresholds."""
+
+    max_missing: float = Field(default=0.5, ge=0.0, le=1.0)
+    straightlining: bool = True
+    min_items_straightlining: int = Field(default=5, ge=2)
+    min_respondents: int = Field(default=30, ge=1)
+
+
+class _QuestionnaireModel(_Strict):
+    id: str
+    title: Text
+    description: Text | None = None
+    respondent_id: str = "respondent"
+    customer_id: str | None = None
+    scales: dict[str, Scale]
+    constructs: list[Construct]
+    paths: list[str] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    checks: list[Item] = Field(default_factory=list)
+    observed: list[Item] = Field(default_factory=list)
+    screening: Screening = Field(default_factory=Screening)
+
+    _title = field_validator("title", "description", mode="before")(_as_text)
+
+
+@dataclass(frozen=True)
+class Regression:
+    """One structural regression ``lhs ~ rhs1 + rhs2``."""
+
+    lhs: str
+    rhs: tuple[str, ...]
+    line: str
+
+
+def parse_path(line: str) -> Regression:
+    """Parse one lavaan regression line such as ``Sat ~ PreSale + a*InSale``.
+
+    Coefficient labels and fixed values (``a*X``, ``0.5*X``) are kept in the
+    line for lavaan but removed from the variable names returned.
+    """
+    if line.count("~") != 1 or "=~" in line or "~~" in line:
+        raise ValueError("expected one regression of the form 'Y ~ X1 + X2'")
+    lhs, rhs = (part.strip() for part in line.split("~"))
+    if not _IDENT.match(lhs):
+        raise ValueError(f"{lhs!r} is not a variable name")
+    names: list[str] = []
+    for term in rhs.split("+"):
+        term = term.strip()
+        if "*" in term:
+            term = term.split("*", 1)[1].strip()
+        if not _IDENT.match(term):
+            raise ValueError(f"{term!r} is not a variable name")
+        names.append(term)
+    return Regression(lhs=lhs, rhs=tuple(names), line=line.strip())
+
+
+class Questionnaire:
+    """A validated questionnaire definition.
+
+    Build it with :func:`load_questionnaire` (from a YAML file) or
+    :meth:`Questionnaire.from_dict`. Attributes mirror the YAML keys.
+    """
+
+    def __init__(self, model: _QuestionnaireModel, source: str | None = None) -> None:
+        self._model = model
+        self.source = source
+        self.id: str = model.id
+        self.title: Text = model.title
+        self.description: Text | None = model.description
+        self.respondent_id: str = model.respondent_id
+        self.customer_id: str | None = model.customer_id
+        self.scales: dict[str, Scale] = dict(model.scales)
+        self.constructs: list[Construct] = list(model.constructs)
+        self.groups: list[Group] = list(model.groups)
+        self.checks: list[Item] = list(model.checks)
+        self.observed: list[Item] = list(model.observed)
+        self.screening: Screening = model.screening
+        self.regressions: list[Regression] = [parse_path(p) for p in model.paths]
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | None = None) -> Questionnaire:
+        """Validate a parsed YAML mapping (no line numbers in errors)."""
+        return _build(data, source=source, lines={})
+
+    # -- look-ups -----------------------------------------------------------
+    @property
+    def first_order(self) -> list[Construct]:
+        """Constructs measured directly by items, in file order."""
+        return [c for c in self.constructs if c.items]
+
+    @property
+    def higher_order(self) -> list[Construct]:
+        """Constructs measured by other constructs, in file order."""
+        return [c for c in self.constructs if not c.items]
+
+    def construct(self, construct_id: str) -> Construct:
+        """The construct with this id."""
+        for c in self.constructs:
+            if c.id == construct_id:
+                return c
+        raise KeyError(construct_id)
+
+    def children(self, construct_id: str) -> list[Construct]:
+        """Constructs whose parent is ``construct_id``."""
+        return [c for c in self.constructs if c.parent == construct_id]
+
+    @property
+    def items(self) -> list[Item]:
+        """All construct items, in file order (attention checks excluded)."""
+        return [item for c in self.first_order for item in c.items]
+
+    @property
+    def analysed_items(self) -> list[Item]:
+        """Construct items followed by single observed variables used in paths."""
+        return [*self.items, *self.observed]
+
+    def item_scale(self, item: Item) -> Scale:
+        """The scale of an item."""
+        return self.scales[item.scale]
+
+    def items_of(self, construct_id: str) -> list[Item]:
+        """Items of a construct; for a higher-order one, its children's items."""
+        c = self.construct(construct_id)
+        if c.items:
+            return list(c.items)
+        return [i for child in self.children(construct_id) for i in self.items_of(child.id)]
+
+    def construct_of_item(self) -> dict[str, str]:
+        """Map item id to its construct id."""
+        return {item.id: c.id for c in self.first_order for item in c.items}
+
+    def group(self, group_id: str) -> Group:
+        """The group variable with this id (or whose column is ``group_id``)."""
+        for g in self.groups:
+            if group_id in (g.id, g.source):
+                return g
+        raise KeyError(group_id)
+
+    def stage_of(self, construct_id: str) -> str:
+        """Stage of a construct."""
+        return self.construct(construct_id).stage
+
+    @property
+    def structural_constructs(self) -> list[str]:
+        """Constructs that appear in the structural paths, in order of appearance."""
+        seen: list[str] = []
+        for reg in self.regressions:
+            for name in (*reg.rhs, reg.lhs):
+                if name not in seen:
+                    seen.append(name)
+        return seen
+
+    # -- lavaan -------------------------------------------------------------
+    def measurement_syntax(self) -> list[str]:
+        """Measurement part: one ``F =~ i1 + i2`` line per first-order construct."""
+        return [f"{c.id} =~ " + " + ".join(i.id for i in c.items) for c in self.first_order]
+
+    def higher_order_syntax(self) -> list[str]:
+        """Higher-order part: ``G =~ F1 + F2`` for every construct with children."""
+        lines = []
+        for c in self.higher_order:
+            kids = self.children(c.id)
+            lines.append(f"{c.id} =~ " + " + ".join(k.id for k in kids))
+        return lines
+
+    def structural_syntax(self) -> list[str]:
+        """Structural part: the regressions as written in the file."""
+        return [r.line for r in self.regressions]
+
+    def to_lavaan(self, structural: bool = True) -> str:
+        """The whole model in lavaan syntax.
+
+        Items are named by their id: the responses loader renames the file's
+        columns to item ids and reverse-codes reverse-worded items, so every
+        loading is expected to be positive.
+
+        Parameters
+        ----------
+        structural : bool
+            Include the structural regressions. Without them the model is the
+            confirmatory factor analysis (latent covariances free).
+        """
+        lines = ["# measurement", *self.measurement_syntax()]
+        if self.higher_order:
+            lines += ["# higher-order", *self.higher_order_syntax()]
+        if structural and self.regressions:
+            lines += ["# structural", *self.structural_syntax()]
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The validated definition as plain data."""
+        return self._model.model_dump(mode="json", exclude_none=True)
+
+
+# -- YAML with line numbers ----------------------------------------------------
+
+
+def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _node_lines(value_node, (*path, key), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            _node_lines(child, (*path, index), out)
+
+
+def _line_of(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    path = tuple(path)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get((), None)
+
+
+def _key_name(path: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in path) if path else "(top level)"
+
+
+def load_questionnaire(path: str | Path) -> Questionnaire:
+    """Read and validate a questionnaire YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+
+    Returns
+    -------
+    Questionnaire
+
+    Raises
+    ------
+    SchemaError
+        Naming the file, the line and the key of the first problem found.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SchemaError("questionnaire file not found", file=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"cannot read questionnaire: {exc}", file=source) from None
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SchemaError(f"not valid YAML: {problem}", file=source, line=line) from None
+    if not isinstance(data, dict) or node is None:
+        raise SchemaError("expected a mapping with keys id, title, scales, constructs",
+                          file=source, line=1)
+    lines: dict[tuple[Any, ...], int] = {}
+    _node_lines(node, (), lines)
+    return _build(data, source=source, lines=lines)
+
+
+def _build(data: dict[str, Any], source: str | None,
+           lines: dict[tuple[Any, ...], int]) -> Questionnaire:
+    def fail(message: str, path: tuple[Any, ...], value: Any = None) -> SchemaError:
+        return SchemaError(message, file=source, line=_line_of(lines, path),
+                           column=_key_name(path), value=value)
+
+    try:
+        model = _QuestionnaireModel.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function")))
+        if err["type"] == "extra_forbidden":
+            raise fail(f"unknown key {loc[-1]!r}", loc) from None
+        if err["type"] == "missing":
+            raise fail(f"missing required key {loc[-1]!r}", loc[:-1]) from None
+        raise fail(err["msg"], loc, err.get("input") if not isinstance(
+            err.get("input"), dict | list) else None) from None
+    _check_semantics(model, fail, source, lines)
+    return Questionnaire(model, source=source)
+
+
+def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
+                     lines: dict[tuple[Any, ...], int]) -> None:
+    """Cross-reference checks pydantic cannot express."""
+    for sid, scale in model.scales.items():
+        if scale.min >= scale.max:
+            raise fail(f"scale {sid!r} has min {scale.min:g} >= max {scale.max:g}",
+                       ("scales", sid), scale.min)
+        if scale.labels:
+            points = scale.max - scale.min + 1
+            for lang, labels in scale.labels.items():
+                if len(labels) != points:
+                    raise fail(f"scale {sid!r} has {points:g} points but {len(labels)} "
+                               f"{lang} labels", ("scales", sid, "labels", lang))
+    construct_ids: dict[str, int] = {}
+    for ci, c in enumerate(model.constructs):
+        if not _IDENT.match(c.id):
+            raise fail(f"construct id {c.id!r} must start with a letter and hold only "
+                       "letters, digits, '_' or '.'", ("constructs", ci, "id"), c.id)
+        if c.id in construct_ids:
+            raise fail(f"duplicate construct id {c.id!r}", ("constructs", ci, "id"), c.id)
+        construct_ids[c.id] = ci
+    item_owner: dict[str, str] = {}
+    columns: dict[str, str] = {}
+    for ci, c in enumerate(model.constructs):
+        for ii, item in enumerate(c.items):
+            where = ("constructs", ci, "items", ii)
+            if not _IDENT.match(item.id):
+                raise fail(f"item id {item.id!r} must start with a letter and hold only "
+                           "letters, digits, '_' or '.'", (*where, "id"), item.id)
+            if item.id in item_owner:
+                other = item_owner[item.id]
+                if other == c.id:
+                    raise fail(f"duplicate item id {item.id!r} in construct {c.id!r}",
+                               (*where, "id"), item.id)
+                raise fail(f"item {item.id!r} is in two constructs: {other!r} and {c.id!r}",
+                           (*where, "id"), item.id)
+            if item.id in construct_ids:
+                raise fail(f"item id {item.id!r} is also a construct id", (*where, "id"))
+            item_owner[item.id] = c.id
+            if item.source in columns:
+                raise fail(f"column {item.source!r} is mapped to two items: "
+                           f"{columns[item.source]!r} and {item.id!r}", (*where, "column"),
+                           item.source)
+            columns[item.source] = item.id
+            if item.scale not in model.scales:
+                raise fail(f"item {item.id!r} uses undefined scale {item.scale!r}",
+                           (*where, "scale"), item.scale)
+    for ki, item in enumerate(model.observed):
+        where = ("observed", ki)
+        if item.id in item_owner or item.id in construct_ids:
+            raise fail(f"duplicate id {item.id!r}", (*where, "id"), item.id)
+        if item.scale not in model.scales:
+            raise fail(f"observed variable {item.id!r} uses undefined scale {item.scale!r}",
+                       (*where, "scale"), item.scale)
+        item_owner[item.id] = "(observed)"
+    for ki, item in enumerate(model.checks):
+        where = ("checks", ki)
+        if item.id in item_owner or item.id in construct_ids:
+            raise fail(f"duplicate id {item.id!r}", (*where, "id"), item.id)
+        if item.expect is None:
+            raise fail(f"attention check {item.id!r} needs 'expect': the answer it expects",
+                       where)
+        if item.scale not in model.scales:
+            raise fail(f"check {item.id!r} uses undefined scale {item.scale!r}",
+                       (*where, "scale"), item.scale)
+        item_owner[item.id] = "(check)"
+    for ci, c in enumerate(model.constructs):
+        if c.parent is not None:
+            if c.parent not in construct_ids:
+                raise fail(f"construct {c.id!r} names undefined parent {c.parent!r}",
+                           ("constructs", ci, "parent"), c.parent)
+            if c.parent == c.id:
+                raise fail(f"construct {c.id!r} is its own parent",
+                           ("constructs", ci, "parent"), c.parent)
+            parent = model.constructs[construct_ids[c.parent]]
+            if parent.items:
+                raise fail(f"construct {c.id!r} names {c.parent!r} as parent, but "
+                           f"{c.parent!r} has items; a higher-order construct has none",
+                           ("constructs", ci, "parent"), c.parent)
+        children = [k for k in model.constructs if k.parent == c.id]
+        n = len(c.items) if c.items else len(children)
+        kind = "items" if c.items else "child constructs"
+        if n < 2:
+            raise fail(f"construct {c.id!r} has {n} {kind}; at least two are needed "
+                       "(three or more recommended)", ("constructs", ci), n)
+        if n < 3:
+            line = _line_of(lines, ("constructs", ci))
+            where = f"{source}, line {line}" if source else _key_name(("constructs", ci))
+            warnings.warn(f"{where}: construct {c.id!r} has only "
+                          f"{n} {kind}; three or more are recommended", SchemaWarning,
+                          stacklevel=4)
+    _check_cycles(model, fail)
+    group_ids: set[str] = set()
+    for gi, g in enumerate(model.groups):
+        if g.id in group_ids:
+            raise fail(f"duplicate group id {g.id!r}", ("groups", gi, "id"), g.id)
+        group_ids.add(g.id)
+        if g.type == "numeric" and g.min is not None and g.max is not None and g.min >= g.max:
+            raise fail(f"group {g.id!r} has min >= max", ("groups", gi, "min"), g.min)
+    known = set(construct_ids) | set(item_owner) | group_ids
+    for pi, line in enumerate(model.paths):
+        try:
+            reg = parse_path(line)
+        except ValueError as exc:
+            raise fail(f"path {line!r}: {exc}", ("paths", pi), line) from None
+        for name in (reg.lhs, *reg.rhs):
+            if name not in known:
+                raise fail(f"path {line!r} names undefined construct {name!r}",
+                           ("paths", pi), name)
+
+
+def _check_cycles(model: _QuestionnaireModel, fail: Any) -> None:
+    parents = {c.id: c.parent for c in model.constructs}
+    for ci, c in enumerate(model.constructs):
+        seen = {c.id}
+        node = c.parent
+        while node is not None:
+            if node in seen:
+                raise fail(f"construct {c.id!r}: parent chain loops back to {node!r}",
+                           ("constructs", ci, "parent"), node)
+            seen.add(node)
+            node = parents.get(node)
+
+
+def iter_questionnaires(folder: str | Path) -> Iterator[Path]:
+    """YAML files in a folder, sorted by name."""
+    yield from sorted(Path(folder).glob("*.yaml"))

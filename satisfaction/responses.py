@@ -1,0 +1,560 @@
+"""Loading, validating and cleaning survey responses.
+
+One policy for every file:
+
+* **Structural problems stop the run** with an :class:`~satisfaction.errors.InputError`
+  naming the file (and row/column/value where there is one): an unreadable
+  file, a missing item column, no respondent-id column, duplicate respondent ids.
+* **Respondent-level problems exclude that respondent** under a named reason,
+  and every problem is listed with its row number (as in the file), respondent
+  id, column, value and rule. The reasons, in order of precedence (a
+  respondent with several problems is counted once, under the first):
+
+  ``missing_id``         the respondent-id cell is empty
+  ``not_a_number``       an item answer that is not a number
+  ``out_of_range``       an item answer outside its scale (or not a whole
+                         number on an integer scale)
+  ``all_items_empty``    no item answered
+  ``too_much_missing``   more than ``screening.max_missing`` of the items empty
+  ``failed_attention_check``  an attention-check item not answered as expected
+  ``straight_lining``    the same answer to every item of the questionnaire
+                         (raw answers, before reverse-coding; only checked
+                         when at least ``screening.min_items_straightlining``
+                         items are answered)
+
+* Reverse-worded items are recoded as ``min + max − x`` after validation.
+
+The data-quality log counts loaded = analysed + Σ excluded.
+
+Example
+-------
+>>> from satisfaction.questionnaire import load_questionnaire
+>>> from satisfaction.responses import load_responses
+>>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
+>>> r = load_responses(q, "../shared/data/bank_satisfaction.csv")
+>>> r.log.loaded, r.log.analysed
+(250, 250)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from satisfaction.errors import InputError
+from satisfaction.questionnaire import Item, Questionnaire, Scale
+
+#: Exclusion reasons, in order of precedence.
+REASONS: tuple[str, ...] = (
+    "missing_id",
+    "not_a_number",
+    "out_of_range",
+    "all_items_empty",
+    "too_much_missing",
+    "failed_attention_check",
+    "straight_lining",
+)
+
+#: Cell texts read as "no answer".
+MISSING_TEXTS: frozenset[str] = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", ".", "-", "#n/a", "missing"}
+)
+
+#: Problems recorded without excluding the respondent.
+NOTES: tuple[str, ...] = ("unknown_group_code", "group_out_of_range")
+
+_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
+_DELIMITERS = ",;\t|"
+
+
+@dataclass
+class QualityLog:
+    """The data-quality log of one responses file.
+
+    Attributes
+    ----------
+    source : str
+        The file (or ``"<DataFrame>"``).
+    loaded : int
+        Respondents (data rows) read.
+    excluded : dict[str, int]
+        Respondents excluded, by reason (every reason of :data:`REASONS`).
+    analysed : int
+        Respondents kept; ``loaded == analysed + sum(excluded.values())``.
+    problems : pandas.DataFrame
+        One row per problem: row, respondent, column, value, rule, message,
+        excluded (whether it excluded the respondent).
+    excluded_respondents : pandas.DataFrame
+        One row per excluded respondent: row, respondent, rule.
+    warnings : list[str]
+        Notes that did not exclude anyone (e.g. a group column not in the file).
+    encoding, delimiter : str or None
+        What the reader detected, for CSV files.
+    """
+
+    source: str
+    loaded: int
+    excluded: dict[str, int]
+    analysed: int
+    problems: pd.DataFrame
+    excluded_respondents: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``validate --json`` contract."""
+        problems = [
+            {
+                "row": None if pd.isna(p.row) else int(p.row),
+                "respondent": None if p.respondent is None else str(p.respondent),
+                "column": p.column,
+                "value": _json_value(p.value),
+                "rule": p.rule,
+                "message": p.message,
+                "excluded": bool(p.excluded),
+            }
+            for p in self.problems.itertuples(index=False)
+        ]
+        return {
+            "source": self.source,
+            "loaded": self.loaded,
+            "excluded": dict(self.excluded),
+            "analysed": self.analysed,
+            "problems": problems,
+            "warnings": list(self.warnings),
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class Responses:
+    """Clean responses and their data-quality log.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Analysed respondents, indexed by respondent id (index name = the
+        questionnaire's ``respondent_id``). Columns: every construct item and
+        observed variable by its id (float, reverse-worded items recoded, empty
+        answers NaN), then each group variable by its id, then the customer id
+        column when the questionnaire names one and the file has it.
+    log : QualityLog
+        Loaded, excluded by reason, analysed, and every problem.
+    rows : pandas.Series
+        File row number of every analysed respondent (same index as ``data``).
+    questionnaire : Questionnaire
+    value_labels : dict[str, dict]
+        Value labels read from an SPSS file, by column id.
+    """
+
+    data: pd.DataFrame
+    log: QualityLog
+    rows: pd.Series
+    questionnaire: Questionnaire
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """The item columns only (construct items, in questionnaire order)."""
+        return self.data[[i.id for i in self.questionnaire.items]]
+
+    @property
+    def usable(self) -> bool:
+        """Whether enough respondents remain to analyse."""
+        return self.log.analysed >= self.questionnaire.screening.min_respondents
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a responses file into a DataFrame of raw cells.
+
+    CSV files are read as text (every cell a string) so that problems can be
+    reported with the value as written; the encoding (UTF-8, UTF-8 with BOM,
+    GBK/GB18030) and the delimiter (``, ; tab |``) are detected. XLSX,
+    SPSS ``.sav`` (value labels kept in the returned info) and Parquet files
+    are read with their own types.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The raw table and information about how it was read: ``source``,
+        ``header_rows`` (1 when the first data row is row 2 of the file),
+        ``encoding``, ``delimiter``, ``value_labels``.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source.copy(), {"source": "<DataFrame>", "header_rows": 0}
+    path = Path(source)
+    name = str(source)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    if path.is_dir():
+        raise InputError("expected a file, found a folder", file=name)
+    suffix = path.suffix.lower()
+    info: dict[str, Any] = {"source": name, "header_rows": 1, "value_labels": {}}
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+        elif suffix == ".sav":
+            import pyreadstat
+
+            frame, meta = pyreadstat.read_sav(str(path))
+            info["value_labels"] = dict(meta.variable_value_labels)
+            info["header_rows"] = 0
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+            info["header_rows"] = 0
+        else:
+            frame, encoding, delimiter = _read_csv(path)
+            info["encoding"], info["delimiter"] = encoding, delimiter
+    except InputError:
+        raise
+    except Exception as exc:  # every reader's own failure becomes one clear message
+        kind = {".xlsx": "an Excel workbook", ".xlsm": "an Excel workbook",
+                ".sav": "an SPSS .sav file", ".parquet": "a Parquet file",
+                ".pq": "a Parquet file"}.get(suffix, "a CSV file")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read the file as {kind}: {first}", file=name) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, info
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, str, str]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("the file is empty", file=str(path))
+    if b"\x00" in raw[:4096]:
+        raise InputError("this is not a text file (it holds NUL bytes); expected a CSV, "
+                         "XLSX, SAV or Parquet file", file=str(path))
+    text = None
+    for encoding in _ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        import charset_normalizer
+
+        best = charset_normalizer.from_bytes(raw).best()
+        if best is None:
+            raise InputError("cannot tell the text encoding; save the file as UTF-8",
+                             file=str(path))
+        encoding = best.encoding
+        text = str(best)
+    delimiter = _sniff_delimiter(text)
+    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                        na_values=[], skipinitialspace=True, engine="python")
+    return frame, encoding, delimiter
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        header = text.splitlines()[0] if text.splitlines() else ""
+        counts = {d: header.count(d) for d in _DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] > 0 else ","
+
+
+# -- cell parsing ------------------------------------------------------------
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, str) and value.strip().lower() in MISSING_TEXTS
+
+
+def parse_number(value: Any) -> float | None:
+    """Parse one answer cell; ``None`` when it is not a number.
+
+    Accepts numbers, numeric text with surrounding spaces, and a decimal
+    comma (``"5,5"``). Booleans and text are not numbers.
+    """
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _scale_expectation(scale: Scale) -> str:
+    kind = "a whole number" if scale.integer else "a number"
+    return f"{kind} from {scale.min:g} to {scale.max:g}"
+
+
+# -- validation --------------------------------------------------------------
+
+
+def load_responses(questionnaire: Questionnaire, source: str | Path | pd.DataFrame,
+                   ) -> Responses:
+    """Read, validate and clean survey responses against a questionnaire.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+        The definition the responses answer.
+    source : path or DataFrame
+        CSV (UTF-8, UTF-8 with BOM, GBK/GB18030; delimiter detected), XLSX,
+        SPSS ``.sav``, Parquet, or a DataFrame.
+
+    Returns
+    -------
+    Responses
+        Clean data and the data-quality log.
+
+    Raises
+    ------
+    InputError
+        For structural problems: unreadable file, missing item or respondent-id
+        column, duplicate respondent ids.
+    """
+    frame, info = read_table(source)
+    return validate_frame(questionnaire, frame, info)
+
+
+def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
+                   info: dict[str, Any] | None = None) -> Responses:
+    """Validate a raw table (see :func:`load_responses`)."""
+    info = info or {"source": "<DataFrame>", "header_rows": 0}
+    q = questionnaire
+    name = info["source"]
+    offset = 1 + int(info.get("header_rows", 0))  # file row of frame position 0
+    frame = frame.reset_index(drop=True)
+    if frame.columns.duplicated().any():
+        dup = frame.columns[frame.columns.duplicated()][0]
+        raise InputError("the column appears twice in the header", file=name, row=1,
+                         column=dup)
+    rid = q.respondent_id
+    if rid not in frame.columns:
+        raise InputError(f"no respondent-id column {rid!r}; expected it named as "
+                         "'respondent_id' in the questionnaire", file=name, row=1, column=rid,
+                         hint=_columns_hint(frame))
+    items = q.analysed_items
+    missing_cols = [i.source for i in (*items, *q.checks) if i.source not in frame.columns]
+    if missing_cols:
+        shown = ", ".join(repr(c) for c in missing_cols[:5])
+        more = f" and {len(missing_cols) - 5} more" if len(missing_cols) > 5 else ""
+        raise InputError(f"item column(s) missing from the file: {shown}{more}", file=name,
+                         row=1, column=missing_cols[0], hint=_columns_hint(frame))
+    ids = frame[rid].map(lambda v: None if _is_missing(v) else _id_text(v))
+    seen: dict[str, int] = {}
+    for pos, value in enumerate(ids):
+        if value is None:
+            continue
+        if value in seen:
+            raise InputError(f"duplicate respondent id (first seen in row {seen[value]})",
+                             file=name, row=pos + offset, column=rid, value=value)
+        seen[value] = pos + offset
+    n = len(frame)
+    problems: list[dict[str, Any]] = []
+    reasons: list[list[str]] = [[] for _ in range(n)]
+
+    def problem(pos: int, column: str | None, value: Any, rule: str, message: str,
+                excludes: bool = True) -> None:
+        problems.append({"row": pos + offset, "respondent": ids.iloc[pos], "column": column,
+                         "value": _json_value(value), "rule": rule, "message": message,
+                         "excluded": excludes})
+        if excludes:
+            reasons[pos].append(rule)
+
+    for pos in range(n):
+        if ids.iloc[pos] is None:
+            problem(pos, rid, None, "missing_id", "the respondent id is empty")
+
+    values = np.full((n, len(items)), np.nan)
+    for j, item in enumerate(items):
+        scale = q.item_scale(item)
+        column = frame[item.source]
+        for pos, cell in enumerate(column):
+            if _is_missing(cell):
+                continue
+            number = parse_number(cell)
+            if number is None:
+                problem(pos, item.source, cell, "not_a_number",
+                        f"expected {_scale_expectation(scale)} or an empty cell")
+                continue
+            if not (scale.min <= number <= scale.max) or (
+                    scale.integer and number != round(number)):
+                problem(pos, item.source, cell, "out_of_range",
+                        f"expected {_scale_expectation(scale)}")
+                continue
+            values[pos, j] = number
+
+    n_construct_items = len(q.items)
+    answered = ~np.isnan(values[:, :n_construct_items])
+    count = answered.sum(axis=1)
+    share_missing = 1.0 - count / max(n_construct_items, 1)
+    raw_invalid = {p["row"] - offset for p in problems
+                   if p["rule"] in ("not_a_number", "out_of_range")}
+    for pos in range(n):
+        if count[pos] == 0 and pos not in raw_invalid:
+            problem(pos, None, None, "all_items_empty", "no item was answered")
+        elif share_missing[pos] > q.screening.max_missing:
+            problem(pos, None, f"{share_missing[pos]:.0%}", "too_much_missing",
+                    f"{n_construct_items - count[pos]} of {n_construct_items} items empty; "
+                    f"at most {q.screening.max_missing:.0%} may be")
+    for check in q.checks:
+        column = frame[check.source]
+        for pos, cell in enumerate(column):
+            number = None if _is_missing(cell) else parse_number(cell)
+            if number is None or number != check.expect:
+                problem(pos, check.source, None if _is_missing(cell) else cell,
+                        "failed_attention_check",
+                        f"attention check expects {check.expect:g}")
+    if q.screening.straightlining:
+        for pos in range(n):
+            row = values[pos, :n_construct_items]
+            row = row[~np.isnan(row)]
+            if len(row) >= q.screening.min_items_straightlining and np.all(row == row[0]):
+                problem(pos, None, row[0], "straight_lining",
+                        f"the same answer ({row[0]:g}) to all {len(row)} answered items")
+
+    warnings: list[str] = []
+    group_values: dict[str, pd.Series] = {}
+    for group in q.groups:
+        if group.source not in frame.columns:
+            warnings.append(f"group column {group.source!r} is not in the file; "
+                            f"comparisons by {group.id!r} are skipped")
+            continue
+        series = frame[group.source].map(lambda v: None if _is_missing(v) else v)
+        if group.type == "numeric":
+            parsed = series.map(lambda v: None if v is None else parse_number(v))
+            for pos, (cell, number) in enumerate(zip(series, parsed, strict=True)):
+                if cell is None:
+                    continue
+                if number is None or (group.min is not None and number < group.min) or (
+                        group.max is not None and number > group.max):
+                    problem(pos, group.source, cell, "group_out_of_range",
+                            f"expected a number from {group.min:g} to {group.max:g}; "
+                            "set to empty" if group.min is not None and group.max is not None
+                            else "expected a number; set to empty", excludes=False)
+                    parsed.iloc[pos] = None
+            group_values[group.id] = parsed.astype(float)
+        else:
+            labels = info.get("value_labels", {}).get(group.source)
+            codes = {str(k) for k in group.codes} if group.codes else None
+            cleaned = []
+            for pos, cell in enumerate(series):
+                if cell is None:
+                    cleaned.append(None)
+                    continue
+                key = _code_text(cell)
+                if codes is not None and key not in codes:
+                    problem(pos, group.source, cell, "unknown_group_code",
+                            f"expected one of {', '.join(sorted(codes))}; set to empty",
+                            excludes=False)
+                    cleaned.append(None)
+                    continue
+                cleaned.append(labels.get(cell, key) if labels and codes is None else key)
+            group_values[group.id] = pd.Series(cleaned, index=frame.index, dtype=object)
+
+    first_reason = [next((r for r in REASONS if r in rs), None) for rs in reasons]
+    keep = np.array([r is None for r in first_reason])
+    excluded = {reason: int(sum(1 for r in first_reason if r == reason)) for reason in REASONS}
+
+    clean = values.copy()
+    for j, item in enumerate(items):
+        if item.reverse:
+            scale = q.item_scale(item)
+            clean[:, j] = scale.min + scale.max - clean[:, j]
+    data = pd.DataFrame(clean, columns=[i.id for i in items])
+    for gid, series in group_values.items():
+        data[gid] = series.to_numpy()
+    if q.customer_id:
+        if q.customer_id in frame.columns:
+            data[q.customer_id] = frame[q.customer_id].map(
+                lambda v: None if _is_missing(v) else _id_text(v)).to_numpy()
+        else:
+            warnings.append(f"customer-id column {q.customer_id!r} is not in the file; "
+                            "the survey cannot be linked to transactions")
+    data.index = pd.Index(ids.to_numpy(), name=rid)
+    rows = pd.Series(np.arange(n) + offset, index=data.index, name="row")
+    data, rows = data[keep], rows[keep]
+
+    excluded_list = pd.DataFrame(
+        [{"row": pos + offset, "respondent": ids.iloc[pos], "rule": first_reason[pos]}
+         for pos in range(n) if first_reason[pos] is not None],
+        columns=["row", "respondent", "rule"])
+    problem_frame = pd.DataFrame(problems, columns=["row", "respondent", "column", "value",
+                                                    "rule", "message", "excluded"])
+    if not problem_frame.empty:
+        problem_frame = problem_frame.sort_values(["row", "column"], kind="stable",
+                                                  na_position="first").reset_index(drop=True)
+    for item in items:
+        column = data[item.id]
+        if len(column.dropna()) > 1 and column.dropna().nunique() == 1:
+            warnings.append(f"item {item.id!r} has the same answer from every analysed "
+                            "respondent; it carries no information")
+    log = QualityLog(source=name, loaded=n, excluded=excluded, analysed=int(keep.sum()),
+                     problems=problem_frame, excluded_respondents=excluded_list,
+                     warnings=warnings, encoding=info.get("encoding"),
+                     delimiter=info.get("delimiter"))
+    if log.loaded != log.analysed + sum(log.excluded.values()):  # pragma: no cover
+        raise RuntimeError("data-quality log does not add up; this is a bug")
+    return Responses(data=data, log=log, rows=rows, questionnaire=q,
+                     value_labels=info.get("value_labels", {}))
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, float) and value == round(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def _code_text(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value) == round(float(value)):
+        return str(int(value))
+    if isinstance(value, str):
+        text = value.strip()
+        number = parse_number(text)
+        if number is not None and number == round(number) and "." in text:
+            return str(int(number))
+        return text
+    return str(value)
+
+
+def _columns_hint(frame: pd.DataFrame) -> str:
+    shown = ", ".join(repr(c) for c in list(frame.columns)[:8])
+    more = ", ..." if len(frame.columns) > 8 else ""
+    return f"the file has columns {shown}{more}; map items to columns with 'column:'"
+
+
+def item_frame(items: list[Item], data: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``data`` for these items, in order."""
+    return data[[i.id for i in items]]
