@@ -14,7 +14,7 @@ import warnings
 import typer
 from typer.exceptions import TyperException
 
-from satisfaction.commands import basic
+from satisfaction.commands import basic, demo
 from satisfaction.errors import InputError
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ def _root() -> None:
 
 # Each family of commands registers itself here, in the order shown by --help.
 basic.register(app)
+demo.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

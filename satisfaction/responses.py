@@ -115,7 +115,7 @@ class QualityLog:
             {
                 "row": None if pd.isna(p.row) else int(p.row),
                 "respondent": None if p.respondent is None else str(p.respondent),
-                "column": p.column,
+                "column": _json_value(p.column),
                 "value": _json_value(p.value),
                 "rule": p.rule,
                 "message": p.message,
@@ -512,7 +512,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
          for pos in range(n) if first_reason[pos] is not None],
         columns=["row", "respondent", "rule"])
     problem_frame = pd.DataFrame(problems, columns=["row", "respondent", "column", "value",
-                                                    "rule", "message", "excluded"])
+                                                    "rule", "message", "excluded"],
+                                 dtype=object)
     if not problem_frame.empty:
         problem_frame = problem_frame.sort_values(["row", "column"], kind="stable",
                                                   na_position="first").reset_index(drop=True)

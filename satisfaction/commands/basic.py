@@ -40,8 +40,9 @@ def print_log(responses: Responses) -> None:  # noqa: F821
     console.print(table)
     shown = log.problems.head(10)
     for p in shown.itertuples(index=False):
-        where = f"row {p.row}" + (f", column {p.column!r}" if p.column else "")
-        value = "" if p.value is None else f" (value: {p.value!r})"
+        column = p.column if isinstance(p.column, str) else None
+        where = f"row {p.row}" + (f", column {column!r}" if column else "")
+        value = "" if p.value is None or p.value != p.value else f" (value: {p.value!r})"
         console.print(f"  {where}: {p.rule}: {p.message}{value}")
     if len(log.problems) > len(shown):
         console.print(f"  ... and {len(log.problems) - len(shown)} more problems "
