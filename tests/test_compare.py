@@ -1,0 +1,172 @@
+"""Group comparisons against R (tests/reference/r_stats_reference.R → compare_bank.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from satisfaction.compare import adjust_pvalues, compare
+from satisfaction.errors import InputError, UsageError
+from satisfaction.questionnaire import load_questionnaire
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path("/work/shared/data/bank_satisfaction.csv")
+REF = json.loads((ROOT / "tests/reference/compare_bank.json").read_text())
+TOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def bank():
+    q = load_questionnaire(ROOT / "questionnaires/ecsi_bank.yaml")
+    d = pd.read_csv(DATA, index_col="respondent")
+    # the derived grouping variables of the R script
+    d["band"] = (np.arange(len(d)) % 3).astype(str)
+    d["high_sat"] = np.where(d["sat1"] >= 8, "yes", "no")
+    return q, d
+
+
+@pytest.fixture(scope="module")
+def by_gender(bank):
+    q, d = bank
+    return compare(q, d, by="gender")
+
+
+def _row(tests, construct, test):
+    row = tests[(tests["construct"] == construct) & (tests["test"] == test)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+@pytest.mark.parametrize("construct", list(REF["gender"]))
+def test_gender_matches_r(by_gender, construct):
+    ref = REF["gender"][construct]
+    t = _row(by_gender.tests, construct, "welch_t")
+    assert t["statistic"] == pytest.approx(ref["welch_t"]["statistic"], abs=TOL)
+    assert t["df"] == pytest.approx(ref["welch_t"]["df"], abs=TOL)
+    assert t["pvalue"] == pytest.approx(ref["welch_t"]["pvalue"], abs=TOL)
+    assert t["effect.size"] == pytest.approx(ref["welch_t"]["hedges_g"], abs=TOL)
+    assert t["pvalue.adjusted"] == pytest.approx(REF["gender_holm"]["welch_t"][construct], abs=TOL)
+    for code in ("male", "female"):
+        assert t["groups"][code]["n"] == ref["groups"][code]["n"]
+        assert t["groups"][code]["mean"] == pytest.approx(ref["groups"][code]["mean"], abs=TOL)
+        assert t["groups"][code]["sd"] == pytest.approx(ref["groups"][code]["sd"], abs=TOL)
+        shapiro = t["assumptions"]["normality"]["groups"][code]
+        assert shapiro["W"] == pytest.approx(ref["shapiro"][code]["W"], abs=1e-5)
+        assert shapiro["pvalue"] == pytest.approx(ref["shapiro"][code]["pvalue"], abs=1e-5)
+    ev = t["assumptions"]["equal_variance"]
+    assert ev["statistic"] == pytest.approx(ref["levene"]["statistic"], abs=TOL)
+    assert ev["pvalue"] == pytest.approx(ref["levene"]["pvalue"], abs=TOL)
+    u = _row(by_gender.tests, construct, "mann_whitney")
+    assert u["statistic"] == pytest.approx(ref["mann_whitney"]["statistic"], abs=TOL)
+    assert u["pvalue"] == pytest.approx(ref["mann_whitney"]["pvalue"], abs=TOL)
+    assert u["effect.size"] == pytest.approx(ref["mann_whitney"]["rank_biserial"], abs=TOL)
+    assert u["pvalue.adjusted"] == pytest.approx(
+        REF["gender_holm"]["mann_whitney"][construct], abs=TOL)
+
+
+def test_fdr_option_matches_r_bh(bank):
+    q, d = bank
+    res = compare(q, d, by="gender", adjust="fdr")
+    for construct, p in REF["gender_fdr"]["welch_t"].items():
+        assert _row(res.tests, construct, "welch_t")["pvalue.adjusted"] == pytest.approx(p, abs=TOL)
+
+
+def test_adjust_pvalues_holm_by_hand():
+    # p.adjust(c(0.01, 0.04, 0.03), "holm") = 0.03 0.06 0.06
+    assert adjust_pvalues([0.01, 0.04, 0.03], "holm") == pytest.approx([0.03, 0.06, 0.06])
+    out = adjust_pvalues([0.01, np.nan], "holm")
+    assert out[0] == pytest.approx(0.01) and np.isnan(out[1])
+    with pytest.raises(UsageError):
+        adjust_pvalues([0.1], "tukey")
+
+
+@pytest.fixture(scope="module")
+def by_band(bank):
+    q, d = bank
+    return compare(q, d, by="band")
+
+
+@pytest.mark.parametrize("construct", list(REF["band"]))
+def test_three_groups_match_r(by_band, construct):
+    ref = REF["band"][construct]
+    w = _row(by_band.tests, construct, "welch_anova")
+    assert w["statistic"] == pytest.approx(ref["welch_anova"]["statistic"], abs=TOL)
+    assert w["df"] == pytest.approx(ref["welch_anova"]["df"], abs=TOL)
+    assert w["df2"] == pytest.approx(ref["welch_anova"]["df2"], abs=TOL)
+    assert w["pvalue"] == pytest.approx(ref["welch_anova"]["pvalue"], abs=TOL)
+    assert w["effect.size"] == pytest.approx(ref["welch_anova"]["omega_squared"], abs=TOL)
+    k = _row(by_band.tests, construct, "kruskal_wallis")
+    assert k["statistic"] == pytest.approx(ref["kruskal_wallis"]["statistic"], abs=TOL)
+    assert k["df"] == pytest.approx(ref["kruskal_wallis"]["df"], abs=TOL)
+    assert k["pvalue"] == pytest.approx(ref["kruskal_wallis"]["pvalue"], abs=TOL)
+    assert k["effect.size"] == pytest.approx(ref["kruskal_wallis"]["eta_squared_h"], abs=TOL)
+    ph = by_band.posthoc[by_band.posthoc["construct"] == construct]
+    assert len(ph) == len(ref["games_howell"]) == 3
+    for pair in ref["games_howell"]:
+        row = ph[(ph["A"] == pair["A"]) & (ph["B"] == pair["B"])].iloc[0]
+        assert row["diff"] == pytest.approx(pair["diff"], abs=TOL)
+        assert row["statistic"] == pytest.approx(pair["statistic"], abs=TOL)
+        assert row["df"] == pytest.approx(pair["df"], abs=TOL)
+        assert row["pvalue"] == pytest.approx(pair["pvalue"], abs=1e-4)
+
+
+def test_chi_square_matches_r(bank):
+    q, d = bank
+    res = compare(q, d, by=["gender", "band", "high_sat"])
+    chi = res.tests[res.tests["test"] == "chi2"]
+    # each unordered pair of the comparison variables once, named by the earlier one
+    assert list(zip(chi["by"], chi["construct"], strict=True)) == [
+        ("gender", "band"), ("gender", "high_sat"), ("band", "high_sat")]
+    for other, key in (("band", "gender_band"), ("high_sat", "gender_high_sat")):
+        row = chi[(chi["by"] == "gender") & (chi["construct"] == other)].iloc[0]
+        ref = REF["chisq"][key]
+        assert row["statistic"] == pytest.approx(ref["statistic"], abs=TOL)
+        assert row["df"] == pytest.approx(ref["df"], abs=TOL)
+        assert row["pvalue"] == pytest.approx(ref["pvalue"], abs=TOL)
+        assert row["effect.size"] == pytest.approx(ref["cramers_v"], abs=TOL)
+
+
+def test_correlations_match_r(by_gender):
+    cor = by_gender.correlations
+    assert len(cor) == len(REF["correlations"])
+    for ref in REF["correlations"]:
+        row = cor[(cor["x"] == ref["x"]) & (cor["y"] == ref["y"])].iloc[0]
+        assert row["r"] == pytest.approx(ref["r"], abs=TOL)
+        assert row["pvalue"] == pytest.approx(ref["pvalue"], rel=1e-5, abs=1e-300)
+        assert row["pvalue.adjusted"] == pytest.approx(ref["pvalue.adjusted"], rel=1e-5)
+
+
+def test_json_contract_and_determinism(bank, by_gender):
+    q, d = bank
+    out = by_gender.to_dict()
+    first = out["tests"][0]
+    for key in ("construct", "by", "test", "statistic", "df", "pvalue", "pvalue.adjusted",
+                "effect", "effect.size", "groups"):
+        assert key in first
+    assert set(first["groups"]["male"]) >= {"n", "mean", "sd"}
+    text = json.dumps(out, sort_keys=True, allow_nan=False)
+    again = json.dumps(compare(q, d, by="gender").to_dict(), sort_keys=True, allow_nan=False)
+    assert text == again
+
+
+def test_missing_group_values_are_counted(bank):
+    q, d = bank
+    d = d.copy()
+    d.loc[d.index[:7], "gender"] = np.nan
+    d.loc[d.index[7], "gender"] = "other"  # a group of one
+    res = compare(q, d, by="gender")
+    reasons = dict(zip(res.excluded["reason"], res.excluded["n"], strict=True))
+    assert reasons == {"missing group value": 7, "group with fewer than 2 respondents": 1}
+    assert _row(res.tests, "Image", "welch_t")["n"] == 250 - 8
+
+
+def test_unknown_group_is_an_input_error(bank):
+    q, d = bank
+    with pytest.raises(InputError, match="nosuch"):
+        compare(q, d, by="nosuch")
+    with pytest.raises(UsageError):
+        compare(q, d, by="gender", adjust="nope")
