@@ -500,6 +500,11 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
                        (*where, "scale"), item.scale)
         item_owner[item.id] = "(check)"
     for ci, c in enumerate(model.constructs):
+        if c.parent is not None and c.parent not in construct_ids:
+            raise fail(f"construct {c.id!r} names undefined parent {c.parent!r}",
+                       ("constructs", ci, "parent"), c.parent)
+    _check_cycles(model, fail)
+    for ci, c in enumerate(model.constructs):
         if c.parent is not None:
             if c.parent not in construct_ids:
                 raise fail(f"construct {c.id!r} names undefined parent {c.parent!r}",
@@ -524,7 +529,6 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
             warnings.warn(f"{where}: construct {c.id!r} has only "
                           f"{n} {kind}; three or more are recommended", SchemaWarning,
                           stacklevel=4)
-    _check_cycles(model, fail)
     group_ids: set[str] = set()
     for gi, g in enumerate(model.groups):
         if g.id in group_ids:

@@ -372,7 +372,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         more = f" and {len(missing_cols) - 5} more" if len(missing_cols) > 5 else ""
         raise InputError(f"item column(s) missing from the file: {shown}{more}", file=name,
                          row=1, column=missing_cols[0], hint=_columns_hint(frame))
-    ids = frame[rid].map(lambda v: None if _is_missing(v) else _id_text(v))
+    ids = pd.Series([None if _is_missing(v) else _id_text(v) for v in frame[rid]],
+                    dtype=object)
     seen: dict[str, int] = {}
     for pos, value in enumerate(ids):
         if value is None:
@@ -452,9 +453,11 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             warnings.append(f"group column {group.source!r} is not in the file; "
                             f"comparisons by {group.id!r} are skipped")
             continue
-        series = frame[group.source].map(lambda v: None if _is_missing(v) else v)
+        series = pd.Series([None if _is_missing(v) else v for v in frame[group.source]],
+                           index=frame.index, dtype=object)
         if group.type == "numeric":
-            parsed = series.map(lambda v: None if v is None else parse_number(v))
+            parsed = pd.Series([None if v is None else parse_number(v) for v in series],
+                               index=frame.index, dtype=object)
             for pos, (cell, number) in enumerate(zip(series, parsed, strict=True)):
                 if cell is None:
                     continue
@@ -465,7 +468,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                             "set to empty" if group.min is not None and group.max is not None
                             else "expected a number; set to empty", excludes=False)
                     parsed.iloc[pos] = None
-            group_values[group.id] = parsed.astype(float)
+            group_values[group.id] = pd.to_numeric(parsed, errors="coerce").astype(float)
         else:
             labels = info.get("value_labels", {}).get(group.source)
             codes = {str(k) for k in group.codes} if group.codes else None
@@ -498,8 +501,9 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         data[gid] = series.to_numpy()
     if q.customer_id:
         if q.customer_id in frame.columns:
-            data[q.customer_id] = frame[q.customer_id].map(
-                lambda v: None if _is_missing(v) else _id_text(v)).to_numpy()
+            data[q.customer_id] = pd.Series(
+                [None if _is_missing(v) else _id_text(v) for v in frame[q.customer_id]],
+                dtype=object).to_numpy()
         else:
             warnings.append(f"customer-id column {q.customer_id!r} is not in the file; "
                             "the survey cannot be linked to transactions")

@@ -1,0 +1,387 @@
+"""Loading and validating responses: formats, encodings, every rule, the log."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from satisfaction.cli import main
+from satisfaction.errors import InputError
+from satisfaction.questionnaire import Questionnaire, load_questionnaire
+from satisfaction.responses import REASONS, load_responses
+from tests.conftest import QUESTIONNAIRES
+
+SMALL = """\
+id: small
+title: {en: Small, zh: 小}
+respondent_id: rid
+customer_id: cust
+scales:
+  s5: {min: 1, max: 5}
+constructs:
+  - id: A
+    name: A
+    items:
+      - {id: a1, text: x, scale: s5}
+      - {id: a2, text: x, scale: s5, reverse: true}
+      - {id: a3, text: x, scale: s5, column: Q3}
+  - id: B
+    name: B
+    items:
+      - {id: b1, text: x, scale: s5}
+      - {id: b2, text: x, scale: s5}
+      - {id: b3, text: x, scale: s5}
+checks:
+  - {id: attn, text: "answer 4", scale: s5, expect: 4}
+groups:
+  - {id: gender, type: categorical, codes: {1: 男, 2: 女}}
+  - {id: age, type: numeric, min: 16, max: 99}
+screening:
+  max_missing: 0.5
+  min_respondents: 3
+"""
+
+HEADER = ["rid", "a1", "a2", "Q3", "b1", "b2", "b3", "attn", "gender", "age", "cust"]
+GOOD = [
+    ["r1", 1, 2, 3, 4, 5, 4, 4, 1, 30, "c1"],
+    ["r2", 2, 3, 4, 3, 2, 1, 4, 2, 40, "c2"],
+    ["r3", 5, 4, 3, 2, 1, 2, 4, 1, 50, "c3"],
+    ["r4", 3, 3, 4, 4, 5, 5, 4, 2, 60, "c4"],
+]
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Questionnaire:
+    path = tmp_path / "small.yaml"
+    path.write_text(textwrap.dedent(SMALL), encoding="utf-8")
+    return load_questionnaire(path)
+
+
+def frame(rows: list[list[object]] | None = None) -> pd.DataFrame:
+    return pd.DataFrame(rows if rows is not None else GOOD, columns=HEADER)
+
+
+def csv_text(rows: list[list[object]], sep: str = ",") -> str:
+    lines = [sep.join(HEADER)] + [sep.join("" if v is None else str(v) for v in r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def test_clean_data_and_reverse_coding(small: Questionnaire) -> None:
+    r = load_responses(small, frame())
+    assert r.log.loaded == 4 and r.log.analysed == 4
+    assert list(r.data.index) == ["r1", "r2", "r3", "r4"]
+    assert r.data.index.name == "rid"
+    # a2 is reverse-worded on 1..5: 1 + 5 - x
+    assert r.data["a2"].tolist() == [4.0, 3.0, 2.0, 3.0]
+    # Q3 is mapped to a3 by 'column'
+    assert r.data["a3"].tolist() == [3.0, 4.0, 3.0, 4.0]
+    assert r.data["gender"].tolist() == ["1", "2", "1", "2"]
+    assert r.data["cust"].tolist() == ["c1", "c2", "c3", "c4"]
+    assert "attn" not in r.data.columns
+    assert r.usable
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_csv_encodings_and_delimiters(small: Questionnaire, tmp_path: Path, encoding: str,
+                                      sep: str) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][0] = "受访者1"  # Chinese text in the id column must survive the round trip
+    path = tmp_path / "r.csv"
+    path.write_bytes(csv_text(rows, sep).encode(encoding))
+    r = load_responses(small, path)
+    assert r.log.analysed == 4
+    assert r.data.index[0] == "受访者1"
+    assert r.log.delimiter == sep
+    assert r.data.loc["r2", "b3"] == 1.0
+
+
+def test_gbk_group_labels_as_written_by_chinese_excel(tmp_path: Path) -> None:
+    text = SMALL.replace("codes: {1: 男, 2: 女}", "codes: {男: male, 女: female}")
+    qpath = tmp_path / "q.yaml"
+    qpath.write_text(text, encoding="utf-8")
+    q = load_questionnaire(qpath)
+    rows = [list(r) for r in GOOD]
+    for r, g in zip(rows, ["男", "女", "男", "女"], strict=True):
+        r[8] = g
+    path = tmp_path / "r.csv"
+    path.write_bytes(csv_text(rows).encode("gbk"))
+    r = load_responses(q, path)
+    assert r.data["gender"].tolist() == ["男", "女", "男", "女"]
+    assert q.group("gender").label("女") == "female"
+
+
+def test_xlsx(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    frame().to_excel(path, index=False)
+    r = load_responses(small, path)
+    assert r.log.analysed == 4
+    assert r.data.loc["r3", "a1"] == 5.0
+
+
+def test_xlsx_rule_reports_excel_row(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[2][4] = 9
+    path = tmp_path / "r.xlsx"
+    frame(rows).to_excel(path, index=False)
+    r = load_responses(small, path)
+    p = r.log.problems.iloc[0]
+    assert (p.row, p.column, p.rule) == (4, "b1", "out_of_range")
+
+
+def test_spss_sav_keeps_value_labels(small: Questionnaire, tmp_path: Path) -> None:
+    import pyreadstat
+
+    df = frame()
+    for col in HEADER[1:10]:
+        df[col] = df[col].astype(float)
+    path = tmp_path / "r.sav"
+    pyreadstat.write_sav(df, str(path), variable_value_labels={"gender": {1.0: "男", 2.0: "女"}})
+    r = load_responses(small, path)
+    assert r.log.analysed == 4
+    assert r.value_labels["gender"] == {1.0: "男", 2.0: "女"}
+    assert r.data["gender"].tolist() == ["1", "2", "1", "2"]
+    assert r.data.loc["r1", "a2"] == 4.0
+
+
+def test_parquet(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "r.parquet"
+    frame().to_parquet(path)
+    r = load_responses(small, path)
+    assert r.log.analysed == 4
+    assert r.rows.tolist() == [1, 2, 3, 4]
+
+
+def test_csv_rows_are_file_rows(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(GOOD), encoding="utf-8")
+    assert load_responses(small, path).rows.tolist() == [2, 3, 4, 5]
+
+
+def one_problem(small: Questionnaire, rows: list[list[object]], tmp_path: Path) -> dict:
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    r = load_responses(small, path)
+    assert r.log.loaded == r.log.analysed + sum(r.log.excluded.values())
+    problems = r.log.to_dict()["problems"]
+    assert len(problems) == 1, problems
+    return {"log": r.log, **problems[0]}
+
+
+@pytest.mark.parametrize(
+    ("row", "col", "value", "rule", "message"),
+    [
+        (1, 4, "abc", "not_a_number", "expected a whole number from 1 to 5 or an empty cell"),
+        (2, 5, "6", "out_of_range", "expected a whole number from 1 to 5"),
+        (0, 1, "0", "out_of_range", "expected a whole number from 1 to 5"),
+        (3, 6, "2.5", "out_of_range", "expected a whole number from 1 to 5"),
+        (2, 7, "3", "failed_attention_check", "attention check expects 4"),
+    ],
+)
+def test_value_rules_name_row_column_value(small: Questionnaire, tmp_path: Path, row: int,
+                                           col: int, value: str, rule: str,
+                                           message: str) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[row][col] = value
+    p = one_problem(small, rows, tmp_path)
+    assert p["row"] == row + 2
+    assert p["respondent"] == GOOD[row][0]
+    assert p["column"] == HEADER[col]
+    assert p["value"] == value
+    assert p["rule"] == rule
+    assert message in p["message"]
+    assert p["log"].excluded[rule] == 1
+    assert p["log"].analysed == 3
+
+
+def test_missing_id_rule(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[1][0] = ""
+    p = one_problem(small, rows, tmp_path)
+    assert (p["row"], p["column"], p["rule"]) == (3, "rid", "missing_id")
+
+
+def test_all_items_empty(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    for c in range(1, 7):
+        rows[3][c] = None
+    p = one_problem(small, rows, tmp_path)
+    assert (p["row"], p["respondent"], p["rule"]) == (5, "r4", "all_items_empty")
+
+
+def test_too_much_missing(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    for c in (1, 2, 3, 4):
+        rows[0][c] = "NA"
+    p = one_problem(small, rows, tmp_path)
+    assert (p["row"], p["rule"], p["value"]) == (2, "too_much_missing", "67%")
+    assert "4 of 6 items empty" in p["message"]
+
+
+def test_some_missing_is_kept(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = ""
+    rows[0][2] = "N/A"
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    r = load_responses(small, path)
+    assert r.log.analysed == 4
+    assert np.isnan(r.data.loc["r1", "a1"]) and np.isnan(r.data.loc["r1", "a2"])
+
+
+def test_straight_lining(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[1][1:7] = [3, 3, 3, 3, 3, 3]
+    p = one_problem(small, rows, tmp_path)
+    assert (p["row"], p["rule"]) == (3, "straight_lining")
+    assert "the same answer (3) to all 6 answered items" in p["message"]
+
+
+def test_straight_lining_uses_raw_answers(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[1][1:7] = [2, 4, 2, 2, 2, 2]  # a2 reversed would be 2, but the raw answers differ
+    r = load_responses(small, frame(rows))
+    assert r.log.excluded["straight_lining"] == 0
+
+
+def test_first_reason_counts_once(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = "x"
+    rows[0][7] = 1
+    r = load_responses(small, frame(rows))
+    assert r.log.excluded["not_a_number"] == 1
+    assert r.log.excluded["failed_attention_check"] == 0
+    assert len(r.log.problems) == 2
+    assert r.log.loaded == r.log.analysed + sum(r.log.excluded.values())
+    assert r.log.excluded_respondents.to_dict("records") == [
+        {"row": 1, "respondent": "r1", "rule": "not_a_number"}]
+
+
+def test_unknown_group_code_is_noted_not_excluded(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[2][8] = 7
+    rows[3][9] = 200
+    r = load_responses(small, frame(rows))
+    assert r.log.analysed == 4
+    rules = r.log.problems["rule"].tolist()
+    assert rules == ["unknown_group_code", "group_out_of_range"]
+    assert pd.isna(r.data.loc["r3", "gender"])
+    assert np.isnan(r.data.loc["r4", "age"])
+
+
+def test_reasons_all_reported(small: Questionnaire) -> None:
+    assert set(load_responses(small, frame()).log.excluded) == set(REASONS)
+
+
+# -- structural errors -------------------------------------------------------
+
+
+def test_missing_item_column(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(GOOD).replace("Q3", "q3"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_responses(small, path)
+    message = str(info.value)
+    assert str(path) in message and "row 1" in message and "column 'Q3'" in message
+    assert "item column(s) missing" in message
+
+
+def test_missing_respondent_id_column(small: Questionnaire) -> None:
+    with pytest.raises(InputError, match="no respondent-id column 'rid'"):
+        load_responses(small, frame().rename(columns={"rid": "id"}))
+
+
+def test_duplicate_respondent_id(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[3][0] = "r2"
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_responses(small, path)
+    err = info.value
+    assert (err.row, err.column, err.value) == (5, "rid", "r2")
+    assert "first seen in row 3" in str(err)
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"", "empty"),
+    (b"\x00\x01\x02binary", "not a text file"),
+])
+def test_unreadable_files(small: Questionnaire, tmp_path: Path, content: bytes,
+                          words: str) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=words):
+        load_responses(small, path)
+
+
+def test_corrupt_xlsx(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputError, match="cannot read the file as an Excel workbook"):
+        load_responses(small, path)
+
+
+def test_file_not_found(small: Questionnaire, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="file not found"):
+        load_responses(small, tmp_path / "nope.csv")
+
+
+# -- the validate command ----------------------------------------------------
+
+
+def test_validate_bank(bank_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    code = main(["validate", str(QUESTIONNAIRES / "ecsi_bank.yaml"), str(bank_csv),
+                 "--json", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["loaded"] == 250
+    assert data["analysed"] + sum(data["excluded"].values()) == data["loaded"]
+    assert set(data) >= {"loaded", "excluded", "analysed", "problems"}
+
+
+def test_validate_unusable_exits_1(small: Questionnaire, tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = rows[1][1] = "bad"
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    out = tmp_path / "out.json"
+    assert main(["validate", small.source, str(path), "--json", str(out)]) == 1
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["excluded"]["not_a_number"] == 2
+    assert data["problems"][0] == {"row": 2, "respondent": "r1", "column": "a1",
+                                   "value": "bad", "rule": "not_a_number",
+                                   "message": "expected a whole number from 1 to 5 or an "
+                                              "empty cell", "excluded": True}
+
+
+def test_validate_input_error_exits_2_without_traceback(
+        small: Questionnaire, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(GOOD).replace("rid", "respondent"), encoding="utf-8")
+    out = tmp_path / "out.json"
+    assert main(["validate", small.source, str(path), "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.startswith("error: ") and str(path) in err and "'rid'" in err
+    assert len(err.strip().splitlines()) <= 2
+    assert not out.exists()
+
+
+def test_validate_usage_error_exits_2() -> None:
+    assert main(["validate", "--no-such-option"]) == 2
+
+
+def test_validate_bad_questionnaire_exits_2(tmp_path: Path, bank_csv: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    q = tmp_path / "q.yaml"
+    q.write_text("id: x\ntitle: x\nscales: {}\nconstructs: []\nwhat: 1\n", encoding="utf-8")
+    assert main(["validate", str(q), str(bank_csv)]) == 2
+    err = capsys.readouterr().err
+    assert "line 5" in err and "unknown key 'what'" in err
