@@ -1,0 +1,841 @@
+"""Structural equation models: fit, fit indices, parameters, effects, bootstrap, groups.
+
+:func:`fit` takes a model (a :class:`~satisfaction.questionnaire.Questionnaire`,
+a questionnaire YAML file, a lavaan-syntax file, or a lavaan-syntax string) and
+the responses, fits it by maximum likelihood (our estimator in
+:mod:`satisfaction.sem_ml`, which follows lavaan's defaults) and returns a
+:class:`SEMResult` whose tables use lavaan's names, so that every number can be
+held beside ``fitMeasures()``, ``parameterEstimates(standardized = TRUE)`` and
+``lavInspect(fit, "r2")``. The tests compare them with lavaan 0.6 on
+PoliticalDemocracy, HolzingerSwineford1939 and the ECSI bank model
+(tests/reference/lavaan_reference.R).
+
+Example
+-------
+>>> import pandas as pd
+>>> from satisfaction.model import fit
+>>> from semopy.examples import holzinger39
+>>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9",
+...           holzinger39.get_data())
+>>> round(res.fit_measures["chisq"], 3)
+85.306
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from satisfaction.errors import InputError, UsageError
+from satisfaction.questionnaire import Questionnaire, load_questionnaire
+from satisfaction.sem_ml import (
+    RAM,
+    Block,
+    ParRow,
+    Structure,
+    SyntaxProblem,
+    build_ram,
+    build_structure,
+    minimise,
+    parse_syntax,
+)
+
+PARAMETER_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
+                     "std.all"]
+FIT_NAMES = ["ntotal", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+             "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "logl", "aic", "bic",
+             "baseline.chisq", "baseline.df"]
+EFFECT_COLUMNS = ["from", "to", "direct", "indirect", "total", "std.direct", "std.indirect",
+                  "std.total"]
+CI_COLUMNS = ["indirect.ci.lower", "indirect.ci.upper", "total.ci.lower", "total.ci.upper"]
+Z975 = stats.norm.ppf(0.975)
+
+
+# -- results -------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe scalar: plain float/int/str, None for NaN or infinity."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+@dataclass
+class GroupComparison:
+    """A multi-group fit: per-group results and the test of equal structural paths.
+
+    Attributes
+    ----------
+    column : str
+        The grouping column.
+    labels : list[str]
+        Group labels in order of first appearance in the data (as lavaan).
+    per_group : dict[str, SEMResult]
+        Estimates of the configural model (all parameters free in every group).
+    equal_fit : dict[str, float]
+        Fit measures of the model with the regressions (``~``) equal across groups.
+    chisq_diff : dict[str, float]
+        ``chisq``, ``df``, ``pvalue`` of the chi-square difference test
+        (equal minus free), as lavaan's ``anova()``.
+    """
+
+    column: str
+    labels: list[str]
+    per_group: dict[str, SEMResult]
+    equal_fit: dict[str, float]
+    chisq_diff: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "labels": list(self.labels),
+            "per_group": {g: r.to_dict() for g, r in self.per_group.items()},
+            "equal_fit": {k: _plain(v) for k, v in self.equal_fit.items()},
+            "chisq_diff": {k: _plain(v) for k, v in self.chisq_diff.items()},
+        }
+
+
+@dataclass
+class SEMResult:
+    """A fitted structural equation model.
+
+    Attributes
+    ----------
+    fit_measures : dict[str, float]
+        lavaan's ``fitMeasures()`` names: ``ntotal npar chisq df pvalue cfi tli rmsea
+        rmsea.ci.lower rmsea.ci.upper srmr logl aic bic baseline.chisq baseline.df``.
+    parameters : pandas.DataFrame
+        lavaan's ``parameterEstimates(standardized = TRUE)`` columns
+        ``lhs op rhs est se z pvalue ci.lower ci.upper std.all`` (plus ``group``
+        in a multi-group fit). Loadings are ``=~`` rows; latent covariances are
+        ``~~`` rows whose ``std.all`` is the latent correlation.
+    r2 : dict[str, float]
+        R² of every endogenous variable (indicators and dependent constructs).
+    effects : pandas.DataFrame
+        ``from to direct indirect total std.direct std.indirect std.total`` for every
+        ordered pair of structural variables with a path between them, plus
+        ``indirect.ci.lower indirect.ci.upper total.ci.lower total.ci.upper``
+        (bootstrap percentile, 95 %) when bootstrapped.
+    warnings : list[str]
+        Diagnostics: non-convergence, negative variances, ``|std.all| > 1``,
+        non-positive-definite latent covariance matrix, failed bootstrap draws.
+    n : int
+        Respondents analysed.
+    converged : bool
+    groups : GroupComparison or None
+    bootstrap : dict
+        ``{"draws": B, "succeeded": b, "seed": s}`` when bootstrapped, else empty.
+    excluded : dict[str, int]
+        Respondents not analysed, by reason (``missing_values``, ``missing_group``).
+    """
+
+    fit_measures: dict[str, float]
+    parameters: pd.DataFrame
+    r2: dict[str, float]
+    effects: pd.DataFrame
+    warnings: list[str]
+    n: int
+    converged: bool
+    groups: GroupComparison | None = None
+    bootstrap: dict[str, Any] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
+    syntax: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``fit`` JSON contract (plain floats, None for NaN)."""
+        out: dict[str, Any] = {
+            "fit": {k: _plain(v) for k, v in self.fit_measures.items()},
+            "parameters": _records(self.parameters),
+            "r2": {k: _plain(v) for k, v in self.r2.items()},
+            "effects": _records(self.effects),
+            "warnings": list(self.warnings),
+            "n": int(self.n),
+            "converged": bool(self.converged),
+            "excluded": {k: int(v) for k, v in self.excluded.items()},
+        }
+        if self.bootstrap:
+            out["bootstrap"] = {k: _plain(v) for k, v in self.bootstrap.items()}
+        if self.groups is not None:
+            out["groups"] = self.groups.to_dict()
+        return out
+
+
+# -- model input -----------------------------------------------------------------
+
+
+def model_syntax(model: str | Path | Questionnaire) -> tuple[str, str | None]:
+    """The lavaan syntax of ``model`` and the file it came from (if any).
+
+    ``model`` is a Questionnaire, a questionnaire YAML path (``.yaml``/``.yml``),
+    a path to a lavaan-syntax text file, or lavaan syntax itself.
+    """
+    if isinstance(model, Questionnaire):
+        return model.to_lavaan(), model.source
+    text = str(model)
+    looks_like_syntax = (any(op in text for op in ("=~", "~")) and "\n" in text) or "~" in text
+    if isinstance(model, Path) or not looks_like_syntax:
+        path = Path(text)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            return load_questionnaire(path).to_lavaan(), str(path)
+        if not path.exists():
+            raise InputError("model file not found; expected a questionnaire YAML or a "
+                             "text file in lavaan syntax", file=str(path))
+        try:
+            return path.read_text(encoding="utf-8-sig"), str(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read model file: {exc}", file=str(path)) from None
+    return text, None
+
+
+def _structure(syntax: str, source: str | None) -> Structure:
+    try:
+        rows = parse_syntax(syntax)
+    except SyntaxProblem as exc:
+        raise InputError(f"{exc} in {exc.text!r}", file=source or "<model>", line=exc.line,
+                         ) from None
+    if not rows:
+        raise InputError("the model is empty; expected lavaan syntax such as 'F =~ x1 + x2'",
+                         file=source or "<model>")
+    return build_structure(rows)
+
+
+def _numeric_frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(f"the model's observed variable is not a column of the responses "
+                         f"(columns: {', '.join(map(str, data.columns[:12]))}...)",
+                         column=missing[0])
+    out = {}
+    for c in columns:
+        col = data[c]
+        num = pd.to_numeric(col, errors="coerce")
+        bad = num.isna() & col.notna()
+        if bad.any():
+            where = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError("expected a number", row=where + 2, column=c,
+                             value=col.iloc[where])
+        out[c] = num.astype(float)
+    return pd.DataFrame(out, index=data.index)
+
+
+def _covariance(x: np.ndarray) -> np.ndarray:
+    centred = x - x.mean(axis=0)
+    return centred.T @ centred / len(x)
+
+
+# -- estimation ------------------------------------------------------------------
+
+
+@dataclass
+class _Spec:
+    """Free-parameter layout of a (possibly multi-group) model."""
+
+    structure: Structure
+    param_of_row: list[list[int]]  # per group, per row
+    nparam: int
+
+
+def _layout(structure: Structure, ngroups: int, equal_ops: tuple[str, ...] = ()) -> _Spec:
+    """Index free rows; labels are shared; ``equal_ops`` rows are shared across groups."""
+    per_group: list[list[int]] = []
+    shared: dict[Any, int] = {}
+    counter = 0
+    for g in range(ngroups):
+        idx = []
+        for k, r in enumerate(structure.rows):
+            if not r.free or r.exo:
+                idx.append(-1)
+                continue
+            if r.label is not None:
+                key: Any = ("label", r.label, None if r.op in equal_ops else g)
+            elif r.op in equal_ops:
+                key = ("row", k)
+            else:
+                key = ("row", k, g)
+            if key not in shared:
+                shared[key] = counter
+                counter += 1
+            idx.append(shared[key])
+        per_group.append(idx)
+    return _Spec(structure, per_group, counter)
+
+
+def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray]) -> np.ndarray:
+    """Starting values in the spirit of lavaan's defaults.
+
+    Loadings 1, regressions and covariances 0, observed residual variances half
+    the sample variance, latent variances 0.05 except for first-order factors,
+    whose variance starts at the mean covariance among their indicators.
+    """
+    theta = np.zeros(spec.nparam)
+    st = spec.structure
+    for g, (ram, S) in enumerate(zip(rams, samples, strict=True)):
+        pos = {v: k for k, v in enumerate(ram.variables)}
+        for k, r in enumerate(st.rows):
+            q = spec.param_of_row[g][k]
+            if q < 0:
+                continue
+            if r.value is not None:
+                theta[q] = r.value
+            elif r.op == "=~":
+                theta[q] = 1.0
+            elif r.op == "~~" and r.lhs == r.rhs:
+                if r.lhs in st.observed:
+                    i = pos[r.lhs]
+                    theta[q] = 0.5 * S[i, i]
+                else:
+                    inds = [x.rhs for x in st.rows if x.op == "=~" and x.lhs == r.lhs
+                            and x.rhs in st.observed]
+                    val = 0.05
+                    if len(inds) >= 2:
+                        ii = [pos[x] for x in inds]
+                        block = S[np.ix_(ii, ii)]
+                        off = block[~np.eye(len(ii), dtype=bool)].mean()
+                        if off > 0.05:
+                            val = off
+                    theta[q] = val
+    return theta
+
+
+def _set_exo(ram: RAM, structure: Structure, S: np.ndarray) -> None:
+    """Fix the exogenous observed (co)variances at their sample values (fixed.x)."""
+    pos = {v: k for k, v in enumerate(ram.variables)}
+    for r in structure.rows:
+        if r.exo:
+            i, j = pos[r.lhs], pos[r.rhs]
+            ram.S0[i, j] = ram.S0[j, i] = S[i, j]
+
+
+def _rams(spec: _Spec, observed: list[str], samples: list[np.ndarray]) -> list[RAM]:
+    out = []
+    for g, S in enumerate(samples):
+        fixed = [r.value if r.value is not None else 0.0 for r in spec.structure.rows]
+        ram = build_ram(spec.structure, observed, spec.param_of_row[g], fixed)
+        _set_exo(ram, spec.structure, S)
+        out.append(ram)
+    return out
+
+
+def _fit_blocks(spec: _Spec, blocks: list[Block], start: np.ndarray | None = None):
+    rams = [b.ram for b in blocks]
+    first = _start(spec, rams, [b.S for b in blocks]) if start is None else start
+    sol = minimise(blocks, first)
+    if not sol.converged and start is None:
+        # A second try from lavaan's "simple" start (all loadings 1, variances 1).
+        alt = first.copy()
+        for g, ram in enumerate(rams):
+            del ram
+            for k, r in enumerate(spec.structure.rows):
+                q = spec.param_of_row[g][k]
+                if q >= 0 and r.op == "~~" and r.lhs == r.rhs and r.value is None:
+                    alt[q] = 1.0
+        sol2 = minimise(blocks, alt)
+        if sol2.converged or sol2.fmin < sol.fmin:
+            sol = sol2
+    return sol
+
+
+# -- fit measures ----------------------------------------------------------------
+
+
+def _rmsea_ci(chisq: float, df: float, n: int, groups: int) -> tuple[float, float]:
+    """90 % RMSEA interval from the noncentral chi-square, as lavaan computes it."""
+    if df <= 0:
+        return 0.0, 0.0
+
+    def lower(lam: float) -> float:
+        return stats.ncx2.cdf(chisq, df, lam) - 0.95 if lam > 0 else stats.chi2.cdf(
+            chisq, df) - 0.95
+
+    def upper(lam: float) -> float:
+        return stats.ncx2.cdf(chisq, df, lam) - 0.05 if lam > 0 else stats.chi2.cdf(
+            chisq, df) - 0.05
+
+    lam_l = 0.0 if lower(0.0) < 0 else optimize.brentq(lower, 0.0, chisq, xtol=1e-12)
+    n_rmsea = max(n, chisq * 4)
+    if upper(n_rmsea) > 0:
+        lam_u = math.nan
+    elif upper(0.0) < 0:
+        lam_u = 0.0
+    else:
+        lam_u = optimize.brentq(upper, 0.0, n_rmsea, xtol=1e-12)
+    scale = math.sqrt(groups)
+    return (math.sqrt(lam_l / (n * df)) * scale, math.sqrt(lam_u / (n * df)) * scale)
+
+
+def _srmr(S: np.ndarray, sigma: np.ndarray, meanstructure: bool) -> float:
+    """Bentler's SRMR: residuals scaled by the sample standard deviations (lavaan's ``srmr``)."""
+    d = 1.0 / np.sqrt(np.diag(S))
+    resid = (S - sigma) * np.outer(d, d)
+    p = len(S)
+    iu = np.triu_indices(p)
+    nel = p * (p + 1) / 2 + (p if meanstructure else 0)
+    return float(math.sqrt((resid[iu] ** 2).sum() / nel))
+
+
+def _fit_measures(blocks: list[Block], sigmas: list[np.ndarray], npar: int, nx: int,
+                  meanstructure: bool) -> dict[str, float]:
+    """lavaan's fitMeasures() for an ML fit (likelihood "normal": divisor N)."""
+    n = sum(b.n for b in blocks)
+    G = len(blocks)
+    chisq, chisq_b, logl, ndat, npar_b = 0.0, 0.0, 0.0, 0, 0
+    srmr = 0.0
+    for b, sigma in zip(blocks, sigmas, strict=True):
+        p = b.ram.p
+        _, logdet_s = np.linalg.slogdet(b.S)
+        _, logdet = np.linalg.slogdet(sigma)
+        f = logdet + np.trace(np.linalg.solve(sigma, b.S)) - logdet_s - p
+        chisq += b.n * f
+        # baseline: independent observed variables (exogenous x block saturated)
+        base = np.diag(np.diag(b.S))
+        xi = list(range(p - nx, p))
+        if nx:
+            base[np.ix_(xi, xi)] = b.S[np.ix_(xi, xi)]
+        _, logdet_b = np.linalg.slogdet(base)
+        chisq_b += b.n * (logdet_b + np.trace(np.linalg.solve(base, b.S)) - logdet_s - p)
+        logl += -b.n / 2 * (p * math.log(2 * math.pi) + logdet + np.trace(
+            np.linalg.solve(sigma, b.S)))
+        ndat += p * (p + 1) // 2 - nx * (nx + 1) // 2 + (p if meanstructure else 0)
+        npar_b += (p - nx) + (p if meanstructure else 0)
+        srmr += b.n * _srmr(b.S, sigma, meanstructure)
+    srmr /= n
+    df = ndat - npar
+    df_b = ndat - npar_b
+    chisq = max(chisq, 0.0)
+    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan
+    t1 = max(chisq - df, 0.0)
+    t2 = max(chisq - df, chisq_b - df_b, 0.0)
+    cfi = 1.0 if t1 == 0 and t2 == 0 else 1 - t1 / t2
+    if df > 0:
+        a = chisq_b / df_b - chisq / df
+        c = chisq_b / df_b - 1
+        tli = 1.0 if (a < 0 and c < 0) else a / c
+        rmsea = math.sqrt(max(chisq / n / df - 1 / n, 0.0)) * math.sqrt(G)
+    else:
+        tli, rmsea = 1.0, 0.0
+    lo, hi = _rmsea_ci(chisq, df, n, G)
+    return {
+        "ntotal": float(n), "npar": float(npar), "chisq": chisq, "df": float(df),
+        "pvalue": pvalue, "cfi": cfi, "tli": tli, "rmsea": rmsea, "rmsea.ci.lower": lo,
+        "rmsea.ci.upper": hi, "srmr": srmr, "logl": logl, "aic": -2 * logl + 2 * npar,
+        "bic": -2 * logl + npar * math.log(n), "baseline.chisq": chisq_b,
+        "baseline.df": float(df_b),
+    }
+
+
+# -- tables ----------------------------------------------------------------------
+
+
+def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndarray,
+                  param_of_row: list[int], n: int, sample_means: np.ndarray | None
+                  ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame, list[str],
+                             np.ndarray]:
+    """Parameter table, R², effects and diagnostics of one group."""
+    mom = ram.implied(theta)
+    A, S, C = mom["A"], mom["S"], mom["C"]
+    sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
+    pos = {v: k for k, v in enumerate(ram.variables)}
+    records = []
+    warn: list[str] = []
+    for k, r in enumerate(structure.rows):
+        mat, i, j = ram.row_cells[k]
+        q = param_of_row[k]
+        if mat == 0:
+            est = A[i, j]
+            std = est * sd[j] / sd[i]
+        else:
+            est = S[i, j]
+            if i == j:
+                std = est / C[i, i]
+            else:
+                denom = S[i, i] * S[j, j]
+                std = est / math.sqrt(denom) if denom > 0 else math.nan
+        if q >= 0:
+            s = se[q]
+            z = est / s if s > 0 else math.nan
+            pv = 2 * stats.norm.sf(abs(z)) if math.isfinite(z) else math.nan
+            lo, hi = est - Z975 * s, est + Z975 * s
+        else:
+            s, z, pv, lo, hi = 0.0, math.nan, math.nan, est, est
+        records.append([r.lhs, r.op, r.rhs, est, s, z, pv, lo, hi, std])
+        if r.op == "~~" and r.lhs == r.rhs and est < 0:
+            warn.append(f"negative variance: {r.lhs} ~~ {r.rhs} = {est:.4g}")
+        if r.op in ("=~", "~") and math.isfinite(std) and abs(std) > 1:
+            warn.append(f"improper standardized path |std.all| > 1: {r.lhs} {r.op} {r.rhs} "
+                        f"std.all = {std:.3f}")
+    if sample_means is not None:
+        for v in structure.observed:
+            i = pos[v]
+            est = sample_means[i]
+            s = math.sqrt(C[i, i] / n)
+            z = est / s
+            records.append([v, "~1", "", est, s, z, 2 * stats.norm.sf(abs(z)),
+                            est - Z975 * s, est + Z975 * s, est / sd[i]])
+        for v in structure.latent:
+            records.append([v, "~1", "", 0.0, 0.0, math.nan, math.nan, 0.0, 0.0, 0.0])
+    params = pd.DataFrame(records, columns=PARAMETER_COLUMNS)
+
+    lv = [pos[v] for v in structure.latent]
+    if lv:
+        psi = S[np.ix_(lv, lv)]
+        if np.linalg.eigvalsh((psi + psi.T) / 2).min() < -1e-10:
+            warn.append("the covariance matrix of the latent variables (psi) is not "
+                        "positive definite")
+    # R²: every variable with an incoming directed path
+    r2: dict[str, float] = {}
+    endogenous = [v for v in ram.variables if np.any(A[pos[v]] != 0)]
+    order = [*[v for v in structure.observed if v in endogenous],
+             *[v for v in structure.latent if v in endogenous]]
+    for v in order:
+        i = pos[v]
+        r2[v] = 1 - S[i, i] / C[i, i] if C[i, i] > 0 else math.nan
+    effects, struct_B = _effects(structure, ram, A, sd)
+    return params, r2, effects, warn, struct_B
+
+
+def _structural_index(structure: Structure, ram: RAM) -> tuple[list[str], np.ndarray]:
+    pos = {v: k for k, v in enumerate(ram.variables)}
+    names = list(structure.structural)
+    return names, np.array([pos[v] for v in names], dtype=int)
+
+
+def _reach(pattern: np.ndarray) -> np.ndarray:
+    """reach[i, j]: a directed path leads from j to i."""
+    k = len(pattern)
+    reach = pattern.copy()
+    for _ in range(k):
+        new = reach | ((reach.astype(int) @ pattern.astype(int)) > 0)
+        if (new == reach).all():
+            break
+        reach = new
+    return reach
+
+
+def _effect_matrices(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """total = (I - B)^-1 - I and indirect = total - B."""
+    total = np.linalg.inv(np.eye(len(B)) - B) - np.eye(len(B))
+    return total, total - B
+
+
+def _effects(structure: Structure, ram: RAM, A: np.ndarray, sd: np.ndarray
+             ) -> tuple[pd.DataFrame, np.ndarray]:
+    names, idx = _structural_index(structure, ram)
+    B = A[np.ix_(idx, idx)]
+    pattern = (ram.A0[np.ix_(idx, idx)] != 0)
+    e = ram.entries
+    for kind, i, j in zip(e.kind, e.i, e.j, strict=True):
+        if kind == 0 and i in idx and j in idx:
+            pattern[list(idx).index(i), list(idx).index(j)] = True
+    reach = _reach(pattern)
+    total, indirect = _effect_matrices(B)
+    s = sd[idx]
+    Bs = B * np.outer(1 / s, s)
+    total_s, indirect_s = _effect_matrices(Bs)
+    rows = []
+    for t in range(len(names)):
+        for f in range(len(names)):
+            if reach[t, f] and t != f:
+                rows.append([names[f], names[t], B[t, f], indirect[t, f], total[t, f],
+                             Bs[t, f], indirect_s[t, f], total_s[t, f]])
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS), reach
+
+
+# -- bootstrap -------------------------------------------------------------------
+
+
+def _boot_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray, int]:
+    """Refit resampled covariance matrices (sufficient statistics) from a warm start."""
+    ram, structure, _spec, x, draws, theta0, idx, pairs = args
+    n = len(x)
+    out_ind = np.full((len(draws), len(pairs)), np.nan)
+    out_tot = np.full((len(draws), len(pairs)), np.nan)
+    failed = 0
+    t_idx = np.array([p[0] for p in pairs], dtype=int)
+    f_idx = np.array([p[1] for p in pairs], dtype=int)
+    for d, rows in enumerate(draws):
+        w = np.bincount(rows, minlength=n).astype(float)
+        mean = w @ x / n
+        S = (x * w[:, None]).T @ x / n - np.outer(mean, mean)
+        _set_exo(ram, structure, S)
+        sol = minimise([Block(ram, S, n)], theta0, max_iter=100)
+        if not sol.converged:
+            failed += 1
+            continue
+        A, _ = ram.matrices(sol.theta)
+        total, indirect = _effect_matrices(A[np.ix_(idx, idx)])
+        out_ind[d] = indirect[t_idx, f_idx]
+        out_tot[d] = total[t_idx, f_idx]
+    return out_ind, out_tot, failed
+
+
+def _bootstrap(spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray, effects: pd.DataFrame,
+               draws: int, seed: int | None, n_jobs: int | None, progress: bool
+               ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    structure = spec.structure
+    names, idx = _structural_index(structure, ram)
+    where = {v: k for k, v in enumerate(names)}
+    pairs = [(where[t], where[f]) for f, t in zip(effects["from"], effects["to"], strict=True)]
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    resamples = rng.integers(0, n, size=(draws, n))
+    jobs = n_jobs or os.cpu_count() or 1
+    jobs = max(1, min(jobs, draws))
+    nchunks = min(draws, jobs * 8)
+    bounds = np.linspace(0, draws, nchunks + 1).astype(int)
+    chunks = [(ram, structure, spec, x, resamples[a:b], theta, idx, pairs)
+              for a, b in itertools.pairwise(bounds) if b > a]
+    results: list[tuple[np.ndarray, np.ndarray, int]] = []
+    bar = None
+    if progress:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task("bootstrap", total=draws)
+    try:
+        if jobs == 1:
+            for c in chunks:
+                results.append(_boot_chunk(c))
+                if bar is not None:
+                    bar.advance(task, len(c[4]))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for c, res in zip(chunks, pool.map(_boot_chunk, chunks), strict=True):
+                    results.append(res)
+                    if bar is not None:
+                        bar.advance(task, len(c[4]))
+    finally:
+        if bar is not None:
+            bar.stop()
+    ind = np.vstack([r[0] for r in results])
+    tot = np.vstack([r[1] for r in results])
+    failed = sum(r[2] for r in results)
+    ok = ~np.isnan(tot).any(axis=1) if len(pairs) else np.ones(draws, bool)
+    out = effects.copy()
+    if ok.sum() > 0:
+        out["indirect.ci.lower"] = np.quantile(ind[ok], 0.025, axis=0)
+        out["indirect.ci.upper"] = np.quantile(ind[ok], 0.975, axis=0)
+        out["total.ci.lower"] = np.quantile(tot[ok], 0.025, axis=0)
+        out["total.ci.upper"] = np.quantile(tot[ok], 0.975, axis=0)
+    else:
+        for c in CI_COLUMNS:
+            out[c] = np.nan
+    # an indirect effect that is structurally zero has a degenerate interval at 0
+    warn = []
+    if failed:
+        warn.append(f"bootstrap: {failed} of {draws} draws did not converge and were "
+                    "left out of the intervals")
+    info = {"draws": draws, "succeeded": int(ok.sum()), "failed": int(failed), "seed": seed,
+            "interval": "percentile 95%"}
+    return out, info, warn
+
+
+# -- public API ------------------------------------------------------------------
+
+
+def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str = "listwise",
+        bootstrap: int = 0, seed: int | None = None, group: str | None = None,
+        n_jobs: int | None = None, progress: bool = False) -> SEMResult:
+    """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
+
+    Parameters
+    ----------
+    model : str, Path or Questionnaire
+        A questionnaire (measurement + higher-order + structural model), a
+        questionnaire YAML file, a lavaan-syntax file, or lavaan syntax.
+    data : pandas.DataFrame
+        One row per respondent; columns named as the model's observed variables.
+    missing : {"listwise", "fiml"}
+        ``listwise`` drops respondents with a missing value on any model variable
+        (counted in ``excluded["missing_values"]``).
+    bootstrap : int
+        Number of bootstrap draws for percentile intervals of indirect and total effects.
+    seed : int, optional
+        Seed of the bootstrap resampling (same seed, same intervals).
+    group : str, optional
+        Column defining groups for a multi-group fit.
+    n_jobs : int, optional
+        Worker processes for the bootstrap (default: all cores).
+    progress : bool
+        Show a progress bar during the bootstrap.
+
+    Returns
+    -------
+    SEMResult
+
+    Notes
+    -----
+    Estimator: ML, ``F = log|Σ| + tr(SΣ⁻¹) − log|S| − p`` with ``S`` divided by ``N``;
+    ``chisq = N·F``; standard errors from the expected information; ``std.all`` uses
+    model-implied variances, residual covariances are divided by the residual
+    standard deviations (lavaan 0.6). Tested against lavaan 0.6-14 fitMeasures(),
+    parameterEstimates() and lavInspect(, "r2") to 1e-3.
+    """
+    if missing not in ("listwise", "fiml"):
+        raise UsageError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
+    if missing == "fiml":
+        raise UsageError("missing='fiml' (full-information ML) is not implemented yet; "
+                         "use missing='listwise'")
+    if bootstrap < 0:
+        raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
+    syntax, source = model_syntax(model)
+    structure = _structure(syntax, source)
+    observed = [v for v in structure.observed if v not in structure.exogenous_observed] + \
+        list(structure.exogenous_observed)
+    frame = _numeric_frame(data, observed)
+    excluded: dict[str, int] = {}
+    labels: list[Any] = []
+    if group is not None:
+        if group not in data.columns:
+            raise InputError("the group column is not a column of the responses",
+                             column=group)
+        gcol = data[group]
+        excluded["missing_group"] = int(gcol.isna().sum())
+        keep = gcol.notna()
+        frame, gcol = frame[keep], gcol[keep]
+    complete = frame.notna().all(axis=1)
+    excluded["missing_values"] = int((~complete).sum())
+    frame = frame[complete]
+    if group is not None:
+        gcol = gcol[complete]
+        labels = list(pd.unique(gcol))
+    n = len(frame)
+    if n <= len(observed):
+        raise InputError(f"{n} complete respondents for {len(observed)} observed variables; "
+                         "the covariance matrix cannot be estimated")
+    warnings: list[str] = []
+    if excluded["missing_values"]:
+        warnings.append(f"{excluded['missing_values']} respondents with missing values were "
+                        "excluded (listwise deletion)")
+
+    if group is None:
+        x = frame.to_numpy()
+        S = _covariance(x)
+        spec = _layout(structure, 1)
+        rams = _rams(spec, observed, [S])
+        blocks = [Block(rams[0], S, n)]
+        result = _estimate(spec, blocks, meanstructure=False, means=[None])
+        result.excluded = excluded
+        result.warnings = warnings + result.warnings
+        result.syntax = syntax
+        if bootstrap:
+            theta = result._theta  # type: ignore[attr-defined]
+            eff, info, warn = _bootstrap(spec, rams[0], x, theta, result.effects, bootstrap,
+                                         seed, n_jobs, progress)
+            result.effects = eff
+            result.bootstrap = info
+            result.warnings += warn
+        return result
+    return _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
+                       syntax)
+
+
+def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
+              means: list[np.ndarray | None], start: np.ndarray | None = None,
+              labels: list[str] | None = None) -> SEMResult:
+    sol = _fit_blocks(spec, blocks, start)
+    n = sum(b.n for b in blocks)
+    warnings: list[str] = []
+    if not sol.converged:
+        warnings.append(f"the estimator did not converge after {sol.iterations} iterations; "
+                        "estimates are not trustworthy")
+    se = np.full(spec.nparam, np.nan)
+    if sol.information is not None:
+        try:
+            vcov = np.linalg.inv(sol.information * n / 2)
+            se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+        except np.linalg.LinAlgError:
+            warnings.append("standard errors could not be computed (singular information "
+                            "matrix: the model may not be identified)")
+    sigmas = [b.ram.implied(sol.theta)["Sigma"] for b in blocks]
+    nx = len(spec.structure.exogenous_observed)
+    npar = spec.nparam + (sum(b.ram.p for b in blocks) if meanstructure else 0)
+    measures = _fit_measures(blocks, sigmas, npar, nx, meanstructure)
+    per: list[tuple] = []
+    for g, b in enumerate(blocks):
+        per.append(_group_tables(spec.structure, b.ram, sol.theta, se, spec.param_of_row[g],
+                                 b.n, means[g]))
+    if len(blocks) == 1:
+        params, r2, effects, warn, _ = per[0]
+        warnings += warn
+    else:
+        frames = []
+        for label, (p, _r2, _e, warn, _) in zip(labels or [], per, strict=True):
+            p = p.copy()
+            p.insert(3, "group", label)
+            frames.append(p)
+            warnings += [f"group {label}: {w}" for w in warn]
+        params = pd.concat(frames, ignore_index=True)
+        r2 = {}
+        effects = pd.DataFrame(columns=EFFECT_COLUMNS)
+    result = SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
+                       warnings=warnings, n=n, converged=sol.converged)
+    result._theta = sol.theta  # type: ignore[attr-defined]
+    result._per = per  # type: ignore[attr-defined]
+    return result
+
+
+def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
+                gcol: pd.Series, labels: list[Any], group: str, excluded: dict[str, int],
+                warnings: list[str], syntax: str) -> SEMResult:
+    """Configural and equal-regressions fits (meanstructure, as lavaan does with groups)."""
+    if len(labels) < 2:
+        raise InputError("a multi-group fit needs at least two groups", column=group,
+                         value=labels[0] if labels else None)
+    xs = [frame[(gcol == g).to_numpy()].to_numpy() for g in labels]
+    for g, x in zip(labels, xs, strict=True):
+        if len(x) <= len(observed):
+            raise InputError(f"group has {len(x)} complete respondents for "
+                             f"{len(observed)} observed variables", column=group, value=g)
+    samples = [_covariance(x) for x in xs]
+    means = [x.mean(axis=0) for x in xs]
+    names = [str(g) for g in labels]
+    spec = _layout(structure, len(labels))
+    blocks = [Block(r, S, len(x)) for r, S, x in
+              zip(_rams(spec, observed, samples), samples, xs, strict=True)]
+    free = _estimate(spec, blocks, meanstructure=True, means=means, labels=names)
+    spec_eq = _layout(structure, len(labels), equal_ops=("~",))
+    blocks_eq = [Block(r, S, len(x)) for r, S, x in
+                 zip(_rams(spec_eq, observed, samples), samples, xs, strict=True)]
+    equal = _estimate(spec_eq, blocks_eq, meanstructure=True, means=means, labels=names)
+    d_chisq = equal.fit_measures["chisq"] - free.fit_measures["chisq"]
+    d_df = equal.fit_measures["df"] - free.fit_measures["df"]
+    diff = {"chisq": d_chisq, "df": d_df,
+            "pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0 else math.nan}
+    per_group = {}
+    for label, (p, r2, eff, warn, _), x in zip(names, free._per, xs, strict=True):  # type: ignore[attr-defined]
+        per_group[label] = SEMResult(fit_measures={}, parameters=p, r2=r2, effects=eff,
+                                     warnings=warn, n=len(x), converged=free.converged)
+    free.groups = GroupComparison(column=group, labels=names, per_group=per_group,
+                                  equal_fit=equal.fit_measures, chisq_diff=diff)
+    free.excluded = excluded
+    free.warnings = warnings + free.warnings
+    if not equal.converged:
+        free.warnings.append("the model with equal structural paths did not converge")
+    free.syntax = syntax
+    return free
+
+
+__all__ = ["CI_COLUMNS", "EFFECT_COLUMNS", "FIT_NAMES", "PARAMETER_COLUMNS",
+           "GroupComparison", "ParRow", "SEMResult", "fit", "model_syntax"]

@@ -1,0 +1,398 @@
+"""Maximum-likelihood estimation of structural equation models on covariance matrices.
+
+Why our own estimator rather than semopy's: the bootstrap of indirect effects
+must refit the model a thousand times in seconds, which needs (i) a fit that
+works on sufficient statistics (a resampled covariance matrix), (ii) analytic
+gradients and expected information, (iii) warm starts from the full-sample
+solution, and (iv) parameters shared across groups for multi-group equality
+constraints. semopy's ``Model`` rebuilds its matrices and runs a generic
+optimiser from scratch on every fit and its ML objective does not follow
+lavaan's conventions (chi-square, AIC), so we write the few hundred lines here.
+
+The model is written in RAM form (McArdle & McDonald, 1984). With ``m``
+variables (observed first, then latent), ``A`` holds the directed paths
+(``A[i, j]`` is the effect of ``j`` on ``i``; loadings and regressions), ``S``
+the (residual) variances and covariances, and ``F`` selects the ``p`` observed
+variables:
+
+.. math::  \\Sigma(\\theta) = F (I - A)^{-1} S (I - A)^{-T} F^T
+
+The ML discrepancy (Jöreskog, 1969), with ``S`` the sample covariance divided
+by ``N`` as in lavaan's default ``likelihood = "normal"``, is
+
+.. math::  F_{ML} = \\log|\\Sigma| + \\operatorname{tr}(S\\Sigma^{-1}) - \\log|S| - p
+
+It is minimised by Fisher scoring: with ``D_k = \\partial\\Sigma/\\partial\\theta_k``
+the gradient is ``g_k = tr(W D_k)``, ``W = \\Sigma^{-1}(\\Sigma - S)\\Sigma^{-1}``, and the
+expected Hessian ``H_{kl} = tr(\\Sigma^{-1} D_k \\Sigma^{-1} D_l)``; the step
+``-H^{-1} g`` is halved until the discrepancy decreases. Every ``D_k`` of a RAM
+model is a sum of rank-two terms ``u v' + v u'`` (``u``, ``v`` columns of
+``F(I-A)^{-1}`` and ``F(I-A)^{-1}S(I-A)^{-T}``), so ``g`` and ``H`` are computed
+from small matrix products without forming the ``p^2``-row Jacobian. Standard
+errors follow lavaan's default (expected information, ``N`` not ``N - 1``):
+``Cov(\\hat\\theta) = (N/2 \\cdot H)^{-1}``.
+
+The lavaan-syntax parser covers ``=~``, ``~``, ``~~``, labels (``a*x``), fixed
+values (``1*x``), freed markers (``NA*x``) and comments. Defaults follow
+lavaan's ``sem()``/``cfa()``: first loading of each latent fixed to 1,
+free (residual) variances of every variable, free covariances among exogenous
+latent variables and among the residuals of terminal endogenous variables
+(``auto.cov.y``), and ``fixed.x`` (variances and covariances of exogenous
+observed variables fixed at their sample values, not counted as parameters).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OPS = ("=~", "~~", "~")
+_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+
+
+class SyntaxProblem(ValueError):
+    """A line of model syntax that cannot be read; ``line`` is 1-based."""
+
+    def __init__(self, message: str, line: int, text: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.text = text
+
+
+@dataclass
+class ParRow:
+    """One row of the parameter table (lavaan's ``lhs op rhs``)."""
+
+    lhs: str
+    op: str
+    rhs: str
+    free: bool = True
+    value: float | None = None  # fixed value, or start value for free rows
+    label: str | None = None
+    user: bool = True
+    exo: bool = False  # variance/covariance of an exogenous observed variable (fixed.x)
+    na: bool = False  # written as NA*x: a loading freed from the marker rule
+
+
+def _strip_comment(line: str) -> str:
+    for mark in ("#", "!"):
+        if mark in line:
+            line = line[: line.index(mark)]
+    return line.strip()
+
+
+def parse_syntax(text: str) -> list[ParRow]:
+    """Parse lavaan model syntax into user-specified parameter rows.
+
+    Raises
+    ------
+    SyntaxProblem
+        For an operator this module does not support (``:=``, ``|``, ``~1``,
+        ``<``, ``>``, ``==``) or a malformed term; the message says what was expected.
+    """
+    rows: list[ParRow] = []
+    # lavaan allows a formula to continue on the next line after a trailing '+'.
+    logical: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        for piece in raw.split(";"):
+            piece = _strip_comment(piece)
+            if not piece:
+                continue
+            if logical and logical[-1][1].endswith("+"):
+                logical[-1] = (logical[-1][0], logical[-1][1] + " " + piece)
+            else:
+                logical.append((number, piece))
+    for number, line in logical:
+        for bad in (":=", "==", "<", ">", "|", "~*~"):
+            if bad in line:
+                raise SyntaxProblem(
+                    f"operator {bad!r} is not supported; expected '=~', '~' or '~~'",
+                    number, line)
+        op = next((o for o in OPS if o in line), None)
+        if op is None:
+            raise SyntaxProblem("expected an '=~', '~' or '~~' relation", number, line)
+        lhs_text, rhs_text = line.split(op, 1)
+        lhs_names = [t.strip() for t in lhs_text.split("+")]
+        for name in lhs_names:
+            if not _IDENT.match(name):
+                raise SyntaxProblem(f"{name!r} is not a variable name", number, line)
+        for term in rhs_text.split("+"):
+            term = term.strip()
+            free, value, label, na = True, None, None, False
+            if "*" in term:
+                modifier, term = (t.strip() for t in term.rsplit("*", 1))
+                if modifier in ("NA", "na"):
+                    na = True
+                else:
+                    try:
+                        value = float(modifier)
+                        free = False
+                    except ValueError:
+                        if not _IDENT.match(modifier):
+                            raise SyntaxProblem(
+                                f"modifier {modifier!r} is neither a number nor a label",
+                                number, line) from None
+                        label = modifier
+            if term == "1":
+                raise SyntaxProblem("intercepts ('~ 1') are not supported", number, line)
+            if not _IDENT.match(term):
+                raise SyntaxProblem(f"{term!r} is not a variable name", number, line)
+            for lhs in lhs_names:
+                rows.append(ParRow(lhs, op, term, free=free, value=value, label=label, na=na))
+    return rows
+
+
+@dataclass
+class Structure:
+    """The full parameter table of a model and its variable sets."""
+
+    rows: list[ParRow]
+    observed: list[str]  # observed variables in model order
+    latent: list[str]
+    exogenous_observed: list[str]
+    structural: list[str]  # variables of the structural part (latents + regressed observed)
+
+    @property
+    def variables(self) -> list[str]:
+        return [*self.observed, *self.latent]
+
+
+def build_structure(user_rows: list[ParRow]) -> Structure:
+    """Apply lavaan's ``sem()`` defaults to the user's rows (see module docstring)."""
+    rows = [ParRow(**vars(r)) for r in user_rows]
+    latent: list[str] = []
+    for r in rows:
+        if r.op == "=~" and r.lhs not in latent:
+            latent.append(r.lhs)
+    names: list[str] = []
+    for r in rows:
+        for n in (r.lhs, r.rhs):
+            if n not in names:
+                names.append(n)
+    observed = [n for n in names if n not in latent]
+    indicators = {r.rhs for r in rows if r.op == "=~"}
+    lhs_reg = {r.lhs for r in rows if r.op == "~"}
+    rhs_reg = {r.rhs for r in rows if r.op == "~"}
+
+    # marker: fix the first loading of each latent at 1 unless the user set it
+    for lv in latent:
+        first = next(r for r in rows if r.op == "=~" and r.lhs == lv)
+        if first.free and first.label is None and not first.na:
+            first.free, first.value = False, 1.0
+
+    exo_obs = [n for n in observed if n in rhs_reg and n not in lhs_reg and n not in indicators]
+    have = {(r.lhs, r.rhs) for r in rows if r.op == "~~"} | \
+        {(r.rhs, r.lhs) for r in rows if r.op == "~~"}
+    auto: list[ParRow] = []
+    for n in [*observed, *latent]:
+        if (n, n) not in have and n not in exo_obs:
+            auto.append(ParRow(n, "~~", n, user=False))
+    lv_x = [lv for lv in latent if lv not in lhs_reg and lv not in indicators]
+    for i, a in enumerate(lv_x):
+        for b in lv_x[i + 1:]:
+            if (a, b) not in have:
+                auto.append(ParRow(a, "~~", b, user=False))
+    # auto.cov.y: residual covariances among terminal endogenous variables
+    terminal = [n for n in names if n in lhs_reg and n not in rhs_reg and n not in indicators]
+    for i, a in enumerate(terminal):
+        for b in terminal[i + 1:]:
+            if (a, b) not in have:
+                auto.append(ParRow(a, "~~", b, user=False))
+    for i, a in enumerate(exo_obs):
+        for b in exo_obs[i:]:
+            if (a, b) not in have:
+                auto.append(ParRow(a, "~~", b, free=False, user=False, exo=True))
+    structural = [n for n in names if n in latent or (n in lhs_reg | rhs_reg)]
+    structural = [n for n in structural
+                  if n in latent or n not in indicators]
+    return Structure(rows=rows + auto, observed=observed, latent=latent,
+                     exogenous_observed=exo_obs, structural=structural)
+
+
+@dataclass
+class Entry:
+    """Where free parameters sit in ``A`` and ``S`` (one entry per matrix cell pair)."""
+
+    kind: np.ndarray  # 0 = A, 1 = S
+    i: np.ndarray
+    j: np.ndarray
+    param: np.ndarray  # index into theta
+
+
+@dataclass
+class RAM:
+    """A RAM model of one group: fixed parts of A and S and where theta goes."""
+
+    variables: list[str]
+    p: int
+    A0: np.ndarray
+    S0: np.ndarray
+    entries: Entry
+    row_cells: list[tuple[int, int, int]] = field(default_factory=list)  # per par row
+
+    def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        A = self.A0.copy()
+        S = self.S0.copy()
+        e = self.entries
+        a = e.kind == 0
+        A[e.i[a], e.j[a]] = theta[e.param[a]]
+        s = ~a
+        S[e.i[s], e.j[s]] = theta[e.param[s]]
+        S[e.j[s], e.i[s]] = theta[e.param[s]]
+        return A, S
+
+    def implied(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """Model-implied moments: ``Sigma`` (p×p), ``C`` (all m variables), ``B``."""
+        A, S = self.matrices(theta)
+        m = A.shape[0]
+        B = np.linalg.inv(np.eye(m) - A)
+        C = B @ S @ B.T
+        return {"A": A, "S": S, "B": B, "C": C, "Sigma": C[: self.p, : self.p]}
+
+    def grad_info(self, theta: np.ndarray, sample: np.ndarray, nparam: int,
+                  with_info: bool = True) -> tuple[float, np.ndarray, np.ndarray | None,
+                                                   dict[str, np.ndarray]]:
+        """Discrepancy, gradient and expected Hessian of ``F_ML`` (see module docstring)."""
+        mom = self.implied(theta)
+        sigma = mom["Sigma"]
+        try:
+            chol = np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError:
+            return np.inf, np.zeros(nparam), None, mom
+        logdet = 2.0 * np.log(np.diag(chol)).sum()
+        inv = np.linalg.inv(sigma)
+        inv = (inv + inv.T) / 2
+        f = logdet + np.einsum("ij,ji->", sample, inv)
+        p = self.p
+        G = mom["B"][:p]  # F (I-A)^-1
+        K = mom["C"][:p]  # F (I-A)^-1 S (I-A)^-T
+        e = self.entries
+        a = e.kind == 0
+        U = np.where(a, G[:, e.i], G[:, e.i])
+        V = np.where(a, K[:, e.j], G[:, e.j])
+        diag_s = (~a) & (e.i == e.j)
+        V = V * np.where(diag_s, 0.5, 1.0)
+        W = inv @ (sigma - sample) @ inv
+        g_entries = 2.0 * np.einsum("pe,pq,qe->e", U, W, V)
+        g = np.bincount(e.param, weights=g_entries, minlength=nparam)
+        H = None
+        if with_info:
+            iu = inv @ U
+            iv = inv @ V
+            P = U.T @ iu
+            Q = V.T @ iv
+            R = U.T @ iv
+            He = 2.0 * (R * R.T + P * Q)
+            M = np.zeros((len(e.param), nparam))
+            M[np.arange(len(e.param)), e.param] = 1.0
+            H = M.T @ He @ M
+        mom["Sigma_inv"] = inv
+        mom["logdet"] = np.array(logdet)
+        return float(f), g, H, mom
+
+
+def build_ram(structure: Structure, observed_order: list[str],
+              param_of_row: list[int], fixed_value_of_row: list[float]) -> RAM:
+    """RAM matrices for a structure; ``param_of_row[k]`` is -1 for fixed rows."""
+    variables = [*observed_order, *structure.latent]
+    pos = {v: k for k, v in enumerate(variables)}
+    m = len(variables)
+    A0 = np.zeros((m, m))
+    S0 = np.zeros((m, m))
+    kind, ii, jj, par = [], [], [], []
+    cells = []
+    for k, r in enumerate(structure.rows):
+        if r.op == "=~":
+            i, j, mat = pos[r.rhs], pos[r.lhs], 0
+        elif r.op == "~":
+            i, j, mat = pos[r.lhs], pos[r.rhs], 0
+        else:
+            i, j, mat = pos[r.lhs], pos[r.rhs], 1
+        cells.append((mat, i, j))
+        if param_of_row[k] < 0:
+            if mat == 0:
+                A0[i, j] = fixed_value_of_row[k]
+            else:
+                S0[i, j] = S0[j, i] = fixed_value_of_row[k]
+        else:
+            kind.append(mat)
+            ii.append(i)
+            jj.append(j)
+            par.append(param_of_row[k])
+    entries = Entry(np.array(kind, dtype=int), np.array(ii, dtype=int),
+                    np.array(jj, dtype=int), np.array(par, dtype=int))
+    return RAM(variables=variables, p=len(observed_order), A0=A0, S0=S0,
+               entries=entries, row_cells=cells)
+
+
+@dataclass
+class Block:
+    """One group's data summary and its RAM model."""
+
+    ram: RAM
+    S: np.ndarray  # sample covariance, divided by N
+    n: int
+
+
+@dataclass
+class Solution:
+    """Result of :func:`minimise`."""
+
+    theta: np.ndarray
+    fmin: float  # sum_g (n_g / N) F_ML,g
+    converged: bool
+    iterations: int
+    information: np.ndarray | None  # expected Hessian of the weighted F
+
+
+def weighted(blocks: list[Block], theta: np.ndarray, nparam: int, with_info: bool = True):
+    """Weighted discrepancy ``sum_g n_g/N F_g`` with gradient and expected Hessian."""
+    total = sum(b.n for b in blocks)
+    f, g = 0.0, np.zeros(nparam)
+    H = np.zeros((nparam, nparam)) if with_info else None
+    for b in blocks:
+        fb, gb, Hb, _ = b.ram.grad_info(theta, b.S, nparam, with_info)
+        if not np.isfinite(fb):
+            return np.inf, g, None
+        w = b.n / total
+        f += w * (fb - np.linalg.slogdet(b.S)[1] - b.ram.p)
+        g += w * gb
+        if with_info:
+            if Hb is None:
+                return np.inf, g, None
+            H += w * Hb
+    return f, g, H
+
+
+def minimise(blocks: list[Block], start: np.ndarray, *, max_iter: int = 500,
+             tol: float = 1e-9) -> Solution:
+    """Fisher scoring with step halving (see module docstring)."""
+    theta = start.astype(float).copy()
+    q = len(theta)
+    f, g, H = weighted(blocks, theta, q)
+    if not np.isfinite(f):
+        return Solution(theta, np.inf, False, 0, None)
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
+        try:
+            step = -np.linalg.solve(H + 1e-10 * np.eye(q), g)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(H, g, rcond=None)[0]
+        size = 1.0
+        for _ in range(30):
+            trial = theta + size * step
+            f_new, g_new, H_new = weighted(blocks, trial, q)
+            if np.isfinite(f_new) and f_new <= f + 1e-4 * size * float(g @ step):
+                break
+            size /= 2.0
+        else:
+            break
+        improvement = f - f_new
+        theta, f, g, H = trial, f_new, g_new, H_new
+        if np.max(np.abs(g)) < tol or (improvement < 1e-14 and np.max(np.abs(g)) < 1e-6):
+            converged = True
+            break
+    return Solution(theta, f, converged, it, H)
