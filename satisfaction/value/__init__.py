@@ -1,0 +1,1 @@
+"""Customer value: transactions, RFM, ABC, lifecycle, CLV and the survey link."""

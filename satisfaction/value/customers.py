@@ -1,0 +1,183 @@
+"""The customer table: one row per customer, from one SQL query.
+
+Everything downstream (RFM, ABC, lifecycle, the CLV models) reads this table,
+so the heavy work on the transactions is a single ``GROUP BY`` that DuckDB runs
+out of core and that a distributed engine can run as well (the query uses only
+standard aggregates with ``FILTER`` and one ``arg_min``; see
+:data:`CUSTOMER_TABLE_SQL`).
+
+Definitions (Fader, Hardie & Lee 2005, "Counting your customers the easy way"):
+
+* A **purchase occasion** is a customer-day with at least one purchase (a
+  transaction with amount ≥ 0; several on one day are one occasion, valued at the
+  day's net amount; a day of returns only is not an occasion).
+* ``frequency`` (x) is the number of *repeat* occasions up to ``period_end``:
+  occasions − 1.
+* ``t_x`` is the time from the first to the last occasion and ``T`` the time from
+  the first occasion to ``period_end``, both in ``time_unit`` (day = 1 day,
+  week = 7 days, month = 365.25/12 days).
+* ``recency_days`` is the RFM recency: days from the last occasion to ``period_end``.
+* ``monetary_value`` is the mean net amount of the repeat occasions (the
+  Gamma-Gamma input ``z̄``); ``revenue`` the total net amount (returns included).
+* ``holdout_frequency`` counts occasions in ``(period_end, holdout_end]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from satisfaction.errors import UsageError
+from satisfaction.value.transactions import Transactions, _as_date
+
+#: Length of one time unit in days.
+TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
+
+#: The per-customer aggregation: the one query a distributed engine must run.
+#: Parameters: ``$period_end``, ``$holdout_end`` (DATE) and ``$unit`` (days per unit).
+CUSTOMER_TABLE_SQL = """
+WITH occasions AS (
+    SELECT customer_id, date,
+           sum(amount) AS amount,
+           sum(margin) AS margin,
+           count(*) AS n_tx,
+           count(*) FILTER (WHERE amount >= 0) > 0 AS bought
+    FROM transactions
+    WHERE date <= $holdout_end
+    GROUP BY customer_id, date
+),
+per_customer AS (
+    SELECT customer_id,
+        count(*) FILTER (WHERE bought AND date <= $period_end) AS occasions,
+        sum(n_tx) FILTER (WHERE date <= $period_end) AS transactions,
+        min(date) FILTER (WHERE bought AND date <= $period_end) AS first_purchase,
+        max(date) FILTER (WHERE bought AND date <= $period_end) AS last_purchase,
+        sum(amount) FILTER (WHERE date <= $period_end) AS revenue,
+        sum(margin) FILTER (WHERE date <= $period_end) AS margin,
+        sum(amount) FILTER (WHERE bought AND date <= $period_end) AS purchase_amount,
+        arg_min(amount, date) FILTER (WHERE bought AND date <= $period_end)
+            AS first_amount,
+        sum(date - DATE '1970-01-01') FILTER (WHERE bought AND date <= $period_end)
+            AS sum_day,
+        count(*) FILTER (WHERE bought AND date > $period_end) AS holdout_frequency,
+        sum(amount) FILTER (WHERE date > $period_end) AS holdout_revenue
+    FROM occasions
+    GROUP BY customer_id
+)
+SELECT customer_id, first_purchase, last_purchase, occasions, transactions,
+    occasions - 1 AS frequency,
+    (last_purchase - first_purchase) / $unit AS t_x,
+    ($period_end - first_purchase) / $unit AS "T",
+    $period_end - last_purchase AS recency_days,
+    revenue, margin,
+    CASE WHEN occasions > 1 THEN (purchase_amount - first_amount) / (occasions - 1) END
+        AS monetary_value,
+    -- mean position of the repeat occasions within the customer's own tenure
+    -- (0.5 for a steady rate; above: accelerating, below: slowing down)
+    CASE WHEN occasions > 1 AND $period_end > first_purchase THEN
+        ((sum_day - (first_purchase - DATE '1970-01-01')) / (occasions - 1)
+         - (first_purchase - DATE '1970-01-01')) / ($period_end - first_purchase) END
+        AS trend_position,
+    holdout_frequency, coalesce(holdout_revenue, 0) AS holdout_revenue
+FROM per_customer
+WHERE transactions > 0
+ORDER BY customer_id
+"""
+
+
+@dataclass
+class CustomerTable:
+    """One row per customer with a transaction up to ``period_end``.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Indexed by ``customer_id``; columns first_purchase, last_purchase,
+        occasions, transactions, frequency, t_x, T, recency_days, revenue, margin,
+        monetary_value, trend_position, holdout_frequency, holdout_revenue.
+        Customers with returns only (no purchase occasion) have ``occasions == 0``
+        and NaN for t_x, T, recency_days.
+    period_end, holdout_end : datetime.date
+    time_unit : str
+    unit_days : float
+    has_margin : bool
+    """
+
+    data: pd.DataFrame
+    period_end: dt.date
+    holdout_end: dt.date
+    time_unit: str
+    unit_days: float
+    has_margin: bool
+
+    @property
+    def purchasers(self) -> pd.DataFrame:
+        """Customers with at least one purchase occasion (the modelled ones)."""
+        return self.data[self.data["occasions"] > 0]
+
+    def counts(self) -> dict[str, Any]:
+        """Customers, and those with returns only (not modelled)."""
+        n = len(self.data)
+        returns_only = int((self.data["occasions"] == 0).sum())
+        return {"customers": n, "modelled": n - returns_only, "returns_only": returns_only}
+
+
+def customer_table(
+    transactions: Transactions,
+    period_end: dt.date | str | None = None,
+    time_unit: Literal["day", "week", "month"] = "week",
+    holdout_end: dt.date | str | None = None,
+) -> CustomerTable:
+    """Aggregate transactions to one row per customer (see the module notes).
+
+    Parameters
+    ----------
+    transactions : Transactions
+    period_end : date, optional
+        End of the calibration period, inclusive (default: the last transaction date).
+    time_unit : {"day", "week", "month"}
+    holdout_end : date, optional
+        End of the holdout period (default: the last transaction date). Holdout
+        occasions are counted only when it is after ``period_end``.
+
+    Returns
+    -------
+    CustomerTable
+
+    Notes
+    -----
+    Tested against ``lifetimes.utils.summary_data_from_transaction_data`` (daily
+    frequency, divided by 7) on the CDNOW sample.
+    """
+    if time_unit not in TIME_UNITS:
+        raise UsageError("time unit must be day, week or month", column="time_unit",
+                         value=time_unit)
+    lo, hi = transactions.date_range
+    end = _as_date(period_end, "period_end") if period_end is not None else hi
+    hold = _as_date(holdout_end, "holdout_end") if holdout_end is not None else hi
+    if end is None or hold is None:
+        raise UsageError("no transactions to aggregate")
+    if lo is not None and end < lo:
+        raise UsageError(f"period end is before the first transaction ({lo})",
+                         column="period_end", value=str(end))
+    hold = max(hold, end)
+    unit = TIME_UNITS[time_unit]
+    data = transactions.con.execute(
+        CUSTOMER_TABLE_SQL, {"period_end": end, "holdout_end": hold, "unit": unit}
+    ).df()
+    data = data.set_index("customer_id")
+    for column in ("first_purchase", "last_purchase"):
+        data[column] = pd.to_datetime(data[column])
+    for column in ("occasions", "transactions", "frequency", "holdout_frequency"):
+        data[column] = data[column].fillna(0).astype("int64")
+    data["frequency"] = data["frequency"].clip(lower=0)
+    for column in ("t_x", "T", "recency_days", "revenue", "margin", "monetary_value",
+                   "trend_position", "holdout_revenue"):
+        data[column] = data[column].astype("float64")
+    if not transactions.has_margin:
+        data["margin"] = float("nan")
+    return CustomerTable(data=data, period_end=end, holdout_end=hold, time_unit=time_unit,
+                         unit_days=unit, has_margin=transactions.has_margin)

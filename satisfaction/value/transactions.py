@@ -1,0 +1,558 @@
+"""Loading and validating transactions.
+
+Transactions come from a CSV, Parquet or Excel file or from a pandas DataFrame.
+They are loaded into an embedded DuckDB database (nothing to start, runs out of
+core) and checked there with one SQL query, so ten million rows cost seconds.
+
+The policy is the one of survey responses (:mod:`satisfaction.responses`):
+
+* **Structural problems stop the run** with an :class:`~satisfaction.errors.InputError`
+  naming the file: an unreadable file, a missing required column, no rows.
+* **Row-level problems exclude that transaction** under a named reason. A row with
+  several problems is counted once, under the first of, in order:
+
+  ``missing_id``          the customer-id cell is empty
+  ``missing_date``        the date cell is empty
+  ``unparseable_date``    the date is not a date (ISO ``YYYY-MM-DD``, ``YYYY/MM/DD``,
+                          ``YYYYMMDD``, optionally with a time, or ``date_format``)
+  ``future_date``         the date is after ``today``
+  ``missing_amount``      the amount cell is empty
+  ``unparseable_amount``  the amount is not a number; currency signs and thousands
+                          separators are read (``"¥1,234.50"`` is 1234.5, ``"abc"``
+                          is not a number)
+  ``unparseable_margin``  a margin (or cost) is given but is not a number
+  ``negative_amount``     a return (amount < 0) when ``returns="exclude"``
+  ``duplicate``           an exact copy of an earlier row (every column equal);
+                          the first copy is kept
+
+  With ``returns="net"`` (the default) returns are kept and netted against the
+  customer's purchases; they are counted under ``returns_netted`` in
+  :attr:`TransactionLog.notes` without being excluded.
+
+The log counts ``loaded == kept + Σ excluded`` and lists up to ``max_problems``
+problems with the row number as the user sees it in the file (the first data
+row of a CSV or Excel sheet is row 2; for a DataFrame, the position from 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+
+from satisfaction.errors import InputError, UsageError
+
+#: Exclusion reasons, in order of precedence.
+REASONS: tuple[str, ...] = (
+    "missing_id",
+    "missing_date",
+    "unparseable_date",
+    "future_date",
+    "missing_amount",
+    "unparseable_amount",
+    "unparseable_margin",
+    "negative_amount",
+    "duplicate",
+)
+
+_COLUMN_OF_REASON = {
+    "missing_id": "customer",
+    "missing_date": "date",
+    "unparseable_date": "date",
+    "future_date": "date",
+    "missing_amount": "amount",
+    "unparseable_amount": "amount",
+    "unparseable_margin": "margin",
+    "negative_amount": "amount",
+    "duplicate": None,
+}
+
+_MESSAGES = {
+    "missing_id": "the customer id is empty",
+    "missing_date": "the date is empty",
+    "unparseable_date": "expected a date such as 2024-03-31",
+    "future_date": "the date is in the future",
+    "missing_amount": "the amount is empty",
+    "unparseable_amount": "expected an amount such as 1234.50 or ¥1,234.50",
+    "unparseable_margin": "expected a number",
+    "negative_amount": "a return (negative amount), excluded by returns='exclude'",
+    "duplicate": "an exact duplicate of an earlier row",
+}
+
+#: Texts read as an empty cell.
+MISSING_TEXTS: tuple[str, ...] = ("", "na", "n/a", "nan", "null", "none", "-", "#n/a")
+
+#: Currency signs and codes stripped from amounts.
+CURRENCY_PATTERN = r"[\s$€£¥￥₩₹'’]|^(USD|EUR|GBP|CNY|RMB|JPY)|(USD|EUR|GBP|CNY|RMB|JPY)$"
+_THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
+_DECIMAL_COMMA = r"[+-]?[0-9]+,[0-9]{1,2}"
+_DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+    "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M",
+)
+
+
+@dataclass(frozen=True)
+class TransactionColumns:
+    """Which column of the file holds what (names as in the file).
+
+    ``customer``, ``date`` and ``amount`` are required; ``margin`` (profit per
+    transaction) or ``cost`` (margin = amount − cost), ``channel`` and
+    ``product`` are optional.
+    """
+
+    customer: str = "customer_id"
+    date: str = "date"
+    amount: str = "amount"
+    margin: str | None = None
+    cost: str | None = None
+    channel: str | None = None
+    product: str | None = None
+
+    def used(self) -> dict[str, str]:
+        """Role → column name, for the columns that are set."""
+        roles = ("customer", "date", "amount", "margin", "cost", "channel", "product")
+        return {r: getattr(self, r) for r in roles if getattr(self, r) is not None}
+
+
+@dataclass
+class TransactionLog:
+    """What happened to every transaction row.
+
+    Attributes
+    ----------
+    source : str
+        The file, or ``"<DataFrame>"``.
+    loaded : int
+        Rows read.
+    excluded : dict[str, int]
+        Rows excluded, by reason (every reason of :data:`REASONS`, in order).
+    kept : int
+        Rows kept; ``loaded == kept + sum(excluded.values())``.
+    notes : dict[str, int]
+        Rows kept but worth knowing about: ``returns_netted``, ``duplicates_kept``.
+    problems : pandas.DataFrame
+        Up to ``max_problems`` excluded rows: row, customer, column, value, rule,
+        message (ordered by row).
+    """
+
+    source: str
+    loaded: int
+    excluded: dict[str, int]
+    kept: int
+    notes: dict[str, int]
+    problems: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        problems = [
+            {
+                "row": int(p.row),
+                "customer": None if p.customer is None else str(p.customer),
+                "column": p.column,
+                "value": None if p.value is None else str(p.value),
+                "rule": p.rule,
+                "message": p.message,
+            }
+            for p in self.problems.itertuples(index=False)
+        ]
+        return {
+            "source": self.source,
+            "loaded": self.loaded,
+            "excluded": dict(self.excluded),
+            "kept": self.kept,
+            "notes": dict(self.notes),
+            "problems": problems,
+        }
+
+
+@dataclass
+class Transactions:
+    """Validated transactions, held in DuckDB.
+
+    Attributes
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The connection holding table ``transactions`` with columns
+        ``customer_id`` (VARCHAR), ``date`` (DATE), ``amount`` (DOUBLE),
+        ``margin`` (DOUBLE, NULL when not given), ``channel``, ``product`` (VARCHAR).
+    log : TransactionLog
+    has_margin : bool
+        Whether a margin (or cost) column was given.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    log: TransactionLog
+    has_margin: bool = False
+    columns: TransactionColumns = field(default_factory=TransactionColumns)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The kept transactions as a pandas DataFrame (for small data)."""
+        frame = self.con.execute("SELECT * FROM transactions ORDER BY _row").df()
+        return frame.drop(columns="_row")
+
+    @property
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """First and last transaction date."""
+        lo, hi = self.con.execute("SELECT min(date), max(date) FROM transactions").fetchone()
+        return lo, hi
+
+
+def parse_amount(value: Any) -> float | None:
+    """Read one amount cell the way the SQL loader does; ``None`` when not a number.
+
+    Spaces, currency signs (``$ € £ ¥ ￥ ₩ ₹``) and codes (``USD``, ``CNY``, …) are
+    dropped; ``1,234.50`` has a thousands separator; ``12,5`` has a decimal comma.
+    This Python twin of :func:`amount_sql` documents the rule and is tested
+    against it.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    text = str(value).strip()
+    if text.lower() in MISSING_TEXTS:
+        return None
+    text = re.sub(CURRENCY_PATTERN, "", text)
+    if re.fullmatch(_THOUSANDS, text):
+        text = text.replace(",", "")
+    elif re.fullmatch(_DECIMAL_COMMA, text):
+        text = text.replace(",", ".")
+    if not re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _q(name: str) -> str:
+    """Quote an identifier for SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _blank_sql(expr: str) -> str:
+    texts = ", ".join(_lit(t) for t in MISSING_TEXTS)
+    return f"({expr} IS NULL OR lower(trim(CAST({expr} AS VARCHAR))) IN ({texts}))"
+
+
+def amount_sql(expr: str, is_text: bool) -> str:
+    """SQL that reads an amount column (NULL when it is not a finite number)."""
+    if not is_text:
+        return f"(CASE WHEN isfinite(CAST({expr} AS DOUBLE)) THEN CAST({expr} AS DOUBLE) END)"
+    s = f"regexp_replace(trim({expr}), {_lit(CURRENCY_PATTERN)}, '', 'g')"
+    s = (
+        f"(CASE WHEN regexp_full_match({s}, {_lit(_THOUSANDS)}) THEN replace({s}, ',', '') "
+        f"WHEN regexp_full_match({s}, {_lit(_DECIMAL_COMMA)}) THEN replace({s}, ',', '.') "
+        f"ELSE {s} END)"
+    )
+    number = (
+        f"(CASE WHEN regexp_full_match({s}, '[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?')"
+        f" THEN TRY_CAST({s} AS DOUBLE) END)"
+    )
+    return f"(CASE WHEN isfinite({number}) THEN {number} END)"
+
+
+def _date_sql(expr: str, type_name: str, date_format: str | None) -> str:
+    t = type_name.upper()
+    if t.startswith("DATE") or t.startswith("TIMESTAMP"):
+        return f"CAST({expr} AS DATE)"
+    if t in ("INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER"):  # 19970101
+        return f"CAST(try_strptime(CAST({expr} AS VARCHAR), '%Y%m%d') AS DATE)"
+    formats = (date_format,) if date_format else _DATE_FORMATS
+    fmts = "[" + ", ".join(_lit(f) for f in formats) + "]"
+    return f"CAST(try_strptime(trim(CAST({expr} AS VARCHAR)), {fmts}) AS DATE)"
+
+
+def _read(con: duckdb.DuckDBPyConnection, source: str | Path | pd.DataFrame,
+          sheet: str | int | None) -> str:
+    """Create view ``raw_input`` (with ``_row``, the row as the user sees it); return its name."""
+    if isinstance(source, pd.DataFrame):
+        frame = _plain(source.reset_index(drop=True))
+        frame.insert(0, "_row", range(len(frame)))
+        con.register("raw_df", frame)
+        con.execute("CREATE TABLE raw_input AS SELECT * FROM raw_df")
+        con.unregister("raw_df")
+        return "<DataFrame>"
+    path = Path(source)
+    name = str(source)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            con.execute(
+                "CREATE VIEW raw_input AS SELECT file_row_number + 2 AS _row, * EXCLUDE "
+                f"(file_row_number) FROM read_parquet({_lit(str(path))}, file_row_number=true)"
+            )
+        elif suffix in (".xlsx", ".xlsm", ".xls"):
+            frame = _plain(pd.read_excel(path, sheet_name=sheet or 0, dtype=object))
+            frame.insert(0, "_row", range(2, len(frame) + 2))
+            con.register("raw_df", frame)
+            con.execute("CREATE TABLE raw_input AS SELECT * FROM raw_df")
+            con.unregister("raw_df")
+        else:
+            _read_csv(con, path)
+    except InputError:
+        raise
+    except (duckdb.Error, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read the file: {first}", file=name) from None
+    return name
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text-like (object) columns hold only str or None, so DuckDB reads them
+    as VARCHAR whatever mix of numbers and text a cell-by-cell source had."""
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    for column in frame.columns:
+        if frame[column].dtype == object or str(frame[column].dtype) in ("string", "category"):
+            frame[column] = frame[column].map(lambda v: None if _missing(v) else str(v))
+            frame[column] = frame[column].astype(object)
+    return frame
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    raw = path.read_bytes()[:4096]
+    try:
+        raw.decode("utf-8")
+        encoding = "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the 4 kB boundary is still UTF-8.
+        encoding = "utf-8" if exc.start > len(raw) - 4 else "gb18030"
+    if encoding == "utf-8":
+        # Every column as text: we parse dates and amounts ourselves, so that a
+        # bad cell excludes one row instead of failing the file.
+        con.execute(
+            f"CREATE TABLE raw_input AS SELECT row_number() OVER () + 1 AS _row, * FROM "
+            f"read_csv({_lit(str(path))}, all_varchar=true, header=true, "
+            "strict_mode=false, null_padding=true)"
+        )
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030",
+                            sep=None, engine="python")
+        frame.insert(0, "_row", range(2, len(frame) + 2))
+        con.register("raw_df", frame)
+        con.execute("CREATE TABLE raw_input AS SELECT * FROM raw_df")
+        con.unregister("raw_df")
+
+
+def load_transactions(
+    source: str | Path | pd.DataFrame,
+    columns: TransactionColumns | None = None,
+    *,
+    returns: Literal["net", "exclude"] = "net",
+    today: dt.date | str | None = None,
+    date_format: str | None = None,
+    on_error: Literal["exclude", "raise"] = "exclude",
+    duplicates: Literal["exclude", "keep"] = "exclude",
+    max_problems: int = 1000,
+    sheet: str | int | None = None,
+    threads: int | None = None,
+) -> Transactions:
+    """Load and validate transactions.
+
+    Parameters
+    ----------
+    source : path or pandas.DataFrame
+        CSV (UTF-8 or GBK), Parquet, XLSX, or a DataFrame.
+    columns : TransactionColumns, optional
+        Column names in the source (default ``customer_id``, ``date``, ``amount``).
+    returns : {"net", "exclude"}
+        Negative amounts (returns) are netted against purchases (kept, counted
+        in ``notes["returns_netted"]``) or excluded (``negative_amount``).
+    today : date or ISO string, optional
+        Dates after it are ``future_date`` (default: the date of the run).
+    date_format : str, optional
+        A strptime format for dates in another layout (e.g. ``"%d/%m/%Y"``).
+    duplicates : {"exclude", "keep"}
+        Exact duplicate rows (every column equal) are excluded after the first
+        copy (``duplicate``), or kept and counted in ``notes["duplicates_kept"]``
+        (for files without a transaction id where two equal purchases on one day
+        are real, as in CDNOW).
+    on_error : {"exclude", "raise"}
+        ``"raise"`` stops at the first bad row with an InputError naming the
+        file, row, column and value.
+    max_problems : int
+        How many problem rows to list in the log (all are counted).
+
+    Returns
+    -------
+    Transactions
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"customer_id": ["a", "a", ""], "date": ["2024-01-02"] * 3,
+    ...                       "amount": ["¥1,234.50", "abc", "3"]})
+    >>> tx = load_transactions(frame, today="2025-01-01")
+    >>> tx.log.kept, tx.log.excluded["missing_id"], tx.log.excluded["unparseable_amount"]
+    (1, 1, 1)
+    """
+    if returns not in ("net", "exclude"):
+        raise UsageError("returns must be 'net' or 'exclude'", value=returns)
+    if duplicates not in ("exclude", "keep"):
+        raise UsageError("duplicates must be 'exclude' or 'keep'", value=duplicates)
+    if on_error not in ("exclude", "raise"):
+        raise UsageError("on_error must be 'exclude' or 'raise'", value=on_error)
+    cols = columns or TransactionColumns()
+    if cols.margin is not None and cols.cost is not None:
+        raise UsageError("give a margin column or a cost column, not both")
+    today_date = _as_date(today, "today") if today is not None else dt.date.today()
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads TO {int(threads)}")
+    name = _read(con, source, sheet)
+    try:
+        described = con.execute("DESCRIBE raw_input").fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read the file: {exc}", file=name) from None
+    types = {row[0]: str(row[1]) for row in described}
+    available = [c for c in types if c != "_row"]
+    for role, column in cols.used().items():
+        if column not in types or column == "_row":
+            raise InputError(
+                f"no {role} column {column!r}; the file has columns: "
+                + ", ".join(repr(c) for c in available[:20]),
+                file=name, column=column,
+            )
+
+    def text(role: str) -> bool:
+        return types[getattr(cols, role)].upper() in ("VARCHAR", "NULL", "OBJECT")
+
+    c_id, c_date, c_amt = (_q(cols.customer), _q(cols.date), _q(cols.amount))
+    amt = amount_sql(c_amt, text("amount"))
+    if cols.margin is not None:
+        margin = amount_sql(_q(cols.margin), text("margin"))
+        margin_raw = _q(cols.margin)
+    elif cols.cost is not None:
+        margin = f"({amt} - {amount_sql(_q(cols.cost), text('cost'))})"
+        margin_raw = _q(cols.cost)
+    else:
+        margin, margin_raw = "CAST(NULL AS DOUBLE)", None
+    date = _date_sql(c_date, types[cols.date], date_format)
+    cust = f"NULLIF(trim(CAST({c_id} AS VARCHAR)), '')"
+    channel = f"CAST({_q(cols.channel)} AS VARCHAR)" if cols.channel else "CAST(NULL AS VARCHAR)"
+    product = f"CAST({_q(cols.product)} AS VARCHAR)" if cols.product else "CAST(NULL AS VARCHAR)"
+    all_cols = ", ".join(_q(c) for c in available)
+    margin_check = (
+        f"WHEN NOT {_blank_sql(margin_raw)} AND margin IS NULL THEN 'unparseable_margin'"
+        if margin_raw else ""
+    )
+    negative = "WHEN amount < 0 THEN 'negative_amount'" if returns == "exclude" else ""
+    today_sql = f"DATE {_lit(today_date.isoformat())}"
+    # One query classifies every row; the first failing rule names the reason.
+    con.execute(f"""
+        CREATE TABLE checked AS
+        WITH parsed AS (
+            SELECT _row, {cust} AS customer_id, {date} AS date, {amt} AS amount,
+                   {margin} AS margin, {channel} AS channel, {product} AS product,
+                   {_blank_sql(c_date)} AS date_blank, {_blank_sql(c_amt)} AS amount_blank,
+                   CASE WHEN count(*) OVER (PARTITION BY {all_cols}) > 1
+                        THEN row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) > 1
+                        ELSE false END AS dup
+            FROM raw_input
+        )
+        SELECT _row, customer_id, date, amount, margin, channel, product,
+            CASE WHEN customer_id IS NULL OR {_blank_sql('customer_id')} THEN 'missing_id'
+                 WHEN date_blank THEN 'missing_date'
+                 WHEN date IS NULL THEN 'unparseable_date'
+                 WHEN date > {today_sql} THEN 'future_date'
+                 WHEN amount_blank THEN 'missing_amount'
+                 WHEN amount IS NULL THEN 'unparseable_amount'
+                 {margin_check}
+                 {negative}
+                 {"WHEN dup THEN 'duplicate'" if duplicates == "exclude" else ""}
+            END AS rule, dup
+        FROM parsed
+    """)
+    counts = dict(con.execute("SELECT rule, count(*) FROM checked GROUP BY rule").fetchall())
+    dup_kept = 0
+    if duplicates == "keep":
+        dup_kept = int(con.execute("SELECT count(*) FROM checked WHERE rule IS NULL AND dup")
+                       .fetchone()[0])
+    loaded = int(sum(counts.values()))
+    if loaded == 0:
+        raise InputError("no transactions in the file", file=name)
+    excluded = {r: int(counts.get(r, 0)) for r in REASONS}
+    kept = int(counts.get(None, 0))
+    problems = _problems(con, cols, max_problems)
+    if on_error == "raise" and len(problems):
+        p = problems.iloc[0]
+        raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
+                         value=p["value"] if p["value"] is not None else "")
+    con.execute(
+        "CREATE TABLE transactions AS SELECT _row, customer_id, date, amount, margin, channel, "
+        "product FROM checked WHERE rule IS NULL"
+    )
+    con.execute("DROP TABLE checked")
+    kind = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'raw_input'").fetchone()[0]
+    con.execute("DROP VIEW raw_input" if kind else "DROP TABLE raw_input")
+    netted = 0
+    if returns == "net":
+        netted = int(con.execute("SELECT count(*) FROM transactions WHERE amount < 0")
+                     .fetchone()[0])
+    notes = {"returns_netted": netted, "duplicates_kept": dup_kept}
+    log = TransactionLog(source=name, loaded=loaded, excluded=excluded, kept=kept,
+                         notes=notes, problems=problems)
+    return Transactions(con=con, log=log, has_margin=margin_raw is not None, columns=cols)
+
+
+def _problems(con: duckdb.DuckDBPyConnection, cols: TransactionColumns,
+              limit: int) -> pd.DataFrame:
+    rows = con.execute(
+        f"SELECT c._row, r.* EXCLUDE (_row), c.rule FROM checked c JOIN raw_input r USING (_row) "
+        f"WHERE c.rule IS NOT NULL ORDER BY c._row LIMIT {int(limit)}"
+    ).df()
+    out = []
+    for rec in rows.to_dict("records"):
+        rule = rec["rule"]
+        role = _COLUMN_OF_REASON[rule]
+        if role == "margin" and cols.margin is None:
+            role = "cost"
+        column = getattr(cols, role) if role else None
+        value = rec.get(column) if column else None
+        customer = rec.get(cols.customer)
+        out.append({
+            "row": int(rec["_row"]),
+            "customer": None if _missing(customer) else str(customer),
+            "column": column,
+            "value": None if _missing(value) else str(value),
+            "rule": rule,
+            "message": _MESSAGES[rule],
+        })
+    return pd.DataFrame(out, columns=["row", "customer", "column", "value", "rule", "message"])
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_date(value: dt.date | str, what: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{what} must be a date written as YYYY-MM-DD", column=what,
+                         value=value) from None
