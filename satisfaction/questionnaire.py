@@ -364,7 +364,7 @@ def _line_of(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | 
         if path in lines:
             return lines[path]
         path = path[:-1]
-    return lines.get((), None)
+    return lines.get(())
 
 
 def _key_name(path: tuple[Any, ...]) -> str:

@@ -488,7 +488,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             group_values[group.id] = pd.Series(cleaned, index=frame.index, dtype=object)
 
     first_reason = [next((r for r in REASONS if r in rs), None) for rs in reasons]
-    keep = np.array([r is None for r in first_reason])
+    keep = np.array([r is None for r in first_reason], dtype=bool)
     excluded = {reason: int(sum(1 for r in first_reason if r == reason)) for reason in REASONS}
 
     clean = values.copy()
@@ -536,19 +536,24 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                      value_labels=info.get("value_labels", {}))
 
 
+def _whole_float(value: Any) -> bool:
+    return isinstance(value, float | np.floating) and math.isfinite(value) and float(
+        value).is_integer()
+
+
 def _id_text(value: Any) -> str:
-    if isinstance(value, float) and value == round(value):
+    if _whole_float(value):
         return str(int(value))
     return str(value).strip()
 
 
 def _code_text(value: Any) -> str:
-    if isinstance(value, float | np.floating) and float(value) == round(float(value)):
+    if _whole_float(value):
         return str(int(value))
     if isinstance(value, str):
         text = value.strip()
         number = parse_number(text)
-        if number is not None and number == round(number) and "." in text:
+        if number is not None and number.is_integer() and "." in text:
             return str(int(number))
         return text
     return str(value)

@@ -170,10 +170,7 @@ def simulate_responses(questionnaire: Questionnaire | str | Path, n: int = 500,
             rng.standard_normal(n)
         mean = scale.min + population.means.get(construct, 0.65) * span
         x = mean + population.item_sd * span * star
-        if scale.integer:
-            x = np.round(x)
-        else:
-            x = np.round(x, 2)
+        x = np.round(x) if scale.integer else np.round(x, 2)
         x = np.clip(x, scale.min, scale.max)
         if item.reverse:
             x = scale.min + scale.max - x
