@@ -1,0 +1,571 @@
+"""Reliability and validity of the measurement: item statistics, alpha, omega, CR, AVE, HTMT.
+
+The functions here take plain data (a DataFrame of item answers, a lavaan-style
+parameter table) and return DataFrames; :func:`reliability` puts them together
+for a questionnaire, fitting the confirmatory measurement model with
+:func:`satisfaction.model.fit`.
+
+Every statistic is tested against R (``tests/reference/psych_semtools_reference.R``):
+
+========================== ==========================================================
+statistic                  reference
+========================== ==========================================================
+skewness, kurtosis         ``psych::describe(type = 2)`` (G1, G2 as in SPSS and SAS)
+corrected item-total r     ``psych::alpha()$item.stats$r.drop``
+alpha if item deleted      ``psych::alpha()$alpha.drop$raw_alpha``
+Cronbach's alpha           ``psych::alpha()$total$raw_alpha`` (pingouin computes it)
+Feldt interval             ``psych::alpha.ci`` and the Feldt formula with ``qf``
+omega                      ``semTools::compRelSEM`` (defaults: obs.var = TRUE)
+composite reliability      Fornell & Larcker (1981) / Raykov (1997) on lavaan std.all
+AVE                        Fornell & Larcker (1981): mean squared std.all loading
+HTMT                       ``semTools::htmt(htmt2 = FALSE)``; Henseler et al. (2015)
+========================== ==========================================================
+
+References
+----------
+Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika, 16, 297-334.
+Feldt, L. S. (1965). The approximate sampling distribution of Kuder-Richardson
+    reliability coefficient twenty. Psychometrika, 30, 357-370.
+Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
+    unobservable variables and measurement error. Journal of Marketing Research, 18, 39-50.
+Raykov, T. (1997). Estimation of composite reliability for congeneric measures.
+    Applied Psychological Measurement, 21, 173-184.
+Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
+    discriminant validity in variance-based structural equation modeling. Journal of
+    the Academy of Marketing Science, 43, 115-135.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pingouin
+from scipy import stats
+
+from satisfaction.errors import InputError
+from satisfaction.io import to_jsonable
+
+if TYPE_CHECKING:
+    from satisfaction.questionnaire import Questionnaire
+
+#: Conventional cut-offs (Hair et al., Multivariate Data Analysis; Fornell & Larcker 1981;
+#: Henseler et al. 2015).
+ALPHA_MIN = 0.70
+CR_MIN = 0.70
+AVE_MIN = 0.50
+LOADING_MIN = 0.50
+HTMT_THRESHOLDS = (0.85, 0.90)
+
+ITEM_COLUMNS = ["construct", "n", "mean", "sd", "skew", "kurtosis", "missing", "floor",
+                "ceiling", "item_total", "alpha_if_deleted"]
+CONSTRUCT_COLUMNS = ["items", "n", "alpha", "alpha.ci.lower", "alpha.ci.upper", "omega", "cr",
+                     "ave"]
+
+
+# -- item level ----------------------------------------------------------------
+
+
+def _alpha_from_cov(cov: np.ndarray) -> float:
+    """Cronbach's alpha from an item covariance matrix: k/(k-1) (1 - tr C / 1'C1)."""
+    k = cov.shape[0]
+    if k < 2:
+        return float("nan")
+    return float(k / (k - 1) * (1.0 - np.trace(cov) / cov.sum()))
+
+
+def corrected_item_total(items: pd.DataFrame) -> pd.Series:
+    """Corrected item-total correlation: each item against the sum of the others.
+
+    .. math:: r_{i,\\text{rest}} = \\frac{\\sum_{j \\ne i} C_{ij}}
+              {\\sqrt{C_{ii} \\sum_{j,l \\ne i} C_{jl}}}
+
+    computed from the pairwise-complete covariance matrix ``C``, as
+    ``psych::alpha()`` does (its ``r.drop``), so missing answers cost only the
+    pairs they touch.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        One column per item of a single construct.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by item. Tested against ``psych::alpha()$item.stats$r.drop``.
+    """
+    cov = items.cov().to_numpy()
+    out = {}
+    for i, name in enumerate(items.columns):
+        rest = [j for j in range(len(items.columns)) if j != i]
+        num = cov[i, rest].sum()
+        den = np.sqrt(cov[i, i] * cov[np.ix_(rest, rest)].sum())
+        out[name] = float(num / den) if len(rest) and den > 0 else float("nan")
+    return pd.Series(out, name="item_total", dtype=float)
+
+
+def alpha_if_deleted(items: pd.DataFrame) -> pd.Series:
+    """Cronbach's alpha of the construct without each item in turn.
+
+    Computed from the pairwise-complete covariance matrix, like
+    ``psych::alpha()$alpha.drop$raw_alpha`` (the reference it is tested against).
+    """
+    cov = items.cov().to_numpy()
+    out = {}
+    for i, name in enumerate(items.columns):
+        rest = [j for j in range(len(items.columns)) if j != i]
+        out[name] = _alpha_from_cov(cov[np.ix_(rest, rest)])
+    return pd.Series(out, name="alpha_if_deleted", dtype=float)
+
+
+def describe_items(items: pd.DataFrame, low: float | None = None,
+                   high: float | None = None) -> pd.DataFrame:
+    """Distribution of each item: n, mean, sd, skewness, kurtosis, missing, floor, ceiling.
+
+    Skewness and kurtosis are the sample-size adjusted G1 and G2 (type 2 in
+    Joanes & Gill 1998; what SPSS, SAS, Excel and pandas report), with excess
+    kurtosis (0 for a normal distribution):
+
+    .. math:: G_1 = \\frac{\\sqrt{n(n-1)}}{n-2} \\frac{m_3}{m_2^{3/2}}, \\qquad
+              G_2 = \\frac{n-1}{(n-2)(n-3)} \\left[(n+1)\\left(\\frac{m_4}{m_2^2} - 3\\right)
+              + 6\\right]
+
+    ``missing`` is the share of empty answers among all respondents; ``floor``
+    and ``ceiling`` are the shares of the answers given that sit at the scale's
+    lowest and highest point. Tested against ``psych::describe(type = 2)``.
+    """
+    rows = []
+    total = len(items)
+    for name in items.columns:
+        x = items[name].dropna()
+        n = len(x)
+        rows.append({
+            "item": name,
+            "n": n,
+            "mean": float(x.mean()) if n else np.nan,
+            "sd": float(x.std(ddof=1)) if n > 1 else np.nan,
+            "skew": float(x.skew()) if n > 2 else np.nan,
+            "kurtosis": float(x.kurt()) if n > 3 else np.nan,
+            "missing": (total - n) / total if total else np.nan,
+            "floor": float((x == low).mean()) if n and low is not None else np.nan,
+            "ceiling": float((x == high).mean()) if n and high is not None else np.nan,
+        })
+    return pd.DataFrame(rows).set_index("item")
+
+
+def _blocks(questionnaire: Questionnaire) -> dict[str, list[str]]:
+    return {c.id: [i.id for i in c.items] for c in questionnaire.first_order}
+
+
+def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(f"the responses have no column for item(s) {', '.join(missing)}",
+                         column=missing[0],
+                         hint="load the responses with satisfaction.responses.load_responses")
+
+
+def item_statistics(data: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Item statistics for every construct item of a questionnaire.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Responses with one (numeric, reverse-coded) column per item id, as in
+        ``Responses.data``.
+    questionnaire : Questionnaire
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by item id, columns ``construct n mean sd skew kurtosis missing
+        floor ceiling item_total alpha_if_deleted`` (see :func:`describe_items`,
+        :func:`corrected_item_total`, :func:`alpha_if_deleted`; the last two are
+        computed within the item's construct).
+
+    Examples
+    --------
+    >>> from satisfaction.questionnaire import load_questionnaire
+    >>> from satisfaction.responses import load_responses
+    >>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
+    >>> r = load_responses(q, "../shared/data/bank_satisfaction.csv")
+    >>> round(item_statistics(r.data, q).loc["imag1", "item_total"], 3)
+    0.637
+    """
+    frames = []
+    for construct, names in _blocks(questionnaire).items():
+        _require_columns(data, names)
+        block = data[names].astype(float)
+        for name in names:
+            scale = questionnaire.item_scale(questionnaire.construct(construct).items[
+                names.index(name)])
+            d = describe_items(block[[name]], scale.min, scale.max)
+            d.insert(0, "construct", construct)
+            frames.append(d)
+    table = pd.concat(frames)
+    rest = pd.concat([
+        pd.DataFrame({"item_total": corrected_item_total(data[names].astype(float)),
+                      "alpha_if_deleted": alpha_if_deleted(data[names].astype(float))})
+        for names in _blocks(questionnaire).values()])
+    table = table.join(rest)
+    table.index.name = "item"
+    return table[ITEM_COLUMNS]
+
+
+# -- construct level -----------------------------------------------------------
+
+
+def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
+    """Feldt (1965) confidence interval for Cronbach's alpha.
+
+    .. math:: \\left[1 - (1-\\hat\\alpha) F_{1-a/2},\\; 1 - (1-\\hat\\alpha) F_{a/2}\\right],
+              \\quad F \\sim F(n-1, (n-1)(k-1)), \\; a = 1 - \\text{level}
+
+    We evaluate it ourselves because ``pingouin.cronbach_alpha`` rounds its
+    interval to three decimals. Tested against ``psych::alpha.ci`` and against
+    pingouin (to its rounding).
+    """
+    if n < 2 or k < 2 or not np.isfinite(alpha):
+        return float("nan"), float("nan")
+    a = 1.0 - level
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    lower = 1.0 - (1.0 - alpha) * stats.f.isf(a / 2, df1, df2)
+    upper = 1.0 - (1.0 - alpha) * stats.f.isf(1 - a / 2, df1, df2)
+    return float(lower), float(upper)
+
+
+def cronbach_alpha(items: pd.DataFrame, level: float = 0.95) -> dict[str, float]:
+    """Cronbach's alpha with its Feldt interval.
+
+    .. math:: \\alpha = \\frac{k}{k-1}\\left(1 - \\frac{\\sum_i C_{ii}}{\\sum_{ij} C_{ij}}\\right)
+
+    Alpha comes from :func:`pingouin.cronbach_alpha` on the pairwise-complete
+    covariance matrix (as ``psych::alpha`` computes it); the interval from
+    :func:`feldt_interval` with ``n`` = respondents who answered every item.
+
+    Returns
+    -------
+    dict
+        ``n``, ``alpha``, ``alpha.ci.lower``, ``alpha.ci.upper``.
+    """
+    n = int(items.dropna().shape[0])
+    if items.shape[1] < 2 or n < 2:
+        return {"n": n, "alpha": np.nan, "alpha.ci.lower": np.nan, "alpha.ci.upper": np.nan}
+    alpha, _ = pingouin.cronbach_alpha(items.astype(float), nan_policy="pairwise", ci=level)
+    lower, upper = feldt_interval(float(alpha), n, items.shape[1], level)
+    return {"n": n, "alpha": float(alpha), "alpha.ci.lower": lower, "alpha.ci.upper": upper}
+
+
+def composite_reliability(loadings: Sequence[float] | np.ndarray) -> float:
+    """Composite (construct) reliability from standardized loadings.
+
+    .. math:: CR = \\frac{(\\sum_i \\lambda_i)^2}{(\\sum_i \\lambda_i)^2 + \\sum_i (1-\\lambda_i^2)}
+
+    (Fornell & Larcker 1981, eq. 10; Raykov 1997), with :math:`\\lambda_i` the
+    completely standardized loadings (lavaan's ``std.all``). Tested against the
+    same formula evaluated in R on ``lavaan::standardizedSolution``.
+    """
+    lam = np.asarray(loadings, dtype=float)
+    s = lam.sum() ** 2
+    return float(s / (s + (1.0 - lam**2).sum()))
+
+
+def average_variance_extracted(loadings: Sequence[float] | np.ndarray) -> float:
+    """Average variance extracted: the mean squared standardized loading.
+
+    .. math:: AVE = \\frac{1}{k}\\sum_i \\lambda_i^2
+
+    (Fornell & Larcker 1981). ``semTools::AVE`` instead weights each item by its
+    variance (:math:`\\sum\\lambda_i^2\\psi / \\sum\\sigma_{ii}`); on standardized
+    items the two agree.
+    """
+    lam = np.asarray(loadings, dtype=float)
+    return float((lam**2).mean())
+
+
+def omega(parameters: pd.DataFrame, construct: str, items: pd.DataFrame) -> float:
+    """McDonald's omega of a construct from the unstandardized CFA estimates.
+
+    .. math:: \\omega = \\frac{(\\sum_i \\lambda_i)^2 \\psi}{\\mathbf 1' S \\mathbf 1}
+
+    with :math:`\\lambda_i` the loadings, :math:`\\psi` the factor variance and
+    the denominator the observed variance of the sum score (``S`` the sample
+    covariance of the items, divided by ``n`` as lavaan's ML does; pairwise
+    complete). This is the default of ``semTools::compRelSEM`` (``tau.eq =
+    FALSE, obs.var = TRUE``; Bentler 2009), against which it is tested.
+    """
+    p = parameters
+    load = p[(p["op"] == "=~") & (p["lhs"] == construct)].set_index("rhs")["est"]
+    var = p[(p["op"] == "~~") & (p["lhs"] == construct) & (p["rhs"] == construct)]["est"]
+    if load.empty or var.empty:
+        return float("nan")
+    names = [c for c in items.columns if c in load.index]
+    n = items[names].dropna().shape[0]
+    s = items[names].cov().to_numpy() * (n - 1) / n if n > 1 else np.full((1, 1), np.nan)
+    return float(load[names].sum() ** 2 * float(var.iloc[0]) / s.sum())
+
+
+def standardized_loadings(parameters: pd.DataFrame) -> pd.DataFrame:
+    """The ``=~`` rows of a lavaan-style parameter table: construct, item, std.all."""
+    p = parameters[parameters["op"] == "=~"]
+    return pd.DataFrame({"construct": p["lhs"].to_numpy(), "item": p["rhs"].to_numpy(),
+                         "std.all": p["std.all"].astype(float).to_numpy()})
+
+
+def latent_correlations(parameters: pd.DataFrame, constructs: Sequence[str]) -> pd.DataFrame:
+    """Square matrix of latent correlations from the ``~~`` rows' ``std.all``."""
+    names = list(constructs)
+    m = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    p = parameters[(parameters["op"] == "~~") & (parameters["lhs"] != parameters["rhs"])]
+    for lhs, rhs, value in zip(p["lhs"], p["rhs"], p["std.all"].astype(float), strict=True):
+        if lhs in m.index and rhs in m.index:
+            m.loc[lhs, rhs] = m.loc[rhs, lhs] = float(value)
+    return m
+
+
+def htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
+         absolute: bool = True) -> pd.DataFrame:
+    """Heterotrait-monotrait ratio of correlations for every pair of constructs.
+
+    .. math:: HTMT_{ij} = \\frac{\\bar r_{ij}}{\\sqrt{\\bar r_{ii} \\, \\bar r_{jj}}}
+
+    with :math:`\\bar r_{ij}` the mean correlation between the items of ``i`` and
+    those of ``j`` (heterotrait-heteromethod) and :math:`\\bar r_{ii}` the mean
+    correlation among the items of ``i`` (monotrait-heteromethod, off-diagonal),
+    Henseler, Ringle & Sarstedt (2015), eq. 6. Pearson correlations of the
+    complete cases; with ``absolute`` the correlations are taken in absolute
+    value, as ``semTools::htmt(htmt2 = FALSE)`` does by default (the reference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Square, symmetric, with 1 on the diagonal.
+    """
+    names = list(blocks)
+    cols = [i for b in names for i in blocks[b]]
+    r = data[cols].astype(float).dropna().corr()
+    if absolute:
+        r = r.abs()
+
+    def mono(b: str) -> float:
+        sub = r.loc[list(blocks[b]), list(blocks[b])].to_numpy()
+        k = sub.shape[0]
+        return float(sub[~np.eye(k, dtype=bool)].mean()) if k > 1 else 1.0
+
+    within = {b: mono(b) for b in names}
+    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for a, b in combinations(names, 2):
+        hetero = float(r.loc[list(blocks[a]), list(blocks[b])].to_numpy().mean())
+        out.loc[a, b] = out.loc[b, a] = hetero / np.sqrt(within[a] * within[b])
+    return out
+
+
+def htmt_pairs(matrix: pd.DataFrame,
+               thresholds: tuple[float, float] = HTMT_THRESHOLDS) -> pd.DataFrame:
+    """Long form of an HTMT matrix: construct1, construct2, htmt, and the two flags.
+
+    ``above_0.85`` and ``above_0.90`` (names follow ``thresholds``) mark the
+    conservative and the liberal cut-off of Henseler et al. (2015).
+    """
+    rows = []
+    for a, b in combinations(matrix.index, 2):
+        value = float(matrix.loc[a, b])
+        row: dict[str, Any] = {"construct1": a, "construct2": b, "htmt": value}
+        for t in thresholds:
+            row[f"above_{t:.2f}"] = bool(value > t)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fornell_larcker(ave: pd.Series, correlations: pd.DataFrame) -> pd.DataFrame:
+    """Fornell-Larcker criterion for every pair of constructs.
+
+    Discriminant validity holds for a pair when each construct's square root of
+    AVE exceeds the absolute correlation between the two (Fornell & Larcker 1981):
+
+    .. math:: \\sqrt{AVE_i} > |\\phi_{ij}| \\;\\text{and}\\; \\sqrt{AVE_j} > |\\phi_{ij}|
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``construct1 construct2 correlation sqrt_ave1 sqrt_ave2 satisfied``.
+    """
+    rows = []
+    for a, b in combinations(list(ave.index), 2):
+        r = float(correlations.loc[a, b])
+        s1, s2 = float(np.sqrt(ave[a])), float(np.sqrt(ave[b]))
+        rows.append({"construct1": a, "construct2": b, "correlation": r, "sqrt_ave1": s1,
+                     "sqrt_ave2": s2, "satisfied": bool(abs(r) < min(s1, s2))})
+    return pd.DataFrame(rows, columns=["construct1", "construct2", "correlation", "sqrt_ave1",
+                                       "sqrt_ave2", "satisfied"])
+
+
+# -- the whole measurement model ----------------------------------------------
+
+
+@dataclass
+class ReliabilityResult:
+    """Reliability and validity of every first-order construct.
+
+    Attributes
+    ----------
+    constructs : pandas.DataFrame
+        Indexed by construct id: ``items`` (count), ``n``, ``alpha``,
+        ``alpha.ci.lower``, ``alpha.ci.upper``, ``omega``, ``cr``, ``ave``.
+    item_statistics : pandas.DataFrame
+        See :func:`item_statistics`.
+    loadings : pandas.DataFrame
+        ``construct item std.all`` from the CFA.
+    latent_correlations : pandas.DataFrame
+        Square matrix of CFA latent correlations.
+    htmt : pandas.DataFrame
+        Square HTMT matrix; ``htmt_pairs`` is its long form with flags.
+    fornell_larcker : pandas.DataFrame
+        One row per pair, see :func:`fornell_larcker`.
+    warnings : list of str
+        Every cut-off that is not met, and the CFA's own warnings.
+    """
+
+    constructs: pd.DataFrame
+    item_statistics: pd.DataFrame
+    loadings: pd.DataFrame
+    latent_correlations: pd.DataFrame
+    htmt: pd.DataFrame
+    htmt_pairs: pd.DataFrame
+    fornell_larcker: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    items: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def fornell_larcker_matrix(self) -> pd.DataFrame:
+        """The classic table: sqrt(AVE) on the diagonal, latent correlations below."""
+        m = self.latent_correlations.copy()
+        for c in m.index:
+            m.loc[c, c] = float(np.sqrt(self.constructs.loc[c, "ave"]))
+        return m
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``satisfaction reliability``."""
+        constructs = {}
+        for cid, row in self.constructs.iterrows():
+            entry: dict[str, Any] = {"items": self.items.get(str(cid), [])}
+            for col in CONSTRUCT_COLUMNS[1:]:
+                entry[col] = row[col]
+            constructs[str(cid)] = entry
+        return to_jsonable({
+            "constructs": constructs,
+            "items": [{"item": i, **r} for i, r in
+                      self.item_statistics.to_dict(orient="index").items()],
+            "loadings": self.loadings.to_dict(orient="records"),
+            "htmt": self.htmt_pairs.to_dict(orient="records"),
+            "fornell_larcker": self.fornell_larcker.to_dict(orient="records"),
+            "warnings": list(self.warnings),
+        })
+
+
+def measurement_model(questionnaire: Questionnaire) -> str:
+    """lavaan syntax of the first-order CFA: every construct with its items, all correlated.
+
+    Higher-order constructs are left out on purpose: the Fornell-Larcker
+    criterion and the reliabilities are judged on the correlated first-order
+    factors (Fornell & Larcker 1981).
+    """
+    return "\n".join(questionnaire.measurement_syntax())
+
+
+def _fit_parameters(questionnaire: Questionnaire, data: pd.DataFrame) -> tuple[pd.DataFrame,
+                                                                                list[str]]:
+    from satisfaction import model
+
+    result = model.fit(measurement_model(questionnaire), data)
+    return result.parameters, [str(w) for w in getattr(result, "warnings", [])]
+
+
+def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
+                parameters: pd.DataFrame | None = None, level: float = 0.95,
+                htmt_thresholds: tuple[float, float] = HTMT_THRESHOLDS) -> ReliabilityResult:
+    """Reliability and validity of a questionnaire's constructs on the responses.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    data : pandas.DataFrame
+        Responses (``Responses.data``): one numeric column per item id.
+    parameters : pandas.DataFrame, optional
+        A lavaan-style parameter table (``lhs op rhs est std.all``) of the
+        first-order CFA (:func:`measurement_model`). When not given, the CFA is
+        fitted with :func:`satisfaction.model.fit`.
+    level : float
+        Confidence level of the Feldt interval for alpha.
+    htmt_thresholds : (float, float)
+        HTMT cut-offs to flag (Henseler et al. 2015: 0.85 and 0.90).
+
+    Returns
+    -------
+    ReliabilityResult
+        Warnings name every construct with alpha or CR below 0.70, AVE below
+        0.50, every loading below 0.50, every HTMT above the thresholds and
+        every pair failing the Fornell-Larcker criterion.
+    """
+    blocks = _blocks(questionnaire)
+    for names in blocks.values():
+        _require_columns(data, names)
+    warnings: list[str] = []
+    if parameters is None:
+        parameters, fit_warnings = _fit_parameters(questionnaire, data)
+        warnings.extend(f"CFA: {w}" for w in fit_warnings)
+    loadings = standardized_loadings(parameters)
+    loadings = loadings[loadings["construct"].isin(blocks)].reset_index(drop=True)
+
+    rows = {}
+    for cid, names in blocks.items():
+        block = data[names].astype(float)
+        lam = loadings.loc[loadings["construct"] == cid, "std.all"].to_numpy()
+        rows[cid] = {"items": len(names), **cronbach_alpha(block, level),
+                     "omega": omega(parameters, cid, block),
+                     "cr": composite_reliability(lam) if len(lam) else np.nan,
+                     "ave": average_variance_extracted(lam) if len(lam) else np.nan}
+    constructs = pd.DataFrame.from_dict(rows, orient="index")[CONSTRUCT_COLUMNS]
+    constructs.index.name = "construct"
+
+    correlations = latent_correlations(parameters, list(blocks))
+    h = htmt(data, blocks)
+    pairs = htmt_pairs(h, htmt_thresholds)
+    fl = fornell_larcker(constructs["ave"], correlations)
+
+    for cid, row in constructs.iterrows():
+        if row["alpha"] < ALPHA_MIN:
+            warnings.append(f"{cid}: Cronbach's alpha {row['alpha']:.3f} is below {ALPHA_MIN:.2f}")
+        if row["cr"] < CR_MIN:
+            warnings.append(f"{cid}: composite reliability {row['cr']:.3f} is below "
+                            f"{CR_MIN:.2f}")
+        if row["ave"] < AVE_MIN:
+            warnings.append(f"{cid}: average variance extracted {row['ave']:.3f} is below "
+                            f"{AVE_MIN:.2f}")
+    for row in loadings.itertuples(index=False):
+        value = float(row[2])
+        if abs(value) < LOADING_MIN:
+            warnings.append(f"{row.construct}: item {row.item} has a standardized loading of "
+                            f"{value:.3f}, below {LOADING_MIN:.2f}")
+    low, high = sorted(htmt_thresholds)
+    for row in pairs.itertuples(index=False):
+        if row.htmt > low:
+            which = f"above {high:.2f}" if row.htmt > high else f"above {low:.2f}"
+            warnings.append(f"discriminant validity: HTMT of {row.construct1} and "
+                            f"{row.construct2} is {row.htmt:.3f} ({which})")
+    for row in fl.itertuples(index=False):
+        if not row.satisfied:
+            warnings.append(f"discriminant validity: {row.construct1} and {row.construct2} "
+                            f"correlate at {row.correlation:.3f}, not below the square root "
+                            f"of their AVEs ({row.sqrt_ave1:.3f}, {row.sqrt_ave2:.3f}) "
+                            "(Fornell-Larcker)")
+
+    return ReliabilityResult(
+        constructs=constructs, item_statistics=item_statistics(data, questionnaire),
+        loadings=loadings, latent_correlations=correlations, htmt=h, htmt_pairs=pairs,
+        fornell_larcker=fl, warnings=warnings, items=blocks)

@@ -1,0 +1,249 @@
+"""Reliability and validity against psych / semTools / lavaan.
+
+Reference numbers: tests/reference/measurement_<case>.json, written by
+tests/reference/psych_semtools_reference.R.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pingouin
+import pytest
+
+from satisfaction import reliability as rel
+from satisfaction.questionnaire import load_questionnaire
+from satisfaction.responses import load_responses
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "tests" / "reference"
+BANK = ROOT.parent / "shared" / "data" / "bank_satisfaction.csv"
+TOL = 1e-3
+
+
+def _ref(case: str) -> dict:
+    return json.loads((REF / f"measurement_{case}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bank():
+    q = load_questionnaire(ROOT / "questionnaires" / "ecsi_bank.yaml")
+    return q, load_responses(q, BANK).data
+
+
+@pytest.fixture(scope="module")
+def holzinger() -> pd.DataFrame:
+    from semopy.examples import holzinger39
+
+    return holzinger39.get_data()
+
+
+def semopy_parameters(syntax: str, data: pd.DataFrame) -> pd.DataFrame:
+    """A lavaan-style parameter table (lhs op rhs est std.all) fitted by semopy (ML)."""
+    import semopy
+
+    model = semopy.Model(syntax)
+    model.fit(data)
+    ins = model.inspect(std_est=True)
+    rows = []
+    for r in ins.itertuples(index=False):
+        lval, op, rval, est, std = r[0], r[1], r[2], float(r[3]), float(r[4])
+        if op == "~":  # semopy writes a loading as item ~ factor
+            rows.append({"lhs": rval, "op": "=~", "rhs": lval, "est": est, "std.all": std})
+        else:
+            rows.append({"lhs": lval, "op": op, "rhs": rval, "est": est, "std.all": std})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def bank_parameters(bank):
+    q, data = bank
+    return semopy_parameters(rel.measurement_model(q), data)
+
+
+def test_item_statistics_match_psych(bank):
+    q, data = bank
+    ref = _ref("bank")
+    table = rel.item_statistics(data, q)
+    assert list(table.columns) == rel.ITEM_COLUMNS
+    assert len(table) == 27
+    for d in ref["describe"]:
+        row = table.loc[d["item"]]
+        assert row["n"] == d["n"]
+        for ours, theirs in [("mean", "mean"), ("sd", "sd"), ("skew", "skew"),
+                             ("kurtosis", "kurtosis")]:
+            assert row[ours] == pytest.approx(d[theirs], abs=TOL), (d["item"], ours)
+    for cid, a in ref["alpha"].items():
+        for item in a["items"]:
+            assert table.loc[item, "construct"] == cid
+            assert table.loc[item, "item_total"] == pytest.approx(a["r_drop"][item], abs=TOL)
+            assert table.loc[item, "alpha_if_deleted"] == pytest.approx(
+                a["alpha_if_dropped"][item], abs=TOL)
+
+
+def test_item_statistics_shares(bank):
+    q, data = bank
+    table = rel.item_statistics(data, q)
+    x = data["imag4"]
+    assert table.loc["imag4", "floor"] == pytest.approx((x == 0).mean())
+    assert table.loc["imag4", "ceiling"] == pytest.approx((x == 10).mean())
+    assert (table["missing"] == 0).all()
+    holed = data.copy()
+    holed.iloc[:25, holed.columns.get_loc("imag4")] = np.nan
+    t2 = rel.item_statistics(holed, q)
+    assert t2.loc["imag4", "missing"] == pytest.approx(0.1)
+    assert t2.loc["imag4", "n"] == 225
+    assert t2.loc["imag4", "ceiling"] == pytest.approx((x.iloc[25:] == 10).mean())
+
+
+def test_skew_kurtosis_formula_type2():
+    x = pd.Series([1.0, 2, 2, 3, 3, 3, 4, 9, 10, 10])
+    n = len(x)
+    m = x - x.mean()
+    m2, m3, m4 = (m**2).mean(), (m**3).mean(), (m**4).mean()
+    g1 = np.sqrt(n * (n - 1)) / (n - 2) * m3 / m2**1.5
+    g2 = (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * (m4 / m2**2 - 3) + 6)
+    d = rel.describe_items(x.to_frame("x"), 1, 10)
+    assert d.loc["x", "skew"] == pytest.approx(g1)
+    assert d.loc["x", "kurtosis"] == pytest.approx(g2)
+
+
+@pytest.mark.parametrize("case", ["bank", "holzinger"])
+def test_alpha_and_feldt(case, bank, holzinger):
+    ref = _ref(case)
+    data = bank[1] if case == "bank" else holzinger
+    for a in ref["alpha"].values():
+        out = rel.cronbach_alpha(data[a["items"]])
+        assert out["n"] == a["n"]
+        assert out["alpha"] == pytest.approx(a["alpha"], abs=TOL)
+        assert out["alpha.ci.lower"] == pytest.approx(a["ci_lower"], abs=TOL)
+        assert out["alpha.ci.upper"] == pytest.approx(a["ci_upper"], abs=TOL)
+        # psych::alpha.ci gives the same interval
+        assert out["alpha.ci.lower"] == pytest.approx(a["alpha_ci_psych"][0], abs=TOL)
+        assert out["alpha.ci.upper"] == pytest.approx(a["alpha_ci_psych"][2], abs=TOL)
+        # and pingouin's interval, which it rounds to three decimals
+        _, ci = pingouin.cronbach_alpha(data[a["items"]])
+        assert out["alpha.ci.lower"] == pytest.approx(ci[0], abs=5.1e-4)
+        assert out["alpha.ci.upper"] == pytest.approx(ci[1], abs=5.1e-4)
+
+
+def test_composite_reliability_and_ave_formulas():
+    lam = [0.8, 0.7, 0.6]
+    s = sum(lam) ** 2
+    assert rel.composite_reliability(lam) == pytest.approx(s / (s + 3 - 0.64 - 0.49 - 0.36))
+    assert rel.average_variance_extracted(lam) == pytest.approx((0.64 + 0.49 + 0.36) / 3)
+
+
+@pytest.mark.parametrize("case", ["bank", "holzinger"])
+def test_omega_cr_ave_match_semtools(case, bank, bank_parameters, holzinger):
+    ref = _ref(case)
+    if case == "bank":
+        data, params = bank[1], bank_parameters
+    else:
+        data = holzinger
+        syntax = "\n".join(f"{b} =~ {' + '.join(i)}" for b, i in ref["blocks"].items())
+        params = semopy_parameters(syntax, data)
+    load = rel.standardized_loadings(params)
+    for cid, r in ref["reliability"].items():
+        lam = load.loc[load["construct"] == cid, "std.all"].to_numpy()
+        assert rel.composite_reliability(lam) == pytest.approx(r["cr"], abs=TOL)
+        assert rel.average_variance_extracted(lam) == pytest.approx(r["ave"], abs=TOL)
+        assert rel.omega(params, cid, data[ref["blocks"][cid]]) == pytest.approx(
+            r["omega"], abs=TOL)
+
+
+@pytest.mark.parametrize("case", ["bank", "holzinger"])
+def test_htmt_matches_semtools(case, bank, holzinger):
+    ref = _ref(case)
+    data = bank[1] if case == "bank" else holzinger
+    ours = rel.htmt(data, ref["blocks"])
+    theirs = pd.DataFrame(ref["htmt"]["values"], index=ref["htmt"]["rows"],
+                          columns=ref["htmt"]["cols"])
+    np.testing.assert_allclose(ours.loc[theirs.index, theirs.columns].to_numpy(),
+                               theirs.to_numpy(), atol=TOL)
+
+
+def test_htmt_pairs_flags():
+    m = pd.DataFrame([[1, 0.95, 0.5], [0.95, 1, 0.87], [0.5, 0.87, 1]],
+                     index=list("abc"), columns=list("abc"))
+    pairs = rel.htmt_pairs(m)
+    assert pairs[["construct1", "construct2"]].values.tolist() == [["a", "b"], ["a", "c"],
+                                                                    ["b", "c"]]
+    assert pairs["above_0.85"].tolist() == [True, False, True]
+    assert pairs["above_0.90"].tolist() == [True, False, False]
+
+
+def test_fornell_larcker_against_lavaan(bank_parameters):
+    ref = _ref("bank")
+    names = list(ref["blocks"])
+    corr = rel.latent_correlations(bank_parameters, names)
+    theirs = pd.DataFrame(ref["latent_cor"]["values"], index=ref["latent_cor"]["rows"],
+                          columns=ref["latent_cor"]["cols"])
+    np.testing.assert_allclose(corr.loc[names, names].to_numpy(),
+                               theirs.loc[names, names].to_numpy(), atol=TOL)
+    ave = pd.Series({c: ref["reliability"][c]["ave"] for c in names})
+    fl = rel.fornell_larcker(ave, corr)
+    assert len(fl) == 15
+    for row in fl.itertuples(index=False):
+        expected = abs(theirs.loc[row.construct1, row.construct2]) < min(
+            np.sqrt(ave[row.construct1]), np.sqrt(ave[row.construct2]))
+        assert row.satisfied == expected
+    # Expectation and Quality are barely distinguishable on this data set
+    eq = fl[(fl.construct1 == "Expectation") & (fl.construct2 == "Quality")].iloc[0]
+    assert not eq.satisfied
+
+
+def test_reliability_on_bank_warns_about_expectation_quality(bank, bank_parameters):
+    q, data = bank
+    ref = _ref("bank")
+    result = rel.reliability(q, data, parameters=bank_parameters)
+    c = result.constructs
+    assert list(c.columns) == rel.CONSTRUCT_COLUMNS
+    for cid, a in ref["alpha"].items():
+        assert c.loc[cid, "items"] == len(a["items"])
+        assert c.loc[cid, "n"] == 250
+        assert c.loc[cid, "alpha"] == pytest.approx(a["alpha"], abs=TOL)
+        assert c.loc[cid, "alpha.ci.lower"] == pytest.approx(a["ci_lower"], abs=TOL)
+        assert c.loc[cid, "omega"] == pytest.approx(ref["reliability"][cid]["omega"], abs=TOL)
+        assert c.loc[cid, "cr"] == pytest.approx(ref["reliability"][cid]["cr"], abs=TOL)
+        assert c.loc[cid, "ave"] == pytest.approx(ref["reliability"][cid]["ave"], abs=TOL)
+    eq = result.htmt_pairs[(result.htmt_pairs.construct1 == "Expectation")
+                           & (result.htmt_pairs.construct2 == "Quality")].iloc[0]
+    assert eq.htmt == pytest.approx(0.9819, abs=TOL)
+    assert eq["above_0.90"]
+    assert any("HTMT of Expectation and Quality" in w and "above 0.90" in w
+               for w in result.warnings)
+    assert any("Expectation and Quality correlate" in w for w in result.warnings)
+    # no alpha, CR or AVE is below its cut-off on this data set
+    assert not any("alpha" in w or "composite" in w or "average variance" in w
+                   for w in result.warnings)
+    d = result.to_dict()
+    assert set(d["constructs"]["Image"]) == {"items", "n", "alpha", "alpha.ci.lower",
+                                             "alpha.ci.upper", "omega", "cr", "ave"}
+    assert d["constructs"]["Image"]["items"] == [f"imag{i}" for i in range(1, 6)]
+    assert {"construct1", "construct2", "htmt"} <= set(d["htmt"][0])
+    assert len(d["fornell_larcker"]) == 15
+    json.dumps(d, allow_nan=False)
+
+
+def test_reliability_warns_on_weak_constructs(holzinger):
+    from satisfaction.questionnaire import Questionnaire
+
+    ref = _ref("holzinger")
+    q = Questionnaire.from_dict({
+        "id": "hs", "title": "Holzinger-Swineford", "scales": {"s": {"min": 0, "max": 10,
+                                                                     "integer": False}},
+        "constructs": [{"id": b, "name": b, "items": [{"id": i, "text": i, "scale": "s"}
+                                                       for i in items]}
+                       for b, items in ref["blocks"].items()]})
+    params = semopy_parameters(rel.measurement_model(q), holzinger)
+    result = rel.reliability(q, holzinger, parameters=params)
+    w = "\n".join(result.warnings)
+    assert "visual: Cronbach's alpha 0.626 is below 0.70" in w
+    assert "speed: average variance extracted 0.430 is below 0.50" in w
+    assert "visual: item x2 has a standardized loading of 0.424, below 0.50" in w
+    assert "textual: " not in w
+    assert "HTMT" not in w
