@@ -41,8 +41,9 @@ TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
 CUSTOMER_TABLE_SQL = """
 WITH occasions AS (
     SELECT customer_id, date,
-           sum(amount) AS amount,
-           sum(margin) AS margin,
+           -- exact decimal sums: the result does not depend on how threads split rows
+           CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS amount,
+           CAST(sum(CAST(margin AS DECIMAL(38, 6))) AS DOUBLE) AS margin,
            count(*) AS n_tx,
            count(*) FILTER (WHERE amount >= 0) > 0 AS bought
     FROM transactions
@@ -55,15 +56,19 @@ per_customer AS (
         sum(n_tx) FILTER (WHERE date <= $period_end) AS transactions,
         min(date) FILTER (WHERE bought AND date <= $period_end) AS first_purchase,
         max(date) FILTER (WHERE bought AND date <= $period_end) AS last_purchase,
-        sum(amount) FILTER (WHERE date <= $period_end) AS revenue,
-        sum(margin) FILTER (WHERE date <= $period_end) AS margin,
-        sum(amount) FILTER (WHERE bought AND date <= $period_end) AS purchase_amount,
+        CAST(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE date <= $period_end) AS DOUBLE)
+            AS revenue,
+        CAST(sum(CAST(margin AS DECIMAL(38, 6))) FILTER (WHERE date <= $period_end) AS DOUBLE)
+            AS margin,
+        CAST(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE bought AND date <= $period_end)
+            AS DOUBLE) AS purchase_amount,
         arg_min(amount, date) FILTER (WHERE bought AND date <= $period_end)
             AS first_amount,
         sum(date - DATE '1970-01-01') FILTER (WHERE bought AND date <= $period_end)
             AS sum_day,
         count(*) FILTER (WHERE bought AND date > $period_end) AS holdout_frequency,
-        sum(amount) FILTER (WHERE date > $period_end) AS holdout_revenue
+        CAST(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE date > $period_end) AS DOUBLE)
+            AS holdout_revenue
     FROM occasions
     GROUP BY customer_id
 )
@@ -83,7 +88,6 @@ SELECT customer_id, first_purchase, last_purchase, occasions, transactions,
         AS trend_position,
     holdout_frequency, coalesce(holdout_revenue, 0) AS holdout_revenue
 FROM per_customer
-WHERE transactions > 0
 ORDER BY customer_id
 """
 
@@ -100,6 +104,8 @@ class CustomerTable:
         monetary_value, trend_position, holdout_frequency, holdout_revenue.
         Customers with returns only (no purchase occasion) have ``occasions == 0``
         and NaN for t_x, T, recency_days.
+    first_seen_later : int
+        Customers whose first transaction is after ``period_end`` (not in ``data``).
     period_end, holdout_end : datetime.date
     time_unit : str
     unit_days : float
@@ -112,6 +118,7 @@ class CustomerTable:
     time_unit: str
     unit_days: float
     has_margin: bool
+    first_seen_later: int = 0
 
     @property
     def purchasers(self) -> pd.DataFrame:
@@ -122,7 +129,8 @@ class CustomerTable:
         """Customers, and those with returns only (not modelled)."""
         n = len(self.data)
         returns_only = int((self.data["occasions"] == 0).sum())
-        return {"customers": n, "modelled": n - returns_only, "returns_only": returns_only}
+        return {"customers": n, "modelled": n - returns_only, "returns_only": returns_only,
+                "first_purchase_after_period_end": self.first_seen_later}
 
 
 def customer_table(
@@ -169,6 +177,8 @@ def customer_table(
         CUSTOMER_TABLE_SQL, {"period_end": end, "holdout_end": hold, "unit": unit}
     ).df()
     data = data.set_index("customer_id")
+    later = data["transactions"].isna() | (data["transactions"] == 0)
+    data = data[~later].copy()
     for column in ("first_purchase", "last_purchase"):
         data[column] = pd.to_datetime(data[column])
     for column in ("occasions", "transactions", "frequency", "holdout_frequency"):
@@ -180,4 +190,5 @@ def customer_table(
     if not transactions.has_margin:
         data["margin"] = float("nan")
     return CustomerTable(data=data, period_end=end, holdout_end=hold, time_unit=time_unit,
-                         unit_days=unit, has_margin=transactions.has_margin)
+                         unit_days=unit, has_margin=transactions.has_margin,
+                         first_seen_later=int(later.sum()))

@@ -1,0 +1,195 @@
+"""The ``rfm`` and ``clv`` commands (customer value from transactions)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from satisfaction.errors import UsageError
+from satisfaction.io import write_json
+from satisfaction.value.pipeline import ValueResult, value_analysis
+from satisfaction.value.transactions import TransactionColumns, load_transactions
+
+console = Console(stderr=False, highlight=False)
+
+
+def _load(transactions: str | Path, columns: TransactionColumns, returns: str,
+          keep_duplicates: bool, today: str | None):
+    return load_transactions(transactions, columns, returns=returns,  # type: ignore[arg-type]
+                             today=today, duplicates="keep" if keep_duplicates else "exclude")
+
+
+def rfm(transactions: str | Path, columns: TransactionColumns | None = None, *,
+        period_end: str | None = None, returns: Literal["net", "exclude"] = "net",
+        keep_duplicates: bool = False, today: str | None = None) -> ValueResult:
+    """RFM scores and segments, ABC classes and lifecycle stages (no CLV models).
+
+    The Python twin of ``satisfaction rfm``.
+    """
+    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today)
+    return value_analysis(tx, period_end=period_end, models=())
+
+
+def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
+        period_end: str | None = None, time_unit: Literal["day", "week", "month"] = "week",
+        horizon: int | None = None, discount_rate: float = 0.10,
+        returns: Literal["net", "exclude"] = "net", keep_duplicates: bool = False,
+        today: str | None = None) -> ValueResult:
+    """The full value analysis with BG/NBD, Pareto/NBD and Gamma-Gamma.
+
+    The Python twin of ``satisfaction clv``.
+    """
+    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today)
+    return value_analysis(tx, period_end=period_end, time_unit=time_unit, horizon=horizon,
+                          discount_rate=discount_rate)
+
+
+def _print(result: ValueResult, models: bool) -> None:
+    log = result.transactions_log
+    t = Table(title="Transactions", caption=str(log["source"]))
+    t.add_column("")
+    t.add_column("rows", justify="right")
+    t.add_row("loaded", str(log["loaded"]))
+    for reason, count in log["excluded"].items():
+        if count:
+            t.add_row(f"  excluded: {reason.replace('_', ' ')}", str(count))
+    t.add_row("kept", str(log["kept"]), style="bold")
+    for note, count in log["notes"].items():
+        if count:
+            t.add_row(f"  note: {note.replace('_', ' ')}", str(count))
+    console.print(t)
+    for p in log["problems"][:5]:
+        console.print(f"  row {p['row']}, column {p['column']!r}: {p['rule']} "
+                      f"(value: {p['value']!r})")
+    c = result.counts
+    console.print(f"customers: {c['customers']} (modelled {c['modelled']}, returns only "
+                  f"{c['returns_only']}, first purchase after the period end "
+                  f"{c['first_purchase_after_period_end']})")
+    seg = result.rfm.summary("rfm_segment")
+    s = Table(title="RFM segments")
+    for col in ("segment", "customers", "share", "revenue"):
+        s.add_column(col, justify="left" if col == "segment" else "right")
+    for name, row in seg.sort_values("revenue", ascending=False).iterrows():
+        s.add_row(str(name), str(int(row.customers)), f"{row.share:.1%}", f"{row.revenue:,.2f}")
+    console.print(s)
+    a = result.abc
+    console.print("ABC: " + ", ".join(
+        f"{k} {int(r.customers)} customers / {r.revenue_share:.1%} of revenue"
+        for k, r in a.summary.iterrows()) + f"; top 20% share {a.top20_share:.1%}, "
+        f"Gini {a.gini:.3f}")
+    console.print("Lifecycle: " + ", ".join(f"{k} {v}" for k, v in
+                                            result.lifecycle.counts().items()))
+    if not models:
+        return
+    m = Table(title="CLV models")
+    m.add_column("model")
+    m.add_column("parameters")
+    m.add_column("log-lik", justify="right")
+    for name, fit in (("BG/NBD", result.bgnbd), ("Pareto/NBD", result.pareto_nbd),
+                      ("Gamma-Gamma", result.gamma_gamma)):
+        if fit is None:
+            continue
+        d = fit.to_dict()
+        keys = [k for k in d if k not in ("loglik", "n_customers", "n_unique", "converged")]
+        m.add_row(name, ", ".join(f"{k} = {d[k]:.4g}" for k in keys), f"{d['loglik']:.1f}")
+    console.print(m)
+    if result.holdout is not None:
+        h = result.holdout
+        console.print(f"Holdout ({h.length:.1f} {result.table.time_unit}s): actual repeat "
+                      f"purchases {h.actual_total:.0f}, predicted {h.predicted_total:.1f}, "
+                      f"MAE per customer {h.mae:.3f}")
+    total = result.customers["clv"].sum()
+    console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "
+                  f"total {total:,.2f}, mean {total / max(len(result.customers), 1):,.2f}")
+
+
+Customer = Annotated[str, typer.Option("--customer-col", help="Customer-id column.")]
+DateCol = Annotated[str, typer.Option("--date-col", help="Date column.")]
+Amount = Annotated[str, typer.Option("--amount-col", help="Amount column.")]
+Margin = Annotated[str | None, typer.Option("--margin-col", help="Margin column.")]
+Cost = Annotated[str | None, typer.Option("--cost-col", help="Cost column.")]
+Returns = Annotated[str, typer.Option("--returns", help="Negative amounts: net or exclude.")]
+KeepDup = Annotated[bool, typer.Option("--keep-duplicates",
+                                       help="Keep exact duplicate rows (still counted).")]
+Today = Annotated[str | None, typer.Option("--today", help="Dates after it are future.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Per-customer CSV.")]
+Json = Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
+PeriodEnd = Annotated[str | None, typer.Option("--period-end",
+                                               help="End of calibration (YYYY-MM-DD).")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rfm`` and ``clv`` to the application."""
+
+    def columns(customer: str, date: str, amount: str, margin: str | None,
+                cost: str | None) -> TransactionColumns:
+        if margin and cost:
+            raise UsageError("give --margin-col or --cost-col, not both")
+        return TransactionColumns(customer=customer, date=date, amount=amount,
+                                  margin=margin, cost=cost)
+
+    @app.command("rfm")
+    def rfm_command(
+        transactions: Annotated[Path, typer.Argument(help="Transactions: CSV, Parquet, XLSX.")],
+        out: Out = None, json_path: Json = None, period_end: PeriodEnd = None,
+        customer_col: Customer = "customer_id", date_col: DateCol = "date",
+        amount_col: Amount = "amount", margin_col: Margin = None, cost_col: Cost = None,
+        returns: Returns = "net", keep_duplicates: KeepDup = False, today: Today = None,
+    ) -> None:
+        """RFM scores and segments, ABC classes and lifecycle stages per customer."""
+        cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
+        result = rfm(transactions, cols, period_end=period_end, returns=returns,  # type: ignore[arg-type]
+                     keep_duplicates=keep_duplicates, today=today)
+        _print(result, models=False)
+        if out is not None:
+            result.write_csv(out)
+        if json_path is not None:
+            write_json(json_path, result.to_dict())
+
+    @app.command("clv")
+    def clv_command(
+        transactions: Annotated[Path, typer.Argument(help="Transactions: CSV, Parquet, XLSX.")],
+        period_end: PeriodEnd = None,
+        time_unit: Annotated[str, typer.Option("--time-unit", help="day, week or month.")]
+        = "week",
+        horizon: Annotated[int | None, typer.Option("--horizon",
+                                                    help="CLV horizon in time units.")] = None,
+        discount: Annotated[float, typer.Option("--discount",
+                                                help="Annual discount rate.")] = 0.10,
+        out: Out = None, json_path: Json = None,
+        customer_col: Customer = "customer_id", date_col: DateCol = "date",
+        amount_col: Amount = "amount", margin_col: Margin = None, cost_col: Cost = None,
+        returns: Returns = "net", keep_duplicates: KeepDup = False, today: Today = None,
+        progress: Annotated[bool, typer.Option("--progress", help="Show progress.")] = False,
+    ) -> None:
+        """Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma, holdout check."""
+        if time_unit not in ("day", "week", "month"):
+            raise UsageError("--time-unit must be day, week or month", value=time_unit)
+        if horizon is not None and horizon < 1:
+            raise UsageError("--horizon must be at least 1", value=horizon)
+        cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
+        show = progress or sys.stdout.isatty()
+        with console.status("fitting customer-value models...", spinner="dots") if show \
+                else _nothing():
+            result = clv(transactions, cols, period_end=period_end,
+                         time_unit=time_unit, horizon=horizon,  # type: ignore[arg-type]
+                         discount_rate=discount, returns=returns,  # type: ignore[arg-type]
+                         keep_duplicates=keep_duplicates, today=today)
+        _print(result, models=True)
+        if out is not None:
+            result.write_csv(out)
+        if json_path is not None:
+            write_json(json_path, result.to_dict())
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,205 @@
+"""The whole customer-value analysis: transactions → customer table → RFM, ABC,
+lifecycle, CLV models → one per-customer table.
+
+:func:`rfm_analysis` and :func:`clv_analysis` are the Python functions behind the
+``satisfaction rfm`` and ``satisfaction clv`` commands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from satisfaction.value.abc import ABCResult, abc_classes
+from satisfaction.value.clv import (
+    BGNBDFit,
+    GammaGammaFit,
+    HoldoutCheck,
+    ParetoNBDFit,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    fit_pareto_nbd,
+    holdout_check,
+    per_unit_discount,
+)
+from satisfaction.value.customers import CustomerTable, customer_table
+from satisfaction.value.lifecycle import LifecycleResult, lifecycle_stages
+from satisfaction.value.rfm import RFMResult, rfm
+from satisfaction.value.transactions import Transactions
+
+#: Columns of the per-customer CSV, in order.
+CSV_COLUMNS: tuple[str, ...] = (
+    "customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
+    "rfm_segment", "abc_class", "lifecycle_stage", "p_alive", "expected_purchases", "clv",
+)
+
+
+@dataclass
+class ValueResult:
+    """Everything the value analysis produced.
+
+    Attributes
+    ----------
+    customers : pandas.DataFrame
+        One row per modelled customer with the :data:`CSV_COLUMNS` (index
+        customer_id) plus value_group, historical_value and expected_spend.
+    table : CustomerTable
+    rfm : RFMResult
+    abc : ABCResult
+    lifecycle : LifecycleResult
+    bgnbd, pareto_nbd, gamma_gamma : fitted models or None
+    holdout : HoldoutCheck or None
+    counts : dict
+        transactions (loaded, kept, excluded by reason, notes) and customers
+        (in table, modelled, returns only, first seen after the period end).
+    settings : dict
+    """
+
+    customers: pd.DataFrame
+    table: CustomerTable
+    rfm: RFMResult
+    abc: ABCResult
+    lifecycle: LifecycleResult
+    transactions_log: dict[str, Any]
+    counts: dict[str, Any]
+    settings: dict[str, Any]
+    bgnbd: BGNBDFit | None = None
+    pareto_nbd: ParetoNBDFit | None = None
+    gamma_gamma: GammaGammaFit | None = None
+    holdout: HoldoutCheck | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def csv_frame(self) -> pd.DataFrame:
+        """The per-customer CSV table (columns :data:`CSV_COLUMNS`)."""
+        out = self.customers.reset_index()
+        return out[list(CSV_COLUMNS)]
+
+    def write_csv(self, path: str | Path) -> None:
+        """Write the per-customer CSV atomically."""
+        from satisfaction.io import write_with
+
+        frame = self.csv_frame()
+        write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``clv --json`` / ``rfm --json`` contract."""
+        log = self.transactions_log
+        models: dict[str, Any] = {}
+        if self.bgnbd is not None:
+            models["bgnbd"] = self.bgnbd.to_dict()
+        if self.pareto_nbd is not None:
+            models["pareto_nbd"] = self.pareto_nbd.to_dict()
+        if self.gamma_gamma is not None:
+            models["gamma_gamma"] = self.gamma_gamma.to_dict()
+        clv = self.customers["clv"]
+        return {
+            "customers": len(self.customers),
+            "transactions": int(log["kept"]),
+            "transactions_loaded": int(log["loaded"]),
+            "excluded": dict(log["excluded"]),
+            "notes": dict(log["notes"]),
+            "customer_counts": dict(self.counts),
+            "settings": dict(self.settings),
+            "models": models,
+            "holdout": None if self.holdout is None else self.holdout.to_dict(),
+            "clv_total": None if clv.isna().all() else float(clv.sum()),
+            "rfm": self.rfm.to_dict(),
+            "abc": self.abc.to_dict(),
+            "lifecycle": self.lifecycle.to_dict(),
+        }
+
+
+def value_analysis(
+    transactions: Transactions,
+    period_end: dt.date | str | None = None,
+    time_unit: Literal["day", "week", "month"] = "week",
+    horizon: int | None = None,
+    discount_rate: float = 0.10,
+    models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
+    abc_thresholds: tuple[float, float] = (0.80, 0.95),
+) -> ValueResult:
+    """Run the value pipeline on loaded transactions.
+
+    Parameters
+    ----------
+    transactions : Transactions
+    period_end : date, optional
+        End of the calibration period (default: last transaction date). Later
+        transactions form the holdout period for :func:`holdout_check`.
+    time_unit : {"day", "week", "month"}
+    horizon : int, optional
+        CLV horizon in time units (default one year: 365, 52 or 12).
+    discount_rate : float
+        Annual discount rate, converted to the time unit.
+    models : tuple of str
+        Which of "bgnbd", "pareto_nbd", "gamma_gamma" to fit. Expected purchases,
+        P(alive) and CLV come from BG/NBD (Pareto/NBD if BG/NBD is not fitted).
+    """
+    table = customer_table(transactions, period_end=period_end, time_unit=time_unit)
+    data = table.purchasers
+    if horizon is None:
+        horizon = {"day": 365, "week": 52, "month": 12}[time_unit]
+    d_unit = per_unit_discount(discount_rate, table.unit_days)
+    counts = table.counts()
+
+    r = rfm(data["recency_days"], data["occasions"], data["revenue"])
+    a = abc_classes(data["revenue"], thresholds=abc_thresholds)
+    life = lifecycle_stages(data, table.period_end)
+
+    out = r.data[["recency", "frequency", "monetary", "r_score", "f_score", "m_score",
+                  "rfm_segment", "value_group"]].copy()
+    out["abc_class"] = a.data["abc_class"]
+    out["lifecycle_stage"] = life.data["lifecycle_stage"]
+    hist = data["margin"] if table.has_margin else data["revenue"]
+    out["historical_value"] = hist
+    x, tx, big_t = data["frequency"], data["t_x"], data["T"]
+    bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
+    pn = fit_pareto_nbd(x, tx, big_t) if "pareto_nbd" in models else None
+    gg = None
+    notes: list[str] = []
+    if "gamma_gamma" in models:
+        gg = fit_gamma_gamma(x, data["monetary_value"])
+    model = bg if bg is not None else pn
+    out["p_alive"] = np.nan
+    out["expected_purchases"] = np.nan
+    out["clv"] = np.nan
+    out["expected_spend"] = np.nan
+    hold = None
+    if model is not None:
+        out["p_alive"] = model.p_alive(x, tx, big_t)
+        out["expected_purchases"] = model.expected_purchases(float(horizon), x, tx, big_t)
+        if table.holdout_end > table.period_end:
+            length = (table.holdout_end - table.period_end).days / table.unit_days
+            hold = holdout_check(model, data, length)
+    if gg is not None and model is not None:
+        spend = gg.expected_spend(x, data["monetary_value"])
+        if table.has_margin:
+            # margin-adjusted: each customer's own margin ratio, the overall one
+            # when their revenue is not positive
+            overall = float(data["margin"].sum() / data["revenue"].sum())
+            ratio = np.where(data["revenue"] > 0, data["margin"] / data["revenue"], overall)
+            spend = spend * np.clip(ratio, 0.0, 1.0)
+            notes.append("clv is margin-adjusted with each customer's margin ratio")
+        out["expected_spend"] = spend
+        if isinstance(model, BGNBDFit):
+            disc = model.discounted_purchases(horizon, d_unit, x, tx, big_t)
+        else:  # Pareto/NBD: discount at the horizon midpoint (no closed-form per step)
+            disc = model.expected_purchases(float(horizon), x, tx, big_t) / (
+                1.0 + d_unit) ** (horizon / 2.0)
+        out["clv"] = disc * spend
+    for column in ("frequency", "r_score", "f_score", "m_score"):
+        out[column] = out[column].astype("int64")
+    out.index.name = "customer_id"
+    settings = {"period_end": table.period_end.isoformat(),
+                "holdout_end": table.holdout_end.isoformat(), "time_unit": time_unit,
+                "horizon": int(horizon), "discount_rate_annual": float(discount_rate),
+                "discount_rate_per_unit": float(d_unit), "margin": table.has_margin}
+    return ValueResult(customers=out, table=table, rfm=r, abc=a, lifecycle=life,
+                       transactions_log=transactions.log.to_dict(), counts=counts,
+                       settings=settings, bgnbd=bg, pareto_nbd=pn, gamma_gamma=gg,
+                       holdout=hold, notes=notes)
