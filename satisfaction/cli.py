@@ -15,6 +15,8 @@ import typer
 from typer.exceptions import TyperException
 
 from satisfaction.commands import basic, demo
+from satisfaction.commands import fit as fit_commands
+from satisfaction.commands import value as value_commands
 from satisfaction.errors import InputError
 
 app = typer.Typer(
@@ -35,6 +37,8 @@ def _root() -> None:
 # Each family of commands registers itself here, in the order shown by --help.
 basic.register(app)
 demo.register(app)
+fit_commands.register(app)
+value_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,6 +58,7 @@ EFFECT_COLUMNS = ["from", "to", "direct", "indirect", "total", "std.direct", "st
                   "std.total"]
 CI_COLUMNS = ["indirect.ci.lower", "indirect.ci.upper", "total.ci.lower", "total.ci.upper"]
 Z975 = stats.norm.ppf(0.975)
+MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan", ".", "-")
 
 
 # -- results -------------------------------------------------------------------
@@ -229,6 +230,9 @@ def _numeric_frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = {}
     for c in columns:
         col = data[c]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            col = col.map(lambda v: np.nan if isinstance(v, str) and v.strip() in MISSING_TOKENS
+                          else v)
         num = pd.to_numeric(col, errors="coerce")
         bad = num.isna() & col.notna()
         if bad.any():
@@ -509,7 +513,8 @@ def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndar
              *[v for v in structure.latent if v in endogenous]]
     for v in order:
         i = pos[v]
-        r2[v] = 1 - S[i, i] / C[i, i] if C[i, i] > 0 else math.nan
+        # lavaan reports NA for an R² above 1 (a negative residual variance)
+        r2[v] = 1 - S[i, i] / C[i, i] if C[i, i] > 0 and S[i, i] >= 0 else math.nan
     effects, struct_B = _effects(structure, ram, A, sd)
     return params, r2, effects, warn, struct_B
 
@@ -548,10 +553,14 @@ def _effects(structure: Structure, ram: RAM, A: np.ndarray, sd: np.ndarray
         if kind == 0 and i in idx and j in idx:
             pattern[list(idx).index(i), list(idx).index(j)] = True
     reach = _reach(pattern)
+    # an indirect effect exists only along a path of two or more steps
+    has_indirect = (reach.astype(int) @ pattern.astype(int)) > 0
     total, indirect = _effect_matrices(B)
     s = sd[idx]
     Bs = B * np.outer(1 / s, s)
     total_s, indirect_s = _effect_matrices(Bs)
+    for m in (indirect, indirect_s):
+        m[~has_indirect] = 0.0
     rows = []
     for t in range(len(names)):
         for f in range(len(names)):
@@ -566,7 +575,7 @@ def _effects(structure: Structure, ram: RAM, A: np.ndarray, sd: np.ndarray
 
 def _boot_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray, int]:
     """Refit resampled covariance matrices (sufficient statistics) from a warm start."""
-    ram, structure, _spec, x, draws, theta0, idx, pairs = args
+    ram, structure, x, draws, theta0, idx, pairs, has_indirect = args
     n = len(x)
     out_ind = np.full((len(draws), len(pairs)), np.nan)
     out_tot = np.full((len(draws), len(pairs)), np.nan)
@@ -584,6 +593,7 @@ def _boot_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray, int]:
             continue
         A, _ = ram.matrices(sol.theta)
         total, indirect = _effect_matrices(A[np.ix_(idx, idx)])
+        indirect[~has_indirect] = 0.0
         out_ind[d] = indirect[t_idx, f_idx]
         out_tot[d] = total[t_idx, f_idx]
     return out_ind, out_tot, failed
@@ -603,7 +613,10 @@ def _bootstrap(spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray, effects:
     jobs = max(1, min(jobs, draws))
     nchunks = min(draws, jobs * 8)
     bounds = np.linspace(0, draws, nchunks + 1).astype(int)
-    chunks = [(ram, structure, spec, x, resamples[a:b], theta, idx, pairs)
+    _, reach = _effects(structure, ram, ram.matrices(theta)[0], np.ones(len(ram.variables)))
+    pattern = ram.matrices(np.ones_like(theta))[0][np.ix_(idx, idx)] != 0
+    has_indirect = (reach.astype(int) @ pattern.astype(int)) > 0
+    chunks = [(ram, structure, x, resamples[a:b], theta, idx, pairs, has_indirect)
               for a, b in itertools.pairwise(bounds) if b > a]
     results: list[tuple[np.ndarray, np.ndarray, int]] = []
     bar = None
@@ -618,13 +631,13 @@ def _bootstrap(spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray, effects:
             for c in chunks:
                 results.append(_boot_chunk(c))
                 if bar is not None:
-                    bar.advance(task, len(c[4]))
+                    bar.advance(task, len(c[3]))
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 for c, res in zip(chunks, pool.map(_boot_chunk, chunks), strict=True):
                     results.append(res)
                     if bar is not None:
-                        bar.advance(task, len(c[4]))
+                        bar.advance(task, len(c[3]))
     finally:
         if bar is not None:
             bar.stop()

@@ -1,0 +1,146 @@
+"""The ``fit`` command: a CFA or SEM from a questionnaire or a lavaan-syntax model."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from satisfaction.errors import InputError
+from satisfaction.io import write_json
+
+console = Console(highlight=False)
+
+_SHOWN_FIT = ["ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+              "rmsea.ci.upper", "srmr", "aic", "bic"]
+
+
+def _is_questionnaire(model: Path) -> bool:
+    return model.suffix.lower() in (".yaml", ".yml")
+
+
+def load_model_data(model: Path, responses: Path) -> tuple[object, pd.DataFrame, dict]:
+    """Model and data: through the questionnaire's loader, or read raw for lavaan syntax."""
+    if _is_questionnaire(model):
+        from satisfaction.questionnaire import load_questionnaire
+        from satisfaction.responses import load_responses
+
+        q = load_questionnaire(model)
+        loaded = load_responses(q, responses)
+        return q, loaded.data, {"log": loaded.log}
+    from satisfaction.responses import read_table
+
+    frame, info = read_table(responses)
+    return model, frame, info
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    if value is None or pd.isna(value):
+        return "NA"
+    return f"{value:.{digits}f}"
+
+
+def print_summary(result) -> None:
+    """Readable terminal summary: fit, structural paths, R², effects, warnings."""
+    fm = result.fit_measures
+    table = Table(title="Model fit (ML)", show_header=True)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for k in _SHOWN_FIT:
+        if k in fm:
+            table.add_row(k, _fmt(fm[k], 0 if k in ("ntotal", "df") else 3))
+    console.print(table)
+    params = result.parameters
+    paths = params[params["op"].isin(["~", "=~"])]
+    t = Table(title="Paths and loadings", show_header=True)
+    for c in ["lhs", "op", "rhs", "est", "se", "pvalue", "std.all"]:
+        t.add_column(c, justify="right" if c not in ("lhs", "op", "rhs") else "left")
+    if "group" in params.columns:
+        t.add_column("group")
+    for row in paths.to_dict("records"):
+        cells = [row["lhs"], row["op"], row["rhs"], _fmt(row["est"]), _fmt(row["se"]),
+                 _fmt(row["pvalue"]), _fmt(row["std.all"])]
+        if "group" in params.columns:
+            cells.append(str(row["group"]))
+        t.add_row(*cells)
+    console.print(t)
+    if result.r2:
+        console.print("R²: " + ", ".join(f"{k} {_fmt(v)}" for k, v in result.r2.items()))
+    if len(result.effects):
+        e = Table(title="Effects between constructs", show_header=True)
+        cols = ["from", "to", "direct", "indirect", "total"]
+        boot = "total.ci.lower" in result.effects.columns
+        for c in cols:
+            e.add_column(c)
+        if boot:
+            e.add_column("indirect 95% CI")
+            e.add_column("total 95% CI")
+        for row in result.effects.to_dict("records"):
+            cells = [row["from"], row["to"], _fmt(row["direct"]), _fmt(row["indirect"]),
+                     _fmt(row["total"])]
+            if boot:
+                cells += [f"[{_fmt(row['indirect.ci.lower'])}, {_fmt(row['indirect.ci.upper'])}]",
+                          f"[{_fmt(row['total.ci.lower'])}, {_fmt(row['total.ci.upper'])}]"]
+            e.add_row(*cells)
+        console.print(e)
+    if result.groups is not None:
+        d = result.groups.chisq_diff
+        console.print(f"Equal structural paths across {result.groups.column} "
+                      f"({', '.join(result.groups.labels)}): Δχ² = {_fmt(d['chisq'])}, "
+                      f"Δdf = {_fmt(d['df'], 0)}, p = {_fmt(d['pvalue'])}")
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``fit`` to the application."""
+
+    @app.command("fit")
+    def fit_command(
+        model: Annotated[Path, typer.Argument(
+            help="Questionnaire YAML, or a text file in lavaan syntax.")],
+        responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
+        bootstrap: Annotated[int, typer.Option(
+            help="Bootstrap draws for intervals of indirect and total effects.")] = 0,
+        seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap.")] = None,
+        group: Annotated[str | None, typer.Option(
+            help="Column for a multi-group fit (test of equal structural paths).")] = None,
+        jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")]
+        = None,
+        progress: Annotated[bool | None, typer.Option(
+            "--progress/--no-progress", help="Progress bar (default: when on a terminal).")]
+        = None,
+        json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
+        = None,
+    ) -> None:
+        """Fit a CFA/SEM by ML (lavaan's defaults): fit indices, paths, R², effects."""
+        from satisfaction.model import fit
+
+        if bootstrap < 0:
+            raise InputError("--bootstrap must be 0 or a positive number of draws",
+                             value=bootstrap)
+        spec, data, info = load_model_data(model, responses)
+        log = info.get("log")
+        try:
+            result = fit(spec, data, bootstrap=bootstrap, seed=seed, group=group,
+                         n_jobs=jobs, progress=sys.stderr.isatty() if progress is None
+                         else progress)
+        except InputError as exc:
+            if exc.file is None:
+                exc.file = str(responses)
+                exc.__post_init__()
+            raise
+        if log is not None:
+            console.print(f"Respondents: {log.loaded} loaded, {log.analysed} passed the "
+                          f"data-quality screens, {result.n} analysed")
+        print_summary(result)
+        if json_path is not None:
+            out = result.to_dict()
+            if log is not None:
+                out["data_quality"] = log.to_dict()
+            write_json(json_path, out)

@@ -1,0 +1,219 @@
+"""SEM fit, fit indices, parameters, R², effects and groups against lavaan 0.6.
+
+Reference numbers: tests/reference/lavaan_*.json, written by
+tests/reference/lavaan_reference.R (run it with ``Rscript`` from the repository
+root). Tolerance: 1e-3, relative for chi-square statistics, absolute elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from semopy.examples import holzinger39, political_democracy
+
+from satisfaction.cli import main
+from satisfaction.errors import InputError
+from satisfaction.model import CI_COLUMNS, EFFECT_COLUMNS, PARAMETER_COLUMNS, fit
+from satisfaction.questionnaire import load_questionnaire
+from satisfaction.responses import load_responses
+from satisfaction.simulate import simulate_responses
+from tests.conftest import QUESTIONNAIRES, REFERENCE, SHARED
+
+TOL = 1e-3
+RELATIVE = {"chisq", "baseline.chisq"}
+
+
+def reference(case: str) -> dict:
+    return json.loads((REFERENCE / f"lavaan_{case}.json").read_text())
+
+
+def bank() -> pd.DataFrame:
+    return pd.read_csv(SHARED / "bank_satisfaction.csv")
+
+
+DATA = {
+    "political_democracy": political_democracy.get_data,
+    "holzinger_swineford": holzinger39.get_data,
+    "ecsi_bank": bank,
+}
+
+
+@pytest.fixture(scope="module")
+def fits() -> dict:
+    return {case: fit(reference(case)["model"], load()) for case, load in DATA.items()}
+
+
+def close(ours: float | None, theirs: float | None, relative: bool = False) -> bool:
+    if theirs is None:
+        return ours is None or not math.isfinite(ours)
+    if ours is None:
+        return False
+    scale = max(abs(theirs), 1.0) if relative else 1.0
+    return abs(ours - theirs) <= TOL * scale
+
+
+def find(params: pd.DataFrame, row: dict, group: str | None = None) -> pd.Series:
+    sel = params
+    if group is not None:
+        sel = sel[sel["group"] == group]
+    m = sel[(sel.lhs == row["lhs"]) & (sel.op == row["op"]) & (sel.rhs == row["rhs"])]
+    if m.empty and row["op"] == "~~":
+        m = sel[(sel.lhs == row["rhs"]) & (sel.op == "~~") & (sel.rhs == row["lhs"])]
+    assert len(m) == 1, f"no unique row for {row['lhs']} {row['op']} {row['rhs']}"
+    return m.iloc[0]
+
+
+@pytest.mark.parametrize("case", list(DATA))
+def test_fit_measures_match_lavaan(fits: dict, case: str) -> None:
+    ref = reference(case)["fit"]
+    ours = fits[case].fit_measures
+    for name, value in ref.items():
+        assert close(ours[name], value, name in RELATIVE), (name, ours[name], value)
+
+
+@pytest.mark.parametrize("case", list(DATA))
+def test_parameters_match_lavaan(fits: dict, case: str) -> None:
+    res = fits[case]
+    assert list(res.parameters.columns) == PARAMETER_COLUMNS
+    ref = reference(case)["parameters"]
+    assert len(res.parameters) == len(ref)
+    for row in ref:
+        ours = find(res.parameters, row)
+        for col in ("est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all"):
+            theirs = row[col]
+            if col in ("z", "pvalue") and row["se"] == 0:
+                assert not math.isfinite(ours[col])  # fixed parameter: no test
+                continue
+            assert close(float(ours[col]), theirs), (row["lhs"], row["op"], row["rhs"], col,
+                                                     ours[col], theirs)
+
+
+@pytest.mark.parametrize("case", list(DATA))
+def test_r2_matches_lavaan(fits: dict, case: str) -> None:
+    ref = reference(case)["r2"]
+    assert set(fits[case].r2) == set(ref)
+    for name, value in ref.items():
+        assert close(fits[case].r2[name], value), name
+
+
+@pytest.mark.parametrize("case", ["political_democracy", "ecsi_bank"])
+def test_effects_match_lavaan_beta(fits: dict, case: str) -> None:
+    ref = pd.DataFrame(reference(case)["effects"]).set_index(["from", "to"])
+    ours = fits[case].effects
+    assert list(ours.columns) == EFFECT_COLUMNS
+    ours = ours.set_index(["from", "to"])
+    assert set(ours.index) == set(ref.index)
+    for col in ("direct", "indirect", "total", "std.direct", "std.indirect", "std.total"):
+        diff = (ours[col] - ref.loc[ours.index, col]).abs().max()
+        assert diff <= TOL, (col, diff)
+
+
+def test_ecsi_bank_improper_paths_are_warnings(fits: dict) -> None:
+    res = fits["ecsi_bank"]
+    assert res.converged
+    improper = [w for w in res.warnings if "|std.all| > 1" in w]
+    assert any("Value ~ Expectation" in w for w in improper)
+    assert any("Value ~ Quality" in w for w in improper)
+
+
+def test_multigroup_matches_lavaan() -> None:
+    ref = reference("ecsi_bank_gender")
+    res = fit(ref["model"], bank(), group="gender")
+    g = res.groups
+    assert g is not None and g.labels == ref["group_labels"]
+    for name, value in ref["fit"].items():
+        assert close(res.fit_measures[name], value, name in RELATIVE), name
+    for name, value in ref["equal_fit"].items():
+        assert close(g.equal_fit[name], value, name in RELATIVE), name
+    assert close(g.chisq_diff["chisq"], ref["chisq_diff"]["chisq"], relative=True)
+    assert g.chisq_diff["df"] == ref["chisq_diff"]["df"]
+    assert close(g.chisq_diff["pvalue"], ref["chisq_diff"]["pvalue"])
+    for row in ref["parameters"]:
+        label = ref["group_labels"][row["group"] - 1]
+        ours = find(res.parameters, row, group=label)
+        for col in ("est", "se", "std.all"):
+            assert close(float(ours[col]), row[col]), (label, row["lhs"], row["op"],
+                                                       row["rhs"], col)
+    for label in g.labels:
+        for name, value in ref["r2"][label].items():
+            assert close(g.per_group[label].r2[name], value), (label, name)
+    # the male group's Heywood case is reported, not fatal
+    assert any("group male: negative variance: Quality ~~ Quality" in w for w in res.warnings)
+
+
+def test_questionnaire_model_equals_its_lavaan_syntax() -> None:
+    q = load_questionnaire(QUESTIONNAIRES / "ecsi_bank.yaml")
+    a = fit(q, bank())
+    b = fit(reference("ecsi_bank")["model"], bank())
+    assert a.fit_measures == pytest.approx(b.fit_measures, rel=1e-9)
+
+
+def test_bootstrap_is_deterministic_and_covers_estimates() -> None:
+    data = political_democracy.get_data()
+    model = reference("political_democracy")["model"]
+    one = fit(model, data, bootstrap=40, seed=7, n_jobs=1)
+    two = fit(model, data, bootstrap=40, seed=7, n_jobs=2)
+    assert json.dumps(one.to_dict()) == json.dumps(two.to_dict())
+    eff = one.effects
+    assert set(CI_COLUMNS) <= set(eff.columns)
+    assert one.bootstrap["succeeded"] == 40
+    assert (eff["total.ci.lower"] <= eff["total"]).all()
+    assert (eff["total"] <= eff["total.ci.upper"]).all()
+    path = eff[(eff["from"] == "ind60") & (eff["to"] == "dem65")].iloc[0]
+    assert path["indirect.ci.lower"] < path["indirect"] < path["indirect.ci.upper"]
+    other = fit(model, data, bootstrap=40, seed=8, n_jobs=1)
+    assert not np.allclose(other.effects["total.ci.lower"], eff["total.ci.lower"])
+
+
+def test_higher_order_effects_include_stage_constructs() -> None:
+    q = load_questionnaire(QUESTIONNAIRES / "cram.yaml")
+    data = load_responses(q, simulate_responses(q, n=600, seed=3)).data
+    res = fit(q, data)
+    pairs = set(zip(res.effects["from"], res.effects["to"], strict=True))
+    assert ("PreSale", "Loy") in pairs and ("Sat", "Loy") in pairs
+    row = res.effects[(res.effects["from"] == "PreSale") & (res.effects["to"] == "Loy")].iloc[0]
+    assert row["direct"] == 0.0
+    assert row["indirect"] == pytest.approx(row["total"])
+
+
+def test_input_errors_are_clear() -> None:
+    data = political_democracy.get_data()
+    with pytest.raises(InputError, match="not a column"):
+        fit("f =~ x1 + x2 + nothere", data)
+    with pytest.raises(InputError, match="not supported"):
+        fit("f =~ x1 + x2 + x3\nab := a*b", data)
+    bad = data.astype(object)
+    bad.iloc[4, 0] = "seven"
+    with pytest.raises(InputError) as err:
+        fit("f =~ y1 + y2 + y3", bad)
+    assert err.value.row == 6 and err.value.column == "y1" and err.value.value == "seven"
+
+
+def test_cli_fit_writes_json(tmp_path) -> None:
+    out = tmp_path / "fit.json"
+    code = main(["fit", str(QUESTIONNAIRES / "ecsi_bank.yaml"),
+                 str(SHARED / "bank_satisfaction.csv"), "--json", str(out)])
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert {"fit", "parameters", "r2", "effects", "warnings"} <= set(doc)
+    assert close(doc["fit"]["chisq"], reference("ecsi_bank")["fit"]["chisq"], relative=True)
+    assert any("|std.all| > 1" in w for w in doc["warnings"])
+
+
+def test_cli_lavaan_file_and_bad_input(tmp_path) -> None:
+    model = tmp_path / "pd.lav"
+    model.write_text(reference("political_democracy")["model"])
+    csv = tmp_path / "pd.csv"
+    political_democracy.get_data().to_csv(csv, index=False)
+    out = tmp_path / "pd.json"
+    assert main(["fit", str(model), str(csv), "--json", str(out)]) == 0
+    assert close(json.loads(out.read_text())["fit"]["chisq"],
+                 reference("political_democracy")["fit"]["chisq"], relative=True)
+    bad = tmp_path / "bad.json"
+    assert main(["fit", str(model), str(SHARED / "bank_satisfaction.csv"),
+                 "--json", str(bad)]) == 2
+    assert not bad.exists()
