@@ -15,6 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from satisfaction.commands import basic, demo
+from satisfaction.commands import compare as compare_commands
 from satisfaction.commands import fit as fit_commands
 from satisfaction.commands import value as value_commands
 from satisfaction.errors import InputError
@@ -38,6 +39,7 @@ def _root() -> None:
 basic.register(app)
 demo.register(app)
 fit_commands.register(app)
+compare_commands.register(app)
 value_commands.register(app)
 
 

@@ -1,0 +1,77 @@
+"""The ``compare`` command: group comparisons of the construct indices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from satisfaction.compare import CompareResult
+from satisfaction.io import write_json
+
+console = Console(stderr=False, highlight=False)
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if value is None or value != value:  # NaN
+        return ""
+    if isinstance(value, float):
+        if digits == -1:  # a p-value
+            return "<0.001" if value < 0.001 else f"{value:.3f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_tests(result: CompareResult) -> None:
+    """Print the tests (and the exclusions) as rich tables."""
+    table = Table(title=f"Group comparisons (p adjusted: {result.adjust})")
+    for name in ("construct", "by", "test", "statistic", "df", "p", "p adj.", "effect", "size"):
+        table.add_column(name, justify="left" if name in ("construct", "by", "test", "effect")
+                         else "right")
+    for _, r in result.tests.iterrows():
+        df = _fmt(r["df"], 1)
+        if r["df2"] == r["df2"] and r["df2"] is not None:
+            df = f"{r['df']:.0f}, {r['df2']:.1f}"
+        padj = r["pvalue.adjusted"]
+        table.add_row(r["construct"], r["by"], r["test"], f"{r['statistic']:.3f}", df,
+                      _fmt(r["pvalue"], -1), _fmt(padj, -1), r["effect"],
+                      f"{r['effect.size']:.3f}", style="bold" if padj < 0.05 else None)
+    console.print(table)
+    for r in result.excluded.itertuples(index=False):
+        console.print(f"  excluded ({r.by}): {r.reason}: {r.n}")
+    if len(result.posthoc):
+        console.print(f"  {len(result.posthoc)} Games-Howell pairs (see --json)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare`` to the application."""
+
+    @app.command("compare")
+    def compare_command(
+        questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
+        responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
+        by: Annotated[list[str] | None, typer.Option(
+            "--by", help="Group variable (repeatable); default: every group of the "
+                         "questionnaire.")] = None,
+        adjust: Annotated[str, typer.Option(
+            help="p-value adjustment within each family: holm, fdr, bonferroni, none.")]
+        = "holm",
+        json_path: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")]
+        = None,
+    ) -> None:
+        """Compare every construct index across groups (Welch, rank tests, chi-square)."""
+        from satisfaction.compare import compare
+        from satisfaction.questionnaire import load_questionnaire
+        from satisfaction.responses import load_responses
+
+        q = load_questionnaire(questionnaire)
+        loaded = load_responses(q, responses)
+        result = compare(q, loaded.data, by=by or None, adjust=adjust)
+        console.print(f"{loaded.log.analysed} respondents analysed "
+                      f"({loaded.log.loaded} loaded)")
+        print_tests(result)
+        if json_path is not None:
+            write_json(json_path, result.to_dict())
