@@ -191,3 +191,43 @@ def test_findings_from_results_links_satisfaction_and_loyalty():
                              "loy_index": 60.0, "effect": 0.3}
     rec = recommend(f, rules=[r for r in RULES if r.id == "outcome.sat_not_loyalty"])[0]
     assert rec.priority == pytest.approx(max(15.0, 100 * (0.4 - 0.3)))
+
+
+def test_findings_from_analysis_reads_every_stage():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from satisfaction.value.rfm import rfm
+
+    ids = [f"C{i:02d}" for i in range(40)]
+    rng = np.random.default_rng(1)
+    scored = rfm(pd.Series(rng.integers(1, 400, 40), index=ids),
+                 pd.Series(rng.integers(1, 12, 40), index=ids),
+                 pd.Series(rng.uniform(10, 500, 40), index=ids))
+    stages = pd.Series(["decline"] * 10 + ["growth"] * 30, index=ids, name="lifecycle_stage")
+    clv = SimpleNamespace(data=pd.DataFrame({"p_alive": np.linspace(0.05, 0.95, 40),
+                                             "clv": np.linspace(500, 10, 40)}, index=ids))
+    reliability = SimpleNamespace(
+        constructs=pd.DataFrame({"alpha": [0.6, 0.9], "cr": [0.8, 0.9], "ave": [0.55, 0.6]},
+                                index=pd.Index(["Price", "Sat"])),
+        htmt_pairs=pd.DataFrame([{"construct1": "Price", "construct2": "Sat", "htmt": 0.9}]))
+    analysis = SimpleNamespace(
+        satisfaction="Sat", loyalty="Loy", sem=None, ipa=None, compare=None,
+        indices=SimpleNamespace(constructs=pd.DataFrame(
+            [{"construct": "Sat", "stage": "outcome", "index": 70.0},
+             {"construct": "Loy", "stage": "outcome", "index": 60.0}])),
+        reliability=reliability,
+        value={"rfm": scored, "lifecycle": SimpleNamespace(data=stages.to_frame()),
+               "clv": clv})
+    f = Findings.from_analysis(analysis)
+    assert set(f.segments["scheme"]) == {"value_group", "rfm_segment"}
+    for scheme in ("value_group", "rfm_segment"):  # each scheme covers every customer once
+        assert f.segments.loc[f.segments["scheme"] == scheme, "n"].sum() == 40
+    life = f.lifecycle.set_index("stage")
+    assert life.loc["decline", "n"] == 10
+    assert life.loc["decline", "value"] == pytest.approx(scored.data["monetary"].iloc[:10].sum())
+    assert len(f.customers) == 40 and f.sat_loyalty["loy_index"] == 60.0
+    rules = {r.rule for r in recommend(f)}
+    assert {"measure.low_alpha", "measure.htmt", "value.lifecycle_decline",
+            "value.churn_risk", "outcome.sat_not_loyalty"} <= rules
