@@ -448,8 +448,7 @@ def load_transactions(
     product = f"CAST({_q(cols.product)} AS VARCHAR)" if cols.product else "CAST(NULL AS VARCHAR)"
     all_cols = ", ".join(_q(c) for c in available)
     margin_check = (
-        f"WHEN NOT {_blank_sql(margin_raw)} AND margin IS NULL THEN 'unparseable_margin'"
-        if margin_raw else ""
+        "WHEN NOT margin_blank AND margin IS NULL THEN 'unparseable_margin'" if margin_raw else ""
     )
     negative = "WHEN amount < 0 THEN 'negative_amount'" if returns == "exclude" else ""
     today_sql = f"DATE {_lit(today_date.isoformat())}"
@@ -460,6 +459,7 @@ def load_transactions(
             SELECT _row, {cust} AS customer_id, {date} AS date, {amt} AS amount,
                    {margin} AS margin, {channel} AS channel, {product} AS product,
                    {_blank_sql(c_date)} AS date_blank, {_blank_sql(c_amt)} AS amount_blank,
+                   {_blank_sql(margin_raw) if margin_raw else "false"} AS margin_blank,
                    CASE WHEN count(*) OVER (PARTITION BY {all_cols}) > 1
                         THEN row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) > 1
                         ELSE false END AS dup
