@@ -64,8 +64,8 @@ per_customer AS (
             AS DOUBLE) AS purchase_amount,
         arg_min(amount, date) FILTER (WHERE bought AND date <= $period_end)
             AS first_amount,
-        sum(date - DATE '1970-01-01') FILTER (WHERE bought AND date <= $period_end)
-            AS sum_day,
+        sum(date_diff('day', DATE '1970-01-01', date)) FILTER (WHERE bought
+            AND date <= $period_end) AS sum_day,
         count(*) FILTER (WHERE bought AND date > $period_end) AS holdout_frequency,
         CAST(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE date > $period_end) AS DOUBLE)
             AS holdout_revenue
@@ -74,22 +74,43 @@ per_customer AS (
 )
 SELECT customer_id, first_purchase, last_purchase, occasions, transactions,
     occasions - 1 AS frequency,
-    (last_purchase - first_purchase) / $unit AS t_x,
-    ($period_end - first_purchase) / $unit AS "T",
-    $period_end - last_purchase AS recency_days,
+    date_diff('day', first_purchase, last_purchase) / $unit AS t_x,
+    date_diff('day', first_purchase, $period_end) / $unit AS "T",
+    date_diff('day', last_purchase, $period_end) AS recency_days,
     revenue, margin,
     CASE WHEN occasions > 1 THEN (purchase_amount - first_amount) / (occasions - 1) END
         AS monetary_value,
     -- mean position of the repeat occasions within the customer's own tenure
     -- (0.5 for a steady rate; above: accelerating, below: slowing down)
     CASE WHEN occasions > 1 AND $period_end > first_purchase THEN
-        ((sum_day - (first_purchase - DATE '1970-01-01')) / (occasions - 1)
-         - (first_purchase - DATE '1970-01-01')) / ($period_end - first_purchase) END
+        ((sum_day - date_diff('day', DATE '1970-01-01', first_purchase)) / (occasions - 1)
+         - date_diff('day', DATE '1970-01-01', first_purchase))
+        / date_diff('day', first_purchase, $period_end) END
         AS trend_position,
     holdout_frequency, coalesce(holdout_revenue, 0) AS holdout_revenue
 FROM per_customer
 ORDER BY customer_id
 """
+
+
+def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: float,
+                       dialect: str = "duckdb", source: str = "transactions") -> str:
+    """:data:`CUSTOMER_TABLE_SQL` with its parameters written in, in an engine's SQL dialect.
+
+    The query is kept once, in DuckDB's dialect; other engines (``"spark"``) get it
+    transpiled by sqlglot, so the same text runs on both (see
+    :mod:`satisfaction.value.spark`). ``source`` names the transactions table or view.
+    """
+    sql = (CUSTOMER_TABLE_SQL
+           .replace("$period_end", f"DATE '{period_end.isoformat()}'")
+           .replace("$holdout_end", f"DATE '{holdout_end.isoformat()}'")
+           .replace("$unit", f"CAST({float(unit_days)!r} AS DOUBLE)")
+           .replace("FROM transactions", f"FROM {source}"))
+    if dialect == "duckdb":
+        return sql
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
 
 
 @dataclass
@@ -173,9 +194,7 @@ def customer_table(
                          column="period_end", value=str(end))
     hold = max(hold, end)
     unit = TIME_UNITS[time_unit]
-    data = transactions.con.execute(
-        CUSTOMER_TABLE_SQL, {"period_end": end, "holdout_end": hold, "unit": unit}
-    ).df()
+    data = transactions.con.execute(customer_table_sql(end, hold, unit)).df()
     data = data.set_index("customer_id")
     later = data["transactions"].isna() | (data["transactions"] == 0)
     data = data[~later].copy()
