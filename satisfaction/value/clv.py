@@ -44,8 +44,13 @@ from satisfaction.errors import InputError
 # ---------------------------------------------------------------------------
 # sufficient statistics
 # ---------------------------------------------------------------------------
-def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def compress(*columns: np.ndarray, weights: Any = None,
+             ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Unique rows of the given columns, their counts, and each input row's index.
+
+    Unique rows come sorted, so the result does not depend on the input order
+    (an engine that computes the sufficient statistics itself gets the same fit);
+    ``weights`` (optional) says how many customers each input row stands for.
 
     Returns
     -------
@@ -57,11 +62,12 @@ def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.nda
         For each input row, the index of its distinct row.
     """
     frame = pd.DataFrame({f"c{i}": np.asarray(c, dtype=float) for i, c in enumerate(columns)})
-    codes, uniques = pd.MultiIndex.from_frame(frame).factorize()
-    weights = np.bincount(codes, minlength=len(uniques)).astype(float)
+    codes, uniques = pd.MultiIndex.from_frame(frame).factorize(sort=True)
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    counts = np.bincount(codes, weights=w, minlength=len(uniques)).astype(float)
     unique = [np.asarray(uniques.get_level_values(i), dtype=float)
               for i in range(len(columns))]
-    return unique, weights, codes
+    return unique, counts, codes
 
 
 def _check_rfm(frequency: Any, t_x: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -221,14 +227,18 @@ class BGNBDFit:
             / self._denominator(x, tx, big_t)
 
 
-def fit_bgnbd(frequency: Any, t_x: Any, T: Any) -> BGNBDFit:
+def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit:
     """Fit the BG/NBD model by maximum likelihood over the distinct (x, t_x, T).
 
     Parameters
     ----------
     frequency, t_x, T : array-like
         Repeat purchases, time of the last purchase and length of observation,
-        per customer (see :mod:`satisfaction.value.customers`).
+        per customer (see :mod:`satisfaction.value.customers`), or per distinct
+        triplet with ``weights``.
+    weights : array-like, optional
+        Customers per row: the fit needs only the sufficient statistics, the
+        distinct (x, t_x, T) and their counts (as an engine computes them).
 
     Returns
     -------
@@ -240,7 +250,7 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any) -> BGNBDFit:
     a = 0.793, b = 2.426; FHL 2005a) and ``lifetimes.BetaGeoFitter``.
     """
     x, tx, big_t = _check_rfm(frequency, t_x, T)
-    (ux, utx, ut), w, _ = compress(x, tx, big_t)
+    (ux, utx, ut), w, _ = compress(x, tx, big_t, weights=weights)
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
     stx, st = utx * scale, ut * scale
 
@@ -257,7 +267,7 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any) -> BGNBDFit:
     params = np.array([r, alpha, a, b])
     ll = bgnbd_loglik(params, ux, utx, ut, w)
     return BGNBDFit(r=float(r), alpha=float(alpha), a=float(a), b=float(b), loglik=float(ll),
-                    n_customers=len(x), n_unique=len(ux), converged=bool(res.success))
+                    n_customers=int(w.sum()), n_unique=len(ux), converged=bool(res.success))
 
 
 # ---------------------------------------------------------------------------
@@ -339,7 +349,7 @@ class ParetoNBDFit:
             (alpha + big_t) * (s - 1.0)) * growth
 
 
-def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any) -> ParetoNBDFit:
+def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> ParetoNBDFit:
     """Fit the Pareto/NBD model by maximum likelihood over the distinct (x, t_x, T).
 
     Notes
@@ -349,7 +359,7 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any) -> ParetoNBDFit:
     numerical (the hypergeometric terms have no cheap derivative).
     """
     x, tx, big_t = _check_rfm(frequency, t_x, T)
-    (ux, utx, ut), w, _ = compress(x, tx, big_t)
+    (ux, utx, ut), w, _ = compress(x, tx, big_t, weights=weights)
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
     stx, st = utx * scale, ut * scale
 
@@ -363,7 +373,7 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any) -> ParetoNBDFit:
     params = np.array([r, alpha_s / scale, s, beta_s / scale])
     ll = pareto_nbd_loglik(params, ux, utx, ut, w)
     return ParetoNBDFit(r=float(r), alpha=float(params[1]), s=float(s), beta=float(params[3]),
-                        loglik=float(ll), n_customers=len(x), n_unique=len(ux),
+                        loglik=float(ll), n_customers=int(w.sum()), n_unique=len(ux),
                         converged=bool(res.success))
 
 
@@ -427,7 +437,7 @@ class GammaGammaFit:
         return self.p * (self.v + x * z) / (self.p * x + self.q - 1.0)
 
 
-def fit_gamma_gamma(frequency: Any, monetary_value: Any) -> GammaGammaFit:
+def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) -> GammaGammaFit:
     """Fit the Gamma-Gamma model over customers with repeat purchases and z̄ > 0.
 
     Notes
@@ -438,10 +448,12 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any) -> GammaGammaFit:
     x = np.asarray(frequency, dtype=float)
     z = np.asarray(monetary_value, dtype=float)
     keep = (x > 0) & np.isfinite(z) & (z > 0)
-    if keep.sum() < 3:
+    kept_w = None if weights is None else np.asarray(weights, dtype=float)[keep]
+    n_keep = int(keep.sum()) if kept_w is None else int(kept_w.sum())
+    if n_keep < 3:
         raise InputError("too few customers with repeat purchases to fit the spend model "
-                         "(need 3 with a positive mean repeat spend)", value=int(keep.sum()))
-    (ux, uz), w, _ = compress(x[keep], z[keep])
+                         "(need 3 with a positive mean repeat spend)", value=n_keep)
+    (ux, uz), w, _ = compress(x[keep], z[keep], weights=kept_w)
     scale = 1.0 / float(np.average(uz, weights=w))  # spend rescaled to mean 1 for the fit
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -456,7 +468,7 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any) -> GammaGammaFit:
     params = np.array([p, q, g_s / scale])
     ll = gamma_gamma_loglik(params, ux, uz, w)
     return GammaGammaFit(p=float(p), q=float(q), v=float(params[2]), loglik=float(ll),
-                         n_customers=int(keep.sum()), n_unique=len(ux),
+                         n_customers=n_keep, n_unique=len(ux),
                          converged=bool(res.success))
 
 

@@ -62,7 +62,8 @@ class LifecycleResult:
 
 def lifecycle_stages(customers: pd.DataFrame, period_end: Any, lapse_factor: float = 3.0,
                      acquisition_factor: float = 2.0, decline_factor: float = 1.5,
-                     trend_band: float = 0.1) -> LifecycleResult:
+                     trend_band: float = 0.1,
+                     typical_ipt: float | None = None) -> LifecycleResult:
     """Assign lifecycle stages (rules in the module docstring).
 
     Parameters
@@ -71,6 +72,9 @@ def lifecycle_stages(customers: pd.DataFrame, period_end: Any, lapse_factor: flo
         The customer table (columns occasions, first_purchase, last_purchase,
         trend_position) of the modelled customers.
     period_end : date
+    typical_ipt : float, optional
+        The population's typical rhythm when it is known already (an engine that
+        scores one partition at a time passes the median of all repeat buyers).
     """
     end = pd.Timestamp(period_end)
     n = customers["occasions"].to_numpy(dtype=float)
@@ -82,7 +86,10 @@ def lifecycle_stages(customers: pd.DataFrame, period_end: Any, lapse_factor: flo
     repeat = n >= 2
     with np.errstate(divide="ignore", invalid="ignore"):
         own = np.where(repeat, span / np.maximum(n - 1, 1), np.nan)
-    typical = float(np.median(own[repeat])) if repeat.any() else float("nan")
+    if typical_ipt is not None:
+        typical = float(typical_ipt)
+    else:
+        typical = float(np.median(own[repeat])) if repeat.any() else float("nan")
     if not np.isfinite(typical) or typical <= 0:
         typical = 1.0  # nobody came back: a day is the only rhythm we can assume
     ipt = np.where(repeat & (own > 0), own, typical)
