@@ -17,6 +17,7 @@ from typer.exceptions import TyperException
 from satisfaction.commands import basic, demo
 from satisfaction.commands import compare as compare_commands
 from satisfaction.commands import fit as fit_commands
+from satisfaction.commands import measure as measure_commands
 from satisfaction.commands import value as value_commands
 from satisfaction.errors import InputError
 
@@ -38,6 +39,7 @@ def _root() -> None:
 # Each family of commands registers itself here, in the order shown by --help.
 basic.register(app)
 demo.register(app)
+measure_commands.register(app)
 fit_commands.register(app)
 compare_commands.register(app)
 value_commands.register(app)

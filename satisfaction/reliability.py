@@ -452,10 +452,10 @@ class ReliabilityResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``satisfaction reliability``."""
         constructs = {}
-        for cid, row in self.constructs.iterrows():
+        for cid in self.constructs.index:
             entry: dict[str, Any] = {"items": self.items.get(str(cid), [])}
             for col in CONSTRUCT_COLUMNS[1:]:
-                entry[col] = row[col]
+                entry[col] = self.constructs.at[cid, col]
             constructs[str(cid)] = entry
         return to_jsonable({
             "constructs": constructs,
@@ -560,10 +560,12 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
                             f"{row.construct2} is {row.htmt:.3f} ({which})")
     for row in fl.itertuples(index=False):
         if not row.satisfied:
-            warnings.append(f"discriminant validity: {row.construct1} and {row.construct2} "
-                            f"correlate at {row.correlation:.3f}, not below the square root "
-                            f"of their AVEs ({row.sqrt_ave1:.3f}, {row.sqrt_ave2:.3f}) "
-                            "(Fornell-Larcker)")
+            short = [f"{c} ({v:.3f})" for c, v in ((row.construct1, row.sqrt_ave1),
+                                                   (row.construct2, row.sqrt_ave2))
+                     if abs(row.correlation) >= v]
+            warnings.append(f"discriminant validity (Fornell-Larcker): {row.construct1} and "
+                            f"{row.construct2} correlate at {row.correlation:.3f}, not below "
+                            f"the square root of the AVE of {' and '.join(short)}")
 
     return ReliabilityResult(
         constructs=constructs, item_statistics=item_statistics(data, questionnaire),

@@ -216,7 +216,7 @@ def test_reliability_on_bank_warns_about_expectation_quality(bank, bank_paramete
     assert eq["above_0.90"]
     assert any("HTMT of Expectation and Quality" in w and "above 0.90" in w
                for w in result.warnings)
-    assert any("Expectation and Quality correlate" in w for w in result.warnings)
+    assert any("Expectation and Quality correlate at 0.98" in w for w in result.warnings)
     # no alpha, CR or AVE is below its cut-off on this data set
     assert not any("alpha" in w or "composite" in w or "average variance" in w
                    for w in result.warnings)

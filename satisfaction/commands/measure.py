@@ -1,0 +1,170 @@
+"""The ``reliability`` and ``efa`` commands: measurement quality of a questionnaire."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from satisfaction.io import write_json
+
+console = Console(highlight=False)
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "NA"
+    return f"{value:.{digits}f}"
+
+
+def _load(questionnaire: Path, responses: Path):
+    from satisfaction.questionnaire import load_questionnaire
+    from satisfaction.responses import load_responses
+
+    q = load_questionnaire(questionnaire)
+    return q, load_responses(q, responses)
+
+
+def _log_summary(log: Any) -> dict[str, Any]:
+    return {"loaded": log.loaded, "excluded": dict(log.excluded), "analysed": log.analysed}
+
+
+def _print_log(log: Any) -> None:
+    excluded = {k: v for k, v in log.excluded.items() if v}
+    text = f"{log.analysed} of {log.loaded} respondents analysed"
+    if excluded:
+        text += " (excluded: " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                           for k, v in excluded.items()) + ")"
+    console.print(text)
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def print_reliability(result: Any) -> None:
+    """Constructs, HTMT and Fornell-Larcker tables, then the warnings."""
+    from satisfaction import reliability as rel
+
+    t = Table(title="Reliability and convergent validity", show_header=True)
+    for c in ["construct", "items", "n", "alpha", "95% CI", "omega", "CR", "AVE"]:
+        t.add_column(c, justify="left" if c == "construct" else "right")
+    for cid, r in result.constructs.iterrows():
+        def mark(value: float, cut: float) -> str:
+            text = _fmt(value)
+            return f"[red]{text}[/red]" if value < cut else text
+        t.add_row(str(cid), str(int(r["items"])), str(int(r["n"])), mark(r["alpha"], rel.ALPHA_MIN),
+                  f"[{_fmt(r['alpha.ci.lower'])}, {_fmt(r['alpha.ci.upper'])}]",
+                  _fmt(r["omega"]), mark(r["cr"], rel.CR_MIN), mark(r["ave"], rel.AVE_MIN))
+    console.print(t)
+    fl = result.fornell_larcker_matrix
+    t = Table(title="Discriminant validity: sqrt(AVE) on the diagonal, latent correlations "
+                    "below, HTMT above", show_header=True)
+    t.add_column("")
+    for c in fl.columns:
+        t.add_column(str(c), justify="right")
+    names = list(fl.index)
+    for i, a in enumerate(names):
+        cells = []
+        for j, b in enumerate(names):
+            if i == j:
+                cells.append(f"[bold]{_fmt(fl.loc[a, b])}[/bold]")
+            elif j < i:
+                value = fl.loc[a, b]
+                bad = abs(value) >= min(fl.loc[a, a], fl.loc[b, b])
+                cells.append(f"[red]{_fmt(value)}[/red]" if bad else _fmt(value))
+            else:
+                value = result.htmt.loc[a, b]
+                cells.append(f"[red]{_fmt(value)}[/red]" if value > 0.85 else _fmt(value))
+        t.add_row(str(a), *cells)
+    console.print(t)
+    _print_warnings(result.warnings)
+
+
+def print_efa(result: Any, constructs: dict[str, str]) -> None:
+    """Adequacy, number-of-factors rules, loadings with flags, warnings."""
+    b = result.bartlett
+    console.print(f"KMO {_fmt(result.kmo)}; Bartlett chi2 = {_fmt(b['chisq'], 1)}, "
+                  f"df = {b['df']:.0f}, p = {b['p']:.3g}; n = {result.n}")
+    rules = result.n_factors_rules
+    console.print(f"Number of factors: parallel analysis {rules['parallel_components']} "
+                  f"(components), {rules['parallel_factors']} (factors); eigenvalues > 1: "
+                  f"{rules['kaiser']}; extracted: {result.n_factors} "
+                  f"({result.method}, {result.rotation})")
+    scree = result.scree.head(max(result.n_factors + 3, 6))
+    console.print("Eigenvalues: " + ", ".join(_fmt(v, 2) for v in scree["eigenvalue"])
+                  + "; parallel (95%): " + ", ".join(_fmt(v, 2) for v in scree["parallel"]))
+    t = Table(title="Loadings", show_header=True)
+    t.add_column("item")
+    t.add_column("construct")
+    for c in result.loadings.columns:
+        t.add_column(str(c), justify="right")
+    t.add_column("h2", justify="right")
+    t.add_column("flag")
+    for item, row in result.loadings.iterrows():
+        f = result.flags.loc[item]
+        cells = []
+        for factor, value in row.items():
+            text = _fmt(value, 2)
+            cells.append(f"[bold]{text}[/bold]" if factor == f["primary"] else
+                         text if abs(value) >= 0.32 else f"[dim]{text}[/dim]")
+        flag = "cross-loading" if f["cross_loading"] else ("weak" if f["weak"] else "")
+        t.add_row(str(item), constructs.get(str(item), ""), *cells,
+                  _fmt(result.communalities[item], 2), flag)
+    console.print(t)
+    _print_warnings(result.warnings)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``reliability`` and ``efa`` to the application."""
+
+    @app.command("reliability")
+    def reliability_command(
+        questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
+        responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
+        json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
+        = None,
+    ) -> None:
+        """Reliability and validity: item statistics, alpha, omega, CR, AVE, HTMT."""
+        from satisfaction.reliability import reliability
+
+        q, loaded = _load(questionnaire, responses)
+        _print_log(loaded.log)
+        result = reliability(q, loaded.data)
+        print_reliability(result)
+        if json_path is not None:
+            write_json(json_path, {**result.to_dict(), "responses": _log_summary(loaded.log)})
+
+    @app.command("efa")
+    def efa_command(
+        questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
+        responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
+        factors: Annotated[int | None, typer.Option(
+            "--factors", help="Factors to extract (default: parallel analysis).")] = None,
+        method: Annotated[str, typer.Option(help="Extraction: minres or ml.")] = "minres",
+        rotation: Annotated[str, typer.Option(
+            help="Rotation: oblimin, promax, varimax or none.")] = "oblimin",
+        seed: Annotated[int, typer.Option(help="Seed of the parallel analysis.")] = 0,
+        json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
+        = None,
+    ) -> None:
+        """Exploratory factor analysis: KMO, Bartlett, parallel analysis, rotated loadings."""
+        from satisfaction.efa import efa
+
+        q, loaded = _load(questionnaire, responses)
+        _print_log(loaded.log)
+        items = [i.id for i in q.items]
+        result = efa(loaded.data[items], n_factors=factors, method=method,  # type: ignore[arg-type]
+                     rotation=rotation, seed=seed)  # type: ignore[arg-type]
+        constructs = q.construct_of_item()
+        print_efa(result, constructs)
+        if json_path is not None:
+            out = result.to_dict()
+            for entry in out["loadings"]:
+                entry["construct"] = constructs.get(entry["item"])
+            write_json(json_path, {**out, "responses": _log_summary(loaded.log)})
