@@ -251,12 +251,35 @@ class RAM:
         C = B @ S @ B.T
         return {"A": A, "S": S, "B": B, "C": C, "Sigma": C[: self.p, : self.p]}
 
+    def _layout(self, nparam: int) -> tuple:
+        """Cached index helpers for :meth:`grad_info` (they depend only on the structure)."""
+        key = nparam
+        cache = getattr(self, "_cache", None)
+        if cache is None or cache[0] != key:
+            e = self.entries
+            a = e.kind == 0
+            half = np.where((~a) & (e.i == e.j), 0.5, 1.0)
+            identity = len(e.param) == nparam and bool((e.param == np.arange(nparam)).all())
+            M = None
+            if not identity:
+                M = np.zeros((len(e.param), nparam))
+                M[np.arange(len(e.param)), e.param] = 1.0
+            cache = (key, np.flatnonzero(a), np.flatnonzero(~a), half, M)
+            self._cache = cache
+        return cache
+
     def grad_info(self, theta: np.ndarray, sample: np.ndarray, nparam: int,
                   with_info: bool = True) -> tuple[float, np.ndarray, np.ndarray | None,
                                                    dict[str, np.ndarray]]:
         """Discrepancy, gradient and expected Hessian of ``F_ML`` (see module docstring)."""
-        mom = self.implied(theta)
-        sigma = mom["Sigma"]
+        _, a_idx, s_idx, half, M = self._layout(nparam)
+        A, S = self.matrices(theta)
+        m, p = A.shape[0], self.p
+        B = np.linalg.inv(np.eye(m) - A)
+        G = B[:p]  # F (I-A)^-1
+        K = G @ S @ B.T  # F (I-A)^-1 S (I-A)^-T
+        sigma = K[:, :p]
+        mom = {"A": A, "S": S, "B": B, "Sigma": sigma}
         try:
             chol = np.linalg.cholesky(sigma)
         except np.linalg.LinAlgError:
@@ -264,33 +287,26 @@ class RAM:
         logdet = 2.0 * np.log(np.diag(chol)).sum()
         inv = np.linalg.inv(sigma)
         inv = (inv + inv.T) / 2
-        f = logdet + np.einsum("ij,ji->", sample, inv)
-        p = self.p
-        G = mom["B"][:p]  # F (I-A)^-1
-        K = mom["C"][:p]  # F (I-A)^-1 S (I-A)^-T
+        f = logdet + float((sample * inv).sum())
         e = self.entries
-        a = e.kind == 0
-        U = np.where(a, G[:, e.i], G[:, e.i])
-        V = np.where(a, K[:, e.j], G[:, e.j])
-        diag_s = (~a) & (e.i == e.j)
-        V = V * np.where(diag_s, 0.5, 1.0)
+        U = G[:, e.i]
+        V = np.empty_like(U)
+        V[:, a_idx] = K[:, e.j[a_idx]]
+        V[:, s_idx] = G[:, e.j[s_idx]]
+        V *= half
         W = inv @ (sigma - sample) @ inv
-        g_entries = 2.0 * np.einsum("pe,pq,qe->e", U, W, V)
-        g = np.bincount(e.param, weights=g_entries, minlength=nparam)
+        g_entries = 2.0 * (U * (W @ V)).sum(axis=0)
+        g = g_entries if M is None else g_entries @ M
         H = None
         if with_info:
-            iu = inv @ U
             iv = inv @ V
-            P = U.T @ iu
+            P = U.T @ (inv @ U)
             Q = V.T @ iv
             R = U.T @ iv
             He = 2.0 * (R * R.T + P * Q)
-            M = np.zeros((len(e.param), nparam))
-            M[np.arange(len(e.param)), e.param] = 1.0
-            H = M.T @ He @ M
+            H = He if M is None else M.T @ He @ M
         mom["Sigma_inv"] = inv
-        mom["logdet"] = np.array(logdet)
-        return float(f), g, H, mom
+        return f, g, H, mom
 
 
 def build_ram(structure: Structure, observed_order: list[str],
@@ -334,6 +350,10 @@ class Block:
     ram: RAM
     S: np.ndarray  # sample covariance, divided by N
     n: int
+    logdet_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.logdet_s = float(np.linalg.slogdet(self.S)[1])
 
 
 @dataclass
@@ -357,7 +377,7 @@ def weighted(blocks: list[Block], theta: np.ndarray, nparam: int, with_info: boo
         if not np.isfinite(fb):
             return np.inf, g, None
         w = b.n / total
-        f += w * (fb - np.linalg.slogdet(b.S)[1] - b.ram.p)
+        f += w * (fb - b.logdet_s - b.ram.p)
         g += w * gb
         if with_info:
             if Hb is None:
