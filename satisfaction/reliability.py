@@ -18,7 +18,7 @@ Feldt interval             ``psych::alpha.ci`` and the Feldt formula with ``qf``
 omega                      ``semTools::compRelSEM`` (defaults: obs.var = TRUE)
 composite reliability      Fornell & Larcker (1981) / Raykov (1997) on lavaan std.all
 AVE                        Fornell & Larcker (1981): mean squared std.all loading
-HTMT                       ``semTools::htmt(htmt2 = FALSE)``; Henseler et al. (2015)
+HTMT, HTMT2                ``semTools::htmt(htmt2 = FALSE | TRUE)``
 ========================== ==========================================================
 
 References
@@ -34,6 +34,9 @@ Raykov, T. (1997). Estimation of composite reliability for congeneric measures.
 Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
     discriminant validity in variance-based structural equation modeling. Journal of
     the Academy of Marketing Science, 43, 115-135.
+Roemer, E., Schuberth, F., & Henseler, J. (2021). HTMT2 - an improved criterion for
+    assessing discriminant validity in structural equation modeling. Industrial
+    Management & Data Systems, 121, 2637-2650.
 """
 
 from __future__ import annotations
@@ -295,8 +298,9 @@ def omega(parameters: pd.DataFrame, construct: str, items: pd.DataFrame) -> floa
 
     with :math:`\\lambda_i` the loadings, :math:`\\psi` the factor variance and
     the denominator the observed variance of the sum score (``S`` the sample
-    covariance of the items, divided by ``n`` as lavaan's ML does; pairwise
-    complete). This is the default of ``semTools::compRelSEM`` (``tau.eq =
+    covariance of the items, divided by ``n`` as lavaan's ML does, over the
+    respondents who answered every item; :func:`reliability` passes the
+    respondents the CFA was fitted on). This is the default of ``semTools::compRelSEM`` (``tau.eq =
     FALSE, obs.var = TRUE``; Bentler 2009), against which it is tested.
     """
     p = parameters
@@ -329,7 +333,7 @@ def latent_correlations(parameters: pd.DataFrame, constructs: Sequence[str]) -> 
 
 
 def htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
-         absolute: bool = True) -> pd.DataFrame:
+         absolute: bool = True, geometric: bool = False) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations for every pair of constructs.
 
     .. math:: HTMT_{ij} = \\frac{\\bar r_{ij}}{\\sqrt{\\bar r_{ii} \\, \\bar r_{jj}}}
@@ -339,7 +343,11 @@ def htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     correlation among the items of ``i`` (monotrait-heteromethod, off-diagonal),
     Henseler, Ringle & Sarstedt (2015), eq. 6. Pearson correlations of the
     complete cases; with ``absolute`` the correlations are taken in absolute
-    value, as ``semTools::htmt(htmt2 = FALSE)`` does by default (the reference).
+    value, as ``semTools::htmt`` does by default. With ``geometric`` every mean
+    is a geometric mean: HTMT2 of Roemer, Schuberth & Henseler (2021), which
+    does not assume tau-equivalent items.
+
+    Tested against ``semTools::htmt(htmt2 = FALSE)`` and ``htmt(htmt2 = TRUE)``.
 
     Returns
     -------
@@ -352,30 +360,39 @@ def htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     if absolute:
         r = r.abs()
 
+    def mean(values: np.ndarray) -> float:
+        if geometric:
+            return float(np.exp(np.log(values).mean()))
+        return float(values.mean())
+
     def mono(b: str) -> float:
         sub = r.loc[list(blocks[b]), list(blocks[b])].to_numpy()
         k = sub.shape[0]
-        return float(sub[~np.eye(k, dtype=bool)].mean()) if k > 1 else 1.0
+        return mean(sub[~np.eye(k, dtype=bool)]) if k > 1 else 1.0
 
     within = {b: mono(b) for b in names}
     out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     for a, b in combinations(names, 2):
-        hetero = float(r.loc[list(blocks[a]), list(blocks[b])].to_numpy().mean())
+        hetero = mean(r.loc[list(blocks[a]), list(blocks[b])].to_numpy().ravel())
         out.loc[a, b] = out.loc[b, a] = hetero / np.sqrt(within[a] * within[b])
     return out
 
 
 def htmt_pairs(matrix: pd.DataFrame,
-               thresholds: tuple[float, float] = HTMT_THRESHOLDS) -> pd.DataFrame:
-    """Long form of an HTMT matrix: construct1, construct2, htmt, and the two flags.
+               thresholds: tuple[float, float] = HTMT_THRESHOLDS,
+               htmt2: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long form of an HTMT matrix: construct1, construct2, htmt, (htmt2), and the flags.
 
     ``above_0.85`` and ``above_0.90`` (names follow ``thresholds``) mark the
-    conservative and the liberal cut-off of Henseler et al. (2015).
+    conservative and the liberal cut-off of Henseler et al. (2015), applied to
+    the 2015 HTMT; ``htmt2`` (when given) is shown beside it.
     """
     rows = []
     for a, b in combinations(matrix.index, 2):
         value = float(matrix.loc[a, b])
         row: dict[str, Any] = {"construct1": a, "construct2": b, "htmt": value}
+        if htmt2 is not None:
+            row["htmt2"] = float(htmt2.loc[a, b])
         for t in thresholds:
             row[f"above_{t:.2f}"] = bool(value > t)
         rows.append(row)
@@ -424,7 +441,8 @@ class ReliabilityResult:
     latent_correlations : pandas.DataFrame
         Square matrix of CFA latent correlations.
     htmt : pandas.DataFrame
-        Square HTMT matrix; ``htmt_pairs`` is its long form with flags.
+        Square HTMT matrix (Henseler et al. 2015); ``htmt_pairs`` is its long
+        form with flags and the HTMT2 of Roemer et al. (2021) beside it.
     fornell_larcker : pandas.DataFrame
         One row per pair, see :func:`fornell_larcker`.
     warnings : list of str
@@ -522,12 +540,15 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     loadings = standardized_loadings(parameters)
     loadings = loadings[loadings["construct"].isin(blocks)].reset_index(drop=True)
 
+    # The CFA drops respondents with any missing item (listwise, as lavaan's default);
+    # omega's observed variance of the sum score is taken on those same respondents.
+    cfa_rows = data[[i for names in blocks.values() for i in names]].astype(float).dropna()
     rows = {}
     for cid, names in blocks.items():
         block = data[names].astype(float)
         lam = loadings.loc[loadings["construct"] == cid, "std.all"].to_numpy()
         rows[cid] = {"items": len(names), **cronbach_alpha(block, level),
-                     "omega": omega(parameters, cid, block),
+                     "omega": omega(parameters, cid, cfa_rows[names]),
                      "cr": composite_reliability(lam) if len(lam) else np.nan,
                      "ave": average_variance_extracted(lam) if len(lam) else np.nan}
     constructs = pd.DataFrame.from_dict(rows, orient="index")[CONSTRUCT_COLUMNS]
@@ -535,7 +556,7 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
 
     correlations = latent_correlations(parameters, list(blocks))
     h = htmt(data, blocks)
-    pairs = htmt_pairs(h, htmt_thresholds)
+    pairs = htmt_pairs(h, htmt_thresholds, htmt2=htmt(data, blocks, geometric=True))
     fl = fornell_larcker(constructs["ave"], correlations)
 
     for cid, row in constructs.iterrows():

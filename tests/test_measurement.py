@@ -110,3 +110,19 @@ def test_missing_item_column_is_an_input_error():
         measurement.item_statistics(frame, q)
     with pytest.raises(InputError, match="loy4"):
         measurement.reliability(q, frame)
+
+
+def test_reliability_with_missing_answers_matches_r():
+    """Alpha on pairwise covariances (psych); the CFA listwise, as lavaan's default."""
+    ref = json.loads((ROOT / "tests" / "reference" / "measurement_bank_missing.json")
+                     .read_text())
+    q = load_questionnaire(QUEST)
+    data = load_responses(q, ROOT / "tests" / "reference" / "measurement_bank_missing.csv").data
+    result = measurement.reliability(q, data)
+    assert any("excluded" in w and str(250 - ref["cfa_n"]) in w for w in result.warnings)
+    for cid, r in ref["reliability"].items():
+        for col in ("omega", "cr", "ave"):
+            assert result.constructs.loc[cid, col] == pytest.approx(r[col], abs=TOL), (cid, col)
+    for cid, a in ref["alpha"].items():
+        assert result.constructs.loc[cid, "alpha"] == pytest.approx(a["alpha"], abs=TOL)
+        assert result.constructs.loc[cid, "n"] == a["complete"]

@@ -166,6 +166,38 @@ def test_htmt_matches_semtools(case, bank, holzinger):
                                theirs.to_numpy(), atol=TOL)
 
 
+@pytest.mark.parametrize("case", ["bank", "holzinger"])
+def test_htmt2_matches_semtools(case, bank, holzinger):
+    ref = _ref(case)
+    data = bank[1] if case == "bank" else holzinger
+    ours = rel.htmt(data, ref["blocks"], geometric=True)
+    theirs = pd.DataFrame(ref["htmt2"]["values"], index=ref["htmt2"]["rows"],
+                          columns=ref["htmt2"]["cols"])
+    np.testing.assert_allclose(ours.loc[theirs.index, theirs.columns].to_numpy(),
+                               theirs.to_numpy(), atol=TOL)
+
+
+def test_missing_answers_match_psych_pairwise(bank):
+    q = bank[0]
+    ref = json.loads((REF / "measurement_bank_missing.json").read_text())
+    data = load_responses(q, REF / "measurement_bank_missing.csv").data
+    table = rel.item_statistics(data, q)
+    for d in ref["describe"]:
+        row = table.loc[d["item"]]
+        assert row["n"] == d["n"]
+        assert row["missing"] == pytest.approx(1 - d["n"] / 250)
+        for col in ("mean", "sd", "skew", "kurtosis"):
+            assert row[col] == pytest.approx(d[col], abs=TOL), (d["item"], col)
+    for a in ref["alpha"].values():
+        out = rel.cronbach_alpha(data[a["items"]])
+        assert out["alpha"] == pytest.approx(a["alpha"], abs=TOL)
+        assert out["n"] == a["complete"]
+        for item in a["items"]:
+            assert table.loc[item, "item_total"] == pytest.approx(a["r_drop"][item], abs=TOL)
+            assert table.loc[item, "alpha_if_deleted"] == pytest.approx(
+                a["alpha_if_dropped"][item], abs=TOL)
+
+
 def test_htmt_pairs_flags():
     m = pd.DataFrame([[1, 0.95, 0.5], [0.95, 1, 0.87], [0.5, 0.87, 1]],
                      index=list("abc"), columns=list("abc"))

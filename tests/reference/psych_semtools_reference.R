@@ -22,7 +22,12 @@
 #   (sum l)^2 / ((sum l)^2 + sum(1 - l^2)).
 # - ave: mean of squared std.all loadings (Fornell & Larcker 1981); semTools::AVE
 #   (which weights by the item variances) is stored as ave_semtools for the record.
-# - htmt: semTools::htmt(htmt2 = FALSE, absolute = TRUE), Henseler et al. (2015).
+# - htmt: semTools::htmt(htmt2 = FALSE, absolute = TRUE), Henseler et al. (2015);
+#   htmt2: semTools::htmt(htmt2 = TRUE), the geometric-mean HTMT2 of Roemer,
+#   Schuberth & Henseler (2021).
+# - missing: the bank data with 5% of the item cells emptied at random (seed 42,
+#   written to measurement_bank_missing.csv): psych::describe and psych::alpha
+#   (pairwise covariances) on it; the CFA (listwise) with omega, CR and AVE.
 # - kmo / bartlett: psych::KMO, psych::cortest.bartlett on the Pearson correlations.
 # - eigen: eigenvalues of the correlation matrix (psych::fa.parallel's observed
 #   pc.values) and of the reduced matrix with SMCs on the diagonal
@@ -109,6 +114,7 @@ reference <- function(case, data, blocks, efa_factors, efa_items = NULL) {
   }
   lv_cor <- lavInspect(fit, "cor.lv")
   ht <- htmt(model, data = data, htmt2 = FALSE, absolute = TRUE)
+  ht2 <- htmt(model, data = data, htmt2 = TRUE, absolute = TRUE)
 
   r <- cor(x)
   kmo <- KMO(r)
@@ -141,6 +147,7 @@ reference <- function(case, data, blocks, efa_factors, efa_items = NULL) {
     describe = describe_out, alpha = alpha_out, reliability = rel_out,
     cfa_std_loadings = load, latent_cor = matrix_json(lv_cor),
     htmt = matrix_json(ht),
+    htmt2 = matrix_json(ht2),
     kmo = list(overall = kmo$MSA, items = as.list(kmo$MSAi)),
     bartlett = list(chisq = bart$chisq, df = bart$df, p = bart$p.value),
     eigen = list(pc = pc_values, fa_smc = fa_values),
@@ -164,3 +171,42 @@ hs <- lavaan::HolzingerSwineford1939
 reference("holzinger", hs, list(
   visual = c("x1", "x2", "x3"), textual = c("x4", "x5", "x6"),
   speed = c("x7", "x8", "x9")), efa_factors = 3)
+
+# Missing answers: item statistics and alpha on pairwise-complete covariances.
+set.seed(42)
+holed <- bank
+item_cols <- names(bank)[2:28]
+for (col in item_cols) holed[sample(nrow(holed), round(0.05 * nrow(holed))), col] <- NA
+write.csv(holed, file.path(out_dir, "measurement_bank_missing.csv"), row.names = FALSE,
+          na = "")
+blocks <- list(Image = paste0("imag", 1:5), Value = paste0("val", 1:4))
+d2 <- describe(holed[, item_cols], type = 2)
+missing_out <- list(
+  versions = versions,
+  describe = lapply(item_cols, function(i) list(
+    item = i, n = d2[i, "n"], mean = d2[i, "mean"], sd = d2[i, "sd"],
+    skew = d2[i, "skew"], kurtosis = d2[i, "kurtosis"])),
+  alpha = lapply(blocks, function(items) {
+    a <- psych::alpha(holed[, items], check.keys = FALSE, warnings = FALSE)
+    list(items = items, alpha = a$total$raw_alpha,
+         complete = sum(complete.cases(holed[, items])),
+         r_drop = setNames(as.list(a$item.stats[items, "r.drop"]), items),
+         alpha_if_dropped = setNames(as.list(a$alpha.drop[items, "raw_alpha"]), items))
+  }))
+all_blocks <- list(
+  Image = paste0("imag", 1:5), Expectation = paste0("expe", 1:5),
+  Quality = paste0("qual", 1:5), Value = paste0("val", 1:4),
+  Satisfaction = paste0("sat", 1:4), Loyalty = paste0("loy", 1:4))
+model <- paste(sprintf("%s =~ %s", names(all_blocks),
+                       sapply(all_blocks, paste, collapse = " + ")), collapse = "\n")
+fit <- cfa(model, data = holed)  # listwise deletion, lavaan's default
+std <- standardizedSolution(fit)
+omega <- compRelSEM(fit)
+missing_out$cfa_n <- lavInspect(fit, "nobs")
+missing_out$reliability <- lapply(setNames(names(all_blocks), names(all_blocks)), function(b) {
+  l <- std$est.std[std$op == "=~" & std$lhs == b]
+  list(omega = unname(omega[b]), cr = sum(l)^2 / (sum(l)^2 + sum(1 - l^2)), ave = mean(l^2))
+})
+path <- file.path(out_dir, "measurement_bank_missing.json")
+writeLines(toJSON(missing_out, auto_unbox = TRUE, digits = NA, pretty = TRUE), path)
+cat("wrote", path, "\n")
