@@ -46,8 +46,12 @@ from satisfaction.sem_ml import (
     SyntaxProblem,
     build_ram,
     build_structure,
+    fiml_objective,
     minimise,
     parse_syntax,
+    patterns,
+    saturated_em,
+    sigma_gradient,
 )
 
 PARAMETER_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
@@ -425,9 +429,15 @@ def _fit_measures(blocks: list[Block], sigmas: list[np.ndarray], npar: int, nx: 
         npar_b += (p - nx) + (p if meanstructure else 0)
         srmr += b.n * _srmr(b.S, sigma, meanstructure)
     srmr /= n
-    df = ndat - npar
-    df_b = ndat - npar_b
-    chisq = max(chisq, 0.0)
+    out = _indices(max(chisq, 0.0), ndat - npar, chisq_b, ndat - npar_b, n, G)
+    out.update({"npar": float(npar), "srmr": srmr, "logl": logl, "aic": -2 * logl + 2 * npar,
+                "bic": -2 * logl + npar * math.log(n)})
+    return {k: out[k] for k in FIT_NAMES}
+
+
+def _indices(chisq: float, df: int, chisq_b: float, df_b: int, n: int, G: int
+             ) -> dict[str, float]:
+    """chisq-based indices as lavaan's fitMeasures(): p value, CFI, TLI, RMSEA and its CI."""
     pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan
     t1 = max(chisq - df, 0.0)
     t2 = max(chisq - df, chisq_b - df_b, 0.0)
@@ -441,11 +451,9 @@ def _fit_measures(blocks: list[Block], sigmas: list[np.ndarray], npar: int, nx: 
         tli, rmsea = 1.0, 0.0
     lo, hi = _rmsea_ci(chisq, df, n, G)
     return {
-        "ntotal": float(n), "npar": float(npar), "chisq": chisq, "df": float(df),
+        "ntotal": float(n), "chisq": chisq, "df": float(df),
         "pvalue": pvalue, "cfi": cfi, "tli": tli, "rmsea": rmsea, "rmsea.ci.lower": lo,
-        "rmsea.ci.upper": hi, "srmr": srmr, "logl": logl, "aic": -2 * logl + 2 * npar,
-        "bic": -2 * logl + npar * math.log(n), "baseline.chisq": chisq_b,
-        "baseline.df": float(df_b),
+        "rmsea.ci.upper": hi, "baseline.chisq": chisq_b, "baseline.df": float(df_b),
     }
 
 
@@ -727,9 +735,9 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
          progress: bool) -> SEMResult:
     if missing not in ("listwise", "fiml"):
         raise UsageError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
-    if missing == "fiml":
-        raise UsageError("missing='fiml' (full-information ML) is not implemented yet; "
-                         "use missing='listwise'")
+    if missing == "fiml" and (group is not None or bootstrap):
+        raise UsageError("missing='fiml' is available for single-group fits without "
+                         "bootstrap; use missing='listwise' with --group or --bootstrap")
     if bootstrap < 0:
         raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
     syntax, source = model_syntax(model)
@@ -747,6 +755,16 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         excluded["missing_group"] = int(gcol.isna().sum())
         keep = gcol.notna()
         frame, gcol = frame[keep], gcol[keep]
+    if missing == "fiml":
+        if structure.exogenous_observed:
+            raise UsageError("missing='fiml' does not support exogenous observed variables "
+                             f"({', '.join(structure.exogenous_observed)}) yet")
+        empty = frame.isna().all(axis=1)
+        excluded["all_values_missing"] = int(empty.sum())
+        result = _fit_fiml(structure, observed, frame[~empty])
+        result.excluded = excluded
+        result.syntax = syntax
+        return result
     complete = frame.notna().all(axis=1)
     excluded["missing_values"] = int((~complete).sum())
     frame = frame[complete]
@@ -827,6 +845,96 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
     result._theta = sol.theta  # type: ignore[attr-defined]
     result._per = per  # type: ignore[attr-defined]
     return result
+
+
+def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame) -> SEMResult:
+    """Full-information ML (missing = "ml" in lavaan): casewise likelihood by pattern.
+
+    Intercepts are free (meanstructure); the fit is first run on the EM
+    (saturated) covariance matrix for starting values, then the FIML discrepancy
+    of :func:`~satisfaction.sem_ml.fiml_objective` is minimised by L-BFGS-B with
+    its analytic gradient. Standard errors come from the observed information
+    (lavaan's default for FIML), differentiated numerically from the analytic
+    gradient. Chi-square is ``2(logL_H1 - logL_H0)`` with the EM saturated model.
+    """
+    x = frame.to_numpy()
+    n, p = x.shape
+    pats = patterns(x)
+    mu1, sigma1 = saturated_em(pats, p)
+    spec = _layout(structure, 1)
+    ram = _rams(spec, observed, [sigma1])[0]
+    q = spec.nparam
+    warm = _fit_blocks(spec, [Block(ram, sigma1, n)])
+
+    def objective(par: np.ndarray) -> tuple[float, np.ndarray]:
+        theta, nu = par[:q], par[q:]
+        sigma = ram.implied(theta)["Sigma"]
+        f, W, gmu = fiml_objective(pats, sigma, nu)
+        if not np.isfinite(f):
+            return 1e10, np.zeros_like(par)
+        return f, np.concatenate([sigma_gradient(ram, theta, W, q), gmu])
+
+    start = np.concatenate([warm.theta, mu1])
+    opt = optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
+                            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
+    par = opt.x
+    converged = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
+    theta, nu = par[:q], par[q:]
+    # observed information: central differences of the analytic gradient
+    k = len(par)
+    hess = np.zeros((k, k))
+    for j in range(k):
+        h = 1e-5 * max(1.0, abs(par[j]))
+        up, down = par.copy(), par.copy()
+        up[j] += h
+        down[j] -= h
+        hess[:, j] = (objective(up)[1] - objective(down)[1]) / (2 * h)
+    hess = (hess + hess.T) / 2
+    warnings: list[str] = []
+    se_all = np.full(k, np.nan)
+    try:
+        vcov = np.linalg.inv(hess * n / 2)
+        se_all = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+    except np.linalg.LinAlgError:
+        warnings.append("standard errors could not be computed (singular information matrix)")
+    if not converged:
+        warnings.append("the FIML estimator did not converge; estimates are not trustworthy")
+    sigma = ram.implied(theta)["Sigma"]
+    f0 = fiml_objective(pats, sigma, nu)[0]
+    f1 = fiml_objective(pats, sigma1, mu1)[0]
+    base_sigma = np.zeros((p, p))
+    base_mu = np.zeros(p)
+    for j in range(p):  # independence model: each variable on its own available cases
+        col = x[:, j][~np.isnan(x[:, j])]
+        base_mu[j], base_sigma[j, j] = col.mean(), col.var()
+    fb = fiml_objective(pats, base_sigma, base_mu)[0]
+    const = sum(pt.n * len(pt.observed) for pt in pats) * math.log(2 * math.pi)
+    logl = -n / 2 * f0 - const / 2
+    npar = q + p
+    ndat = p * (p + 1) // 2 + p
+    chisq, chisq_b = max(n * (f0 - f1), 0.0), n * (fb - f1)
+    df, df_b = ndat - npar, ndat - 2 * p
+    measures = _indices(chisq, df, chisq_b, df_b, n, 1)
+    sd = np.sqrt(np.diag(sigma1))
+    resid = (sigma1 - sigma) / np.outer(sd, sd)
+    srmr = math.sqrt((float((resid[np.triu_indices(p)] ** 2).sum())
+                      + float((((mu1 - nu) / sd) ** 2).sum())) / ndat)
+    measures.update({"npar": float(npar), "srmr": srmr, "logl": logl,
+                     "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * math.log(n)})
+    params, r2, effects, warn, _ = _group_tables(structure, ram, theta, se_all[:q],
+                                                 spec.param_of_row[0], n, nu)
+    ints = params.index[params["op"] == "~1"][:p]
+    pos = {v: i for i, v in enumerate(observed)}
+    for row_index in ints:
+        j = pos[params.at[row_index, "lhs"]]
+        s_j = se_all[q + j]
+        est = nu[j]
+        params.loc[row_index, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = [
+            s_j, est / s_j, 2 * stats.norm.sf(abs(est / s_j)), est - Z975 * s_j,
+            est + Z975 * s_j]
+    warnings += warn
+    return SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
+                     r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
 
 
 def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,

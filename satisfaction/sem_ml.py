@@ -309,6 +309,24 @@ class RAM:
         return f, g, H, mom
 
 
+def sigma_gradient(ram: RAM, theta: np.ndarray, W: np.ndarray, nparam: int) -> np.ndarray:
+    """``g_k = tr(W ∂Σ/∂θ_k)`` for any symmetric ``W = dF/dΣ`` (rank-two terms as above)."""
+    _, a_idx, s_idx, half, M = ram._layout(nparam)
+    A, S = ram.matrices(theta)
+    m, p = A.shape[0], ram.p
+    B = np.linalg.inv(np.eye(m) - A)
+    G = B[:p]
+    K = G @ S @ B.T
+    e = ram.entries
+    U = G[:, e.i]
+    V = np.empty_like(U)
+    V[:, a_idx] = K[:, e.j[a_idx]]
+    V[:, s_idx] = G[:, e.j[s_idx]]
+    V *= half
+    g = 2.0 * (U * (W @ V)).sum(axis=0)
+    return g if M is None else g @ M
+
+
 def build_ram(structure: Structure, observed_order: list[str],
               param_of_row: list[int], fixed_value_of_row: list[float]) -> RAM:
     """RAM matrices for a structure; ``param_of_row[k]`` is -1 for fixed rows."""
@@ -418,3 +436,108 @@ def minimise(blocks: list[Block], start: np.ndarray, *, max_iter: int = 500,
             converged = True
             break
     return Solution(theta, f, converged, it, H)
+
+
+# -- full-information ML for incomplete data ----------------------------------------
+
+
+@dataclass
+class Pattern:
+    """Respondents sharing one pattern of observed variables."""
+
+    observed: np.ndarray  # indices of the observed variables
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray  # divided by n
+
+
+def patterns(x: np.ndarray) -> list[Pattern]:
+    """Group rows of ``x`` (NaN = missing) by missingness pattern."""
+    mask = ~np.isnan(x)
+    keys, inverse = np.unique(mask, axis=0, return_inverse=True)
+    out = []
+    for k, key in enumerate(keys):
+        if not key.any():
+            continue
+        rows = x[inverse.ravel() == k][:, key]
+        mean = rows.mean(axis=0)
+        c = rows - mean
+        out.append(Pattern(np.flatnonzero(key), len(rows), mean, c.T @ c / len(rows)))
+    return out
+
+
+def fiml_objective(pats: list[Pattern], sigma: np.ndarray, mu: np.ndarray
+                   ) -> tuple[float, np.ndarray, np.ndarray]:
+    """FIML discrepancy ``F = sum_k n_k/N [log|Σ_k| + tr(Σ_k⁻¹ T_k)]``.
+
+    ``T_k = S_k + d_k d_k'`` with ``d_k = x̄_k − μ_k`` for missingness pattern ``k``.
+
+    ``-2 logL / N = F + const``. Returns F, ``dF/dΣ`` (the pattern matrices
+    ``Σ_k⁻¹ − Σ_k⁻¹T_kΣ_k⁻¹`` embedded in p×p) and ``dF/dμ``. Arminger & Sobel (1990).
+    """
+    total = sum(pt.n for pt in pats)
+    p = len(mu)
+    f = 0.0
+    W = np.zeros((p, p))
+    gmu = np.zeros(p)
+    for pt in pats:
+        o = pt.observed
+        sk = sigma[np.ix_(o, o)]
+        try:
+            chol = np.linalg.cholesky(sk)
+        except np.linalg.LinAlgError:
+            return np.inf, W, gmu
+        inv = np.linalg.inv(sk)
+        d = pt.mean - mu[o]
+        T = pt.cov + np.outer(d, d)
+        w = pt.n / total
+        f += w * (2.0 * np.log(np.diag(chol)).sum() + float((inv * T).sum()))
+        W[np.ix_(o, o)] += w * (inv - inv @ T @ inv)
+        gmu[o] += -2.0 * w * (inv @ d)
+    return f, W, gmu
+
+
+def saturated_em(pats: list[Pattern], p: int, max_iter: int = 10000, tol: float = 1e-12
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Unrestricted ML means and covariance of incomplete normal data by EM (Little & Rubin)."""
+    total = sum(pt.n for pt in pats)
+    mu = np.zeros(p)
+    cnt = np.zeros(p)
+    for pt in pats:
+        mu[pt.observed] += pt.n * pt.mean
+        cnt[pt.observed] += pt.n
+    mu = mu / cnt
+    sigma = np.eye(p)
+    for pt in pats:
+        sigma[pt.observed, pt.observed] = np.maximum(np.diag(pt.cov), 1e-6)
+    prev = np.inf
+    for _ in range(max_iter):
+        s1 = np.zeros(p)
+        s2 = np.zeros((p, p))
+        for pt in pats:
+            o = pt.observed
+            m = np.setdiff1d(np.arange(p), o)
+            # conditional expectation of the missing part given the observed part
+            coef = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)]).T if len(m) \
+                else np.zeros((0, len(o)))
+            xo_mean = pt.mean
+            xm_mean = mu[m] + coef @ (xo_mean - mu[o])
+            full_mean = np.empty(p)
+            full_mean[o], full_mean[m] = xo_mean, xm_mean
+            second = np.empty((p, p))
+            soo = pt.cov + np.outer(xo_mean, xo_mean)
+            second[np.ix_(o, o)] = soo
+            smo = coef @ (pt.cov) + np.outer(xm_mean, xo_mean)
+            second[np.ix_(m, o)] = smo
+            second[np.ix_(o, m)] = smo.T
+            resid = sigma[np.ix_(m, m)] - coef @ sigma[np.ix_(o, m)]
+            second[np.ix_(m, m)] = resid + coef @ pt.cov @ coef.T + np.outer(xm_mean, xm_mean)
+            s1 += pt.n * full_mean
+            s2 += pt.n * second
+        mu = s1 / total
+        sigma = s2 / total - np.outer(mu, mu)
+        f, _, _ = fiml_objective(pats, sigma, mu)
+        if abs(prev - f) < tol:
+            break
+        prev = f
+    return mu, sigma

@@ -217,3 +217,23 @@ def test_cli_lavaan_file_and_bad_input(tmp_path) -> None:
     assert main(["fit", str(model), str(SHARED / "bank_satisfaction.csv"),
                  "--json", str(bad)]) == 2
     assert not bad.exists()
+
+
+def test_fiml_matches_lavaan_missing_ml() -> None:
+    ref = reference("holzinger_swineford_fiml")
+    data = holzinger39.get_data().copy()
+    # the cells deleted by tests/reference/lavaan_reference.R
+    data.loc[data["id"] % 7 == 0, "x1"] = np.nan
+    data.loc[data["id"] % 11 == 0, "x5"] = np.nan
+    data.loc[data["id"] % 13 == 0, "x9"] = np.nan
+    res = fit(ref["model"], data, missing="fiml")
+    assert res.converged and res.n == 301
+    for name, value in ref["fit"].items():
+        assert close(res.fit_measures[name], value, name in RELATIVE), name
+    assert len(res.parameters) == len(ref["parameters"])
+    for row in ref["parameters"]:
+        ours = find(res.parameters, row)
+        for col in ("est", "se", "std.all"):
+            assert close(float(ours[col]), row[col]), (row["lhs"], row["op"], row["rhs"], col)
+    listwise = fit(ref["model"], data)
+    assert listwise.excluded["missing_values"] == 301 - listwise.n > 0

@@ -110,6 +110,9 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap.")] = None,
         group: Annotated[str | None, typer.Option(
             help="Column for a multi-group fit (test of equal structural paths).")] = None,
+        missing: Annotated[str, typer.Option(
+            help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML).")]
+        = "listwise",
         jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")]
         = None,
         progress: Annotated[bool | None, typer.Option(
@@ -127,7 +130,7 @@ def register(app: typer.Typer) -> None:
         spec, data, info = load_model_data(model, responses)
         log = info.get("log")
         try:
-            result = fit(spec, data, bootstrap=bootstrap, seed=seed, group=group,
+            result = fit(spec, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
                          n_jobs=jobs, progress=sys.stderr.isatty() if progress is None
                          else progress)
         except InputError as exc:
