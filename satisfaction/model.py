@@ -425,6 +425,9 @@ def _fit_measures(blocks: list[Block], sigmas: list[np.ndarray], npar: int, nx: 
         chisq_b += b.n * (logdet_b + np.trace(np.linalg.solve(base, b.S)) - logdet_s - p)
         logl += -b.n / 2 * (p * math.log(2 * math.pi) + logdet + np.trace(
             np.linalg.solve(sigma, b.S)))
+        if nx:  # fixed.x: lavaan reports the likelihood conditional on the x variables
+            sxx = b.S[np.ix_(xi, xi)]
+            logl -= -b.n / 2 * (nx * math.log(2 * math.pi) + np.linalg.slogdet(sxx)[1] + nx)
         ndat += p * (p + 1) // 2 - nx * (nx + 1) // 2 + (p if meanstructure else 0)
         npar_b += (p - nx) + (p if meanstructure else 0)
         srmr += b.n * _srmr(b.S, sigma, meanstructure)

@@ -39,6 +39,7 @@ DATA = {
     "political_democracy": political_democracy.get_data,
     "holzinger_swineford": holzinger39.get_data,
     "ecsi_bank": bank,
+    "observed_predictors": political_democracy.get_data,
 }
 
 

@@ -127,3 +127,12 @@ hs_miss$x5[hs_miss$id %% 11 == 0] <- NA
 hs_miss$x9[hs_miss$id %% 13 == 0] <- NA
 fit <- cfa(hs_model, data = hs_miss, missing = "ml")
 dump_fit(fit, "holzinger_swineford_fiml", hs_model)
+
+# 6. Exogenous observed predictors (fixed.x = TRUE: their variances and
+#    covariance are fixed at the sample values and not counted as parameters).
+px_model <- "
+  dem60 =~ y1 + y2 + y3 + y4
+  dem60 ~ x1 + x2
+"
+fit <- sem(px_model, data = PoliticalDemocracy)
+dump_fit(fit, "observed_predictors", px_model)
