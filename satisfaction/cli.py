@@ -18,6 +18,7 @@ from satisfaction.commands import basic, demo
 from satisfaction.commands import compare as compare_commands
 from satisfaction.commands import fit as fit_commands
 from satisfaction.commands import measure as measure_commands
+from satisfaction.commands import report as report_commands
 from satisfaction.commands import value as value_commands
 from satisfaction.errors import InputError
 
@@ -43,6 +44,7 @@ measure_commands.register(app)
 fit_commands.register(app)
 compare_commands.register(app)
 value_commands.register(app)
+report_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,122 @@
+"""The ``report`` command: the whole analysis of one survey, rendered as a PDF report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from satisfaction.errors import UsageError
+
+console = Console(highlight=False)
+
+
+@contextmanager
+def stage_progress(show: bool) -> Iterator[Callable[[str], None] | None]:
+    """A rich progress bar over the pipeline's stages (only when asked or on a terminal)."""
+    if not show:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from satisfaction.pipeline import STAGES
+
+    with Progress(TextColumn("{task.description:<12}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("start", total=len(STAGES) + 1)
+        done: list[str] = []
+
+        def step(stage: str) -> None:
+            if done:
+                bar.advance(task)
+            done.append(stage)
+            bar.update(task, description=stage)
+
+        yield step
+        bar.update(task, description="report", completed=len(STAGES))
+
+
+def report(questionnaire: str | Path, responses: str | Path,
+           transactions: str | Path | None = None, *, lang: str = "en",
+           out: str | Path | None = None, html: str | Path | None = None,
+           excel: str | Path | None = None, json: str | Path | None = None,
+           bootstrap: int = 1000, seed: int = 20261125, n_jobs: int | None = None,
+           progress: bool = False) -> tuple[Any, Any]:
+    """Run the pipeline and write the report (the Python twin of ``satisfaction report``).
+
+    Returns
+    -------
+    (Analysis, ReportFiles)
+    """
+    from satisfaction.pipeline import run
+    from satisfaction.report.render import write_report
+
+    if lang not in ("en", "zh"):
+        raise UsageError("--lang must be 'en' or 'zh'", column="--lang", value=lang)
+    if bootstrap < 0:
+        raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
+    if out is None:
+        out = Path("reports") / f"{Path(responses).stem}_{lang}.pdf"
+    with stage_progress(progress) as step:
+        analysis = run(questionnaire, responses, transactions, bootstrap=bootstrap, seed=seed,
+                       n_jobs=n_jobs, progress=step)
+        files = write_report(analysis, out, lang=lang, html=html, json=json, excel=excel)
+    return analysis, files
+
+
+def print_summary(analysis: Any, files: Any) -> None:
+    """A short readable summary of the run."""
+    log = analysis.responses.log
+    table = Table(title="Report", show_header=False)
+    table.add_column("")
+    table.add_column("")
+    table.add_row("respondents", f"{log.loaded} loaded, {log.analysed} analysed")
+    sem = analysis.sem
+    if sem is not None:
+        fm = sem.fit_measures
+        table.add_row("model fit", f"CFI {fm.get('cfi', float('nan')):.3f}, "
+                                   f"RMSEA {fm.get('rmsea', float('nan')):.3f}, "
+                                   f"SRMR {fm.get('srmr', float('nan')):.3f}")
+    if analysis.recommendations is not None:
+        table.add_row("recommendations", str(len(analysis.recommendations)))
+    table.add_row("warnings", str(len(analysis.warnings)))
+    for key, path in files.to_dict().items():
+        if path:
+            table.add_row(key, path)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` to the application."""
+
+    @app.command("report")
+    def report_command(
+        questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
+        responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
+        transactions: Annotated[Path | None, typer.Option(
+            help="Transactions file (customer, date, amount) for the customer-value part.")
+        ] = None,
+        lang: Annotated[str, typer.Option(help="Report language: en or zh.")] = "en",
+        out: Annotated[Path | None, typer.Option(help="PDF to write.")] = None,
+        html: Annotated[Path | None, typer.Option(help="Also write the report as HTML.")] = None,
+        excel: Annotated[Path | None, typer.Option(help="Also write every table (XLSX).")] = None,
+        json: Annotated[Path | None, typer.Option("--json", help="Write all results as JSON.")
+                        ] = None,
+        bootstrap: Annotated[int, typer.Option(help="Bootstrap draws for effects.")] = 1000,
+        seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 20261125,
+        progress: Annotated[bool | None, typer.Option(
+            "--progress/--no-progress", help="Show a progress bar (default: on a terminal).")
+        ] = None,
+    ) -> None:
+        """Analyse a survey end to end and write the PDF report."""
+        show = sys.stderr.isatty() if progress is None else progress
+        analysis, files = report(questionnaire, responses, transactions, lang=lang, out=out,
+                                 html=html, excel=excel, json=json, bootstrap=bootstrap,
+                                 seed=seed, progress=show)
+        print_summary(analysis, files)

@@ -1,0 +1,352 @@
+"""The whole analysis, stage by stage, in one call.
+
+:func:`run` takes a questionnaire, a responses file and (optionally) a
+transactions file and runs every stage in the order of the data flow:
+
+responses → measurement (item statistics, reliability and validity, EFA) →
+structural model (with a bootstrap of the indirect and total effects) →
+drivers (indices, importance-performance) → group comparisons → customer value
+(RFM, ABC, lifecycle, CLV) → survey link → strategy (ranked recommendations).
+
+Each stage's result object is kept as it is in one :class:`Analysis`, and every
+warning a stage raised (its own ``warnings`` list, the data-quality log's
+notes, and Python warnings emitted while it ran) is collected into one list
+with the stage that raised it. The pipeline computes nothing itself; the
+report renders what the stages returned.
+
+A stage whose module is not installed is recorded as a warning and its result
+is ``None`` so that the report still renders the other sections; any other
+error stops the run (a report with silently missing numbers would mislead).
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from satisfaction.errors import InputError
+from satisfaction.io import to_jsonable
+from satisfaction.questionnaire import Questionnaire, load_questionnaire
+from satisfaction.responses import Responses, load_responses
+
+#: Stages in the order they run (names used in warnings and timings).
+STAGES: tuple[str, ...] = (
+    "responses", "measurement", "model", "drivers", "compare", "value", "link", "strategy",
+)
+
+#: Python warnings that are software housekeeping, not findings about the data.
+_IGNORED_WARNINGS: tuple[type[Warning], ...] = (DeprecationWarning, FutureWarning,
+                                                PendingDeprecationWarning)
+
+
+@dataclass
+class AnalysisWarning:
+    """One warning raised while the analysis ran."""
+
+    stage: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"stage": self.stage, "message": self.message}
+
+
+@dataclass
+class Analysis:
+    """Every stage's result for one questionnaire and responses file.
+
+    Attributes
+    ----------
+    questionnaire : Questionnaire
+    responses : Responses
+        Clean data and the data-quality log.
+    item_statistics : DataFrame or None
+    reliability, efa : measurement results or None
+    sem : SEMResult or None
+        The structural model (fit measures, parameters, R², effects).
+    indices : IndexResult or None
+    ipa : IPAResult or None
+        Importance-performance of the drivers of the satisfaction construct.
+    compare : CompareResult or None
+    value : dict or None
+        Customer-value results by name (``transactions``, ``rfm``, ``abc``,
+        ``lifecycle``, ``clv``), when transactions were given.
+    link : object or None
+        Survey ⋈ customers: indices by segment, satisfaction → value.
+    recommendations : object or None
+        Ranked recommendations with their evidence.
+    warnings : list of AnalysisWarning
+    options : dict
+        ``bootstrap``, ``seed``, ``transactions`` (source) and the key constructs.
+    timings : dict
+        Seconds per stage (not part of the JSON: it is not deterministic).
+    """
+
+    questionnaire: Questionnaire
+    responses: Responses
+    item_statistics: pd.DataFrame | None = None
+    reliability: Any = None
+    efa: Any = None
+    sem: Any = None
+    indices: Any = None
+    ipa: Any = None
+    compare: Any = None
+    value: dict[str, Any] | None = None
+    link: Any = None
+    recommendations: Any = None
+    warnings: list[AnalysisWarning] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def satisfaction(self) -> str | None:
+        """Id of the satisfaction construct (``None`` if the model has none)."""
+        return self.options.get("satisfaction")
+
+    @property
+    def loyalty(self) -> str | None:
+        """Id of the loyalty construct (``None`` if the model has none)."""
+        return self.options.get("loyalty")
+
+    def to_dict(self) -> dict[str, Any]:
+        """All results as the JSON contract (plain values, ``None`` for missing)."""
+        out: dict[str, Any] = {
+            "questionnaire": self.questionnaire.id,
+            "options": dict(self.options),
+            "versions": software_versions(),
+            "data_quality": self.responses.log.to_dict(),
+        }
+        if self.item_statistics is not None:
+            out["item_statistics"] = _records(self.item_statistics)
+        for name in ("reliability", "efa", "sem", "indices", "ipa", "compare", "link"):
+            result = getattr(self, name)
+            out[name] = None if result is None else _as_dict(result)
+        out["value"] = (None if self.value is None
+                        else {k: _as_dict(v) for k, v in self.value.items()})
+        out["recommendations"] = (None if self.recommendations is None
+                                  else _as_dict(self.recommendations))
+        out["warnings"] = [w.to_dict() for w in self.warnings]
+        return to_jsonable(out)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    frame = frame.reset_index() if frame.index.name is not None else frame
+    return to_jsonable(frame.to_dict(orient="records"))
+
+
+def _as_dict(result: Any) -> Any:
+    if hasattr(result, "to_dict") and not isinstance(result, pd.DataFrame | pd.Series):
+        return result.to_dict()
+    if isinstance(result, pd.DataFrame):
+        return _records(result)
+    if isinstance(result, list | tuple):
+        return [_as_dict(r) for r in result]
+    if isinstance(result, dict):
+        return {k: _as_dict(v) for k, v in result.items()}
+    return result
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries the analysis relies on."""
+    out = {"python": platform.python_version()}
+    for name in ("satisfaction", "numpy", "pandas", "scipy", "semopy", "factor_analyzer",
+                 "pingouin", "statsmodels", "duckdb", "matplotlib", "weasyprint"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        out[name] = str(getattr(module, "__version__", "unknown"))
+    return out
+
+
+def key_constructs(q: Questionnaire) -> tuple[str | None, str | None]:
+    """The satisfaction and loyalty constructs of a questionnaire.
+
+    Recognised by id (``Sat``/``Satisfaction``, ``Loy``/``Loyalty``) or, failing
+    that, by the English name; ``None`` when the questionnaire has none.
+    """
+
+    def find(ids: tuple[str, ...], word: str) -> str | None:
+        for c in q.constructs:
+            if c.id.lower() in ids:
+                return c.id
+        for c in q.constructs:
+            if word in c.name.en.lower():
+                return c.id
+        return None
+
+    return (find(("sat", "satisfaction", "csi"), "satisf"),
+            find(("loy", "loyalty"), "loyal"))
+
+
+class _Runner:
+    """Runs stages, times them and collects their warnings."""
+
+    def __init__(self, analysis: Analysis, progress: Callable[[str], None] | None) -> None:
+        self.analysis = analysis
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.progress is not None:
+            self.progress(name)
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        self.analysis.timings[name] = self.analysis.timings.get(name, 0.0) + \
+            time.perf_counter() - start
+        seen = {(w.stage, w.message) for w in self.analysis.warnings}
+        for w in caught:
+            if issubclass(w.category, _IGNORED_WARNINGS):
+                continue
+            self.warn(name, str(w.message), seen)
+
+    def warn(self, stage: str, message: str, seen: set | None = None) -> None:
+        seen = seen if seen is not None else {(w.stage, w.message) for w in self.analysis.warnings}
+        if (stage, message) not in seen:
+            seen.add((stage, message))
+            self.analysis.warnings.append(AnalysisWarning(stage, message))
+
+    def collect(self, stage: str, result: Any) -> None:
+        for message in getattr(result, "warnings", None) or []:
+            self.warn(stage, message if isinstance(message, str) else str(message))
+
+    def module(self, stage: str, name: str) -> Any:
+        """Import a stage's module; ``None`` (and a warning) when it is not installed."""
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            self.warn(stage, f"stage not available: module {name} is not installed")
+            return None
+
+
+def run(
+    questionnaire: Questionnaire | str | Path,
+    responses: str | Path | pd.DataFrame,
+    transactions: str | Path | pd.DataFrame | None = None,
+    *,
+    bootstrap: int = 1000,
+    seed: int = 20261125,
+    n_jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Run every analysis stage and return their results.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire or path to its YAML file
+    responses : path or DataFrame
+        The survey responses (any format :func:`load_responses` reads).
+    transactions : path or DataFrame, optional
+        The customers' transactions; the customer-value stages run only with them.
+    bootstrap : int
+        Bootstrap draws for the intervals of the indirect and total effects
+        (0: delta-method intervals only).
+    seed : int
+        Seed of the bootstrap (the same seed gives the same numbers).
+    n_jobs : int, optional
+        Processes for the bootstrap (default: all cores).
+    progress : callable, optional
+        Called with each stage's name as it starts (for a progress bar).
+
+    Returns
+    -------
+    Analysis
+    """
+    q = (questionnaire if isinstance(questionnaire, Questionnaire)
+         else load_questionnaire(questionnaire))
+    sat, loy = key_constructs(q)
+    options = {"bootstrap": int(bootstrap), "seed": int(seed),
+               "transactions": None if transactions is None else _source_name(transactions),
+               "satisfaction": sat, "loyalty": loy}
+    analysis = Analysis(questionnaire=q, responses=None, options=options)  # type: ignore[arg-type]
+    runner = _Runner(analysis, progress)
+
+    with runner.stage("responses"):
+        analysis.responses = load_responses(q, responses)
+    log = analysis.responses.log
+    for message in log.warnings:
+        runner.warn("responses", message)
+    if not analysis.responses.usable:
+        raise InputError(
+            f"only {log.analysed} respondents are left to analyse after the data-quality "
+            f"screens (at least {q.screening.min_respondents} are needed)",
+            file=str(log.source))
+    data = analysis.responses.data
+
+    measurement = runner.module("measurement", "satisfaction.measurement")
+    if measurement is not None:
+        with runner.stage("measurement"):
+            analysis.item_statistics = measurement.item_statistics(data, q)
+            analysis.reliability = measurement.reliability(q, data)
+            runner.collect("measurement", analysis.reliability)
+            analysis.efa = measurement.efa(data[[i.id for i in q.items]])
+            runner.collect("measurement", analysis.efa)
+
+    model = runner.module("model", "satisfaction.model")
+    if model is not None:
+        with runner.stage("model"):
+            analysis.sem = model.fit(q, data, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
+            runner.collect("model", analysis.sem)
+
+    drivers = runner.module("drivers", "satisfaction.drivers")
+    if drivers is not None:
+        with runner.stage("drivers"):
+            parameters = analysis.sem.parameters if analysis.sem is not None else None
+            analysis.indices = drivers.indices(q, data, loadings=parameters)
+            if analysis.sem is not None and sat is not None:
+                analysis.ipa = drivers.ipa(q, analysis.indices, analysis.sem.effects,
+                                           analysis.sem.parameters, target=sat)
+
+    compare = runner.module("compare", "satisfaction.compare")
+    if compare is not None and q.groups:
+        with runner.stage("compare"):
+            weights = analysis.indices.weights if analysis.indices is not None else None
+            analysis.compare = compare.compare(q, data, weights=weights)
+
+    if transactions is not None:
+        _value_stages(runner, analysis, transactions, seed)
+
+    strategy = runner.module("strategy", "satisfaction.strategy")
+    if strategy is not None:
+        with runner.stage("strategy"):
+            findings = strategy.Findings.from_analysis(analysis)
+            analysis.recommendations = strategy.recommend(findings)
+            runner.collect("strategy", analysis.recommendations)
+    return analysis
+
+
+def _value_stages(runner: _Runner, analysis: Analysis, transactions: Any, seed: int) -> None:
+    """Customer value from transactions, then the link with the survey."""
+    value = runner.module("value", "satisfaction.value")
+    if value is None or not hasattr(value, "analyse"):
+        if value is not None:
+            runner.warn("value", "stage not available: satisfaction.value has no analyse()")
+        return
+    with runner.stage("value"):
+        analysis.value = value.analyse(transactions)
+        for result in analysis.value.values():
+            runner.collect("value", result)
+    if not hasattr(value, "link"):
+        runner.warn("link", "stage not available: satisfaction.value has no link()")
+        return
+    with runner.stage("link"):
+        scores = analysis.indices.scores if analysis.indices is not None else None
+        analysis.link = value.link(analysis.questionnaire, analysis.responses.data, scores,
+                                   analysis.value)
+        runner.collect("link", analysis.link)
+
+
+def _source_name(source: Any) -> str:
+    return "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)

@@ -1,0 +1,1 @@
+"""The report: context assembly, SVG charts, and rendering to PDF, HTML, JSON and Excel."""

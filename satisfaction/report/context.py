@@ -1,0 +1,695 @@
+"""The reader-facing context of the report, assembled from an :class:`Analysis`.
+
+This module computes nothing statistical: it selects numbers from the stages'
+result objects, formats them (three decimals for coefficients and fit indices,
+one for 0-100 indices), attaches the translated labels from the message
+catalog, applies the conventional thresholds that turn a number into a verdict
+(each threshold is cited where it is used), and draws the charts from the
+selected numbers. Every table is kept twice: as formatted text for the page
+and as plain values for the Excel workbook.
+
+Missing values are shown as an en dash, never as "nan" or "None".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from satisfaction.report import charts
+from satisfaction.report.messages import Messages, load_messages
+
+#: Fit thresholds of Hu & Bentler (1999): (index, direction, strict, acceptable).
+FIT_THRESHOLDS: tuple[tuple[str, str, float, float], ...] = (
+    ("cfi", ">=", 0.95, 0.90),
+    ("tli", ">=", 0.95, 0.90),
+    ("rmsea", "<=", 0.06, 0.08),
+    ("srmr", "<=", 0.08, 0.10),
+)
+#: Reliability and convergent validity thresholds (Hair et al. 2019; Fornell & Larcker 1981).
+RELIABILITY_THRESHOLDS: dict[str, float] = {"alpha": 0.70, "omega": 0.70, "cr": 0.70,
+                                            "ave": 0.50}
+#: HTMT threshold for discriminant validity (Henseler, Ringle & Sarstedt 2015).
+HTMT_THRESHOLD = 0.85
+#: Problems of the data-quality log shown in the appendix (all of them are in the JSON).
+MAX_LOG_ROWS = 60
+
+
+# -- formatting ----------------------------------------------------------------
+
+
+def _missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number with ``digits`` decimals; an en dash when missing."""
+    if _missing(x):
+        return "–"
+    if isinstance(x, bool | np.bool_):
+        return str(bool(x))
+    if isinstance(x, int | np.integer):
+        return f"{int(x):,}"
+    x = float(x)
+    if not math.isfinite(x):
+        return "–"
+    text = f"{x:,.{digits}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+def fmt_p(p: Any) -> str:
+    """A p-value as written in results: ``< 0.001`` or ``= 0.023``."""
+    if _missing(p):
+        return "–"
+    return "< 0.001" if float(p) < 0.001 else f"= {float(p):.3f}"
+
+
+def fmt_pct(x: Any, digits: int = 1) -> str:
+    if _missing(x):
+        return "–"
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def plain(x: Any) -> Any:
+    """A plain Python value for Excel (None for missing)."""
+    if _missing(x):
+        return None
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+@dataclass
+class Cell:
+    text: str
+    raw: Any = None
+    flag: bool = False  # highlighted (below a threshold, significant, ...)
+
+
+@dataclass
+class Table:
+    """A table as shown on the page (``rows`` of :class:`Cell`) and as plain values."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    numeric: list[bool] = field(default_factory=list)
+    note: str = ""
+
+    def add(self, *cells: Cell | str | tuple[str, Any]) -> None:
+        row = []
+        for c in cells:
+            if isinstance(c, Cell):
+                row.append(c)
+            elif isinstance(c, tuple):
+                row.append(Cell(c[0], plain(c[1])))
+            else:
+                row.append(Cell(c, c))
+        self.rows.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        """Plain values, with the reader-facing column labels (for Excel)."""
+        return pd.DataFrame([[c.raw for c in r] for r in self.rows], columns=self.columns)
+
+
+def num(x: Any, digits: int = 3, flag: bool = False) -> Cell:
+    return Cell(fmt(x, digits), plain(x), flag)
+
+
+# -- assembly ---------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, analysis: Any, lang: str) -> None:
+        self.a = analysis
+        self.q = analysis.questionnaire
+        self.lang = lang
+        self.m: Messages = load_messages(lang)
+        self.tables: list[Table] = []
+
+    def t(self, key: str, **values: Any) -> str:
+        return self.m.text(key, **values)
+
+    def table(self, key: str, title: str, columns: list[str], numeric: list[bool],
+              note: str = "") -> Table:
+        table = Table(key, title, columns, numeric=numeric, note=note)
+        self.tables.append(table)
+        return table
+
+    def name(self, construct: str) -> str:
+        """Reader-facing name of a construct (the id when it is not a construct)."""
+        try:
+            return self.q.construct(construct).name.get(self.lang)
+        except KeyError:
+            for o in self.q.observed:
+                if o.id == construct:
+                    return o.text.get(self.lang)
+            return str(construct)
+
+    def stage(self, stage: Any) -> str:
+        key = f"stages.{stage}"
+        return self.t(key) if self.m.has(key) else str(stage)
+
+    def label(self, section: str, key: Any) -> str:
+        full = f"{section}.{key}"
+        return self.t(full) if self.m.has(full) else str(key)
+
+    # -- sections ---------------------------------------------------------------
+
+    def quality(self) -> dict[str, Any]:
+        log = self.a.responses.log
+        flow = self.table("data_quality", self.t("quality.flow"),
+                          [self.t("quality.flow"), self.t("quality.n")], [False, True])
+        flow.add(self.t("quality.loaded"), (fmt(log.loaded), log.loaded))
+        for reason, n in log.excluded.items():
+            flow.add(self.t("quality.excluded", reason=self.label("reasons", reason)),
+                     (fmt(int(n)), int(n)))
+        flow.add(Cell(self.t("quality.analysed"), self.t("quality.analysed"), True),
+                 Cell(fmt(log.analysed), log.analysed, True))
+        data = self.a.responses.data
+        profile = self.table("profile", self.t("quality.profile"),
+                             [self.t("quality.group"), self.t("quality.category"),
+                              self.t("quality.n"), self.t("quality.share")],
+                             [False, False, True, True])
+        for g in self.q.groups:
+            if g.id not in data.columns or g.type != "categorical":
+                continue
+            counts = data[g.id].value_counts(dropna=False, sort=False)
+            keys = sorted(counts.index, key=lambda v: (_missing(v), str(v)))
+            gname = g.name.get(self.lang) if g.name else g.id
+            for k in keys:
+                n = int(counts[k])
+                lab = self.t("quality.missing_value") if _missing(k) else g.label(k, self.lang)
+                profile.add(gname, lab, (fmt(n), n), (fmt_pct(n / len(data)), n / len(data)))
+        return {
+            "intro": self.t("quality.intro", loaded=fmt(log.loaded),
+                            excluded=fmt(int(sum(log.excluded.values()))),
+                            analysed=fmt(log.analysed)),
+            "flow": flow, "profile": profile if profile.rows else None,
+        }
+
+    def measurement(self) -> dict[str, Any] | None:
+        a = self.a
+        if a.reliability is None and a.item_statistics is None:
+            return None
+        out: dict[str, Any] = {}
+        if a.item_statistics is not None:
+            out["items"] = self._item_table(a.item_statistics)
+        rel = a.reliability
+        if rel is not None:
+            out["reliability"] = self._reliability_table(rel.constructs)
+            out["htmt"] = self._htmt_table(rel.htmt)
+        if a.efa is not None:
+            out["efa"] = self._efa(a.efa)
+        return out
+
+    def _item_table(self, stats: pd.DataFrame) -> Table:
+        frame = stats.reset_index() if "item" not in stats.columns else stats
+        wanted = [("item", "columns.item", 0), ("construct", "columns.construct", 0),
+                  ("n", "columns.n", -1), ("mean", "columns.mean", 2), ("sd", "columns.sd", 2),
+                  ("skew", "columns.skew", 2), ("kurtosis", "columns.kurtosis", 2),
+                  ("item.rest", "columns.item_rest", 3), ("r.drop", "columns.item_rest", 3)]
+        cols = []
+        for col, key, digits in wanted:
+            if col in frame.columns and key not in [k for _, k, _ in cols]:
+                cols.append((col, key, digits))
+        table = self.table("item_statistics", self.t("measurement.items"),
+                           [self.t(k) for _, k, _ in cols], [d != 0 for _, _, d in cols],
+                           note=self.t("measurement.items_note"))
+        for _, r in frame.iterrows():
+            cells = []
+            for col, _key, digits in cols:
+                v = r[col]
+                if digits == 0:
+                    cells.append(self.name(v) if col == "construct" else str(v))
+                elif digits < 0:
+                    cells.append((fmt(int(v)) if not _missing(v) else "–", v))
+                else:
+                    cells.append(num(v, digits))
+            table.add(*cells)
+        return table
+
+    def _reliability_table(self, cons: pd.DataFrame) -> Table:
+        frame = cons if "construct" in cons.columns else cons.rename_axis("construct") \
+            .reset_index()
+        table = self.table(
+            "reliability", self.t("measurement.reliability"),
+            [self.t("columns.construct"), self.t("columns.items"), self.t("columns.alpha"),
+             self.t("columns.alpha_ci"), self.t("columns.omega"), self.t("columns.cr"),
+             self.t("columns.ave"), self.t("measurement.verdict")],
+            [False, True, True, True, True, True, True, False],
+            note=self.t("measurement.reliability_note"))
+        for _, r in frame.iterrows():
+            weak = [k for k, th in RELIABILITY_THRESHOLDS.items()
+                    if k in r and not _missing(r[k]) and float(r[k]) < th]
+            lo, hi = r.get("alpha.ci.lower"), r.get("alpha.ci.upper")
+            ci = f"[{fmt(lo)}, {fmt(hi)}]" if not _missing(lo) else "–"
+            table.add(
+                self.name(r["construct"]),
+                (fmt(r.get("items")) if not _missing(r.get("items")) else "–", r.get("items")),
+                *[num(r.get(k), 3, flag=k in weak) for k in ("alpha",)],
+                Cell(ci, ci),
+                *[num(r.get(k), 3, flag=k in weak) for k in ("omega", "cr", "ave")],
+                Cell(self.t("measurement.verdict_weak") if weak
+                     else self.t("measurement.verdict_ok"), "weak" if weak else "ok",
+                     bool(weak)))
+        return table
+
+    def _htmt_table(self, htmt: pd.DataFrame | None) -> Table | None:
+        if htmt is None or len(htmt) == 0:
+            return None
+        names = [str(c) for c in htmt.columns]
+        table = self.table("htmt", self.t("measurement.htmt"),
+                           ["", *[self.name(c) for c in names]],
+                           [False, *[True] * len(names)], note=self.t("measurement.htmt_note"))
+        for i, row_id in enumerate(htmt.index):
+            cells: list[Cell | str] = [self.name(row_id)]
+            for j, _col in enumerate(names):
+                v = htmt.iloc[i, j]
+                if j >= i:
+                    cells.append(Cell("", None))
+                else:
+                    cells.append(num(v, 2, flag=not _missing(v) and float(v) >= HTMT_THRESHOLD))
+            table.add(*cells)
+        return table
+
+    def _efa(self, efa: Any) -> dict[str, Any]:
+        d = efa.to_dict() if hasattr(efa, "to_dict") else dict(efa)
+        bart = d.get("bartlett") or {}
+        kmo = d.get("kmo")
+        if isinstance(kmo, dict):
+            kmo = kmo.get("overall", kmo.get("msa"))
+        rules = d.get("n_factors") or d.get("rules") or {}
+        if isinstance(rules, dict):
+            rules_text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rules.items()
+                                   if not _missing(v))
+        else:
+            rules_text = str(rules)
+        text = self.t("measurement.efa_text", kmo=fmt(kmo), df=fmt(bart.get("df"), 0),
+                      chisq=fmt(bart.get("chisq", bart.get("statistic")), 1),
+                      p=fmt_p(bart.get("pvalue")), rules=rules_text or "–")
+        ev = d.get("eigenvalues")
+        eig = None
+        if ev:
+            values = [e if not isinstance(e, dict) else e.get("eigenvalue", e.get("value"))
+                      for e in ev][:12]
+            eig = self.table("efa_eigenvalues", self.t("measurement.efa"),
+                             [self.t("columns.factor"), self.t("columns.eigenvalue")],
+                             [False, True])
+            for k, v in enumerate(values, start=1):
+                eig.add(str(k), num(v, 3))
+        return {"text": text, "eigenvalues": eig}
+
+    def model(self) -> dict[str, Any] | None:
+        sem = self.a.sem
+        if sem is None:
+            return None
+        fm = sem.fit_measures
+        fit = self.table("fit", self.t("model.fit"),
+                         [self.t("columns.measure"), self.t("columns.value"),
+                          self.t("columns.threshold"), self.t("columns.met")],
+                         [False, True, True, False], note=self.t("model.fit_note"))
+        chisq = fm.get("chisq")
+        fit.add(self.t("model.chisq"),
+                Cell(f"{fmt(chisq, 2)} ({fmt(fm.get('df'), 0)})", plain(chisq)),
+                Cell("", None), Cell(f"p {fmt_p(fm.get('pvalue'))}", plain(fm.get("pvalue"))))
+        strict_ok, loose_ok, known = True, True, True
+        for name, op, strict, loose in FIT_THRESHOLDS:
+            v = fm.get(name)
+            if _missing(v):
+                known = False
+                continue
+            ok = v >= strict if op == ">=" else v <= strict
+            fine = v >= loose if op == ">=" else v <= loose
+            strict_ok &= bool(ok)
+            loose_ok &= bool(fine)
+            label = name.upper()
+            if name == "rmsea" and not _missing(fm.get("rmsea.ci.lower")):
+                shown = (f"{fmt(v)} [{fmt(fm.get('rmsea.ci.lower'))}, "
+                         f"{fmt(fm.get('rmsea.ci.upper'))}]")
+            else:
+                shown = fmt(v)
+            fit.add(label, Cell(shown, plain(v)), Cell(f"{'≥' if op == '>=' else '≤'} {strict}",
+                                                       strict),
+                    Cell(self.t("meta.answer_yes") if ok else self.t("meta.answer_no"),
+                         bool(ok), not ok))
+        verdict = ("unknown" if not known or not sem.converged
+                   else "good" if strict_ok else "acceptable" if loose_ok else "poor")
+        params = sem.parameters
+        if "group" in params.columns:
+            params = params[params["group"] == params["group"].iloc[0]]
+        reg = params[params["op"] == "~"]
+        paths = self.table("paths", self.t("model.paths"),
+                           [self.t("columns.path"), self.t("columns.estimate"),
+                            self.t("columns.se"), self.t("columns.std"), self.t("columns.ci"),
+                            self.t("columns.pvalue")],
+                           [False, True, True, True, True, True])
+        for _, r in reg.iterrows():
+            paths.add(f"{self.name(r['rhs'])} → {self.name(r['lhs'])}", num(r["est"]),
+                      num(r["se"]), Cell(fmt(r["std.all"]) + charts.stars(r["pvalue"]),
+                                         plain(r["std.all"])),
+                      Cell(f"[{fmt(r['ci.lower'])}, {fmt(r['ci.upper'])}]", None),
+                      Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])))
+        structural = self._structural()
+        r2 = self.table("r2", self.t("model.r2"),
+                        [self.t("columns.construct"), self.t("columns.r2")], [False, True])
+        for c in structural:
+            if c in sem.r2:
+                r2.add(self.name(c), num(sem.r2[c]))
+        effects = self._effects(sem)
+        boot = getattr(sem, "bootstrap", None) or {}
+        note = (self.t("model.effects_note", draws=fmt(boot.get("succeeded", boot.get("draws"))),
+                       seed=boot.get("seed", self.a.options.get("seed")))
+                if boot else self.t("model.effects_note_nb"))
+        effects.note = note
+        return {"fit": fit, "verdict": verdict,
+                "verdict_text": self.t(f"model.verdict_{verdict}"),
+                "verdict_short": self.t(f"model.short_{verdict}"),
+                "paths": paths, "r2": r2 if r2.rows else None, "effects": effects,
+                "n_note": self.t("model.n_note", n=fmt(int(sem.n))),
+                "diagram": self._diagram(sem, reg, structural)}
+
+    def _structural(self) -> list[str]:
+        order: list[str] = []
+        for reg in self.q.regressions:
+            for v in (*reg.rhs, reg.lhs):
+                if v not in order:
+                    order.append(v)
+        return order
+
+    def _effects(self, sem: Any) -> Table:
+        eff = sem.effects
+        has_ci = "indirect.ci.lower" in eff.columns
+        cols = [self.t("columns.from"), self.t("columns.to"), self.t("columns.direct"),
+                self.t("columns.indirect"), self.t("columns.total")]
+        if has_ci:
+            cols[4:4] = [self.t("columns.indirect_ci")]
+            cols.append(self.t("columns.total_ci"))
+        table = self.table("effects", self.t("model.effects"), cols,
+                           [False, False, *[True] * (len(cols) - 2)])
+        for _, r in eff.iterrows():
+            if (_missing(r.get("std.indirect")) or r.get("std.indirect") == 0) and \
+                    not has_ci and _missing(r.get("std.total")):
+                continue
+            cells: list[Cell | str] = [self.name(r["from"]), self.name(r["to"]),
+                                       num(r.get("std.direct")), num(r.get("std.indirect"))]
+            if has_ci:
+                cells.append(Cell(f"[{fmt(r['indirect.ci.lower'])}, "
+                                  f"{fmt(r['indirect.ci.upper'])}]", None))
+            cells.append(num(r.get("std.total")))
+            if has_ci:
+                cells.append(Cell(f"[{fmt(r['total.ci.lower'])}, "
+                                  f"{fmt(r['total.ci.upper'])}]", None))
+            table.add(*cells)
+        return table
+
+    def _diagram(self, sem: Any, reg: pd.DataFrame, structural: list[str]) -> str | None:
+        if not structural:
+            return None
+        preds: dict[str, set[str]] = {v: set() for v in structural}
+        for _, r in reg.iterrows():
+            if r["lhs"] in preds and r["rhs"] in preds:
+                preds[r["lhs"]].add(r["rhs"])
+        depth: dict[str, int] = {}
+
+        def col(v: str, seen: tuple[str, ...] = ()) -> int:
+            if v not in depth:
+                depth[v] = 0 if not preds[v] or v in seen else \
+                    1 + max(col(p, (*seen, v)) for p in preds[v])
+            return depth[v]
+
+        stage_order = {"pre_sale": 0, "in_sale": 1, "post_sale": 2, "outcome": 3, "other": 4}
+        nodes = []
+        for v in structural:
+            stage = self.q.stage_of(v) if v in {c.id for c in self.q.constructs} else "other"
+            nodes.append({"id": v, "label": self.name(v), "column": col(v),
+                          "order": stage_order.get(stage, 4),
+                          "r2": f"R² = {fmt(sem.r2[v], 2)}" if v in sem.r2 else ""})
+        nodes.sort(key=lambda n: (n["column"], n["order"]))
+        edges = [{"from": r["rhs"], "to": r["lhs"],
+                  "label": fmt(r["std.all"], 2) + charts.stars(r["pvalue"]),
+                  "significant": not _missing(r["pvalue"]) and r["pvalue"] < 0.05}
+                 for _, r in reg.iterrows() if r["lhs"] in preds and r["rhs"] in preds]
+        return charts.path_diagram(nodes, edges)
+
+    def drivers(self) -> dict[str, Any] | None:
+        ind = self.a.indices
+        if ind is None:
+            return None
+        out: dict[str, Any] = {}
+        if len(ind.stages):
+            st = self.table("stage_indices", self.t("drivers.stages"),
+                            [self.t("columns.stage_name"), self.t("columns.index"),
+                             self.t("columns.ci"), self.t("columns.n")],
+                            [False, True, True, True])
+            for _, r in ind.stages.iterrows():
+                st.add(self.stage(r["stage"]), num(r["index"], 1),
+                       Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]", None),
+                       (fmt(int(r["n"])), int(r["n"])))
+            out["stages"] = st
+            out["stage_chart"] = charts.bar_index(
+                [self.stage(s) for s in ind.stages["stage"]], [plain(v) for v in
+                                                               ind.stages["index"]],
+                [plain(v) for v in ind.stages["ci.lower"]],
+                [plain(v) for v in ind.stages["ci.upper"]], self.t("charts.index"))
+        cons = self.table("indices", self.t("drivers.constructs"),
+                          [self.t("columns.construct"), self.t("columns.stage"),
+                           self.t("columns.index"), self.t("columns.ci"), self.t("columns.n")],
+                          [False, False, True, True, True])
+        for _, r in ind.constructs.iterrows():
+            cons.add(self.name(r["construct"]), self.stage(r["stage"]), num(r["index"], 1),
+                     Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]", None),
+                     (fmt(int(r["n"])), int(r["n"])))
+        out["constructs"] = cons
+        out["construct_chart"] = charts.bar_index(
+            [self.name(c) for c in ind.constructs["construct"]],
+            [plain(v) for v in ind.constructs["index"]],
+            [plain(v) for v in ind.constructs["ci.lower"]],
+            [plain(v) for v in ind.constructs["ci.upper"]], self.t("charts.index"))
+        ipa = self.a.ipa
+        if ipa is not None and len(ipa.constructs):
+            c = ipa.constructs
+            out["ipa_chart"] = charts.ipa_map(
+                [self.name(x) for x in c["construct"]], [float(x) for x in c["importance"]],
+                [float(x) for x in c["performance"]], float(c["mean.importance"].iloc[0]),
+                float(c["mean.performance"].iloc[0]), self.t("charts.importance"),
+                self.t("charts.performance"),
+                {k: self.t(f"quadrants.{k}") for k in
+                 ("concentrate_here", "keep_up", "low_priority", "possible_overkill")})
+            tab = self.table("ipa", self.t("drivers.ipa_table"),
+                             [self.t("columns.construct"), self.t("columns.stage"),
+                              self.t("columns.importance"), self.t("columns.performance"),
+                              self.t("columns.quadrant")], [False, False, True, True, False])
+            for _, r in c.sort_values("importance", ascending=False).iterrows():
+                tab.add(self.name(r["construct"]), self.stage(r["stage"]),
+                        num(r["importance"]), num(r["performance"], 1),
+                        Cell(self.label("quadrants", r["quadrant"]), r["quadrant"],
+                             r["quadrant"] == "concentrate_here"))
+            out["ipa"] = tab
+            out["ipa_note"] = self.t("drivers.ipa_note", target=self.name(ipa.target))
+            top = ipa.top_stage
+            out["top_stage"] = self.t("summary.stage_top", stage=self.stage(top)) \
+                if top else None
+        return out
+
+    def groups(self) -> dict[str, Any] | None:
+        cmp = self.a.compare
+        if cmp is None:
+            return None
+        tests = cmp.tests
+        by_names = []
+        for g in self.q.groups:
+            if len(tests) and g.id in set(tests["by"]):
+                by_names.append(g.name.get(self.lang) if g.name else g.id)
+        findings = []
+        if len(tests):
+            sig = tests[(tests["pvalue.adjusted"] < 0.05) & (tests["test"] != "chi2")]
+            for _, r in sig.iterrows():
+                groups = r["groups"] if isinstance(r["groups"], dict) else {}
+                parts = [f"{v.get('label', k)} {fmt(v.get('mean'), 1)}"
+                         for k, v in groups.items() if isinstance(v, dict)]
+                findings.append(self.t(
+                    "groups.finding", construct=self.name(r["construct"]),
+                    by=self._group_name(r["by"]), groups=", ".join(parts),
+                    test=self.label("tests", r["test"]), p=fmt_p(r["pvalue.adjusted"]),
+                    effect=self.label("effects", r["effect"]), size=fmt(r["effect.size"])))
+        table = self.table("group_tests", self.t("groups.all_tests"),
+                           [self.t("columns.construct"), self.t("columns.by"),
+                            self.t("columns.test"), self.t("columns.statistic"),
+                            self.t("columns.df"), self.t("columns.pvalue"),
+                            self.t("columns.padj"), self.t("columns.effect")],
+                           [False, False, False, True, True, True, True, True])
+        for _, r in tests.iterrows():
+            name = self._group_name(r["construct"]) if r["test"] == "chi2" else \
+                self.name(r["construct"])
+            df = fmt(r["df"], 2) if _missing(r.get("df2")) else \
+                f"{fmt(r['df'], 2)}, {fmt(r['df2'], 2)}"
+            table.add(name, self._group_name(r["by"]), self.label("tests", r["test"]),
+                      num(r["statistic"]), Cell(df, plain(r["df"])),
+                      Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])),
+                      Cell(fmt_p(r["pvalue.adjusted"]), plain(r["pvalue.adjusted"]),
+                           not _missing(r["pvalue.adjusted"]) and r["pvalue.adjusted"] < 0.05),
+                      Cell(f"{self.label('effects', r['effect'])} = {fmt(r['effect.size'])}",
+                           plain(r["effect.size"])))
+        return {"intro": self.t("groups.intro", groups=", ".join(by_names) or "–",
+                                adjust=self.label("adjust", cmp.adjust)),
+                "findings": findings, "table": table}
+
+    def _group_name(self, gid: str) -> str:
+        try:
+            g = self.q.group(gid)
+        except KeyError:
+            return str(gid)
+        return g.name.get(self.lang) if g.name else g.id
+
+    def recommendations(self) -> list[dict[str, Any]] | None:
+        recs = self.a.recommendations
+        if recs is None:
+            return None
+        out = []
+        for r in recs:
+            evidence = ", ".join(f"{k.replace('_', ' ')} = {fmt(v) if _is_num(v) else v}"
+                                 for k, v in r.evidence.items() if not _missing(v)
+                                 and not isinstance(v, dict | list))
+            out.append({"rank": r.rank, "title": r.title.get(self.lang, r.title["en"]),
+                        "action": r.action.get(self.lang, r.action["en"]),
+                        "rationale": r.rationale.get(self.lang, r.rationale["en"]),
+                        "priority": fmt(r.priority, 1), "evidence": evidence,
+                        "stage": self.stage(r.stage) if r.stage else "",
+                        "subject": self.name(r.subject)})
+        return out
+
+    def summary(self, model: dict[str, Any] | None, drivers: dict[str, Any] | None,
+                recs: list[dict[str, Any]] | None) -> dict[str, Any]:
+        cards = []
+        ind = self.a.indices
+        if ind is not None:
+            for cid in (self.a.satisfaction, self.a.loyalty):
+                if cid is None or cid not in set(ind.constructs["construct"]):
+                    continue
+                r = ind.constructs[ind.constructs["construct"] == cid].iloc[0]
+                cards.append({"name": self.name(cid), "value": fmt(r["index"], 1),
+                              "ci": f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]"})
+        return {"cards": cards,
+                "fit": None if model is None else {"short": model["verdict_short"],
+                                                   "text": model["verdict_text"],
+                                                   "verdict": model["verdict"]},
+                "actions": None if recs is None else recs[:3],
+                "top_stage": (drivers or {}).get("top_stage")}
+
+    def appendix(self) -> dict[str, Any]:
+        versions = self.a.to_versions() if hasattr(self.a, "to_versions") else None
+        if versions is None:
+            from satisfaction.pipeline import software_versions
+            versions = software_versions()
+        sw = self.table("software", self.t("sections.methods"),
+                        [self.t("columns.software"), self.t("columns.version")], [False, False])
+        for k, v in versions.items():
+            sw.add(k, v)
+        cmp = self.a.compare
+        methods = [self.t("appendix.estimators"), self.t("appendix.indices"),
+                   self.t("appendix.tests", adjust=self.label(
+                       "adjust", cmp.adjust if cmp is not None else "holm"))]
+        if self.a.value is not None:
+            methods.append(self.t("appendix.value"))
+        methods.append(self.t("appendix.options", bootstrap=self.a.options.get("bootstrap"),
+                              seed=self.a.options.get("seed")))
+        wording = self.table("questionnaire", self.t("sections.wording"),
+                             [self.t("columns.item"), self.t("columns.construct"),
+                              self.t("columns.text"), self.t("columns.scale"),
+                              self.t("columns.reverse")], [False, False, False, False, False])
+        owner = self.q.construct_of_item()
+        for item in self.q.analysed_items:
+            scale = self.q.item_scale(item)
+            wording.add(item.id, self.name(owner.get(item.id, item.id)),
+                        item.text.get(self.lang),
+                        self.t("appendix.scale", min=fmt(scale.min, 0), max=fmt(scale.max, 0)),
+                        self.t("meta.answer_yes") if item.reverse else "")
+        log = self.a.responses.log
+        problems = self.table("problems", self.t("sections.log"),
+                              [self.t("columns.row"), self.t("columns.respondent"),
+                               self.t("columns.column"), self.t("columns.given"),
+                               self.t("columns.rule"), self.t("columns.message")],
+                              [True, False, False, False, False, False],
+                              note=self.t("appendix.log_intro"))
+        for p in log.problems.itertuples(index=False):
+            problems.add(Cell("–" if _missing(p.row) else str(int(p.row)), plain(p.row)),
+                         "" if _missing(p.respondent) else str(p.respondent),
+                         "" if _missing(p.column) else str(p.column),
+                         "" if _missing(p.value) else str(p.value),
+                         self.label("reasons", p.rule), str(p.message))
+        shown = problems.rows[:MAX_LOG_ROWS]
+        more = len(problems.rows) - len(shown)
+        warnings = self.table("warnings", self.t("sections.warnings"),
+                              [self.t("columns.message_stage"), self.t("columns.warning")],
+                              [False, False])
+        for w in self.a.warnings:
+            warnings.add(w.stage, w.message)
+        return {"methods": methods, "software": sw, "wording": wording, "problems": problems,
+                "problems_shown": shown,
+                "problems_more": self.t("appendix.log_more", n=fmt(more)) if more > 0 else None,
+                "warnings": warnings}
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, int | float | np.number) and not isinstance(v, bool)
+
+
+def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = None,
+                  value_builder: Any = None) -> dict[str, Any]:
+    """The report context: translated texts, formatted tables and SVG charts.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        From :func:`satisfaction.pipeline.run`.
+    lang : {"en", "zh"}
+    date : date, optional
+        Shown on the cover (default today).
+
+    Returns
+    -------
+    dict
+        ``t`` (the message catalog), ``lang``, ``title``, ``cover``, one entry per
+        section (``None`` when the stage did not run) and ``tables`` (every
+        :class:`Table`, in order, for the Excel workbook).
+    """
+    b = _Builder(analysis, lang)
+    from satisfaction import __version__
+
+    quality = b.quality()
+    measurement = b.measurement()
+    model = b.model()
+    drivers = b.drivers()
+    groups = b.groups()
+    from satisfaction.report.value_context import value_section
+
+    value = value_section(b)
+    recs = b.recommendations()
+    summary = b.summary(model, drivers, recs)
+    appendix = b.appendix()
+    q = analysis.questionnaire
+    log = analysis.responses.log
+    cover = [b.t("cover.respondents", n=fmt(log.analysed)),
+             b.t("cover.model", model=q.title.get(lang))]
+    if value and value.get("customers") is not None:
+        cover.append(b.t("cover.customers", n=value["customers"]))
+    return {
+        "lang": lang, "t": b.m, "title": q.title.get(lang), "report": b.t("meta.report"),
+        "generated": b.t("meta.generated", date=(date or dt.date.today()).isoformat(),
+                         version=__version__),
+        "cover": cover, "summary": summary, "quality": quality, "measurement": measurement,
+        "model": model, "drivers": drivers, "groups": groups, "value": value,
+        "recommendations": recs, "appendix": appendix, "tables": b.tables,
+    }

@@ -1,0 +1,65 @@
+"""Message catalogs: every reader-facing text of the report, in en and zh.
+
+The catalogs are YAML files in ``templates/messages/``. A missing key is an
+error (never a key shown to the reader); placeholders in ``{braces}`` are
+filled with :meth:`Messages.format`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from satisfaction.errors import UsageError
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+
+class Messages(dict):
+    """A nested catalog; attribute access for templates, ``get_text`` for code."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def text(self, key: str, **values: Any) -> str:
+        """The text at dotted ``key``, with ``values`` filled in."""
+        node: Any = self
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"message catalog {self.get('meta', {}).get('lang')!r} "
+                               f"has no key {key!r}")
+            node = node[part]
+        if not isinstance(node, str):
+            raise KeyError(f"message key {key!r} is a section, not a text")
+        return node.format(**values) if values else node
+
+    def has(self, key: str) -> bool:
+        node: Any = self
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return isinstance(node, str)
+
+
+def _wrap(node: Any) -> Any:
+    if isinstance(node, dict):
+        return Messages({str(k): _wrap(v) for k, v in node.items()})
+    return node
+
+
+@lru_cache(maxsize=4)
+def load_messages(lang: str) -> Messages:
+    """The catalog of ``lang`` (``en`` or ``zh``)."""
+    if lang not in LANGUAGES:
+        raise UsageError("report language must be 'en' or 'zh'", column="lang", value=lang)
+    path = TEMPLATES / "messages" / f"{lang}.yaml"
+    with path.open(encoding="utf-8") as fh:
+        return _wrap(yaml.safe_load(fh))
