@@ -15,7 +15,7 @@ Example
 >>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
 >>> data = load_responses(q, "../shared/data/bank_satisfaction.csv").data
 >>> result = reliability(q, data)
->>> round(result.constructs.loc["Image", "alpha"], 3)
+>>> round(float(result.constructs.loc["Image", "alpha"]), 3)
 0.822
 """
 

@@ -197,7 +197,7 @@ def item_statistics(data: pd.DataFrame, questionnaire: Questionnaire) -> pd.Data
     >>> from satisfaction.responses import load_responses
     >>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
     >>> r = load_responses(q, "../shared/data/bank_satisfaction.csv")
-    >>> round(item_statistics(r.data, q).loc["imag1", "item_total"], 3)
+    >>> round(float(item_statistics(r.data, q).loc["imag1", "item_total"]), 3)
     0.637
     """
     frames = []
