@@ -51,6 +51,23 @@ def print_reliability(result: Any) -> None:
     """Constructs, HTMT and Fornell-Larcker tables, then the warnings."""
     from satisfaction import reliability as rel
 
+    items = result.item_statistics
+    t = Table(title="Items (skewness and kurtosis: G1, G2; r.it: corrected item-total "
+                    "correlation)", show_header=True)
+    for c in ["item", "construct", "n", "mean", "sd", "skew", "kurt", "missing", "floor",
+              "ceiling", "r.it", "alpha if deleted"]:
+        t.add_column(c, justify="left" if c in ("item", "construct") else "right")
+    for item, r in items.iterrows():
+        alpha = result.constructs.loc[r["construct"], "alpha"]
+        drop = _fmt(r["alpha_if_deleted"])
+        r_it = _fmt(r["item_total"])
+        t.add_row(str(item), str(r["construct"]), str(int(r["n"])), _fmt(r["mean"], 2),
+                  _fmt(r["sd"], 2), _fmt(r["skew"], 2), _fmt(r["kurtosis"], 2),
+                  f"{r['missing']:.0%}", f"{r['floor']:.0%}", f"{r['ceiling']:.0%}",
+                  f"[red]{r_it}[/red]" if r["item_total"] < 0.30 else r_it,
+                  f"[red]{drop}[/red]" if r["alpha_if_deleted"] > alpha else drop)
+    console.print(t)
+
     t = Table(title="Reliability and convergent validity", show_header=True)
     for c in ["construct", "items", "n", "alpha", "95% CI", "omega", "CR", "AVE"]:
         t.add_column(c, justify="left" if c == "construct" else "right")
