@@ -13,6 +13,8 @@ from rich.table import Table
 from satisfaction.errors import UsageError
 from satisfaction.io import write_json
 from satisfaction.value.pipeline import ValueResult, value_analysis
+from satisfaction.value.spark import check_engine
+from satisfaction.value.spark import run_command as run_spark
 from satisfaction.value.transactions import TransactionColumns, load_transactions
 
 console = Console(stderr=False, highlight=False)
@@ -121,6 +123,9 @@ Out = Annotated[Path | None, typer.Option("--out", help="Per-customer CSV.")]
 Json = Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
 PeriodEnd = Annotated[str | None, typer.Option("--period-end",
                                                help="End of calibration (YYYY-MM-DD).")]
+Engine = Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark.")]
+SparkMaster = Annotated[str | None, typer.Option(
+    "--spark-master", help="Spark master URL (default local[*]), e.g. spark://host:7077.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -140,9 +145,16 @@ def register(app: typer.Typer) -> None:
         customer_col: Customer = "customer_id", date_col: DateCol = "date",
         amount_col: Amount = "amount", margin_col: Margin = None, cost_col: Cost = None,
         returns: Returns = "net", keep_duplicates: KeepDup = False, today: Today = None,
+        engine: Engine = "duckdb", spark_master: SparkMaster = None,
     ) -> None:
         """RFM scores and segments, ABC classes and lifecycle stages per customer."""
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
+        check_engine(engine)
+        if engine == "spark":
+            run_spark(transactions, cols, models=False, spark_master=spark_master, out=out,
+                      json_path=json_path, console=console, period_end=period_end,
+                      returns=returns, keep_duplicates=keep_duplicates, today=today)
+            return
         result = rfm(transactions, cols, period_end=period_end, returns=returns,  # type: ignore[arg-type]
                      keep_duplicates=keep_duplicates, today=today)
         _print(result, models=False)
@@ -166,6 +178,7 @@ def register(app: typer.Typer) -> None:
         amount_col: Amount = "amount", margin_col: Margin = None, cost_col: Cost = None,
         returns: Returns = "net", keep_duplicates: KeepDup = False, today: Today = None,
         progress: Annotated[bool, typer.Option("--progress", help="Show progress.")] = False,
+        engine: Engine = "duckdb", spark_master: SparkMaster = None,
     ) -> None:
         """Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma, holdout check."""
         if time_unit not in ("day", "week", "month"):
@@ -173,6 +186,13 @@ def register(app: typer.Typer) -> None:
         if horizon is not None and horizon < 1:
             raise UsageError("--horizon must be at least 1", value=horizon)
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
+        check_engine(engine)
+        if engine == "spark":
+            run_spark(transactions, cols, models=True, spark_master=spark_master, out=out,
+                      json_path=json_path, console=console, period_end=period_end,
+                      time_unit=time_unit, horizon=horizon, discount_rate=discount,
+                      returns=returns, keep_duplicates=keep_duplicates, today=today)
+            return
         show = progress or sys.stdout.isatty()
         with console.status("fitting customer-value models...", spinner="dots") if show \
                 else _nothing():
