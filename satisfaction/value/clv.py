@@ -48,26 +48,40 @@ def compress(*columns: np.ndarray, weights: Any = None,
              ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Unique rows of the given columns, their counts, and each input row's index.
 
-    Unique rows come sorted, so the result does not depend on the input order
-    (an engine that computes the sufficient statistics itself gets the same fit);
-    ``weights`` (optional) says how many customers each input row stands for.
+    Each column is factorized on its own (hashing), the codes are combined into one
+    integer key and that key is factorized: linear time, no sort of all the rows.
+    The distinct rows are then sorted, so the result does not depend on the input
+    order (an engine that computes the sufficient statistics itself gets the same
+    fit); ``weights`` (optional) says how many customers each input row stands for.
 
     Returns
     -------
     unique : list of numpy.ndarray
-        One array per input column, one entry per distinct row.
+        One array per input column, one entry per distinct row (sorted).
     weights : numpy.ndarray
-        How many input rows share each distinct row.
+        How many input rows (or the sum of their weights) share each distinct row.
     inverse : numpy.ndarray
         For each input row, the index of its distinct row.
     """
-    frame = pd.DataFrame({f"c{i}": np.asarray(c, dtype=float) for i, c in enumerate(columns)})
-    codes, uniques = pd.MultiIndex.from_frame(frame).factorize(sort=True)
+    arrays = [np.asarray(c, dtype=float) for c in columns]
+    key = np.zeros(len(arrays[0]), dtype=np.int64)
+    for a in arrays:
+        codes, uniques = pd.factorize(a)
+        key = key * np.int64(len(uniques) + 1) + codes.astype(np.int64)
+        if len(uniques) + 1 > 2**20:  # keep the key far from int64 overflow
+            key = pd.factorize(key)[0].astype(np.int64)
+    inverse, _ = pd.factorize(key)
+    n = int(inverse.max()) + 1 if len(inverse) else 0
+    first = np.full(n, len(inverse), dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(len(inverse)))
+    unique = [a[first] for a in arrays]
+    order = np.lexsort(unique[::-1])           # sort distinct rows by column 0, 1, ...
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    inverse = rank[inverse]
     w = None if weights is None else np.asarray(weights, dtype=float)
-    counts = np.bincount(codes, weights=w, minlength=len(uniques)).astype(float)
-    unique = [np.asarray(uniques.get_level_values(i), dtype=float)
-              for i in range(len(columns))]
-    return unique, counts, codes
+    counts = np.bincount(inverse, weights=w, minlength=n).astype(float)
+    return [u[order] for u in unique], counts, inverse
 
 
 def _check_rfm(frequency: Any, t_x: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -90,11 +104,15 @@ def _check_rfm(frequency: Any, t_x: Any, T: Any) -> tuple[np.ndarray, np.ndarray
 def _minimize(fun: Any, x0: np.ndarray, jac: bool) -> optimize.OptimizeResult:
     res = optimize.minimize(fun, x0, jac=jac, method="L-BFGS-B",
                             options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-8})
+    if jac and not res.success and np.max(np.abs(res.jac)) < 1e-5:
+        # L-BFGS stops on a line search it cannot improve at the optimum: accept a
+        # point where the (analytic) gradient vanishes
+        res.success = True
     if not jac or not res.success:
         # polish (or rescue) with a derivative-free search from the best point
         res2 = optimize.minimize(lambda p: fun(p)[0] if jac else fun(p), res.x,
                                  method="Nelder-Mead",
-                                 options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-12})
+                                 options={"maxiter": 4000, "xatol": 1e-10, "fatol": 1e-12})
         if res2.fun <= (res.fun if np.ndim(res.fun) == 0 else res.fun[0]):
             res2.success = bool(res2.success)
             return res2
@@ -104,6 +122,25 @@ def _minimize(fun: Any, x0: np.ndarray, jac: bool) -> optimize.OptimizeResult:
 # ---------------------------------------------------------------------------
 # BG/NBD
 # ---------------------------------------------------------------------------
+class _Triplets:
+    """(x, t_x, T) with weights, and each column split into its few distinct values.
+
+    Terms of the likelihood that depend on x alone (Γ, B, ψ) or on T or t_x alone
+    (logarithms) are computed once per distinct value and gathered: with daily
+    data there are at most a few thousand distinct values of each.
+    """
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+                 w: np.ndarray | None) -> None:
+        self.x, self.t_x, self.T = x, t_x, T
+        self.w = np.ones_like(x) if w is None else w
+        self.xv, self.xi = np.unique(x, return_inverse=True)
+        self.tv, self.ti = np.unique(t_x, return_inverse=True)
+        self.Tv, self.Ti = np.unique(T, return_inverse=True)
+        self.pos = x > 0
+        self.xm1v = np.where(self.xv > 0, self.xv - 1.0, 0.0)
+
+
 def bgnbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
                  weights: np.ndarray | None = None, grad: bool = False) -> Any:
     r"""Weighted BG/NBD log-likelihood (FHL 2005a, eq. 6) and its gradient.
@@ -116,29 +153,44 @@ def bgnbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarr
     Parameters are (r, α, a, b) on their natural scale; the gradient is with
     respect to them.
     """
+    data = _Triplets(np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float),
+                     weights)
+    return _bgnbd_loglik(params, data, grad)
+
+
+def _bgnbd_loglik(params: np.ndarray, d: _Triplets, grad: bool = False) -> Any:
     r, alpha, a, b = params
-    w = np.ones_like(x) if weights is None else weights
-    pos = x > 0
-    ln_at = np.log(alpha + T)
-    ln_atx = np.log(alpha + t_x)
-    base = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-            + special.betaln(a, b + x) - special.betaln(a, b) - (r + x) * ln_at)
-    xm1 = np.where(pos, b + x - 1.0, 1.0)
-    d = np.where(pos, np.log(a) - np.log(xm1) + (r + x) * (ln_at - ln_atx), -np.inf)
-    ll_i = base + np.logaddexp(0.0, d)
+    xv, xi, w = d.xv, d.xi, d.w
+    # per distinct x
+    base_x = (special.gammaln(r + xv) - special.gammaln(r) + r * np.log(alpha)
+              + special.betaln(a, b + xv) - special.betaln(a, b))
+    lnab_x = np.where(xv > 0, np.log(a) - np.log(np.where(xv > 0, b + xv - 1.0, 1.0)), 0.0)
+    # per distinct T and t_x
+    ln_at = np.log(alpha + d.Tv)[d.Ti]
+    ln_atx = np.log(alpha + d.tv)[d.ti]
+    rx = r + d.x
+    gap = ln_at - ln_atx
+    dd = np.where(d.pos, lnab_x[xi] + rx * gap, -np.inf)
+    ll_i = base_x[xi] - rx * ln_at + np.logaddexp(0.0, dd)
     ll = float(np.dot(w, ll_i))
     if not grad:
         return ll
-    s = np.where(pos, special.expit(d), 0.0)  # weight of the "dropped at t_x" branch
-    g_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - ln_at \
-        + s * (ln_at - ln_atx)
-    g_alpha = r / alpha - (r + x) / (alpha + T) \
-        + s * (r + x) * (1.0 / (alpha + T) - 1.0 / (alpha + t_x))
-    g_a = special.digamma(a + b) - special.digamma(a + b + x) + s / a
-    g_b = (special.digamma(b + x) - special.digamma(a + b + x)
-           - special.digamma(b) + special.digamma(a + b) - s / xm1)
-    gradient = np.array([np.dot(w, g) for g in (g_r, g_alpha, g_a, g_b)])
-    return ll, gradient
+    s = special.expit(dd)  # weight of the "dropped out after the last purchase" branch
+    sw = s * w
+    # sums over customers of x-only terms: aggregate weights by distinct x first
+    wx = np.bincount(xi, weights=w, minlength=len(xv))
+    swx = np.bincount(xi, weights=sw, minlength=len(xv))
+    inv_at = (1.0 / (alpha + d.Tv))[d.Ti]
+    inv_atx = (1.0 / (alpha + d.tv))[d.ti]
+    g_r = (np.dot(wx, special.digamma(r + xv) - special.digamma(r) + np.log(alpha))
+           - np.dot(w, ln_at) + np.dot(sw, gap))
+    g_alpha = (w.sum() * r / alpha - np.dot(w * rx, inv_at)
+               + np.dot(sw * rx, inv_at - inv_atx))
+    g_a = np.dot(wx, special.digamma(a + b) - special.digamma(a + b + xv)) + swx.sum() / a
+    g_b = (np.dot(wx, special.digamma(b + xv) - special.digamma(a + b + xv)
+                  - special.digamma(b) + special.digamma(a + b))
+           - np.dot(swx, np.where(xv > 0, 1.0 / np.where(xv > 0, b + xv - 1.0, 1.0), 0.0)))
+    return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 
 @dataclass
@@ -254,9 +306,11 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
     stx, st = utx * scale, ut * scale
 
+    data = _Triplets(ux, stx, st, w)
+
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         p = np.exp(theta)
-        ll, g = bgnbd_loglik(p, ux, stx, st, w, grad=True)
+        ll, g = _bgnbd_loglik(p, data, grad=True)
         if not np.isfinite(ll):
             return 1e300, np.zeros(4)
         return -ll / w.sum(), -g * p / w.sum()
@@ -380,6 +434,20 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> Par
 # ---------------------------------------------------------------------------
 # Gamma-Gamma
 # ---------------------------------------------------------------------------
+class _Pairs:
+    """(x, z̄) with weights; x-only terms are computed per distinct x."""
+
+    def __init__(self, x: np.ndarray, z: np.ndarray, w: np.ndarray | None) -> None:
+        self.x, self.z = x, z
+        self.w = np.ones_like(x) if w is None else w
+        self.xv, self.xi = np.unique(x, return_inverse=True)
+        self.wx = np.bincount(self.xi, weights=self.w, minlength=len(self.xv))
+        # constant parts: Σ w (ln z̄ ... ) do not depend on the parameters
+        self.ln_z = np.log(z)
+        self.sum_w_ln_z = float(np.dot(self.w, self.ln_z))
+        self.sum_w_x_ln_xz = float(np.dot(self.w * x, self.ln_z + np.log(x)))
+
+
 def gamma_gamma_loglik(params: np.ndarray, x: np.ndarray, z: np.ndarray,
                        weights: np.ndarray | None = None, grad: bool = False) -> Any:
     r"""Weighted Gamma-Gamma log-likelihood of mean spend z̄ over x purchases
@@ -389,20 +457,28 @@ def gamma_gamma_loglik(params: np.ndarray, x: np.ndarray, z: np.ndarray,
         \ln f = \ln\Gamma(px+q) - \ln\Gamma(px) - \ln\Gamma(q) + q\ln\gamma
                 + (px-1)\ln\bar z + px\ln x - (px+q)\ln(\gamma + x\bar z)
     """
+    data = _Pairs(np.asarray(x, float), np.asarray(z, float), weights)
+    return _gamma_gamma_loglik(params, data, grad)
+
+
+def _gamma_gamma_loglik(params: np.ndarray, d: _Pairs, grad: bool = False) -> Any:
     p, q, g = params
-    w = np.ones_like(x) if weights is None else weights
-    px = p * x
-    ln_z, ln_x, ln_gz = np.log(z), np.log(x), np.log(g + x * z)
-    ll_i = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(g)
-            + (px - 1.0) * ln_z + px * ln_x - (px + q) * ln_gz)
-    ll = float(np.dot(w, ll_i))
+    xv, wx, w = d.xv, d.wx, d.w
+    pxv = p * xv
+    ln_gz = np.log(g + d.x * d.z)
+    pxq = p * d.x + q
+    ll = (float(np.dot(wx, special.gammaln(pxv + q) - special.gammaln(pxv)))
+          + w.sum() * (q * np.log(g) - special.gammaln(q))
+          + p * d.sum_w_x_ln_xz - d.sum_w_ln_z - float(np.dot(w * pxq, ln_gz)))
     if not grad:
         return ll
-    dg = special.digamma(px + q)
-    g_p = x * (dg - special.digamma(px) + ln_z + ln_x - ln_gz)
-    g_q = dg - special.digamma(q) + np.log(g) - ln_gz
-    g_g = q / g - (px + q) / (g + x * z)
-    return ll, np.array([np.dot(w, v) for v in (g_p, g_q, g_g)])
+    dg = special.digamma(pxv + q)
+    g_p = (float(np.dot(wx * xv, dg - special.digamma(pxv))) + d.sum_w_x_ln_xz
+           - float(np.dot(w * d.x, ln_gz)))
+    g_q = float(np.dot(wx, dg)) + w.sum() * (np.log(g) - special.digamma(q)) \
+        - float(np.dot(w, ln_gz))
+    g_g = w.sum() * q / g - float(np.dot(w * pxq, 1.0 / (g + d.x * d.z)))
+    return ll, np.array([g_p, g_q, g_g])
 
 
 @dataclass
@@ -456,9 +532,11 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) ->
     (ux, uz), w, _ = compress(x[keep], z[keep], weights=kept_w)
     scale = 1.0 / float(np.average(uz, weights=w))  # spend rescaled to mean 1 for the fit
 
+    data = _Pairs(ux, uz * scale, w)
+
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         par = np.exp(theta)
-        ll, g = gamma_gamma_loglik(par, ux, uz * scale, w, grad=True)
+        ll, g = _gamma_gamma_loglik(par, data, grad=True)
         if not np.isfinite(ll):
             return 1e300, np.zeros(3)
         return -ll / w.sum(), -g * par / w.sum()

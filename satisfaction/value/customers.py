@@ -195,6 +195,7 @@ def customer_table(
     hold = max(hold, end)
     unit = TIME_UNITS[time_unit]
     data = transactions.con.execute(customer_table_sql(end, hold, unit)).df()
+    data["customer_id"] = data["customer_id"].astype(str)
     data = data.set_index("customer_id")
     later = data["transactions"].isna() | (data["transactions"] == 0)
     data = data[~later].copy()

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from satisfaction.errors import InputError, UsageError
@@ -430,7 +431,8 @@ def load_transactions(
             )
 
     def text(role: str) -> bool:
-        return types[getattr(cols, role)].upper() in ("VARCHAR", "NULL", "OBJECT")
+        column = getattr(cols, role)
+        return column is not None and types[column].upper() in ("VARCHAR", "NULL", "OBJECT")
 
     c_id, c_date, c_amt = (_q(cols.customer), _q(cols.date), _q(cols.amount))
     amt = amount_sql(c_amt, text("amount"))
@@ -443,30 +445,41 @@ def load_transactions(
     else:
         margin, margin_raw = "CAST(NULL AS DOUBLE)", None
     date = _date_sql(c_date, types[cols.date], date_format)
-    cust = f"NULLIF(trim(CAST({c_id} AS VARCHAR)), '')"
+    if text("customer"):
+        cust = f"NULLIF(trim({c_id}), '')"
+        id_blank = _blank_sql(c_id)
+    else:  # integer ids stay integers: grouping on them is twice as fast as on text
+        cust, id_blank = c_id, f"({c_id} IS NULL)"
     channel = f"CAST({_q(cols.channel)} AS VARCHAR)" if cols.channel else "CAST(NULL AS VARCHAR)"
     product = f"CAST({_q(cols.product)} AS VARCHAR)" if cols.product else "CAST(NULL AS VARCHAR)"
     all_cols = ", ".join(_q(c) for c in available)
+
+    def blank(expr: str, role: str) -> str:
+        return _blank_sql(expr) if text(role) else f"({expr} IS NULL)"
+
     margin_check = (
         "WHEN NOT margin_blank AND margin IS NULL THEN 'unparseable_margin'" if margin_raw else ""
     )
+    margin_role = "margin" if cols.margin is not None else "cost"
     negative = "WHEN amount < 0 THEN 'negative_amount'" if returns == "exclude" else ""
     today_sql = f"DATE {_lit(today_date.isoformat())}"
+    n_dups = _find_duplicates(con, all_cols)
+    dup = "_row IN (SELECT _row FROM duplicate_rows)" if n_dups else "false"
     # One query classifies every row; the first failing rule names the reason.
     con.execute(f"""
-        CREATE TABLE checked AS
+        CREATE VIEW checked AS
         WITH parsed AS (
             SELECT _row, {cust} AS customer_id, {date} AS date, {amt} AS amount,
                    {margin} AS margin, {channel} AS channel, {product} AS product,
-                   {_blank_sql(c_date)} AS date_blank, {_blank_sql(c_amt)} AS amount_blank,
-                   {_blank_sql(margin_raw) if margin_raw else "false"} AS margin_blank,
-                   CASE WHEN count(*) OVER (PARTITION BY {all_cols}) > 1
-                        THEN row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) > 1
-                        ELSE false END AS dup
+                   {id_blank} AS id_blank,
+                   {blank(c_date, "date")} AS date_blank,
+                   {blank(c_amt, "amount")} AS amount_blank,
+                   {blank(margin_raw, margin_role) if margin_raw else "false"} AS margin_blank,
+                   {dup} AS dup
             FROM raw_input
         )
         SELECT _row, customer_id, date, amount, margin, channel, product,
-            CASE WHEN customer_id IS NULL OR {_blank_sql('customer_id')} THEN 'missing_id'
+            CASE WHEN id_blank OR customer_id IS NULL THEN 'missing_id'
                  WHEN date_blank THEN 'missing_date'
                  WHEN date IS NULL THEN 'unparseable_date'
                  WHEN date > {today_sql} THEN 'future_date'
@@ -478,11 +491,11 @@ def load_transactions(
             END AS rule, dup
         FROM parsed
     """)
-    counts = dict(con.execute("SELECT rule, count(*) FROM checked GROUP BY rule").fetchall())
-    dup_kept = 0
-    if duplicates == "keep":
-        dup_kept = int(con.execute("SELECT count(*) FROM checked WHERE rule IS NULL AND dup")
-                       .fetchone()[0])
+    rows = con.execute(
+        "SELECT rule, count(*), count(*) FILTER (WHERE amount < 0), count(*) FILTER (WHERE dup) "
+        "FROM checked GROUP BY rule").fetchall()
+    counts = {rule: int(n) for rule, n, _, _ in rows}
+    kept_rows = next(((neg, d) for rule, _, neg, d in rows if rule is None), (0, 0))
     loaded = int(sum(counts.values()))
     if loaded == 0:
         raise InputError("no transactions in the file", file=name)
@@ -493,22 +506,42 @@ def load_transactions(
         p = problems.iloc[0]
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
                          value=p["value"] if p["value"] is not None else "")
+    # Typed sources (Parquet, typed DataFrames) stay a view: parsing them is a cast.
+    # Text sources are parsed once into a table.
+    kind = "TABLE" if any(text(r) for r in ("customer", "date", "amount")) else "VIEW"
     con.execute(
-        "CREATE TABLE transactions AS SELECT _row, customer_id, date, amount, margin, channel, "
-        "product FROM checked WHERE rule IS NULL"
+        f"CREATE {kind} transactions AS SELECT _row, customer_id, date, amount, margin, "
+        "channel, product FROM checked WHERE rule IS NULL"
     )
-    con.execute("DROP TABLE checked")
-    kind = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'raw_input'").fetchone()[0]
-    con.execute("DROP VIEW raw_input" if kind else "DROP TABLE raw_input")
-    netted = 0
-    if returns == "net":
-        netted = int(con.execute("SELECT count(*) FROM transactions WHERE amount < 0")
-                     .fetchone()[0])
-    notes = {"returns_netted": netted, "duplicates_kept": dup_kept}
+    notes = {"returns_netted": int(kept_rows[0]) if returns == "net" else 0,
+             "duplicates_kept": int(kept_rows[1]) if duplicates == "keep" else 0}
     log = TransactionLog(source=name, loaded=loaded, excluded=excluded, kept=kept,
                          notes=notes, problems=problems)
     return Transactions(con=con, log=log, has_margin=margin_raw is not None, columns=cols)
+
+
+def _find_duplicates(con: duckdb.DuckDBPyConnection, all_cols: str) -> int:
+    """Create table ``duplicate_rows`` (``_row`` of every copy after the first); return its size.
+
+    Exact duplicates are found by hashing each row, sorting the hashes in numpy and
+    comparing, column by column, only the rows whose hash repeats: a GROUP BY over
+    every column would build a hash table as large as the file.
+    """
+    hashes = con.execute(f"SELECT hash({all_cols}) AS h FROM raw_input").fetchnumpy()["h"]
+    hashes = np.sort(np.asarray(hashes))
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    if len(repeated) == 0:
+        return 0
+    con.register("repeated_hashes", pd.DataFrame({"h": repeated}))
+    con.execute(f"""
+        CREATE TABLE duplicate_rows AS
+        SELECT _row FROM (
+            SELECT _row, row_number() OVER (PARTITION BY {all_cols} ORDER BY _row) AS copy
+            FROM raw_input WHERE hash({all_cols}) IN (SELECT h FROM repeated_hashes)
+        ) WHERE copy > 1
+    """)
+    con.unregister("repeated_hashes")
+    return int(con.execute("SELECT count(*) FROM duplicate_rows").fetchone()[0])
 
 
 def _problems(con: duckdb.DuckDBPyConnection, cols: TransactionColumns,

@@ -1,0 +1,211 @@
+"""Benchmark: the customer-value pipeline on 10 million transactions of 1 million customers.
+
+    .venv/bin/python bench/bench_value.py [--rows 10000000] [--customers 1000000]
+                                          [--no-lifetimes] [--data DIR]
+
+Generates the transactions with numpy into a Parquet file (kept in --data,
+default a folder under the system temp dir; never committed), then runs, each in
+its own process so that peak memory is measured per step:
+
+1. the whole pipeline: load + validate (DuckDB), customer table, RFM, ABC,
+   lifecycle, BG/NBD, Gamma-Gamma, CLV per customer, per-customer CSV out;
+2. for comparison, DuckDB's plain group-by of the same file;
+3. for comparison, lifetimes 0.11's ``summary_data_from_transaction_data`` (the
+   summary step only) and its BG/NBD fit.
+
+Goal for step 1: at most 10 s and 2 GB peak RSS on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+#: BG/NBD parameters (time in weeks) the transactions are simulated from; the fit
+#: should recover them.
+TRUE_BGNBD = {"r": 1.0, "alpha": 2.4, "a": 2.0, "b": 18.0}
+
+
+def generate(path: Path, rows: int, customers: int, seed: int = 1) -> tuple[int, float]:
+    """Simulate purchases of ``customers`` customers from the BG/NBD model over two
+    years and write them to Parquet, sorted by date; return the number of rows.
+
+    Each customer joins on a uniform day of the first 75 % of the window, buys at
+    rate λ ~ Gamma(r, α) per week and drops out after each purchase with
+    probability p ~ Beta(a, b) after each repeat purchase (:data:`TRUE_BGNBD`): the
+    N ~ Poisson(λT) purchase times in (0, T] are sorted uniforms, of which the first
+    J ~ Geometric(p) (J ≥ 1) happen.
+    The amount of each purchase is log-normal around a customer-level mean. The
+    scale α is adjusted (same random numbers) so that about ``rows`` transactions
+    result; returns the number of rows and that α.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    days = 730
+    p = TRUE_BGNBD
+    alpha = p["alpha"]
+    for _ in range(8):
+        rng = np.random.default_rng(seed)
+        first = rng.integers(0, int(0.75 * days), size=customers)
+        weeks = (days - first) / 7.0
+        lam = rng.gamma(p["r"], 1.0 / alpha, size=customers)
+        drop = rng.beta(p["a"], p["b"], size=customers)
+        alive_repeats = rng.geometric(drop)  # dropout follows the J-th repeat purchase
+        n = np.minimum(rng.poisson(lam * weeks), alive_repeats)
+        total = customers + int(n.sum())
+        if abs(total / rows - 1) < 0.002:
+            break
+        alpha *= (total / rows) ** 1.5
+    # the j-th of N sorted uniforms on (0, T]: draw N uniforms per customer, sort within
+    owner = np.repeat(np.arange(customers), n)
+    u = rng.random(len(owner))
+    order = np.lexsort((u, owner))
+    times = u[order] * weeks[owner] * (len(owner) > 0)
+    # keep each customer's first min(N, J): all of them here, by construction
+    who = np.concatenate([np.arange(customers), owner])
+    day = np.concatenate([first, first[owner] + np.floor(times * 7.0).astype(np.int64)])
+    day = np.minimum(day, days - 1)
+    spend = rng.lognormal(3.5, 0.4, size=customers)
+    amount = np.round(spend[who] * rng.lognormal(0.0, 0.5, size=len(who)), 2)
+    by_date = np.argsort(day, kind="stable")
+    dates = (np.datetime64("2023-01-01") + day[by_date].astype("timedelta64[D]"))
+    table = pa.table({"customer_id": who[by_date].astype(np.int64) + 100_000,
+                      "date": pa.array(dates.astype("datetime64[D]"), pa.date32()),
+                      "amount": amount[by_date]})
+    pq.write_table(table, path, row_group_size=1_000_000)
+    return len(who), alpha
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_pipeline(path: Path, out: Path) -> dict:
+    from satisfaction.value.pipeline import value_analysis
+    from satisfaction.value.transactions import load_transactions
+
+    t0 = time.perf_counter()
+    tx = load_transactions(path, today="2025-01-01")
+    t1 = time.perf_counter()
+    res = value_analysis(tx, time_unit="week", horizon=52, models=("bgnbd", "gamma_gamma"))
+    t2 = time.perf_counter()
+    res.write_csv(out)
+    t3 = time.perf_counter()
+    return {"load_validate_s": t1 - t0, "analysis_s": t2 - t1, "csv_s": t3 - t2,
+            "total_s": t3 - t0, "peak_rss_mb": peak_mb(), "customers": len(res.customers),
+            "kept": tx.log.kept, "bgnbd": res.bgnbd.to_dict(),
+            "gamma_gamma": res.gamma_gamma.to_dict()}
+
+
+def run_groupby(path: Path) -> dict:
+    import duckdb
+
+    t0 = time.perf_counter()
+    n = duckdb.connect().execute(
+        f"SELECT count(*) FROM (SELECT customer_id, count(*), sum(amount), min(date), max(date) "
+        f"FROM read_parquet('{path}') GROUP BY customer_id)").fetchone()[0]
+    return {"groupby_s": time.perf_counter() - t0, "groups": n, "peak_rss_mb": peak_mb()}
+
+
+def run_lifetimes(path: Path) -> dict:
+    import warnings
+
+    import pandas as pd
+
+    warnings.filterwarnings("ignore")
+    from lifetimes import BetaGeoFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    frame = pd.read_parquet(path)
+    frame["date"] = pd.to_datetime(frame["date"])
+    t0 = time.perf_counter()
+    summary = summary_data_from_transaction_data(frame, "customer_id", "date",
+                                                 observation_period_end="2024-12-31", freq="W")
+    t1 = time.perf_counter()
+    result = {"summary_s": t1 - t0}
+    try:
+        bgf = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+        result["bgnbd_fit_s"] = time.perf_counter() - t1
+        result["bgnbd"] = {k: float(v) for k, v in bgf.params_.items()}
+    except Exception as exc:  # lifetimes raises ConvergenceError on such data
+        result["bgnbd_fit_s"] = time.perf_counter() - t1
+        result["bgnbd_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    result["peak_rss_mb"] = peak_mb()
+    return result
+
+
+def child(step: str, path: Path, out: Path) -> dict:
+    cmd = [sys.executable, __file__, "--child", step, "--file", str(path), "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "satisfaction-bench")
+    ap.add_argument("--no-lifetimes", action="store_true")
+    ap.add_argument("--child")
+    ap.add_argument("--file", type=Path)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    if args.child:
+        fn = {"pipeline": lambda: run_pipeline(args.file, args.out),
+              "groupby": lambda: run_groupby(args.file),
+              "lifetimes": lambda: run_lifetimes(args.file)}[args.child]
+        print(json.dumps(fn()))
+        return
+    args.data.mkdir(parents=True, exist_ok=True)
+    path = args.data / f"transactions_{args.rows}_{args.customers}.parquet"
+    if not path.exists():
+        t0 = time.perf_counter()
+        made, alpha = generate(path, args.rows, args.customers)
+        (args.data / (path.name + ".alpha")).write_text(repr(alpha))
+        print(f"generated {made:,} transactions of {args.customers:,} customers "
+              f"in {time.perf_counter() - t0:.1f} s -> {path}")
+    out = args.data / "customers.csv"
+    pipe = child("pipeline", path, out)
+    if "error" in pipe:
+        print("pipeline failed:", pipe["error"])
+        sys.exit(1)
+    print(f"value pipeline: {pipe['total_s']:.2f} s (load+validate {pipe['load_validate_s']:.2f}, "
+          f"analysis {pipe['analysis_s']:.2f}, CSV {pipe['csv_s']:.2f}), "
+          f"peak RSS {pipe['peak_rss_mb']:.0f} MB, {pipe['customers']:,} customers")
+    b = pipe["bgnbd"]
+    alpha_file = args.data / (path.name + ".alpha")
+    true = dict(TRUE_BGNBD)
+    if alpha_file.exists():
+        true["alpha"] = float(alpha_file.read_text())
+    print("  simulated from BG/NBD " + " ".join(f"{k}={v:.4f}" for k, v in true.items()))
+    print(f"  BG/NBD r={b['r']:.4f} alpha={b['alpha']:.4f} a={b['a']:.4f} b={b['b']:.4f} "
+          f"({b['n_unique']:,} unique triplets); Gamma-Gamma p={pipe['gamma_gamma']['p']:.3f} "
+          f"q={pipe['gamma_gamma']['q']:.3f} v={pipe['gamma_gamma']['v']:.3f}")
+    gb = child("groupby", path, out)
+    print(f"DuckDB group-by alone: {gb.get('groupby_s', float('nan')):.2f} s")
+    if not args.no_lifetimes:
+        lt = child("lifetimes", path, out)
+        if "error" in lt:
+            print("lifetimes failed:", lt["error"])
+        else:
+            fit = lt.get("bgnbd_error") or ", ".join(f"{k}={v:.4f}"
+                                                     for k, v in lt["bgnbd"].items())
+            print(f"lifetimes 0.11: summary {lt['summary_s']:.2f} s; BG/NBD fit "
+                  f"{lt['bgnbd_fit_s']:.2f} s ({fit}); peak RSS {lt['peak_rss_mb']:.0f} MB")
+    goal = pipe["total_s"] <= 10 and pipe["peak_rss_mb"] <= 2048
+    print(f"goal (<= 10 s, <= 2 GB): {'met' if goal else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
