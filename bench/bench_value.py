@@ -39,10 +39,10 @@ def generate(path: Path, rows: int, customers: int, seed: int = 1) -> tuple[int,
     years and write them to Parquet, sorted by date; return the number of rows.
 
     Each customer joins on a uniform day of the first 75 % of the window, buys at
-    rate λ ~ Gamma(r, α) per week and drops out after each purchase with
-    probability p ~ Beta(a, b) after each repeat purchase (:data:`TRUE_BGNBD`): the
-    N ~ Poisson(λT) purchase times in (0, T] are sorted uniforms, of which the first
-    J ~ Geometric(p) (J ≥ 1) happen.
+    rate λ ~ Gamma(r, α) per week and drops out with probability p ~ Beta(a, b)
+    after each repeat purchase (:data:`TRUE_BGNBD`): of the N ~ Poisson(λT) purchase
+    times of a never-dropping customer in (0, T] (sorted uniforms), the first
+    min(N, J), J ~ Geometric(p), happen.
     The amount of each purchase is log-normal around a customer-level mean. The
     scale α is adjusted (same random numbers) so that about ``rows`` transactions
     result; returns the number of rows and that α.
@@ -60,17 +60,22 @@ def generate(path: Path, rows: int, customers: int, seed: int = 1) -> tuple[int,
         lam = rng.gamma(p["r"], 1.0 / alpha, size=customers)
         drop = rng.beta(p["a"], p["b"], size=customers)
         alive_repeats = rng.geometric(drop)  # dropout follows the J-th repeat purchase
-        n = np.minimum(rng.poisson(lam * weeks), alive_repeats)
+        big_n = rng.poisson(lam * weeks)             # purchases in (0, T] if never dropping
+        n = np.minimum(big_n, alive_repeats)
         total = customers + int(n.sum())
         if abs(total / rows - 1) < 0.002:
             break
         alpha *= (total / rows) ** 1.5
-    # the j-th of N sorted uniforms on (0, T]: draw N uniforms per customer, sort within
+    # The first n of N sorted uniforms on (0, T] are T·S_k/S_{N+1}, S_k the partial sums
+    # of N+1 standard exponentials; S_{N+1} = S_n + Gamma(N+1−n).
     owner = np.repeat(np.arange(customers), n)
-    u = rng.random(len(owner))
-    order = np.lexsort((u, owner))
-    times = u[order] * weeks[owner] * (len(owner) > 0)
-    # keep each customer's first min(N, J): all of them here, by construction
+    cum = np.cumsum(rng.exponential(size=len(owner)))
+    ends = np.cumsum(n)
+    before = np.concatenate([[0.0], cum])[ends - n]         # cumulative sum before each group
+    partial = cum - np.repeat(before, n)
+    s_n = np.where(n > 0, np.concatenate([[0.0], cum])[ends] - before, 0.0)
+    whole = s_n + rng.gamma(big_n + 1 - n)
+    times = weeks[owner] * partial / whole[owner]
     who = np.concatenate([np.arange(customers), owner])
     day = np.concatenate([first, first[owner] + np.floor(times * 7.0).astype(np.int64)])
     day = np.minimum(day, days - 1)

@@ -1,11 +1,12 @@
 """ABC (Pareto) classes of customers by their share of revenue.
 
-Customers are sorted by revenue, largest first (ties by customer id, so the
-result is deterministic). A customer is in class **A** while the cumulative
-revenue share *before* them is below the first threshold (80 % by default: the
-customer who crosses 80 % is still A), **B** while it is below the second (95 %),
-and **C** otherwise. Net revenue below zero (more returns than purchases) counts
-as zero for shares and concentration; those customers are C.
+Customers are sorted by revenue, largest first (ties keep the order of the
+customer table, which is sorted by customer id, so the result is deterministic).
+A customer is in class **A** while the cumulative revenue share *before* them is
+below the first threshold (80 % by default: the customer who crosses 80 % is
+still A), **B** while it is below the second (95 %), and **C** otherwise. Net
+revenue below zero (more returns than purchases) counts as zero for shares and
+concentration; those customers are C.
 
 Concentration: the revenue share of the top 20 % of customers (the top
 ⌈0.2 n⌉) and the Gini coefficient
@@ -85,18 +86,24 @@ def abc_classes(revenue: pd.Series, thresholds: tuple[float, float] = (0.80, 0.9
     a, b = thresholds
     if not 0 < a < b <= 1:
         raise InputError("ABC thresholds must satisfy 0 < A < B ≤ 1", value=thresholds)
-    x = revenue.astype(float).fillna(0.0).clip(lower=0.0)
-    order = pd.DataFrame({"x": x.to_numpy(), "id": x.index.astype(str)}, index=x.index)
-    order = order.sort_values(["x", "id"], ascending=[False, True], kind="mergesort")
-    total = float(order["x"].sum())
-    share = order["x"] / total if total > 0 else order["x"] * 0.0
-    cum = share.cumsum()
-    before = cum - share
-    cls = np.where((before < a) & (order["x"] > 0), "A",
-                   np.where((before < b) & (order["x"] > 0), "B", "C"))
-    data = pd.DataFrame({"revenue": revenue.reindex(order.index).astype(float),
-                         "share": share, "cumulative_share": cum, "abc_class": cls},
-                        index=order.index)
+    x = np.clip(np.nan_to_num(revenue.to_numpy(dtype=float), nan=0.0), 0.0, None)
+    n = len(x)
+    # largest first; ties keep the order of the input (the customer table is sorted by id)
+    order = np.lexsort((np.arange(n), -x))
+    xs = x[order]
+    total = float(xs.sum())
+    share_sorted = xs / total if total > 0 else np.zeros(n)
+    cum_sorted = np.cumsum(share_sorted)
+    before = cum_sorted - share_sorted
+    cls_sorted = np.where((before < a) & (xs > 0), "A",
+                          np.where((before < b) & (xs > 0), "B", "C"))
+    # back to the input order, positionally (no index lookups on a million ids)
+    share = np.empty(n)
+    cum = np.empty(n)
+    cls = np.empty(n, dtype=object)
+    share[order], cum[order], cls[order] = share_sorted, cum_sorted, cls_sorted
+    data = pd.DataFrame({"revenue": revenue.to_numpy(dtype=float), "share": share,
+                         "cumulative_share": cum, "abc_class": cls}, index=revenue.index)
     n = len(data)
     summary = data.groupby("abc_class").agg(customers=("share", "size"),
                                             revenue=("revenue", "sum"),
@@ -105,6 +112,6 @@ def abc_classes(revenue: pd.Series, thresholds: tuple[float, float] = (0.80, 0.9
     summary["customers"] = summary["customers"].astype(int)
     summary.insert(1, "customer_share", summary["customers"] / n if n else 0.0)
     k = math.ceil(0.2 * n)
-    top20 = float(share.iloc[:k].sum()) if total > 0 else float("nan")
-    return ABCResult(data=data.reindex(revenue.index), summary=summary, top20_share=top20,
+    top20 = float(share_sorted[:k].sum()) if total > 0 else float("nan")
+    return ABCResult(data=data, summary=summary, top20_share=top20,
                      gini=gini(x), thresholds=(float(a), float(b)))

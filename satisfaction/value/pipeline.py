@@ -21,6 +21,7 @@ from satisfaction.value.clv import (
     GammaGammaFit,
     HoldoutCheck,
     ParetoNBDFit,
+    decompose_value,
     fit_bgnbd,
     fit_gamma_gamma,
     fit_pareto_nbd,
@@ -127,6 +128,8 @@ def value_analysis(
     discount_rate: float = 0.10,
     models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
     abc_thresholds: tuple[float, float] = (0.80, 0.95),
+    referral_rate: float | pd.Series = 0.0,
+    referral_value: float = 0.0,
 ) -> ValueResult:
     """Run the value pipeline on loaded transactions.
 
@@ -144,6 +147,11 @@ def value_analysis(
     models : tuple of str
         Which of "bgnbd", "pareto_nbd", "gamma_gamma" to fit. Expected purchases,
         P(alive) and CLV come from BG/NBD (Pareto/NBD if BG/NBD is not fitted).
+    referral_rate, referral_value : float or Series, float
+        Expected referrals per customer and the value of one, for the referral
+        term of the value decomposition (columns ``value_historical``,
+        ``value_current``, ``value_potential``, ``value_referral``, ``value_total``;
+        see :func:`~satisfaction.value.clv.decompose_value`).
     """
     table = customer_table(transactions, period_end=period_end, time_unit=time_unit)
     data = table.purchasers
@@ -158,10 +166,11 @@ def value_analysis(
 
     out = r.data[["recency", "frequency", "monetary", "r_score", "f_score", "m_score",
                   "rfm_segment", "value_group"]].copy()
-    out["abc_class"] = a.data["abc_class"]
-    out["lifecycle_stage"] = life.data["lifecycle_stage"]
+    # all three tables are in the customer table's order: assign positionally
+    out["abc_class"] = a.data["abc_class"].to_numpy()
+    out["lifecycle_stage"] = life.data["lifecycle_stage"].to_numpy()
     hist = data["margin"] if table.has_margin else data["revenue"]
-    out["historical_value"] = hist
+    out["historical_value"] = hist.to_numpy()
     x, tx, big_t = data["frequency"], data["t_x"], data["T"]
     bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
     pn = fit_pareto_nbd(x, tx, big_t) if "pareto_nbd" in models else None
@@ -176,6 +185,7 @@ def value_analysis(
     out["expected_spend"] = np.nan
     hold = None
     if model is not None:
+        x, tx, big_t = (v.to_numpy(dtype=float) for v in (x, tx, big_t))
         out["p_alive"] = model.p_alive(x, tx, big_t)
         out["expected_purchases"] = model.expected_purchases(float(horizon), x, tx, big_t)
         if table.holdout_end > table.period_end:
@@ -197,6 +207,13 @@ def value_analysis(
             disc = model.expected_purchases(float(horizon), x, tx, big_t) / (
                 1.0 + d_unit) ** (horizon / 2.0)
         out["clv"] = disc * spend
+        if isinstance(model, BGNBDFit):
+            nxt = model.discounted_purchases(1, d_unit, x, tx, big_t) * spend
+            dec = decompose_value(hist, pd.Series(out["clv"].to_numpy(), index=out.index),
+                                  pd.Series(np.asarray(nxt), index=out.index),
+                                  referral_rate=referral_rate, referral_value=referral_value)
+            for column in ("historical", "current", "potential", "referral", "total"):
+                out[f"value_{column}"] = dec.data[column].to_numpy()
     for column in ("frequency", "r_score", "f_score", "m_score"):
         out[column] = out[column].astype("int64")
     out.index.name = "customer_id"

@@ -139,9 +139,11 @@ def rfm(recency: pd.Series, frequency: pd.Series, monetary: pd.Series, bins: int
         ``default_segment``.
     """
     idx = recency.index
-    frame = pd.DataFrame({"recency": recency.astype(float),
-                          "frequency": frequency.reindex(idx).astype(float),
-                          "monetary": monetary.reindex(idx).astype(float)}, index=idx)
+    if not (frequency.index.equals(idx) and monetary.index.equals(idx)):
+        frequency, monetary = frequency.reindex(idx), monetary.reindex(idx)
+    frame = pd.DataFrame({"recency": recency.to_numpy(dtype=float),
+                          "frequency": frequency.to_numpy(dtype=float),
+                          "monetary": monetary.to_numpy(dtype=float)}, index=idx)
     frame["r_score"] = quantile_scores(frame["recency"], higher_is_better=False, bins=bins)
     frame["f_score"] = quantile_scores(frame["frequency"], bins=bins)
     frame["m_score"] = quantile_scores(frame["monetary"], bins=bins)
