@@ -1,0 +1,93 @@
+"""The ``rfm`` and ``clv`` commands: CSV and JSON contracts, errors, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from satisfaction.cli import main
+from satisfaction.value.pipeline import CSV_COLUMNS
+
+DATA = Path(__file__).parent / "data" / "cdnow_sample.csv"
+
+
+@pytest.fixture(scope="module")
+def clv_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clv")
+    args = ["clv", str(DATA), "--period-end", "1997-09-30", "--time-unit", "week",
+            "--horizon", "39", "--keep-duplicates", "--out", str(out / "c.csv"),
+            "--json", str(out / "c.json")]
+    assert main(args) == 0
+    return out, args
+
+
+def test_clv_json_contract(clv_run):
+    out, _ = clv_run
+    d = json.loads((out / "c.json").read_text())
+    assert d["customers"] == 2357 and d["transactions"] == 6919
+    assert set(d["excluded"]) >= {"missing_id", "unparseable_date", "duplicate"}
+    m = d["models"]
+    assert set(m["bgnbd"]) >= {"r", "alpha", "a", "b", "loglik"}
+    assert set(m["pareto_nbd"]) >= {"r", "alpha", "s", "beta", "loglik"}
+    assert set(m["gamma_gamma"]) >= {"p", "q", "v"}
+    assert m["bgnbd"]["r"] == pytest.approx(0.243, rel=0.005)
+    assert d["holdout"]["actual_total"] == 1882
+    assert d["holdout"]["length"] == pytest.approx(273 / 7)
+
+
+def test_clv_csv_columns(clv_run):
+    out, _ = clv_run
+    frame = pd.read_csv(out / "c.csv", dtype={"customer_id": str})
+    assert tuple(frame.columns) == CSV_COLUMNS
+    assert len(frame) == 2357 and frame["customer_id"].is_unique
+    assert frame["p_alive"].between(0, 1).all()
+    assert (frame["clv"] >= 0).all()
+    assert set(frame["abc_class"]) == {"A", "B", "C"}
+
+
+def test_clv_json_is_byte_identical_on_rerun(clv_run, tmp_path):
+    out, args = clv_run
+    again = [a if not a.endswith(("c.json", "c.csv")) else str(tmp_path / Path(a).name)
+             for a in args]
+    assert main(again) == 0
+    assert (tmp_path / "c.json").read_bytes() == (out / "c.json").read_bytes()
+    assert (tmp_path / "c.csv").read_bytes() == (out / "c.csv").read_bytes()
+
+
+def test_rfm_command(tmp_path):
+    assert main(["rfm", str(DATA), "--out", str(tmp_path / "r.csv"),
+                 "--json", str(tmp_path / "r.json")]) == 0
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert d["excluded"]["duplicate"] == 21
+    assert d["transactions_loaded"] == d["transactions"] + sum(d["excluded"].values())
+    assert sum(g["customers"] for g in d["rfm"]["value_groups"]) == d["customers"]
+    frame = pd.read_csv(tmp_path / "r.csv")
+    assert tuple(frame.columns) == CSV_COLUMNS
+
+
+def test_bad_input_exit_2_and_no_output(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,when,amount\n1,2024-01-01,3\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert main(["clv", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "customer_id" in err and "Traceback" not in err
+    assert not out.exists()
+    assert main(["clv", str(DATA), "--time-unit", "year"]) == 2
+    assert main(["rfm", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_configurable_columns_and_margin(tmp_path):
+    src = tmp_path / "t.csv"
+    src.write_text("cust,day,spend,cost\n"
+                   + "".join(f"{c},2024-0{m}-1{c},{10 * m},{4 * m}\n"
+                             for c in range(1, 6) for m in range(1, 6)),
+                   encoding="utf-8")
+    assert main(["rfm", str(src), "--customer-col", "cust", "--date-col", "day",
+                 "--amount-col", "spend", "--cost-col", "cost", "--today", "2025-01-01",
+                 "--json", str(tmp_path / "o.json")]) == 0
+    d = json.loads((tmp_path / "o.json").read_text())
+    assert d["customers"] == 5 and d["transactions"] == 25 and d["settings"]["margin"]
