@@ -77,10 +77,11 @@ class Analysis:
         Importance-performance of the drivers of the satisfaction construct.
     compare : CompareResult or None
     value : dict or None
-        Customer-value results by name (``transactions``, ``rfm``, ``abc``,
-        ``lifecycle``, ``clv``), when transactions were given.
-    link : object or None
-        Survey ⋈ customers: indices by segment, satisfaction → value.
+        When transactions were given: ``result`` (the value pipeline's
+        ValueResult) and its parts by name (``rfm``, ``abc``, ``lifecycle``,
+        ``clv``: the per-customer table), as the strategy rules read them.
+    link : SurveyLink or None
+        Survey ⋈ customers: indices by segment, behaviour regressed on the indices.
     recommendations : object or None
         Ranked recommendations with their evidence.
     warnings : list of AnalysisWarning
@@ -129,8 +130,7 @@ class Analysis:
         for name in ("reliability", "efa", "sem", "indices", "ipa", "compare", "link"):
             result = getattr(self, name)
             out[name] = None if result is None else _as_dict(result)
-        out["value"] = (None if self.value is None
-                        else {k: _as_dict(v) for k, v in self.value.items()})
+        out["value"] = None if self.value is None else _as_dict(self.value["result"])
         out["recommendations"] = (None if self.recommendations is None
                                   else _as_dict(self.recommendations))
         out["warnings"] = [w.to_dict() for w in self.warnings]
@@ -327,25 +327,82 @@ def run(
     return analysis
 
 
+@dataclass
+class CustomerValues:
+    """Per-customer value table (RFM, ABC, lifecycle, P(alive), CLV), as the rules read it."""
+
+    data: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"customers": len(self.data)}
+
+
+def transaction_columns(source: Any, q: Questionnaire) -> Any:
+    """Column names of a transactions source: the customer column is ``customer_id``,
+    else the questionnaire's customer-id column name, else ``customer``."""
+    from satisfaction.value.transactions import TransactionColumns
+
+    if isinstance(source, pd.DataFrame):
+        names = [str(c) for c in source.columns]
+    else:
+        path = Path(source)
+        try:
+            if path.suffix.lower() == ".parquet":
+                import pyarrow.parquet as pq
+
+                names = list(pq.read_schema(path).names)
+            elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+                names = [str(c) for c in pd.read_csv(path, nrows=0, sep=None,
+                                                     engine="python").columns]
+            else:
+                names = []
+        except (OSError, ValueError, UnicodeDecodeError):
+            names = []  # the loader reports the problem with its own message
+    for candidate in ("customer_id", q.customer_id, "customer"):
+        if candidate and candidate in names:
+            return TransactionColumns(customer=candidate)
+    return TransactionColumns()
+
+
 def _value_stages(runner: _Runner, analysis: Analysis, transactions: Any, seed: int) -> None:
     """Customer value from transactions, then the link with the survey."""
-    value = runner.module("value", "satisfaction.value")
-    if value is None or not hasattr(value, "analyse"):
-        if value is not None:
-            runner.warn("value", "stage not available: satisfaction.value has no analyse()")
+    if runner.module("value", "satisfaction.value.pipeline") is None:
         return
+    from satisfaction.value.pipeline import value_analysis
+    from satisfaction.value.transactions import load_transactions
+
     with runner.stage("value"):
-        analysis.value = value.analyse(transactions)
-        for result in analysis.value.values():
-            runner.collect("value", result)
-    if not hasattr(value, "link"):
-        runner.warn("link", "stage not available: satisfaction.value has no link()")
+        tx = load_transactions(transactions, transaction_columns(transactions,
+                                                                 analysis.questionnaire))
+        result = value_analysis(tx)
+        analysis.value = {"result": result, "rfm": result.rfm, "abc": result.abc,
+                          "lifecycle": result.lifecycle,
+                          "clv": CustomerValues(result.customers)}
+        log = result.transactions_log
+        for reason, n in log.get("excluded", {}).items():
+            if n:
+                runner.warn("value", f"{n} transactions excluded: {reason.replace('_', ' ')}")
+        for note in result.notes:
+            runner.warn("value", note)
+    link = runner.module("link", "satisfaction.value.link")
+    if link is None or analysis.indices is None:
+        return
+    q, data = analysis.questionnaire, analysis.responses.data
+    if not q.customer_id or q.customer_id not in data.columns:
+        runner.warn("link", "the responses carry no customer id: survey and customers "
+                            "were not linked")
         return
     with runner.stage("link"):
-        scores = analysis.indices.scores if analysis.indices is not None else None
-        analysis.link = value.link(analysis.questionnaire, analysis.responses.data, scores,
-                                   analysis.value)
-        runner.collect("link", analysis.link)
+        scores = analysis.indices.scores
+        constructs = [c for c in (analysis.satisfaction, analysis.loyalty)
+                      if c is not None and c in scores.columns]
+        frame = scores[constructs].copy()
+        frame["__customer__"] = data[q.customer_id].reindex(frame.index)
+        analysis.link = link.link_survey(frame, result.customers,
+                                         customer_column="__customer__",
+                                         constructs=constructs)
+        for note in analysis.link.notes:
+            runner.warn("link", note)
 
 
 def _source_name(source: Any) -> str:

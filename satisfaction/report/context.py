@@ -106,6 +106,7 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     numeric: list[bool] = field(default_factory=list)
     note: str = ""
+    pdf: bool = True  # False: in the workbook only (e.g. tests repeated by rank)
 
     def add(self, *cells: Cell | str | tuple[str, Any]) -> None:
         row = []
@@ -203,7 +204,7 @@ class _Builder:
         a = self.a
         if a.reliability is None and a.item_statistics is None:
             return None
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = dict.fromkeys(("items", "reliability", "htmt", "efa"))
         if a.item_statistics is not None:
             out["items"] = self._item_table(a.item_statistics)
         rel = a.reliability
@@ -219,7 +220,8 @@ class _Builder:
         wanted = [("item", "columns.item", 0), ("construct", "columns.construct", 0),
                   ("n", "columns.n", -1), ("mean", "columns.mean", 2), ("sd", "columns.sd", 2),
                   ("skew", "columns.skew", 2), ("kurtosis", "columns.kurtosis", 2),
-                  ("item.rest", "columns.item_rest", 3), ("r.drop", "columns.item_rest", 3)]
+                  ("item_total", "columns.item_rest", 3),
+                  ("alpha_if_deleted", "columns.alpha_if_deleted", 3)]
         cols = []
         for col, key, digits in wanted:
             if col in frame.columns and key not in [k for _, k, _ in cols]:
@@ -285,31 +287,32 @@ class _Builder:
         return table
 
     def _efa(self, efa: Any) -> dict[str, Any]:
-        d = efa.to_dict() if hasattr(efa, "to_dict") else dict(efa)
-        bart = d.get("bartlett") or {}
-        kmo = d.get("kmo")
-        if isinstance(kmo, dict):
-            kmo = kmo.get("overall", kmo.get("msa"))
-        rules = d.get("n_factors") or d.get("rules") or {}
-        if isinstance(rules, dict):
-            rules_text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rules.items()
-                                   if not _missing(v))
-        else:
-            rules_text = str(rules)
-        text = self.t("measurement.efa_text", kmo=fmt(kmo), df=fmt(bart.get("df"), 0),
-                      chisq=fmt(bart.get("chisq", bart.get("statistic")), 1),
-                      p=fmt_p(bart.get("pvalue")), rules=rules_text or "–")
-        ev = d.get("eigenvalues")
-        eig = None
-        if ev:
-            values = [e if not isinstance(e, dict) else e.get("eigenvalue", e.get("value"))
-                      for e in ev][:12]
-            eig = self.table("efa_eigenvalues", self.t("measurement.efa"),
-                             [self.t("columns.factor"), self.t("columns.eigenvalue")],
-                             [False, True])
-            for k, v in enumerate(values, start=1):
-                eig.add(str(k), num(v, 3))
-        return {"text": text, "eigenvalues": eig}
+        bart = efa.bartlett or {}
+        rules = ", ".join(f"{self.label('measurement.rules', k)} {v}"
+                          for k, v in efa.n_factors_rules.items() if not _missing(v))
+        text = self.t("measurement.efa_text", kmo=fmt(efa.kmo), df=fmt(bart.get("df"), 0),
+                      chisq=fmt(bart.get("chisq"), 1), p=fmt_p(bart.get("p")),
+                      rules=rules or "–")
+        eig = self.table("efa_eigenvalues", self.t("measurement.scree"),
+                         [self.t("columns.factor"), self.t("columns.eigenvalue"),
+                          self.t("columns.parallel")], [False, True, True])
+        scree = efa.scree.head(max(efa.n_factors + 3, 6))
+        for _, r in scree.iterrows():
+            eig.add(str(int(r["number"])), num(r["eigenvalue"]),
+                    num(r.get("parallel")))
+        loadings = self.table(
+            "efa_loadings", self.t("measurement.efa_loadings_title"),
+            [self.t("columns.item"), *[str(c) for c in efa.loadings.columns],
+             self.t("columns.communality")],
+            [False, *[True] * len(efa.loadings.columns), True],
+            note=self.t("measurement.efa_loadings", method=efa.method, rotation=efa.rotation))
+        for item, r in efa.loadings.iterrows():
+            cells: list[Cell | str] = [str(item)]
+            for v in r:
+                cells.append(Cell("" if abs(v) < 0.30 else fmt(v, 2), plain(v)))
+            cells.append(num(efa.communalities.get(item), 2))
+            loadings.add(*cells)
+        return {"text": text, "eigenvalues": eig, "loadings": loadings}
 
     def model(self) -> dict[str, Any] | None:
         sem = self.a.sem
@@ -398,10 +401,10 @@ class _Builder:
             cols.append(self.t("columns.total_ci"))
         table = self.table("effects", self.t("model.effects"), cols,
                            [False, False, *[True] * (len(cols) - 2)])
+        structural = set(self._structural())
         for _, r in eff.iterrows():
-            if (_missing(r.get("std.indirect")) or r.get("std.indirect") == 0) and \
-                    not has_ci and _missing(r.get("std.total")):
-                continue
+            if r["from"] not in structural or r["to"] not in structural:
+                continue  # loadings of first-order factors on their stage are not effects
             cells: list[Cell | str] = [self.name(r["from"]), self.name(r["to"]),
                                        num(r.get("std.direct")), num(r.get("std.indirect"))]
             if has_ci:
@@ -447,7 +450,8 @@ class _Builder:
         ind = self.a.indices
         if ind is None:
             return None
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = dict.fromkeys(("stages", "stage_chart", "ipa", "ipa_chart",
+                                             "ipa_note", "top_stage"))
         if len(ind.stages):
             st = self.table("stage_indices", self.t("drivers.stages"),
                             [self.t("columns.stage_name"), self.t("columns.index"),
@@ -515,6 +519,8 @@ class _Builder:
         findings = []
         if len(tests):
             sig = tests[(tests["pvalue.adjusted"] < 0.05) & (tests["test"] != "chi2")]
+            sig = sig.assign(_means=sig["family"] != "means").sort_values(
+                ["_means"], kind="stable").drop_duplicates(["construct", "by"])
             for _, r in sig.iterrows():
                 groups = r["groups"] if isinstance(r["groups"], dict) else {}
                 parts = [f"{v.get('label', k)} {fmt(v.get('mean'), 1)}"
@@ -524,24 +530,31 @@ class _Builder:
                     by=self._group_name(r["by"]), groups=", ".join(parts),
                     test=self.label("tests", r["test"]), p=fmt_p(r["pvalue.adjusted"]),
                     effect=self.label("effects", r["effect"]), size=fmt(r["effect.size"])))
-        table = self.table("group_tests", self.t("groups.all_tests"),
-                           [self.t("columns.construct"), self.t("columns.by"),
-                            self.t("columns.test"), self.t("columns.statistic"),
-                            self.t("columns.df"), self.t("columns.pvalue"),
-                            self.t("columns.padj"), self.t("columns.effect")],
-                           [False, False, False, True, True, True, True, True])
+        cols = [self.t("columns.construct"), self.t("columns.by"), self.t("columns.test"),
+                self.t("columns.statistic"), self.t("columns.df"), self.t("columns.pvalue"),
+                self.t("columns.padj"), self.t("columns.effect")]
+        numeric = [False, False, False, True, True, True, True, True]
+        # The page shows the tests of means (and of independence); the rank tests that
+        # ask the same question again are in the workbook and the JSON.
+        table = self.table("group_tests", self.t("groups.all_tests"), cols, numeric,
+                           note=self.t("groups.table_note"))
+        full = self.table("group_tests_all", self.t("groups.all_tests"), cols, numeric)
+        full.pdf = False
         for _, r in tests.iterrows():
             name = self._group_name(r["construct"]) if r["test"] == "chi2" else \
                 self.name(r["construct"])
             df = fmt(r["df"], 2) if _missing(r.get("df2")) else \
                 f"{fmt(r['df'], 2)}, {fmt(r['df2'], 2)}"
-            table.add(name, self._group_name(r["by"]), self.label("tests", r["test"]),
-                      num(r["statistic"]), Cell(df, plain(r["df"])),
-                      Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])),
-                      Cell(fmt_p(r["pvalue.adjusted"]), plain(r["pvalue.adjusted"]),
-                           not _missing(r["pvalue.adjusted"]) and r["pvalue.adjusted"] < 0.05),
-                      Cell(f"{self.label('effects', r['effect'])} = {fmt(r['effect.size'])}",
-                           plain(r["effect.size"])))
+            cells = (name, self._group_name(r["by"]), self.label("tests", r["test"]),
+                     num(r["statistic"]), Cell(df, plain(r["df"])),
+                     Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])),
+                     Cell(fmt_p(r["pvalue.adjusted"]), plain(r["pvalue.adjusted"]),
+                          not _missing(r["pvalue.adjusted"]) and r["pvalue.adjusted"] < 0.05),
+                     Cell(f"{self.label('effects', r['effect'])} = {fmt(r['effect.size'])}",
+                          plain(r["effect.size"])))
+            full.add(*cells)
+            if r.get("family") in ("means", "independence"):
+                table.add(*cells)
         return {"intro": self.t("groups.intro", groups=", ".join(by_names) or "–",
                                 adjust=self.label("adjust", cmp.adjust)),
                 "findings": findings, "table": table}
@@ -559,9 +572,7 @@ class _Builder:
             return None
         out = []
         for r in recs:
-            evidence = ", ".join(f"{k.replace('_', ' ')} = {fmt(v) if _is_num(v) else v}"
-                                 for k, v in r.evidence.items() if not _missing(v)
-                                 and not isinstance(v, dict | list))
+            evidence = self._evidence(r.evidence)
             out.append({"rank": r.rank, "title": r.title.get(self.lang, r.title["en"]),
                         "action": r.action.get(self.lang, r.action["en"]),
                         "rationale": r.rationale.get(self.lang, r.rationale["en"]),
@@ -569,6 +580,42 @@ class _Builder:
                         "stage": self.stage(r.stage) if r.stage else "",
                         "subject": self.name(r.subject)})
         return out
+
+    def _evidence(self, evidence: dict[str, Any]) -> str:
+        """The numbers behind a recommendation, labelled from the catalog.
+
+        Keys without a catalog label are left out here (they are in the JSON).
+        """
+        parts = []
+        for k, v in evidence.items():
+            key = "evidence." + k.replace(".", "_")
+            if _missing(v) or isinstance(v, dict | list) or not self.m.has(key):
+                continue
+            if isinstance(v, bool | np.bool_):
+                shown = self.t("meta.answer_yes") if v else self.t("meta.answer_no")
+            elif _is_num(v):
+                shown = fmt(v, 1 if k in ("index", "performance", "sat_index", "loy_index",
+                                          "gap", "highest.mean", "lowest.mean") else 3)
+            elif k == "quadrant":
+                shown = self.label("quadrants", v)
+            elif k in ("stage",):
+                shown = self.stage(v)
+            elif k in ("segment",):
+                shown = self.label("segments", v)
+            elif k in ("lifecycle",):
+                shown = self.label("lifecycle", v)
+            elif k in ("test",):
+                shown = self.label("tests", v)
+            elif k in ("effect",):
+                shown = self.label("effects", v)
+            elif k in ("by",):
+                shown = self._group_name(str(v))
+            elif k == "measure":
+                shown = self.label("columns", v)
+            else:
+                shown = self.name(str(v))
+            parts.append(f"{self.t(key)} = {shown}")
+        return "; ".join(parts)
 
     def summary(self, model: dict[str, Any] | None, drivers: dict[str, Any] | None,
                 recs: list[dict[str, Any]] | None) -> dict[str, Any]:

@@ -1,12 +1,179 @@
-"""The customer-value section of the report context (filled in below)."""
+"""The customer-value section of the report context.
+
+Selects and formats the value stage's results (RFM segments, ABC classes and
+the Pareto curve, lifecycle stages, CLV) and the survey link (satisfaction by
+segment, satisfaction → value). Nothing is estimated here: the Pareto curve is
+the ABC result's own cumulative shares, and the CLV histogram only bins the
+per-customer CLV for drawing.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
+
+from satisfaction.report import charts
+from satisfaction.report.context import Cell, fmt, fmt_p, fmt_pct, num, plain
+
+#: Points of the Pareto curve drawn (the curve is subsampled evenly by rank).
+PARETO_POINTS = 400
+#: CLV histogram: bins, and the upper quantile beyond which values share the last bin.
+CLV_BINS, CLV_TOP_QUANTILE = 40, 0.99
 
 
 def value_section(b: Any) -> dict[str, Any] | None:
     """Customer value: RFM, ABC, lifecycle, CLV, satisfaction by segment, link."""
     if b.a.value is None:
         return None
-    return None
+    vr = b.a.value["result"]
+    out: dict[str, Any] = dict.fromkeys(
+        ("intro", "rfm", "rfm_chart", "abc", "pareto_chart", "abc_note", "lifecycle",
+         "lifecycle_chart", "clv", "clv_chart", "clv_note", "by_segment", "by_segment_chart",
+         "matched", "predicts", "predicts_table"))
+    table = vr.table.data
+    first = table["first_purchase"].min()
+    out["customers"] = fmt(len(vr.customers))
+    out["intro"] = b.t("value.intro", customers=fmt(len(vr.customers)),
+                       transactions=fmt(int(vr.transactions_log["kept"])),
+                       start=first.date().isoformat() if first == first else "–",
+                       end=vr.settings["period_end"])
+
+    # RFM segments
+    seg = vr.rfm.summary("rfm_segment").sort_values("customers", ascending=False)
+    rfm = b.table("rfm_segments", b.t("value.rfm"),
+                  [b.t("columns.segment"), b.t("columns.customers"), b.t("columns.share"),
+                   b.t("value.recency"), b.t("value.frequency"), b.t("value.monetary"),
+                   b.t("columns.revenue")],
+                  [False, True, True, True, True, True, True])
+    for name, r in seg.iterrows():
+        rfm.add(b.label("segments", name), (fmt(int(r["customers"])), int(r["customers"])),
+                (fmt_pct(r["share"]), plain(r["share"])), num(r["recency"], 0),
+                num(r["frequency"], 1), num(r["monetary"], 0), num(r["revenue"], 0))
+    out["rfm"] = rfm
+    out["rfm_chart"] = charts.bars([b.label("segments", s) for s in seg.index],
+                                   [float(v) for v in seg["customers"]],
+                                   b.t("charts.customers"))
+
+    # ABC classes and the Pareto curve
+    abc = vr.abc
+    at = b.table("abc", b.t("value.abc"),
+                 [b.t("value.class"), b.t("columns.customers"), b.t("columns.share"),
+                  b.t("columns.revenue"), b.t("columns.revenue_share")],
+                 [False, True, True, True, True])
+    for cls, r in abc.summary.iterrows():
+        at.add(str(cls), (fmt(int(r["customers"])), int(r["customers"])),
+               (fmt_pct(r["customer_share"]), plain(r["customer_share"])),
+               num(r["revenue"], 0), (fmt_pct(r["revenue_share"]), plain(r["revenue_share"])))
+    out["abc"] = at
+    curve = abc.data.sort_values("cumulative_share")["cumulative_share"].to_numpy(dtype=float)
+    if len(curve):
+        pick = np.unique(np.linspace(0, len(curve) - 1, min(PARETO_POINTS, len(curve)))
+                         .round().astype(int))
+        xs = [0.0, *((pick + 1) / len(curve)).tolist()]
+        ys = [0.0, *curve[pick].tolist()]
+        a_share = float(abc.summary.loc["A", "customer_share"]) if "A" in abc.summary.index \
+            else None
+        out["pareto_chart"] = charts.pareto(xs, ys, b.t("value.pareto_x"),
+                                            b.t("value.pareto_y"),
+                                            cuts=[a_share] if a_share else [])
+    out["abc_note"] = b.t("value.abc_note", top_share="20%",
+                          revenue_share=fmt_pct(abc.top20_share), gini=fmt(abc.gini))
+
+    # lifecycle
+    counts = vr.lifecycle.counts()
+    total = sum(counts.values()) or 1
+    lt = b.table("lifecycle", b.t("value.lifecycle"),
+                 [b.t("columns.stage_name"), b.t("columns.customers"), b.t("columns.share")],
+                 [False, True, True])
+    for stage, n in counts.items():
+        lt.add(b.label("lifecycle", stage), (fmt(n), n), (fmt_pct(n / total), n / total))
+    out["lifecycle"] = lt
+    out["lifecycle_chart"] = charts.bars([b.label("lifecycle", s) for s in counts],
+                                         [float(v) for v in counts.values()],
+                                         b.t("charts.customers"), color=charts.GREEN)
+
+    # CLV
+    clv = vr.customers["clv"].dropna()
+    if len(clv):
+        top = float(clv.quantile(CLV_TOP_QUANTILE))
+        counts_, edges = np.histogram(clv.clip(upper=top), bins=CLV_BINS, range=(0.0, top)) \
+            if top > 0 else np.histogram(clv, bins=CLV_BINS)
+        out["clv_chart"] = charts.histogram(edges.tolist(), counts_.tolist(),
+                                            b.t("value.clv_x"), b.t("value.clv_y"))
+        model = "BG/NBD" if vr.bgnbd is not None else "Pareto/NBD"
+        out["clv_note"] = b.t("value.clv_note", model=model, median=fmt(clv.median(), 2),
+                              mean=fmt(clv.mean(), 2))
+        ct = b.table("clv", b.t("value.clv"), [b.t("columns.measure"), b.t("columns.value")],
+                     [False, True])
+        ct.add(b.t("value.clv_total"), num(clv.sum(), 0))
+        ct.add(b.t("value.clv_mean"), num(clv.mean(), 2))
+        ct.add(b.t("value.clv_median"), num(clv.median(), 2))
+        ct.add(b.t("value.p_alive_mean"), num(vr.customers["p_alive"].mean(), 3))
+        ct.add(b.t("value.expected_purchases"),
+               num(vr.customers["expected_purchases"].mean(), 2))
+        if vr.holdout is not None:
+            hd = vr.holdout.to_dict()
+            for key in ("actual", "predicted"):
+                if key in hd and not isinstance(hd[key], dict | list):
+                    ct.add(b.t(f"value.holdout_{key}"), num(hd[key], 2))
+        out["clv"] = ct
+
+    link = b.a.link
+    if link is not None:
+        out.update(_link(b, link))
+    return out
+
+
+def _link(b: Any, link: Any) -> dict[str, Any]:
+    """Satisfaction by RFM segment and whether satisfaction predicts value."""
+    sat = b.a.satisfaction
+    out: dict[str, Any] = {"matched": b.t("value.matched", n=fmt(int(link.counts["matched"])))}
+    groups = link.groups
+    seg = groups[(groups["by"] == "rfm_segment") & (groups["construct"] == sat)] \
+        if len(groups) else groups
+    if len(seg):
+        t = b.table("satisfaction_by_segment", b.t("value.by_segment"),
+                    [b.t("columns.segment"), b.t("columns.n"), b.t("charts.satisfaction"),
+                     b.t("columns.sd")], [False, True, True, True])
+        for _, r in seg.iterrows():
+            t.add(b.label("segments", r["group"]), (fmt(int(r["n"])), int(r["n"])),
+                  num(r["mean"], 1), num(r["sd"], 1))
+        tests = link.tests
+        welch = tests[(tests["by"] == "rfm_segment") & (tests["construct"] == sat)
+                      & (tests["family"] == "means")] if len(tests) else tests
+        if len(welch):
+            r = welch.iloc[0]
+            t.note = b.t("value.segment_test", test=b.label("tests", r["test"]),
+                         statistic=fmt(r["statistic"], 2), p=fmt_p(r["p_adjusted"]))
+        out["by_segment"] = t
+        out["by_segment_chart"] = charts.bars([b.label("segments", s) for s in seg["group"]],
+                                              [float(v) for v in seg["mean"]],
+                                              b.t("charts.satisfaction"), fmt="{:.1f}",
+                                              color=charts.SKY)
+    reg = link.regressions
+    reg = reg[reg["term"] != "(Intercept)"] if len(reg) else reg
+    if len(reg):
+        t = b.table("satisfaction_value", b.t("value.predicts"),
+                    [b.t("value.outcome"), b.t("value.predictor"), b.t("columns.estimate"),
+                     b.t("columns.se"), b.t("columns.ci"), b.t("columns.pvalue"),
+                     b.t("columns.r2"), b.t("columns.n")],
+                    [False, False, True, True, True, True, True, True],
+                    note=b.t("value.predicts_note"))
+        lines = []
+        for _, r in reg.iterrows():
+            outcome = b.label("value.outcomes", r["outcome"])
+            predictor = b.name(r["term"])
+            t.add(outcome, predictor, num(r["coef"]), num(r["se"]),
+                  Cell(f"[{fmt(r['ci_lower'])}, {fmt(r['ci_upper'])}]", None),
+                  Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])), num(r["r2"]),
+                  (fmt(int(r["n"])), int(r["n"])))
+            if r["term"] != sat:
+                continue
+            sig = r["pvalue"] == r["pvalue"] and r["pvalue"] < 0.05 and r["coef"] > 0
+            key = "value.predicts_yes" if sig else "value.predicts_no"
+            lines.append(b.t(key, outcome=outcome, predictor=predictor, coef=fmt(r["coef"]),
+                             p=fmt_p(r["pvalue"])))
+        out["predicts"] = lines
+        out["predicts_table"] = t
+    return out
