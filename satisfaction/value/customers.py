@@ -42,44 +42,47 @@ CUSTOMER_TABLE_SQL = """
 WITH occasions AS (
     SELECT customer_id, date,
            -- exact decimal sums: the result does not depend on how threads split rows
-           CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS amount,
-           CAST(sum(CAST(margin AS DECIMAL(38, 6))) AS DOUBLE) AS margin,
+           sum(CAST(amount AS DECIMAL(38, 6))) AS amount,
+           sum(CAST(margin AS DECIMAL(38, 6))) AS margin,
            count(*) AS n_tx,
            count(*) FILTER (WHERE amount >= 0) > 0 AS bought
     FROM transactions
     WHERE date <= $holdout_end
     GROUP BY customer_id, date
 ),
-per_customer AS (
+calibration AS (
     SELECT customer_id,
-        count(*) FILTER (WHERE bought AND date <= $period_end) AS occasions,
-        sum(n_tx) FILTER (WHERE date <= $period_end) AS transactions,
-        min(date) FILTER (WHERE bought AND date <= $period_end) AS first_purchase,
-        max(date) FILTER (WHERE bought AND date <= $period_end) AS last_purchase,
-        CAST(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE date <= $period_end) AS DOUBLE)
-            AS revenue,
-        CAST(sum(CAST(margin AS DECIMAL(38, 6))) FILTER (WHERE date <= $period_end) AS DOUBLE)
-            AS margin,
-        CAST(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE bought AND date <= $period_end)
-            AS DOUBLE) AS purchase_amount,
-        arg_min(amount, date) FILTER (WHERE bought AND date <= $period_end)
-            AS first_amount,
-        sum(date_diff('day', DATE '1970-01-01', date)) FILTER (WHERE bought
-            AND date <= $period_end) AS sum_day,
-        count(*) FILTER (WHERE bought AND date > $period_end) AS holdout_frequency,
-        CAST(sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE date > $period_end) AS DOUBLE)
-            AS holdout_revenue
+        count(*) FILTER (WHERE bought) AS occasions,
+        sum(n_tx) AS transactions,
+        min(date) FILTER (WHERE bought) AS first_purchase,
+        max(date) FILTER (WHERE bought) AS last_purchase,
+        sum(amount) AS revenue,
+        sum(margin) AS margin,
+        sum(amount) FILTER (WHERE bought) AS purchase_amount,
+        arg_min(amount, date) FILTER (WHERE bought) AS first_amount,
+        sum(date_diff('day', DATE '1970-01-01', date)) FILTER (WHERE bought) AS sum_day
     FROM occasions
+    WHERE date <= $period_end
+    GROUP BY customer_id
+),
+holdout AS (
+    SELECT customer_id,
+        count(*) FILTER (WHERE bought) AS holdout_frequency,
+        sum(amount) AS holdout_revenue
+    FROM occasions
+    WHERE date > $period_end
     GROUP BY customer_id
 )
-SELECT customer_id, first_purchase, last_purchase, occasions, transactions,
+SELECT coalesce(c.customer_id, h.customer_id) AS customer_id,
+    first_purchase, last_purchase, coalesce(occasions, 0) AS occasions,
+    coalesce(transactions, 0) AS transactions,
     occasions - 1 AS frequency,
     date_diff('day', first_purchase, last_purchase) / $unit AS t_x,
     date_diff('day', first_purchase, $period_end) / $unit AS "T",
     date_diff('day', last_purchase, $period_end) AS recency_days,
-    revenue, margin,
-    CASE WHEN occasions > 1 THEN (purchase_amount - first_amount) / (occasions - 1) END
-        AS monetary_value,
+    CAST(revenue AS DOUBLE) AS revenue, CAST(margin AS DOUBLE) AS margin,
+    CASE WHEN occasions > 1 THEN CAST(purchase_amount - first_amount AS DOUBLE)
+        / (occasions - 1) END AS monetary_value,
     -- mean position of the repeat occasions within the customer's own tenure
     -- (0.5 for a steady rate; above: accelerating, below: slowing down)
     CASE WHEN occasions > 1 AND $period_end > first_purchase THEN
@@ -87,9 +90,10 @@ SELECT customer_id, first_purchase, last_purchase, occasions, transactions,
          - date_diff('day', DATE '1970-01-01', first_purchase))
         / date_diff('day', first_purchase, $period_end) END
         AS trend_position,
-    holdout_frequency, coalesce(holdout_revenue, 0) AS holdout_revenue
-FROM per_customer
-ORDER BY customer_id
+    coalesce(holdout_frequency, 0) AS holdout_frequency,
+    CAST(coalesce(holdout_revenue, 0) AS DOUBLE) AS holdout_revenue
+FROM calibration c FULL OUTER JOIN holdout h ON c.customer_id = h.customer_id
+ORDER BY 1
 """
 
 
