@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from satisfaction.cli import main
+from satisfaction.io import to_jsonable
 from satisfaction.value import spark as sv
 from satisfaction.value.customers import customer_table
 from satisfaction.value.pipeline import value_analysis
@@ -208,14 +209,17 @@ def test_to_dict_matches_duckdb_contract(generated):
 
 
 # ------------------------------------------------------------- command line
-def test_cli_engine_spark_same_json_as_duckdb(spark, tmp_path):
+def test_cli_engine_spark_same_json_as_duckdb(cdnow, tmp_path):
+    _, duck, _, _ = cdnow  # what `satisfaction clv` (engine duckdb) computes and writes
+    duck.write_csv(tmp_path / "d.csv")
     args = ["clv", str(DATA), "--period-end", "1997-09-30", "--keep-duplicates",
             "--today", TODAY]
-    assert main([*args, "--json", str(tmp_path / "d.json"), "--out", str(tmp_path / "d.csv")]) == 0
     assert main([*args, "--engine", "spark", "--spark-master", "local[2]",
                  "--json", str(tmp_path / "s.json"), "--out", str(tmp_path / "s.csv")]) == 0
-    d = json.loads((tmp_path / "d.json").read_text())
+    d = to_jsonable(duck.to_dict())
     s = json.loads((tmp_path / "s.json").read_text())
+    for key in ("customers", "transactions", "excluded", "customer_counts", "settings"):
+        assert s[key] == d[key], key
     assert s["engine"] == "spark"
     for name, params in d["models"].items():
         for key, value in params.items():
