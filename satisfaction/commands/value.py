@@ -66,8 +66,9 @@ def _print(result: ValueResult, models: bool) -> None:
             t.add_row(f"  note: {note.replace('_', ' ')}", str(count))
     console.print(t)
     for p in log["problems"][:5]:
-        console.print(f"  row {p['row']}, column {p['column']!r}: {p['rule']} "
-                      f"(value: {p['value']!r})")
+        where = f"row {p['row']}" + (f", column {p['column']!r}" if p["column"] else "")
+        value = f" (value: {p['value']!r})" if p["value"] is not None else ""
+        console.print(f"  {where}: {p['rule'].replace('_', ' ')}{value}")
     c = result.counts
     console.print(f"customers: {c['customers']} (modelled {c['modelled']}, returns only "
                   f"{c['returns_only']}, first purchase after the period end "

@@ -114,6 +114,10 @@ class ValueResult:
             "models": models,
             "holdout": None if self.holdout is None else self.holdout.to_dict(),
             "clv_total": None if clv.isna().all() else float(clv.sum()),
+            "value_decomposition": {
+                c: float(self.customers[f"value_{c}"].sum())
+                for c in ("historical", "current", "potential", "referral", "total")
+                if f"value_{c}" in self.customers.columns} or None,
             "rfm": self.rfm.to_dict(),
             "abc": self.abc.to_dict(),
             "lifecycle": self.lifecycle.to_dict(),
