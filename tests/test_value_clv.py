@@ -234,3 +234,44 @@ def test_bad_rfm_input_is_an_input_error():
         clv.fit_bgnbd([1, 0], [5.0, 1.0], [4.0, 3.0])
     with pytest.raises(InputError, match="too few"):
         clv.fit_gamma_gamma([0, 0], [np.nan, np.nan])
+
+
+def test_predict_in_one_pass_equals_the_separate_methods(table, fits):
+    d = table.data
+    bg = fits[0]
+    x, tx, big_t = d.frequency, d.t_x, d["T"]
+    p = bg.predict(26, 0.003, x, tx, big_t)
+    np.testing.assert_allclose(p["p_alive"], bg.p_alive(x, tx, big_t), rtol=1e-12)
+    np.testing.assert_allclose(p["expected_purchases"],
+                               bg.expected_purchases(26.0, x, tx, big_t), rtol=1e-12)
+    np.testing.assert_allclose(p["discounted_purchases"],
+                               bg.discounted_purchases(26, 0.003, x, tx, big_t), rtol=1e-12)
+    np.testing.assert_allclose(p["discounted_next"],
+                               bg.discounted_purchases(1, 0.003, x, tx, big_t), rtol=1e-12)
+
+
+def test_pipeline_value_decomposition_and_margin(tmp_path):
+    from satisfaction.value.pipeline import value_analysis
+    from satisfaction.value.transactions import TransactionColumns
+
+    frame = pd.read_csv(DATA, dtype={"customer_id": str})
+    frame["cost"] = (frame["amount"] * 0.4).round(2)
+    tx = load_transactions(frame, TransactionColumns(cost="cost"), duplicates="keep")
+    res = value_analysis(tx, period_end="1997-09-30", time_unit="week", horizon=10,
+                         models=("bgnbd", "gamma_gamma"), referral_value=50.0,
+                         referral_rate=0.1)
+    c = res.customers
+    assert c["clv"].notna().all()
+    cal = frame[frame["date"] <= "1997-09-30"]
+    margin = (cal["amount"] - cal["cost"]).groupby(cal["customer_id"]).sum()
+    np.testing.assert_allclose(c["value_historical"], margin.loc[c.index], rtol=1e-9)
+    np.testing.assert_allclose(c["value_total"],
+                               c["value_historical"] + c["clv"] + 5.0, rtol=1e-12)
+    assert (c["value_current"] <= c["clv"] + 1e-12).all()
+    # margin-adjusted: spend per purchase times the customer's margin ratio
+    revenue = cal.groupby("customer_id")["amount"].sum()
+    # customers without revenue (CDNOW has $0 purchases) take the overall ratio
+    ratio = (margin / revenue).where(revenue > 0, margin.sum() / revenue.sum())
+    raw = res.gamma_gamma.expected_spend(res.table.data["frequency"],
+                                         res.table.data["monetary_value"])
+    np.testing.assert_allclose(c["expected_spend"], raw * ratio.loc[c.index], rtol=1e-9)

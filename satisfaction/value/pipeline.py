@@ -109,6 +109,7 @@ class ValueResult:
             "transactions_loaded": int(log["loaded"]),
             "excluded": dict(log["excluded"]),
             "notes": dict(log["notes"]),
+            "warnings": list(self.notes),
             "customer_counts": dict(self.counts),
             "settings": dict(self.settings),
             "models": models,
@@ -183,6 +184,10 @@ def value_analysis(
     if "gamma_gamma" in models:
         gg = fit_gamma_gamma(x, data["monetary_value"])
     model = bg if bg is not None else pn
+    for name, fit in (("BG/NBD", bg), ("Pareto/NBD", pn), ("Gamma-Gamma", gg)):
+        if fit is not None and not fit.converged:
+            notes.append(f"{name} did not converge to interior estimates (too few or too "
+                         "regular customers?): its predictions are not reliable")
     out["p_alive"] = np.nan
     out["expected_purchases"] = np.nan
     out["clv"] = np.nan
@@ -190,8 +195,14 @@ def value_analysis(
     hold = None
     if model is not None:
         x, tx, big_t = (v.to_numpy(dtype=float) for v in (x, tx, big_t))
-        out["p_alive"] = model.p_alive(x, tx, big_t)
-        out["expected_purchases"] = model.expected_purchases(float(horizon), x, tx, big_t)
+        if isinstance(model, BGNBDFit):
+            pred = model.predict(horizon, d_unit, x, tx, big_t)
+        else:  # Pareto/NBD: discount at the horizon midpoint (no closed-form per step)
+            expected = model.expected_purchases(float(horizon), x, tx, big_t)
+            pred = {"p_alive": model.p_alive(x, tx, big_t), "expected_purchases": expected,
+                    "discounted_purchases": expected / (1.0 + d_unit) ** (horizon / 2.0)}
+        out["p_alive"] = pred["p_alive"]
+        out["expected_purchases"] = pred["expected_purchases"]
         if table.holdout_end > table.period_end:
             length = (table.holdout_end - table.period_end).days / table.unit_days
             hold = holdout_check(model, data, length)
@@ -205,16 +216,10 @@ def value_analysis(
             spend = spend * np.clip(ratio, 0.0, 1.0)
             notes.append("clv is margin-adjusted with each customer's margin ratio")
         out["expected_spend"] = spend
-        if isinstance(model, BGNBDFit):
-            disc = model.discounted_purchases(horizon, d_unit, x, tx, big_t)
-        else:  # Pareto/NBD: discount at the horizon midpoint (no closed-form per step)
-            disc = model.expected_purchases(float(horizon), x, tx, big_t) / (
-                1.0 + d_unit) ** (horizon / 2.0)
-        out["clv"] = disc * spend
-        if isinstance(model, BGNBDFit):
-            nxt = model.discounted_purchases(1, d_unit, x, tx, big_t) * spend
+        out["clv"] = pred["discounted_purchases"] * spend
+        if "discounted_next" in pred:
             dec = decompose_value(hist, pd.Series(out["clv"].to_numpy(), index=out.index),
-                                  pd.Series(np.asarray(nxt), index=out.index),
+                                  pd.Series(pred["discounted_next"] * spend, index=out.index),
                                   referral_rate=referral_rate, referral_value=referral_value)
             for column in ("historical", "current", "potential", "referral", "total"):
                 out[f"value_{column}"] = dec.data[column].to_numpy()
