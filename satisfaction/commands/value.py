@@ -106,6 +106,8 @@ def _print(result: ValueResult, models: bool) -> None:
         console.print(f"Holdout ({h.length:.1f} {result.table.time_unit}s): actual repeat "
                       f"purchases {h.actual_total:.0f}, predicted {h.predicted_total:.1f}, "
                       f"MAE per customer {h.mae:.3f}")
+    for note in result.notes:
+        console.print(f"  [yellow]warning:[/yellow] {note}")
     total = result.customers["clv"].sum()
     console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "
                   f"total {total:,.2f}, mean {total / max(len(result.customers), 1):,.2f}")
