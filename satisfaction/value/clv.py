@@ -107,14 +107,20 @@ def _sane(theta: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(theta)) and np.all(np.abs(theta) < np.log(1e6)))
 
 
-def _minimize(fun: Any, x0: np.ndarray, jac: bool) -> optimize.OptimizeResult:
+#: Above this many distinct rows no derivative-free rescue is tried after a failed
+#: L-BFGS run (it would need thousands of full evaluations): the fit is reported
+#: as not converged instead.
+_LARGE = 100_000
+
+
+def _minimize(fun: Any, x0: np.ndarray, jac: bool, n: int = 0) -> optimize.OptimizeResult:
     res = optimize.minimize(fun, x0, jac=jac, method="L-BFGS-B",
                             options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-8})
     if jac and not res.success and np.max(np.abs(res.jac)) < 1e-5:
         # L-BFGS stops on a line search it cannot improve at the optimum: accept a
         # point where the (analytic) gradient vanishes
         res.success = True
-    if not jac or not res.success:
+    if (not jac or not res.success) and n <= _LARGE:
         # polish (or rescue) with a derivative-free search from the best point
         res2 = optimize.minimize(lambda p: fun(p)[0] if jac else fun(p), res.x,
                                  method="Nelder-Mead",
@@ -346,7 +352,7 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit
             return 1e300, np.zeros(4)
         return -ll / w.sum(), -g * p / w.sum()
 
-    res = _minimize(objective, np.zeros(4), jac=True)
+    res = _minimize(objective, np.zeros(4), jac=True, n=len(ux))
     r, alpha_s, a, b = np.exp(res.x)
     alpha = alpha_s / scale
     params = np.array([r, alpha, a, b])
@@ -573,7 +579,7 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) ->
             return 1e300, np.zeros(3)
         return -ll / w.sum(), -g * par / w.sum()
 
-    res = _minimize(objective, np.zeros(3), jac=True)
+    res = _minimize(objective, np.zeros(3), jac=True, n=len(ux))
     p, q, g_s = np.exp(res.x)
     params = np.array([p, q, g_s / scale])
     ll = gamma_gamma_loglik(params, ux, uz, w)
