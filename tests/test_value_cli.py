@@ -91,3 +91,11 @@ def test_configurable_columns_and_margin(tmp_path):
                  "--json", str(tmp_path / "o.json")]) == 0
     d = json.loads((tmp_path / "o.json").read_text())
     assert d["customers"] == 5 and d["transactions"] == 25 and d["settings"]["margin"]
+
+
+def test_models_option(tmp_path):
+    assert main(["clv", str(DATA), "--period-end", "1997-09-30", "--keep-duplicates",
+                 "--models", "bgnbd,gamma_gamma", "--json", str(tmp_path / "m.json")]) == 0
+    d = json.loads((tmp_path / "m.json").read_text())
+    assert set(d["models"]) == {"bgnbd", "gamma_gamma"}
+    assert main(["clv", str(DATA), "--models", "spline"]) == 2

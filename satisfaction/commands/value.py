@@ -41,14 +41,15 @@ def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
         period_end: str | None = None, time_unit: Literal["day", "week", "month"] = "week",
         horizon: int | None = None, discount_rate: float = 0.10,
         returns: Literal["net", "exclude"] = "net", keep_duplicates: bool = False,
-        today: str | None = None) -> ValueResult:
+        today: str | None = None,
+        models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma")) -> ValueResult:
     """The full value analysis with BG/NBD, Pareto/NBD and Gamma-Gamma.
 
     The Python twin of ``satisfaction clv``.
     """
     tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today)
     return value_analysis(tx, period_end=period_end, time_unit=time_unit, horizon=horizon,
-                          discount_rate=discount_rate)
+                          discount_rate=discount_rate, models=models)
 
 
 def _print(result: ValueResult, models: bool) -> None:
@@ -182,8 +183,17 @@ def register(app: typer.Typer) -> None:
         returns: Returns = "net", keep_duplicates: KeepDup = False, today: Today = None,
         progress: Annotated[bool, typer.Option("--progress", help="Show progress.")] = False,
         engine: Engine = "duckdb", spark_master: SparkMaster = None,
+        models: Annotated[str, typer.Option(
+            "--models", help="Comma-separated: bgnbd, pareto_nbd, gamma_gamma (Pareto/NBD "
+            "has no analytic gradient: slow on a million customers).")]
+        = "bgnbd,pareto_nbd,gamma_gamma",
     ) -> None:
         """Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma, holdout check."""
+        chosen = tuple(m.strip() for m in models.split(",") if m.strip())
+        unknown = [m for m in chosen if m not in ("bgnbd", "pareto_nbd", "gamma_gamma")]
+        if unknown or not chosen:
+            raise UsageError("--models takes bgnbd, pareto_nbd and/or gamma_gamma",
+                             value=models)
         if time_unit not in ("day", "week", "month"):
             raise UsageError("--time-unit must be day, week or month", value=time_unit)
         if horizon is not None and horizon < 1:
@@ -202,7 +212,7 @@ def register(app: typer.Typer) -> None:
             result = clv(transactions, cols, period_end=period_end,
                          time_unit=time_unit, horizon=horizon,  # type: ignore[arg-type]
                          discount_rate=discount, returns=returns,  # type: ignore[arg-type]
-                         keep_duplicates=keep_duplicates, today=today)
+                         keep_duplicates=keep_duplicates, today=today, models=chosen)
         _print(result, models=True)
         if out is not None:
             result.write_csv(out)
