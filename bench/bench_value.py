@@ -94,10 +94,18 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_s() -> float:
+    """CPU seconds (user + system) of this process: a figure that other work on a
+    shared machine inflates less than wall time."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
 def run_pipeline(path: Path, out: Path) -> dict:
     from satisfaction.value.pipeline import value_analysis
     from satisfaction.value.transactions import load_transactions
 
+    c0 = cpu_s()
     t0 = time.perf_counter()
     tx = load_transactions(path, today="2025-01-01")
     t1 = time.perf_counter()
@@ -106,7 +114,8 @@ def run_pipeline(path: Path, out: Path) -> dict:
     res.write_csv(out)
     t3 = time.perf_counter()
     return {"load_validate_s": t1 - t0, "analysis_s": t2 - t1, "csv_s": t3 - t2,
-            "total_s": t3 - t0, "peak_rss_mb": peak_mb(), "customers": len(res.customers),
+            "total_s": t3 - t0, "cpu_s": cpu_s() - c0, "peak_rss_mb": peak_mb(),
+            "customers": len(res.customers),
             "kept": tx.log.kept, "bgnbd": res.bgnbd.to_dict(),
             "gamma_gamma": res.gamma_gamma.to_dict()}
 
@@ -199,7 +208,8 @@ def main() -> None:
         print("pipeline failed:", pipe["error"])
         sys.exit(1)
     print(f"value pipeline: {pipe['total_s']:.2f} s (load+validate {pipe['load_validate_s']:.2f}, "
-          f"analysis {pipe['analysis_s']:.2f}, CSV {pipe['csv_s']:.2f}), "
+          f"analysis {pipe['analysis_s']:.2f}, CSV {pipe['csv_s']:.2f}; "
+          f"CPU {pipe['cpu_s']:.1f} s), "
           f"peak RSS {pipe['peak_rss_mb']:.0f} MB, {pipe['customers']:,} customers")
     b = pipe["bgnbd"]
     alpha_file = args.data / (path.name + ".alpha")
@@ -225,7 +235,9 @@ def main() -> None:
             print(f"lifetimes 0.11: summary_data_from_transaction_data {lt['summary_s']:.2f} s; "
                   f"BG/NBD fit: {fit}")
     goal = pipe["total_s"] <= 10 and pipe["peak_rss_mb"] <= 2048
-    print(f"goal (<= 10 s, <= 2 GB): {'met' if goal else 'NOT met'}")
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    print(f"goal (<= 10 s, <= 2 GB): {'met' if goal else 'NOT met'} "
+          f"(load average now {load}: other work on the machine inflates wall time)")
 
 
 if __name__ == "__main__":
