@@ -509,10 +509,18 @@ def load_transactions(
     # Typed sources (Parquet, typed DataFrames) stay a view: parsing them is a cast.
     # Text sources are parsed once into a table.
     kind = "TABLE" if any(text(r) for r in ("customer", "date", "amount")) else "VIEW"
-    con.execute(
-        f"CREATE {kind} transactions AS SELECT _row, customer_id, date, amount, margin, "
-        "channel, product FROM checked WHERE rule IS NULL"
-    )
+    if kind == "VIEW" and kept == loaded:
+        # nothing excluded: the rules need not run again in every later query
+        con.execute(
+            f"CREATE VIEW transactions AS SELECT _row, {cust} AS customer_id, {date} AS date, "
+            f"{amt} AS amount, {margin} AS margin, {channel} AS channel, {product} AS product "
+            "FROM raw_input"
+        )
+    else:
+        con.execute(
+            f"CREATE {kind} transactions AS SELECT _row, customer_id, date, amount, margin, "
+            "channel, product FROM checked WHERE rule IS NULL"
+        )
     notes = {"returns_netted": int(kept_rows[0]) if returns == "net" else 0,
              "duplicates_kept": int(kept_rows[1]) if duplicates == "keep" else 0}
     log = TransactionLog(source=name, loaded=loaded, excluded=excluded, kept=kept,
