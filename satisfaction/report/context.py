@@ -269,15 +269,19 @@ class _Builder:
         return table
 
     def _htmt_table(self, htmt: pd.DataFrame | None) -> Table | None:
-        if htmt is None or len(htmt) == 0:
+        """Lower triangle of the HTMT matrix: rows by name, columns by construct id
+        (the first row and the last column of a lower triangle are empty and left out)."""
+        if htmt is None or len(htmt) < 2:
             return None
-        names = [str(c) for c in htmt.columns]
+        names = [str(c) for c in htmt.columns][:-1]
         table = self.table("htmt", self.t("measurement.htmt"),
-                           ["", *[self.name(c) for c in names]],
-                           [False, *[True] * len(names)], note=self.t("measurement.htmt_note"))
+                           ["", *names], [False, *[True] * len(names)],
+                           note=self.t("measurement.htmt_note"))
         for i, row_id in enumerate(htmt.index):
+            if i == 0:
+                continue
             cells: list[Cell | str] = [self.name(row_id)]
-            for j, _col in enumerate(names):
+            for j in range(len(names)):
                 v = htmt.iloc[i, j]
                 if j >= i:
                     cells.append(Cell("", None))
@@ -649,7 +653,10 @@ class _Builder:
                    self.t("appendix.tests", adjust=self.label(
                        "adjust", cmp.adjust if cmp is not None else "holm"))]
         if self.a.value is not None:
-            methods.append(self.t("appendix.value"))
+            names = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
+            models = self.a.options.get("clv_models") or []
+            methods.append(self.t("appendix.value", models=", ".join(
+                names.get(m, m) for m in models) or "–"))
         methods.append(self.t("appendix.options", bootstrap=self.a.options.get("bootstrap"),
                               seed=self.a.options.get("seed")))
         wording = self.table("questionnaire", self.t("sections.wording"),
