@@ -22,12 +22,15 @@ error stops the run (a report with silently missing numbers would mislead).
 from __future__ import annotations
 
 import importlib
+import os
 import platform
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +243,7 @@ def run(
     seed: int = 20261125,
     n_jobs: int | None = None,
     clv_models: tuple[str, ...] = ("bgnbd", "gamma_gamma"),
+    parallel: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Run every analysis stage and return their results.
@@ -263,6 +267,10 @@ def run(
         BG/NBD with Gamma-Gamma spend; Pareto/NBD (add ``"pareto_nbd"``) is left out
         by default because its fit on 100,000 customers takes minutes, far beyond
         the report's time budget (``satisfaction clv`` fits it).
+    parallel : bool, optional
+        Run the measurement and customer-value stages in a second process
+        (default: when the machine has two or more cores). The results are the
+        same either way.
     progress : callable, optional
         Called with each stage's name as it starts (for a progress bar).
 
@@ -291,15 +299,17 @@ def run(
             file=str(log.source))
     data = analysis.responses.data
 
-    measurement = runner.module("measurement", "satisfaction.measurement")
-    if measurement is not None:
-        with runner.stage("measurement"):
-            analysis.item_statistics = measurement.item_statistics(data, q)
-            analysis.reliability = measurement.reliability(q, data)
-            runner.collect("measurement", analysis.reliability)
-            analysis.efa = measurement.efa(data[[i.id for i in q.items]])
-            runner.collect("measurement", analysis.efa)
-
+    # Measurement and customer value depend only on the data; on two or more cores
+    # they run in a second process while the model, drivers and comparisons run here
+    # (those are single-threaded Python, so the second core would otherwise idle).
+    pool, side = None, None
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) >= 2
+    if parallel:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        side = pool.submit(_side_stages, q, data, transactions, clv_models)
+    else:
+        _measurement_stage(runner, analysis, data)
     model = runner.module("model", "satisfaction.model")
     if model is not None:
         with runner.stage("model"):
@@ -321,8 +331,16 @@ def run(
             weights = analysis.indices.weights if analysis.indices is not None else None
             analysis.compare = compare.compare(q, data, weights=weights)
 
-    if transactions is not None:
-        _value_stages(runner, analysis, transactions, clv_models)
+    try:
+        if side is not None:
+            _merge(analysis, side.result())
+        elif transactions is not None:
+            _value_stage(runner, analysis, transactions, clv_models)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if analysis.value is not None:
+        _link_stage(runner, analysis)
 
     strategy = runner.module("strategy", "satisfaction.strategy")
     if strategy is not None:
@@ -330,7 +348,43 @@ def run(
             findings = strategy.Findings.from_analysis(analysis)
             analysis.recommendations = strategy.recommend(findings)
             runner.collect("strategy", analysis.recommendations)
+    order = {stage: k for k, stage in enumerate(STAGES)}
+    analysis.warnings.sort(key=lambda w: order.get(w.stage, len(order)))  # stable
     return analysis
+
+
+def _measurement_stage(runner: _Runner, analysis: Analysis, data: pd.DataFrame) -> None:
+    """Item statistics, reliability and validity, EFA."""
+    q = analysis.questionnaire
+    measurement = runner.module("measurement", "satisfaction.measurement")
+    if measurement is None:
+        return
+    with runner.stage("measurement"):
+        analysis.item_statistics = measurement.item_statistics(data, q)
+        analysis.reliability = measurement.reliability(q, data)
+        runner.collect("measurement", analysis.reliability)
+        analysis.efa = measurement.efa(data[[i.id for i in q.items]])
+        runner.collect("measurement", analysis.efa)
+
+
+def _side_stages(q: Questionnaire, data: pd.DataFrame, transactions: Any,
+                 clv_models: tuple[str, ...]) -> dict[str, Any]:
+    """Measurement and customer value, in a worker process; returns their results."""
+    scratch = Analysis(questionnaire=q, responses=None)  # type: ignore[arg-type]
+    runner = _Runner(scratch, None)
+    _measurement_stage(runner, scratch, data)
+    if transactions is not None:
+        _value_stage(runner, scratch, transactions, clv_models)
+    return {"item_statistics": scratch.item_statistics, "reliability": scratch.reliability,
+            "efa": scratch.efa, "value": scratch.value, "warnings": scratch.warnings,
+            "timings": scratch.timings}
+
+
+def _merge(analysis: Analysis, side: dict[str, Any]) -> None:
+    for name in ("item_statistics", "reliability", "efa", "value"):
+        setattr(analysis, name, side[name])
+    analysis.warnings.extend(side["warnings"])
+    analysis.timings.update(side["timings"])
 
 
 @dataclass
@@ -370,9 +424,9 @@ def transaction_columns(source: Any, q: Questionnaire) -> Any:
     return TransactionColumns()
 
 
-def _value_stages(runner: _Runner, analysis: Analysis, transactions: Any,
-                  clv_models: tuple[str, ...]) -> None:
-    """Customer value from transactions, then the link with the survey."""
+def _value_stage(runner: _Runner, analysis: Analysis, transactions: Any,
+                 clv_models: tuple[str, ...]) -> None:
+    """Customer value from transactions: RFM, ABC, lifecycle, CLV."""
     if runner.module("value", "satisfaction.value.pipeline") is None:
         return
     from satisfaction.value.pipeline import value_analysis
@@ -391,8 +445,13 @@ def _value_stages(runner: _Runner, analysis: Analysis, transactions: Any,
                 runner.warn("value", f"{n} transactions excluded: {reason.replace('_', ' ')}")
         for note in result.notes:
             runner.warn("value", note)
+
+
+def _link_stage(runner: _Runner, analysis: Analysis) -> None:
+    """Survey ⋈ customers: indices by segment, behaviour regressed on the indices."""
+    result = analysis.value["result"] if analysis.value else None
     link = runner.module("link", "satisfaction.value.link")
-    if link is None or analysis.indices is None:
+    if link is None or analysis.indices is None or result is None:
         return
     q, data = analysis.questionnaire, analysis.responses.data
     if not q.customer_id or q.customer_id not in data.columns:

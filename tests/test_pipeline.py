@@ -28,7 +28,7 @@ from .conftest import QUESTIONNAIRES
 def bank(bank_csv: Path) -> Analysis:
     seen: list[str] = []
     analysis = run(QUESTIONNAIRES / "ecsi_bank.yaml", bank_csv, bootstrap=0, seed=3,
-                   progress=seen.append)
+                   progress=seen.append, parallel=False)
     analysis.options["_seen"] = seen
     return analysis
 
@@ -103,3 +103,11 @@ def test_transaction_columns(tmp_path: Path) -> None:
     frame.rename(columns={"customer": "customer_id"}).to_csv(path, index=False)
     assert transaction_columns(path, q).customer == "customer_id"
     assert transaction_columns(tmp_path / "missing.csv", q).customer == "customer_id"
+
+
+def test_parallel_run_gives_the_same_results(bank: Analysis, bank_csv: Path) -> None:
+    """Measurement in a second process changes nothing in the results or warnings."""
+    other = run(QUESTIONNAIRES / "ecsi_bank.yaml", bank_csv, bootstrap=0, seed=3,
+                parallel=True)
+    assert json.dumps(other.to_dict()) == json.dumps(bank.to_dict())
+    assert "measurement" in other.timings
