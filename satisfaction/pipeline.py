@@ -158,15 +158,16 @@ def _as_dict(result: Any) -> Any:
 
 
 def software_versions() -> dict[str, str]:
-    """Versions of Python and of the libraries the analysis relies on."""
+    """Versions of Python and of the libraries the analysis relies on (installed metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     out = {"python": platform.python_version()}
     for name in ("satisfaction", "numpy", "pandas", "scipy", "semopy", "factor_analyzer",
                  "pingouin", "statsmodels", "duckdb", "matplotlib", "weasyprint"):
         try:
-            module = importlib.import_module(name)
-        except ImportError:
+            out[name] = version(name)
+        except PackageNotFoundError:
             continue
-        out[name] = str(getattr(module, "__version__", "unknown"))
     return out
 
 

@@ -269,3 +269,18 @@ def test_report_command_rejects_bad_input(bank_csv: Path, tmp_path: Path,
     assert main(["report", str(QUESTIONNAIRES / "ecsi_bank.yaml"),
                  str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_demo_writes_every_output(tmp_path: Path) -> None:
+    from satisfaction.commands.demo import demo
+
+    result = demo(tmp_path, n_respondents=300, n_customers=2000, bootstrap=0, lang="zh",
+                  html=True, excel=True)
+    files = result["files"]
+    for path in (files.pdf, files.html, files.excel, files.json):
+        assert path.exists() and path.stat().st_size > 0
+    assert files.pdf == tmp_path / "demo_zh.pdf"
+    text = _squash(_text(files.pdf))
+    for key in ("summary", "value", "recommendations"):
+        assert _squash(load_messages("zh").sections[key]) in text
+    assert not [p for p in tmp_path.rglob("*.tmp")]

@@ -154,8 +154,12 @@ def ipa_map(labels: Sequence[str], importance: Sequence[float], performance: Seq
     with _figure(width, 3.9) as fig:
         ax = fig.add_subplot()
         ax.scatter(importance, performance, s=22, color=BLUE, zorder=3)
-        for lab, x, y in zip(labels, importance, performance, strict=True):
-            ax.annotate(lab, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+        # neighbours (in order of performance) alternate above and below their point
+        order = sorted(range(len(labels)), key=lambda k: (performance[k], importance[k]))
+        for rank, k in enumerate(order):
+            ax.annotate(labels[k], (importance[k], performance[k]),
+                        xytext=(4, 3 if rank % 2 == 0 else -9), textcoords="offset points",
+                        fontsize=6.5)
         ax.axvline(mean_importance, color=GREY, lw=0.8, ls="--")
         ax.axhline(mean_performance, color=GREY, lw=0.8, ls="--")
         xs = [*importance, mean_importance]
