@@ -138,6 +138,10 @@ def test_numbers_equal_the_json_results(cram_run: dict) -> None:
     path = next(p for p in res["sem"]["parameters"]
                 if p["op"] == "~" and p["lhs"] == "Loy" and p["rhs"] == "Sat")
     assert fmt(path["std.all"]) in text and fmt(path["est"]) in text
+    value = res["value"]
+    assert value["transactions_loaded"] == value["transactions"] + sum(value["excluded"].values())
+    assert fmt(value["transactions_loaded"]) in text and fmt(value["transactions"]) in text
+    assert _squash(f"{res['link']['counts']['matched']} respondents were matched") in text
     first = res["recommendations"]["recommendations"][0]
     assert _squash(first["title"]["en"])[:30] in text
 

@@ -30,7 +30,7 @@ def value_section(b: Any) -> dict[str, Any] | None:
     out: dict[str, Any] = dict.fromkeys(
         ("intro", "rfm", "rfm_chart", "abc", "pareto_chart", "abc_note", "lifecycle",
          "lifecycle_chart", "clv", "clv_chart", "clv_note", "by_segment", "by_segment_chart",
-         "matched", "predicts", "predicts_table"))
+         "matched", "predicts", "predicts_table", "transactions", "link_counts"))
     table = vr.table.data
     first = table["first_purchase"].min()
     out["customers"] = fmt(len(vr.customers))
@@ -38,6 +38,18 @@ def value_section(b: Any) -> dict[str, Any] | None:
                        transactions=fmt(int(vr.transactions_log["kept"])),
                        start=first.date().isoformat() if first == first else "–",
                        end=vr.settings["period_end"])
+
+    # transactions: loaded = kept + excluded by reason
+    log = vr.transactions_log
+    tt = b.table("transactions", b.t("value_extra.transactions"),
+                 [b.t("value_extra.transactions"), b.t("columns.n")], [False, True])
+    tt.add(b.t("value_extra.tx_loaded"), (fmt(int(log["loaded"])), int(log["loaded"])))
+    for reason, n in log["excluded"].items():
+        tt.add(b.t("value_extra.tx_excluded", reason=b.label("tx_reasons", reason)),
+               (fmt(int(n)), int(n)))
+    tt.add(Cell(b.t("value_extra.tx_kept"), b.t("value_extra.tx_kept"), True),
+           Cell(fmt(int(log["kept"])), int(log["kept"]), True))
+    out["transactions"] = tt
 
     # RFM segments
     seg = vr.rfm.summary("rfm_segment").sort_values("customers", ascending=False)
@@ -129,6 +141,11 @@ def _link(b: Any, link: Any) -> dict[str, Any]:
     """Satisfaction by RFM segment and whether satisfaction predicts value."""
     sat = b.a.satisfaction
     out: dict[str, Any] = {"matched": b.t("value.matched", n=fmt(int(link.counts["matched"])))}
+    lc = b.table("link_counts", b.t("value_extra.link"), [b.t("value_extra.link"),
+                                                          b.t("columns.n")], [False, True])
+    for key, n in link.counts.items():
+        lc.add(b.label("link_counts", key), (fmt(int(n)), int(n)))
+    out["link_counts"] = lc
     groups = link.groups
     seg = groups[(groups["by"] == "rfm_segment") & (groups["construct"] == sat)] \
         if len(groups) else groups
