@@ -27,6 +27,10 @@ import numpy as np
 import pandas as pd
 
 from satisfaction.errors import InputError
+from satisfaction.value.labels import labels_from_codes
+
+#: The classes, best first.
+CLASSES: tuple[str, str, str] = ("A", "B", "C")
 
 
 def gini(values: Any) -> float:
@@ -89,26 +93,28 @@ def abc_classes(revenue: pd.Series, thresholds: tuple[float, float] = (0.80, 0.9
     x = np.clip(np.nan_to_num(revenue.to_numpy(dtype=float), nan=0.0), 0.0, None)
     n = len(x)
     # largest first; ties keep the order of the input (the customer table is sorted by id)
-    order = np.lexsort((np.arange(n), -x))
+    order = np.argsort(-x, kind="stable")
     xs = x[order]
     total = float(xs.sum())
     share_sorted = xs / total if total > 0 else np.zeros(n)
     cum_sorted = np.cumsum(share_sorted)
     before = cum_sorted - share_sorted
-    cls_sorted = np.where((before < a) & (xs > 0), "A",
-                          np.where((before < b) & (xs > 0), "B", "C"))
+    code_sorted = np.where((before < a) & (xs > 0), 0, np.where((before < b) & (xs > 0), 1, 2))
     # back to the input order, positionally (no index lookups on a million ids)
     share = np.empty(n)
     cum = np.empty(n)
-    cls = np.empty(n, dtype=object)
-    share[order], cum[order], cls[order] = share_sorted, cum_sorted, cls_sorted
+    code = np.empty(n, dtype=np.int64)
+    share[order], cum[order], code[order] = share_sorted, cum_sorted, code_sorted
     data = pd.DataFrame({"revenue": revenue.to_numpy(dtype=float), "share": share,
-                         "cumulative_share": cum, "abc_class": cls}, index=revenue.index)
+                         "cumulative_share": cum,
+                         "abc_class": labels_from_codes(code, CLASSES)}, index=revenue.index)
     n = len(data)
-    summary = data.groupby("abc_class").agg(customers=("share", "size"),
-                                            revenue=("revenue", "sum"),
-                                            revenue_share=("share", "sum"))
-    summary = summary.reindex(["A", "B", "C"]).fillna(0)
+    summary = pd.DataFrame({
+        "customers": np.bincount(code, minlength=3),
+        "revenue": np.bincount(code, weights=np.nan_to_num(data["revenue"].to_numpy()),
+                               minlength=3),
+        "revenue_share": np.bincount(code, weights=share, minlength=3),
+    }, index=pd.Index(list(CLASSES), name="abc_class"))
     summary["customers"] = summary["customers"].astype(int)
     summary.insert(1, "customer_share", summary["customers"] / n if n else 0.0)
     k = math.ceil(0.2 * n)

@@ -31,6 +31,8 @@ estimates are mapped back, which changes nothing but the conditioning.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,11 +50,12 @@ def compress(*columns: np.ndarray, weights: Any = None,
              ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Unique rows of the given columns, their counts, and each input row's index.
 
-    Each column is factorized on its own (hashing), the codes are combined into one
-    integer key and that key is factorized: linear time, no sort of all the rows.
-    The distinct rows are then sorted, so the result does not depend on the input
-    order (an engine that computes the sufficient statistics itself gets the same
-    fit); ``weights`` (optional) says how many customers each input row stands for.
+    Each column is factorized on its own into the ranks of its sorted distinct
+    values; the ranks are combined into one integer key (mixed radix), whose
+    sorted distinct values are the distinct rows in lexicographic order. So the
+    result does not depend on the input order (an engine that computes the
+    sufficient statistics itself gets the same fit). ``weights`` (optional) says
+    how many customers each input row stands for.
 
     Returns
     -------
@@ -64,24 +67,40 @@ def compress(*columns: np.ndarray, weights: Any = None,
         For each input row, the index of its distinct row.
     """
     arrays = [np.asarray(c, dtype=float) for c in columns]
-    key = np.zeros(len(arrays[0]), dtype=np.int64)
+    ranks: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    span = 1.0
     for a in arrays:
-        codes, uniques = pd.factorize(a)
-        key = key * np.int64(len(uniques) + 1) + codes.astype(np.int64)
-        if len(uniques) + 1 > 2**20:  # keep the key far from int64 overflow
-            key = pd.factorize(key)[0].astype(np.int64)
-    inverse, _ = pd.factorize(key)
-    n = int(inverse.max()) + 1 if len(inverse) else 0
-    first = np.full(n, len(inverse), dtype=np.int64)
-    np.minimum.at(first, inverse, np.arange(len(inverse)))
-    unique = [a[first] for a in arrays]
-    order = np.lexsort(unique[::-1])           # sort distinct rows by column 0, 1, ...
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    inverse = rank[inverse]
+        codes, uniques = pd.factorize(a, sort=True)
+        ranks.append(codes.astype(np.int64))
+        values.append(np.asarray(uniques, dtype=float))
+        span *= max(len(uniques), 1)
+    if span >= 2.0**62 or any(len(r) and r.min() < 0 for r in ranks):  # NaN, or key overflow
+        return _compress_rows(arrays, weights)
+    key = np.zeros(len(arrays[0]), dtype=np.int64)
+    for r, v in zip(ranks, values, strict=True):
+        key = key * np.int64(len(v)) + r
+    ukey, inverse = np.unique(key, return_inverse=True)
+    unique: list[np.ndarray] = []
+    rest = ukey
+    for v in reversed(values):
+        rest, digit = np.divmod(rest, np.int64(len(v)))
+        unique.append(v[digit])
     w = None if weights is None else np.asarray(weights, dtype=float)
-    counts = np.bincount(inverse, weights=w, minlength=n).astype(float)
-    return [u[order] for u in unique], counts, inverse
+    counts = np.bincount(inverse, weights=w, minlength=len(ukey)).astype(float)
+    return unique[::-1], counts, inverse.astype(np.int64)
+
+
+def _compress_rows(arrays: list[np.ndarray], weights: Any,
+                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """:func:`compress` for columns with NaN or too many distinct values for one
+    int64 key: distinct rows by numpy's row-wise unique (a sort of all rows)."""
+    stacked = np.column_stack(arrays) if arrays else np.zeros((0, 0))
+    rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    counts = np.bincount(inverse, weights=w, minlength=len(rows)).astype(float)
+    return [rows[:, j].copy() for j in range(rows.shape[1])], counts, inverse.astype(np.int64)
 
 
 def _check_rfm(frequency: Any, t_x: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,6 +148,33 @@ def _minimize(fun: Any, x0: np.ndarray, jac: bool, n: int = 0) -> optimize.Optim
             res2.success = bool(res2.success)
             return res2
     return res
+
+
+#: Distinct rows per chunk when a log-likelihood is summed in parallel. Fixed (not
+#: derived from the number of cores) so that the floating-point sums, and hence
+#: the estimates, are the same on every machine.
+_CHUNK = 131_072
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(i, min(i + _CHUNK, n)) for i in range(0, n, _CHUNK)] or [slice(0, 0)]
+
+
+def _summed(fun: Any, parts: list[Any], params: np.ndarray) -> tuple[float, np.ndarray]:
+    """Σ over parts of ``fun(params, part, grad=True)``, in threads.
+
+    The likelihoods are sums over customers, so the distinct rows can be cut into
+    chunks whose log-likelihoods and gradients add up. NumPy and SciPy's ufuncs
+    release the GIL, so the chunks run on all cores; the sum is taken in chunk
+    order (deterministic).
+    """
+    if len(parts) == 1:
+        return fun(params, parts[0], grad=True)
+    workers = min(len(parts), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda part: fun(params, part, grad=True), parts))
+    return (float(sum(r[0] for r in results)),
+            np.sum([r[1] for r in results], axis=0))
 
 
 # ---------------------------------------------------------------------------
@@ -343,11 +389,11 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
     stx, st = utx * scale, ut * scale
 
-    data = _Triplets(ux, stx, st, w)
+    parts = [_Triplets(ux[c], stx[c], st[c], w[c]) for c in _chunks(len(ux))]
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         p = np.exp(theta)
-        ll, g = _bgnbd_loglik(p, data, grad=True)
+        ll, g = _summed(_bgnbd_loglik, parts, p)
         if not np.isfinite(ll):
             return 1e300, np.zeros(4)
         return -ll / w.sum(), -g * p / w.sum()
@@ -570,11 +616,12 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) ->
     (ux, uz), w, _ = compress(x[keep], z[keep], weights=kept_w)
     scale = 1.0 / float(np.average(uz, weights=w))  # spend rescaled to mean 1 for the fit
 
-    data = _Pairs(ux, uz * scale, w)
+    uz_s = uz * scale
+    parts = [_Pairs(ux[c], uz_s[c], w[c]) for c in _chunks(len(ux))]
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         par = np.exp(theta)
-        ll, g = _gamma_gamma_loglik(par, data, grad=True)
+        ll, g = _summed(_gamma_gamma_loglik, parts, par)
         if not np.isfinite(ll):
             return 1e300, np.zeros(3)
         return -ll / w.sum(), -g * par / w.sum()

@@ -98,8 +98,12 @@ ORDER BY 1
 
 
 def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: float,
-                       dialect: str = "duckdb", source: str = "transactions") -> str:
+                       dialect: str = "duckdb", source: str = "transactions",
+                       has_margin: bool = True) -> str:
     """:data:`CUSTOMER_TABLE_SQL` with its parameters written in, in an engine's SQL dialect.
+
+    Without a margin column (``has_margin=False``) the margin sums are left out
+    (NULL): summing a column of NULLs as exact decimals costs a fifth of the query.
 
     The query is kept once, in DuckDB's dialect; other engines (``"spark"``) get it
     transpiled by sqlglot, so the same text runs on both (see
@@ -110,6 +114,10 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
            .replace("$holdout_end", f"DATE '{holdout_end.isoformat()}'")
            .replace("$unit", f"CAST({float(unit_days)!r} AS DOUBLE)")
            .replace("FROM transactions", f"FROM {source}"))
+    if not has_margin:
+        sql = (sql.replace("sum(CAST(margin AS DECIMAL(38, 6))) AS margin",
+                           "CAST(NULL AS DECIMAL(38, 6)) AS margin")
+               .replace("sum(margin) AS margin", "CAST(NULL AS DECIMAL(38, 6)) AS margin"))
     if dialect == "duckdb":
         return sql
     import sqlglot
@@ -198,7 +206,8 @@ def customer_table(
                          column="period_end", value=str(end))
     hold = max(hold, end)
     unit = TIME_UNITS[time_unit]
-    data = transactions.con.execute(customer_table_sql(end, hold, unit)).df()
+    sql = customer_table_sql(end, hold, unit, has_margin=transactions.has_margin)
+    data = transactions.con.execute(sql).df()
     data["customer_id"] = data["customer_id"].astype(str)
     data = data.set_index("customer_id")
     later = data["transactions"].isna() | (data["transactions"] == 0)

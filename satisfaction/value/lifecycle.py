@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from satisfaction.value.labels import labels_from_codes
+
 #: Stages in lifecycle order.
 STAGES: tuple[str, ...] = ("acquisition", "growth", "maturity", "decline", "lapsed")
 
@@ -76,13 +78,13 @@ def lifecycle_stages(customers: pd.DataFrame, period_end: Any, lapse_factor: flo
         The population's typical rhythm when it is known already (an engine that
         scores one partition at a time passes the median of all repeat buyers).
     """
-    end = pd.Timestamp(period_end)
+    end = np.datetime64(pd.Timestamp(period_end).date(), "D")
     n = customers["occasions"].to_numpy(dtype=float)
-    first = pd.to_datetime(customers["first_purchase"])
-    last = pd.to_datetime(customers["last_purchase"])
-    tenure = (end - first).dt.days.to_numpy(dtype=float)
-    recency = (end - last).dt.days.to_numpy(dtype=float)
-    span = (last - first).dt.days.to_numpy(dtype=float)
+    first = _days(customers["first_purchase"])
+    last = _days(customers["last_purchase"])
+    tenure = _elapsed(first, end)
+    recency = _elapsed(last, end)
+    span = _elapsed(first, last)
     repeat = n >= 2
     with np.errstate(divide="ignore", invalid="ignore"):
         own = np.where(repeat, span / np.maximum(n - 1, 1), np.nan)
@@ -94,12 +96,12 @@ def lifecycle_stages(customers: pd.DataFrame, period_end: Any, lapse_factor: flo
         typical = 1.0  # nobody came back: a day is the only rhythm we can assume
     ipt = np.where(repeat & (own > 0), own, typical)
     trend = customers["trend_position"].to_numpy(dtype=float)
-    stage = np.full(len(n), "maturity", dtype=object)
+    stage = np.full(len(n), STAGES.index("maturity"), dtype=np.int64)
     undecided = np.ones(len(n), dtype=bool)
 
     def assign(mask: np.ndarray, name: str) -> None:
         hit = mask & undecided
-        stage[hit] = name
+        stage[hit] = STAGES.index(name)
         undecided[hit] = False
 
     with np.errstate(invalid="ignore"):
@@ -109,8 +111,22 @@ def lifecycle_stages(customers: pd.DataFrame, period_end: Any, lapse_factor: flo
                "decline")
         assign((n == 2) | (trend > 0.5 + trend_band), "growth")
     data = pd.DataFrame({"tenure_days": tenure, "recency_days": recency,
-                         "ipt_days": ipt, "trend": trend, "lifecycle_stage": stage},
+                         "ipt_days": ipt, "trend": trend,
+                         "lifecycle_stage": labels_from_codes(stage, STAGES)},
                         index=customers.index)
     settings = {"lapse_factor": lapse_factor, "acquisition_factor": acquisition_factor,
                 "decline_factor": decline_factor, "trend_band": trend_band}
     return LifecycleResult(data=data, typical_ipt=typical, settings=settings)
+
+
+def _days(column: Any) -> np.ndarray:
+    """Dates (datetime-like column) as numpy day stamps (NaT kept)."""
+    return pd.to_datetime(pd.Series(column)).to_numpy().astype("datetime64[D]")
+
+
+def _elapsed(start: np.ndarray | np.datetime64, stop: np.ndarray | np.datetime64,
+             ) -> np.ndarray:
+    """Whole days from ``start`` to ``stop``; NaN where either is missing."""
+    delta = np.asarray(stop - start)
+    days = delta.astype("timedelta64[D]").astype(np.int64).astype(float)
+    return np.where(np.isnat(delta), np.nan, days)

@@ -172,17 +172,20 @@ def value_analysis(
     out = r.data[["recency", "frequency", "monetary", "r_score", "f_score", "m_score",
                   "rfm_segment", "value_group"]].copy()
     # all three tables are in the customer table's order: assign positionally
-    out["abc_class"] = a.data["abc_class"].to_numpy()
-    out["lifecycle_stage"] = life.data["lifecycle_stage"].to_numpy()
+    out["abc_class"] = a.data["abc_class"].array
+    out["lifecycle_stage"] = life.data["lifecycle_stage"].array
     hist = data["margin"] if table.has_margin else data["revenue"]
     out["historical_value"] = hist.to_numpy()
-    x, tx, big_t = data["frequency"], data["t_x"], data["T"]
+    # plain arrays: np.asarray on a Series indexed by a million customer ids probes
+    # the index (an attribute lookup) at every call
+    x, tx, big_t = (data[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T"))
+    z = data["monetary_value"].to_numpy(dtype=float)
     bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
     pn = fit_pareto_nbd(x, tx, big_t) if "pareto_nbd" in models else None
     gg = None
     notes: list[str] = []
     if "gamma_gamma" in models:
-        gg = fit_gamma_gamma(x, data["monetary_value"])
+        gg = fit_gamma_gamma(x, z)
     model = bg if bg is not None else pn
     for name, fit in (("BG/NBD", bg), ("Pareto/NBD", pn), ("Gamma-Gamma", gg)):
         if fit is not None and not fit.converged:
@@ -194,7 +197,6 @@ def value_analysis(
     out["expected_spend"] = np.nan
     hold = None
     if model is not None:
-        x, tx, big_t = (v.to_numpy(dtype=float) for v in (x, tx, big_t))
         if isinstance(model, BGNBDFit):
             pred = model.predict(horizon, d_unit, x, tx, big_t)
         else:  # Pareto/NBD: discount at the horizon midpoint (no closed-form per step)
@@ -207,7 +209,7 @@ def value_analysis(
             length = (table.holdout_end - table.period_end).days / table.unit_days
             hold = holdout_check(model, data, length)
     if gg is not None and model is not None:
-        spend = gg.expected_spend(x, data["monetary_value"])
+        spend = gg.expected_spend(x, z)
         if table.has_margin:
             # margin-adjusted: each customer's own margin ratio, the overall one
             # when their revenue is not positive

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from satisfaction.errors import InputError
+from satisfaction.value.labels import labels_from_codes
 
 
 def quantile_scores(values: Any, higher_is_better: bool = True, bins: int = 5) -> np.ndarray:
@@ -46,8 +47,16 @@ def quantile_scores(values: Any, higher_is_better: bool = True, bins: int = 5) -
     if n == 0:
         return np.zeros(0, dtype=int)
     key = v if higher_is_better else -v
-    rank_min = pd.Series(key).rank(method="min").to_numpy()
-    return (1 + np.floor(bins * (rank_min - 1) / n)).astype(int)
+    # rank_min: 1 + the position of the first member of the value's tie group in
+    # the ascending order (R's rank(ties.method = "min"))
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    first_of_group = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    rank_min = np.empty(n, dtype=np.int64)
+    rank_min[order] = first_of_group + 1
+    return (1 + (bins * (rank_min - 1)) // n).astype(np.int64)
 
 
 #: The eight classic value groups, keyed by (R high, F high, M high).
@@ -147,22 +156,27 @@ def rfm(recency: pd.Series, frequency: pd.Series, monetary: pd.Series, bins: int
     frame["r_score"] = quantile_scores(frame["recency"], higher_is_better=False, bins=bins)
     frame["f_score"] = quantile_scores(frame["frequency"], bins=bins)
     frame["m_score"] = quantile_scores(frame["monetary"], bins=bins)
-    frame["rfm_code"] = (frame["r_score"].astype(str) + frame["f_score"].astype(str)
-                         + frame["m_score"].astype(str))
+    r, f, m = (frame[c].to_numpy() for c in ("r_score", "f_score", "m_score"))
+    # "545": one label per score combination, looked up by code
+    codes = [f"{i}{j}{k}" for i in range(1, bins + 1) for j in range(1, bins + 1)
+             for k in range(1, bins + 1)]
+    frame["rfm_code"] = labels_from_codes(((r - 1) * bins + (f - 1)) * bins + (m - 1), codes)
     means = {c: float(frame[c].mean()) for c in ("recency", "frequency", "monetary")}
     r_hi = (frame["recency"] < means["recency"]).to_numpy()
     f_hi = (frame["frequency"] > means["frequency"]).to_numpy()
     m_hi = (frame["monetary"] > means["monetary"]).to_numpy()
-    groups = np.empty(len(frame), dtype=object)
-    for key, name in VALUE_GROUPS.items():
-        groups[(r_hi == key[0]) & (f_hi == key[1]) & (m_hi == key[2])] = name
-    frame["value_group"] = groups
-    seg = np.full(len(frame), None, dtype=object)
-    r, f, m = (frame[c].to_numpy() for c in ("r_score", "f_score", "m_score"))
-    for rule in segments:
-        hit = (seg == None) & (r >= rule.r[0]) & (r <= rule.r[1]) & (  # noqa: E711
+    group_names = list(VALUE_GROUPS.values())
+    group_code = np.zeros(len(frame), dtype=np.int64)
+    for code, key in enumerate(VALUE_GROUPS):
+        group_code[(r_hi == key[0]) & (f_hi == key[1]) & (m_hi == key[2])] = code
+    frame["value_group"] = labels_from_codes(group_code, group_names)
+    names = [rule.name for rule in segments] + [default_segment]
+    seg = np.full(len(frame), len(segments), dtype=np.int64)   # default until a rule matches
+    open_ = np.ones(len(frame), dtype=bool)
+    for code, rule in enumerate(segments):
+        hit = open_ & (r >= rule.r[0]) & (r <= rule.r[1]) & (
             f >= rule.f[0]) & (f <= rule.f[1]) & (m >= rule.m[0]) & (m <= rule.m[1])
-        seg[hit] = rule.name
-    seg[seg == None] = default_segment  # noqa: E711
-    frame["rfm_segment"] = seg
+        seg[hit] = code
+        open_ &= ~hit
+    frame["rfm_segment"] = labels_from_codes(seg, names)
     return RFMResult(data=frame, means=means)
