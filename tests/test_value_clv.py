@@ -275,3 +275,54 @@ def test_pipeline_value_decomposition_and_margin(tmp_path):
     raw = res.gamma_gamma.expected_spend(res.table.data["frequency"],
                                          res.table.data["monetary_value"])
     np.testing.assert_allclose(c["expected_spend"], raw * ratio.loc[c.index], rtol=1e-9)
+
+
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_compress_matches_a_groupby(with_nan):
+    """Distinct rows, counts and the row→distinct map equal pandas' group-by (the
+    NaN case takes the row-wise fallback)."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 6, 5000).astype(float)
+    t = np.round(rng.uniform(0, 3, 5000), 1)
+    if with_nan:
+        t[::97] = np.nan
+    w = rng.uniform(0.5, 2.0, 5000)
+    (ux, ut), counts, inverse = clv.compress(x, t, weights=w)
+    frame = pd.DataFrame({"x": x, "t": t, "w": w})
+    expected = frame.groupby(["x", "t"], dropna=False, sort=True)["w"].sum()
+    assert len(ux) == len(expected)
+    np.testing.assert_array_equal(ux, expected.index.get_level_values("x"))
+    np.testing.assert_array_equal(ut, expected.index.get_level_values("t"))
+    np.testing.assert_allclose(counts, expected.to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(ux[inverse], x)
+    np.testing.assert_array_equal(ut[inverse], t)
+
+
+def test_chunked_likelihood_sum_equals_one_pass(table, monkeypatch):
+    """The threaded chunks add up to the one-pass log-likelihood and gradient."""
+    d = table.purchasers
+    x, tx, big_t = (d[c].to_numpy(float) for c in ("frequency", "t_x", "T"))
+    params = np.array([0.25, 4.4, 0.8, 2.4])
+    whole = clv._bgnbd_loglik(params, clv._Triplets(x, tx, big_t, None), grad=True)
+    monkeypatch.setattr(clv, "_CHUNK", 500)
+    parts = [clv._Triplets(x[c], tx[c], big_t[c], None) for c in clv._chunks(len(x))]
+    assert len(parts) > 2
+    summed = clv._summed(clv._bgnbd_loglik, parts, params)
+    assert summed[0] == pytest.approx(whole[0], rel=1e-12)
+    np.testing.assert_allclose(summed[1], whole[1], rtol=1e-10)
+
+
+def test_compress_stepwise_equals_one_key(monkeypatch):
+    """The column-by-column path (for keys that would overflow) gives the same result."""
+    rng = np.random.default_rng(4)
+    cols = [rng.integers(0, 9, 3000).astype(float), np.round(rng.uniform(0, 2, 3000), 2),
+            rng.integers(0, 4, 3000).astype(float)]
+    one = clv.compress(*cols)
+    arrays = [np.asarray(c, float) for c in cols]
+    factors = [pd.factorize(a, sort=True, use_na_sentinel=False) for a in arrays]
+    step = clv._compress_stepwise(arrays, [f[0].astype(np.int64) for f in factors],
+                                  [np.asarray(f[1], float) for f in factors], None)
+    for a, b in zip(one[0], step[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one[1], step[1])
+    np.testing.assert_array_equal(one[2], step[2])

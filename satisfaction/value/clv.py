@@ -71,12 +71,14 @@ def compress(*columns: np.ndarray, weights: Any = None,
     values: list[np.ndarray] = []
     span = 1.0
     for a in arrays:
-        codes, uniques = pd.factorize(a, sort=True)
+        # NaN is a value of its own (sorted last), not a missing code
+        codes, uniques = pd.factorize(a, sort=True, use_na_sentinel=False)
         ranks.append(codes.astype(np.int64))
         values.append(np.asarray(uniques, dtype=float))
         span *= max(len(uniques), 1)
-    if span >= 2.0**62 or any(len(r) and r.min() < 0 for r in ranks):  # NaN, or key overflow
-        return _compress_rows(arrays, weights)
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    if span >= 2.0**62:  # the mixed-radix key would overflow: combine column by column
+        return _compress_stepwise(arrays, ranks, values, w)
     key = np.zeros(len(arrays[0]), dtype=np.int64)
     for r, v in zip(ranks, values, strict=True):
         key = key * np.int64(len(v)) + r
@@ -86,21 +88,26 @@ def compress(*columns: np.ndarray, weights: Any = None,
     for v in reversed(values):
         rest, digit = np.divmod(rest, np.int64(len(v)))
         unique.append(v[digit])
-    w = None if weights is None else np.asarray(weights, dtype=float)
     counts = np.bincount(inverse, weights=w, minlength=len(ukey)).astype(float)
     return unique[::-1], counts, inverse.astype(np.int64)
 
 
-def _compress_rows(arrays: list[np.ndarray], weights: Any,
-                   ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """:func:`compress` for columns with NaN or too many distinct values for one
-    int64 key: distinct rows by numpy's row-wise unique (a sort of all rows)."""
-    stacked = np.column_stack(arrays) if arrays else np.zeros((0, 0))
-    rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = np.asarray(inverse).reshape(-1)
-    w = None if weights is None else np.asarray(weights, dtype=float)
-    counts = np.bincount(inverse, weights=w, minlength=len(rows)).astype(float)
-    return [rows[:, j].copy() for j in range(rows.shape[1])], counts, inverse.astype(np.int64)
+def _compress_stepwise(arrays: list[np.ndarray], ranks: list[np.ndarray],
+                       values: list[np.ndarray], w: np.ndarray | None,
+                       ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """:func:`compress` when one key for all columns would overflow int64: the rank
+    of each row among the sorted distinct rows of the first k columns is combined
+    with column k+1 and re-ranked."""
+    inverse = ranks[0]
+    n_distinct = len(values[0])
+    for r, v in zip(ranks[1:], values[1:], strict=True):
+        inverse, uniques = pd.factorize(inverse * np.int64(len(v)) + r, sort=True)
+        n_distinct = len(uniques)
+    inverse = inverse.astype(np.int64)
+    first = np.full(n_distinct, len(inverse), dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(len(inverse)))
+    counts = np.bincount(inverse, weights=w, minlength=n_distinct).astype(float)
+    return [a[first] for a in arrays], counts, inverse
 
 
 def _check_rfm(frequency: Any, t_x: Any, T: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
