@@ -224,3 +224,14 @@ def test_group_labels(tmp_path: Path) -> None:
     assert gender.label(2, "zh") == "女"
     assert gender.label("1", "en") == "male"
     assert gender.label(9) == "9"
+
+
+def test_summaries_piped_to_a_file_keep_every_digit(monkeypatch):
+    """Off a terminal the command summaries are 160 columns wide (rich's 80 would
+    cut numbers in tables), unless $COLUMNS says otherwise."""
+    from satisfaction.commands import PIPE_WIDTH, make_console
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert make_console().width == PIPE_WIDTH
+    monkeypatch.setenv("COLUMNS", "100")
+    assert make_console().width == 100

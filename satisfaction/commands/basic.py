@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from satisfaction.commands import make_console
 from satisfaction.io import write_json
 
-console = Console(stderr=False, highlight=False)
+console = make_console()
 
 
 def validate(questionnaire: str | Path, responses: str | Path) -> Responses:  # noqa: F821

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from satisfaction.commands import make_console
 from satisfaction.compare import CompareResult
 from satisfaction.io import write_json
 
-console = Console(stderr=False, highlight=False)
+console = make_console()
 
 
 def _fmt(value: object, digits: int = 3) -> str:

@@ -8,13 +8,13 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from satisfaction.commands import make_console
 from satisfaction.errors import InputError
 from satisfaction.io import write_json
 
-console = Console(highlight=False)
+console = make_console()
 
 _SHOWN_FIT = ["ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
               "rmsea.ci.upper", "srmr", "aic", "bic"]

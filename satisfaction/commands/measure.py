@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from satisfaction.commands import make_console
 from satisfaction.io import write_json
 
-console = Console(highlight=False)
+console = make_console()
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

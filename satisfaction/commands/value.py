@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from satisfaction.commands import make_console
 from satisfaction.errors import UsageError
 from satisfaction.io import write_json
 from satisfaction.value.pipeline import ValueResult, value_analysis
@@ -17,7 +17,7 @@ from satisfaction.value.spark import check_engine
 from satisfaction.value.spark import run_command as run_spark
 from satisfaction.value.transactions import TransactionColumns, load_transactions
 
-console = Console(stderr=False, highlight=False)
+console = make_console()
 
 
 def _load(transactions: str | Path, columns: TransactionColumns, returns: str,
