@@ -394,6 +394,9 @@ class Recommendation:
     rationale: dict[str, str]
     evidence: dict[str, Any]
     rank: int = 0
+    #: the rule's unfilled texts (``title``/``action``/``rationale`` → language → text), so
+    #: that a report can fill them again with reader-facing names (see :func:`fill`)
+    templates: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -468,7 +471,7 @@ def _clean(value: Any) -> Any:
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)(?::(\.\d+[f%]))?\}")
 
 
-def _fill(text: str, values: Mapping[str, Any]) -> str:
+def fill(text: str, values: Mapping[str, Any]) -> str:
     """Replace ``{name}``, ``{name:.1f}`` or ``{name:.0%}`` with evidence values.
 
     Only named look-ups and these two formats are understood: nothing in a rule
@@ -486,6 +489,9 @@ def _fill(text: str, values: Mapping[str, Any]) -> str:
         return str(value)
 
     return _PLACEHOLDER.sub(sub, text)
+
+
+_fill = fill
 
 
 def _matches_construct(cond: Condition, construct: str, stage: str | None) -> bool:
@@ -706,6 +712,8 @@ def recommend(
                     action={lg: _fill(rule.action.get(lg), values) for lg in ("en", "zh")},
                     rationale={lg: _fill(rule.rationale.get(lg), values) for lg in ("en", "zh")},
                     evidence=evidence,
+                    templates={part: {lg: getattr(rule, part).get(lg) for lg in ("en", "zh")}
+                               for part in ("title", "action", "rationale")},
                 )
             )
     recs.sort(key=lambda r: (-round(r.priority, 10), r.rule, r.subject))

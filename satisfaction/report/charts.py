@@ -154,12 +154,6 @@ def ipa_map(labels: Sequence[str], importance: Sequence[float], performance: Seq
     with _figure(width, 3.9) as fig:
         ax = fig.add_subplot()
         ax.scatter(importance, performance, s=22, color=BLUE, zorder=3)
-        # neighbours (in order of performance) alternate above and below their point
-        order = sorted(range(len(labels)), key=lambda k: (performance[k], importance[k]))
-        for rank, k in enumerate(order):
-            ax.annotate(labels[k], (importance[k], performance[k]),
-                        xytext=(4, 3 if rank % 2 == 0 else -9), textcoords="offset points",
-                        fontsize=6.5)
         ax.axvline(mean_importance, color=GREY, lw=0.8, ls="--")
         ax.axhline(mean_performance, color=GREY, lw=0.8, ls="--")
         xs = [*importance, mean_importance]
@@ -179,7 +173,72 @@ def ipa_map(labels: Sequence[str], importance: Sequence[float], performance: Seq
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         fig.tight_layout()
+        _place_labels(fig, ax, labels, importance, performance)
         return _svg(fig)
+
+
+#: Label positions tried around a point, nearest first: offset (points), alignment.
+_SPOTS: tuple[tuple[float, float, str, str], ...] = tuple(
+    (dx * r, dy * r, ha, va)
+    for r in (1.0, 2.2, 3.6)
+    for dx, dy, ha, va in ((4, 2, "left", "bottom"), (4, -2, "left", "top"),
+                           (-4, 2, "right", "bottom"), (-4, -2, "right", "top"),
+                           (0, 5, "center", "bottom"), (0, -5, "center", "top"),
+                           (6, 0, "left", "center"), (-6, 0, "right", "center")))
+
+
+def _place_labels(fig: Figure, ax: Any, labels: Sequence[str], xs: Sequence[float],
+                  ys: Sequence[float], fontsize: float = 6.5) -> None:
+    """Label scatter points without overlaps (greedy, nearest free spot first).
+
+    Each label takes the first position around its point whose box overlaps no
+    label placed before, no point and stays inside the axes; when none is free
+    it takes the position with the least overlap. Labels set away from their
+    point get a thin leader line. Points are labelled from the most important
+    (rightmost) down, so the points that matter most get the nearest spots.
+    """
+    from matplotlib.transforms import Bbox
+
+    if not labels:
+        return
+    renderer = fig._get_renderer()  # text extents depend on the renderer's metrics
+    frame = ax.get_window_extent(renderer)
+    dots = [ax.transData.transform((x, y)) for x, y in zip(xs, ys, strict=True)]
+    r = 3.0 * fig.dpi / 72
+    dot_boxes = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in dots]
+    placed: list[Any] = []
+
+    def overlap(a: Any, b: Any) -> float:
+        w = min(a.x1, b.x1) - max(a.x0, b.x0)
+        h = min(a.y1, b.y1) - max(a.y0, b.y0)
+        return w * h if w > 0 and h > 0 else 0.0
+
+    for k in sorted(range(len(labels)), key=lambda i: (-xs[i], -ys[i])):
+        text = ax.annotate(labels[k], (xs[k], ys[k]), xytext=(0, 0),
+                           textcoords="offset points", fontsize=fontsize, zorder=4)
+        best, best_cost = _SPOTS[0], float("inf")
+        for spot in _SPOTS:
+            text.set_position(spot[:2])
+            text.set_ha(spot[2])
+            text.set_va(spot[3])
+            box = text.get_window_extent(renderer).padded(1.0)
+            cost = sum(overlap(box, b) for b in placed) + \
+                sum(overlap(box, b) for j, b in enumerate(dot_boxes) if j != k)
+            outside = (max(frame.x0 - box.x0, 0) + max(box.x1 - frame.x1, 0)
+                       + max(frame.y0 - box.y0, 0) + max(box.y1 - frame.y1, 0))
+            cost += outside * box.height * 4
+            if cost < best_cost:
+                best, best_cost = spot, cost
+            if cost == 0:
+                break
+        text.set_position(best[:2])
+        text.set_ha(best[2])
+        text.set_va(best[3])
+        if abs(best[0]) > 8 or abs(best[1]) > 8:
+            ax.annotate("", (xs[k], ys[k]), xytext=best[:2], textcoords="offset points",
+                        arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.4,
+                                    "shrinkA": 0, "shrinkB": 2})
+        placed.append(text.get_window_extent(renderer).padded(1.0))
 
 
 def bars(labels: Sequence[str], values: Sequence[float], ylabel: str,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from satisfaction.report import charts
 from satisfaction.report.messages import Messages, load_messages
+from satisfaction.report.translate import translate
 
 #: Fit thresholds of Hu & Bentler (1999): (index, direction, strict, acceptable).
 FIT_THRESHOLDS: tuple[tuple[str, str, float, float], ...] = (
@@ -138,6 +140,7 @@ class _Builder:
         self.lang = lang
         self.m: Messages = load_messages(lang)
         self.tables: list[Table] = []
+        self.recommendations_note: str | None = None
 
     def t(self, key: str, **values: Any) -> str:
         return self.m.text(key, **values)
@@ -269,31 +272,35 @@ class _Builder:
         return table
 
     def _htmt_table(self, htmt: pd.DataFrame | None) -> Table | None:
-        """Lower triangle of the HTMT matrix: rows by name, columns by construct id
-        (the first row and the last column of a lower triangle are empty and left out)."""
+        """Lower triangle of the HTMT matrix. Rows carry a number and the construct's
+        name, columns only the number (names side by side do not fit the page); the
+        first row and the last column of a lower triangle are empty and left out."""
         if htmt is None or len(htmt) < 2:
             return None
-        names = [str(c) for c in htmt.columns][:-1]
+        numbers = [str(i) for i in range(1, len(htmt.columns))]
         table = self.table("htmt", self.t("measurement.htmt"),
-                           ["", *names], [False, *[True] * len(names)],
+                           ["", *numbers], [False, *[True] * len(numbers)],
                            note=self.t("measurement.htmt_note"))
         for i, row_id in enumerate(htmt.index):
             if i == 0:
                 continue
-            cells: list[Cell | str] = [self.name(row_id)]
-            for j in range(len(names)):
+            cells: list[Cell | str] = [Cell(f"{i + 1} {self.name(row_id)}", str(row_id))]
+            for j in range(len(numbers)):
                 v = htmt.iloc[i, j]
                 if j >= i:
                     cells.append(Cell("", None))
                 else:
                     cells.append(num(v, 2, flag=not _missing(v) and float(v) >= HTMT_THRESHOLD))
             table.add(*cells)
+        first = htmt.index[0]
+        table.rows.insert(0, [Cell(f"1 {self.name(first)}", str(first)),
+                              *[Cell("", None) for _ in numbers]])
         return table
 
     def _efa(self, efa: Any) -> dict[str, Any]:
         bart = efa.bartlett or {}
-        rules = ", ".join(f"{self.label('measurement.rules', k)} {v}"
-                          for k, v in efa.n_factors_rules.items() if not _missing(v))
+        rules = self._join(f"{self.label('measurement.rules', k)} {v}"
+                           for k, v in efa.n_factors_rules.items() if not _missing(v))
         text = self.t("measurement.efa_text", kmo=fmt(efa.kmo), df=fmt(bart.get("df"), 0),
                       chisq=fmt(bart.get("chisq"), 1), p=fmt_p(bart.get("p")),
                       rules=rules or "–")
@@ -527,11 +534,11 @@ class _Builder:
                 ["_means"], kind="stable").drop_duplicates(["construct", "by"])
             for _, r in sig.iterrows():
                 groups = r["groups"] if isinstance(r["groups"], dict) else {}
-                parts = [f"{v.get('label', k)} {fmt(v.get('mean'), 1)}"
+                parts = [f"{self._category(r['by'], k, v)} {fmt(v.get('mean'), 1)}"
                          for k, v in groups.items() if isinstance(v, dict)]
                 findings.append(self.t(
                     "groups.finding", construct=self.name(r["construct"]),
-                    by=self._group_name(r["by"]), groups=", ".join(parts),
+                    by=self._group_name(r["by"]), groups=self._join(parts),
                     test=self.label("tests", r["test"]), p=fmt_p(r["pvalue.adjusted"]),
                     effect=self.label("effects", r["effect"]), size=fmt(r["effect.size"])))
         cols = [self.t("columns.construct"), self.t("columns.by"), self.t("columns.test"),
@@ -559,9 +566,16 @@ class _Builder:
             full.add(*cells)
             if r.get("family") in ("means", "independence"):
                 table.add(*cells)
-        return {"intro": self.t("groups.intro", groups=", ".join(by_names) or "–",
+        return {"intro": self.t("groups.intro", groups=self._join(by_names) or "–",
                                 adjust=self.label("adjust", cmp.adjust)),
                 "findings": findings, "table": table}
+
+    def _category(self, gid: str, key: Any, info: dict[str, Any]) -> str:
+        """A group's category in the report language (the test's label otherwise)."""
+        try:
+            return self.q.group(gid).label(key, self.lang)
+        except (KeyError, AttributeError, ValueError):
+            return str(info.get("label", key))
 
     def _group_name(self, gid: str) -> str:
         try:
@@ -571,21 +585,155 @@ class _Builder:
         return g.name.get(self.lang) if g.name else g.id
 
     def recommendations(self) -> list[dict[str, Any]] | None:
+        """The ranked recommendations, worded with reader-facing names.
+
+        The rule texts are filled again from the rule's templates with the
+        names (constructs, segments, stages, groups) in the report language
+        instead of their ids. The RFM segments and the RFM value groups both
+        classify every customer, so one segment rule matching in both would
+        repeat itself for the same customers: the page shows, per rule, the
+        matches in the scheme of the report's RFM section (the value groups
+        only when the rule matches nothing there), merged into one
+        recommendation whose counts add up; the others are counted in a note
+        (all of them are in the JSON).
+        """
         recs = self.a.recommendations
         if recs is None:
             return None
-        out = []
+        self.recommendations_note = None
+        shown_segments = self._rfm_segments()
+        by_rule: dict[str, list[Any]] = {}
         for r in recs:
-            evidence = self._evidence(r.evidence)
-            out.append({"rank": r.rank, "title": r.title.get(self.lang, r.title["en"]),
-                        "action": r.action.get(self.lang, r.action["en"]),
-                        "rationale": r.rationale.get(self.lang, r.rationale["en"]),
-                        "priority": fmt(r.priority, 1), "evidence": evidence,
-                        "stage": self.stage(r.stage) if r.stage else "",
-                        "subject": self.name(r.subject)})
+            if r.condition == "segment":
+                by_rule.setdefault(r.rule, []).append(r)
+        cards: list[tuple[float, int, dict[str, Any]]] = []
+        hidden: list[Any] = []
+        done: set[str] = set()
+        for r in recs:
+            if r.condition != "segment":
+                cards.append((r.priority, r.rank, self._card([r])))
+                continue
+            if r.rule in done:
+                continue
+            done.add(r.rule)
+            hits = by_rule[r.rule]
+            main = [h for h in hits if str(h.evidence.get("segment")) in shown_segments]
+            if not main:
+                main = [h for h in hits if str(h.evidence.get("segment")) not in shown_segments]
+            hidden += [h for h in hits if h not in main]
+            cards.append((sum(h.priority for h in main), main[0].rank, self._card(main)))
+        cards.sort(key=lambda c: (-round(c[0], 10), c[1]))
+        out = []
+        for rank, (_, _, card) in enumerate(cards, start=1):
+            card["rank"] = rank
+            out.append(card)
+        if hidden:
+            names = self._join(dict.fromkeys(self.label("segments", h.evidence.get("segment"))
+                                             for h in hidden))
+            self.recommendations_note = self.t("recommendations.other_scheme",
+                                               n=fmt(len(hidden)), segments=names)
         return out
 
-    def _evidence(self, evidence: dict[str, Any]) -> str:
+    def _rfm_segments(self) -> set[str]:
+        value = self.a.value or {}
+        rfm = value.get("rfm")
+        data = getattr(rfm, "data", None)
+        if data is None or "rfm_segment" not in data.columns:
+            return set()
+        return {str(v) for v in data["rfm_segment"].dropna().unique()}
+
+    def _card(self, hits: list[Any]) -> dict[str, Any]:
+        """One recommendation from one or more matches of the same rule (same scheme)."""
+        r = hits[0]
+        values = [self._rule_values(h) for h in hits]
+        merged = dict(values[0])
+        if len(hits) > 1:
+            for key in ("n", "value", "value.share"):
+                nums = [h.evidence.get(key) for h in hits]
+                if all(_is_num(v) for v in nums):
+                    merged[key] = sum(float(v) for v in nums)
+            if _is_num(merged.get("n")):
+                merged["n"] = fmt(int(merged["n"]))
+            merged["segment"] = self._join([v["segment"] for v in values])
+        title = self._rule_text(r, "title", merged)
+        action = self._rule_text(r, "action", merged)
+        rationale = self.t("meta.sentence_sep").join(
+            self._rule_text(h, "rationale", v) for h, v in zip(hits, values, strict=True))
+        evidence = " | ".join(self._evidence(h.evidence, h.condition) for h in hits)
+        return {"rank": r.rank, "rule": r.rule, "title": title, "action": action,
+                "rationale": rationale,
+                "priority": fmt(sum(h.priority for h in hits), 1), "evidence": evidence,
+                "stage": self.stage(r.stage) if r.stage else "",
+                "subject": self.name(r.subject)}
+
+    def _rule_values(self, r: Any) -> dict[str, Any]:
+        """Placeholder values of a rule text: numbers as they are, ids as names."""
+        values: dict[str, Any] = {}
+        ev = r.evidence
+        for k, v in ev.items():
+            if _missing(v):
+                values[k] = "–"
+            elif _is_num(v) and not isinstance(v, bool | np.bool_):
+                values[k] = float(v) if isinstance(v, float | np.floating) else int(v)
+            else:
+                values[k] = self._evidence_value(k, v, ev, r.condition)
+        values["subject"] = self.name(r.subject)
+        # thousands separators for counts that a rule text prints as they are
+        for k in ("n", "n.at_risk", "customers"):
+            if _is_num(values.get(k)) and float(values[k]).is_integer():
+                values[k] = fmt(int(values[k]))
+        return values
+
+    def _rule_text(self, r: Any, part: str, values: dict[str, Any]) -> str:
+        from satisfaction.strategy import fill
+
+        template = (r.templates.get(part) or {}).get(self.lang)
+        if template is None:  # a recommendation made without its templates
+            text = getattr(r, part)
+            return text.get(self.lang, text["en"])
+        text = fill(template, values)
+        if self.lang == "zh":  # no spaces between Chinese characters around a filled name
+            text = re.sub(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +(?=[\u3000-\u9fff\uff00-\uffef])",
+                          "", text)
+        return text
+
+    def _join(self, parts: Any) -> str:
+        return self.t("meta.list_sep").join(str(p) for p in parts)
+
+    def _evidence_value(self, k: str, v: Any, ev: dict[str, Any], condition: str) -> str:
+        """Reader-facing text of a non-numeric evidence value (an id or a code)."""
+        if k == "quadrant":
+            return self.label("quadrants", v)
+        if k == "stage":
+            return self.label("lifecycle", v) if condition == "lifecycle" else self.stage(v)
+        if k == "segment":
+            return self.label("segments", v)
+        if k == "lifecycle":
+            return self.label("lifecycle", v)
+        if k == "test":
+            return self.label("tests", v)
+        if k == "effect":
+            return self.label("effects", v)
+        if k == "by":
+            return self._group_name(str(v))
+        if k in ("highest", "lowest"):
+            try:
+                return self.q.group(str(ev.get("by"))).label(v, self.lang)
+            except (KeyError, AttributeError):
+                return str(v)
+        if k == "measure":
+            return self.label("columns", v)
+        return self.name(str(v))
+
+    #: Evidence shown with one decimal (0-100 indices and their gaps), as a percentage,
+    #: as money (no decimals) or as a count.
+    _ONE_DECIMAL = frozenset(("index", "performance", "sat_index", "loy_index", "gap",
+                              "highest.mean", "lowest.mean", "mean.performance", "min_gap"))
+    _PERCENT = frozenset(("value.share",))
+    _MONEY = frozenset(("value", "value.at_risk", "value.cutoff"))
+    _P_VALUES = frozenset(("pvalue", "pvalue.adjusted"))
+
+    def _evidence(self, evidence: dict[str, Any], condition: str = "") -> str:
         """The numbers behind a recommendation, labelled from the catalog.
 
         Keys without a catalog label are left out here (they are in the JSON).
@@ -595,31 +743,27 @@ class _Builder:
             key = "evidence." + k.replace(".", "_")
             if _missing(v) or isinstance(v, dict | list) or not self.m.has(key):
                 continue
+            label = self.t(key)
             if isinstance(v, bool | np.bool_):
                 shown = self.t("meta.answer_yes") if v else self.t("meta.answer_no")
+            elif _is_num(v) and k in self._P_VALUES:
+                parts.append(f"{label} {fmt_p(v)}")
+                continue
+            elif _is_num(v) and k in self._PERCENT:
+                shown = fmt_pct(v)
+            elif _is_num(v) and k in self._MONEY:
+                shown = fmt(v, 0)
+            elif (_is_num(v) and k in self._ONE_DECIMAL) or (
+                    k == "threshold" and condition == "index_below"):
+                shown = fmt(v, 1)
+            elif isinstance(v, int | np.integer):
+                shown = fmt(int(v))
             elif _is_num(v):
-                shown = fmt(v, 1 if k in ("index", "performance", "sat_index", "loy_index",
-                                          "gap", "highest.mean", "lowest.mean") else 3)
-            elif k == "quadrant":
-                shown = self.label("quadrants", v)
-            elif k in ("stage",):
-                shown = self.stage(v)
-            elif k in ("segment",):
-                shown = self.label("segments", v)
-            elif k in ("lifecycle",):
-                shown = self.label("lifecycle", v)
-            elif k in ("test",):
-                shown = self.label("tests", v)
-            elif k in ("effect",):
-                shown = self.label("effects", v)
-            elif k in ("by",):
-                shown = self._group_name(str(v))
-            elif k == "measure":
-                shown = self.label("columns", v)
+                shown = fmt(v, 3)
             else:
-                shown = self.name(str(v))
-            parts.append(f"{self.t(key)} = {shown}")
-        return "; ".join(parts)
+                shown = self._evidence_value(k, v, evidence, condition)
+            parts.append(f"{label} = {shown}")
+        return self.t("meta.evidence_sep").join(parts)
 
     def summary(self, model: dict[str, Any] | None, drivers: dict[str, Any] | None,
                 recs: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -644,7 +788,7 @@ class _Builder:
         if versions is None:
             from satisfaction.pipeline import software_versions
             versions = software_versions()
-        sw = self.table("software", self.t("sections.methods"),
+        sw = self.table("software", self.t("appendix.software"),
                         [self.t("columns.software"), self.t("columns.version")], [False, False])
         for k, v in versions.items():
             sw.add(k, v)
@@ -655,9 +799,9 @@ class _Builder:
         if self.a.value is not None:
             names = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
             models = self.a.options.get("clv_models") or []
-            methods.append(self.t("appendix.value", models=", ".join(
+            methods.append(self.t("appendix.value", models=self._join(
                 names.get(m, m) for m in models) or "–"))
-        methods.append(self.t("appendix.options", bootstrap=self.a.options.get("bootstrap"),
+        methods.append(self.t("appendix.options", bootstrap=fmt(self.a.options.get("bootstrap")),
                               seed=self.a.options.get("seed")))
         wording = self.table("questionnaire", self.t("sections.wording"),
                              [self.t("columns.item"), self.t("columns.construct"),
@@ -681,19 +825,30 @@ class _Builder:
             problems.add(Cell("–" if _missing(p.row) else str(int(p.row)), plain(p.row)),
                          "" if _missing(p.respondent) else str(p.respondent),
                          "" if _missing(p.column) else str(p.column),
-                         "" if _missing(p.value) else str(p.value),
-                         self.label("reasons", p.rule), str(p.message))
+                         _given(p.value), self.label("reasons", p.rule),
+                         Cell(translate(str(p.message), self.m, "problems", self.name),
+                              str(p.message)))
         shown = problems.rows[:MAX_LOG_ROWS]
         more = len(problems.rows) - len(shown)
         warnings = self.table("warnings", self.t("sections.warnings"),
                               [self.t("columns.message_stage"), self.t("columns.warning")],
                               [False, False])
         for w in self.a.warnings:
-            warnings.add(w.stage, w.message)
+            warnings.add(Cell(self.label("warning_stages", w.stage), w.stage),
+                         Cell(translate(w.message, self.m, "warnings", self.name), w.message))
         return {"methods": methods, "software": sw, "wording": wording, "problems": problems,
                 "problems_shown": shown,
                 "problems_more": self.t("appendix.log_more", n=fmt(more)) if more > 0 else None,
                 "warnings": warnings}
+
+
+def _given(value: Any) -> str:
+    """A value as given in the responses file (a whole float such as 7.0 shown as 7)."""
+    if _missing(value):
+        return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _is_num(v: Any) -> bool:
@@ -745,5 +900,6 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
                          version=__version__),
         "cover": cover, "summary": summary, "quality": quality, "measurement": measurement,
         "model": model, "drivers": drivers, "groups": groups, "value": value,
-        "recommendations": recs, "appendix": appendix, "tables": b.tables,
+        "recommendations": recs, "recommendations_note": b.recommendations_note,
+        "appendix": appendix, "tables": b.tables,
     }
