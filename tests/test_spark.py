@@ -31,15 +31,24 @@ NUMERIC = ("recency", "frequency", "monetary", "r_score", "f_score", "m_score",
 LABELS = ("rfm_segment", "value_group", "abc_class", "lifecycle_stage")
 
 
-@pytest.fixture(scope="module")
-def spark():
+def test_session():
+    """The Spark session of the tests (one JVM per test process: a module's fixture
+    stops its session, the next module's starts a new one in the same JVM)."""
     import pyspark  # noqa: F401  (fails loudly when the spark extra is missing)
 
-    session = sv.spark_session("local[2]", config={
+    return sv.spark_session("local[2]", config={
         "spark.sql.shuffle.partitions": "4", "spark.driver.memory": "1g",
         "spark.default.parallelism": "4",
         # keep the small test data spread over several partitions
         "spark.sql.adaptive.coalescePartitions.enabled": "false"})
+
+
+test_session.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = test_session()
     yield session
     session.stop()
 

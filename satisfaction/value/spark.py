@@ -58,7 +58,19 @@ from satisfaction.value.clv import (
 from satisfaction.value.customers import TIME_UNITS, customer_table_sql
 from satisfaction.value.lifecycle import STAGES, lifecycle_stages
 from satisfaction.value.rfm import DEFAULT_SEGMENTS, VALUE_GROUPS
-from satisfaction.value.transactions import REASONS, TransactionColumns, TransactionLog, _as_date
+from satisfaction.value.transactions import (
+    _DATE_FORMATS,
+    _DECIMAL_COMMA,
+    _NUMBER,
+    _THOUSANDS,
+    CURRENCY_PATTERN,
+    MISSING_TEXTS,
+    REASONS,
+    TransactionColumns,
+    TransactionLog,
+    _as_date,
+    problem_frame,
+)
 
 INSTALL_HINT = ('the Spark engine needs PySpark and a Java runtime: pip install '
                 '"satisfaction[spark]" (and e.g. apt-get install default-jre-headless)')
@@ -106,8 +118,205 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
 
 
 # ---------------------------------------------------------------------------
-# transactions
+# transactions: the validation rules of satisfaction.value.transactions, in Spark SQL
 # ---------------------------------------------------------------------------
+# One source of truth, two renderers. The rules are data kept once in
+# satisfaction.value.transactions (MISSING_TEXTS, CURRENCY_PATTERN, the thousands,
+# decimal-comma and number patterns, _DATE_FORMATS, REASONS and their order); the
+# DuckDB loader renders them as DuckDB SQL, and the functions below render the same
+# data as Spark SQL. Transpiling the DuckDB expressions with sqlglot (as is done for
+# the customer-table query) does not work here: sqlglot passes regexp_full_match,
+# isfinite and try_strptime(text, [formats]) through unchanged, and Spark has none of
+# them. What differs between the engines is handled where it is rendered:
+#
+# * Regular expressions: DuckDB uses RE2, Spark Java regex. Our patterns use only
+#   the common subset; two meanings differ and are rewritten by _java_regex: ``\s``
+#   (Java adds the vertical tab) and ``$`` (Java also matches before a final line
+#   break; ``\z`` does not). ``RLIKE`` finds, so full matches are anchored ``^(?:…)\z``.
+# * Dates: DuckDB's strptime reads every numeric field greedily with 1 to its width
+#   digits (``2024-3-1`` is a date, ``%Y`` reads 1-4 digits), a blank in the format
+#   matches one or more blanks, and trailing blanks are ignored. Java date patterns do
+#   not read that way, so each strptime format becomes a regular expression with
+#   possessive quantifiers (greedy, never giving digits back, as strptime); its fields
+#   are padded into ``yyyy-MM-dd HH:mm:ss``, which ``try_to_date`` checks (Feb 30, hour
+#   24 and second 60 are not dates). Year 0 is not a date on Spark (DuckDB reads
+#   ``0000-01-01`` as 1 BC); years have at most four digits on both.
+# * ANSI mode (on by default in Spark 4): the expressions use only try_cast,
+#   try_to_date and regular expressions, which never raise, so the result is the
+#   same with spark.sql.ansi.enabled true or false (tested both ways).
+
+def _lit(text: str) -> str:
+    """A Spark SQL string literal (backslash escapes: ``''`` would concatenate)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+_RE2_SPACE = "\\t\\n\\f\\r "
+
+
+def _java_regex(pattern: str) -> str:
+    """An RE2 pattern (as DuckDB reads it) rewritten so that Java reads it alike."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            pair = pattern[i:i + 2]
+            if pair == "\\s":
+                out.append(_RE2_SPACE if in_class else f"[{_RE2_SPACE}]")
+            else:
+                out.append(pair)
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        elif ch == "$" and not in_class:
+            ch = "\\z"
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _full_match(expr: str, pattern: str) -> str:
+    """``regexp_full_match`` of DuckDB, in Spark SQL."""
+    return f"({expr} RLIKE {_lit('^(?:' + _java_regex(pattern) + ')' + chr(92) + 'z')})"
+
+
+_ZS_EDGES = _lit(r"^\p{Zs}+|\p{Zs}+\z")
+
+
+def spark_trim_sql(expr: str) -> str:
+    """DuckDB's ``trim``: strips Unicode space separators (category Zs: the space, the
+    no-break space, the ideographic space U+3000, …), where Spark's strips the space."""
+    return f"regexp_replace(CAST({expr} AS STRING), {_ZS_EDGES}, '')"
+
+
+def spark_blank_sql(expr: str, is_text: bool) -> str:
+    """Spark SQL: the cell is empty (NULL, or a text of MISSING_TEXTS when a text column)."""
+    if not is_text:
+        return f"({expr} IS NULL)"
+    texts = ", ".join(_lit(t) for t in MISSING_TEXTS)
+    return f"({expr} IS NULL OR lower({spark_trim_sql(expr)}) IN ({texts}))"
+
+
+def _finite(expr: str) -> str:
+    # NaN sorts above infinity in Spark, so this is false for NaN and ±inf alike
+    return f"(CASE WHEN abs({expr}) < double('inf') THEN {expr} END)"
+
+
+def spark_amount_sql(expr: str, is_text: bool) -> tuple[list[str], str]:
+    """Spark SQL reading an amount like :func:`~satisfaction.value.transactions.amount_sql`.
+
+    Returns the intermediate expressions (each to be computed in its own projection,
+    each referring to the one before as ``{prev}``) and the final one, so that the
+    text is cleaned once per row instead of once per rule.
+    """
+    if not is_text:
+        return [], _finite(f"try_cast({expr} AS DOUBLE)")
+    currency = _lit(_java_regex(CURRENCY_PATTERN))
+    cleaned = f"regexp_replace({spark_trim_sql(expr)}, {currency}, '')"
+    s = "{prev}"
+    separators = (f"CASE WHEN {_full_match(s, _THOUSANDS)} THEN replace({s}, ',', '') "
+                  f"WHEN {_full_match(s, _DECIMAL_COMMA)} THEN replace({s}, ',', '.') "
+                  f"ELSE {s} END")
+    number = f"(CASE WHEN {_full_match(s, _NUMBER)} THEN try_cast({s} AS DOUBLE) END)"
+    return [cleaned, separators], _finite(number)
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+#: strptime numeric directives: (field, most digits read)
+_NUMERIC_DIRECTIVES = {"Y": ("year", 4), "y": ("year2", 2), "m": ("month", 2),
+                       "d": ("day", 2), "H": ("hour", 2), "M": ("minute", 2),
+                       "S": ("second", 2), "f": ("fraction", 6)}
+
+
+def strptime_regex(fmt: str) -> tuple[str, list[str]]:
+    """A strptime format (DuckDB's reading) as a Java regular expression.
+
+    Returns the pattern (anchored, to be used with RLIKE and regexp_extract) and the
+    field read by each capturing group. Supported: ``%Y %y %m %d %H %M %S %f %b %B
+    %%``, blanks and literal text; anything else raises a UsageError.
+    """
+    parts, fields, i = ["^"], [], 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%" and i + 1 < len(fmt):
+            d = fmt[i + 1]
+            i += 2
+            if d in _NUMERIC_DIRECTIVES:
+                field_name, width = _NUMERIC_DIRECTIVES[d]
+                parts.append(f"([0-9]{{1,{width}}}+)")
+                fields.append(field_name)
+            elif d == "b":
+                parts.append("((?i:" + "|".join(m[:3] for m in _MONTHS) + "))")
+                fields.append("month_name")
+            elif d == "B":
+                parts.append("((?i:" + "|".join(_MONTHS) + "))")
+                fields.append("month_name")
+            elif d == "%":
+                parts.append("%")
+            else:
+                raise UsageError(f"the Spark engine reads dates written with %Y %y %m %d %H "
+                                 f"%M %S %f %b %B, not %{d}", column="date_format", value=fmt)
+            continue
+        if ch.isspace():
+            parts.append(f"[{_RE2_SPACE}]+")
+        else:
+            parts.append("\\Q" + ch + "\\E" if not ch.isalnum() else ch)
+        i += 1
+    parts.append(f"[{_RE2_SPACE}]*\\z")
+    return "".join(parts), fields
+
+
+def _strptime_sql(text: str, fmt: str) -> str:
+    """Spark SQL: the date ``text`` holds in ``fmt``, NULL when it holds none."""
+    pattern, fields = strptime_regex(fmt)
+
+    def group(name: str) -> str | None:
+        if name not in fields:
+            return None
+        return f"regexp_extract({text}, {_lit(pattern)}, {len(fields) - fields[::-1].index(name)})"
+
+    year = group("year")
+    if year is None and "year2" in fields:  # as strptime: 69-99 is 19xx, 00-68 is 20xx
+        y2 = f"try_cast({group('year2')} AS INT)"
+        year = f"CAST(CASE WHEN {y2} < 69 THEN 2000 + {y2} ELSE 1900 + {y2} END AS STRING)"
+    month = group("month")
+    if month is None and "month_name" in fields:
+        name = f"lower(substr({group('month_name')}, 1, 3))"
+        month = ("CASE " + " ".join(f"WHEN {name} = {_lit(m[:3])} THEN '{k}'"
+                                    for k, m in enumerate(_MONTHS, start=1)) + " END")
+    pieces = [(year, "1900", 4), (month, "1", 2), (group("day"), "1", 2),
+              (group("hour"), "0", 2), (group("minute"), "0", 2), (group("second"), "0", 2)]
+    padded = [f"lpad({p}, {w}, '0')" if p else _lit(default.rjust(w, "0"))
+              for p, default, w in pieces]
+    iso = (f"concat({padded[0]}, '-', {padded[1]}, '-', {padded[2]}, ' ', {padded[3]}, ':', "
+           f"{padded[4]}, ':', {padded[5]})")
+    return (f"(CASE WHEN {text} RLIKE {_lit(pattern)} "
+            f"THEN try_to_date({iso}, 'yyyy-MM-dd HH:mm:ss') END)")
+
+
+def spark_date_sql(expr: str, kind: Literal["date", "integer", "text"],
+                   date_format: str | None = None) -> str:
+    """Spark SQL reading a date like the DuckDB loader: date and timestamp columns are
+    cast; integers are read as ``%Y%m%d``; text is tried against ``date_format`` or
+    else each of ``_DATE_FORMATS`` in turn (the first that reads it wins)."""
+    if kind == "date":
+        return f"CAST({expr} AS DATE)"
+    if kind == "integer":  # 19970101
+        return _strptime_sql(f"CAST({expr} AS STRING)", "%Y%m%d")
+    text = spark_trim_sql(expr)
+    formats = (date_format,) if date_format else _DATE_FORMATS
+    general = "coalesce(" + ", ".join(_strptime_sql(text, f) for f in formats) + ")"
+    if date_format is None and formats[0] == "%Y-%m-%d":
+        # the common case, ISO dates, by one short match and a direct parse
+        iso = _lit("^[0-9]{4}-[0-9]{2}-[0-9]{2}" + chr(92) + "z")
+        return (f"(CASE WHEN {text} RLIKE {iso} "
+                f"THEN try_to_date({text}, 'yyyy-MM-dd') ELSE {general} END)")
+    return general
+
+
 @dataclass
 class SparkTransactions:
     """Validated transactions held by Spark as the temporary view ``view``.
@@ -119,8 +328,8 @@ class SparkTransactions:
         Temporary view with columns customer_id (string), date (date), amount,
         margin (double).
     log : TransactionLog
-        Rows loaded, kept and excluded by reason (no per-row problem list: the
-        rows of a distributed table have no position).
+        Rows loaded, kept and excluded by reason, and the first ``max_problems``
+        excluded rows (see :func:`spark_transactions` for what their ``row`` is).
     has_margin : bool
     date_range : (date, date)
     """
@@ -136,6 +345,34 @@ def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def _sniff_csv(path: Path) -> tuple[str, str]:
+    """Encoding (UTF-8, else GB18030, as the DuckDB loader) and delimiter (the most
+    frequent of ``, ; tab |`` in the header line, else a comma) of a CSV file."""
+    raw = path.read_bytes()[:4096]
+    try:
+        raw.decode("utf-8")
+        encoding = "UTF-8"
+    except UnicodeDecodeError as exc:
+        encoding = "UTF-8" if exc.start > len(raw) - 4 else "GB18030"
+    header = raw.decode("utf-8" if encoding == "UTF-8" else "gb18030", errors="ignore")
+    header = header.lstrip("\ufeff").splitlines()[0] if header.strip() else ""
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda s: counts[s])
+    return encoding, best if counts[best] else ","
+
+
+def _spark_kind(data_type: Any) -> str:
+    """How the loader reads a column of this Spark type: text, integer, date or number."""
+    name = data_type.typeName()
+    if name in ("string", "varchar", "char", "void"):
+        return "text"
+    if name in ("integer", "long"):
+        return "integer"
+    if name in ("date", "timestamp", "timestamp_ntz"):
+        return "date"
+    return "number"
+
+
 def spark_transactions(
     spark: Any,
     source: Any,
@@ -143,29 +380,63 @@ def spark_transactions(
     *,
     returns: Literal["net", "exclude"] = "net",
     today: dt.date | str | None = None,
+    date_format: str | None = None,
+    on_error: Literal["exclude", "raise"] = "exclude",
     duplicates: Literal["exclude", "keep"] = "exclude",
+    max_problems: int = 1000,
 ) -> SparkTransactions:
     """Check transactions held by Spark and register the kept rows as a view.
+
+    Every row is kept or excluded exactly as by
+    :func:`satisfaction.value.transactions.load_transactions`: the same exclusion
+    reasons in the same order of precedence (:data:`~satisfaction.value.transactions.REASONS`),
+    the same empty-cell texts (``NA``, ``n/a``, ``null``, ``-``, …), amounts written with
+    currency signs or codes, thousands separators or a decimal comma (``"¥1,234.50"``,
+    ``"$ 12.00"``, ``"12,5"``, ``"CNY 30"``), and dates as ``YYYY-MM-DD``, ``YYYY/MM/DD``,
+    ``YYYYMMDD``, optionally with a time, or in ``date_format``. The rules are rendered
+    in Spark SQL from the same definitions as the DuckDB ones (see the comment above
+    :func:`_lit`) and tested to give the same log and the same kept rows.
 
     Parameters
     ----------
     spark : SparkSession
     source : pyspark.sql.DataFrame, table name, or path
         A Spark DataFrame, the name of a table in the catalog, or a Parquet file or
-        folder / CSV file (read by Spark: the data stays in the engine).
-    columns, returns, today, duplicates
-        As :func:`satisfaction.value.transactions.load_transactions`. Dates and
-        amounts are read with Spark's own casts (``try_cast``): ISO dates and plain
-        numbers; anything else is excluded under ``unparseable_date`` /
-        ``unparseable_amount``. The exclusion reasons and their order are the ones
-        of :data:`~satisfaction.value.transactions.REASONS`.
+        folder / CSV file (read by Spark: the data stays in the engine; a CSV is read
+        as UTF-8 or else GB18030, its delimiter taken from the header line, with
+        ``""`` as the quote escape; quoted line breaks are not supported).
+    columns, returns, today, date_format, on_error, duplicates, max_problems
+        As :func:`satisfaction.value.transactions.load_transactions`. ``date_format``
+        may use ``%Y %y %m %d %H %M %S %f %b %B``.
+
+    Returns
+    -------
+    SparkTransactions
+        Its ``log.problems`` lists the first ``max_problems`` excluded rows in row
+        order. ``row`` is the line of the file for a CSV (the first data row is 2), the
+        row of its Parquet file + 2 for Parquet (as the DuckDB loader; in a folder of
+        Parquet files, the row within its own file, listed file by file), and for a
+        Spark DataFrame or catalog table the position from 0 in the DataFrame's
+        partition order (for a DataFrame made by ``spark.createDataFrame(pandas_frame)``
+        that is the pandas position, as the DuckDB loader gives for a DataFrame).
+        The row numbers cost one count per partition, and only when a row is excluded.
     """
     from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
 
+    if returns not in ("net", "exclude"):
+        raise UsageError("returns must be 'net' or 'exclude'", value=returns)
+    if duplicates not in ("exclude", "keep"):
+        raise UsageError("duplicates must be 'exclude' or 'keep'", value=duplicates)
+    if on_error not in ("exclude", "raise"):
+        raise UsageError("on_error must be 'exclude' or 'raise'", value=on_error)
     cols = columns or TransactionColumns()
     if cols.margin is not None and cols.cost is not None:
         raise UsageError("give a margin column or a cost column, not both")
     today_date = _as_date(today, "today") if today is not None else dt.date.today()
+    if date_format is not None:
+        strptime_regex(date_format)  # a UsageError now rather than a failed job later
+    file_kind = None
     if isinstance(source, DataFrame):
         frame, name = source, "<Spark DataFrame>"
     else:
@@ -173,9 +444,12 @@ def spark_transactions(
         path = Path(name)
         if path.exists():
             if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
-                frame = spark.read.parquet(str(path))
+                frame, file_kind = spark.read.parquet(str(path)), "parquet"
             elif path.suffix.lower() == ".csv":
-                frame = spark.read.csv(str(path), header=True, inferSchema=False)
+                encoding, sep = _sniff_csv(path)
+                frame = (spark.read.option("encoding", encoding).option("sep", sep)
+                         .option("escape", '"').csv(str(path), header=True, inferSchema=False))
+                file_kind = "csv"
             else:
                 raise InputError("the Spark engine reads Parquet or CSV; expected one of them",
                                  file=name, value=path.suffix)
@@ -189,71 +463,144 @@ def spark_transactions(
             raise InputError(f"no {role} column {column!r}; the data has columns: "
                              + ", ".join(repr(c) for c in available[:20]),
                              file=name, column=column)
-    raw = f"satisfaction_raw_{uuid.uuid4().hex[:12]}"
-    frame.createOrReplaceTempView(raw)
+    kinds = {f.name: _spark_kind(f.dataType) for f in frame.schema.fields}
 
-    def number(expr: str) -> str:
-        v = f"try_cast({expr} AS DOUBLE)"
-        return f"(CASE WHEN isnan({v}) OR abs({v}) = double('inf') THEN NULL ELSE {v} END)"
-
-    def blank(expr: str) -> str:
-        return f"({expr} IS NULL OR trim(CAST({expr} AS STRING)) = '')"
-
-    amount = number(_q(cols.amount))
-    if cols.margin is not None:
-        margin, margin_raw = number(_q(cols.margin)), _q(cols.margin)
-    elif cols.cost is not None:
-        margin, margin_raw = f"({amount} - {number(_q(cols.cost))})", _q(cols.cost)
+    # Where each row is: (file, block, position) orders the rows as in the source.
+    if file_kind == "parquet":
+        located = frame.selectExpr("*", "_metadata.file_path AS c__file", "0L AS c__block",
+                                   "_metadata.row_index AS c__pos")
+    elif file_kind == "csv":
+        located = frame.selectExpr("*", "_metadata.file_path AS c__file",
+                                   "_metadata.file_block_start AS c__block",
+                                   "monotonically_increasing_id() AS c__pos")
     else:
-        margin, margin_raw = "CAST(NULL AS DOUBLE)", None
+        located = frame.selectExpr("*", "'' AS c__file", "spark_partition_id() AS c__block",
+                                   "monotonically_increasing_id() AS c__pos")
+    raw = f"satisfaction_raw_{uuid.uuid4().hex[:12]}"
+    located.createOrReplaceTempView(raw)
+
+    def text(role: str) -> bool:
+        column = getattr(cols, role)
+        return column is not None and kinds[column] == "text"
+
+    def amount_columns(column: str, prefix: str) -> tuple[list[str], list[str], str]:
+        """Projections computing an amount in stages; returns (stage 1, stage 2, final)."""
+        stages, final = spark_amount_sql(_q(column), kinds[column] == "text")
+        if not stages:
+            return [], [], final
+        first = f"{stages[0]} AS {prefix}1"
+        second = stages[1].replace("{prev}", f"{prefix}1") + f" AS {prefix}2"
+        return [first], [second], final.replace("{prev}", f"{prefix}2")
+
+    a1, a2, amount = amount_columns(cols.amount, "c__a")
+    if cols.margin is not None:
+        m1, m2, margin = amount_columns(cols.margin, "c__m")
+        margin_raw = cols.margin
+    elif cols.cost is not None:
+        m1, m2, cost = amount_columns(cols.cost, "c__m")
+        margin, margin_raw = f"(c__amount - {cost})", cols.cost
+    else:
+        m1, m2, margin, margin_raw = [], [], "CAST(NULL AS DOUBLE)", None
+    date_kind = kinds[cols.date] if kinds[cols.date] != "number" else "text"
+    date = spark_date_sql(_q(cols.date), date_kind, date_format)  # type: ignore[arg-type]
+    customer = (f"nullif({spark_trim_sql(_q(cols.customer))}, '')" if text("customer")
+                else f"CAST({_q(cols.customer)} AS STRING)")
     all_cols = ", ".join(_q(c) for c in available)
+    order = "c__file, c__block, c__pos"
+    # the first copy in the source is kept, as by the DuckDB loader
+    dup = f"row_number() OVER (PARTITION BY {all_cols} ORDER BY {order}) > 1"
+    first = ", ".join([*a1, *m1, f"{date} AS c__date", f"{dup} AS c__dup"])
+    stage1 = spark.sql(f"SELECT *, {first} FROM {raw}")
+    stage2 = stage1.selectExpr("*", *a2, *m2)
+    parsed = stage2.selectExpr("*", f"{amount} AS c__amount").selectExpr(
+        "*", f"{margin} AS c__margin", f"{customer} AS c__id")
     # One pass classifies every row; the first failing rule names the reason.
     checks = [
-        f"WHEN {blank(_q(cols.customer))} THEN 'missing_id'",
-        f"WHEN {blank(_q(cols.date))} THEN 'missing_date'",
+        f"WHEN {spark_blank_sql(_q(cols.customer), text('customer'))} OR c__id IS NULL "
+        "THEN 'missing_id'",
+        f"WHEN {spark_blank_sql(_q(cols.date), text('date'))} THEN 'missing_date'",
         "WHEN c__date IS NULL THEN 'unparseable_date'",
         f"WHEN c__date > DATE '{today_date.isoformat()}' THEN 'future_date'",
-        f"WHEN {blank(_q(cols.amount))} THEN 'missing_amount'",
+        f"WHEN {spark_blank_sql(_q(cols.amount), text('amount'))} THEN 'missing_amount'",
         "WHEN c__amount IS NULL THEN 'unparseable_amount'",
     ]
     if margin_raw is not None:
-        checks.append(f"WHEN NOT {blank(margin_raw)} AND c__margin IS NULL "
-                      "THEN 'unparseable_margin'")
+        role = "margin" if cols.margin is not None else "cost"
+        checks.append(f"WHEN NOT {spark_blank_sql(_q(margin_raw), text(role))} "
+                      "AND c__margin IS NULL THEN 'unparseable_margin'")
     if returns == "exclude":
         checks.append("WHEN c__amount < 0 THEN 'negative_amount'")
     if duplicates == "exclude":
         checks.append("WHEN c__dup THEN 'duplicate'")
-    rules = " ".join(checks)
-    inner = (f"SELECT {all_cols}, trim(CAST({_q(cols.customer)} AS STRING)) AS c__id, "
-             f"CAST(try_cast(CAST({_q(cols.date)} AS STRING) AS TIMESTAMP) AS DATE) AS c__date, "
-             f"{amount} AS c__amount, {margin} AS c__margin, "
-             f"row_number() OVER (PARTITION BY {all_cols} ORDER BY {all_cols}) > 1 AS c__dup "
-             f"FROM {raw}")
-    checked = spark.sql(f"SELECT *, CASE {rules} END AS c__rule FROM ({inner}) t").cache()
-    counts = {r["c__rule"]: int(r["n"]) for r in
-              checked.groupBy("c__rule").count().withColumnRenamed("count", "n").collect()}
+    checked = parsed.selectExpr("*", f"CASE {' '.join(checks)} END AS c__rule").cache()
+    rows = checked.groupBy("c__rule").agg(
+        F.expr("count(*)").alias("n"), F.expr("count_if(c__amount < 0)").alias("neg"),
+        F.expr("count_if(c__dup)").alias("dups")).collect()
+    counts = {r["c__rule"]: int(r["n"]) for r in rows}
+    kept_row = next((r for r in rows if r["c__rule"] is None), None)
     loaded = sum(counts.values())
     if loaded == 0:
         raise InputError("no transactions in the data", file=name)
-    dup_kept = 0
-    if duplicates == "keep":
-        dup_kept = checked.filter("c__rule IS NULL AND c__dup").count()
+    problems = _spark_problems(checked, cols, max_problems, base=0 if file_kind is None else 2)
+    if on_error == "raise" and len(problems):
+        p = problems.iloc[0]
+        raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
+                         value=p["value"] if p["value"] is not None else "")
     view = f"satisfaction_tx_{uuid.uuid4().hex[:12]}"
     kept_frame = checked.filter("c__rule IS NULL").selectExpr(
         "c__id AS customer_id", "c__date AS date", "c__amount AS amount",
         "c__margin AS margin")
     kept_frame.createOrReplaceTempView(view)
-    stats = spark.sql(f"SELECT count(*) AS n, min(date) AS lo, max(date) AS hi, "
-                      f"count_if(amount < 0) AS neg FROM {view}").collect()[0]
-    netted = int(stats["neg"]) if returns == "net" else 0
+    stats = spark.sql(f"SELECT min(date) AS lo, max(date) AS hi FROM {view}").collect()[0]
+    neg = int(kept_row["neg"]) if kept_row is not None else 0
+    dups = int(kept_row["dups"]) if kept_row is not None else 0
     log = TransactionLog(
         source=name, loaded=loaded, excluded={r: counts.get(r, 0) for r in REASONS},
-        kept=counts.get(None, 0), notes={"returns_netted": netted, "duplicates_kept": dup_kept},
-        problems=pd.DataFrame(columns=["row", "customer", "column", "value", "rule",
-                                       "message"]))
+        kept=counts.get(None, 0),
+        notes={"returns_netted": neg if returns == "net" else 0,
+               "duplicates_kept": dups if duplicates == "keep" else 0},
+        problems=problems)
     return SparkTransactions(spark=spark, view=view, log=log,
                              has_margin=margin_raw is not None,
                              date_range=(stats["lo"], stats["hi"]))
+
+
+def _spark_problems(checked: Any, cols: TransactionColumns, limit: int,
+                    base: int) -> pd.DataFrame:
+    """The first ``limit`` excluded rows in source order, with their row numbers.
+
+    A row's number is ``base`` + the rows of the earlier blocks of its file + its
+    position in its block (a block is a split of a CSV file, a Parquet file, or a
+    partition of a DataFrame: within one, positions grow in source order). Only the
+    listed rows reach the driver, with one row count per block.
+    """
+    from pyspark.sql import functions as F
+
+    if limit <= 0:
+        return problem_frame([], cols)
+    wanted = [c for c in dict.fromkeys(cols.used().values())]
+    first = (checked.filter("c__rule IS NOT NULL")
+             .orderBy("c__file", "c__block", "c__pos").limit(int(limit))
+             .select(*[_q(c) for c in wanted], "c__file", "c__block", "c__pos", "c__rule")
+             .collect())
+    if not first:
+        return problem_frame([], cols)
+    blocks = checked.groupBy("c__file", "c__block").agg(
+        F.expr("count(*)").alias("n"), F.expr("min(c__pos)").alias("start")).collect()
+    offset: dict[tuple[str, int], tuple[int, int]] = {}
+    before: dict[str, int] = {}
+    for b in sorted(blocks, key=lambda r: (r["c__file"], r["c__block"])):
+        done = before.get(b["c__file"], 0)
+        offset[(b["c__file"], b["c__block"])] = (done, int(b["start"]))
+        before[b["c__file"]] = done + int(b["n"])
+    records = []
+    for r in first:
+        done, start = offset[(r["c__file"], r["c__block"])]
+        rec = {c: r[c] for c in wanted}
+        rec["_row"] = base + done + int(r["c__pos"]) - start
+        rec["rule"] = r["c__rule"]
+        records.append(rec)
+    return problem_frame(records, cols)
 
 
 # ---------------------------------------------------------------------------

@@ -93,6 +93,8 @@ MISSING_TEXTS: tuple[str, ...] = ("", "na", "n/a", "nan", "null", "none", "-", "
 CURRENCY_PATTERN = r"[\s$€£¥￥₩₹'’]|^(USD|EUR|GBP|CNY|RMB|JPY)|(USD|EUR|GBP|CNY|RMB|JPY)$"
 _THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
 _DECIMAL_COMMA = r"[+-]?[0-9]+,[0-9]{1,2}"
+#: What an amount must look like, once currency and separators are read, to be a number.
+_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
     "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M",
@@ -228,7 +230,7 @@ def parse_amount(value: Any) -> float | None:
         text = text.replace(",", "")
     elif re.fullmatch(_DECIMAL_COMMA, text):
         text = text.replace(",", ".")
-    if not re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", text):
+    if not re.fullmatch(_NUMBER, text):
         return None
     number = float(text)
     return number if math.isfinite(number) else None
@@ -259,7 +261,7 @@ def amount_sql(expr: str, is_text: bool) -> str:
         f"ELSE {s} END)"
     )
     number = (
-        f"(CASE WHEN regexp_full_match({s}, '[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?')"
+        f"(CASE WHEN regexp_full_match({s}, {_lit(_NUMBER)})"
         f" THEN TRY_CAST({s} AS DOUBLE) END)"
     )
     return f"(CASE WHEN isfinite({number}) THEN {number} END)"
@@ -558,8 +560,15 @@ def _problems(con: duckdb.DuckDBPyConnection, cols: TransactionColumns,
         f"SELECT c._row, r.* EXCLUDE (_row), c.rule FROM checked c JOIN raw_input r USING (_row) "
         f"WHERE c.rule IS NOT NULL ORDER BY c._row LIMIT {int(limit)}"
     ).df()
+    return problem_frame(rows.to_dict("records"), cols)
+
+
+def problem_frame(records: list[dict[str, Any]], cols: TransactionColumns) -> pd.DataFrame:
+    """The problem list from excluded rows (dicts holding ``_row``, ``rule`` and the raw
+    cells by column name): which column each rule names, its value, the message.
+    Shared by the DuckDB and the Spark loaders."""
     out = []
-    for rec in rows.to_dict("records"):
+    for rec in records:
         rule = rec["rule"]
         role = _COLUMN_OF_REASON[rule]
         if role == "margin" and cols.margin is None:

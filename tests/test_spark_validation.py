@@ -1,0 +1,305 @@
+"""Spark validates transactions exactly as DuckDB does.
+
+The reference is the DuckDB loader (tests/test_value_transactions.py and the
+hypothesis oracle of tests/test_value_properties.py): on a messy file holding every
+exclusion reason and every accepted spelling of empty cells, amounts and dates,
+Spark must give the same counts, notes, problem rows and kept transactions, for a
+CSV, a Parquet file and a Spark DataFrame, with ANSI mode on and off; and each rule
+(dates in every format, amounts, empty cells, ids) must read a corpus of awkward
+cells as DuckDB does. The session has the settings of tests/test_spark.py; in one
+test process the JVM (~40 s to start) is shared by both modules.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from satisfaction.errors import InputError, UsageError
+from satisfaction.value import spark as sv
+from satisfaction.value.customers import customer_table
+from satisfaction.value.transactions import (
+    _DATE_FORMATS,
+    TransactionColumns,
+    _blank_sql,
+    _date_sql,
+    amount_sql,
+    load_transactions,
+)
+from tests.test_spark import test_session
+
+TODAY = "2025-01-01"
+COLS = TransactionColumns(margin="margin")
+
+# every reason, every accepted spelling; the comments say what each row is
+MESSY = '''customer_id,date,amount,margin,channel
+c1,2024-01-05,"¥1,234.50",10,web
+c1,2024-01-05,"¥1,234.50",10,web
+,2024-02-01,10,1,web
+NA,2024-02-01,10,1,web
+ n/a ,2024-02-01,11,1,web
+null,2024-02-01,12,1,web
+-,2024-02-01,13,1,web
+#N/A,2024-02-01,14,1,web
+None,2024-02-01,15,1,web
+c2,not a date,10,1,shop
+c2,01/03/2024,10,1,shop
+c2,2024-02-30,10,1,shop
+c2,2024-13-01,10,1,shop
+c2,24-03-01 10,10,1,shop
+c2,2024-03-01 10:00:60,10,1,shop
+c3,2024-03-01,abc,1,shop
+c3,2024-03-01,"1.234,5",1,shop
+c3,2024-03-01,"1,2345",1,shop
+c3,2024-03-01,Infinity,1,shop
+c3,2024-03-01,1e400,1,shop
+c3,2024-03-01,12 34,1,shop
+c4,2030-01-01,10,1,shop
+c4,2025-01-02 00:00:00,10,1,shop
+c5,2024-03-01,,1,shop
+c5,2024-03-01,NA,1,shop
+c5,2024-03-01,nan,1,shop
+c5,2024-03-01,-,1,shop
+c6,,5,1,shop
+c6,NULL,5,1,shop
+c6,n/a,5,1,shop
+c7,20240302,-20,-2,shop
+c7,2024/03/01,"$1,000",5,shop
+c7,2024/03/01,"$ 12.00",5,shop
+c8,2024-03-04, 12.50 ,1,web
+c8,2024-03-05,"12,5",1,web
+c8,2024-03-06,"12,50",NA,web
+c8,2024-03-07,CNY 30,3,web
+c8,2024-03-08,30USD,3,web
+c8,2024-03-09,€5,x,web
+c9,2024-03-01 10:00:00,£7.5,1,web
+c9,2024-03-02T10:00:00,₹100,1,web
+c9,2024/03/03 10:00:00,￥88,1,web
+c9,2024-03-04 10:00,"1'234.5",1,web
+c9,2024-3-5,+3,1,web
+c9,2024/3/6,.5,1,web
+c9,2024-03-07  10:00:00,1e3,1,web
+c9,2024-03-08 9:5:3,"1,234",1,web
+c9, 2024-03-09 ,RMB 7,1,web
+10,2024-03-10,EUR 9,1,web
+10,2024-03-10,EUR 9,1,web
+NA,2024-03-10,EUR 9,1,web
+'''
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = test_session()
+    yield session
+    session.stop()
+
+
+def _both(source, spark, frame=None, **options):
+    """Load ``source`` with DuckDB and ``frame`` (default: ``source``) with Spark."""
+    duck = load_transactions(source, COLS, today=TODAY, **options)
+    stx = sv.spark_transactions(spark, source if frame is None else frame, COLS, today=TODAY,
+                                **options)
+    return duck, stx
+
+
+def _same_log(duck, stx) -> None:
+    assert stx.log.loaded == duck.log.loaded
+    assert stx.log.excluded == duck.log.excluded
+    assert stx.log.kept == duck.log.kept
+    assert stx.log.notes == duck.log.notes
+    d, s = duck.log.to_dict()["problems"], stx.log.to_dict()["problems"]
+    assert s == d
+
+
+def _same_kept(duck, stx) -> None:
+    d = duck.to_frame()[["customer_id", "date", "amount", "margin"]].astype(
+        {"customer_id": str})
+    s = stx.spark.table(stx.view).toPandas()
+    key = ["customer_id", "date", "amount"]
+    d = d.sort_values(key, kind="stable").reset_index(drop=True)
+    s = s.sort_values(key, kind="stable").reset_index(drop=True)
+    assert list(s["customer_id"]) == list(d["customer_id"])
+    assert list(pd.to_datetime(s["date"])) == list(pd.to_datetime(d["date"]))
+    np.testing.assert_array_equal(s["amount"].to_numpy(float), d["amount"].to_numpy(float))
+    np.testing.assert_array_equal(s["margin"].to_numpy(float), d["margin"].to_numpy(float))
+
+
+@pytest.fixture(scope="module")
+def messy_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("messy") / "tx.csv"
+    path.write_text(MESSY, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("options", [{}, {"returns": "exclude", "duplicates": "keep"}])
+def test_messy_csv_same_log_problems_and_values(spark, messy_csv, options):
+    duck, stx = _both(messy_csv, spark, **options)
+    # the file holds every reason (the DuckDB loader is the reference, tested on its own)
+    reasons = {k for k, v in duck.log.excluded.items() if v}
+    expected = {"missing_id", "missing_date", "unparseable_date", "future_date",
+                "missing_amount", "unparseable_amount", "unparseable_margin"}
+    expected |= {"negative_amount"} if options else {"duplicate"}
+    assert reasons == expected
+    _same_log(duck, stx)
+    rows = list(stx.log.problems["row"])
+    # the header is row 1: the copy of the first row is row 3, the empty id row 4
+    assert rows == sorted(rows) and rows[0] == (4 if options else 3)
+    assert stx.log.to_dict()["problems"][0]["rule"] == (
+        "missing_id" if options else "duplicate")
+    _same_kept(duck, stx)
+    # the same per-customer values
+    d = customer_table(duck, period_end="2024-03-10").data.sort_index()
+    s = sv.spark_customer_table(stx, period_end="2024-03-10").frame.toPandas()
+    s = s.set_index("customer_id").sort_index()
+    assert list(s.index) == list(d.index.astype(str))
+    for column in ("occasions", "transactions", "frequency", "revenue", "margin",
+                   "monetary_value", "recency_days", "t_x", "T"):
+        np.testing.assert_allclose(s[column].to_numpy(float), d[column].to_numpy(float),
+                                   rtol=1e-12, err_msg=column)
+
+
+def test_ansi_off_same_result(spark, messy_csv):
+    duck = load_transactions(messy_csv, COLS, today=TODAY)
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        stx = sv.spark_transactions(spark, str(messy_csv), COLS, today=TODAY)
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")
+    _same_log(duck, stx)
+    _same_kept(duck, stx)
+
+
+def test_semicolon_csv_parquet_and_dataframe(spark, tmp_path, messy_csv):
+    frame = pd.read_csv(messy_csv, dtype=str, keep_default_na=False)
+    # a semicolon-separated file, as written where the decimal mark is a comma
+    semi = tmp_path / "semi.csv"
+    frame.to_csv(semi, sep=";", index=False)
+    duck, stx = _both(semi, spark)
+    _same_log(duck, stx)
+    _same_kept(duck, stx)
+    # Parquet: rows are the file's row + 2, as for DuckDB
+    pq = tmp_path / "tx.parquet"
+    frame.replace({"": None}).to_parquet(pq, index=False)
+    duck, stx = _both(pq, spark)
+    _same_log(duck, stx)
+    _same_kept(duck, stx)
+    # a DataFrame: rows are positions from 0, as for a pandas DataFrame in DuckDB
+    duck, stx = _both(frame, spark, frame=spark.createDataFrame(frame))
+    _same_log(duck, stx)
+    assert stx.log.problems["row"].iloc[0] == 1
+    _same_kept(duck, stx)
+
+
+def test_typed_columns_and_max_problems(spark, tmp_path):
+    frame = pd.DataFrame({
+        "customer_id": pd.array([1, 2, None, 4, 5, 5], dtype="Int64"),
+        "date": pd.array([20240301, 20240230, 20240302, None, 19970101, 19970101],
+                         dtype="Int64"),
+        "amount": [1.5, 2.0, 3.0, 4.0, float("nan"), float("inf")],
+        "margin": [0.5, None, 1.0, 1.0, 1.0, 1.0]})
+    pq = tmp_path / "typed.parquet"
+    frame.to_parquet(pq, index=False)
+    duck = load_transactions(pq, COLS, today=TODAY, max_problems=2)
+    stx = sv.spark_transactions(spark, str(pq), COLS, today=TODAY, max_problems=2)
+    _same_log(duck, stx)
+    assert len(stx.log.problems) == 2
+    _same_kept(duck, stx)
+    dates = frame.assign(date=pd.to_datetime(["2024-03-01", "2024-02-28", "2024-03-02",
+                                              None, "1997-01-01", "1997-01-01"]))
+    pq2 = tmp_path / "dates.parquet"
+    dates.to_parquet(pq2, index=False)
+    duck = load_transactions(pq2, COLS, today=TODAY)
+    stx = sv.spark_transactions(spark, str(pq2), COLS, today=TODAY)
+    _same_log(duck, stx)
+    _same_kept(duck, stx)
+
+
+def test_on_error_raise_and_bad_date_format(spark, messy_csv):
+    with pytest.raises(InputError) as d:
+        load_transactions(messy_csv, COLS, today=TODAY, on_error="raise")
+    with pytest.raises(InputError) as s:
+        sv.spark_transactions(spark, str(messy_csv), COLS, today=TODAY, on_error="raise")
+    assert (s.value.row, s.value.column, str(s.value)) == (
+        d.value.row, d.value.column, str(d.value).replace(str(messy_csv), str(messy_csv)))
+    with pytest.raises(UsageError, match="%j"):
+        sv.spark_transactions(spark, str(messy_csv), COLS, date_format="%Y-%j")
+
+
+# -------------------------------------------- the rules, cell by cell, on both engines
+DATES = [
+    "2024-03-01", "2024/03/01", "20240301", "2024-03-01 10:00:00", "2024-03-01T10:00:00",
+    "2024/03/01 10:00:00", "2024-03-01 10:00", "2024-3-1", "2024/3/1", "2024-02-30",
+    "2024-02-29", "2023-02-29", "2024-13-01", " 2024-03-01 ", "24-03-01", "4-3-1",
+    "02024-03-01", "10000-01-01", "2024031", "20241", "202431", "240301", "2024-03-1",
+    "2024-003-01", "2024-+3-01", "2024- 3-01", "-2024-03-01", "+2024-03-01", "2024-03-01x",
+    "2024-03-01Z", "2024-03-01 10", "2024-03-01T10:00", "2024-03-01 9:5:3",
+    "2024-03-01  10:00:00", "2024-03-0110:00:00", "2024-03-01\t10:00:00",
+    "2024-03-01 10:00:00\t", "2024-03-01\n", "2024-03-01 24:00:00", "2024-03-01 10:00:60",
+    "2024-03-01 10:00:00.5", "2024.03.01", "1/3/2024", "01/03/2024", "1.3.2024",
+    "01.03.2024 10:30", "1 mar 2024", "01 MAR 2024", "1 March 2024", "1 march 2024",
+    "1 Mar. 2024", "24-03-01", "68-03-01", "69-03-01", "2024年3月1日", "abc", "",
+    "2024-03-01\u3000", "\u00a02024-03-01", "\u00a001/03/2024\u2003", "01.03.2024",
+    "1.3.2024 9:05", "2024-03-01 10:00:00.123456",
+    "2024年03月01日", "2024年2月30日",
+]
+FORMATS = [None, "%d/%m/%Y", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d %b %Y", "%d %B %Y",
+           "%y-%m-%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S.%f"]
+AMOUNTS = [
+    "1234.50", "¥1,234.50", "$ 12.00", "$1,000", "1.234,5", "12,5", "12,50", "12,505",
+    "1,2345", "CNY 30", "30 CNY", "30CNY", "cny 30", "USD12", "12 EUR", "€5", "£7.5", "₹100",
+    "￥88", "₩1000", "1'234.5", "1’234.5", "-20", "+3", ".5", "5.", "1e3", "1E-2", "1e400",
+    "-1e400", "1,234", "-1,234.5", "+1,234", "12 34", "abc", "inf", "Infinity", "NaN",
+    "0x10", "1_000", "--1", "1-", "(12)", "12\n", "USD", "$", "", " ", "\t12\t", "12\u00a0",
+    "RMB 7", "JPY1,000", "1,000.", "1,00,000", "EUR12EUR", "12USD\n", "\u3000¥5\u3000",
+    "\u200b5", "5\x0b",
+]
+IDS = ["", " ", "NA", "na", " n/a ", "NULL", "None", "-", "#N/A", "nan", "NaN", "NA\u00a0",
+       "\u3000-\u3000", "\tNA", "c1", " c1 ", "c1\u00a0", "--", "N/A/", "\u200bc1", "\u2003"]
+
+
+def test_dates_read_alike(spark):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (d VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[d] for d in DATES])
+    frame = spark.createDataFrame([(d,) for d in DATES], "d string")
+    for fmt in FORMATS:
+        duck = dict(con.execute(f"SELECT d, {_date_sql('d', 'VARCHAR', fmt)} FROM t").fetchall())
+        rows = frame.selectExpr("d", f"{sv.spark_date_sql('d', 'text', fmt)} AS v").collect()
+        got = {r["d"]: r["v"] for r in rows}
+        differ = {d: (duck[d], got[d]) for d in DATES if duck[d] != got[d]}
+        assert not differ, (fmt, differ)
+        assert sum(v is not None for v in got.values()) >= 2, fmt  # each format reads some
+    assert _DATE_FORMATS[0] == "%Y-%m-%d"
+
+
+def test_amounts_read_alike(spark):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[a] for a in AMOUNTS])
+    duck = dict(con.execute(f"SELECT a, {amount_sql('a', True)} FROM t").fetchall())
+    stages, final = sv.spark_amount_sql("a", True)
+    frame = spark.createDataFrame([(a,) for a in AMOUNTS], "a string")
+    frame = frame.selectExpr("a", f"{stages[0]} AS s1")
+    frame = frame.selectExpr("a", stages[1].replace("{prev}", "s1") + " AS s2")
+    rows = frame.selectExpr("a", final.replace("{prev}", "s2") + " AS v").collect()
+    got = {r["a"]: r["v"] for r in rows}
+    differ = {a: (duck[a], got[a]) for a in AMOUNTS if duck[a] != got[a]}
+    assert not differ, differ
+    assert got["¥1,234.50"] == 1234.5 and got["12,5"] == 12.5 and got["1.234,5"] is None
+
+
+def test_empty_cells_and_ids_read_alike(spark):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[x] for x in IDS])
+    duck = {r[0]: (r[1], r[2]) for r in con.execute(
+        f"SELECT x, {_blank_sql('x')}, NULLIF(trim(x), '') FROM t").fetchall()}
+    rows = spark.createDataFrame([(x,) for x in IDS], "x string").selectExpr(
+        "x", f"{sv.spark_blank_sql('x', True)} AS blank",
+        f"nullif({sv.spark_trim_sql('x')}, '') AS id").collect()
+    got = {r["x"]: (r["blank"], r["id"]) for r in rows}
+    differ = {x: (duck[x], got[x]) for x in IDS if duck[x] != got[x]}
+    assert not differ, differ
+    assert got["NA\u00a0"] == (True, "NA") and got["c1\u00a0"] == (False, "c1")
