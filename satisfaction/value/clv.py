@@ -32,6 +32,7 @@ estimates are mapped back, which changes nothing but the conditioning.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -310,6 +311,17 @@ class BGNBDFit:
         return 1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x) * special.hyp2f1(
             r + x, b + x, a + b + x - 1.0, z)
 
+    def _brackets(self, x: np.ndarray, T: np.ndarray, horizon: int) -> Iterator[np.ndarray]:
+        """:meth:`_bracket` for t = 1, 2, …, horizon, in order; computed a few steps
+        at a time in threads (the hypergeometric function releases the GIL), so
+        that at most ``2 × workers`` arrays are held at once."""
+        workers = min(os.cpu_count() or 1, 4)
+        steps = list(range(1, horizon + 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for i in range(0, len(steps), 2 * workers):
+                yield from pool.map(lambda k: self._bracket(x, T, float(k)),
+                                    steps[i:i + 2 * workers])
+
     def expected_purchases(self, t: float, frequency: Any, t_x: Any, T: Any) -> np.ndarray:
         r"""E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units
         (FHL 2005a, eq. 10):
@@ -356,8 +368,7 @@ class BGNBDFit:
         total = np.zeros(len(ux))
         prev = np.zeros(len(ux))
         first = prev
-        for k in range(1, int(horizon) + 1):
-            cur = self._bracket(ux, ut, float(k))
+        for k, cur in enumerate(self._brackets(ux, ut, int(horizon)), start=1):
             total += (cur - prev) / (1.0 + discount) ** k
             if k == 1:
                 first = cur / (1.0 + discount)
@@ -483,6 +494,17 @@ class ParetoNBDFit:
         x, tx, big_t = (np.asarray(v, dtype=float) for v in (frequency, t_x, T))
         _, alive, dead = _pnbd_parts(self.params(), x, tx, big_t)
         return np.exp(alive - np.logaddexp(alive, dead))
+
+    def _brackets(self, x: np.ndarray, T: np.ndarray, horizon: int) -> Iterator[np.ndarray]:
+        """:meth:`_bracket` for t = 1, 2, …, horizon, in order; computed a few steps
+        at a time in threads (the hypergeometric function releases the GIL), so
+        that at most ``2 × workers`` arrays are held at once."""
+        workers = min(os.cpu_count() or 1, 4)
+        steps = list(range(1, horizon + 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for i in range(0, len(steps), 2 * workers):
+                yield from pool.map(lambda k: self._bracket(x, T, float(k)),
+                                    steps[i:i + 2 * workers])
 
     def expected_purchases(self, t: float, frequency: Any, t_x: Any, T: Any) -> np.ndarray:
         r"""E[Y(t) | x, t_x, T] = P(alive) (r+x)(β+T) / ((α+T)(s−1))
