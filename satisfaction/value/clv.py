@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
+from threadpoolctl import threadpool_limits
 
 from satisfaction.errors import InputError
 
@@ -141,6 +142,14 @@ _LARGE = 100_000
 
 
 def _minimize(fun: Any, x0: np.ndarray, jac: bool, n: int = 0) -> optimize.OptimizeResult:
+    # One BLAS thread: the likelihoods' dot products are memory-bound, and
+    # OpenBLAS's own threads (spinning while they wait) cost two to four times the
+    # CPU for nothing, more so beside the chunk threads of _summed or a busy machine.
+    with threadpool_limits(1):
+        return _minimize_unlimited(fun, x0, jac, n)
+
+
+def _minimize_unlimited(fun: Any, x0: np.ndarray, jac: bool, n: int) -> optimize.OptimizeResult:
     res = optimize.minimize(fun, x0, jac=jac, method="L-BFGS-B",
                             options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-8})
     if jac and not res.success and np.max(np.abs(res.jac)) < 1e-5:
