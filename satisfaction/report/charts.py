@@ -20,6 +20,7 @@ matplotlib.use("svg")
 
 import itertools
 
+import numpy as np
 from matplotlib import rc_context
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
@@ -88,41 +89,126 @@ def path_diagram(nodes: Sequence[dict[str, Any]], edges: Sequence[dict[str, Any]
         columns.setdefault(int(node["column"]), []).append(node)
     ncol = max(columns) + 1 if columns else 1
     nrow = max((len(v) for v in columns.values()), default=1)
-    height = max(2.0, 0.85 * nrow + 0.6)
+    # geometry in inches (equal aspect): nodes as wide as the columns allow
+    step = (width - 0.2) / ncol
+    # a chain of single nodes zig-zags, so that the paths that skip a column run
+    # beside the chain instead of through its nodes; its nodes leave room for labels
+    zigzag = ncol >= 4 and any(len(v) == 1 for v in columns.values())
+    ew, eh, dy = min(1.35, (0.64 if zigzag else 0.8) * step), 0.5, 0.75
     pos: dict[str, tuple[float, float]] = {}
     for col, members in columns.items():
+        shift = (0.28 if col % 2 else -0.28) if zigzag and len(members) == 1 else 0.0
         for k, node in enumerate(members):
-            y = (len(members) - 1) / 2 - k
-            pos[node["id"]] = (col * 3.0, y * 1.5)
+            pos[node["id"]] = (0.1 + step * (col + 0.5), ((len(members) - 1) / 2 - k) * dy
+                               + shift)
+    spans = [abs(int(_col(nodes, e["to"])) - int(_col(nodes, e["from"]))) for e in edges]
+    curves = _route_edges(edges, spans, pos, ew, eh)
+    half = (nrow - 1) * dy / 2 + eh / 2 + 0.3 + (0.28 if zigzag else 0)
+    half = max([half, *[abs(ly) + 0.18 for _, (_, ly) in curves]])
+    height = 2 * half
     with _figure(width, height) as fig:
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_axis_off()
-        ew, eh = 2.1, 0.9
-        ax.set_xlim(-ew / 2 - 0.2, (ncol - 1) * 3.0 + ew / 2 + 0.2)
-        ax.set_ylim(-(nrow - 1) * 0.75 - eh / 2 - 0.35, (nrow - 1) * 0.75 + eh / 2 + 0.35)
-        ax.set_aspect("auto")
+        ax.set_xlim(0, width)
+        ax.set_ylim(-half, half)
+        ax.set_aspect("equal")
+        shapes: dict[str, Ellipse] = {}
         for node in nodes:
             x, y = pos[node["id"]]
-            ax.add_patch(Ellipse((x, y), ew, eh, facecolor="#EAF1F8", edgecolor=BLUE, lw=1.0))
-            ax.text(x, y + (0.1 if node.get("r2") else 0), node["label"], ha="center",
-                    va="center", fontsize=7.5, color="#102030", wrap=True)
+            shape = Ellipse((x, y), ew, eh, facecolor="#EAF1F8", edgecolor=BLUE, lw=1.0,
+                            zorder=2)
+            ax.add_patch(shape)
+            shapes[node["id"]] = shape
+            label = _wrap_label(node["label"], ew)
+            longest = max(len(line) for line in label.split("\n"))
+            size = min(7.5, 7.5 * 0.86 * ew / (longest * 0.058))  # fits inside the ellipse
+            ax.text(x, y + (0.07 if node.get("r2") else 0), label, ha="center",
+                    va="center", fontsize=min(size, 7 if "\n" in label else 7.5),
+                    color="#102030", zorder=3, linespacing=1.0)
             if node.get("r2"):
-                ax.text(x, y - 0.22, node["r2"], ha="center", va="center", fontsize=6.5,
-                        color="#444444")
-        for edge in edges:
+                ax.text(x, y - 0.15, node["r2"], ha="center", va="center", fontsize=6,
+                        color="#444444", zorder=3)
+        for edge, (rad, (lx, ly)) in zip(edges, curves, strict=True):
             (x0, y0), (x1, y1) = pos[edge["from"]], pos[edge["to"]]
             sig = bool(edge.get("significant"))
             arrow = FancyArrowPatch(
-                (x0 + ew / 2, y0), (x1 - ew / 2, y1), arrowstyle="-|>", mutation_scale=9,
-                lw=1.3 if sig else 0.8, color=BLUE if sig else GREY,
-                linestyle="-" if sig else "--", shrinkA=2, shrinkB=2,
-                connectionstyle="arc3,rad=0.0")
+                (x0, y0), (x1, y1), patchA=shapes[edge["from"]], patchB=shapes[edge["to"]],
+                arrowstyle="-|>", mutation_scale=9, lw=1.3 if sig else 0.8,
+                color=BLUE if sig else GREY, linestyle="-" if sig else "--", shrinkA=1,
+                shrinkB=1, connectionstyle=f"arc3,rad={rad}", zorder=1)
             ax.add_patch(arrow)
-            t = 0.42
-            ax.text(x0 + ew / 2 + t * (x1 - x0 - ew), y0 + t * (y1 - y0), edge["label"],
-                    ha="center", va="center", fontsize=7,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
+            ax.text(lx, ly, edge["label"], ha="center", va="center", fontsize=6.5, zorder=4,
+                    bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none"})
         return _svg(fig)
+
+
+def _route_edges(edges: Sequence[dict[str, Any]], spans: Sequence[int],
+                 pos: dict[str, tuple[float, float]], ew: float, eh: float,
+                 ) -> list[tuple[float, tuple[float, float]]]:
+    """Curvature (matplotlib ``arc3`` rad) and label point of every edge.
+
+    Edges between neighbouring columns are straight, labelled at their middle.
+    An edge that skips columns is an arc; of the arcs tried (above and below,
+    flat to round) it takes the one whose label lies farthest inside no node and
+    clear of the labels placed before it.
+    """
+    out: list[tuple[float, tuple[float, float]] | None] = [None] * len(edges)
+    placed: list[tuple[float, float]] = []
+
+    def point(e: dict[str, Any], rad: float) -> tuple[float, float]:
+        (x0, y0), (x1, y1) = pos[e["from"]], pos[e["to"]]
+        # the midpoint of arc3's quadratic Bezier (the straight line's middle at rad 0)
+        return (x0 + x1) / 2 + rad * (y1 - y0) / 2, (y0 + y1) / 2 - rad * (x1 - x0) / 2
+
+    def cost(p: tuple[float, float]) -> float:
+        c = 0.0
+        for x, y in pos.values():
+            d = ((p[0] - x) / (ew / 2 + 0.22)) ** 2 + ((p[1] - y) / (eh / 2 + 0.08)) ** 2
+            c += 10 * max(0.0, 1 - d)
+        for x, y in placed:
+            if abs(p[0] - x) < 0.45 and abs(p[1] - y) < 0.16:
+                c += 5
+        return c
+
+    def crossing(e: dict[str, Any], rad: float) -> float:
+        """How deep the curve runs through nodes other than its own two."""
+        (x0, y0), (x1, y1) = pos[e["from"]], pos[e["to"]]
+        cx, cy = point(e, 2 * rad)  # arc3's control point lies twice as far out
+        c = 0.0
+        for t in np.linspace(0.08, 0.92, 22):
+            bx = (1 - t) ** 2 * x0 + 2 * t * (1 - t) * cx + t ** 2 * x1
+            by = (1 - t) ** 2 * y0 + 2 * t * (1 - t) * cy + t ** 2 * y1
+            for node, (x, y) in pos.items():
+                if node in (e["from"], e["to"]):
+                    continue
+                d = ((bx - x) / (ew / 2 + 0.06)) ** 2 + ((by - y) / (eh / 2 + 0.06)) ** 2
+                c += 3 * max(0.0, 1 - d)
+        return c
+
+    for k, e in enumerate(edges):
+        if spans[k] <= 1:
+            out[k] = (0.0, point(e, 0.0))
+            placed.append(out[k][1])
+    for k in sorted((k for k in range(len(edges)) if spans[k] > 1), key=lambda k: spans[k]):
+        e = edges[k]
+        options = [sign * r for r in (0.2, 0.3, 0.42, 0.56) for sign in (-1, 1)]
+        best = min(options, key=lambda rad: cost(point(e, rad)) + crossing(e, rad) + abs(rad))
+        out[k] = (best, point(e, best))
+        placed.append(out[k][1])
+    return [o for o in out if o is not None]
+
+
+def _col(nodes: Sequence[dict[str, Any]], node_id: str) -> int:
+    return next(int(n["column"]) for n in nodes if n["id"] == node_id)
+
+
+def _wrap_label(label: str, width: float) -> str:
+    """Break a long node label into two lines (at the space nearest the middle)."""
+    if len(label) * 0.062 <= width * 0.85 or " " not in label:
+        return label
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+    return label[:cut] + "\n" + label[cut + 1:]
 
 
 def bar_index(labels: Sequence[str], values: Sequence[float | None],

@@ -796,7 +796,9 @@ class _Builder:
         methods = [self.t("appendix.estimators"), self.t("appendix.indices"),
                    self.t("appendix.tests", adjust=self.label(
                        "adjust", cmp.adjust if cmp is not None else "holm"))]
-        if self.a.value is not None:
+        if self.a.value is None:
+            methods.append(self.t("value.not_given"))
+        else:
             names = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
             models = self.a.options.get("clv_models") or []
             methods.append(self.t("appendix.value", models=self._join(
