@@ -91,6 +91,28 @@ def bank_zh(bank_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"analysis": analysis, "pdf": files.pdf, "text": _text(files.pdf)}
 
 
+@pytest.fixture(scope="module")
+def cram_zh(cram_run: dict) -> str:
+    """The CRAM run (with customer value) reported in Chinese: the text of the PDF."""
+    return _text(render_pdf_bytes(build_context(cram_run["analysis"], "zh")))
+
+
+#: English words that must not appear in a Chinese report (names of methods, ids of
+#: items and software may).
+ENGLISH = re.compile(r"\b(the|and|of|is|are|was|were|not|below|above|with|from|to|in|"
+                     r"customers?|segment|respondents?|value|index|important|n/a)\b")
+
+
+def test_chinese_reports_hold_no_english_sentences(cram_zh: str, bank_zh: dict) -> None:
+    for text in (cram_zh, bank_zh["text"]):
+        assert not ENGLISH.findall(text), ENGLISH.findall(text)[:10]
+        ids = set(re.findall(r"\b[a-z]+_[a-z_]+\b", text)) - {"factor_analyzer"}
+        assert not ids, ids  # no raw ids such as at_risk
+    zh = load_messages("zh")
+    assert _squash(zh.sections.recommendations) in _squash(cram_zh)
+    assert _squash(zh.sections.value) in _squash(cram_zh)
+
+
 def test_catalogs_have_the_same_keys() -> None:
     en, zh = load_messages("en"), load_messages("zh")
     assert _keys(en) == _keys(zh)

@@ -66,6 +66,11 @@ def _svg(fig: Figure) -> str:
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE
 
 
+def _thousands() -> Any:
+    """Axis numbers with thousands separators, as in the tables (one per axis)."""
+    return matplotlib.ticker.StrMethodFormatter("{x:,.0f}")
+
+
 def stars(p: float | None) -> str:
     """Significance marks: * p < .05, ** p < .01, *** p < .001."""
     if p is None or p != p:
@@ -340,6 +345,7 @@ def bars(labels: Sequence[str], values: Sequence[float], ylabel: str,
         ax.set_xticks(xs, labels, rotation=30 if len(labels) > 5 else 0,
                       ha="right" if len(labels) > 5 else "center")
         ax.set_ylabel(ylabel)
+        ax.yaxis.set_major_formatter(_thousands())
         ax.set_ylim(0, top * 1.12 if top > 0 else 1)
         fig.tight_layout()
         return _svg(fig)
@@ -372,6 +378,8 @@ def histogram(edges: Sequence[float], counts: Sequence[float], xlabel: str, ylab
         lefts = list(edges[:-1])
         widths = [b - a for a, b in itertools.pairwise(edges)]
         ax.bar(lefts, counts, width=widths, align="edge", color=SKY, edgecolor=BLUE, lw=0.5)
+        ax.xaxis.set_major_formatter(_thousands())
+        ax.yaxis.set_major_formatter(_thousands())
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         fig.tight_layout()
