@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -503,7 +504,8 @@ def load_transactions(
         raise InputError("no transactions in the file", file=name)
     excluded = {r: int(counts.get(r, 0)) for r in REASONS}
     kept = int(counts.get(None, 0))
-    problems = _problems(con, cols, max_problems)
+    problems = (_problems(con, cols, max_problems) if kept < loaded else
+                pd.DataFrame(columns=["row", "customer", "column", "value", "rule", "message"]))
     if on_error == "raise" and len(problems):
         p = problems.iloc[0]
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
@@ -537,9 +539,15 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, all_cols: str) -> int:
     comparing, column by column, only the rows whose hash repeats: a GROUP BY over
     every column would build a hash table as large as the file.
     """
-    hashes = con.execute(f"SELECT hash({all_cols}) AS h FROM raw_input").fetchnumpy()["h"]
-    hashes = np.sort(np.asarray(hashes))
-    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    hashes = np.asarray(
+        con.execute(f"SELECT hash({all_cols}) AS h FROM raw_input").fetchnumpy()["h"])
+    # equal rows have equal hashes, so the two halves of the hash range (split on the
+    # top bit) hold no duplicates of each other: each half is sorted in its own
+    # thread (NumPy's sort releases the GIL)
+    top = hashes >= np.uint64(2**63)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        halves = list(pool.map(np.sort, (hashes[~top], hashes[top])))
+    repeated = np.concatenate([np.unique(h[1:][h[1:] == h[:-1]]) for h in halves])
     if len(repeated) == 0:
         return 0
     con.register("repeated_hashes", pd.DataFrame({"h": repeated}))
