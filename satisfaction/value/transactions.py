@@ -92,6 +92,12 @@ MISSING_TEXTS: tuple[str, ...] = ("", "na", "n/a", "nan", "null", "none", "-", "
 
 #: Currency signs and codes stripped from amounts.
 CURRENCY_PATTERN = r"[\s$€£¥￥₩₹'’]|^(USD|EUR|GBP|CNY|RMB|JPY)|(USD|EUR|GBP|CNY|RMB|JPY)$"
+#: The pattern for Python's ``re``: RE2's (DuckDB's) ``\s`` is the ASCII class
+#: [\t\n\f\r ], Python's also matches \v, \x85 and other Unicode spaces.
+_CURRENCY_PATTERN_PY = CURRENCY_PATTERN.replace(r"\s", "\t\n\f\r ")
+#: The Unicode space separators (category Zs): what DuckDB's ``trim`` strips.
+SPACE_SEPARATORS = ("\u0020\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                    "\u2007\u2008\u2009\u200a\u202f\u205f\u3000")
 _THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
 _DECIMAL_COMMA = r"[+-]?[0-9]+,[0-9]{1,2}"
 #: What an amount must look like, once currency and separators are read, to be a number.
@@ -223,10 +229,10 @@ def parse_amount(value: Any) -> float | None:
     if isinstance(value, int | float):
         number = float(value)
         return number if math.isfinite(number) else None
-    text = str(value).strip()
+    text = str(value).strip(SPACE_SEPARATORS)    # as DuckDB's trim
     if text.lower() in MISSING_TEXTS:
         return None
-    text = re.sub(CURRENCY_PATTERN, "", text)
+    text = re.sub(_CURRENCY_PATTERN_PY, "", text)
     if re.fullmatch(_THOUSANDS, text):
         text = text.replace(",", "")
     elif re.fullmatch(_DECIMAL_COMMA, text):
