@@ -326,3 +326,16 @@ def test_compress_stepwise_equals_one_key(monkeypatch):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(one[1], step[1])
     np.testing.assert_array_equal(one[2], step[2])
+
+
+@pytest.mark.parametrize("params", [(0.553, 10.58, 0.606, 11.67), (1.0, 2.0, 3.0, 1.5),
+                                    (0.3, 50.0, 0.2, 5.0)])
+def test_pareto_nbd_terms_per_distinct_pair_equal_the_per_customer_sum(table, params):
+    """The fit's likelihood (hypergeometric terms per distinct (x, t_x) and (x, T))
+    equals the per-customer formula, for α above and below β."""
+    d = table.purchasers
+    x, tx, big_t = (d[c].to_numpy(float) for c in ("frequency", "t_x", "T"))
+    (ux, utx, ut), w, _ = clv.compress(x, tx, big_t)
+    p = np.array(params)
+    assert clv._PnbdTerms(ux, utx, ut, w).loglik(p) == pytest.approx(
+        clv.pareto_nbd_loglik(p, x, tx, big_t), rel=1e-12)

@@ -477,6 +477,41 @@ def pareto_nbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.
     return float(np.dot(w, head + np.logaddexp(alive, dead)))
 
 
+class _PnbdTerms:
+    """(x, t_x, T) with weights, and the distinct x, (x, t_x) and (x, T) behind them.
+
+    The two hypergeometric terms of A₀ depend on (x, t_x) and on (x, T) only, and
+    there are far fewer distinct pairs than customers (x and the times take a few
+    hundred values each): they are evaluated once per distinct pair and gathered.
+    """
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray) -> None:
+        self.x, self.w = x, w
+        (self.xv,), _, self.xi = compress(x)
+        (self.x1, self.t1), _, self.i1 = compress(x, t_x)
+        (self.x2, self.T2), _, self.i2 = compress(x, T)
+
+    def loglik(self, params: np.ndarray) -> float:
+        """Σ w ln L, the same sum as :func:`pareto_nbd_loglik`."""
+        r, alpha, s, beta = params
+        m = max(alpha, beta)
+        diff = abs(alpha - beta)
+
+        def ln_f(xv: np.ndarray, t: np.ndarray) -> np.ndarray:
+            rsx = r + s + xv
+            c = s + 1.0 if alpha >= beta else r + xv
+            return np.log(special.hyp2f1(rsx, c, rsx + 1.0, diff / (m + t))) - rsx * np.log(m + t)
+
+        head = (special.gammaln(r + self.xv) - special.gammaln(r) + r * np.log(alpha)
+                + s * np.log(beta))[self.xi]
+        ln_f1 = ln_f(self.x1, self.t1)[self.i1]
+        ln_f2 = ln_f(self.x2, self.T2)[self.i2]
+        alive = (-(r + self.x2) * np.log(alpha + self.T2) - s * np.log(beta + self.T2))[self.i2]
+        ln_a0 = ln_f1 + np.log1p(-np.exp(np.minimum(ln_f2 - ln_f1, 0.0)))
+        dead = np.log(s / (r + s + self.x)) + ln_a0
+        return float(np.dot(self.w, head + np.logaddexp(alive, dead)))
+
+
 @dataclass
 class ParetoNBDFit:
     """A fitted Pareto/NBD model (attributes as :class:`BGNBDFit`, with s, β)."""
@@ -532,16 +567,19 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> Par
     -----
     Tested against the published CDNOW estimates (r = 0.553, α = 10.58, s = 0.606,
     β = 11.67; FHL 2005b) and ``lifetimes.ParetoNBDFitter``. The gradient is
-    numerical (the hypergeometric terms have no cheap derivative).
+    numerical (the hypergeometric terms have no cheap derivative); each evaluation
+    computes the hypergeometric terms once per distinct (x, t_x) and (x, T).
     """
     x, tx, big_t = _check_rfm(frequency, t_x, T)
     (ux, utx, ut), w, _ = compress(x, tx, big_t, weights=weights)
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
     stx, st = utx * scale, ut * scale
 
+    terms = _PnbdTerms(ux, stx, st, w)
+
     def objective(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
-            ll = pareto_nbd_loglik(np.exp(theta), ux, stx, st, w)
+            ll = terms.loglik(np.exp(theta))
         return -ll / w.sum() if np.isfinite(ll) else 1e300
 
     res = _minimize(objective, np.zeros(4), jac=False)
