@@ -507,7 +507,8 @@ class _PnbdTerms:
         ln_f1 = ln_f(self.x1, self.t1)[self.i1]
         ln_f2 = ln_f(self.x2, self.T2)[self.i2]
         alive = (-(r + self.x2) * np.log(alpha + self.T2) - s * np.log(beta + self.T2))[self.i2]
-        ln_a0 = ln_f1 + np.log1p(-np.exp(np.minimum(ln_f2 - ln_f1, 0.0)))
+        with np.errstate(divide="ignore"):  # A₀ = 0 when t_x = T: ln A₀ = −inf, L = alive
+            ln_a0 = ln_f1 + np.log1p(-np.exp(np.minimum(ln_f2 - ln_f1, 0.0)))
         dead = np.log(s / (r + s + self.x)) + ln_a0
         return float(np.dot(self.w, head + np.logaddexp(alive, dead)))
 
