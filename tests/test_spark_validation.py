@@ -160,14 +160,20 @@ def test_messy_csv_same_log_problems_and_values(spark, messy_csv, options):
                                    rtol=1e-12, err_msg=column)
 
 
-def test_ansi_off_same_result(spark, messy_csv):
+def test_ansi_off_and_many_splits_same_result(spark, messy_csv):
     duck = load_transactions(messy_csv, COLS, today=TODAY)
+    # ANSI off, and the file read in ~300-byte splits: Spark orders splits by size, so
+    # the problem rows must come from the split offsets, not the partition order
     spark.conf.set("spark.sql.ansi.enabled", "false")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "300")
     try:
+        assert spark.read.csv(str(messy_csv), header=True).rdd.getNumPartitions() > 4
         stx = sv.spark_transactions(spark, str(messy_csv), COLS, today=TODAY)
     finally:
         spark.conf.unset("spark.sql.ansi.enabled")
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
     _same_log(duck, stx)
+    assert len(stx.log.problems) > 30
     _same_kept(duck, stx)
 
 

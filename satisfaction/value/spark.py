@@ -182,13 +182,15 @@ def _full_match(expr: str, pattern: str) -> str:
     return f"({expr} RLIKE {_lit('^(?:' + _java_regex(pattern) + ')' + chr(92) + 'z')})"
 
 
-_ZS_EDGES = _lit(r"^\p{Zs}+|\p{Zs}+\z")
+#: The Unicode space separators (category Zs), which DuckDB's trim strips.
+_ZS = "\u0020\u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
 
 
 def spark_trim_sql(expr: str) -> str:
-    """DuckDB's ``trim``: strips Unicode space separators (category Zs: the space, the
-    no-break space, the ideographic space U+3000, …), where Spark's strips the space."""
-    return f"regexp_replace(CAST({expr} AS STRING), {_ZS_EDGES}, '')"
+    """DuckDB's ``trim``: strips Unicode space separators (the space, the no-break
+    space, the ideographic space U+3000, …), where Spark's plain ``trim`` strips the
+    space only. A character-set trim, no regular expression."""
+    return f"trim(BOTH {_lit(_ZS)} FROM CAST({expr} AS STRING))"
 
 
 def spark_blank_sql(expr: str, is_text: bool) -> str:
@@ -214,12 +216,24 @@ def spark_amount_sql(expr: str, is_text: bool) -> tuple[list[str], str]:
     if not is_text:
         return [], _finite(f"try_cast({expr} AS DOUBLE)")
     currency = _lit(_java_regex(CURRENCY_PATTERN))
-    cleaned = f"regexp_replace({spark_trim_sql(expr)}, {currency}, '')"
+    # Fast path, without regular expressions: a text of digits, signs, points and
+    # exponents has nothing to strip or separate, and Java reads such a text as a
+    # number exactly when it matches _NUMBER (its decimal grammar, without the type
+    # suffixes, hex floats and Infinity that use other letters).
+    raw = f"CAST({expr} AS STRING)"
+
+    def plain(text: str) -> str:
+        return f"translate({text}, '0123456789.+-eE', '') = ''"
+
+    cleaned = (f"CASE WHEN {plain(raw)} THEN {raw} "
+               f"ELSE regexp_replace({spark_trim_sql(expr)}, {currency}, '') END")
     s = "{prev}"
-    separators = (f"CASE WHEN {_full_match(s, _THOUSANDS)} THEN replace({s}, ',', '') "
+    separators = (f"CASE WHEN {plain(s)} THEN {s} "
+                  f"WHEN {_full_match(s, _THOUSANDS)} THEN replace({s}, ',', '') "
                   f"WHEN {_full_match(s, _DECIMAL_COMMA)} THEN replace({s}, ',', '.') "
                   f"ELSE {s} END")
-    number = f"(CASE WHEN {_full_match(s, _NUMBER)} THEN try_cast({s} AS DOUBLE) END)"
+    number = (f"(CASE WHEN {plain(s)} OR {_full_match(s, _NUMBER)} "
+              f"THEN try_cast({s} AS DOUBLE) END)")
     return [cleaned, separators], _finite(number)
 
 
@@ -310,10 +324,12 @@ def spark_date_sql(expr: str, kind: Literal["date", "integer", "text"],
     formats = (date_format,) if date_format else _DATE_FORMATS
     general = "coalesce(" + ", ".join(_strptime_sql(text, f) for f in formats) + ")"
     if date_format is None and formats[0] == "%Y-%m-%d":
-        # the common case, ISO dates, by one short match and a direct parse
-        iso = _lit("^[0-9]{4}-[0-9]{2}-[0-9]{2}" + chr(92) + "z")
-        return (f"(CASE WHEN {text} RLIKE {iso} "
-                f"THEN try_to_date({text}, 'yyyy-MM-dd') ELSE {general} END)")
+        # the common case, ISO dates, by a look at the characters and a direct parse
+        iso = (f"length({text}) = 10 AND substr({text}, 5, 1) = '-' AND "
+               f"substr({text}, 8, 1) = '-' AND translate({text}, '0123456789', '') = '--' "
+               f"AND substr({text}, 1, 4) <> '0000'")
+        # Spark's own cast reads exactly this shape, twice as fast as a date pattern
+        return f"(CASE WHEN {iso} THEN try_cast({text} AS DATE) ELSE {general} END)"
     return general
 
 
@@ -1061,6 +1077,10 @@ def run_command(transactions: str | Path, columns: TransactionColumns, *, models
     console.print(f"engine: spark ({spark.sparkContext.master}); transactions loaded "
                   f"{log['loaded']}, kept {log['kept']}"
                   + (f", excluded: {excluded}" if excluded else ""))
+    for p in log["problems"][:5]:  # as the DuckDB engine's summary
+        where = f"row {p['row']}" + (f", column {p['column']!r}" if p["column"] else "")
+        value = f" (value: {p['value']!r})" if p["value"] is not None else ""
+        console.print(f"  {where}: {p['rule'].replace('_', ' ')}{value}")
     c = result.counts
     console.print(f"customers: {c['customers']} (modelled {c['modelled']}, returns only "
                   f"{c['returns_only']}, first purchase after the period end "
