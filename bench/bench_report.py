@@ -11,6 +11,7 @@ respondents, 1,000 bootstrap draws and 100,000 customers, in at most 60 s on
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,9 @@ def main() -> None:
     from satisfaction.report.render import render_pdf_bytes, write_report
     from satisfaction.simulate import simulate_demo
 
+    load = os.getloadavg()  # the machine is shared: the figures depend on its load
+    print(f"load average at start  {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"({os.cpu_count()} cores)")
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_report_"))
     out.mkdir(parents=True, exist_ok=True)
     total = time.perf_counter()
@@ -64,6 +68,8 @@ def main() -> None:
     elapsed = time.perf_counter() - total
     demo_like = elapsed - (time.perf_counter() - t)
     print(f"total (demo path)      {demo_like:7.2f} s  [budget 60 s]")
+    load = os.getloadavg()
+    print(f"load average at end    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"output: {out}")
 
 
