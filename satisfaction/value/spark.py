@@ -66,6 +66,7 @@ from satisfaction.value.transactions import (
     CURRENCY_PATTERN,
     MISSING_TEXTS,
     REASONS,
+    SPACE_SEPARATORS,
     TransactionColumns,
     TransactionLog,
     _as_date,
@@ -183,7 +184,7 @@ def _full_match(expr: str, pattern: str) -> str:
 
 
 #: The Unicode space separators (category Zs), which DuckDB's trim strips.
-_ZS = "\u0020\u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
+_ZS = SPACE_SEPARATORS
 
 
 def spark_trim_sql(expr: str) -> str:
