@@ -19,6 +19,8 @@ import matplotlib
 matplotlib.use("svg")
 
 import itertools
+import math
+import textwrap
 
 import numpy as np
 from matplotlib import rc_context
@@ -125,10 +127,13 @@ def path_diagram(nodes: Sequence[dict[str, Any]], edges: Sequence[dict[str, Any]
             ax.add_patch(shape)
             shapes[node["id"]] = shape
             label = _wrap_label(node["label"], ew)
-            longest = max(len(line) for line in label.split("\n"))
-            size = min(7.5, 7.5 * 0.86 * ew / (longest * 0.058))  # fits inside the ellipse
-            ax.text(x, y + (0.07 if node.get("r2") else 0), label, ha="center",
-                    va="center", fontsize=min(size, 7 if "\n" in label else 7.5),
+            lines = label.split("\n")
+            # inches per character at 7.5 pt: ~0.058 for Latin text, ~0.1 for Chinese
+            per_char = 0.1 if any(ch >= "\u3000" for ch in label) else 0.058
+            size = max(6.0, min(7.5, 7.5 * 0.86 * ew / (max(map(len, lines)) * per_char)))
+            size = min(size, (7.5, 7.0, 6.0)[min(len(lines), 3) - 1])  # fits the node's height
+            ax.text(x, y + (0.07 if node.get("r2") else 0) - 0.02 * (len(lines) > 2), label,
+                    ha="center", va="center", fontsize=size,
                     color="#102030", zorder=3, linespacing=1.0)
             if node.get("r2"):
                 ax.text(x, y - 0.15, node["r2"], ha="center", va="center", fontsize=6,
@@ -208,12 +213,31 @@ def _col(nodes: Sequence[dict[str, Any]], node_id: str) -> int:
 
 
 def _wrap_label(label: str, width: float) -> str:
-    """Break a long node label into two lines (at the space nearest the middle)."""
+    """A node label in at most three lines that fit the node (shortened with an ellipsis).
+
+    One line when it fits; else two lines broken at the space nearest the middle;
+    a long text (e.g. an observed variable's question) in three lines of ~13
+    characters, the rest cut. Chinese text (no spaces) is broken between
+    characters into balanced lines.
+    """
+    if any(ch >= "\u3000" for ch in label) and " " not in label:
+        per_line = max(int(width * 0.85 / 0.095), 2)  # a CJK character is ~0.095 in wide
+        if len(label) <= per_line:
+            return label
+        n = min(math.ceil(len(label) / per_line), 3)
+        size = math.ceil(len(label) / n)
+        lines = [label[i:i + size] for i in range(0, len(label), size)]
+        if len(lines) > 3:
+            lines = [*lines[:2], lines[2][:-1] + "…"]
+        return "\n".join(lines)
     if len(label) * 0.062 <= width * 0.85 or " " not in label:
         return label
-    spaces = [i for i, ch in enumerate(label) if ch == " "]
-    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
-    return label[:cut] + "\n" + label[cut + 1:]
+    if len(label) <= 26:
+        spaces = [i for i, ch in enumerate(label) if ch == " "]
+        cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+        return label[:cut] + "\n" + label[cut + 1:]
+    lines = textwrap.wrap(label, width=13, max_lines=3, placeholder="…")
+    return "\n".join(lines)
 
 
 def bar_index(labels: Sequence[str], values: Sequence[float | None],
