@@ -796,6 +796,8 @@ class _Builder:
         methods = [self.t("appendix.estimators"), self.t("appendix.indices"),
                    self.t("appendix.tests", adjust=self.label(
                        "adjust", cmp.adjust if cmp is not None else "holm"))]
+        if cmp is None and not self.q.groups:
+            methods.append(self.t("groups.not_run"))
         if self.a.value is None:
             methods.append(self.t("value.not_given"))
         else:
@@ -902,6 +904,7 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
                          version=__version__),
         "cover": cover, "summary": summary, "quality": quality, "measurement": measurement,
         "model": model, "drivers": drivers, "groups": groups, "value": value,
+        "groups_defined": bool(q.groups),
         "recommendations": recs, "recommendations_note": b.recommendations_note,
         "appendix": appendix, "tables": b.tables,
     }
