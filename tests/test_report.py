@@ -432,3 +432,11 @@ def test_demo_writes_every_output(tmp_path: Path) -> None:
     for key in ("summary", "value", "recommendations"):
         assert _squash(load_messages("zh").sections[key]) in text
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_no_empty_chapter_without_transactions_or_groups(bank_zh: dict) -> None:
+    analysis = bank_zh["analysis"]
+    html = render_html(build_context(analysis, "zh"), standalone=True)
+    assert 'id="value"' not in html and 'href="#value"' not in html
+    assert _squash(load_messages("zh").value.not_given) in _squash(bank_zh["text"])
+    assert 'id="groups"' in html  # the bank questionnaire defines groups
