@@ -208,10 +208,11 @@ def customer_table(
     unit = TIME_UNITS[time_unit]
     sql = customer_table_sql(end, hold, unit, has_margin=transactions.has_margin)
     data = transactions.con.execute(sql).df()
+    later = (data["transactions"].isna() | (data["transactions"] == 0)).to_numpy()
+    if later.any():  # filter before the ids become a text index (a take on it is slow)
+        data = data[~later].reset_index(drop=True)
     data["customer_id"] = data["customer_id"].astype(str)
     data = data.set_index("customer_id")
-    later = data["transactions"].isna() | (data["transactions"] == 0)
-    data = data[~later].copy()
     for column in ("first_purchase", "last_purchase"):
         data[column] = pd.to_datetime(data[column])
     for column in ("occasions", "transactions", "frequency", "holdout_frequency"):
