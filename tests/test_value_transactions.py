@@ -155,3 +155,23 @@ def test_parse_amount(text, value, tmp_path):
     tx = load_transactions(frame, today=TODAY)
     got = tx.to_frame()["amount"].tolist()
     assert got == ([] if value is None else [value])
+
+
+def test_typed_parquet_with_exclusions_keeps_exactly_the_valid_rows(tmp_path):
+    """A typed source with excluded rows (duplicate, future date, missing id, NaN
+    amount) keeps the others, as the rules say, in file order."""
+    frame = pd.DataFrame({
+        "customer_id": pd.array([1, 1, 1, None, 2, 2, 3], dtype="Int64"),
+        "date": pd.to_datetime(["2024-01-01", "2024-01-01", "2030-01-01", "2024-01-02",
+                                "2024-01-03", "2024-01-04", "2024-01-05"]),
+        "amount": [10.0, 10.0, 5.0, 7.0, float("nan"), 3.5, -2.0],
+    })
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path, index=False)
+    tx = load_transactions(path, today=TODAY)
+    assert tx.log.excluded["duplicate"] == 1 and tx.log.excluded["future_date"] == 1
+    assert tx.log.excluded["missing_id"] == 1 and tx.log.excluded["missing_amount"] == 1
+    assert tx.log.kept == 3 and tx.log.notes["returns_netted"] == 1
+    kept = tx.to_frame()
+    assert kept["amount"].tolist() == [10.0, 3.5, -2.0]
+    assert kept["customer_id"].astype(str).tolist() == ["1", "2", "3"]

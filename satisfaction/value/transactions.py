@@ -519,12 +519,18 @@ def load_transactions(
     # Typed sources (Parquet, typed DataFrames) stay a view: parsing them is a cast.
     # Text sources are parsed once into a table.
     kind = "TABLE" if any(text(r) for r in ("customer", "date", "amount")) else "VIEW"
-    if kind == "VIEW" and kept == loaded:
-        # nothing excluded: the rules need not run again in every later query
+    if kind == "VIEW":
+        # the rules need not run again in every later query: the excluded rows (few)
+        # are listed once and left out by an anti-join
+        keep = ""
+        if kept < loaded:
+            con.execute("CREATE TABLE excluded_rows AS SELECT _row FROM checked "
+                        "WHERE rule IS NOT NULL")
+            keep = "WHERE _row NOT IN (SELECT _row FROM excluded_rows)"
         con.execute(
             f"CREATE VIEW transactions AS SELECT _row, {cust} AS customer_id, {date} AS date, "
             f"{amt} AS amount, {margin} AS margin, {channel} AS channel, {product} AS product "
-            "FROM raw_input"
+            f"FROM raw_input {keep}"
         )
     else:
         con.execute(
