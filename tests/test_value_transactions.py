@@ -175,3 +175,5 @@ def test_typed_parquet_with_exclusions_keeps_exactly_the_valid_rows(tmp_path):
     kept = tx.to_frame()
     assert kept["amount"].tolist() == [10.0, 3.5, -2.0]
     assert kept["customer_id"].astype(str).tolist() == ["1", "2", "3"]
+    queried = tx.con.execute("SELECT min(date), max(date) FROM transactions").fetchone()
+    assert tx.date_range == tuple(queried) == (dt.date(2024, 1, 1), dt.date(2024, 1, 5))

@@ -201,6 +201,8 @@ class Transactions:
     log: TransactionLog
     has_margin: bool = False
     columns: TransactionColumns = field(default_factory=TransactionColumns)
+    #: (first, last) date of the kept transactions, when the loader knows it already
+    known_date_range: tuple[dt.date | None, dt.date | None] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The kept transactions as a pandas DataFrame (for small data)."""
@@ -210,6 +212,8 @@ class Transactions:
     @property
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """First and last transaction date."""
+        if self.known_date_range is not None:
+            return self.known_date_range
         lo, hi = self.con.execute("SELECT min(date), max(date) FROM transactions").fetchone()
         return lo, hi
 
@@ -501,10 +505,10 @@ def load_transactions(
         FROM parsed
     """)
     rows = con.execute(
-        "SELECT rule, count(*), count(*) FILTER (WHERE amount < 0), count(*) FILTER (WHERE dup) "
-        "FROM checked GROUP BY rule").fetchall()
-    counts = {rule: int(n) for rule, n, _, _ in rows}
-    kept_rows = next(((neg, d) for rule, _, neg, d in rows if rule is None), (0, 0))
+        "SELECT rule, count(*), count(*) FILTER (WHERE amount < 0), count(*) FILTER (WHERE dup), "
+        "min(date), max(date) FROM checked GROUP BY rule").fetchall()
+    counts = {row[0]: int(row[1]) for row in rows}
+    kept_rows = next((row[2:] for row in rows if row[0] is None), (0, 0, None, None))
     loaded = int(sum(counts.values()))
     if loaded == 0:
         raise InputError("no transactions in the file", file=name)
@@ -541,7 +545,8 @@ def load_transactions(
              "duplicates_kept": int(kept_rows[1]) if duplicates == "keep" else 0}
     log = TransactionLog(source=name, loaded=loaded, excluded=excluded, kept=kept,
                          notes=notes, problems=problems)
-    return Transactions(con=con, log=log, has_margin=margin_raw is not None, columns=cols)
+    return Transactions(con=con, log=log, has_margin=margin_raw is not None, columns=cols,
+                        known_date_range=(kept_rows[2], kept_rows[3]))
 
 
 def _find_duplicates(con: duckdb.DuckDBPyConnection, all_cols: str) -> int:
