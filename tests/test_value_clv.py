@@ -339,3 +339,12 @@ def test_pareto_nbd_terms_per_distinct_pair_equal_the_per_customer_sum(table, pa
     p = np.array(params)
     assert clv._PnbdTerms(ux, utx, ut, w).loglik(p) == pytest.approx(
         clv.pareto_nbd_loglik(p, x, tx, big_t), rel=1e-12)
+
+
+def test_bgnbd_reported_loglik_is_the_unscaled_likelihood(table, fits):
+    """The fit works in rescaled time; the log-likelihood it reports is the one in
+    the data's time unit (the per-customer formula at the estimates)."""
+    d = table.data
+    x, tx, big_t = (d[c].to_numpy(float) for c in ("frequency", "t_x", "T"))
+    bg = fits[0]
+    assert bg.loglik == pytest.approx(clv.bgnbd_loglik(bg.params(), x, tx, big_t), rel=1e-10)

@@ -428,8 +428,11 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit
     res = _minimize(objective, np.zeros(4), jac=True, n=len(ux))
     r, alpha_s, a, b = np.exp(res.x)
     alpha = alpha_s / scale
-    params = np.array([r, alpha, a, b])
-    ll = bgnbd_loglik(params, ux, utx, ut, w)
+    # ln L in the data's time unit: with times and α scaled by c, each customer's
+    # likelihood changes by c^−x (the density of x event times), so
+    # ln L = ln L_scaled + ln(c) Σ w x
+    ll_scaled = _summed(_bgnbd_loglik, parts, np.exp(res.x))[0]
+    ll = ll_scaled + np.log(scale) * float(np.dot(w, ux))
     return BGNBDFit(r=float(r), alpha=float(alpha), a=float(a), b=float(b), loglik=float(ll),
                     n_customers=int(w.sum()), n_unique=len(ux),
                     converged=bool(res.success) and _sane(res.x))
