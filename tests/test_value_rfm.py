@@ -117,3 +117,18 @@ def test_lifecycle_rules():
                    "two": "growth", "speeding": "growth", "overdue": "decline",
                    "once_long_ago": "lapsed"}
     assert sum(res.counts().values()) == len(rows)
+
+
+def test_rank_min_counting_and_sorting_paths_equal_pandas():
+    """Both ways of ranking (histogram for whole numbers in a narrow range, sort
+    otherwise) give R's ties.method = "min" ranks, as pandas computes them."""
+    from satisfaction.value.rfm import _rank_min
+
+    rng = np.random.default_rng(7)
+    cases = [rng.integers(0, 40, 2000).astype(float),          # counted
+             -rng.integers(0, 400, 2000).astype(float),         # counted, negative
+             rng.integers(0, 10**9, 2000).astype(float),        # wide range: sorted
+             np.round(rng.gamma(2.0, 30.0, 2000), 2)]           # decimals: sorted
+    for key in cases:
+        expected = pd.Series(key).rank(method="min").to_numpy().astype(np.int64)
+        np.testing.assert_array_equal(_rank_min(key), expected)

@@ -47,8 +47,26 @@ def quantile_scores(values: Any, higher_is_better: bool = True, bins: int = 5) -
     if n == 0:
         return np.zeros(0, dtype=int)
     key = v if higher_is_better else -v
+    rank_min = _rank_min(key)
+    return (1 + (bins * (rank_min - 1)) // n).astype(np.int64)
+
+
+def _rank_min(key: np.ndarray) -> np.ndarray:
+    """R's ``rank(ties.method = "min")``: 1 + how many values are smaller.
+
+    Whole numbers in a range not much wider than their count (days, purchase
+    counts) are counted (a histogram and its cumulative sum: linear time); other
+    values are sorted.
+    """
+    n = len(key)
+    lo, hi = float(key.min()), float(key.max())
+    if hi - lo <= 4 * n + 1000 and np.array_equal(key, np.floor(key)):
+        slot = (key - lo).astype(np.int64)
+        counts = np.bincount(slot)
+        smaller = np.cumsum(counts) - counts
+        return smaller[slot] + 1
     # rank_min: 1 + the position of the first member of the value's tie group in
-    # the ascending order (R's rank(ties.method = "min"))
+    # the ascending order
     order = np.argsort(key, kind="stable")
     ordered = key[order]
     starts = np.ones(n, dtype=bool)
@@ -56,7 +74,7 @@ def quantile_scores(values: Any, higher_is_better: bool = True, bins: int = 5) -
     first_of_group = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     rank_min = np.empty(n, dtype=np.int64)
     rank_min[order] = first_of_group + 1
-    return (1 + (bins * (rank_min - 1)) // n).astype(np.int64)
+    return rank_min
 
 
 #: The eight classic value groups, keyed by (R high, F high, M high).
