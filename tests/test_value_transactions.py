@@ -177,3 +177,20 @@ def test_typed_parquet_with_exclusions_keeps_exactly_the_valid_rows(tmp_path):
     assert kept["customer_id"].astype(str).tolist() == ["1", "2", "3"]
     queried = tx.con.execute("SELECT min(date), max(date) FROM transactions").fetchone()
     assert tx.date_range == tuple(queried) == (dt.date(2024, 1, 1), dt.date(2024, 1, 5))
+
+
+def test_customer_table_fast_path_without_returns_is_the_same_table():
+    """Without negative amounts the query leaves out its FILTER (WHERE bought)
+    clauses; the table is the same as the general query's."""
+    from pathlib import Path
+
+    from satisfaction.value.customers import customer_table_sql
+
+    cdnow = Path(__file__).parent / "data" / "cdnow_sample.csv"
+    tx = load_transactions(cdnow, today=TODAY, duplicates="keep")
+    assert tx.log.notes["returns_netted"] == 0
+    args = (dt.date(1997, 9, 30), dt.date(1998, 6, 30), 7.0)
+    general = tx.con.execute(customer_table_sql(*args, has_returns=True)).df()
+    fast = tx.con.execute(customer_table_sql(*args, has_returns=False)).df()
+    assert "FILTER (WHERE bought)" not in customer_table_sql(*args, has_returns=False)
+    pd.testing.assert_frame_equal(general, fast)
