@@ -385,3 +385,19 @@ def test_validate_bad_questionnaire_exits_2(tmp_path: Path, bank_csv: Path,
     assert main(["validate", str(q), str(bank_csv)]) == 2
     err = capsys.readouterr().err
     assert "line 5" in err and "unknown key 'what'" in err
+
+
+def test_output_files_get_the_usual_permissions(tmp_path):
+    """Atomic writes end with the mode a plain open() gives (0666 less the umask),
+    not the owner-only mode of a temporary file."""
+    import os
+
+    from satisfaction.io import _umask, write_text
+
+    write_text(tmp_path / "out.json", "{}")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert _umask() == mask
