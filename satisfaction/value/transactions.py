@@ -425,7 +425,10 @@ def load_transactions(
     if cols.margin is not None and cols.cost is not None:
         raise UsageError("give a margin column or a cost column, not both")
     today_date = _as_date(today, "today") if today is not None else dt.date.today()
+    # DuckDB's own progress bar would print into logs and reports' terminal output;
+    # the commands show their own
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
     name = _read(con, source, sheet)
