@@ -119,3 +119,23 @@ def test_csv_written_in_slices_equals_one_write(tmp_path, monkeypatch):
     assert (tmp_path / "sliced.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     back = pd.read_csv(tmp_path / "sliced.csv", dtype={"customer_id": str})
     assert len(back) == len(result.customers) == 2357
+
+
+def test_date_format_option(tmp_path, capsys):
+    """--date-format reads day-first dates, which the default formats exclude (and
+    the error when nothing is left says so, naming the first bad cell)."""
+    path = tmp_path / "dmy.csv"
+    path.write_text("customer_id,date,amount\na,31/01/2024,10\na,15/02/2024,5\nb,01/03/2024,7\n",
+                    encoding="utf-8")
+    default = tmp_path / "default.json"   # 31/01/2024 is no ISO date: nothing is kept
+    assert main(["rfm", str(path), "--today", "2025-01-01", "--json", str(default)]) == 2
+    assert not default.exists()
+    err = capsys.readouterr().err
+    assert "row 2, column 'date'" in err and "31/01/2024" in err
+    assert "all 3 rows were excluded (unparseable date 3)" in err and "--date-format" in err
+    given = tmp_path / "given.json"
+    assert main(["rfm", str(path), "--today", "2025-01-01", "--date-format", "%d/%m/%Y",
+                 "--json", str(given)]) == 0
+    d = json.loads(given.read_text())
+    assert d["transactions"] == 3 and d["customers"] == 2
+    assert d["excluded"]["unparseable_date"] == 0

@@ -21,19 +21,22 @@ console = make_console()
 
 
 def _load(transactions: str | Path, columns: TransactionColumns, returns: str,
-          keep_duplicates: bool, today: str | None):
+          keep_duplicates: bool, today: str | None, date_format: str | None = None):
     return load_transactions(transactions, columns, returns=returns,  # type: ignore[arg-type]
-                             today=today, duplicates="keep" if keep_duplicates else "exclude")
+                             today=today, duplicates="keep" if keep_duplicates else "exclude",
+                             date_format=date_format)
 
 
 def rfm(transactions: str | Path, columns: TransactionColumns | None = None, *,
         period_end: str | None = None, returns: Literal["net", "exclude"] = "net",
-        keep_duplicates: bool = False, today: str | None = None) -> ValueResult:
+        keep_duplicates: bool = False, today: str | None = None,
+        date_format: str | None = None) -> ValueResult:
     """RFM scores and segments, ABC classes and lifecycle stages (no CLV models).
 
     The Python twin of ``satisfaction rfm``.
     """
-    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today)
+    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today,
+               date_format)
     return value_analysis(tx, period_end=period_end, models=())
 
 
@@ -42,12 +45,14 @@ def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
         horizon: int | None = None, discount_rate: float = 0.10,
         returns: Literal["net", "exclude"] = "net", keep_duplicates: bool = False,
         today: str | None = None,
-        models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma")) -> ValueResult:
+        models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
+        date_format: str | None = None) -> ValueResult:
     """The full value analysis with BG/NBD, Pareto/NBD and Gamma-Gamma.
 
     The Python twin of ``satisfaction clv``.
     """
-    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today)
+    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today,
+               date_format)
     return value_analysis(tx, period_end=period_end, time_unit=time_unit, horizon=horizon,
                           discount_rate=discount_rate, models=models)
 
@@ -123,6 +128,9 @@ Returns = Annotated[str, typer.Option("--returns", help="Negative amounts: net o
 KeepDup = Annotated[bool, typer.Option("--keep-duplicates",
                                        help="Keep exact duplicate rows (still counted).")]
 Today = Annotated[str | None, typer.Option("--today", help="Dates after it are future.")]
+DateFormat = Annotated[str | None, typer.Option(
+    "--date-format", help="strptime format of the dates, e.g. %d/%m/%Y (default: ISO "
+    "YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, with or without a time).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Per-customer CSV.")]
 Json = Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
 PeriodEnd = Annotated[str | None, typer.Option("--period-end",
@@ -149,6 +157,7 @@ def register(app: typer.Typer) -> None:
         customer_col: Customer = "customer_id", date_col: DateCol = "date",
         amount_col: Amount = "amount", margin_col: Margin = None, cost_col: Cost = None,
         returns: Returns = "net", keep_duplicates: KeepDup = False, today: Today = None,
+        date_format: DateFormat = None,
         engine: Engine = "duckdb", spark_master: SparkMaster = None,
     ) -> None:
         """RFM scores and segments, ABC classes and lifecycle stages per customer."""
@@ -157,10 +166,11 @@ def register(app: typer.Typer) -> None:
         if engine == "spark":
             run_spark(transactions, cols, models=False, spark_master=spark_master, out=out,
                       json_path=json_path, console=console, period_end=period_end,
-                      returns=returns, keep_duplicates=keep_duplicates, today=today)
+                      returns=returns, keep_duplicates=keep_duplicates, today=today,
+                      date_format=date_format)
             return
         result = rfm(transactions, cols, period_end=period_end, returns=returns,  # type: ignore[arg-type]
-                     keep_duplicates=keep_duplicates, today=today)
+                     keep_duplicates=keep_duplicates, today=today, date_format=date_format)
         _print(result, models=False)
         if out is not None:
             result.write_csv(out)
@@ -181,6 +191,7 @@ def register(app: typer.Typer) -> None:
         customer_col: Customer = "customer_id", date_col: DateCol = "date",
         amount_col: Amount = "amount", margin_col: Margin = None, cost_col: Cost = None,
         returns: Returns = "net", keep_duplicates: KeepDup = False, today: Today = None,
+        date_format: DateFormat = None,
         progress: Annotated[bool, typer.Option("--progress", help="Show progress.")] = False,
         engine: Engine = "duckdb", spark_master: SparkMaster = None,
         models: Annotated[str, typer.Option(
@@ -204,7 +215,8 @@ def register(app: typer.Typer) -> None:
             run_spark(transactions, cols, models=True, spark_master=spark_master, out=out,
                       json_path=json_path, console=console, period_end=period_end,
                       time_unit=time_unit, horizon=horizon, discount_rate=discount,
-                      returns=returns, keep_duplicates=keep_duplicates, today=today)
+                      returns=returns, keep_duplicates=keep_duplicates, today=today,
+                      date_format=date_format, model_names=chosen)
             return
         show = progress or sys.stdout.isatty()
         with console.status("fitting customer-value models...", spinner="dots") if show \
@@ -212,7 +224,8 @@ def register(app: typer.Typer) -> None:
             result = clv(transactions, cols, period_end=period_end,
                          time_unit=time_unit, horizon=horizon,  # type: ignore[arg-type]
                          discount_rate=discount, returns=returns,  # type: ignore[arg-type]
-                         keep_duplicates=keep_duplicates, today=today, models=chosen)
+                         keep_duplicates=keep_duplicates, today=today, models=chosen,
+                         date_format=date_format)
         _print(result, models=True)
         if out is not None:
             result.write_csv(out)

@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from satisfaction.errors import UsageError
-from satisfaction.value.transactions import Transactions, _as_date
+from satisfaction.errors import InputError, UsageError
+from satisfaction.value.transactions import TransactionLog, Transactions, _as_date
 
 #: Length of one time unit in days.
 TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
@@ -202,6 +202,8 @@ def customer_table(
     if time_unit not in TIME_UNITS:
         raise UsageError("time unit must be day, week or month", column="time_unit",
                          value=time_unit)
+    if transactions.log.kept == 0:
+        raise _nothing_kept(transactions.log)
     lo, hi = transactions.date_range
     end = _as_date(period_end, "period_end") if period_end is not None else hi
     hold = _as_date(holdout_end, "holdout_end") if holdout_end is not None else hi
@@ -235,3 +237,18 @@ def customer_table(
     return CustomerTable(data=data, period_end=end, holdout_end=hold, time_unit=time_unit,
                          unit_days=unit, has_margin=transactions.has_margin,
                          first_seen_later=int(later.sum()))
+
+
+def _nothing_kept(log: TransactionLog) -> InputError:
+    """The error when every transaction was excluded: the counts by reason and the
+    first excluded row (file, row, column, value, what was expected)."""
+    reasons = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in log.excluded.items() if n)
+    message = f"no usable transaction: all {log.loaded} rows were excluded ({reasons})"
+    if not len(log.problems):
+        return InputError(message, file=log.source)
+    p = log.problems.iloc[0]
+    hint = ("give the dates' layout with --date-format (date_format= in Python), "
+            "e.g. %d/%m/%Y" if p["rule"] == "unparseable_date" else None)
+    return InputError(f"{message}; the first: {p['message']}", file=log.source,
+                      row=int(p["row"]), column=p["column"],
+                      value=p["value"] if p["value"] is not None else "", hint=hint)

@@ -1057,7 +1057,9 @@ def run_command(transactions: str | Path, columns: TransactionColumns, *, models
                 console: Any, period_end: str | None = None, time_unit: str = "week",
                 horizon: int | None = None, discount_rate: float = 0.10,
                 returns: str = "net", keep_duplicates: bool = False,
-                today: str | None = None) -> SparkValueResult:
+                today: str | None = None, date_format: str | None = None,
+                model_names: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
+                ) -> SparkValueResult:
     """``satisfaction rfm|clv … --engine spark``: run on Spark, print a summary, write
     ``--out`` (a ``.csv`` path: the per-customer CSV of the DuckDB engine, collected to
     the driver; any other path: Parquet files written by the executors) and ``--json``.
@@ -1068,11 +1070,12 @@ def run_command(transactions: str | Path, columns: TransactionColumns, *, models
     require_pyspark()
     spark = spark_session(spark_master or "local[*]")
     stx = spark_transactions(spark, transactions, columns, returns=returns,  # type: ignore[arg-type]
-                             today=today, duplicates="keep" if keep_duplicates else "exclude")
+                             today=today, duplicates="keep" if keep_duplicates else "exclude",
+                             date_format=date_format)
     result = spark_value_analysis(
         spark, stx, period_end=period_end, time_unit=time_unit,  # type: ignore[arg-type]
         horizon=horizon, discount_rate=discount_rate,
-        models=("bgnbd", "pareto_nbd", "gamma_gamma") if models else ())
+        models=tuple(model_names) if models else ())
     log = result.transactions_log
     excluded = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in log["excluded"].items() if v)
     console.print(f"engine: spark ({spark.sparkContext.master}); transactions loaded "
