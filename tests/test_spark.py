@@ -251,3 +251,22 @@ def test_cli_engine_spark_without_pyspark_says_how_to_install(monkeypatch, capsy
 def test_unknown_engine_is_a_usage_error(capsys):
     assert main(["rfm", str(DATA), "--engine", "hadoop"]) == 2
     assert "duckdb or spark" in capsys.readouterr().err
+
+
+def test_cli_engine_spark_date_format_and_models(cdnow, tmp_path):
+    """--date-format and --models reach the Spark engine as they reach DuckDB."""
+    frame = pd.read_csv(DATA)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%d/%m/%Y")
+    dmy = tmp_path / "dmy.csv"
+    frame.to_csv(dmy, index=False)
+    common = ["--period-end", "1997-09-30", "--keep-duplicates", "--today", TODAY,
+              "--date-format", "%d/%m/%Y", "--models", "bgnbd,gamma_gamma"]
+    assert main(["clv", str(dmy), *common, "--json", str(tmp_path / "d.json")]) == 0
+    assert main(["clv", str(dmy), *common, "--engine", "spark", "--spark-master", "local[2]",
+                 "--json", str(tmp_path / "s.json")]) == 0
+    d = json.loads((tmp_path / "d.json").read_text())
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert set(s["models"]) == set(d["models"]) == {"bgnbd", "gamma_gamma"}
+    assert s["transactions"] == d["transactions"] == 6919 - d["excluded"]["duplicate"]
+    assert s["excluded"] == d["excluded"] and s["excluded"]["unparseable_date"] == 0
+    assert s["models"]["bgnbd"]["r"] == pytest.approx(d["models"]["bgnbd"]["r"], rel=1e-6)
