@@ -348,3 +348,17 @@ def test_bgnbd_reported_loglik_is_the_unscaled_likelihood(table, fits):
     x, tx, big_t = (d[c].to_numpy(float) for c in ("frequency", "t_x", "T"))
     bg = fits[0]
     assert bg.loglik == pytest.approx(clv.bgnbd_loglik(bg.params(), x, tx, big_t), rel=1e-10)
+
+
+def test_pareto_nbd_chunked_sum_equals_one_pass(table, monkeypatch):
+    """The Pareto/NBD likelihood summed over threaded chunks equals one pass."""
+    d = table.purchasers
+    x, tx, big_t = (d[c].to_numpy(float) for c in ("frequency", "t_x", "T"))
+    (ux, utx, ut), w, _ = clv.compress(x, tx, big_t)
+    p = np.array([0.553, 10.58, 0.606, 11.67])
+    whole = clv._PnbdTerms(ux, utx, ut, w).loglik(p)
+    monkeypatch.setattr(clv, "_CHUNK", 300)
+    parts = [clv._PnbdTerms(ux[c], utx[c], ut[c], w[c]) for c in clv._chunks(len(ux))]
+    assert len(parts) > 2
+    assert clv._summed_values(lambda part: part.loglik(p), parts) == pytest.approx(whole,
+                                                                                   rel=1e-12)

@@ -194,6 +194,15 @@ def _summed(fun: Any, parts: list[Any], params: np.ndarray) -> tuple[float, np.n
             np.sum([r[1] for r in results], axis=0))
 
 
+def _summed_values(fun: Any, parts: list[Any]) -> float:
+    """Σ over parts of ``fun(part)`` (a log-likelihood without gradient), in threads,
+    summed in chunk order; see :func:`_summed`."""
+    if len(parts) == 1:
+        return float(fun(parts[0]))
+    with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
+        return float(sum(pool.map(fun, parts)))
+
+
 # ---------------------------------------------------------------------------
 # BG/NBD
 # ---------------------------------------------------------------------------
@@ -579,11 +588,11 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> Par
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
     stx, st = utx * scale, ut * scale
 
-    terms = _PnbdTerms(ux, stx, st, w)
+    parts = [_PnbdTerms(ux[c], stx[c], st[c], w[c]) for c in _chunks(len(ux))]
 
     def objective(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
-            ll = terms.loglik(np.exp(theta))
+            ll = _summed_values(lambda part: part.loglik(np.exp(theta)), parts)
         return -ll / w.sum() if np.isfinite(ll) else 1e300
 
     res = _minimize(objective, np.zeros(4), jac=False)
