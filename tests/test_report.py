@@ -167,6 +167,15 @@ def test_numbers_equal_the_json_results(cram_run: dict) -> None:
     assert _squash(f"{res['link']['counts']['matched']} respondents were matched") in text
     first = res["recommendations"]["recommendations"][0]
     assert _squash(first["title"]["en"])[:30] in text
+    # the page's recommendations, as ranked there, are in the JSON with their priority
+    shown = res["report"]["recommendations"]
+    assert [r["rank"] for r in shown] == list(range(1, len(shown) + 1))
+    for r in shown:
+        assert _squash(r["title"])[:30] in text
+        assert fmt(r["priority"], 1) in text
+    engine = {r["rank"]: r["priority"] for r in res["recommendations"]["recommendations"]}
+    for r in shown:   # a merged card's priority is the sum of the matches it stands for
+        assert r["priority"] == pytest.approx(sum(engine[m["rank"]] for m in r["matches"]))
 
 
 def test_injection_is_inert(cram_run: dict) -> None:

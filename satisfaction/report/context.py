@@ -663,6 +663,9 @@ class _Builder:
         return {"rank": r.rank, "rule": r.rule, "title": title, "action": action,
                 "rationale": rationale,
                 "priority": fmt(sum(h.priority for h in hits), 1), "evidence": evidence,
+                "priority_value": float(sum(h.priority for h in hits)),
+                "matches": [{"rank": h.rank, "segment": h.evidence.get("segment")}
+                            for h in hits],
                 "stage": self.stage(r.stage) if r.stage else "",
                 "subject": self.name(r.subject)}
 

@@ -183,8 +183,9 @@ def write_report(analysis: Any, pdf: str | Path | None = None, *, lang: str = "e
         From :func:`satisfaction.pipeline.run`.
     pdf, html, json, excel : path, optional
         Where to write the PDF report, the same report as one HTML file, all
-        results as JSON (:meth:`Analysis.to_dict`) and every table as an Excel
-        workbook.
+        results as JSON (:meth:`Analysis.to_dict`, plus ``report.recommendations``:
+        the recommendations as the page shows and ranks them) and every table as an
+        Excel workbook.
     lang : {"en", "zh"}
     date : date, optional
         Date on the cover (default today).
@@ -199,7 +200,16 @@ def write_report(analysis: Any, pdf: str | Path | None = None, *, lang: str = "e
     html_text = render_html(context, standalone=True) if html is not None else None
     files = ReportFiles()
     if json is not None:
-        write_json(json, analysis.to_dict())
+        results = analysis.to_dict()
+        if context.get("recommendations"):
+            # the recommendations as the report shows them (one per rule for the
+            # segment rules, ranked again after merging), each with the ranks of the
+            # engine's recommendations it stands for
+            results["report"] = {"lang": lang, "recommendations": [
+                {"rank": c["rank"], "rule": c["rule"], "title": c["title"],
+                 "action": c["action"], "priority": c["priority_value"],
+                 "matches": c["matches"]} for c in context["recommendations"]]}
+        write_json(json, results)
         files.json = Path(json)
     if excel is not None:
         write_excel(context["tables"], excel)
