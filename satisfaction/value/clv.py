@@ -177,30 +177,29 @@ def _chunks(n: int) -> list[slice]:
     return [slice(i, min(i + _CHUNK, n)) for i in range(0, n, _CHUNK)] or [slice(0, 0)]
 
 
-def _summed(fun: Any, parts: list[Any], params: np.ndarray) -> tuple[float, np.ndarray]:
-    """Σ over parts of ``fun(params, part, grad=True)``, in threads.
+def _over_parts(fun: Any, parts: list[Any]) -> list[Any]:
+    """``[fun(part) for part in parts]``, in threads, in chunk order.
 
     The likelihoods are sums over customers, so the distinct rows can be cut into
-    chunks whose log-likelihoods and gradients add up. NumPy and SciPy's ufuncs
-    release the GIL, so the chunks run on all cores; the sum is taken in chunk
-    order (deterministic).
+    chunks whose log-likelihoods (and gradients) add up. NumPy and SciPy's ufuncs
+    release the GIL, so the chunks run on all cores; the callers sum the results in
+    chunk order (deterministic).
     """
     if len(parts) == 1:
-        return fun(params, parts[0], grad=True)
-    workers = min(len(parts), os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda part: fun(params, part, grad=True), parts))
-    return (float(sum(r[0] for r in results)),
-            np.sum([r[1] for r in results], axis=0))
+        return [fun(parts[0])]
+    with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
+        return list(pool.map(fun, parts))
+
+
+def _summed(fun: Any, parts: list[Any], params: np.ndarray) -> tuple[float, np.ndarray]:
+    """Σ over parts of ``fun(params, part, grad=True)``: log-likelihood and gradient."""
+    results = _over_parts(lambda part: fun(params, part, grad=True), parts)
+    return float(sum(r[0] for r in results)), np.sum([r[1] for r in results], axis=0)
 
 
 def _summed_values(fun: Any, parts: list[Any]) -> float:
-    """Σ over parts of ``fun(part)`` (a log-likelihood without gradient), in threads,
-    summed in chunk order; see :func:`_summed`."""
-    if len(parts) == 1:
-        return float(fun(parts[0]))
-    with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
-        return float(sum(pool.map(fun, parts)))
+    """Σ over parts of ``fun(part)``, a log-likelihood without gradient."""
+    return float(sum(_over_parts(fun, parts)))
 
 
 # ---------------------------------------------------------------------------
@@ -551,17 +550,6 @@ class ParetoNBDFit:
         x, tx, big_t = (np.asarray(v, dtype=float) for v in (frequency, t_x, T))
         _, alive, dead = _pnbd_parts(self.params(), x, tx, big_t)
         return np.exp(alive - np.logaddexp(alive, dead))
-
-    def _brackets(self, x: np.ndarray, T: np.ndarray, horizon: int) -> Iterator[np.ndarray]:
-        """:meth:`_bracket` for t = 1, 2, …, horizon, in order; computed a few steps
-        at a time in threads (the hypergeometric function releases the GIL), so
-        that at most ``2 × workers`` arrays are held at once."""
-        workers = min(os.cpu_count() or 1, 4)
-        steps = list(range(1, horizon + 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for i in range(0, len(steps), 2 * workers):
-                yield from pool.map(lambda k: self._bracket(x, T, float(k)),
-                                    steps[i:i + 2 * workers])
 
     def expected_purchases(self, t: float, frequency: Any, t_x: Any, T: Any) -> np.ndarray:
         r"""E[Y(t) | x, t_x, T] = P(alive) (r+x)(β+T) / ((α+T)(s−1))
