@@ -70,6 +70,7 @@ from satisfaction.value.transactions import (
     TransactionColumns,
     TransactionLog,
     _as_date,
+    csv_encoding,
     problem_frame,
 )
 
@@ -366,12 +367,9 @@ def _sniff_csv(path: Path) -> tuple[str, str]:
     """Encoding (UTF-8, else GB18030, as the DuckDB loader) and delimiter (the most
     frequent of ``, ; tab |`` in the header line, else a comma) of a CSV file."""
     raw = path.read_bytes()[:4096]
-    try:
-        raw.decode("utf-8")
-        encoding = "UTF-8"
-    except UnicodeDecodeError as exc:
-        encoding = "UTF-8" if exc.start > len(raw) - 4 else "GB18030"
-    header = raw.decode("utf-8" if encoding == "UTF-8" else "gb18030", errors="ignore")
+    codec = csv_encoding(raw)
+    encoding = codec.upper()   # Spark's charset names: UTF-8, GB18030
+    header = raw.decode(codec, errors="ignore")
     header = header.lstrip("\ufeff").splitlines()[0] if header.strip() else ""
     counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
     best = max(counts, key=lambda s: counts[s])

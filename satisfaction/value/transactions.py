@@ -338,14 +338,19 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    raw = path.read_bytes()[:4096]
+def csv_encoding(head: bytes) -> str:
+    """``"utf-8"`` when the first bytes of a CSV file (4 kB) are UTF-8, else
+    ``"gb18030"`` (what Chinese Excel writes). A multi-byte character cut at the
+    end of ``head`` still counts as UTF-8. Shared by the DuckDB and Spark loaders."""
     try:
-        raw.decode("utf-8")
-        encoding = "utf-8"
+        head.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the 4 kB boundary is still UTF-8.
-        encoding = "utf-8" if exc.start > len(raw) - 4 else "gb18030"
+        return "utf-8" if exc.start > len(head) - 4 else "gb18030"
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    encoding = csv_encoding(path.read_bytes()[:4096])
     if encoding == "utf-8":
         # Every column as text: we parse dates and amounts ourselves, so that a
         # bad cell excludes one row instead of failing the file.
@@ -518,7 +523,7 @@ def load_transactions(
     excluded = {r: int(counts.get(r, 0)) for r in REASONS}
     kept = int(counts.get(None, 0))
     problems = (_problems(con, cols, max_problems) if kept < loaded else
-                pd.DataFrame(columns=["row", "customer", "column", "value", "rule", "message"]))
+                problem_frame([], cols))
     if on_error == "raise" and len(problems):
         p = problems.iloc[0]
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
