@@ -37,37 +37,39 @@ from satisfaction.value.transactions import TransactionLog, Transactions, _as_da
 TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
 
 #: The per-customer aggregation: the one query a distributed engine must run.
-#: Parameters: ``$period_end``, ``$holdout_end`` (DATE) and ``$unit`` (days per unit).
+#: Parameters: ``$period_end``, ``$holdout_end`` (DATE) and ``$unit`` (days per unit);
+#: ``$margin_sum``, ``$margin_total``, ``$bought`` and ``$if_bought`` are the margin
+#: sums and the purchase-occasion test (see :func:`customer_table_sql`).
 CUSTOMER_TABLE_SQL = """
 WITH occasions AS (
     SELECT customer_id, date,
            -- exact decimal sums: the result does not depend on how threads split rows
            sum(CAST(amount AS DECIMAL(38, 6))) AS amount,
-           sum(CAST(margin AS DECIMAL(38, 6))) AS margin,
+           $margin_sum AS margin,
            count(*) AS n_tx,
-           count(*) FILTER (WHERE amount >= 0) > 0 AS bought
+           $bought AS bought
     FROM transactions
     WHERE date <= $holdout_end
     GROUP BY customer_id, date
 ),
 calibration AS (
     SELECT customer_id,
-        count(*) FILTER (WHERE bought) AS occasions,
+        count(*)$if_bought AS occasions,
         sum(n_tx) AS transactions,
-        min(date) FILTER (WHERE bought) AS first_purchase,
-        max(date) FILTER (WHERE bought) AS last_purchase,
+        min(date)$if_bought AS first_purchase,
+        max(date)$if_bought AS last_purchase,
         sum(amount) AS revenue,
-        sum(margin) AS margin,
-        sum(amount) FILTER (WHERE bought) AS purchase_amount,
-        arg_min(amount, date) FILTER (WHERE bought) AS first_amount,
-        sum(date_diff('day', DATE '1970-01-01', date)) FILTER (WHERE bought) AS sum_day
+        $margin_total AS margin,
+        sum(amount)$if_bought AS purchase_amount,
+        arg_min(amount, date)$if_bought AS first_amount,
+        sum(date_diff('day', DATE '1970-01-01', date))$if_bought AS sum_day
     FROM occasions
     WHERE date <= $period_end
     GROUP BY customer_id
 ),
 holdout AS (
     SELECT customer_id,
-        count(*) FILTER (WHERE bought) AS holdout_frequency,
+        count(*)$if_bought AS holdout_frequency,
         sum(amount) AS holdout_revenue
     FROM occasions
     WHERE date > $period_end
@@ -112,18 +114,22 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
     transpiled by sqlglot, so the same text runs on both (see
     :mod:`satisfaction.value.spark`). ``source`` names the transactions table or view.
     """
-    sql = (CUSTOMER_TABLE_SQL
-           .replace("$period_end", f"DATE '{period_end.isoformat()}'")
-           .replace("$holdout_end", f"DATE '{holdout_end.isoformat()}'")
-           .replace("$unit", f"CAST({float(unit_days)!r} AS DOUBLE)")
-           .replace("FROM transactions", f"FROM {source}"))
-    if not has_margin:
-        sql = (sql.replace("sum(CAST(margin AS DECIMAL(38, 6))) AS margin",
-                           "CAST(NULL AS DECIMAL(38, 6)) AS margin")
-               .replace("sum(margin) AS margin", "CAST(NULL AS DECIMAL(38, 6)) AS margin"))
-    if not has_returns:
-        sql = (sql.replace(" FILTER (WHERE bought)", "")
-               .replace("count(*) FILTER (WHERE amount >= 0) > 0 AS bought", "true AS bought"))
+    null = "CAST(NULL AS DECIMAL(38, 6))"
+    params = {
+        "$period_end": f"DATE '{period_end.isoformat()}'",
+        "$holdout_end": f"DATE '{holdout_end.isoformat()}'",
+        "$unit": f"CAST({float(unit_days)!r} AS DOUBLE)",
+        # without a margin column the margin sums are NULL
+        "$margin_sum": "sum(CAST(margin AS DECIMAL(38, 6)))" if has_margin else null,
+        "$margin_total": "sum(margin)" if has_margin else null,
+        # without negative amounts every customer-day is a purchase occasion
+        "$bought": "count(*) FILTER (WHERE amount >= 0) > 0" if has_returns else "true",
+        "$if_bought": " FILTER (WHERE bought)" if has_returns else "",
+        "FROM transactions": f"FROM {source}",
+    }
+    sql = CUSTOMER_TABLE_SQL
+    for name, value in params.items():
+        sql = sql.replace(name, value)
     if dialect == "duckdb":
         return sql
     import sqlglot
