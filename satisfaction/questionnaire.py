@@ -33,6 +33,12 @@ from satisfaction.errors import SchemaError
 Stage = Literal["pre_sale", "in_sale", "post_sale", "outcome", "other"]
 STAGES: tuple[str, ...] = ("pre_sale", "in_sale", "post_sale", "outcome", "other")
 LANGUAGES: tuple[str, ...] = ("en", "zh")
+#: Industries a questionnaire may declare as ``domain:``; the strategy rules word
+#: their actions for it (industry-neutral texts otherwise).
+DOMAINS: tuple[str, ...] = (
+    "retail_bank", "insurance", "retail", "ecommerce", "manufacturing", "telecom",
+    "utilities", "hospitality", "healthcare", "public_service",
+)
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 
@@ -176,6 +182,7 @@ class _QuestionnaireModel(_Strict):
 @dataclass(frozen=True)
 class Regression:
     """One structural regression ``lhs ~ rhs1 + rhs2``."""
+    domain: str | None = None
 
     lhs: str
     rhs: tuple[str, ...]
@@ -233,6 +240,8 @@ class Questionnaire:
         """Validate a parsed YAML mapping (no line numbers in errors)."""
         return _build(data, source=source, lines={})
 
+        #: the industry (one of :data:`DOMAINS`) or None: industry-neutral rule texts
+        self.domain: str | None = model.domain
     # -- look-ups -----------------------------------------------------------
     @property
     def first_order(self) -> list[Construct]:
@@ -443,6 +452,9 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
         if scale.labels:
             points = scale.max - scale.min + 1
             for lang, labels in scale.labels.items():
+    if model.domain is not None and model.domain not in DOMAINS:
+        raise fail(f"unknown domain {model.domain!r}; expected one of {', '.join(DOMAINS)}",
+                   ("domain",), model.domain)
                 if len(labels) != points:
                     raise fail(f"scale {sid!r} has {points:g} points but {len(labels)} "
                                f"{lang} labels", ("scales", sid, "labels", lang))

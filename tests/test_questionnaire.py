@@ -235,3 +235,14 @@ def test_summaries_piped_to_a_file_keep_every_digit(monkeypatch):
     assert make_console().width == PIPE_WIDTH
     monkeypatch.setenv("COLUMNS", "100")
     assert make_console().width == 100
+
+
+def test_domain_is_read_and_checked(tmp_path: Path) -> None:
+    assert load_questionnaire(write(tmp_path, BASE)).domain is None
+    q = load_questionnaire(write(tmp_path, BASE + "domain: retail_bank\n"))
+    assert q.domain == "retail_bank" and q.to_dict()["domain"] == "retail_bank"
+    expect_error(tmp_path, BASE + "domain: banking\n", 20, "domain", "unknown domain 'banking'")
+    assert load_questionnaire(QUESTIONNAIRES / "ecsi_bank.yaml").domain == "retail_bank"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        assert load_questionnaire(QUESTIONNAIRES / "ecsi_mobile.yaml").domain == "telecom"
