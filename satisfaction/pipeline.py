@@ -291,8 +291,7 @@ def run(
     with runner.stage("responses"):
         analysis.responses = load_responses(q, responses)
     log = analysis.responses.log
-    for message in log.warnings:
-        runner.warn("responses", message)
+    runner.collect("responses", log)  # the log's warnings are Diagnostics
     if not analysis.responses.usable:
         raise InputError(
             f"only {log.analysed} respondents are left to analyse after the data-quality "

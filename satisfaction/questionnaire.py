@@ -154,9 +154,16 @@ def _same_number(a: Any, b: Any) -> bool:
 
 
 class Screening(_Strict):
-    """Respondent-level data-quality screens and their thresholds."""
+    """Respondent-level data-quality screens and their thresholds.
+
+    ``invalid_cells`` decides what an item answer that is not a number or lies
+    outside its scale does: ``missing`` (default) sets that one answer to
+    missing and keeps the respondent; ``exclude`` excludes the respondent (the
+    strict rule).
+    """
 
     max_missing: float = Field(default=0.5, ge=0.0, le=1.0)
+    invalid_cells: Literal["missing", "exclude"] = "missing"
     straightlining: bool = True
     min_items_straightlining: int = Field(default=5, ge=2)
     min_respondents: int = Field(default=30, ge=1)
@@ -175,6 +182,7 @@ class _QuestionnaireModel(_Strict):
     checks: list[Item] = Field(default_factory=list)
     observed: list[Item] = Field(default_factory=list)
     screening: Screening = Field(default_factory=Screening)
+    domain: str | None = None
 
     _title = field_validator("title", "description", mode="before")(_as_text)
 
@@ -182,7 +190,6 @@ class _QuestionnaireModel(_Strict):
 @dataclass(frozen=True)
 class Regression:
     """One structural regression ``lhs ~ rhs1 + rhs2``."""
-    domain: str | None = None
 
     lhs: str
     rhs: tuple[str, ...]
@@ -233,6 +240,8 @@ class Questionnaire:
         self.observed: list[Item] = list(model.observed)
         self.screening: Screening = model.screening
         self.regressions: list[Regression] = [parse_path(p) for p in model.paths]
+        #: the industry (one of :data:`DOMAINS`) or None: industry-neutral rule texts
+        self.domain: str | None = model.domain
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -240,8 +249,6 @@ class Questionnaire:
         """Validate a parsed YAML mapping (no line numbers in errors)."""
         return _build(data, source=source, lines={})
 
-        #: the industry (one of :data:`DOMAINS`) or None: industry-neutral rule texts
-        self.domain: str | None = model.domain
     # -- look-ups -----------------------------------------------------------
     @property
     def first_order(self) -> list[Construct]:
@@ -445,6 +452,9 @@ def _build(data: dict[str, Any], source: str | None,
 def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
                      lines: dict[tuple[Any, ...], int]) -> None:
     """Cross-reference checks pydantic cannot express."""
+    if model.domain is not None and model.domain not in DOMAINS:
+        raise fail(f"unknown domain {model.domain!r}; expected one of {', '.join(DOMAINS)}",
+                   ("domain",), model.domain)
     for sid, scale in model.scales.items():
         if scale.min >= scale.max:
             raise fail(f"scale {sid!r} has min {scale.min:g} >= max {scale.max:g}",
@@ -452,9 +462,6 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
         if scale.labels:
             points = scale.max - scale.min + 1
             for lang, labels in scale.labels.items():
-    if model.domain is not None and model.domain not in DOMAINS:
-        raise fail(f"unknown domain {model.domain!r}; expected one of {', '.join(DOMAINS)}",
-                   ("domain",), model.domain)
                 if len(labels) != points:
                     raise fail(f"scale {sid!r} has {points:g} points but {len(labels)} "
                                f"{lang} labels", ("scales", sid, "labels", lang))

@@ -5,16 +5,26 @@ One policy for every file:
 * **Structural problems stop the run** with an :class:`~satisfaction.errors.InputError`
   naming the file (and row/column/value where there is one): an unreadable
   file, a missing item column, no respondent-id column, duplicate respondent ids.
+* **Cell-level problems set that one answer to missing.** An item answer that
+  is not a number (``not_a_number``: "n.a.", text) or lies outside its scale
+  (``out_of_range``, or not a whole number on an integer scale) becomes an
+  empty answer: the problem is listed (``excluded`` false) and counted in
+  ``QualityLog.cells_set_missing``, and the respondent stays. With
+  ``screening.invalid_cells: exclude`` in the questionnaire such a cell
+  excludes the respondent instead (the strict rule).
 * **Respondent-level problems exclude that respondent** under a named reason,
   and every problem is listed with its row number (as in the file), respondent
-  id, column, value and rule. The reasons, in order of precedence (a
-  respondent with several problems is counted once, under the first):
+  id, column, value, rule and the rule's parameters. The reasons, in order of
+  precedence (a respondent with several problems is counted once, under the
+  first):
 
   ``missing_id``         the respondent-id cell is empty
-  ``not_a_number``       an item answer that is not a number
-  ``out_of_range``       an item answer outside its scale (or not a whole
-                         number on an integer scale)
-  ``all_items_empty``    no item answered
+  ``not_a_number``       (only with ``invalid_cells: exclude``) an item answer
+                         that is not a number
+  ``out_of_range``       (only with ``invalid_cells: exclude``) an item answer
+                         outside its scale
+  ``all_items_empty``    no item answered (after invalid answers were set
+                         to missing)
   ``too_much_missing``   more than ``screening.max_missing`` of the items empty
   ``failed_attention_check``  an attention-check item not answered as expected
   ``straight_lining``    the same answer to every item of the questionnaire
@@ -24,7 +34,10 @@ One policy for every file:
 
 * Reverse-worded items are recoded as ``min + max − x`` after validation.
 
-The data-quality log counts loaded = analysed + Σ excluded.
+The data-quality log counts loaded = analysed + Σ excluded, the cells set to
+missing by reason, and the share of missing answers per item among the
+analysed respondents. Each problem's sentence is rendered from the message
+catalogs (``problems.<rule>``) by :func:`problem_text`.
 
 Example
 -------
@@ -48,6 +61,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from satisfaction.diagnostics import Diagnostic, _plain, _shown
 from satisfaction.errors import InputError
 from satisfaction.questionnaire import Item, Questionnaire, Scale
 
@@ -70,6 +84,14 @@ MISSING_TEXTS: frozenset[str] = frozenset(
 #: Problems recorded without excluding the respondent.
 NOTES: tuple[str, ...] = ("unknown_group_code", "group_out_of_range")
 
+#: Cell-level rules: under ``screening.invalid_cells: missing`` the cell is set to
+#: missing and the respondent kept.
+CELL_RULES: tuple[str, ...] = ("not_a_number", "out_of_range")
+
+#: Columns of :attr:`QualityLog.problems`.
+PROBLEM_COLUMNS: list[str] = ["row", "respondent", "column", "value", "rule", "message",
+                              "excluded", "params"]
+
 _ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
 _DELIMITERS = ",;\t|"
 
@@ -89,14 +111,28 @@ class QualityLog:
     analysed : int
         Respondents kept; ``loaded == analysed + sum(excluded.values())``.
     problems : pandas.DataFrame
-        One row per problem: row, respondent, column, value, rule, message,
-        excluded (whether it excluded the respondent).
+        One row per problem: row, respondent, column, value, rule, message
+        (English), excluded (whether it excluded the respondent), params (the
+        rule's parameters, from which :func:`problem_text` words the message
+        in either language).
     excluded_respondents : pandas.DataFrame
         One row per excluded respondent: row, respondent, rule.
-    warnings : list[str]
-        Notes that did not exclude anyone (e.g. a group column not in the file).
+    warnings : list[Diagnostic]
+        Findings that did not exclude anyone (a group column not in the file,
+        an item with one answer only, answers set to missing).
     encoding, delimiter : str or None
         What the reader detected, for CSV files.
+    cells_set_missing : dict[str, int]
+        Item answers set to missing instead of excluding the respondent, by
+        rule (``not_a_number``, ``out_of_range``), over all loaded respondents;
+        all zero under ``screening.invalid_cells: exclude``.
+    item_missing : pandas.DataFrame
+        Indexed by item id (every analysed item and observed variable), over
+        the analysed respondents: ``missing`` (empty answers, those set to
+        missing included), ``set_missing`` (of them, answers set to missing
+        by a cell rule) and ``share`` (``missing`` / analysed).
+    invalid_cells : str
+        The policy applied: ``missing`` or ``exclude``.
     """
 
     source: str
@@ -105,12 +141,28 @@ class QualityLog:
     analysed: int
     problems: pd.DataFrame
     excluded_respondents: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    cells_set_missing: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(CELL_RULES, 0))
+    item_missing: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["missing", "set_missing", "share"]))
+    invalid_cells: str = "missing"
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``validate --json`` contract."""
+    @property
+    def missing_share(self) -> dict[str, float]:
+        """Share of missing answers per item among the analysed respondents."""
+        return {str(k): float(v) for k, v in self.item_missing["share"].items()}
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The ``validate --json`` contract.
+
+        ``{"source", "loaded", "excluded", "analysed", "problems", "warnings",
+        "invalid_cells", "cells_set_missing", "missing_share"}``; each problem
+        is ``{"row", "respondent", "column", "value", "rule", "message",
+        "excluded", "params"}``, each warning a diagnostic record.
+        """
         problems = [
             {
                 "row": None if pd.isna(p.row) else int(p.row),
@@ -118,8 +170,9 @@ class QualityLog:
                 "column": _json_value(p.column),
                 "value": _json_value(p.value),
                 "rule": p.rule,
-                "message": p.message,
+                "message": p.message if lang == "en" else problem_text(p, lang),
                 "excluded": bool(p.excluded),
+                "params": {k: _plain(v) for k, v in (p.params or {}).items()},
             }
             for p in self.problems.itertuples(index=False)
         ]
@@ -129,8 +182,60 @@ class QualityLog:
             "excluded": dict(self.excluded),
             "analysed": self.analysed,
             "problems": problems,
-            "warnings": list(self.warnings),
+            "warnings": [d.to_dict(lang) for d in self.warnings],
+            "invalid_cells": self.invalid_cells,
+            "cells_set_missing": dict(self.cells_set_missing),
+            "missing_share": self.missing_share,
         }
+
+
+def _problem_key(rule: str, params: dict[str, Any]) -> str:
+    """The catalog key of a problem: ``problems.<rule>`` (``_unbounded`` when a group
+    range has no bounds)."""
+    if rule == "group_out_of_range" and params.get("min") is None:
+        return "problems.group_out_of_range_unbounded"
+    return f"problems.{rule}"
+
+
+def problem_text(problem: Any, lang: str = "en") -> str:
+    """The sentence of one data-quality problem in ``lang``, from the message catalogs.
+
+    Parameters
+    ----------
+    problem : row of ``QualityLog.problems`` (a named tuple from ``itertuples``,
+        a ``pandas.Series``) or a record of ``QualityLog.to_dict()["problems"]``
+        Needs ``rule`` and ``params`` (and ``message``, shown as written when the
+        catalog has no entry for the rule).
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    str
+        ``problems.<rule>`` filled with the parameters (numbers with three
+        decimals unless whole; ``kind`` worded by ``problems.words``). The
+        English text is the sentence the log itself holds in ``message``.
+
+    Examples
+    --------
+    >>> problem_text({"rule": "out_of_range",
+    ...               "params": {"kind": "integer", "min": 1, "max": 5}}, "zh")
+    '应为 1 至 5 的整数'
+    """
+    from satisfaction.report.messages import load_messages
+
+    get = problem.get if isinstance(problem, dict | pd.Series) else (
+        lambda key, default=None: getattr(problem, key, default))
+    rule = str(get("rule"))
+    params = dict(get("params") or {})
+    m = load_messages(lang)
+    key = _problem_key(rule, params)
+    if not m.has(key):
+        message = get("message")
+        return "" if message is None else str(message)
+    values = {k: _shown(v) for k, v in params.items()}
+    if "kind" in values and m.has(f"problems.words.{params['kind']}"):
+        values["kind"] = m.text(f"problems.words.{params['kind']}")
+    return m.text(key, **values)
 
 
 def _json_value(value: Any) -> Any:
@@ -318,6 +423,17 @@ def _scale_expectation(scale: Scale) -> str:
     return f"{kind} from {scale.min:g} to {scale.max:g}"
 
 
+def _num(value: float) -> int | float:
+    """A parameter value: whole numbers as ``int`` (shown without decimals)."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _scale_params(scale: Scale) -> dict[str, Any]:
+    return {"kind": "integer" if scale.integer else "number", "min": _num(scale.min),
+            "max": _num(scale.max)}
+
+
 # -- validation --------------------------------------------------------------
 
 
@@ -385,12 +501,13 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
     n = len(frame)
     problems: list[dict[str, Any]] = []
     reasons: list[list[str]] = [[] for _ in range(n)]
+    strict = q.screening.invalid_cells == "exclude"
 
     def problem(pos: int, column: str | None, value: Any, rule: str, message: str,
-                excludes: bool = True) -> None:
+                params: dict[str, Any] | None = None, excludes: bool = True) -> None:
         problems.append({"row": pos + offset, "respondent": ids.iloc[pos], "column": column,
                          "value": _json_value(value), "rule": rule, "message": message,
-                         "excluded": excludes})
+                         "excluded": excludes, "params": dict(params or {})})
         if excludes:
             reasons[pos].append(rule)
 
@@ -399,6 +516,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             problem(pos, rid, None, "missing_id", "the respondent id is empty")
 
     values = np.full((n, len(items)), np.nan)
+    set_missing = np.zeros((n, len(items)), dtype=bool)
     for j, item in enumerate(items):
         scale = q.item_scale(item)
         column = frame[item.source]
@@ -408,28 +526,41 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             number = parse_number(cell)
             if number is None:
                 problem(pos, item.source, cell, "not_a_number",
-                        f"expected {_scale_expectation(scale)} or an empty cell")
+                        f"expected {_scale_expectation(scale)} or an empty cell",
+                        _scale_params(scale), excludes=strict)
+                set_missing[pos, j] = True
                 continue
             if not (scale.min <= number <= scale.max) or (
                     scale.integer and number != round(number)):
                 problem(pos, item.source, cell, "out_of_range",
-                        f"expected {_scale_expectation(scale)}")
+                        f"expected {_scale_expectation(scale)}", _scale_params(scale),
+                        excludes=strict)
+                set_missing[pos, j] = True
                 continue
             values[pos, j] = number
+    cells_set_missing = dict.fromkeys(CELL_RULES, 0)
+    if not strict:
+        for p in problems:
+            if p["rule"] in CELL_RULES:
+                cells_set_missing[p["rule"]] += 1
 
     n_construct_items = len(q.items)
     answered = ~np.isnan(values[:, :n_construct_items])
     count = answered.sum(axis=1)
     share_missing = 1.0 - count / max(n_construct_items, 1)
-    raw_invalid = {p["row"] - offset for p in problems
-                   if p["rule"] in ("not_a_number", "out_of_range")}
+    # under the strict rule a respondent whose answers were all invalid is already
+    # excluded for them; otherwise the invalid answers are missing ones
+    raw_invalid = set(np.flatnonzero(set_missing.any(axis=1))) if strict else set()
+    max_percent = _num(round(q.screening.max_missing * 100))
     for pos in range(n):
         if count[pos] == 0 and pos not in raw_invalid:
             problem(pos, None, None, "all_items_empty", "no item was answered")
         elif share_missing[pos] > q.screening.max_missing:
+            empty = int(n_construct_items - count[pos])
             problem(pos, None, f"{share_missing[pos]:.0%}", "too_much_missing",
-                    f"{n_construct_items - count[pos]} of {n_construct_items} items empty; "
-                    f"at most {q.screening.max_missing:.0%} may be")
+                    f"{empty} of {n_construct_items} items empty; "
+                    f"at most {q.screening.max_missing:.0%} may be",
+                    {"empty": empty, "items": n_construct_items, "max": max_percent})
     for check in q.checks:
         column = frame[check.source]
         for pos, cell in enumerate(column):
@@ -437,21 +568,23 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             if number is None or number != check.expect:
                 problem(pos, check.source, None if _is_missing(cell) else cell,
                         "failed_attention_check",
-                        f"attention check expects {check.expect:g}")
+                        f"attention check expects {check.expect:g}",
+                        {"expect": _num(check.expect)})
     if q.screening.straightlining:
         for pos in range(n):
             row = values[pos, :n_construct_items]
             row = row[~np.isnan(row)]
             if len(row) >= q.screening.min_items_straightlining and np.all(row == row[0]):
                 problem(pos, None, row[0], "straight_lining",
-                        f"the same answer ({row[0]:g}) to all {len(row)} answered items")
+                        f"the same answer ({row[0]:g}) to all {len(row)} answered items",
+                        {"answer": _num(row[0]), "n": len(row)})
 
-    warnings: list[str] = []
+    warnings: list[Diagnostic] = []
     group_values: dict[str, pd.Series] = {}
     for group in q.groups:
         if group.source not in frame.columns:
-            warnings.append(f"group column {group.source!r} is not in the file; "
-                            f"comparisons by {group.id!r} are skipped")
+            warnings.append(Diagnostic("group_column_missing", "info",
+                                       {"column": group.source, "group": group.id}))
             continue
         series = pd.Series([None if _is_missing(v) else v for v in frame[group.source]],
                            index=frame.index, dtype=object)
@@ -463,10 +596,12 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                     continue
                 if number is None or (group.min is not None and number < group.min) or (
                         group.max is not None and number > group.max):
+                    bounded = group.min is not None and group.max is not None
                     problem(pos, group.source, cell, "group_out_of_range",
                             f"expected a number from {group.min:g} to {group.max:g}; "
-                            "set to empty" if group.min is not None and group.max is not None
-                            else "expected a number; set to empty", excludes=False)
+                            "set to empty" if bounded else "expected a number; set to empty",
+                            {"min": _num(group.min), "max": _num(group.max)} if bounded
+                            else {}, excludes=False)
                     parsed.iloc[pos] = None
             group_values[group.id] = pd.to_numeric(parsed, errors="coerce").astype(float)
         else:
@@ -481,7 +616,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                 if codes is not None and key not in codes:
                     problem(pos, group.source, cell, "unknown_group_code",
                             f"expected one of {', '.join(sorted(codes))}; set to empty",
-                            excludes=False)
+                            {"codes": sorted(codes)}, excludes=False)
                     cleaned.append(None)
                     continue
                 cleaned.append(labels.get(cell, key) if labels and codes is None else key)
@@ -505,8 +640,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                 [None if _is_missing(v) else _id_text(v) for v in frame[q.customer_id]],
                 dtype=object).to_numpy()
         else:
-            warnings.append(f"customer-id column {q.customer_id!r} is not in the file; "
-                            "the survey cannot be linked to transactions")
+            warnings.append(Diagnostic("customer_id_missing", "info",
+                                       {"column": q.customer_id}))
     data.index = pd.Index(ids.to_numpy(), name=rid)
     rows = pd.Series(np.arange(n) + offset, index=data.index, name="row")
     data, rows = data[keep], rows[keep]
@@ -515,21 +650,31 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         [{"row": pos + offset, "respondent": ids.iloc[pos], "rule": first_reason[pos]}
          for pos in range(n) if first_reason[pos] is not None],
         columns=["row", "respondent", "rule"])
-    problem_frame = pd.DataFrame(problems, columns=["row", "respondent", "column", "value",
-                                                    "rule", "message", "excluded"],
-                                 dtype=object)
+    problem_frame = pd.DataFrame(problems, columns=PROBLEM_COLUMNS, dtype=object)
     if not problem_frame.empty:
         problem_frame = problem_frame.sort_values(["row", "column"], kind="stable",
                                                   na_position="first").reset_index(drop=True)
     for item in items:
         column = data[item.id]
         if len(column.dropna()) > 1 and column.dropna().nunique() == 1:
-            warnings.append(f"item {item.id!r} has the same answer from every analysed "
-                            "respondent; it carries no information")
-    log = QualityLog(source=name, loaded=n, excluded=excluded, analysed=int(keep.sum()),
+            warnings.append(Diagnostic("item_constant", "caution", {"item": item.id}))
+    if sum(cells_set_missing.values()):
+        warnings.append(Diagnostic("invalid_cells_missing", "info",
+                                   {"n": sum(cells_set_missing.values()), **cells_set_missing}))
+    analysed = int(keep.sum())
+    missing_counts = data[[i.id for i in items]].isna().sum()
+    item_missing = pd.DataFrame(
+        {"missing": missing_counts.astype(int),
+         "set_missing": pd.Series(set_missing[keep].sum(axis=0).astype(int),
+                                  index=missing_counts.index),
+         "share": missing_counts / analysed if analysed else np.nan},
+        index=missing_counts.index)
+    item_missing.index.name = "item"
+    log = QualityLog(source=name, loaded=n, excluded=excluded, analysed=analysed,
                      problems=problem_frame, excluded_respondents=excluded_list,
                      warnings=warnings, encoding=info.get("encoding"),
-                     delimiter=info.get("delimiter"))
+                     delimiter=info.get("delimiter"), cells_set_missing=cells_set_missing,
+                     item_missing=item_missing, invalid_cells=q.screening.invalid_cells)
     if log.loaded != log.analysed + sum(log.excluded.values()):  # pragma: no cover
         raise RuntimeError("data-quality log does not add up; this is a bug")
     return Responses(data=data, log=log, rows=rows, questionnaire=q,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from satisfaction.errors import InputError
 from satisfaction.questionnaire import Questionnaire
-from satisfaction.responses import load_responses
+from satisfaction.responses import CELL_RULES, load_responses, problem_text
 
 SPEC = {
     "id": "fuzz",
@@ -28,6 +28,8 @@ SPEC = {
     "screening": {"min_items_straightlining": 3, "min_respondents": 1},
 }
 Q = Questionnaire.from_dict(SPEC)
+STRICT = Questionnaire.from_dict({**SPEC, "screening": {**SPEC["screening"],
+                                                        "invalid_cells": "exclude"}})
 HEADER = ["rid", "a1", "a2", "a3", "g"]
 
 SETTINGS = settings(max_examples=150, deadline=None,
@@ -49,6 +51,20 @@ def check(path: Path) -> None:
     finite = items[~np.isnan(items)]
     assert ((finite >= 1) & (finite <= 5)).all()
     assert len(log.excluded_respondents) == sum(log.excluded.values())
+    check_cells(log)
+
+
+def check_cells(log) -> None:  # type: ignore[no-untyped-def]
+    """Cells set to missing are the non-excluding cell problems; every problem is worded
+    from the catalog exactly as the log's English message; the shares are shares."""
+    p = log.problems
+    for rule in CELL_RULES:
+        assert log.cells_set_missing[rule] == int(((p["rule"] == rule) & ~p["excluded"]
+                                                   .astype(bool)).sum())
+    for row in p.itertuples(index=False):
+        assert problem_text(row, "en") == row.message
+    shares = log.item_missing["share"].to_numpy(dtype=float)
+    assert log.analysed == 0 or ((shares >= 0) & (shares <= 1)).all()
 
 
 @SETTINGS
@@ -102,6 +118,13 @@ def test_dataframe_cells(rows: list[list[object]]) -> None:
         return
     assert r.log.loaded == len(rows)
     assert r.log.loaded == r.log.analysed + sum(r.log.excluded.values())
+    check_cells(r.log)
+    # the strict rule keeps a subset of the respondents the default keeps
+    s = load_responses(STRICT, frame).log
+    assert s.loaded == s.analysed + sum(s.excluded.values())
+    assert s.cells_set_missing == dict.fromkeys(CELL_RULES, 0)
+    assert set(s.excluded_respondents["respondent"]) >= set(
+        r.log.excluded_respondents["respondent"])
 
 
 def test_spec_is_valid() -> None:

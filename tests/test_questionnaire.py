@@ -246,3 +246,11 @@ def test_domain_is_read_and_checked(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SchemaWarning)
         assert load_questionnaire(QUESTIONNAIRES / "ecsi_mobile.yaml").domain == "telecom"
+
+
+def test_screening_invalid_cells(tmp_path: Path) -> None:
+    assert load_questionnaire(write(tmp_path, BASE)).screening.invalid_cells == "missing"
+    strict = load_questionnaire(write(tmp_path, BASE + "screening: {invalid_cells: exclude}\n"))
+    assert strict.screening.invalid_cells == "exclude"
+    expect_error(tmp_path, BASE + "screening: {invalid_cells: drop}\n", 20,
+                 "screening.invalid_cells", "'missing' or 'exclude'")

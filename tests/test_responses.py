@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from satisfaction.cli import main
 from satisfaction.errors import InputError
 from satisfaction.questionnaire import Questionnaire, load_questionnaire
-from satisfaction.responses import REASONS, load_responses
+from satisfaction.responses import CELL_RULES, REASONS, load_responses, problem_text
 from tests.conftest import QUESTIONNAIRES
 
 SMALL = """\
@@ -60,6 +61,18 @@ def small(tmp_path: Path) -> Questionnaire:
     path = tmp_path / "small.yaml"
     path.write_text(textwrap.dedent(SMALL), encoding="utf-8")
     return load_questionnaire(path)
+
+
+@pytest.fixture
+def strict(tmp_path: Path) -> Questionnaire:
+    """The same questionnaire with the strict rule: an invalid cell excludes the respondent."""
+    path = tmp_path / "strict.yaml"
+    path.write_text(textwrap.dedent(SMALL).replace(
+        "  max_missing: 0.5\n", "  max_missing: 0.5\n  invalid_cells: exclude\n"),
+        encoding="utf-8")
+    q = load_questionnaire(path)
+    assert q.screening.invalid_cells == "exclude"
+    return q
 
 
 def frame(rows: list[list[object]] | None = None) -> pd.DataFrame:
@@ -167,6 +180,7 @@ def one_problem(small: Questionnaire, rows: list[list[object]], tmp_path: Path) 
     path = tmp_path / "r.csv"
     path.write_text(csv_text(rows), encoding="utf-8")
     r = load_responses(small, path)
+    assert small.screening.invalid_cells == "missing"
     assert r.log.loaded == r.log.analysed + sum(r.log.excluded.values())
     problems = r.log.to_dict()["problems"]
     assert len(problems) == 1, problems
@@ -183,9 +197,9 @@ def one_problem(small: Questionnaire, rows: list[list[object]], tmp_path: Path) 
         (2, 7, "3", "failed_attention_check", "attention check expects 4"),
     ],
 )
-def test_value_rules_name_row_column_value(small: Questionnaire, tmp_path: Path, row: int,
-                                           col: int, value: str, rule: str,
-                                           message: str) -> None:
+def test_value_rules_name_row_column_value(small: Questionnaire, strict: Questionnaire,
+                                           tmp_path: Path, row: int, col: int, value: str,
+                                           rule: str, message: str) -> None:
     rows = [list(r) for r in GOOD]
     rows[row][col] = value
     p = one_problem(small, rows, tmp_path)
@@ -194,9 +208,23 @@ def test_value_rules_name_row_column_value(small: Questionnaire, tmp_path: Path,
     assert p["column"] == HEADER[col]
     assert p["value"] == value
     assert p["rule"] == rule
-    assert message in p["message"]
-    assert p["log"].excluded[rule] == 1
-    assert p["log"].analysed == 3
+    assert p["message"] == message
+    assert problem_text(p, "en") == message  # the catalog words it from the parameters
+    log = p["log"]
+    if rule in CELL_RULES:  # one invalid answer: that answer is missing, the respondent stays
+        assert p["excluded"] is False
+        assert p["params"] == {"kind": "integer", "min": 1, "max": 5}
+        assert log.excluded[rule] == 0 and log.analysed == 4
+        assert log.cells_set_missing == {r: int(r == rule) for r in CELL_RULES}
+        assert [(d.code, d.severity, d.params["n"]) for d in log.warnings] == [
+            ("invalid_cells_missing", "info", 1)]
+        strict_log = load_responses(strict, tmp_path / "r.csv").log  # the strict rule
+        assert strict_log.excluded[rule] == 1 and strict_log.analysed == 3
+        assert strict_log.cells_set_missing == dict.fromkeys(CELL_RULES, 0)
+        assert strict_log.problems["excluded"].tolist() == [True]
+    else:
+        assert p["excluded"] is True and p["params"] == {"expect": 4}
+        assert log.excluded[rule] == 1 and log.analysed == 3
 
 
 def test_missing_id_rule(small: Questionnaire, tmp_path: Path) -> None:
@@ -249,11 +277,16 @@ def test_straight_lining_uses_raw_answers(small: Questionnaire) -> None:
     assert r.log.excluded["straight_lining"] == 0
 
 
-def test_first_reason_counts_once(small: Questionnaire) -> None:
+def test_first_reason_counts_once(small: Questionnaire, strict: Questionnaire) -> None:
     rows = [list(r) for r in GOOD]
     rows[0][1] = "x"
     rows[0][7] = 1
-    r = load_responses(small, frame(rows))
+    kept = load_responses(small, frame(rows)).log  # the cell is missing; the check excludes
+    assert kept.excluded["not_a_number"] == 0 and kept.excluded["failed_attention_check"] == 1
+    assert kept.cells_set_missing["not_a_number"] == 1
+    assert kept.problems[["rule", "excluded"]].values.tolist() == [
+        ["not_a_number", False], ["failed_attention_check", True]]
+    r = load_responses(strict, frame(rows))
     assert r.log.excluded["not_a_number"] == 1
     assert r.log.excluded["failed_attention_check"] == 0
     assert len(r.log.problems) == 2
@@ -327,6 +360,92 @@ def test_corrupt_xlsx(small: Questionnaire, tmp_path: Path) -> None:
         load_responses(small, path)
 
 
+def test_all_answers_invalid_is_all_items_empty(small: Questionnaire,
+                                                strict: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[3][1:7] = ["x", 9, "n.a.", 0, "?", 6]
+    log = load_responses(small, frame(rows)).log
+    assert log.excluded["all_items_empty"] == 1 and log.analysed == 3
+    assert log.cells_set_missing == {"not_a_number": 3, "out_of_range": 3}  # "n.a." is text
+    assert log.excluded_respondents["rule"].tolist() == ["all_items_empty"]
+    strict_log = load_responses(strict, frame(rows)).log
+    assert strict_log.excluded["not_a_number"] == 1 and strict_log.excluded["all_items_empty"] == 0
+
+
+def test_invalid_cells_count_towards_too_much_missing(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][1:5] = ["", 8, "abc", 7]  # 1 empty + 3 set missing = 4 of 6 > 50 %
+    log = load_responses(small, frame(rows)).log
+    assert log.excluded["too_much_missing"] == 1
+    row = log.problems[log.problems["rule"] == "too_much_missing"].iloc[0]
+    assert row["params"] == {"empty": 4, "items": 6, "max": 50}
+    assert row["message"] == "4 of 6 items empty; at most 50% may be"
+
+
+def test_missing_share_per_item_over_analysed(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = ""      # empty
+    rows[1][1] = "9"     # set missing
+    rows[2][4] = "oops"  # set missing
+    rows[3][7] = 1       # r4 fails the attention check: not analysed
+    rows[3][2] = ""      # so its empty a2 does not count
+    log = load_responses(small, frame(rows)).log
+    assert log.analysed == 3
+    m = log.item_missing
+    assert m.loc["a1"].tolist() == [2, 1, 2 / 3]
+    assert m.loc["b1"].tolist() == [1, 1, 1 / 3]
+    assert m.loc["a2"].tolist() == [0, 0, 0.0]
+    assert list(m.index) == ["a1", "a2", "a3", "b1", "b2", "b3"]
+    assert log.missing_share["a1"] == pytest.approx(2 / 3, abs=1e-12)
+
+
+def test_problem_text_from_the_catalog_for_every_rule(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD] + [["", 1, 2, 3, 4, 5, 4, 4, 1, 30, "c5"]]
+    rows[0][1] = "abc"
+    rows[0][4] = "6"
+    rows[1][1:7] = [3, 3, 3, 3, 3, 3]
+    rows[2][1:5] = [None, None, None, None]
+    rows[2][7] = 2
+    rows[3][1:7] = [None] * 6
+    rows[3][8] = 9
+    rows[3][9] = 300
+    log = load_responses(small, frame(rows)).log
+    rules = set(log.problems["rule"])
+    assert rules == set(REASONS) - {"not_a_number", "out_of_range"} | set(CELL_RULES) | {
+        "unknown_group_code", "group_out_of_range"}
+    for p in log.problems.itertuples(index=False):
+        assert problem_text(p, "en") == p.message, p.rule  # the English stays word for word
+        chinese = problem_text(p, "zh")
+        assert re.search(r"[\u4e00-\u9fff]", chinese) and chinese != p.message, chinese
+    records = log.to_dict("zh")["problems"]
+    assert all(re.search(r"[\u4e00-\u9fff]", r["message"]) for r in records)
+    assert problem_text({"rule": "group_out_of_range", "params": {}}, "en") == (
+        "expected a number; set to empty")
+    assert problem_text({"rule": "no_such_rule", "params": {}, "message": "as written"},
+                        "zh") == "as written"
+    assert problem_text(log.problems.iloc[0], "zh") == problem_text(
+        next(log.problems.itertuples(index=False)), "zh")
+
+
+def test_log_notes_are_diagnostics(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    for r in rows:
+        r[5] = 2  # b2 the same for everyone
+    data = frame(rows).drop(columns=["gender", "cust"])
+    log = load_responses(small, data).log
+    found = {d.code: d for d in log.warnings}
+    assert set(found) == {"group_column_missing", "customer_id_missing", "item_constant"}
+    assert found["group_column_missing"].params == {"column": "gender", "group": "gender"}
+    assert found["group_column_missing"].severity == "info"
+    assert found["customer_id_missing"].params == {"column": "cust"}
+    assert (found["item_constant"].severity, found["item_constant"].params) == (
+        "caution", {"item": "b2"})
+    assert str(found["item_constant"]) == (
+        "item 'b2' has the same answer from every analysed respondent; it carries no "
+        "information")
+    assert [w["code"] for w in log.to_dict()["warnings"]] == [d.code for d in log.warnings]
+
+
 def test_file_not_found(small: Questionnaire, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file not found"):
         load_responses(small, tmp_path / "nope.csv")
@@ -346,19 +465,47 @@ def test_validate_bank(bank_csv: Path, tmp_path: Path) -> None:
     assert set(data) >= {"loaded", "excluded", "analysed", "problems"}
 
 
-def test_validate_unusable_exits_1(small: Questionnaire, tmp_path: Path) -> None:
+def test_validate_unusable_exits_1(strict: Questionnaire, tmp_path: Path) -> None:
     rows = [list(r) for r in GOOD]
     rows[0][1] = rows[1][1] = "bad"
     path = tmp_path / "r.csv"
     path.write_text(csv_text(rows), encoding="utf-8")
     out = tmp_path / "out.json"
-    assert main(["validate", small.source, str(path), "--json", str(out)]) == 1
+    assert main(["validate", strict.source, str(path), "--json", str(out)]) == 1
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["excluded"]["not_a_number"] == 2
+    assert data["invalid_cells"] == "exclude"
     assert data["problems"][0] == {"row": 2, "respondent": "r1", "column": "a1",
                                    "value": "bad", "rule": "not_a_number",
                                    "message": "expected a whole number from 1 to 5 or an "
-                                              "empty cell", "excluded": True}
+                                              "empty cell", "excluded": True,
+                                   "params": {"kind": "integer", "min": 1, "max": 5}}
+
+
+def test_validate_json_sets_cells_missing(small: Questionnaire, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = rows[1][1] = "bad"
+    rows[2][4] = "7"
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    out = tmp_path / "out.json"
+    assert main(["validate", small.source, str(path), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "set to missing" in printed and "not a number 2, out of range 1" in printed
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert (data["loaded"], data["analysed"], sum(data["excluded"].values())) == (4, 4, 0)
+    assert data["invalid_cells"] == "missing"
+    assert data["cells_set_missing"] == {"not_a_number": 2, "out_of_range": 1}
+    assert [p["excluded"] for p in data["problems"]] == [False, False, False]
+    # a1 empty for 2 of the 4 analysed respondents, b1 for 1, nothing else
+    assert data["missing_share"] == {"a1": 0.5, "a2": 0.0, "a3": 0.0, "b1": 0.25,
+                                     "b2": 0.0, "b3": 0.0}
+    assert data["warnings"] == [{
+        "code": "invalid_cells_missing", "severity": "info",
+        "message": "3 answers that were not a number or lay outside their scale were set to "
+                   "missing (2 not a number, 1 out of range); those respondents were kept",
+        "params": {"n": 3, "not_a_number": 2, "out_of_range": 1}}]
 
 
 def test_validate_input_error_exits_2_without_traceback(

@@ -28,6 +28,8 @@ def validate(questionnaire: str | Path, responses: str | Path) -> Responses:  # 
 
 def print_log(responses: Responses) -> None:  # noqa: F821
     """Print the data-quality log as a table."""
+    from satisfaction.responses import CELL_RULES
+
     log = responses.log
     table = Table(title="Data quality", caption=str(log.source), show_header=True)
     table.add_column("")
@@ -38,17 +40,27 @@ def print_log(responses: Responses) -> None:  # noqa: F821
             table.add_row(f"  excluded: {reason.replace('_', ' ')}", str(count))
     table.add_row("analysed", str(log.analysed), style="bold")
     console.print(table)
+    set_missing = {k: v for k, v in log.cells_set_missing.items() if v}
+    if set_missing:
+        console.print("  answers set to missing (respondent kept): " + ", ".join(
+            f"{reason.replace('_', ' ')} {count}" for reason, count in set_missing.items()))
+    shares = log.item_missing["share"] if len(log.item_missing) else None
+    if shares is not None and shares.max() > 0:
+        top = shares.sort_values(ascending=False, kind="stable").head(3)
+        console.print("  most missing: " + ", ".join(f"{item} {share:.1%}"
+                                                     for item, share in top.items()))
     shown = log.problems.head(10)
     for p in shown.itertuples(index=False):
         column = p.column if isinstance(p.column, str) else None
         where = f"row {p.row}" + (f", column {column!r}" if column else "")
         value = "" if p.value is None or p.value != p.value else f" (value: {p.value!r})"
-        console.print(f"  {where}: {p.rule}: {p.message}{value}")
+        kept = "" if p.excluded else " (set to missing)" if p.rule in CELL_RULES else ""
+        console.print(f"  {where}: {p.rule}: {p.message}{value}{kept}")
     if len(log.problems) > len(shown):
         console.print(f"  ... and {len(log.problems) - len(shown)} more problems "
                       "(see --json for all)")
     for warning in log.warnings:
-        console.print(f"  [yellow]warning:[/yellow] {warning}")
+        console.print(f"  [yellow]{warning.severity}:[/yellow] {warning}")
 
 
 def register(app: typer.Typer) -> None:
