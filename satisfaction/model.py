@@ -23,6 +23,7 @@ Example
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import os
@@ -36,6 +37,8 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
+from satisfaction.diagnostics import Diagnostic
+from satisfaction.diagnostics import status as gate_status
 from satisfaction.errors import InputError, UsageError
 from satisfaction.questionnaire import Questionnaire, load_questionnaire
 from satisfaction.sem_ml import (
@@ -55,13 +58,22 @@ from satisfaction.sem_ml import (
 )
 
 PARAMETER_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
-                     "std.all"]
+                     "std.all", "std.ci.lower", "std.ci.upper"]
 FIT_NAMES = ["ntotal", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
              "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "logl", "aic", "bic",
              "baseline.chisq", "baseline.df"]
-EFFECT_COLUMNS = ["from", "to", "direct", "indirect", "total", "std.direct", "std.indirect",
-                  "std.total"]
-CI_COLUMNS = ["indirect.ci.lower", "indirect.ci.upper", "total.ci.lower", "total.ci.upper"]
+#: The six effect measures of :func:`_effect_values`, in its order.
+EFFECT_MEASURES = ["direct", "indirect", "total", "std.direct", "std.indirect", "std.total"]
+EFFECT_COLUMNS = ["from", "to", *EFFECT_MEASURES]
+#: Interval of every effect measure, from the same estimator as the measure itself
+#: (``<measure>.ci.lower``, ``<measure>.ci.upper``), and how it was computed (``ci.method``).
+CI_COLUMNS = [f"{m}.ci.{side}" for m in EFFECT_MEASURES for side in ("lower", "upper")]
+#: Default fit cut-offs (Hu & Bentler 1999, "acceptable" column; Marsh, Hau & Wen 2004
+#: warn against treating them as golden rules): a fit that misses one is a caution.
+FIT_CRITERIA: dict[str, tuple[str, float]] = {
+    "cfi": (">=", 0.90), "tli": (">=", 0.90), "rmsea": ("<=", 0.08), "srmr": ("<=", 0.10)}
+#: Share of failed bootstrap draws above which the intervals are not trusted.
+MAX_BOOTSTRAP_FAILED = 0.10
 Z975 = stats.norm.ppf(0.975)
 MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan", ".", "-")
 
@@ -140,12 +152,17 @@ class SEMResult:
         R² of every endogenous variable (indicators and dependent constructs).
     effects : pandas.DataFrame
         ``from to direct indirect total std.direct std.indirect std.total`` for every
-        ordered pair of structural variables with a path between them, plus
-        ``indirect.ci.lower indirect.ci.upper total.ci.lower total.ci.upper``
-        (bootstrap percentile, 95 %) when bootstrapped.
-    warnings : list[str]
-        Diagnostics: non-convergence, negative variances, ``|std.all| > 1``,
-        non-positive-definite latent covariance matrix, failed bootstrap draws.
+        ordered pair of structural variables with a path between them (an indirect
+        effect along no path of two or more steps is absent: NaN), plus a 95 %
+        interval of each measure (``direct.ci.lower`` ... ``std.total.ci.upper``)
+        from the same quantity: bootstrap percentiles when bootstrapped, else the
+        delta method; ``ci.method`` says which.
+    warnings : list[Diagnostic]
+        Diagnostics with their severity: non-convergence, a singular information
+        matrix, negative variances, ``|std.all| > 1``, a non-positive-definite latent
+        covariance matrix (all ``invalidates``), failed bootstrap draws
+        (``invalidates`` above 10 %), fit indices that miss their cut-offs and
+        listwise deletion (``caution``).
     n : int
         Respondents analysed.
     converged : bool
@@ -160,13 +177,18 @@ class SEMResult:
     parameters: pd.DataFrame
     r2: dict[str, float]
     effects: pd.DataFrame
-    warnings: list[str]
+    warnings: list[Diagnostic]
     n: int
     converged: bool
     groups: GroupComparison | None = None
     bootstrap: dict[str, Any] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     syntax: str = ""
+
+    @property
+    def status(self) -> str:
+        """The gate: ``invalid`` (do not read as a finding), ``caution`` or ``ok``."""
+        return gate_status(self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``fit`` JSON contract (plain floats, None for NaN)."""
@@ -175,7 +197,8 @@ class SEMResult:
             "parameters": _records(self.parameters),
             "r2": {k: _plain(v) for k, v in self.r2.items()},
             "effects": _records(self.effects),
-            "warnings": list(self.warnings),
+            "warnings": [w.to_dict() for w in self.warnings],
+            "status": self.status,
             "n": int(self.n),
             "converged": bool(self.converged),
             "excluded": {k: int(v) for k, v in self.excluded.items()},
@@ -463,30 +486,48 @@ def _indices(chisq: float, df: int, chisq_b: float, df_b: int, n: int, G: int
 # -- tables ----------------------------------------------------------------------
 
 
+def _std_rows(structure: Structure, ram: RAM, theta: np.ndarray) -> np.ndarray:
+    """``std.all`` of every parameter row (lavaan's ``standardizedSolution()``).
+
+    Regressions and loadings: ``b · sd(x) / sd(y)`` with model-implied standard
+    deviations; variances: ``ψ_ii / var(i)``; covariances: ``ψ_ij / sqrt(ψ_ii ψ_jj)``
+    (a residual covariance divided by the residual standard deviations, lavaan 0.6).
+    """
+    mom = ram.implied(theta)
+    A, S, C = mom["A"], mom["S"], mom["C"]
+    with np.errstate(invalid="ignore"):
+        sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
+    out = np.empty(len(structure.rows))
+    for k in range(len(structure.rows)):
+        mat, i, j = ram.row_cells[k]
+        if mat == 0:
+            out[k] = A[i, j] * sd[j] / sd[i]
+        elif i == j:
+            out[k] = S[i, i] / C[i, i] if C[i, i] != 0 else math.nan
+        else:
+            denom = S[i, i] * S[j, j]
+            out[k] = S[i, j] / math.sqrt(denom) if denom > 0 else math.nan
+    return out
+
+
 def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndarray,
                   param_of_row: list[int], n: int, sample_means: np.ndarray | None
-                  ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame, list[str],
+                  ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame, list[Diagnostic],
                              np.ndarray]:
     """Parameter table, R², effects and diagnostics of one group."""
     mom = ram.implied(theta)
     A, S, C = mom["A"], mom["S"], mom["C"]
-    sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
+    with np.errstate(invalid="ignore"):
+        sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
     pos = {v: k for k, v in enumerate(ram.variables)}
+    std_all = _std_rows(structure, ram, theta)
     records = []
-    warn: list[str] = []
+    warn: list[Diagnostic] = []
     for k, r in enumerate(structure.rows):
         mat, i, j = ram.row_cells[k]
         q = param_of_row[k]
-        if mat == 0:
-            est = A[i, j]
-            std = est * sd[j] / sd[i]
-        else:
-            est = S[i, j]
-            if i == j:
-                std = est / C[i, i]
-            else:
-                denom = S[i, i] * S[j, j]
-                std = est / math.sqrt(denom) if denom > 0 else math.nan
+        est = A[i, j] if mat == 0 else S[i, j]
+        std = std_all[k]
         if q >= 0:
             s = se[q]
             z = est / s if s > 0 else math.nan
@@ -494,12 +535,15 @@ def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndar
             lo, hi = est - Z975 * s, est + Z975 * s
         else:
             s, z, pv, lo, hi = 0.0, math.nan, math.nan, est, est
-        records.append([r.lhs, r.op, r.rhs, est, s, z, pv, lo, hi, std])
+        records.append([r.lhs, r.op, r.rhs, est, s, z, pv, lo, hi, std, math.nan, math.nan])
         if r.op == "~~" and r.lhs == r.rhs and est < 0:
-            warn.append(f"negative variance: {r.lhs} ~~ {r.rhs} = {est:.4g}")
+            warn.append(Diagnostic("negative_variance", "invalidates",
+                                   {"a": r.lhs, "b": r.rhs, "value": float(est)},
+                                   constructs=("a", "b")))
         if r.op in ("=~", "~") and math.isfinite(std) and abs(std) > 1:
-            warn.append(f"improper standardized path |std.all| > 1: {r.lhs} {r.op} {r.rhs} "
-                        f"std.all = {std:.3f}")
+            warn.append(Diagnostic("improper_path", "invalidates",
+                                   {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "value": float(std)},
+                                   constructs=("lhs", "rhs")))
     if sample_means is not None:
         for v in structure.observed:
             i = pos[v]
@@ -507,17 +551,20 @@ def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndar
             s = math.sqrt(C[i, i] / n)
             z = est / s
             records.append([v, "~1", "", est, s, z, 2 * stats.norm.sf(abs(z)),
-                            est - Z975 * s, est + Z975 * s, est / sd[i]])
+                            est - Z975 * s, est + Z975 * s, est / sd[i], math.nan, math.nan])
         for v in structure.latent:
-            records.append([v, "~1", "", 0.0, 0.0, math.nan, math.nan, 0.0, 0.0, 0.0])
+            records.append([v, "~1", "", 0.0, 0.0, math.nan, math.nan, 0.0, 0.0, 0.0,
+                            0.0, 0.0])
     params = pd.DataFrame(records, columns=PARAMETER_COLUMNS)
 
     lv = [pos[v] for v in structure.latent]
     if lv:
         psi = S[np.ix_(lv, lv)]
         if np.linalg.eigvalsh((psi + psi.T) / 2).min() < -1e-10:
-            warn.append("the covariance matrix of the latent variables (psi) is not "
-                        "positive definite")
+            warn.append(Diagnostic("psi_not_pd", "invalidates"))
+        cov_lv = C[np.ix_(lv, lv)]
+        if np.linalg.eigvalsh((cov_lv + cov_lv.T) / 2).min() < -1e-10:
+            warn.append(Diagnostic("cov_lv_not_pd", "invalidates"))
     # R²: every variable with an incoming directed path
     r2: dict[str, float] = {}
     endogenous = [v for v in ram.variables if np.any(A[pos[v]] != 0)]
@@ -555,24 +602,61 @@ def _effect_matrices(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return total, total - B
 
 
+def _path_pattern(structure: Structure, ram: RAM) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Structural paths among the structural variables: (pattern, reach, has_indirect)."""
+    _, idx = _structural_index(structure, ram)
+    pattern = (ram.A0[np.ix_(idx, idx)] != 0)
+    e = ram.entries
+    where = {int(v): k for k, v in enumerate(idx)}
+    for kind, i, j in zip(e.kind, e.i, e.j, strict=True):
+        if kind == 0 and int(i) in where and int(j) in where:
+            pattern[where[int(i)], where[int(j)]] = True
+    reach = _reach(pattern)
+    # an indirect effect exists only along a path of two or more steps
+    has_indirect = (reach.astype(int) @ pattern.astype(int)) > 0
+    return pattern, reach, has_indirect
+
+
+def _effect_values(ram: RAM, theta: np.ndarray, idx: np.ndarray, t_idx: np.ndarray,
+                   f_idx: np.ndarray, pattern: np.ndarray, has_indirect: np.ndarray
+                   ) -> np.ndarray:
+    """The six effect measures of every (to, from) pair, stacked measure by measure.
+
+    Unstandardized: ``B`` (direct), ``(I − B)⁻¹ − I`` (total), total − direct
+    (indirect); standardized: the same from ``B_s = D⁻¹ B D`` with ``D`` the
+    model-implied standard deviations (lavaan's ``std.all`` of a ``:=`` effect).
+    A direct effect without a direct path, and an indirect effect along no path
+    of two or more steps, are absent (NaN), not zero.
+    """
+    mom = ram.implied(theta)
+    B = mom["A"][np.ix_(idx, idx)]
+    c = np.diag(mom["C"])[idx]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.sqrt(np.where(c > 0, c, np.nan))
+        Bs = B * np.outer(1 / s, s)
+    out = []
+    for mat in (B, Bs):
+        total, indirect = _effect_matrices(np.nan_to_num(mat))
+        if mat is Bs and not np.isfinite(s).all():
+            total, indirect = total * np.nan, indirect * np.nan
+        indirect = np.where(has_indirect, indirect, np.nan)
+        direct = np.where(pattern, mat, np.nan)
+        out += [direct[t_idx, f_idx], indirect[t_idx, f_idx], total[t_idx, f_idx]]
+    return np.concatenate(out)
+
+
 def _effects(structure: Structure, ram: RAM, A: np.ndarray, sd: np.ndarray
              ) -> tuple[pd.DataFrame, np.ndarray]:
     names, idx = _structural_index(structure, ram)
     B = A[np.ix_(idx, idx)]
-    pattern = (ram.A0[np.ix_(idx, idx)] != 0)
-    e = ram.entries
-    for kind, i, j in zip(e.kind, e.i, e.j, strict=True):
-        if kind == 0 and i in idx and j in idx:
-            pattern[list(idx).index(i), list(idx).index(j)] = True
-    reach = _reach(pattern)
-    # an indirect effect exists only along a path of two or more steps
-    has_indirect = (reach.astype(int) @ pattern.astype(int)) > 0
+    pattern, reach, has_indirect = _path_pattern(structure, ram)
     total, indirect = _effect_matrices(B)
     s = sd[idx]
     Bs = B * np.outer(1 / s, s)
     total_s, indirect_s = _effect_matrices(Bs)
     for m in (indirect, indirect_s):
-        m[~has_indirect] = 0.0
+        m[~has_indirect] = np.nan
+    B, Bs = np.where(pattern, B, np.nan), np.where(pattern, Bs, np.nan)
     rows = []
     for t in range(len(names)):
         for f in range(len(names)):
@@ -582,26 +666,109 @@ def _effects(structure: Structure, ram: RAM, A: np.ndarray, sd: np.ndarray
     return pd.DataFrame(rows, columns=EFFECT_COLUMNS), reach
 
 
+class _Derived:
+    """Standardized parameters and every effect as one vector function of theta.
+
+    Both the delta method and the bootstrap take their intervals of standardized
+    estimates from this one function, so an interval always belongs to the
+    estimate printed beside it (std.all with std.all, unstandardized with
+    unstandardized).
+    """
+
+    def __init__(self, structure: Structure, ram: RAM, effects: pd.DataFrame) -> None:
+        self.structure, self.ram = structure, ram
+        names, self.idx = _structural_index(structure, ram)
+        where = {v: k for k, v in enumerate(names)}
+        self.t_idx = np.array([where[t] for t in effects["to"]], dtype=int)
+        self.f_idx = np.array([where[f] for f in effects["from"]], dtype=int)
+        self.pattern, _, self.has_indirect = _path_pattern(structure, ram)
+        self.nrows = len(structure.rows)
+        self.npairs = len(effects)
+
+    def __call__(self, theta: np.ndarray) -> np.ndarray:
+        return np.concatenate([
+            _std_rows(self.structure, self.ram, theta),
+            _effect_values(self.ram, theta, self.idx, self.t_idx, self.f_idx,
+                           self.pattern, self.has_indirect)])
+
+    def split(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(std.all of the rows, effects as measures × pairs)."""
+        return (values[..., :self.nrows],
+                values[..., self.nrows:].reshape(*values.shape[:-1], 6, self.npairs))
+
+
+def _delta_se(fun: _Derived, theta: np.ndarray, vcov: np.ndarray) -> np.ndarray:
+    """Delta-method standard errors of ``fun(theta)``: sqrt(diag(J V Jᵀ)).
+
+    ``J`` is the Jacobian by central differences (step 1e-6 · max(1, |θ|)), as
+    lavaan's ``standardizedSolution()`` does with ``lav_func_jacobian_complex``
+    where the analytic one is not used. Tested against lavaan's ``se`` of
+    ``standardizedSolution()`` and of ``:=`` indirect effects.
+    """
+    base = fun(theta)
+    J = np.zeros((len(base), len(theta)))
+    for j in range(len(theta)):
+        h = 1e-6 * max(1.0, abs(theta[j]))
+        up, down = theta.copy(), theta.copy()
+        up[j] += h
+        down[j] -= h
+        J[:, j] = (fun(up) - fun(down)) / (2 * h)
+    with np.errstate(invalid="ignore"):
+        var = np.einsum("ij,jk,ik->i", J, vcov, J)
+        return np.sqrt(np.where(var > 0, var, 0.0))
+
+
+def _add_intervals(params: pd.DataFrame, effects: pd.DataFrame, fun: _Derived,
+                   lower: np.ndarray, upper: np.ndarray, method: str) -> pd.DataFrame:
+    """Write std.ci of the parameter rows and the intervals of the effects."""
+    std_lo, eff_lo = fun.split(lower)
+    std_hi, eff_hi = fun.split(upper)
+    k = fun.nrows
+    params.loc[params.index[:k], "std.ci.lower"] = std_lo
+    params.loc[params.index[:k], "std.ci.upper"] = std_hi
+    effects = effects.copy()
+    for m, measure in enumerate(EFFECT_MEASURES):
+        effects[f"{measure}.ci.lower"] = eff_lo[m]
+        effects[f"{measure}.ci.upper"] = eff_hi[m]
+    effects["ci.method"] = method
+    return effects
+
+
+def _delta_intervals(result: SEMResult, structure: Structure, ram: RAM, theta: np.ndarray,
+                     vcov: np.ndarray | None) -> None:
+    """Delta-method 95 % intervals of std.all and of every effect (in place)."""
+    fun = _Derived(structure, ram, result.effects)
+    est = fun(theta)
+    if vcov is None:
+        lower = upper = np.full_like(est, np.nan)
+    else:
+        se = _delta_se(fun, theta, vcov)
+        fixed = se == 0
+        lower, upper = est - Z975 * se, est + Z975 * se
+        lower[fixed & ~np.isfinite(est)] = np.nan
+    result.effects = _add_intervals(result.parameters, result.effects, fun, lower, upper,
+                                    "delta")
+
+
 # -- bootstrap -------------------------------------------------------------------
 
 
-def _boot_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray, int]:
+def _boot_chunk(args: tuple) -> tuple[np.ndarray, int]:
     """Refit resampled covariance matrices (sufficient statistics) from a warm start."""
-    ram, structure, x, draws, theta0, idx, pairs, has_indirect = args
+    fun, x, draws, theta0 = args
     # one BLAS thread per worker: the matrices are small and the workers share the cores
     with threadpool_limits(1):
-        return _boot_draws(ram, structure, x, draws, theta0, idx, pairs, has_indirect)
+        return _boot_draws(fun, x, draws, theta0)
 
 
-def _boot_draws(ram: RAM, structure: Structure, x: np.ndarray, draws: np.ndarray,
-                theta0: np.ndarray, idx: np.ndarray, pairs: list[tuple[int, int]],
-                has_indirect: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _boot_draws(fun: _Derived, x: np.ndarray, draws: np.ndarray, theta0: np.ndarray
+                ) -> tuple[np.ndarray, int]:
+    """Standardized parameters and effects of every bootstrap draw (NaN when it failed)."""
     n = len(x)
-    out_ind = np.full((len(draws), len(pairs)), np.nan)
-    out_tot = np.full((len(draws), len(pairs)), np.nan)
+    ram, structure = fun.ram, fun.structure
+    width = fun.nrows + 6 * fun.npairs
+    out = np.full((len(draws), width), np.nan)
     failed = 0
-    t_idx = np.array([p[0] for p in pairs], dtype=int)
-    f_idx = np.array([p[1] for p in pairs], dtype=int)
     for d, rows in enumerate(draws):
         w = np.bincount(rows, minlength=n).astype(float)
         mean = w @ x / n
@@ -613,21 +780,20 @@ def _boot_draws(ram: RAM, structure: Structure, x: np.ndarray, draws: np.ndarray
         if not sol.converged:
             failed += 1
             continue
-        A, _ = ram.matrices(sol.theta)
-        total, indirect = _effect_matrices(A[np.ix_(idx, idx)])
-        indirect[~has_indirect] = 0.0
-        out_ind[d] = indirect[t_idx, f_idx]
-        out_tot[d] = total[t_idx, f_idx]
-    return out_ind, out_tot, failed
+        out[d] = fun(sol.theta)
+    return out, failed
 
 
-def _bootstrap(spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray, effects: pd.DataFrame,
+def _bootstrap(result: SEMResult, spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray,
                draws: int, seed: int | None, n_jobs: int | None, progress: bool
-               ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
-    structure = spec.structure
-    names, idx = _structural_index(structure, ram)
-    where = {v: k for k, v in enumerate(names)}
-    pairs = [(where[t], where[f]) for f, t in zip(effects["from"], effects["to"], strict=True)]
+               ) -> None:
+    """Percentile intervals (95 %) of std.all and every effect from ``draws`` resamples.
+
+    Each draw refits the model to the resampled covariance matrix from the
+    estimate; a draw that does not converge is left out and counted. More
+    than :data:`MAX_BOOTSTRAP_FAILED` failed draws invalidate the intervals.
+    """
+    fun = _Derived(spec.structure, copy.deepcopy(ram), result.effects)
     rng = np.random.default_rng(seed)
     n = len(x)
     resamples = rng.integers(0, n, size=(draws, n))
@@ -635,12 +801,9 @@ def _bootstrap(spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray, effects:
     jobs = max(1, min(jobs, draws))
     nchunks = min(draws, jobs * 8)
     bounds = np.linspace(0, draws, nchunks + 1).astype(int)
-    _, reach = _effects(structure, ram, ram.matrices(theta)[0], np.ones(len(ram.variables)))
-    pattern = ram.matrices(np.ones_like(theta))[0][np.ix_(idx, idx)] != 0
-    has_indirect = (reach.astype(int) @ pattern.astype(int)) > 0
-    chunks = [(ram, structure, x, resamples[a:b], theta, idx, pairs, has_indirect)
+    chunks = [(fun, x, resamples[a:b], theta)
               for a, b in itertools.pairwise(bounds) if b > a]
-    results: list[tuple[np.ndarray, np.ndarray, int]] = []
+    results: list[tuple[np.ndarray, int]] = []
     bar = None
     if progress:
         from rich.progress import Progress
@@ -653,45 +816,92 @@ def _bootstrap(spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray, effects:
             for c in chunks:
                 results.append(_boot_chunk(c))
                 if bar is not None:
-                    bar.advance(task, len(c[3]))
+                    bar.advance(task, len(c[2]))
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 for c, res in zip(chunks, pool.map(_boot_chunk, chunks), strict=True):
                     results.append(res)
                     if bar is not None:
-                        bar.advance(task, len(c[3]))
+                        bar.advance(task, len(c[2]))
     finally:
         if bar is not None:
             bar.stop()
-    ind = np.vstack([r[0] for r in results])
-    tot = np.vstack([r[1] for r in results])
-    failed = sum(r[2] for r in results)
-    ok = ~np.isnan(tot).any(axis=1) if len(pairs) else np.ones(draws, bool)
-    out = effects.copy()
+    values = np.vstack([r[0] for r in results])
+    failed = sum(r[1] for r in results)
+    ok = ~np.isnan(values[:, :fun.nrows]).all(axis=1)
+    est = fun(theta)
+    lower = np.full(values.shape[1], np.nan)
+    upper = np.full(values.shape[1], np.nan)
+    present = np.isfinite(est)
     if ok.sum() > 0:
-        out["indirect.ci.lower"] = np.quantile(ind[ok], 0.025, axis=0)
-        out["indirect.ci.upper"] = np.quantile(ind[ok], 0.975, axis=0)
-        out["total.ci.lower"] = np.quantile(tot[ok], 0.025, axis=0)
-        out["total.ci.upper"] = np.quantile(tot[ok], 0.975, axis=0)
-    else:
-        for c in CI_COLUMNS:
-            out[c] = np.nan
-    # an indirect effect that is structurally zero has a degenerate interval at 0
-    warn = []
+        # an absent effect (NaN estimate) has no interval
+        lower[present] = np.nanquantile(values[ok][:, present], 0.025, axis=0)
+        upper[present] = np.nanquantile(values[ok][:, present], 0.975, axis=0)
+    lower[~np.isfinite(est)] = np.nan
+    upper[~np.isfinite(est)] = np.nan
+    result.effects = _add_intervals(result.parameters, result.effects, fun, lower, upper,
+                                    "bootstrap percentile")
     if failed:
-        warn.append(f"bootstrap: {failed} of {draws} draws did not converge and were "
-                    "left out of the intervals")
-    info = {"draws": draws, "succeeded": int(ok.sum()), "failed": int(failed), "seed": seed,
-            "interval": "percentile 95%"}
-    return out, info, warn
+        share = failed / draws
+        severity = "invalidates" if share > MAX_BOOTSTRAP_FAILED else "caution"
+        result.warnings.append(Diagnostic("bootstrap_failed", severity,
+                                          {"failed": int(failed), "draws": int(draws),
+                                           "share": share}))
+    result.bootstrap = {"draws": draws, "succeeded": int(ok.sum()), "failed": int(failed),
+                        "seed": seed, "interval": "percentile 95%"}
 
 
 # -- public API ------------------------------------------------------------------
 
 
+def _moments(structure: Structure, observed: list[str], groups: int, meanstructure: bool
+             ) -> int:
+    """Sample moments the model is fitted to (lavaan's ``ndat``; fixed.x moments left out)."""
+    p, nx = len(observed), len(structure.exogenous_observed)
+    return groups * (p * (p + 1) // 2 - nx * (nx + 1) // 2 + (p if meanstructure else 0))
+
+
+def _check_identified(npar: int, ndat: int, source: str | None) -> None:
+    """Refuse a model with more free parameters than sample moments (df < 0)."""
+    if npar > ndat:
+        raise InputError(
+            f"the model is not identified: it has {npar} free parameters but the data give "
+            f"only {ndat} sample moments (df = {ndat - npar}); fix parameters or add "
+            "indicators", file=source or "<model>")
+
+
+def fit_criteria(model: str | Path | Questionnaire | None = None
+                 ) -> dict[str, tuple[str, float]]:
+    """The fit cut-offs of ``model``: the questionnaire's ``fit_criteria``, else
+    :data:`FIT_CRITERIA` (index → (direction, threshold))."""
+    declared = getattr(model, "fit_criteria", None) if isinstance(model, Questionnaire) else None
+    out = dict(FIT_CRITERIA)
+    for name, value in (declared or {}).items():
+        if value is not None:
+            out[name] = (out[name][0], float(value))
+    return out
+
+
+def _fit_diagnostics(measures: dict[str, float], criteria: dict[str, tuple[str, float]]
+                     ) -> list[Diagnostic]:
+    """A caution for every fit index that misses its cut-off."""
+    out = []
+    for name, (direction, threshold) in criteria.items():
+        value = measures.get(name)
+        if value is None or not math.isfinite(value):
+            continue
+        met = value >= threshold if direction == ">=" else value <= threshold
+        if not met:
+            out.append(Diagnostic("fit_poor", "caution",
+                                  {"index": name, "value": float(value), "op": direction,
+                                   "threshold": threshold}))
+    return out
+
+
 def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str = "listwise",
         bootstrap: int = 0, seed: int | None = None, group: str | None = None,
-        n_jobs: int | None = None, progress: bool = False) -> SEMResult:
+        n_jobs: int | None = None, progress: bool = False,
+        criteria: dict[str, tuple[str, float]] | None = None) -> SEMResult:
     """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
 
     Parameters
@@ -703,9 +913,12 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         One row per respondent; columns named as the model's observed variables.
     missing : {"listwise", "fiml"}
         ``listwise`` drops respondents with a missing value on any model variable
-        (counted in ``excluded["missing_values"]``).
+        (counted in ``excluded["missing_values"]``); ``fiml`` uses every answer
+        (lavaan's ``missing = "ml"``).
     bootstrap : int
-        Number of bootstrap draws for percentile intervals of indirect and total effects.
+        Number of bootstrap draws for percentile intervals of the standardized
+        parameters and of every effect (single-group ML fits). Without it the
+        intervals come from the delta method.
     seed : int, optional
         Seed of the bootstrap resampling (same seed, same intervals).
     group : str, optional
@@ -714,33 +927,53 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         Worker processes for the bootstrap (default: all cores).
     progress : bool
         Show a progress bar during the bootstrap.
+    criteria : dict, optional
+        Fit cut-offs ``{index: (">=" or "<=", threshold)}``; default
+        :func:`fit_criteria` of the model.
 
     Returns
     -------
     SEMResult
+        Its ``warnings`` are :class:`~satisfaction.diagnostics.Diagnostic` records and
+        its ``status`` is ``ok``, ``caution`` or ``invalid`` (not converged, singular
+        information, negative variances, a non-positive-definite latent covariance
+        matrix, ``|std.all| > 1``, or more than 10 % failed bootstrap draws).
+
+    Raises
+    ------
+    InputError
+        The model is not identified (more free parameters than sample moments).
 
     Notes
     -----
     Estimator: ML, ``F = log|Σ| + tr(SΣ⁻¹) − log|S| − p`` with ``S`` divided by ``N``;
     ``chisq = N·F``; standard errors from the expected information; ``std.all`` uses
     model-implied variances, residual covariances are divided by the residual
-    standard deviations (lavaan 0.6). Tested against lavaan 0.6-14 fitMeasures(),
-    parameterEstimates() and lavInspect(, "r2") to 1e-3.
+    standard deviations (lavaan 0.6). Intervals of ``std.all`` and of the effects:
+    delta method (lavaan's ``standardizedSolution()``) or bootstrap percentiles of
+    the same quantities. Tested against lavaan 0.6 fitMeasures(),
+    parameterEstimates(), standardizedSolution() and lavInspect(, "r2") to 1e-3.
     """
     # The matrices are small (tens of variables): a multi-threaded BLAS only adds overhead.
     with threadpool_limits(1):
         return _fit(model, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
-                    n_jobs=n_jobs, progress=progress)
+                    n_jobs=n_jobs, progress=progress,
+                    criteria=criteria if criteria is not None else fit_criteria(
+                        model if isinstance(model, Questionnaire) else None))
 
 
 def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
          bootstrap: int, seed: int | None, group: str | None, n_jobs: int | None,
-         progress: bool) -> SEMResult:
+         progress: bool, criteria: dict[str, tuple[str, float]]) -> SEMResult:
     if missing not in ("listwise", "fiml"):
         raise UsageError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
     if missing == "fiml" and (group is not None or bootstrap):
         raise UsageError("missing='fiml' is available for single-group fits without "
-                         "bootstrap; use missing='listwise' with --group or --bootstrap")
+                         "bootstrap (its intervals come from the delta method); use "
+                         "missing='listwise' with --group or --bootstrap")
+    if group is not None and bootstrap:
+        raise UsageError("--bootstrap is not available with --group yet: a multi-group fit "
+                         "reports Wald intervals; drop one of the two options")
     if bootstrap < 0:
         raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
     syntax, source = model_syntax(model)
@@ -762,11 +995,14 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         if structure.exogenous_observed:
             raise UsageError("missing='fiml' does not support exogenous observed variables "
                              f"({', '.join(structure.exogenous_observed)}) yet")
+        _check_identified(_layout(structure, 1).nparam + len(observed),
+                          _moments(structure, observed, 1, True), source)
         empty = frame.isna().all(axis=1)
         excluded["all_values_missing"] = int(empty.sum())
         result = _fit_fiml(structure, observed, frame[~empty])
         result.excluded = excluded
         result.syntax = syntax
+        result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     complete = frame.notna().all(axis=1)
     excluded["missing_values"] = int((~complete).sum())
@@ -778,31 +1014,53 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
     if n <= len(observed):
         raise InputError(f"{n} complete respondents for {len(observed)} observed variables; "
                          "the covariance matrix cannot be estimated")
-    warnings: list[str] = []
+    warnings: list[Diagnostic] = []
     if excluded["missing_values"]:
-        warnings.append(f"{excluded['missing_values']} respondents with missing values were "
-                        "excluded (listwise deletion)")
+        share = excluded["missing_values"] / (n + excluded["missing_values"])
+        warnings.append(Diagnostic("listwise", "caution" if share > 0.05 else "info",
+                                   {"n": excluded["missing_values"], "share": share}))
 
     if group is None:
         x = frame.to_numpy()
         S = _covariance(x)
         spec = _layout(structure, 1)
+        _check_identified(spec.nparam, _moments(structure, observed, 1, False), source)
         rams = _rams(spec, observed, [S])
         blocks = [Block(rams[0], S, n)]
         result = _estimate(spec, blocks, meanstructure=False, means=[None])
         result.excluded = excluded
         result.warnings = warnings + result.warnings
         result.syntax = syntax
+        theta = result._theta  # type: ignore[attr-defined]
+        _delta_intervals(result, structure, rams[0], theta,
+                         result._vcov)  # type: ignore[attr-defined]
         if bootstrap:
-            theta = result._theta  # type: ignore[attr-defined]
-            eff, info, warn = _bootstrap(spec, rams[0], x, theta, result.effects, bootstrap,
-                                         seed, n_jobs, progress)
-            result.effects = eff
-            result.bootstrap = info
-            result.warnings += warn
+            _bootstrap(result, spec, rams[0], x, theta, bootstrap, seed, n_jobs, progress)
+        result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
-    return _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
-                       syntax)
+    ngroups = len(labels)
+    _check_identified(_layout(structure, ngroups).nparam + ngroups * len(observed),
+                      _moments(structure, observed, ngroups, True), source)
+    result = _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
+                         syntax)
+    result.warnings += _fit_diagnostics(result.fit_measures, criteria)
+    return result
+
+
+def _vcov(information: np.ndarray | None, n: int) -> np.ndarray | None:
+    """Inverse of the information (times N/2), or ``None`` when it is singular.
+
+    Singular means an eigenvalue below 1e-10 times the largest one (lavaan:
+    "the information matrix could not be inverted ... the model may not be
+    identified").
+    """
+    if information is None or not np.isfinite(information).all():
+        return None
+    info = (information + information.T) / 2 * n / 2
+    eig = np.linalg.eigvalsh(info)
+    if eig.max() <= 0 or eig.min() < 1e-10 * eig.max():
+        return None
+    return np.linalg.inv(info)
 
 
 def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
@@ -810,18 +1068,15 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
               labels: list[str] | None = None) -> SEMResult:
     sol = _fit_blocks(spec, blocks, start)
     n = sum(b.n for b in blocks)
-    warnings: list[str] = []
+    warnings: list[Diagnostic] = []
     if not sol.converged:
-        warnings.append(f"the estimator did not converge after {sol.iterations} iterations; "
-                        "estimates are not trustworthy")
+        warnings.append(Diagnostic("not_converged", "invalidates", {"n": int(sol.iterations)}))
     se = np.full(spec.nparam, np.nan)
-    if sol.information is not None:
-        try:
-            vcov = np.linalg.inv(sol.information * n / 2)
-            se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
-        except np.linalg.LinAlgError:
-            warnings.append("standard errors could not be computed (singular information "
-                            "matrix: the model may not be identified)")
+    vcov = _vcov(sol.information, n)
+    if vcov is not None:
+        se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+    else:
+        warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     sigmas = [b.ram.implied(sol.theta)["Sigma"] for b in blocks]
     nx = len(spec.structure.exogenous_observed)
     npar = spec.nparam + (sum(b.ram.p for b in blocks) if meanstructure else 0)
@@ -839,13 +1094,14 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
             p = p.copy()
             p.insert(3, "group", label)
             frames.append(p)
-            warnings += [f"group {label}: {w}" for w in warn]
+            warnings += [w.within("group", group=label) for w in warn]
         params = pd.concat(frames, ignore_index=True)
         r2 = {}
         effects = pd.DataFrame(columns=EFFECT_COLUMNS)
     result = SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
                        warnings=warnings, n=n, converged=sol.converged)
     result._theta = sol.theta  # type: ignore[attr-defined]
+    result._vcov = vcov  # type: ignore[attr-defined]
     result._per = per  # type: ignore[attr-defined]
     return result
 
@@ -893,15 +1149,15 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame) ->
         down[j] -= h
         hess[:, j] = (objective(up)[1] - objective(down)[1]) / (2 * h)
     hess = (hess + hess.T) / 2
-    warnings: list[str] = []
+    warnings: list[Diagnostic] = []
     se_all = np.full(k, np.nan)
-    try:
-        vcov = np.linalg.inv(hess * n / 2)
-        se_all = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
-    except np.linalg.LinAlgError:
-        warnings.append("standard errors could not be computed (singular information matrix)")
+    vcov_all = _vcov(hess, n)
+    if vcov_all is not None:
+        se_all = np.sqrt(np.where(np.diag(vcov_all) > 0, np.diag(vcov_all), np.nan))
+    else:
+        warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     if not converged:
-        warnings.append("the FIML estimator did not converge; estimates are not trustworthy")
+        warnings.append(Diagnostic("fiml_not_converged", "invalidates"))
     sigma = ram.implied(theta)["Sigma"]
     f0 = fiml_objective(pats, sigma, nu)[0]
     f1 = fiml_objective(pats, sigma1, mu1)[0]
@@ -936,8 +1192,13 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame) ->
             s_j, est / s_j, 2 * stats.norm.sf(abs(est / s_j)), est - Z975 * s_j,
             est + Z975 * s_j]
     warnings += warn
-    return SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
-                     r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
+    result = SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
+                       r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
+    _delta_intervals(result, structure, ram, theta,
+                     None if vcov_all is None else vcov_all[:q, :q])
+    if chisq == 0 and df > 0 and vcov_all is None:
+        warnings.append(Diagnostic("fiml_degenerate", "invalidates"))
+    return result
 
 
 def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
@@ -976,7 +1237,7 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
     free.excluded = excluded
     free.warnings = warnings + free.warnings
     if not equal.converged:
-        free.warnings.append("the model with equal structural paths did not converge")
+        free.warnings.append(Diagnostic("equal_paths_not_converged", "caution"))
     free.syntax = syntax
     return free
 
