@@ -8,6 +8,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from satisfaction.commands import make_console
@@ -45,6 +46,12 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def _ci(lower: float | None, upper: float | None) -> str:
+    if lower is None or upper is None or pd.isna(lower) or pd.isna(upper):
+        return ""
+    return f"[{_fmt(lower)}, {_fmt(upper)}]"
+
+
 def print_summary(result) -> None:
     """Readable terminal summary: fit, structural paths, R², effects, warnings."""
     fm = result.fit_measures
@@ -58,13 +65,14 @@ def print_summary(result) -> None:
     params = result.parameters
     paths = params[params["op"].isin(["~", "=~"])]
     t = Table(title="Paths and loadings", show_header=True)
-    for c in ["lhs", "op", "rhs", "est", "se", "pvalue", "std.all"]:
+    for c in ["lhs", "op", "rhs", "est", "se", "pvalue", "std.all", "std.all 95% CI"]:
         t.add_column(c, justify="right" if c not in ("lhs", "op", "rhs") else "left")
     if "group" in params.columns:
         t.add_column("group")
     for row in paths.to_dict("records"):
         cells = [row["lhs"], row["op"], row["rhs"], _fmt(row["est"]), _fmt(row["se"]),
-                 _fmt(row["pvalue"]), _fmt(row["std.all"])]
+                 _fmt(row["pvalue"]), _fmt(row["std.all"]),
+                 _ci(row.get("std.ci.lower"), row.get("std.ci.upper"))]
         if "group" in params.columns:
             cells.append(str(row["group"]))
         t.add_row(*cells)
@@ -72,20 +80,18 @@ def print_summary(result) -> None:
     if result.r2:
         console.print("R²: " + ", ".join(f"{k} {_fmt(v)}" for k, v in result.r2.items()))
     if len(result.effects):
-        e = Table(title="Effects between constructs", show_header=True)
-        cols = ["from", "to", "direct", "indirect", "total"]
-        boot = "total.ci.lower" in result.effects.columns
-        for c in cols:
+        method = str(result.effects["ci.method"].iloc[0]) if "ci.method" in \
+            result.effects.columns else ""
+        e = Table(title="Standardized effects between constructs"
+                  + (f" (95% CI: {method})" if method else ""), show_header=True)
+        for c in ["from", "to", "direct", "indirect", "total"]:
             e.add_column(c)
-        if boot:
-            e.add_column("indirect 95% CI")
-            e.add_column("total 95% CI")
         for row in result.effects.to_dict("records"):
-            cells = [row["from"], row["to"], _fmt(row["direct"]), _fmt(row["indirect"]),
-                     _fmt(row["total"])]
-            if boot:
-                cells += [f"[{_fmt(row['indirect.ci.lower'])}, {_fmt(row['indirect.ci.upper'])}]",
-                          f"[{_fmt(row['total.ci.lower'])}, {_fmt(row['total.ci.upper'])}]"]
+            cells = [row["from"], row["to"]]
+            for m in ("std.direct", "std.indirect", "std.total"):
+                value = row[m]
+                ci = _ci(row.get(f"{m}.ci.lower"), row.get(f"{m}.ci.upper"))
+                cells.append("—" if pd.isna(value) else f"{_fmt(value)} {ci}")
             e.add_row(*cells)
         console.print(e)
     if result.groups is not None:
@@ -93,8 +99,13 @@ def print_summary(result) -> None:
         console.print(f"Equal structural paths across {result.groups.column} "
                       f"({', '.join(result.groups.labels)}): Δχ² = {_fmt(d['chisq'])}, "
                       f"Δdf = {_fmt(d['df'], 0)}, p = {_fmt(d['pvalue'])}")
+    labels = {"invalidates": "[red]invalidates:[/red]", "caution": "[yellow]caution:[/yellow]",
+              "info": "note:"}
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        console.print(f"{labels[w.severity]} {escape(str(w))}")
+    if result.status == "invalid":
+        console.print("[red]This solution is not admissible: do not read its estimates as "
+                      "findings (see the diagnostics above).[/red]")
 
 
 def register(app: typer.Typer) -> None:
@@ -106,7 +117,8 @@ def register(app: typer.Typer) -> None:
             help="Questionnaire YAML, or a text file in lavaan syntax.")],
         responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
         bootstrap: Annotated[int, typer.Option(
-            help="Bootstrap draws for intervals of indirect and total effects.")] = 0,
+            help="Bootstrap draws for percentile intervals of the standardized estimates "
+                 "and of every effect (default: delta-method intervals).")] = 0,
         seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap.")] = None,
         group: Annotated[str | None, typer.Option(
             help="Column for a multi-group fit (test of equal structural paths).")] = None,
