@@ -25,19 +25,31 @@ weighted mean of the top-level constructs of that stage when there are several
 
 Importance-performance
 ----------------------
-Importance is the standardized total effect of an antecedent on the target
-(from the structural model's effects table). A higher-order antecedent is
-replaced by its children, each with importance = its standardized loading on
-the parent × the parent's importance; items get importance = standardized
-loading × their construct's importance (the rule the issue states for items,
-applied level by level). Performance is the 0-100 index. Quadrants are split
-at the means of importance and of performance over the rows of the table
-(Martilla & James 1977, J. Marketing 41(1), 77-79):
+The drivers of a target are the first-order constructs under every construct
+with a structural path to it (a higher-order antecedent, a CRAM purchase stage,
+is replaced by its first-order dimensions). The importance of a first-order
+dimension is its **Shapley share of R²** (LMG: Lindeman, Merenda & Gold 1980;
+Grömping 2006) in the regression of the target's score on the scores of all
+the driver dimensions, with a percentile bootstrap interval
+(:mod:`satisfaction.importance`); Johnson's (2000) relative weight is shown
+beside it. A construct that itself has a structural path to the target keeps
+its standardized total effect, with the interval of the same measure, unless
+the structural model is marked invalid (then it gets the Shapley share too).
+The column ``importance.method`` says which. Items get importance = their
+standardized loading × their construct's importance. Performance is the 0-100
+index with its t-interval. Quadrants are split at the means of importance
+(within each ``importance.method``) and of performance (Martilla & James 1977,
+J. Marketing 41(1), 77-79), and a quadrant is called only when both of the
+point's intervals lie clear of their mean lines; otherwise it is
+``undetermined``:
 
-* ``concentrate_here``  importance >= mean, performance <  mean
-* ``keep_up``           importance >= mean, performance >= mean
-* ``low_priority``      importance <  mean, performance <  mean
-* ``possible_overkill`` importance <  mean, performance >= mean
+* ``concentrate_here``  importance above the mean, performance below
+* ``keep_up``           importance above, performance above
+* ``low_priority``      importance below, performance below
+* ``possible_overkill`` importance below, performance above
+
+A purchase stage's importance is the sum of its dimensions' Shapley shares,
+with the percentile interval of that sum over the same bootstrap draws.
 """
 
 from __future__ import annotations
@@ -50,7 +62,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from satisfaction.diagnostics import Diagnostic, status
 from satisfaction.errors import InputError
+from satisfaction.importance import MAX_SHAPLEY, ImportanceResult, driver_importance
 from satisfaction.questionnaire import Questionnaire
 
 PURCHASE_STAGES: tuple[str, ...] = ("pre_sale", "in_sale", "post_sale")
@@ -398,6 +412,19 @@ def indices(
 
 # -- importance-performance ----------------------------------------------------
 
+#: How a driver's importance was measured (column ``importance.method``).
+METHODS: tuple[str, ...] = ("shapley", "relative_weight", "total_effect")
+#: Every quadrant, including the one called when an interval straddles a mean line.
+ALL_QUADRANTS: tuple[str, ...] = (*QUADRANTS, "undetermined")
+DRIVER_COLUMNS: list[str] = [
+    "construct", "stage", "parent", "importance", "importance.ci.lower", "importance.ci.upper",
+    "importance.method", "shapley.share", "relative_weight.share", "r", "beta", "sign",
+    "performance", "performance.ci.lower", "performance.ci.upper", "performance.diff",
+    "performance.diff.ci.lower", "performance.diff.ci.upper"]
+ITEM_COLUMNS: list[str] = [
+    "item", "construct", "loading", "importance", "importance.ci.lower", "importance.ci.upper",
+    "importance.method", "performance", "performance.ci.lower", "performance.ci.upper"]
+
 
 def quadrant(importance: float, performance: float, mean_imp: float, mean_perf: float) -> str:
     """IPA quadrant of one point, splitting at the means (ties count as high)."""
@@ -408,17 +435,61 @@ def quadrant(importance: float, performance: float, mean_imp: float, mean_perf: 
     return "possible_overkill" if high_perf else "low_priority"
 
 
+def _side(lower: float, upper: float, mean: float) -> bool | None:
+    """``True`` above the mean line, ``False`` below, ``None`` when the interval holds it."""
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return None
+    if lower > mean:
+        return True
+    if upper < mean:
+        return False
+    return None
+
+
+def quadrant_with_intervals(imp: tuple[float, float], perf: tuple[float, float],
+                            mean_imp: float, mean_perf: float) -> str:
+    """IPA quadrant called only when both intervals lie clear of their mean lines.
+
+    ``imp`` and ``perf`` are ``(lower, upper)`` interval bounds. On each axis the
+    point is *high* when its interval lies wholly above the mean line and *low*
+    when it lies wholly below; if either interval contains its mean line (or is
+    missing) the quadrant is ``"undetermined"``.
+    """
+    hi_imp = _side(imp[0], imp[1], mean_imp)
+    hi_perf = _side(perf[0], perf[1], mean_perf)
+    if hi_imp is None or hi_perf is None:
+        return "undetermined"
+    if hi_imp:
+        return "keep_up" if hi_perf else "concentrate_here"
+    return "possible_overkill" if hi_perf else "low_priority"
+
+
 def _add_quadrants(frame: pd.DataFrame) -> pd.DataFrame:
+    """Quadrants at the means; importance means are taken within each ``importance.method``
+    (a share of R² and a standardized effect are not on one scale)."""
     frame = frame.copy()
     if frame.empty:
-        frame["quadrant"] = []
+        for col in ("quadrant", "quadrant.point", "mean.importance", "mean.performance", "gap"):
+            frame[col] = []
         return frame
-    mi = float(frame["importance"].mean())
+    method = frame["importance.method"] if "importance.method" in frame.columns else \
+        pd.Series("total_effect", index=frame.index)
+    mi = frame.groupby(method)["importance"].transform("mean").astype(float)
     mp = float(frame["performance"].mean())
+    nan = pd.Series(np.nan, index=frame.index)
+    lo_i, hi_i = frame.get("importance.ci.lower", nan), frame.get("importance.ci.upper", nan)
+    lo_p, hi_p = frame.get("performance.ci.lower", nan), frame.get("performance.ci.upper", nan)
+    if "performance.diff.ci.lower" in frame.columns:
+        # the interval of the within-respondent difference from the mean, placed on the line
+        paired = frame["performance.diff.ci.lower"].notna()
+        lo_p = lo_p.where(~paired, mp + frame["performance.diff.ci.lower"])
+        hi_p = hi_p.where(~paired, mp + frame["performance.diff.ci.upper"])
     frame["quadrant"] = [
-        quadrant(i, p, mi, mp)
-        for i, p in zip(frame["importance"], frame["performance"], strict=True)
-    ]
+        quadrant_with_intervals((float(a), float(b)), (float(c), float(d)), m, mp)
+        for a, b, c, d, m in zip(lo_i, hi_i, lo_p, hi_p, mi, strict=True)]
+    frame["quadrant.point"] = [
+        quadrant(i, p, m, mp)
+        for i, p, m in zip(frame["importance"], frame["performance"], mi, strict=True)]
     frame["mean.importance"] = mi
     frame["mean.performance"] = mp
     frame["gap"] = 100.0 - frame["performance"]
@@ -437,6 +508,43 @@ def total_effects_on(effects: pd.DataFrame, target: str) -> dict[str, float]:
     return out
 
 
+def _effect_intervals(effects: pd.DataFrame, target: str, column: str
+                      ) -> dict[str, tuple[float, float]]:
+    """Bootstrap interval of each total effect on ``target``, of the same measure as the
+    estimate (``std.total.ci.lower`` beside ``std.total``, ``total.ci.lower`` beside
+    ``total``): never the unstandardized interval beside a standardized effect."""
+    lo, hi = f"{column}.ci.lower", f"{column}.ci.upper"
+    if lo not in effects.columns or hi not in effects.columns:
+        return {}
+    rows = effects[(effects["to"] == target) & (effects["from"] != target)]
+    return {str(r["from"]): (float(r[lo]), float(r[hi])) for _, r in rows.iterrows()
+            if _num(r[lo]) is not None and _num(r[hi]) is not None}
+
+
+def antecedents(questionnaire: Questionnaire, target: str) -> list[str]:
+    """Constructs with a directed structural path to ``target`` (questionnaire order)."""
+    parents: dict[str, set[str]] = {}
+    for reg in questionnaire.regressions:
+        parents.setdefault(reg.lhs, set()).update(reg.rhs)
+    found: set[str] = set()
+    todo = [target]
+    while todo:
+        for p in parents.get(todo.pop(), ()):
+            if p not in found and p != target:
+                found.add(p)
+                todo.append(p)
+    return [c.id for c in questionnaire.constructs if c.id in found]
+
+
+def _first_order_under(questionnaire: Questionnaire, cid: str, parent: str | None
+                       ) -> list[tuple[str, str | None]]:
+    """``(first-order construct, parent)`` pairs under ``cid`` (``cid`` if it is first-order)."""
+    kids = questionnaire.children(cid)
+    if not kids:
+        return [(cid, parent)]
+    return [pair for kid in kids for pair in _first_order_under(questionnaire, kid.id, cid)]
+
+
 @dataclass
 class IPAResult:
     """Importance-performance analysis for one target.
@@ -445,14 +553,33 @@ class IPAResult:
     ----------
     target : str
     constructs : DataFrame
-        ``construct stage parent importance performance gap quadrant mean.importance
-        mean.performance``; rows are the driver constructs (higher-order
-        antecedents replaced by their children).
+        One row per driver: ``construct stage parent importance importance.ci.lower
+        importance.ci.upper importance.method shapley.share relative_weight.share r beta
+        sign performance performance.ci.lower performance.ci.upper performance.diff
+        performance.diff.ci.lower performance.diff.ci.upper quadrant quadrant.point
+        mean.importance mean.performance gap``. ``performance.diff`` is the
+        within-respondent difference from the mean of the drivers with its
+        t-interval (paired: the same respondents rate every driver). ``importance.method`` is
+        ``shapley`` (share of R², the default for first-order dimensions),
+        ``relative_weight`` (more than :data:`satisfaction.importance.MAX_SHAPLEY`
+        dimensions) or ``total_effect`` (standardized total effect of a construct
+        with structural paths from an admissible model). ``quadrant`` is called
+        from the intervals (``undetermined`` when one holds its mean line);
+        ``quadrant.point`` is the quadrant of the point estimates alone.
     items : DataFrame
-        ``item construct loading importance performance gap quadrant ...``.
+        ``item construct loading importance importance.ci.lower importance.ci.upper
+        importance.method performance performance.ci.lower performance.ci.upper quadrant
+        quadrant.point mean.importance mean.performance gap``.
     stages : DataFrame
-        ``stage importance performance rank``: which purchase stage drives the
-        target most (rank 1 = largest importance).
+        ``stage constructs importance ci.lower ci.upper importance.method total_effect
+        performance rank``: which purchase stage drives the target most (rank 1 =
+        largest share of R²).
+    importance_column : str
+        ``shapley.share``, ``relative_weight.share``, ``std.total`` (or ``total``),
+        or ``mixed`` when rows use different measures.
+    decomposition : ImportanceResult or None
+        The relative-importance analysis of the target on the first-order dimensions.
+    warnings : list of Diagnostic
     """
 
     target: str
@@ -460,6 +587,8 @@ class IPAResult:
     items: pd.DataFrame
     stages: pd.DataFrame
     importance_column: str = "std.total"
+    decomposition: ImportanceResult | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
     def top_stage(self) -> str | None:
@@ -467,6 +596,11 @@ class IPAResult:
         if self.stages.empty:
             return None
         return str(self.stages.sort_values("rank").iloc[0]["stage"])
+
+    @property
+    def status(self) -> str:
+        """Gate of the IPA (``ok``, ``caution``, ``invalid``) from its diagnostics."""
+        return status(self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON contract of the IPA."""
@@ -477,38 +611,98 @@ class IPAResult:
             "items": records(self.items),
             "stages": records(self.stages),
             "top_stage": self.top_stage,
+            "decomposition": None if self.decomposition is None
+            else self.decomposition.to_dict(),
+            "warnings": [d.to_dict() for d in self.warnings],
+            "status": self.status,
         }
 
 
 def ipa(
     questionnaire: Questionnaire,
     indices: IndexResult,
-    effects: pd.DataFrame,
-    parameters: pd.DataFrame,
+    effects: pd.DataFrame | None = None,
+    parameters: pd.DataFrame | None = None,
     target: str = "Sat",
+    *,
+    scores: pd.DataFrame | None = None,
+    sem_status: str = "ok",
+    bootstrap: int = 1000,
+    seed: int = 20261125,
+    level: float = 0.95,
 ) -> IPAResult:
     """Importance-performance analysis of the drivers of ``target``.
+
+    The drivers are the first-order constructs under every construct with a
+    structural path to ``target`` (a higher-order antecedent, such as a CRAM
+    purchase stage, is replaced by its first-order dimensions).
+
+    Importance
+        * First-order dimensions: the **Shapley share of R²** (LMG;
+          Lindeman, Merenda & Gold 1980; Grömping 2006) of ``target``'s score
+          regressed on the scores of all the driver dimensions,
+          :math:`\\mathrm{LMG}_j / R^2`, with its percentile bootstrap interval
+          (:func:`satisfaction.importance.driver_importance`). The share is
+          chosen over Johnson's relative weight (shown beside it as
+          ``relative_weight.share``) because it is the exact decomposition; the
+          two agree closely. Unlike loading × stage effect it measures the
+          dimension itself, and it holds whatever the structural model did.
+        * Constructs that themselves have structural paths to ``target`` keep
+          their standardized total effect (``importance.method = total_effect``)
+          with the bootstrap interval of the same measure from ``effects``
+          (``std.total.ci.lower``/``upper``) — unless ``sem_status`` is
+          ``"invalid"`` (or no effects are given), when they get the Shapley
+          share like the dimensions.
+        * Items: loading × their construct's importance, the interval scaled
+          by the same loading (the loading is treated as fixed).
+
+    Performance is the 0-100 index with its t-interval (:func:`mean_interval`).
+
+    Quadrants (Martilla & James 1977) split at the mean performance and at the
+    mean importance of the rows measured the same way. A quadrant is called
+    only when the point is clear of both mean lines: on the importance axis its
+    bootstrap interval excludes the mean (the mean of the Shapley shares is fixed
+    at :math:`1/p` when all rows are shares), on the performance axis the
+    t-interval of its within-respondent difference from the mean of the drivers
+    excludes 0 (the same respondents rate every dimension, so the comparison is
+    paired). Otherwise the quadrant is ``undetermined``; ``quadrant.point`` keeps
+    the quadrant of the point estimates. Items are judged by their own
+    intervals against the mean lines.
+
+    Stages: the importance of a purchase stage is the sum of the Shapley
+    shares of its dimensions (Shapley values are additive, so the stages'
+    parts add up to the dimensions'), with the percentile interval of that sum
+    over the same bootstrap draws; ``total_effect`` beside it is the sum of
+    the standardized total effects of the stage's top-level constructs when the
+    model is admissible. Stages are ranked by the share, so which stage matters
+    most never rests on an inadmissible model's paths.
 
     Parameters
     ----------
     questionnaire : Questionnaire
     indices : IndexResult
         Performance (0-100) per construct and item, from :func:`indices`.
-    effects : DataFrame
-        The structural model's effects (``from to ... total std.total``).
-    parameters : DataFrame
-        The parameter table (``lhs op rhs ... std.all``) for the loadings.
+    effects : DataFrame, optional
+        The structural model's effects (``from to ... total std.total`` and,
+        when bootstrapped, ``std.total.ci.lower std.total.ci.upper``).
+    parameters : DataFrame, optional
+        The parameter table (``lhs op rhs ... std.all``) for the item loadings;
+        without it the loadings recorded in ``indices.weights`` are used.
     target : str
-        The outcome construct (``"Sat"`` by default; ``"Loy"`` for loyalty).
+        The outcome construct (the satisfaction construct by default).
+    scores : DataFrame, optional
+        Per-respondent construct scores (:func:`construct_scores`); default
+        ``indices.scores``.
+    sem_status : {"ok", "caution", "invalid"}
+        Gate of the structural model (``SEMResult.status``); ``"invalid"``
+        replaces total effects by Shapley shares.
+    bootstrap, seed, level
+        Percentile bootstrap of the decomposition (0 draws: no intervals, so
+        every quadrant is undetermined).
 
     Returns
     -------
     IPAResult
-
-    Notes
-    -----
-    importance(child) = std.loading(parent =~ child) × importance(parent),
-    importance(item) = std.loading(construct =~ item) × importance(construct).
     """
     try:
         questionnaire.construct(target)
@@ -516,90 +710,189 @@ def ipa(
         raise InputError(
             "IPA target is not a construct of the questionnaire", column="target", value=target
         ) from None
-    column = "std.total" if "std.total" in effects.columns else "total"
-    totals = total_effects_on(effects, target)
-    loadings = loadings_from_parameters(parameters)
-    perf = dict(zip(indices.constructs["construct"], indices.constructs["index"], strict=True))
-    item_perf = dict(zip(indices.items["item"], indices.items["index"], strict=True))
+    scores = indices.scores if scores is None else scores
+    if target not in scores.columns:
+        raise InputError("no scores for the IPA target", column="target", value=target)
+    sem_ok = effects is not None and sem_status != "invalid"
+    column = "std.total" if effects is not None and "std.total" in effects.columns else "total"
+    totals = total_effects_on(effects, target) if effects is not None else {}
+    effect_ci = _effect_intervals(effects, target, column) if effects is not None else {}
+    ids = {c.id for c in questionnaire.constructs}
+    leads = [a for a in antecedents(questionnaire, target) if a in ids]
+    leads += [a for a in totals if a in ids and a not in leads]
+    warnings: list[Diagnostic] = []
 
-    drivers: list[dict[str, Any]] = []
-
-    def expand(cid: str, importance: float, parent: str | None) -> None:
-        kids = questionnaire.children(cid)
-        if kids:
-            for kid in kids:
-                lam = loadings.get((cid, kid.id))
-                if lam is None:
-                    continue
-                expand(kid.id, lam * importance, cid)
-            return
-        drivers.append(
-            {
-                "construct": cid,
-                "stage": questionnaire.stage_of(cid),
-                "parent": parent,
-                "importance": importance,
-                "performance": perf.get(cid, np.nan),
-            }
-        )
-
-    antecedents = [c.id for c in questionnaire.constructs if c.id in totals]
-    for cid in antecedents:
-        expand(cid, totals[cid], None)
-    cols = ["construct", "stage", "parent", "importance", "performance"]
-    constructs = _add_quadrants(pd.DataFrame(drivers, columns=cols).dropna(subset=["performance"]))
-
-    item_rows = []
-    for _, row in constructs.iterrows():
-        for item in questionnaire.construct(row["construct"]).items:
-            lam = loadings.get((row["construct"], item.id))
-            if lam is None:
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    switched = False
+    for cid in leads:
+        higher = bool(questionnaire.children(cid))
+        for dim, parent in _first_order_under(questionnaire, cid, None):
+            if dim in seen or dim not in scores.columns:
                 continue
-            item_rows.append(
-                {
-                    "item": item.id,
-                    "construct": row["construct"],
-                    "loading": lam,
-                    "importance": lam * row["importance"],
-                    "performance": item_perf.get(item.id, np.nan),
-                }
-            )
-    items = _add_quadrants(
-        pd.DataFrame(
-            item_rows, columns=["item", "construct", "loading", "importance", "performance"]
-        )
-    )
+            seen.add(dim)
+            method = "shapley"
+            if not higher and dim in totals:
+                if sem_ok:
+                    method = "total_effect"
+                else:
+                    switched = True
+            rows.append({"construct": dim, "stage": questionnaire.stage_of(dim),
+                         "parent": parent, "importance.method": method})
+    if switched:
+        warnings.append(Diagnostic("ipa_sem_not_used", "info", {"target": target},
+                                   constructs=("target",)))
 
-    stage_rows = []
-    stage_perf = dict(zip(indices.stages["stage"], indices.stages["index"], strict=True))
-    for stage in PURCHASE_STAGES:
-        tops = [t for t in top_level_of_stage(questionnaire, stage) if t in totals]
-        if not tops:
-            continue
-        # a stage's importance: the sum of its top-level constructs' total effects,
-        # i.e. the effect of raising the whole stage by one standard deviation.
-        stage_rows.append(
-            {
-                "stage": stage,
-                "constructs": ",".join(tops),
-                "importance": float(sum(totals[t] for t in tops)),
-                "performance": stage_perf.get(stage, np.nan),
-            }
-        )
-    stages = pd.DataFrame(
-        stage_rows, columns=["stage", "constructs", "importance", "performance"]
-    )
-    if not stages.empty:
-        stages["rank"] = (
-            stages["importance"].rank(ascending=False, method="first").astype(int)
-        )
-        stages = stages.sort_values("rank").reset_index(drop=True)
-    else:
-        stages["rank"] = []
+    dims = [r["construct"] for r in rows]
+    decomposition = None
+    if dims:
+        exact = len(dims) <= MAX_SHAPLEY
+        if not exact:
+            warnings.append(Diagnostic("ipa_shapley_too_many", "caution",
+                                       {"n": len(dims), "limit": MAX_SHAPLEY}))
+        decomposition = driver_importance(scores[target], scores[dims], bootstrap=bootstrap,
+                                          seed=seed, level=level, shapley=exact)
+        warnings += decomposition.warnings
+        share = "shapley.share" if exact else "relative_weight.share"
+        table = decomposition.table.set_index("driver")
+        for r in rows:
+            t = table.loc[r["construct"]]
+            r.update({"shapley.share": t["shapley.share"],
+                      "relative_weight.share": t["relative_weight.share"],
+                      "r": t["r"], "beta": t["beta"], "sign": int(t["sign"])})
+            if r["importance.method"] == "total_effect":
+                lo, hi = effect_ci.get(r["construct"], (np.nan, np.nan))
+                r.update({"importance": totals[r["construct"]], "importance.ci.lower": lo,
+                          "importance.ci.upper": hi})
+            else:
+                r.update({"importance.method": "shapley" if exact else "relative_weight",
+                          "importance": t[share], "importance.ci.lower": t[f"{share}.ci.lower"],
+                          "importance.ci.upper": t[f"{share}.ci.upper"]})
+    perf = indices.constructs.set_index("construct")
+    for r in rows:
+        known = r["construct"] in perf.index
+        for key, src in (("performance", "index"), ("performance.ci.lower", "ci.lower"),
+                         ("performance.ci.upper", "ci.upper")):
+            r[key] = float(perf.loc[r["construct"], src]) if known else np.nan
+    table = pd.DataFrame(rows, columns=DRIVER_COLUMNS).dropna(subset=["performance"])
+    table = _performance_differences(table, scores, level)
+    constructs = _add_quadrants(table)
+    if "sign" in constructs.columns and len(constructs):
+        constructs["sign"] = constructs["sign"].astype("Int64")
+    no_ci = int((constructs["importance.ci.lower"].isna()).sum()) if len(constructs) else 0
+    if no_ci:
+        warnings.append(Diagnostic("ipa_no_interval", "info", {"n": no_ci}))
+    undetermined = int((constructs["quadrant"] == "undetermined").sum()) if len(constructs) else 0
+    if undetermined and undetermined > no_ci:
+        warnings.append(Diagnostic("ipa_undetermined", "info",
+                                   {"n": undetermined, "total": len(constructs)}))
+
+    items = _add_quadrants(_item_rows(questionnaire, indices, parameters, constructs))
+    stages = _stage_rows(questionnaire, indices, decomposition, totals if sem_ok else {})
+    methods = set(constructs["importance.method"]) if len(constructs) else set()
+    by_method = {"shapley": "shapley.share", "relative_weight": "relative_weight.share",
+                 "total_effect": column}
+    importance_column = by_method[methods.pop()] if len(methods) == 1 else (
+        "mixed" if methods else column)
     return IPAResult(
         target=target,
         constructs=constructs.reset_index(drop=True),
         items=items.reset_index(drop=True),
         stages=stages,
-        importance_column=column,
+        importance_column=importance_column,
+        decomposition=decomposition,
+        warnings=warnings,
     )
+
+
+def _performance_differences(table: pd.DataFrame, scores: pd.DataFrame, level: float
+                             ) -> pd.DataFrame:
+    """Each driver's within-respondent difference from the mean of the drivers, with its
+    t-interval (:func:`mean_interval`), over the respondents who have every driver's score.
+
+    .. math:: d_{ij} = s_{ij} - \\frac{1}{p}\\sum_k s_{ik},\\qquad
+              \\bar d_j \\pm t_{(1+level)/2,\\, n-1}\\, sd(d_j)/\\sqrt n
+
+    The same respondents rate every dimension, so this paired interval (not the
+    interval of the dimension's own index) says whether its performance differs from
+    the average dimension's. With complete data :math:`\\bar d_j` equals the index
+    minus the mean of the indices.
+    """
+    table = table.copy()
+    names = [c for c in table["construct"] if c in scores.columns]
+    if len(names) < 2:
+        return table
+    block = scores[names].dropna()
+    diff = block.sub(block.mean(axis=1), axis=0)
+    out = {c: mean_interval(diff[c], level) for c in names}
+    table["performance.diff"] = [out[c]["index"] if c in out else np.nan
+                                 for c in table["construct"]]
+    table["performance.diff.ci.lower"] = [out[c]["ci.lower"] if c in out else np.nan
+                                          for c in table["construct"]]
+    table["performance.diff.ci.upper"] = [out[c]["ci.upper"] if c in out else np.nan
+                                          for c in table["construct"]]
+    return table
+
+
+def _item_rows(questionnaire: Questionnaire, indices: IndexResult,
+               parameters: pd.DataFrame | None, constructs: pd.DataFrame) -> pd.DataFrame:
+    """Item importance = loading × construct importance (interval scaled alike)."""
+    if parameters is not None:
+        loadings = loadings_from_parameters(parameters)
+    else:
+        w = indices.weights.dropna(subset=["loading"])
+        loadings = {(str(r.construct), str(r.indicator)): float(r.loading)
+                    for r in w.itertuples()}
+    item_perf = indices.items.set_index("item")
+    out = []
+    for _, row in constructs.iterrows():
+        for item in questionnaire.construct(row["construct"]).items:
+            lam = loadings.get((row["construct"], item.id))
+            if lam is None or not np.isfinite(lam):
+                continue
+            known = item.id in item_perf.index
+            out.append({
+                "item": item.id, "construct": row["construct"], "loading": lam,
+                "importance": lam * row["importance"],
+                "importance.ci.lower": lam * row["importance.ci.lower"],
+                "importance.ci.upper": lam * row["importance.ci.upper"],
+                "importance.method": row["importance.method"],
+                "performance": float(item_perf.loc[item.id, "index"]) if known else np.nan,
+                "performance.ci.lower": float(item_perf.loc[item.id, "ci.lower"]) if known
+                else np.nan,
+                "performance.ci.upper": float(item_perf.loc[item.id, "ci.upper"]) if known
+                else np.nan,
+            })
+    return pd.DataFrame(out, columns=ITEM_COLUMNS)
+
+
+def _stage_rows(questionnaire: Questionnaire, indices: IndexResult,
+                decomposition: ImportanceResult | None, totals: Mapping[str, float]
+                ) -> pd.DataFrame:
+    """Purchase stages ranked by the summed Shapley share of their dimensions."""
+    cols = ["stage", "constructs", "importance", "ci.lower", "ci.upper", "importance.method",
+            "total_effect", "performance", "rank"]
+    if decomposition is None:
+        return pd.DataFrame(columns=cols)
+    statistic = "shapley.share" if decomposition.table["shapley.share"].notna().all() \
+        else "relative_weight.share"
+    groups = {stage: [d for d in decomposition.drivers if questionnaire.stage_of(d) == stage]
+              for stage in PURCHASE_STAGES}
+    groups = {s: members for s, members in groups.items() if members}
+    if not groups:
+        return pd.DataFrame(columns=cols)
+    parts = decomposition.group_shares(groups, statistic)
+    stage_perf = dict(zip(indices.stages["stage"], indices.stages["index"], strict=True))
+    rows = []
+    for _, g in parts.iterrows():
+        tops = [t for t in top_level_of_stage(questionnaire, g["group"]) if t in totals]
+        rows.append({
+            "stage": g["group"], "constructs": g["drivers"], "importance": g[statistic],
+            "ci.lower": g["ci.lower"], "ci.upper": g["ci.upper"],
+            "importance.method": statistic.removesuffix(".share"),
+            # the effect of raising the whole stage by one standard deviation
+            "total_effect": float(sum(totals[t] for t in tops)) if tops else np.nan,
+            "performance": stage_perf.get(g["group"], np.nan)})
+    stages = pd.DataFrame(rows)
+    stages["rank"] = stages["importance"].rank(ascending=False, method="first").astype(int)
+    return stages.sort_values("rank").reset_index(drop=True)[cols]
