@@ -323,7 +323,9 @@ def run(
             analysis.indices = drivers.indices(q, data, loadings=parameters)
             if analysis.sem is not None and sat is not None:
                 analysis.ipa = drivers.ipa(q, analysis.indices, analysis.sem.effects,
-                                           analysis.sem.parameters, target=sat)
+                                           analysis.sem.parameters, target=sat,
+                                           sem_status=getattr(analysis.sem, "status", "ok"),
+                                           bootstrap=bootstrap, seed=seed)
 
     compare = runner.module("compare", "satisfaction.compare")
     if compare is not None and q.groups:
