@@ -36,6 +36,15 @@ def test_clv_json_contract(clv_run):
     assert m["bgnbd"]["r"] == pytest.approx(0.243, rel=0.005)
     assert d["holdout"]["actual_total"] == 1882
     assert d["holdout"]["length"] == pytest.approx(273 / 7)
+    # warnings are records (code, severity, message, params): one per exclusion reason
+    assert d["status"] == "ok"
+    excluded = {w["params"]["reason"]: w for w in d["warnings"]
+                if w["code"] == "transactions_excluded"}
+    assert {k: w["params"]["n"] for k, w in excluded.items()} == \
+        {k: v for k, v in d["excluded"].items() if v}
+    assert all(w["severity"] == "info" and w["message"] for w in excluded.values())
+    for name in ("bgnbd", "pareto_nbd", "gamma_gamma"):
+        assert m[name]["status"] == "ok" and m[name]["warnings"] == []
 
 
 def test_clv_csv_columns(clv_run):
@@ -64,6 +73,9 @@ def test_rfm_command(tmp_path):
     assert d["excluded"]["duplicate"] == 21
     assert d["transactions_loaded"] == d["transactions"] + sum(d["excluded"].values())
     assert sum(g["customers"] for g in d["rfm"]["value_groups"]) == d["customers"]
+    assert [(w["code"], w["params"]) for w in d["warnings"]] == [
+        ("transactions_excluded", {"n": n, "reason": k}) for k, n in d["excluded"].items() if n]
+    assert any(w["message"] == "21 transactions excluded: duplicate row" for w in d["warnings"])
     frame = pd.read_csv(tmp_path / "r.csv")
     assert tuple(frame.columns) == CSV_COLUMNS
 

@@ -19,6 +19,9 @@ from satisfaction.value.transactions import TransactionColumns, load_transaction
 
 console = make_console()
 
+#: Keys of a model's ``to_dict()`` that are not its parameters.
+NOT_PARAMETERS = ("loglik", "n_customers", "n_unique", "converged", "status", "warnings")
+
 
 def _load(transactions: str | Path, columns: TransactionColumns, returns: str,
           keep_duplicates: bool, today: str | None, date_format: str | None = None):
@@ -99,21 +102,24 @@ def _print(result: ValueResult, models: bool) -> None:
     m.add_column("model")
     m.add_column("parameters")
     m.add_column("log-lik", justify="right")
+    m.add_column("status")
     for name, fit in (("BG/NBD", result.bgnbd), ("Pareto/NBD", result.pareto_nbd),
                       ("Gamma-Gamma", result.gamma_gamma)):
         if fit is None:
             continue
         d = fit.to_dict()
-        keys = [k for k in d if k not in ("loglik", "n_customers", "n_unique", "converged")]
-        m.add_row(name, ", ".join(f"{k} = {d[k]:.4g}" for k in keys), f"{d['loglik']:.1f}")
+        keys = [k for k in d if k not in NOT_PARAMETERS]
+        m.add_row(name, ", ".join(f"{k} = {d[k]:.4g}" for k in keys), f"{d['loglik']:.1f}",
+                  d["status"], style=None if d["status"] == "ok" else "yellow")
     console.print(m)
     if result.holdout is not None:
         h = result.holdout
         console.print(f"Holdout ({h.length:.1f} {result.table.time_unit}s): actual repeat "
                       f"purchases {h.actual_total:.0f}, predicted {h.predicted_total:.1f}, "
                       f"MAE per customer {h.mae:.3f}")
-    for note in result.notes:
-        console.print(f"  [yellow]warning:[/yellow] {note}")
+    for d in result.warnings:
+        if d.code != "transactions_excluded":  # in the transactions table above
+            console.print(f"  [yellow]{d.severity}:[/yellow] {d}")
     total = result.customers["clv"].sum()
     console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "
                   f"total {total:,.2f}, mean {total / max(len(result.customers), 1):,.2f}")

@@ -116,6 +116,11 @@ def value_section(b: Any) -> dict[str, Any] | None:
         model = "BG/NBD" if vr.bgnbd is not None else "Pareto/NBD"
         out["clv_note"] = b.t("value.clv_note", model=model, median=fmt(clv.median(), 2),
                               mean=fmt(clv.mean(), 2))
+        # a CLV model that fails its gates is said so beside the numbers built on it
+        gates = [d.text(b.lang, b.name) for d in getattr(vr, "warnings", [])
+                 if d.severity == "invalidates"]
+        if gates:
+            out["clv_note"] = b.t("meta.sentence_sep").join([out["clv_note"], *gates])
         ct = b.table("clv", b.t("value.clv"), [b.t("columns.measure"), b.t("columns.value")],
                      [False, True])
         ct.add(b.t("value.clv_total"), num(clv.sum(), 0))
@@ -138,7 +143,7 @@ def value_section(b: Any) -> dict[str, Any] | None:
 
 
 def _link(b: Any, link: Any) -> dict[str, Any]:
-    """Satisfaction by RFM segment and whether satisfaction predicts value."""
+    """Satisfaction by RFM segment and how satisfaction relates to value."""
     sat = b.a.satisfaction
     out: dict[str, Any] = {"matched": b.t("value.matched", n=fmt(int(link.counts["matched"])))}
     lc = b.table("link_counts", b.t("value_extra.link"), [b.t("value_extra.link"),
@@ -168,29 +173,105 @@ def _link(b: Any, link: Any) -> dict[str, Any]:
                                               [float(v) for v in seg["mean"]],
                                               b.t("charts.satisfaction"), fmt="{:.1f}",
                                               color=charts.SKY)
-    reg = link.regressions
-    reg = reg[reg["term"] != "(Intercept)"] if len(reg) else reg
-    if len(reg):
-        t = b.table("satisfaction_value", b.t("value.predicts"),
-                    [b.t("value.outcome"), b.t("value.predictor"), b.t("columns.estimate"),
-                     b.t("columns.se"), b.t("columns.ci"), b.t("columns.pvalue"),
-                     b.t("columns.r2"), b.t("columns.n")],
-                    [False, False, True, True, True, True, True, True],
-                    note=b.t("value.predicts_note"))
-        lines = []
-        for _, r in reg.iterrows():
-            outcome = b.label("value.outcomes", r["outcome"])
-            predictor = b.name(r["term"])
-            t.add(outcome, predictor, num(r["coef"]), num(r["se"]),
-                  Cell(f"[{fmt(r['ci_lower'])}, {fmt(r['ci_upper'])}]", None),
-                  Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])), num(r["r2"]),
-                  (fmt(int(r["n"])), int(r["n"])))
-            if r["term"] != sat:
-                continue
-            sig = r["pvalue"] == r["pvalue"] and r["pvalue"] < 0.05 and r["coef"] > 0
-            key = "value.predicts_yes" if sig else "value.predicts_no"
-            lines.append(b.t(key, outcome=outcome, predictor=predictor, coef=fmt(r["coef"]),
-                             p=fmt_p(r["pvalue"])))
-        out["predicts"] = lines
-        out["predicts_table"] = t
+    out.update(_relations(b, link, seg))
+    return out
+
+
+def _inline(b: Any, text: str) -> str:
+    """A name used inside an English sentence: "Repeat purchases" → "repeat purchases"
+    (acronyms such as "CLV" or "ACSI" are kept)."""
+    if b.lang == "en" and len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _ci(lower: Any, upper: Any) -> Cell:
+    return Cell(f"[{fmt(lower)}, {fmt(upper)}]", None)
+
+
+def _relations(b: Any, link: Any, seg: Any) -> dict[str, Any]:
+    """The bivariate relation of satisfaction with each behaviour, then the mediation
+    through loyalty: sentences and one table, all from the link's own numbers (the
+    segment means quoted are the rows of the chart beside them)."""
+    rel, med = link.relations, link.mediation
+    exposure = med["exposure"].iloc[0] if len(med) else b.a.satisfaction
+    rel = rel[rel["construct"] == exposure] if len(rel) else rel
+    if not len(rel):
+        return {}
+    x_name = b.name(exposure)
+    mediator = med["mediator"].iloc[0] if len(med) else None
+    m_name = b.name(mediator) if mediator is not None else ""
+    draws = int(med["draws"].max()) if len(med) else 0
+    note = b.t("value.predicts_note", exposure=x_name, mediator=m_name or "–",
+               draws=fmt(draws))
+    t = b.table("satisfaction_value", b.t("value.predicts"),
+                [b.t("value.outcome"), b.t("value.effect"), b.t("columns.estimate"),
+                 b.t("columns.ci"), b.t("columns.n")], [False, False, True, True, True],
+                note=note)
+    names = {"exposure": x_name, "mediator": m_name}
+    lines: list[str] = []
+    for _, r in rel.iterrows():
+        outcome = b.label("value.outcomes", r["outcome"])
+        shown = b.t("value.log_of", outcome=outcome) if r["scale"] == "log1p" else outcome
+        n = (fmt(int(r["n"])), int(r["n"]))
+        t.add(shown, b.t("value.effects.r"), num(r["r"]), _ci(r["ci_lower"], r["ci_upper"]), n)
+        t.add(shown, b.t("value.effects.spearman"), num(r["spearman"]), Cell("", None), n)
+        sentences = [_relation_sentence(b, r, x_name, outcome)]
+        if not lines and len(seg) >= 2:
+            hi, lo = seg.loc[seg["mean"].idxmax()], seg.loc[seg["mean"].idxmin()]
+            sentences.append(b.t("value.segment_range", exposure=_inline(b, x_name),
+                                 high=b.label("segments", hi["group"]),
+                                 high_mean=fmt(hi["mean"], 1),
+                                 low=b.label("segments", lo["group"]),
+                                 low_mean=fmt(lo["mean"], 1)))
+        part = med[med["outcome"] == r["outcome"]].set_index("effect") if len(med) else med
+        if len(part):
+            for effect, e in part.iterrows():
+                if effect == "proportion" and _clear(part.loc["total"]) == 0:
+                    continue  # a share of an effect that may be zero means nothing
+                t.add(shown, b.t(f"value.effects.{effect}", **names), num(e["estimate"]),
+                      _ci(e["ci_lower"], e["ci_upper"]), (fmt(int(e["n"])), int(e["n"])))
+            sentences += _mediation_sentences(b, part, x_name, m_name, _inline(b, shown))
+        lines.append(b.t("meta.sentence_sep").join(sentences))
+    return {"predicts": lines, "predicts_table": t}
+
+
+def _clear(e: Any) -> int:
+    """+1 / −1 when the interval lies above / below zero, 0 when it holds zero."""
+    if e["ci_lower"] > 0:
+        return 1
+    if e["ci_upper"] < 0:
+        return -1
+    return 0
+
+
+def _relation_sentence(b: Any, r: Any, x_name: str, outcome: str) -> str:
+    sign = _clear(r)
+    key = {1: "value.relation_up", -1: "value.relation_down", 0: "value.relation_none"}[sign]
+    return b.t(key, exposure=_inline(b, x_name), outcome=_inline(b, outcome), r=fmt(r["r"]),
+               lower=fmt(r["ci_lower"]), upper=fmt(r["ci_upper"]), rho=fmt(r["spearman"]),
+               n=fmt(int(r["n"])))
+
+
+def _mediation_sentences(b: Any, part: Any, x_name: str, m_name: str,
+                         outcome: str) -> list[str]:
+    """Total, then the share through the mediator, then the direct effect: each claim
+    only as far as its interval carries it."""
+    total, ind, direct = part.loc["total"], part.loc["indirect"], part.loc["direct"]
+    m_in = _inline(b, m_name)
+    out = [b.t("value.mediation_total", exposure=_inline(b, x_name), outcome=outcome,
+               total=fmt(total["estimate"]), lower=fmt(total["ci_lower"]),
+               upper=fmt(total["ci_upper"]))]
+    values = {"mediator": m_in, "indirect": fmt(ind["estimate"]),
+              "lower": fmt(ind["ci_lower"]), "upper": fmt(ind["ci_upper"])}
+    share = ind["estimate"] / total["estimate"] if total["estimate"] else float("nan")
+    if _clear(ind) == 0:
+        out.append(b.t("value.mediation_indirect_unclear", **values))
+    elif _clear(total) == _clear(ind) and 0 < share <= 1:
+        out.append(b.t("value.mediation_share", share=fmt_pct(share, 0), **values))
+    else:
+        out.append(b.t("value.mediation_indirect", **values))
+    key = "value.mediation_direct_none" if _clear(direct) == 0 else "value.mediation_direct_yes"
+    out.append(b.t(key, mediator=m_in, direct=fmt(direct["estimate"]),
+                   lower=fmt(direct["ci_lower"]), upper=fmt(direct["ci_upper"])))
     return out

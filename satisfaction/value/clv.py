@@ -42,6 +42,8 @@ import pandas as pd
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
+from satisfaction.diagnostics import Diagnostic, records
+from satisfaction.diagnostics import status as gate_status
 from satisfaction.errors import InputError
 
 
@@ -133,6 +135,41 @@ def _sane(theta: np.ndarray) -> bool:
     """Log-parameters of a usable fit: finite and not run off to 0 or infinity (a
     likelihood maximised at the boundary, as with a handful of customers)."""
     return bool(np.all(np.isfinite(theta)) and np.all(np.abs(theta) < np.log(1e6)))
+
+
+def fit_diagnostics(model: str, success: bool, theta: np.ndarray, loglik: float,
+                    names: tuple[str, ...], values: np.ndarray) -> list[Diagnostic]:
+    """The gates of a CLV model fit, as diagnostics (all ``invalidates``).
+
+    * ``clv_not_converged``: the optimizer stopped without meeting its criteria;
+    * ``clv_boundary``: an estimate ran off to 0 or infinity (|ln θ| ≥ ln 10⁶ on the
+      fitting scale, see :func:`_sane`): the likelihood is maximised at the edge of
+      the parameter space (a handful of customers, or customers too alike);
+    * ``clv_loglik_not_finite``: the log-likelihood at the estimates is not a number.
+    """
+    out: list[Diagnostic] = []
+    if not success:
+        out.append(Diagnostic("clv_not_converged", "invalidates", {"model": model}))
+    if not _sane(theta):
+        shown = ", ".join(f"{k} = {v:.3g}" for k, v in zip(names, values, strict=True))
+        out.append(Diagnostic("clv_boundary", "invalidates", {"model": model, "params": shown}))
+    if not np.isfinite(loglik):
+        out.append(Diagnostic("clv_loglik_not_finite", "invalidates", {"model": model}))
+    return out
+
+
+class _Gated:
+    """``warnings`` (diagnostics) and the gate ``status`` of a fitted model."""
+
+    warnings: list[Diagnostic]
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``caution`` or ``invalid`` (see :func:`satisfaction.diagnostics.status`)."""
+        return gate_status(self.warnings)
+
+    def _gate_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "warnings": records(self.warnings)}
 
 
 #: Above this many distinct rows no derivative-free rescue is tried after a failed
@@ -277,7 +314,7 @@ def _bgnbd_loglik(params: np.ndarray, d: _Triplets, grad: bool = False) -> Any:
 
 
 @dataclass
-class BGNBDFit:
+class BGNBDFit(_Gated):
     """A fitted BG/NBD model.
 
     Attributes
@@ -289,6 +326,10 @@ class BGNBDFit:
     n_customers, n_unique : int
         Customers fitted and distinct (x, t_x, T) triplets.
     converged : bool
+        The optimizer converged to interior estimates.
+    warnings : list of Diagnostic
+        The fit's gates (:func:`fit_diagnostics`); ``status`` is ``invalid`` when
+        any fails.
     """
 
     r: float
@@ -299,6 +340,7 @@ class BGNBDFit:
     n_customers: int
     n_unique: int
     converged: bool
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def params(self) -> np.ndarray:
         return np.array([self.r, self.alpha, self.a, self.b])
@@ -306,7 +348,8 @@ class BGNBDFit:
     def to_dict(self) -> dict[str, Any]:
         return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b,
                 "loglik": self.loglik, "n_customers": self.n_customers,
-                "n_unique": self.n_unique, "converged": self.converged}
+                "n_unique": self.n_unique, "converged": self.converged,
+                **self._gate_dict()}
 
     def _denominator(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self.params()
@@ -441,9 +484,11 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit
     # ln L = ln L_scaled + ln(c) Σ w x
     ll_scaled = _summed(_bgnbd_loglik, parts, np.exp(res.x))[0]
     ll = ll_scaled + np.log(scale) * float(np.dot(w, ux))
+    gates = fit_diagnostics("BG/NBD", bool(res.success), res.x, ll, ("r", "alpha", "a", "b"),
+                            np.array([r, alpha, a, b]))
     return BGNBDFit(r=float(r), alpha=float(alpha), a=float(a), b=float(b), loglik=float(ll),
                     n_customers=int(w.sum()), n_unique=len(ux),
-                    converged=bool(res.success) and _sane(res.x))
+                    converged=bool(res.success) and _sane(res.x), warnings=gates)
 
 
 # ---------------------------------------------------------------------------
@@ -469,9 +514,11 @@ def _pnbd_log_a0(r: float, alpha: float, s: float, beta: float, x: np.ndarray,
 def _pnbd_parts(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
                 T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r, alpha, s, beta = params
-    head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    dead = np.log(s / (r + s + x)) + _pnbd_log_a0(r, alpha, s, beta, x, t_x, T)
+    with np.errstate(all="ignore"):  # overflow of ₂F₁ at extreme parameters: NaN, gated
+        head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) \
+            + s * np.log(beta)
+        alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        dead = np.log(s / (r + s + x)) + _pnbd_log_a0(r, alpha, s, beta, x, t_x, T)
     return head, alive, dead
 
 
@@ -485,7 +532,8 @@ def pareto_nbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.
     """
     head, alive, dead = _pnbd_parts(params, x, t_x, T)
     w = np.ones_like(x) if weights is None else weights
-    return float(np.dot(w, head + np.logaddexp(alive, dead)))
+    with np.errstate(all="ignore"):
+        return float(np.dot(w, head + np.logaddexp(alive, dead)))
 
 
 class _PnbdTerms:
@@ -525,8 +573,13 @@ class _PnbdTerms:
 
 
 @dataclass
-class ParetoNBDFit:
-    """A fitted Pareto/NBD model (attributes as :class:`BGNBDFit`, with s, β)."""
+class ParetoNBDFit(_Gated):
+    """A fitted Pareto/NBD model (attributes as :class:`BGNBDFit`, with s, β).
+
+    Its hypergeometric terms overflow for extreme parameters; NumPy's floating-point
+    warnings are silenced inside (the gates report what matters: a non-finite
+    log-likelihood, estimates at the boundary).
+    """
 
     r: float
     alpha: float
@@ -536,6 +589,7 @@ class ParetoNBDFit:
     n_customers: int
     n_unique: int
     converged: bool
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def params(self) -> np.ndarray:
         return np.array([self.r, self.alpha, self.s, self.beta])
@@ -543,22 +597,25 @@ class ParetoNBDFit:
     def to_dict(self) -> dict[str, Any]:
         return {"r": self.r, "alpha": self.alpha, "s": self.s, "beta": self.beta,
                 "loglik": self.loglik, "n_customers": self.n_customers,
-                "n_unique": self.n_unique, "converged": self.converged}
+                "n_unique": self.n_unique, "converged": self.converged,
+                **self._gate_dict()}
 
     def p_alive(self, frequency: Any, t_x: Any, T: Any) -> np.ndarray:
         r"""P(alive | x, t_x, T) = [1 + s/(r+s+x) (α+T)^{r+x} (β+T)^s A₀]⁻¹."""
         x, tx, big_t = (np.asarray(v, dtype=float) for v in (frequency, t_x, T))
         _, alive, dead = _pnbd_parts(self.params(), x, tx, big_t)
-        return np.exp(alive - np.logaddexp(alive, dead))
+        with np.errstate(all="ignore"):
+            return np.exp(alive - np.logaddexp(alive, dead))
 
     def expected_purchases(self, t: float, frequency: Any, t_x: Any, T: Any) -> np.ndarray:
         r"""E[Y(t) | x, t_x, T] = P(alive) (r+x)(β+T) / ((α+T)(s−1))
         [1 − ((β+T)/(β+T+t))^{s−1}] (Schmittlein et al. 1987)."""
         x, tx, big_t = (np.asarray(v, dtype=float) for v in (frequency, t_x, T))
         r, alpha, s, beta = self.params()
-        growth = 1.0 - ((beta + big_t) / (beta + big_t + t)) ** (s - 1.0)
-        return self.p_alive(x, tx, big_t) * (r + x) * (beta + big_t) / (
-            (alpha + big_t) * (s - 1.0)) * growth
+        with np.errstate(all="ignore"):
+            growth = 1.0 - ((beta + big_t) / (beta + big_t + t)) ** (s - 1.0)
+            return self.p_alive(x, tx, big_t) * (r + x) * (beta + big_t) / (
+                (alpha + big_t) * (s - 1.0)) * growth
 
 
 def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> ParetoNBDFit:
@@ -587,9 +644,11 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> Par
     r, alpha_s, s, beta_s = np.exp(res.x)
     params = np.array([r, alpha_s / scale, s, beta_s / scale])
     ll = pareto_nbd_loglik(params, ux, utx, ut, w)
+    gates = fit_diagnostics("Pareto/NBD", bool(res.success), res.x, ll,
+                            ("r", "alpha", "s", "beta"), params)
     return ParetoNBDFit(r=float(r), alpha=float(params[1]), s=float(s), beta=float(params[3]),
                         loglik=float(ll), n_customers=int(w.sum()), n_unique=len(ux),
-                        converged=bool(res.success) and _sane(res.x))
+                        converged=bool(res.success) and _sane(res.x), warnings=gates)
 
 
 # ---------------------------------------------------------------------------
@@ -643,8 +702,15 @@ def _gamma_gamma_loglik(params: np.ndarray, d: _Pairs, grad: bool = False) -> An
 
 
 @dataclass
-class GammaGammaFit:
-    """A fitted Gamma-Gamma spend model: p, q, v (= γ), loglik, customers fitted."""
+class GammaGammaFit(_Gated):
+    """A fitted Gamma-Gamma spend model: p, q, v (= γ), loglik, customers fitted.
+
+    ``warnings`` holds the fit's gates (:func:`fit_diagnostics`) and
+    ``gamma_gamma_q_le_1`` when q ≤ 1: the mean of the spend distribution,
+    pγ/(q − 1), is then not finite, and the expected spend of a customer without
+    repeat purchases (px + q − 1 ≤ 0 at x = 0) would come out negative or infinite
+    even though the optimizer converged.
+    """
 
     p: float
     q: float
@@ -653,25 +719,33 @@ class GammaGammaFit:
     n_customers: int
     n_unique: int
     converged: bool
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"p": self.p, "q": self.q, "v": self.v, "loglik": self.loglik,
                 "n_customers": self.n_customers, "n_unique": self.n_unique,
-                "converged": self.converged}
+                "converged": self.converged, **self._gate_dict()}
 
     @property
     def population_mean(self) -> float:
-        """E[Z] = pγ / (q − 1), the mean spend per purchase of a new customer."""
-        return self.p * self.v / (self.q - 1.0)
+        """E[Z] = pγ / (q − 1), the mean spend per purchase of a new customer (NaN
+        when q ≤ 1: the mean does not exist)."""
+        return self.p * self.v / (self.q - 1.0) if self.q > 1.0 else float("nan")
 
     def expected_spend(self, frequency: Any, monetary_value: Any) -> np.ndarray:
         r"""E[Z | x, z̄] = p(γ + x z̄) / (px + q − 1) (FHL 2005b, eq. 5): a weighted
         mean of the population mean and the customer's own z̄. Customers without
-        repeat purchases get the population mean."""
+        repeat purchases get the population mean.
+
+        Never negative: where px + q − 1 ≤ 0 (q ≤ 1, see the class) the
+        conditional mean does not exist and the result is NaN."""
         x = np.asarray(frequency, dtype=float)
         z = np.nan_to_num(np.asarray(monetary_value, dtype=float), nan=0.0)
         x = np.where(z > 0, x, 0.0)
-        return self.p * (self.v + x * z) / (self.p * x + self.q - 1.0)
+        denominator = self.p * x + self.q - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spend = self.p * (self.v + x * z) / denominator
+        return np.where((denominator > 0) & np.isfinite(spend) & (spend >= 0), spend, np.nan)
 
 
 def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) -> GammaGammaFit:
@@ -707,9 +781,12 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) ->
     p, q, g_s = np.exp(res.x)
     params = np.array([p, q, g_s / scale])
     ll = gamma_gamma_loglik(params, ux, uz, w)
+    gates = fit_diagnostics("Gamma-Gamma", bool(res.success), res.x, ll, ("p", "q", "v"), params)
+    if q <= 1.0:
+        gates.append(Diagnostic("gamma_gamma_q_le_1", "invalidates", {"q": float(q)}))
     return GammaGammaFit(p=float(p), q=float(q), v=float(params[2]), loglik=float(ll),
                          n_customers=n_keep, n_unique=len(ux),
-                         converged=bool(res.success) and _sane(res.x))
+                         converged=bool(res.success) and _sane(res.x), warnings=gates)
 
 
 # ---------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from satisfaction.diagnostics import Diagnostic, records
+from satisfaction.diagnostics import status as gate_status
 from satisfaction.value.abc import ABCResult, abc_classes
 from satisfaction.value.clv import (
     BGNBDFit,
@@ -65,6 +67,10 @@ class ValueResult:
         transactions (loaded, kept, excluded by reason, notes) and customers
         (in table, modelled, returns only, first seen after the period end).
     settings : dict
+    warnings : list of Diagnostic
+        Transactions excluded (by reason), the CLV models' gates (not converged,
+        degenerate, Gamma-Gamma q ≤ 1), customers whose CLV is left empty, the
+        margin adjustment. ``status`` is the worst of them.
     """
 
     customers: pd.DataFrame
@@ -79,7 +85,19 @@ class ValueResult:
     pareto_nbd: ParetoNBDFit | None = None
     gamma_gamma: GammaGammaFit | None = None
     holdout: HoldoutCheck | None = None
-    notes: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``caution`` or ``invalid``: the gate of the whole value analysis."""
+        return gate_status(self.warnings)
+
+    @property
+    def notes(self) -> list[str]:
+        """The warnings as English sentences, for callers that still read text;
+        ``transactions_excluded`` is left out (such callers word it from the
+        transaction log)."""
+        return [str(d) for d in self.warnings if d.code != "transactions_excluded"]
 
     def csv_frame(self) -> pd.DataFrame:
         """The per-customer CSV table (columns :data:`CSV_COLUMNS`)."""
@@ -134,7 +152,8 @@ class ValueResult:
             "transactions_loaded": int(log["loaded"]),
             "excluded": dict(log["excluded"]),
             "notes": dict(log["notes"]),
-            "warnings": list(self.notes),
+            "status": self.status,
+            "warnings": records(self.warnings),
             "customer_counts": dict(self.counts),
             "settings": dict(self.settings),
             "models": models,
@@ -220,12 +239,11 @@ def value_analysis(
     out["lifecycle_stage"] = life.data["lifecycle_stage"].array
     hist = data["margin"] if table.has_margin else data["revenue"]
     out["historical_value"] = hist.to_numpy()
-    notes: list[str] = []
+    notes = excluded_diagnostics(transactions.log.to_dict())
     model = bg if bg is not None else pn
-    for name, fit in (("BG/NBD", bg), ("Pareto/NBD", pn), ("Gamma-Gamma", gg)):
-        if fit is not None and not fit.converged:
-            notes.append(f"{name} did not converge to interior estimates (too few or too "
-                         "regular customers?): its predictions are not reliable")
+    for fit in (bg, pn, gg):
+        if fit is not None:
+            notes += fit.warnings
     out["p_alive"] = np.nan
     out["expected_purchases"] = np.nan
     out["clv"] = np.nan
@@ -251,7 +269,10 @@ def value_analysis(
             overall = float(data["margin"].sum() / data["revenue"].sum())
             ratio = np.where(data["revenue"] > 0, data["margin"] / data["revenue"], overall)
             spend = spend * np.clip(ratio, 0.0, 1.0)
-            notes.append("clv is margin-adjusted with each customer's margin ratio")
+            notes.append(Diagnostic("clv_margin", "info"))
+        undefined = int(np.isnan(spend).sum())
+        if undefined:
+            notes.append(Diagnostic("clv_spend_undefined", "invalidates", {"n": undefined}))
         out["expected_spend"] = spend
         out["clv"] = pred["discounted_purchases"] * spend
         if "discounted_next" in pred:
@@ -270,4 +291,13 @@ def value_analysis(
     return ValueResult(customers=out, table=table, rfm=r, abc=a, lifecycle=life,
                        transactions_log=transactions.log.to_dict(), counts=counts,
                        settings=settings, bgnbd=bg, pareto_nbd=pn, gamma_gamma=gg,
-                       holdout=hold, notes=notes)
+                       holdout=hold, warnings=notes)
+
+
+def excluded_diagnostics(log: dict[str, Any]) -> list[Diagnostic]:
+    """One ``transactions_excluded`` diagnostic (info) per exclusion reason that
+    removed rows, from a transaction log's ``to_dict()``; the reason is worded by
+    the catalogs' ``tx_reasons``."""
+    return [Diagnostic("transactions_excluded", "info", {"n": int(n), "reason": reason},
+                       labels={"reason": "tx_reasons"})
+            for reason, n in log.get("excluded", {}).items() if n]

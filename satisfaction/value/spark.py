@@ -1092,7 +1092,8 @@ def run_command(transactions: str | Path, columns: TransactionColumns, *, models
         console.print(f"{column.replace('_', ' ')}: "
                       + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for name, params in summary["models"].items():
-        keys = [k for k in params if k not in ("loglik", "n_customers", "n_unique", "converged")]
+        keys = [k for k in params if k not in ("loglik", "n_customers", "n_unique", "converged",
+                                               "status", "warnings")]
         console.print(f"{name}: " + ", ".join(f"{k} = {params[k]:.4g}" for k in keys)
                       + f"; log-lik {params['loglik']:.1f} ({params['n_unique']} distinct "
                       "tuples from the engine)")

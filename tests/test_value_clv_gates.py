@@ -1,0 +1,164 @@
+"""The CLV models' validity gates: each is fed a case that must trip it.
+
+* Gamma-Gamma with q ≤ 1 (spend that varies across customers over orders of
+  magnitude): ``gamma_gamma_q_le_1`` (invalidates) although the optimizer converged;
+  expected spend and CLV are NaN for the customers whose conditional mean does not
+  exist, never negative, and counted (``clv_spend_undefined``).
+* BG/NBD and Pareto/NBD on identical, perfectly regular customers: the likelihood
+  is maximised at the edge of the parameter space (``clv_boundary``).
+* Pareto/NBD on eight customers, one of whom came back once: ``clv_not_converged``.
+* No NumPy RuntimeWarning leaks from the Pareto/NBD on such data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+
+from satisfaction.diagnostics import Diagnostic
+from satisfaction.value import clv
+from satisfaction.value.pipeline import value_analysis
+from satisfaction.value.transactions import load_transactions
+
+
+def _heavy_spend(n: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat purchases 1..7 and mean spends log-normal with sd 2.5 on the log scale."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, 8, n).astype(float), np.exp(rng.normal(3.0, 2.5, n))
+
+
+def _codes(fit) -> dict[str, Diagnostic]:
+    return {d.code: d for d in fit.warnings}
+
+
+def test_gamma_gamma_q_le_1_is_invalid_although_converged():
+    x, z = _heavy_spend()
+    fit = clv.fit_gamma_gamma(x, z)
+    assert fit.converged and fit.q < 1.0
+    d = _codes(fit)["gamma_gamma_q_le_1"]
+    assert d.severity == "invalidates" and d.params["q"] == fit.q
+    assert fit.status == "invalid"
+    assert "q = " in str(d) and "not above 1" in str(d)
+    # q < 1 is the maximum of the likelihood, not an optimizer artefact: the best fit
+    # with q held at 1 is worse
+    def neg(theta: np.ndarray) -> float:
+        return -clv.gamma_gamma_loglik(np.array([np.exp(theta[0]), 1.0, np.exp(theta[1])]),
+                                       x, z)
+
+    best_q1 = optimize.minimize(neg, np.log([fit.p, fit.v]), method="Nelder-Mead",
+                                options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 4000})
+    assert -best_q1.fun < fit.loglik - 1.0
+    # no negative or infinite spend: NaN where p x + q − 1 ≤ 0 (one-time buyers)
+    spend = fit.expected_spend(np.array([0.0, 1.0, 6.0]), np.array([0.0, 20.0, 20.0]))
+    assert np.isnan(spend[0]) and np.isnan(fit.population_mean)
+    assert spend[2] == pytest.approx(fit.p * (fit.v + 6 * 20.0) / (6 * fit.p + fit.q - 1))
+    assert np.isnan(spend[1]) == (fit.p + fit.q - 1.0 <= 0)
+    out = json.loads(json.dumps(fit.to_dict(), allow_nan=False))
+    assert out["status"] == "invalid"
+    assert out["warnings"][0]["code"] == "gamma_gamma_q_le_1"
+
+
+def test_gamma_gamma_on_cdnow_like_data_passes_its_gates():
+    rng = np.random.default_rng(2)
+    nu = rng.gamma(4.0, 1.0 / 15.0, 600)  # q = 4: spend means p/ν of a few tens
+    x = rng.integers(1, 6, 600).astype(float)
+    z = rng.gamma(6.0 * x, 1.0 / (nu * x))
+    fit = clv.fit_gamma_gamma(x, z)
+    assert fit.q > 1 and fit.warnings == [] and fit.status == "ok"
+    assert (fit.expected_spend(np.r_[0.0, x], np.r_[0.0, z]) > 0).all()
+
+
+def _pipeline_case() -> pd.DataFrame:
+    """Transactions whose repeat buyers' mean spends give q < 1, plus one-time buyers."""
+    x, z = _heavy_spend(300, seed=3)
+    rows = []
+    start = dt.date(2024, 1, 1)
+    for i, (k, spend) in enumerate(zip(x.astype(int), z, strict=True)):
+        for j in range(k + 1):
+            rows.append((f"R{i}", start + dt.timedelta(days=3 * i % 200 + 20 * j), spend))
+    for i in range(80):
+        rows.append((f"O{i}", start + dt.timedelta(days=5 * i % 300), 25.0))
+    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+
+
+def test_pipeline_leaves_undefined_clv_empty_and_counts_it():
+    tx = load_transactions(_pipeline_case(), today="2025-06-01")
+    res = value_analysis(tx, period_end="2024-12-31", models=("bgnbd", "gamma_gamma"))
+    assert res.gamma_gamma is not None and res.gamma_gamma.q < 1
+    codes = {d.code: d for d in res.warnings}
+    assert codes["gamma_gamma_q_le_1"].severity == "invalidates"
+    undefined = codes["clv_spend_undefined"]
+    assert undefined.severity == "invalidates"
+    cust = res.customers
+    assert undefined.params["n"] == int(cust["clv"].isna().sum()) == \
+        int(cust["expected_spend"].isna().sum())
+    one_time = cust.index.str.startswith("O")
+    assert cust.loc[one_time, "clv"].isna().all()
+    assert (cust["clv"].dropna() >= 0).all() and (cust["expected_spend"].dropna() >= 0).all()
+    assert res.status == "invalid"
+    out = json.loads(json.dumps(res.to_dict(), allow_nan=False))
+    assert out["status"] == "invalid"
+    assert {w["code"] for w in out["warnings"]} >= {"gamma_gamma_q_le_1", "clv_spend_undefined"}
+    assert out["models"]["gamma_gamma"]["status"] == "invalid"
+
+
+@pytest.mark.parametrize("fit", [clv.fit_bgnbd, clv.fit_pareto_nbd])
+def test_boundary_estimates_are_degenerate(fit):
+    same = np.full(6, 2.0), np.full(6, 10.0), np.full(6, 10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing leaks
+        res = fit(*same)
+    d = _codes(res)["clv_boundary"]
+    assert d.severity == "invalidates" and not res.converged and res.status == "invalid"
+    assert d.params["model"] in ("BG/NBD", "Pareto/NBD")
+    assert "boundary of the parameter space" in str(d)
+
+
+def test_pareto_nbd_not_converged_is_a_diagnostic_and_silent():
+    x = np.array([0.0, 0, 0, 1, 0, 0, 0, 0])
+    tx = np.array([0.0, 0, 0, 5, 0, 0, 0, 0])
+    big_t = np.full(8, 30.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = clv.fit_pareto_nbd(x, tx, big_t)
+        res.p_alive(x, tx, big_t)
+        res.expected_purchases(10.0, x, tx, big_t)
+    d = _codes(res)["clv_not_converged"]
+    assert d.severity == "invalidates" and res.status == "invalid"
+    # the existing catalog wording, as the report has always shown it
+    assert str(d) == ("Pareto/NBD did not converge to interior estimates (too few or too "
+                      "regular customers?): its predictions are not reliable")
+    assert "模型未收敛" in d.text("zh")
+
+
+def test_non_finite_log_likelihood_is_degenerate():
+    gates = clv.fit_diagnostics("Gamma-Gamma", True, np.zeros(3), float("-inf"),
+                                ("p", "q", "v"), np.ones(3))
+    assert [(d.code, d.severity) for d in gates] == [("clv_loglik_not_finite", "invalidates")]
+    assert clv.fit_diagnostics("BG/NBD", True, np.zeros(4), -10.0, ("r", "alpha", "a", "b"),
+                               np.ones(4)) == []
+
+
+def test_pipeline_notes_are_diagnostics(tmp_path):
+    frame = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "c", None, "c"],
+                          "date": ["2024-01-01", "2024-02-01", "2024-01-05", "2024-03-01",
+                                   "2024-01-09", "2024-01-10", "2024-04-01"],
+                          "amount": [10.0, 12.0, 30.0, 25.0, 8.0, 5.0, 9.0],
+                          "margin": [3.0, 4.0, 9.0, 8.0, 2.0, 1.0, 3.0]})
+    from satisfaction.value.transactions import TransactionColumns
+
+    tx = load_transactions(frame, TransactionColumns(margin="margin"), today="2024-12-31")
+    res = value_analysis(tx, models=("bgnbd", "gamma_gamma"))
+    codes = {d.code: d for d in res.warnings}
+    excluded = codes["transactions_excluded"]
+    assert excluded.severity == "info" and excluded.params == {"n": 1, "reason": "missing_id"}
+    assert str(excluded) == "1 transactions excluded: missing customer id"
+    assert codes["clv_margin"].severity == "info"
+    assert "transactions excluded" not in " ".join(res.notes)  # worded from the log
+    assert "clv is margin-adjusted with each customer's margin ratio" in res.notes
