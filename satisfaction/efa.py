@@ -27,6 +27,15 @@ Horn, J. L. (1965). A rationale and test for the number of factors in factor
 Tabachnick, B. G., & Fidell, L. S. (2013). Using Multivariate Statistics (6th ed.):
     loadings of 0.32 and above are interpreted; an item loading that high on two
     factors is a cross-loading.
+
+Gate
+----
+The result's ``warnings`` are :class:`~satisfaction.diagnostics.Diagnostic`
+records and ``status`` is their gate. An extraction that did not converge
+(factor-analyzer's "Failed to converge", caught here rather than silenced) and a
+Heywood case (a communality of 1 or more) invalidate the solution; low sampling
+adequacy, an undetected common variance (Bartlett) and an item loading on no
+factor are cautions; a cross-loading is information.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from satisfaction.diagnostics import Diagnostic, records, status
 from satisfaction.errors import InputError, UsageError
 from satisfaction.io import to_jsonable
 
@@ -52,6 +62,60 @@ OBLIQUE: tuple[str, ...] = ("oblimin", "promax")
 LOADING_THRESHOLD = 0.32
 #: An item whose largest loading is below this has no clear factor.
 PRIMARY_THRESHOLD = 0.40
+#: A communality at least this high is a Heywood case (1 within rounding).
+HEYWOOD_COMMUNALITY = 0.995
+#: Start of factor-analyzer's warning when its optimiser stops without converging.
+NOT_CONVERGED = "Failed to converge"
+#: Two items correlating at least this much (in absolute value) are copies of each other.
+COLLINEAR_R = 1.0 - 1e-8
+
+
+def require_analysable(data: pd.DataFrame, purpose: str) -> None:
+    """Refuse item answers a factor model cannot use, naming the items.
+
+    Checked on the respondents who answered every item (the ones a listwise
+    factor analysis or CFA uses):
+
+    * an item with the same answer from every respondent (zero variance);
+    * two items that correlate perfectly (:math:`|r| \\ge 1 - 10^{-8}`, e.g. one
+      column copied into another);
+    * any other exact linear dependence (the smallest eigenvalue of the
+      correlation matrix below :math:`10^{-10}` times the largest), including
+      fewer complete respondents than items.
+
+    Raises
+    ------
+    InputError
+        Naming the column(s) and what to do (exit code 2 on the command line).
+    """
+    x = data.astype(float).dropna()
+    n, p = x.shape
+    if p == 0:
+        return
+    sd = x.std(ddof=1) if n > 1 else pd.Series(0.0, index=x.columns)
+    constant = [str(c) for c in x.columns if not sd[c] > 0]
+    if constant and n > 1:
+        shown = ", ".join(repr(c) for c in constant[:5])
+        raise InputError(f"{purpose} cannot use an item with the same answer from every "
+                         f"respondent ({shown}); drop it from the questionnaire",
+                         column=constant[0], value=float(x[constant[0]].iloc[0]))
+    if n <= p:
+        raise InputError(f"{purpose} needs more respondents who answered every item than "
+                         f"items; got {n} for {p} items")
+    corr = np.corrcoef(x.to_numpy(), rowvar=False)
+    for i in range(p):
+        for j in range(i + 1, p):
+            if abs(corr[i, j]) >= COLLINEAR_R:
+                a, b = str(x.columns[i]), str(x.columns[j])
+                raise InputError(f"items {a!r} and {b!r} are perfectly correlated "
+                                 f"(r = {corr[i, j]:.3f}): {purpose} cannot separate them; "
+                                 "is one a copy of the other? Drop one of them",
+                                 column=b)
+    eig = np.linalg.eigvalsh(corr)
+    if eig[0] < 1e-10 * eig[-1]:
+        raise InputError(f"the items are linearly dependent (their correlation matrix is "
+                         f"singular): {purpose} needs items none of which is an exact "
+                         "combination of the others")
 
 
 def smc(corr: np.ndarray) -> np.ndarray:
@@ -207,7 +271,9 @@ class EFAResult:
         Per item: ``primary``, ``loading``, ``secondary``, ``secondary_loading``,
         ``cross_loading`` (two loadings of at least 0.32), ``weak`` (largest
         loading below 0.40).
-    warnings : list of str
+    warnings : list of Diagnostic
+        See the module's *Gate*; ``status`` is their gate (``ok``, ``caution``,
+        ``invalid``).
     """
 
     n: int
@@ -225,11 +291,17 @@ class EFAResult:
     communalities: pd.Series
     flags: pd.DataFrame
     seed: int
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``satisfaction efa``."""
+    @property
+    def status(self) -> str:
+        """``ok``, ``caution`` or ``invalid``: the gate set by the warnings."""
+        return status(self.warnings)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON contract of ``satisfaction efa`` (``warnings`` as diagnostic records)."""
         return to_jsonable({
+            "status": self.status,
             "n": self.n,
             "excluded": dict(self.excluded),
             "kmo": self.kmo,
@@ -247,7 +319,7 @@ class EFAResult:
             "communalities": self.communalities.to_dict(),
             "flags": [{"item": i, **row} for i, row in
                       self.flags.to_dict(orient="index").items()],
-            "warnings": list(self.warnings),
+            "warnings": records(self.warnings, lang),
         })
 
 
@@ -279,18 +351,31 @@ def _flags(loadings: pd.DataFrame, threshold: float, primary: float) -> pd.DataF
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def extract_factors(data: pd.DataFrame, n_factors: int, method: Method = "minres") -> np.ndarray:
+def extract_factors(data: pd.DataFrame, n_factors: int, method: Method = "minres", *,
+                    diagnostics: list[Diagnostic] | None = None) -> np.ndarray:
     """Unrotated loadings by minimum residual or maximum likelihood (factor-analyzer).
 
     ``data`` must be complete (see :func:`efa`, which leaves incomplete
     respondents out); starting communalities are the SMCs, as in ``psych::fa``.
+
+    factor-analyzer reports an optimiser that stopped without converging only as
+    a Python warning ("Failed to converge: ..."). That warning is caught and,
+    when ``diagnostics`` is given, recorded there as ``efa_not_converged``
+    (severity ``invalidates``); the library's other warnings (scikit-learn
+    deprecations) stay silenced.
     """
     from factor_analyzer import FactorAnalyzer
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scikit-learn deprecations inside factor-analyzer
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         fa = FactorAnalyzer(n_factors=n_factors, rotation=None, method=method, use_smc=True)
         fa.fit(data)
+    failed = [str(w.message) for w in caught if str(w.message).startswith(NOT_CONVERGED)]
+    if failed and diagnostics is not None:
+        detail = failed[0][len(NOT_CONVERGED):].lstrip(": ").strip()
+        diagnostics.append(Diagnostic("efa_not_converged", "invalidates",
+                                      {"method": method, "n_factors": int(n_factors),
+                                       "detail": detail}))
     return np.asarray(fa.loadings_, dtype=float)
 
 
@@ -322,6 +407,43 @@ def rotate_loadings(unrotated: np.ndarray,
     if phi is not None:
         phi = phi[np.ix_(order, order)] * np.outer(signs, signs)
     return loadings, phi
+
+
+def diagnose(*, communalities: pd.Series, kmo: float, kmo_items: pd.Series,
+             sphericity_p: float, flags: pd.DataFrame,
+             primary_threshold: float = PRIMARY_THRESHOLD) -> list[Diagnostic]:
+    """The gate's findings about a solution (see the module's *Gate*).
+
+    ``efa_heywood`` (invalidates) for communalities of at least
+    :data:`HEYWOOD_COMMUNALITY`; ``efa_kmo_low`` (caution) for an overall KMO
+    below 0.60 and ``efa_item_kmo_low`` (caution) for an item's below 0.50
+    (Kaiser 1974); ``efa_sphericity`` (caution) when Bartlett's test does not
+    reject an identity correlation matrix at 0.05; ``efa_cross_loading`` (info)
+    and ``efa_no_factor`` (caution) from ``flags``.
+    """
+    out: list[Diagnostic] = []
+    heywood = [str(c) for c, h in communalities.items() if h >= HEYWOOD_COMMUNALITY]
+    if heywood:
+        out.append(Diagnostic("efa_heywood", "invalidates", {"items": heywood}))
+    if kmo < 0.6:
+        out.append(Diagnostic("efa_kmo_low", "caution", {"kmo": kmo}))
+    for item, value in kmo_items.items():
+        if value < 0.5:
+            out.append(Diagnostic("efa_item_kmo_low", "caution",
+                                  {"item": str(item), "kmo": float(value)}))
+    if sphericity_p >= 0.05:
+        out.append(Diagnostic("efa_sphericity", "caution", {"p": float(sphericity_p)}))
+    for item, f in flags.iterrows():
+        if f["cross_loading"]:
+            out.append(Diagnostic("efa_cross_loading", "info", {
+                "item": str(item), "loading": float(f["loading"]), "primary": f["primary"],
+                "secondary_loading": float(f["secondary_loading"]),
+                "secondary": f["secondary"]}))
+        if f["weak"]:
+            out.append(Diagnostic("efa_no_factor", "caution", {
+                "item": str(item), "loading": float(f["loading"]),
+                "threshold": float(primary_threshold)}))
+    return out
 
 
 def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minres",
@@ -371,10 +493,7 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
     if n <= p:
         raise InputError(f"factor analysis needs more complete respondents than items; "
                          f"got {n} respondents for {p} items")
-    constant = [c for c in x.columns if x[c].std() == 0]
-    if constant:
-        raise InputError("an item with the same answer from every respondent cannot be "
-                         "factor-analysed", column=constant[0], value=float(x[constant[0]].iloc[0]))
+    require_analysable(x, "factor analysis")
 
     corr = np.corrcoef(x.to_numpy(), rowvar=False)
     overall, per_item = kmo(x)
@@ -391,33 +510,17 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
         raise UsageError(f"the number of factors must be between 1 and {p - 1} for {p} items",
                          column="--factors", value=n_factors)
 
-    notes: list[str] = []
-    unrotated = extract_factors(x, k, method)
+    notes: list[Diagnostic] = []
+    unrotated = extract_factors(x, k, method, diagnostics=notes)
     communalities = (unrotated**2).sum(axis=1)  # invariant under rotation
     loadings, phi = rotate_loadings(unrotated, rotation)
     names = [f"F{i + 1}" for i in range(k)]
     phi_frame = None if phi is None else pd.DataFrame(phi, index=names, columns=names)
     load_frame = pd.DataFrame(loadings, index=x.columns, columns=names)
-    heywood = [c for c, h in zip(x.columns, communalities, strict=True) if h >= 0.995]
-    if heywood:
-        notes.append("Heywood case: communality of 1 or more for " + ", ".join(heywood)
-                     + "; extract fewer factors or use minres")
-    if overall < 0.6:
-        notes.append(f"KMO {overall:.3f} is below 0.60: the items share too little "
-                     "variance for factor analysis (Kaiser 1974)")
-    for item, value in per_item.items():
-        if value < 0.5:
-            notes.append(f"item {item}: KMO {value:.3f} is below 0.50")
-    if sphericity["p"] >= 0.05:
-        notes.append(f"Bartlett's test does not reject sphericity (p = {sphericity['p']:.3f})")
     flags = _flags(load_frame, loading_threshold, primary_threshold)
-    for item, f in flags.iterrows():
-        if f["cross_loading"]:
-            notes.append(f"item {item} cross-loads: {f['loading']:.2f} on {f['primary']}, "
-                         f"{f['secondary_loading']:.2f} on {f['secondary']}")
-        if f["weak"]:
-            notes.append(f"item {item} loads on no factor (largest loading "
-                         f"{f['loading']:.2f} < {primary_threshold:.2f})")
+    notes += diagnose(communalities=pd.Series(communalities, index=x.columns), kmo=overall,
+                      kmo_items=per_item, sphericity_p=sphericity["p"], flags=flags,
+                      primary_threshold=primary_threshold)
     return EFAResult(
         n=n, excluded={"incomplete_answers": int(dropped)}, kmo=overall, kmo_items=per_item,
         bartlett=sphericity, scree=scree, n_factors_rules=rules, n_factors=k, method=method,

@@ -51,6 +51,8 @@ import pandas as pd
 import pingouin
 from scipy import stats
 
+from satisfaction.diagnostics import Diagnostic, records, status
+from satisfaction.efa import require_analysable
 from satisfaction.errors import InputError
 from satisfaction.io import to_jsonable
 
@@ -445,8 +447,10 @@ class ReliabilityResult:
         form with flags and the HTMT2 of Roemer et al. (2021) beside it.
     fornell_larcker : pandas.DataFrame
         One row per pair, see :func:`fornell_larcker`.
-    warnings : list of str
-        Every cut-off that is not met, and the CFA's own warnings.
+    warnings : list of Diagnostic
+        Every cut-off that is not met (severity ``caution``) and the CFA's own
+        diagnostics, scoped ``cfa`` (a CFA that is not converged or inadmissible
+        invalidates the CR, AVE, omega and latent correlations built on it).
     """
 
     constructs: pd.DataFrame
@@ -456,8 +460,13 @@ class ReliabilityResult:
     htmt: pd.DataFrame
     htmt_pairs: pd.DataFrame
     fornell_larcker: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     items: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``caution`` or ``invalid``: the gate set by the warnings."""
+        return status(self.warnings)
 
     @property
     def fornell_larcker_matrix(self) -> pd.DataFrame:
@@ -467,8 +476,8 @@ class ReliabilityResult:
             m.loc[c, c] = float(np.sqrt(self.constructs.loc[c, "ave"]))
         return m
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``satisfaction reliability``."""
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON contract of ``satisfaction reliability`` (``warnings`` as records)."""
         constructs = {}
         for cid in self.constructs.index:
             entry: dict[str, Any] = {"items": self.items.get(str(cid), [])}
@@ -476,13 +485,14 @@ class ReliabilityResult:
                 entry[col] = self.constructs.at[cid, col]
             constructs[str(cid)] = entry
         return to_jsonable({
+            "status": self.status,
             "constructs": constructs,
             "items": [{"item": i, **r} for i, r in
                       self.item_statistics.to_dict(orient="index").items()],
             "loadings": self.loadings.to_dict(orient="records"),
             "htmt": self.htmt_pairs.to_dict(orient="records"),
             "fornell_larcker": self.fornell_larcker.to_dict(orient="records"),
-            "warnings": list(self.warnings),
+            "warnings": records(self.warnings, lang),
         })
 
 
@@ -496,12 +506,79 @@ def measurement_model(questionnaire: Questionnaire) -> str:
     return "\n".join(questionnaire.measurement_syntax())
 
 
-def _fit_parameters(questionnaire: Questionnaire, data: pd.DataFrame) -> tuple[pd.DataFrame,
-                                                                                list[str]]:
+def _fit_parameters(questionnaire: Questionnaire, data: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, list[Diagnostic]]:
     from satisfaction import model
 
     result = model.fit(measurement_model(questionnaire), data)
-    return result.parameters, [str(w) for w in getattr(result, "warnings", [])]
+    return result.parameters, [cfa_diagnostic(w) for w in getattr(result, "warnings", [])]
+
+
+def cfa_diagnostic(warning: Diagnostic | str) -> Diagnostic:
+    """A warning of the CFA fit as a diagnostic scoped ``cfa`` ("CFA: ..." in English).
+
+    A plain string (from a model module that does not yet make diagnostics) is
+    kept as the ``cfa`` code's message, with severity ``caution``.
+    """
+    if isinstance(warning, Diagnostic):
+        return warning.within("cfa")
+    return Diagnostic("cfa", "caution", {"message": str(warning)})
+
+
+def diagnose(constructs: pd.DataFrame, loadings: pd.DataFrame, pairs: pd.DataFrame,
+             fl: pd.DataFrame, htmt_thresholds: tuple[float, float] = HTMT_THRESHOLDS
+             ) -> list[Diagnostic]:
+    """Every cut-off a construct, loading or pair misses, as ``caution`` diagnostics.
+
+    ``alpha_low``, ``cr_low`` (below :data:`ALPHA_MIN`, :data:`CR_MIN`),
+    ``ave_low`` (below :data:`AVE_MIN`), ``loading_low`` (``|std.all|`` below
+    :data:`LOADING_MIN`), ``htmt_high`` (above the lower of ``htmt_thresholds``;
+    the threshold named is the higher one when that is exceeded too) and, for a
+    pair failing the Fornell-Larcker criterion, ``fornell_larcker_one`` (one
+    construct's square root of AVE is not above the correlation) or
+    ``fornell_larcker_both``.
+    """
+    out: list[Diagnostic] = []
+    for cid, row in constructs.iterrows():
+        for code, col, cut in (("alpha_low", "alpha", ALPHA_MIN), ("cr_low", "cr", CR_MIN),
+                               ("ave_low", "ave", AVE_MIN)):
+            if row[col] < cut:
+                out.append(Diagnostic(code, "caution", {"construct": str(cid),
+                                                        "value": float(row[col]),
+                                                        "threshold": cut},
+                                      constructs=("construct",)))
+    for row in loadings.itertuples(index=False):
+        value = float(row[2])
+        if abs(value) < LOADING_MIN:
+            out.append(Diagnostic("loading_low", "caution",
+                                  {"construct": row.construct, "item": row.item,
+                                   "value": value, "threshold": LOADING_MIN},
+                                  constructs=("construct",)))
+    low, high = sorted(htmt_thresholds)
+    for row in pairs.itertuples(index=False):
+        if row.htmt > low:
+            out.append(Diagnostic("htmt_high", "caution",
+                                  {"a": row.construct1, "b": row.construct2,
+                                   "value": float(row.htmt),
+                                   "threshold": high if row.htmt > high else low},
+                                  constructs=("a", "b")))
+    for row in fl.itertuples(index=False):
+        if row.satisfied:
+            continue
+        short = [(c, v) for c, v in ((row.construct1, row.sqrt_ave1),
+                                     (row.construct2, row.sqrt_ave2))
+                 if abs(row.correlation) >= v]
+        params: dict[str, Any] = {"a": row.construct1, "b": row.construct2,
+                                  "r": float(row.correlation)}
+        if len(short) == 1:
+            params.update(construct=short[0][0], sqrt_ave=float(short[0][1]))
+            out.append(Diagnostic("fornell_larcker_one", "caution", params,
+                                  constructs=("a", "b", "construct")))
+        else:
+            params.update(sqrt_ave_a=float(row.sqrt_ave1), sqrt_ave_b=float(row.sqrt_ave2))
+            out.append(Diagnostic("fornell_larcker_both", "caution", params,
+                                  constructs=("a", "b")))
+    return out
 
 
 def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
@@ -528,15 +605,25 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     ReliabilityResult
         Warnings name every construct with alpha or CR below 0.70, AVE below
         0.50, every loading below 0.50, every HTMT above the thresholds and
-        every pair failing the Fornell-Larcker criterion.
+        every pair failing the Fornell-Larcker criterion (see :func:`diagnose`),
+        and the CFA's own diagnostics scoped ``cfa``.
+
+    Raises
+    ------
+    InputError
+        When an item has the same answer from every respondent, two items
+        correlate perfectly, or the items are otherwise linearly dependent
+        (:func:`satisfaction.efa.require_analysable`): the CFA cannot be fitted.
     """
     blocks = _blocks(questionnaire)
     for names in blocks.values():
         _require_columns(data, names)
-    warnings: list[str] = []
+    require_analysable(data[[i for names in blocks.values() for i in names]],
+                       "the confirmatory factor analysis")
+    warnings: list[Diagnostic] = []
     if parameters is None:
         parameters, fit_warnings = _fit_parameters(questionnaire, data)
-        warnings.extend(f"CFA: {w}" for w in fit_warnings)
+        warnings.extend(fit_warnings)
     loadings = standardized_loadings(parameters)
     loadings = loadings[loadings["construct"].isin(blocks)].reset_index(drop=True)
 
@@ -559,34 +646,7 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     pairs = htmt_pairs(h, htmt_thresholds, htmt2=htmt(data, blocks, geometric=True))
     fl = fornell_larcker(constructs["ave"], correlations)
 
-    for cid, row in constructs.iterrows():
-        if row["alpha"] < ALPHA_MIN:
-            warnings.append(f"{cid}: Cronbach's alpha {row['alpha']:.3f} is below {ALPHA_MIN:.2f}")
-        if row["cr"] < CR_MIN:
-            warnings.append(f"{cid}: composite reliability {row['cr']:.3f} is below "
-                            f"{CR_MIN:.2f}")
-        if row["ave"] < AVE_MIN:
-            warnings.append(f"{cid}: average variance extracted {row['ave']:.3f} is below "
-                            f"{AVE_MIN:.2f}")
-    for row in loadings.itertuples(index=False):
-        value = float(row[2])
-        if abs(value) < LOADING_MIN:
-            warnings.append(f"{row.construct}: item {row.item} has a standardized loading of "
-                            f"{value:.3f}, below {LOADING_MIN:.2f}")
-    low, high = sorted(htmt_thresholds)
-    for row in pairs.itertuples(index=False):
-        if row.htmt > low:
-            which = f"above {high:.2f}" if row.htmt > high else f"above {low:.2f}"
-            warnings.append(f"discriminant validity: HTMT of {row.construct1} and "
-                            f"{row.construct2} is {row.htmt:.3f} ({which})")
-    for row in fl.itertuples(index=False):
-        if not row.satisfied:
-            short = [f"{c} ({v:.3f})" for c, v in ((row.construct1, row.sqrt_ave1),
-                                                   (row.construct2, row.sqrt_ave2))
-                     if abs(row.correlation) >= v]
-            warnings.append(f"discriminant validity (Fornell-Larcker): {row.construct1} and "
-                            f"{row.construct2} correlate at {row.correlation:.3f}, not below "
-                            f"the square root of the AVE of {' and '.join(short)}")
+    warnings += diagnose(constructs, loadings, pairs, fl, htmt_thresholds)
 
     return ReliabilityResult(
         constructs=constructs, item_statistics=item_statistics(data, questionnaire),

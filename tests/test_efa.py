@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +160,14 @@ def test_flags_and_warnings(data):
     assert f.loc["imag5", "weak"]
     assert not f.loc["sat1", "cross_loading"] and not f.loc["sat1", "weak"]
     assert f.loc["sat1", "primary"] == res.loadings.loc["sat1"].abs().idxmax()
-    assert any("val1 cross-loads" in w for w in res.warnings)
+    cross = [d for d in res.warnings if d.code == "efa_cross_loading"
+             and d.params["item"] == "val1"]
+    assert len(cross) == 1 and cross[0].severity == "info"
+    assert cross[0].params["loading"] == pytest.approx(f.loc["val1", "loading"], abs=1e-12)
+    assert str(cross[0]).startswith("item val1 cross-loads: ")
+    weak = next(d for d in res.warnings if d.code == "efa_no_factor")
+    assert (weak.severity, weak.params["item"]) == ("caution", "imag5")
+    assert res.status == "caution"  # no finding here invalidates the solution
     threshold = efa_mod.LOADING_THRESHOLD
     for item, row in res.loadings.iterrows():
         assert f.loc[item, "cross_loading"] == ((row.abs() >= threshold).sum() >= 2)
@@ -172,6 +180,9 @@ def test_default_number_of_factors_and_json(data):
     json.dumps(d, allow_nan=False)
     assert d["n"] == 250 and d["excluded"] == {"incomplete_answers": 0}
     assert len(d["scree"]) == 27 and len(d["loadings"]) == 27
+    assert d["status"] == res.status
+    assert [w["code"] for w in d["warnings"]] == [w.code for w in res.warnings]
+    assert all(set(w) >= {"code", "severity", "message", "params"} for w in d["warnings"])
     again = efa(data["bank"], seed=3, n_iter=30).to_dict()
     assert json.dumps(d) == json.dumps(again)
 
@@ -202,3 +213,80 @@ def test_bad_input(data):
     with pytest.raises(InputError, match="expected a number") as err:
         efa(x, n_factors=2, n_iter=5)
     assert err.value.column == "x3" and err.value.value == "abc"
+
+
+# -- the gate ------------------------------------------------------------------
+
+
+def test_non_convergence_is_caught_and_invalidates(data, monkeypatch):
+    """factor-analyzer's "Failed to converge" (here: the optimiser allowed one iteration)
+    becomes efa_not_converged, severity invalidates, instead of being silenced."""
+    import factor_analyzer.factor_analyzer as fa_mod
+    from scipy.optimize import minimize
+
+    def one_step(*args, **kwargs):
+        return minimize(*args, **{**kwargs, "options": {"maxiter": 1}})
+
+    monkeypatch.setattr(fa_mod, "minimize", one_step)
+    with warnings.catch_warnings(record=True) as leaked:
+        warnings.simplefilter("always")
+        res = efa(data["holzinger"], n_factors=3, method="ml", n_iter=5)
+    failed = [d for d in res.warnings if d.code == "efa_not_converged"]
+    assert len(failed) == 1
+    assert failed[0].severity == "invalidates"
+    assert failed[0].params["method"] == "ml" and failed[0].params["n_factors"] == 3
+    assert res.status == "invalid" and res.to_dict()["status"] == "invalid"
+    assert str(failed[0]) == ("the ml factor extraction with 3 factors did not converge; its "
+                              "loadings are not trustworthy")
+    assert not [w for w in leaked if "converge" in str(w.message)]  # recorded, not leaked
+
+
+def test_converged_fit_has_no_convergence_diagnostic(data):
+    res = efa(data["holzinger"], n_factors=3, method="ml", n_iter=5)
+    assert not [d for d in res.warnings if d.code == "efa_not_converged"]
+
+
+def test_heywood_case_invalidates(data):
+    """An item that is a near copy of another (r = 0.99999) drives ML communalities to 1."""
+    x = data["holzinger"].copy()
+    x["x1"] = x["x2"] + 0.001 * np.random.default_rng(0).standard_normal(len(x))
+    res = efa(x, n_factors=3, method="ml", n_iter=5)
+    heywood = [d for d in res.warnings if d.code == "efa_heywood"]
+    assert len(heywood) == 1 and heywood[0].severity == "invalidates"
+    assert set(heywood[0].params["items"]) >= {"x1", "x2"}
+    assert all(res.communalities[i] >= efa_mod.HEYWOOD_COMMUNALITY
+               for i in heywood[0].params["items"])
+    assert res.status == "invalid"
+
+
+def test_diagnose_codes_and_severities():
+    items = pd.Index(["a", "b", "c"])
+    flags = pd.DataFrame({"primary": ["F1", "F1", "F2"], "loading": [0.7, 0.35, 0.5],
+                          "secondary": ["F2", "F2", "F1"],
+                          "secondary_loading": [0.1, 0.2, 0.4],
+                          "cross_loading": [False, False, True], "weak": [False, True, False]},
+                         index=items)
+    out = efa_mod.diagnose(communalities=pd.Series([0.5, 1.02, 0.4], index=items), kmo=0.55,
+                           kmo_items=pd.Series([0.7, 0.45, 0.8], index=items),
+                           sphericity_p=0.2, flags=flags)
+    assert [(d.code, d.severity) for d in out] == [
+        ("efa_heywood", "invalidates"), ("efa_kmo_low", "caution"),
+        ("efa_item_kmo_low", "caution"), ("efa_sphericity", "caution"),
+        ("efa_no_factor", "caution"), ("efa_cross_loading", "info")]
+    assert out[0].params == {"items": ["b"]}
+    assert str(out[1]) == ("KMO 0.550 is below 0.60: the items share too little variance for "
+                           "factor analysis (Kaiser 1974)")
+    assert str(out[4]) == "item b loads on no factor (largest loading 0.350 < 0.400)"
+    assert "题项 c 存在交叉载荷" in out[5].text("zh")
+
+
+def test_copied_item_is_an_input_error(data):
+    x = data["holzinger"].copy()
+    x["x5"] = x["x4"]
+    with pytest.raises(InputError, match="'x4' and 'x5' are perfectly correlated") as err:
+        efa(x, n_factors=2, n_iter=5)
+    assert err.value.column == "x5"
+    x = data["holzinger"].copy()
+    x["x9"] = x["x7"] + x["x8"]  # linearly dependent, no pair perfectly correlated
+    with pytest.raises(InputError, match="linearly dependent"):
+        efa(x, n_factors=2, n_iter=5)

@@ -50,7 +50,8 @@ def test_reliability_command_json(tmp_path, capsys):
     code = main(["reliability", str(QUEST), str(BANK), "--json", str(out)])
     assert code == 0
     shown = " ".join(capsys.readouterr().out.split())
-    assert "HTMT of Expectation and Quality is 0.982 (above 0.90)" in shown
+    assert "caution: discriminant validity: HTMT of Expectation and Quality is 0.982 (above " \
+           "0.900)" in shown
     d = json.loads(out.read_text())
     assert set(d) >= {"constructs", "htmt", "fornell_larcker", "warnings", "items", "loadings"}
     img = d["constructs"]["Image"]
@@ -62,7 +63,9 @@ def test_reliability_command_json(tmp_path, capsys):
     pair = next(p for p in d["htmt"] if {p["construct1"], p["construct2"]}
                 == {"Expectation", "Quality"})
     assert pair["htmt"] == pytest.approx(0.9819, abs=TOL)
-    assert any("Expectation and Quality" in w for w in d["warnings"])
+    assert any("Expectation and Quality" in w["message"] for w in d["warnings"])
+    assert all(set(w) >= {"code", "severity", "message", "params"} for w in d["warnings"])
+    assert d["status"] in ("ok", "caution", "invalid")
     assert d["responses"]["analysed"] == 250
     # deterministic: the same input gives byte-identical JSON
     again = tmp_path / "again.json"
@@ -119,10 +122,26 @@ def test_reliability_with_missing_answers_matches_r():
     q = load_questionnaire(QUEST)
     data = load_responses(q, ROOT / "tests" / "reference" / "measurement_bank_missing.csv").data
     result = measurement.reliability(q, data)
-    assert any("excluded" in w and str(250 - ref["cfa_n"]) in w for w in result.warnings)
+    listwise = [w for w in result.warnings if w.code == "listwise"]
+    assert len(listwise) == 1 and listwise[0].scope == ("cfa", {})
+    assert listwise[0].params["n"] == 250 - ref["cfa_n"]
     for cid, r in ref["reliability"].items():
         for col in ("omega", "cr", "ave"):
             assert result.constructs.loc[cid, col] == pytest.approx(r[col], abs=TOL), (cid, col)
     for cid, a in ref["alpha"].items():
         assert result.constructs.loc[cid, "alpha"] == pytest.approx(a["alpha"], abs=TOL)
         assert result.constructs.loc[cid, "n"] == a["complete"]
+
+
+@pytest.mark.parametrize("command", ["reliability", "efa"])
+@pytest.mark.parametrize("change", ["constant", "copy"])
+def test_constant_or_copied_item_exits_2(command, change, tmp_path, capsys):
+    frame = pd.read_csv(BANK)
+    frame["imag2"] = 4 if change == "constant" else frame["imag1"]
+    path = tmp_path / "r.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out.json"
+    assert main([command, str(QUEST), str(path), "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: column 'imag2': ") and "Traceback" not in err
+    assert not out.exists()

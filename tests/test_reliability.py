@@ -246,12 +246,20 @@ def test_reliability_on_bank_warns_about_expectation_quality(bank, bank_paramete
                            & (result.htmt_pairs.construct2 == "Quality")].iloc[0]
     assert eq.htmt == pytest.approx(0.9819, abs=TOL)
     assert eq["above_0.90"]
-    assert any("HTMT of Expectation and Quality" in w and "above 0.90" in w
-               for w in result.warnings)
-    assert any("Expectation and Quality correlate at 0.98" in w for w in result.warnings)
+    htmt_eq = [w for w in result.warnings if w.code == "htmt_high"
+               and (w.params["a"], w.params["b"]) == ("Expectation", "Quality")]
+    assert len(htmt_eq) == 1 and htmt_eq[0].severity == "caution"
+    assert htmt_eq[0].params["threshold"] == 0.90
+    assert htmt_eq[0].params["value"] == pytest.approx(0.9819, abs=TOL)
+    assert str(htmt_eq[0]) == ("discriminant validity: HTMT of Expectation and Quality is "
+                               f"{htmt_eq[0].params['value']:.3f} (above 0.900)")
+    fl_eq = [w for w in result.warnings if w.code.startswith("fornell_larcker")
+             and (w.params["a"], w.params["b"]) == ("Expectation", "Quality")]
+    assert len(fl_eq) == 1 and "Expectation and Quality correlate at 0.98" in str(fl_eq[0])
     # no alpha, CR or AVE is below its cut-off on this data set
-    assert not any("alpha" in w or "composite" in w or "average variance" in w
-                   for w in result.warnings)
+    assert not {w.code for w in result.warnings} & {"alpha_low", "cr_low", "ave_low"}
+    assert all(w.severity == "caution" for w in result.warnings)  # given parameters: no CFA
+    assert result.status == "caution"
     d = result.to_dict()
     assert set(d["constructs"]["Image"]) == {"items", "n", "alpha", "alpha.ci.lower",
                                              "alpha.ci.upper", "omega", "cr", "ave"}
@@ -273,9 +281,79 @@ def test_reliability_warns_on_weak_constructs(holzinger):
                        for b, items in ref["blocks"].items()]})
     params = semopy_parameters(rel.measurement_model(q), holzinger)
     result = rel.reliability(q, holzinger, parameters=params)
-    w = "\n".join(result.warnings)
+    w = "\n".join(str(d) for d in result.warnings)
+    assert {d.code for d in result.warnings} == {"alpha_low", "cr_low", "ave_low", "loading_low"}
+    low = next(d for d in result.warnings if d.code == "alpha_low")
+    assert (low.severity, low.constructs, low.params["construct"]) == (
+        "caution", ("construct",), "visual")
+    assert low.text("zh", name={"visual": "视觉"}.get) == "视觉：Cronbach's α 为 0.626，低于 0.700"
     assert "visual: Cronbach's alpha 0.626 is below 0.70" in w
     assert "speed: average variance extracted 0.430 is below 0.50" in w
     assert "visual: item x2 has a standardized loading of 0.424, below 0.50" in w
     assert "textual: " not in w
     assert "HTMT" not in w
+
+
+# -- diagnostics ---------------------------------------------------------------
+
+
+def test_fornell_larcker_diagnostics_are_structured():
+    """One construct short of the correlation, or both: each named with its sqrt(AVE)."""
+    ave = pd.Series({"A": 0.64, "B": 0.81, "C": 0.49})  # sqrt: 0.8, 0.9, 0.7
+    corr = pd.DataFrame([[1, 0.85, 0.2], [0.85, 1, 0.75], [0.2, 0.75, 1]],
+                        index=list("ABC"), columns=list("ABC"), dtype=float)
+    fl = rel.fornell_larcker(ave, corr)
+    out = rel.diagnose(pd.DataFrame(columns=["alpha", "cr", "ave"]),
+                       pd.DataFrame(columns=["construct", "item", "std.all"]),
+                       pd.DataFrame(columns=["construct1", "construct2", "htmt"]), fl)
+    assert [(d.code, d.params["a"], d.params["b"]) for d in out] == [
+        ("fornell_larcker_one", "A", "B"), ("fornell_larcker_one", "B", "C")]
+    one = out[0]
+    assert one.params == {"a": "A", "b": "B", "r": 0.85, "construct": "A",
+                          "sqrt_ave": pytest.approx(0.8)}
+    assert one.constructs == ("a", "b", "construct")
+    assert str(one) == ("discriminant validity (Fornell-Larcker): A and B correlate at 0.850, "
+                        "not below the square root of the AVE of A (0.800)")
+    assert out[1].params["construct"] == "C"
+    both = rel.diagnose(pd.DataFrame(columns=["alpha", "cr", "ave"]),
+                        pd.DataFrame(columns=["construct", "item", "std.all"]),
+                        pd.DataFrame(columns=["construct1", "construct2", "htmt"]),
+                        rel.fornell_larcker(pd.Series({"A": 0.25, "B": 0.36}),
+                                            corr.loc[["A", "B"], ["A", "B"]]))
+    assert [d.code for d in both] == ["fornell_larcker_both"]
+    assert str(both[0]) == ("discriminant validity (Fornell-Larcker): A and B correlate at "
+                            "0.850, not below the square root of the AVE of A (0.500) and "
+                            "B (0.600)")
+    names = {"A": "形象", "B": "期望"}.get
+    assert both[0].text("zh", name=names) == (
+        "区分效度（Fornell-Larcker 准则）：形象与期望的相关为 0.850，不低于形象（0.500）和"
+        "期望（0.600）的 AVE 平方根")
+
+
+def test_cfa_warnings_are_scoped():
+    from satisfaction.diagnostics import Diagnostic
+
+    d = rel.cfa_diagnostic(Diagnostic("psi_not_pd", "invalidates"))
+    assert (d.code, d.severity, d.scope) == ("psi_not_pd", "invalidates", ("cfa", {}))
+    assert str(d) == ("CFA: the covariance matrix of the latent variables (psi) is not "
+                      "positive definite")
+    plain = rel.cfa_diagnostic("something the model said")
+    assert (plain.code, plain.severity, str(plain)) == ("cfa", "caution",
+                                                        "CFA: something the model said")
+
+
+@pytest.mark.parametrize("change", ["constant", "copy"])
+def test_constant_or_copied_item_is_an_input_error(bank, change):
+    from satisfaction.errors import InputError
+
+    q, data = bank
+    data = data.copy()
+    if change == "constant":
+        data["imag2"] = 4.0
+        words = "same answer from every respondent"
+    else:
+        data["imag2"] = data["imag1"]
+        words = "'imag1' and 'imag2' are perfectly correlated"
+    with pytest.raises(InputError, match=words) as err:
+        rel.reliability(q, data)
+    assert err.value.column == "imag2"

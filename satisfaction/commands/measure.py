@@ -30,7 +30,8 @@ def _load(questionnaire: Path, responses: Path):
 
 
 def _log_summary(log: Any) -> dict[str, Any]:
-    return {"loaded": log.loaded, "excluded": dict(log.excluded), "analysed": log.analysed}
+    return {"loaded": log.loaded, "excluded": dict(log.excluded), "analysed": log.analysed,
+            "cells_set_missing": dict(log.cells_set_missing)}
 
 
 def _print_log(log: Any) -> None:
@@ -39,12 +40,24 @@ def _print_log(log: Any) -> None:
     if excluded:
         text += " (excluded: " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                            for k, v in excluded.items()) + ")"
+    set_missing = sum(log.cells_set_missing.values())
+    if set_missing:
+        text += f"; {set_missing} invalid answers set to missing"
     console.print(text)
 
 
-def _print_warnings(warnings: list[str]) -> None:
+_STYLE = {"info": "cyan", "caution": "yellow", "invalidates": "red"}
+
+
+def _print_warnings(warnings: list[Any], status: str | None = None) -> None:
+    """Each diagnostic as its English sentence, marked by severity; then the gate."""
     for w in warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        severity = getattr(w, "severity", "caution")
+        style = _STYLE.get(severity, "yellow")
+        console.print(f"[{style}]{severity}:[/{style}] {w}")
+    if status == "invalid":
+        console.print("[red]status: invalid[/red]: the result must not be read as a finding "
+                      "(see the diagnostics marked invalidates)")
 
 
 def print_reliability(result: Any) -> None:
@@ -100,7 +113,7 @@ def print_reliability(result: Any) -> None:
                 cells.append(f"[red]{_fmt(value)}[/red]" if value > 0.85 else _fmt(value))
         t.add_row(str(a), *cells)
     console.print(t)
-    _print_warnings(result.warnings)
+    _print_warnings(result.warnings, result.status)
 
 
 def print_efa(result: Any, constructs: dict[str, str]) -> None:
@@ -134,7 +147,7 @@ def print_efa(result: Any, constructs: dict[str, str]) -> None:
         t.add_row(str(item), constructs.get(str(item), ""), *cells,
                   _fmt(result.communalities[item], 2), flag)
     console.print(t)
-    _print_warnings(result.warnings)
+    _print_warnings(result.warnings, result.status)
 
 
 def register(app: typer.Typer) -> None:
