@@ -15,6 +15,12 @@ pairwise (Pearson by default) with their p-values.
 
 Beside each test the assumption checks are recorded: Shapiro-Wilk normality per
 group and the Brown-Forsythe (median-centred Levene) test of equal variances.
+What a reader must know is a :class:`~satisfaction.diagnostics.Diagnostic` in
+``CompareResult.warnings``: a construct index that does not vary within a
+comparison (``compare_constant_index``, info: not tested) and a chi-square test
+whose expected counts are too small for its p-value (``chi2_expected_low``,
+caution: a smallest expected count below 1 or more than 20 % of them below 5;
+Cochran 1954).
 
 p-values are adjusted within families of tests of the same hypothesis type:
 ``means`` (Welch t and Welch ANOVA), ``ranks`` (Mann-Whitney and Kruskal-Wallis),
@@ -33,7 +39,7 @@ The statistics come from pingouin and scipy and are tested against R's
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,6 +48,8 @@ import pingouin as pg
 from scipy import stats
 from scipy.stats.contingency import association
 
+from satisfaction.diagnostics import Diagnostic, status
+from satisfaction.diagnostics import records as diagnostic_records
 from satisfaction.drivers import _num, construct_scores, records
 from satisfaction.errors import InputError, UsageError
 from satisfaction.questionnaire import Group, Questionnaire
@@ -179,6 +187,8 @@ class CompareResult:
     excluded : DataFrame
         ``by reason n``: respondents left out of a comparison and why.
     adjust : str
+    warnings : list of Diagnostic
+        Comparisons not tested and tests whose p-values are approximate.
     """
 
     tests: pd.DataFrame
@@ -186,19 +196,28 @@ class CompareResult:
     correlations: pd.DataFrame
     excluded: pd.DataFrame
     adjust: str = "holm"
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``caution`` or ``invalid``: the gate set by the warnings."""
+        return status(self.warnings)
 
     def significant(self, alpha: float = 0.05) -> pd.DataFrame:
         """Tests whose adjusted p-value is below ``alpha``."""
         return self.tests[self.tests["pvalue.adjusted"] < alpha]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON contract: ``{"adjust", "tests", "posthoc", "correlations", "excluded"}``."""
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON contract: ``{"adjust", "tests", "posthoc", "correlations", "excluded",
+        "status", "warnings"}`` (warnings as diagnostic records)."""
         return {
             "adjust": self.adjust,
             "tests": records(self.tests),
             "posthoc": records(self.posthoc),
             "correlations": records(self.correlations),
             "excluded": records(self.excluded),
+            "status": self.status,
+            "warnings": diagnostic_records(self.warnings, lang),
         }
 
 
@@ -432,6 +451,7 @@ def compare(
     rows: list[dict[str, Any]] = []
     posthoc: list[dict[str, Any]] = []
     excluded: list[dict[str, Any]] = []
+    notes: list[Diagnostic] = []
     labels: dict[str, pd.Series] = {}
     for group in groups:
         lab = _group_values(group, data)
@@ -468,7 +488,13 @@ def compare(
             present = [c for c in order if (frame["g"] == c).sum() >= 2]
             frame = frame[frame["g"].isin(present)]
             frame["g"] = frame["g"].cat.remove_unused_categories()
-            if len(present) < 2 or frame["y"].std() == 0:
+            if len(present) < 2:
+                continue
+            if frame["y"].std() == 0:
+                notes.append(Diagnostic("compare_constant_index", "info",
+                                        {"construct": construct, "by": group.id,
+                                         "value": float(frame["y"].iloc[0])},
+                                        constructs=("construct",)))
                 continue
             base = {
                 "construct": construct,
@@ -497,6 +523,11 @@ def compare(
             if a[both].nunique() < 2 or b[both].nunique() < 2:
                 continue
             res = chi_square(a[both], b[both])
+            if not (res["min_expected"] >= 1 and res["share_expected_below_5"] <= 0.2):
+                notes.append(Diagnostic("chi2_expected_low", "caution",
+                                        {"a": other.id, "b": group.id,
+                                         "share": float(res["share_expected_below_5"]),
+                                         "min": float(res["min_expected"])}))
             rows.append(
                 {
                     "construct": other.id,
@@ -541,4 +572,5 @@ def compare(
         correlations=correlations(scores, method=method, adjust=adjust),
         excluded=pd.DataFrame(excluded, columns=["by", "reason", "n"]),
         adjust=adjust,
+        warnings=notes,
     )

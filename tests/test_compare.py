@@ -170,3 +170,39 @@ def test_unknown_group_is_an_input_error(bank):
         compare(q, d, by="nosuch")
     with pytest.raises(UsageError):
         compare(q, d, by="gender", adjust="nope")
+
+
+def test_constant_index_is_reported_not_silently_skipped(bank):
+    q, d = bank
+    d = d.copy()
+    for item in ("imag1", "imag2", "imag3", "imag4", "imag5"):
+        d[item] = 7
+    res = compare(q, d, by="gender")
+    assert "Image" not in set(res.tests["construct"])
+    notes = [w for w in res.warnings if w.code == "compare_constant_index"]
+    assert len(notes) == 1
+    w = notes[0]
+    assert (w.severity, w.params["construct"], w.params["by"]) == ("info", "Image", "gender")
+    assert w.constructs == ("construct",)
+    assert str(w) == (f"Image by gender: the index is {w.params['value']:.3f} for every "
+                      "compared respondent; not tested")
+    assert res.status == "ok"
+    assert res.to_dict()["warnings"][0]["code"] == "compare_constant_index"
+
+
+def test_chi_square_with_small_expected_counts_is_a_caution(bank):
+    q, d = bank
+    d = d.copy()
+    d["rare"] = np.where(np.arange(len(d)) < 3, "a", "b")
+    res = compare(q, d, by=["gender", "rare"])
+    notes = [w for w in res.warnings if w.code == "chi2_expected_low"]
+    assert len(notes) == 1 and notes[0].severity == "caution"
+    # expected counts by hand: row total x column total / n, over the 2 x 2 table
+    table = pd.crosstab(d["gender"], d["rare"])
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.to_numpy().sum()
+    assert notes[0].params["min"] == pytest.approx(expected.min(), abs=1e-12)
+    assert notes[0].params["share"] == pytest.approx((expected < 5).mean(), abs=1e-12)
+    assert (notes[0].params["a"], notes[0].params["b"]) == ("rare", "gender")
+    assert res.status == "caution" and res.to_dict()["status"] == "caution"
+    # the well-filled tables of the R comparison raise nothing
+    assert compare(q, bank[1], by=["gender", "band", "high_sat"]).warnings == []

@@ -44,6 +44,8 @@ def print_tests(result: CompareResult) -> None:
         console.print(f"  excluded ({r.by}): {r.reason}: {r.n}")
     if len(result.posthoc):
         console.print(f"  {len(result.posthoc)} Games-Howell pairs (see --json)")
+    for w in result.warnings:
+        console.print(f"  [yellow]{w.severity}:[/yellow] {w}")
 
 
 def register(app: typer.Typer) -> None:
