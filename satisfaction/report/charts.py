@@ -264,19 +264,71 @@ def bar_index(labels: Sequence[str], values: Sequence[float | None],
 
 def ipa_map(labels: Sequence[str], importance: Sequence[float], performance: Sequence[float],
             mean_importance: float, mean_performance: float, xlabel: str, ylabel: str,
-            quadrant_names: dict[str, str], width: float = 6.2) -> str:
-    """Importance-performance map with the quadrant lines at the means."""
+            quadrant_names: dict[str, str], width: float = 6.2, *,
+            importance_lower: Sequence[float | None] | None = None,
+            importance_upper: Sequence[float | None] | None = None,
+            performance_lower: Sequence[float | None] | None = None,
+            performance_upper: Sequence[float | None] | None = None,
+            quadrants: Sequence[str] | None = None) -> str:
+    """Importance-performance map with the quadrant lines at the means.
+
+    ``importance_lower``/``importance_upper`` draw each point's importance
+    interval as a horizontal whisker, ``performance_lower``/``performance_upper``
+    its performance interval as a vertical one (pass the interval the quadrant
+    was called from). ``quadrants`` gives each point's quadrant key: points
+    whose quadrant is ``"undetermined"`` (an interval holds a mean line) are
+    drawn hollow and grey, and ``quadrant_names["undetermined"]``, when given,
+    labels them in a legend. The mean lines are labelled with their values.
+    """
+    n = len(labels)
+    kinds = list(quadrants) if quadrants is not None else ["determined"] * n
+
+    def bounds(values: Sequence[float | None] | None) -> list[float]:
+        if values is None:
+            return [math.nan] * n
+        return [math.nan if v is None else float(v) for v in values]
+
+    ilo, ihi = bounds(importance_lower), bounds(importance_upper)
+    plo, phi = bounds(performance_lower), bounds(performance_upper)
     with _figure(width, 3.9) as fig:
         ax = fig.add_subplot()
-        ax.scatter(importance, performance, s=22, color=BLUE, zorder=3)
+        for k in range(n):
+            open_ = kinds[k] == "undetermined"
+            colour = GREY if open_ else (RED if kinds[k] == "concentrate_here" else BLUE)
+            if math.isfinite(ilo[k]) and math.isfinite(ihi[k]):
+                ax.plot([ilo[k], ihi[k]], [performance[k]] * 2, color=colour, lw=0.9,
+                        alpha=0.7, zorder=2, solid_capstyle="butt")
+            if math.isfinite(plo[k]) and math.isfinite(phi[k]):
+                ax.plot([importance[k]] * 2, [plo[k], phi[k]], color=colour, lw=0.9,
+                        alpha=0.7, zorder=2, solid_capstyle="butt")
+        determined = [k for k in range(n) if kinds[k] != "undetermined"]
+        undetermined = [k for k in range(n) if kinds[k] == "undetermined"]
+        if determined:
+            ax.scatter([importance[k] for k in determined], [performance[k] for k in determined],
+                       s=24, zorder=3, edgecolors="white", linewidths=0.5,
+                       color=[RED if kinds[k] == "concentrate_here" else BLUE
+                              for k in determined])
+        if undetermined:
+            ax.scatter([importance[k] for k in undetermined],
+                       [performance[k] for k in undetermined], s=24, zorder=3,
+                       facecolors="white", edgecolors=GREY, linewidths=1.1,
+                       label=quadrant_names.get("undetermined"))
         ax.axvline(mean_importance, color=GREY, lw=0.8, ls="--")
         ax.axhline(mean_performance, color=GREY, lw=0.8, ls="--")
-        xs = [*importance, mean_importance]
-        ys = [*performance, mean_performance]
-        xpad = (max(xs) - min(xs)) * 0.15 or 0.05
+        xs = [*importance, mean_importance, *(v for v in (*ilo, *ihi) if math.isfinite(v))]
+        ys = [*performance, mean_performance, *(v for v in (*plo, *phi) if math.isfinite(v))]
+        xpad = (max(xs) - min(xs)) * 0.12 or 0.05
         ypad = (max(ys) - min(ys)) * 0.15 or 2.0
         ax.set_xlim(min(xs) - xpad, max(xs) + xpad * 1.6)
         ax.set_ylim(min(ys) - ypad, max(ys) + ypad)
+        ax.annotate(f"{mean_importance:.3g}", (mean_importance, 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(2, -2),
+                    textcoords="offset points", ha="left", va="top", fontsize=6.5,
+                    color=GREY)
+        ax.annotate(f"{mean_performance:.1f}", (1.0, mean_performance),
+                    xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=6.5,
+                    color=GREY)
         corners = {"concentrate_here": (0.98, 0.03, "right", "bottom"),
                    "keep_up": (0.98, 0.97, "right", "top"),
                    "low_priority": (0.02, 0.03, "left", "bottom"),
@@ -285,6 +337,9 @@ def ipa_map(labels: Sequence[str], importance: Sequence[float], performance: Seq
             ax.text(x, y, quadrant_names[key], transform=ax.transAxes, ha=ha, va=va,
                     fontsize=7.5, color=RED if key == "concentrate_here" else GREY,
                     fontweight="bold" if key == "concentrate_here" else "normal")
+        if undetermined and quadrant_names.get("undetermined"):
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False,
+                      fontsize=7, handletextpad=0.3, borderaxespad=0.0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         fig.tight_layout()
