@@ -1170,7 +1170,9 @@ def _hits(rule: Rule, f: Findings) -> list[_Hit]:
             hi = max(means, key=lambda k: means[k])
             lo = min(means, key=lambda k: means[k])
             gap = float(means[hi] - means[lo])
-            out.append(_Hit(rule, f"{construct}|{r['by']}|{r['test']}", _stage_of(f, construct),
+            # the subject is the construct and the grouping: two tests of the same gap are
+            # one finding (merged, counted once)
+            out.append(_Hit(rule, f"{construct}|{r['by']}", _stage_of(f, construct),
                             w * gap, {
                                 "construct": construct, "by": r["by"], "test": r["test"],
                                 "statistic": r["statistic"], "pvalue": r["pvalue"],
@@ -1307,7 +1309,10 @@ def _subject_names(f: Findings, hit: _Hit, lang: str) -> str:
 
 def _cause_text(cause: Any, f: Findings, lang: str) -> str:
     if hasattr(cause, "text"):
-        return cause.text(lang, name=lambda cid: _name(f, cid, lang))
+        try:
+            return cause.text(lang, name=lambda cid: _name(f, cid, lang))
+        except KeyError:  # a catalog text that names a parameter the diagnostic lacks
+            return str(getattr(cause, "code", cause))
     return str(cause)
 
 
