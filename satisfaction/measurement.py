@@ -6,7 +6,9 @@ reliability, AVE, Fornell-Larcker, HTMT) and :mod:`satisfaction.efa` (KMO,
 Bartlett, scree and parallel analysis, extraction and rotation). This module
 gathers their public API under one name, the one the pipeline and the report
 use. The confirmatory factor analysis itself is :func:`satisfaction.model.fit`
-on :func:`measurement_model`.
+on :func:`measurement_model`. Both results keep their warnings as
+:class:`~satisfaction.diagnostics.Diagnostic` records and a gate ``status``;
+:func:`require_analysable` refuses items a factor model cannot use.
 
 Example
 -------
@@ -21,7 +23,7 @@ Example
 
 from __future__ import annotations
 
-from satisfaction.efa import EFAResult, ParallelAnalysis, efa, parallel_analysis
+from satisfaction.efa import EFAResult, ParallelAnalysis, efa, parallel_analysis, require_analysable
 from satisfaction.reliability import (
     ReliabilityResult,
     average_variance_extracted,
@@ -50,4 +52,5 @@ __all__ = [
     "omega",
     "parallel_analysis",
     "reliability",
+    "require_analysable",
 ]
