@@ -449,6 +449,13 @@ class Pattern:
     n: int
     mean: np.ndarray
     cov: np.ndarray  # divided by n
+    missing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    #: index grids of the observed and missing blocks (np.ix_), built once
+    grids: tuple = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        o, m = self.observed, self.missing
+        self.grids = (np.ix_(o, o), np.ix_(m, m), np.ix_(o, m))
 
 
 def patterns(x: np.ndarray) -> list[Pattern]:
@@ -462,7 +469,8 @@ def patterns(x: np.ndarray) -> list[Pattern]:
         rows = x[inverse.ravel() == k][:, key]
         mean = rows.mean(axis=0)
         c = rows - mean
-        out.append(Pattern(np.flatnonzero(key), len(rows), mean, c.T @ c / len(rows)))
+        out.append(Pattern(np.flatnonzero(key), len(rows), mean, c.T @ c / len(rows),
+                           np.flatnonzero(~key)))
     return out
 
 
@@ -480,20 +488,37 @@ def fiml_objective(pats: list[Pattern], sigma: np.ndarray, mu: np.ndarray
     f = 0.0
     W = np.zeros((p, p))
     gmu = np.zeros(p)
+    try:
+        chol = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return np.inf, W, gmu
+    # Every Σ_k is a principal submatrix of Σ: with P = Σ⁻¹ computed once,
+    # Σ_oo⁻¹ = P_oo − P_om P_mm⁻¹ P_mo and log|Σ_oo| = log|Σ| + log|P_mm| (Schur
+    # complement), so a pattern with few missing variables costs a small solve.
+    P = np.linalg.inv(sigma)
+    logdet = 2.0 * np.log(np.diag(chol)).sum()
     for pt in pats:
         o = pt.observed
-        sk = sigma[np.ix_(o, o)]
-        try:
-            chol = np.linalg.cholesky(sk)
-        except np.linalg.LinAlgError:
-            return np.inf, W, gmu
-        inv = np.linalg.inv(sk)
+        m = pt.missing
+        oo, mm, om = pt.grids
+        if len(m) == 0:
+            inv, ld = P, logdet
+        else:
+            pmm = P[mm]
+            pom = P[om]
+            inv = P[oo] - pom @ np.linalg.solve(pmm, pom.T)
+            ld = logdet + np.linalg.slogdet(pmm)[1]
         d = pt.mean - mu[o]
         T = pt.cov + np.outer(d, d)
         w = pt.n / total
-        f += w * (2.0 * np.log(np.diag(chol)).sum() + float((inv * T).sum()))
-        W[np.ix_(o, o)] += w * (inv - inv @ T @ inv)
-        gmu[o] += -2.0 * w * (inv @ d)
+        inv_d = inv @ d
+        f += w * (ld + float((inv * T).sum()))
+        part = w * (inv - inv @ T @ inv)
+        if len(m) == 0:
+            W += part
+        else:
+            W[oo] += part
+        gmu[o] += -2.0 * w * inv_d
     return f, W, gmu
 
 
