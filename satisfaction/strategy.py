@@ -908,7 +908,7 @@ def _driver_sentence(f: Findings, ev: Mapping[str, Any], lang: str) -> str:
     """Importance (with interval), performance (with interval) and the gap to the mean."""
     method = ev.get("importance.method")
     if _is_share(method):
-        kind = "share" if "share" in str(method).lower() else "r2"
+        kind = "share" if ev.get("importance.share") else "r2"
         show = _pct if kind == "share" else (lambda x: _n(x, 3))
     elif method is None or "effect" in str(method).lower() or "total" in str(method).lower():
         kind, show = "effect", (lambda x: _n(x, 2))
@@ -1057,6 +1057,19 @@ def _relative(importance: Any, mean: Any) -> float:
     return imp / m if m is not None and m > 0 else imp
 
 
+def _is_share_value(r: pd.Series) -> bool:
+    """Whether a driver's importance is its share of the explained variance (sums to 1):
+    its method says ``share``, or the row's ``<method>.share`` column holds the same value."""
+    method = _get(r, "importance.method")
+    if not _is_share(method):
+        return False
+    if "share" in str(method).lower():
+        return True
+    twin = _float(_get(r, f"{method}.share"))
+    imp = _float(r["importance"])
+    return twin is not None and imp is not None and abs(twin - imp) <= 1e-12 * max(1.0, abs(imp))
+
+
 def _ipa_uses(method: Any) -> tuple[str, ...]:
     """Results a driver row rests on: the SEM too unless its importance is an R² share."""
     return ("ipa", "indices") if _is_share(method) else ("ipa", "indices", "sem")
@@ -1088,6 +1101,7 @@ def _driver_evidence(f: Findings, r: pd.Series, table: pd.DataFrame) -> dict[str
         "importance.ci.lower": _float(_get(r, "importance.ci.lower")),
         "importance.ci.upper": _float(_get(r, "importance.ci.upper")),
         "importance.method": _get(r, "importance.method"),
+        "importance.share": _is_share_value(r),
         "importance.relative": _relative(r["importance"], mean_imp),
         "performance": _float(r["performance"]),
         "performance.ci.lower": _float(perf_lo), "performance.ci.upper": _float(perf_hi),

@@ -376,6 +376,13 @@ def test_evidence_sentence_states_importance_performance_and_gap_with_intervals(
     assert rec.gates == {"ipa": "ok", "indices": "ok"}
     assert rec.priority == pytest.approx(0.18 / 0.15 * (100 - 58.2))
     # without the interval columns (the IPA before its rebuild) the sentence has none
+    # the rebuilt IPA names the method "shapley" and keeps the share beside it
+    f.ipa = pd.DataFrame([row | {"importance.method": "shapley", "shapley.share": 0.18}])
+    assert recommend(f)[0].sentence["en"].startswith(
+        "Price accounts for 18.0% of the explained variance in satisfaction [12.0%, 24.0%]")
+    f.ipa = pd.DataFrame([row | {"importance.method": "shapley", "shapley.share": 0.5}])
+    assert recommend(f)[0].sentence["en"].startswith(
+        "Price contributes 0.180 to the R² of satisfaction [0.120, 0.240]")
     bare = {k: v for k, v in row.items() if ".ci." not in k and k != "importance.method"}
     f2 = Findings(ipa=pd.DataFrame([bare]), indices=pd.DataFrame(
         [{"construct": "Price", "index": 58.2, "ci.lower": 57.0, "ci.upper": 59.4}]))
