@@ -522,3 +522,17 @@ def test_json_round_trip_holds_evidence_gates_and_limitations():
     by_rule = {r["rule"]: r for r in data["recommendations"]}
     assert by_rule["outcome.sat_not_loyalty"]["gates"] == {"indices": "ok"}
     assert by_rule["ipa.concentrate_here"]["gates"] == {"ipa": "ok", "indices": "ok"}
+
+
+def test_rule_restricted_to_domains_fires_only_there(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("rules:\n  - id: shop.queue\n    domains: [retail]\n"
+                    "    when: {type: index_below, threshold: 80}\n"
+                    "    title: Open more tills for {construct_name}\n    action: Open tills\n"
+                    "    rationale: Queues\n", encoding="utf-8")
+    indices = pd.DataFrame([{"construct": "Price", "stage": "in_sale", "index": 70.0}])
+    mine = load_rules(path)
+    assert [r.rule for r in recommend(Findings(indices=indices, domain="retail"), rules=mine)] \
+        == ["shop.queue"]
+    assert len(recommend(Findings(indices=indices, domain="retail_bank"), rules=mine)) == 0
+    assert len(recommend(Findings(indices=indices), rules=mine)) == 0
