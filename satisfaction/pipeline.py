@@ -350,6 +350,7 @@ def run(
                                            analysis.sem.parameters, target=sat,
                                            sem_status=getattr(analysis.sem, "status", "ok"),
                                            bootstrap=bootstrap, seed=seed)
+                runner.collect("drivers", analysis.ipa)
 
     compare = runner.module("compare", "satisfaction.compare")
     if compare is not None and q.groups:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from satisfaction.report import charts
 from satisfaction.report.messages import Messages, load_messages
-from satisfaction.report.translate import translate
+from satisfaction.responses import problem_text
 
 #: Fit thresholds of Hu & Bentler (1999): (index, direction, strict, acceptable).
 FIT_THRESHOLDS: tuple[tuple[str, str, float, float], ...] = (
@@ -358,7 +358,8 @@ class _Builder:
                                                        strict),
                     Cell(self.t("meta.answer_yes") if ok else self.t("meta.answer_no"),
                          bool(ok), not ok))
-        verdict = ("unknown" if not known or not sem.converged
+        verdict = ("inadmissible" if sem.status == "invalid"
+                   else "unknown" if not known or not sem.converged
                    else "good" if strict_ok else "acceptable" if loose_ok else "poor")
         params = sem.parameters
         if "group" in params.columns:
@@ -366,14 +367,15 @@ class _Builder:
         reg = params[params["op"] == "~"]
         paths = self.table("paths", self.t("model.paths"),
                            [self.t("columns.path"), self.t("columns.estimate"),
-                            self.t("columns.se"), self.t("columns.std"), self.t("columns.ci"),
-                            self.t("columns.pvalue")],
+                            self.t("columns.se"), self.t("columns.std"),
+                            self.t("columns.std_ci"), self.t("columns.pvalue")],
                            [False, True, True, True, True, True])
         for _, r in reg.iterrows():
+            improper = not _missing(r["std.all"]) and abs(r["std.all"]) > 1
             paths.add(f"{self.name(r['rhs'])} → {self.name(r['lhs'])}", num(r["est"]),
                       num(r["se"]), Cell(fmt(r["std.all"]) + charts.stars(r["pvalue"]),
-                                         plain(r["std.all"])),
-                      Cell(f"[{fmt(r['ci.lower'])}, {fmt(r['ci.upper'])}]", None),
+                                         plain(r["std.all"]), improper),
+                      self._ci(r.get("std.ci.lower"), r.get("std.ci.upper")),
                       Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])))
         structural = self._structural()
         r2 = self.table("r2", self.t("model.r2"),
@@ -385,13 +387,18 @@ class _Builder:
         boot = getattr(sem, "bootstrap", None) or {}
         note = (self.t("model.effects_note", draws=fmt(boot.get("succeeded", boot.get("draws"))),
                        seed=boot.get("seed", self.a.options.get("seed")))
-                if boot else self.t("model.effects_note_nb"))
+                if boot else self.t("model.effects_note_delta"))
+        if self.a.options.get("sem_missing") == "fiml":
+            note += " " + self.t("model.fiml_note", share=fmt_pct(self._missing_share()))
         effects.note = note
         return {"fit": fit, "verdict": verdict,
                 "verdict_text": self.t(f"model.verdict_{verdict}"),
                 "verdict_short": self.t(f"model.short_{verdict}"),
                 "paths": paths, "r2": r2 if r2.rows else None, "effects": effects,
                 "n_note": self.t("model.n_note", n=fmt(int(sem.n))),
+                "status": sem.status,
+                "invalid_note": self.t("model.invalid_note") if sem.status == "invalid"
+                else None,
                 "diagram": self._diagram(sem, reg, structural)}
 
     def _structural(self) -> list[str]:
@@ -402,29 +409,37 @@ class _Builder:
                     order.append(v)
         return order
 
+    def _ci(self, lower: Any, upper: Any, digits: int = 3) -> Cell:
+        """An interval cell; empty when the interval does not exist."""
+        if _missing(lower) or _missing(upper):
+            return Cell("", None)
+        return Cell(f"[{fmt(lower, digits)}, {fmt(upper, digits)}]", None)
+
+    def _missing_share(self) -> float:
+        shares = self.a.options.get("missing_share") or {}
+        return max(shares.values()) if shares else 0.0
+
     def _effects(self, sem: Any) -> Table:
+        """Standardized direct, indirect and total effects, each with its own interval
+        (from the same standardized quantity); an absent effect is a dash."""
         eff = sem.effects
-        has_ci = "indirect.ci.lower" in eff.columns
         cols = [self.t("columns.from"), self.t("columns.to"), self.t("columns.direct"),
-                self.t("columns.indirect"), self.t("columns.total")]
-        if has_ci:
-            cols[4:4] = [self.t("columns.indirect_ci")]
-            cols.append(self.t("columns.total_ci"))
+                self.t("columns.ci"), self.t("columns.indirect"), self.t("columns.ci"),
+                self.t("columns.total"), self.t("columns.ci")]
         table = self.table("effects", self.t("model.effects"), cols,
                            [False, False, *[True] * (len(cols) - 2)])
         structural = set(self._structural())
         for _, r in eff.iterrows():
             if r["from"] not in structural or r["to"] not in structural:
                 continue  # loadings of first-order factors on their stage are not effects
-            cells: list[Cell | str] = [self.name(r["from"]), self.name(r["to"]),
-                                       num(r.get("std.direct")), num(r.get("std.indirect"))]
-            if has_ci:
-                cells.append(Cell(f"[{fmt(r['indirect.ci.lower'])}, "
-                                  f"{fmt(r['indirect.ci.upper'])}]", None))
-            cells.append(num(r.get("std.total")))
-            if has_ci:
-                cells.append(Cell(f"[{fmt(r['total.ci.lower'])}, "
-                                  f"{fmt(r['total.ci.upper'])}]", None))
+            cells: list[Cell | str] = [self.name(r["from"]), self.name(r["to"])]
+            for m in ("std.direct", "std.indirect", "std.total"):
+                value = r.get(m)
+                if _missing(value):
+                    cells += [Cell("–", None), Cell("", None)]
+                else:
+                    cells += [num(value), self._ci(r.get(f"{m}.ci.lower"),
+                                                   r.get(f"{m}.ci.upper"))]
             table.add(*cells)
         return table
 
@@ -495,24 +510,59 @@ class _Builder:
         ipa = self.a.ipa
         if ipa is not None and len(ipa.constructs):
             c = ipa.constructs
+            shares = "importance.method" in c.columns and (c["importance.method"] != "total_effect")
+            # one map, one measure: with mixed measures the map shows the R² shares
+            shown = c[shares] if "importance.method" in c.columns and shares.any() else c
+            share_axis = "importance.method" in c.columns and shares.any()
+            mean_imp = float(shown["importance"].mean())
+
+            def col(frame: pd.DataFrame, name: str) -> list[float | None]:
+                if name not in frame.columns:
+                    return [None] * len(frame)
+                return [None if _missing(v) else float(v) for v in frame[name]]
+
+            def around(frame: pd.DataFrame, side: str) -> list[float | None]:
+                # the paired interval of the point's difference from the drivers' mean,
+                # drawn around the point itself
+                if "performance.diff" not in frame.columns:
+                    return [None] * len(frame)
+                out: list[float | None] = []
+                for _, r in frame.iterrows():
+                    lim = r.get(f"performance.diff.ci.{side}")
+                    out.append(None if _missing(lim) else
+                               float(r["performance"] - r["performance.diff"] + lim))
+                return out
+
+            names = {k: self.t(f"quadrants.{k}") for k in
+                     ("concentrate_here", "keep_up", "low_priority", "possible_overkill",
+                      "undetermined")}
             out["ipa_chart"] = charts.ipa_map(
-                [self.name(x) for x in c["construct"]], [float(x) for x in c["importance"]],
-                [float(x) for x in c["performance"]], float(c["mean.importance"].iloc[0]),
-                float(c["mean.performance"].iloc[0]), self.t("charts.importance"),
-                self.t("charts.performance"),
-                {k: self.t(f"quadrants.{k}") for k in
-                 ("concentrate_here", "keep_up", "low_priority", "possible_overkill")})
+                [self.name(x) for x in shown["construct"]],
+                [float(x) for x in shown["importance"]],
+                [float(x) for x in shown["performance"]], mean_imp,
+                float(shown["mean.performance"].iloc[0]),
+                self.t("charts.importance_share" if share_axis else "charts.importance"),
+                self.t("charts.performance"), names,
+                importance_lower=col(shown, "importance.ci.lower"),
+                importance_upper=col(shown, "importance.ci.upper"),
+                performance_lower=around(shown, "lower"),
+                performance_upper=around(shown, "upper"),
+                quadrants=list(shown["quadrant"]))
             tab = self.table("ipa", self.t("drivers.ipa_table"),
                              [self.t("columns.construct"), self.t("columns.stage"),
-                              self.t("columns.importance"), self.t("columns.performance"),
-                              self.t("columns.quadrant")], [False, False, True, True, False])
+                              self.t("columns.importance"), self.t("columns.ci"),
+                              self.t("columns.performance"), self.t("columns.quadrant")],
+                             [False, False, True, True, True, False])
             for _, r in c.sort_values("importance", ascending=False).iterrows():
                 tab.add(self.name(r["construct"]), self.stage(r["stage"]),
-                        num(r["importance"]), num(r["performance"], 1),
+                        num(r["importance"]),
+                        self._ci(r.get("importance.ci.lower"), r.get("importance.ci.upper")),
+                        num(r["performance"], 1),
                         Cell(self.label("quadrants", r["quadrant"]), r["quadrant"],
                              r["quadrant"] == "concentrate_here"))
             out["ipa"] = tab
-            out["ipa_note"] = self.t("drivers.ipa_note", target=self.name(ipa.target))
+            out["ipa_note"] = self.t("drivers.ipa_note_shapley" if share_axis
+                                     else "drivers.ipa_note", target=self.name(ipa.target))
             top = ipa.top_stage
             out["top_stage"] = self.t("summary.stage_top", stage=self.stage(top)) \
                 if top else None
@@ -768,6 +818,34 @@ class _Builder:
             parts.append(f"{label} = {shown}")
         return self.t("meta.evidence_sep").join(parts)
 
+    def limitations(self) -> list[dict[str, str]]:
+        """What the reader must know before reading any finding: every diagnostic
+        that invalidates a result, then the cautions on the structural model and
+        the drivers (one line each, in the report language)."""
+        out = []
+        for w in self.a.warnings:
+            key = (w.severity, w.stage)
+            if w.severity == "invalidates" or (w.severity == "caution" and
+                                               w.stage in ("model", "drivers")):
+                out.append({"severity": w.severity, "key": key,
+                            "stage": self.label("warning_stages", w.stage),
+                            "text": w.diagnostic.text(self.lang, self.name)})
+        out.sort(key=lambda d: 0 if d["severity"] == "invalidates" else 1)
+        return [{k: v for k, v in d.items() if k != "key"} for d in out]
+
+    def gates(self) -> dict[str, str]:
+        """Gate status of every result the report draws on (``ok``, ``caution``, ``invalid``)."""
+        from satisfaction.diagnostics import status
+
+        out = {}
+        for name in ("reliability", "efa", "sem", "indices", "ipa", "compare", "link"):
+            result = getattr(self.a, name, None)
+            if result is not None:
+                out[name] = getattr(result, "status", None) or status(
+                    [w for w in getattr(result, "warnings", []) or []
+                     if hasattr(w, "severity")])
+        return out
+
     def summary(self, model: dict[str, Any] | None, drivers: dict[str, Any] | None,
                 recs: list[dict[str, Any]] | None) -> dict[str, Any]:
         cards = []
@@ -779,7 +857,11 @@ class _Builder:
                 r = ind.constructs[ind.constructs["construct"] == cid].iloc[0]
                 cards.append({"name": self.name(cid), "value": fmt(r["index"], 1),
                               "ci": f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]"})
+        limitations = self.limitations()
         return {"cards": cards,
+                "limitations": limitations,
+                "limitations_intro": self.t("summary.limitations_intro") if limitations
+                else None,
                 "fit": None if model is None else {"short": model["verdict_short"],
                                                    "text": model["verdict_text"],
                                                    "verdict": model["verdict"]},
@@ -833,16 +915,18 @@ class _Builder:
                          "" if _missing(p.respondent) else str(p.respondent),
                          "" if _missing(p.column) else str(p.column),
                          _given(p.value), self.label("reasons", p.rule),
-                         Cell(translate(str(p.message), self.m, "problems", self.name),
-                              str(p.message)))
+                         Cell(problem_text(p, self.lang), str(p.message)))
         shown = problems.rows[:MAX_LOG_ROWS]
         more = len(problems.rows) - len(shown)
         warnings = self.table("warnings", self.t("sections.warnings"),
-                              [self.t("columns.message_stage"), self.t("columns.warning")],
-                              [False, False])
+                              [self.t("columns.message_stage"), self.t("columns.severity"),
+                               self.t("columns.warning")],
+                              [False, False, False])
         for w in self.a.warnings:
             warnings.add(Cell(self.label("warning_stages", w.stage), w.stage),
-                         Cell(translate(w.message, self.m, "warnings", self.name), w.message))
+                         Cell(self.label("severity", w.severity), w.severity,
+                              w.severity == "invalidates"),
+                         Cell(w.diagnostic.text(self.lang, self.name), w.message))
         return {"methods": methods, "software": sw, "wording": wording, "problems": problems,
                 "problems_shown": shown,
                 "problems_more": self.t("appendix.log_more", n=fmt(more)) if more > 0 else None,
@@ -909,5 +993,5 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
         "model": model, "drivers": drivers, "groups": groups, "value": value,
         "groups_defined": bool(q.groups),
         "recommendations": recs, "recommendations_note": b.recommendations_note,
-        "appendix": appendix, "tables": b.tables,
+        "appendix": appendix, "tables": b.tables, "gates": b.gates(),
     }
