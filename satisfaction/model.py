@@ -271,6 +271,32 @@ def _numeric_frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=data.index)
 
 
+def _require_nonsingular(S: np.ndarray, names: list[str], what: str) -> None:
+    """Refuse a singular sample covariance matrix, naming the variables.
+
+    A constant variable, two perfectly correlated ones or any exact linear
+    dependence makes ``log|S|`` undefined: ML has no solution, and lavaan stops
+    with "sample covariance matrix is not positive-definite".
+    """
+    sd = np.sqrt(np.clip(np.diag(S), 0.0, None))
+    constant = [names[i] for i in range(len(names)) if not sd[i] > 1e-12]
+    if constant:
+        raise InputError(f"{what}: the variable has the same value for every respondent "
+                         "analysed, so a covariance model cannot use it; drop it from the "
+                         "model", column=constant[0])
+    corr = S / np.outer(sd, sd)
+    for i, j in zip(*np.triu_indices(len(names), 1), strict=True):
+        if abs(corr[i, j]) >= 1 - 1e-8:
+            raise InputError(f"{what}: {names[i]!r} and {names[j]!r} are perfectly correlated "
+                             "(one is a copy or a rescaling of the other); keep one of them",
+                             column=names[j])
+    eig = np.linalg.eigvalsh(corr)
+    if eig.min() < 1e-10 * eig.max():
+        raise InputError(f"{what}: the variables {', '.join(names)} are linearly dependent "
+                         "(their covariance matrix is singular); drop a variable that is "
+                         "a sum or difference of others")
+
+
 def _covariance(x: np.ndarray) -> np.ndarray:
     centred = x - x.mean(axis=0)
     return centred.T @ centred / len(x)
@@ -1023,6 +1049,7 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
     if group is None:
         x = frame.to_numpy()
         S = _covariance(x)
+        _require_nonsingular(S, observed, "the structural model")
         spec = _layout(structure, 1)
         _check_identified(spec.nparam, _moments(structure, observed, 1, False), source)
         rams = _rams(spec, observed, [S])
@@ -1120,6 +1147,7 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame) ->
     n, p = x.shape
     pats = patterns(x)
     mu1, sigma1 = saturated_em(pats, p)
+    _require_nonsingular(sigma1, observed, "the structural model (FIML)")
     spec = _layout(structure, 1)
     ram = _rams(spec, observed, [sigma1])[0]
     q = spec.nparam
@@ -1216,6 +1244,8 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
             raise InputError(f"group has {len(x)} complete respondents for "
                              f"{len(observed)} observed variables", column=group, value=g)
     samples = [_covariance(x) for x in xs]
+    for g, S in zip(labels, samples, strict=True):
+        _require_nonsingular(S, observed, f"the structural model in group {g}")
     means = [x.mean(axis=0) for x in xs]
     names = [str(g) for g in labels]
     spec = _layout(structure, len(labels))

@@ -288,3 +288,18 @@ def test_fiml_matches_lavaan_missing_ml() -> None:
             assert close(float(ours[col]), row[col]), (row["lhs"], row["op"], row["rhs"], col)
     listwise = fit(ref["model"], data)
     assert listwise.excluded["missing_values"] == 301 - listwise.n > 0
+
+
+@pytest.mark.parametrize("missing", ["listwise", "fiml"])
+def test_constant_or_copied_variables_are_refused(missing: str) -> None:
+    data = political_democracy.get_data()
+    const = data.assign(y4=3.0)
+    with pytest.raises(InputError, match="same value") as err:
+        fit("f =~ y1 + y2 + y3 + y4", const, missing=missing)
+    assert err.value.column == "y4"
+    copied = data.assign(y4=data["y1"] * 2 + 1)
+    with pytest.raises(InputError, match="perfectly correlated"):
+        fit("f =~ y1 + y2 + y3 + y4", copied, missing=missing)
+    summed = data.assign(y4=data["y1"] + data["y2"])
+    with pytest.raises(InputError, match="linearly dependent"):
+        fit("f =~ y1 + y2 + y3 + y4", summed, missing=missing)
