@@ -185,6 +185,15 @@ def _inline(b: Any, text: str) -> str:
     return text
 
 
+def _on_scale(b: Any, key: str, outcome: str, scale: str) -> str:
+    """An outcome's name on its analysis scale: ``log(1 + CLV)`` (the catalog's
+    ``value.outcomes.log_<key>`` when there is one) for the log scale."""
+    if scale != "log1p":
+        return outcome
+    return b.label("value.outcomes", f"log_{key}") if b.m.has(f"value.outcomes.log_{key}") \
+        else b.t("value.log_of", outcome=outcome)
+
+
 def _ci(lower: Any, upper: Any) -> Cell:
     return Cell(f"[{fmt(lower)}, {fmt(upper)}]", None)
 
@@ -212,7 +221,7 @@ def _relations(b: Any, link: Any, seg: Any) -> dict[str, Any]:
     lines: list[str] = []
     for _, r in rel.iterrows():
         outcome = b.label("value.outcomes", r["outcome"])
-        shown = b.t("value.log_of", outcome=outcome) if r["scale"] == "log1p" else outcome
+        shown = _on_scale(b, r["outcome"], outcome, r["scale"])
         n = (fmt(int(r["n"])), int(r["n"]))
         t.add(shown, b.t("value.effects.r"), num(r["r"]), _ci(r["ci_lower"], r["ci_upper"]), n)
         t.add(shown, b.t("value.effects.spearman"), num(r["spearman"]), Cell("", None), n)
@@ -231,7 +240,9 @@ def _relations(b: Any, link: Any, seg: Any) -> dict[str, Any]:
                     continue  # a share of an effect that may be zero means nothing
                 t.add(shown, b.t(f"value.effects.{effect}", **names), num(e["estimate"]),
                       _ci(e["ci_lower"], e["ci_upper"]), (fmt(int(e["n"])), int(e["n"])))
-            sentences += _mediation_sentences(b, part, x_name, m_name, _inline(b, shown))
+            sentences += _mediation_sentences(
+                b, part, x_name, m_name, _on_scale(b, r["outcome"], _inline(b, outcome),
+                                                   r["scale"]))
         lines.append(b.t("meta.sentence_sep").join(sentences))
     return {"predicts": lines, "predicts_table": t}
 
