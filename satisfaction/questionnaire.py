@@ -28,6 +28,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from satisfaction.diagnostics import Diagnostic
 from satisfaction.errors import SchemaError
 
 Stage = Literal["pre_sale", "in_sale", "post_sale", "outcome", "other"]
@@ -44,7 +45,16 @@ _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 
 
 class SchemaWarning(UserWarning):
-    """A questionnaire that is valid but weak (for example a two-item construct)."""
+    """A questionnaire that is valid but weak (for example a two-item construct).
+
+    ``diagnostic`` holds the same finding as a
+    :class:`~satisfaction.diagnostics.Diagnostic`, so the report words it from the
+    catalogs.
+    """
+
+    def __init__(self, message: str, diagnostic: Diagnostic | None = None) -> None:
+        super().__init__(message)
+        self.diagnostic = diagnostic
 
 
 class _Strict(BaseModel):
@@ -545,9 +555,13 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
         if n < 3:
             line = _line_of(lines, ("constructs", ci))
             where = f"{source}, line {line}" if source else _key_name(("constructs", ci))
-            warnings.warn(f"{where}: construct {c.id!r} has only "
-                          f"{n} {kind}; three or more are recommended", SchemaWarning,
-                          stacklevel=4)
+            finding = Diagnostic("few_items", "caution",
+                                 {"where": where, "construct": c.id, "n": n,
+                                  "kind": "items" if c.items else "children"},
+                                 constructs=("construct",), labels={"kind": "warnings.words"})
+            warnings.warn(SchemaWarning(f"{where}: construct {c.id!r} has only "
+                                        f"{n} {kind}; three or more are recommended",
+                                        finding), stacklevel=4)
     group_ids: set[str] = set()
     for gi, g in enumerate(model.groups):
         if g.id in group_ids:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from pathlib import Path
 
 import pandas as pd
@@ -29,10 +30,10 @@ from satisfaction.report.render import (
     render_pdf_bytes,
     write_report,
 )
-from satisfaction.report.translate import PROBLEMS, WARNINGS, match, translate, untranslated
+from satisfaction.responses import problem_text
 from satisfaction.simulate import demo_population, simulate_responses, simulate_transactions
 
-from .conftest import QUESTIONNAIRES
+from .conftest import QUESTIONNAIRES, ROOT
 
 INJECTED_ITEM = '<img src="file:///etc/passwd"> <b>bold</b> {{ 7*7 }} http://example.com/x.png'
 INJECTED_GROUP = '<img src="http://example.com/track.png">'
@@ -248,7 +249,7 @@ def test_bank_report_shows_its_warnings_in_chinese(bank_zh: dict) -> None:
     name = _zh_names(analysis)
     for w in analysis.warnings:
         assert _squash(w.message)[:30] not in text, w.message  # not in English
-        assert _squash(translate(w.message, zh, "warnings", name))[:30] in text, w.message
+        assert _squash(w.diagnostic.text("zh", name))[:30] in text, w.message
     assert _squash(zh.warning_stages.measurement) in text
 
 
@@ -263,89 +264,49 @@ def _zh_names(analysis):
     return name
 
 
-#: Warnings the demo (CRAM, 2,000 respondents, 100,000 customers) and the ECSI bank
-#: report raise, as the analysis modules word them, plus one of every other known kind.
-WARNING_SAMPLES = (
-    "CFA: 894 respondents with missing values were excluded (listwise deletion)",
-    "item qual3 cross-loads: 0.39 on F2, 0.35 on F11",
-    "item qual3 loads on no factor (largest loading 0.39 < 0.40)",
-    "894 respondents with missing values were excluded (listwise deletion)",
-    "CFA: the covariance matrix of the latent variables (psi) is not positive definite",
-    "the covariance matrix of the latent variables (psi) is not positive definite",
-    "discriminant validity: HTMT of Expectation and Quality is 0.982 (above 0.90)",
-    "discriminant validity (Fornell-Larcker): Image and Value correlate at 0.787, not below "
-    "the square root of the AVE of Image (0.723) and Value (0.744)",
-    "discriminant validity (Fornell-Larcker): Image and Satisfaction correlate at 0.732, not "
-    "below the square root of the AVE of Image (0.723)",
-    "improper standardized path |std.all| > 1: Value ~ Expectation std.all = -1.711",
-    "bootstrap: 315 of 1000 draws did not converge and were left out of the intervals",
-    "Image: Cronbach's alpha 0.612 is below 0.70",
-    "Image: composite reliability 0.655 is below 0.70",
-    "Image: average variance extracted 0.412 is below 0.50",
-    "Image: item imag5 has a standardized loading of 0.423, below 0.50",
-    "negative variance: qual1 ~~ qual1 = -0.0123",
-    "the estimator did not converge after 500 iterations; estimates are not trustworthy",
-    "standard errors could not be computed (singular information matrix: the model may not "
-    "be identified)",
-    "standard errors could not be computed (singular information matrix)",
-    "the FIML estimator did not converge; estimates are not trustworthy",
-    "the model with equal structural paths did not converge",
-    "Heywood case: communality of 1 or more for qual1, qual2; extract fewer factors or use "
-    "minres",
-    "KMO 0.512 is below 0.60: the items share too little variance for factor analysis "
-    "(Kaiser 1974)",
-    "item qual1: KMO 0.432 is below 0.50",
-    "Bartlett's test does not reject sphericity (p = 0.213)",
-    "group column 'region' is not in the file; comparisons by 'region' are skipped",
-    "customer-id column 'customer_id' is not in the file; the survey cannot be linked to "
-    "transactions",
-    "item 'qual1' has the same answer from every analysed respondent; it carries no "
-    "information",
-    "stage not available: module satisfaction.value.pipeline is not installed",
-    "12 transactions excluded: negative amount",
-    "the responses carry no customer id: survey and customers were not linked",
-    "BG/NBD did not converge to interior estimates (too few or too regular customers?): its "
-    "predictions are not reliable",
-    "clv is margin-adjusted with each customer's margin ratio",
-    "customer table has no column 'clv': skipped",
-    "x.yaml, line 12: construct 'Image' has only 2 items; three or more are recommended",
-)
+def _diagnostic_codes() -> set[str]:
+    """Every code the package creates a Diagnostic with (a literal first argument)."""
+    codes = set()
+    for path in (ROOT / "satisfaction").rglob("*.py"):
+        codes |= set(re.findall(r'Diagnostic\(\s*"([a-z0-9_]+)"', path.read_text()))
+    return codes
 
 
-@pytest.mark.parametrize("message", WARNING_SAMPLES)
-def test_every_known_warning_is_translated(message: str) -> None:
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_diagnostic_code_has_catalog_entries_in_both_languages() -> None:
     en, zh = load_messages("en"), load_messages("zh")
-    assert untranslated([message]) == []
-    if not match(message)[0].labels:  # labelled codes (e.g. reasons) read as the catalog's
-        assert translate(message, en) == message  # the English entry words it exactly alike
-    chinese = translate(message, zh)
-    assert chinese != message and re.search(r"[\u4e00-\u9fff]", chinese)
-    # what is left in Latin letters are ids, numbers and names of methods
-    assert not re.search(r"\b(the|is|are|was|were|and|not|below|above|of)\b", chinese), chinese
-
-
-def test_every_warning_pattern_has_a_sample_and_catalog_entries() -> None:
-    en, zh = load_messages("en"), load_messages("zh")
-    codes = {match(m)[0].code for m in WARNING_SAMPLES}
-    assert codes == {p.code for p in WARNINGS}
-    for p in (*WARNINGS, *PROBLEMS):
-        section = "warnings" if p in WARNINGS else "problems"
-        assert en.has(f"{section}.{p.code}") and zh.has(f"{section}.{p.code}"), p.code
+    codes = _diagnostic_codes()
+    assert len(codes) > 40  # the scan finds the modules' diagnostics
+    for code in sorted(codes):
+        assert en.has(f"warnings.{code}") and zh.has(f"warnings.{code}"), code
+        assert _placeholders(en.text(f"warnings.{code}")) == \
+            _placeholders(zh.text(f"warnings.{code}")), code
+        assert re.search(r"[\u4e00-\u9fff]", zh.text(f"warnings.{code}")) or \
+            zh.text(f"warnings.{code}") == "{message}", code
 
 
 def test_warnings_and_log_of_the_runs_are_all_translated(cram_run: dict, bank_zh: dict) -> None:
-    """Fails when an analysis module starts raising a warning the report cannot translate."""
+    """Every diagnostic of the runs renders in both languages from its code."""
     for run_ in (cram_run, bank_zh):
         analysis = run_["analysis"]
-        assert untranslated([w.message for w in analysis.warnings]) == []
-        messages = list(analysis.responses.log.problems["message"].astype(str))
-        assert untranslated(messages, PROBLEMS) == []
-    en, zh = load_messages("en"), load_messages("zh")
+        assert analysis.warnings
+        for w in analysis.warnings:
+            assert w.severity in ("info", "caution", "invalidates")
+            assert w.diagnostic.text("en") == w.message
+            chinese = w.diagnostic.text("zh")
+            assert re.search(r"[\u4e00-\u9fff]", chinese), chinese
+            # what is left in Latin letters are ids, numbers and names of methods
+            assert not re.search(r"\b(the|is|are|was|were|and|not|below|above|of)\b",
+                                 chinese), chinese
     problems = cram_run["analysis"].responses.log.problems
     assert len(problems) and set(problems["rule"]) >= {"out_of_range", "straight_lining"}
-    for message in problems["message"].astype(str):
-        assert translate(message, en, "problems") == message
-        assert re.search(r"[\u4e00-\u9fff]", translate(message, zh, "problems")), message
+    for p in problems.itertuples(index=False):
+        assert problem_text(p, "en") == p.message
+        assert re.search(r"[\u4e00-\u9fff]", problem_text(p, "zh")), p.message
+
 
 
 def test_recommendations_name_things_and_do_not_repeat(cram_run: dict) -> None:
