@@ -314,6 +314,19 @@ def mediation(x: Any, m: Any, y: Any, draws: int = 2000, seed: int = 20240501,
     seed : int
     level : float
         Confidence level of the intervals.
+
+    Returns
+    -------
+    MediationResult
+        Its ``effects`` table holds, per effect, the estimate, the bootstrap sd and
+        the percentile interval.
+
+    References
+    ----------
+    Baron, R. M. & Kenny, D. A. (1986). *JPSP* 51(6), 1173-1182.
+    Preacher, K. J. & Hayes, A. F. (2008). *Behavior Research Methods* 40(3), 879-891.
+    Hayes, A. F. (2018). *Introduction to Mediation, Moderation, and Conditional
+    Process Analysis*, 2nd ed., ch. 3-4.
     """
     xa, ma, ya = (np.asarray(v, dtype=float) for v in (x, m, y))
     ok = np.isfinite(xa) & np.isfinite(ma) & np.isfinite(ya)
@@ -395,6 +408,13 @@ def link_survey(
         pipeline passes them in that order). No mediator, no mediation.
     draws, seed : int
         Bootstrap resamples of the mediation and their seed.
+
+    Returns
+    -------
+    SurveyLink
+        The relations and mediations are per outcome, each on its scale
+        (:func:`outcome_scale`); respondents without an outcome are left out of that
+        outcome only, and counted (``link_outcome_missing``).
     """
     from satisfaction.compare import adjust_pvalues
 
