@@ -54,9 +54,10 @@ def test_stages_run_in_order(bank: Analysis) -> None:
 def test_every_stage_warning_is_collected(bank: Analysis) -> None:
     stages = {w.stage for w in bank.warnings}
     for w in bank.reliability.warnings:
-        assert any(x.message == w and x.stage == "measurement" for x in bank.warnings)
+        assert any(x.diagnostic == w and x.stage == "measurement" for x in bank.warnings)
     for w in bank.sem.warnings:
-        assert any(x.message == w and x.stage == "model" for x in bank.warnings)
+        assert any(x.diagnostic == w and x.stage == "model" for x in bank.warnings)
+    assert all(w.severity in ("info", "caution", "invalidates") for w in bank.warnings)
     assert stages <= set(STAGES)
     assert len({(w.stage, w.message) for w in bank.warnings}) == len(bank.warnings)
 
