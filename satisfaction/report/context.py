@@ -709,9 +709,15 @@ class _Builder:
         action = self._rule_text(r, "action", merged)
         rationale = self.t("meta.sentence_sep").join(
             self._rule_text(h, "rationale", v) for h, v in zip(hits, values, strict=True))
-        evidence = " | ".join(self._evidence(h.evidence, h.condition) for h in hits)
+        evidence = " ".join(
+            (h.sentence.get(self.lang) or h.sentence.get("en") or "")
+            if getattr(h, "sentence", None) else self._evidence(h.evidence, h.condition)
+            for h in hits).strip()
+        caution = next((h.caution_text.get(self.lang) for h in hits
+                        if getattr(h, "caution", False) and h.caution_text), None)
         return {"rank": r.rank, "rule": r.rule, "title": title, "action": action,
-                "rationale": rationale,
+                "rationale": rationale, "caution": caution,
+                "gates": dict(getattr(r, "gates", {}) or {}),
                 "priority": fmt(sum(h.priority for h in hits), 1), "evidence": evidence,
                 "priority_value": float(sum(h.priority for h in hits)),
                 "matches": [{"rank": h.rank, "segment": h.evidence.get("segment")}
@@ -830,6 +836,11 @@ class _Builder:
                 out.append({"severity": w.severity, "key": key,
                             "stage": self.label("warning_stages", w.stage),
                             "text": w.diagnostic.text(self.lang, self.name)})
+        recs = self.a.recommendations
+        for lim in getattr(recs, "limitations", None) or []:
+            text = lim.text.get(self.lang) if isinstance(lim.text, dict) else str(lim.text)
+            out.append({"severity": "invalidates", "key": ("strategy",),
+                        "stage": self.label("warning_stages", "strategy"), "text": text})
         out.sort(key=lambda d: 0 if d["severity"] == "invalidates" else 1)
         return [{k: v for k, v in d.items() if k != "key"} for d in out]
 
