@@ -9,7 +9,8 @@ The modules, in the order the data flow through them:
 * :mod:`~satisfaction.value.clv` — BG/NBD, Pareto/NBD, Gamma-Gamma, the retention
   formula, the value decomposition and the holdout check;
 * :mod:`~satisfaction.value.pipeline` — everything above in one call;
-* :mod:`~satisfaction.value.link` — respondents ⋈ customers.
+* :mod:`~satisfaction.value.link` — respondents ⋈ customers: satisfaction by segment,
+  its correlation with behaviour and the mediation through loyalty.
 """
 
 from satisfaction.value.abc import ABCResult, abc_classes, gini
@@ -26,16 +27,22 @@ from satisfaction.value.clv import (
 )
 from satisfaction.value.customers import CustomerTable, customer_table
 from satisfaction.value.lifecycle import LifecycleResult, lifecycle_stages
-from satisfaction.value.link import SurveyLink, link_survey
+from satisfaction.value.link import (
+    MediationResult,
+    SurveyLink,
+    correlation,
+    link_survey,
+    mediation,
+)
 from satisfaction.value.pipeline import ValueResult, value_analysis
 from satisfaction.value.rfm import RFMResult, SegmentRule, rfm
 from satisfaction.value.transactions import TransactionColumns, Transactions, load_transactions
 
 __all__ = [
     "ABCResult", "BGNBDFit", "CustomerTable", "GammaGammaFit", "LifecycleResult",
-    "ParetoNBDFit", "RFMResult", "SegmentRule", "SurveyLink", "TransactionColumns",
-    "Transactions", "ValueResult", "abc_classes", "customer_table", "decompose_value",
-    "fit_bgnbd", "fit_gamma_gamma", "fit_pareto_nbd", "gini", "holdout_check",
-    "lifecycle_stages", "link_survey", "load_transactions", "retention_clv", "rfm",
-    "value_analysis",
+    "MediationResult", "ParetoNBDFit", "RFMResult", "SegmentRule", "SurveyLink",
+    "TransactionColumns", "Transactions", "ValueResult", "abc_classes", "correlation",
+    "customer_table", "decompose_value", "fit_bgnbd", "fit_gamma_gamma", "fit_pareto_nbd",
+    "gini", "holdout_check", "lifecycle_stages", "link_survey", "load_transactions",
+    "mediation", "retention_clv", "rfm", "value_analysis",
 ]
