@@ -865,6 +865,22 @@ def _bootstrap(result: SEMResult, spec: _Spec, ram: RAM, x: np.ndarray, theta: n
         upper[present] = np.nanquantile(values[ok][:, present], 0.975, axis=0)
     lower[~np.isfinite(est)] = np.nan
     upper[~np.isfinite(est)] = np.nan
+    # A percentile interval that misses its own estimate says the resampled fits
+    # land elsewhere than the fit to the data (a boundary or unstable solution):
+    # such an interval would not belong to the estimate beside it, so it is not
+    # shown, and a caution names how many there were.
+    outside = present & ((lower > est + 1e-12) | (upper < est - 1e-12))
+    if outside.any():
+        lower[outside] = upper[outside] = np.nan
+        std_out, eff_out = fun.split(outside.astype(float))
+        names = [f"{r.lhs} {r.op} {r.rhs}" for r, o in zip(spec.structure.rows, std_out,
+                                                           strict=True) if o]
+        for m, measure in enumerate(EFFECT_MEASURES):
+            names += [f"{measure} {f} -> {t}" for f, t, o in zip(
+                result.effects["from"], result.effects["to"], eff_out[m], strict=True) if o]
+        result.warnings.append(Diagnostic("bootstrap_excludes_estimate", "caution",
+                                          {"n": int(outside.sum()),
+                                           "which": ", ".join(names[:6])}))
     result.effects = _add_intervals(result.parameters, result.effects, fun, lower, upper,
                                     "bootstrap percentile")
     if failed:
