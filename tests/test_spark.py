@@ -232,6 +232,9 @@ def test_cli_engine_spark_same_json_as_duckdb(cdnow, tmp_path):
     assert s["engine"] == "spark"
     for name, params in d["models"].items():
         for key, value in params.items():
+            if key in ("status", "warnings"):  # the gates: the same records
+                assert s["models"][name][key] == value, (name, key)
+                continue
             assert s["models"][name][key] == pytest.approx(value, rel=1e-6), (name, key)
     dc, sc = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "s.csv")
     pd.testing.assert_frame_equal(sc, dc)

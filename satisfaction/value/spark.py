@@ -909,7 +909,11 @@ class SparkValueResult:
                           ("gamma_gamma", self.gamma_gamma)):
             if fit is not None:
                 models[name] = fit.to_dict()
-        total = self.customers.selectExpr("sum(clv) AS s", "count(clv) AS n").collect()[0]
+        # NaN CLV (no finite expected spend, see GammaGammaFit) is left out of the total,
+        # as pandas' sum does in the DuckDB engine
+        total = self.customers.selectExpr("sum(nanvl(clv, CAST(NULL AS DOUBLE))) AS s",
+                                          "count(nanvl(clv, CAST(NULL AS DOUBLE))) AS n"
+                                          ).collect()[0]
         return {
             "engine": "spark",
             "customers": self.counts["modelled"],
