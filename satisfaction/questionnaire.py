@@ -179,6 +179,20 @@ class Screening(_Strict):
     min_respondents: int = Field(default=30, ge=1)
 
 
+class FitCriteria(_Strict):
+    """Cut-offs below (CFI, TLI) or above (RMSEA, SRMR) which a model fit is poor.
+
+    Defaults: the "acceptable" limits usually cited after Hu & Bentler (1999)
+    (CFI, TLI ≥ 0.90; RMSEA ≤ 0.08; SRMR ≤ 0.10). A fit that misses one is a
+    caution on the structural model, not an invalidation.
+    """
+
+    cfi: float = Field(default=0.90, gt=0.0, le=1.0)
+    tli: float = Field(default=0.90, gt=0.0, le=1.0)
+    rmsea: float = Field(default=0.08, gt=0.0, lt=1.0)
+    srmr: float = Field(default=0.10, gt=0.0, lt=1.0)
+
+
 class _QuestionnaireModel(_Strict):
     id: str
     title: Text
@@ -192,6 +206,7 @@ class _QuestionnaireModel(_Strict):
     checks: list[Item] = Field(default_factory=list)
     observed: list[Item] = Field(default_factory=list)
     screening: Screening = Field(default_factory=Screening)
+    fit_criteria: FitCriteria = Field(default_factory=FitCriteria)
     domain: str | None = None
 
     _title = field_validator("title", "description", mode="before")(_as_text)
@@ -249,6 +264,8 @@ class Questionnaire:
         self.checks: list[Item] = list(model.checks)
         self.observed: list[Item] = list(model.observed)
         self.screening: Screening = model.screening
+        #: fit cut-offs of the structural model (index -> threshold)
+        self.fit_criteria: dict[str, float] = model.fit_criteria.model_dump()
         self.regressions: list[Regression] = [parse_path(p) for p in model.paths]
         #: the industry (one of :data:`DOMAINS`) or None: industry-neutral rule texts
         self.domain: str | None = model.domain

@@ -16,7 +16,7 @@ import pytest
 from semopy.examples import holzinger39, political_democracy
 
 from satisfaction.cli import main
-from satisfaction.errors import InputError, UsageError
+from satisfaction.errors import InputError, SchemaError, UsageError
 from satisfaction.model import CI_COLUMNS, EFFECT_COLUMNS, PARAMETER_COLUMNS, fit
 from satisfaction.questionnaire import load_questionnaire
 from satisfaction.responses import load_responses
@@ -303,3 +303,21 @@ def test_constant_or_copied_variables_are_refused(missing: str) -> None:
     summed = data.assign(y4=data["y1"] + data["y2"])
     with pytest.raises(InputError, match="linearly dependent"):
         fit("f =~ y1 + y2 + y3 + y4", summed, missing=missing)
+
+
+def test_questionnaire_fit_criteria_set_the_cutoffs(tmp_path) -> None:
+    import yaml
+
+    spec = yaml.safe_load((QUESTIONNAIRES / "ecsi_bank.yaml").read_text(encoding="utf-8"))
+    default = fit(load_questionnaire(QUESTIONNAIRES / "ecsi_bank.yaml"), bank())
+    assert "srmr" not in {w.params["index"] for w in default.warnings if w.code == "fit_poor"}
+    spec["fit_criteria"] = {"srmr": 0.05}
+    path = tmp_path / "strict.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    strict = fit(load_questionnaire(path), bank())
+    poor = {w.params["index"]: w for w in strict.warnings if w.code == "fit_poor"}
+    assert poor["srmr"].severity == "caution" and poor["srmr"].params["threshold"] == 0.05
+    spec["fit_criteria"] = {"srmr": 2}
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SchemaError):
+        load_questionnaire(path)
