@@ -494,14 +494,9 @@ def _value_stage(runner: _Runner, analysis: Analysis, transactions: Any,
         analysis.value = {"result": result, "rfm": result.rfm, "abc": result.abc,
                           "lifecycle": result.lifecycle,
                           "clv": CustomerValues(result.customers)}
-        log = result.transactions_log
-        for reason, n in log.get("excluded", {}).items():
-            if n:
-                runner.warn("value", Diagnostic("transactions_excluded", "info",
-                                                {"n": int(n), "reason": reason},
-                                                labels={"reason": "tx_reasons"}))
-        for note in result.notes:
-            runner.warn("value", note)
+        # the value pipeline's diagnostics: exclusions by reason, the margin basis,
+        # each purchase and spend model's gates
+        runner.collect("value", result)
 
 
 def _link_stage(runner: _Runner, analysis: Analysis) -> None:
@@ -520,11 +515,12 @@ def _link_stage(runner: _Runner, analysis: Analysis) -> None:
                       if c is not None and c in scores.columns]
         frame = scores[constructs].copy()
         frame["__customer__"] = data[q.customer_id].reindex(frame.index)
-        analysis.link = link.link_survey(frame, result.customers,
-                                         customer_column="__customer__",
-                                         constructs=constructs)
-        for note in analysis.link.notes:
-            runner.warn("link", note)
+        analysis.link = link.link_survey(
+            frame, result.customers, customer_column="__customer__", constructs=constructs,
+            exposure=analysis.satisfaction if analysis.satisfaction in constructs else None,
+            mediator=analysis.loyalty if analysis.loyalty in constructs else None,
+            seed=analysis.options.get("seed", 20261125))
+        runner.collect("link", analysis.link)
 
 
 def _source_name(source: Any) -> str:

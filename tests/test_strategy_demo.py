@@ -2,7 +2,8 @@
 
 The simulator's population (satisfaction.simulate.demo_population) gives Convenience
 the highest loading on InSale, InSale the strongest path to Sat, and Convenience the
-lowest mean; the fitted model, the IPA and the rules must recover that.
+lowest mean; the relative-importance decomposition of satisfaction on the eleven
+dimensions, the IPA and the rules must recover that.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from satisfaction.model import fit
 from satisfaction.questionnaire import load_questionnaire
 from satisfaction.responses import load_responses
 from satisfaction.simulate import demo_population, simulate_responses
-from satisfaction.strategy import Findings, recommend
+from satisfaction.strategy import Findings, recommend, shipped_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +30,7 @@ def demo():
     data = load_responses(q, raw).data
     sem = fit(q, data)
     idx = indices(q, data, loadings=sem.parameters)
-    res = ipa(q, idx, sem.effects, sem.parameters, target="Sat")
+    res = ipa(q, idx, sem.effects, sem.parameters, target="Sat", bootstrap=200, seed=1)
     return q, sem, idx, res
 
 
@@ -40,12 +41,12 @@ def test_convenience_is_concentrate_here_on_the_demo(demo):
     assert table["importance"].idxmax() == "Convenience"
     assert table["performance"].idxmin() == "Convenience"
     assert res.top_stage == "in_sale"
-    # importance = std. loading on InSale × InSale's std. total effect on Sat
-    p = sem.parameters
-    lam = p[(p.lhs == "InSale") & (p.op == "=~") & (p.rhs == "Convenience")]["std.all"].iloc[0]
-    e = sem.effects
-    total = e[(e["from"] == "InSale") & (e["to"] == "Sat")]["std.total"].iloc[0]
-    assert table.loc["Convenience", "importance"] == pytest.approx(lam * total)
+    # importance = Convenience's Shapley share of the R² of Sat on the dimensions
+    shares = res.decomposition.table.set_index("driver")["shapley.share"]
+    assert table.loc["Convenience", "importance.method"] == "shapley"
+    assert table.loc["Convenience", "importance"] == pytest.approx(shares["Convenience"])
+    assert shares.sum() == pytest.approx(1.0)
+    assert table.loc["Convenience", "importance.ci.lower"] > table["mean.importance"].iloc[0]
     assert table.loc["Convenience", "performance"] == pytest.approx(idx.index_of("Convenience"))
 
 
@@ -58,6 +59,8 @@ def test_convenience_is_the_top_recommendation_with_its_evidence(demo):
     row = res.constructs.set_index("construct").loc["Convenience"]
     assert top.evidence["importance"] == pytest.approx(row["importance"])
     assert top.evidence["performance"] == pytest.approx(row["performance"])
-    assert top.priority == pytest.approx(row["importance"] * (100 - row["performance"]))
+    rule = next(r for r in shipped_rules() if r.id == top.rule)
+    assert top.priority == pytest.approx(
+        rule.weight * row["importance"] / row["mean.importance"] * (100 - row["performance"]))
     again = recommend(Findings.from_results(ipa=res, indices=idx, effects=sem.effects))
     assert json.dumps(recs.to_dict()) == json.dumps(again.to_dict())
