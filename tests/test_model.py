@@ -321,3 +321,19 @@ def test_questionnaire_fit_criteria_set_the_cutoffs(tmp_path) -> None:
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SchemaError):
         load_questionnaire(path)
+
+
+def test_latent_correlation_above_one_trips_the_psi_gate() -> None:
+    # two factors of one underlying trait, n = 60: ML puts their correlation at 1.147
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=60)
+    data = pd.DataFrame({f"x{i}": 0.6 * f + rng.normal(scale=0.8, size=60)
+                         for i in range(1, 7)})
+    res = fit("a =~ x1 + x2 + x3\nb =~ x4 + x5 + x6", data)
+    p = res.parameters
+    r = p[(p.lhs == "a") & (p.op == "~~") & (p.rhs == "b")]["std.all"].iloc[0]
+    assert r > 1
+    severities = {w.code: w.severity for w in res.warnings}
+    assert severities["psi_not_pd"] == "invalidates"
+    assert severities["cov_lv_not_pd"] == "invalidates"
+    assert res.status == "invalid"
