@@ -35,7 +35,7 @@ def demo():
 
 
 def test_convenience_is_concentrate_here_on_the_demo(demo):
-    _, sem, idx, res = demo
+    _, _, idx, res = demo
     table = res.constructs.set_index("construct")
     assert table.loc["Convenience", "quadrant"] == "concentrate_here"
     assert table["importance"].idxmax() == "Convenience"
