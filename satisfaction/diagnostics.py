@@ -42,6 +42,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from satisfaction.io import to_jsonable
+
 Severity = Literal["info", "caution", "invalidates"]
 SEVERITIES: tuple[str, ...] = ("info", "caution", "invalidates")
 #: Gate status of a result from the worst severity among its diagnostics.
@@ -63,20 +65,6 @@ def _shown(value: Any) -> Any:
         return f"{v:.3f}"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(_shown(v)) for v in value)
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe parameter value."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
     return value
 
 
@@ -150,10 +138,10 @@ class Diagnostic:
         """``{"code", "severity", "message", "params"}`` (plus ``scope``) for the JSON."""
         out: dict[str, Any] = {"code": self.code, "severity": self.severity,
                                "message": self.text(lang),
-                               "params": {k: _plain(v) for k, v in self.params.items()}}
+                               "params": {k: to_jsonable(v) for k, v in self.params.items()}}
         if self.scope is not None:
             out["scope"] = {"code": self.scope[0],
-                            **{k: _plain(v) for k, v in self.scope[1].items()}}
+                            **{k: to_jsonable(v) for k, v in self.scope[1].items()}}
         return out
 
 

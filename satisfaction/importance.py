@@ -110,6 +110,7 @@ import pandas as pd
 
 from satisfaction.diagnostics import Diagnostic, status
 from satisfaction.errors import InputError
+from satisfaction.io import to_jsonable
 
 #: Largest number of drivers for the exact Shapley decomposition (2**15 subsets).
 MAX_SHAPLEY: int = 15
@@ -323,17 +324,6 @@ def _check(frame: pd.DataFrame, drivers: list[str], shapley: bool) -> None:
 # -- result ------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if np.isfinite(v) else None
-    return value
-
-
 @dataclass
 class ImportanceResult:
     """Relative importance of the drivers of one outcome.
@@ -419,12 +409,12 @@ class ImportanceResult:
         """JSON contract: the table as records, R², n, dropped, bootstrap, warnings."""
         return {
             "outcome": self.outcome,
-            "r2": _plain(self.r2),
+            "r2": to_jsonable(self.r2),
             "n": int(self.n),
             "dropped": int(self.dropped),
             "level": self.level,
-            "bootstrap": {k: _plain(v) for k, v in self.bootstrap.items()},
-            "drivers": [{str(k): _plain(v) for k, v in row.items()}
+            "bootstrap": {k: to_jsonable(v) for k, v in self.bootstrap.items()},
+            "drivers": [{str(k): to_jsonable(v) for k, v in row.items()}
                         for row in self.table.to_dict("records")],
             "warnings": [d.to_dict() for d in self.warnings],
             "status": self.status,
