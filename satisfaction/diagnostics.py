@@ -50,7 +50,7 @@ SEVERITIES: tuple[str, ...] = ("info", "caution", "invalidates")
 STATUS_OF: dict[str, str] = {"info": "ok", "caution": "caution", "invalidates": "invalid"}
 
 
-def _shown(value: Any) -> Any:
+def shown_value(value: Any) -> Any:
     """A parameter as it appears in a sentence: floats with three decimals."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value)).lower()
@@ -64,7 +64,7 @@ def _shown(value: Any) -> Any:
             return f"{int(v):,}"
         return f"{v:.3f}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(_shown(v)) for v in value)
+        return ", ".join(str(shown_value(v)) for v in value)
     return value
 
 
@@ -111,7 +111,7 @@ class Diagnostic:
         from satisfaction.report.messages import load_messages
 
         m = load_messages(lang)
-        values = {k: _shown(v) for k, v in self.params.items()}
+        values = {k: shown_value(v) for k, v in self.params.items()}
         for key in self.constructs:
             if key in values and values[key] is not None:
                 values[key] = name(str(self.params[key]))
@@ -123,7 +123,7 @@ class Diagnostic:
         if self.scope is not None:
             code, params = self.scope
             out = m.text(f"warnings.scopes.{code}", message=out,
-                         **{k: _shown(v) for k, v in params.items()})
+                         **{k: shown_value(v) for k, v in params.items()})
         return out
 
     def __str__(self) -> str:
@@ -164,4 +164,5 @@ def records(diagnostics: Iterable[Diagnostic], lang: str = "en") -> list[dict[st
     return [d.to_dict(lang) for d in diagnostics]
 
 
-__all__ = ["SEVERITIES", "Diagnostic", "Severity", "invalidating", "records", "status"]
+__all__ = ["SEVERITIES", "Diagnostic", "Severity", "invalidating", "records", "shown_value",
+           "status"]

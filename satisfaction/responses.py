@@ -61,8 +61,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from satisfaction.diagnostics import Diagnostic, _plain, _shown
+from satisfaction.diagnostics import Diagnostic, shown_value
 from satisfaction.errors import InputError
+from satisfaction.io import to_jsonable
 from satisfaction.questionnaire import Item, Questionnaire, Scale
 
 #: Exclusion reasons, in order of precedence.
@@ -172,7 +173,7 @@ class QualityLog:
                 "rule": p.rule,
                 "message": p.message if lang == "en" else problem_text(p, lang),
                 "excluded": bool(p.excluded),
-                "params": {k: _plain(v) for k, v in (p.params or {}).items()},
+                "params": {k: to_jsonable(v) for k, v in (p.params or {}).items()},
             }
             for p in self.problems.itertuples(index=False)
         ]
@@ -232,7 +233,7 @@ def problem_text(problem: Any, lang: str = "en") -> str:
     if not m.has(key):
         message = get("message")
         return "" if message is None else str(message)
-    values = {k: _shown(v) for k, v in params.items()}
+    values = {k: shown_value(v) for k, v in params.items()}
     if "kind" in values and m.has(f"problems.words.{params['kind']}"):
         values["kind"] = m.text(f"problems.words.{params['kind']}")
     return m.text(key, **values)
