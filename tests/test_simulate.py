@@ -25,9 +25,12 @@ def test_demo_population_and_screens() -> None:
     log = r.log
     assert log.loaded == 800
     assert log.loaded == log.analysed + sum(log.excluded.values())
-    for reason in ("straight_lining", "out_of_range", "not_a_number", "all_items_empty",
-                   "failed_attention_check"):
+    for reason in ("straight_lining", "all_items_empty", "failed_attention_check"):
         assert log.excluded[reason] > 0, reason
+    # an invalid answer is set to missing; the respondent stays
+    for rule in ("out_of_range", "not_a_number"):
+        assert log.cells_set_missing[rule] > 0, rule
+        assert log.excluded.get(rule, 0) == 0, rule
     q = demo.questionnaire
     means = {c.id: r.data[[i.id for i in c.items]].mean().mean() for c in q.first_order}
     # Convenience is the weakest factor; reverse-worded items are recoded back.
