@@ -343,7 +343,12 @@ def run(
     drivers = runner.module("drivers", "satisfaction.drivers")
     if drivers is not None:
         with runner.stage("drivers"):
+            # the indices weight items by the model's standardized loadings, unless the
+            # model is inadmissible: then equally (its loadings are not estimates to use)
             parameters = analysis.sem.parameters if analysis.sem is not None else None
+            if analysis.sem is not None and analysis.sem.status == "invalid":
+                parameters = None
+                runner.warn("drivers", Diagnostic("indices_equal_weights", "info"))
             analysis.indices = drivers.indices(q, data, loadings=parameters)
             if analysis.sem is not None and sat is not None:
                 analysis.ipa = drivers.ipa(q, analysis.indices, analysis.sem.effects,

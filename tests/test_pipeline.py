@@ -114,3 +114,12 @@ def test_parallel_run_gives_the_same_results(bank: Analysis, bank_csv: Path) -> 
                 parallel=True)
     assert json.dumps(other.to_dict()) == json.dumps(bank.to_dict())
     assert "measurement" in other.timings
+
+
+def test_inadmissible_model_does_not_weight_the_indices(bank: Analysis) -> None:
+    from satisfaction.drivers import indices
+
+    assert bank.sem.status == "invalid"
+    assert any(w.code == "indices_equal_weights" for w in bank.warnings)
+    equal = indices(bank.questionnaire, bank.responses.data)
+    pd.testing.assert_frame_equal(bank.indices.constructs, equal.constructs)
