@@ -58,7 +58,9 @@ class SchemaWarning(UserWarning):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every number of a questionnaire is finite: ``min: .nan`` would exclude every
+    # respondent, ``max: .inf`` would switch the range check off
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _as_text(value: Any) -> Any:
@@ -388,17 +390,190 @@ class Questionnaire:
 
 # -- YAML with line numbers ----------------------------------------------------
 
+#: Aliases (``*name``) a questionnaire or rule file may hold.
+MAX_ALIASES = 100
+#: Values the aliases may add to the document when expanded (a "billion laughs"
+#: file of a few hundred bytes expands to billions).
+MAX_ALIAS_VALUES = 10_000
+#: Nesting depth of mappings and lists.
+MAX_DEPTH = 50
 
-def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out.setdefault(path, node.start_mark.line + 1)
+
+class _Refused(Exception):
+    """A YAML document the safe loader will not read (line, message)."""
+
+    def __init__(self, line: int | None, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.key = key
+
+
+def _mark_line(mark: Any) -> int | None:
+    return None if mark is None else int(mark.line) + 1
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with budgets and without silent overwrites.
+
+    * at most :data:`MAX_ALIASES` aliases, adding at most
+      :data:`MAX_ALIAS_VALUES` values when expanded, and no alias to the node
+      that contains it (counted while composing, so a bomb is refused at the
+      alias that crosses the budget, before anything is expanded);
+    * at most :data:`MAX_DEPTH` levels of nesting;
+    * no key twice in one mapping (PyYAML keeps the last one).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._alias_values = 0
+        self._depth = 0
+        self._open: set[str] = set()
+        self._weight: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        line = _mark_line(event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(line, f"more than {MAX_ALIASES} aliases (*name); "
+                                     "write the values out instead")
+            if event.anchor in self._open:
+                raise _Refused(line, f"alias *{event.anchor} refers to the value that "
+                                     "contains it (a loop)")
+            node = super().compose_node(parent, index)
+            self._alias_values += self._weight.get(id(node), 1)
+            if self._alias_values > MAX_ALIAS_VALUES:
+                raise _Refused(line, f"the aliases (*name) expand to more than "
+                                     f"{MAX_ALIAS_VALUES:,} values; write the values out "
+                                     "instead")
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open.add(anchor)
+        node = super().compose_node(parent, index)
+        if anchor is not None:
+            self._open.discard(anchor)
+        self._depth -= 1
+        self._weight[id(node)] = 1 + sum(self._weight.get(id(child), 1)
+                                         for child in _children(node))
+        return node
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        node = super().compose_mapping_node(anchor)
+        seen: dict[Any, int | None] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == MERGE_TAG:
+                continue
+            key = self.construct_object(key_node)
+            try:
+                hash(key)
+            except TypeError:  # pragma: no cover - scalars construct to hashable values
+                continue
+            line = _mark_line(key_node.start_mark)
+            if key in seen:
+                raise _Refused(line, f"key {key_node.value!r} appears twice in the same "
+                                     f"mapping (line {seen[key]} and line {line}); "
+                                     "YAML would keep only the last", key=str(key_node.value))
+            seen[key] = line
+        return node
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date 2024-13-45
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.id
+            raise _Refused(_mark_line(node.start_mark),
+                           f"not valid YAML: cannot read {value!r} ({exc})") from None
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[(*path, key)] = key_node.start_mark.line + 1
-            _node_lines(value_node, (*path, key), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, child in enumerate(node.value):
-            _node_lines(child, (*path, index), out)
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def read_yaml(text: str, source: str | None = None,
+              ) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse YAML safely and map every key path to its line.
+
+    The loader is PyYAML's safe loader (no Python objects) with budgets: at
+    most :data:`MAX_ALIASES` aliases adding at most :data:`MAX_ALIAS_VALUES`
+    values, at most :data:`MAX_DEPTH` levels, and no duplicate keys. Used for
+    questionnaires and rule files.
+
+    Parameters
+    ----------
+    text : str
+        The document.
+    source : str, optional
+        File name for the error messages.
+
+    Returns
+    -------
+    (data, lines)
+        The parsed document (None when empty) and ``{key path: line}`` (1-based;
+        ``()`` is the document).
+
+    Raises
+    ------
+    SchemaError
+        Not valid YAML, or refused by a budget; naming the file and the line.
+    """
+    loader: _SafeLoader | None = None
+    try:
+        loader = _SafeLoader(text)
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except _Refused as exc:
+        raise SchemaError(exc.message, file=source, line=exc.line, column=exc.key) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or type(exc).__name__
+        raise SchemaError(f"not valid YAML: {problem}", file=source,
+                          line=_mark_line(mark)) from None
+    except yaml.YAMLError as exc:  # a ReaderError: a character YAML does not allow
+        position = getattr(exc, "position", None)
+        line = None if position is None else text.count("\n", 0, position) + 1
+        problem = str(exc).splitlines()[0]
+        raise SchemaError(f"not valid YAML: {problem}", file=source, line=line) from None
+    except RecursionError:
+        raise SchemaError(f"nested more than {MAX_DEPTH} levels deep", file=source) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _node_lines(node, lines)
+    return data, lines
+
+
+def _node_lines(root: yaml.Node, out: dict[tuple[Any, ...], int]) -> None:
+    """``{key path: line}`` of every value (iteratively: aliases are bounded, not shallow)."""
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        out.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if not isinstance(key, str):
+                    continue
+                out.setdefault((*path, key), key_node.start_mark.line + 1)
+                stack.append((value_node, (*path, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, child in enumerate(node.value):
+                stack.append((child, (*path, index)))
 
 
 def _line_of(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
@@ -439,19 +614,10 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
         raise SchemaError("questionnaire file not found", file=source) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(f"cannot read questionnaire: {exc}", file=source) from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SchemaError(f"not valid YAML: {problem}", file=source, line=line) from None
-    if not isinstance(data, dict) or node is None:
+    data, lines = read_yaml(text, source)
+    if not isinstance(data, dict):
         raise SchemaError("expected a mapping with keys id, title, scales, constructs",
                           file=source, line=1)
-    lines: dict[tuple[Any, ...], int] = {}
-    _node_lines(node, (), lines)
     return _build(data, source=source, lines=lines)
 
 

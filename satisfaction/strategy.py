@@ -126,11 +126,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from satisfaction.errors import SchemaError, UsageError
-from satisfaction.questionnaire import DOMAINS
+from satisfaction.questionnaire import DOMAINS, read_yaml
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CONDITION_TYPES: tuple[str, ...] = (
@@ -557,17 +556,6 @@ class _RuleFile(_Strict):
     rules: list[Rule]
 
 
-def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            out[(*path, key.value)] = key.start_mark.line + 1
-            _lines(value, (*path, key.value), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, child in enumerate(node.value):
-            _lines(child, (*path, i), out)
-
-
 def load_rules(path: str | Path) -> list[Rule]:
     """Read and validate a rule file.
 
@@ -582,22 +570,16 @@ def load_rules(path: str | Path) -> list[Rule]:
     except OSError as exc:
         raise SchemaError(f"cannot read rule file: {exc.strerror or exc}", file=str(path)) \
             from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SchemaError("not valid YAML", file=str(path),
-                          line=mark.line + 1 if mark else None) from None
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"cannot read rule file: not UTF-8 text ({exc.reason} at byte "
+                          f"{exc.start})", file=str(path)) from None
+    data, lines = read_yaml(text, str(path))
     if not isinstance(data, dict):
         raise SchemaError("expected a mapping with a 'rules' list", file=str(path))
     try:
         parsed = _RuleFile.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        lines: dict[tuple[Any, ...], int] = {}
-        if node is not None:
-            _lines(node, (), lines)
         line = None
         probe = tuple(err["loc"])
         while probe:

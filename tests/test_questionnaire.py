@@ -254,3 +254,123 @@ def test_screening_invalid_cells(tmp_path: Path) -> None:
     assert strict.screening.invalid_cells == "exclude"
     expect_error(tmp_path, BASE + "screening: {invalid_cells: drop}\n", 20,
                  "screening.invalid_cells", "'missing' or 'exclude'")
+
+
+# -- the safe YAML loader (issue 15, point 2) -----------------------------------
+
+
+def alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """A "billion laughs" document: ``width ** levels`` values from a few hundred bytes."""
+    lines = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    import time
+
+    text = BASE + alias_bomb()
+    assert len(text.encode()) < 1000
+    start = time.perf_counter()
+    with pytest.raises(SchemaError) as info:
+        load_questionnaire(write(tmp_path, text))
+    assert time.perf_counter() - start < 2.0
+    message = str(info.value)
+    # a1..a3 add 90 + 819 + 7,380 values; the first alias of a4 adds 7,381 more
+    assert info.value.line == BASE.count("\n") + 5, message
+    assert "expand to more than 10,000 values" in message and "q.yaml" in message
+
+
+def test_alias_bomb_exits_2_on_the_command_line(tmp_path: Path, capsys) -> None:
+    from satisfaction.cli import main
+
+    path = write(tmp_path, BASE + alias_bomb())
+    data = tmp_path / "r.csv"
+    data.write_text("respondent,a1\nr1,1\n", encoding="utf-8")
+    assert main(["validate", str(path), str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "q.yaml" in err and "line 24" in err and "Traceback" not in err
+
+
+def test_aliases_within_budget_are_read(tmp_path: Path) -> None:
+    text = BASE.replace("  s5: {min: 1, max: 5}", "  s5: &five {min: 1, max: 5}\n  s5b: *five")
+    q = load_questionnaire(write(tmp_path, text))
+    assert q.scales["s5b"] == q.scales["s5"]
+
+
+def test_too_many_aliases(tmp_path: Path) -> None:
+    text = BASE + "x: &x 1\ny: [" + ", ".join(["*x"] * 101) + "]\n"
+    expect_error(tmp_path, text, 21, "", "more than 100 aliases")
+
+
+def test_alias_loop_and_deep_nesting(tmp_path: Path) -> None:
+    expect_error(tmp_path, BASE + "x: &x [1, *x]\n", 20, "", "refers to the value that contains")
+    expect_error(tmp_path, BASE + "x: " + "[" * 60 + "]" * 60 + "\n", 20, "",
+                 "nested more than 50 levels")
+
+
+def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
+    text = BASE.replace("  s5: {min: 1, max: 5}", "  s5: {min: 1, max: 5}\n  s5: {min: 0, max: 9}")
+    expect_error(tmp_path, text, 5, "key 's5'", "appears twice in the same mapping (line 4 and "
+                 "line 5)")
+    # inside a flow mapping, and at the top level
+    expect_error(tmp_path, BASE.replace("{min: 1, max: 5}", "{min: 1, max: 5, min: 2}"), 4,
+                 "'min'", "appears twice")
+    expect_error(tmp_path, BASE + "id: u\n", 20, "'id'", "(line 1 and line 20)")
+
+
+def test_merge_key_may_override(tmp_path: Path) -> None:
+    text = BASE.replace("  s5: {min: 1, max: 5}",
+                        "  s5: &five {min: 1, max: 5}\n  s7:\n    <<: *five\n    max: 7")
+    q = load_questionnaire(write(tmp_path, text))
+    assert (q.scales["s7"].min, q.scales["s7"].max) == (1, 7)
+
+
+@pytest.mark.parametrize(("scale", "key", "value"), [
+    ("{min: .nan, max: 5}", "scales.s5.min", "nan"),
+    ("{min: 1, max: .inf}", "scales.s5.max", "inf"),
+    ("{min: -.Inf, max: 5}", "scales.s5.min", "-inf"),
+    ("{min: 1, max: .NaN}", "scales.s5.max", "nan"),
+])
+def test_scale_bounds_must_be_finite(tmp_path: Path, scale: str, key: str, value: str) -> None:
+    text = BASE.replace("{min: 1, max: 5}", scale)
+    expect_error(tmp_path, text, 4, key, "finite number")
+    with pytest.raises(SchemaError) as info:
+        load_questionnaire(write(tmp_path, text))
+    assert str(info.value.value) == value
+
+
+def test_other_numbers_must_be_finite(tmp_path: Path) -> None:
+    text = BASE + "checks:\n  - {id: attn, text: x, scale: s5, expect: .nan}\n"
+    expect_error(tmp_path, text, 21, "checks.0.expect", "finite number")
+    text = BASE + "groups:\n  - {id: age, type: numeric, min: 0, max: .inf}\n"
+    expect_error(tmp_path, text, 21, "groups.0.max", "finite number")
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("d: 2024-13-45\n", 1, "cannot read '2024-13-45'"),
+    ("a: \x00\n", 1, "unacceptable character"),
+    ("a: !!python/object/apply:os.system [ls]\n", 1, "could not determine a constructor"),
+    ("a: 1\n---\nb: 2\n", 2, "expected a single document"),
+    ("a: &x 1\nb: &x 2\n", 2, "found duplicate anchor"),
+    ("? [1]\n: 2\n", 1, "unhashable key"),
+])
+def test_broken_yaml_is_a_schema_error(tmp_path: Path, text: str, line: int,
+                                       words: str) -> None:
+    expect_error(tmp_path, text, line, "", words)
+
+
+def test_rule_files_use_the_same_loader(tmp_path: Path) -> None:
+    from satisfaction.strategy import load_rules
+
+    path = tmp_path / "rules.yaml"
+    path.write_text("version: 1\nrules: []\nversion: 2\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"line 3.*appears twice.*line 1 and line 3"):
+        load_rules(path)
+    path.write_text("rules: []\n" + alias_bomb(), encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"rules.yaml, line 6: the aliases"):
+        load_rules(path)
+    path.write_bytes("rules: []\n# \xe9\n".encode("latin-1"))
+    with pytest.raises(SchemaError, match="not UTF-8"):
+        load_rules(path)
