@@ -27,6 +27,7 @@ import copy
 import itertools
 import math
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
+from satisfaction.defined import DefinitionProblem, compile_defined, evaluate
 from satisfaction.diagnostics import Diagnostic
 from satisfaction.diagnostics import status as gate_status
 from satisfaction.errors import InputError, UsageError
@@ -58,7 +60,9 @@ from satisfaction.sem_ml import (
 )
 
 PARAMETER_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
-                     "std.all", "std.ci.lower", "std.ci.upper"]
+                     "std.lv", "std.all", "std.ci.lower", "std.ci.upper"]
+#: Columns of the positional rows the tables are built from (``std.lv`` is added after).
+_RECORD_COLUMNS = [c for c in PARAMETER_COLUMNS if c != "std.lv"]
 FIT_NAMES = ["ntotal", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
              "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "logl", "aic", "bic",
              "baseline.chisq", "baseline.df"]
@@ -75,6 +79,7 @@ FIT_CRITERIA: dict[str, tuple[str, float]] = {
 #: Share of failed bootstrap draws above which the intervals are not trusted.
 MAX_BOOTSTRAP_FAILED = 0.10
 Z975 = stats.norm.ppf(0.975)
+_IDENT_RE = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan", ".", "-")
 
 
@@ -307,26 +312,99 @@ def _covariance(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Spec:
-    """Free-parameter layout of a (possibly multi-group) model."""
+    """Free-parameter layout of a (possibly multi-group) model.
+
+    ``param_of_row[g][k]`` is the index in theta of row ``k`` in group ``g``
+    (-1 when fixed); ``fixed_of_row[g][k]`` the value of a fixed row;
+    ``label_param[g]`` maps each label to its index (or ``None`` for a label on
+    a fixed row) and ``label_value`` to the fixed value of such a label.
+    """
 
     structure: Structure
     param_of_row: list[list[int]]  # per group, per row
     nparam: int
+    fixed_of_row: list[list[float]] = field(default_factory=list)
+    label_param: list[dict[str, int]] = field(default_factory=list)
+    label_value: dict[str, float] = field(default_factory=dict)
+
+
+def _row_modifier(r: ParRow, g: int, ngroups: int) -> tuple[str | None, float | None, bool]:
+    """(label, fixed value, free) of row ``r`` in group ``g`` (``c()`` modifiers per group)."""
+    if r.group_values is None:
+        return r.label, (None if r.free else r.value), r.free
+    if len(r.group_values) != ngroups:
+        raise InputError(f"'{r.lhs} {r.op} {r.rhs}' has a c() modifier with "
+                         f"{len(r.group_values)} values for {ngroups} group(s); give one "
+                         "value per group", line=r.line or None)
+    mod = r.group_values[g]
+    if isinstance(mod, str):
+        return mod, None, True
+    if mod is None:  # NA
+        return r.label, None, True
+    return r.label, float(mod), False
+
+
+def _equal_labels(structure: Structure) -> tuple[dict[str, str], dict[str, float]]:
+    """Labels made equal by ``a == b`` (each mapped to one representative) and labels
+    fixed by ``a == number``."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.get(a, a) != a:
+            a = parent[a]
+        return a
+
+    fixed: dict[str, float] = {}
+    for c in structure.constraints:
+        try:
+            fixed[c.lhs] = float(c.rhs)
+            continue
+        except ValueError:
+            pass
+        a, b = find(c.lhs), find(c.rhs)
+        if a != b:
+            parent[b] = a
+    reps = {label: find(label) for label in {*parent, *parent.values()}}
+    for label, value in list(fixed.items()):
+        fixed[reps.get(label, label)] = value
+    return reps, fixed
 
 
 def _layout(structure: Structure, ngroups: int, equal_ops: tuple[str, ...] = ()) -> _Spec:
-    """Index free rows; labels are shared; ``equal_ops`` rows are shared across groups."""
+    """Index free rows, as lavaan does.
+
+    A label names one parameter in every group (lavaan: the same label is an
+    equality constraint across groups) unless ``c()`` gives one per group;
+    ``a == b`` makes two labels one parameter, ``a == 0.5`` fixes it; rows
+    with an operator in ``equal_ops`` are shared across groups (group.equal).
+    """
     per_group: list[list[int]] = []
+    fixed_rows: list[list[float]] = []
+    label_param: list[dict[str, int]] = []
     shared: dict[Any, int] = {}
+    reps, fixed_labels = _equal_labels(structure)
+    used = {r.label for r in structure.rows} | {
+        v for r in structure.rows if r.group_values for v in r.group_values
+        if isinstance(v, str)}
+    for c in structure.constraints:
+        for name in (c.lhs, c.rhs):
+            if _IDENT_RE.match(name) and name not in used:
+                raise InputError(f"the constraint '{c.lhs} == {c.rhs}' names {name!r}, which "
+                                 "labels no parameter", line=c.line or None)
     counter = 0
     for g in range(ngroups):
-        idx = []
+        idx, values, labels = [], [], {}
         for k, r in enumerate(structure.rows):
-            if not r.free or r.exo:
+            label, value, free = _row_modifier(r, g, ngroups)
+            label = reps.get(label, label) if label is not None else None
+            if label is not None and label in fixed_labels:
+                value, free = fixed_labels[label], False
+            if not free or r.exo:
                 idx.append(-1)
+                values.append(0.0 if value is None else value)
                 continue
-            if r.label is not None:
-                key: Any = ("label", r.label, None if r.op in equal_ops else g)
+            if label is not None:
+                key: Any = ("label", label)
             elif r.op in equal_ops:
                 key = ("row", k)
             else:
@@ -335,21 +413,63 @@ def _layout(structure: Structure, ngroups: int, equal_ops: tuple[str, ...] = ())
                 shared[key] = counter
                 counter += 1
             idx.append(shared[key])
+            values.append(0.0)
+            if label is not None:
+                labels[label] = shared[key]
         per_group.append(idx)
-    return _Spec(structure, per_group, counter)
+        fixed_rows.append(values)
+        label_param.append(labels)
+    label_value = dict(fixed_labels)
+    for r in structure.rows:
+        if r.label is not None and not r.free and r.value is not None:
+            label_value.setdefault(reps.get(r.label, r.label), r.value)
+    return _Spec(structure, per_group, counter, fixed_rows, label_param, label_value)
 
 
-def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray]) -> np.ndarray:
-    """Starting values in the spirit of lavaan's defaults.
+def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray],
+           simple: bool = False) -> np.ndarray:
+    """Starting values.
 
-    Loadings 1, regressions and covariances 0, observed residual variances half
-    the sample variance, latent variances 0.05 except for first-order factors,
-    whose variance starts at the mean covariance among their indicators.
+    Observed residual variances start at half the sample variance and
+    regressions and covariances at 0 (lavaan's defaults). Loadings of a factor
+    measured by two or more observed indicators start from the first principal
+    component of their covariance matrix, scaled so that the marker keeps its
+    fixed value, and the factor variance from its eigenvalue (in the spirit of
+    lavaan's FABIN start: the signs come from the data, so a reverse-worded
+    marker does not start every other loading on the wrong side). With
+    ``simple`` every loading starts at 1 and latent variances at 0.05 or the
+    mean covariance of their indicators (lavaan's "simple" start).
     """
     theta = np.zeros(spec.nparam)
     st = spec.structure
+    loadings_of: dict[str, list[int]] = {}
+    for k, r in enumerate(st.rows):
+        if r.op == "=~":
+            loadings_of.setdefault(r.lhs, []).append(k)
     for g, (ram, S) in enumerate(zip(rams, samples, strict=True)):
         pos = {v: k for k, v in enumerate(ram.variables)}
+        fixed = spec.fixed_of_row[g] if spec.fixed_of_row else [0.0] * len(st.rows)
+        factor_start: dict[int, float] = {}
+        factor_var: dict[str, float] = {}
+        for lv, ks in loadings_of.items():
+            obs = [k for k in ks if st.rows[k].rhs in st.observed]
+            if simple or len(obs) < 2 or len(obs) != len(ks):
+                continue
+            ii = [pos[st.rows[k].rhs] for k in obs]
+            eigval, eigvec = np.linalg.eigh(S[np.ix_(ii, ii)])
+            v, e = eigvec[:, -1], float(eigval[-1])
+            marker = next((n for n, k in enumerate(obs)
+                           if spec.param_of_row[g][k] < 0 and fixed[k] != 0), None)
+            if marker is not None and abs(v[marker]) > 1e-8:
+                c = fixed[obs[marker]]
+                lam = c * v / v[marker]
+                factor_var[lv] = e * v[marker] ** 2 / c ** 2
+            else:
+                v = v if v.sum() >= 0 else -v
+                lam = v * math.sqrt(e)
+                factor_var[lv] = 1.0
+            for n, k in enumerate(obs):
+                factor_start[k] = float(lam[n])
         for k, r in enumerate(st.rows):
             q = spec.param_of_row[g][k]
             if q < 0:
@@ -357,14 +477,16 @@ def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray]) -> np.ndarra
             if r.value is not None:
                 theta[q] = r.value
             elif r.op == "=~":
-                theta[q] = 1.0
+                theta[q] = factor_start.get(k, 1.0)
             elif r.op == "~~" and r.lhs == r.rhs:
                 if r.lhs in st.observed:
                     i = pos[r.lhs]
                     theta[q] = 0.5 * S[i, i]
+                elif r.lhs in factor_var:
+                    theta[q] = max(factor_var[r.lhs], 0.05)
                 else:
-                    inds = [x.rhs for x in st.rows if x.op == "=~" and x.lhs == r.lhs
-                            and x.rhs in st.observed]
+                    inds = [st.rows[k2].rhs for k2 in loadings_of.get(r.lhs, [])
+                            if st.rows[k2].rhs in st.observed]
                     val = 0.05
                     if len(inds) >= 2:
                         ii = [pos[x] for x in inds]
@@ -388,28 +510,34 @@ def _set_exo(ram: RAM, structure: Structure, S: np.ndarray) -> None:
 def _rams(spec: _Spec, observed: list[str], samples: list[np.ndarray]) -> list[RAM]:
     out = []
     for g, S in enumerate(samples):
-        fixed = [r.value if r.value is not None else 0.0 for r in spec.structure.rows]
-        ram = build_ram(spec.structure, observed, spec.param_of_row[g], fixed)
+        ram = build_ram(spec.structure, observed, spec.param_of_row[g], spec.fixed_of_row[g])
         _set_exo(ram, spec.structure, S)
         out.append(ram)
     return out
 
 
+def _improper(spec: _Spec, theta: np.ndarray) -> bool:
+    """A free variance below zero: the solution is improper (a Heywood case)."""
+    for g in range(len(spec.param_of_row)):
+        for k, r in enumerate(spec.structure.rows):
+            q = spec.param_of_row[g][k]
+            if q >= 0 and r.op == "~~" and r.lhs == r.rhs and theta[q] < 0:
+                return True
+    return False
+
+
 def _fit_blocks(spec: _Spec, blocks: list[Block], start: np.ndarray | None = None):
+    """Minimise from the data-based start; when that ends not converged or improper,
+    a second run from lavaan's "simple" start, keeping the better solution (the lower
+    discrepancy; a proper one when both reach the same minimum)."""
     rams = [b.ram for b in blocks]
-    first = _start(spec, rams, [b.S for b in blocks]) if start is None else start
+    samples = [b.S for b in blocks]
+    first = _start(spec, rams, samples) if start is None else start
     sol = minimise(blocks, first)
-    if not sol.converged and start is None:
-        # A second try from lavaan's "simple" start (all loadings 1, variances 1).
-        alt = first.copy()
-        for g, ram in enumerate(rams):
-            del ram
-            for k, r in enumerate(spec.structure.rows):
-                q = spec.param_of_row[g][k]
-                if q >= 0 and r.op == "~~" and r.lhs == r.rhs and r.value is None:
-                    alt[q] = 1.0
-        sol2 = minimise(blocks, alt)
-        if sol2.converged or sol2.fmin < sol.fmin:
+    if start is None and (not sol.converged or _improper(spec, sol.theta)):
+        sol2 = minimise(blocks, _start(spec, rams, samples, simple=True))
+        if sol2.converged and (not sol.converged or sol2.fmin < sol.fmin - 1e-9 or (
+                abs(sol2.fmin - sol.fmin) <= 1e-9 and not _improper(spec, sol2.theta))):
             sol = sol2
     return sol
 
@@ -536,6 +664,35 @@ def _std_rows(structure: Structure, ram: RAM, theta: np.ndarray) -> np.ndarray:
     return out
 
 
+def _std_lv_rows(structure: Structure, ram: RAM, theta: np.ndarray) -> np.ndarray:
+    """``std.lv`` of every parameter row: latent variables standardized, observed not.
+
+    lavaan's ``standardizedSolution(type = "std.lv")``: a path ``j → i`` is
+    multiplied by ``sd(j)`` when ``j`` is latent and divided by ``sd(i)`` when ``i``
+    is latent (model-implied sds); a latent variance is divided by its implied
+    variance; a covariance involving a latent variable is divided by the residual
+    sd of each latent side (``cov.std``); observed (residual) variances and
+    covariances are left as they are.
+    """
+    mom = ram.implied(theta)
+    A, S, C = mom["A"], mom["S"], mom["C"]
+    latent = np.arange(len(ram.variables)) >= ram.p
+    with np.errstate(invalid="ignore"):
+        eta = np.where(latent, np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan)), 1.0)
+        rv = np.where(latent, np.sqrt(np.abs(np.diag(S))), 1.0)
+    out = np.empty(len(structure.rows))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in range(len(structure.rows)):
+            mat, i, j = ram.row_cells[k]
+            if mat == 0:
+                out[k] = A[i, j] * eta[j] / eta[i]
+            elif i == j:
+                out[k] = S[i, i] / eta[i] ** 2
+            else:
+                out[k] = S[i, j] / (rv[i] * rv[j])
+    return out
+
+
 def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndarray,
                   param_of_row: list[int], n: int, sample_means: np.ndarray | None
                   ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame, list[Diagnostic],
@@ -581,7 +738,10 @@ def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndar
         for v in structure.latent:
             records.append([v, "~1", "", 0.0, 0.0, math.nan, math.nan, 0.0, 0.0, 0.0,
                             0.0, 0.0])
-    params = pd.DataFrame(records, columns=PARAMETER_COLUMNS)
+    params = pd.DataFrame(records, columns=_RECORD_COLUMNS)
+    std_lv = _std_lv_rows(structure, ram, theta)
+    params.insert(params.columns.get_loc("std.all"), "std.lv", np.concatenate(
+        [std_lv, params["est"].to_numpy()[len(std_lv):]]))  # intercepts: observed, unscaled
 
     lv = [pos[v] for v in structure.latent]
     if lv:
@@ -693,15 +853,19 @@ def _effects(structure: Structure, ram: RAM, A: np.ndarray, sd: np.ndarray
 
 
 class _Derived:
-    """Standardized parameters and every effect as one vector function of theta.
+    """Standardized parameters, every effect and the defined parameters as one
+    vector function of theta.
 
     Both the delta method and the bootstrap take their intervals of standardized
     estimates from this one function, so an interval always belongs to the
     estimate printed beside it (std.all with std.all, unstandardized with
-    unstandardized).
+    unstandardized). Layout: ``std.all`` of every row, the six effect measures
+    of every pair, then each defined parameter (``:=``) unstandardized and
+    standardized.
     """
 
-    def __init__(self, structure: Structure, ram: RAM, effects: pd.DataFrame) -> None:
+    def __init__(self, structure: Structure, ram: RAM, effects: pd.DataFrame,
+                 spec: _Spec | None = None) -> None:
         self.structure, self.ram = structure, ram
         names, self.idx = _structural_index(structure, ram)
         where = {v: k for k, v in enumerate(names)}
@@ -710,17 +874,70 @@ class _Derived:
         self.pattern, _, self.has_indirect = _path_pattern(structure, ram)
         self.nrows = len(structure.rows)
         self.npairs = len(effects)
+        self.defined = _compiled_defined(structure, spec) if spec is not None else []
+        self.ndef = len(self.defined)
+        self.label_param = spec.label_param[0] if spec is not None and spec.label_param \
+            else {}
+        self.label_value = spec.label_value if spec is not None else {}
+        self.label_row: dict[str, int] = {}
+        for k, r in enumerate(structure.rows):
+            for label in (r.label, *(v for v in (r.group_values or ())
+                                     if isinstance(v, str))):
+                if label is not None:
+                    self.label_row.setdefault(label, k)
+
+    def labels(self, theta: np.ndarray) -> dict[str, float]:
+        """Every label's unstandardized value."""
+        out = dict(self.label_value)
+        out.update({label: float(theta[q]) for label, q in self.label_param.items()})
+        return out
 
     def __call__(self, theta: np.ndarray) -> np.ndarray:
-        return np.concatenate([
-            _std_rows(self.structure, self.ram, theta),
-            _effect_values(self.ram, theta, self.idx, self.t_idx, self.f_idx,
-                           self.pattern, self.has_indirect)])
+        std = _std_rows(self.structure, self.ram, theta)
+        parts = [std, _effect_values(self.ram, theta, self.idx, self.t_idx, self.f_idx,
+                                     self.pattern, self.has_indirect)]
+        if self.ndef:
+            parts.append(np.array(evaluate(self.defined, self.labels(theta))))
+            std_labels = {label: float(std[k]) for label, k in self.label_row.items()}
+            parts.append(np.array(evaluate(self.defined, std_labels)))
+        return np.concatenate(parts)
 
     def split(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(std.all of the rows, effects as measures × pairs)."""
+        end = self.nrows + 6 * self.npairs
         return (values[..., :self.nrows],
-                values[..., self.nrows:].reshape(*values.shape[:-1], 6, self.npairs))
+                values[..., self.nrows:end].reshape(*values.shape[:-1], 6, self.npairs))
+
+    def split_defined(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(defined parameters unstandardized, standardized)."""
+        end = self.nrows + 6 * self.npairs
+        return values[..., end:end + self.ndef], values[..., end + self.ndef:]
+
+
+def _compiled_defined(structure: Structure, spec: _Spec) -> list:
+    """The ``:=`` lines of the model, checked against its labels."""
+    if not structure.defined:
+        return []
+    labels = set(spec.label_value)
+    for group in spec.label_param:
+        labels |= set(group)
+    try:
+        return compile_defined([(r.lhs, r.rhs) for r in structure.defined], labels)
+    except DefinitionProblem as exc:
+        line = next((r.line for r in structure.defined if r.lhs == exc.name), None)
+        raise InputError(str(exc), line=line or None) from None
+
+
+def _defined_rows(params: pd.DataFrame, fun: _Derived, theta: np.ndarray) -> pd.DataFrame:
+    """The parameter table with one ``:=`` row per defined parameter (values only)."""
+    if not fun.ndef:
+        return params
+    unstd, std = fun.split_defined(fun(theta))
+    rows = pd.DataFrame([[r.lhs, ":=", r.rhs, float(u), math.nan, math.nan, math.nan,
+                          math.nan, math.nan, float(z), math.nan, math.nan]
+                         for r, u, z in zip(fun.structure.defined, unstd, std, strict=True)],
+                        columns=_RECORD_COLUMNS)
+    return pd.concat([params, rows], ignore_index=True)
 
 
 def _delta_se(fun: _Derived, theta: np.ndarray, vcov: np.ndarray) -> np.ndarray:
@@ -746,12 +963,18 @@ def _delta_se(fun: _Derived, theta: np.ndarray, vcov: np.ndarray) -> np.ndarray:
 
 def _add_intervals(params: pd.DataFrame, effects: pd.DataFrame, fun: _Derived,
                    lower: np.ndarray, upper: np.ndarray, method: str) -> pd.DataFrame:
-    """Write std.ci of the parameter rows and the intervals of the effects."""
+    """Write std.ci of the parameter rows, the intervals of the defined parameters
+    (``ci.*`` and ``std.ci.*`` of the ``:=`` rows) and those of the effects."""
     std_lo, eff_lo = fun.split(lower)
     std_hi, eff_hi = fun.split(upper)
     k = fun.nrows
     params.loc[params.index[:k], "std.ci.lower"] = std_lo
     params.loc[params.index[:k], "std.ci.upper"] = std_hi
+    if fun.ndef:
+        rows = params.index[params["op"] == ":="]
+        (u_lo, s_lo), (u_hi, s_hi) = fun.split_defined(lower), fun.split_defined(upper)
+        params.loc[rows, "ci.lower"], params.loc[rows, "ci.upper"] = u_lo, u_hi
+        params.loc[rows, "std.ci.lower"], params.loc[rows, "std.ci.upper"] = s_lo, s_hi
     effects = effects.copy()
     for m, measure in enumerate(EFFECT_MEASURES):
         effects[f"{measure}.ci.lower"] = eff_lo[m]
@@ -761,17 +984,29 @@ def _add_intervals(params: pd.DataFrame, effects: pd.DataFrame, fun: _Derived,
 
 
 def _delta_intervals(result: SEMResult, structure: Structure, ram: RAM, theta: np.ndarray,
-                     vcov: np.ndarray | None) -> None:
-    """Delta-method 95 % intervals of std.all and of every effect (in place)."""
-    fun = _Derived(structure, ram, result.effects)
+                     vcov: np.ndarray | None, spec: _Spec | None = None) -> None:
+    """Delta-method 95 % intervals of std.all, every effect and every defined
+    parameter (whose ``se``, ``z`` and ``pvalue`` come from the same Jacobian)."""
+    fun = _Derived(structure, ram, result.effects, spec)
+    result.parameters = _defined_rows(result.parameters, fun, theta)
     est = fun(theta)
     if vcov is None:
         lower = upper = np.full_like(est, np.nan)
+        se = np.full_like(est, np.nan)
     else:
         se = _delta_se(fun, theta, vcov)
         fixed = se == 0
         lower, upper = est - Z975 * se, est + Z975 * se
         lower[fixed & ~np.isfinite(est)] = np.nan
+    if fun.ndef:
+        rows = result.parameters.index[result.parameters["op"] == ":="]
+        se_def = fun.split_defined(se)[0]
+        est_def = fun.split_defined(est)[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = est_def / se_def
+        result.parameters.loc[rows, "se"] = se_def
+        result.parameters.loc[rows, "z"] = z
+        result.parameters.loc[rows, "pvalue"] = 2 * stats.norm.sf(np.abs(z))
     result.effects = _add_intervals(result.parameters, result.effects, fun, lower, upper,
                                     "delta")
 
@@ -792,7 +1027,7 @@ def _boot_draws(fun: _Derived, x: np.ndarray, draws: np.ndarray, theta0: np.ndar
     """Standardized parameters and effects of every bootstrap draw (NaN when it failed)."""
     n = len(x)
     ram, structure = fun.ram, fun.structure
-    width = fun.nrows + 6 * fun.npairs
+    width = fun.nrows + 6 * fun.npairs + 2 * fun.ndef
     out = np.full((len(draws), width), np.nan)
     failed = 0
     for d, rows in enumerate(draws):
@@ -819,7 +1054,7 @@ def _bootstrap(result: SEMResult, spec: _Spec, ram: RAM, x: np.ndarray, theta: n
     estimate; a draw that does not converge is left out and counted. More
     than :data:`MAX_BOOTSTRAP_FAILED` failed draws invalidate the intervals.
     """
-    fun = _Derived(spec.structure, copy.deepcopy(ram), result.effects)
+    fun = _Derived(spec.structure, copy.deepcopy(ram), result.effects, spec)
     rng = np.random.default_rng(seed)
     n = len(x)
     resamples = rng.integers(0, n, size=(draws, n))
@@ -1076,7 +1311,7 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         result.syntax = syntax
         theta = result._theta  # type: ignore[attr-defined]
         _delta_intervals(result, structure, rams[0], theta,
-                         result._vcov)  # type: ignore[attr-defined]
+                         result._vcov, spec)  # type: ignore[attr-defined]
         if bootstrap:
             _bootstrap(result, spec, rams[0], x, theta, bootstrap, seed, n_jobs, progress)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
@@ -1146,6 +1381,9 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
     result._theta = sol.theta  # type: ignore[attr-defined]
     result._vcov = vcov  # type: ignore[attr-defined]
     result._per = per  # type: ignore[attr-defined]
+    # the fitted layout and data blocks: modification indices and factor scores use them
+    result._spec = spec  # type: ignore[attr-defined]
+    result._blocks = blocks  # type: ignore[attr-defined]
     return result
 
 
@@ -1241,7 +1479,7 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame) ->
     result = SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
                        r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
     _delta_intervals(result, structure, ram, theta,
-                     None if vcov_all is None else vcov_all[:q, :q])
+                     None if vcov_all is None else vcov_all[:q, :q], spec)
     if chisq == 0 and df > 0 and vcov_all is None:
         warnings.append(Diagnostic("fiml_degenerate", "invalidates"))
     return result

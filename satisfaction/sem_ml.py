@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,13 @@ class SyntaxProblem(ValueError):
 
 @dataclass
 class ParRow:
-    """One row of the parameter table (lavaan's ``lhs op rhs``)."""
+    """One row of the parameter table (lavaan's ``lhs op rhs``).
+
+    ``group_values`` holds a ``c(...)`` modifier: one entry per group, each a
+    label (str), a fixed value (float) or ``None`` (``NA``: free, unlabelled).
+    Rows with ``op`` ``:=`` (a defined parameter: ``rhs`` is its expression) and
+    ``==`` (an equality constraint) are kept apart from the model's rows.
+    """
 
     lhs: str
     op: str
@@ -74,6 +81,8 @@ class ParRow:
     user: bool = True
     exo: bool = False  # variance/covariance of an exogenous observed variable (fixed.x)
     na: bool = False  # written as NA*x: a loading freed from the marker rule
+    group_values: tuple[str | float | None, ...] | None = None
+    line: int = 0  # line of the model text it was written on (0: added by a default)
 
 
 def _strip_comment(line: str) -> str:
@@ -83,14 +92,72 @@ def _strip_comment(line: str) -> str:
     return line.strip()
 
 
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _modifier(text: str, number: int, line: str) -> tuple[str, Any]:
+    """One modifier before ``*``: ("na", None), ("value", float), ("label", str) or
+    ("group", tuple) for ``c(...)``."""
+    text = text.strip()
+    if text in ("NA", "na"):
+        return "na", None
+    if _NUMBER.match(text):
+        return "value", float(text)
+    if text.startswith("c(") and text.endswith(")"):
+        out: list[str | float | None] = []
+        for part in text[2:-1].split(","):
+            kind, value = _modifier(part, number, line)
+            if kind == "group":
+                raise SyntaxProblem("c() modifiers cannot be nested", number, line)
+            out.append(None if kind == "na" else value)
+        if not out:
+            raise SyntaxProblem("c() needs one value per group", number, line)
+        return "group", tuple(out)
+    if _IDENT.match(text):
+        return "label", text
+    raise SyntaxProblem(f"modifier {text!r} is neither a number, NA, a label nor c(...)",
+                        number, line)
+
+
+def _merge(rows: list[ParRow]) -> list[ParRow]:
+    """One row per ``lhs op rhs``: repeated terms merge their modifiers, as lavaan does
+    (``f =~ NA*x1 + a*x1`` is one free loading labelled ``a``)."""
+    out: dict[tuple[str, str, str], ParRow] = {}
+    for r in rows:
+        key = (r.lhs, r.op, r.rhs)
+        if r.op == "~~" and (r.rhs, r.op, r.lhs) in out:
+            key = (r.rhs, r.op, r.lhs)
+        have = out.get(key)
+        if have is None:
+            out[key] = r
+            continue
+        for name in ("label", "value", "group_values"):
+            a, b = getattr(have, name), getattr(r, name)
+            if a is not None and b is not None and a != b:
+                raise SyntaxProblem(f"{r.lhs} {r.op} {r.rhs} is given two different "
+                                    f"{name.replace('_', ' ')}s ({a!r} and {b!r})",
+                                    r.line, f"{r.lhs} {r.op} {r.rhs}")
+            if a is None and b is not None:
+                setattr(have, name, b)
+        have.na = have.na or r.na
+        have.free = have.value is None or have.na
+    return list(out.values())
+
+
 def parse_syntax(text: str) -> list[ParRow]:
     """Parse lavaan model syntax into user-specified parameter rows.
+
+    Reads ``=~``, ``~``, ``~~`` with modifiers (``a*x`` label, ``0.5*x`` fixed
+    value, ``NA*x`` free, ``c(a, b)*x`` one per group; several modifiers of the
+    same term merge), ``name := expression`` (defined parameters) and
+    ``label == label`` / ``label == number`` (equality constraints).
 
     Raises
     ------
     SyntaxProblem
-        For an operator this module does not support (``:=``, ``|``, ``~1``,
-        ``<``, ``>``, ``==``) or a malformed term; the message says what was expected.
+        For what is not supported (intercepts ``~ 1``, thresholds ``|``, ``<``
+        and ``>`` constraints, ``~*~``) or a malformed term; the message says what
+        was expected.
     """
     rows: list[ParRow] = []
     # lavaan allows a formula to continue on the next line after a trailing '+'.
@@ -105,14 +172,30 @@ def parse_syntax(text: str) -> list[ParRow]:
             else:
                 logical.append((number, piece))
     for number, line in logical:
-        for bad in (":=", "==", "<", ">", "|", "~*~"):
-            if bad in line:
-                raise SyntaxProblem(
-                    f"operator {bad!r} is not supported; expected '=~', '~' or '~~'",
-                    number, line)
+        if ":=" in line:
+            name, expr = (t.strip() for t in line.split(":=", 1))
+            if not _IDENT.match(name) or not expr:
+                raise SyntaxProblem("expected 'name := expression' (a defined parameter)",
+                                    number, line)
+            rows.append(ParRow(name, ":=", expr, line=number))
+            continue
+        if "==" in line:
+            lhs, rhs = (t.strip() for t in line.split("==", 1))
+            if not _IDENT.match(lhs) or not (_IDENT.match(rhs) or _NUMBER.match(rhs)):
+                raise SyntaxProblem("an equality constraint is 'label == label' or "
+                                    "'label == number'", number, line)
+            rows.append(ParRow(lhs, "==", rhs, line=number))
+            continue
+        for bad, what in (("|", "thresholds ('|')"), ("~*~", "scaling factors ('~*~')"),
+                          ("<", "inequality constraints ('<')"),
+                          (">", "inequality constraints ('>')")):
+            if bad in line.replace("=~", "").replace("~~", ""):
+                raise SyntaxProblem(f"{what} are not supported; expected '=~', '~', '~~', "
+                                    "':=' or '=='", number, line)
         op = next((o for o in OPS if o in line), None)
         if op is None:
-            raise SyntaxProblem("expected an '=~', '~' or '~~' relation", number, line)
+            raise SyntaxProblem("expected an '=~', '~', '~~', ':=' or '==' relation",
+                                number, line)
         lhs_text, rhs_text = line.split(op, 1)
         lhs_names = [t.strip() for t in lhs_text.split("+")]
         for name in lhs_names:
@@ -120,28 +203,30 @@ def parse_syntax(text: str) -> list[ParRow]:
                 raise SyntaxProblem(f"{name!r} is not a variable name", number, line)
         for term in rhs_text.split("+"):
             term = term.strip()
-            free, value, label, na = True, None, None, False
-            if "*" in term:
-                modifier, term = (t.strip() for t in term.rsplit("*", 1))
-                if modifier in ("NA", "na"):
+            free, value, label, na, groups = True, None, None, False, None
+            while "*" in term:
+                modifier, term = (t.strip() for t in term.split("*", 1))
+                kind, got = _modifier(modifier, number, line)
+                if kind == "na":
                     na = True
+                elif kind == "value":
+                    value, free = got, False
+                elif kind == "label":
+                    label = got
                 else:
-                    try:
-                        value = float(modifier)
-                        free = False
-                    except ValueError:
-                        if not _IDENT.match(modifier):
-                            raise SyntaxProblem(
-                                f"modifier {modifier!r} is neither a number nor a label",
-                                number, line) from None
-                        label = modifier
+                    groups = got
             if term == "1":
-                raise SyntaxProblem("intercepts ('~ 1') are not supported", number, line)
+                raise SyntaxProblem("intercepts ('~ 1') are not supported yet; the model "
+                                    "is fitted to the covariance matrix", number, line)
             if not _IDENT.match(term):
                 raise SyntaxProblem(f"{term!r} is not a variable name", number, line)
             for lhs in lhs_names:
-                rows.append(ParRow(lhs, op, term, free=free, value=value, label=label, na=na))
-    return rows
+                if op == "~" and lhs == term:
+                    raise SyntaxProblem(f"{lhs} ~ {term} regresses a variable on itself",
+                                        number, line)
+                rows.append(ParRow(lhs, op, term, free=free or na, value=value, label=label,
+                                   na=na, group_values=groups, line=number))
+    return _merge(rows)
 
 
 @dataclass
@@ -153,6 +238,8 @@ class Structure:
     latent: list[str]
     exogenous_observed: list[str]
     structural: list[str]  # variables of the structural part (latents + regressed observed)
+    defined: list[ParRow] = field(default_factory=list)  # name := expression
+    constraints: list[ParRow] = field(default_factory=list)  # label == label | number
 
     @property
     def variables(self) -> list[str]:
@@ -160,26 +247,39 @@ class Structure:
 
 
 def build_structure(user_rows: list[ParRow]) -> Structure:
-    """Apply lavaan's ``sem()`` defaults to the user's rows (see module docstring)."""
-    rows = [ParRow(**vars(r)) for r in user_rows]
+    """Apply lavaan's ``sem()`` defaults to the user's rows (see module docstring).
+
+    The marker rule fixes the first loading of each latent at 1 unless it is
+    written ``NA*`` (a label alone does not free it, as in lavaan); in a
+    ``c(...)`` modifier an ``NA`` frees it.
+    """
+    defined = [ParRow(**vars(r)) for r in user_rows if r.op == ":="]
+    constraints = [ParRow(**vars(r)) for r in user_rows if r.op == "=="]
+    rows = [ParRow(**vars(r)) for r in user_rows if r.op in OPS]
     latent: list[str] = []
+    seen_latent: set[str] = set()
     for r in rows:
-        if r.op == "=~" and r.lhs not in latent:
+        if r.op == "=~" and r.lhs not in seen_latent:
             latent.append(r.lhs)
-    names: list[str] = []
+            seen_latent.add(r.lhs)
+    names: dict[str, None] = {}
     for r in rows:
-        for n in (r.lhs, r.rhs):
-            if n not in names:
-                names.append(n)
-    observed = [n for n in names if n not in latent]
+        names.setdefault(r.lhs)
+        names.setdefault(r.rhs)
+    observed = [n for n in names if n not in seen_latent]
     indicators = {r.rhs for r in rows if r.op == "=~"}
     lhs_reg = {r.lhs for r in rows if r.op == "~"}
     rhs_reg = {r.rhs for r in rows if r.op == "~"}
 
-    # marker: fix the first loading of each latent at 1 unless the user set it
+    # marker: fix the first loading of each latent at 1 unless the user freed it
+    first_of: dict[str, ParRow] = {}
+    for r in rows:
+        if r.op == "=~":
+            first_of.setdefault(r.lhs, r)
     for lv in latent:
-        first = next(r for r in rows if r.op == "=~" and r.lhs == lv)
-        if first.free and first.label is None and not first.na:
+        first = first_of[lv]
+        freed = first.na or (first.group_values is not None and None in first.group_values)
+        if first.value is None and not freed and first.group_values is None:
             first.free, first.value = False, 1.0
 
     exo_obs = [n for n in observed if n in rhs_reg and n not in lhs_reg and n not in indicators]
@@ -208,7 +308,8 @@ def build_structure(user_rows: list[ParRow]) -> Structure:
     structural = [n for n in structural
                   if n in latent or n not in indicators]
     return Structure(rows=rows + auto, observed=observed, latent=latent,
-                     exogenous_observed=exo_obs, structural=structural)
+                     exogenous_observed=exo_obs, structural=structural, defined=defined,
+                     constraints=constraints)
 
 
 @dataclass

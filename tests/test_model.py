@@ -192,8 +192,10 @@ def test_input_errors_are_clear() -> None:
     data = political_democracy.get_data()
     with pytest.raises(InputError, match="not a column"):
         fit("f =~ x1 + x2 + nothere", data)
-    with pytest.raises(InputError, match="not supported"):
+    with pytest.raises(InputError, match="labels no parameter"):
         fit("f =~ x1 + x2 + x3\nab := a*b", data)
+    with pytest.raises(InputError, match="not supported"):
+        fit("f =~ x1 + x2 + x3\nx1 ~ 1", data)
     bad = data.astype(object)
     bad.iloc[4, 0] = "seven"
     with pytest.raises(InputError) as err:

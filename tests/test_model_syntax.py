@@ -1,0 +1,135 @@
+"""Model syntax read exactly as lavaan reads it (issue 13, point 1).
+
+Reference: tests/reference/lavaan_syntax.json, written by
+tests/reference/lavaan_syntax.R (lavaan 0.6): labels on markers, ``NA*`` with a
+label, repeated terms, ``:=`` defined parameters, ``==`` constraints, labels
+shared across groups, ``c()`` modifiers, and raw bfi items whose marker is
+reverse-worded (the case that used to end on a wrong optimum).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+from semopy.examples import holzinger39
+
+from satisfaction.errors import InputError
+from satisfaction.model import fit
+from tests.conftest import REFERENCE, SHARED
+
+REF = json.loads((REFERENCE / "lavaan_syntax.json").read_text())
+TOL = 1e-3
+
+
+def _data(name: str) -> pd.DataFrame:
+    if name == "holzinger":
+        return holzinger39.get_data()
+    if name == "bank":
+        return pd.read_csv(SHARED / "bank_satisfaction.csv")
+    return pd.read_csv(REFERENCE / "bfi_raw.csv")
+
+
+def _fit(case: str, **options):
+    ref = REF[case]
+    group = "gender" if ref["data"] == "bank" else None
+    return fit(ref["model"], _data(ref["data"]), group=group, **options), ref
+
+
+def _close(a: float | None, b: float | None, scale: float = 1.0) -> bool:
+    if b is None:
+        return a is None or not math.isfinite(a)
+    return a is not None and abs(a - b) <= TOL * max(1.0, abs(b) * (scale != 1.0))
+
+
+def _check(result, ref, relative_chisq: bool = True) -> None:
+    for name in ("npar", "df"):
+        assert result.fit_measures[name] == ref["fit"][name], name
+    chisq = ref["fit"]["chisq"]
+    assert abs(result.fit_measures["chisq"] - chisq) <= TOL * max(1.0, chisq), (
+        result.fit_measures["chisq"], chisq)
+    ours = result.parameters
+    labels = result.groups.labels if result.groups is not None else None
+    for row in ref["parameters"]:
+        if row["op"] in ("~1", "=="):
+            continue
+        sel = (ours["lhs"] == row["lhs"]) & (ours["op"] == row["op"]) & (
+            (ours["rhs"] == row["rhs"]) | (ours["op"] == ":="))
+        if labels is not None and "group" in row and "group" in ours.columns:
+            sel &= ours["group"] == labels[int(row["group"]) - 1]
+        match = ours[sel]
+        if match.empty and row["op"] == "~~":
+            sel = (ours["lhs"] == row["rhs"]) & (ours["op"] == "~~") & (ours["rhs"] == row["lhs"])
+            if labels is not None and "group" in ours.columns:
+                sel &= ours["group"] == labels[int(row["group"]) - 1]
+            match = ours[sel]
+        assert len(match) == 1, row
+        got = match.iloc[0]
+        assert abs(got["est"] - row["est"]) <= TOL, (row, got["est"])
+        assert _close(got["se"] if got["se"] > 0 else None,
+                      row["se"] if row["se"] else None), (row, got["se"])
+        if row.get("std.all") is not None and row["op"] != ":=":
+            assert abs(got["std.all"] - row["std.all"]) <= TOL, (row, got["std.all"])
+
+
+@pytest.mark.parametrize("case", ["label_on_marker", "na_and_label", "repeated_term",
+                                  "defined_and_equal"])
+def test_single_group_syntax_matches_lavaan(case: str) -> None:
+    result, ref = _fit(case)
+    assert result.converged
+    _check(result, ref)
+
+
+def test_defined_parameters_have_delta_intervals() -> None:
+    result, ref = _fit("defined_and_equal")
+    p = result.parameters
+    defined = p[p["op"] == ":="].set_index("lhs")
+    for row in ref["parameters"]:
+        if row["op"] != ":=":
+            continue
+        got = defined.loc[row["lhs"]]
+        assert abs(got["ci.lower"] - row["ci.lower"]) <= TOL
+        assert abs(got["ci.upper"] - row["ci.upper"]) <= TOL
+        assert abs(got["std.all"] - row["std.all"]) <= TOL
+    b2 = p[(p["op"] == "=~") & (p["rhs"] == "x2")]["est"].iloc[0]
+    b3 = p[(p["op"] == "=~") & (p["rhs"] == "x3")]["est"].iloc[0]
+    assert b2 == pytest.approx(b3, abs=1e-10)
+
+
+def test_defined_parameters_have_bootstrap_intervals() -> None:
+    result, _ = _fit("defined_and_equal", bootstrap=100, seed=2, n_jobs=1)
+    row = result.parameters.set_index("lhs").loc["sq"]
+    assert row["ci.lower"] < row["est"] < row["ci.upper"]
+    assert row["std.ci.lower"] < row["std.all"] < row["std.ci.upper"]
+
+
+@pytest.mark.parametrize("case", ["group_shared_label", "group_c_modifier"])
+def test_multigroup_labels_match_lavaan(case: str) -> None:
+    result, ref = _fit(case)
+    _check(result, ref)
+
+
+@pytest.mark.parametrize("case,missing", [("bfi_raw_ml", "listwise"),
+                                          ("bfi_raw_fiml", "fiml")])
+def test_reverse_worded_marker_reaches_lavaans_optimum(case: str, missing: str) -> None:
+    result, ref = _fit(case, missing=missing)
+    assert result.converged
+    assert abs(result.fit_measures["chisq"] - ref["fit"]["chisq"]) <= TOL * ref["fit"]["chisq"]
+    loadings = result.parameters[result.parameters["op"] == "=~"]
+    assert loadings["est"].abs().max() < 10  # the wrong optimum ran to 1e4
+
+
+def test_model_errors_name_the_cause() -> None:
+    data = holzinger39.get_data()
+    with pytest.raises(InputError, match="regresses a variable on itself"):
+        fit("f =~ x1 + x2 + x3\nf ~ f", data)
+    with pytest.raises(InputError, match="two different labels"):
+        fit("f =~ x1 + a*x2 + b*x2 + x3", data)
+    with pytest.raises(InputError, match="labels no parameter"):
+        fit("f =~ x1 + a*x2 + x3\na == z", data)
+    with pytest.raises(InputError, match="one value per group"):
+        fit("f =~ x1 + c(a, b)*x2 + x3", data)
+    with pytest.raises(InputError, match="inequality"):
+        fit("f =~ x1 + a*x2 + x3\na > 0", data)
