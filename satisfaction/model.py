@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
+from satisfaction import robust
 from satisfaction.defined import DefinitionProblem, compile_defined, evaluate
 from satisfaction.diagnostics import Diagnostic
 from satisfaction.diagnostics import status as gate_status
@@ -1178,7 +1179,8 @@ def _fit_diagnostics(measures: dict[str, float], criteria: dict[str, tuple[str, 
 def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str = "listwise",
         bootstrap: int = 0, seed: int | None = None, group: str | None = None,
         n_jobs: int | None = None, progress: bool = False,
-        criteria: dict[str, tuple[str, float]] | None = None) -> SEMResult:
+        criteria: dict[str, tuple[str, float]] | None = None,
+        estimator: str = "ml") -> SEMResult:
     """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
 
     Parameters
@@ -1207,6 +1209,16 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     criteria : dict, optional
         Fit cut-offs ``{index: (">=" or "<=", threshold)}``; default
         :func:`fit_criteria` of the model.
+    estimator : {"ml", "mlr", "mlm"}
+        ``ml``: normal-theory standard errors and χ². ``mlr``: Huber-White
+        (sandwich) standard errors and the Yuan-Bentler scaled χ² (lavaan's
+        ``estimator = "MLR"``; also with ``missing="fiml"``); ``mlm``: Satorra-Bentler
+        (lavaan's ``"MLM"``, complete data). Both add lavaan's ``chisq.scaled``,
+        ``chisq.scaling.factor``, ``cfi.scaled``/``cfi.robust``, ``tli.*``,
+        ``rmsea.scaled``/``rmsea.robust`` ... to ``fit_measures`` and take the
+        parameter table's and the delta-method intervals' standard errors from the
+        robust covariance (:mod:`satisfaction.robust`). Single-group fits without
+        exogenous observed variables.
 
     Returns
     -------
@@ -1234,14 +1246,16 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     # The matrices are small (tens of variables): a multi-threaded BLAS only adds overhead.
     with threadpool_limits(1):
         return _fit(model, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
-                    n_jobs=n_jobs, progress=progress,
+                    n_jobs=n_jobs, progress=progress, estimator=estimator,
                     criteria=criteria if criteria is not None else fit_criteria(
                         model if isinstance(model, Questionnaire) else None))
 
 
 def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
          bootstrap: int, seed: int | None, group: str | None, n_jobs: int | None,
-         progress: bool, criteria: dict[str, tuple[str, float]]) -> SEMResult:
+         progress: bool, criteria: dict[str, tuple[str, float]],
+         estimator: str = "ml") -> SEMResult:
+    _check_estimator(estimator, missing, group)
     if missing not in ("listwise", "fiml"):
         raise UsageError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
     if missing == "fiml" and (group is not None or bootstrap):
@@ -1310,8 +1324,12 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         result.warnings = warnings + result.warnings
         result.syntax = syntax
         theta = result._theta  # type: ignore[attr-defined]
-        _delta_intervals(result, structure, rams[0], theta,
-                         result._vcov, spec)  # type: ignore[attr-defined]
+        vcov = result._vcov  # type: ignore[attr-defined]
+        if estimator != "ml":
+            _no_exogenous(structure, estimator)
+            vcov = robust.apply_complete(result, estimator, rams[0], theta, spec.nparam,
+                                         spec.param_of_row[0], x)
+        _delta_intervals(result, structure, rams[0], theta, vcov, spec)
         if bootstrap:
             _bootstrap(result, spec, rams[0], x, theta, bootstrap, seed, n_jobs, progress)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
@@ -1323,6 +1341,25 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                          syntax)
     result.warnings += _fit_diagnostics(result.fit_measures, criteria)
     return result
+
+
+def _check_estimator(estimator: str, missing: str, group: str | None) -> None:
+    """Refuse an estimator this fit cannot give (see :func:`fit`)."""
+    if estimator not in robust.ESTIMATORS:
+        raise UsageError(f"estimator must be 'ml', 'mlr' or 'mlm', not {estimator!r}")
+    if estimator != "ml" and group is not None:
+        raise UsageError(f"estimator={estimator!r} is available for single-group fits; "
+                         "drop --group or use estimator 'ml'")
+    if estimator == "mlm" and missing == "fiml":
+        raise UsageError("estimator 'mlm' needs complete data (as lavaan's MLM); use "
+                         "estimator 'mlr' with missing='fiml'")
+
+
+def _no_exogenous(structure: Structure, estimator: str) -> None:
+    if structure.exogenous_observed:
+        raise UsageError(f"estimator={estimator!r} does not support exogenous observed "
+                         f"variables ({', '.join(structure.exogenous_observed)}) yet; "
+                         "use estimator 'ml'")
 
 
 def _vcov(information: np.ndarray | None, n: int) -> np.ndarray | None:
