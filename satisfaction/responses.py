@@ -51,6 +51,7 @@ Example
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -295,16 +296,22 @@ def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[st
 
     CSV files are read as text (every cell a string) so that problems can be
     reported with the value as written; the encoding (UTF-8, UTF-8 with BOM,
-    GBK/GB18030) and the delimiter (``, ; tab |``) are detected. XLSX,
-    SPSS ``.sav`` (value labels kept in the returned info) and Parquet files
-    are read with their own types.
+    UTF-16/32 with a byte-order mark or UTF-16 without one, GBK/GB18030) and
+    the delimiter (``, ; tab |``) are detected. Blank lines are skipped but
+    counted: every row keeps the line number it has in the file. XLSX (first
+    sheet; blank rows skipped, rows numbered as in Excel), SPSS ``.sav``
+    (value labels kept in the returned info) and Parquet files are read with
+    their own types. An Excel formula without a saved result and the covered
+    cells of a merged range are read as empty and noted (``notes``).
 
     Returns
     -------
     (DataFrame, dict)
         The raw table and information about how it was read: ``source``,
         ``header_rows`` (1 when the first data row is row 2 of the file),
-        ``encoding``, ``delimiter``, ``value_labels``.
+        ``rows`` (file row of every data row, when known), ``header_row``,
+        ``encoding``, ``delimiter``, ``value_labels``, ``notes`` (diagnostics
+        about how cells were read).
     """
     if isinstance(source, pd.DataFrame):
         return source.copy(), {"source": "<DataFrame>", "header_rows": 0}
@@ -318,7 +325,8 @@ def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     info: dict[str, Any] = {"source": name, "header_rows": 1, "value_labels": {}}
     try:
         if suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            frame, rows, header_row, notes = _read_excel(path)
+            info.update(rows=rows, header_row=header_row, notes=notes)
         elif suffix == ".sav":
             import pyreadstat
 
@@ -329,8 +337,9 @@ def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[st
             frame = pd.read_parquet(path)
             info["header_rows"] = 0
         else:
-            frame, encoding, delimiter = _read_csv(path)
-            info["encoding"], info["delimiter"] = encoding, delimiter
+            frame, encoding, delimiter, rows, header_row = _read_csv(path)
+            info.update(encoding=encoding, delimiter=delimiter, rows=rows,
+                        header_row=header_row)
     except InputError:
         raise
     except Exception as exc:  # every reader's own failure becomes one clear message
@@ -343,33 +352,182 @@ def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     return frame, info
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str, str]:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError("the file is empty", file=str(path))
+#: Byte-order marks and their codecs (UTF-32 first: its little-endian mark starts
+#: with UTF-16's).
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` / ``utf-16-be`` when every other byte of mostly-ASCII text is NUL."""
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode(raw: bytes, name: str) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read in."""
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), codec
+            except UnicodeDecodeError as exc:
+                raise InputError(f"the file starts with a {codec.upper()} byte-order mark but "
+                                 f"is not valid {codec.upper()} (byte {exc.start}); save it "
+                                 "as UTF-8", file=name) from None
     if b"\x00" in raw[:4096]:
-        raise InputError("this is not a text file (it holds NUL bytes); expected a CSV, "
-                         "XLSX, SAV or Parquet file", file=str(path))
-    text = None
+        codec = _utf16_without_bom(raw[:4096])
+        if codec is not None:
+            try:
+                return raw.decode(codec), codec
+            except UnicodeDecodeError:
+                raise InputError("the file looks like UTF-16 text without a byte-order mark "
+                                 "but does not decode as UTF-16; save it as UTF-8 (in Excel: "
+                                 "'CSV UTF-8')", file=name) from None
+        raise InputError("this is not a text file (it holds NUL bytes); expected a CSV "
+                         "(UTF-8, UTF-16 or GBK), XLSX, SAV or Parquet file", file=name)
     for encoding in _ENCODINGS:
         try:
-            text = raw.decode(encoding)
-            break
+            return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    if text is None:
-        import charset_normalizer
+    import charset_normalizer
 
-        best = charset_normalizer.from_bytes(raw).best()
-        if best is None:
-            raise InputError("cannot tell the text encoding; save the file as UTF-8",
-                             file=str(path))
-        encoding = best.encoding
-        text = str(best)
+    best = charset_normalizer.from_bytes(raw).best()
+    if best is None:
+        raise InputError("cannot tell the text encoding; save the file as UTF-8", file=name)
+    return str(best), best.encoding
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, str, str, list[int], int]:
+    """Cells as text, the encoding, the delimiter, the file line of every data row
+    and the line of the header."""
+    raw = path.read_bytes()
+    name = str(path)
+    if not raw.strip():
+        raise InputError("the file is empty", file=name)
+    text, encoding = _decode(raw, name)
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError("this is not a text file (it holds NUL characters); expected a CSV, "
+                         "XLSX, SAV or Parquet file", file=name, row=line)
+    if not text.strip():
+        raise InputError("the file is empty", file=name)
     delimiter = _sniff_delimiter(text)
-    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                        na_values=[], skipinitialspace=True, engine="python")
-    return frame, encoding, delimiter
+    header, records, lines, header_row = _csv_records(text, delimiter, name)
+    frame = pd.DataFrame(records, columns=_header_names(header), dtype=object)
+    return frame, encoding, delimiter, lines, header_row
+
+
+def _csv_records(text: str, delimiter: str, name: str,
+                 ) -> tuple[list[str], list[list[str]], list[int], int]:
+    """Parse CSV text: the header, the data records, the file line each record starts
+    on, and the header's line. Blank lines are skipped (and counted); a short record
+    is padded with empty cells; a long one is an error unless its extra cells are
+    empty."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        skipinitialspace=True)
+    header: list[str] | None = None
+    header_row = 1
+    records: list[list[str]] = []
+    lines: list[int] = []
+    end = 0
+    try:
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank line
+            if header is None:
+                header, header_row = record, start
+                continue
+            width = len(header)
+            if len(record) > width:
+                if any(cell.strip() for cell in record[width:]):
+                    raise InputError(f"{len(record)} cells where the header (line "
+                                     f"{header_row}) has {width}; is a delimiter inside an "
+                                     "unquoted cell?", file=name, row=start)
+                record = record[:width]
+            elif len(record) < width:
+                record = record + [""] * (width - len(record))
+            records.append(record)
+            lines.append(start)
+    except csv.Error as exc:
+        raise InputError(f"cannot read the file as a CSV file: {exc}", file=name,
+                         row=reader.line_num) from None
+    if header is None:
+        raise InputError("the file is empty", file=name)
+    return header, records, lines, header_row
+
+
+def _header_names(header: list[str]) -> list[str]:
+    """Column names: stripped; an empty name is ``Unnamed: i`` (as pandas names it)."""
+    return [cell.strip() or f"Unnamed: {i}" for i, cell in enumerate(header)]
+
+
+def _cell_names(cells: list[str], limit: int = 10) -> list[str]:
+    return cells[:limit] + ([f"... ({len(cells) - limit} more)"] if len(cells) > limit else [])
+
+
+def _read_excel(path: Path) -> tuple[pd.DataFrame, list[int], int, list[Diagnostic]]:
+    """The first sheet of a workbook: cells with their own types, the Excel row of
+    every data row, the header's row, and notes on cells read as empty.
+
+    A formula cell holds its last saved result; a workbook written by a program
+    (not saved by Excel) may hold none, and the cell reads as empty. A merged
+    range keeps its value in the top-left cell only; the others read as empty.
+    Both are listed in a diagnostic, not filled in.
+    """
+    import openpyxl
+
+    values = openpyxl.load_workbook(path, data_only=True)
+    sheet = values.worksheets[0]
+    formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    no_value: list[str] = []
+    try:
+        for row in formulas.worksheets[0].iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "f" and sheet.cell(
+                        row=cell.row, column=cell.column).value is None:
+                    no_value.append(cell.coordinate)
+    finally:
+        formulas.close()
+    merged = [str(r) for r in sheet.merged_cells.ranges if r.size["rows"] * r.size["columns"] > 1]
+    header: list[Any] | None = None
+    header_row = 1
+    records: list[list[Any]] = []
+    rows: list[int] = []
+    for excel_row, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+            continue
+        if header is None:
+            header, header_row = list(cells), excel_row
+            continue
+        records.append(list(cells))
+        rows.append(excel_row)
+    values.close()
+    if header is None:
+        raise InputError("the first sheet of the workbook is empty", file=str(path))
+    width = max([len(header), *(len(r) for r in records)])
+    header = header + [None] * (width - len(header))
+    records = [r + [None] * (width - len(r)) for r in records]
+    names = [f"Unnamed: {i}" if v is None or not str(v).strip() else str(v).strip()
+             for i, v in enumerate(header)]
+    frame = pd.DataFrame(records, columns=names, dtype=object)
+    notes: list[Diagnostic] = []
+    if no_value:
+        notes.append(Diagnostic("excel_formula_no_value", "caution",
+                                {"n": len(no_value), "cells": _cell_names(no_value)}))
+    if merged:
+        notes.append(Diagnostic("excel_merged_cells", "caution",
+                                {"n": len(merged), "ranges": _cell_names(merged)}))
+    return frame, rows, header_row, notes
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -473,14 +631,20 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
     name = info["source"]
     offset = 1 + int(info.get("header_rows", 0))  # file row of frame position 0
     frame = frame.reset_index(drop=True)
+    # the row each record has in the file (blank lines counted), else by position
+    given = info.get("rows")
+    file_row = (np.asarray(given, dtype=int) if given is not None and len(given) == len(frame)
+                else np.arange(len(frame)) + offset)
+    header_row = int(info.get("header_row", 1))
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
-        raise InputError("the column appears twice in the header", file=name, row=1,
+        raise InputError("the column appears twice in the header", file=name, row=header_row,
                          column=dup)
     rid = q.respondent_id
     if rid not in frame.columns:
         raise InputError(f"no respondent-id column {rid!r}; expected it named as "
-                         "'respondent_id' in the questionnaire", file=name, row=1, column=rid,
+                         "'respondent_id' in the questionnaire", file=name, row=header_row,
+                         column=rid,
                          hint=_columns_hint(frame))
     items = q.analysed_items
     missing_cols = [i.source for i in (*items, *q.checks) if i.source not in frame.columns]
@@ -488,7 +652,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         shown = ", ".join(repr(c) for c in missing_cols[:5])
         more = f" and {len(missing_cols) - 5} more" if len(missing_cols) > 5 else ""
         raise InputError(f"item column(s) missing from the file: {shown}{more}", file=name,
-                         row=1, column=missing_cols[0], hint=_columns_hint(frame))
+                         row=header_row, column=missing_cols[0], hint=_columns_hint(frame))
     ids = pd.Series([None if _is_missing(v) else _id_text(v) for v in frame[rid]],
                     dtype=object)
     seen: dict[str, int] = {}
@@ -497,8 +661,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             continue
         if value in seen:
             raise InputError(f"duplicate respondent id (first seen in row {seen[value]})",
-                             file=name, row=pos + offset, column=rid, value=value)
-        seen[value] = pos + offset
+                             file=name, row=int(file_row[pos]), column=rid, value=value)
+        seen[value] = int(file_row[pos])
     n = len(frame)
     problems: list[dict[str, Any]] = []
     reasons: list[list[str]] = [[] for _ in range(n)]
@@ -506,7 +670,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
 
     def problem(pos: int, column: str | None, value: Any, rule: str, message: str,
                 params: dict[str, Any] | None = None, excludes: bool = True) -> None:
-        problems.append({"row": pos + offset, "respondent": ids.iloc[pos], "column": column,
+        problems.append({"row": int(file_row[pos]), "respondent": ids.iloc[pos], "column": column,
                          "value": _json_value(value), "rule": rule, "message": message,
                          "excluded": excludes, "params": dict(params or {})})
         if excludes:
@@ -580,7 +744,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                         f"the same answer ({row[0]:g}) to all {len(row)} answered items",
                         {"answer": _num(row[0]), "n": len(row)})
 
-    warnings: list[Diagnostic] = []
+    warnings: list[Diagnostic] = list(info.get("notes", []))
     group_values: dict[str, pd.Series] = {}
     for group in q.groups:
         if group.source not in frame.columns:
@@ -644,11 +808,11 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             warnings.append(Diagnostic("customer_id_missing", "info",
                                        {"column": q.customer_id}))
     data.index = pd.Index(ids.to_numpy(), name=rid)
-    rows = pd.Series(np.arange(n) + offset, index=data.index, name="row")
+    rows = pd.Series(file_row, index=data.index, name="row")
     data, rows = data[keep], rows[keep]
 
     excluded_list = pd.DataFrame(
-        [{"row": pos + offset, "respondent": ids.iloc[pos], "rule": first_reason[pos]}
+        [{"row": int(file_row[pos]), "respondent": ids.iloc[pos], "rule": first_reason[pos]}
          for pos in range(n) if first_reason[pos] is not None],
         columns=["row", "respondent", "rule"])
     problem_frame = pd.DataFrame(problems, columns=PROBLEM_COLUMNS, dtype=object)
