@@ -1290,7 +1290,7 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                           _moments(structure, observed, 1, True), source)
         empty = frame.isna().all(axis=1)
         excluded["all_values_missing"] = int(empty.sum())
-        result = _fit_fiml(structure, observed, frame[~empty])
+        result = _fit_fiml(structure, observed, frame[~empty], estimator)
         result.excluded = excluded
         result.syntax = syntax
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
@@ -1424,7 +1424,8 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
     return result
 
 
-def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame) -> SEMResult:
+def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
+              estimator: str = "ml") -> SEMResult:
     """Full-information ML (missing = "ml" in lavaan): casewise likelihood by pattern.
 
     Intercepts are free (meanstructure); the fit is first run on the EM
@@ -1515,6 +1516,9 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame) ->
     warnings += warn
     result = SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
                        r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
+    if estimator == "mlr" and vcov_all is not None:  # Huber-White SEs, Yuan-Bentler test
+        vcov_all = robust.apply_fiml(result, x, pats, ram, theta, nu, hess / 2, mu1, sigma1,
+                                     spec.param_of_row[0], observed, fiml_objective)
     _delta_intervals(result, structure, ram, theta,
                      None if vcov_all is None else vcov_all[:q, :q], spec)
     if chisq == 0 and df > 0 and vcov_all is None:
@@ -1562,7 +1566,48 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
     if not equal.converged:
         free.warnings.append(Diagnostic("equal_paths_not_converged", "caution"))
     free.syntax = syntax
+    if structure.defined:
+        _defined_group_rows(free, spec)
     return free
+
+
+def _defined_group_rows(result: SEMResult, spec: _Spec) -> None:
+    """``:=`` rows of a multi-group fit: values and delta-method intervals.
+
+    Labels name one parameter across groups (or one per group with ``c()``), so
+    a defined parameter is one number; its ``std.all`` is left empty because the
+    standardized parameters differ between groups.
+    """
+    compiled = _compiled_defined(spec.structure, spec)
+    theta = result._theta  # type: ignore[attr-defined]
+    vcov = result._vcov  # type: ignore[attr-defined]
+    params: dict[str, int] = {}
+    for group in spec.label_param:
+        params.update(group)
+
+    def values(t: np.ndarray) -> np.ndarray:
+        labels = dict(spec.label_value)
+        labels.update({label: float(t[q]) for label, q in params.items()})
+        return np.array(evaluate(compiled, labels))
+
+    est = values(theta)
+    se = np.full_like(est, np.nan)
+    if vcov is not None:
+        J = np.zeros((len(est), len(theta)))
+        for j in range(len(theta)):
+            h = 1e-6 * max(1.0, abs(theta[j]))
+            up, down = theta.copy(), theta.copy()
+            up[j] += h
+            down[j] -= h
+            J[:, j] = (values(up) - values(down)) / (2 * h)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0.0, None))
+    rows = []
+    for r, e, s_ in zip(spec.structure.defined, est, se, strict=True):
+        z = e / s_ if s_ > 0 else math.nan
+        rows.append({"lhs": r.lhs, "op": ":=", "rhs": r.rhs, "est": e, "se": s_, "z": z,
+                     "pvalue": 2 * stats.norm.sf(abs(z)) if math.isfinite(z) else math.nan,
+                     "ci.lower": e - Z975 * s_, "ci.upper": e + Z975 * s_})
+    result.parameters = pd.concat([result.parameters, pd.DataFrame(rows)], ignore_index=True)
 
 
 __all__ = ["CI_COLUMNS", "EFFECT_COLUMNS", "FIT_NAMES", "PARAMETER_COLUMNS",

@@ -57,7 +57,7 @@ def _check(result, ref, relative_chisq: bool = True) -> None:
             continue
         sel = (ours["lhs"] == row["lhs"]) & (ours["op"] == row["op"]) & (
             (ours["rhs"] == row["rhs"]) | (ours["op"] == ":="))
-        if labels is not None and "group" in row and "group" in ours.columns:
+        if labels is not None and row.get("group") and "group" in ours.columns:
             sel &= ours["group"] == labels[int(row["group"]) - 1]
         match = ours[sel]
         if match.empty and row["op"] == "~~":
@@ -105,7 +105,7 @@ def test_defined_parameters_have_bootstrap_intervals() -> None:
     assert row["std.ci.lower"] < row["std.all"] < row["std.ci.upper"]
 
 
-@pytest.mark.parametrize("case", ["group_shared_label", "group_c_modifier"])
+@pytest.mark.parametrize("case", ["group_shared_label", "group_c_modifier", "group_defined"])
 def test_multigroup_labels_match_lavaan(case: str) -> None:
     result, ref = _fit(case)
     _check(result, ref)

@@ -66,6 +66,15 @@ out$group_shared_label <- one(sem(m, data = bank, group = "gender"), m, "bank",
 m <- paste0(ecsi, "  Loyalty ~ c(i1, i2)*Image + c(0.8, NA)*Satisfaction\n")
 out$group_c_modifier <- one(sem(m, data = bank, group = "gender"), m, "bank")
 
+m <- "Image =~ imag1 + imag2 + imag3 + imag4 + imag5
+Satisfaction =~ sat1 + sat2 + sat3 + sat4
+Loyalty =~ loy1 + loy2 + loy3 + loy4
+Satisfaction ~ c(a1, a2)*Image
+Loyalty ~ b*Satisfaction
+ind1 := a1*b
+diff := a1 - a2"
+out$group_defined <- one(sem(m, data = bank, group = "gender"), m, "bank")
+
 # 6. Raw bfi items: the Agreeableness marker A1 is reverse-worded.
 data(bfi, package = "psych")
 items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("E", 1:5), paste0("N", 1:5),
