@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from satisfaction.errors import InputError
 from satisfaction.value.customers import customer_table
 from satisfaction.value.transactions import (
+    MAX_AMOUNT,
     MISSING_TEXTS,
     REASONS,
     load_transactions,
@@ -67,6 +68,8 @@ def oracle(rows: list[tuple[str, str, str]], returns: str) -> list[str | None]:
             out.append("missing_amount")
         elif value is None:
             out.append("unparseable_amount")
+        elif abs(value) >= MAX_AMOUNT:
+            out.append("amount_too_large")
         elif returns == "exclude" and value < 0:
             out.append("negative_amount")
         elif duplicate:
@@ -123,7 +126,10 @@ def test_dataframe_with_mixed_cells(cells):
     assert tx.log.loaded == len(cells)
     assert tx.log.kept + sum(tx.log.excluded.values()) == len(cells)
     want = [parse_amount(c) for c in cells]
-    assert tx.to_frame()["amount"].tolist() == [v for v in want if v is not None]
+    assert tx.to_frame()["amount"].tolist() == [v for v in want
+                                                 if v is not None and abs(v) < MAX_AMOUNT]
+    assert tx.log.excluded["amount_too_large"] == sum(
+        1 for v in want if v is not None and abs(v) >= MAX_AMOUNT)
 
 
 @settings(max_examples=40, deadline=None)

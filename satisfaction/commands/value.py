@@ -7,27 +7,54 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from satisfaction.commands import make_console
 from satisfaction.errors import UsageError
 from satisfaction.io import write_json
+from satisfaction.value.clv import check_discount_rate
 from satisfaction.value.pipeline import ValueResult, value_analysis
 from satisfaction.value.spark import check_engine
 from satisfaction.value.spark import run_command as run_spark
-from satisfaction.value.transactions import TransactionColumns, load_transactions
+from satisfaction.value.transactions import (
+    TransactionColumns,
+    check_date_format,
+    load_transactions,
+    parse_date,
+)
 
 console = make_console()
 
 #: Keys of a model's ``to_dict()`` that are not its parameters.
 NOT_PARAMETERS = ("loglik", "n_customers", "n_unique", "converged", "status", "warnings")
+#: Excluded rows listed on screen (all of them are in the ``--json``).
+SHOWN_PROBLEMS = 5
 
 
 def _load(transactions: str | Path, columns: TransactionColumns, returns: str,
           keep_duplicates: bool, today: str | None, date_format: str | None = None):
+    # every excluded row is listed (the --json carries them all, as validate's does)
     return load_transactions(transactions, columns, returns=returns,  # type: ignore[arg-type]
                              today=today, duplicates="keep" if keep_duplicates else "exclude",
-                             date_format=date_format)
+                             date_format=date_format, max_problems=None)
+
+
+def check_options(*, date_format: str | None = None, period_end: str | None = None,
+                  today: str | None = None, returns: str = "net",
+                  discount: float | None = None) -> tuple[str | None, str | None]:
+    """Check the options of ``rfm`` and ``clv`` before any data are read; each error
+    names its option. Returns the period end and today as ISO dates (they may be
+    written in any layout the transaction dates may: 2024-03-31, 2024/03/31, 20240331)."""
+    if returns not in ("net", "exclude"):
+        raise UsageError("--returns must be net or exclude", value=returns)
+    if date_format is not None:
+        check_date_format(date_format, "--date-format")
+    if discount is not None:
+        check_discount_rate(discount, "--discount")
+    end = parse_date(period_end, "--period-end").isoformat() if period_end is not None else None
+    now = parse_date(today, "--today").isoformat() if today is not None else None
+    return end, now
 
 
 def rfm(transactions: str | Path, columns: TransactionColumns | None = None, *,
@@ -60,9 +87,9 @@ def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
                           discount_rate=discount_rate, models=models)
 
 
-def _print(result: ValueResult, models: bool) -> None:
+def _print(result: ValueResult, models: bool, period_end_given: bool = False) -> None:
     log = result.transactions_log
-    t = Table(title="Transactions", caption=str(log["source"]))
+    t = Table(title="Transactions", caption=escape(str(log["source"])))
     t.add_column("")
     t.add_column("rows", justify="right")
     t.add_row("loaded", str(log["loaded"]))
@@ -74,10 +101,19 @@ def _print(result: ValueResult, models: bool) -> None:
         if count:
             t.add_row(f"  note: {note.replace('_', ' ')}", str(count))
     console.print(t)
-    for p in log["problems"][:5]:
+    for p in log["problems"][:SHOWN_PROBLEMS]:
         where = f"row {p['row']}" + (f", column {p['column']!r}" if p["column"] else "")
         value = f" (value: {p['value']!r})" if p["value"] is not None else ""
-        console.print(f"  {where}: {p['rule'].replace('_', ' ')}{value}")
+        console.print(escape(f"  {where}: {p['message']}{value}"))
+    more = sum(log["excluded"].values()) - min(len(log["problems"]), SHOWN_PROBLEMS)
+    if more > 0:
+        console.print(f"  ... and {more:,} more excluded rows (all listed in --json)")
+    st = result.settings
+    given = "--period-end" if period_end_given else "the last transaction date"
+    line = f"period end: {st['period_end']} ({given})"
+    if st.get("holdout_end") and st["holdout_end"] > st["period_end"]:
+        line += f"; holdout to {st['holdout_end']}"
+    console.print(line)
     c = result.counts
     console.print(f"customers: {c['customers']} (modelled {c['modelled']}, returns only "
                   f"{c['returns_only']}, first purchase after the period end "
@@ -119,7 +155,7 @@ def _print(result: ValueResult, models: bool) -> None:
                       f"MAE per customer {h.mae:.3f}")
     for d in result.warnings:
         if d.code != "transactions_excluded":  # in the transactions table above
-            console.print(f"  [yellow]{d.severity}:[/yellow] {d}")
+            console.print(f"  [yellow]{d.severity}:[/yellow] {escape(str(d))}")
     total = result.customers["clv"].sum()
     console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "
                   f"total {total:,.2f}, mean {total / max(len(result.customers), 1):,.2f}")
@@ -167,6 +203,8 @@ def register(app: typer.Typer) -> None:
         engine: Engine = "duckdb", spark_master: SparkMaster = None,
     ) -> None:
         """RFM scores and segments, ABC classes and lifecycle stages per customer."""
+        period_end, today = check_options(date_format=date_format, period_end=period_end,
+                                          today=today, returns=returns)
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
         check_engine(engine)
         if engine == "spark":
@@ -177,7 +215,7 @@ def register(app: typer.Typer) -> None:
             return
         result = rfm(transactions, cols, period_end=period_end, returns=returns,  # type: ignore[arg-type]
                      keep_duplicates=keep_duplicates, today=today, date_format=date_format)
-        _print(result, models=False)
+        _print(result, models=False, period_end_given=period_end is not None)
         if out is not None:
             result.write_csv(out)
         if json_path is not None:
@@ -215,6 +253,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--time-unit must be day, week or month", value=time_unit)
         if horizon is not None and horizon < 1:
             raise UsageError("--horizon must be at least 1", value=horizon)
+        period_end, today = check_options(date_format=date_format, period_end=period_end,
+                                          today=today, returns=returns, discount=discount)
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
         check_engine(engine)
         if engine == "spark":
@@ -232,7 +272,7 @@ def register(app: typer.Typer) -> None:
                          discount_rate=discount, returns=returns,  # type: ignore[arg-type]
                          keep_duplicates=keep_duplicates, today=today, models=chosen,
                          date_format=date_format)
-        _print(result, models=True)
+        _print(result, models=True, period_end_given=period_end is not None)
         if out is not None:
             result.write_csv(out)
         if json_path is not None:

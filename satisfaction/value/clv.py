@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from satisfaction.diagnostics import Diagnostic, records
 from satisfaction.diagnostics import status as gate_status
-from satisfaction.errors import InputError
+from satisfaction.errors import InputError, UsageError
 
 
 # ---------------------------------------------------------------------------
@@ -762,8 +762,8 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) ->
     kept_w = None if weights is None else np.asarray(weights, dtype=float)[keep]
     n_keep = int(keep.sum()) if kept_w is None else int(kept_w.sum())
     if n_keep < 3:
-        raise InputError("too few customers with repeat purchases to fit the spend model "
-                         "(need 3 with a positive mean repeat spend)", value=n_keep)
+        raise InputError(f"too few customers with repeat purchases to fit the spend model: "
+                         f"{n_keep} with a positive mean repeat spend, it needs 3")
     (ux, uz), w, _ = compress(x[keep], z[keep], weights=kept_w)
     scale = 1.0 / float(np.average(uz, weights=w))  # spend rescaled to mean 1 for the fit
 
@@ -809,9 +809,34 @@ def retention_clv(margin: Any, retention: Any, discount: float) -> np.ndarray:
     return m * r / (1.0 + discount - r)
 
 
+def check_discount_rate(annual_rate: float, what: str = "discount_rate") -> float:
+    """The annual discount rate as a float, or a UsageError naming ``what``.
+
+    A rate is a fraction: 0.10 is 10 % a year. Negative rates are refused (a
+    negative ``1 + d`` has no real root: the per-unit rate would be complex), and so
+    are rates above 1 (100 % a year): ``10`` is much more likely a percentage typed
+    as a number than a rate of 1,000 %.
+    """
+    try:
+        rate = float(annual_rate)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what} must be a number such as 0.10 (10 % a year)",
+                         value=annual_rate) from None
+    if not np.isfinite(rate) or rate < 0:
+        raise UsageError(f"{what} must be 0 or more: expected a rate such as 0.10 for 10 %",
+                         value=annual_rate)
+    if rate > 1:
+        raise UsageError(f"{what} is a rate, at most 1: expected a rate such as 0.10 for 10 % "
+                         f"({rate:g} would be {rate * 100:,.0f} % a year)", value=annual_rate)
+    return rate
+
+
 def per_unit_discount(annual_rate: float, unit_days: float) -> float:
-    """Discount rate per time unit equivalent to an annual rate: (1+d)^(unit/365.25) − 1."""
-    return (1.0 + annual_rate) ** (unit_days / 365.25) - 1.0
+    """Discount rate per time unit equivalent to an annual rate: (1+d)^(unit/365.25) − 1.
+
+    ``annual_rate`` is checked by :func:`check_discount_rate` (0 ≤ d ≤ 1)."""
+    rate = check_discount_rate(annual_rate)
+    return (1.0 + rate) ** (unit_days / 365.25) - 1.0
 
 
 @dataclass

@@ -216,8 +216,8 @@ def customer_table(
     if end is None or hold is None:
         raise UsageError("no transactions to aggregate")
     if lo is not None and end < lo:
-        raise UsageError(f"period end is before the first transaction ({lo})",
-                         column="period_end", value=str(end))
+        raise UsageError(f"the period end {end} is before the first transaction ({lo})",
+                         file=transactions.log.source)
     hold = max(hold, end)
     unit = TIME_UNITS[time_unit]
     # no kept amount is negative: every customer-day is a purchase occasion

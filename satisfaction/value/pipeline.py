@@ -19,12 +19,14 @@ import pandas as pd
 
 from satisfaction.diagnostics import Diagnostic, records
 from satisfaction.diagnostics import status as gate_status
+from satisfaction.errors import InputError, UsageError
 from satisfaction.value.abc import ABCResult, abc_classes
 from satisfaction.value.clv import (
     BGNBDFit,
     GammaGammaFit,
     HoldoutCheck,
     ParetoNBDFit,
+    check_discount_rate,
     decompose_value,
     fit_bgnbd,
     fit_gamma_gamma,
@@ -152,6 +154,12 @@ class ValueResult:
             "transactions_loaded": int(log["loaded"]),
             "excluded": dict(log["excluded"]),
             "notes": dict(log["notes"]),
+            # every excluded row (file row, customer, column, value, rule, message), as
+            # `validate` lists every problem; complete unless the loader was given a
+            # max_problems below the number excluded
+            "transactions_source": str(log["source"]),
+            "problems": list(log["problems"]),
+            "problems_complete": len(log["problems"]) == sum(log["excluded"].values()),
             "status": self.status,
             "warnings": records(self.warnings),
             "customer_counts": dict(self.counts),
@@ -211,6 +219,16 @@ def value_analysis(
         ``value_current``, ``value_potential``, ``value_referral``, ``value_total``;
         see :func:`~satisfaction.value.clv.decompose_value`).
     """
+    # the arguments first, before any work on the data
+    check_discount_rate(discount_rate)
+    if horizon is not None and (isinstance(horizon, bool) or int(horizon) != horizon
+                                or horizon < 1):
+        raise UsageError("horizon must be a whole number of time units, at least 1",
+                         value=horizon)
+    unknown = [m for m in models if m not in ("bgnbd", "pareto_nbd", "gamma_gamma")]
+    if unknown:
+        raise UsageError("models takes bgnbd, pareto_nbd and/or gamma_gamma",
+                         value=", ".join(map(str, unknown)))
     table = customer_table(transactions, period_end=period_end, time_unit=time_unit)
     data = table.purchasers
     if horizon is None:
@@ -227,9 +245,23 @@ def value_analysis(
         # probes the index (an attribute lookup) at every call
         x, tx, big_t = (data[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T"))
         z = data["monetary_value"].to_numpy(dtype=float)
-        bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
-        pn = fit_pareto_nbd(x, tx, big_t) if "pareto_nbd" in models else None
-        gg = fit_gamma_gamma(x, z) if "gamma_gamma" in models else None
+        source = transactions.log.source
+        try:
+            bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
+            pn = fit_pareto_nbd(x, tx, big_t) if "pareto_nbd" in models else None
+        except InputError as exc:
+            raise InputError(exc.message, file=source, value=exc.value,
+                             hint=exc.hint) from None
+        try:
+            gg = fit_gamma_gamma(x, z) if "gamma_gamma" in models else None
+        except InputError as exc:
+            alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
+            raise InputError(
+                exc.message, file=source, value=exc.value,
+                hint=f"fit the purchase model alone with --models {alone} "
+                     f"(models=({alone!r},) in Python): P(alive) and expected purchases "
+                     "per customer, without CLV (it needs the spend model)",
+            ) from None
         r, a, life = segmentations.result()
 
     out = r.data[["recency", "frequency", "monetary", "r_score", "f_score", "m_score",

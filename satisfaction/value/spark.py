@@ -64,6 +64,8 @@ from satisfaction.value.transactions import (
     _NUMBER,
     _THOUSANDS,
     CURRENCY_PATTERN,
+    EARLIEST_DATE,
+    MAX_AMOUNT,
     MISSING_TEXTS,
     REASONS,
     SPACE_SEPARATORS,
@@ -368,6 +370,9 @@ def _sniff_csv(path: Path) -> tuple[str, str]:
     frequent of ``, ; tab |`` in the header line, else a comma) of a CSV file."""
     raw = path.read_bytes()[:4096]
     codec = csv_encoding(raw)
+    if codec.startswith("utf-16"):
+        raise InputError("a UTF-16 text file: the Spark engine reads CSV in UTF-8 or GB18030; "
+                         "save it as UTF-8, or use --engine duckdb", file=str(path))
     encoding = codec.upper()   # Spark's charset names: UTF-8, GB18030
     header = raw.decode(codec, errors="ignore")
     header = header.lstrip("\ufeff").splitlines()[0] if header.strip() else ""
@@ -535,14 +540,17 @@ def spark_transactions(
         "THEN 'missing_id'",
         f"WHEN {spark_blank_sql(_q(cols.date), text('date'))} THEN 'missing_date'",
         "WHEN c__date IS NULL THEN 'unparseable_date'",
+        f"WHEN c__date < DATE '{EARLIEST_DATE.isoformat()}' THEN 'early_date'",
         f"WHEN c__date > DATE '{today_date.isoformat()}' THEN 'future_date'",
         f"WHEN {spark_blank_sql(_q(cols.amount), text('amount'))} THEN 'missing_amount'",
         "WHEN c__amount IS NULL THEN 'unparseable_amount'",
+        f"WHEN abs(c__amount) >= {int(MAX_AMOUNT)} THEN 'amount_too_large'",
     ]
     if margin_raw is not None:
         role = "margin" if cols.margin is not None else "cost"
         checks.append(f"WHEN NOT {spark_blank_sql(_q(margin_raw), text(role))} "
                       "AND c__margin IS NULL THEN 'unparseable_margin'")
+        checks.append(f"WHEN abs(c__margin) >= {int(MAX_AMOUNT)} THEN 'margin_too_large'")
     if returns == "exclude":
         checks.append("WHEN c__amount < 0 THEN 'negative_amount'")
     if duplicates == "exclude":
@@ -1086,7 +1094,7 @@ def run_command(transactions: str | Path, columns: TransactionColumns, *, models
     for p in log["problems"][:5]:  # as the DuckDB engine's summary
         where = f"row {p['row']}" + (f", column {p['column']!r}" if p["column"] else "")
         value = f" (value: {p['value']!r})" if p["value"] is not None else ""
-        console.print(f"  {where}: {p['rule'].replace('_', ' ')}{value}")
+        console.print(f"  {where}: {p['rule'].replace('_', ' ')}{value}", markup=False)
     c = result.counts
     console.print(f"customers: {c['customers']} (modelled {c['modelled']}, returns only "
                   f"{c['returns_only']}, first purchase after the period end "

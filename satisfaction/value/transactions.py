@@ -15,12 +15,21 @@ The policy is the one of survey responses (:mod:`satisfaction.responses`):
   ``missing_date``        the date cell is empty
   ``unparseable_date``    the date is not a date (ISO ``YYYY-MM-DD``, ``YYYY/MM/DD``,
                           ``YYYYMMDD``, optionally with a time, or ``date_format``)
+  ``early_date``          the date is before ``earliest`` (default 1900-01-01): a
+                          placeholder such as ``0001-01-01`` or a two-digit year read
+                          wrongly, not a purchase (it would make a recency of
+                          centuries)
   ``future_date``         the date is after ``today``
   ``missing_amount``      the amount cell is empty
   ``unparseable_amount``  the amount is not a number; currency signs and thousands
                           separators are read (``"¥1,234.50"`` is 1234.5, ``"abc"``
                           is not a number)
+  ``amount_too_large``    ``|amount| ≥ 10¹⁵`` (:data:`MAX_AMOUNT`): no single purchase
+                          is that large in any currency (it is an id or a code in the
+                          amount column), and the customer table sums amounts exactly
+                          as ``DECIMAL(38, 6)``, which such values could overflow
   ``unparseable_margin``  a margin (or cost) is given but is not a number
+  ``margin_too_large``    ``|margin| ≥ 10¹⁵`` (the margin, or amount − cost)
   ``negative_amount``     a return (amount < 0) when ``returns="exclude"``
   ``duplicate``           an exact copy of an earlier row (every column equal);
                           the first copy is kept
@@ -55,10 +64,13 @@ REASONS: tuple[str, ...] = (
     "missing_id",
     "missing_date",
     "unparseable_date",
+    "early_date",
     "future_date",
     "missing_amount",
     "unparseable_amount",
+    "amount_too_large",
     "unparseable_margin",
+    "margin_too_large",
     "negative_amount",
     "duplicate",
 )
@@ -67,10 +79,13 @@ _COLUMN_OF_REASON = {
     "missing_id": "customer",
     "missing_date": "date",
     "unparseable_date": "date",
+    "early_date": "date",
     "future_date": "date",
     "missing_amount": "amount",
     "unparseable_amount": "amount",
+    "amount_too_large": "amount",
     "unparseable_margin": "margin",
+    "margin_too_large": "margin",
     "negative_amount": "amount",
     "duplicate": None,
 }
@@ -79,10 +94,13 @@ _MESSAGES = {
     "missing_id": "the customer id is empty",
     "missing_date": "the date is empty",
     "unparseable_date": "expected a date such as 2024-03-31",
+    "early_date": "the date is before 1900-01-01 (a placeholder, not a purchase date)",
     "future_date": "the date is in the future",
     "missing_amount": "the amount is empty",
     "unparseable_amount": "expected an amount such as 1234.50 or ¥1,234.50",
+    "amount_too_large": "the amount is 10^15 or more in absolute value (not a purchase)",
     "unparseable_margin": "expected a number",
+    "margin_too_large": "the margin is 10^15 or more in absolute value (not a purchase)",
     "negative_amount": "a return (negative amount), excluded by returns='exclude'",
     "duplicate": "an exact duplicate of an earlier row",
 }
@@ -106,6 +124,17 @@ _DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
     "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M",
 )
+#: Dates before it are excluded as ``early_date`` (unless ``earliest`` says otherwise).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+#: Amounts and margins at or above it in absolute value are excluded
+#: (``amount_too_large``, ``margin_too_large``). A double still resolves 1/8 of a unit
+#: there, and the exact ``DECIMAL(38, 6)`` sums of the customer table (up to 10³²)
+#: cannot overflow before 10¹⁷ such rows.
+MAX_AMOUNT = 1e15
+#: strptime directives that give a year: a date format needs one.
+_YEAR_DIRECTIVE = re.compile(r"%-?[YyGcx]")
+#: Characters DuckDB's file readers take as a glob pattern.
+_GLOB_CHARACTERS = "*?["
 
 
 @dataclass(frozen=True)
@@ -247,6 +276,56 @@ def parse_amount(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def check_date_format(date_format: str, what: str = "date_format") -> None:
+    """Refuse a date format DuckDB's ``strptime`` cannot use, or one without a year.
+
+    Raises
+    ------
+    UsageError
+        Naming ``what`` (the option or argument, e.g. ``--date-format``): an unknown
+        directive (``%Q``), a trailing ``%``, or no year directive (``%Y``, ``%y``,
+        ``%G``, ``%c``, ``%x``): without a year every date would be in 1900.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute("SELECT try_strptime('2000-01-01', ?)", [date_format]).fetchall()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        reason = first.split(": ", 2)[-1] if ": " in first else first
+        raise UsageError(f"{what} is not a strptime format ({reason}); write e.g. %d/%m/%Y",
+                         value=date_format) from None
+    finally:
+        con.close()
+    if not _YEAR_DIRECTIVE.search(date_format):
+        raise UsageError(f"{what} has no year (%Y or %y); write e.g. %d/%m/%Y",
+                         value=date_format)
+
+
+def parse_date(value: dt.date | str, what: str) -> dt.date:
+    """A date given as an option or argument, in any layout the loader reads in a
+    transactions file without ``date_format`` (``2024-03-31``, ``2024/03/31``,
+    ``20240331``, optionally with a time); ``what`` names the option in the error."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for layout in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, layout).date()
+        except ValueError:
+            continue
+    raise UsageError(f"{what} must be a date such as 2024-03-31 (or 2024/03/31, 20240331)",
+                     value=value)
+
+
+def literal_path(path: str | Path) -> str:
+    """A file path as DuckDB's readers take it literally: the glob characters
+    ``* ? [`` are each put in a bracket class (``[*]``, ``[?]``, ``[[]``), so a file
+    named ``sales[ab].csv`` is read, not ``salesa.csv``."""
+    return "".join(f"[{ch}]" if ch in _GLOB_CHARACTERS else ch for ch in str(path))
+
+
 def _q(name: str) -> str:
     """Quote an identifier for SQL."""
     return '"' + name.replace('"', '""') + '"'
@@ -308,7 +387,8 @@ def _read(con: duckdb.DuckDBPyConnection, source: str | Path | pd.DataFrame,
         if suffix in (".parquet", ".pq"):
             con.execute(
                 "CREATE VIEW raw_input AS SELECT file_row_number + 2 AS _row, * EXCLUDE "
-                f"(file_row_number) FROM read_parquet({_lit(str(path))}, file_row_number=true)"
+                f"(file_row_number) FROM read_parquet({_lit(literal_path(path))}, "
+                "file_row_number=true)"
             )
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             frame = _plain(pd.read_excel(path, sheet_name=sheet or 0, dtype=object))
@@ -339,9 +419,20 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_encoding(head: bytes) -> str:
-    """``"utf-8"`` when the first bytes of a CSV file (4 kB) are UTF-8, else
-    ``"gb18030"`` (what Chinese Excel writes). A multi-byte character cut at the
-    end of ``head`` still counts as UTF-8. Shared by the DuckDB and Spark loaders."""
+    """``"utf-8"`` when the first bytes of a CSV file (4 kB) are UTF-8, ``"utf-16"``
+    (with a byte-order mark) or ``"utf-16-le"`` / ``"utf-16-be"`` (without: every
+    other byte of ASCII text is NUL) for UTF-16 (what Excel's "Unicode text" and
+    PowerShell write), else ``"gb18030"`` (what Chinese Excel writes). A multi-byte
+    character cut at the end of ``head`` still counts as UTF-8. Shared by the DuckDB
+    and Spark loaders."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if len(head) >= 4 and b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -356,11 +447,11 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         # bad cell excludes one row instead of failing the file.
         con.execute(
             f"CREATE TABLE raw_input AS SELECT row_number() OVER () + 1 AS _row, * FROM "
-            f"read_csv({_lit(str(path))}, all_varchar=true, header=true, "
+            f"read_csv({_lit(literal_path(path))}, all_varchar=true, header=true, "
             "strict_mode=false, null_padding=true)"
         )
     else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030",
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
                             sep=None, engine="python")
         frame.insert(0, "_row", range(2, len(frame) + 2))
         con.register("raw_df", frame)
@@ -377,9 +468,10 @@ def load_transactions(
     date_format: str | None = None,
     on_error: Literal["exclude", "raise"] = "exclude",
     duplicates: Literal["exclude", "keep"] = "exclude",
-    max_problems: int = 1000,
+    max_problems: int | None = 1000,
     sheet: str | int | None = None,
     threads: int | None = None,
+    earliest: dt.date | str = EARLIEST_DATE,
 ) -> Transactions:
     """Load and validate transactions.
 
@@ -392,10 +484,15 @@ def load_transactions(
     returns : {"net", "exclude"}
         Negative amounts (returns) are netted against purchases (kept, counted
         in ``notes["returns_netted"]``) or excluded (``negative_amount``).
-    today : date or ISO string, optional
-        Dates after it are ``future_date`` (default: the date of the run).
+    today : date or string, optional
+        Dates after it are ``future_date`` (default: the date of the run; a
+        transaction dated tomorrow is excluded, so pass ``today`` when the file comes
+        from a time zone ahead of yours).
+    earliest : date or string
+        Dates before it are ``early_date`` (default 1900-01-01).
     date_format : str, optional
-        A strptime format for dates in another layout (e.g. ``"%d/%m/%Y"``).
+        A strptime format for dates in another layout (e.g. ``"%d/%m/%Y"``); refused
+        at once (UsageError) when DuckDB cannot use it or it has no year.
     duplicates : {"exclude", "keep"}
         Exact duplicate rows (every column equal) are excluded after the first
         copy (``duplicate``), or kept and counted in ``notes["duplicates_kept"]``
@@ -404,8 +501,8 @@ def load_transactions(
     on_error : {"exclude", "raise"}
         ``"raise"`` stops at the first bad row with an InputError naming the
         file, row, column and value.
-    max_problems : int
-        How many problem rows to list in the log (all are counted).
+    max_problems : int or None
+        How many problem rows to list in the log (all are counted); ``None``: all.
 
     Returns
     -------
@@ -429,7 +526,10 @@ def load_transactions(
     cols = columns or TransactionColumns()
     if cols.margin is not None and cols.cost is not None:
         raise UsageError("give a margin column or a cost column, not both")
-    today_date = _as_date(today, "today") if today is not None else dt.date.today()
+    today_date = parse_date(today, "today") if today is not None else dt.date.today()
+    earliest_date = parse_date(earliest, "earliest")
+    if date_format is not None:
+        check_date_format(date_format)
     # DuckDB's own progress bar would print into logs and reports' terminal output;
     # the commands show their own
     con = duckdb.connect()
@@ -479,7 +579,8 @@ def load_transactions(
         return _blank_sql(expr) if text(role) else f"({expr} IS NULL)"
 
     margin_check = (
-        "WHEN NOT margin_blank AND margin IS NULL THEN 'unparseable_margin'" if margin_raw else ""
+        "WHEN NOT margin_blank AND margin IS NULL THEN 'unparseable_margin' "
+        f"WHEN abs(margin) >= {int(MAX_AMOUNT)} THEN 'margin_too_large'" if margin_raw else ""
     )
     margin_role = "margin" if cols.margin is not None else "cost"
     negative = "WHEN amount < 0 THEN 'negative_amount'" if returns == "exclude" else ""
@@ -503,9 +604,11 @@ def load_transactions(
             CASE WHEN id_blank OR customer_id IS NULL THEN 'missing_id'
                  WHEN date_blank THEN 'missing_date'
                  WHEN date IS NULL THEN 'unparseable_date'
+                 WHEN date < DATE {_lit(earliest_date.isoformat())} THEN 'early_date'
                  WHEN date > {today_sql} THEN 'future_date'
                  WHEN amount_blank THEN 'missing_amount'
                  WHEN amount IS NULL THEN 'unparseable_amount'
+                 WHEN abs(amount) >= {int(MAX_AMOUNT)} THEN 'amount_too_large'
                  {margin_check}
                  {negative}
                  {"WHEN dup THEN 'duplicate'" if duplicates == "exclude" else ""}
@@ -588,10 +691,11 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, all_cols: str) -> int:
 
 
 def _problems(con: duckdb.DuckDBPyConnection, cols: TransactionColumns,
-              limit: int) -> pd.DataFrame:
+              limit: int | None) -> pd.DataFrame:
+    cap = "" if limit is None else f" LIMIT {int(limit)}"
     rows = con.execute(
         f"SELECT c._row, r.* EXCLUDE (_row), c.rule FROM checked c JOIN raw_input r USING (_row) "
-        f"WHERE c.rule IS NOT NULL ORDER BY c._row LIMIT {int(limit)}"
+        f"WHERE c.rule IS NOT NULL ORDER BY c._row{cap}"
     ).df()
     return problem_frame(rows.to_dict("records"), cols)
 
@@ -630,12 +734,5 @@ def _missing(value: Any) -> bool:
 
 
 def _as_date(value: dt.date | str, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{what} must be a date written as YYYY-MM-DD", column=what,
-                         value=value) from None
+    """:func:`parse_date` (kept for the callers that import this name)."""
+    return parse_date(value, what)
