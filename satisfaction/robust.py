@@ -576,3 +576,77 @@ def apply_complete(result: object, estimator: str, ram: RAM, theta: np.ndarray,
     fm.update(scaled_measures(fm["chisq"], fm["df"], fm["baseline.chisq"], fm["baseline.df"],
                               rob.scaling, rob.baseline_scaling, len(x)))
     return rob.vcov
+
+
+def _fiml_trace_part(x: np.ndarray, pats: list[Pattern], delta: np.ndarray,
+                     information: np.ndarray, mu: np.ndarray, sigma: np.ndarray
+                     ) -> tuple[np.ndarray, float]:
+    """``(A⁻¹BA⁻¹/N, tr(A⁻¹B))`` of one FIML model (``B`` from :func:`fiml_scores`)."""
+    n = len(x)
+    sc = fiml_scores(x, pats, mu, sigma) @ delta
+    B = sc.T @ sc / n
+    A_inv = _inv(information)
+    return A_inv @ B @ A_inv / n, float(np.sum(A_inv * B))
+
+
+def apply_fiml(result: object, x: np.ndarray, pats: list[Pattern], ram: RAM,
+               theta: np.ndarray, nu: np.ndarray, information: np.ndarray,
+               mu1: np.ndarray, sigma1: np.ndarray, param_of_row: list[int],
+               observed: list[str],
+               objective: Callable[[list[Pattern], np.ndarray, np.ndarray],
+                                   tuple[float, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """MLR with FIML on an ML result, in place; returns the robust vcov of ``(θ, ν)``.
+
+    ``information`` is the observed information of ``(θ, ν)`` per respondent (half
+    the Hessian of the FIML discrepancy ``objective``). Standard errors of the
+    model rows and of the intercepts become Huber-White; ``fit_measures`` get the
+    Yuan-Bentler (Mplus) ``*.scaled`` measures, with the independence model
+    (free means and variances) scaled the same way. The ``*.robust`` CFI, TLI and
+    RMSEA of a FIML fit need Savalei's (2018) corrected statistic, which is not
+    computed here: they are NaN.
+    """
+    p = len(nu)
+    q = len(theta)
+    r, c = vech_index(p)
+    pstar = len(r)
+    # Δ of the model in (μ, vech Σ) for (θ, ν): means are the free intercepts ν
+    delta = np.zeros((p + pstar, q + p))
+    delta[:p, q:] = np.eye(p)
+    delta[p:, :q] = sigma_jacobian(ram, theta, q)
+    sigma = ram.implied(theta)["Sigma"]
+    vcov, tr_h0 = _fiml_trace_part(x, pats, delta, information, nu, sigma)
+    # unstructured h1: observed information and scores at the EM estimates
+    a1 = fiml_h1_information(pats, mu1, sigma1, objective)
+    sc1 = fiml_scores(x, pats, mu1, sigma1)
+    tr_h1 = float(np.sum(_inv(a1) * (sc1.T @ sc1 / len(x))))
+    fm = result.fit_measures  # type: ignore[attr-defined]
+    scaling = _scaling(tr_h1 - tr_h0, fm["df"])
+    # independence model: free means and variances, each from its available cases
+    base_mu = np.nanmean(x, axis=0)
+    base_sigma = np.diag(np.nanvar(x, axis=0))
+    delta_b = np.zeros((p + pstar, 2 * p))
+    delta_b[:p, :p] = np.eye(p)
+    delta_b[p + np.flatnonzero(r == c), p + np.arange(p)] = 1.0
+    info_b = delta_b.T @ fiml_h1_information(pats, base_mu, base_sigma, objective) @ delta_b
+    _, tr_b = _fiml_trace_part(x, pats, delta_b, info_b, base_mu, base_sigma)
+    scaling_b = _scaling(tr_h1 - tr_b, fm["baseline.df"])
+    params = robust_se_table(result.parameters, param_of_row, vcov)  # type: ignore[attr-defined]
+    pos = {v: j for j, v in enumerate(observed)}
+    intercepts = [i for i in params.index
+                  if params.at[i, "op"] == "~1" and params.at[i, "lhs"] in pos]
+    se_nu = np.sqrt(np.clip(np.diag(vcov)[q:], 0.0, None))
+    for i in intercepts:
+        j = pos[params.at[i, "lhs"]]
+        est, s = float(params.at[i, "est"]), float(se_nu[j])
+        z = est / s if s > 0 else math.nan
+        params.loc[i, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = [
+            s, z, 2 * stats.norm.sf(abs(z)) if math.isfinite(z) else math.nan,
+            est - Z975 * s, est + Z975 * s]
+    result.parameters = params  # type: ignore[attr-defined]
+    measures = scaled_measures(fm["chisq"], fm["df"], fm["baseline.chisq"], fm["baseline.df"],
+                               scaling, scaling_b, len(x))
+    for k in ("cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+              "rmsea.ci.upper.robust"):
+        measures[k] = math.nan
+    fm.update(measures)
+    return vcov
