@@ -18,7 +18,10 @@ from satisfaction.io import write_json
 console = make_console()
 
 _SHOWN_FIT = ["ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
-              "rmsea.ci.upper", "srmr", "aic", "bic"]
+              "rmsea.ci.upper", "srmr", "aic", "bic",
+              # --estimator mlr|mlm (shown when present)
+              "chisq.scaled", "pvalue.scaled", "chisq.scaling.factor", "cfi.robust",
+              "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"]
 
 
 def _is_questionnaire(model: Path) -> bool:
@@ -55,7 +58,9 @@ def _ci(lower: float | None, upper: float | None) -> str:
 def print_summary(result) -> None:
     """Readable terminal summary: fit, structural paths, R², effects, warnings."""
     fm = result.fit_measures
-    table = Table(title="Model fit (ML)", show_header=True)
+    robust = "chisq.scaling.factor" in fm
+    table = Table(title="Model fit (ML, robust: scaled chi-square and robust indices)"
+                  if robust else "Model fit (ML)", show_header=True)
     table.add_column("measure")
     table.add_column("value", justify="right")
     for k in _SHOWN_FIT:
@@ -125,6 +130,10 @@ def register(app: typer.Typer) -> None:
         missing: Annotated[str, typer.Option(
             help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML).")]
         = "listwise",
+        estimator: Annotated[str, typer.Option(
+            help="'ml'; 'mlr' (robust Huber-White SEs, Yuan-Bentler scaled chi-square; also "
+                 "with --missing fiml) or 'mlm' (Satorra-Bentler), as lavaan's MLR/MLM.")]
+        = "ml",
         jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")]
         = None,
         progress: Annotated[bool | None, typer.Option(
@@ -143,8 +152,8 @@ def register(app: typer.Typer) -> None:
         log = info.get("log")
         try:
             result = fit(spec, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
-                         n_jobs=jobs, progress=sys.stderr.isatty() if progress is None
-                         else progress)
+                         estimator=estimator.lower(), n_jobs=jobs,
+                         progress=sys.stderr.isatty() if progress is None else progress)
         except InputError as exc:
             if exc.file is None:
                 exc.file = str(responses)
