@@ -24,6 +24,7 @@ Example
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
 import math
 import os
@@ -82,6 +83,8 @@ MAX_BOOTSTRAP_FAILED = 0.10
 Z975 = stats.norm.ppf(0.975)
 _IDENT_RE = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan", ".", "-")
+#: Suffixes of response files: given where a model is expected, the arguments are swapped.
+DATA_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".sav", ".parquet")
 
 
 # -- results -------------------------------------------------------------------
@@ -231,6 +234,10 @@ def model_syntax(model: str | Path | Questionnaire) -> tuple[str, str | None]:
     looks_like_syntax = (any(op in text for op in ("=~", "~")) and "\n" in text) or "~" in text
     if isinstance(model, Path) or not looks_like_syntax:
         path = Path(text)
+        if path.suffix.lower() in DATA_SUFFIXES:
+            raise InputError("this is a data file, not a model: the command takes the model "
+                             "first (a questionnaire YAML or lavaan syntax), then the responses",
+                             file=str(path))
         if path.suffix.lower() in (".yaml", ".yml"):
             return load_questionnaire(path).to_lavaan(), str(path)
         if not path.exists():
@@ -252,15 +259,46 @@ def _structure(syntax: str, source: str | None) -> Structure:
     if not rows:
         raise InputError("the model is empty; expected lavaan syntax such as 'F =~ x1 + x2'",
                          file=source or "<model>")
-    return build_structure(rows)
+    structure = build_structure(rows)
+    _require_scales(structure, source)
+    return structure
 
 
-def _numeric_frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def _require_scales(structure: Structure, source: str | None) -> None:
+    """Every latent variable needs a scale: a fixed, non-zero loading or a fixed variance.
+
+    Without one (a marker freed with ``NA*`` and a free variance) the loadings and
+    the variance trade off exactly and the model is not identified.
+    """
+    for lv in structure.latent:
+        fixed_loading = any(r.op == "=~" and r.lhs == lv and not r.free and r.value
+                            for r in structure.rows)
+        fixed_loading |= any(r.op == "=~" and r.lhs == lv and r.group_values is not None
+                             and all(isinstance(v, float) and v for v in r.group_values)
+                             for r in structure.rows)
+        fixed_variance = any(r.op == "~~" and r.lhs == lv and r.rhs == lv and not r.free
+                             for r in structure.rows)
+        if not (fixed_loading or fixed_variance):
+            raise InputError(f"the latent variable {lv!r} has no scale: its marker loading "
+                             f"is freed (NA*) and its variance is free; fix one of them, e.g. "
+                             f"'{lv} ~~ 1*{lv}'", file=source or "<model>")
+
+
+def _numeric_frame(data: pd.DataFrame, columns: list[str],
+                   latent: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
     missing = [c for c in columns if c not in data.columns]
     if missing:
-        raise InputError(f"the model's observed variable is not a column of the responses "
-                         f"(columns: {', '.join(map(str, data.columns[:12]))}...)",
-                         column=missing[0])
+        hint = difflib.get_close_matches(missing[0], [*map(str, data.columns), *latent],
+                                         n=1, cutoff=0.6)
+        if hint and hint[0] in latent:
+            said = f"; did you mean the latent variable {hint[0]!r}?"
+        elif hint:
+            said = f"; did you mean the column {hint[0]!r}?"
+        else:
+            shown = ", ".join(map(str, data.columns[:12]))
+            said = f" (columns: {shown}{'...' if len(data.columns) > 12 else ''})"
+        raise InputError(f"the model's variable is neither a latent variable (defined with "
+                         f"'=~') nor a column of the responses{said}", column=missing[0])
     out = {}
     for c in columns:
         col = data[c]
@@ -1271,7 +1309,7 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
     structure = _structure(syntax, source)
     observed = [v for v in structure.observed if v not in structure.exogenous_observed] + \
         list(structure.exogenous_observed)
-    frame = _numeric_frame(data, observed)
+    frame = _numeric_frame(data, observed, structure.latent)
     excluded: dict[str, int] = {}
     labels: list[Any] = []
     if group is not None:

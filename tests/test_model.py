@@ -190,7 +190,7 @@ def test_higher_order_effects_include_stage_constructs() -> None:
 
 def test_input_errors_are_clear() -> None:
     data = political_democracy.get_data()
-    with pytest.raises(InputError, match="not a column"):
+    with pytest.raises(InputError, match="nor a column of the responses"):
         fit("f =~ x1 + x2 + nothere", data)
     with pytest.raises(InputError, match="labels no parameter"):
         fit("f =~ x1 + x2 + x3\nab := a*b", data)

@@ -133,3 +133,31 @@ def test_model_errors_name_the_cause() -> None:
         fit("f =~ x1 + c(a, b)*x2 + x3", data)
     with pytest.raises(InputError, match="inequality"):
         fit("f =~ x1 + a*x2 + x3\na > 0", data)
+
+
+def test_hostile_models_get_a_clear_answer(tmp_path) -> None:
+    import time
+
+    from satisfaction.cli import main
+
+    data = holzinger39.get_data()
+    with pytest.raises(InputError, match="has no scale"):
+        fit("f =~ NA*x1 + x2 + x3 + x4", data)
+    with pytest.raises(InputError, match="did you mean the latent variable 'visual'"):
+        fit("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisaul ~ textual", data)
+    with pytest.raises(InputError, match="did you mean the column 'x3'"):
+        fit("f =~ x1 + x2 + xx3", data)
+    # a feedback loop the data cannot identify is marked, not reported as a finding
+    loop = fit("f =~ x1 + x2 + x3\ng =~ x4 + x5 + x6\nf ~ g\ng ~ f", data)
+    assert loop.status == "invalid"
+    # 20,000 repeats of one indicator are one loading, read in well under a second
+    start = time.perf_counter()
+    res = fit("f =~ x1 + x2 + x3 + " + " + ".join(["x4"] * 20000), data)
+    assert time.perf_counter() - start < 5
+    assert (res.parameters["op"] == "=~").sum() == 4
+    # swapped arguments: the data file where the model goes
+    csv = tmp_path / "hs.csv"
+    data.to_csv(csv, index=False)
+    model = tmp_path / "m.lav"
+    model.write_text("f =~ x1 + x2 + x3\n")
+    assert main(["fit", str(csv), str(model)]) == 2
