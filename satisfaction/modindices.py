@@ -15,7 +15,7 @@ Example
 >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9",
 ...           holzinger39.get_data())
 >>> top = modindices(res).iloc[0]
->>> top["lhs"], top["op"], top["rhs"], round(top["mi"], 3)
+>>> top["lhs"], top["op"], top["rhs"], round(float(top["mi"]), 3)
 ('visual', '=~', 'x9', 36.411)
 """
 

@@ -116,7 +116,10 @@ observed_predictors <- list(model = px_model, modindices = mi_of(fit),
 fit <- cfa(hs_model, data = HolzingerSwineford1939, group = "school")
 holzinger_school <- list(model = hs_model, group = "school",
                          group_labels = lavInspect(fit, "group.label"),
-                         modindices = mi_of(fit), estimates = est_of(fit))
+                         modindices = mi_of(fit), estimates = est_of(fit),
+                         scores = lapply(lavPredict(fit, method = "regression"),
+                                         function(fs) list(n = nrow(fs),
+                                                           first10 = as.data.frame(fs[1:10, ]))))
 
 res <- list(lavaan_version = as.character(packageVersion("lavaan")),
             holzinger = holzinger,

@@ -1,0 +1,109 @@
+"""Factor scores against lavaan 0.6 lavPredict() (tests/reference/lavaan_modindices.R)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from semopy.examples import holzinger39, political_democracy
+
+from satisfaction.errors import UsageError
+from satisfaction.model import fit
+from satisfaction.scores import factor_scores
+from tests.conftest import REFERENCE
+
+REF = json.loads((REFERENCE / "lavaan_modindices.json").read_text())
+TOL = 1e-4
+
+
+def _holzinger_missing() -> pd.DataFrame:
+    """The deletion rule of lavaan_modindices.R (as lavaan_reference.R, case 5)."""
+    data = holzinger39.get_data().copy()
+    data.loc[data["id"] % 7 == 0, "x1"] = np.nan
+    data.loc[data["id"] % 11 == 0, "x5"] = np.nan
+    data.loc[data["id"] % 13 == 0, "x9"] = np.nan
+    return data
+
+
+DATA = {"holzinger": holzinger39.get_data, "holzinger_listwise": _holzinger_missing,
+        "political_democracy": political_democracy.get_data}
+
+
+@pytest.mark.parametrize("case", list(DATA))
+@pytest.mark.parametrize("method", ["regression", "bartlett"])
+def test_factor_scores_match_lavpredict(case: str, method: str) -> None:
+    ref = REF[case]
+    data = DATA[case]()
+    scores = factor_scores(fit(ref["model"], data), data, method=method)
+    want = ref["scores"][method]
+    assert len(scores) == want["n"]
+    first = pd.DataFrame(want["first10"])
+    assert list(scores.columns) == list(first.columns)
+    assert np.abs(scores.iloc[:10].to_numpy() - first.to_numpy()).max() < TOL
+    for col in scores.columns:
+        assert scores[col].mean() == pytest.approx(want["mean"][col], abs=TOL)
+        assert scores[col].std() == pytest.approx(want["sd"][col], abs=TOL)
+
+
+def test_listwise_scores_only_complete_cases() -> None:
+    """As lavaan after a listwise fit: the 85 respondents with a missing item are not scored."""
+    data = _holzinger_missing()
+    scores = factor_scores(fit(REF["holzinger"]["model"], data), data)
+    want = REF["holzinger_listwise"]["scores"]["regression"]
+    positions = np.flatnonzero(data.index.isin(scores.index)) + 1  # R's 1-based case.idx
+    assert positions.tolist() == want["case_idx"]
+    assert len(data) - len(scores) == 85
+    assert scores.index.equals(data.index[data[["x1", "x5", "x9"]].notna().all(axis=1)])
+
+
+def test_multigroup_scores_match_lavpredict() -> None:
+    ref = REF["holzinger_school"]
+    data = holzinger39.get_data()
+    scores = factor_scores(fit(ref["model"], data, group="school"), data)
+    assert len(scores) == len(data)
+    for label, want in ref["scores"].items():
+        mine = scores[(data.loc[scores.index, "school"] == label).to_numpy()]
+        assert len(mine) == want["n"]
+        first = pd.DataFrame(want["first10"])
+        assert np.abs(mine.iloc[:10].to_numpy() - first[mine.columns].to_numpy()).max() < TOL
+
+
+def test_regression_scores_are_the_conditional_mean() -> None:
+    """A hand check of the formula: Ψ Λ' Σ⁻¹ (x − x̄) from the parameter table."""
+    data = holzinger39.get_data()
+    res = fit(REF["holzinger"]["model"], data)
+    p = res.parameters
+    items = [f"x{i}" for i in range(1, 10)]
+    lvs = ["visual", "textual", "speed"]
+    lam = np.zeros((9, 3))
+    for r in p[p["op"] == "=~"].itertuples():
+        lam[items.index(r.rhs), lvs.index(r.lhs)] = r.est
+    cov = p[p["op"] == "~~"]
+    psi = np.zeros((3, 3))
+    theta = np.zeros((9, 9))
+    for r in cov.itertuples():
+        if r.lhs in lvs:
+            psi[lvs.index(r.lhs), lvs.index(r.rhs)] = psi[lvs.index(r.rhs), lvs.index(r.lhs)] \
+                = r.est
+        else:
+            theta[items.index(r.lhs), items.index(r.rhs)] = r.est
+    sigma = lam @ psi @ lam.T + theta
+    x = data[items].to_numpy()
+    hand = (x - x.mean(axis=0)) @ np.linalg.solve(sigma, lam @ psi)
+    assert np.allclose(factor_scores(res, data).to_numpy(), hand, atol=1e-10)
+    bart = (x - x.mean(axis=0)) @ np.linalg.solve(theta, lam) @ np.linalg.inv(
+        lam.T @ np.linalg.solve(theta, lam))
+    assert np.allclose(factor_scores(res, data, "Bartlett").to_numpy(), bart, atol=1e-10)
+
+
+def test_bartlett_refused_for_observed_predictors_and_unknown_method() -> None:
+    ref = REF["observed_predictors"]
+    data = political_democracy.get_data()
+    res = fit(ref["model"], data)
+    assert factor_scores(res, data).shape == (75, 1)
+    with pytest.raises(UsageError, match="regression"):
+        factor_scores(res, data, method="bartlett")
+    with pytest.raises(UsageError, match="method"):
+        factor_scores(res, data, method="ebm")
