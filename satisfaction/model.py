@@ -409,13 +409,35 @@ def _equal_labels(structure: Structure) -> tuple[dict[str, str], dict[str, float
     return reps, fixed
 
 
-def _layout(structure: Structure, ngroups: int, equal_ops: tuple[str, ...] = ()) -> _Spec:
+#: lavaan's ``group.equal`` classes of parameters.
+GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
+               "lv.variances", "lv.covariances", "regressions")
+
+
+def equal_class(r: ParRow, structure: Structure) -> str:
+    """The ``group.equal`` class of a parameter row (lavaan's names)."""
+    latent = r.lhs in structure.latent
+    if r.op == "=~":
+        return "loadings"
+    if r.op == "~":
+        return "regressions"
+    if r.op == "~1":
+        return "means" if latent else "intercepts"
+    if r.lhs == r.rhs:
+        return "lv.variances" if latent else "residuals"
+    return "lv.covariances" if latent else "residual.covariances"
+
+
+def _layout(structure: Structure, ngroups: int, equal: tuple[str, ...] = (),
+            partial: tuple[str, ...] = ()) -> _Spec:
     """Index free rows, as lavaan does.
 
     A label names one parameter in every group (lavaan: the same label is an
     equality constraint across groups) unless ``c()`` gives one per group;
-    ``a == b`` makes two labels one parameter, ``a == 0.5`` fixes it; rows
-    with an operator in ``equal_ops`` are shared across groups (group.equal).
+    ``a == b`` makes two labels one parameter, ``a == 0.5`` fixes it; rows of a
+    class in ``equal`` (:data:`GROUP_EQUAL`) are one parameter across groups
+    (``group.equal``) except those named in ``partial`` as ``"lhs op rhs"``
+    (``group.partial``).
     """
     per_group: list[list[int]] = []
     fixed_rows: list[list[float]] = []
@@ -444,7 +466,9 @@ def _layout(structure: Structure, ngroups: int, equal_ops: tuple[str, ...] = ())
                 continue
             if label is not None:
                 key: Any = ("label", label)
-            elif r.op in equal_ops:
+            elif equal and equal_class(r, structure) in equal and \
+                    f"{r.lhs} {r.op} {r.rhs}".strip() not in partial and \
+                    r.group_values is None:
                 key = ("row", k)
             else:
                 key = ("row", k, g)
@@ -466,7 +490,7 @@ def _layout(structure: Structure, ngroups: int, equal_ops: tuple[str, ...] = ())
 
 
 def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray],
-           simple: bool = False) -> np.ndarray:
+           simple: bool = False, means: list[np.ndarray | None] | None = None) -> np.ndarray:
     """Starting values.
 
     Observed residual variances start at half the sample variance and
@@ -515,6 +539,10 @@ def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray],
                 continue
             if r.value is not None:
                 theta[q] = r.value
+            elif r.op == "~1":  # intercepts at the sample means, latent means at 0
+                m = means[g] if means is not None else None
+                theta[q] = float(m[pos[r.lhs]]) if m is not None and \
+                    r.lhs in st.observed else 0.0
             elif r.op == "=~":
                 theta[q] = factor_start.get(k, 1.0)
             elif r.op == "~~" and r.lhs == r.rhs:
@@ -571,10 +599,11 @@ def _fit_blocks(spec: _Spec, blocks: list[Block], start: np.ndarray | None = Non
     discrepancy; a proper one when both reach the same minimum)."""
     rams = [b.ram for b in blocks]
     samples = [b.S for b in blocks]
-    first = _start(spec, rams, samples) if start is None else start
+    means = [b.mean for b in blocks]
+    first = _start(spec, rams, samples, means=means) if start is None else start
     sol = minimise(blocks, first)
     if start is None and (not sol.converged or _improper(spec, sol.theta)):
-        sol2 = minimise(blocks, _start(spec, rams, samples, simple=True))
+        sol2 = minimise(blocks, _start(spec, rams, samples, simple=True, means=means))
         if sol2.converged and (not sol.converged or sol2.fmin < sol.fmin - 1e-9 or (
                 abs(sol2.fmin - sol.fmin) <= 1e-9 and not _improper(spec, sol2.theta))):
             sol = sol2
@@ -609,28 +638,47 @@ def _rmsea_ci(chisq: float, df: float, n: int, groups: int) -> tuple[float, floa
     return (math.sqrt(lam_l / (n * df)) * scale, math.sqrt(lam_u / (n * df)) * scale)
 
 
-def _srmr(S: np.ndarray, sigma: np.ndarray, meanstructure: bool) -> float:
-    """Bentler's SRMR: residuals scaled by the sample standard deviations (lavaan's ``srmr``)."""
+def _srmr(S: np.ndarray, sigma: np.ndarray, meanstructure: bool,
+          mean_resid: np.ndarray | None = None, nx: int = 0) -> float:
+    """Bentler's SRMR: residuals scaled by the sample standard deviations (lavaan's
+    ``srmr``), with the standardized mean residuals of a mean structure."""
     d = 1.0 / np.sqrt(np.diag(S))
     resid = (S - sigma) * np.outer(d, d)
     p = len(S)
     iu = np.triu_indices(p)
     nel = p * (p + 1) / 2 + (p if meanstructure else 0)
-    return float(math.sqrt((resid[iu] ** 2).sum() / nel))
+    total = float((resid[iu] ** 2).sum())
+    if mean_resid is not None:
+        total += float((mean_resid ** 2).sum())
+    return float(math.sqrt(total / nel))
 
 
 def _fit_measures(blocks: list[Block], sigmas: list[np.ndarray], npar: int, nx: int,
-                  meanstructure: bool) -> dict[str, float]:
-    """lavaan's fitMeasures() for an ML fit (likelihood "normal": divisor N)."""
+                  meanstructure: bool, mus: list[np.ndarray | None] | None = None
+                  ) -> dict[str, float]:
+    """lavaan's fitMeasures() for an ML fit (likelihood "normal": divisor N).
+
+    ``mus`` are the model-implied means of a mean structure (``None`` where the
+    means are saturated): their residuals ``d`` add ``d'Σ⁻¹d`` to the discrepancy
+    and ``(d / sd)²`` to the SRMR. With fixed.x the exogenous observed variables'
+    means, like their covariances, are neither moments nor parameters.
+    """
     n = sum(b.n for b in blocks)
     G = len(blocks)
     chisq, chisq_b, logl, ndat, npar_b = 0.0, 0.0, 0.0, 0, 0
     srmr = 0.0
-    for b, sigma in zip(blocks, sigmas, strict=True):
+    for g, (b, sigma) in enumerate(zip(blocks, sigmas, strict=True)):
         p = b.ram.p
         _, logdet_s = np.linalg.slogdet(b.S)
         _, logdet = np.linalg.slogdet(sigma)
-        f = logdet + np.trace(np.linalg.solve(sigma, b.S)) - logdet_s - p
+        mu = mus[g] if mus is not None else None
+        dmean = 0.0
+        mean_resid = None
+        if mu is not None and b.mean is not None:
+            d = b.mean - mu
+            dmean = float(d @ np.linalg.solve(sigma, d))
+            mean_resid = d / np.sqrt(np.diag(b.S))
+        f = logdet + np.trace(np.linalg.solve(sigma, b.S)) - logdet_s - p + dmean
         chisq += b.n * f
         # baseline: independent observed variables (exogenous x block saturated)
         base = np.diag(np.diag(b.S))
@@ -640,13 +688,13 @@ def _fit_measures(blocks: list[Block], sigmas: list[np.ndarray], npar: int, nx: 
         _, logdet_b = np.linalg.slogdet(base)
         chisq_b += b.n * (logdet_b + np.trace(np.linalg.solve(base, b.S)) - logdet_s - p)
         logl += -b.n / 2 * (p * math.log(2 * math.pi) + logdet + np.trace(
-            np.linalg.solve(sigma, b.S)))
+            np.linalg.solve(sigma, b.S)) + dmean)
         if nx:  # fixed.x: lavaan reports the likelihood conditional on the x variables
             sxx = b.S[np.ix_(xi, xi)]
             logl -= -b.n / 2 * (nx * math.log(2 * math.pi) + np.linalg.slogdet(sxx)[1] + nx)
-        ndat += p * (p + 1) // 2 - nx * (nx + 1) // 2 + (p if meanstructure else 0)
-        npar_b += (p - nx) + (p if meanstructure else 0)
-        srmr += b.n * _srmr(b.S, sigma, meanstructure)
+        ndat += p * (p + 1) // 2 - nx * (nx + 1) // 2 + (p - nx if meanstructure else 0)
+        npar_b += (p - nx) + (p - nx if meanstructure else 0)
+        srmr += b.n * _srmr(b.S, sigma, meanstructure, mean_resid, nx)
     srmr /= n
     out = _indices(max(chisq, 0.0), ndat - npar, chisq_b, ndat - npar_b, n, G)
     out.update({"npar": float(npar), "srmr": srmr, "logl": logl, "aic": -2 * logl + 2 * npar,
@@ -691,10 +739,13 @@ def _std_rows(structure: Structure, ram: RAM, theta: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
     out = np.empty(len(structure.rows))
+    v = ram.means(theta) if ram.has_means else None
     for k in range(len(structure.rows)):
         mat, i, j = ram.row_cells[k]
         if mat == 0:
             out[k] = A[i, j] * sd[j] / sd[i]
+        elif mat == 2:  # an intercept or a latent mean, in standard deviations
+            out[k] = v[i] / sd[i]  # type: ignore[index]
         elif i == j:
             out[k] = S[i, i] / C[i, i] if C[i, i] != 0 else math.nan
         else:
@@ -720,11 +771,14 @@ def _std_lv_rows(structure: Structure, ram: RAM, theta: np.ndarray) -> np.ndarra
         eta = np.where(latent, np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan)), 1.0)
         rv = np.where(latent, np.sqrt(np.abs(np.diag(S))), 1.0)
     out = np.empty(len(structure.rows))
+    v = ram.means(theta) if ram.has_means else None
     with np.errstate(invalid="ignore", divide="ignore"):
         for k in range(len(structure.rows)):
             mat, i, j = ram.row_cells[k]
             if mat == 0:
                 out[k] = A[i, j] * eta[j] / eta[i]
+            elif mat == 2:  # a latent mean in its sds; an observed intercept as it is
+                out[k] = v[i] / eta[i]  # type: ignore[index]
             elif i == j:
                 out[k] = S[i, i] / eta[i] ** 2
             else:
@@ -743,12 +797,13 @@ def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndar
         sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
     pos = {v: k for k, v in enumerate(ram.variables)}
     std_all = _std_rows(structure, ram, theta)
+    v = ram.means(theta) if ram.has_means else None
     records = []
     warn: list[Diagnostic] = []
     for k, r in enumerate(structure.rows):
         mat, i, j = ram.row_cells[k]
         q = param_of_row[k]
-        est = A[i, j] if mat == 0 else S[i, j]
+        est = A[i, j] if mat == 0 else v[i] if mat == 2 else S[i, j]  # type: ignore[index]
         std = std_all[k]
         if q >= 0:
             s = se[q]
@@ -766,7 +821,7 @@ def _group_tables(structure: Structure, ram: RAM, theta: np.ndarray, se: np.ndar
             warn.append(Diagnostic("improper_path", "invalidates",
                                    {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "value": float(std)},
                                    constructs=("lhs", "rhs")))
-    if sample_means is not None:
+    if sample_means is not None and not ram.has_means:
         for v in structure.observed:
             i = pos[v]
             est = sample_means[i]
@@ -1174,7 +1229,7 @@ def _moments(structure: Structure, observed: list[str], groups: int, meanstructu
              ) -> int:
     """Sample moments the model is fitted to (lavaan's ``ndat``; fixed.x moments left out)."""
     p, nx = len(observed), len(structure.exogenous_observed)
-    return groups * (p * (p + 1) // 2 - nx * (nx + 1) // 2 + (p if meanstructure else 0))
+    return groups * (p * (p + 1) // 2 - nx * (nx + 1) // 2 + (p - nx if meanstructure else 0))
 
 
 def _check_identified(npar: int, ndat: int, source: str | None) -> None:
@@ -1218,7 +1273,8 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         bootstrap: int = 0, seed: int | None = None, group: str | None = None,
         n_jobs: int | None = None, progress: bool = False,
         criteria: dict[str, tuple[str, float]] | None = None,
-        estimator: str = "ml") -> SEMResult:
+        estimator: str = "ml", group_equal: tuple[str, ...] | list[str] = (),
+        group_partial: tuple[str, ...] | list[str] = ()) -> SEMResult:
     """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
 
     Parameters
@@ -1257,6 +1313,16 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         parameter table's and the delta-method intervals' standard errors from the
         robust covariance (:mod:`satisfaction.robust`). Single-group fits without
         exogenous observed variables.
+    group_equal : sequence of str
+        With ``group``: classes of parameters held equal across groups, lavaan's
+        ``group.equal`` (:data:`GROUP_EQUAL`: ``loadings``, ``intercepts``,
+        ``means``, ``residuals``, ``residual.covariances``, ``lv.variances``,
+        ``lv.covariances``, ``regressions``). Multi-group fits have lavaan's mean
+        structure: free intercepts, latent means 0, or free in all groups but the
+        first when intercepts are equal.
+    group_partial : sequence of str
+        Parameters exempt from ``group_equal``, written ``"lhs op rhs"`` (e.g.
+        ``"x3 ~1"``, ``"visual =~ x2"``), lavaan's ``group.partial``.
 
     Returns
     -------
@@ -1285,6 +1351,7 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     with threadpool_limits(1):
         return _fit(model, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
                     n_jobs=n_jobs, progress=progress, estimator=estimator,
+                    group_equal=tuple(group_equal), group_partial=tuple(group_partial),
                     criteria=criteria if criteria is not None else fit_criteria(
                         model if isinstance(model, Questionnaire) else None))
 
@@ -1292,8 +1359,15 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
 def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
          bootstrap: int, seed: int | None, group: str | None, n_jobs: int | None,
          progress: bool, criteria: dict[str, tuple[str, float]],
-         estimator: str = "ml") -> SEMResult:
+         estimator: str = "ml", group_equal: tuple[str, ...] = (),
+         group_partial: tuple[str, ...] = ()) -> SEMResult:
     _check_estimator(estimator, missing, group)
+    unknown = [c for c in group_equal if c not in GROUP_EQUAL]
+    if unknown:
+        raise UsageError(f"--group-equal: unknown class {unknown[0]!r}; expected any of "
+                         f"{', '.join(GROUP_EQUAL)}", value=unknown[0])
+    if (group_equal or group_partial) and group is None:
+        raise UsageError("--group-equal and --group-partial need --group")
     if missing not in ("listwise", "fiml"):
         raise UsageError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
     if missing == "fiml" and (group is not None or bootstrap):
@@ -1373,10 +1447,12 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     ngroups = len(labels)
-    _check_identified(_layout(structure, ngroups).nparam + ngroups * len(observed),
+    nx = len(structure.exogenous_observed)
+    _check_identified(_layout(structure, ngroups, equal=group_equal).nparam
+                      + ngroups * (len(observed) - nx),
                       _moments(structure, observed, ngroups, True), source)
     result = _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
-                         syntax)
+                         syntax, group_equal, group_partial)
     result.warnings += _fit_diagnostics(result.fit_measures, criteria)
     return result
 
@@ -1432,8 +1508,11 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
         warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     sigmas = [b.ram.implied(sol.theta)["Sigma"] for b in blocks]
     nx = len(spec.structure.exogenous_observed)
-    npar = spec.nparam + (sum(b.ram.p for b in blocks) if meanstructure else 0)
-    measures = _fit_measures(blocks, sigmas, npar, nx, meanstructure)
+    means_modelled = all(b.ram.has_means for b in blocks)
+    npar = spec.nparam + (sum(b.ram.p - nx for b in blocks)
+                          if meanstructure and not means_modelled else 0)
+    mus = [b.ram.implied_mean(sol.theta) if b.ram.has_means else None for b in blocks]
+    measures = _fit_measures(blocks, sigmas, npar, nx, meanstructure, mus)
     per: list[tuple] = []
     for g, b in enumerate(blocks):
         per.append(_group_tables(spec.structure, b.ram, sol.theta, se, spec.param_of_row[g],
@@ -1564,10 +1643,56 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
     return result
 
 
+def _with_means(structure: Structure, means: list[np.ndarray], observed: list[str],
+                equal: tuple[str, ...]) -> Structure:
+    """The structure with lavaan's mean structure for a multi-group fit.
+
+    Every observed variable gets a free intercept (``~1``) in each group, except
+    exogenous observed ones, whose means are fixed at the group's sample means
+    (fixed.x: neither parameters nor moments). Latent means are fixed at 0,
+    except when intercepts are equal across groups and means are not: then they
+    are free in every group but the first (lavaan's identification of scalar
+    invariance).
+    """
+    ngroups = len(means)
+    rows = list(structure.rows)
+    pos = {v: k for k, v in enumerate(observed)}
+    for v in structure.observed:
+        if v in structure.exogenous_observed:
+            rows.append(ParRow(v, "~1", "", free=False, user=False,
+                               group_values=tuple(float(m[pos[v]]) for m in means)))
+        else:
+            rows.append(ParRow(v, "~1", "", user=False))
+    free_means = "intercepts" in equal and "means" not in equal
+    for lv in structure.latent:
+        values = (0.0, *([None] * (ngroups - 1))) if free_means else (0.0,) * ngroups
+        rows.append(ParRow(lv, "~1", "", free=False, user=False, group_values=values))
+    return Structure(rows=rows, observed=structure.observed, latent=structure.latent,
+                     exogenous_observed=structure.exogenous_observed,
+                     structural=structure.structural, defined=structure.defined,
+                     constraints=structure.constraints)
+
+
+def _fit_equal(structure: Structure, observed: list[str], samples: list[np.ndarray],
+               means: list[np.ndarray], xs: list[np.ndarray], names: list[str],
+               equal: tuple[str, ...], partial: tuple[str, ...]) -> SEMResult:
+    """One multi-group fit with the mean structure and ``group.equal`` constraints."""
+    full = _with_means(structure, means, observed, equal)
+    spec = _layout(full, len(names), equal=equal, partial=partial)
+    blocks = [Block(r, S, len(x), m) for r, S, x, m in
+              zip(_rams(spec, observed, samples), samples, xs, means, strict=True)]
+    result = _estimate(spec, blocks, meanstructure=True, means=means, labels=names)
+    result._spec = spec  # type: ignore[attr-defined]
+    return result
+
+
 def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
                 gcol: pd.Series, labels: list[Any], group: str, excluded: dict[str, int],
-                warnings: list[str], syntax: str) -> SEMResult:
-    """Configural and equal-regressions fits (meanstructure, as lavaan does with groups)."""
+                warnings: list[str], syntax: str, group_equal: tuple[str, ...] = (),
+                group_partial: tuple[str, ...] = ()) -> SEMResult:
+    """The multi-group fit (mean structure, as lavaan does with groups; parameters of
+    the ``group_equal`` classes equal across groups) and the test of equal structural
+    paths on top of it."""
     if len(labels) < 2:
         raise InputError("a multi-group fit needs at least two groups", column=group,
                          value=labels[0] if labels else None)
@@ -1581,14 +1706,11 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
         _require_nonsingular(S, observed, f"the structural model in group {g}")
     means = [x.mean(axis=0) for x in xs]
     names = [str(g) for g in labels]
-    spec = _layout(structure, len(labels))
-    blocks = [Block(r, S, len(x)) for r, S, x in
-              zip(_rams(spec, observed, samples), samples, xs, strict=True)]
-    free = _estimate(spec, blocks, meanstructure=True, means=means, labels=names)
-    spec_eq = _layout(structure, len(labels), equal_ops=("~",))
-    blocks_eq = [Block(r, S, len(x)) for r, S, x in
-                 zip(_rams(spec_eq, observed, samples), samples, xs, strict=True)]
-    equal = _estimate(spec_eq, blocks_eq, meanstructure=True, means=means, labels=names)
+    free = _fit_equal(structure, observed, samples, means, xs, names, group_equal,
+                      group_partial)
+    spec = free._spec  # type: ignore[attr-defined]
+    equal = _fit_equal(structure, observed, samples, means, xs, names,
+                       tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial)
     d_chisq = equal.fit_measures["chisq"] - free.fit_measures["chisq"]
     d_df = equal.fit_measures["df"] - free.fit_measures["df"]
     diff = {"chisq": d_chisq, "df": d_df,

@@ -332,6 +332,27 @@ class RAM:
     S0: np.ndarray
     entries: Entry
     row_cells: list[tuple[int, int, int]] = field(default_factory=list)  # per par row
+    #: mean structure (``~1`` rows): fixed means of all m variables, and the
+    #: variables whose mean (intercept) is a free parameter, with its index
+    v0: np.ndarray | None = None
+    mean_var: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    mean_param: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+    @property
+    def has_means(self) -> bool:
+        return self.v0 is not None
+
+    def means(self, theta: np.ndarray) -> np.ndarray:
+        """Intercepts and latent means ``v`` of all m variables."""
+        v = np.zeros(len(self.variables)) if self.v0 is None else self.v0.copy()
+        v[self.mean_var] = theta[self.mean_param]
+        return v
+
+    def implied_mean(self, theta: np.ndarray) -> np.ndarray:
+        """Model-implied means of the observed variables, ``F (I - A)^-1 v``."""
+        A, _ = self.matrices(theta)
+        B = np.linalg.inv(np.eye(A.shape[0]) - A)
+        return (B @ self.means(theta))[: self.p]
 
     def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         A = self.A0.copy()
@@ -370,9 +391,17 @@ class RAM:
         return cache
 
     def grad_info(self, theta: np.ndarray, sample: np.ndarray, nparam: int,
-                  with_info: bool = True) -> tuple[float, np.ndarray, np.ndarray | None,
-                                                   dict[str, np.ndarray]]:
-        """Discrepancy, gradient and expected Hessian of ``F_ML`` (see module docstring)."""
+                  with_info: bool = True, mean: np.ndarray | None = None
+                  ) -> tuple[float, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+        """Discrepancy, gradient and expected Hessian of ``F_ML`` (see module docstring).
+
+        With a mean structure and the sample means ``mean``, ``F`` gains
+        ``d'Σ⁻¹d`` with ``d = mean − μ(θ)``: the covariance part is then taken at
+        ``S + dd'``, the gradient gains ``−2 J_μ'Σ⁻¹d`` and the expected
+        information ``2 J_μ'Σ⁻¹J_μ``, where ``J_μ = ∂μ/∂θ`` has the columns
+        ``F(I−A)⁻¹e_i · (I−A)⁻¹v)_j`` for a path ``A_ij`` and ``F(I−A)⁻¹e_i`` for
+        the intercept or mean of variable ``i``.
+        """
         _, a_idx, s_idx, half, M = self._layout(nparam)
         A, S = self.matrices(theta)
         m, p = A.shape[0], self.p
@@ -388,6 +417,11 @@ class RAM:
         logdet = 2.0 * np.log(np.diag(chol)).sum()
         inv = np.linalg.inv(sigma)
         inv = (inv + inv.T) / 2
+        d = None
+        if mean is not None and self.v0 is not None:
+            Bv = B @ self.means(theta)
+            d = mean - Bv[:p]
+            sample = sample + np.outer(d, d)
         f = logdet + float((sample * inv).sum())
         e = self.entries
         U = G[:, e.i]
@@ -406,6 +440,15 @@ class RAM:
             R = U.T @ iv
             He = 2.0 * (R * R.T + P * Q)
             H = He if M is None else M.T @ He @ M
+        if d is not None:
+            J = np.zeros((p, nparam))
+            # paths: d mu / d A_ij = G[:, i] (B v)_j
+            np.add.at(J.T, e.param[a_idx], (G[:, e.i[a_idx]] * Bv[e.j[a_idx]]).T)
+            np.add.at(J.T, self.mean_param, G[:, self.mean_var].T)
+            invd = inv @ d
+            g = g - 2.0 * (J.T @ invd)
+            if with_info and H is not None:
+                H = H + 2.0 * (J.T @ inv @ J)
         mom["Sigma_inv"] = inv
         return f, g, H, mom
 
@@ -438,7 +481,21 @@ def build_ram(structure: Structure, observed_order: list[str],
     S0 = np.zeros((m, m))
     kind, ii, jj, par = [], [], [], []
     cells = []
+    v0 = None
+    mean_var: list[int] = []
+    mean_param: list[int] = []
     for k, r in enumerate(structure.rows):
+        if r.op == "~1":
+            if v0 is None:
+                v0 = np.zeros(m)
+            i = pos[r.lhs]
+            cells.append((2, i, i))
+            if param_of_row[k] < 0:
+                v0[i] = fixed_value_of_row[k]
+            else:
+                mean_var.append(i)
+                mean_param.append(param_of_row[k])
+            continue
         if r.op == "=~":
             i, j, mat = pos[r.rhs], pos[r.lhs], 0
         elif r.op == "~":
@@ -459,7 +516,8 @@ def build_ram(structure: Structure, observed_order: list[str],
     entries = Entry(np.array(kind, dtype=int), np.array(ii, dtype=int),
                     np.array(jj, dtype=int), np.array(par, dtype=int))
     return RAM(variables=variables, p=len(observed_order), A0=A0, S0=S0,
-               entries=entries, row_cells=cells)
+               entries=entries, row_cells=cells, v0=v0,
+               mean_var=np.array(mean_var, dtype=int), mean_param=np.array(mean_param, dtype=int))
 
 
 @dataclass
@@ -469,6 +527,7 @@ class Block:
     ram: RAM
     S: np.ndarray  # sample covariance, divided by N
     n: int
+    mean: np.ndarray | None = None  # sample means, used when the RAM has a mean structure
     logdet_s: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -492,7 +551,7 @@ def weighted(blocks: list[Block], theta: np.ndarray, nparam: int, with_info: boo
     f, g = 0.0, np.zeros(nparam)
     H = np.zeros((nparam, nparam)) if with_info else None
     for b in blocks:
-        fb, gb, Hb, _ = b.ram.grad_info(theta, b.S, nparam, with_info)
+        fb, gb, Hb, _ = b.ram.grad_info(theta, b.S, nparam, with_info, b.mean)
         if not np.isfinite(fb):
             return np.inf, g, None
         w = b.n / total

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from satisfaction.commands import make_console
-from satisfaction.errors import InputError
-from satisfaction.io import write_json
+from satisfaction.errors import InputError, UsageError
+from satisfaction.io import write_json, write_with
 
 console = make_console()
 
@@ -113,8 +113,93 @@ def print_summary(result) -> None:
                       "findings (see the diagnostics above).[/red]")
 
 
+def print_modindices(mi: pd.DataFrame, top: int = 10) -> None:
+    """The ``top`` modification indices (largest first) as a table."""
+    t = Table(title=f"Modification indices (top {min(top, len(mi))} of {len(mi)})",
+              show_header=True)
+    cols = [c for c in ("lhs", "op", "rhs", "group", "mi", "epc", "sepc.all") if c in mi.columns]
+    for c in cols:
+        t.add_column(c, justify="right" if c in ("mi", "epc", "sepc.all") else "left")
+    for row in mi.head(top).to_dict("records"):
+        t.add_row(*[_fmt(row[c]) if c in ("mi", "epc", "sepc.all") else str(row[c])
+                    for c in cols])
+    console.print(t)
+
+
+def write_scores(path: Path, result, data: pd.DataFrame, method: str, group: str | None
+                 ) -> None:
+    """Factor scores of the analysed respondents to ``path`` (CSV, written atomically)."""
+    from satisfaction.scores import factor_scores
+
+    fs = factor_scores(result, data, method=method)
+    if data.index.name is not None:
+        ids = pd.Series(fs.index, name=str(data.index.name))
+    else:  # a plain table: the respondent's data-row number (1 = first row under the header)
+        ids = pd.Series(data.index.get_indexer(fs.index) + 1, name="row")
+    frame = pd.concat([ids.reset_index(drop=True)]
+                      + ([data.loc[fs.index, group].reset_index(drop=True)] if group else [])
+                      + [fs.reset_index(drop=True)], axis=1)
+    write_with(path, lambda p: frame.to_csv(p, index=False))
+    console.print(f"Factor scores ({method}) of {len(fs)} respondents written to {path}")
+
+
+def _listed(text: str | None) -> tuple[str, ...]:
+    """A comma-separated option as a tuple of stripped entries."""
+    return tuple(t.strip() for t in (text or "").split(",") if t.strip())
+
+
+def print_invariance(result) -> None:
+    """The invariance steps, the decision and the parameters to free."""
+    t = Table(title=f"Measurement invariance across {escape(result.group)} "
+                    f"({', '.join(escape(g) for g in result.labels)})", show_header=True)
+    for c in ["model", "chisq", "df", "cfi", "rmsea", "srmr", "Δchisq", "Δdf", "p", "ΔCFI",
+              "ΔRMSEA", "decision"]:
+        t.add_column(c, justify="left" if c in ("model", "decision") else "right")
+    for r in result.steps.to_dict("records"):
+        t.add_row(r["model"], _fmt(r["chisq"]), _fmt(r["df"], 0), _fmt(r["cfi"]),
+                  _fmt(r["rmsea"]), _fmt(r["srmr"]), _fmt(r["delta.chisq"]),
+                  _fmt(r["delta.df"], 0), _fmt(r["delta.pvalue"]), _fmt(r["delta.cfi"]),
+                  _fmt(r["delta.rmsea"]), r["decision"])
+    console.print(t)
+    console.print(f"Invariance holds up to: [bold]{result.level}[/bold] (ΔCFI ≥ −0.01 and "
+                  "ΔRMSEA ≤ 0.015). Latent and score means "
+                  + ("may be compared." if result.means_comparable else
+                     "should [bold]not[/bold] be compared."))
+    if len(result.suggestions):
+        s = Table(title="Parameters to free for partial invariance (χ² drop when freed)")
+        for c in ["step", "parameter", "χ² drop", "df", "p"]:
+            s.add_column(c)
+        for r in result.suggestions.to_dict("records"):
+            s.add_row(r["step"], escape(r["parameter"]), _fmt(r["chisq.drop"]),
+                      _fmt(r["df"], 0), _fmt(r["pvalue"]))
+        console.print(s)
+    for w in result.warnings:
+        console.print(f"{w.severity}: {escape(str(w))}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``fit`` to the application."""
+    """Add ``fit`` and ``invariance`` to the application."""
+
+    @app.command("invariance")
+    def invariance_command(
+        model: Annotated[Path, typer.Argument(
+            help="Questionnaire YAML, or a text file in lavaan syntax.")],
+        responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
+        group: Annotated[str, typer.Option(help="The grouping column.")],
+        group_partial: Annotated[str | None, typer.Option(
+            help="Parameters left free across groups in every step, comma-separated "
+                 "'lhs op rhs' (e.g. 'x3 ~1').")] = None,
+        json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
+        = None,
+    ) -> None:
+        """Measurement invariance: configural, metric, scalar and strict models compared."""
+        from satisfaction.invariance import invariance
+
+        spec, data, _ = load_model_data(model, responses)
+        result = invariance(spec, data, group, group_partial=_listed(group_partial))
+        print_invariance(result)
+        if json_path is not None:
+            write_json(json_path, result.to_dict())
 
     @app.command("fit")
     def fit_command(
@@ -127,6 +212,13 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap.")] = None,
         group: Annotated[str | None, typer.Option(
             help="Column for a multi-group fit (test of equal structural paths).")] = None,
+        group_equal: Annotated[str | None, typer.Option(
+            help="With --group: parameters equal across groups, comma-separated lavaan "
+                 "classes (loadings,intercepts,means,residuals,residual.covariances,"
+                 "lv.variances,lv.covariances,regressions).")] = None,
+        group_partial: Annotated[str | None, typer.Option(
+            help="Parameters exempt from --group-equal, comma-separated 'lhs op rhs' "
+                 "(e.g. 'x3 ~1,visual =~ x2').")] = None,
         missing: Annotated[str, typer.Option(
             help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML).")]
         = "listwise",
@@ -141,6 +233,17 @@ def register(app: typer.Typer) -> None:
         = None,
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
         = None,
+        show_modindices: Annotated[bool, typer.Option(
+            "--modindices", help="Modification indices (lavaan's modindices()): print the top "
+                                 "10, write all under 'modindices' in --json.")] = False,
+        scores: Annotated[Path | None, typer.Option(
+            "--scores", help="Write factor scores (lavaan's lavPredict()) to this CSV: the "
+                             "respondent id (or data-row number), the group, one column per "
+                             "latent variable; respondents with a missing answer are not "
+                             "scored.")] = None,
+        scores_method: Annotated[str, typer.Option(
+            help="Factor-score method for --scores: 'regression' or 'bartlett'.")]
+        = "regression",
     ) -> None:
         """Fit a CFA/SEM by ML (lavaan's defaults): fit indices, paths, R², effects."""
         from satisfaction.model import fit
@@ -148,11 +251,18 @@ def register(app: typer.Typer) -> None:
         if bootstrap < 0:
             raise InputError("--bootstrap must be 0 or a positive number of draws",
                              value=bootstrap)
+        if (show_modindices or scores is not None) and missing != "listwise":
+            raise UsageError("--modindices and --scores need --missing listwise (they use the "
+                             "complete-data ML fit, as lavaan's defaults)")
+        if scores_method.lower() not in ("regression", "bartlett"):
+            raise UsageError("--scores-method must be 'regression' or 'bartlett'",
+                             value=scores_method)
         spec, data, info = load_model_data(model, responses)
         log = info.get("log")
         try:
             result = fit(spec, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
                          estimator=estimator.lower(), n_jobs=jobs,
+                         group_equal=_listed(group_equal), group_partial=_listed(group_partial),
                          progress=sys.stderr.isatty() if progress is None else progress)
         except InputError as exc:
             if exc.file is None:
@@ -163,8 +273,18 @@ def register(app: typer.Typer) -> None:
             console.print(f"Respondents: {log.loaded} loaded, {log.analysed} passed the "
                           f"data-quality screens, {result.n} analysed")
         print_summary(result)
+        mi = None
+        if show_modindices:
+            from satisfaction.modindices import modindices
+
+            mi = modindices(result)
+            print_modindices(mi)
+        if scores is not None:
+            write_scores(scores, result, data, scores_method.lower(), group)
         if json_path is not None:
             out = result.to_dict()
+            if mi is not None:
+                out["modindices"] = mi.to_dict("records")
             if log is not None:
                 out["data_quality"] = log.to_dict()
             write_json(json_path, out)
