@@ -721,7 +721,13 @@ def problem_frame(records: list[dict[str, Any]], cols: TransactionColumns) -> pd
             "rule": rule,
             "message": _MESSAGES[rule],
         })
-    return pd.DataFrame(out, columns=["row", "customer", "column", "value", "rule", "message"])
+    frame = pd.DataFrame(out, columns=["row", "customer", "column", "value", "rule", "message"])
+    # text columns as objects holding None for an empty cell: pandas' inferred string
+    # dtype would turn None into NaN, printed as 'nan'
+    for column in ("customer", "column", "value"):
+        frame[column] = pd.Series([None if _missing(v) else v for v in frame[column]],
+                                  index=frame.index, dtype=object)
+    return frame
 
 
 def _missing(value: Any) -> bool:
