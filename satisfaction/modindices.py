@@ -116,12 +116,24 @@ def candidate_rows(structure: Structure, observed: list[str]) -> list[ParRow]:
 
 
 def _cell(row: ParRow, pos: dict[str, int]) -> tuple[int, int, int]:
+    """Where a row sits: (0, i, j) in ``A``, (1, i, j) in ``S`` (i ≤ j), (2, i, i) a mean."""
     if row.op == "=~":
         return 0, pos[row.rhs], pos[row.lhs]
     if row.op == "~":
         return 0, pos[row.lhs], pos[row.rhs]
+    if row.op == "~1":
+        return 2, pos[row.lhs], pos[row.lhs]
     i, j = pos[row.lhs], pos[row.rhs]
     return 1, min(i, j), max(i, j)
+
+
+def _value(ram: RAM, theta: np.ndarray, cell: tuple[int, int, int]) -> float:
+    """The value of a cell in the fitted model (fixed or free)."""
+    mat, i, j = cell
+    if mat == 2:
+        return float(ram.means(theta)[i])
+    A, S = ram.matrices(theta)
+    return float((A if mat == 0 else S)[i, j])
 
 
 @dataclasses.dataclass
@@ -134,9 +146,15 @@ class _Extended:
 
 
 def _extend(fitted: Fitted) -> _Extended:
-    """Add every candidate row as a free parameter, valued 0 (new) or at its fixed value."""
+    """Add every candidate row as a free parameter, valued 0 (new) or at its fixed value.
+
+    Fixed rows of the model are freed too (lavaan's ``all.free``), except those
+    of exogenous observed covariates (``fixed.x``): their variances, covariances
+    and means are not parameters.
+    """
     st = fitted.structure
     q = fitted.nparam
+    exo = set(st.exogenous_observed)
     extras: list[tuple[int, ParRow, int]] = []
     values: list[float] = []
     blocks: list[Block] = []
@@ -144,19 +162,20 @@ def _extend(fitted: Fitted) -> _Extended:
         ram = block.ram
         observed = ram.variables[: ram.p]
         pos = {v: k for k, v in enumerate(ram.variables)}
-        A, S = ram.matrices(fitted.theta)
         rows = list(st.rows)
         par = list(fitted.param_of_row[g])
+        fixed = [0.0] * len(rows)
         taken = set()
         for k, r in enumerate(st.rows):
-            if r.op not in ("=~", "~", "~~"):
-                continue
             cell = _cell(r, pos)
             taken.add(cell)
-            if par[k] < 0 and not r.exo:  # a fixed value: lavaan frees it too
-                par[k] = q + len(values)
+            if par[k] >= 0:
+                continue
+            fixed[k] = _value(ram, fitted.theta, cell)
+            if not (r.exo or (r.op == "~1" and r.lhs in exo)):
+                par[k] = q + len(values)  # a fixed value: lavaan frees it too
                 extras.append((g, r, par[k]))
-                values.append(float((A if cell[0] == 0 else S)[cell[1], cell[2]]))
+                values.append(fixed[k])
         for r in candidate_rows(st, observed):
             cell = _cell(r, pos)
             if cell in taken:
@@ -164,14 +183,13 @@ def _extend(fitted: Fitted) -> _Extended:
             taken.add(cell)
             rows.append(r)
             par.append(q + len(values))
+            fixed.append(0.0)
             extras.append((g, r, par[-1]))
             values.append(0.0)
-        fixed = []
-        for k, r in enumerate(rows):
-            mat, i, j = _cell(r, pos) if r.op in ("=~", "~", "~~") else (0, 0, 0)
-            fixed.append(float((ram.A0 if mat == 0 else ram.S0)[i, j]) if par[k] < 0 else 0.0)
         ext = build_ram(dataclasses.replace(st, rows=rows), observed, par, fixed)
-        blocks.append(Block(ext, block.S, block.n))
+        mean = getattr(block, "mean", None)  # sample means of a mean structure
+        blocks.append(Block(ext, block.S, block.n) if mean is None
+                      else Block(ext, block.S, block.n, mean))
     theta = np.concatenate([fitted.theta, np.array(values)])
     return _Extended(blocks, theta, extras)
 
@@ -198,6 +216,8 @@ def _standardize(ram: RAM, theta: np.ndarray, row: ParRow, epc: float, fixed_val
         sd = np.sqrt(np.where(np.diag(C) > 0, np.diag(C), np.nan))
         rv = np.sqrt(np.abs(np.diag(S)))
     sign = math.copysign(1.0, epc) if epc != 0 else 0.0
+    if mat == 2:  # an intercept or latent mean: divided by the sd (std.lv: latent only)
+        return epc / (sd[i] if latent[i] else 1.0), epc / sd[i]
     if mat == 0:
         return (epc * (sd[j] if latent[j] else 1.0) / (sd[i] if latent[i] else 1.0),
                 epc * sd[j] / sd[i])

@@ -55,10 +55,11 @@ def _weights(ram: RAM, theta: np.ndarray, method: str) -> np.ndarray:
 def factor_scores(result: Any, data: pd.DataFrame, method: str = "regression") -> pd.DataFrame:
     """Factor scores of every respondent with complete answers, as lavaan's ``lavPredict()``.
 
-    With ``μ`` the sample means of the fitted (complete) respondents (lavaan's
-    model-implied means of a model without a mean structure; the group's means
-    in a multi-group fit), ``Σ`` the model-implied covariance of the observed
-    variables, ``Ψ`` the model-implied covariance of the latent variables:
+    With ``μ`` the model-implied means of the observed variables (the sample means
+    of the fitted, complete respondents when the model has no mean structure;
+    then the latent means ``α`` are 0), ``Σ`` the model-implied covariance of the
+    observed variables and ``Ψ`` that of the latent variables, each score is
+    ``α`` plus:
 
     - ``regression`` (Thurstone 1935): ``η̂ = Ψ Λ' Σ⁻¹ (x − μ)``, computed as
       ``Cov(η, x) Σ⁻¹ (x − μ)`` so that structural paths and residual covariances
@@ -128,8 +129,13 @@ def factor_scores(result: Any, data: pd.DataFrame, method: str = "regression") -
         if not len(where):
             continue
         x = frame.to_numpy()[where]
-        values[where] = (x - x.mean(axis=0)) @ _weights(fitted.blocks[g].ram, fitted.theta,
-                                                        method)
+        ram = fitted.blocks[g].ram
+        mu, eta = x.mean(axis=0), np.zeros(len(latent))
+        if getattr(ram, "has_means", False):  # a mean structure: lavaan's EY and EETA
+            A, _ = ram.matrices(fitted.theta)
+            implied = np.linalg.solve(np.eye(len(A)) - A, ram.means(fitted.theta))
+            mu, eta = implied[: ram.p], implied[ram.p:]
+        values[where] = eta + (x - mu) @ _weights(ram, fitted.theta, method)
         scored[where] = True
     return pd.DataFrame(values[scored], index=frame.index[scored], columns=latent)
 

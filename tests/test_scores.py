@@ -70,6 +70,23 @@ def test_multigroup_scores_match_lavpredict() -> None:
         assert np.abs(mine.iloc[:10].to_numpy() - first[mine.columns].to_numpy()).max() < TOL
 
 
+@pytest.mark.parametrize("method", ["regression", "bartlett"])
+def test_scalar_invariance_scores_use_the_latent_means(method: str) -> None:
+    """With equal intercepts the second school's latent means are free: lavaan's
+    scores are centred on them (EETA + weights · (x − EY))."""
+    ref = REF["holzinger_scalar"]
+    data = holzinger39.get_data()
+    res = fit(ref["model"], data, group="school", group_equal=ref["group_equal"])
+    scores = factor_scores(res, data, method=method)
+    for label, want in ref["scores"][method].items():
+        mine = scores[(data.loc[scores.index, "school"] == label).to_numpy()]
+        assert len(mine) == want["n"]
+        first = pd.DataFrame(want["first10"])
+        assert np.abs(mine.iloc[:10].to_numpy() - first[mine.columns].to_numpy()).max() < TOL
+        for col in mine.columns:
+            assert mine[col].mean() == pytest.approx(want["mean"][col], abs=TOL)
+
+
 def test_regression_scores_are_the_conditional_mean() -> None:
     """A hand check of the formula: Ψ Λ' Σ⁻¹ (x − x̄) from the parameter table."""
     data = holzinger39.get_data()

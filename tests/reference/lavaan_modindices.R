@@ -29,7 +29,7 @@ mi_of <- function(fit) {
 # rounding error, which separates the formula from the optimisers' tolerances.
 est_of <- function(fit) {
   pe <- parameterEstimates(fit)
-  pe <- pe[pe$op %in% c("=~", "~", "~~"), intersect(c("lhs", "op", "rhs", "group", "est"),
+  pe <- pe[pe$op %in% c("=~", "~", "~~", "~1"), intersect(c("lhs", "op", "rhs", "group", "est"),
                                                      names(pe))]
   rownames(pe) <- NULL
   pe
@@ -121,12 +121,49 @@ holzinger_school <- list(model = hs_model, group = "school",
                                          function(fs) list(n = nrow(fs),
                                                            first10 = as.data.frame(fs[1:10, ]))))
 
+# 5b. Scalar invariance (loadings and intercepts equal across schools; latent
+#     means free in the second group): a mean structure with equality constraints.
+fit <- cfa(hs_model, data = HolzingerSwineford1939, group = "school",
+           group.equal = c("loadings", "intercepts"))
+fs_group <- function(fit, method) {
+  lapply(lavPredict(fit, method = method),
+         function(fs) list(n = nrow(fs), first10 = as.data.frame(fs[1:10, ]),
+                           mean = as.list(colMeans(fs))))
+}
+holzinger_scalar <- list(model = hs_model, group = "school",
+                         group_equal = c("loadings", "intercepts"),
+                         group_labels = lavInspect(fit, "group.label"),
+                         modindices = mi_of(fit), estimates = est_of(fit),
+                         scores = list(regression = fs_group(fit, "regression"),
+                                       bartlett = fs_group(fit, "Bartlett")))
+
+# 6. The ECSI bank model (../shared/data): a structural model that is not
+#    saturated, so lavaan also lists regressions among the latent variables.
+ecsi_model <- "
+  Image =~ imag1 + imag2 + imag3 + imag4 + imag5
+  Expectation =~ expe1 + expe2 + expe3 + expe4 + expe5
+  Quality =~ qual1 + qual2 + qual3 + qual4 + qual5
+  Value =~ val1 + val2 + val3 + val4
+  Satisfaction =~ sat1 + sat2 + sat3 + sat4
+  Loyalty =~ loy1 + loy2 + loy3 + loy4
+  Expectation ~ Image
+  Quality ~ Expectation
+  Value ~ Expectation + Quality
+  Satisfaction ~ Image + Expectation + Quality + Value
+  Loyalty ~ Image + Satisfaction
+"
+bank <- read.csv("/work/shared/data/bank_satisfaction.csv")
+fit <- sem(ecsi_model, data = bank)
+ecsi_bank <- list(model = ecsi_model, modindices = mi_of(fit), estimates = est_of(fit))
+
 res <- list(lavaan_version = as.character(packageVersion("lavaan")),
             holzinger = holzinger,
             holzinger_listwise = holzinger_listwise,
             political_democracy = political_democracy,
             observed_predictors = observed_predictors,
-            holzinger_school = holzinger_school)
+            holzinger_school = holzinger_school,
+            holzinger_scalar = holzinger_scalar,
+            ecsi_bank = ecsi_bank)
 path <- file.path("tests/reference", "lavaan_modindices.json")
 write_json(res, path, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")
 cat("wrote", path, "\n")
