@@ -1131,7 +1131,8 @@ def _boot_draws(fun: _Derived, x: np.ndarray, draws: np.ndarray, theta0: np.ndar
         _set_exo(ram, structure, S)
         # gradient tolerance 1e-6: effects are then exact to about 1e-6, far below
         # the bootstrap's own sampling error
-        sol = minimise([Block(ram, S, n)], theta0, max_iter=100, tol=1e-6)
+        sol = minimise([Block(ram, S, n, mean if ram.has_means else None)], theta0,
+                       max_iter=100, tol=1e-6)
         if not sol.converged:
             failed += 1
             continue
@@ -1395,6 +1396,9 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         keep = gcol.notna()
         frame, gcol = frame[keep], gcol[keep]
     if missing == "fiml":
+        if any(r.op == "~1" for r in structure.rows):
+            raise UsageError("intercepts written in the model ('~ 1') are not available with "
+                             "missing='fiml' yet (FIML estimates every intercept freely)")
         if structure.exogenous_observed:
             raise UsageError("missing='fiml' does not support exogenous observed variables "
                              f"({', '.join(structure.exogenous_observed)}) yet")
@@ -1427,11 +1431,17 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         x = frame.to_numpy()
         S = _covariance(x)
         _require_nonsingular(S, observed, "the structural model")
+        # intercepts written by the user (``x ~ 1``): lavaan's mean structure, the
+        # other intercepts free and the other latent means 0
+        meanstructure = any(r.op == "~1" for r in structure.rows)
+        if meanstructure:
+            structure = _with_means(structure, [x.mean(axis=0)], observed, ())
         spec = _layout(structure, 1)
-        _check_identified(spec.nparam, _moments(structure, observed, 1, False), source)
+        _check_identified(spec.nparam, _moments(structure, observed, 1, meanstructure),
+                          source)
         rams = _rams(spec, observed, [S])
-        blocks = [Block(rams[0], S, n)]
-        result = _estimate(spec, blocks, meanstructure=False, means=[None])
+        blocks = [Block(rams[0], S, n, x.mean(axis=0) if meanstructure else None)]
+        result = _estimate(spec, blocks, meanstructure=meanstructure, means=[None])
         result.excluded = excluded
         result.warnings = warnings + result.warnings
         result.syntax = syntax
@@ -1657,7 +1667,10 @@ def _with_means(structure: Structure, means: list[np.ndarray], observed: list[st
     ngroups = len(means)
     rows = list(structure.rows)
     pos = {v: k for k, v in enumerate(observed)}
+    given = {r.lhs for r in rows if r.op == "~1"}  # written by the user: kept as written
     for v in structure.observed:
+        if v in given:
+            continue
         if v in structure.exogenous_observed:
             rows.append(ParRow(v, "~1", "", free=False, user=False,
                                group_values=tuple(float(m[pos[v]]) for m in means)))
@@ -1665,6 +1678,8 @@ def _with_means(structure: Structure, means: list[np.ndarray], observed: list[st
             rows.append(ParRow(v, "~1", "", user=False))
     free_means = "intercepts" in equal and "means" not in equal
     for lv in structure.latent:
+        if lv in given:
+            continue
         values = (0.0, *([None] * (ngroups - 1))) if free_means else (0.0,) * ngroups
         rows.append(ParRow(lv, "~1", "", free=False, user=False, group_values=values))
     return Structure(rows=rows, observed=structure.observed, latent=structure.latent,

@@ -147,15 +147,15 @@ def _merge(rows: list[ParRow]) -> list[ParRow]:
 def parse_syntax(text: str) -> list[ParRow]:
     """Parse lavaan model syntax into user-specified parameter rows.
 
-    Reads ``=~``, ``~``, ``~~`` with modifiers (``a*x`` label, ``0.5*x`` fixed
-    value, ``NA*x`` free, ``c(a, b)*x`` one per group; several modifiers of the
+    Reads ``=~``, ``~``, ``~~``, ``~ 1`` (an intercept or latent mean) with
+    modifiers (``a*x`` label, ``0.5*x`` fixed value, ``NA*x`` free, ``c(a, b)*x`` one per group; several modifiers of the
     same term merge), ``name := expression`` (defined parameters) and
     ``label == label`` / ``label == number`` (equality constraints).
 
     Raises
     ------
     SyntaxProblem
-        For what is not supported (intercepts ``~ 1``, thresholds ``|``, ``<``
+        For what is not supported (thresholds ``|``, ``<``
         and ``>`` constraints, ``~*~``) or a malformed term; the message says what
         was expected.
     """
@@ -216,8 +216,13 @@ def parse_syntax(text: str) -> list[ParRow]:
                 else:
                     groups = got
             if term == "1":
-                raise SyntaxProblem("intercepts ('~ 1') are not supported yet; the model "
-                                    "is fitted to the covariance matrix", number, line)
+                if op != "~":
+                    raise SyntaxProblem("'1' stands only after '~' (an intercept or mean)",
+                                        number, line)
+                for lhs in lhs_names:
+                    rows.append(ParRow(lhs, "~1", "", free=free or na, value=value,
+                                       label=label, na=na, group_values=groups, line=number))
+                continue
             if not _IDENT.match(term):
                 raise SyntaxProblem(f"{term!r} is not a variable name", number, line)
             for lhs in lhs_names:
@@ -255,6 +260,7 @@ def build_structure(user_rows: list[ParRow]) -> Structure:
     """
     defined = [ParRow(**vars(r)) for r in user_rows if r.op == ":="]
     constraints = [ParRow(**vars(r)) for r in user_rows if r.op == "=="]
+    intercepts = [ParRow(**vars(r)) for r in user_rows if r.op == "~1"]
     rows = [ParRow(**vars(r)) for r in user_rows if r.op in OPS]
     latent: list[str] = []
     seen_latent: set[str] = set()
@@ -307,7 +313,11 @@ def build_structure(user_rows: list[ParRow]) -> Structure:
     structural = [n for n in names if n in latent or (n in lhs_reg | rhs_reg)]
     structural = [n for n in structural
                   if n in latent or n not in indicators]
-    return Structure(rows=rows + auto, observed=observed, latent=latent,
+    for r in intercepts:
+        if r.lhs not in names:
+            raise SyntaxProblem(f"{r.lhs} ~ 1 names a variable the model does not use",
+                                r.line, f"{r.lhs} ~ 1")
+    return Structure(rows=rows + auto + intercepts, observed=observed, latent=latent,
                      exogenous_observed=exo_obs, structural=structural, defined=defined,
                      constraints=constraints)
 

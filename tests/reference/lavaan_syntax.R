@@ -41,6 +41,11 @@ out$na_and_label <- one(cfa(m, data = hs), m, "holzinger")
 m <- "visual =~ x1 + x2 + x3 + x1"
 out$repeated_term <- one(cfa(m, data = hs), m, "holzinger")
 
+# 3b. Intercepts written in the model: lavaan's mean structure (a fixed intercept,
+#     a free latent mean, a labelled intercept; the others free, other means 0).
+m <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nx1 ~ 0*1\nvisual ~ 1\nx4 ~ i4*1"
+out$intercepts <- one(cfa(m, data = hs), m, "holzinger")
+
 # 4. Defined parameters and an equality constraint.
 m <- "visual =~ x1 + b2*x2 + b3*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9
 b2 == b3\nratio := b2 / 2\nsq := b2^2"
