@@ -78,4 +78,10 @@ class SchemaError(InputError):
 
 
 class UsageError(InputError):
-    """A command-line or API argument that cannot be honoured."""
+    """A command-line or API argument that cannot be honoured.
+
+    ``column`` names the option or argument (``"--factors"``), shown as
+    ``option '--factors': ...``.
+    """
+
+    column_label = "option"

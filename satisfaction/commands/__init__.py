@@ -26,3 +26,23 @@ def make_console(stderr: bool = False) -> Console:
     tty = hasattr(stream, "isatty") and stream.isatty()
     width = None if tty or os.environ.get("COLUMNS") else PIPE_WIDTH
     return Console(stderr=stderr, highlight=False, width=width)
+
+
+def check_choice(option: str, value: object, choices: tuple[str, ...] | list[str]) -> None:
+    """Refuse an option value outside ``choices``, naming the option (before any data
+    are read)."""
+    from satisfaction.errors import UsageError
+
+    if value not in choices:
+        raise UsageError(f"expected one of {', '.join(map(str, choices))}", column=option,
+                         value=value)
+
+
+def check_at_least(option: str, value: float | None, minimum: float,
+                   what: str = "") -> None:
+    """Refuse a number below ``minimum`` (``None`` means not given and passes)."""
+    from satisfaction.errors import UsageError
+
+    if value is not None and (value != value or value < minimum):  # NaN fails too
+        raise UsageError(f"must be {what or f'at least {minimum}'}", column=option,
+                         value=value)

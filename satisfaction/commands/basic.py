@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from satisfaction.commands import make_console
@@ -31,7 +32,7 @@ def print_log(responses: Responses) -> None:  # noqa: F821
     from satisfaction.responses import CELL_RULES
 
     log = responses.log
-    table = Table(title="Data quality", caption=str(log.source), show_header=True)
+    table = Table(title="Data quality", caption=escape(str(log.source)), show_header=True)
     table.add_column("")
     table.add_column("respondents", justify="right")
     table.add_row("loaded", str(log.loaded))
@@ -47,7 +48,7 @@ def print_log(responses: Responses) -> None:  # noqa: F821
     shares = log.item_missing["share"] if len(log.item_missing) else None
     if shares is not None and shares.max() > 0:
         top = shares.sort_values(ascending=False, kind="stable").head(3)
-        console.print("  most missing: " + ", ".join(f"{item} {share:.1%}"
+        console.print("  most missing: " + ", ".join(f"{escape(str(item))} {share:.1%}"
                                                      for item, share in top.items()))
     shown = log.problems.head(10)
     for p in shown.itertuples(index=False):
@@ -55,12 +56,12 @@ def print_log(responses: Responses) -> None:  # noqa: F821
         where = f"row {p.row}" + (f", column {column!r}" if column else "")
         value = "" if p.value is None or p.value != p.value else f" (value: {p.value!r})"
         kept = "" if p.excluded else " (set to missing)" if p.rule in CELL_RULES else ""
-        console.print(f"  {where}: {p.rule}: {p.message}{value}{kept}")
+        console.print(escape(f"  {where}: {p.rule}: {p.message}{value}{kept}"))
     if len(log.problems) > len(shown):
         console.print(f"  ... and {len(log.problems) - len(shown)} more problems "
                       "(see --json for all)")
     for warning in log.warnings:
-        console.print(f"  [yellow]{warning.severity}:[/yellow] {warning}")
+        console.print(f"  [yellow]{warning.severity}:[/yellow] {escape(str(warning))}")
 
 
 def register(app: typer.Typer) -> None:

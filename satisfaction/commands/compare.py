@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from satisfaction.commands import make_console
+from satisfaction.commands import check_choice, make_console
 from satisfaction.compare import CompareResult
 from satisfaction.io import write_json
 
@@ -36,16 +37,17 @@ def print_tests(result: CompareResult) -> None:
         if r["df2"] == r["df2"] and r["df2"] is not None:
             df = f"{r['df']:.0f}, {r['df2']:.1f}"
         padj = r["pvalue.adjusted"]
-        table.add_row(r["construct"], r["by"], r["test"], f"{r['statistic']:.3f}", df,
-                      _fmt(r["pvalue"], -1), _fmt(padj, -1), r["effect"],
+        table.add_row(escape(str(r["construct"])), escape(str(r["by"])), str(r["test"]),
+                      f"{r['statistic']:.3f}", df,
+                      _fmt(r["pvalue"], -1), _fmt(padj, -1), str(r["effect"]),
                       f"{r['effect.size']:.3f}", style="bold" if padj < 0.05 else None)
     console.print(table)
     for r in result.excluded.itertuples(index=False):
-        console.print(f"  excluded ({r.by}): {r.reason}: {r.n}")
+        console.print(escape(f"  excluded ({r.by}): {r.reason}: {r.n}"))
     if len(result.posthoc):
         console.print(f"  {len(result.posthoc)} Games-Howell pairs (see --json)")
     for w in result.warnings:
-        console.print(f"  [yellow]{w.severity}:[/yellow] {w}")
+        console.print(f"  [yellow]{w.severity}:[/yellow] {escape(str(w))}")
 
 
 def register(app: typer.Typer) -> None:
@@ -65,10 +67,11 @@ def register(app: typer.Typer) -> None:
         = None,
     ) -> None:
         """Compare every construct index across groups (Welch, rank tests, chi-square)."""
-        from satisfaction.compare import compare
+        from satisfaction.compare import ADJUST_METHODS, compare
         from satisfaction.questionnaire import load_questionnaire
         from satisfaction.responses import load_responses
 
+        check_choice("--adjust", adjust, tuple(ADJUST_METHODS))
         q = load_questionnaire(questionnaire)
         loaded = load_responses(q, responses)
         result = compare(q, loaded.data, by=by or None, adjust=adjust)

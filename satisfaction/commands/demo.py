@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from satisfaction.errors import UsageError
-from satisfaction.io import write_with
+from satisfaction.io import check_output, write_with
 
 console = Console(highlight=False)
 
@@ -42,7 +43,10 @@ def demo(out: Path | None = None, seed: int = 20261125, n_respondents: int = 200
 
     if lang not in ("en", "zh"):
         raise UsageError("--lang must be 'en' or 'zh'", column="--lang", value=lang)
+    if bootstrap < 0:
+        raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
     folder = Path(out) if out is not None else REPORTS
+    check_output(folder, option="--out", folder=True)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     data = simulate_demo(n_respondents=n_respondents, n_customers=n_customers, seed=seed)
@@ -98,5 +102,5 @@ def register(app: typer.Typer) -> None:
                       progress=show)
         print_summary(result["analysis"], result["files"])
         took = ", ".join(f"{k} {v:.1f} s" for k, v in result["seconds"].items())
-        console.print(f"demo data: {result['responses']}, {result['transactions']}")
+        console.print(escape(f"demo data: {result['responses']}, {result['transactions']}"))
         console.print(f"time: {took}")

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from satisfaction.commands import make_console
+from satisfaction.commands import check_at_least, check_choice, make_console
 from satisfaction.io import write_json
 
 console = make_console()
@@ -54,7 +55,7 @@ def _print_warnings(warnings: list[Any], status: str | None = None) -> None:
     for w in warnings:
         severity = getattr(w, "severity", "caution")
         style = _STYLE.get(severity, "yellow")
-        console.print(f"[{style}]{severity}:[/{style}] {w}")
+        console.print(f"[{style}]{severity}:[/{style}] {escape(str(w))}")
     if status == "invalid":
         console.print("[red]status: invalid[/red]: the result must not be read as a finding "
                       "(see the diagnostics marked invalidates)")
@@ -74,7 +75,8 @@ def print_reliability(result: Any) -> None:
         alpha = result.constructs.loc[r["construct"], "alpha"]
         drop = _fmt(r["alpha_if_deleted"])
         r_it = _fmt(r["item_total"])
-        t.add_row(str(item), str(r["construct"]), str(int(r["n"])), _fmt(r["mean"], 2),
+        t.add_row(escape(str(item)), escape(str(r["construct"])), str(int(r["n"])),
+                  _fmt(r["mean"], 2),
                   _fmt(r["sd"], 2), _fmt(r["skew"], 2), _fmt(r["kurtosis"], 2),
                   f"{r['missing']:.0%}", f"{r['floor']:.0%}", f"{r['ceiling']:.0%}",
                   f"[red]{r_it}[/red]" if r["item_total"] < 0.30 else r_it,
@@ -88,7 +90,8 @@ def print_reliability(result: Any) -> None:
         def mark(value: float, cut: float) -> str:
             text = _fmt(value)
             return f"[red]{text}[/red]" if value < cut else text
-        t.add_row(str(cid), str(int(r["items"])), str(int(r["n"])), mark(r["alpha"], rel.ALPHA_MIN),
+        t.add_row(escape(str(cid)), str(int(r["items"])), str(int(r["n"])),
+                  mark(r["alpha"], rel.ALPHA_MIN),
                   f"[{_fmt(r['alpha.ci.lower'])}, {_fmt(r['alpha.ci.upper'])}]",
                   _fmt(r["omega"]), mark(r["cr"], rel.CR_MIN), mark(r["ave"], rel.AVE_MIN))
     console.print(t)
@@ -97,7 +100,7 @@ def print_reliability(result: Any) -> None:
                     "below, HTMT above", show_header=True)
     t.add_column("")
     for c in fl.columns:
-        t.add_column(str(c), justify="right")
+        t.add_column(escape(str(c)), justify="right")
     names = list(fl.index)
     for i, a in enumerate(names):
         cells = []
@@ -111,7 +114,7 @@ def print_reliability(result: Any) -> None:
             else:
                 value = result.htmt.loc[a, b]
                 cells.append(f"[red]{_fmt(value)}[/red]" if value > 0.85 else _fmt(value))
-        t.add_row(str(a), *cells)
+        t.add_row(escape(str(a)), *cells)
     console.print(t)
     _print_warnings(result.warnings, result.status)
 
@@ -133,7 +136,7 @@ def print_efa(result: Any, constructs: dict[str, str]) -> None:
     t.add_column("item")
     t.add_column("construct")
     for c in result.loadings.columns:
-        t.add_column(str(c), justify="right")
+        t.add_column(escape(str(c)), justify="right")
     t.add_column("h2", justify="right")
     t.add_column("flag")
     for item, row in result.loadings.iterrows():
@@ -144,7 +147,7 @@ def print_efa(result: Any, constructs: dict[str, str]) -> None:
             cells.append(f"[bold]{text}[/bold]" if factor == f["primary"] else
                          text if abs(value) >= 0.32 else f"[dim]{text}[/dim]")
         flag = "cross-loading" if f["cross_loading"] else ("weak" if f["weak"] else "")
-        t.add_row(str(item), constructs.get(str(item), ""), *cells,
+        t.add_row(escape(str(item)), escape(constructs.get(str(item), "")), *cells,
                   _fmt(result.communalities[item], 2), flag)
     console.print(t)
     _print_warnings(result.warnings, result.status)
@@ -184,11 +187,22 @@ def register(app: typer.Typer) -> None:
         = None,
     ) -> None:
         """Exploratory factor analysis: KMO, Bartlett, parallel analysis, rotated loadings."""
-        from satisfaction.efa import efa
+        from satisfaction.efa import METHODS, ROTATIONS, efa
+        from satisfaction.errors import UsageError
+        from satisfaction.questionnaire import load_questionnaire
+        from satisfaction.responses import load_responses
 
-        q, loaded = _load(questionnaire, responses)
-        _print_log(loaded.log)
+        check_choice("--method", method, METHODS)
+        check_choice("--rotation", rotation, ROTATIONS)
+        check_at_least("--factors", factors, 1)
+        q = load_questionnaire(questionnaire)
         items = [i.id for i in q.items]
+        if factors is not None and factors >= len(items):
+            raise UsageError(f"the number of factors must be between 1 and {len(items) - 1} "
+                             f"for the {len(items)} items of the questionnaire",
+                             column="--factors", value=factors)
+        loaded = load_responses(q, responses)
+        _print_log(loaded.log)
         result = efa(loaded.data[items], n_factors=factors, method=method,  # type: ignore[arg-type]
                      rotation=rotation, seed=seed)  # type: ignore[arg-type]
         constructs = q.construct_of_item()

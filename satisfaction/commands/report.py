@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from satisfaction.errors import UsageError
+from satisfaction.io import check_outputs
 
 console = Console(highlight=False)
 
@@ -63,6 +65,10 @@ def report(questionnaire: str | Path, responses: str | Path,
         raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
     if out is None:
         out = Path("reports") / f"{Path(responses).stem}_{lang}.pdf"
+    # every output is checked before the analysis starts (a minute with the bootstrap)
+    check_outputs({"--out": out, "--html": html, "--excel": excel, "--json": json},
+                  inputs=[p for p in (questionnaire, responses, transactions)
+                          if isinstance(p, str | Path)])
     with stage_progress(progress) as step:
         analysis = run(questionnaire, responses, transactions, bootstrap=bootstrap, seed=seed,
                        n_jobs=n_jobs, progress=step)
@@ -88,7 +94,7 @@ def print_summary(analysis: Any, files: Any) -> None:
     table.add_row("warnings", str(len(analysis.warnings)))
     for key, path in files.to_dict().items():
         if path:
-            table.add_row(key, path)
+            table.add_row(key, escape(path))
     console.print(table)
 
 

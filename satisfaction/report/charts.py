@@ -49,6 +49,9 @@ _RC = {
     "xtick.labelsize": 7.5,
     "ytick.labelsize": 7.5,
     "axes.unicode_minus": False,
+    # labels are data (construct names, item texts): "$" is a dollar sign, never
+    # the start of mathtext ("Price $ value $" would otherwise fail to parse)
+    "text.parse_math": False,
 }
 
 

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 import jinja2
 import pandas as pd
 
-from satisfaction.io import write_json, write_text, write_with
+from satisfaction.io import formula_like, write_json, write_text, write_with
 from satisfaction.report.context import build_context
 from satisfaction.report.messages import TEMPLATES
 
@@ -150,8 +150,32 @@ class ReportFiles:
         return {k: None if v is None else str(v) for k, v in self.__dict__.items()}
 
 
+def as_text_cells(sheet: Any) -> int:
+    """Store every formula-like cell of an openpyxl worksheet as text.
+
+    A text cell that begins with ``= + - @``, a tab or a carriage return
+    (:func:`satisfaction.io.formula_like`) would be a live formula: openpyxl
+    stores ``"=HYPERLINK(...)"`` as one. Such cells are set back to text
+    (``data_type = "s"``) with Excel's quote prefix, so Excel shows them as text
+    and keeps them text when edited (the OWASP rule for spreadsheets). Numbers
+    are never touched. Returns the number of cells changed.
+    """
+    changed = 0
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" or formula_like(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                changed += 1
+    return changed
+
+
 def write_excel(tables: list[Any], path: str | Path) -> None:
-    """Every table of the report as one sheet of an Excel workbook (atomic)."""
+    """Every table of the report as one sheet of an Excel workbook (atomic).
+
+    No cell is a formula: text that a spreadsheet would evaluate is stored as
+    text (:func:`as_text_cells`).
+    """
 
     def writer(tmp: Path) -> None:
         used: set[str] = set()
@@ -168,6 +192,7 @@ def write_excel(tables: list[Any], path: str | Path) -> None:
                 frame = table.frame()
                 frame.columns = [c if c else " " * (i + 1) for i, c in enumerate(frame.columns)]
                 frame.to_excel(xl, sheet_name=name, index=False)
+                as_text_cells(xl.sheets[name])
 
     write_with(path, writer)
 
