@@ -148,9 +148,10 @@ def parse_syntax(text: str) -> list[ParRow]:
     """Parse lavaan model syntax into user-specified parameter rows.
 
     Reads ``=~``, ``~``, ``~~``, ``~ 1`` (an intercept or latent mean) with
-    modifiers (``a*x`` label, ``0.5*x`` fixed value, ``NA*x`` free, ``c(a, b)*x`` one per group; several modifiers of the
-    same term merge), ``name := expression`` (defined parameters) and
-    ``label == label`` / ``label == number`` (equality constraints).
+    modifiers (``a*x`` label, ``0.5*x`` fixed value, ``NA*x`` free, ``c(a, b)*x``
+    one per group; several modifiers of the same term merge), ``name := expression``
+    (defined parameters) and ``label == label`` / ``label == number`` (equality
+    constraints).
 
     Raises
     ------
