@@ -248,9 +248,12 @@ def register(app: typer.Typer) -> None:
         """Fit a CFA/SEM by ML (lavaan's defaults): fit indices, paths, R², effects."""
         from satisfaction.model import fit
 
+        # the options first, each error naming its option, before any data are read
         if bootstrap < 0:
-            raise InputError("--bootstrap must be 0 or a positive number of draws",
+            raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
                              value=bootstrap)
+        if missing not in ("listwise", "fiml"):
+            raise UsageError("expected listwise or fiml", column="--missing", value=missing)
         if (show_modindices or scores is not None) and missing != "listwise":
             raise UsageError("--modindices and --scores need --missing listwise (they use the "
                              "complete-data ML fit, as lavaan's defaults)")
@@ -265,7 +268,7 @@ def register(app: typer.Typer) -> None:
                          group_equal=_listed(group_equal), group_partial=_listed(group_partial),
                          progress=sys.stderr.isatty() if progress is None else progress)
         except InputError as exc:
-            if exc.file is None:
+            if exc.file is None and not isinstance(exc, UsageError):  # an option's error
                 exc.file = str(responses)
                 exc.__post_init__()
             raise
