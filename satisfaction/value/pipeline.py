@@ -117,9 +117,11 @@ class ValueResult:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
-        from satisfaction.io import write_with
+        from satisfaction.io import spreadsheet_safe, write_with
 
-        table = pa.Table.from_pandas(self.csv_frame(), preserve_index=False)
+        # a customer id such as "=HYPERLINK(...)" is written as '=HYPERLINK(...): text in
+        # a spreadsheet, not a formula (OWASP); numbers are untouched
+        table = pa.Table.from_pandas(spreadsheet_safe(self.csv_frame()), preserve_index=False)
         n = table.num_rows
         k = max(1, min(os.cpu_count() or 1, 4, n // CSV_SLICE_ROWS))
         bounds = [i * n // k for i in range(k + 1)]

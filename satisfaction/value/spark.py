@@ -1074,7 +1074,7 @@ def run_command(transactions: str | Path, columns: TransactionColumns, *, models
     ``--out`` (a ``.csv`` path: the per-customer CSV of the DuckDB engine, collected to
     the driver; any other path: Parquet files written by the executors) and ``--json``.
     """
-    from satisfaction.io import write_json, write_with
+    from satisfaction.io import spreadsheet_safe, write_json, write_with
     from satisfaction.value.pipeline import CSV_COLUMNS
 
     require_pyspark()
@@ -1114,7 +1114,7 @@ def run_command(transactions: str | Path, columns: TransactionColumns, *, models
                       f"{summary['clv_total']:,.2f}")
     if out is not None:
         if str(out).lower().endswith(".csv"):
-            frame = result.to_pandas().reset_index()[list(CSV_COLUMNS)]
+            frame = spreadsheet_safe(result.to_pandas().reset_index()[list(CSV_COLUMNS)])
             write_with(out, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
         else:
             result.write_parquet(out)
