@@ -13,7 +13,7 @@ from rich.table import Table
 
 from satisfaction.commands import make_console
 from satisfaction.errors import InputError, UsageError
-from satisfaction.io import write_json, write_with
+from satisfaction.io import spreadsheet_safe, write_json, write_with
 
 console = make_console()
 
@@ -139,8 +139,9 @@ def write_scores(path: Path, result, data: pd.DataFrame, method: str, group: str
     frame = pd.concat([ids.reset_index(drop=True)]
                       + ([data.loc[fs.index, group].reset_index(drop=True)] if group else [])
                       + [fs.reset_index(drop=True)], axis=1)
+    frame = spreadsheet_safe(frame)  # a respondent id "=..." stays text in a spreadsheet
     write_with(path, lambda p: frame.to_csv(p, index=False))
-    console.print(f"Factor scores ({method}) of {len(fs)} respondents written to {path}")
+    console.print(escape(f"Factor scores ({method}) of {len(fs)} respondents written to {path}"))
 
 
 def _listed(text: str | None) -> tuple[str, ...]:
