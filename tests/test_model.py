@@ -195,7 +195,7 @@ def test_input_errors_are_clear() -> None:
     with pytest.raises(InputError, match="labels no parameter"):
         fit("f =~ x1 + x2 + x3\nab := a*b", data)
     with pytest.raises(InputError, match="not supported"):
-        fit("f =~ x1 + x2 + x3\nx1 ~ 1", data)
+        fit("f =~ x1 + x2 + x3\nx1 | t1", data)
     bad = data.astype(object)
     bad.iloc[4, 0] = "seven"
     with pytest.raises(InputError) as err:
