@@ -41,6 +41,7 @@ factor are cautions; a cross-loading is information.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -70,18 +71,33 @@ NOT_CONVERGED = "Failed to converge"
 COLLINEAR_R = 1.0 - 1e-8
 
 
-def require_analysable(data: pd.DataFrame, purpose: str) -> None:
+def require_analysable(data: pd.DataFrame, purpose: str,
+                       blocks: Mapping[str, Sequence[str]] | None = None) -> None:
     """Refuse item answers a factor model cannot use, naming the items.
 
     Checked on the respondents who answered every item (the ones a listwise
     factor analysis or CFA uses):
 
+    * no such respondent at all (the screens excluded everyone, e.g. every
+      respondent straight-lined; or nobody answered every item);
     * an item with the same answer from every respondent (zero variance);
+      when every item of a construct is constant, the construct is named;
     * two items that correlate perfectly (:math:`|r| \\ge 1 - 10^{-8}`, e.g. one
-      column copied into another);
+      column copied into another, or every respondent giving the same answer to
+      both: straight-lining within a construct);
     * any other exact linear dependence (the smallest eigenvalue of the
       correlation matrix below :math:`10^{-10}` times the largest), including
       fewer complete respondents than items.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One numeric column per item.
+    purpose : str
+        The analysis, as the message names it ("factor analysis").
+    blocks : mapping of construct id to item ids, optional
+        Lets the message name a construct whose items are all constant or all
+        answered alike.
 
     Raises
     ------
@@ -92,12 +108,21 @@ def require_analysable(data: pd.DataFrame, purpose: str) -> None:
     n, p = x.shape
     if p == 0:
         return
+    if n == 0:
+        if len(data) == 0:
+            raise InputError(f"{purpose} has no respondents to analyse: the data-quality "
+                             "screens excluded every respondent ('satisfaction validate' "
+                             "lists why)")
+        raise InputError(f"{purpose} needs respondents who answered every item; none of "
+                         f"the {len(data)} respondents did")
     sd = x.std(ddof=1) if n > 1 else pd.Series(0.0, index=x.columns)
     constant = [str(c) for c in x.columns if not sd[c] > 0]
     if constant and n > 1:
-        shown = ", ".join(repr(c) for c in constant[:5])
-        raise InputError(f"{purpose} cannot use an item with the same answer from every "
-                         f"respondent ({shown}); drop it from the questionnaire",
+        what = "an item" if len(constant) == 1 else "items"
+        raise InputError(f"{purpose} cannot use {what} with the same answer from every "
+                         f"respondent ({_name_items(constant, blocks)}); the answers look "
+                         "straight-lined or the column holds one value: drop the item from "
+                         "the questionnaire or check the data",
                          column=constant[0], value=float(x[constant[0]].iloc[0]))
     if n <= p:
         raise InputError(f"{purpose} needs more respondents who answered every item than "
@@ -109,13 +134,36 @@ def require_analysable(data: pd.DataFrame, purpose: str) -> None:
                 a, b = str(x.columns[i]), str(x.columns[j])
                 raise InputError(f"items {a!r} and {b!r} are perfectly correlated "
                                  f"(r = {corr[i, j]:.3f}): {purpose} cannot separate them; "
-                                 "is one a copy of the other? Drop one of them",
-                                 column=b)
+                                 + _why_identical(x, a, blocks), column=b)
     eig = np.linalg.eigvalsh(corr)
     if eig[0] < 1e-10 * eig[-1]:
         raise InputError(f"the items are linearly dependent (their correlation matrix is "
                          f"singular): {purpose} needs items none of which is an exact "
                          "combination of the others")
+
+
+def _name_items(items: Sequence[str], blocks: Mapping[str, Sequence[str]] | None) -> str:
+    """``'a1', 'a2'`` -- or ``all items of 'A': 'a1', 'a2', 'a3'`` for a whole construct."""
+    left = list(items)
+    parts: list[str] = []
+    for cid, names in (blocks or {}).items():
+        if len(names) > 1 and all(str(i) in left for i in names):
+            parts.append(f"all items of {cid!r}: " + ", ".join(repr(str(i)) for i in names))
+            left = [i for i in left if i not in {str(k) for k in names}]
+    shown = [repr(i) for i in left[:5]] + ([f"and {len(left) - 5} more"] if len(left) > 5
+                                           else [])
+    return "; ".join([*parts, *([", ".join(shown)] if shown else [])])
+
+
+def _why_identical(x: pd.DataFrame, item: str,
+                   blocks: Mapping[str, Sequence[str]] | None) -> str:
+    """The likely cause of a perfect correlation, naming every item answered alike."""
+    same = [str(c) for c in x.columns if (x[c] == x[item]).all()]
+    if len(same) < 2:
+        return "is one a copy of the other? Drop one of them"
+    return (f"every respondent gave the same answer to {_name_items(same, blocks)} "
+            "(straight-lining, or one column copied into another): drop the copies or "
+            "exclude the straight-lined respondents")
 
 
 def smc(corr: np.ndarray) -> np.ndarray:
@@ -449,7 +497,8 @@ def diagnose(*, communalities: pd.Series, kmo: float, kmo_items: pd.Series,
 def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minres",
         rotation: Rotation = "oblimin", seed: int = 0, *, n_iter: int = 100,
         loading_threshold: float = LOADING_THRESHOLD,
-        primary_threshold: float = PRIMARY_THRESHOLD) -> EFAResult:
+        primary_threshold: float = PRIMARY_THRESHOLD,
+        blocks: Mapping[str, Sequence[str]] | None = None) -> EFAResult:
     """Exploratory factor analysis of item answers.
 
     Parameters
@@ -467,10 +516,20 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
         Seed of the parallel-analysis simulation.
     n_iter : int
         Simulated data sets in the parallel analysis.
+    blocks : mapping of construct id to item ids, optional
+        The questionnaire's constructs, so that a refusal can name a construct
+        whose items are all constant or answered alike (straight-lined).
 
     Returns
     -------
     EFAResult
+
+    Raises
+    ------
+    InputError
+        Fewer than 3 items, no respondent who answered every item, or items a
+        factor model cannot use (:func:`require_analysable`: constant,
+        straight-lined or copied items, linear dependence).
 
     Examples
     --------
@@ -490,10 +549,13 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
     n, p = x.shape
     if p < 3:
         raise InputError(f"factor analysis needs at least 3 items; got {p}")
+    if n == 0 and len(data):
+        raise InputError(f"factor analysis needs respondents who answered every item; none "
+                         f"of the {len(data)} respondents did")
+    require_analysable(x, "factor analysis", blocks)
     if n <= p:
         raise InputError(f"factor analysis needs more complete respondents than items; "
                          f"got {n} respondents for {p} items")
-    require_analysable(x, "factor analysis")
 
     corr = np.corrcoef(x.to_numpy(), rowvar=False)
     overall, per_item = kmo(x)

@@ -619,7 +619,7 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     for names in blocks.values():
         _require_columns(data, names)
     require_analysable(data[[i for names in blocks.values() for i in names]],
-                       "the confirmatory factor analysis")
+                       "the confirmatory factor analysis", blocks)
     warnings: list[Diagnostic] = []
     if parameters is None:
         parameters, fit_warnings = _fit_parameters(questionnaire, data)

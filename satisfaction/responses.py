@@ -297,8 +297,9 @@ def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     CSV files are read as text (every cell a string) so that problems can be
     reported with the value as written; the encoding (UTF-8, UTF-8 with BOM,
     UTF-16/32 with a byte-order mark or UTF-16 without one, GBK/GB18030) and
-    the delimiter (``, ; tab |``) are detected. Blank lines are skipped but
-    counted: every row keeps the line number it has in the file. XLSX (first
+    the delimiter (``, ; tab |``) are detected. Blank lines (and lines of
+    empty cells only, as Excel writes an empty row) are skipped but counted:
+    every row keeps the line number it has in the file. XLSX (first
     sheet; blank rows skipped, rows numbered as in Excel), SPSS ``.sav``
     (value labels kept in the returned info) and Parquet files are read with
     their own types. An Excel formula without a saved result and the covered
@@ -442,8 +443,8 @@ def _csv_records(text: str, delimiter: str, name: str,
     try:
         for record in reader:
             start, end = end + 1, reader.line_num
-            if not record or (len(record) == 1 and not record[0].strip()):
-                continue  # a blank line
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line, or one of empty cells only (Excel writes ",,,")
             if header is None:
                 header, header_row = record, start
                 continue
@@ -814,7 +815,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
     excluded_list = pd.DataFrame(
         [{"row": int(file_row[pos]), "respondent": ids.iloc[pos], "rule": first_reason[pos]}
          for pos in range(n) if first_reason[pos] is not None],
-        columns=["row", "respondent", "rule"])
+        columns=["row", "respondent", "rule"], dtype=object)
     problem_frame = pd.DataFrame(problems, columns=PROBLEM_COLUMNS, dtype=object)
     if not problem_frame.empty:
         problem_frame = problem_frame.sort_values(["row", "column"], kind="stable",
