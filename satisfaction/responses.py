@@ -393,7 +393,8 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
                                  "but does not decode as UTF-16; save it as UTF-8 (in Excel: "
                                  "'CSV UTF-8')", file=name) from None
         raise InputError("this is not a text file (it holds NUL bytes); expected a CSV "
-                         "(UTF-8, UTF-16 or GBK), XLSX, SAV or Parquet file", file=name)
+                         "(UTF-8, UTF-16 or GBK), XLSX, SAV or Parquet file", file=name,
+                         row=raw[:raw.index(b"\x00")].count(b"\n") + 1)
     for encoding in _ENCODINGS:
         try:
             return raw.decode(encoding), encoding

@@ -548,3 +548,243 @@ def test_output_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0o022)
     os.umask(mask)
     assert _umask() == mask
+
+
+# -- hostile and broken input (issue 15, points 2-4) ----------------------------
+
+
+def test_blank_lines_keep_file_line_numbers(small: Questionnaire, tmp_path: Path) -> None:
+    """A bad cell on line 8 of the file is reported as row 8, not as the 6th record + 1."""
+    rows = [list(r) for r in GOOD]
+    rows[3][4] = "9"  # b1 of r4
+    lines = csv_text(rows).splitlines()
+    # header, r1, blank, r2, whitespace-only, r3, a line of empty cells (Excel), r4
+    text = "\n".join([lines[0], lines[1], "", lines[2], "   ", lines[3],
+                      "," * (len(HEADER) - 1), lines[4]]) + "\n"
+    path = tmp_path / "r.csv"
+    path.write_text(text, encoding="utf-8")
+    r = load_responses(small, path)
+    assert r.log.loaded == 4
+    assert r.rows.to_dict() == {"r1": 2, "r2": 4, "r3": 6, "r4": 8}
+    p = r.log.to_dict()["problems"]
+    assert [(x["row"], x["respondent"], x["column"], x["value"]) for x in p] == [
+        (8, "r4", "b1", "9")]
+    assert text.splitlines()[8 - 1].startswith("r4,")
+
+
+def test_multiline_cell_rows_start_where_the_record_starts(small: Questionnaire,
+                                                          tmp_path: Path) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[1][10] = '"c2\nsecond line"'
+    rows[2][1] = "x"
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    r = load_responses(small, path)
+    assert r.rows.to_dict() == {"r1": 2, "r2": 3, "r3": 5, "r4": 6}
+    assert r.log.problems.iloc[0]["row"] == 5
+
+
+def test_record_longer_than_the_header_names_its_line(small: Questionnaire,
+                                                      tmp_path: Path) -> None:
+    lines = csv_text(GOOD).splitlines()
+    lines[3] += ",extra"
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join([lines[0], "", *lines[1:]]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_responses(small, path)
+    assert err.value.row == 5 and "12 cells where the header (line 1) has 11" in str(err.value)
+    # empty extra cells (a trailing delimiter) are not an error
+    lines = csv_text(GOOD).splitlines()
+    path.write_text("\n".join([lines[0], *(x + ",," for x in lines[1:])]) + "\n",
+                    encoding="utf-8")
+    assert load_responses(small, path).log.loaded == 4
+
+
+def test_duplicate_header_column_is_named(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("\n" + csv_text(GOOD).replace(",b3,", ",a1,", 1), encoding="utf-8")
+    with pytest.raises(InputError, match="appears twice in the header") as err:
+        load_responses(small, path)
+    assert (err.value.row, err.value.column) == (2, "a1")
+
+
+@pytest.mark.parametrize(("codec", "bom"), [
+    ("utf-16", None), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
+    ("utf-32", None), ("utf-16-le", b""), ("utf-16-be", b""),
+])
+def test_utf16_and_utf32_are_read(small: Questionnaire, tmp_path: Path, codec: str,
+                                  bom: bytes | None) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][8] = 2
+    rows[1][4] = "9"
+    raw = csv_text(rows).replace("\n", "\r\n").encode(codec)
+    path = tmp_path / "r.csv"
+    path.write_bytes(raw if bom is None else bom + raw)
+    r = load_responses(small, path)
+    assert r.log.encoding.startswith(codec[:6])
+    assert r.log.loaded == 4 and r.data.loc["r1", "gender"] == "2"
+    assert r.log.problems.iloc[0][["row", "column", "value"]].tolist() == [3, "b1", "9"]
+
+
+def test_nul_bytes_that_are_not_utf16(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"\xff\xfe" + b"\x00\xd8\x00\xd8")  # a UTF-16 mark, then lone surrogates
+    with pytest.raises(InputError, match="UTF-16 byte-order mark but is not valid UTF-16"):
+        load_responses(small, path)
+    path.write_bytes(csv_text(GOOD).encode() + b"\x00tail\n")
+    with pytest.raises(InputError, match="NUL") as err:
+        load_responses(small, path)
+    assert err.value.row == 6
+
+
+def test_xlsx_formula_without_value_and_merged_cells_are_noted(
+        small: Questionnaire, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    rows = [list(r) for r in GOOD]
+    rows[1][2] = "=1+2"  # a2 of r2: a formula openpyxl saves without a result
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    # a blank row between r1 and r2: the respondents are on Excel rows 2, 4, 5, 6
+    for excel_row, row in zip([1, 2, 4, 5, 6], [HEADER, *rows], strict=True):
+        for col, value in enumerate(row, start=1):
+            ws.cell(row=excel_row, column=col, value=value)
+    ws.merge_cells("E5:E6")  # b1 of r3 and r4: r4's b1 reads as empty
+    path = tmp_path / "r.xlsx"
+    wb.save(path)
+    r = load_responses(small, path)
+    assert r.rows.to_dict() == {"r1": 2, "r2": 4, "r3": 5, "r4": 6}
+    found = {d.code: d for d in r.log.warnings}
+    assert found["excel_formula_no_value"].params == {"n": 1, "cells": ["C4"]}
+    assert found["excel_merged_cells"].params == {"n": 1, "ranges": ["E5:E6"]}
+    assert str(found["excel_formula_no_value"]) == (
+        "1 cells hold a formula without a saved result and were read as empty: C4; open the "
+        "workbook in Excel and save it to store the results")
+    assert "合并单元格" in found["excel_merged_cells"].text("zh")
+    assert np.isnan(r.data.loc["r2", "a2"]) and np.isnan(r.data.loc["r4", "b1"])
+    assert r.data.loc["r3", "b1"] == 2
+    assert main(["validate", small.source, str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "C4" in out and "E5:E6" in out
+
+
+def test_xlsx_formula_with_a_saved_value_is_not_noted(small: Questionnaire,
+                                                      tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    frame().to_excel(path, index=False)
+    assert load_responses(small, path).log.warnings == []
+
+
+def test_missing_ids_are_empty_not_nan(small: Questionnaire, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[1][0] = ""
+    rows[2][7] = ""  # attention check left empty
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    out = tmp_path / "out.json"
+    log = load_responses(small, path).log
+    assert log.excluded_respondents["respondent"].tolist() == [None, "r3"]
+    # 2 of 4 analysed, below min_respondents 3: exit 1
+    assert main(["validate", small.source, str(path), "--json", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert not re.search(r"\bnan\b", printed, re.IGNORECASE), printed
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [p["respondent"] for p in data["problems"]] == [None, "r3"]
+    assert [p["value"] for p in data["problems"]] == [None, None]
+
+
+# -- straight-lined data in reliability and efa (issue 15, point 3) -------------
+
+TWO = """\
+id: two
+title: Two
+respondent_id: rid
+scales:
+  s5: {min: 1, max: 5}
+constructs:
+  - id: A
+    name: A
+    items:
+      - {id: a1, text: x, scale: s5}
+      - {id: a2, text: x, scale: s5}
+      - {id: a3, text: x, scale: s5}
+  - id: B
+    name: B
+    items:
+      - {id: b1, text: x, scale: s5}
+      - {id: b2, text: x, scale: s5}
+      - {id: b3, text: x, scale: s5}
+screening: {min_respondents: 5}
+"""
+
+
+def _two_factor(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    fa, fb = rng.normal(size=n), rng.normal(size=n)
+
+    def item(f: np.ndarray) -> np.ndarray:
+        return np.clip(np.round(3 + f + rng.normal(scale=0.7, size=n)), 1, 5).astype(int)
+
+    return pd.DataFrame({"rid": [f"r{i}" for i in range(n)],
+                         **{f"a{i}": item(fa) for i in (1, 2, 3)},
+                         **{f"b{i}": item(fb) for i in (1, 2, 3)}})
+
+
+def _straight(kind: str) -> pd.DataFrame:
+    d = _two_factor()
+    answer = np.random.default_rng(2).integers(1, 6, size=len(d))
+    if kind == "construct_constant":  # everyone answers 3 to all of A
+        d[["a1", "a2", "a3"]] = 3
+    elif kind == "construct_straight":  # each respondent one answer to all of A
+        for c in ("a1", "a2", "a3"):
+            d[c] = answer
+    elif kind == "all_straight":  # everyone straight-lines: the screen excludes all
+        for c in ("a1", "a2", "a3", "b1", "b2", "b3"):
+            d[c] = answer
+    return d
+
+
+@pytest.mark.parametrize("command", ["reliability", "efa"])
+@pytest.mark.parametrize(("kind", "words"), [
+    ("construct_constant", "same answer from every respondent"),
+    ("construct_straight", "every respondent gave the same answer to"),
+    ("all_straight", "the data-quality screens excluded every respondent"),
+])
+def test_straight_lined_data_is_a_message_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, kind: str,
+        words: str) -> None:
+    q = tmp_path / "two.yaml"
+    q.write_text(TWO, encoding="utf-8")
+    data = tmp_path / "r.csv"
+    _straight(kind).to_csv(data, index=False)
+    assert main([command, str(q), str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and words in err, err
+    if kind != "all_straight":
+        assert "'a1', 'a2', 'a3'" in err
+    if command == "reliability" and kind != "all_straight":
+        assert "all items of 'A'" in err  # the construct is named
+
+
+def test_straight_lined_data_reaches_the_refusal_through_the_api(tmp_path: Path) -> None:
+    from satisfaction.efa import efa
+    from satisfaction.reliability import reliability
+
+    q = Questionnaire.from_dict(yaml_load(TWO))
+    d = _straight("construct_straight").set_index("rid").astype(float)
+    with pytest.raises(InputError) as err:
+        reliability(q, d)
+    assert err.value.column == "a2"
+    assert "all items of 'A': 'a1', 'a2', 'a3'" in str(err.value)
+    with pytest.raises(InputError, match="none of the 3 respondents did"):
+        efa(pd.DataFrame({"x": [1.0, np.nan, 2], "y": [np.nan, 1.0, 2],
+                          "z": [1.0, 2, np.nan]}))
+    with pytest.raises(InputError, match="screens excluded every respondent"):
+        reliability(q, d.iloc[:0])
+
+
+def yaml_load(text: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(text)
