@@ -64,9 +64,10 @@ app = typer.Typer(
 #: Exit codes (README "Exit codes").
 EXIT_OK, EXIT_UNUSABLE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
-#: Parameters of a command that name files it writes; every other ``Path``
-#: parameter is an input.
-OUTPUT_PARAMETERS = frozenset({"out", "json_path", "html", "excel", "scores"})
+#: Parameters (or the options that set them) naming files a command writes; every
+#: other ``Path`` parameter is an input.
+OUTPUT_PARAMETERS = frozenset({"out", "json", "json_path", "html", "excel", "scores"})
+OUTPUT_OPTIONS = frozenset({"--out", "--json", "--html", "--excel", "--scores"})
 #: (command, parameter) pairs whose output is a folder, not a file.
 FOLDER_OUTPUTS = frozenset({("demo", "out")})
 
@@ -121,7 +122,7 @@ def check_command_paths(command: str, arguments: dict[str, Any],
         option = options.get(name, name)
         if (command, name) in FOLDER_OUTPUTS:
             check_output(value, option=option, folder=True)
-        elif name in OUTPUT_PARAMETERS:
+        elif name in OUTPUT_PARAMETERS or option in OUTPUT_OPTIONS:
             outputs[option] = value
         elif isinstance(value, Path):
             inputs.append(value)
