@@ -602,8 +602,13 @@ def minimise(blocks: list[Block], start: np.ndarray, *, max_iter: int = 500,
             # point up to the precision of the arithmetic
             converged = bool(np.max(np.abs(g)) < 1e-5)
             break
+        stalled = f - f_new <= 1e-15 * max(1.0, abs(f))
         theta, f, g, H = trial, f_new, g_new, H_new
-        if np.max(np.abs(g)) < tol:
+        gmax = float(np.max(np.abs(g)))
+        # converged: the gradient is below tol, or F no longer changes in the last
+        # digits while the gradient is at the level of rounding (large means or
+        # scales leave it near 1e-8 however many steps are taken)
+        if gmax < tol or (stalled and gmax < 1e-6):
             converged = True
             break
     return Solution(theta, f, converged, it, H)
