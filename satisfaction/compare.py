@@ -189,6 +189,10 @@ class CompareResult:
     adjust : str
     warnings : list of Diagnostic
         Comparisons not tested and tests whose p-values are approximate.
+    invariance : DataFrame or None
+        Measurement invariance of each construct across each group variable
+        (:func:`satisfaction.invariance.construct_invariance`): whether the
+        construct's means may be compared between the groups.
     """
 
     tests: pd.DataFrame
@@ -197,6 +201,7 @@ class CompareResult:
     excluded: pd.DataFrame
     adjust: str = "holm"
     warnings: list[Diagnostic] = field(default_factory=list)
+    invariance: pd.DataFrame | None = None
 
     @property
     def status(self) -> str:
@@ -218,6 +223,7 @@ class CompareResult:
             "excluded": records(self.excluded),
             "status": self.status,
             "warnings": diagnostic_records(self.warnings, lang),
+            "invariance": None if self.invariance is None else records(self.invariance),
         }
 
 

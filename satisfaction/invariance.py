@@ -52,6 +52,7 @@ from scipy import stats
 
 from satisfaction.diagnostics import Diagnostic
 from satisfaction.diagnostics import status as gate_status
+from satisfaction.errors import InputError, UsageError
 from satisfaction.io import to_jsonable
 from satisfaction.model import SEMResult, equal_class, fit
 from satisfaction.questionnaire import Questionnaire
@@ -138,12 +139,14 @@ def _row(name: str, result: SEMResult) -> dict[str, Any]:
                                                 "rmsea", "srmr")}}
 
 
-def _compare(row: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+def _compare(row: dict[str, Any], before: dict[str, Any], use_rmsea: bool = True
+             ) -> dict[str, Any]:
     d_chisq = row["chisq"] - before["chisq"]
     d_df = row["df"] - before["df"]
     d_cfi = row["cfi"] - before["cfi"]
     d_rmsea = row["rmsea"] - before["rmsea"]
-    held = d_cfi >= -MAX_CFI_DROP - 1e-12 and d_rmsea <= MAX_RMSEA_RISE + 1e-12
+    held = d_cfi >= -MAX_CFI_DROP - 1e-12 and (
+        not use_rmsea or d_rmsea <= MAX_RMSEA_RISE + 1e-12)
     return {"delta.chisq": d_chisq, "delta.df": d_df,
             "delta.pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0 else math.nan,
             "delta.cfi": d_cfi, "delta.rmsea": d_rmsea,
@@ -256,4 +259,81 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
                             fits=fits)
 
 
-__all__ = ["MAX_CFI_DROP", "MAX_RMSEA_RISE", "STEPS", "InvarianceResult", "invariance"]
+CONSTRUCT_COLUMNS = ["construct", "group", "items", "level", "means_comparable",
+                     "delta.cfi.metric", "delta.cfi.scalar", "delta.rmsea.scalar"]
+
+
+def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group: str
+                         ) -> tuple[pd.DataFrame, list[Diagnostic]]:
+    """Invariance of each first-order construct's one-factor model across ``group``.
+
+    A group comparison of a construct's scores compares the means of that
+    construct alone, so each construct is tested on its own items (configural,
+    metric, scalar; :func:`invariance` without suggestions). A construct with
+    fewer than three items cannot be tested this way (its one-factor model has
+    no degrees of freedom to spare) and is reported as ``untestable``. The steps
+    are decided by ΔCFI alone: these models have a handful of degrees of freedom,
+    where RMSEA is unstable (Kenny, Kaniskan & McCoach 2015).
+
+    Returns
+    -------
+    (DataFrame, list of Diagnostic)
+        ``construct group items level means_comparable delta.cfi.metric
+        delta.cfi.scalar delta.rmsea.scalar``; a caution for every construct
+        whose scalar invariance does not hold (its means should not be compared).
+    """
+    rows, notes = [], []
+    for c in questionnaire.first_order:
+        items = [i.id for i in c.items if i.id in data.columns]
+        row: dict[str, Any] = {"construct": c.id, "group": group, "items": len(items),
+                               "level": "untestable", "means_comparable": None,
+                               "delta.cfi.metric": math.nan, "delta.cfi.scalar": math.nan,
+                               "delta.rmsea.scalar": math.nan}
+        if len(items) >= 3:
+            frame = data[[*items, group]]
+            model = f"{c.id} =~ " + " + ".join(items)
+            try:
+                res = _steps(model, frame, group)
+            except (InputError, UsageError):
+                res = None  # a group too small for the items: left untestable
+            if res is not None:
+                steps = res.set_index("model")
+                row["level"] = _level(res)
+                row["means_comparable"] = row["level"] in ("scalar", "strict")
+                row["delta.cfi.metric"] = steps.loc["metric", "delta.cfi"]
+                row["delta.cfi.scalar"] = steps.loc["scalar", "delta.cfi"]
+                row["delta.rmsea.scalar"] = steps.loc["scalar", "delta.rmsea"]
+                if not row["means_comparable"]:
+                    notes.append(Diagnostic("invariance_construct_no_scalar", "caution",
+                                            {"construct": c.id, "group": group,
+                                             "level": row["level"]},
+                                            constructs=("construct",)))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CONSTRUCT_COLUMNS), notes
+
+
+def _steps(model: str, data: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Configural, metric and scalar fits of one model, compared (no suggestions)."""
+    rows: list[dict[str, Any]] = []
+    for name, equal in STEPS[:3]:
+        result = fit(model, data, group=group, group_equal=equal)
+        if result.status == "invalid":
+            raise InputError(f"the {name} model is not admissible")
+        row = _row(name, result)
+        row.update(_compare(row, rows[-1], use_rmsea=False) if rows
+                   else {"decision": "baseline"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _level(steps: pd.DataFrame) -> str:
+    level = "configural"
+    for row in steps.to_dict("records")[1:]:
+        if row["decision"] != "held":
+            break
+        level = row["model"]
+    return level
+
+
+__all__ = ["CONSTRUCT_COLUMNS", "MAX_CFI_DROP", "MAX_RMSEA_RISE", "STEPS", "InvarianceResult",
+           "construct_invariance", "invariance"]

@@ -362,6 +362,7 @@ def run(
         with runner.stage("compare"):
             weights = analysis.indices.weights if analysis.indices is not None else None
             analysis.compare = compare.compare(q, data, weights=weights)
+            analysis.compare.invariance = _invariance_of_groups(runner, q, data)
 
     try:
         if side is not None:
@@ -383,6 +384,25 @@ def run(
     order = {stage: k for k, stage in enumerate(STAGES)}
     analysis.warnings.sort(key=lambda w: order.get(w.stage, len(order)))  # stable
     return analysis
+
+
+def _invariance_of_groups(runner: _Runner, q: Questionnaire, data: pd.DataFrame
+                          ) -> pd.DataFrame | None:
+    """Whether each construct's means may be compared across each categorical group
+    (configural, metric and scalar invariance of its one-factor model)."""
+    from satisfaction.invariance import CONSTRUCT_COLUMNS, construct_invariance
+
+    frames = []
+    for g in q.groups:
+        if g.type != "categorical" or g.id not in data.columns:
+            continue
+        table, notes = construct_invariance(q, data, g.id)
+        frames.append(table)
+        for note in notes:
+            runner.warn("compare", note)
+    if not frames:
+        return None
+    return pd.concat(frames, ignore_index=True)[CONSTRUCT_COLUMNS]
 
 
 def missing_shares(q: Questionnaire, data: pd.DataFrame) -> dict[str, float]:

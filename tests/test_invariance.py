@@ -102,3 +102,26 @@ def test_invariance_command_writes_json(tmp_path) -> None:
     assert doc["level"] == "metric" and doc["means_comparable"] is False
     assert {"delta.chisq", "delta.df", "delta.pvalue", "delta.cfi", "delta.rmsea",
             "decision"} <= set(doc["steps"][1])
+
+
+def test_construct_invariance_follows_lavaans_cfi() -> None:
+    from satisfaction.invariance import construct_invariance
+    from satisfaction.questionnaire import load_questionnaire
+    from satisfaction.responses import load_responses
+    from tests.conftest import QUESTIONNAIRES
+
+    q = load_questionnaire(QUESTIONNAIRES / "ecsi_bank.yaml")
+    data = load_responses(q, SHARED / "bank_satisfaction.csv").data
+    table, notes = construct_invariance(q, data, "gender")
+    table = table.set_index("construct")
+    for ref in REF["bank_constructs"]:
+        cfi = ref["cfi"]
+        metric = cfi["metric"] - cfi["configural"] >= -0.01
+        scalar = metric and cfi["scalar"] - cfi["metric"] >= -0.01
+        level = "scalar" if scalar else "metric" if metric else "configural"
+        row = table.loc[ref["construct"]]
+        assert row["level"] == level, ref["construct"]
+        assert abs(row["delta.cfi.metric"] - (cfi["metric"] - cfi["configural"])) <= TOL
+        assert abs(row["delta.cfi.scalar"] - (cfi["scalar"] - cfi["metric"])) <= TOL
+    assert {n.params["construct"] for n in notes} == set(
+        table.index[table["means_comparable"] == False])  # noqa: E712

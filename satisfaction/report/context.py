@@ -578,6 +578,21 @@ class _Builder:
             if len(tests) and g.id in set(tests["by"]):
                 by_names.append(g.name.get(self.lang) if g.name else g.id)
         findings = []
+        inv = getattr(cmp, "invariance", None)
+        comparable: dict[tuple[str, str], bool] = {}
+        invariance = None
+        if inv is not None and len(inv):
+            invariance = self.table("invariance", self.t("groups.invariance"),
+                                    [self.t("columns.construct"), self.t("columns.by"),
+                                     self.t("groups.invariance")], [False, False, False],
+                                    note=self.t("groups.invariance_note"))
+            for _, r in inv.iterrows():
+                ok = r["means_comparable"]
+                if ok is not None and not _missing(ok):
+                    comparable[(r["construct"], r["group"])] = bool(ok)
+                invariance.add(self.name(r["construct"]), self._group_name(r["group"]),
+                               Cell(self.label("groups.levels", r["level"]), r["level"],
+                                    ok is not None and not _missing(ok) and not ok))
         if len(tests):
             sig = tests[(tests["pvalue.adjusted"] < 0.05) & (tests["test"] != "chi2")]
             sig = sig.assign(_means=sig["family"] != "means").sort_values(
@@ -586,11 +601,15 @@ class _Builder:
                 groups = r["groups"] if isinstance(r["groups"], dict) else {}
                 parts = [f"{self._category(r['by'], k, v)} {fmt(v.get('mean'), 1)}"
                          for k, v in groups.items() if isinstance(v, dict)]
-                findings.append(self.t(
+                text = self.t(
                     "groups.finding", construct=self.name(r["construct"]),
                     by=self._group_name(r["by"]), groups=self._join(parts),
                     test=self.label("tests", r["test"]), p=fmt_p(r["pvalue.adjusted"]),
-                    effect=self.label("effects", r["effect"]), size=fmt(r["effect.size"])))
+                    effect=self.label("effects", r["effect"]), size=fmt(r["effect.size"]))
+                if not comparable.get((r["construct"], r["by"]), True):
+                    text += " " + self.t("groups.not_comparable",
+                                         by=self._group_name(r["by"]))
+                findings.append(text)
         cols = [self.t("columns.construct"), self.t("columns.by"), self.t("columns.test"),
                 self.t("columns.statistic"), self.t("columns.df"), self.t("columns.pvalue"),
                 self.t("columns.padj"), self.t("columns.effect")]
@@ -618,7 +637,7 @@ class _Builder:
                 table.add(*cells)
         return {"intro": self.t("groups.intro", groups=self._join(by_names) or "–",
                                 adjust=self.label("adjust", cmp.adjust)),
-                "findings": findings, "table": table}
+                "findings": findings, "table": table, "invariance": invariance}
 
     def _category(self, gid: str, key: Any, info: dict[str, Any]) -> str:
         """A group's category in the report language (the test's label otherwise)."""
