@@ -300,3 +300,16 @@ def test_utf16_files_are_read(tmp_path, encoding, expected):
 def test_gbk_is_still_gb18030():
     assert csv_encoding("客户,日期\n".encode("gbk")) == "gb18030"
     assert csv_encoding(b"a,b\n1,2\n") == "utf-8"
+
+
+# --------------------------------------------------------------------------- delimiter
+def test_delimiter_is_read_from_the_header_not_sniffed_from_the_cells(tmp_path):
+    # every data row holds more commas than semicolons: DuckDB's own sniffer splits
+    # on the comma (header 'customer_id;date;amount', column1, ...)
+    body = "".join(f"a,{i},x;2024-01-0{i + 1};1,{i}\n" for i in range(5))
+    path = write(tmp_path / "semi.csv", body, header="customer_id;date;amount\n")
+    tx = load_transactions(path, today=TODAY)
+    frame = tx.to_frame()
+    assert frame["customer_id"].tolist() == [f"a,{i},x" for i in range(5)]
+    assert frame["amount"].tolist() == [1.0 + i / 10 for i in range(5)]   # decimal comma
+    assert tx.log.kept == 5

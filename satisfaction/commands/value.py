@@ -169,14 +169,17 @@ Cost = Annotated[str | None, typer.Option("--cost-col", help="Cost column.")]
 Returns = Annotated[str, typer.Option("--returns", help="Negative amounts: net or exclude.")]
 KeepDup = Annotated[bool, typer.Option("--keep-duplicates",
                                        help="Keep exact duplicate rows (still counted).")]
-Today = Annotated[str | None, typer.Option("--today", help="Dates after it are future.")]
+Today = Annotated[str | None, typer.Option(
+    "--today", help="Dates after it are excluded as in the future (default: today); "
+    "dates before 1900-01-01 are excluded as placeholders.")]
 DateFormat = Annotated[str | None, typer.Option(
     "--date-format", help="strptime format of the dates, e.g. %d/%m/%Y (default: ISO "
     "YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, with or without a time).")]
 Out = Annotated[Path | None, typer.Option("--out", help="Per-customer CSV.")]
 Json = Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
-PeriodEnd = Annotated[str | None, typer.Option("--period-end",
-                                               help="End of calibration (YYYY-MM-DD).")]
+PeriodEnd = Annotated[str | None, typer.Option(
+    "--period-end", help="End of calibration: 2024-03-31, 2024/03/31 or 20240331 (default: "
+    "the last transaction date; the date used is printed).")]
 Engine = Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark.")]
 SparkMaster = Annotated[str | None, typer.Option(
     "--spark-master", help="Spark master URL (default local[*]), e.g. spark://host:7077.")]
@@ -229,8 +232,9 @@ def register(app: typer.Typer) -> None:
         = "week",
         horizon: Annotated[int | None, typer.Option("--horizon",
                                                     help="CLV horizon in time units.")] = None,
-        discount: Annotated[float, typer.Option("--discount",
-                                                help="Annual discount rate.")] = 0.10,
+        discount: Annotated[float, typer.Option(
+            "--discount", help="Annual discount rate as a fraction, 0 to 1 (0.10 is 10 %).")]
+        = 0.10,
         out: Out = None, json_path: Json = None,
         customer_col: Customer = "customer_id", date_col: DateCol = "date",
         amount_col: Amount = "amount", margin_col: Margin = None, cost_col: Cost = None,

@@ -440,19 +440,35 @@ def csv_encoding(head: bytes) -> str:
         return "utf-8" if exc.start > len(head) - 4 else "gb18030"
 
 
+def csv_delimiter(head: str) -> str:
+    """The delimiter of a CSV file from its first non-blank line (the header): the
+    most frequent of ``, ; tab |``, else a comma. Read from the header alone, not
+    sniffed from the data, so hostile cells (a row of semicolons, quotes, tabs)
+    cannot make the file be split another way (as the Spark loader does)."""
+    lines = [line for line in head.lstrip("\ufeff").splitlines() if line.strip()]
+    header = lines[0] if lines else ""
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    encoding = csv_encoding(path.read_bytes()[:4096])
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    encoding = csv_encoding(head)
+    delimiter = csv_delimiter(head.decode(encoding, errors="ignore"))
     if encoding == "utf-8":
         # Every column as text: we parse dates and amounts ourselves, so that a
         # bad cell excludes one row instead of failing the file.
         con.execute(
             f"CREATE TABLE raw_input AS SELECT row_number() OVER () + 1 AS _row, * FROM "
             f"read_csv({_lit(literal_path(path))}, all_varchar=true, header=true, "
+            f"delim={_lit(delimiter)}, quote='\"', escape='\"', "
             "strict_mode=false, null_padding=true)"
         )
     else:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                            sep=None, engine="python")
+                            sep=delimiter, engine="python")
         frame.insert(0, "_row", range(2, len(frame) + 2))
         con.register("raw_df", frame)
         con.execute("CREATE TABLE raw_input AS SELECT * FROM raw_df")
@@ -478,7 +494,9 @@ def load_transactions(
     Parameters
     ----------
     source : path or pandas.DataFrame
-        CSV (UTF-8 or GBK), Parquet, XLSX, or a DataFrame.
+        CSV (UTF-8, UTF-16 or GBK; the delimiter is the most frequent of ``, ; tab |``
+        in the header line), Parquet, XLSX, or a DataFrame. A path is read literally:
+        ``*``, ``?`` and ``[`` in it are not wildcards.
     columns : TransactionColumns, optional
         Column names in the source (default ``customer_id``, ``date``, ``amount``).
     returns : {"net", "exclude"}
