@@ -238,12 +238,18 @@ _AT_FORK = [False]
 
 
 def _before_fork() -> None:
-    _FORK_PARENT[0] = os.getpid()
+    import threading
+
+    # the kernel signals a child when the *thread* that forked it ends: only forks
+    # made by the main thread (which lives as long as the process) ask for it
+    main = threading.current_thread() is threading.main_thread()
+    _FORK_PARENT[0] = os.getpid() if main else 0
 
 
 def _after_fork_in_child() -> None:
-    die_with_parent(_FORK_PARENT[0] or None)
-    os.environ[PARENT_ENV] = str(os.getpid())
+    if _FORK_PARENT[0]:
+        die_with_parent(_FORK_PARENT[0])
+        os.environ[PARENT_ENV] = str(os.getpid())
 
 
 def _workers_die_with_parent() -> None:
