@@ -313,3 +313,33 @@ def test_delimiter_is_read_from_the_header_not_sniffed_from_the_cells(tmp_path):
     assert frame["customer_id"].tolist() == [f"a,{i},x" for i in range(5)]
     assert frame["amount"].tolist() == [1.0 + i / 10 for i in range(5)]   # decimal comma
     assert tx.log.kept == 5
+
+
+# --------------------------------------------------------------------------- file rows
+@pytest.mark.parametrize("body, rows", [
+    ("a,x,1\n\nb,y,2\n", [2, 4]),                      # a blank line
+    ("\n\na,x,1\nb,y,2\n", [4, 5]),                    # blank lines before the first row
+    ('a,x,1\n"c\nd",2024-01-01,3\n\n\nb,y,2\n', [2, 7]),  # a quoted line break
+    ("a,x,1\r\n\r\nb,y,2\r\n\r\n", [2, 4]),           # CRLF, blank lines at the end
+    ("a,x,1\nb,y,2\n\n\n", [2, 3]),
+])
+def test_problem_rows_are_file_lines(tmp_path, body, rows):
+    path = tmp_path / "t.csv"
+    path.write_bytes((HEADER + body).encode())
+    tx = load_transactions(path, today=TODAY)
+    assert tx.log.problems["row"].tolist() == rows
+    assert counts_add_up(tx.log)
+
+
+def test_quoted_line_break_in_a_cell_is_read(tmp_path):
+    # DuckDB's parallel scanner refuses it (with null_padding): the loader retries serially
+    path = tmp_path / "t.csv"
+    path.write_bytes((HEADER + 'a,2024-01-01,1\n"multi\nline",2024-01-02,2\n').encode())
+    tx = load_transactions(path, today=TODAY)
+    assert tx.to_frame()["customer_id"].tolist() == ["a", "multi\nline"]
+
+
+def test_utf16_problem_rows_count_blank_lines(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes((HEADER + "a,x,1\n\nb,2024-01-01,2\n\nc,y,3\n").encode("utf-16"))
+    assert load_transactions(path, today=TODAY).log.problems["row"].tolist() == [2, 6]

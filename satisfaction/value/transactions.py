@@ -45,6 +45,7 @@ row of a CSV or Excel sheet is row 2; for a DataFrame, the position from 0).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import re
@@ -460,12 +461,22 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if encoding == "utf-8":
         # Every column as text: we parse dates and amounts ourselves, so that a
         # bad cell excludes one row instead of failing the file.
-        con.execute(
-            f"CREATE TABLE raw_input AS SELECT row_number() OVER () + 1 AS _row, * FROM "
-            f"read_csv({_lit(literal_path(path))}, all_varchar=true, header=true, "
-            f"delim={_lit(delimiter)}, quote='\"', escape='\"', "
-            "strict_mode=false, null_padding=true)"
-        )
+        def create(parallel: bool) -> None:
+            con.execute(
+                f"CREATE TABLE raw_input AS SELECT row_number() OVER () + 1 AS _row, * FROM "
+                f"read_csv({_lit(literal_path(path))}, all_varchar=true, header=true, "
+                f"delim={_lit(delimiter)}, quote='\"', escape='\"', "
+                f"strict_mode=false, null_padding=true, parallel={str(parallel).lower()})"
+            )
+
+        try:
+            create(parallel=True)
+        except duckdb.Error as exc:
+            # a quoted cell holding a line break (a product name, an address): the
+            # parallel scanner refuses it with null_padding; the serial one reads it
+            if "parallel" not in str(exc).lower():
+                raise
+            create(parallel=False)
     else:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
                             sep=delimiter, engine="python")
@@ -473,6 +484,49 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         con.register("raw_df", frame)
         con.execute("CREATE TABLE raw_input AS SELECT * FROM raw_df")
         con.unregister("raw_df")
+    _file_rows(con, path, delimiter, "utf-8-sig" if encoding == "utf-8" else encoding)
+
+
+def _file_rows(con: duckdb.DuckDBPyConnection, path: Path, delimiter: str,
+               encoding: str) -> None:
+    """Renumber ``raw_input._row`` as the file's line numbers when they differ from
+    the record count: the readers skip blank lines, and a quoted cell may span lines,
+    so the n-th record is not always on line n + 1. A file with one line per record
+    (the usual case) costs one count of its line breaks; otherwise its records are
+    read once more by Python's csv module to find the line each starts on. If the two
+    readers do not see the same records (broken quoting), the record numbers stay."""
+    records = int(con.execute("SELECT count(*) FROM raw_input").fetchall()[0][0])
+    lines, last = 0, b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk
+    body = last.rstrip(b"\r\n")
+    if body and len(body) < len(last):  # blank lines at the end shift no row
+        lines -= last[len(body):].count(b"\n") - 1
+    elif last[-1:] not in (b"\n", b""):
+        lines += 1
+    if lines == records + 1:
+        return
+    starts: list[int] = []
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True)
+            end, header = 0, False
+            for record in reader:
+                start, end = end + 1, reader.line_num
+                if not record:  # a blank line: skipped by the readers
+                    continue
+                if header:
+                    starts.append(start)
+                header = True
+    except (csv.Error, UnicodeError):
+        return
+    if len(starts) != records or starts == list(range(2, records + 2)):
+        return
+    con.register("file_rows", pd.DataFrame({"n": range(2, records + 2), "line": starts}))
+    con.execute("UPDATE raw_input SET _row = f.line FROM file_rows f WHERE raw_input._row = f.n")
+    con.unregister("file_rows")
 
 
 def load_transactions(
