@@ -250,7 +250,8 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
                                  "se": means["se"].to_numpy()})
     if level in ("configural", "metric"):
         warnings.append(Diagnostic("invariance_no_scalar", "caution",
-                                   {"group": group, "level": level}))
+                                   {"group": group, "level": level},
+                                   constructs=("group",), labels={"level": "groups.levels"}))
     labels = scalar.groups.labels if scalar.groups is not None else []
     return InvarianceResult(group=group, labels=list(labels), steps=steps,
                             suggestions=pd.DataFrame(suggestions, columns=[
@@ -307,7 +308,8 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
                     notes.append(Diagnostic("invariance_construct_no_scalar", "caution",
                                             {"construct": c.id, "group": group,
                                              "level": row["level"]},
-                                            constructs=("construct",)))
+                                            constructs=("construct", "group"),
+                                            labels={"level": "groups.levels"}))
         rows.append(row)
     return pd.DataFrame(rows, columns=CONSTRUCT_COLUMNS), notes
 

@@ -159,6 +159,9 @@ class _Builder:
             for o in self.q.observed:
                 if o.id == construct:
                     return o.text.get(self.lang)
+            for g in self.q.groups:  # a group variable named in a diagnostic
+                if g.id == construct and g.name:
+                    return g.name.get(self.lang)
             return str(construct)
 
     def stage(self, stage: Any) -> str:
