@@ -259,8 +259,16 @@ def _structure(syntax: str, source: str | None) -> Structure:
     if not rows:
         raise InputError("the model is empty; expected lavaan syntax such as 'F =~ x1 + x2'",
                          file=source or "<model>")
-    structure = build_structure(rows)
+    try:
+        structure = build_structure(rows)
+    except SyntaxProblem as exc:
+        raise InputError(f"{exc} in {exc.text!r}", file=source or "<model>", line=exc.line,
+                         ) from None
     _require_scales(structure, source)
+    if not structure.observed:
+        raise InputError("the model names no observed variable (every name is a latent "
+                         "variable); expected indicators such as 'F =~ x1 + x2 + x3'",
+                         file=source or "<model>")
     return structure
 
 
@@ -1234,7 +1242,11 @@ def _moments(structure: Structure, observed: list[str], groups: int, meanstructu
 
 
 def _check_identified(npar: int, ndat: int, source: str | None) -> None:
-    """Refuse a model with more free parameters than sample moments (df < 0)."""
+    """Refuse a model with more free parameters than sample moments (df < 0), or with
+    none at all (nothing to estimate)."""
+    if npar == 0:
+        raise InputError("the model has no free parameter to estimate (every value is "
+                         "fixed); free at least one", file=source or "<model>")
     if npar > ndat:
         raise InputError(
             f"the model is not identified: it has {npar} free parameters but the data give "

@@ -230,6 +230,9 @@ def parse_syntax(text: str) -> list[ParRow]:
                 if op == "~" and lhs == term:
                     raise SyntaxProblem(f"{lhs} ~ {term} regresses a variable on itself",
                                         number, line)
+                if op == "=~" and lhs == term:
+                    raise SyntaxProblem(f"{lhs} =~ {term}: a latent variable cannot be its "
+                                        "own indicator", number, line)
                 rows.append(ParRow(lhs, op, term, free=free or na, value=value, label=label,
                                    na=na, group_values=groups, line=number))
     return _merge(rows)
