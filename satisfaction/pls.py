@@ -1,0 +1,584 @@
+"""Partial least squares path modelling (PLS-PM, "PLS-SEM").
+
+The estimator of Wold (1982) in the form of Lohmöller (1989, *Latent Variable
+Path Modeling with Partial Least Squares*) as reviewed by Tenenhaus, Esposito
+Vinzi, Chatelin & Lauro (2005, *PLS path modeling*, Computational Statistics &
+Data Analysis 48, 159-205), with the conventions of SmartPLS and R's seminr.
+
+Model
+-----
+Written in lavaan syntax: ``F =~ x1 + x2`` a reflective block (outer Mode A),
+``F <~ x1 + x2`` a formative block (Mode B), ``F ~ G + H`` structural paths.
+A variable used in a ``~`` line that no block defines is a single-item
+construct measured by itself. ``~~`` lines, modifiers and labels are ignored
+(PLS estimates no covariances); a block made of other constructs (a
+higher-order construct) is not supported here.
+
+Algorithm
+---------
+Let ``X`` (``n × p``) hold the indicators standardized with the ``n − 1``
+convention (mean 0, ``var = 1`` with divisor ``n − 1``, as seminr and
+SmartPLS), ``S = X'X/(n − 1)`` their correlation matrix, ``W`` the ``p × L``
+outer-weight matrix (column ``j`` non-zero only on block ``j``) and ``D`` the
+``L × L`` inner adjacency (``D[i, j] = 1`` for a path ``i → j``). Everything
+below needs only ``S``: the construct scores are ``Y = X W``, their
+correlations ``C = W' S W`` and the indicator-score covariances ``S W``.
+
+0. Start with unit weights, ``W = M`` (the block indicator matrix), scaled so
+   every score has variance one: ``w_j ← w_j / sqrt(w_j' S_jj w_j)``.
+1. Inner weights ``E`` (``L × L``) from ``C`` for constructs adjacent in the
+   inner model (``D + D'`` non-zero), 0 elsewhere:
+
+   - *centroid*: ``e_ij = sign(c_ij)``;
+   - *factorial*: ``e_ij = c_ij``;
+   - *path* (default): for a predecessor ``i`` of ``j`` (``i → j``), ``e_ij``
+     is the coefficient of ``Y_i`` in the multiple regression of ``Y_j`` on all
+     its predecessors, ``C_PP^{-1} C_Pj``; for a successor ``k`` (``j → k``),
+     ``e_kj = c_kj``.
+
+   The inner proxy of ``j`` is ``Z_j = Σ_i e_ij Y_i`` (``Z = Y E``).
+2. Outer weights from the proxies, with ``G = S W E = X'Z/(n − 1)``:
+
+   - Mode A (reflective): ``w_j = G_jj``, the covariances of the block's
+     indicators with ``Z_j`` (simple regressions of the indicators on ``Z_j``);
+   - Mode B (formative): ``w_j = S_jj^{-1} G_jj``, the multiple regression of
+     ``Z_j`` on the block.
+
+   Each ``w_j`` is then rescaled to ``var(X_j w_j) = 1``.
+3. Stop when ``Σ |w_new − w_old| < tol`` over all weights (``tol = 1e-7``), or
+   after ``max_iter = 300`` iterations (then the result carries an
+   ``invalidates`` diagnostic ``not_converged``).
+4. Sign: the weights of a block are defined up to sign. After convergence a
+   block whose loadings sum to a negative number is reflected (``w_j ← −w_j``)
+   so that its score runs in the direction of its indicators. Unit starting
+   weights make this rare; it is what keeps bootstrap draws oriented like the
+   full sample (each draw is oriented by the same rule on its own data).
+5. Final estimates: scores ``Y = X W``; loadings ``λ_kj = cor(x_k, Y_j)`` (the
+   cross-loadings for every pair ``k, j``); path coefficients by OLS of each
+   endogenous score on its predecessors, ``β_j = C_PP^{-1} C_Pj``;
+   ``R²_j = β_j' C_Pj`` and adjusted ``R̄² = 1 − (1 − R²)(n − 1)/(n − k − 1)``
+   with ``k`` predictors; total effects ``T = (I − B)^{-1} − I`` with
+   ``B[i, j] = β_ij``, indirect effects ``T − B``.
+
+The weights are those of seminr and SmartPLS; plspm standardizes with ``n``
+and its weights are ours × ``sqrt(n/(n − 1))`` (paths, loadings and R² agree).
+
+Bootstrap
+---------
+:func:`bootstrap_pls` resamples respondents with replacement, re-runs the
+algorithm on each draw's correlation matrix (all draws at once: the iteration
+above is written for a stack of ``S`` matrices) starting from the full-sample
+weights, and reports percentile intervals (``numpy.quantile``, linear
+interpolation) of weights, loadings, paths, total and indirect effects.
+Sign changes: no sign correction against the full-sample estimates is applied
+(SmartPLS's and seminr's default "no sign changes"); each draw is oriented by
+the rule of step 4, so a draw in which a block's indicators correlate
+negatively with its score on balance is reflected. Draws that do not converge
+are left out and counted (diagnostic ``bootstrap_failed``, ``invalidates``
+above 10 %). Draws use ``numpy.random.default_rng(seed)``: the same seed
+gives the same intervals.
+
+Example
+-------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(1)
+>>> f = rng.normal(size=(200, 1))
+>>> d = pd.DataFrame(f + rng.normal(size=(200, 4)), columns=["a1", "a2", "b1", "b2"])
+>>> r = pls("A =~ a1 + a2\\nB =~ b1 + b2\\nB ~ A", d)
+>>> r.converged, round(float(r.scores.std(ddof=1)["A"]), 6)
+(True, 1.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from satisfaction.diagnostics import Diagnostic
+from satisfaction.errors import InputError
+
+Scheme = Literal["path", "factorial", "centroid"]
+SCHEMES: tuple[str, ...] = ("path", "factorial", "centroid")
+
+
+# -- the model -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PLSModel:
+    """A PLS path model: blocks with their outer mode, and the inner paths.
+
+    Attributes
+    ----------
+    constructs : tuple of str
+        Construct names in order of first appearance.
+    blocks : dict
+        Construct → its indicators.
+    modes : dict
+        Construct → ``"A"`` (reflective, ``=~``) or ``"B"`` (formative, ``<~``).
+    paths : tuple of (str, str)
+        ``(from, to)`` pairs of the inner model.
+    """
+
+    constructs: tuple[str, ...]
+    blocks: dict[str, tuple[str, ...]]
+    modes: dict[str, str]
+    paths: tuple[tuple[str, str], ...]
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        """Indicators in block order."""
+        return tuple(x for c in self.constructs for x in self.blocks[c])
+
+    def predecessors(self, construct: str) -> list[str]:
+        """Constructs with a path into ``construct``, in construct order."""
+        into = {a for a, b in self.paths if b == construct}
+        return [c for c in self.constructs if c in into]
+
+    @property
+    def endogenous(self) -> list[str]:
+        """Constructs with at least one predecessor."""
+        return [c for c in self.constructs if self.predecessors(c)]
+
+    def adjacency(self) -> np.ndarray:
+        """``D`` with ``D[i, j] = 1`` for a path ``i → j``."""
+        pos = {c: k for k, c in enumerate(self.constructs)}
+        d = np.zeros((len(self.constructs),) * 2)
+        for a, b in self.paths:
+            d[pos[a], pos[b]] = 1.0
+        return d
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Model lines without comments, ``;``-split, ``+``-continuations joined."""
+    out: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        for piece in raw.split(";"):
+            for mark in ("#", "!"):
+                if mark in piece:
+                    piece = piece[: piece.index(mark)]
+            piece = piece.strip()
+            if not piece:
+                continue
+            if out and out[-1][1].endswith("+"):
+                out[-1] = (out[-1][0], out[-1][1] + " " + piece)
+            else:
+                out.append((number, piece))
+    return out
+
+
+def _term_name(term: str) -> str:
+    """The variable of a right-hand term, modifiers (``a*x``) dropped."""
+    return term.split("*")[-1].strip()
+
+
+def parse_pls_model(text: str, source: str | None = None) -> PLSModel:
+    """Read a PLS path model from lavaan syntax (``=~``, ``<~``, ``~``).
+
+    ``<~`` lines are read here; the rest goes through
+    :func:`satisfaction.sem_ml.parse_syntax`. Raises :class:`InputError` with
+    the line for what cannot be a PLS model.
+    """
+    from satisfaction.sem_ml import SyntaxProblem, parse_syntax
+
+    blocks: dict[str, list[str]] = {}
+    modes: dict[str, str] = {}
+    order: list[str] = []
+    where = source or "<model>"
+    rest: list[str] = []
+    formative_lines: list[tuple[int, str]] = []
+    for number, line in _logical_lines(text):
+        if "<~" in line:
+            formative_lines.append((number, line))
+            rest.append("")
+        else:
+            rest.append(line)
+    try:
+        rows = parse_syntax("\n".join(rest))
+    except SyntaxProblem as exc:
+        raise InputError(f"{exc} in {exc.text!r}", file=where) from None
+    paths: list[tuple[str, str]] = []
+    for number, line in formative_lines:
+        lhs, rhs = (t.strip() for t in line.split("<~", 1))
+        items = [_term_name(t) for t in rhs.split("+") if t.strip()]
+        if not lhs.replace(".", "_").isidentifier() or not items:
+            raise InputError("expected 'Construct <~ x1 + x2' (a formative block)", file=where,
+                             line=number, value=line)
+        if lhs in blocks:
+            raise InputError(f"the construct {lhs!r} is defined twice", file=where, line=number)
+        blocks[lhs], modes[lhs] = items, "B"
+        order.append(lhs)
+    for r in rows:
+        if r.op == "=~":
+            if r.lhs in modes and modes[r.lhs] == "B":
+                raise InputError(f"the construct {r.lhs!r} is both formative and reflective",
+                                 file=where, line=r.line or None)
+            if r.lhs not in blocks:
+                blocks[r.lhs], modes[r.lhs] = [], "A"
+                order.append(r.lhs)
+            blocks[r.lhs].append(r.rhs)
+        elif r.op == "~":
+            paths.append((r.rhs, r.lhs))
+        elif r.op in (":=", "=="):
+            raise InputError(f"'{r.lhs} {r.op} {r.rhs}': defined parameters and constraints "
+                             "are not part of a PLS model", file=where, line=r.line or None)
+    for a, b in paths:  # observed variables in the inner model: single-item constructs
+        for name in (a, b):
+            if name not in blocks:
+                blocks[name], modes[name] = [name], "A"
+                order.append(name)
+    if not paths:
+        raise InputError("a PLS path model needs structural paths ('F ~ G')", file=where)
+    seen: dict[str, str] = {}
+    for c in order:
+        for x in blocks[c]:
+            if x in blocks and x != c:
+                raise InputError(f"{c!r} is measured by the construct {x!r}: higher-order "
+                                 "constructs are not supported by the PLS estimator yet",
+                                 file=where)
+            if x in seen and seen[x] != c:
+                raise InputError(f"the indicator {x!r} belongs to both {seen[x]!r} and {c!r}",
+                                 file=where)
+            seen[x] = c
+    linked = {a for p in paths for a in p}
+    alone = [c for c in order if c not in linked]
+    if alone:
+        raise InputError(f"constructs without a structural path: {', '.join(alone)} (PLS needs "
+                         "every construct in the inner model)", file=where)
+    return PLSModel(tuple(order), {c: tuple(blocks[c]) for c in order}, dict(modes),
+                    tuple(dict.fromkeys(paths)))
+
+
+def pls_model(spec: Any) -> PLSModel:
+    """A :class:`PLSModel` from model text, a path to a syntax file, a
+    :class:`~satisfaction.questionnaire.Questionnaire` or a :class:`PLSModel`."""
+    if isinstance(spec, PLSModel):
+        return spec
+    if hasattr(spec, "to_lavaan"):
+        if getattr(spec, "higher_order", None):
+            raise InputError("higher-order constructs are not supported by the PLS estimator "
+                             "yet", file=getattr(spec, "source", None))
+        return parse_pls_model(spec.to_lavaan(), getattr(spec, "source", None))
+    if isinstance(spec, Path):
+        return parse_pls_model(spec.read_text(encoding="utf-8"), str(spec))
+    return parse_pls_model(str(spec))
+
+
+# -- the algorithm on (stacks of) correlation matrices ------------------------------
+
+@dataclass
+class _Core:
+    """Arrays of the algorithm with a leading draw axis ``b``."""
+
+    W: np.ndarray          # b × p × L outer weights
+    iterations: np.ndarray  # b
+    converged: np.ndarray   # b
+
+
+def _normalise(W: np.ndarray, S: np.ndarray) -> np.ndarray:
+    var = np.einsum("bpl,bpq,bql->bl", W, S, W)
+    return W / np.sqrt(var)[:, None, :]
+
+
+def _inner(C: np.ndarray, D: np.ndarray, scheme: str) -> np.ndarray:
+    """Inner weights ``E`` (``b × L × L``, column ``j`` builds ``Z_j``)."""
+    adj = (D + D.T) > 0
+    if scheme == "centroid":
+        return np.where(adj, np.sign(C), 0.0)
+    if scheme == "factorial":
+        return np.where(adj, C, 0.0)
+    E = np.where(D.T > 0, C, 0.0)  # successors k of j: e_kj = c_kj
+    for j in range(D.shape[0]):
+        P = np.flatnonzero(D[:, j])
+        if P.size:
+            E[:, P, j] = np.linalg.solve(C[:, P][:, :, P], C[:, P, j][..., None])[..., 0]
+    return E
+
+
+def _iterate(S: np.ndarray, M: np.ndarray, mode_b: list[np.ndarray], D: np.ndarray,
+             scheme: str, tol: float, max_iter: int, W0: np.ndarray | None) -> _Core:
+    b = S.shape[0]
+    W = _normalise(np.broadcast_to(M, (b, *M.shape)).copy() if W0 is None
+                   else np.broadcast_to(W0, (b, *M.shape)).copy(), S)
+    iterations = np.zeros(b, dtype=int)
+    converged = np.zeros(b, dtype=bool)
+    for it in range(1, max_iter + 1):
+        C = np.einsum("bpl,bpq,bqm->blm", W, S, W)
+        E = _inner(C, D, scheme)
+        G = S @ W @ E
+        new = G * M
+        for j, idx in mode_b:
+            new[:, idx, j] = np.linalg.solve(S[:, idx][:, :, idx], G[:, idx, j][..., None])[..., 0]
+        new = _normalise(new, S)
+        crit = np.abs(new - W).sum(axis=(1, 2))
+        active = ~converged
+        W = np.where(active[:, None, None], new, W)
+        iterations[active] = it
+        converged |= active & (crit < tol)
+        if converged.all():
+            break
+    # step 4: orient each block by the sum of its loadings
+    loadings = (S @ W) * M
+    flip = np.where(loadings.sum(axis=1) < 0, -1.0, 1.0)
+    return _Core(W * flip[:, None, :], iterations, converged)
+
+
+@dataclass
+class _Estimates:
+    W: np.ndarray       # b × p × L
+    cross: np.ndarray   # b × p × L  (S W)
+    C: np.ndarray       # b × L × L
+    B: np.ndarray       # b × L × L path coefficients, B[i, j] = i → j
+    r2: np.ndarray      # b × L (nan for exogenous)
+    total: np.ndarray   # b × L × L
+
+
+def _estimates(S: np.ndarray, W: np.ndarray, D: np.ndarray) -> _Estimates:
+    cross = S @ W
+    C = np.einsum("bpl,bpq,bqm->blm", W, S, W)
+    b, L = C.shape[0], C.shape[1]
+    B = np.zeros((b, L, L))
+    r2 = np.full((b, L), np.nan)
+    for j in range(L):
+        P = np.flatnonzero(D[:, j])
+        if P.size:
+            beta = np.linalg.solve(C[:, P][:, :, P], C[:, P, j][..., None])[..., 0]
+            B[:, P, j] = beta
+            r2[:, j] = np.einsum("bk,bk->b", beta, C[:, P, j])
+    eye = np.eye(L)
+    total = np.linalg.inv(eye - np.swapaxes(B, 1, 2))  # (I − B')^{-1}: row = to, col = from
+    total = np.swapaxes(total, 1, 2) - eye
+    return _Estimates(W, cross, C, B, r2, total)
+
+
+def _structure(model: PLSModel) -> tuple[np.ndarray, list[tuple[int, np.ndarray]], np.ndarray]:
+    ind = model.indicators
+    M = np.zeros((len(ind), len(model.constructs)))
+    mode_b = []
+    k = 0
+    for j, c in enumerate(model.constructs):
+        idx = np.arange(k, k + len(model.blocks[c]))
+        M[idx, j] = 1.0
+        if model.modes[c] == "B" and idx.size > 1:
+            mode_b.append((j, idx))
+        k += idx.size
+    return M, mode_b, model.adjacency()
+
+
+# -- the result -------------------------------------------------------------------
+
+@dataclass
+class PLSResult:
+    """A PLS path model estimate.
+
+    Attributes
+    ----------
+    model : PLSModel
+    n : int
+        Respondents analysed.
+    scheme : str
+        Inner weighting scheme.
+    weights, loadings : DataFrame
+        One row per indicator: ``construct``, ``indicator``, ``mode``, ``est``.
+    cross_loadings : DataFrame
+        Indicators × constructs: ``cor(x_k, Y_j)``.
+    paths : DataFrame
+        ``from``, ``to``, ``est`` (standardized path coefficient).
+    r2 : DataFrame
+        Endogenous constructs: ``r2``, ``r2.adj``.
+    effects : DataFrame
+        ``from``, ``to``, ``direct``, ``indirect``, ``total`` for every pair
+        with a total effect.
+    construct_correlations : DataFrame
+    scores : DataFrame
+        Construct scores (mean 0, variance 1 with divisor ``n − 1``), indexed as
+        the analysed rows of the data.
+    iterations : int
+    converged : bool
+    warnings : list of Diagnostic
+    bootstrap : DataFrame or None
+        Set by :func:`bootstrap_pls`.
+    """
+
+    model: PLSModel
+    n: int
+    scheme: str
+    weights: pd.DataFrame
+    loadings: pd.DataFrame
+    cross_loadings: pd.DataFrame
+    paths: pd.DataFrame
+    r2: pd.DataFrame
+    effects: pd.DataFrame
+    construct_correlations: pd.DataFrame
+    scores: pd.DataFrame
+    iterations: int
+    converged: bool
+    warnings: list[Diagnostic] = field(default_factory=list)
+    bootstrap: pd.DataFrame | None = None
+    bootstrap_info: dict[str, Any] = field(default_factory=dict)
+    _S: np.ndarray | None = field(default=None, repr=False)
+    _X: np.ndarray | None = field(default=None, repr=False)
+    _settings: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``caution`` or ``invalid`` from the diagnostics."""
+        from satisfaction.diagnostics import status
+
+        return status(self.warnings)
+
+    def parameters(self) -> pd.DataFrame:
+        """lavaan-style rows: ``~`` paths, ``=~`` loadings, ``<~`` weights of
+        formative blocks (with bootstrap ``se``/``ci.lower``/``ci.upper`` when run)."""
+        rows = [{"lhs": r["to"], "op": "~", "rhs": r["from"], "est": r["est"]}
+                for r in self.paths.to_dict("records")]
+        rows += [{"lhs": r["construct"], "op": "=~", "rhs": r["indicator"], "est": r["est"]}
+                 for r in self.loadings.to_dict("records")]
+        rows += [{"lhs": r["construct"], "op": "<~", "rhs": r["indicator"], "est": r["est"]}
+                 for r in self.weights.to_dict("records") if r["mode"] == "B"]
+        out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est"])
+        if self.bootstrap is not None:
+            kind = {"~": "path", "=~": "loading", "<~": "weight"}
+            b = self.bootstrap.set_index(["kind", "from", "to"])
+            keys = [(kind[o], r if o == "~" else lhs, lhs if o == "~" else r)
+                    for lhs, o, r in zip(out["lhs"], out["op"], out["rhs"], strict=True)]
+            got = b.reindex(keys)
+            for c in ("se", "ci.lower", "ci.upper"):
+                out[c] = got[c].to_numpy()
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        out: dict[str, Any] = {
+            "estimator": "pls", "scheme": self.scheme, "n": self.n,
+            "iterations": self.iterations, "converged": self.converged,
+            "status": self.status,
+            "parameters": self.parameters().to_dict("records"),
+            "weights": self.weights.to_dict("records"),
+            "loadings": self.loadings.to_dict("records"),
+            "cross_loadings": self.cross_loadings.reset_index(names="indicator")
+            .to_dict("records"),
+            "paths": self.paths.to_dict("records"),
+            "r2": {c: float(v) for c, v in self.r2["r2"].items()},
+            "r2_adj": {c: float(v) for c, v in self.r2["r2.adj"].items()},
+            "effects": self.effects.to_dict("records"),
+            "warnings": [d.to_dict() for d in self.warnings],
+        }
+        if self.bootstrap is not None:
+            out["bootstrap"] = {**self.bootstrap_info,
+                                "estimates": self.bootstrap.to_dict("records")}
+        return out
+
+
+def _standardize(data: pd.DataFrame, model: PLSModel
+                 ) -> tuple[np.ndarray, pd.Index, list[Diagnostic]]:
+    cols = list(model.indicators)
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise InputError(f"the model's indicators {', '.join(missing)} are not columns of the "
+                         "data")
+    frame = data[cols].apply(pd.to_numeric, errors="coerce")
+    keep = frame.notna().all(axis=1)
+    warnings: list[Diagnostic] = []
+    if not keep.all():
+        warnings.append(Diagnostic("listwise", "info", {"n": int((~keep).sum())}))
+    frame = frame[keep]
+    x = frame.to_numpy(dtype=float)
+    if x.shape[0] < 3:
+        raise InputError(f"PLS needs at least 3 complete respondents, found {x.shape[0]}")
+    sd = x.std(axis=0, ddof=1)
+    if np.any(sd == 0):
+        bad = [c for c, s in zip(cols, sd, strict=True) if s == 0]
+        raise InputError(f"the indicators {', '.join(bad)} have the same value for every "
+                         "respondent")
+    return (x - x.mean(axis=0)) / sd, frame.index, warnings
+
+
+def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float = 1e-7,
+        max_iter: int = 300) -> PLSResult:
+    """Estimate a PLS path model (see the module docstring for the algorithm).
+
+    Parameters
+    ----------
+    model : str, Path, Questionnaire or PLSModel
+        lavaan syntax with ``=~`` (Mode A), ``<~`` (Mode B) and ``~`` lines.
+    data : DataFrame
+        One column per indicator; respondents with a missing indicator are
+        left out (listwise) and counted in a ``listwise`` diagnostic.
+    scheme : {"path", "factorial", "centroid"}
+        Inner weighting scheme (Lohmöller 1989).
+    tol, max_iter
+        Stop when the summed absolute change of the outer weights is below
+        ``tol``; non-convergence after ``max_iter`` iterations invalidates the result.
+
+    Returns
+    -------
+    PLSResult
+
+    References
+    ----------
+    Tenenhaus, Esposito Vinzi, Chatelin & Lauro (2005), CSDA 48, 159-205;
+    Lohmöller (1989); Hair, Hult, Ringle & Sarstedt (2022), *A Primer on PLS-SEM*.
+    """
+    if scheme not in SCHEMES:
+        raise InputError(f"the inner weighting scheme must be one of {', '.join(SCHEMES)}",
+                         value=scheme)
+    m = pls_model(model)
+    X, index, warnings = _standardize(data, m)
+    n = X.shape[0]
+    S = (X.T @ X / (n - 1))[None]
+    M, mode_b, D = _structure(m)
+    core = _iterate(S, M, mode_b, D, scheme, tol, max_iter, None)
+    est = _estimates(S, core.W, D)
+    converged = bool(core.converged[0])
+    if not converged:
+        warnings.append(Diagnostic("not_converged", "invalidates", {"n": max_iter}))
+    return _result(m, n, scheme, X, S[0], est, index, int(core.iterations[0]), converged,
+                   warnings, {"tol": tol, "max_iter": max_iter})
+
+
+def _result(m: PLSModel, n: int, scheme: str, X: np.ndarray, S: np.ndarray, est: _Estimates,
+            index: pd.Index, iterations: int, converged: bool, warnings: list[Diagnostic],
+            settings: dict[str, Any]) -> PLSResult:
+    cons, ind = list(m.constructs), list(m.indicators)
+    owner = [c for c in cons for _ in m.blocks[c]]
+    pos = {c: j for j, c in enumerate(cons)}
+    W, cross = est.W[0], est.cross[0]
+    weights = pd.DataFrame({"construct": owner, "indicator": ind,
+                            "mode": [m.modes[c] for c in owner],
+                            "est": [W[k, pos[c]] for k, c in enumerate(owner)]})
+    loadings = weights.drop(columns="est").assign(
+        est=[cross[k, pos[c]] for k, c in enumerate(owner)])
+    cross_loadings = pd.DataFrame(cross, index=pd.Index(ind, name="indicator"), columns=cons)
+    paths = pd.DataFrame([{"from": a, "to": b, "est": est.B[0, pos[a], pos[b]]}
+                          for b in cons for a in m.predecessors(b)],
+                         columns=["from", "to", "est"])
+    r2 = pd.DataFrame({"r2": [est.r2[0, pos[c]] for c in m.endogenous]},
+                      index=pd.Index(m.endogenous, name="construct"))
+    k = np.array([len(m.predecessors(c)) for c in m.endogenous])
+    r2["r2.adj"] = 1 - (1 - r2["r2"]) * (n - 1) / (n - k - 1)
+    effects = _effects_frame(m, est.B[0], est.total[0])
+    scores = pd.DataFrame(X @ W, index=index, columns=cons)
+    corr = pd.DataFrame(est.C[0], index=cons, columns=cons)
+    return PLSResult(m, n, scheme, weights, loadings, cross_loadings, paths, r2, effects, corr,
+                     scores, iterations, converged, warnings, _S=S, _X=X, _settings=settings)
+
+
+def _effects_frame(m: PLSModel, B: np.ndarray, total: np.ndarray) -> pd.DataFrame:
+    D = m.adjacency()
+    reach = D.copy()
+    for _ in range(len(m.constructs)):
+        reach = np.minimum(reach + reach @ D, 1.0)
+    rows = []
+    for i, a in enumerate(m.constructs):
+        for j, b in enumerate(m.constructs):
+            if reach[i, j] > 0:
+                rows.append({"from": a, "to": b, "direct": B[i, j],
+                             "indirect": total[i, j] - B[i, j], "total": total[i, j]})
+    return pd.DataFrame(rows, columns=["from", "to", "direct", "indirect", "total"])
+
+
+__all__ = ["SCHEMES", "PLSModel", "PLSResult", "parse_pls_model", "pls", "pls_model"]
