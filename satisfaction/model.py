@@ -1383,10 +1383,10 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         raise UsageError("--group-equal and --group-partial need --group")
     if missing not in ("listwise", "fiml"):
         raise UsageError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
-    if missing == "fiml" and (group is not None or bootstrap):
-        raise UsageError("missing='fiml' is available for single-group fits without "
-                         "bootstrap (its intervals come from the delta method); use "
-                         "missing='listwise' with --group or --bootstrap")
+    if missing == "fiml" and bootstrap:
+        raise UsageError("missing='fiml' is available without bootstrap (its intervals "
+                         "come from the delta method); use missing='listwise' with "
+                         "--bootstrap")
     if group is not None and bootstrap:
         raise UsageError("--bootstrap is not available with --group yet: a multi-group fit "
                          "reports Wald intervals; drop one of the two options")
@@ -1407,6 +1407,18 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         excluded["missing_group"] = int(gcol.isna().sum())
         keep = gcol.notna()
         frame, gcol = frame[keep], gcol[keep]
+    if missing == "fiml" and group is not None:
+        if structure.exogenous_observed:
+            raise UsageError("missing='fiml' does not support exogenous observed variables "
+                             f"({', '.join(structure.exogenous_observed)}) yet")
+        ngroups = int(gcol.nunique())
+        _check_identified(_layout(structure, ngroups, equal=group_equal).nparam
+                          + ngroups * len(observed),
+                          _moments(structure, observed, ngroups, True), source)
+        result = _fit_fiml_groups(structure, observed, frame, gcol, group, excluded, syntax,
+                                  group_equal, group_partial)
+        result.warnings += _fit_diagnostics(result.fit_measures, criteria)
+        return result
     if missing == "fiml":
         if any(r.op == "~1" for r in structure.rows):
             raise UsageError("intercepts written in the model ('~ 1') are not available with "
@@ -1663,6 +1675,188 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
     if chisq == 0 and df > 0 and vcov_all is None:
         warnings.append(Diagnostic("fiml_degenerate", "invalidates"))
     return result
+
+
+@dataclass
+class _FimlGroup:
+    """One group's incomplete data: its rows, missingness patterns and EM moments."""
+
+    x: np.ndarray
+    pats: list
+    mu1: np.ndarray  # EM (saturated, h1) means
+    sigma1: np.ndarray  # EM covariance
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        self.n = len(self.x)
+
+
+def _fiml_group(x: np.ndarray, observed: list[str], what: str) -> _FimlGroup:
+    pats = patterns(x)
+    mu1, sigma1 = saturated_em(pats, x.shape[1])
+    _require_nonsingular(sigma1, observed, what)
+    return _FimlGroup(x, pats, mu1, sigma1)
+
+
+def _independence(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ML of the independence model on incomplete data: every variable's mean and
+    variance (divisor n) from its available cases (the likelihood separates)."""
+    return np.nanmean(x, axis=0), np.diag(np.nanvar(x, axis=0))
+
+
+def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup],
+                names: list[str], equal: tuple[str, ...], partial: tuple[str, ...]
+                ) -> SEMResult:
+    """One multi-group FIML fit (lavaan's ``missing = "ml"`` with ``group``).
+
+    The structure gets lavaan's multi-group mean structure (:func:`_with_means`:
+    free intercepts, latent means 0, or free beyond the first group when intercepts
+    are equal) and the ``group_equal`` classes become shared parameters
+    (:func:`_layout`). The discrepancy is
+
+    .. math::  F(θ) = \\sum_g \\frac{n_g}{N} F_g(μ_g(θ), Σ_g(θ)),
+
+    ``F_g`` the casewise FIML discrepancy of group ``g`` over its missingness
+    patterns (:func:`~satisfaction.sem_ml.fiml_objective`), ``μ_g = F(I−A_g)⁻¹v_g``.
+    Its gradient is ``Σ_g n_g/N (tr(W_g ∂Σ_g/∂θ) + J_μg' ∂F_g/∂μ)``. Starting
+    values: the complete-data multi-group ML fit to the EM moments of each group.
+    Standard errors: observed information (forward differences of the gradient),
+    ``Cov = (N/2 · ∂²F)⁻¹``. ``chisq = Σ_g n_g (F_g(θ̂) − F_g(EM))``, the baseline
+    the independence model per group, SRMR per group against the EM moments
+    (weighted by ``n_g/N``), as lavaan 0.6.
+    """
+    means = [d.mu1 for d in data]
+    sigmas1 = [d.sigma1 for d in data]
+    full = _with_means(structure, means, observed, equal)
+    spec = _layout(full, len(data), equal=equal, partial=partial)
+    rams = _rams(spec, observed, sigmas1)
+    q = spec.nparam
+    total = sum(d.n for d in data)
+    p = len(observed)
+    warm = _fit_blocks(spec, [Block(r, d.sigma1, d.n, d.mu1) for r, d in
+                              zip(rams, data, strict=True)])
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        f, g = 0.0, np.zeros(q)
+        for ram, d in zip(rams, data, strict=True):
+            sigma = ram.implied(theta)["Sigma"]
+            mu = ram.implied_mean(theta)
+            fg, W, gmu = fiml_objective(d.pats, sigma, mu)
+            if not np.isfinite(fg):
+                return 1e10, np.zeros(q)
+            w = d.n / total
+            f += w * fg
+            g += w * (sigma_gradient(ram, theta, W, q)
+                      + robust.mean_jacobian(ram, theta, q).T @ gmu)
+        return f, g
+
+    opt = optimize.minimize(objective, warm.theta, jac=True, method="L-BFGS-B",
+                            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
+    theta = opt.x
+    converged = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
+    hess = np.zeros((q, q))
+    g0 = objective(theta)[1]
+    for j in range(q):
+        h = 1e-6 * max(1.0, abs(theta[j]))
+        up = theta.copy()
+        up[j] += h
+        hess[:, j] = (objective(up)[1] - g0) / h
+    hess = (hess + hess.T) / 2
+    warnings: list[Diagnostic] = []
+    if not converged:
+        warnings.append(Diagnostic("fiml_not_converged", "invalidates"))
+    vcov = _vcov(hess, total)
+    se = np.full(q, np.nan)
+    if vcov is not None:
+        se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+    else:
+        warnings.append(Diagnostic("se_singular_identified", "invalidates"))
+    chisq = chisq_b = logl = srmr = 0.0
+    for ram, d in zip(rams, data, strict=True):
+        sigma = ram.implied(theta)["Sigma"]
+        mu = ram.implied_mean(theta)
+        f0 = fiml_objective(d.pats, sigma, mu)[0]
+        f1 = fiml_objective(d.pats, d.sigma1, d.mu1)[0]
+        fb = fiml_objective(d.pats, *_independence(d.x)[::-1])[0]
+        chisq += d.n * (f0 - f1)
+        chisq_b += d.n * (fb - f1)
+        const = sum(pt.n * len(pt.observed) for pt in d.pats) * math.log(2 * math.pi)
+        logl += -d.n / 2 * f0 - const / 2
+        sd = np.sqrt(np.diag(d.sigma1))
+        srmr += d.n * _srmr(d.sigma1, sigma, True, (d.mu1 - mu) / sd)
+    srmr /= total
+    G = len(data)
+    ndat = G * (p * (p + 1) // 2 + p)
+    measures = _indices(max(chisq, 0.0), ndat - q, chisq_b, ndat - 2 * p * G, total, G)
+    measures.update({"npar": float(q), "srmr": srmr, "logl": logl,
+                     "aic": -2 * logl + 2 * q, "bic": -2 * logl + q * math.log(total)})
+    per = [_group_tables(full, ram, theta, se, spec.param_of_row[g], d.n, None)
+           for g, (ram, d) in enumerate(zip(rams, data, strict=True))]
+    frames = []
+    for label, (params, _r2, _e, warn, _) in zip(names, per, strict=True):
+        params = params.copy()
+        params.insert(3, "group", label)
+        frames.append(params)
+        warnings += [w.within("group", group=label) for w in warn]
+    result = SEMResult(fit_measures={k: measures[k] for k in FIT_NAMES},
+                       parameters=pd.concat(frames, ignore_index=True), r2={},
+                       effects=pd.DataFrame(columns=EFFECT_COLUMNS), warnings=warnings,
+                       n=total, converged=converged)
+    result._theta = theta  # type: ignore[attr-defined]
+    result._vcov = vcov  # type: ignore[attr-defined]
+    result._per = per  # type: ignore[attr-defined]
+    result._spec = spec  # type: ignore[attr-defined]
+    result._information = hess / 2  # type: ignore[attr-defined]
+    result._rams = rams  # type: ignore[attr-defined]
+    return result
+
+
+def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
+                     gcol: pd.Series, group: str, excluded: dict[str, int], syntax: str,
+                     group_equal: tuple[str, ...] = (), group_partial: tuple[str, ...] = ()
+                     ) -> SEMResult:
+    """Multi-group FIML (lavaan's ``sem(..., group =, missing = "ml")``): the fit of
+    :func:`_fiml_multi` with ``group_equal``, and the test of equal structural paths
+    on top of it (as :func:`_fit_groups` for complete data)."""
+    empty = frame.isna().all(axis=1).to_numpy()
+    excluded["all_values_missing"] = int(empty.sum())
+    frame, gcol = frame[~empty], gcol[~empty]
+    labels = list(pd.unique(gcol))
+    if len(labels) < 2:
+        raise InputError("a multi-group fit needs at least two groups", column=group,
+                         value=labels[0] if labels else None)
+    names = [str(g) for g in labels]
+    data = []
+    for g in labels:
+        x = frame[(gcol == g).to_numpy()].to_numpy()
+        if len(x) <= len(observed):
+            raise InputError(f"group has {len(x)} respondents for {len(observed)} observed "
+                             "variables", column=group, value=g)
+        data.append(_fiml_group(x, observed, f"the structural model in group {g} (FIML)"))
+    free = _fiml_multi(structure, observed, data, names, group_equal, group_partial)
+    spec = free._spec  # type: ignore[attr-defined]
+    if any(r.op == "~" for r in structure.rows) and "regressions" not in group_equal:
+        equal = _fiml_multi(structure, observed, data, names,
+                            tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial)
+    else:  # no structural path to constrain: the equal-paths model is the same model
+        equal = free
+    d_chisq = equal.fit_measures["chisq"] - free.fit_measures["chisq"]
+    d_df = equal.fit_measures["df"] - free.fit_measures["df"]
+    diff = {"chisq": d_chisq, "df": d_df,
+            "pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0 else math.nan}
+    per_group = {}
+    for label, (p, r2, eff, warn, _), d in zip(names, free._per, data, strict=True):  # type: ignore[attr-defined]
+        per_group[label] = SEMResult(fit_measures={}, parameters=p, r2=r2, effects=eff,
+                                     warnings=warn, n=d.n, converged=free.converged)
+    free.groups = GroupComparison(column=group, labels=names, per_group=per_group,
+                                  equal_fit=equal.fit_measures, chisq_diff=diff)
+    free.excluded = excluded
+    if not equal.converged:
+        free.warnings.append(Diagnostic("equal_paths_not_converged", "caution"))
+    free.syntax = syntax
+    if structure.defined:
+        _defined_group_rows(free, spec)
+    return free
 
 
 def _with_means(structure: Structure, means: list[np.ndarray], observed: list[str],

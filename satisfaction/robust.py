@@ -181,6 +181,28 @@ def sigma_jacobian(ram: RAM, theta: np.ndarray, nparam: int) -> np.ndarray:
     return delta if M is None else delta @ M
 
 
+def mean_jacobian(ram: RAM, theta: np.ndarray, nparam: int) -> np.ndarray:
+    """``J_μ = ∂μ(θ)/∂θ'`` (p×q) of a RAM model with a mean structure, ``μ = F(I−A)⁻¹v``.
+
+    A path ``A_ij`` contributes ``F(I−A)⁻¹e_i · ((I−A)⁻¹v)_j``, the intercept or
+    mean of variable ``i`` contributes ``F(I−A)⁻¹e_i`` (as in
+    :meth:`~satisfaction.sem_ml.RAM.grad_info`).
+    """
+    A, _ = ram.matrices(theta)
+    p = ram.p
+    B = np.linalg.inv(np.eye(A.shape[0]) - A)
+    G = B[:p]
+    J = np.zeros((p, nparam))
+    if not ram.has_means:
+        return J
+    Bv = B @ ram.means(theta)
+    e = ram.entries
+    a = e.kind == 0
+    np.add.at(J.T, e.param[a], (G[:, e.i[a]] * Bv[e.j[a]]).T)
+    np.add.at(J.T, ram.mean_param, G[:, ram.mean_var].T)
+    return J
+
+
 def numeric_hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
     """Symmetrised central differences of an analytic gradient (step 1e-5·max(1, |x|))."""
     k = len(x)
