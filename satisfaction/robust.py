@@ -49,9 +49,10 @@ Fit indices (lavaan's names)
     ``cfi.robust = 1 − max(T − c·df, 0) / max(T − c·df, T_b − c_b·df_b, 0)``,
     ``tli.robust = 1 − (T − c·df)·df_b / ((T_b − c_b·df_b)·df)``, with the baseline
     (independence) model's own ``T_b`` and ``c_b``; the robust RMSEA interval
-    inverts the noncentral χ² at ``T/c`` and multiplies ``λ`` by ``c``. With FIML,
-    lavaan's robust CFI/RMSEA need Savalei's (2018) corrected statistic, which is
-    not implemented here: those two are NaN for FIML fits.
+    inverts the noncentral χ² at ``T/c`` and multiplies ``λ`` by ``c``. With FIML
+    the same formulas take Savalei's corrected statistic ``T₃`` and its own
+    scaling ``c₃`` (:func:`fiml_corrected`, lavaan's ``lav_fit_fiml_corrected``
+    "V3"; Zhang & Savalei, 2023) in place of ``T`` and ``c``.
 
 Scaled difference test
     :func:`scaled_difference`: Satorra & Bentler (2001),
@@ -75,6 +76,8 @@ nonnormality. *Multivariate Behavioral Research*, 49, 460-470.
 Savalei, V. (2018). On the computation of the RMSEA and CFI from the mean-and-variance
 corrected test statistic with nonnormal data in SEM. *Multivariate Behavioral
 Research*, 53, 419-429.
+Zhang, X., & Savalei, V. (2023). New computations for RMSEA and CFI following FIML
+and TS estimation with missing data. *Psychological Methods*, 28, 263-283.
 """
 
 from __future__ import annotations
@@ -575,9 +578,10 @@ def scaled_difference(chisq1: float, df1: float, c1: float, chisq0: float, df0: 
     return ScaledDifference(t, m, cd, float(stats.chi2.sf(t, m)))
 
 
-__all__ = ["ESTIMATORS", "ROBUST_FIT_NAMES", "RobustResult", "ScaledDifference",
-           "complete_data", "fiml_mlr", "gamma_adf", "mlm", "mlr", "normal_weight",
-           "robust_se_table", "scaled_difference", "scaled_measures", "sigma_jacobian"]
+__all__ = ["ESTIMATORS", "ROBUST_FIT_NAMES", "FimlData", "RobustResult", "ScaledDifference",
+           "complete_data", "corrected_measures", "fiml_corrected", "fiml_mlr", "gamma_adf",
+           "mean_jacobian", "mlm", "mlr", "normal_weight", "robust_se_table",
+           "scaled_difference", "scaled_measures", "sigma_jacobian"]
 
 
 # -- applying a robust estimator to a fitted model -------------------------------------
@@ -624,8 +628,7 @@ def apply_fiml(result: object, x: np.ndarray, pats: list[Pattern], ram: RAM,
     model rows and of the intercepts become Huber-White; ``fit_measures`` get the
     Yuan-Bentler (Mplus) ``*.scaled`` measures, with the independence model
     (free means and variances) scaled the same way. The ``*.robust`` CFI, TLI and
-    RMSEA of a FIML fit need Savalei's (2018) corrected statistic, which is not
-    computed here: they are NaN.
+    RMSEA come from Savalei's corrected statistic (:func:`fiml_corrected`).
     """
     p = len(nu)
     q = len(theta)
@@ -667,8 +670,126 @@ def apply_fiml(result: object, x: np.ndarray, pats: list[Pattern], ram: RAM,
     result.parameters = params  # type: ignore[attr-defined]
     measures = scaled_measures(fm["chisq"], fm["df"], fm["baseline.chisq"], fm["baseline.df"],
                                scaling, scaling_b, len(x))
-    for k in ("cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
-              "rmsea.ci.upper.robust"):
-        measures[k] = math.nan
+    corr = fiml_corrected([FimlData(x, pats, mu1, sigma1)], [delta], [(nu, sigma)],
+                          [delta_b], [(base_mu, base_sigma)], fm["df"], fm["baseline.df"],
+                          objective)
+    measures.update(corrected_measures(corr, fm["df"], fm["baseline.df"], len(x)))
     fm.update(measures)
     return vcov
+
+
+# -- robust CFI/TLI/RMSEA with FIML: Savalei's corrected statistic ------------------
+
+
+@dataclass
+class FimlData:
+    """One group's incomplete data for :func:`fiml_corrected`: its rows (NaN = missing),
+    missingness patterns and EM (saturated) moments."""
+
+    x: np.ndarray
+    pats: list[Pattern]
+    mu1: np.ndarray
+    sigma1: np.ndarray
+
+
+def complete_discrepancy(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray,
+                         sigma: np.ndarray) -> float:
+    """Complete-data ML discrepancy of the moments ``(mean, cov)`` from ``(μ, Σ)``:
+    ``log|Σ| + tr(cov Σ⁻¹) + (mean − μ)'Σ⁻¹(mean − μ) − log|cov| − p``."""
+    d = mean - mu
+    inv = np.linalg.inv(sigma)
+    return float(np.linalg.slogdet(sigma)[1] + np.sum(cov * inv) + d @ inv @ d
+                 - np.linalg.slogdet(cov)[1] - len(mu))
+
+
+def _bdiag(blocks: list[np.ndarray]) -> np.ndarray:
+    size = sum(len(b) for b in blocks)
+    out = np.zeros((size, size))
+    k = 0
+    for b in blocks:
+        out[k:k + len(b), k:k + len(b)] = b
+        k += len(b)
+    return out
+
+
+def fiml_corrected(data: list[FimlData], delta: list[np.ndarray],
+                   moments: list[tuple[np.ndarray, np.ndarray]],
+                   delta_b: list[np.ndarray], moments_b: list[tuple[np.ndarray, np.ndarray]],
+                   df: float, df_b: float,
+                   objective: Callable[[list[Pattern], np.ndarray, np.ndarray],
+                                       tuple[float, np.ndarray, np.ndarray]]
+                   ) -> dict[str, float]:
+    """Savalei's FIML-corrected statistic and its scaling (lavaan's
+    ``lav_fit_fiml_corrected``, version "V3", used for ``*.robust`` with MLR).
+
+    The model's FIML estimates are held against the EM moments ``(μ̃_g, Σ̃_g)`` as if
+    they were complete-data sample moments: ``T₃ = Σ_g n_g F_ML(μ̃_g, Σ̃_g; θ̂)``
+    (no refit). With ``f_g = n_g/N``, per group the unstructured h1 observed
+    information of the incomplete data ``W_m`` (:func:`fiml_h1_information`), its
+    first-order counterpart ``J_m`` (cross-product of :func:`fiml_scores`) and the
+    complete-data h1 information at the EM moments ``W_c = diag(Σ̃⁻¹, W(Σ̃))``,
+    block-diagonal over groups ``W_m = ⊕ f_g W_m,g``, ``W_c = ⊕ f_g W_c,g``,
+    ``Γ = ⊕ W_m,g⁻¹J_m,gW_m,g⁻¹ / f_g``, and ``Δ`` the stacked Jacobians of
+    ``(μ_g, vech Σ_g)``:
+
+    .. math::  U = W_m − W_mΔ(Δ'W_mΔ)^{-1}Δ'W_m, \\quad
+               c₃ = \\operatorname{tr}(U W_m^{-1} W_c W_m^{-1} U Γ) / df.
+
+    The independence model (means and variances free, fitted by FIML) gives
+    ``T₃,b`` and ``c₃,b`` the same way. Then (Savalei, 2018; Zhang & Savalei, 2023)
+    ``rmsea.robust = sqrt(G) sqrt(max(T₃/(N·df) − c₃/N, 0))``,
+    ``cfi.robust = 1 − max(T₃ − c₃df, 0)/max(T₃ − c₃df, T₃,b − c₃,b df_b, 0)`` and
+    ``tli.robust = 1 − (T₃ − c₃df)df_b/((T₃,b − c₃,b df_b)df)``.
+
+    Returns ``{"XX3", "c3", "XX3.null", "c3.null"}``.
+    """
+    total = sum(len(d.x) for d in data)
+    f = [len(d.x) / total for d in data]
+    wm, wmi, wc, gam = [], [], [], []
+    for d, fg in zip(data, f, strict=True):
+        a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)
+        sc = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)
+        j1 = sc.T @ sc / len(d.x)
+        a1_inv = _inv(a1)
+        p_inv = _inv(d.sigma1)
+        wm.append(fg * a1)
+        wmi.append(a1_inv / fg)
+        wc.append(fg * _bdiag([p_inv, normal_weight(d.sigma1)]))
+        gam.append(a1_inv @ j1 @ a1_inv / fg)
+    Wm, Wmi, Wc, Gamma = _bdiag(wm), _bdiag(wmi), _bdiag(wc), _bdiag(gam)
+    middle = Wmi @ Wc @ Wmi
+
+    def trace(dl: list[np.ndarray]) -> float:
+        D = np.vstack(dl)
+        WD = Wm @ D
+        U = Wm - WD @ _inv(D.T @ WD) @ WD.T
+        return float(np.trace(U @ middle @ U @ Gamma))
+
+    def stat(mom: list[tuple[np.ndarray, np.ndarray]]) -> float:
+        return sum(len(d.x) * complete_discrepancy(d.mu1, d.sigma1, mu, sigma)
+                   for d, (mu, sigma) in zip(data, mom, strict=True))
+
+    return {"XX3": stat(moments), "c3": _scaling(trace(delta), df),
+            "XX3.null": stat(moments_b), "c3.null": _scaling(trace(delta_b), df_b)}
+
+
+def corrected_measures(corr: dict[str, float], df: float, df_b: float, n: int,
+                       groups: int = 1) -> dict[str, float]:
+    """``cfi.robust tli.robust rmsea.robust rmsea.ci.*.robust`` from
+    :func:`fiml_corrected` (lavaan 0.6.14's formulas; the interval inverts the
+    noncentral χ² at ``T₃/c₃`` and multiplies ``λ`` by ``c₃``)."""
+    t, c, tb, cb = corr["XX3"], corr["c3"], corr["XX3.null"], corr["c3.null"]
+    nan = math.nan
+    out = {k: nan for k in ("cfi.robust", "tli.robust", "rmsea.robust",
+                            "rmsea.ci.lower.robust", "rmsea.ci.upper.robust")}
+    if not all(math.isfinite(v) for v in (t, c)):
+        return out
+    if math.isfinite(tb) and math.isfinite(cb):
+        out["cfi.robust"] = _cfi(t, df, tb, df_b, c, cb)
+        out["tli.robust"] = _tli(t, df, tb, df_b, c, cb)
+    if df > 0:
+        out["rmsea.robust"] = math.sqrt(max(t / n / df - c / n, 0.0)) * math.sqrt(groups)
+        lo, hi = _rmsea_bounds(t / c, df, n, groups)
+        out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = (
+            lo * math.sqrt(c), hi * math.sqrt(c))
+    return out

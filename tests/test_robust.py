@@ -74,7 +74,7 @@ def test_reference_uses_lavaan_defaults() -> None:
     assert (mlm["se"], mlm["test"]) == ("robust.sem", "satorra.bentler")
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c != "hs_fiml_mlr"])
+@pytest.mark.parametrize("case", list(CASES))
 def test_scaled_and_robust_measures_match_lavaan(fits: dict, case: str) -> None:
     ours, ref = fits[case].fit_measures, REF["fits"][case]["fit"]
     assert ours["chisq"] == pytest.approx(ref["chisq"], abs=1e-3)
@@ -143,8 +143,16 @@ def test_fiml_mlr_scaled_measures_match_lavaan(fits: dict) -> None:
                  "cfi.scaled", "tli.scaled", "rmsea.scaled", "rmsea.ci.lower.scaled",
                  "rmsea.ci.upper.scaled"]:
         assert ours[name] == pytest.approx(ref[name], abs=1e-3), name
-    # lavaan's FIML robust CFI/RMSEA (Savalei's corrected statistic) are not computed
-    assert math.isnan(ours["cfi.robust"]) and math.isnan(ours["rmsea.robust"])
+    # robust CFI/TLI/RMSEA: Savalei's corrected statistic T3 (the FIML estimates held
+    # against the EM moments) and its own scaling c3, lavaan's "V3"; not the
+    # complete-data formula on (chisq, chisq.scaling.factor), which differs here
+    for name in ["cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+                 "rmsea.ci.upper.robust"]:
+        assert ours[name] == pytest.approx(ref[name], abs=1e-5), name
+    naive = robust.scaled_measures(ours["chisq"], ours["df"], ours["baseline.chisq"],
+                                   ours["baseline.df"], ours["chisq.scaling.factor"],
+                                   ours["baseline.chisq.scaling.factor"], int(ours["ntotal"]))
+    assert abs(naive["rmsea.robust"] - ref["rmsea.robust"]) > 1e-4
 
 
 @pytest.mark.parametrize("estimator", ["mlr", "mlm"])
