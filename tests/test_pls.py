@@ -280,3 +280,75 @@ def test_listwise_and_json(mobi) -> None:
     ops = {p["op"] for p in out["parameters"]}
     assert ops == {"~", "=~"}
     assert out["r2"]["Satisfaction"] == pytest.approx(r.r2.loc["Satisfaction", "r2"])
+
+
+# -- bootstrap ------------------------------------------------------------------------
+
+def test_bootstrap_draws_are_naive_refits(mobi) -> None:
+    """Each bootstrap draw equals the naive implementation on the resampled rows.
+
+    The rows are regenerated as the module draws them: ``default_rng(seed)``,
+    ``integers(0, n, (250, n))`` per block of 250 draws."""
+    from satisfaction.pls import bootstrap_pls
+
+    text = ecsi_syntax(("Image",))
+    r = bootstrap_pls(pls(text, mobi, tol=1e-12), draws=6, seed=11)
+    assert r.bootstrap_info["failed"] == 0
+    rows = np.random.default_rng(11).integers(0, len(mobi), size=(250, len(mobi)))[:6]
+    keys = list(zip(r.bootstrap["kind"], r.bootstrap["from"], r.bootstrap["to"], strict=True))
+    modes = {c: "B" if c == "Image" else "A" for c in ECSI_BLOCKS}
+    for b in (0, 3, 5):
+        ref = naive_pls(mobi.iloc[rows[b]].reset_index(drop=True), ECSI_BLOCKS, modes,
+                        ECSI_PATHS, "path", tol=1e-12)
+        got = dict(zip(keys, r.bootstrap_draws[b], strict=True))
+        for k, v in ref["paths"].items():
+            a, c = k.split("->")
+            assert got[("path", a, c)] == pytest.approx(v, abs=1e-9)
+        for k, v in ref["weights"].items():
+            c, item = k.split("|")
+            assert got[("weight", c, item)] == pytest.approx(v, abs=1e-9)
+        for k, v in ref["total"].items():
+            a, c = k.split("->")
+            assert got[("total", a, c)] == pytest.approx(v, abs=1e-9)
+            direct = ref["paths"].get(k, 0.0)
+            assert got[("indirect", a, c)] == pytest.approx(v - direct, abs=1e-9)
+
+
+def test_bootstrap_percentiles_and_reproducible(mobi) -> None:
+    from satisfaction.pls import bootstrap_pls
+
+    a = bootstrap_pls(pls(ecsi_syntax(), mobi), draws=300, seed=5)
+    b = bootstrap_pls(pls(ecsi_syntax(), mobi), draws=300, seed=5)
+    pd.testing.assert_frame_equal(a.bootstrap, b.bootstrap)
+    c = bootstrap_pls(pls(ecsi_syntax(), mobi), draws=300, seed=6)
+    assert not np.allclose(a.bootstrap["se"], c.bootstrap["se"])
+    draws = a.bootstrap_draws
+    assert draws.shape == (300, len(a.bootstrap))
+    # type-7 quantiles and the B − 1 standard deviation, by hand for one column
+    j = int(np.flatnonzero((a.bootstrap["kind"] == "path")
+                           & (a.bootstrap["to"] == "Satisfaction"))[0])
+    col = np.sort(draws[:, j])
+    h = (300 - 1) * 0.025
+    lo = col[int(h)] + (h - int(h)) * (col[int(h) + 1] - col[int(h)])
+    assert a.bootstrap["ci.lower"].iloc[j] == pytest.approx(lo, abs=1e-15)
+    assert a.bootstrap["se"].iloc[j] == pytest.approx(
+        np.sqrt(((col - col.mean()) ** 2).sum() / 299), abs=1e-15)
+    # every interval holds its estimate on this well-determined model
+    inside = (a.bootstrap["ci.lower"] <= a.bootstrap["est"]) & \
+        (a.bootstrap["est"] <= a.bootstrap["ci.upper"])
+    assert inside.all()
+    params = a.parameters()
+    assert params[["se", "ci.lower", "ci.upper"]].notna().all().all()
+    json.dumps(a.to_dict())
+
+
+def test_bootstrap_failed_draws_counted(mobi) -> None:
+    """Draws that cannot converge (max_iter too small) are left out and invalidate."""
+    from satisfaction.pls import bootstrap_pls
+
+    r = pls(ecsi_syntax(), mobi, tol=1e-7)
+    r._settings["max_iter"] = 1
+    bootstrap_pls(r, draws=20, seed=1)
+    assert r.bootstrap_info["failed"] == 20
+    d = [w for w in r.warnings if w.code == "bootstrap_failed"]
+    assert d and d[0].severity == "invalidates" and r.bootstrap["se"].isna().all()
