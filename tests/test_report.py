@@ -260,7 +260,8 @@ def _zh_names(analysis):
         try:
             return q.construct(cid).name.get("zh")
         except KeyError:
-            return cid
+            groups = {g.id: g.name.get("zh") for g in q.groups if g.name}
+            return groups.get(cid, cid)
     return name
 
 

@@ -204,7 +204,34 @@ class _Builder:
                             excluded=fmt(int(sum(log.excluded.values()))),
                             analysed=fmt(log.analysed)),
             "flow": flow, "profile": profile if profile.rows else None,
+            "missing": self._missing_items(log),
         }
+
+    def _missing_items(self, log: Any) -> Table | None:
+        """Items with missing answers among the analysed respondents, most missing first."""
+        items = getattr(log, "item_missing", None)
+        if items is None or not len(items):
+            return None
+        shown = items[items["missing"] > 0].sort_values("missing", ascending=False,
+                                                        kind="stable")
+        table = self.table("missing_items", self.t("quality.missing_items"),
+                           [self.t("columns.item"), self.t("columns.construct"),
+                            self.t("quality.n"), self.t("quality.set_missing"),
+                            self.t("quality.share")], [False, False, True, True, True],
+                           note=self.t("quality.missing_note"))
+        full = self.table("missing_items_all", self.t("quality.missing_items"),
+                          table.columns, table.numeric)
+        full.pdf = False  # the workbook lists every item; the page the 12 most missing
+        owner = self.q.construct_of_item()
+        for k, (item, r) in enumerate(shown.iterrows()):
+            cells = (str(item), self.name(owner.get(str(item), str(item))),
+                     (fmt(int(r["missing"])), int(r["missing"])),
+                     (fmt(int(r.get("set_missing", 0))), int(r.get("set_missing", 0))),
+                     (fmt_pct(r["share"]), float(r["share"])))
+            full.add(*cells)
+            if k < 12:
+                table.add(*cells)
+        return table
 
     def measurement(self) -> dict[str, Any] | None:
         a = self.a
