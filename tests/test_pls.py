@@ -352,3 +352,24 @@ def test_bootstrap_failed_draws_counted(mobi) -> None:
     assert r.bootstrap_info["failed"] == 20
     d = [w for w in r.warnings if w.code == "bootstrap_failed"]
     assert d and d[0].severity == "invalidates" and r.bootstrap["se"].isna().all()
+
+
+def test_cli_fit_estimator_pls(tmp_path, smartpls) -> None:
+    from satisfaction.cli import main
+
+    model = tmp_path / "ecsi.lav"
+    model.write_text(ecsi_syntax())
+    data = tmp_path / "mobi.csv"
+    mobi_1_10(DATA).to_csv(data, index=False)
+    out = tmp_path / "pls.json"
+    code = main(["fit", str(model), str(data), "--estimator", "pls", "--bootstrap", "50",
+                 "--seed", "3", "--json", str(out)])
+    assert code == 0
+    got = json.loads(out.read_text())
+    assert got["estimator"] == "pls" and got["bootstrap"]["draws"] == 50
+    row = next(p for p in got["parameters"]
+               if p["lhs"] == "Expectation" and p["op"] == "~" and p["rhs"] == "Image")
+    assert row["est"] == pytest.approx(smartpls["paths"]["path"]["Image->Expectation"],
+                                       abs=1e-6)
+    assert row["ci.lower"] < row["est"] < row["ci.upper"]
+    assert main(["fit", str(model), str(data), "--estimator", "plsc"]) == 2

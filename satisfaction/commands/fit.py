@@ -178,6 +178,50 @@ def print_invariance(result) -> None:
         console.print(f"{w.severity}: {escape(str(w))}")
 
 
+def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed: int | None,
+             json_path: Path | None) -> None:
+    """``fit --estimator pls``: :func:`satisfaction.pls.pls` (and its bootstrap), printed."""
+    from satisfaction.pls import bootstrap_pls, pls
+
+    if estimator == "plsc":
+        raise UsageError("consistent PLS (plsc) is not available yet; use --estimator pls",
+                         column="--estimator", value=estimator)
+    if bootstrap < 0:
+        raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
+                         value=bootstrap)
+    spec, data, _ = load_model_data(model, responses)
+    try:
+        result = pls(spec, data)
+        if bootstrap:
+            bootstrap_pls(result, bootstrap, seed=seed)
+    except InputError as exc:
+        if exc.file is None:
+            exc.file = str(model)
+            exc.__post_init__()
+        raise
+    params = result.parameters()
+    t = Table(title=f"PLS path model ({result.scheme} weighting, n = {result.n}, "
+                    f"{result.iterations} iterations)", show_header=True)
+    cols = ["lhs", "op", "rhs", "est"] + (["se", "95% CI"] if bootstrap else [])
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("lhs", "op", "rhs") else "right")
+    for row in params.to_dict("records"):
+        cells = [escape(str(row["lhs"])), row["op"], escape(str(row["rhs"])), _fmt(row["est"])]
+        if bootstrap:
+            cells += [_fmt(row["se"]), _ci(row["ci.lower"], row["ci.upper"])]
+        t.add_row(*cells)
+    console.print(t)
+    console.print("R² (adjusted): " + ", ".join(
+        f"{escape(str(c))} {_fmt(r['r2'])} ({_fmt(r['r2.adj'])})"
+        for c, r in result.r2.iterrows()))
+    labels = {"invalidates": "[red]invalidates:[/red]", "caution": "[yellow]caution:[/yellow]",
+              "info": "note:"}
+    for w in result.warnings:
+        console.print(f"{labels[w.severity]} {escape(str(w))}")
+    if json_path is not None:
+        write_json(json_path, result.to_dict())
+
+
 def register(app: typer.Typer) -> None:
     """Add ``fit`` and ``invariance`` to the application."""
 
@@ -225,7 +269,8 @@ def register(app: typer.Typer) -> None:
         = "listwise",
         estimator: Annotated[str, typer.Option(
             help="'ml'; 'mlr' (robust Huber-White SEs, Yuan-Bentler scaled chi-square; also "
-                 "with --missing fiml) or 'mlm' (Satorra-Bentler), as lavaan's MLR/MLM.")]
+                 "with --missing fiml) or 'mlm' (Satorra-Bentler), as lavaan's MLR/MLM; 'pls' "
+                 "(PLS path modelling, path weighting; '<~' marks a formative block).")]
         = "ml",
         jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")]
         = None,
@@ -246,9 +291,12 @@ def register(app: typer.Typer) -> None:
             help="Factor-score method for --scores: 'regression' or 'bartlett'.")]
         = "regression",
     ) -> None:
-        """Fit a CFA/SEM by ML (lavaan's defaults): fit indices, paths, R², effects."""
+        """Fit a CFA/SEM by ML (lavaan's defaults), or by PLS path modelling (--estimator pls)."""
         from satisfaction.model import fit
 
+        if estimator.lower() in ("pls", "plsc"):
+            _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path)
+            return
         # the options first, each error naming its option, before any data are read
         if bootstrap < 0:
             raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
