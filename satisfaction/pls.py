@@ -583,6 +583,45 @@ def _effects_frame(m: PLSModel, B: np.ndarray, total: np.ndarray) -> pd.DataFram
     return pd.DataFrame(rows, columns=["from", "to", "direct", "indirect", "total"])
 
 
+def reliability(result: PLSResult) -> pd.DataFrame:
+    """Reliability and convergent validity per construct, as SmartPLS reports them.
+
+    With ``R`` the block's indicator correlations (``k`` indicators), ``λ`` its
+    loadings and ``w`` its outer weights (standardized indicators):
+
+    - Cronbach's alpha ``α = k/(k − 1) · (1 − k / 1'R1)`` (standardized items);
+    - ``ρC = (Σλ)² / ((Σλ)² + Σ(1 − λ²))`` (Jöreskog's composite reliability);
+    - ``AVE = Σλ² / k``;
+    - ``ρA = (w'w)² · w'(R − I)w / w'(ww' − diag(ww'))w`` (Dijkstra & Henseler
+      2015, MIS Quarterly 39(2), eq. 13; the weights need no rescaling: the
+      ratio is scale-free).
+
+    Single-item constructs get 1 for all four. Rows: constructs; columns
+    ``alpha``, ``rhoA``, ``rhoC``, ``AVE``.
+    """
+    S = result._S
+    ind = list(result.model.indicators)
+    lam = result.loadings["est"].to_numpy()
+    w = result.weights["est"].to_numpy()
+    rows = []
+    for c in result.model.constructs:
+        idx = np.array([ind.index(x) for x in result.model.blocks[c]])
+        k = idx.size
+        if k == 1:
+            rows.append({"construct": c, "alpha": 1.0, "rhoA": 1.0, "rhoC": 1.0, "AVE": 1.0})
+            continue
+        R = S[np.ix_(idx, idx)]
+        lk, wk = lam[idx], w[idx]
+        alpha = k / (k - 1) * (1 - k / R.sum())
+        rhoc = lk.sum() ** 2 / (lk.sum() ** 2 + (1 - lk**2).sum())
+        ww = np.outer(wk, wk)
+        rhoa = (wk @ wk) ** 2 * (wk @ (R - np.eye(k)) @ wk) / (wk @ (ww - np.diag(np.diag(ww)))
+                                                              @ wk)
+        rows.append({"construct": c, "alpha": alpha, "rhoA": rhoa, "rhoC": rhoc,
+                     "AVE": float((lk**2).mean())})
+    return pd.DataFrame(rows).set_index("construct")
+
+
 #: Share of failed bootstrap draws above which the intervals are invalid.
 FAILED_LIMIT = 0.10
 #: Draws resampled and iterated together (fixed: the random stream must not depend on it).
@@ -713,4 +752,4 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
 
 
 __all__ = ["FAILED_LIMIT", "SCHEMES", "PLSModel", "PLSResult", "bootstrap_pls", "parse_pls_model",
-           "pls", "pls_model"]
+           "pls", "pls_model", "reliability"]

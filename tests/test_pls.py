@@ -373,3 +373,35 @@ def test_cli_fit_estimator_pls(tmp_path, smartpls) -> None:
                                        abs=1e-6)
     assert row["ci.lower"] < row["est"] < row["ci.upper"]
     assert main(["fit", str(model), str(data), "--estimator", "plsc"]) == 2
+
+
+def test_reliability(mobi) -> None:
+    """alpha against R psych (std.alpha, reference/pls_reliability.R); rhoC, AVE and
+    rhoA recomputed in loops from the naive implementation's loadings and weights."""
+    from satisfaction.pls import reliability
+
+    r = pls(ecsi_syntax(), mobi, tol=1e-12)
+    rel = reliability(r)
+    ref = json.loads((REF / "pls_reliability.json").read_text())["std_alpha"]
+    for c, v in ref.items():
+        assert rel.loc[c, "alpha"] == pytest.approx(v, abs=1e-9), c
+    naive = naive_pls(mobi, ECSI_BLOCKS, dict.fromkeys(ECSI_BLOCKS, "A"), ECSI_PATHS,
+                      tol=1e-12)
+    for c, items in ECSI_BLOCKS.items():
+        lam = [naive["loadings"][f"{c}|{i}"] for i in items]
+        w = [naive["weights"][f"{c}|{i}"] for i in items]
+        s, s2 = sum(lam), sum(v * v for v in lam)
+        rho_c = s * s / (s * s + sum(1 - v * v for v in lam)) if len(items) > 1 else 1.0
+        assert rel.loc[c, "rhoC"] == pytest.approx(rho_c, abs=1e-9), c
+        assert rel.loc[c, "AVE"] == pytest.approx(s2 / len(items), abs=1e-9), c
+        if len(items) > 1:
+            corr = mobi[items].corr().to_numpy()
+            num = den = 0.0
+            for a in range(len(items)):
+                for b in range(len(items)):
+                    if a != b:
+                        num += w[a] * w[b] * corr[a, b]
+                        den += (w[a] * w[b]) ** 2
+            rho_a = sum(v * v for v in w) ** 2 * num / den
+            assert rel.loc[c, "rhoA"] == pytest.approx(rho_a, abs=1e-9), c
+    assert (rel.loc["Complaints"] == 1.0).all()
