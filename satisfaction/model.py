@@ -1300,7 +1300,8 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     missing : {"listwise", "fiml"}
         ``listwise`` drops respondents with a missing value on any model variable
         (counted in ``excluded["missing_values"]``); ``fiml`` uses every answer
-        (lavaan's ``missing = "ml"``).
+        (lavaan's ``missing = "ml"``), also with ``group`` (per group the casewise
+        likelihood with the mean structure and ``group_equal`` constraints).
     bootstrap : int
         Number of bootstrap draws for percentile intervals of the standardized
         parameters and of every effect (single-group ML fits). Without it the
@@ -1325,7 +1326,9 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         ``rmsea.scaled``/``rmsea.robust`` ... to ``fit_measures`` and take the
         parameter table's and the delta-method intervals' standard errors from the
         robust covariance (:mod:`satisfaction.robust`). Single-group fits without
-        exogenous observed variables.
+        exogenous observed variables, and ``mlr`` with ``missing="fiml"`` with or
+        without ``group``; with FIML the ``*.robust`` indices come from Savalei's
+        corrected statistic as in lavaan.
     group_equal : sequence of str
         With ``group``: classes of parameters held equal across groups, lavaan's
         ``group.equal`` (:data:`GROUP_EQUAL`: ``loadings``, ``intercepts``,
@@ -1416,7 +1419,7 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                           + ngroups * len(observed),
                           _moments(structure, observed, ngroups, True), source)
         result = _fit_fiml_groups(structure, observed, frame, gcol, group, excluded, syntax,
-                                  group_equal, group_partial)
+                                  group_equal, group_partial, estimator)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     if missing == "fiml":
@@ -1495,9 +1498,11 @@ def _check_estimator(estimator: str, missing: str, group: str | None) -> None:
     """Refuse an estimator this fit cannot give (see :func:`fit`)."""
     if estimator not in robust.ESTIMATORS:
         raise UsageError(f"estimator must be 'ml', 'mlr' or 'mlm', not {estimator!r}")
-    if estimator != "ml" and group is not None:
-        raise UsageError(f"estimator={estimator!r} is available for single-group fits; "
-                         "drop --group or use estimator 'ml'")
+    if estimator != "ml" and group is not None and not (estimator == "mlr" and
+                                                         missing == "fiml"):
+        raise UsageError(f"estimator={estimator!r} is available for single-group fits "
+                         "(and 'mlr' with missing='fiml' for multi-group fits); drop --group "
+                         "or use estimator 'ml'")
     if estimator == "mlm" and missing == "fiml":
         raise UsageError("estimator 'mlm' needs complete data (as lavaan's MLM); use "
                          "estimator 'mlr' with missing='fiml'")
@@ -1705,8 +1710,8 @@ def _independence(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup],
-                names: list[str], equal: tuple[str, ...], partial: tuple[str, ...]
-                ) -> SEMResult:
+                names: list[str], equal: tuple[str, ...], partial: tuple[str, ...],
+                estimator: str = "ml") -> SEMResult:
     """One multi-group FIML fit (lavaan's ``missing = "ml"`` with ``group``).
 
     The structure gets lavaan's multi-group mean structure (:func:`_with_means`:
@@ -1723,7 +1728,9 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     Standard errors: observed information (forward differences of the gradient),
     ``Cov = (N/2 · ∂²F)⁻¹``. ``chisq = Σ_g n_g (F_g(θ̂) − F_g(EM))``, the baseline
     the independence model per group, SRMR per group against the EM moments
-    (weighted by ``n_g/N``), as lavaan 0.6.
+    (weighted by ``n_g/N``), as lavaan 0.6. ``estimator="mlr"``: Huber-White
+    standard errors and lavaan's scaled and robust measures
+    (:func:`~satisfaction.robust.fiml_groups_mlr`).
     """
     means = [d.mu1 for d in data]
     sigmas1 = [d.sigma1 for d in data]
@@ -1765,12 +1772,6 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     warnings: list[Diagnostic] = []
     if not converged:
         warnings.append(Diagnostic("fiml_not_converged", "invalidates"))
-    vcov = _vcov(hess, total)
-    se = np.full(q, np.nan)
-    if vcov is not None:
-        se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
-    else:
-        warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     chisq = chisq_b = logl = srmr = 0.0
     for ram, d in zip(rams, data, strict=True):
         sigma = ram.implied(theta)["Sigma"]
@@ -1790,6 +1791,22 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     measures = _indices(max(chisq, 0.0), ndat - q, chisq_b, ndat - 2 * p * G, total, G)
     measures.update({"npar": float(q), "srmr": srmr, "logl": logl,
                      "aic": -2 * logl + 2 * q, "bic": -2 * logl + q * math.log(total)})
+    names_out = list(FIT_NAMES)
+    vcov = _vcov(hess, total)
+    if vcov is not None and estimator == "mlr":
+        moments = [(ram.implied_mean(theta), ram.implied(theta)["Sigma"]) for ram in rams]
+        deltas = [np.vstack([robust.mean_jacobian(ram, theta, q),
+                             robust.sigma_jacobian(ram, theta, q)]) for ram in rams]
+        vcov, robust_measures = robust.fiml_groups_mlr(
+            [robust.FimlData(d.x, d.pats, d.mu1, d.sigma1) for d in data], deltas, moments,
+            hess / 2, measures, fiml_objective)
+        measures.update(robust_measures)
+        names_out += robust.ROBUST_FIT_NAMES
+    se = np.full(q, np.nan)
+    if vcov is not None:
+        se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+    else:
+        warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     per = [_group_tables(full, ram, theta, se, spec.param_of_row[g], d.n, None)
            for g, (ram, d) in enumerate(zip(rams, data, strict=True))]
     frames = []
@@ -1798,7 +1815,7 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
         params.insert(3, "group", label)
         frames.append(params)
         warnings += [w.within("group", group=label) for w in warn]
-    result = SEMResult(fit_measures={k: measures[k] for k in FIT_NAMES},
+    result = SEMResult(fit_measures={k: measures[k] for k in names_out},
                        parameters=pd.concat(frames, ignore_index=True), r2={},
                        effects=pd.DataFrame(columns=EFFECT_COLUMNS), warnings=warnings,
                        n=total, converged=converged)
@@ -1813,8 +1830,8 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
 
 def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
                      gcol: pd.Series, group: str, excluded: dict[str, int], syntax: str,
-                     group_equal: tuple[str, ...] = (), group_partial: tuple[str, ...] = ()
-                     ) -> SEMResult:
+                     group_equal: tuple[str, ...] = (), group_partial: tuple[str, ...] = (),
+                     estimator: str = "ml") -> SEMResult:
     """Multi-group FIML (lavaan's ``sem(..., group =, missing = "ml")``): the fit of
     :func:`_fiml_multi` with ``group_equal``, and the test of equal structural paths
     on top of it (as :func:`_fit_groups` for complete data)."""
@@ -1833,11 +1850,13 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
             raise InputError(f"group has {len(x)} respondents for {len(observed)} observed "
                              "variables", column=group, value=g)
         data.append(_fiml_group(x, observed, f"the structural model in group {g} (FIML)"))
-    free = _fiml_multi(structure, observed, data, names, group_equal, group_partial)
+    free = _fiml_multi(structure, observed, data, names, group_equal, group_partial,
+                       estimator)
     spec = free._spec  # type: ignore[attr-defined]
     if any(r.op == "~" for r in structure.rows) and "regressions" not in group_equal:
         equal = _fiml_multi(structure, observed, data, names,
-                            tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial)
+                            tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial,
+                            estimator)
     else:  # no structural path to constrain: the equal-paths model is the same model
         equal = free
     d_chisq = equal.fit_measures["chisq"] - free.fit_measures["chisq"]

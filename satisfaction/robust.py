@@ -793,3 +793,58 @@ def corrected_measures(corr: dict[str, float], df: float, df_b: float, n: int,
         out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = (
             lo * math.sqrt(c), hi * math.sqrt(c))
     return out
+
+
+def fiml_groups_mlr(data: list[FimlData], delta: list[np.ndarray],
+                    moments: list[tuple[np.ndarray, np.ndarray]], information: np.ndarray,
+                    fm: dict[str, float],
+                    objective: Callable[[list[Pattern], np.ndarray, np.ndarray],
+                                        tuple[float, np.ndarray, np.ndarray]]
+                    ) -> tuple[np.ndarray, dict[str, float]]:
+    """MLR with multi-group FIML: the robust vcov and lavaan's scaled and robust measures.
+
+    ``delta[g]`` is ``∂(μ_g, vech Σ_g)/∂θ'`` of group ``g``, ``moments[g]`` its fitted
+    ``(μ_g, Σ_g)``, ``information`` the observed information of the whole fit per
+    respondent (half the Hessian of ``Σ_g n_g/N F_g``) and ``fm`` its ML fit
+    measures. With ``f_g = n_g/N``: ``B = Σ_g f_g Δ_g'B₁,gΔ_g`` (:func:`fiml_scores`
+    at the fitted moments), ``Cov = A⁻¹BA⁻¹/N``; the Yuan-Bentler (Mplus) trace
+    ``Σ_g tr(A₁,g⁻¹B₁,g) − tr(A⁻¹B)`` with the unstructured h1 matrices at each group's
+    EM moments; the independence model (free means and variances per group) the
+    same way; ``*.robust`` from :func:`fiml_corrected`.
+    """
+    total = sum(len(d.x) for d in data)
+    groups = len(data)
+    q = information.shape[0]
+    p = len(data[0].mu1)
+    r, c = vech_index(p)
+    B = np.zeros((q, q))
+    tr_h1 = 0.0
+    info_b = np.zeros((2 * p * groups, 2 * p * groups))
+    B_b = np.zeros_like(info_b)
+    delta_b, moments_b = [], []
+    for g, (d, dl, (mu, sigma)) in enumerate(zip(data, delta, moments, strict=True)):
+        sc = fiml_scores(d.x, d.pats, mu, sigma) @ dl
+        B += sc.T @ sc / total
+        sc1 = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)
+        a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)
+        tr_h1 += float(np.sum(_inv(a1) * (sc1.T @ sc1 / len(d.x))))
+        base_mu, base_sigma = np.nanmean(d.x, axis=0), np.diag(np.nanvar(d.x, axis=0))
+        db = np.zeros((p + len(r), 2 * p * groups))
+        db[:p, 2 * p * g: 2 * p * g + p] = np.eye(p)
+        db[p + np.flatnonzero(r == c), 2 * p * g + p + np.arange(p)] = 1.0
+        fg = len(d.x) / total
+        info_b += fg * db.T @ fiml_h1_information(d.pats, base_mu, base_sigma, objective) @ db
+        scb = fiml_scores(d.x, d.pats, base_mu, base_sigma) @ db
+        B_b += scb.T @ scb / total
+        delta_b.append(db)
+        moments_b.append((base_mu, base_sigma))
+    A_inv = _inv(information)
+    vcov = A_inv @ B @ A_inv / total
+    scaling = _scaling(tr_h1 - float(np.sum(A_inv * B)), fm["df"])
+    scaling_b = _scaling(tr_h1 - float(np.sum(_inv(info_b) * B_b)), fm["baseline.df"])
+    measures = scaled_measures(fm["chisq"], fm["df"], fm["baseline.chisq"], fm["baseline.df"],
+                               scaling, scaling_b, total, groups)
+    corr = fiml_corrected(data, delta, moments, delta_b, moments_b, fm["df"],
+                          fm["baseline.df"], objective)
+    measures.update(corrected_measures(corr, fm["df"], fm["baseline.df"], total, groups))
+    return vcov, measures

@@ -97,9 +97,32 @@ def test_fiml_groups_count_respondents_and_keep_the_contract(fits: dict[str, SEM
                         abs_tol=1e-3)
 
 
-def test_fiml_groups_refuse_bootstrap_and_robust_estimators() -> None:
+ROBUST = ["chisq.scaled", "chisq.scaling.factor", "baseline.chisq.scaled",
+          "baseline.chisq.scaling.factor", "cfi.robust", "tli.robust", "rmsea.robust",
+          "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"]
+
+
+def test_fiml_groups_mlr_matches_lavaan() -> None:
+    """MLR: Huber-White SEs, Yuan-Bentler (Mplus) scaling, and the robust CFI/TLI/RMSEA
+    from Savalei's corrected statistic over both groups (lavaan's "V3")."""
+    res = fit(REF["model"], _hs_missing(), group=REF["group"], missing="fiml",
+              estimator="mlr")
+    ref = REF["fits"]["configural_mlr"]
+    for name in [*MEASURES, *ROBUST]:
+        assert res.fit_measures[name] == pytest.approx(ref["fit"][name], abs=1e-3), name
+    for name in [n for n in ROBUST if "chisq." not in n or "factor" in n]:  # indices: 1e-5
+        assert res.fit_measures[name] == pytest.approx(ref["fit"][name], abs=1e-5), name
+    table = res.parameters.set_index(["lhs", "op", "rhs", "group"])
+    for row in ref["parameters"]:
+        got = table.loc[(row["lhs"], row["op"], row["rhs"], row["group_label"])]
+        assert got["se"] == pytest.approx(row["se"], abs=1e-4), row
+    ml = REF["fits"]["configural"]["parameters"]
+    assert max(abs(a["se"] - b["se"]) for a, b in zip(ml, ref["parameters"], strict=True)) > 1e-3
+
+
+def test_fiml_groups_refuse_bootstrap_and_mlm() -> None:
     data = _hs_missing()
     with pytest.raises(UsageError):
         fit(REF["model"], data, group="school", missing="fiml", bootstrap=10)
     with pytest.raises(UsageError):
-        fit(REF["model"], data, group="school", missing="fiml", estimator="mlr")
+        fit(REF["model"], data, group="school", missing="fiml", estimator="mlm")
