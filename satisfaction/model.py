@@ -231,7 +231,8 @@ def model_syntax(model: str | Path | Questionnaire) -> tuple[str, str | None]:
     if isinstance(model, Questionnaire):
         return model.to_lavaan(), model.source
     text = str(model)
-    looks_like_syntax = (any(op in text for op in ("=~", "~")) and "\n" in text) or "~" in text
+    # model text, not a file name: an operator of the syntax, or several lines
+    looks_like_syntax = any(op in text for op in ("~", ":=", "==", "<~")) or "\n" in text
     if isinstance(model, Path) or not looks_like_syntax:
         path = Path(text)
         if path.suffix.lower() in DATA_SUFFIXES:
@@ -240,9 +241,13 @@ def model_syntax(model: str | Path | Questionnaire) -> tuple[str, str | None]:
                              file=str(path))
         if path.suffix.lower() in (".yaml", ".yml"):
             return load_questionnaire(path).to_lavaan(), str(path)
-        if not path.exists():
+        try:
+            exists = path.is_file()
+        except OSError:  # e.g. a name too long for the file system
+            exists = False
+        if not exists:
             raise InputError("model file not found; expected a questionnaire YAML or a "
-                             "text file in lavaan syntax", file=str(path))
+                             "text file in lavaan syntax", file=str(path)[:200])
         try:
             return path.read_text(encoding="utf-8-sig"), str(path)
         except (OSError, UnicodeDecodeError) as exc:
@@ -1415,8 +1420,10 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
             raise UsageError("missing='fiml' does not support exogenous observed variables "
                              f"({', '.join(structure.exogenous_observed)}) yet")
         ngroups = int(gcol.nunique())
-        _check_identified(_layout(structure, ngroups, equal=group_equal).nparam
-                          + ngroups * len(observed),
+        with_means = _with_means(structure, [np.zeros(len(observed))] * ngroups, observed,
+                                 group_equal)
+        _check_identified(_layout(with_means, ngroups, equal=group_equal,
+                                  partial=group_partial).nparam,
                           _moments(structure, observed, ngroups, True), source)
         result = _fit_fiml_groups(structure, observed, frame, gcol, group, excluded, syntax,
                                   group_equal, group_partial, estimator)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from semopy.examples import holzinger39
 
-from satisfaction.errors import UsageError
+from satisfaction.errors import InputError, UsageError
 from satisfaction.model import SEMResult, fit
 
 REF = json.loads((Path(__file__).parent / "reference" / "lavaan_fiml_groups.json").read_text())
@@ -126,3 +126,11 @@ def test_fiml_groups_refuse_bootstrap_and_mlm() -> None:
         fit(REF["model"], data, group="school", missing="fiml", bootstrap=10)
     with pytest.raises(UsageError):
         fit(REF["model"], data, group="school", missing="fiml", estimator="mlm")
+
+
+def test_fiml_groups_refuse_an_unidentified_model() -> None:
+    # per group 3 covariances + 2 means = 5 moments; parameters: 1 loading, 2 residual
+    # variances, 1 factor variance, 1 residual covariance, 2 intercepts = 7 (df = -4)
+    model = "f =~ x1 + x2\nx1 ~~ x2"
+    with pytest.raises(InputError, match="not identified"):
+        fit(model, _hs_missing(), group="school", missing="fiml")
