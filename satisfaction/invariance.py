@@ -168,7 +168,8 @@ def _new_constraints(result: SEMResult, added: tuple[str, ...]) -> list[str]:
 
 
 def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str, *,
-               group_partial: Sequence[str] = (), suggest: int = 5) -> InvarianceResult:
+               group_partial: Sequence[str] = (), suggest: int = 5,
+               missing: str = "listwise") -> InvarianceResult:
     """Fit the configural, metric, scalar and strict models and compare them.
 
     Parameters
@@ -186,6 +187,8 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
         partially invariant model.
     suggest : int
         How many parameters to suggest freeing when a step does not hold (0: none).
+    missing : {"listwise", "fiml"}
+        As :func:`satisfaction.model.fit`: ``fiml`` uses every answer.
 
     Returns
     -------
@@ -205,7 +208,8 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
     warnings: list[Diagnostic] = []
     suggestions: list[dict[str, Any]] = []
     for name, equal in STEPS:
-        result = fit(model, data, group=group, group_equal=equal, group_partial=partial)
+        result = fit(model, data, group=group, group_equal=equal, group_partial=partial,
+                     missing=missing)
         fits[name] = result
         row = _row(name, result)
         if rows:
@@ -226,7 +230,7 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
                 if parameter in partial:
                     continue
                 freed = fit(model, data, group=group, group_equal=equal,
-                            group_partial=(*partial, parameter))
+                            group_partial=(*partial, parameter), missing=missing)
                 drop = result.fit_measures["chisq"] - freed.fit_measures["chisq"]
                 df = result.fit_measures["df"] - freed.fit_measures["df"]
                 drops.append({"step": name, "parameter": parameter, "chisq.drop": drop,
@@ -293,8 +297,10 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
         if len(items) >= 3:
             frame = data[[*items, group]]
             model = f"{c.id} =~ " + " + ".join(items)
+            # every answer counts (FIML) when some are missing
+            missing = "fiml" if frame[items].isna().to_numpy().any() else "listwise"
             try:
-                res = _steps(model, frame, group)
+                res = _steps(model, frame, group, missing)
             except (InputError, UsageError):
                 res = None  # a group too small for the items: left untestable
             if res is not None:
@@ -314,11 +320,12 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
     return pd.DataFrame(rows, columns=CONSTRUCT_COLUMNS), notes
 
 
-def _steps(model: str, data: pd.DataFrame, group: str) -> pd.DataFrame:
+def _steps(model: str, data: pd.DataFrame, group: str, missing: str = "listwise"
+           ) -> pd.DataFrame:
     """Configural, metric and scalar fits of one model, compared (no suggestions)."""
     rows: list[dict[str, Any]] = []
     for name, equal in STEPS[:3]:
-        result = fit(model, data, group=group, group_equal=equal)
+        result = fit(model, data, group=group, group_equal=equal, missing=missing)
         if result.status == "invalid":
             raise InputError(f"the {name} model is not admissible")
         row = _row(name, result)

@@ -125,3 +125,15 @@ def test_construct_invariance_follows_lavaans_cfi() -> None:
         assert abs(row["delta.cfi.scalar"] - (cfi["scalar"] - cfi["metric"])) <= TOL
     assert {n.params["construct"] for n in notes} == set(
         table.index[table["means_comparable"] == False])  # noqa: E712
+
+
+def test_invariance_with_fiml_matches_lavaans_fiml_fits() -> None:
+    from tests.test_model_fiml_groups import _hs_missing
+
+    ref = json.loads((REFERENCE / "lavaan_fiml_groups.json").read_text())
+    res = invariance(ref["model"], _hs_missing(), ref["group"], missing="fiml", suggest=0)
+    steps = res.steps.set_index("model")
+    for step in ("configural", "scalar"):
+        want = ref["fits"][step]["fit"]
+        assert steps.loc[step, "df"] == want["df"]
+        assert abs(steps.loc[step, "chisq"] - want["chisq"]) <= TOL * want["chisq"]

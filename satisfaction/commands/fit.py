@@ -234,6 +234,9 @@ def register(app: typer.Typer) -> None:
         group_partial: Annotated[str | None, typer.Option(
             help="Parameters left free across groups in every step, comma-separated "
                  "'lhs op rhs' (e.g. 'x3 ~1').")] = None,
+        missing: Annotated[str, typer.Option(
+            help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML).")]
+        = "listwise",
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
         = None,
     ) -> None:
@@ -241,7 +244,8 @@ def register(app: typer.Typer) -> None:
         from satisfaction.invariance import invariance
 
         spec, data, _ = load_model_data(model, responses)
-        result = invariance(spec, data, group, group_partial=_listed(group_partial))
+        result = invariance(spec, data, group, group_partial=_listed(group_partial),
+                            missing=missing)
         print_invariance(result)
         if json_path is not None:
             write_json(json_path, result.to_dict())
