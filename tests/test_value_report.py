@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 
 class _NoConstructs:
     observed: tuple = ()
+    groups: tuple = ()
 
     def construct(self, key: str):
         raise KeyError(key)
