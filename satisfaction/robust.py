@@ -167,19 +167,9 @@ def sigma_jacobian(ram: RAM, theta: np.ndarray, nparam: int) -> np.ndarray:
     columns of ``F(I−A)⁻¹`` and ``F(I−A)⁻¹S(I−A)⁻ᵀ`` of
     :meth:`~satisfaction.sem_ml.RAM.grad_info` (halved for a variance).
     """
-    _, a_idx, s_idx, half, M = ram._layout(nparam)
-    A, S = ram.matrices(theta)
-    m, p = A.shape[0], ram.p
-    B = np.linalg.inv(np.eye(m) - A)
-    G = B[:p]
-    K = G @ S @ B.T
-    e = ram.entries
-    U = G[:, e.i]
-    V = np.empty_like(U)
-    V[:, a_idx] = K[:, e.j[a_idx]]
-    V[:, s_idx] = G[:, e.j[s_idx]]
-    V *= half
-    r, c = vech_index(p)
+    M = ram._layout(nparam)[4]
+    *_, U, V = ram.sigma_factors(theta, nparam)
+    r, c = vech_index(ram.p)
     delta = U[r] * V[c] + V[r] * U[c]
     return delta if M is None else delta @ M
 

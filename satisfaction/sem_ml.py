@@ -404,6 +404,24 @@ class RAM:
             self._cache = cache
         return cache
 
+    def sigma_factors(self, theta: np.ndarray, nparam: int) -> tuple[np.ndarray, ...]:
+        """``A, S, B, G, K, U, V``: the model matrices, ``B = (I−A)⁻¹``, ``G = FB``,
+        ``K = GSBᵀ`` and, per free cell, the factors of ``∂Σ = u v' + v u'``
+        (``U``, ``V`` columns; halved for a variance)."""
+        _, a_idx, s_idx, half, _ = self._layout(nparam)
+        A, S = self.matrices(theta)
+        m, p = A.shape[0], self.p
+        B = np.linalg.inv(np.eye(m) - A)
+        G = B[:p]  # F (I-A)^-1
+        K = G @ S @ B.T  # F (I-A)^-1 S (I-A)^-T
+        e = self.entries
+        U = G[:, e.i]
+        V = np.empty_like(U)
+        V[:, a_idx] = K[:, e.j[a_idx]]
+        V[:, s_idx] = G[:, e.j[s_idx]]
+        V *= half
+        return A, S, B, G, K, U, V
+
     def grad_info(self, theta: np.ndarray, sample: np.ndarray, nparam: int,
                   with_info: bool = True, mean: np.ndarray | None = None
                   ) -> tuple[float, np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
@@ -416,12 +434,9 @@ class RAM:
         ``F(I−A)⁻¹e_i · (I−A)⁻¹v)_j`` for a path ``A_ij`` and ``F(I−A)⁻¹e_i`` for
         the intercept or mean of variable ``i``.
         """
-        _, a_idx, s_idx, half, M = self._layout(nparam)
-        A, S = self.matrices(theta)
-        m, p = A.shape[0], self.p
-        B = np.linalg.inv(np.eye(m) - A)
-        G = B[:p]  # F (I-A)^-1
-        K = G @ S @ B.T  # F (I-A)^-1 S (I-A)^-T
+        _, a_idx, _, _, M = self._layout(nparam)
+        A, S, B, G, K, U, V = self.sigma_factors(theta, nparam)
+        p = self.p
         sigma = K[:, :p]
         mom = {"A": A, "S": S, "B": B, "Sigma": sigma}
         try:
@@ -438,11 +453,6 @@ class RAM:
             sample = sample + np.outer(d, d)
         f = logdet + float((sample * inv).sum())
         e = self.entries
-        U = G[:, e.i]
-        V = np.empty_like(U)
-        V[:, a_idx] = K[:, e.j[a_idx]]
-        V[:, s_idx] = G[:, e.j[s_idx]]
-        V *= half
         W = inv @ (sigma - sample) @ inv
         g_entries = 2.0 * (U * (W @ V)).sum(axis=0)
         g = g_entries if M is None else g_entries @ M
@@ -469,18 +479,8 @@ class RAM:
 
 def sigma_gradient(ram: RAM, theta: np.ndarray, W: np.ndarray, nparam: int) -> np.ndarray:
     """``g_k = tr(W ∂Σ/∂θ_k)`` for any symmetric ``W = dF/dΣ`` (rank-two terms as above)."""
-    _, a_idx, s_idx, half, M = ram._layout(nparam)
-    A, S = ram.matrices(theta)
-    m, p = A.shape[0], ram.p
-    B = np.linalg.inv(np.eye(m) - A)
-    G = B[:p]
-    K = G @ S @ B.T
-    e = ram.entries
-    U = G[:, e.i]
-    V = np.empty_like(U)
-    V[:, a_idx] = K[:, e.j[a_idx]]
-    V[:, s_idx] = G[:, e.j[s_idx]]
-    V *= half
+    M = ram._layout(nparam)[4]
+    *_, U, V = ram.sigma_factors(theta, nparam)
     g = 2.0 * (U * (W @ V)).sum(axis=0)
     return g if M is None else g @ M
 
