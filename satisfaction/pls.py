@@ -60,6 +60,16 @@ correlations ``C = W' S W`` and the indicator-score covariances ``S W``.
    with ``k`` predictors; total effects ``T = (I − B)^{-1} − I`` with
    ``B[i, j] = β_ij``, indirect effects ``T − B``.
 
+Consistent PLS
+--------------
+``pls(..., consistent=True)`` (``fit --estimator plsc``) keeps the weights and
+scores above and corrects what PLS attenuates for the reflective blocks
+(Dijkstra & Henseler 2015): ``ρA`` per block, construct correlations divided by
+``sqrt(ρA_i ρA_j)``, consistent loadings ``sqrt(ρA_j) w_j / (w_j'w_j)``, and
+paths, R² and effects by OLS on the corrected correlations (formulas in
+:func:`pls`). The bootstrap applies the same correction in every draw.
+Checked against seminr's PLSc fixtures (mobi, factorial scheme) to 1e-6.
+
 The weights are those of seminr and SmartPLS; plspm standardizes with ``n``
 and its weights are ours × ``sqrt(n/(n − 1))`` (paths, loadings and R² agree).
 
@@ -330,28 +340,72 @@ def _iterate(S: np.ndarray, M: np.ndarray, mode_b: list[np.ndarray], D: np.ndarr
 class _Estimates:
     W: np.ndarray       # b × p × L
     cross: np.ndarray   # b × p × L  (S W)
-    C: np.ndarray       # b × L × L
+    C: np.ndarray       # b × L × L construct correlations (disattenuated under PLSc)
     B: np.ndarray       # b × L × L path coefficients, B[i, j] = i → j
     r2: np.ndarray      # b × L (nan for exogenous)
     total: np.ndarray   # b × L × L
+    lam: np.ndarray     # b × p × L loadings on the own block (consistent under PLSc)
+    rho: np.ndarray     # b × L reliabilities used (rhoA; 1 when not corrected)
 
 
-def _estimates(S: np.ndarray, W: np.ndarray, D: np.ndarray) -> _Estimates:
+def _rho_a(S: np.ndarray, W: np.ndarray, reflective: list[tuple[int, np.ndarray]]
+           ) -> np.ndarray:
+    """``ρA`` of each block in ``reflective`` (``b × L``; 1 for the other blocks).
+
+    ``ρA = (w'w)² · w'(S_jj − diag S_jj)w / ((w'w)² − Σ w_k⁴)``, the same as
+    ``(w'w)² · w'(S − diag S)w / w'(ww' − diag ww')w`` (Dijkstra & Henseler
+    2015, eq. 13)."""
+    b, L = S.shape[0], W.shape[2]
+    rho = np.ones((b, L))
+    for j, idx in reflective:
+        w = W[:, idx, j]
+        R = S[:, idx][:, :, idx]
+        ww = np.einsum("bk,bk->b", w, w)
+        off = np.einsum("bk,bkl,bl->b", w, R, w) - np.einsum("bk,bkk,bk->b", w, R, w)
+        rho[:, j] = ww**2 * off / (ww**2 - (w**4).sum(axis=1))
+    return rho
+
+
+def _estimates(S: np.ndarray, W: np.ndarray, D: np.ndarray,
+               reflective: list[tuple[int, np.ndarray]] | None = None) -> _Estimates:
+    """Final estimates; with ``reflective`` (PLSc) the construct correlations are
+    disattenuated by ``ρA`` and the own-block loadings made consistent."""
     cross = S @ W
     C = np.einsum("bpl,bpq,bqm->blm", W, S, W)
     b, L = C.shape[0], C.shape[1]
+    lam = cross.copy()  # read at own-block positions only
+    rho = np.ones((b, L))
+    if reflective:
+        rho = _rho_a(S, W, reflective)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q = np.sqrt(np.where(rho > 0, rho, np.nan))
+            C = C / (q[:, :, None] * q[:, None, :])
+            idx_l = np.arange(L)
+            C[:, idx_l, idx_l] = 1.0
+            for j, idx in reflective:
+                w = W[:, idx, j]
+                lam[:, idx, j] = w * (q[:, j] / np.einsum("bk,bk->b", w, w))[:, None]
     B = np.zeros((b, L, L))
     r2 = np.full((b, L), np.nan)
     for j in range(L):
         P = np.flatnonzero(D[:, j])
         if P.size:
-            beta = np.linalg.solve(C[:, P][:, :, P], C[:, P, j][..., None])[..., 0]
+            A = C[:, P][:, :, P]
+            rhs = C[:, P, j]
+            bad = ~np.isfinite(A).all(axis=(1, 2)) | ~np.isfinite(rhs).all(axis=1)
+            if bad.any():
+                A = np.where(bad[:, None, None], np.eye(P.size), A)
+            beta = np.linalg.solve(A, rhs[..., None])[..., 0]
+            beta[bad] = np.nan
             B[:, P, j] = beta
-            r2[:, j] = np.einsum("bk,bk->b", beta, C[:, P, j])
+            r2[:, j] = np.einsum("bk,bk->b", beta, rhs)
     eye = np.eye(L)
-    total = np.linalg.inv(eye - np.swapaxes(B, 1, 2))  # (I − B')^{-1}: row = to, col = from
+    with np.errstate(invalid="ignore"):
+        bb = np.nan_to_num(np.swapaxes(B, 1, 2))
+        total = np.linalg.inv(eye - bb)  # (I − B')^{-1}: row = to, col = from
     total = np.swapaxes(total, 1, 2) - eye
-    return _Estimates(W, cross, C, B, r2, total)
+    total[~np.isfinite(B).all(axis=(1, 2))] = np.nan
+    return _Estimates(W, cross, C, B, r2, total, lam, rho)
 
 
 def _structure(model: PLSModel) -> tuple[np.ndarray, list[tuple[int, np.ndarray]], np.ndarray]:
@@ -368,6 +422,18 @@ def _structure(model: PLSModel) -> tuple[np.ndarray, list[tuple[int, np.ndarray]
     return M, mode_b, model.adjacency()
 
 
+def _reflective(model: PLSModel) -> list[tuple[int, np.ndarray]]:
+    """``(j, indicator positions)`` of the reflective (``=~``) blocks with 2+ items:
+    the blocks PLSc corrects (single items and Mode B blocks keep ``ρ = 1``)."""
+    out, k = [], 0
+    for j, c in enumerate(model.constructs):
+        size = len(model.blocks[c])
+        if model.modes[c] == "A" and size > 1:
+            out.append((j, np.arange(k, k + size)))
+        k += size
+    return out
+
+
 # -- the result -------------------------------------------------------------------
 
 @dataclass
@@ -381,6 +447,13 @@ class PLSResult:
         Respondents analysed.
     scheme : str
         Inner weighting scheme.
+    consistent : bool
+        Consistent PLS (PLSc): ``loadings``, ``paths``, ``r2``, ``effects`` and
+        ``construct_correlations`` are the corrected ones; ``weights``,
+        ``scores`` and ``cross_loadings`` stay those of PLS (composites).
+    rho : Series
+        Reliability each construct was corrected with (``ρA``; 1 for single
+        items and Mode B blocks, and for every construct without PLSc).
     weights, loadings : DataFrame
         One row per indicator: ``construct``, ``indicator``, ``mode``, ``est``.
     cross_loadings : DataFrame
@@ -417,6 +490,10 @@ class PLSResult:
     iterations: int
     converged: bool
     warnings: list[Diagnostic] = field(default_factory=list)
+    #: consistent PLS (PLSc): paths, R², loadings and construct correlations corrected
+    consistent: bool = False
+    #: reliability used for the correction (rhoA; 1 for uncorrected constructs)
+    rho: pd.Series | None = None
     bootstrap: pd.DataFrame | None = None
     bootstrap_info: dict[str, Any] = field(default_factory=dict)
     #: the kept draws (rows) of every statistic of ``bootstrap`` (columns, same order)
@@ -455,7 +532,8 @@ class PLSResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
         out: dict[str, Any] = {
-            "estimator": "pls", "scheme": self.scheme, "n": self.n,
+            "estimator": "plsc" if self.consistent else "pls", "scheme": self.scheme,
+            "n": self.n,
             "iterations": self.iterations, "converged": self.converged,
             "status": self.status,
             "parameters": self.parameters().to_dict("records"),
@@ -467,6 +545,7 @@ class PLSResult:
             "r2": {c: float(v) for c, v in self.r2["r2"].items()},
             "r2_adj": {c: float(v) for c, v in self.r2["r2.adj"].items()},
             "effects": self.effects.to_dict("records"),
+            "rho": {c: float(v) for c, v in self.rho.items()} if self.rho is not None else {},
             "warnings": [d.to_dict() for d in self.warnings],
         }
         if self.bootstrap is not None:
@@ -500,7 +579,7 @@ def _standardize(data: pd.DataFrame, model: PLSModel
 
 
 def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float = 1e-7,
-        max_iter: int = 300) -> PLSResult:
+        max_iter: int = 300, consistent: bool = False) -> PLSResult:
     """Estimate a PLS path model (see the module docstring for the algorithm).
 
     Parameters
@@ -515,6 +594,21 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
     tol, max_iter
         Stop when the summed absolute change of the outer weights is below
         ``tol``; non-convergence after ``max_iter`` iterations invalidates the result.
+    consistent : bool
+        Consistent PLS (PLSc, Dijkstra & Henseler 2015) for the reflective
+        blocks: with the PLS weights ``w_j`` (unit-variance composites),
+
+        - ``ρA_j = (w_j'w_j)² · w_j'(S_jj − diag S_jj)w_j / w_j'(w_jw_j' − diag w_jw_j')w_j``
+          (eq. 13; 1 for single items and Mode B blocks);
+        - disattenuated construct correlations ``r*_ij = r_ij / sqrt(ρA_i ρA_j)``
+          (unit diagonal);
+        - consistent loadings ``λ_j = sqrt(ρA_j) · w_j / (w_j'w_j)``;
+        - paths and R² by OLS on ``R*``: ``β_j = R*_PP^{-1} R*_Pj``,
+          ``R²_j = β_j' R*_Pj``; total effects from these paths.
+
+        A ``ρA ≤ 0`` (the correction is undefined) or a corrected correlation
+        beyond ±1 invalidates the result (``plsc_rho_not_positive``,
+        ``plsc_correlation_above_one``).
 
     Returns
     -------
@@ -523,7 +617,9 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
     References
     ----------
     Tenenhaus, Esposito Vinzi, Chatelin & Lauro (2005), CSDA 48, 159-205;
-    Lohmöller (1989); Hair, Hult, Ringle & Sarstedt (2022), *A Primer on PLS-SEM*.
+    Lohmöller (1989); Hair, Hult, Ringle & Sarstedt (2022), *A Primer on PLS-SEM*;
+    Dijkstra & Henseler (2015), Consistent partial least squares path modeling,
+    MIS Quarterly 39(2), 297-316.
     """
     if scheme not in SCHEMES:
         raise InputError(f"the inner weighting scheme must be one of {', '.join(SCHEMES)}",
@@ -534,12 +630,35 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
     S = (X.T @ X / (n - 1))[None]
     M, mode_b, D = _structure(m)
     core = _iterate(S, M, mode_b, D, scheme, tol, max_iter, None)
-    est = _estimates(S, core.W, D)
+    est = _estimates(S, core.W, D, _reflective(m) if consistent else None)
     converged = bool(core.converged[0])
     if not converged:
         warnings.append(Diagnostic("not_converged", "invalidates", {"n": max_iter}))
-    return _result(m, n, scheme, X, S[0], est, index, int(core.iterations[0]), converged,
-                   warnings, {"tol": tol, "max_iter": max_iter})
+    if consistent:
+        warnings += _plsc_checks(m, est)
+    result = _result(m, n, scheme, X, S[0], est, index, int(core.iterations[0]), converged,
+                     warnings, {"tol": tol, "max_iter": max_iter, "consistent": consistent})
+    result.consistent = consistent
+    return result
+
+
+def _plsc_checks(m: PLSModel, est: _Estimates) -> list[Diagnostic]:
+    """PLSc admissibility: every ``ρA`` positive, every corrected correlation in [−1, 1]."""
+    out: list[Diagnostic] = []
+    cons = list(m.constructs)
+    for j, c in enumerate(cons):
+        r = float(est.rho[0, j])
+        if not (np.isfinite(r) and r > 0):
+            out.append(Diagnostic("plsc_rho_not_positive", "invalidates", {"construct": c,
+                                  "rho": r}, constructs=(c,)))
+    C = est.C[0]
+    for i in range(len(cons)):
+        for j in range(i + 1, len(cons)):
+            if np.isfinite(C[i, j]) and abs(C[i, j]) > 1:
+                out.append(Diagnostic("plsc_correlation_above_one", "invalidates",
+                                      {"a": cons[i], "b": cons[j], "value": float(C[i, j])},
+                                      constructs=(cons[i], cons[j])))
+    return out
 
 
 def _result(m: PLSModel, n: int, scheme: str, X: np.ndarray, S: np.ndarray, est: _Estimates,
@@ -553,7 +672,7 @@ def _result(m: PLSModel, n: int, scheme: str, X: np.ndarray, S: np.ndarray, est:
                             "mode": [m.modes[c] for c in owner],
                             "est": [W[k, pos[c]] for k, c in enumerate(owner)]})
     loadings = weights.drop(columns="est").assign(
-        est=[cross[k, pos[c]] for k, c in enumerate(owner)])
+        est=[est.lam[0, k, pos[c]] for k, c in enumerate(owner)])
     cross_loadings = pd.DataFrame(cross, index=pd.Index(ind, name="indicator"), columns=cons)
     paths = pd.DataFrame([{"from": a, "to": b, "est": est.B[0, pos[a], pos[b]]}
                           for b in cons for a in m.predecessors(b)],
@@ -566,7 +685,10 @@ def _result(m: PLSModel, n: int, scheme: str, X: np.ndarray, S: np.ndarray, est:
     scores = pd.DataFrame(X @ W, index=index, columns=cons)
     corr = pd.DataFrame(est.C[0], index=cons, columns=cons)
     return PLSResult(m, n, scheme, weights, loadings, cross_loadings, paths, r2, effects, corr,
-                     scores, iterations, converged, warnings, _S=S, _X=X, _settings=settings)
+                     scores, iterations, converged, warnings,
+                     rho=pd.Series(est.rho[0], index=pd.Index(cons, name="construct"),
+                                   name="rho"),
+                     _S=S, _X=X, _settings=settings)
 
 
 def _effects_frame(m: PLSModel, B: np.ndarray, total: np.ndarray) -> pd.DataFrame:
@@ -652,7 +774,7 @@ def _stack(m: PLSModel, est: _Estimates) -> tuple[list[tuple[str, str, str]], np
             keys.append(("weight", c, item))
             cols.append(est.W[:, k, pos[c]])
             keys.append(("loading", c, item))
-            cols.append(est.cross[:, k, pos[c]])
+            cols.append(est.lam[:, k, pos[c]])
             k += 1
     for b in m.constructs:
         for a in m.predecessors(b):
@@ -678,6 +800,8 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
     the full-sample weights, all draws of a block at once. Signs: no correction
     against the full-sample estimates (SmartPLS's "no sign changes"); each draw
     is oriented by the loadings-sum rule of the algorithm (module docstring).
+    A consistent fit (``result.consistent``) is corrected in each draw; a draw
+    whose ``ρA`` is not positive counts as failed.
 
     Sets ``result.bootstrap``: one row per statistic with ``kind``, ``from``,
     ``to``, ``est`` (full sample), ``boot.mean``, ``se`` (standard deviation of
@@ -705,7 +829,8 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
     for k, (c, w) in enumerate(zip(result.weights["construct"], result.weights["est"],
                                    strict=True)):
         W0[k, pos[c]] = w
-    full_keys, full = _stack(m, _estimates(result._S[None], W0[None], D))
+    reflective = _reflective(m) if result.consistent else None
+    full_keys, full = _stack(m, _estimates(result._S[None], W0[None], D, reflective))
     rng = np.random.default_rng(seed)
     tol, max_iter = result._settings["tol"], result._settings["max_iter"]
     chunks: list[np.ndarray] = []
@@ -718,7 +843,7 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
         good = np.isfinite(S).all(axis=(1, 2))
         S[~good] = np.eye(X.shape[1])
         core = _iterate(S, M, mode_b, D, result.scheme, tol, max_iter, W0)
-        est = _estimates(S, core.W, D)
+        est = _estimates(S, core.W, D, reflective)
         _, values = _stack(m, est)
         chunks.append(values)
         ok_all.append(good & core.converged & np.isfinite(values).all(axis=1))

@@ -36,6 +36,7 @@ from tests.reference.pls_reference import (
     ecsi_syntax,
     mobi_1_10,
     naive_pls,
+    naive_plsc,
 )
 
 REF = Path(__file__).parent / "reference"
@@ -372,7 +373,15 @@ def test_cli_fit_estimator_pls(tmp_path, smartpls) -> None:
     assert row["est"] == pytest.approx(smartpls["paths"]["path"]["Image->Expectation"],
                                        abs=1e-6)
     assert row["ci.lower"] < row["est"] < row["ci.upper"]
-    assert main(["fit", str(model), str(data), "--estimator", "plsc"]) == 2
+    out_c = tmp_path / "plsc.json"
+    assert main(["fit", str(model), str(data), "--estimator", "plsc", "--json",
+                 str(out_c)]) == 0
+    got_c = json.loads(out_c.read_text())
+    ref = json.loads((REF / "pls_reference.json").read_text())["cases"]["ecsi_plsc_path"]
+    row = next(p for p in got_c["parameters"]
+               if p["lhs"] == "Loyalty" and p["op"] == "~" and p["rhs"] == "Satisfaction")
+    assert got_c["estimator"] == "plsc"
+    assert row["est"] == pytest.approx(ref["paths"]["Satisfaction->Loyalty"], abs=1e-6)
 
 
 def test_reliability(mobi) -> None:
@@ -405,3 +414,139 @@ def test_reliability(mobi) -> None:
             rho_a = sum(v * v for v in w) ** 2 * num / den
             assert rel.loc[c, "rhoA"] == pytest.approx(rho_a, abs=1e-9), c
     assert (rel.loc["Complaints"] == 1.0).all()
+
+
+# -- consistent PLS (PLSc) -----------------------------------------------------------
+
+def test_plsc_seminr_fixture(mobi) -> None:
+    """seminr's PLSc test fixtures (reference/pls_seminr_plsc.json): paths, consistent
+    loadings, rhoA and R² of the four-construct mobi model, factorial scheme, to 1e-6."""
+    from satisfaction.pls import reliability
+
+    ref = json.loads((REF / "pls_seminr_plsc.json").read_text())
+    r = pls(ref["model"], mobi, scheme=ref["scheme"], consistent=True)
+    assert r.converged and r.consistent and r.status == "ok"
+    got = _paths(r)
+    for k, v in ref["paths"].items():
+        assert got[k] == pytest.approx(v, abs=1e-6), k
+    lo = r.loadings.set_index("indicator")["est"]
+    for item, v in ref["loadings"].items():
+        assert lo[item] == pytest.approx(v, abs=1e-6), item
+    for c, v in ref["rhoA"].items():
+        assert r.rho[c] == pytest.approx(v, abs=1e-6), c
+        assert reliability(r).loc[c, "rhoA"] == pytest.approx(v, abs=1e-6), c
+    assert r.r2.loc["Satisfaction", "r2"] == pytest.approx(ref["r2"]["Satisfaction"], abs=1e-6)
+    assert r.r2.loc["Satisfaction", "r2.adj"] == pytest.approx(ref["r2_adj"]["Satisfaction"],
+                                                               abs=1e-6)
+    # and PLS itself (not consistent) is clearly different: the test can fail
+    plain = _paths(pls(ref["model"], mobi, scheme=ref["scheme"]))
+    assert abs(plain["Image->Satisfaction"] - ref["paths"]["Image->Satisfaction"]) > 0.05
+
+
+def _compare_plsc(result, ref: dict, atol: float) -> None:
+    lo = {f"{r['construct']}|{r['indicator']}": r["est"]
+          for r in result.loadings.to_dict("records")}
+    for k, v in ref["loadings"].items():
+        assert lo[k] == pytest.approx(v, abs=atol), k
+    got = _paths(result)
+    assert set(got) == set(ref["paths"])
+    for k, v in ref["paths"].items():
+        assert got[k] == pytest.approx(v, abs=atol), k
+    for c, v in ref["r2"].items():
+        assert result.r2.loc[c, "r2"] == pytest.approx(v, abs=atol), c
+    for c, v in ref["rho"].items():
+        assert result.rho[c] == pytest.approx(v, abs=atol), c
+    eff = {f"{e['from']}->{e['to']}": e["total"] for e in result.effects.to_dict("records")}
+    for k, v in ref["total"].items():
+        assert eff[k] == pytest.approx(v, abs=atol), k
+
+
+@pytest.mark.parametrize("case", ["ecsi_plsc_path", "ecsi_plsc_factorial",
+                                  "ecsi_plsc_modeB_path"])
+def test_plsc_committed_naive_reference(mobi, case) -> None:
+    ref = json.loads((REF / "pls_reference.json").read_text())["cases"][case]
+    r = pls(ecsi_syntax(tuple(ref["formative"])), mobi, scheme=ref["scheme"], tol=1e-12,
+            consistent=True)
+    _compare_plsc(r, ref, 1e-10)
+    # Mode B and single-item blocks are not corrected
+    assert r.rho["Complaints"] == 1.0
+    for c in ref["formative"]:
+        assert r.rho[c] == 1.0
+
+
+def test_plsc_live_naive_agreement() -> None:
+    blocks, formative, paths = SYNTH_MODELS["formative_mixed"]
+    data = _synthetic(220, seed=4)
+    modes = {c: formative.get(c, "A") for c in blocks}
+    lines = [f"{c} {'<~' if modes[c] == 'B' else '=~'} " + " + ".join(items)
+             for c, items in blocks.items() if items != [c]]
+    lines += [f"{b} ~ {a}" for a, b in paths]
+    r = pls("\n".join(lines), data, tol=1e-12, consistent=True)
+    _compare_plsc(r, naive_plsc(data, blocks, modes, paths, tol=1e-12), 1e-10)
+
+
+def _population(n: int, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Common-factor population: standardized factors, paths A→B .5, A→C .3, B→C .4,
+    C→D .6, loadings .6-.9 (unit-variance indicators)."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    b = 0.5 * a + rng.normal(scale=np.sqrt(1 - 0.25), size=n)
+    var_c = 0.3**2 + 0.4**2 + 2 * 0.3 * 0.4 * 0.5
+    c = 0.3 * a + 0.4 * b + rng.normal(scale=np.sqrt(1 - var_c), size=n)
+    d = 0.6 * c + rng.normal(scale=np.sqrt(1 - 0.36), size=n)
+    cols = {}
+    for name, f, lams in (("a", a, (0.9, 0.7, 0.6)), ("b", b, (0.8, 0.8, 0.6, 0.7)),
+                          ("c", c, (0.7, 0.9, 0.65)), ("d", d, (0.6, 0.85, 0.75))):
+        for i, lam in enumerate(lams, start=1):
+            cols[f"{name}{i}"] = lam * f + rng.normal(scale=np.sqrt(1 - lam**2), size=n)
+    truth = {"A->B": 0.5, "A->C": 0.3, "B->C": 0.4, "C->D": 0.6}
+    return pd.DataFrame(cols), truth
+
+
+def test_plsc_recovers_population_paths() -> None:
+    """Consistency: with n = 40,000 from a common-factor population PLSc lands within
+    4 standard errors (≈ 4/sqrt(n) = 0.02) of the true paths and loadings, where plain
+    PLS is biased by more than that (attenuated paths)."""
+    data, truth = _population(40_000, seed=7)
+    model = ("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3 + b4\nC =~ c1 + c2 + c3\n"
+             "D =~ d1 + d2 + d3\nB ~ A\nC ~ A + B\nD ~ C")
+    tol = 4 / np.sqrt(len(data))
+    c = _paths(pls(model, data, consistent=True))
+    p = _paths(pls(model, data))
+    for k, v in truth.items():
+        assert c[k] == pytest.approx(v, abs=tol), k
+    assert max(abs(p[k] - v) for k, v in truth.items()) > 2 * tol
+    lo = pls(model, data, consistent=True).loadings.set_index("indicator")["est"]
+    assert lo["a1"] == pytest.approx(0.9, abs=tol) and lo["d1"] == pytest.approx(0.6, abs=tol)
+
+
+def test_plsc_bootstrap_draws_are_naive_refits(mobi) -> None:
+    from satisfaction.pls import bootstrap_pls
+
+    r = bootstrap_pls(pls(ecsi_syntax(), mobi, tol=1e-12, consistent=True), draws=4, seed=2)
+    rows = np.random.default_rng(2).integers(0, len(mobi), size=(250, len(mobi)))[:4]
+    keys = list(zip(r.bootstrap["kind"], r.bootstrap["from"], r.bootstrap["to"], strict=True))
+    for b in (0, 3):
+        ref = naive_plsc(mobi.iloc[rows[b]].reset_index(drop=True), ECSI_BLOCKS,
+                         dict.fromkeys(ECSI_BLOCKS, "A"), ECSI_PATHS, tol=1e-12)
+        got = dict(zip(keys, r.bootstrap_draws[b], strict=True))
+        for k, v in ref["paths"].items():
+            a, c = k.split("->")
+            assert got[("path", a, c)] == pytest.approx(v, abs=1e-9)
+        for k, v in ref["loadings"].items():
+            c, item = k.split("|")
+            assert got[("loading", c, item)] == pytest.approx(v, abs=1e-9)
+
+
+def test_plsc_inadmissible_is_flagged() -> None:
+    """A block whose items correlate negatively has rhoA < 0: PLSc is undefined."""
+    rng = np.random.default_rng(3)
+    n = 300
+    f = rng.normal(size=n)
+    d = pd.DataFrame({"a1": f + rng.normal(size=n), "a2": -0.2 * f + rng.normal(size=n),
+                      "a3": rng.normal(size=n) - 0.3 * f,
+                      "b1": f + rng.normal(size=n), "b2": f + rng.normal(size=n)})
+    r = pls("A =~ a1 + a2 + a3\nB =~ b1 + b2\nB ~ A", d, consistent=True)
+    codes = {w.code for w in r.warnings}
+    assert r.status == "invalid", (r.rho, codes)
+    assert codes & {"plsc_rho_not_positive", "plsc_correlation_above_one"}

@@ -183,15 +183,12 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
     """``fit --estimator pls``: :func:`satisfaction.pls.pls` (and its bootstrap), printed."""
     from satisfaction.pls import bootstrap_pls, pls
 
-    if estimator == "plsc":
-        raise UsageError("consistent PLS (plsc) is not available yet; use --estimator pls",
-                         column="--estimator", value=estimator)
     if bootstrap < 0:
         raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
                          value=bootstrap)
     spec, data, _ = load_model_data(model, responses)
     try:
-        result = pls(spec, data)
+        result = pls(spec, data, consistent=estimator == "plsc")
         if bootstrap:
             bootstrap_pls(result, bootstrap, seed=seed)
     except InputError as exc:
@@ -200,7 +197,8 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
             exc.__post_init__()
         raise
     params = result.parameters()
-    t = Table(title=f"PLS path model ({result.scheme} weighting, n = {result.n}, "
+    t = Table(title=f"{'Consistent PLS (PLSc)' if result.consistent else 'PLS'} path model "
+                    f"({result.scheme} weighting, n = {result.n}, "
                     f"{result.iterations} iterations)", show_header=True)
     cols = ["lhs", "op", "rhs", "est"] + (["se", "95% CI"] if bootstrap else [])
     for c in cols:

@@ -20,6 +20,13 @@ sections 2.2-2.4; Lohmöller 1989):
   the block;
 - stop when Σ |Δw| < tol; reflect a block whose loadings sum below zero.
 
+``naive_plsc`` adds consistent PLS (Dijkstra & Henseler 2015, MIS Quarterly
+39(2), 297-316) on top of the naive weights, again in loops: ``ρA`` from its
+double sum over item pairs, the score correlations from the score vectors,
+each divided by ``sqrt(ρA_i ρA_j)``, consistent loadings
+``sqrt(ρA) w / Σw²``, paths from the normal equations of the corrected
+correlations, total effects by path enumeration.
+
 Run ``python tests/reference/pls_reference.py`` to rewrite ``pls_reference.json``
 (results for the ECSI mobile-phone model under each inner scheme, and with
 Mode B blocks). The data are the ``mobi`` data on their original 1-10 scale,
@@ -148,6 +155,76 @@ def naive_pls(data: pd.DataFrame, blocks: dict[str, list[str]], modes: dict[str,
     return out
 
 
+def _walk_totals(names: list[str], paths: list[tuple[str, str]],
+                 beta: dict[tuple[str, str], float]) -> dict[str, float]:
+    def walks(a: str, b: str) -> list[list[str]]:
+        if a == b:
+            return [[b]]
+        return [[a, *rest] for s, t in paths if s == a for rest in walks(t, b)]
+
+    out = {}
+    for a in names:
+        for b in names:
+            if a != b:
+                found = walks(a, b)
+                if found:
+                    out[f"{a}->{b}"] = sum(
+                        math.prod(beta[(p[k], p[k + 1])] for k in range(len(p) - 1))
+                        for p in found)
+    return out
+
+
+def naive_plsc(data: pd.DataFrame, blocks: dict[str, list[str]], modes: dict[str, str],
+               paths: list[tuple[str, str]], scheme: str = "path", tol: float = 1e-7) -> dict:
+    """Consistent PLS from the naive PLS weights; returns rho, paths, r2, loadings, total."""
+    base = naive_pls(data, blocks, modes, paths, scheme, tol)
+    names = list(blocks)
+    x = {}
+    for c in names:
+        for item in blocks[c]:
+            v = data[item].to_numpy(dtype=float)
+            x[item] = (v - v.mean()) / _sd(v)
+    w = {c: [base["weights"][f"{c}|{i}"] for i in blocks[c]] for c in names}
+    y = {c: sum(wk * x[i] for wk, i in zip(w[c], blocks[c], strict=True)) for c in names}
+    rho = {}
+    for c in names:
+        items = blocks[c]
+        if modes[c] != "A" or len(items) == 1:
+            rho[c] = 1.0
+            continue
+        num = den = 0.0
+        for a in range(len(items)):
+            for b in range(len(items)):
+                if a != b:
+                    num += w[c][a] * w[c][b] * _cor(x[items[a]], x[items[b]])
+                    den += (w[c][a] * w[c][b]) ** 2
+        rho[c] = sum(v * v for v in w[c]) ** 2 * num / den
+    rstar = {(a, b): 1.0 if a == b else _cor(y[a], y[b]) / math.sqrt(rho[a] * rho[b])
+             for a in names for b in names}
+    out: dict = {"iterations": base["iterations"], "rho": rho, "paths": {}, "r2": {},
+                 "loadings": {}, "weights": base["weights"]}
+    for c in names:
+        ww = sum(v * v for v in w[c])
+        for item, wk in zip(blocks[c], w[c], strict=True):
+            corrected = modes[c] == "A" and len(blocks[c]) > 1
+            out["loadings"][f"{c}|{item}"] = (math.sqrt(rho[c]) * wk / ww if corrected
+                                              else base["loadings"][f"{c}|{item}"])
+    beta = {}
+    for j in names:
+        preds = [a for a, b in paths if b == j]
+        if not preds:
+            continue
+        A = np.array([[rstar[(a, b)] for b in preds] for a in preds])
+        r = np.array([rstar[(a, j)] for a in preds])
+        coef = np.linalg.solve(A, r)
+        out["r2"][j] = float(sum(c * v for c, v in zip(coef, r, strict=True)))
+        for i, e in zip(preds, coef, strict=True):
+            beta[(i, j)] = float(e)
+            out["paths"][f"{i}->{j}"] = float(e)
+    out["total"] = _walk_totals(names, paths, beta)
+    return out
+
+
 ECSI_BLOCKS = {
     "Image": ["ima1", "ima2", "ima3", "ima4", "ima5"],
     "Expectation": ["exp1", "exp2", "exp3"],
@@ -196,6 +273,14 @@ def main() -> None:
     cases["ecsi_modeB_path"] = {"scheme": "path", "formative": list(formative),
                                 **naive_pls(data, ECSI_BLOCKS, modes, ECSI_PATHS, "path",
                                             tol=1e-12)}
+    for scheme in ("path", "factorial"):
+        cases[f"ecsi_plsc_{scheme}"] = {
+            "scheme": scheme, "formative": [], "consistent": True,
+            **naive_plsc(data, ECSI_BLOCKS, dict.fromkeys(ECSI_BLOCKS, "A"), ECSI_PATHS,
+                         scheme, tol=1e-12)}
+    cases["ecsi_plsc_modeB_path"] = {
+        "scheme": "path", "formative": list(formative), "consistent": True,
+        **naive_plsc(data, ECSI_BLOCKS, modes, ECSI_PATHS, "path", tol=1e-12)}
     out = {"source": "tests/reference/pls_reference.py (naive PLS-PM, tol 1e-12) on the mobi "
                      "data recovered at 1-10 from /work/shared/data/ecsi_mobile.csv",
            "cases": cases}
