@@ -293,7 +293,8 @@ def average_variance_extracted(loadings: Sequence[float] | np.ndarray) -> float:
     return float((lam**2).mean())
 
 
-def omega(parameters: pd.DataFrame, construct: str, items: pd.DataFrame) -> float:
+def omega(parameters: pd.DataFrame, construct: str, items: pd.DataFrame,
+          cov: pd.DataFrame | None = None) -> float:
     """McDonald's omega of a construct from the unstandardized CFA estimates.
 
     .. math:: \\omega = \\frac{(\\sum_i \\lambda_i)^2 \\psi}{\\mathbf 1' S \\mathbf 1}
@@ -302,8 +303,11 @@ def omega(parameters: pd.DataFrame, construct: str, items: pd.DataFrame) -> floa
     the denominator the observed variance of the sum score (``S`` the sample
     covariance of the items, divided by ``n`` as lavaan's ML does, over the
     respondents who answered every item; :func:`reliability` passes the
-    respondents the CFA was fitted on). This is the default of ``semTools::compRelSEM`` (``tau.eq =
-    FALSE, obs.var = TRUE``; Bentler 2009), against which it is tested.
+    respondents the CFA was fitted on), or ``cov`` when given: after a FIML fit,
+    the EM estimate of the items' covariance matrix over every respondent
+    (lavaan's ``sampstat`` with ``missing = "ml"``). This is the default of
+    ``semTools::compRelSEM`` (``tau.eq = FALSE, obs.var = TRUE``; Bentler 2009),
+    against which it is tested.
     """
     p = parameters
     load = p[(p["op"] == "=~") & (p["lhs"] == construct)].set_index("rhs")["est"]
@@ -311,9 +315,23 @@ def omega(parameters: pd.DataFrame, construct: str, items: pd.DataFrame) -> floa
     if load.empty or var.empty:
         return float("nan")
     names = [c for c in items.columns if c in load.index]
-    n = items[names].dropna().shape[0]
-    s = items[names].cov().to_numpy() * (n - 1) / n if n > 1 else np.full((1, 1), np.nan)
+    if cov is not None:
+        s = cov.loc[names, names].to_numpy()
+    else:
+        n = items[names].dropna().shape[0]
+        s = items[names].cov().to_numpy() * (n - 1) / n if n > 1 else np.full((1, 1), np.nan)
     return float(load[names].sum() ** 2 * float(var.iloc[0]) / s.sum())
+
+
+def em_covariance(items: pd.DataFrame) -> pd.DataFrame:
+    """The ML (EM) covariance matrix of incomplete items, every respondent counted
+    (Little & Rubin; lavaan's unrestricted ``h1`` moments with ``missing = "ml"``)."""
+    from satisfaction.sem_ml import patterns, saturated_em
+
+    x = items.to_numpy(dtype=float)
+    x = x[~np.isnan(x).all(axis=1)]
+    _, sigma = saturated_em(patterns(x), x.shape[1])
+    return pd.DataFrame(sigma, index=items.columns, columns=items.columns)
 
 
 def standardized_loadings(parameters: pd.DataFrame) -> pd.DataFrame:
@@ -510,7 +528,11 @@ def _fit_parameters(questionnaire: Questionnaire, data: pd.DataFrame
                     ) -> tuple[pd.DataFrame, list[Diagnostic]]:
     from satisfaction import model
 
-    result = model.fit(measurement_model(questionnaire), data)
+    # every answer counts: full-information ML when any item is missing (lavaan's
+    # missing = "ml"), as the structural model is fitted; listwise otherwise
+    items = [i.id for i in questionnaire.analysed_items if i.id in data.columns]
+    missing = "fiml" if data[items].isna().to_numpy().any() else "listwise"
+    result = model.fit(measurement_model(questionnaire), data, missing=missing)
     return result.parameters, [cfa_diagnostic(w) for w in getattr(result, "warnings", [])]
 
 
@@ -627,15 +649,18 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     loadings = standardized_loadings(parameters)
     loadings = loadings[loadings["construct"].isin(blocks)].reset_index(drop=True)
 
-    # The CFA drops respondents with any missing item (listwise, as lavaan's default);
-    # omega's observed variance of the sum score is taken on those same respondents.
-    cfa_rows = data[[i for names in blocks.values() for i in names]].astype(float).dropna()
+    # Without missing answers the observed variance of omega's sum score is the sample
+    # covariance; with them the CFA is fitted by FIML and the variance is the EM
+    # covariance over every respondent (semTools::compRelSEM on lavaan's sampstat).
+    all_items = data[[i for names in blocks.values() for i in names]].astype(float)
+    cfa_rows = all_items.dropna()
+    em = em_covariance(all_items) if all_items.isna().to_numpy().any() else None
     rows = {}
     for cid, names in blocks.items():
         block = data[names].astype(float)
         lam = loadings.loc[loadings["construct"] == cid, "std.all"].to_numpy()
         rows[cid] = {"items": len(names), **cronbach_alpha(block, level),
-                     "omega": omega(parameters, cid, cfa_rows[names]),
+                     "omega": omega(parameters, cid, cfa_rows[names], em),
                      "cr": composite_reliability(lam) if len(lam) else np.nan,
                      "ave": average_variance_extracted(lam) if len(lam) else np.nan}
     constructs = pd.DataFrame.from_dict(rows, orient="index")[CONSTRUCT_COLUMNS]

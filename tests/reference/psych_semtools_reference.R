@@ -27,7 +27,7 @@
 #   Schuberth & Henseler (2021).
 # - missing: the bank data with 5% of the item cells emptied at random (seed 42,
 #   written to measurement_bank_missing.csv): psych::describe and psych::alpha
-#   (pairwise covariances) on it; the CFA (listwise) with omega, CR and AVE.
+#   (pairwise covariances) on it; the CFA (FIML, missing = "ml") with omega, CR and AVE.
 # - kmo / bartlett: psych::KMO, psych::cortest.bartlett on the Pearson correlations.
 # - eigen: eigenvalues of the correlation matrix (psych::fa.parallel's observed
 #   pc.values) and of the reduced matrix with SMCs on the diagonal
@@ -199,7 +199,7 @@ all_blocks <- list(
   Satisfaction = paste0("sat", 1:4), Loyalty = paste0("loy", 1:4))
 model <- paste(sprintf("%s =~ %s", names(all_blocks),
                        sapply(all_blocks, paste, collapse = " + ")), collapse = "\n")
-fit <- cfa(model, data = holed)  # listwise deletion, lavaan's default
+fit <- cfa(model, data = holed, missing = "ml")  # FIML, as the suite fits the CFA when answers are missing
 std <- standardizedSolution(fit)
 omega <- compRelSEM(fit)
 missing_out$cfa_n <- lavInspect(fit, "nobs")
