@@ -876,5 +876,210 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
     return result
 
 
-__all__ = ["FAILED_LIMIT", "SCHEMES", "PLSModel", "PLSResult", "bootstrap_pls", "parse_pls_model",
-           "pls", "pls_model", "reliability"]
+# -- assessment as SmartPLS reports it --------------------------------------------------
+
+def _block_positions(m: PLSModel) -> dict[str, np.ndarray]:
+    out, k = {}, 0
+    for c in m.constructs:
+        out[c] = np.arange(k, k + len(m.blocks[c]))
+        k += len(m.blocks[c])
+    return out
+
+
+def _htmt_stack(S: np.ndarray, m: PLSModel, geometric: bool) -> np.ndarray:
+    """HTMT (or HTMT2) of every construct pair for a stack of correlation matrices."""
+    R = np.abs(S)
+    pos = _block_positions(m)
+    cons = list(m.constructs)
+    b, L = S.shape[0], len(cons)
+
+    def mean(x: np.ndarray) -> np.ndarray:  # x: b × k
+        with np.errstate(divide="ignore"):
+            return np.exp(np.log(x).mean(axis=1)) if geometric else x.mean(axis=1)
+
+    mono = np.ones((b, L))
+    for j, c in enumerate(cons):
+        idx = pos[c]
+        if idx.size > 1:
+            sub = R[:, idx][:, :, idx]
+            mono[:, j] = mean(sub[:, ~np.eye(idx.size, dtype=bool)])
+    out = np.ones((b, L, L))
+    for i in range(L):
+        for j in range(i + 1, L):
+            het = mean(R[:, pos[cons[i]]][:, :, pos[cons[j]]].reshape(b, -1))
+            out[:, i, j] = out[:, j, i] = het / np.sqrt(mono[:, i] * mono[:, j])
+    return out
+
+
+def htmt(result: PLSResult, *, geometric: bool = False, draws: int = 0,
+         seed: int | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Heterotrait-monotrait ratio of every construct pair, with bootstrap intervals.
+
+    ``HTMT_ij = r̄_ij / sqrt(r̄_ii r̄_jj)``: ``r̄_ij`` the mean absolute correlation
+    between the indicators of ``i`` and ``j``, ``r̄_ii`` the mean absolute
+    correlation among the indicators of ``i`` (off-diagonal; 1 for a single
+    item) (Henseler, Ringle & Sarstedt 2015, eq. 6). With ``geometric`` the means
+    are geometric means: HTMT2 (Roemer, Schuberth & Henseler 2021), which does
+    not assume tau-equivalent indicators. The same numbers as
+    :func:`satisfaction.reliability.htmt` on the same blocks.
+
+    With ``draws > 0`` respondents are resampled (``numpy.random.default_rng(seed)``)
+    and ``ci.lower``/``ci.upper`` are the ``(1 ± level)/2`` percentiles of the
+    draws (type 7), as SmartPLS's bootstrap of HTMT; the usual reading is that
+    the upper bound should stay below 0.85 (or 0.90 for conceptually close
+    constructs).
+
+    Returns
+    -------
+    DataFrame
+        One row per pair: ``construct1``, ``construct2``, ``htmt`` (or the
+        HTMT2 value under the same column), and with a bootstrap ``se``,
+        ``ci.lower``, ``ci.upper``.
+    """
+    m = result.model
+    full = _htmt_stack(result._S[None], m, geometric)[0]
+    cons = list(m.constructs)
+    pairs = [(i, j) for i in range(len(cons)) for j in range(i + 1, len(cons))]
+    out = pd.DataFrame({"construct1": [cons[i] for i, _ in pairs],
+                        "construct2": [cons[j] for _, j in pairs],
+                        "htmt": [full[i, j] for i, j in pairs]})
+    if draws:
+        X = result._X
+        n = X.shape[0]
+        rng = np.random.default_rng(seed)
+        vals = []
+        done = 0
+        while done < draws:
+            k = min(_CHUNK, draws - done)
+            rows = rng.integers(0, n, size=(_CHUNK, n))[:k]
+            h = _htmt_stack(_correlations(X, rows), m, geometric)
+            vals.append(np.stack([h[:, i, j] for i, j in pairs], axis=1))
+            done += k
+        v = np.vstack(vals)
+        v = v[np.isfinite(v).all(axis=1)]
+        a = (1 - level) / 2
+        out["se"] = v.std(axis=0, ddof=1)
+        out["ci.lower"] = np.quantile(v, a, axis=0)
+        out["ci.upper"] = np.quantile(v, 1 - a, axis=0)
+    return out
+
+
+def f_squared(result: PLSResult) -> pd.DataFrame:
+    """Cohen's f² of every path: ``f² = (R²_incl − R²_excl) / (1 − R²_incl)``.
+
+    ``R²_excl`` is the R² of the endogenous construct regressed on its other
+    predictors, from the same construct correlations (disattenuated under
+    PLSc), without re-estimating the weights (SmartPLS 4's computation). 0.02,
+    0.15 and 0.35 are read as small, medium and large (Cohen 1988; Hair et al.
+    2022, ch. 6). Rows: ``from``, ``to``, ``f2``.
+    """
+    C = result.construct_correlations
+    rows = []
+    for r in result.paths.to_dict("records"):
+        preds = result.model.predecessors(r["to"])
+        r2 = float(result.r2.loc[r["to"], "r2"])
+        rest = [p for p in preds if p != r["from"]]
+        r2_ex = 0.0
+        if rest:
+            A = C.loc[rest, rest].to_numpy()
+            v = C.loc[rest, r["to"]].to_numpy()
+            r2_ex = float(v @ np.linalg.solve(A, v))
+        rows.append({"from": r["from"], "to": r["to"], "f2": (r2 - r2_ex) / (1 - r2)})
+    return pd.DataFrame(rows, columns=["from", "to", "f2"])
+
+
+def vif(result: PLSResult) -> dict[str, pd.DataFrame]:
+    """Variance inflation factors, outer and inner, as SmartPLS reports them.
+
+    ``VIF_k = 1 / (1 − R²_k)`` with ``R²_k`` from regressing one variable on the
+    others of its set, i.e. the diagonal of the inverse correlation matrix of
+    the set. Outer: the indicators of each block (the collinearity check of
+    formative, Mode B, blocks; shown for every block); inner: the predictors of
+    each endogenous construct (on the construct correlations, disattenuated
+    under PLSc). Above 5 (or 3, Hair et al. 2022) signals collinearity.
+
+    Returns
+    -------
+    dict
+        ``outer``: ``construct``, ``indicator``, ``mode``, ``vif``;
+        ``inner``: ``from``, ``to``, ``vif``.
+    """
+    m, S = result.model, result._S
+    pos = _block_positions(m)
+    outer = []
+    for c in m.constructs:
+        idx = pos[c]
+        v = np.diag(np.linalg.inv(S[np.ix_(idx, idx)])) if idx.size > 1 else np.ones(1)
+        outer += [{"construct": c, "indicator": x, "mode": m.modes[c], "vif": float(f)}
+                  for x, f in zip(m.blocks[c], v, strict=True)]
+    C = result.construct_correlations
+    inner = []
+    for to in m.endogenous:
+        preds = m.predecessors(to)
+        v = (np.diag(np.linalg.inv(C.loc[preds, preds].to_numpy())) if len(preds) > 1
+             else np.ones(1))
+        inner += [{"from": a, "to": to, "vif": float(f)} for a, f in zip(preds, v, strict=True)]
+    return {"outer": pd.DataFrame(outer, columns=["construct", "indicator", "mode", "vif"]),
+            "inner": pd.DataFrame(inner, columns=["from", "to", "vif"])}
+
+
+def fornell_larcker(result: PLSResult) -> pd.DataFrame:
+    """Fornell-Larcker table: ``sqrt(AVE)`` on the diagonal, construct correlations
+    (disattenuated under PLSc) off it (Fornell & Larcker 1981). Discriminant validity
+    holds for a pair when both diagonal entries exceed their correlation."""
+    ave = reliability(result)["AVE"]
+    out = result.construct_correlations.copy()
+    for c in out.index:
+        out.loc[c, c] = float(np.sqrt(ave[c]))
+    return out
+
+
+def implied_correlations(result: PLSResult) -> pd.DataFrame:
+    """Indicator correlations implied by the measurement model, constructs correlated
+    freely (the "saturated model" of SmartPLS and cSEM).
+
+    Within a reflective block (``=~``, common factor): ``λ_k λ_l`` off the
+    diagonal (consistent loadings under PLSc, PLS loadings otherwise); within a
+    formative block (composite) and for single items: the observed correlations.
+    Between blocks ``i`` and ``j``: ``λ_i r_ij λ_j'`` with ``λ`` the block's
+    loadings (for a composite ``S_jj w_j``, its indicators' correlations with the
+    composite) and ``r_ij`` the construct correlation. Unit diagonal.
+    """
+    m, S = result.model, result._S
+    pos = _block_positions(m)
+    lam = result.loadings["est"].to_numpy()
+    C = result.construct_correlations.to_numpy()
+    cons = list(m.constructs)
+    sigma = np.zeros_like(S)
+    for i, a in enumerate(cons):
+        ia = pos[a]
+        for j, b in enumerate(cons):
+            ib = pos[b]
+            if i == j:
+                composite = m.modes[a] == "B" or ia.size == 1
+                sigma[np.ix_(ia, ia)] = (S[np.ix_(ia, ia)] if composite
+                                         else np.outer(lam[ia], lam[ia]))
+            else:
+                sigma[np.ix_(ia, ib)] = C[i, j] * np.outer(lam[ia], lam[ib])
+    np.fill_diagonal(sigma, 1.0)
+    ind = list(m.indicators)
+    return pd.DataFrame(sigma, index=ind, columns=ind)
+
+
+def srmr(result: PLSResult) -> float:
+    """Standardized root mean square residual of the PLS model (saturated model).
+
+    ``SRMR = sqrt(Σ_{k≤l} (s_kl − σ̂_kl)² / (p(p+1)/2))`` over the lower triangle
+    with the diagonal, ``s`` the observed and ``σ̂`` the
+    :func:`implied_correlations` (Henseler et al. 2014, Organizational Research
+    Methods 17(2); Hu & Bentler 1998: below 0.08 reads as a good fit).
+    """
+    S = result._S
+    sig = implied_correlations(result).to_numpy()
+    low = np.tril_indices(S.shape[0])
+    return float(np.sqrt(((S - sig)[low] ** 2).mean()))
+
+
+__all__ = ["FAILED_LIMIT", "SCHEMES", "PLSModel", "PLSResult", "bootstrap_pls", "f_squared",
+           "fornell_larcker", "htmt", "implied_correlations", "parse_pls_model", "pls",
+           "pls_model", "reliability", "srmr", "vif"]

@@ -550,3 +550,128 @@ def test_plsc_inadmissible_is_flagged() -> None:
     codes = {w.code for w in r.warnings}
     assert r.status == "invalid", (r.rho, codes)
     assert codes & {"plsc_rho_not_positive", "plsc_correlation_above_one"}
+
+
+# -- assessment: HTMT, f², VIF, Fornell-Larcker, SRMR ---------------------------------
+
+@pytest.mark.parametrize("geometric", [False, True])
+def test_htmt_matches_reliability_module(mobi, geometric) -> None:
+    """HTMT / HTMT2 equal satisfaction.reliability.htmt (semTools-tested) on the same blocks."""
+    from satisfaction.pls import htmt
+    from satisfaction.reliability import htmt as htmt_cov
+
+    r = pls(ecsi_syntax(), mobi)
+    got = htmt(r, geometric=geometric)
+    ref = htmt_cov(mobi, ECSI_BLOCKS, geometric=geometric)
+    assert len(got) == 21
+    for row in got.to_dict("records"):
+        assert row["htmt"] == pytest.approx(ref.loc[row["construct1"], row["construct2"]],
+                                            abs=1e-12)
+
+
+def test_htmt_bootstrap_percentiles(mobi) -> None:
+    """Each draw is reliability.htmt on the resampled rows; the interval is their type-7
+    percentiles; the same seed gives the same interval."""
+    from satisfaction.pls import htmt
+    from satisfaction.reliability import htmt as htmt_cov
+
+    r = pls(ecsi_syntax(), mobi)
+    got = htmt(r, draws=5, seed=9, level=0.5)
+    assert got.equals(htmt(r, draws=5, seed=9, level=0.5))
+    rows = np.random.default_rng(9).integers(0, len(mobi), size=(250, len(mobi)))[:5]
+    vals = np.array([htmt_cov(mobi.iloc[rows[b]], ECSI_BLOCKS).loc["Image", "Loyalty"]
+                     for b in range(5)])
+    row = got[(got.construct1 == "Image") & (got.construct2 == "Loyalty")].iloc[0]
+    assert row["ci.lower"] == pytest.approx(np.quantile(vals, 0.25), abs=1e-12)
+    assert row["ci.upper"] == pytest.approx(np.quantile(vals, 0.75), abs=1e-12)
+    assert row["se"] == pytest.approx(vals.std(ddof=1), abs=1e-12)
+
+
+def test_vif_matches_statsmodels(mobi) -> None:
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    from satisfaction.pls import vif
+
+    r = pls(ecsi_syntax(("Quality",)), mobi)
+    v = vif(r)
+    items = ECSI_BLOCKS["Quality"]
+    design = np.column_stack([np.ones(len(mobi)), mobi[items].to_numpy(float)])
+    outer = v["outer"].set_index("indicator")
+    for k, item in enumerate(items, start=1):
+        assert outer.loc[item, "vif"] == pytest.approx(variance_inflation_factor(design, k),
+                                                       abs=1e-9)
+    assert outer.loc["comp", "vif"] == 1.0
+    preds = ["Image", "Expectation", "Quality", "Value"]
+    design = np.column_stack([np.ones(r.n), r.scores[preds].to_numpy()])
+    inner = v["inner"][v["inner"].to == "Satisfaction"].set_index("from")
+    for k, c in enumerate(preds, start=1):
+        assert inner.loc[c, "vif"] == pytest.approx(variance_inflation_factor(design, k),
+                                                    abs=1e-9)
+    assert float(inner["vif"].max()) > 1.5  # non-trivial
+
+
+def test_f_squared_from_r2_with_and_without(mobi) -> None:
+    from satisfaction.pls import f_squared
+
+    r = pls(ecsi_syntax(), mobi)
+    y = r.scores
+
+    def r2(to: str, preds: list[str]) -> float:
+        design = np.column_stack([np.ones(len(y)), y[preds]])
+        res = np.linalg.lstsq(design, y[to], rcond=None)[1][0]
+        return 1 - res / ((y[to] - y[to].mean()) ** 2).sum()
+
+    f2 = f_squared(r).set_index(["from", "to"])["f2"]
+    preds = ["Image", "Expectation", "Quality", "Value"]
+    full = r2("Satisfaction", preds)
+    for c in preds:
+        without = r2("Satisfaction", [p for p in preds if p != c])
+        assert f2[(c, "Satisfaction")] == pytest.approx((full - without) / (1 - full),
+                                                        abs=1e-10)
+    # a single predictor: f² = R² / (1 − R²)
+    r2c = r.r2.loc["Complaints", "r2"]
+    assert f2[("Satisfaction", "Complaints")] == pytest.approx(r2c / (1 - r2c), abs=1e-12)
+
+
+def test_fornell_larcker(mobi) -> None:
+    from satisfaction.pls import fornell_larcker, reliability
+
+    r = pls(ecsi_syntax(), mobi)
+    fl = fornell_larcker(r)
+    ave = reliability(r)["AVE"]
+    assert fl.loc["Quality", "Quality"] == pytest.approx(np.sqrt(ave["Quality"]), abs=1e-12)
+    assert fl.loc["Quality", "Value"] == pytest.approx(
+        np.corrcoef(r.scores["Quality"], r.scores["Value"])[0, 1], abs=1e-12)
+
+
+def test_srmr_hand_computation(mobi) -> None:
+    """SRMR from an element-by-element implied matrix (loops), and it is small for a
+    correctly specified common-factor population and larger when blocks are mixed up."""
+    from satisfaction.pls import srmr
+
+    r = pls(ecsi_syntax(("Quality",)), mobi)
+    ind = list(r.model.indicators)
+    owner = dict(zip(r.loadings["indicator"], r.loadings["construct"], strict=True))
+    lam = dict(zip(r.loadings["indicator"], r.loadings["est"], strict=True))
+    obs = mobi[ind].corr()
+    total, count = 0.0, 0
+    for a in range(len(ind)):
+        for b in range(a + 1):
+            x, z = ind[a], ind[b]
+            if a == b:
+                sig = 1.0
+            elif owner[x] == owner[z]:
+                sig = obs.loc[x, z] if owner[x] == "Quality" else lam[x] * lam[z]
+            else:
+                sig = lam[x] * lam[z] * r.construct_correlations.loc[owner[x], owner[z]]
+            total += (obs.loc[x, z] - sig) ** 2
+            count += 1
+    assert srmr(r) == pytest.approx(np.sqrt(total / count), abs=1e-12)
+
+    data, _ = _population(20_000, seed=1)
+    good = "A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3 + b4\nC =~ c1 + c2 + c3\nD =~ d1 + d2 + d3\n" \
+           "B ~ A\nC ~ A + B\nD ~ C"
+    bad = "A =~ a1 + b2 + c3\nB =~ b1 + a2 + b3 + b4\nC =~ c1 + c2 + a3\nD =~ d1 + d2 + d3\n" \
+          "B ~ A\nC ~ A + B\nD ~ C"
+    assert srmr(pls(good, data, consistent=True)) < 0.01
+    assert srmr(pls(bad, data, consistent=True)) > 0.05
