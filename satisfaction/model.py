@@ -33,6 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
@@ -1120,58 +1121,132 @@ def _delta_intervals(result: SEMResult, structure: Structure, ram: RAM, theta: n
 
 # -- bootstrap -------------------------------------------------------------------
 
+#: Bootstrap interval types (``ci`` of :func:`fit`, ``--ci`` of ``satisfaction fit``).
+BOOTSTRAP_CI = ("perc", "bca", "bca.simple")
+#: ``ci.method`` written in the tables for each interval type.
+_CI_METHOD = {"perc": "bootstrap percentile", "bca": "bootstrap BCa",
+              "bca.simple": "bootstrap bca.simple"}
+
+
+@dataclass
+class _BootModel:
+    """What one bootstrap draw refits: the layout, one RAM per group (with its
+    data rows) and the derived quantities kept per draw.
+
+    ``fun(theta)`` gives the standardized parameters, effects and defined
+    parameters (:class:`_Derived`, or :class:`_GroupDerived` with groups); every
+    draw stores ``theta`` followed by ``fun(theta)``.
+    """
+
+    spec: _Spec
+    rams: list[RAM]
+    xs: list[np.ndarray]
+    fun: Any
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(x) for x in self.xs]
+
+
+class _GroupDerived:
+    """Derived quantities of a multi-group fit: ``std.all`` of every row in every
+    group (group after group, the parameter table's order), then each defined
+    parameter (``:=``, unstandardized: labels are one parameter across groups)."""
+
+    def __init__(self, spec: _Spec, rams: list[RAM]) -> None:
+        self.structure, self.rams = spec.structure, rams
+        self.nrows = len(spec.structure.rows)
+        self.defined = _compiled_defined(spec.structure, spec)
+        self.ndef = len(self.defined)
+        self.label_value = dict(spec.label_value)
+        self.label_param: dict[str, int] = {}
+        for group in spec.label_param:
+            self.label_param.update(group)
+
+    def __call__(self, theta: np.ndarray) -> np.ndarray:
+        parts = [_std_rows(self.structure, ram, theta) for ram in self.rams]
+        if self.ndef:
+            labels = dict(self.label_value)
+            labels.update({label: float(theta[q]) for label, q in self.label_param.items()})
+            parts.append(np.array(evaluate(self.defined, labels)))
+        return np.concatenate(parts)
+
+
+def _set_exo_means(ram: RAM, structure: Structure, mean: np.ndarray) -> None:
+    """Fix the exogenous observed means at the sample means (fixed.x, mean structure)."""
+    if ram.v0 is None:
+        return
+    pos = {v: k for k, v in enumerate(ram.variables)}
+    for v in structure.exogenous_observed:
+        ram.v0[pos[v]] = mean[pos[v]]
+
+
+def resample_indices(sizes: list[int], draws: int, seed: int | None) -> np.ndarray:
+    """Bootstrap resamples as row indices, ``draws × sum(sizes)``.
+
+    The rows are the groups' rows one group after the other; each group is
+    resampled within itself (stratified, as lavaan's bootstrap does with
+    groups), with replacement, by ``numpy.random.default_rng(seed)``.
+    """
+    rng = np.random.default_rng(seed)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    return np.hstack([rng.integers(0, n, size=(draws, n)) + off
+                      for n, off in zip(sizes, offsets, strict=True)])
+
 
 def _boot_chunk(args: tuple) -> tuple[np.ndarray, int]:
     """Refit resampled covariance matrices (sufficient statistics) from a warm start."""
-    fun, x, draws, theta0 = args
+    model, weights, theta0 = args
     # one BLAS thread per worker: the matrices are small and the workers share the cores
     with threadpool_limits(1):
-        return _boot_draws(fun, x, draws, theta0)
+        return _boot_draws(model, weights, theta0)
 
 
-def _boot_draws(fun: _Derived, x: np.ndarray, draws: np.ndarray, theta0: np.ndarray
+def _boot_draws(model: _BootModel, weights: np.ndarray, theta0: np.ndarray
                 ) -> tuple[np.ndarray, int]:
-    """Standardized parameters and effects of every bootstrap draw (NaN when it failed)."""
-    n = len(x)
-    ram, structure = fun.ram, fun.structure
-    width = fun.nrows + 6 * fun.npairs + 2 * fun.ndef
-    out = np.full((len(draws), width), np.nan)
+    """``theta`` and ``fun(theta)`` of every draw (NaN when it failed).
+
+    ``weights[d]`` counts how often each row (groups one after another) is in
+    draw ``d``: a bootstrap resample, or a jackknife sample (one row left out).
+    """
+    structure = model.spec.structure
+    bounds = np.concatenate([[0], np.cumsum(model.sizes)]).astype(int)
+    out = None
     failed = 0
-    for d, rows in enumerate(draws):
-        w = np.bincount(rows, minlength=n).astype(float)
-        mean = w @ x / n
-        S = (x * w[:, None]).T @ x / n - np.outer(mean, mean)
-        _set_exo(ram, structure, S)
-        # gradient tolerance 1e-6: effects are then exact to about 1e-6, far below
+    for d, w_all in enumerate(weights):
+        blocks = []
+        for g, (ram, x) in enumerate(zip(model.rams, model.xs, strict=True)):
+            w = w_all[bounds[g]:bounds[g + 1]].astype(float)
+            m = w.sum()
+            mean = w @ x / m
+            S = (x * w[:, None]).T @ x / m - np.outer(mean, mean)
+            _set_exo(ram, structure, S)
+            _set_exo_means(ram, structure, mean)
+            blocks.append(Block(ram, S, int(m), mean if ram.has_means else None))
+        # gradient tolerance 1e-6: estimates are then exact to about 1e-6, far below
         # the bootstrap's own sampling error
-        sol = minimise([Block(ram, S, n, mean if ram.has_means else None)], theta0,
-                       max_iter=100, tol=1e-6)
+        sol = minimise(blocks, theta0, max_iter=100, tol=1e-6)
+        values = np.concatenate([sol.theta, model.fun(sol.theta)])
+        if out is None:
+            out = np.full((len(weights), len(values)), np.nan)
         if not sol.converged:
             failed += 1
             continue
-        out[d] = fun(sol.theta)
+        out[d] = values
+    if out is None:
+        out = np.empty((0, 0))
     return out, failed
 
 
-def _bootstrap(result: SEMResult, spec: _Spec, ram: RAM, x: np.ndarray, theta: np.ndarray,
-               draws: int, seed: int | None, n_jobs: int | None, progress: bool
-               ) -> None:
-    """Percentile intervals (95 %) of std.all and every effect from ``draws`` resamples.
-
-    Each draw refits the model to the resampled covariance matrix from the
-    estimate; a draw that does not converge is left out and counted. More
-    than :data:`MAX_BOOTSTRAP_FAILED` failed draws invalidate the intervals.
-    """
-    fun = _Derived(spec.structure, copy.deepcopy(ram), result.effects, spec)
-    rng = np.random.default_rng(seed)
-    n = len(x)
-    resamples = rng.integers(0, n, size=(draws, n))
+def _boot_run(model: _BootModel, weights: np.ndarray, theta: np.ndarray,
+              n_jobs: int | None, progress: bool, what: str) -> tuple[np.ndarray, int]:
+    """Run :func:`_boot_draws` over every row of ``weights`` in worker processes."""
+    draws = len(weights)
     jobs = n_jobs or os.cpu_count() or 1
     jobs = max(1, min(jobs, draws))
     nchunks = min(draws, jobs * 8)
     bounds = np.linspace(0, draws, nchunks + 1).astype(int)
-    chunks = [(fun, x, resamples[a:b], theta)
-              for a, b in itertools.pairwise(bounds) if b > a]
+    chunks = [(model, weights[a:b], theta) for a, b in itertools.pairwise(bounds) if b > a]
     results: list[tuple[np.ndarray, int]] = []
     bar = None
     if progress:
@@ -1179,53 +1254,172 @@ def _bootstrap(result: SEMResult, spec: _Spec, ram: RAM, x: np.ndarray, theta: n
 
         bar = Progress(transient=True)
         bar.start()
-        task = bar.add_task("bootstrap", total=draws)
+        task = bar.add_task(what, total=draws)
     try:
         if jobs == 1:
             for c in chunks:
                 results.append(_boot_chunk(c))
                 if bar is not None:
-                    bar.advance(task, len(c[2]))
+                    bar.advance(task, len(c[1]))
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 for c, res in zip(chunks, pool.map(_boot_chunk, chunks), strict=True):
                     results.append(res)
                     if bar is not None:
-                        bar.advance(task, len(c[2]))
+                        bar.advance(task, len(c[1]))
     finally:
         if bar is not None:
             bar.stop()
-    values = np.vstack([r[0] for r in results])
-    failed = sum(r[1] for r in results)
-    ok = ~np.isnan(values[:, :fun.nrows]).all(axis=1)
-    est = fun(theta)
+    return np.vstack([r[0] for r in results]), sum(r[1] for r in results)
+
+
+def _norm_inter(t: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Bootstrap quantiles at levels ``alpha`` by interpolation on the normal scale.
+
+    With the ``R`` finite values sorted, ``t*_(1) ≤ … ≤ t*_(R)``, level ``α`` sits
+    at rank ``r = (R + 1)·α``; for ``k = ⌊r⌋`` between 1 and ``R − 1`` and ``r``
+    not whole the quantile is ``t*_(k) + (Φ⁻¹(α) − Φ⁻¹(k/(R+1))) /
+    (Φ⁻¹((k+1)/(R+1)) − Φ⁻¹(k/(R+1))) · (t*_(k+1) − t*_(k))``, else the order
+    statistic itself (the extreme one at either end). Davison & Hinkley (1997),
+    eq. 5.8; the rule of R's ``boot`` package and of lavaan's bootstrap intervals.
+    """
+    t = np.sort(t[np.isfinite(t)])
+    R = len(t)
+    out = np.full(len(alpha), np.nan)
+    if R == 0:
+        return out
+    for i, a in enumerate(alpha):
+        if not math.isfinite(a):
+            continue
+        r = (R + 1) * a
+        k = math.trunc(r)
+        if k <= 0:
+            out[i] = t[0]
+        elif k >= R:
+            out[i] = t[-1]
+        elif k == r:
+            out[i] = t[k - 1]
+        else:
+            z0, z1 = stats.norm.ppf(k / (R + 1)), stats.norm.ppf((k + 1) / (R + 1))
+            out[i] = t[k - 1] + (stats.norm.ppf(a) - z0) / (z1 - z0) * (t[k] - t[k - 1])
+    return out
+
+
+def _boot_limits(values: np.ndarray, est: np.ndarray, ci: str,
+                 accel: np.ndarray | None = None, level: float = 0.95
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """95 % bootstrap intervals of every column of ``values`` (draws × quantities).
+
+    ``perc``: the bootstrap quantiles at ``α = 0.025, 0.975`` (:func:`_norm_inter`).
+    ``bca.simple`` and ``bca``: the quantiles at the adjusted levels
+    ``Φ(w + (w + z_α) / (1 − a (w + z_α)))`` with the bias correction
+    ``w = Φ⁻¹(#{t* < t̂} / R)`` (Efron 1987); ``bca.simple`` takes ``a = 0``
+    (lavaan's ``boot.ci.type = "bca.simple"``), ``bca`` the acceleration ``accel``.
+    A quantity that does not vary over the draws gets its estimate at both ends.
+    """
+    alpha = np.array([(1 - level) / 2, (1 + level) / 2])
+    zalpha = stats.norm.ppf(alpha)
     lower = np.full(values.shape[1], np.nan)
     upper = np.full(values.shape[1], np.nan)
+    for j in range(values.shape[1]):
+        t = values[:, j]
+        t = t[np.isfinite(t)]
+        if len(t) == 0 or not math.isfinite(est[j]):
+            continue
+        if ci == "perc":
+            lower[j], upper[j] = _norm_inter(t, alpha)
+            continue
+        if np.var(t) == 0:
+            lower[j] = upper[j] = est[j]
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = stats.norm.ppf(np.mean(t < est[j]))
+            a = 0.0 if ci == "bca.simple" or accel is None else accel[j]
+            adj = stats.norm.cdf(w + (w + zalpha) / (1 - a * (w + zalpha)))
+        lower[j], upper[j] = _norm_inter(t, adj)
+    return lower, upper
+
+
+def _jackknife_accel(model: _BootModel, theta: np.ndarray, n_jobs: int | None,
+                     progress: bool) -> tuple[np.ndarray, int]:
+    """Acceleration of every quantity from the jackknife (one respondent left out).
+
+    ``a = Σ (θ̄ − θ₍ᵢ₎)³ / (6 [Σ (θ̄ − θ₍ᵢ₎)²]^{3/2})`` over the ``N`` leave-one-out
+    refits ``θ₍ᵢ₎`` (with groups: left out of its own group), ``θ̄`` their mean
+    (Efron & Tibshirani 1993, eq. 14.15). Returns ``(a, failed refits)``.
+    """
+    total = sum(model.sizes)
+    weights = np.ones((total, total), dtype=np.int32)
+    np.fill_diagonal(weights, 0)
+    values, failed = _boot_run(model, weights, theta, n_jobs, progress, "jackknife")
+    ok = ~np.isnan(values).all(axis=1)
+    jack = values[ok]
+    with np.errstate(invalid="ignore", divide="ignore"), catch_warnings():
+        simplefilter("ignore", RuntimeWarning)  # an absent effect: all NaN
+        d = np.nanmean(jack, axis=0) - jack
+        num = np.nansum(d ** 3, axis=0)
+        den = 6 * np.nansum(d ** 2, axis=0) ** 1.5
+        accel = np.where(den > 0, num / den, 0.0)
+    return accel, failed
+
+
+def _bootstrap(result: SEMResult, model: _BootModel, theta: np.ndarray, draws: int,
+               seed: int | None, n_jobs: int | None, progress: bool, ci: str = "perc"
+               ) -> None:
+    """Bootstrap standard errors and 95 % intervals of every parameter (lavaan's
+    ``se = "bootstrap"``), of std.all, of every effect and of the defined parameters.
+
+    Each draw resamples the respondents (within each group), refits the model to
+    the resampled covariance matrices (and means) from the estimate and keeps
+    ``theta`` and the derived quantities; a draw that does not converge is left
+    out and counted, and more than :data:`MAX_BOOTSTRAP_FAILED` failed draws
+    invalidate the intervals. ``se`` of a free parameter is the standard
+    deviation of its draws with divisor ``B`` (lavaan: ``cov(COEF)·(B−1)/B``), of a
+    defined parameter with divisor ``B − 1`` (lavaan: ``cov(BOOT.def)``); ``z`` and
+    ``pvalue`` use that ``se``. Intervals: see :func:`_boot_limits` (``ci``); ``bca``
+    takes its acceleration from :func:`_jackknife_accel`.
+    """
+    fun = model.fun
+    est = np.concatenate([theta, fun(theta)])  # before the draws change the exogenous cells
+    weights = np.stack([np.bincount(r, minlength=sum(model.sizes))
+                        for r in resample_indices(model.sizes, draws, seed)])
+    values, failed = _boot_run(model, weights, theta, n_jobs, progress, "bootstrap")
+    ok = ~np.isnan(values).all(axis=1)
+    values = values[ok]
+    accel = None
+    if ci == "bca":
+        accel, jack_failed = _jackknife_accel(model, theta, n_jobs, progress)
+        if jack_failed:
+            result.warnings.append(Diagnostic("bootstrap_failed", "caution",
+                                              {"failed": int(jack_failed),
+                                               "draws": int(sum(model.sizes)),
+                                               "share": jack_failed / sum(model.sizes)}))
     present = np.isfinite(est)
-    if ok.sum() > 0:
-        # an absent effect (NaN estimate) has no interval
-        lower[present] = np.nanquantile(values[ok][:, present], 0.025, axis=0)
-        upper[present] = np.nanquantile(values[ok][:, present], 0.975, axis=0)
-    lower[~np.isfinite(est)] = np.nan
-    upper[~np.isfinite(est)] = np.nan
-    # A percentile interval that misses its own estimate says the resampled fits
-    # land elsewhere than the fit to the data (a boundary or unstable solution):
-    # such an interval would not belong to the estimate beside it, so it is not
-    # shown, and a caution names how many there were.
+    lower, upper = _boot_limits(values, est, ci, accel)
+    # An interval that misses its own estimate says the resampled fits land
+    # elsewhere than the fit to the data (a boundary or unstable solution): such
+    # an interval would not belong to the estimate beside it, so it is not shown,
+    # and a caution names how many there were.
     outside = present & ((lower > est + 1e-12) | (upper < est - 1e-12))
+    lower[outside] = upper[outside] = np.nan
+    q = len(theta)
+    with np.errstate(invalid="ignore"):
+        se_theta = np.std(values[:, :q], axis=0) if len(values) else np.full(q, np.nan)
+    method = _CI_METHOD[ci]
+    names = _write_free(result, model.spec, est[:q], se_theta, lower[:q], upper[:q],
+                        outside[:q], method)
+    if isinstance(fun, _Derived):
+        names += _outside_derived(result, model.spec, fun, outside[q:])
+        _defined_se(result, fun.split_defined(values[:, q:])[0],
+                    fun.split_defined(est[q:])[0])
+        result.effects = _add_intervals(result.parameters, result.effects, fun, lower[q:],
+                                        upper[q:], method)
+    else:
+        _group_intervals(result, fun, values[:, q:], est[q:], lower[q:], upper[q:])
     if outside.any():
-        lower[outside] = upper[outside] = np.nan
-        std_out, eff_out = fun.split(outside.astype(float))
-        names = [f"{r.lhs} {r.op} {r.rhs}" for r, o in zip(spec.structure.rows, std_out,
-                                                           strict=True) if o]
-        for m, measure in enumerate(EFFECT_MEASURES):
-            names += [f"{measure} {f} -> {t}" for f, t, o in zip(
-                result.effects["from"], result.effects["to"], eff_out[m], strict=True) if o]
         result.warnings.append(Diagnostic("bootstrap_excludes_estimate", "caution",
                                           {"n": int(outside.sum()),
                                            "which": ", ".join(names[:6])}))
-    result.effects = _add_intervals(result.parameters, result.effects, fun, lower, upper,
-                                    "bootstrap percentile")
     if failed:
         share = failed / draws
         severity = "invalidates" if share > MAX_BOOTSTRAP_FAILED else "caution"
@@ -1233,7 +1427,80 @@ def _bootstrap(result: SEMResult, spec: _Spec, ram: RAM, x: np.ndarray, theta: n
                                           {"failed": int(failed), "draws": int(draws),
                                            "share": share}))
     result.bootstrap = {"draws": draws, "succeeded": int(ok.sum()), "failed": int(failed),
-                        "seed": seed, "interval": "percentile 95%"}
+                        "seed": seed, "interval": f"{method} 95%", "ci": ci}
+
+
+def _write_free(result: SEMResult, spec: _Spec, theta: np.ndarray, se: np.ndarray,
+                lower: np.ndarray, upper: np.ndarray, outside: np.ndarray, method: str
+                ) -> list[str]:
+    """Bootstrap ``se``, ``z``, ``pvalue`` and ``ci.*`` of the free parameter rows (every
+    group); a ``ci.method`` column says where each row's interval comes from."""
+    params = result.parameters
+    k = len(spec.structure.rows)
+    params["ci.method"] = "fixed"  # a fixed row's interval is its value
+    names = []
+    for g, rows in enumerate(spec.param_of_row):
+        for j, qi in enumerate(rows):
+            if qi < 0:
+                continue
+            i = params.index[g * k + j]
+            s = float(se[qi])
+            z = theta[qi] / s if s > 0 else math.nan
+            params.loc[i, ["se", "z", "pvalue", "ci.lower", "ci.upper", "ci.method"]] = [
+                s, z, 2 * stats.norm.sf(abs(z)) if math.isfinite(z) else math.nan,
+                lower[qi], upper[qi], method]
+            if outside[qi]:
+                r = spec.structure.rows[j]
+                names.append(f"{r.lhs} {r.op} {r.rhs}")
+    defined = params["op"] == ":="
+    params.loc[defined, "ci.method"] = method
+    return list(dict.fromkeys(names))
+
+
+def _outside_derived(result: SEMResult, spec: _Spec, fun: _Derived, outside: np.ndarray
+                     ) -> list[str]:
+    std_out, eff_out = fun.split(outside.astype(float))
+    names = [f"std.all {r.lhs} {r.op} {r.rhs}"
+             for r, o in zip(spec.structure.rows, std_out, strict=True) if o]
+    for m, measure in enumerate(EFFECT_MEASURES):
+        names += [f"{measure} {f} -> {t}" for f, t, o in zip(
+            result.effects["from"], result.effects["to"], eff_out[m], strict=True) if o]
+    return names
+
+
+def _defined_se(result: SEMResult, draws: np.ndarray, est: np.ndarray) -> None:
+    """``se`` (divisor B − 1, lavaan's ``cov(BOOT.def)``), ``z``, ``pvalue`` of ``:=`` rows."""
+    if draws.shape[-1] == 0:
+        return
+    rows = result.parameters.index[result.parameters["op"] == ":="]
+    se = np.std(draws, axis=0, ddof=1) if len(draws) > 1 else np.full(len(est), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = est / se
+    result.parameters.loc[rows, "se"] = se
+    result.parameters.loc[rows, "z"] = z
+    result.parameters.loc[rows, "pvalue"] = 2 * stats.norm.sf(np.abs(z))
+
+
+def _group_intervals(result: SEMResult, fun: _GroupDerived, draws: np.ndarray,
+                     est: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+    """std.ci of every row in every group and the intervals of the ``:=`` rows of a
+    multi-group fit; the per-group tables get the same numbers."""
+    params = result.parameters
+    nstd = fun.nrows * len(fun.rams)
+    params.loc[params.index[:nstd], "std.ci.lower"] = lower[:nstd]
+    params.loc[params.index[:nstd], "std.ci.upper"] = upper[:nstd]
+    if fun.ndef:
+        rows = params.index[params["op"] == ":="]
+        params.loc[rows, "ci.lower"] = lower[nstd:]
+        params.loc[rows, "ci.upper"] = upper[nstd:]
+        _defined_se(result, draws[:, nstd:], est[nstd:])
+    if result.groups is not None:
+        cols = ["se", "z", "pvalue", "ci.lower", "ci.upper", "std.ci.lower", "std.ci.upper"]
+        for g, label in enumerate(result.groups.labels):
+            block = params.iloc[g * fun.nrows:(g + 1) * fun.nrows]
+            table = result.groups.per_group[label].parameters
+            table.loc[table.index[:fun.nrows], cols] = block[cols].to_numpy()
+            table["ci.method"] = block["ci.method"].to_numpy()
 
 
 # -- public API ------------------------------------------------------------------
@@ -1292,7 +1559,7 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         n_jobs: int | None = None, progress: bool = False,
         criteria: dict[str, tuple[str, float]] | None = None,
         estimator: str = "ml", group_equal: tuple[str, ...] | list[str] = (),
-        group_partial: tuple[str, ...] | list[str] = ()) -> SEMResult:
+        group_partial: tuple[str, ...] | list[str] = (), ci: str = "perc") -> SEMResult:
     """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
 
     Parameters
@@ -1308,13 +1575,27 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         (lavaan's ``missing = "ml"``), also with ``group`` (per group the casewise
         likelihood with the mean structure and ``group_equal`` constraints).
     bootstrap : int
-        Number of bootstrap draws for percentile intervals of the standardized
-        parameters and of every effect (single-group ML fits). Without it the
-        intervals come from the delta method.
+        Number of bootstrap draws (complete-data fits, also with ``group``): lavaan's
+        ``se = "bootstrap"``. Every free parameter's ``se`` becomes the standard
+        deviation of its draws, ``z`` and ``pvalue`` follow from it, and ``ci.lower``/
+        ``ci.upper`` of every parameter, std.all, every effect and every ``:=``
+        parameter are bootstrap intervals of type ``ci`` (the tables' ``ci.method``
+        says which). With ``group`` the respondents are resampled within each group
+        (stratified, as lavaan). Without it intervals are Wald (parameters) and
+        delta-method (std.all, effects, ``:=``).
     seed : int, optional
-        Seed of the bootstrap resampling (same seed, same intervals).
+        Seed of the bootstrap resampling (same seed, same numbers).
     group : str, optional
         Column defining groups for a multi-group fit.
+    ci : {"perc", "bca", "bca.simple"}
+        Bootstrap interval type. ``perc``: percentile (lavaan's
+        ``parameterEstimates(boot.ci.type = "perc")``). ``bca.simple``: bias-corrected
+        percentile without acceleration (lavaan's ``"bca.simple"``). ``bca``: bias-
+        corrected and accelerated (Efron 1987) with the acceleration from the
+        jackknife (``N`` extra leave-one-out refits); it differs from
+        ``bca.simple`` by that acceleration, and from lavaan's ``"bca"`` (0.6-14), which
+        estimates the acceleration by regressing the draws on the resampling
+        frequencies instead of the jackknife.
     n_jobs : int, optional
         Worker processes for the bootstrap (default: all cores).
     progress : bool
@@ -1373,7 +1654,7 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         return _fit(model, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
                     n_jobs=n_jobs, progress=progress, estimator=estimator,
                     group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-                    criteria=criteria if criteria is not None else fit_criteria(
+                    ci=ci, criteria=criteria if criteria is not None else fit_criteria(
                         model if isinstance(model, Questionnaire) else None))
 
 
@@ -1381,8 +1662,10 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
          bootstrap: int, seed: int | None, group: str | None, n_jobs: int | None,
          progress: bool, criteria: dict[str, tuple[str, float]],
          estimator: str = "ml", group_equal: tuple[str, ...] = (),
-         group_partial: tuple[str, ...] = ()) -> SEMResult:
+         group_partial: tuple[str, ...] = (), ci: str = "perc") -> SEMResult:
     _check_estimator(estimator, missing, group)
+    if ci not in BOOTSTRAP_CI:
+        raise UsageError(f"ci must be one of {', '.join(BOOTSTRAP_CI)}, not {ci!r}", value=ci)
     unknown = [c for c in group_equal if c not in GROUP_EQUAL]
     if unknown:
         raise UsageError(f"--group-equal: unknown class {unknown[0]!r}; expected any of "
@@ -1395,9 +1678,6 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         raise UsageError("missing='fiml' is available without bootstrap (its intervals "
                          "come from the delta method); use missing='listwise' with "
                          "--bootstrap")
-    if group is not None and bootstrap:
-        raise UsageError("--bootstrap is not available with --group yet: a multi-group fit "
-                         "reports Wald intervals; drop one of the two options")
     if bootstrap < 0:
         raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
     syntax, source = model_syntax(model)
@@ -1487,7 +1767,9 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                                          spec.param_of_row[0], x)
         _delta_intervals(result, structure, rams[0], theta, vcov, spec)
         if bootstrap:
-            _bootstrap(result, spec, rams[0], x, theta, bootstrap, seed, n_jobs, progress)
+            ram = copy.deepcopy(rams[0])
+            boot = _BootModel(spec, [ram], [x], _Derived(structure, ram, result.effects, spec))
+            _bootstrap(result, boot, theta, bootstrap, seed, n_jobs, progress, ci)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     ngroups = len(labels)
@@ -1497,6 +1779,12 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                       _moments(structure, observed, ngroups, True), source)
     result = _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
                          syntax, group_equal, group_partial)
+    if bootstrap:
+        gspec = result._spec  # type: ignore[attr-defined]
+        rams = copy.deepcopy([b.ram for b in result._blocks])  # type: ignore[attr-defined]
+        xs = [frame[(gcol == g).to_numpy()].to_numpy() for g in labels]
+        _bootstrap(result, _BootModel(gspec, rams, xs, _GroupDerived(gspec, rams)),
+                   result._theta, bootstrap, seed, n_jobs, progress, ci)  # type: ignore[attr-defined]
     result.warnings += _fit_diagnostics(result.fit_measures, criteria)
     return result
 

@@ -252,9 +252,10 @@ def test_gates_trip_on_cases_that_must_trip(monkeypatch) -> None:
     assert res.status == "invalid"
 
 
-def test_group_with_bootstrap_is_refused() -> None:
-    with pytest.raises(UsageError, match="--bootstrap"):
-        fit(reference("ecsi_bank")["model"], bank(), group="gender", bootstrap=10)
+def test_unknown_bootstrap_interval_is_refused() -> None:
+    # --bootstrap with --group works now (tests/test_model_bootstrap.py)
+    with pytest.raises(UsageError, match="ci must be one of"):
+        fit(reference("ecsi_bank")["model"], bank(), group="gender", bootstrap=10, ci="bc")
 
 
 def test_cli_lavaan_file_and_bad_input(tmp_path) -> None:
