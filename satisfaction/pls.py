@@ -1080,6 +1080,129 @@ def srmr(result: PLSResult) -> float:
     return float(np.sqrt(((S - sig)[low] ** 2).mean()))
 
 
-__all__ = ["FAILED_LIMIT", "SCHEMES", "PLSModel", "PLSResult", "bootstrap_pls", "f_squared",
-           "fornell_larcker", "htmt", "implied_correlations", "parse_pls_model", "pls",
-           "pls_model", "reliability", "srmr", "vif"]
+# -- importance-performance map and the 0-100 index -------------------------------------
+
+@dataclass
+class IPMAResult:
+    """Importance-performance map analysis of a PLS fit for one target construct.
+
+    Attributes
+    ----------
+    target : str
+    constructs : DataFrame
+        Constructs with a total effect on the target: ``construct``,
+        ``importance`` (unstandardized total effect on the 0-100 metric),
+        ``performance`` (0-100).
+    indicators : DataFrame
+        Their indicators: ``construct``, ``indicator``, ``weight`` (rescaled
+        unstandardized outer weight, summing to 1 per block), ``importance``
+        (``weight`` × the construct's importance), ``performance`` (mean of the
+        indicator rescaled to 0-100).
+    index : dict
+        Every construct's performance, 0-100 (the satisfaction index of the
+        target is ``index[target]``).
+    scores : DataFrame
+        Construct scores on the 0-100 metric, one row per analysed respondent.
+    """
+
+    target: str
+    constructs: pd.DataFrame
+    indicators: pd.DataFrame
+    index: dict[str, float]
+    scores: pd.DataFrame
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``: ``ipma`` rows and the ``index``."""
+        return {"target": self.target, "ipma": self.constructs.to_dict("records"),
+                "ipma_indicators": self.indicators.to_dict("records"),
+                "index": dict(self.index), "warnings": [d.to_dict() for d in self.warnings]}
+
+
+def _scale_of(scale: Any, items: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(scale, dict):
+        missing = [x for x in items if x not in scale]
+        if missing:
+            raise InputError(f"no scale (min, max) for the indicators {', '.join(missing)}",
+                             column="--scale")
+        lo = np.array([float(scale[x][0]) for x in items])
+        hi = np.array([float(scale[x][1]) for x in items])
+    else:
+        lo_v, hi_v = (float(v) for v in scale)
+        lo, hi = np.full(len(items), lo_v), np.full(len(items), hi_v)
+    if np.any(hi <= lo):
+        raise InputError("a scale's maximum must exceed its minimum", column="--scale",
+                         value=str(scale))
+    return lo, hi
+
+
+def ipma(result: PLSResult, data: pd.DataFrame, target: str,
+         scale: tuple[float, float] | dict[str, tuple[float, float]]) -> IPMAResult:
+    """Importance-performance map and the 0-100 index (ACSI/ECSI; Ringle & Sarstedt 2016).
+
+    1. Rescale each indicator to 0-100 by its scale: ``x* = (x − min)/(max − min) · 100``
+       (``scale`` one ``(min, max)`` for all, or per indicator).
+    2. Unstandardize the outer weights on that metric and normalize them per
+       block: ``w̃_k = (w_k / sd(x*_k)) / Σ_l (w_l / sd(x*_l))``.
+    3. Construct scores ``LV* = Σ_k w̃_k x*_k`` (0-100); performance = their mean,
+       ``Σ_k w̃_k (x̄_k − min_k)/(max_k − min_k) · 100`` (the ACSI index formula).
+    4. Importance of a construct = its unstandardized total effect on the target,
+       the standardized total effect of the fit × ``sd(LV*_target)/sd(LV*_i)``
+       (``LV*`` is an affine function of the standardized score, so this is the
+       total effect from OLS on the 0-100 scores). Under PLSc the corrected
+       total effects are used.
+    5. Indicator importance = ``w̃_k`` × the importance of its construct;
+       indicator performance = ``x̄*_k``.
+
+    ``data`` is the data the model was fitted on (the analysed rows are taken).
+
+    References
+    ----------
+    Ringle & Sarstedt (2016), Gain more insight from your PLS-SEM results: the
+    importance-performance map analysis, Industrial Management & Data Systems
+    116(9), 1865-1886; Fornell et al. (1996), The American Customer
+    Satisfaction Index, Journal of Marketing 60(4), 7-18.
+    """
+    m = result.model
+    if target not in m.constructs:
+        raise InputError(f"the IPMA target {target!r} is not a construct of the model",
+                         column="--ipma", value=target)
+    items = list(m.indicators)
+    lo, hi = _scale_of(scale, items)
+    x = data.loc[result.scores.index, items].apply(pd.to_numeric, errors="coerce")
+    xs = (x.to_numpy(dtype=float) - lo) / (hi - lo) * 100
+    warnings: list[Diagnostic] = []
+    outside = int(((xs < 0) | (xs > 100)).sum())
+    if outside:
+        warnings.append(Diagnostic("ipma_outside_scale", "caution", {"n": outside}))
+    sd = xs.std(axis=0, ddof=1)
+    w = result.weights["est"].to_numpy() / sd
+    owner = result.weights["construct"].to_numpy()
+    wt = np.empty_like(w)
+    lv = {}
+    for c in m.constructs:
+        k = owner == c
+        wt[k] = w[k] / w[k].sum()
+        lv[c] = xs[:, k] @ wt[k]
+    scores = pd.DataFrame(lv, index=result.scores.index)
+    perf = scores.mean()
+    sd_lv = scores.std(ddof=1)
+    eff = result.effects[result.effects["to"] == target]
+    cons = pd.DataFrame({"construct": eff["from"].to_numpy(),
+                         "importance": [t * sd_lv[target] / sd_lv[c]
+                                        for c, t in zip(eff["from"], eff["total"], strict=True)],
+                         "performance": [perf[c] for c in eff["from"]]})
+    imp = dict(zip(cons["construct"], cons["importance"], strict=True))
+    mean_x = xs.mean(axis=0)
+    rows = [{"construct": c, "indicator": item, "weight": wt[k],
+             "importance": wt[k] * imp[c], "performance": mean_x[k]}
+            for k, (c, item) in enumerate(zip(owner, items, strict=True)) if c in imp]
+    ind = pd.DataFrame(rows, columns=["construct", "indicator", "weight", "importance",
+                                      "performance"])
+    return IPMAResult(target, cons, ind, {c: float(v) for c, v in perf.items()}, scores,
+                      warnings)
+
+
+__all__ = ["FAILED_LIMIT", "SCHEMES", "IPMAResult", "PLSModel", "PLSResult", "bootstrap_pls",
+           "f_squared", "fornell_larcker", "htmt", "implied_correlations", "ipma",
+           "parse_pls_model", "pls", "pls_model", "reliability", "srmr", "vif"]

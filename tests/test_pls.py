@@ -675,3 +675,99 @@ def test_srmr_hand_computation(mobi) -> None:
           "B ~ A\nC ~ A + B\nD ~ C"
     assert srmr(pls(good, data, consistent=True)) < 0.01
     assert srmr(pls(bad, data, consistent=True)) > 0.05
+
+
+# -- IPMA and the 0-100 index ----------------------------------------------------------
+
+def test_ipma_hand_computation(mobi) -> None:
+    """IPMA on the 1-10 mobi data, recomputed in loops: rescaled items, weights / sd
+    normalized per block, 0-100 scores, unstandardized OLS paths on those scores and
+    total effects by path enumeration (reference/pls_reference._walk_totals)."""
+    from satisfaction.pls import ipma
+    from tests.reference.pls_reference import _walk_totals
+
+    r = pls(ecsi_syntax(), mobi)
+    got = ipma(r, mobi, "Loyalty", scale=(1, 10))
+    w = r.weights.set_index("indicator")["est"]
+    lv, perf_items, wt = {}, {}, {}
+    for c, items in ECSI_BLOCKS.items():
+        raw = {i: w[i] / ((mobi[i] - 1) / 9 * 100).std(ddof=1) for i in items}
+        tot = sum(raw.values())
+        score = 0.0
+        for i in items:
+            wt[i] = raw[i] / tot
+            xi = (mobi[i] - 1) / 9 * 100
+            perf_items[i] = xi.mean()
+            score = score + wt[i] * xi
+        lv[c] = score
+    beta = {}
+    for to in ECSI_BLOCKS:
+        preds = [a for a, b in ECSI_PATHS if b == to]
+        if preds:
+            design = np.column_stack([np.ones(len(mobi)), *[lv[p] for p in preds]])
+            coef = np.linalg.lstsq(design, lv[to], rcond=None)[0][1:]
+            beta.update({(p, to): c for p, c in zip(preds, coef, strict=True)})
+    total = _walk_totals(list(ECSI_BLOCKS), ECSI_PATHS, beta)
+    cons = got.constructs.set_index("construct")
+    assert set(cons.index) == {"Image", "Expectation", "Quality", "Value", "Satisfaction",
+                               "Complaints"}
+    for c in cons.index:
+        assert cons.loc[c, "importance"] == pytest.approx(total[f"{c}->Loyalty"], abs=1e-10)
+        assert cons.loc[c, "performance"] == pytest.approx(lv[c].mean(), abs=1e-10)
+    for c in ECSI_BLOCKS:
+        assert got.index[c] == pytest.approx(lv[c].mean(), abs=1e-10)
+    ind = got.indicators.set_index("indicator")
+    assert "loy1" not in ind.index
+    for i in ("ima1", "qua7", "sat2", "comp"):
+        c = ind.loc[i, "construct"]
+        assert ind.loc[i, "weight"] == pytest.approx(wt[i], abs=1e-12)
+        assert ind.loc[i, "performance"] == pytest.approx(perf_items[i], abs=1e-10)
+        assert ind.loc[i, "importance"] == pytest.approx(wt[i] * total[f"{c}->Loyalty"],
+                                                         abs=1e-10)
+    assert got.indicators.groupby("construct")["weight"].sum().to_numpy() == \
+        pytest.approx(1.0, abs=1e-12)
+    json.dumps(got.to_dict())
+
+
+def test_ipma_index_small_hand_example() -> None:
+    """Six respondents on a 1-5 scale. Block A: both items have mean 3, so whatever the
+    weights its index is (3 − 1)/4 · 100 = 50. Block B: items of equal spread, so the
+    normalized weights are w_k/(w_1 + w_2) and the index is
+    25 · (w̃_1 (2.5 − 1) + w̃_2 (3.5 − 1)) (b2 is a permutation of b1 + 1). The importance of the single predictor
+    is the unstandardized slope of the 0-100 scores."""
+    from satisfaction.pls import ipma
+
+    d = pd.DataFrame({"a1": [1, 2, 3, 4, 5, 3], "a2": [2, 1, 4, 3, 5, 3],
+                      "b1": [1, 2, 2, 4, 3, 3], "b2": [2, 4, 3, 5, 3, 4]})
+    r = pls("A =~ a1 + a2\nB =~ b1 + b2\nB ~ A", d, tol=1e-12)
+    assert d["b1"].std() == pytest.approx(d["b2"].std())
+    got = ipma(r, d, "B", scale=(1, 5))
+    assert got.index["A"] == pytest.approx(50.0, abs=1e-12)
+    w = r.weights.set_index("indicator")["est"]
+    w1, w2 = w["b1"] / (w["b1"] + w["b2"]), w["b2"] / (w["b1"] + w["b2"])
+    assert got.index["B"] == pytest.approx(25 * (w1 * 1.5 + w2 * 2.5), abs=1e-12)
+    assert abs(w1 - 0.5) > 0.01  # unequal weights: the weighting matters
+    a = got.scores["A"]
+    b = got.scores["B"]
+    slope = np.cov(a, b, ddof=1)[0, 1] / a.var(ddof=1)
+    assert got.constructs.set_index("construct").loc["A", "importance"] == pytest.approx(
+        slope, abs=1e-12)
+
+
+def test_ipma_scale_invariance_and_checks(mobi) -> None:
+    """The same respondents on 1-10 and on the 0-100 file give the same index (to the
+    file's rounding); a value outside the scale is flagged; a wrong target is refused."""
+    from satisfaction.pls import ipma
+
+    a = ipma(pls(ecsi_syntax(), mobi), mobi, "Satisfaction", scale=(1, 10))
+    raw = pd.read_csv(DATA)
+    b = ipma(pls(ecsi_syntax(), raw), raw, "Satisfaction", scale=(0, 100))
+    for c in ECSI_BLOCKS:
+        assert a.index[c] == pytest.approx(b.index[c], abs=1e-2)
+    assert 60 < a.index["Satisfaction"] < 90
+    c = ipma(pls(ecsi_syntax(), mobi), mobi, "Satisfaction", scale=(2, 10))
+    assert [w.code for w in c.warnings] == ["ipma_outside_scale"]
+    with pytest.raises(InputError, match="not a construct"):
+        ipma(pls(ecsi_syntax(), mobi), mobi, "Nope", scale=(1, 10))
+    with pytest.raises(InputError, match="maximum"):
+        ipma(pls(ecsi_syntax(), mobi), mobi, "Loyalty", scale=(5, 5))
