@@ -1225,7 +1225,7 @@ def _boot_draws(model: _BootModel, weights: np.ndarray, theta0: np.ndarray
             blocks.append(Block(ram, S, int(m), mean if ram.has_means else None))
         # gradient tolerance 1e-6: estimates are then exact to about 1e-6, far below
         # the bootstrap's own sampling error
-        sol = minimise(blocks, theta0, max_iter=100, tol=1e-6)
+        sol = minimise(blocks, theta0, max_iter=500, tol=1e-6)
         values = np.concatenate([sol.theta, model.fun(sol.theta)])
         if out is None:
             out = np.full((len(weights), len(values)), np.nan)
