@@ -254,8 +254,13 @@ def register(app: typer.Typer) -> None:
             help="Questionnaire YAML, or a text file in lavaan syntax.")],
         responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
         bootstrap: Annotated[int, typer.Option(
-            help="Bootstrap draws for percentile intervals of the standardized estimates "
-                 "and of every effect (default: delta-method intervals).")] = 0,
+            help="Bootstrap draws (also with --group, resampled within groups): bootstrap "
+                 "SEs and intervals of every parameter, standardized estimate and effect, "
+                 "as lavaan's se='bootstrap' (default: Wald/delta-method).")] = 0,
+        ci: Annotated[str, typer.Option(
+            "--ci", help="With --bootstrap: interval type 'perc' (percentile), 'bca' "
+                         "(bias-corrected and accelerated, jackknife acceleration) or "
+                         "'bca.simple' (lavaan's, no acceleration).")] = "perc",
         seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap.")] = None,
         group: Annotated[str | None, typer.Option(
             help="Column for a multi-group fit (test of equal structural paths).")] = None,
@@ -305,6 +310,8 @@ def register(app: typer.Typer) -> None:
                              value=bootstrap)
         if missing not in ("listwise", "fiml"):
             raise UsageError("expected listwise or fiml", column="--missing", value=missing)
+        if ci not in ("perc", "bca", "bca.simple"):
+            raise UsageError("expected perc, bca or bca.simple", column="--ci", value=ci)
         if (show_modindices or scores is not None) and missing != "listwise":
             raise UsageError("--modindices and --scores need --missing listwise (they use the "
                              "complete-data ML fit, as lavaan's defaults)")
@@ -315,7 +322,7 @@ def register(app: typer.Typer) -> None:
         log = info.get("log")
         try:
             result = fit(spec, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
-                         estimator=estimator.lower(), n_jobs=jobs,
+                         estimator=estimator.lower(), n_jobs=jobs, ci=ci,
                          group_equal=_listed(group_equal), group_partial=_listed(group_partial),
                          progress=sys.stderr.isatty() if progress is None else progress)
         except InputError as exc:
