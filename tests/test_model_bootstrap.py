@@ -99,3 +99,86 @@ def test_bootstrap_se_and_intervals_equal_lavaan_on_the_same_resamples(fits: dic
         assert _max_diff(std["std.all"], std["ref.est.std"]) < 1e-4
         assert _max_diff(std["std.ci.lower"], std[f"ref.{side}.lower"]) < TOL, ci
         assert _max_diff(std["std.ci.upper"], std[f"ref.{side}.upper"]) < TOL, ci
+
+
+# -- properties --------------------------------------------------------------------
+
+PD_MODEL = json.loads((REFERENCE / "lavaan_political_democracy.json").read_text())["model"]
+HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+
+
+def _contains(frame: pd.DataFrame, est: str, lo: str, hi: str) -> int:
+    sub = frame[[est, lo, hi]].astype(float).dropna()
+    bad = sub[(sub[lo] > sub[est] + 1e-9) | (sub[hi] < sub[est] - 1e-9)]
+    assert bad.empty, bad
+    return len(sub)
+
+
+@pytest.mark.parametrize("ci", ["perc", "bca.simple", "bca"])
+def test_same_seed_same_numbers_and_intervals_contain_estimates(ci: str) -> None:
+    d = political_democracy.get_data()
+    a = fit(PD_MODEL, d, bootstrap=60, seed=3, ci=ci, n_jobs=1)
+    b = fit(PD_MODEL, d, bootstrap=60, seed=3, ci=ci, n_jobs=2)
+    assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
+    c = fit(PD_MODEL, d, bootstrap=60, seed=4, ci=ci, n_jobs=2)
+    assert not np.allclose(c.parameters["se"], a.parameters["se"])
+    free = a.parameters[a.parameters["se"] > 0]
+    assert (free["ci.method"] == METHOD[ci]).all()
+    assert set(a.parameters.loc[a.parameters["se"] == 0, "ci.method"]) == {"fixed"}
+    assert a.effects["ci.method"].iloc[0] == METHOD[ci]
+    assert _contains(free, "est", "ci.lower", "ci.upper") == len(free)
+    assert _contains(free, "std.all", "std.ci.lower", "std.ci.upper") > 0.9 * len(free)
+    for m in ("direct", "indirect", "total", "std.total"):
+        _contains(a.effects, m, f"{m}.ci.lower", f"{m}.ci.upper")
+    assert a.bootstrap == {"draws": 60, "succeeded": 60, "failed": 0, "seed": 3,
+                           "interval": f"{METHOD[ci]} 95%", "ci": ci}
+
+
+def test_bootstrap_se_is_near_the_wald_se_on_a_well_behaved_model() -> None:
+    # 500 draws: a bootstrap se has a sampling error of about se / sqrt(2·500) ≈ 3 %;
+    # PoliticalDemocracy (N = 75) is mildly non-normal, so the two differ a little more
+    d = political_democracy.get_data()
+    wald = fit(PD_MODEL, d)
+    boot = fit(PD_MODEL, d, bootstrap=500, seed=5, n_jobs=2)
+    free = wald.parameters["se"] > 0
+    ratio = boot.parameters.loc[free, "se"] / wald.parameters.loc[free, "se"]
+    assert 0.9 < ratio.median() < 1.15
+    assert ratio.between(0.75, 1.45).all(), ratio
+    paths = wald.parameters.loc[free, "op"].isin(["=~", "~"])
+    assert ratio[paths].between(0.8, 1.25).all()
+    z = boot.parameters.loc[free, "z"]
+    np.testing.assert_allclose(z, boot.parameters.loc[free, "est"]
+                               / boot.parameters.loc[free, "se"])
+
+
+def test_group_bootstrap_is_reproducible_and_stratified() -> None:
+    h = holzinger39.get_data()
+    a = fit(HS_MODEL, h, group="school", bootstrap=30, seed=9, n_jobs=1)
+    b = fit(HS_MODEL, h, group="school", bootstrap=30, seed=9, n_jobs=2)
+    assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
+    free = a.parameters[a.parameters["se"] > 0]
+    assert (free["ci.method"] == "bootstrap percentile").all()
+    assert _contains(free, "est", "ci.lower", "ci.upper") == len(free)
+    per = a.groups.per_group["Pasteur"].parameters
+    mine = a.parameters[a.parameters["group"] == "Pasteur"]
+    np.testing.assert_allclose(per["ci.lower"].to_numpy(float),
+                               mine["ci.lower"].to_numpy(float))
+    # every draw keeps each group's size: rows of a group are drawn from that group
+    idx = resample_indices([156, 145], 30, 9)
+    assert (idx[:, :156] < 156).all() and (idx[:, 156:] >= 156).all()
+
+
+def test_cli_fit_ci(tmp_path) -> None:
+    from satisfaction.cli import main
+
+    model = tmp_path / "hs.lav"
+    model.write_text(HS_MODEL)
+    csv = tmp_path / "hs.csv"
+    holzinger39.get_data().to_csv(csv, index=False)
+    out = tmp_path / "hs.json"
+    assert main(["fit", str(model), str(csv), "--group", "school", "--bootstrap", "20",
+                 "--seed", "1", "--ci", "bca.simple", "--jobs", "1", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["bootstrap"]["ci"] == "bca.simple"
+    assert {p["ci.method"] for p in doc["parameters"] if p["se"]} == {"bootstrap bca.simple"}
+    assert main(["fit", str(model), str(csv), "--bootstrap", "20", "--ci", "bc"]) == 2
