@@ -178,7 +178,10 @@ class SEMResult:
     converged : bool
     groups : GroupComparison or None
     bootstrap : dict
-        ``{"draws": B, "succeeded": b, "seed": s}`` when bootstrapped, else empty.
+        ``{"draws": B, "succeeded": b, "failed": f, "seed": s, "interval": text,
+        "ci": "perc" | "bca" | "bca.simple"}`` when bootstrapped, else empty; the
+        parameter table then has bootstrap ``se``/``z``/``pvalue``/``ci.*`` and a
+        ``ci.method`` column (``fixed`` for fixed rows).
     excluded : dict[str, int]
         Respondents not analysed, by reason (``missing_values``, ``missing_group``).
     """
