@@ -102,7 +102,9 @@ def _option_names(callback: Callable[..., Any]) -> dict[str, str]:
     for name in inspect.signature(callback).parameters:
         names[name] = "--" + name.replace("_", "-")
         for meta in getattr(hints.get(name), "__metadata__", ()):
-            decls = [d for d in getattr(meta, "param_decls", ()) or ()
+            # typer.Option("--json") inside Annotated keeps "--json" as ``default``
+            first = getattr(meta, "default", None)
+            decls = [d for d in (first, *(getattr(meta, "param_decls", ()) or ()))
                      if isinstance(d, str) and d.startswith("--")]
             if decls:
                 names[name] = decls[0].split("/")[0]

@@ -589,6 +589,10 @@ def _key_name(path: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in path) if path else "(top level)"
 
 
+#: Suffixes of response files: given where the questionnaire goes, the arguments are swapped.
+_DATA_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".sav", ".parquet")
+
+
 def load_questionnaire(path: str | Path) -> Questionnaire:
     """Read and validate a questionnaire YAML file.
 
@@ -608,6 +612,9 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     """
     path = Path(path)
     source = str(path)
+    if path.suffix.lower() in _DATA_SUFFIXES and path.is_file():  # arguments swapped
+        raise SchemaError("this is a data file, not a questionnaire: the command takes the "
+                          "questionnaire (YAML) first, then the responses", file=source)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

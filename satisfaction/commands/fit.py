@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from satisfaction.commands import make_console
+from satisfaction.commands import check_at_least, check_choice, make_console
 from satisfaction.errors import InputError, UsageError
 from satisfaction.io import spreadsheet_safe, write_json, write_with
 
@@ -241,6 +241,7 @@ def register(app: typer.Typer) -> None:
         """Measurement invariance: configural, metric, scalar and strict models compared."""
         from satisfaction.invariance import invariance
 
+        check_choice("--missing", missing, ("listwise", "fiml"))  # before the data
         spec, data, _ = load_model_data(model, responses)
         result = invariance(spec, data, group, group_partial=_listed(group_partial),
                             missing=missing)
@@ -301,10 +302,12 @@ def register(app: typer.Typer) -> None:
         """Fit a CFA/SEM by ML (lavaan's defaults), or by PLS path modelling (--estimator pls)."""
         from satisfaction.model import fit
 
+        # the options first, each error naming its option, before any data are read
+        check_choice("--estimator", estimator.lower(), ("ml", "mlr", "mlm", "pls", "plsc"))
+        check_at_least("--jobs", jobs, 1)
         if estimator.lower() in ("pls", "plsc"):
             _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path)
             return
-        # the options first, each error naming its option, before any data are read
         if bootstrap < 0:
             raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
                              value=bootstrap)

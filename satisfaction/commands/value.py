@@ -156,7 +156,12 @@ def _print(result: ValueResult, models: bool, period_end_given: bool = False) ->
     for d in result.warnings:
         if d.code != "transactions_excluded":  # in the transactions table above
             console.print(f"  [yellow]{d.severity}:[/yellow] {escape(str(d))}")
-    total = result.customers["clv"].sum()
+    clv_values = result.customers.get("clv")
+    if clv_values is None or (len(clv_values) and not clv_values.notna().any()):  # no spend model
+        console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "
+                      "not computed (it needs the spend model gamma_gamma, see --models)")
+        return
+    total = clv_values.sum()
     console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "
                   f"total {total:,.2f}, mean {total / max(len(result.customers), 1):,.2f}")
 
