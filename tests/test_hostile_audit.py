@@ -187,3 +187,9 @@ def test_non_recursive_pair_is_marked_not_admissible(files, capsys):
     assert main(["fit", str(model), str(files["data"])]) == 0
     out = capsys.readouterr().out
     assert "This solution is not admissible" in out
+
+
+def test_a_bad_engine_names_the_option_once(capsys):
+    assert main(["rfm", str(CDNOW), "--engine", "pandas"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: option '--engine': expected duckdb or spark (value: 'pandas')"

@@ -1059,7 +1059,7 @@ def spark_value_analysis(
 def check_engine(engine: str) -> None:
     """Raise a UsageError unless ``engine`` is duckdb or spark."""
     if engine not in ("duckdb", "spark"):
-        raise UsageError("--engine must be duckdb or spark", column="engine", value=engine)
+        raise UsageError("expected duckdb or spark", column="--engine", value=engine)
 
 
 def run_command(transactions: str | Path, columns: TransactionColumns, *, models: bool,
