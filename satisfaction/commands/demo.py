@@ -42,7 +42,7 @@ def demo(out: Path | None = None, seed: int = 20261125, n_respondents: int = 200
     from satisfaction.simulate import simulate_demo
 
     if lang not in ("en", "zh"):
-        raise UsageError("--lang must be 'en' or 'zh'", column="--lang", value=lang)
+        raise UsageError("expected 'en' or 'zh'", column="--lang", value=lang)
     if bootstrap < 0:
         raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
     folder = Path(out) if out is not None else REPORTS

@@ -60,7 +60,7 @@ def report(questionnaire: str | Path, responses: str | Path,
     from satisfaction.report.render import write_report
 
     if lang not in ("en", "zh"):
-        raise UsageError("--lang must be 'en' or 'zh'", column="--lang", value=lang)
+        raise UsageError("expected 'en' or 'zh'", column="--lang", value=lang)
     if bootstrap < 0:
         raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
     if out is None:
