@@ -135,11 +135,20 @@ def require_analysable(data: pd.DataFrame, purpose: str,
                 raise InputError(f"items {a!r} and {b!r} are perfectly correlated "
                                  f"(r = {corr[i, j]:.3f}): {purpose} cannot separate them; "
                                  + _why_identical(x, a, blocks), column=b)
-    eig = np.linalg.eigvalsh(corr)
+    eig, vec = np.linalg.eigh(corr)
     if eig[0] < 1e-10 * eig[-1]:
-        raise InputError(f"the items are linearly dependent (their correlation matrix is "
-                         f"singular): {purpose} needs items none of which is an exact "
-                         "combination of the others")
+        names = dependent_names(vec[:, 0], [str(c) for c in x.columns])
+        raise InputError(f"the items {', '.join(map(repr, names))} are linearly dependent "
+                         f"(one is an exact combination of the others): {purpose} needs "
+                         "items none of which is a sum or difference of others",
+                         column=names[-1])
+
+
+def dependent_names(null_vector: np.ndarray, names: Sequence[str]) -> list[str]:
+    """The variables taking part in an exact linear dependence: those with a
+    non-negligible weight in the eigenvector of the (near-)zero eigenvalue."""
+    weight = np.abs(null_vector)
+    return [n for n, w in zip(names, weight, strict=True) if w > 0.05 * weight.max()]
 
 
 def _name_items(items: Sequence[str], blocks: Mapping[str, Sequence[str]] | None) -> str:

@@ -351,11 +351,14 @@ def _require_nonsingular(S: np.ndarray, names: list[str], what: str) -> None:
             raise InputError(f"{what}: {names[i]!r} and {names[j]!r} are perfectly correlated "
                              "(one is a copy or a rescaling of the other); keep one of them",
                              column=names[j])
-    eig = np.linalg.eigvalsh(corr)
+    eig, vec = np.linalg.eigh(corr)
     if eig.min() < 1e-10 * eig.max():
-        raise InputError(f"{what}: the variables {', '.join(names)} are linearly dependent "
-                         "(their covariance matrix is singular); drop a variable that is "
-                         "a sum or difference of others")
+        from satisfaction.efa import dependent_names
+
+        involved = dependent_names(vec[:, int(np.argmin(eig))], names)
+        raise InputError(f"{what}: the variables {', '.join(involved)} are linearly "
+                         "dependent (their covariance matrix is singular); drop a variable "
+                         "that is a sum or difference of others", column=involved[-1])
 
 
 def _covariance(x: np.ndarray) -> np.ndarray:
