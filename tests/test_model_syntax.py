@@ -50,6 +50,9 @@ def _check(result, ref, relative_chisq: bool = True) -> None:
     chisq = ref["fit"]["chisq"]
     assert abs(result.fit_measures["chisq"] - chisq) <= TOL * max(1.0, chisq), (
         result.fit_measures["chisq"], chisq)
+    for name in ("aic", "bic", "logl", "cfi", "srmr"):  # fixed.x counted as lavaan does
+        want = ref["fit"][name]
+        assert abs(result.fit_measures[name] - want) <= TOL * max(1.0, abs(want)), name
     ours = result.parameters
     labels = result.groups.labels if result.groups is not None else None
     for row in ref["parameters"]:
@@ -105,7 +108,8 @@ def test_defined_parameters_have_bootstrap_intervals() -> None:
     assert row["std.ci.lower"] < row["std.all"] < row["std.ci.upper"]
 
 
-@pytest.mark.parametrize("case", ["group_shared_label", "group_c_modifier", "group_defined"])
+@pytest.mark.parametrize("case", ["group_shared_label", "group_c_modifier", "group_defined",
+                                  "group_covariates"])
 def test_multigroup_labels_match_lavaan(case: str) -> None:
     result, ref = _fit(case)
     _check(result, ref)

@@ -80,6 +80,12 @@ ind1 := a1*b
 diff := a1 - a2"
 out$group_defined <- one(sem(m, data = bank, group = "gender"), m, "bank")
 
+# 5b. Multi-group with exogenous observed covariates (fixed.x): their means and
+#     (co)variances are neither parameters nor moments.
+m <- "Satisfaction =~ sat1 + sat2 + sat3 + sat4
+Satisfaction ~ imag1 + val1"
+out$group_covariates <- one(sem(m, data = bank, group = "gender"), m, "bank")
+
 # 6. Raw bfi items: the Agreeableness marker A1 is reverse-worded.
 data(bfi, package = "psych")
 items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("E", 1:5), paste0("N", 1:5),
