@@ -385,6 +385,9 @@ class _Spec:
     fixed_of_row: list[list[float]] = field(default_factory=list)
     label_param: list[dict[str, int]] = field(default_factory=list)
     label_value: dict[str, float] = field(default_factory=dict)
+    #: bounds of the parameters (``a > 0``, ``a < 1``); None when there are none
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
 
 
 def _row_modifier(r: ParRow, g: int, ngroups: int) -> tuple[str | None, float | None, bool]:
@@ -415,6 +418,8 @@ def _equal_labels(structure: Structure) -> tuple[dict[str, str], dict[str, float
 
     fixed: dict[str, float] = {}
     for c in structure.constraints:
+        if c.op != "==":
+            continue
         try:
             fixed[c.lhs] = float(c.rhs)
             continue
@@ -470,7 +475,7 @@ def _layout(structure: Structure, ngroups: int, equal: tuple[str, ...] = (),
     for c in structure.constraints:
         for name in (c.lhs, c.rhs):
             if _IDENT_RE.match(name) and name not in used:
-                raise InputError(f"the constraint '{c.lhs} == {c.rhs}' names {name!r}, which "
+                raise InputError(f"the constraint '{c.lhs} {c.op} {c.rhs}' names {name!r}, which "
                                  "labels no parameter", line=c.line or None)
     counter = 0
     for g in range(ngroups):
@@ -506,7 +511,25 @@ def _layout(structure: Structure, ngroups: int, equal: tuple[str, ...] = (),
     for r in structure.rows:
         if r.label is not None and not r.free and r.value is not None:
             label_value.setdefault(reps.get(r.label, r.label), r.value)
-    return _Spec(structure, per_group, counter, fixed_rows, label_param, label_value)
+    lower = upper = None
+    bounds = [c for c in structure.constraints if c.op in ("<", ">")]
+    if bounds:
+        lower, upper = np.full(counter, -np.inf), np.full(counter, np.inf)
+        params = {label: q for group in label_param for label, q in group.items()}
+        for c in bounds:
+            q = params.get(reps.get(c.lhs, c.lhs))
+            if q is None:
+                raise InputError(f"the bound '{c.lhs} {c.op} {c.rhs}' names {c.lhs!r}, which "
+                                 "labels no free parameter", line=c.line or None)
+            if c.op == ">":
+                lower[q] = max(lower[q], float(c.rhs))
+            else:
+                upper[q] = min(upper[q], float(c.rhs))
+            if lower[q] > upper[q]:
+                raise InputError(f"the bounds on {c.lhs!r} leave no value between them",
+                                 line=c.line or None)
+    return _Spec(structure, per_group, counter, fixed_rows, label_param, label_value,
+                 lower, upper)
 
 
 def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray],
@@ -621,9 +644,10 @@ def _fit_blocks(spec: _Spec, blocks: list[Block], start: np.ndarray | None = Non
     samples = [b.S for b in blocks]
     means = [b.mean for b in blocks]
     first = _start(spec, rams, samples, means=means) if start is None else start
-    sol = minimise(blocks, first)
+    sol = minimise(blocks, first, lower=spec.lower, upper=spec.upper)
     if start is None and (not sol.converged or _improper(spec, sol.theta)):
-        sol2 = minimise(blocks, _start(spec, rams, samples, simple=True, means=means))
+        sol2 = minimise(blocks, _start(spec, rams, samples, simple=True, means=means),
+                        lower=spec.lower, upper=spec.upper)
         if sol2.converged and (not sol.converged or sol2.fmin < sol.fmin - 1e-9 or (
                 abs(sol2.fmin - sol.fmin) <= 1e-9 and not _improper(spec, sol2.theta))):
             sol = sol2
@@ -1231,7 +1255,8 @@ def _boot_draws(model: _BootModel, weights: np.ndarray, theta0: np.ndarray
             blocks.append(Block(ram, S, int(m), mean if ram.has_means else None))
         # gradient tolerance 1e-6: estimates are then exact to about 1e-6, far below
         # the bootstrap's own sampling error
-        sol = minimise(blocks, theta0, max_iter=500, tol=1e-6)
+        sol = minimise(blocks, theta0, max_iter=500, tol=1e-6, lower=model.spec.lower,
+                       upper=model.spec.upper)
         values = np.concatenate([sol.theta, model.fun(sol.theta)])
         if out is None:
             out = np.full((len(weights), len(values)), np.nan)
@@ -1841,9 +1866,28 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
     if not sol.converged:
         warnings.append(Diagnostic("not_converged", "invalidates", {"n": int(sol.iterations)}))
     se = np.full(spec.nparam, np.nan)
-    vcov = _vcov(sol.information, n)
+    active = _at_bound(spec, sol.theta)
+    if active.any():
+        # a parameter held at its bound is treated as fixed there (lavaan: no standard
+        # error for it; the others' come from the information without it)
+        keep = ~active
+        info = sol.information
+        reduced = _vcov(info[np.ix_(keep, keep)], n) if info is not None else None
+        vcov = None
+        if reduced is not None:
+            vcov = np.zeros((spec.nparam, spec.nparam))
+            vcov[np.ix_(keep, keep)] = reduced  # the held parameter varies by 0
+        labels = {q: label for group in spec.label_param for label, q in group.items()}
+        for q in np.flatnonzero(active):
+            warnings.append(Diagnostic("parameter_at_bound", "caution",
+                                       {"label": labels.get(int(q), str(q)),
+                                        "value": float(sol.theta[q])}))
+    else:
+        vcov = _vcov(sol.information, n)
     if vcov is not None:
-        se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+        se[active] = np.nan
     else:
         warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     sigmas = [b.ram.implied(sol.theta)["Sigma"] for b in blocks]
@@ -1879,6 +1923,24 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
     result._spec = spec  # type: ignore[attr-defined]
     result._blocks = blocks  # type: ignore[attr-defined]
     return result
+
+
+def _at_bound(spec: _Spec, theta: np.ndarray) -> np.ndarray:
+    """Which parameters sit on one of their bounds."""
+    if spec.lower is None or spec.upper is None:
+        return np.zeros(len(theta), dtype=bool)
+    tol = 1e-9 * np.maximum(1.0, np.abs(theta))
+    return (theta <= spec.lower + tol) | (theta >= spec.upper - tol)
+
+
+def _lbfgs_bounds(spec: _Spec, n: int) -> list[tuple[float | None, float | None]] | None:
+    """The bounds of the model's parameters for L-BFGS-B (extra entries unbounded)."""
+    if spec.lower is None or spec.upper is None:
+        return None
+    out: list[tuple[float | None, float | None]] = [
+        (None if not np.isfinite(lo) else float(lo), None if not np.isfinite(hi) else float(hi))
+        for lo, hi in zip(spec.lower, spec.upper, strict=True)]
+    return out + [(None, None)] * (n - len(out))
 
 
 def _observed_information(objective: Any, par: np.ndarray) -> np.ndarray:
@@ -1930,6 +1992,7 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
 
     start = np.concatenate([warm.theta, mu1])
     opt = optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
+                            bounds=_lbfgs_bounds(spec, len(start)),
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
     par = opt.x
     converged = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
@@ -2067,6 +2130,7 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
         return f, g
 
     opt = optimize.minimize(objective, warm.theta, jac=True, method="L-BFGS-B",
+                            bounds=_lbfgs_bounds(spec, len(warm.theta)),
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
     theta = opt.x
     converged = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5

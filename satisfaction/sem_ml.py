@@ -187,6 +187,18 @@ def parse_syntax(text: str) -> list[ParRow]:
                                     "'label == number'", number, line)
             rows.append(ParRow(lhs, "==", rhs, line=number))
             continue
+        bound = next((o for o in ("<", ">") if o in line and "~" not in line), None)
+        if bound is not None and "=" not in line:
+            lhs, rhs = (t.strip() for t in line.split(bound, 1))
+            if _IDENT.match(lhs) and _NUMBER.match(rhs):
+                rows.append(ParRow(lhs, bound, rhs, line=number))
+                continue
+            if _NUMBER.match(lhs) and _IDENT.match(rhs):  # 0 < a is a > 0
+                rows.append(ParRow(rhs, "<" if bound == ">" else ">", lhs, line=number))
+                continue
+            raise SyntaxProblem("inequality constraints are supported as bounds on one "
+                                "label ('a > 0', 'a < 1'); expected 'label < number' or "
+                                "'label > number'", number, line)
         for bad, what in (("|", "thresholds ('|')"), ("~*~", "scaling factors ('~*~')"),
                           ("<", "inequality constraints ('<')"),
                           (">", "inequality constraints ('>')")):
@@ -263,7 +275,7 @@ def build_structure(user_rows: list[ParRow]) -> Structure:
     ``c(...)`` modifier an ``NA`` frees it.
     """
     defined = [ParRow(**vars(r)) for r in user_rows if r.op == ":="]
-    constraints = [ParRow(**vars(r)) for r in user_rows if r.op == "=="]
+    constraints = [ParRow(**vars(r)) for r in user_rows if r.op in ("==", "<", ">")]
     intercepts = [ParRow(**vars(r)) for r in user_rows if r.op == "~1"]
     rows = [ParRow(**vars(r)) for r in user_rows if r.op in OPS]
     latent: list[str] = []
@@ -579,35 +591,59 @@ def weighted(blocks: list[Block], theta: np.ndarray, nparam: int, with_info: boo
 
 
 def minimise(blocks: list[Block], start: np.ndarray, *, max_iter: int = 500,
-             tol: float = 1e-8) -> Solution:
-    """Fisher scoring with step halving (see module docstring)."""
-    theta = start.astype(float).copy()
+             tol: float = 1e-8, lower: np.ndarray | None = None,
+             upper: np.ndarray | None = None) -> Solution:
+    """Fisher scoring with step halving (see module docstring).
+
+    ``lower``/``upper`` bound the parameters (lavaan's ``a > 0``): each trial point
+    is projected onto the bounds, and a parameter held at a bound whose gradient
+    pushes outward does not count against convergence (projected gradient).
+    """
+    bounded = lower is not None or upper is not None
+    lo = np.full(len(start), -np.inf) if lower is None else lower
+    hi = np.full(len(start), np.inf) if upper is None else upper
+    theta = np.clip(start.astype(float), lo, hi) if bounded else start.astype(float).copy()
     q = len(theta)
+
+    def projected(g: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        if not bounded:
+            return g
+        held = ((theta <= lo) & (g > 0)) | ((theta >= hi) & (g < 0))
+        return np.where(held, 0.0, g)
+
     f, g, H = weighted(blocks, theta, q)
     if not np.isfinite(f):
         return Solution(theta, np.inf, False, 0, None)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 (reported after the loop)
+        # a parameter held at its bound (its gradient pushes outward) stays there and
+        # the step of the others solves their own block of the information
+        free = ~(((theta <= lo) & (g > 0)) | ((theta >= hi) & (g < 0))) if bounded \
+            else np.ones(q, dtype=bool)
+        step = np.zeros(q)
+        Hf = H[np.ix_(free, free)]
         try:
-            step = -np.linalg.solve(H + 1e-10 * np.eye(q), g)
+            step[free] = -np.linalg.solve(Hf + 1e-10 * np.eye(len(Hf)), g[free])
         except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(H, g, rcond=None)[0]
+            step[free] = -np.linalg.lstsq(Hf, g[free], rcond=None)[0]
         size = 1.0
         for _ in range(30):
             trial = theta + size * step
+            if bounded:
+                trial = np.clip(trial, lo, hi)
             f_new, g_new, H_new = weighted(blocks, trial, q)
-            if np.isfinite(f_new) and f_new <= f + 1e-4 * size * float(g @ step):
+            if np.isfinite(f_new) and f_new <= f + 1e-4 * float(g @ (trial - theta)):
                 break
             size /= 2.0
         else:
             # no step decreases F: converged only if we already sit at a stationary
             # point up to the precision of the arithmetic
-            converged = bool(np.max(np.abs(g)) < 1e-5)
+            converged = bool(np.max(np.abs(projected(g, theta))) < 1e-5)
             break
         stalled = f - f_new <= 1e-15 * max(1.0, abs(f))
         theta, f, g, H = trial, f_new, g_new, H_new
-        gmax = float(np.max(np.abs(g)))
+        gmax = float(np.max(np.abs(projected(g, theta))))
         # converged: the gradient is below tol, or F no longer changes in the last
         # digits while the gradient is at the level of rounding (large means or
         # scales leave it near 1e-8 however many steps are taken)

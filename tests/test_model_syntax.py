@@ -78,7 +78,8 @@ def _check(result, ref, relative_chisq: bool = True) -> None:
 
 
 @pytest.mark.parametrize("case", ["label_on_marker", "na_and_label", "repeated_term",
-                                  "intercepts", "defined_and_equal"])
+                                  "intercepts", "bound_loading", "bound_variance",
+                                  "bound_inactive", "defined_and_equal"])
 def test_single_group_syntax_matches_lavaan(case: str) -> None:
     result, ref = _fit(case)
     assert result.converged
@@ -135,8 +136,10 @@ def test_model_errors_name_the_cause() -> None:
         fit("f =~ x1 + a*x2 + x3\na == z", data)
     with pytest.raises(InputError, match="one value per group"):
         fit("f =~ x1 + c(a, b)*x2 + x3", data)
-    with pytest.raises(InputError, match="inequality"):
-        fit("f =~ x1 + a*x2 + x3\na > 0", data)
+    with pytest.raises(InputError, match="bounds on one label"):
+        fit("f =~ x1 + a*x2 + x3\na > b", data)
+    with pytest.raises(InputError, match=r"z > 0. names .z., which labels no parameter"):
+        fit("f =~ x1 + a*x2 + x3\nz > 0", data)
 
 
 def test_hostile_models_get_a_clear_answer(tmp_path) -> None:

@@ -46,6 +46,15 @@ out$repeated_term <- one(cfa(m, data = hs), m, "holzinger")
 m <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nx1 ~ 0*1\nvisual ~ 1\nx4 ~ i4*1"
 out$intercepts <- one(cfa(m, data = hs), m, "holzinger")
 
+# 3c. Bounds on labelled parameters: one that binds (held at the bound, no SE)
+#     and one that does not.
+m <- "visual =~ x1 + a*x2 + x3\ntextual =~ x4 + x5 + x6\na > 0.7"
+out$bound_loading <- one(cfa(m, data = hs), m, "holzinger")
+m <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nx2 ~~ v*x2\nv < 1"
+out$bound_variance <- one(cfa(m, data = hs), m, "holzinger")
+m <- "visual =~ x1 + a*x2 + x3\ntextual =~ x4 + x5 + x6\n0 < a"
+out$bound_inactive <- one(cfa(m, data = hs), m, "holzinger")
+
 # 4. Defined parameters and an equality constraint.
 m <- "visual =~ x1 + b2*x2 + b3*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9
 b2 == b3\nratio := b2 / 2\nsq := b2^2"
