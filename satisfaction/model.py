@@ -29,6 +29,7 @@ import itertools
 import math
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1078,7 +1079,8 @@ def _defined_rows(params: pd.DataFrame, fun: _Derived, theta: np.ndarray) -> pd.
     return pd.concat([params, rows], ignore_index=True)
 
 
-def _delta_se(fun: _Derived, theta: np.ndarray, vcov: np.ndarray) -> np.ndarray:
+def _delta_se(fun: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
+              vcov: np.ndarray) -> np.ndarray:
     """Delta-method standard errors of ``fun(theta)``: sqrt(diag(J V Jᵀ)).
 
     ``J`` is the Jacobian by central differences (step 1e-6 · max(1, |θ|)), as
@@ -2357,16 +2359,7 @@ def _defined_group_rows(result: SEMResult, spec: _Spec) -> None:
         return np.array(evaluate(compiled, labels))
 
     est = values(theta)
-    se = np.full_like(est, np.nan)
-    if vcov is not None:
-        J = np.zeros((len(est), len(theta)))
-        for j in range(len(theta)):
-            h = 1e-6 * max(1.0, abs(theta[j]))
-            up, down = theta.copy(), theta.copy()
-            up[j] += h
-            down[j] -= h
-            J[:, j] = (values(up) - values(down)) / (2 * h)
-        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0.0, None))
+    se = np.full_like(est, np.nan) if vcov is None else _delta_se(values, theta, vcov)
     rows = []
     for r, e, s_ in zip(spec.structure.defined, est, se, strict=True):
         z = e / s_ if s_ > 0 else math.nan
