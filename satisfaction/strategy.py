@@ -661,8 +661,6 @@ class Recommendation:
     gates: dict[str, str] = field(default_factory=dict)
     caution: bool = False
     caution_text: dict[str, str] = field(default_factory=dict)
-    #: kept for callers that re-fill rule texts; empty: the texts above are final
-    templates: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

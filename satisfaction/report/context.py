@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -684,17 +683,15 @@ class _Builder:
         return g.name.get(self.lang) if g.name else g.id
 
     def recommendations(self) -> list[dict[str, Any]] | None:
-        """The ranked recommendations, worded with reader-facing names.
+        """The ranked recommendations in the report language.
 
-        The rule texts are filled again from the rule's templates with the
-        names (constructs, segments, stages, groups) in the report language
-        instead of their ids. The RFM segments and the RFM value groups both
-        classify every customer, so one segment rule matching in both would
-        repeat itself for the same customers: the page shows, per rule, the
-        matches in the scheme of the report's RFM section (the value groups
-        only when the rule matches nothing there), merged into one
-        recommendation whose counts add up; the others are counted in a note
-        (all of them are in the JSON).
+        The engine has worded every text with the questionnaire's names. The RFM
+        segments and the RFM value groups both classify every customer, so one segment
+        rule matching in both would repeat itself for the same customers: the page
+        shows, per rule, the matches in the scheme of the report's RFM section (the
+        value groups only when the rule matches nothing there), merged into one
+        recommendation whose counts add up; the others are counted in a note (all of
+        them are in the JSON).
         """
         recs = self.a.recommendations
         if recs is None:
@@ -742,30 +739,26 @@ class _Builder:
         return {str(v) for v in data["rfm_segment"].dropna().unique()}
 
     def _card(self, hits: list[Any]) -> dict[str, Any]:
-        """One recommendation from one or more matches of the same rule (same scheme)."""
+        """One recommendation from one or more matches of the same rule (same scheme).
+
+        The strategy engine words title, action, rationale and the evidence
+        sentence in both languages with the questionnaire's names; the card only
+        chooses the report language and joins merged matches.
+        """
         r = hits[0]
-        values = [self._rule_values(h) for h in hits]
-        merged = dict(values[0])
-        if len(hits) > 1:
-            for key in ("n", "value", "value.share"):
-                nums = [h.evidence.get(key) for h in hits]
-                if all(_is_num(v) for v in nums):
-                    merged[key] = sum(float(v) for v in nums)
-            if _is_num(merged.get("n")):
-                merged["n"] = fmt(int(merged["n"]))
-            merged["segment"] = self._join([v["segment"] for v in values])
-        title = self._rule_text(r, "title", merged)
-        action = self._rule_text(r, "action", merged)
+
+        def text(h: Any, part: str) -> str:
+            words = getattr(h, part)
+            return words.get(self.lang, words["en"])
+
         rationale = self.t("meta.sentence_sep").join(
-            self._rule_text(h, "rationale", v) for h, v in zip(hits, values, strict=True))
-        evidence = " ".join(
-            (h.sentence.get(self.lang) or h.sentence.get("en") or "")
-            if getattr(h, "sentence", None) else self._evidence(h.evidence, h.condition)
-            for h in hits).strip()
+            dict.fromkeys(text(h, "rationale") for h in hits))
+        evidence = " ".join(dict.fromkeys(
+            h.sentence.get(self.lang) or h.sentence.get("en") or "" for h in hits)).strip()
         caution = next((h.caution_text.get(self.lang) for h in hits
                         if getattr(h, "caution", False) and h.caution_text), None)
-        return {"rank": r.rank, "rule": r.rule, "title": title, "action": action,
-                "rationale": rationale, "caution": caution,
+        return {"rank": r.rank, "rule": r.rule, "title": text(r, "title"),
+                "action": text(r, "action"), "rationale": rationale, "caution": caution,
                 "gates": dict(getattr(r, "gates", {}) or {}),
                 "priority": fmt(sum(h.priority for h in hits), 1), "evidence": evidence,
                 "priority_value": float(sum(h.priority for h in hits)),
@@ -774,104 +767,8 @@ class _Builder:
                 "stage": self.stage(r.stage) if r.stage else "",
                 "subject": self.name(r.subject)}
 
-    def _rule_values(self, r: Any) -> dict[str, Any]:
-        """Placeholder values of a rule text: numbers as they are, ids as names."""
-        values: dict[str, Any] = {}
-        ev = r.evidence
-        for k, v in ev.items():
-            if _missing(v):
-                values[k] = "–"
-            elif _is_num(v) and not isinstance(v, bool | np.bool_):
-                values[k] = float(v) if isinstance(v, float | np.floating) else int(v)
-            else:
-                values[k] = self._evidence_value(k, v, ev, r.condition)
-        values["subject"] = self.name(r.subject)
-        # thousands separators for counts that a rule text prints as they are
-        for k in ("n", "n.at_risk", "customers"):
-            if _is_num(values.get(k)) and float(values[k]).is_integer():
-                values[k] = fmt(int(values[k]))
-        return values
-
-    def _rule_text(self, r: Any, part: str, values: dict[str, Any]) -> str:
-        from satisfaction.strategy import fill
-
-        template = (r.templates.get(part) or {}).get(self.lang)
-        if template is None:  # a recommendation made without its templates
-            text = getattr(r, part)
-            return text.get(self.lang, text["en"])
-        text = fill(template, values)
-        if self.lang == "zh":  # no spaces between Chinese characters around a filled name
-            text = re.sub(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +(?=[\u3000-\u9fff\uff00-\uffef])",
-                          "", text)
-        return text
-
     def _join(self, parts: Any) -> str:
         return self.t("meta.list_sep").join(str(p) for p in parts)
-
-    def _evidence_value(self, k: str, v: Any, ev: dict[str, Any], condition: str) -> str:
-        """Reader-facing text of a non-numeric evidence value (an id or a code)."""
-        if k == "quadrant":
-            return self.label("quadrants", v)
-        if k == "stage":
-            return self.label("lifecycle", v) if condition == "lifecycle" else self.stage(v)
-        if k == "segment":
-            return self.label("segments", v)
-        if k == "lifecycle":
-            return self.label("lifecycle", v)
-        if k == "test":
-            return self.label("tests", v)
-        if k == "effect":
-            return self.label("effects", v)
-        if k == "by":
-            return self._group_name(str(v))
-        if k in ("highest", "lowest"):
-            try:
-                return self.q.group(str(ev.get("by"))).label(v, self.lang)
-            except (KeyError, AttributeError):
-                return str(v)
-        if k == "measure":
-            return self.label("columns", v)
-        return self.name(str(v))
-
-    #: Evidence shown with one decimal (0-100 indices and their gaps), as a percentage,
-    #: as money (no decimals) or as a count.
-    _ONE_DECIMAL = frozenset(("index", "performance", "sat_index", "loy_index", "gap",
-                              "highest.mean", "lowest.mean", "mean.performance", "min_gap"))
-    _PERCENT = frozenset(("value.share",))
-    _MONEY = frozenset(("value", "value.at_risk", "value.cutoff"))
-    _P_VALUES = frozenset(("pvalue", "pvalue.adjusted"))
-
-    def _evidence(self, evidence: dict[str, Any], condition: str = "") -> str:
-        """The numbers behind a recommendation, labelled from the catalog.
-
-        Keys without a catalog label are left out here (they are in the JSON).
-        """
-        parts = []
-        for k, v in evidence.items():
-            key = "evidence." + k.replace(".", "_")
-            if _missing(v) or isinstance(v, dict | list) or not self.m.has(key):
-                continue
-            label = self.t(key)
-            if isinstance(v, bool | np.bool_):
-                shown = self.t("meta.answer_yes") if v else self.t("meta.answer_no")
-            elif _is_num(v) and k in self._P_VALUES:
-                parts.append(f"{label} {fmt_p(v)}")
-                continue
-            elif _is_num(v) and k in self._PERCENT:
-                shown = fmt_pct(v)
-            elif _is_num(v) and k in self._MONEY:
-                shown = fmt(v, 0)
-            elif (_is_num(v) and k in self._ONE_DECIMAL) or (
-                    k == "threshold" and condition == "index_below"):
-                shown = fmt(v, 1)
-            elif isinstance(v, int | np.integer):
-                shown = fmt(int(v))
-            elif _is_num(v):
-                shown = fmt(v, 3)
-            else:
-                shown = self._evidence_value(k, v, evidence, condition)
-            parts.append(f"{label} = {shown}")
-        return self.t("meta.evidence_sep").join(parts)
 
     def limitations(self) -> list[dict[str, str]]:
         """What the reader must know before reading any finding: every diagnostic
