@@ -905,8 +905,11 @@ def _driver_sentence(f: Findings, ev: Mapping[str, Any], lang: str) -> str:
     gap = _float(ev.get("gap.mean"))
     if gap is None:
         return _say("driver_no_gap", lang, importance=importance, performance=performance)
+    lo, hi = _float(ev.get("gap.mean.ci.lower")), _float(ev.get("gap.mean.ci.upper"))
+    if lo is not None and hi is not None and gap < 0:  # shown as a distance below
+        lo, hi = -hi, -lo
     position = _say("below_mean" if gap < 0 else "above_mean", lang, gap=_n(abs(gap)),
-                    mean=_n(ev.get("mean.performance")))
+                    ci=_ci(lo, hi, lang), mean=_n(ev.get("mean.performance")))
     return _say("driver", lang, importance=importance, performance=performance,
                 position=position)
 
@@ -1088,8 +1091,20 @@ def _driver_evidence(f: Findings, r: pd.Series, table: pd.DataFrame) -> dict[str
         "quadrant": _get(r, "quadrant"),
         "mean.importance": _float(mean_imp), "mean.performance": _float(mean_perf),
         "gap.mean": _float(float(r["performance"]) - float(mean_perf)),
+        **_gap_interval(r, float(r["performance"]) - float(mean_perf)),
         "gap": 100.0 - float(r["performance"]),
     }
+
+
+def _gap_interval(r: pd.Series, gap: float) -> dict[str, float | None]:
+    """The interval of the gap to the drivers' mean: the IPA's paired interval of the
+    within-respondent difference (the one the quadrant was called from), placed
+    around the gap shown."""
+    diff, lo, hi = (_float(_get(r, k)) for k in (
+        "performance.diff", "performance.diff.ci.lower", "performance.diff.ci.upper"))
+    if diff is None or lo is None or hi is None:
+        return {"gap.mean.ci.lower": None, "gap.mean.ci.upper": None}
+    return {"gap.mean.ci.lower": gap + lo - diff, "gap.mean.ci.upper": gap + hi - diff}
 
 
 def _ipa_row(f: Findings, construct: str) -> pd.Series | None:

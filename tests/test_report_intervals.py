@@ -131,3 +131,17 @@ def test_report_json_holds_evidence_and_gates(analyses: dict) -> None:
         assert r["gates"] and "invalid" not in r["gates"].values()
     assert any(lim["result"] == "sem" for lim in recs["limitations"])
     assert out["sem"]["status"] == "invalid"
+
+
+def test_a_called_quadrant_quotes_a_gap_interval_clear_of_the_mean(analyses: dict) -> None:
+    """The evidence says "n [lo, hi] points below the mean" from the interval the
+    quadrant was called from, so the sentence cannot contradict the call."""
+    for case in ("demo", "bank"):
+        recs = analyses[case].to_dict()["recommendations"]["recommendations"]
+        quadrant = [r for r in recs if r["condition"] == "quadrant"]
+        assert quadrant, case
+        for r in quadrant:
+            v = r["evidence"]["values"]
+            lo, hi = v["gap.mean.ci.lower"], v["gap.mean.ci.upper"]
+            assert lo <= v["gap.mean"] <= hi
+            assert hi < 0 or lo > 0, (case, r["subject"], lo, hi)
