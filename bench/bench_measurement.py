@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
-    q = load_questionnaire(ROOT / "questionnaires" / "cram.yaml")
+    q = load_questionnaire(ROOT / "satisfaction" / "questionnaires" / "cram.yaml")
     data = load_responses(q, simulate_responses(q, args.n, seed=args.seed)).data
     items = data[[i.id for i in q.items]]
     blocks = {c.id: [i.id for i in c.items] for c in q.first_order}

@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    q = load_questionnaire(ROOT / "questionnaires" / "cram.yaml")
+    q = load_questionnaire(ROOT / "satisfaction" / "questionnaires" / "cram.yaml")
     raw = simulate_responses(q, n=args.n, seed=args.seed, contaminate=False)
     data = load_responses(q, raw).data
     print(f"CRAM: {len(q.items)} items, {len(q.first_order)} first-order and "

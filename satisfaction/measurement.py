@@ -14,7 +14,7 @@ Example
 -------
 >>> from satisfaction.questionnaire import load_questionnaire
 >>> from satisfaction.responses import load_responses
->>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
+>>> q = load_questionnaire("ecsi_bank")
 >>> data = load_responses(q, "../shared/data/bank_satisfaction.csv").data
 >>> result = reliability(q, data)
 >>> round(float(result.constructs.loc["Image", "alpha"]), 3)

@@ -11,7 +11,7 @@ and the key.
 Example
 -------
 >>> from satisfaction.questionnaire import load_questionnaire
->>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
+>>> q = load_questionnaire("ecsi_bank")
 >>> print(q.to_lavaan().splitlines()[0])
 Image =~ imag1 + imag2 + imag3 + imag4 + imag5
 """
@@ -593,13 +593,33 @@ def _key_name(path: tuple[Any, ...]) -> str:
 _DATA_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".sav", ".parquet")
 
 
+def shipped_questionnaire(path: str | Path) -> Path:
+    """``path`` itself, or the shipped questionnaire it names.
+
+    A bare name without a folder (``ecsi_bank`` or ``ecsi_bank.yaml``) that is not
+    a file in the working directory is looked up among the questionnaires shipped
+    with the package (:data:`satisfaction.resources.QUESTIONNAIRES`), so that an
+    installed package can run ``satisfaction validate ecsi_bank data.csv``.
+    """
+    from satisfaction.resources import QUESTIONNAIRES
+
+    path = Path(path)
+    if path.exists() or path.parent != Path("."):
+        return path
+    name = path.name if path.suffix.lower() in (".yaml", ".yml") else f"{path.name}.yaml"
+    shipped = QUESTIONNAIRES / name
+    return shipped if shipped.is_file() else path
+
+
 def load_questionnaire(path: str | Path) -> Questionnaire:
     """Read and validate a questionnaire YAML file.
 
     Parameters
     ----------
     path : str or Path
-        The YAML file.
+        The YAML file, or the name of a shipped questionnaire (``cram``,
+        ``acsi``, ``ecsi_bank``, ``ecsi_mobile``) when no file of that name
+        exists in the working directory.
 
     Returns
     -------
@@ -610,7 +630,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     SchemaError
         Naming the file, the line and the key of the first problem found.
     """
-    path = Path(path)
+    path = shipped_questionnaire(path)
     source = str(path)
     if path.suffix.lower() in _DATA_SUFFIXES and path.is_file():  # arguments swapped
         raise SchemaError("this is a data file, not a questionnaire: the command takes the "

@@ -197,7 +197,7 @@ def item_statistics(data: pd.DataFrame, questionnaire: Questionnaire) -> pd.Data
     --------
     >>> from satisfaction.questionnaire import load_questionnaire
     >>> from satisfaction.responses import load_responses
-    >>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
+    >>> q = load_questionnaire("ecsi_bank")
     >>> r = load_responses(q, "../shared/data/bank_satisfaction.csv")
     >>> round(float(item_statistics(r.data, q).loc["imag1", "item_total"]), 3)
     0.637

@@ -43,7 +43,7 @@ Example
 -------
 >>> from satisfaction.questionnaire import load_questionnaire
 >>> from satisfaction.responses import load_responses
->>> q = load_questionnaire("questionnaires/ecsi_bank.yaml")
+>>> q = load_questionnaire("ecsi_bank")
 >>> r = load_responses(q, "../shared/data/bank_satisfaction.csv")
 >>> r.log.loaded, r.log.analysed
 (250, 250)

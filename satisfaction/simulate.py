@@ -37,8 +37,7 @@ import numpy as np
 import pandas as pd
 
 from satisfaction.questionnaire import Questionnaire, load_questionnaire
-
-QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
+from satisfaction.resources import QUESTIONNAIRES
 
 
 @dataclass

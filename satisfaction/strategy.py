@@ -130,8 +130,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from satisfaction.errors import SchemaError, UsageError
 from satisfaction.questionnaire import DOMAINS, read_yaml
+from satisfaction.resources import RULES
 
-RULES_DIR = Path(__file__).resolve().parent / "rules"
+RULES_DIR = RULES
 CONDITION_TYPES: tuple[str, ...] = (
     "quadrant", "index_below", "group_gap", "weak_reliability", "weak_discriminant",
     "segment", "lifecycle", "churn_risk", "sat_not_loyalty",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONNAIRES = ROOT / "questionnaires"
+QUESTIONNAIRES = ROOT / "satisfaction" / "questionnaires"
 SHARED = ROOT.parent / "shared" / "data"
 REFERENCE = Path(__file__).resolve().parent / "reference"
 

@@ -21,7 +21,7 @@ TOL = 1e-6
 
 @pytest.fixture(scope="module")
 def bank():
-    q = load_questionnaire(ROOT / "questionnaires/ecsi_bank.yaml")
+    q = load_questionnaire(ROOT / "satisfaction/questionnaires/ecsi_bank.yaml")
     d = pd.read_csv(DATA, index_col="respondent")
     # the derived grouping variables of the R script
     d["band"] = (np.arange(len(d)) % 3).astype(str)

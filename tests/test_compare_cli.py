@@ -10,7 +10,7 @@ import pytest
 from satisfaction.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-Q = str(ROOT / "questionnaires/ecsi_bank.yaml")
+Q = str(ROOT / "satisfaction/questionnaires/ecsi_bank.yaml")
 DATA = "/work/shared/data/bank_satisfaction.csv"
 REF = json.loads((ROOT / "tests/reference/compare_bank.json").read_text())
 

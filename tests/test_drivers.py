@@ -30,14 +30,14 @@ REF_IMPORTANCE = json.loads((ROOT / "tests/reference/importance_reference.json")
 
 @pytest.fixture(scope="module")
 def bank():
-    q = load_questionnaire(ROOT / "questionnaires/ecsi_bank.yaml")
+    q = load_questionnaire(ROOT / "satisfaction/questionnaires/ecsi_bank.yaml")
     d = pd.read_csv("/work/shared/data/bank_satisfaction.csv", index_col="respondent")
     return q, d
 
 
 @pytest.fixture(scope="module")
 def cram():
-    return load_questionnaire(ROOT / "questionnaires/cram.yaml")
+    return load_questionnaire(ROOT / "satisfaction/questionnaires/cram.yaml")
 
 
 def test_indices_match_r_t_interval(bank):

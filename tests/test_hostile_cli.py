@@ -26,7 +26,7 @@ from satisfaction import io as sio
 from satisfaction.cli import child_pids, main
 
 ROOT = Path(__file__).resolve().parent.parent
-BANK_Q = ROOT / "questionnaires" / "ecsi_bank.yaml"
+BANK_Q = ROOT / "satisfaction" / "questionnaires" / "ecsi_bank.yaml"
 BANK = ROOT.parent / "shared" / "data" / "bank_satisfaction.csv"
 CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv"
 PYTHON = sys.executable

@@ -18,7 +18,7 @@ from satisfaction.responses import load_responses
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "measurement_bank.json").read_text())
 BANK = ROOT.parent / "shared" / "data" / "bank_satisfaction.csv"
-QUEST = ROOT / "questionnaires" / "ecsi_bank.yaml"
+QUEST = ROOT / "satisfaction" / "questionnaires" / "ecsi_bank.yaml"
 TOL = 1e-3
 
 

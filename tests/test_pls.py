@@ -245,7 +245,7 @@ def test_observed_variable_in_paths_is_single_item_construct(mobi) -> None:
 def test_questionnaire_route(mobi) -> None:
     from satisfaction.questionnaire import load_questionnaire
 
-    q = load_questionnaire(Path(__file__).parents[1] / "questionnaires" / "ecsi_mobile.yaml")
+    q = load_questionnaire(Path(__file__).parents[1] / "satisfaction" / "questionnaires" / "ecsi_mobile.yaml")
     r = pls(q, mobi)
     assert _paths(r)["Satisfaction->comp"] == pytest.approx(0.52806625, abs=1e-6)
 

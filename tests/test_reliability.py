@@ -30,7 +30,7 @@ def _ref(case: str) -> dict:
 
 @pytest.fixture(scope="module")
 def bank():
-    q = load_questionnaire(ROOT / "questionnaires" / "ecsi_bank.yaml")
+    q = load_questionnaire(ROOT / "satisfaction" / "questionnaires" / "ecsi_bank.yaml")
     return q, load_responses(q, BANK).data
 
 

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def demo():
-    q = load_questionnaire(ROOT / "questionnaires/cram.yaml")
+    q = load_questionnaire(ROOT / "satisfaction/questionnaires/cram.yaml")
     raw = simulate_responses(q, n=600, seed=20261125, population=demo_population())
     data = load_responses(q, raw).data
     sem = fit(q, data)

@@ -16,7 +16,8 @@ from satisfaction.io import check_output, write_with
 
 console = Console(highlight=False)
 
-REPORTS = Path(__file__).resolve().parents[2] / "reports"
+REPORTS = Path("reports")
+"""The default output folder: ``reports/`` under the working directory."""
 
 
 def demo(out: Path | None = None, seed: int = 20261125, n_respondents: int = 2000,

@@ -25,7 +25,9 @@ _SHOWN_FIT = ["ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.c
 
 
 def _is_questionnaire(model: Path) -> bool:
-    return model.suffix.lower() in (".yaml", ".yml")
+    from satisfaction.questionnaire import shipped_questionnaire
+
+    return shipped_questionnaire(model).suffix.lower() in (".yaml", ".yml")
 
 
 def load_model_data(model: Path, responses: Path) -> tuple[object, pd.DataFrame, dict]:

@@ -8,14 +8,13 @@ filled with :meth:`Messages.format`.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from satisfaction.errors import UsageError
+from satisfaction.resources import TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 
 
