@@ -1728,10 +1728,20 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         excluded["missing_group"] = int(gcol.isna().sum())
         keep = gcol.notna()
         frame, gcol = frame[keep], gcol[keep]
+    if missing == "fiml" and structure.exogenous_observed:
+        if estimator != "ml":
+            raise UsageError(f"estimator={estimator!r} with missing='fiml' does not support "
+                             "exogenous observed variables "
+                             f"({', '.join(structure.exogenous_observed)}) yet; use "
+                             "estimator 'ml'")
+        # fixed.x: the likelihood is conditional on the covariates, so a respondent
+        # without one cannot enter it; lavaan deletes such cases, and so do we, counted
+        no_x = frame[structure.exogenous_observed].isna().any(axis=1)
+        excluded["missing_exogenous"] = int(no_x.sum())
+        frame = frame[~no_x]
+        if group is not None:
+            gcol = gcol[~no_x]
     if missing == "fiml" and group is not None:
-        if structure.exogenous_observed:
-            raise UsageError("missing='fiml' does not support exogenous observed variables "
-                             f"({', '.join(structure.exogenous_observed)}) yet")
         ngroups = int(gcol.nunique())
         with_means = _with_means(structure, [np.zeros(len(observed))] * ngroups, observed,
                                  group_equal)
@@ -1742,13 +1752,22 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                                   group_equal, group_partial, estimator)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
+    if missing == "fiml" and (structure.exogenous_observed or
+                              any(r.op == "~1" for r in structure.rows)):
+        if estimator != "ml":
+            raise UsageError(f"estimator={estimator!r} with missing='fiml' does not support "
+                             "intercepts written in the model ('~ 1') yet; use estimator 'ml'")
+        _check_identified(_layout(_with_means(structure, [np.zeros(len(observed))],
+                                              observed, ()), 1).nparam,
+                          _moments(structure, observed, 1, True), source)
+        empty = frame.isna().all(axis=1)
+        excluded["all_values_missing"] = int(empty.sum())
+        result = _fit_fiml_means(structure, observed, frame[~empty])
+        result.excluded = excluded
+        result.syntax = syntax
+        result.warnings += _fit_diagnostics(result.fit_measures, criteria)
+        return result
     if missing == "fiml":
-        if any(r.op == "~1" for r in structure.rows):
-            raise UsageError("intercepts written in the model ('~ 1') are not available with "
-                             "missing='fiml' yet (FIML estimates every intercept freely)")
-        if structure.exogenous_observed:
-            raise UsageError("missing='fiml' does not support exogenous observed variables "
-                             f"({', '.join(structure.exogenous_observed)}) yet")
         _check_identified(_layout(structure, 1).nparam + len(observed),
                           _moments(structure, observed, 1, True), source)
         empty = frame.isna().all(axis=1)
@@ -2056,6 +2075,37 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
     return result
 
 
+def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFrame
+                    ) -> SEMResult:
+    """Single-group FIML with lavaan's mean structure: intercepts written in the model
+    (``x ~ 1``, ``x ~ 0*1``, ``f ~ 1``) or exogenous observed covariates (fixed.x).
+
+    The model gets the mean structure of :func:`_with_means` (free intercepts, latent
+    means 0, the covariates' means and covariances fixed at their sample values) and
+    is fitted by the one-group case of :func:`_fiml_multi`: the casewise likelihood
+    ``F = Σ_k n_k/N [log|Σ_k| + tr(Σ_k⁻¹(S_k + d_k d_k'))]`` over the missingness
+    patterns, observed-information standard errors. Under fixed.x the covariates are
+    complete (rows missing one are dropped before, as lavaan does), so their EM
+    moments are their sample moments and the likelihood is the conditional one times
+    a constant. Tested against lavaan's ``sem(..., missing = "ml")``
+    (tests/reference/lavaan_fiml_means.R).
+    """
+    data = [_fiml_group(frame.to_numpy(), observed, "the structural model (FIML)")]
+    res = _fiml_multi(structure, observed, data, [""], (), ())
+    spec = res._spec  # type: ignore[attr-defined]
+    params, r2, effects, warn, _ = res._per[0]  # type: ignore[attr-defined]
+    warnings = [w for w in res.warnings if w.scope is None] + warn  # no group scope
+    result = SEMResult(fit_measures=res.fit_measures, parameters=params, r2=r2,
+                       effects=effects, warnings=warnings, n=res.n, converged=res.converged)
+    ram = res._rams[0]  # type: ignore[attr-defined]
+    for name in ("_theta", "_vcov", "_spec", "_rams", "_information"):
+        setattr(result, name, getattr(res, name))
+    result._fiml = data  # type: ignore[attr-defined]
+    _delta_intervals(result, spec.structure, ram, res._theta,  # type: ignore[attr-defined]
+                     res._vcov, spec)  # type: ignore[attr-defined]
+    return result
+
+
 @dataclass
 class _FimlGroup:
     """One group's incomplete data: its rows, missingness patterns and EM moments."""
@@ -2077,10 +2127,19 @@ def _fiml_group(x: np.ndarray, observed: list[str], what: str) -> _FimlGroup:
     return _FimlGroup(x, pats, mu1, sigma1)
 
 
-def _independence(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _independence(x: np.ndarray, nx: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """ML of the independence model on incomplete data: every variable's mean and
-    variance (divisor n) from its available cases (the likelihood separates)."""
-    return np.nanmean(x, axis=0), np.diag(np.nanvar(x, axis=0))
+    variance (divisor n) from its available cases (the likelihood separates).
+
+    With ``nx`` exogenous covariates (the last columns, complete under fixed.x)
+    their block keeps its sample covariance (lavaan's baseline with fixed.x: the
+    covariates saturated, every other variable independent of all).
+    """
+    mean, sigma = np.nanmean(x, axis=0), np.diag(np.nanvar(x, axis=0))
+    if nx:
+        xs = x[:, -nx:]
+        sigma[-nx:, -nx:] = _covariance(xs)
+    return mean, sigma
 
 
 def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup],
@@ -2141,22 +2200,27 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     if not converged:
         warnings.append(Diagnostic("fiml_not_converged", "invalidates"))
     chisq = chisq_b = logl = srmr = 0.0
+    nx = len(structure.exogenous_observed)
     for ram, d in zip(rams, data, strict=True):
         sigma = ram.implied(theta)["Sigma"]
         mu = ram.implied_mean(theta)
         f0 = fiml_objective(d.pats, sigma, mu)[0]
         f1 = fiml_objective(d.pats, d.sigma1, d.mu1)[0]
-        fb = fiml_objective(d.pats, *_independence(d.x)[::-1])[0]
+        fb = fiml_objective(d.pats, *_independence(d.x, nx)[::-1])[0]
         chisq += d.n * (f0 - f1)
         chisq_b += d.n * (fb - f1)
         const = sum(pt.n * len(pt.observed) for pt in d.pats) * math.log(2 * math.pi)
         logl += -d.n / 2 * f0 - const / 2
+        if nx:  # fixed.x: lavaan reports the likelihood conditional on the covariates
+            sxx = d.sigma1[-nx:, -nx:]
+            logl += d.n / 2 * (nx * math.log(2 * math.pi) + np.linalg.slogdet(sxx)[1] + nx)
         sd = np.sqrt(np.diag(d.sigma1))
         srmr += d.n * _srmr(d.sigma1, sigma, True, (d.mu1 - mu) / sd)
     srmr /= total
     G = len(data)
-    ndat = G * (p * (p + 1) // 2 + p)
-    measures = _indices(max(chisq, 0.0), ndat - q, chisq_b, ndat - 2 * p * G, total, G)
+    # fixed.x: the covariates' means and covariances are neither moments nor parameters
+    ndat = _moments(structure, observed, G, True)
+    measures = _indices(max(chisq, 0.0), ndat - q, chisq_b, ndat - 2 * (p - nx) * G, total, G)
     measures.update({"npar": float(q), "srmr": srmr, "logl": logl,
                      "aic": -2 * logl + 2 * q, "bic": -2 * logl + q * math.log(total)})
     names_out = list(FIT_NAMES)
