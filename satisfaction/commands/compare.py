@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from satisfaction.commands import check_choice, make_console
-from satisfaction.compare import CompareResult
 from satisfaction.io import write_json
+
+if TYPE_CHECKING:  # pingouin and SciPy load when the command runs
+    from satisfaction.compare import CompareResult
 
 console = make_console()
 

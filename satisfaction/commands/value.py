@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -13,16 +13,10 @@ from rich.table import Table
 from satisfaction.commands import make_console
 from satisfaction.errors import UsageError
 from satisfaction.io import write_json
-from satisfaction.value.clv import check_discount_rate
-from satisfaction.value.pipeline import ValueResult, value_analysis
-from satisfaction.value.spark import check_engine
-from satisfaction.value.spark import run_command as run_spark
-from satisfaction.value.transactions import (
-    TransactionColumns,
-    check_date_format,
-    load_transactions,
-    parse_date,
-)
+
+if TYPE_CHECKING:  # the value modules (pandas, SciPy, DuckDB) load when a command runs
+    from satisfaction.value.pipeline import ValueResult
+    from satisfaction.value.transactions import TransactionColumns
 
 console = make_console()
 
@@ -34,6 +28,8 @@ SHOWN_PROBLEMS = 5
 
 def _load(transactions: str | Path, columns: TransactionColumns, returns: str,
           keep_duplicates: bool, today: str | None, date_format: str | None = None):
+    from satisfaction.value.transactions import load_transactions
+
     # every excluded row is listed (the --json carries them all, as validate's does)
     return load_transactions(transactions, columns, returns=returns,  # type: ignore[arg-type]
                              today=today, duplicates="keep" if keep_duplicates else "exclude",
@@ -46,6 +42,9 @@ def check_options(*, date_format: str | None = None, period_end: str | None = No
     """Check the options of ``rfm`` and ``clv`` before any data are read; each error
     names its option. Returns the period end and today as ISO dates (they may be
     written in any layout the transaction dates may: 2024-03-31, 2024/03/31, 20240331)."""
+    from satisfaction.value.clv import check_discount_rate
+    from satisfaction.value.transactions import check_date_format, parse_date
+
     if returns not in ("net", "exclude"):
         raise UsageError("--returns must be net or exclude", value=returns)
     if date_format is not None:
@@ -65,6 +64,9 @@ def rfm(transactions: str | Path, columns: TransactionColumns | None = None, *,
 
     The Python twin of ``satisfaction rfm``.
     """
+    from satisfaction.value.pipeline import value_analysis
+    from satisfaction.value.transactions import TransactionColumns
+
     tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today,
                date_format)
     return value_analysis(tx, period_end=period_end, models=())
@@ -81,6 +83,9 @@ def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
 
     The Python twin of ``satisfaction clv``.
     """
+    from satisfaction.value.pipeline import value_analysis
+    from satisfaction.value.transactions import TransactionColumns
+
     tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today,
                date_format)
     return value_analysis(tx, period_end=period_end, time_unit=time_unit, horizon=horizon,
@@ -190,11 +195,20 @@ SparkMaster = Annotated[str | None, typer.Option(
     "--spark-master", help="Spark master URL (default local[*]), e.g. spark://host:7077.")]
 
 
+def check_engine(engine: str) -> None:
+    """Refuse an unknown ``--engine`` (before any data are read)."""
+    from satisfaction.value.spark import check_engine as check
+
+    check(engine)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``rfm`` and ``clv`` to the application."""
 
     def columns(customer: str, date: str, amount: str, margin: str | None,
                 cost: str | None) -> TransactionColumns:
+        from satisfaction.value.transactions import TransactionColumns
+
         if margin and cost:
             raise UsageError("give --margin-col or --cost-col, not both")
         return TransactionColumns(customer=customer, date=date, amount=amount,
@@ -216,6 +230,8 @@ def register(app: typer.Typer) -> None:
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
         check_engine(engine)
         if engine == "spark":
+            from satisfaction.value.spark import run_command as run_spark
+
             run_spark(transactions, cols, models=False, spark_master=spark_master, out=out,
                       json_path=json_path, console=console, period_end=period_end,
                       returns=returns, keep_duplicates=keep_duplicates, today=today,
@@ -267,6 +283,8 @@ def register(app: typer.Typer) -> None:
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
         check_engine(engine)
         if engine == "spark":
+            from satisfaction.value.spark import run_command as run_spark
+
             run_spark(transactions, cols, models=True, spark_master=spark_master, out=out,
                       json_path=json_path, console=console, period_end=period_end,
                       time_unit=time_unit, horizon=horizon, discount_rate=discount,
