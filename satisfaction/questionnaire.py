@@ -101,6 +101,8 @@ class Item(_Strict):
     reverse: bool = False
     column: str | None = None
     expect: float | None = None
+    #: a 0-10 likelihood-to-recommend question: the report shows its Net Promoter Score
+    nps: bool = False
 
     _text = field_validator("text", mode="before")(_as_text)
 
@@ -210,6 +212,8 @@ class _QuestionnaireModel(_Strict):
     screening: Screening = Field(default_factory=Screening)
     fit_criteria: FitCriteria = Field(default_factory=FitCriteria)
     domain: str | None = None
+    #: construct id -> benchmark or target index (0-100) the report compares with
+    benchmarks: dict[str, float] = Field(default_factory=dict)
 
     _title = field_validator("title", "description", mode="before")(_as_text)
 
@@ -271,6 +275,8 @@ class Questionnaire:
         self.regressions: list[Regression] = [parse_path(p) for p in model.paths]
         #: the industry (one of :data:`DOMAINS`) or None: industry-neutral rule texts
         self.domain: str | None = model.domain
+        #: construct id -> benchmark or target index (0-100), shown beside the index
+        self.benchmarks: dict[str, float] = dict(model.benchmarks)
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -779,6 +785,22 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
         group_ids.add(g.id)
         if g.type == "numeric" and g.min is not None and g.max is not None and g.min >= g.max:
             raise fail(f"group {g.id!r} has min >= max", ("groups", gi, "min"), g.min)
+    for key, value in model.benchmarks.items():
+        if key not in construct_ids:
+            raise fail(f"benchmark names undefined construct {key!r}", ("benchmarks", key),
+                       key)
+        if not 0 <= value <= 100:
+            raise fail(f"benchmark of {key!r} is {value:g}; expected an index from 0 to 100",
+                       ("benchmarks", key), value)
+    for where, item in [*((("constructs", ci, "items", ii), it)
+                          for ci, c in enumerate(model.constructs)
+                          for ii, it in enumerate(c.items)),
+                        *((("observed", ki), it) for ki, it in enumerate(model.observed))]:
+        scale = model.scales[item.scale]
+        if item.nps and (scale.min != 0 or scale.max != 10):
+            raise fail(f"item {item.id!r} is tagged 'nps: true' but its scale {item.scale!r} "
+                       f"runs {scale.min:g} to {scale.max:g}; the Net Promoter Score needs "
+                       "a 0 to 10 scale", (*where, "nps"), item.nps)
     known = set(construct_ids) | set(item_owner) | group_ids
     for pi, line in enumerate(model.paths):
         try:
