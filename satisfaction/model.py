@@ -1592,7 +1592,8 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         n_jobs: int | None = None, progress: bool = False,
         criteria: dict[str, tuple[str, float]] | None = None,
         estimator: str = "ml", group_equal: tuple[str, ...] | list[str] = (),
-        group_partial: tuple[str, ...] | list[str] = (), ci: str = "perc") -> SEMResult:
+        group_partial: tuple[str, ...] | list[str] = (), ci: str = "perc",
+        ordered: str | list[str] | None = None) -> SEMResult:
     """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
 
     Parameters
@@ -1658,6 +1659,12 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     group_partial : sequence of str
         Parameters exempt from ``group_equal``, written ``"lhs op rhs"`` (e.g.
         ``"x3 ~1"``, ``"visual =~ x2"``), lavaan's ``group.partial``.
+    ordered : str or list of str, optional
+        Ordered (ordinal) items, ``"all"`` or their names (every observed variable
+        of the model): fitted with ``estimator="wlsmv"`` from thresholds and
+        polychoric correlations as lavaan's ``ordered =`` with ``estimator =
+        "WLSMV"`` (:mod:`satisfaction.ordinal`; single group, listwise, no
+        bootstrap; other combinations raise a ``UsageError``).
 
     Returns
     -------
@@ -1682,6 +1689,15 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     the same quantities. Tested against lavaan 0.6 fitMeasures(),
     parameterEstimates(), standardizedSolution() and lavInspect(, "r2") to 1e-3.
     """
+    if ordered or estimator == "wlsmv":  # ordinal items: thresholds, polychorics, DWLS
+        from satisfaction.ordinal import fit_ordered
+
+        with threadpool_limits(1):
+            return fit_ordered(
+                model, data, ordered=ordered, estimator=estimator, missing=missing,
+                bootstrap=bootstrap, group=group, group_equal=tuple(group_equal),
+                group_partial=tuple(group_partial), criteria=criteria if criteria is not None
+                else fit_criteria(model if isinstance(model, Questionnaire) else None))
     # The matrices are small (tens of variables): a multi-threaded BLAS only adds overhead.
     with threadpool_limits(1):
         return _fit(model, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,

@@ -1,0 +1,812 @@
+"""Ordinal items: thresholds, polychoric correlations and WLSMV, as lavaan's ``ordered =``.
+
+Likert answers are categories, not numbers. The ordinal factor model reads
+each item ``y`` as a coarsened standard-normal response ``y*``: ``y = k`` when
+``τ_{k-1} < y* ≤ τ_k``. The model is fitted, as lavaan 0.6 does with
+``ordered = ...`` and ``estimator = "WLSMV"`` (and tested against lavaan 0.6.14
+in tests/test_ordinal.py; reference tests/reference/lavaan_ordinal.R), in three
+steps.
+
+1. Sample statistics, by the two-step method (Olsson, 1979; Muthén, 1984)
+   Thresholds from each item's margin, ``τ_k = Φ⁻¹(P(y ≤ k))``; then each
+   polychoric correlation ``ρ_ij`` maximises the bivariate likelihood
+   ``Σ_ab n_ab log π_ab(ρ)`` of the item pair's contingency table with the
+   thresholds held at their step-one values, where
+
+   .. math:: π_ab = Φ_2(τ_a, τ'_b; ρ) − Φ_2(τ_{a-1}, τ'_b; ρ)
+                    − Φ_2(τ_a, τ'_{b-1}; ρ) + Φ_2(τ_{a-1}, τ'_{b-1}; ρ).
+
+2. Their asymptotic covariance (lavaan's ``NACOV``, Muthén 1984)
+   From the casewise scores: ``s_τ`` of each item's univariate likelihood
+   with respect to its thresholds and ``s_ρ`` of each pair's bivariate
+   likelihood with respect to ``ρ``. With ``A₁₁`` block-diagonal (per item
+   ``Σ s_τ s_τ'``), ``A₂₂ = diag(Σ s_ρ²)``, ``A₂₁`` the cross-products of
+   ``s_ρ`` with the bivariate scores of the pair's thresholds, and the
+   two-step sandwich
+
+   .. math:: B^{-1} = \\begin{pmatrix} A_{11}^{-1} & 0 \\\\
+             -A_{22}^{-1} A_{21} A_{11}^{-1} & A_{22}^{-1} \\end{pmatrix},\\qquad
+             Γ = N · B^{-1} (Σ_i s_i s_i') B^{-\\top}.
+
+3. The model, by diagonally weighted least squares (DWLS) on
+   ``s = (τ, ρ)`` with ``W = diag(Γ)⁻¹``, delta parameterisation:
+   ``Σ* = ΛΨΛ' + Θ`` with unit diagonal (the residual variances of the items
+   are not parameters but ``1 − diag(ΛΨΛ')``), thresholds free, intercepts and
+   latent means 0, latent variances free with the marker loading fixed at 1
+   (lavaan's defaults for ``ordered =``).
+
+   .. math:: F = (s − σ(θ))' W (s − σ(θ)),\\qquad T = N·F.
+
+   Standard errors: the sandwich ``(1/N)(Δ'WΔ)⁻¹ Δ'WΓWΔ (Δ'WΔ)⁻¹`` with
+   ``Δ = ∂σ/∂θ'`` (lavaan's ``se = "robust.sem"``). Test: mean-and-variance
+   adjusted ("scaled and shifted", Asparouhov & Muthén, 2010; lavaan's
+   ``test = "scaled.shifted"``): with ``U = W − WΔ(Δ'WΔ)⁻¹Δ'W``,
+   ``a = sqrt(df / tr((UΓ)²))``, ``b = df − a·tr(UΓ)``, ``T_ss = a·T + b``,
+   reported as ``chisq.scaled`` with ``chisq.scaling.factor = 1/a`` and
+   ``chisq.shift.parameters = b``. The baseline model (every correlation 0,
+   thresholds free) gives ``baseline.chisq`` and its own ``T_ss``.
+
+Bivariate normal distribution function: Owen's (1956) formula through
+``scipy.special.owens_t`` (Patefield & Tandy, 2000):
+``Φ₂(h, k; ρ) = ½Φ(h) + ½Φ(k) − T(h, a_h) − T(k, a_k) − β`` with
+``a_h = (k − ρh)/(h√(1−ρ²))``, ``a_k = (h − ρk)/(k√(1−ρ²))`` and ``β = ½`` when
+``h`` and ``k`` have opposite signs. It is deterministic and accurate to double
+precision and vectorised over whole tables; scipy's
+``multivariate_normal.cdf`` integrates by randomised quasi-Monte Carlo (an error
+near 1e-6 that changes from call to call, too coarse for the derivatives the
+estimator needs), and semopy's polychoric code fails on current SciPy.
+
+References
+----------
+Olsson, U. (1979). Maximum likelihood estimation of the polychoric correlation
+coefficient. *Psychometrika*, 44, 443-460.
+Muthén, B. (1984). A general structural equation model with dichotomous, ordered
+categorical, and continuous latent variable indicators. *Psychometrika*, 49, 115-132.
+Owen, D. B. (1956). Tables for computing bivariate normal probabilities. *Annals of
+Mathematical Statistics*, 27, 1075-1090.
+Asparouhov, T., & Muthén, B. (2010). Simple second order chi-square correction.
+Mplus technical appendix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from satisfaction.errors import InputError
+
+#: ``ρ`` is kept inside (−RHO_MAX, RHO_MAX) when a polychoric correlation is estimated.
+RHO_MAX = 0.9999
+
+
+# -- the bivariate normal distribution --------------------------------------------
+
+
+def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
+    """``Φ₂(h, k; ρ) = P(X ≤ h, Y ≤ k)`` of the standard bivariate normal.
+
+    Owen's (1956) formula with ``scipy.special.owens_t`` (see module docstring);
+    infinite limits give the univariate margins. Checked against numerical
+    integration in tests/test_ordinal.py.
+    """
+    h, k = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
+    out = np.zeros(h.shape)
+    s = np.sqrt((1.0 - rho) * (1.0 + rho))
+    hinf, kinf = np.isinf(h), np.isinf(k)
+    # margins: one limit +inf; zero when either is -inf
+    both = ~hinf & ~kinf
+    out[hinf & (h > 0) & ~kinf] = special.ndtr(k[hinf & (h > 0) & ~kinf])
+    out[kinf & (k > 0) & ~hinf] = special.ndtr(h[kinf & (k > 0) & ~hinf])
+    out[hinf & kinf & (h > 0) & (k > 0)] = 1.0
+    if both.any():
+        hh, kk = h[both], k[both]
+        # a limit exactly 0 is moved off it by a negligible amount: the function is
+        # continuous and Owen's ratios then stay finite
+        tiny = 1e-300
+        hh = np.where(hh == 0, tiny, hh)
+        kk = np.where(kk == 0, tiny, kk)
+        with np.errstate(over="ignore"):
+            ah = (kk - rho * hh) / (hh * s)
+            ak = (hh - rho * kk) / (kk * s)
+        beta = np.where(hh * kk < 0, 0.5, 0.0)
+        val = 0.5 * special.ndtr(hh) + 0.5 * special.ndtr(kk) - special.owens_t(hh, ah) \
+            - special.owens_t(kk, ak) - beta
+        out[both] = np.clip(val, 0.0, 1.0)
+    return out
+
+
+def bivariate_normal_pdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
+    """``φ₂(h, k; ρ)``, 0 at an infinite limit (``∂Φ₂/∂ρ = φ₂``)."""
+    h, k = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
+    out = np.zeros(h.shape)
+    ok = np.isfinite(h) & np.isfinite(k)
+    r2 = 1.0 - rho * rho
+    hh, kk = h[ok], k[ok]
+    out[ok] = np.exp(-(hh * hh - 2 * rho * hh * kk + kk * kk) / (2 * r2)) / (
+        2 * np.pi * np.sqrt(r2))
+    return out
+
+
+def _phi(x: np.ndarray) -> np.ndarray:
+    """``φ(x)``, 0 at ±inf."""
+    x = np.asarray(x, dtype=float)
+    fin = np.isfinite(x)
+    z = np.where(fin, x, 0.0)
+    return np.where(fin, np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi), 0.0)
+
+
+# -- step 1: thresholds ------------------------------------------------------------
+
+
+@dataclass
+class OrdinalData:
+    """Items coded 0..K−1 by the order of their observed values.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray
+        N×p integer categories.
+    levels : list[numpy.ndarray]
+        The observed values of each item, sorted (category ``k`` is ``levels[j][k]``).
+    names : list[str]
+        Item names.
+    """
+
+    codes: np.ndarray
+    levels: list[np.ndarray]
+    names: list[str]
+
+    @property
+    def n(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def ncat(self) -> list[int]:
+        return [len(v) for v in self.levels]
+
+
+def code_items(frame: pd.DataFrame, names: list[str]) -> OrdinalData:
+    """Code each item's observed values 0..K−1 in sorted order (lavaan's ``ordered()``).
+
+    Raises
+    ------
+    InputError
+        An item with a single observed value (no threshold to estimate), or a
+        missing value (the caller drops incomplete rows first).
+    """
+    codes = np.empty((len(frame), len(names)), dtype=int)
+    levels = []
+    for j, name in enumerate(names):
+        col = frame[name].to_numpy(dtype=float)
+        if np.isnan(col).any():
+            raise InputError("ordinal items must be complete here (rows with a missing "
+                             "value are dropped first)", column=name)
+        values, inverse = np.unique(col, return_inverse=True)
+        if len(values) < 2:
+            raise InputError(f"the ordinal item has a single observed category "
+                             f"({values[0]:g}); it carries no information",
+                             column=name, value=float(values[0]))
+        codes[:, j] = inverse
+        levels.append(values)
+    return OrdinalData(codes, levels, list(names))
+
+
+def thresholds(data: OrdinalData) -> list[np.ndarray]:
+    """Per item ``τ_k = Φ⁻¹(P(y ≤ k))``, k = 1..K−1 (lavaan's step-one probit fit).
+
+    The maximum-likelihood thresholds of an item's margin are the normal
+    quantiles of its cumulative proportions.
+    """
+    out = []
+    for j, k in enumerate(data.ncat):
+        counts = np.bincount(data.codes[:, j], minlength=k)
+        cum = np.cumsum(counts)[:-1] / data.n
+        out.append(special.ndtri(cum))
+    return out
+
+
+def _limits(tau: np.ndarray) -> np.ndarray:
+    """Thresholds with −inf and +inf added at either end."""
+    return np.concatenate([[-np.inf], tau, [np.inf]])
+
+
+# -- step 2: polychoric correlations -------------------------------------------------
+
+
+def _cell_probabilities(t1: np.ndarray, t2: np.ndarray, rho: float
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``π_ab`` and ``∂π_ab/∂ρ`` of every cell of a K₁×K₂ table."""
+    l1, l2 = _limits(t1), _limits(t2)
+    F = bivariate_normal_cdf(l1[:, None], l2[None, :], rho)
+    f = bivariate_normal_pdf(l1[:, None], l2[None, :], rho)
+    P = F[1:, 1:] - F[:-1, 1:] - F[1:, :-1] + F[:-1, :-1]
+    dP = f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]
+    return P, dP
+
+
+def _table(a: np.ndarray, b: np.ndarray, k1: int, k2: int) -> np.ndarray:
+    return np.bincount(a * k2 + b, minlength=k1 * k2).reshape(k1, k2).astype(float)
+
+
+def polychoric_pair(table: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> float:
+    """The polychoric correlation of one contingency table, thresholds held fixed.
+
+    Maximises ``ℓ(ρ) = Σ n_ab log π_ab(ρ)`` (Olsson's two-step estimator, lavaan's
+    ``lavCor``): the root of its score ``Σ n_ab π'_ab/π_ab`` by Brent's method
+    (the score of a table is decreasing in ``ρ`` away from the boundaries), else
+    the bounded maximum. A 2×2 table with an empty cell gets 0.5 added to that
+    cell (lavaan's ``zero.add = c(0.5, 0)``).
+    """
+    n = table.copy()
+    if n.shape == (2, 2) and (n == 0).any():
+        n[n == 0] = 0.5
+
+    def score(rho: float) -> float:
+        P, dP = _cell_probabilities(t1, t2, rho)
+        P = np.maximum(P, 1e-300)
+        return float((n * dP / P).sum())
+
+    def negloglik(rho: float) -> float:
+        P, _ = _cell_probabilities(t1, t2, rho)
+        return -float((n * np.log(np.maximum(P, 1e-300))).sum())
+
+    lo, hi = -RHO_MAX, RHO_MAX
+    s_lo, s_hi = score(lo), score(hi)
+    if s_lo > 0 and s_hi < 0:
+        return float(optimize.brentq(score, lo, hi, xtol=1e-13, rtol=1e-14, maxiter=200))
+    res = optimize.minimize_scalar(negloglik, bounds=(lo, hi), method="bounded",
+                                   options={"xatol": 1e-12})
+    return float(res.x)
+
+
+@dataclass
+class SampleStatistics:
+    """Thresholds, polychoric correlations and their asymptotic covariance.
+
+    Attributes
+    ----------
+    names : list[str]
+    thresholds : list[numpy.ndarray]
+        Per item, ``τ_1..τ_{K−1}``.
+    correlation : numpy.ndarray
+        p×p polychoric correlation matrix.
+    gamma : numpy.ndarray
+        ``Γ`` (lavaan's ``NACOV``, N times the asymptotic covariance) of
+        ``s = (τ of item 1, …, τ of item p, ρ_21, ρ_31, …, ρ_p1, ρ_32, …)``
+        (thresholds item by item, then the lower triangle column by column, as
+        lavaan orders them).
+    n : int
+    """
+
+    names: list[str]
+    thresholds: list[np.ndarray]
+    correlation: np.ndarray
+    gamma: np.ndarray
+    n: int
+
+    @property
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, j)`` with ``i > j`` of each correlation in ``s``, in lavaan's order."""
+        p = len(self.names)
+        cols, rows = np.triu_indices(p, 1)  # column-major lower triangle: (j, i), i > j
+        return rows, cols
+
+    @property
+    def threshold_vector(self) -> np.ndarray:
+        return np.concatenate(self.thresholds)
+
+    @property
+    def vector(self) -> np.ndarray:
+        """``s = (τ, ρ)``."""
+        i, j = self.pairs
+        return np.concatenate([self.threshold_vector, self.correlation[i, j]])
+
+    @property
+    def labels(self) -> list[str]:
+        """lavaan's names of the elements of ``s`` (``A1|t1``, ``A1~~A2``)."""
+        th = [f"{v}|t{k + 1}" for v, t in zip(self.names, self.thresholds, strict=True)
+              for k in range(len(t))]
+        i, j = self.pairs
+        return th + [f"{self.names[b]}~~{self.names[a]}" for a, b in zip(i, j, strict=True)]
+
+
+def sample_statistics(data: OrdinalData) -> SampleStatistics:
+    """Thresholds, polychoric matrix and ``Γ`` by the two-step method (module docstring).
+
+    Tested against lavaan's ``lavCor(ordered = ...)``, ``lavInspect(fit, "sampstat")``
+    and ``lavInspect(fit, "gamma")`` (tests/test_ordinal.py).
+    """
+    p, n = len(data.names), data.n
+    tau = thresholds(data)
+    ncat = data.ncat
+    nth = [k - 1 for k in ncat]
+    th_start = np.concatenate([[0], np.cumsum(nth)[:-1]]).astype(int)
+    n_th = int(sum(nth))
+    # univariate casewise scores of the thresholds: d log P(y = a) / d τ
+    sc_th = np.zeros((n, n_th))
+    rows = np.arange(n)
+    for j in range(p):
+        lim = _limits(tau[j])
+        prob = np.diff(special.ndtr(lim))
+        a = data.codes[:, j]
+        upper = a < ncat[j] - 1  # τ_a is the finite upper limit of category a
+        lower = a > 0
+        sc_th[rows[upper], th_start[j] + a[upper]] = _phi(lim[a[upper] + 1]) / prob[a[upper]]
+        sc_th[rows[lower], th_start[j] + a[lower] - 1] = \
+            -_phi(lim[a[lower]]) / prob[a[lower]]
+    R = np.eye(p)
+    # lavaan's order: pairs (i, j), i > j, the lower triangle column by column
+    pairs = [(j, i) for j in range(p) for i in range(j + 1, p)]
+    npair = len(pairs)
+    sc_rho = np.zeros((n, npair))
+    A21 = np.zeros((npair, n_th))
+    for q, (j, i) in enumerate(pairs):
+        a, b = data.codes[:, i], data.codes[:, j]
+        tab = _table(a, b, ncat[i], ncat[j])
+        rho = polychoric_pair(tab, tau[i], tau[j])
+        R[i, j] = R[j, i] = rho
+        P, dP = _cell_probabilities(tau[i], tau[j], rho)
+        s_cell = dP / P
+        sc_rho[:, q] = s_cell[a, b]
+        # bivariate scores of the thresholds of both items (at fixed ρ)
+        s = np.sqrt((1 - rho) * (1 + rho))
+        li, lj = _limits(tau[i]), _limits(tau[j])
+        # ∂Φ₂(x, y)/∂x = φ(x) Φ((y − ρx)/s): for every finite threshold x of item i,
+        # across the limits y of item j
+        with np.errstate(invalid="ignore"):
+            cond_i = special.ndtr((lj[None, :] - rho * tau[i][:, None]) / s)  # (Ki-1)×(Kj+1)
+            cond_j = special.ndtr((li[None, :] - rho * tau[j][:, None]) / s)  # (Kj-1)×(Ki+1)
+        di = _phi(tau[i])[:, None] * np.diff(cond_i, axis=1)  # ∂π_{a b}/∂τ_a (upper), per b
+        dj = _phi(tau[j])[:, None] * np.diff(cond_j, axis=1)  # ∂π_{a b}/∂τ'_b, per a
+        # cross-products Σ_n s_ρ · ∂log π/∂τ, summed over cells with their counts
+        w = tab * s_cell / P  # n_ab s_ρ,ab / π_ab
+        for k in range(nth[i]):
+            # τ_k is the upper limit of category k and the lower limit of k+1
+            A21[q, th_start[i] + k] = (w[k, :] * di[k, :]).sum() - (w[k + 1, :] * di[k, :]).sum()
+        for k in range(nth[j]):
+            A21[q, th_start[j] + k] = (w[:, k] * dj[k, :]).sum() - (w[:, k + 1] * dj[k, :]).sum()
+    sc = np.hstack([sc_th, sc_rho])
+    inner = sc.T @ sc
+    A11 = np.zeros((n_th, n_th))
+    for j in range(p):
+        idx = slice(th_start[j], th_start[j] + nth[j])
+        A11[idx, idx] = inner[idx, idx]
+    A11_inv = np.linalg.inv(A11)
+    a22 = (sc_rho ** 2).sum(axis=0)
+    A22_inv = np.diag(1.0 / a22)
+    B_inv = np.zeros((n_th + npair, n_th + npair))
+    B_inv[:n_th, :n_th] = A11_inv
+    B_inv[n_th:, :n_th] = -A22_inv @ A21 @ A11_inv
+    B_inv[n_th:, n_th:] = A22_inv
+    gamma = n * (B_inv @ inner @ B_inv.T)
+    return SampleStatistics(list(data.names), tau, R, gamma, n)
+
+
+# -- step 3: the model by DWLS -----------------------------------------------------
+
+
+@dataclass
+class DWLSFit:
+    """A DWLS fit of the correlation structure (thresholds saturated).
+
+    Attributes
+    ----------
+    theta : numpy.ndarray
+        Free structural parameters (in the layout's order).
+    vcov : numpy.ndarray or None
+        Sandwich covariance of ``(θ, τ)`` (structural parameters, then thresholds).
+    chisq, df : float
+        ``T = N·F`` and its degrees of freedom.
+    scaled : dict[str, float]
+        ``chisq.scaled``, ``chisq.scaling.factor``, ``chisq.shift.parameters``.
+    converged : bool
+    iterations : int
+    """
+
+    theta: np.ndarray
+    vcov: np.ndarray | None
+    chisq: float
+    df: float
+    scaled: dict[str, float]
+    converged: bool
+    iterations: int
+
+
+def scaled_shifted(T: float, df: float, ugamma: np.ndarray) -> dict[str, float]:
+    """Mean-and-variance adjusted statistic (Asparouhov & Muthén, 2010).
+
+    ``a = sqrt(df / tr((UΓ)²))``, ``b = df − a·tr(UΓ)``, ``T_ss = a·T + b``;
+    lavaan's ``test = "scaled.shifted"`` reports ``scaling.factor = 1/a`` and
+    ``shift.parameter = b``.
+    """
+    tr1 = float(np.trace(ugamma))
+    tr2 = float(np.sum(ugamma * ugamma.T))
+    a = float(np.sqrt(df / tr2))
+    b = df - a * tr1
+    return {"chisq.scaled": a * T + b, "chisq.scaling.factor": 1.0 / a,
+            "chisq.shift.parameters": b}
+
+
+def dwls(stats_: SampleStatistics, sigma: callable, jacobian: callable, start: np.ndarray,
+         ) -> DWLSFit:
+    """Fit ``ρ(θ)`` to the polychoric correlations by DWLS (module docstring).
+
+    Parameters
+    ----------
+    stats_ : SampleStatistics
+    sigma : callable
+        ``θ ↦`` model-implied correlations in ``stats_``'s pair order.
+    jacobian : callable
+        ``θ ↦ ∂ρ(θ)/∂θ'`` (pairs × parameters).
+    start : numpy.ndarray
+        Starting values.
+
+    Notes
+    -----
+    The thresholds are free and every one has its own sample statistic, so with
+    a diagonal weight matrix their estimates are the sample thresholds and the
+    minimisation only involves the correlations: a Levenberg-Marquardt
+    least-squares problem in ``sqrt(w)(r − ρ(θ))``. Standard errors and the
+    test take the thresholds into account through the full ``Δ`` and ``Γ``.
+    """
+    n = stats_.n
+    n_th = len(stats_.threshold_vector)
+    i, j = stats_.pairs
+    r = stats_.correlation[i, j]
+    w_all = 1.0 / np.diag(stats_.gamma)
+    w = w_all[n_th:]
+    sw = np.sqrt(w)
+
+    def resid(theta: np.ndarray) -> np.ndarray:
+        return sw * (r - sigma(theta))
+
+    def jac(theta: np.ndarray) -> np.ndarray:
+        return -sw[:, None] * jacobian(theta)
+
+    sol = optimize.least_squares(resid, start, jac=jac, method="lm", xtol=1e-14, ftol=1e-14,
+                                 gtol=1e-14, max_nfev=2000)
+    theta = sol.x
+    e = r - sigma(theta)
+    chisq = float((n - 1) * (w * e * e).sum())
+    q = len(theta)
+    ns = n_th + len(r)
+    # Δ of s = (τ, ρ) with respect to (θ, τ)
+    delta = np.zeros((ns, q + n_th))
+    delta[n_th:, :q] = jacobian(theta)
+    delta[:n_th, q:] = np.eye(n_th)
+    W = np.diag(w_all)
+    G = stats_.gamma
+    A = delta.T @ W @ delta
+    df = float(ns - (q + n_th))
+    vcov = None
+    try:
+        A_inv = np.linalg.inv(A)
+        eig = np.linalg.eigvalsh(A)
+        if eig.min() > 1e-10 * eig.max():
+            B = delta.T @ W @ G @ W @ delta
+            vcov = A_inv @ B @ A_inv / (n - 1)
+    except np.linalg.LinAlgError:
+        A_inv = None
+    scaled: dict[str, float] = {}
+    if A_inv is not None and df > 0:
+        U = W - W @ delta @ A_inv @ delta.T @ W
+        scaled = scaled_shifted(chisq, df, U @ G)
+    return DWLSFit(theta, vcov, chisq, df, scaled, bool(sol.success), int(sol.nfev))
+
+
+def baseline(stats_: SampleStatistics) -> tuple[float, float, dict[str, float]]:
+    """The independence model (every correlation 0, thresholds free): ``T_b``, ``df_b``
+    and its scaled-and-shifted statistic (``U`` is then ``W`` on the correlations)."""
+    n_th = len(stats_.threshold_vector)
+    i, j = stats_.pairs
+    r = stats_.correlation[i, j]
+    w = 1.0 / np.diag(stats_.gamma)[n_th:]
+    T = float((stats_.n - 1) * (w * r * r).sum())
+    df = float(len(r))
+    G = stats_.gamma[n_th:, n_th:]
+    return T, df, scaled_shifted(T, df, w[:, None] * G)
+
+
+# -- the fit behind ``fit(..., ordered=..., estimator="wlsmv")`` --------------------
+
+#: Fit measures of a WLSMV fit, lavaan's names (``*.robust`` and likelihood-based
+#: measures are not reported: lavaan's robust CFI/RMSEA for categorical data come
+#: from a different correction, and there is no likelihood).
+WLSMV_FIT_NAMES = ["ntotal", "npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled",
+                   "pvalue.scaled", "chisq.scaling.factor", "chisq.shift.parameters",
+                   "baseline.chisq", "baseline.df", "baseline.chisq.scaled",
+                   "baseline.df.scaled", "baseline.chisq.scaling.factor", "cfi", "tli",
+                   "cfi.scaled", "tli.scaled", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
+                   "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "srmr"]
+
+
+def ordered_items(ordered: str | list[str] | tuple[str, ...] | None,
+                  observed: list[str]) -> list[str]:
+    """The ordered items named by ``ordered`` (``"all"``, or names of observed variables).
+
+    Raises
+    ------
+    UsageError
+        A name that is not an observed variable of the model, or a model with
+        observed variables left continuous (polyserial correlations are not
+        available yet).
+    """
+    from satisfaction.errors import UsageError
+
+    if ordered is None:
+        return []
+    names = [ordered] if isinstance(ordered, str) else list(ordered)
+    names = [n.strip() for item in names for n in str(item).split(",") if n.strip()]
+    if names == ["all"]:
+        return list(observed)
+    unknown = [n for n in names if n not in observed]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not an observed variable of the model; expected "
+                         f"'all' or some of {', '.join(observed)}", column="--ordered",
+                         value=unknown[0])
+    left = [v for v in observed if v not in names]
+    if left:
+        raise UsageError("every observed variable of the model must be ordered for WLSMV "
+                         f"(continuous items mixed with ordinal ones, here {', '.join(left)}, "
+                         "need polyserial correlations, not available yet); use "
+                         "--ordered all", column="--ordered")
+    return [v for v in observed if v in names]
+
+
+def _refuse_unsupported(structure, source: str | None) -> None:
+    """Parts of lavaan's syntax the WLSMV fit does not carry (exit 2, not wrong numbers)."""
+    from satisfaction.errors import UsageError
+
+    where = source or "<model>"
+    if structure.exogenous_observed:
+        raise UsageError("WLSMV with exogenous observed covariates "
+                         f"({', '.join(structure.exogenous_observed)}) needs lavaan's "
+                         "conditional.x thresholds, not available yet; model them as "
+                         "indicators or use estimator 'ml'", column="--estimator")
+    if any(r.op == "~1" for r in structure.rows):
+        raise InputError("intercepts ('~ 1') are not free with ordered items (their thresholds "
+                         "are); remove the '~ 1' lines", file=where)
+    if structure.defined or structure.constraints:
+        raise InputError("defined parameters (':=') and constraints ('==', '<', '>') are not "
+                         "available with WLSMV yet", file=where)
+    for r in structure.rows:
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in structure.observed and r.user:
+            raise InputError(f"the residual variance '{r.lhs} ~~ {r.rhs}' of an ordered item "
+                             "is not a parameter under the delta parameterization (it is 1 "
+                             "minus the explained variance); remove the line", file=where,
+                             line=r.line or None)
+        if r.group_values is not None:
+            raise InputError("c() modifiers need a multi-group fit, which WLSMV does not "
+                             "support yet", file=where, line=r.line or None)
+
+
+def _srmr_correlations(R: np.ndarray, implied: np.ndarray) -> float:
+    """SRMR of the polychoric matrix: root mean square of the correlation residuals
+    over the ``p(p+1)/2`` unique elements (the diagonal residuals are 0)."""
+    p = len(R)
+    iu = np.triu_indices(p)
+    return float(np.sqrt(((R - implied)[iu] ** 2).mean()))
+
+
+def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
+              ordered: list[str], criteria: dict | None = None):
+    """Fit ``structure`` to ordered items by WLSMV (module docstring); a ``SEMResult``.
+
+    Parameters
+    ----------
+    structure : satisfaction.sem_ml.Structure
+        The model's parameter table (lavaan's defaults applied).
+    syntax, source : str
+        Its lavaan syntax and the file it came from (for messages).
+    frame : pandas.DataFrame
+        Numeric responses, one column per observed variable (NaN = missing).
+    ordered : list[str]
+        The ordered items (all observed variables).
+    criteria : dict, optional
+        Fit cut-offs (see :func:`satisfaction.model.fit_criteria`), applied to the
+        scaled indices.
+
+    Returns
+    -------
+    satisfaction.model.SEMResult
+        ``parameters`` has lavaan's rows for ``ordered =``: the model's rows, the
+        thresholds (``x | t1`` ...), the items' residual variances (fixed,
+        ``1 − R²``), the scale factors (``x ~*~ x``, fixed at 1), intercepts and
+        latent means (``~1``, fixed at 0). ``fit_measures`` holds
+        :data:`WLSMV_FIT_NAMES`. Tested against lavaan 0.6.14 (``cfa()``/``sem()``
+        with ``ordered = ...``, ``estimator = "WLSMV"``) to 1e-4 (estimates) and 1e-3
+        (standard errors, χ²).
+    """
+    from satisfaction import model as m
+    from satisfaction.diagnostics import Diagnostic
+    from satisfaction.robust import sigma_jacobian
+    from satisfaction.sem_ml import ParRow, Structure, build_ram
+
+    _refuse_unsupported(structure, source)
+    observed = list(structure.observed)
+    rows = [ParRow(**vars(r)) for r in structure.rows]
+    for r in rows:  # delta parameterization: the items' residual variances are derived
+        if r.op == "~~" and r.lhs == r.rhs and r.lhs in observed:
+            r.free, r.value = False, 0.0
+    st = Structure(rows=rows, observed=observed, latent=structure.latent,
+                   exogenous_observed=structure.exogenous_observed,
+                   structural=structure.structural)
+    complete = frame[observed].notna().all(axis=1)
+    excluded = {"missing_values": int((~complete).sum())}
+    x = frame.loc[complete, observed]
+    n = len(x)
+    if n < 2:
+        raise InputError(f"{n} complete respondents; WLSMV needs many more (the polychoric "
+                         "correlations' asymptotic covariance is estimated from them)")
+    warnings: list[Diagnostic] = []
+    if excluded["missing_values"]:
+        share = excluded["missing_values"] / (n + excluded["missing_values"])
+        warnings.append(Diagnostic("listwise", "caution" if share > 0.05 else "info",
+                                   {"n": excluded["missing_values"], "share": share}))
+    data = code_items(x, observed)
+    ss = sample_statistics(data)
+    spec = m._layout(st, 1)
+    n_th = len(ss.threshold_vector)
+    npar = spec.nparam + n_th
+    ndat = n_th + len(observed) * (len(observed) - 1) // 2
+    m._check_identified(spec.nparam, ndat - n_th, source)
+    ram = build_ram(st, observed, spec.param_of_row[0], spec.fixed_of_row[0])
+    i, j = ss.pairs
+    tril = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(*np.tril_indices(len(observed)),
+                                                                strict=True))}
+    sel = np.array([tril[(int(a), int(b))] for a, b in zip(i, j, strict=True)], dtype=int)
+
+    def sigma(theta: np.ndarray) -> np.ndarray:
+        return ram.implied(theta)["Sigma"][i, j]
+
+    def jacobian(theta: np.ndarray) -> np.ndarray:
+        return sigma_jacobian(ram, theta, spec.nparam)[sel]
+
+    start = m._start(spec, [ram], [ss.correlation])
+    res = dwls(ss, sigma, jacobian, start)
+    if not res.converged:
+        warnings.append(Diagnostic("not_converged", "invalidates", {"n": res.iterations}))
+    theta = res.theta
+    # the items' residual variances 1 − diag(ΛΨΛ'), written into the model's S
+    communality = np.diag(ram.implied(theta)["Sigma"])
+    for k in range(len(observed)):
+        ram.S0[k, k] = 1.0 - communality[k]
+    se_all = np.full(npar, np.nan)
+    if res.vcov is not None:
+        with np.errstate(invalid="ignore"):
+            se_all = np.sqrt(np.where(np.diag(res.vcov) > 0, np.diag(res.vcov), np.nan))
+    else:
+        warnings.append(Diagnostic("se_singular_identified", "invalidates"))
+    params, r2, effects, warn, _ = m._group_tables(st, ram, theta, se_all[:spec.nparam],
+                                                   spec.param_of_row[0], n, None)
+    warnings += warn
+    params = _ordinal_rows(params, st, ss, se_all[spec.nparam:])
+    measures = _measures(res, ss, npar, n, ram.implied(theta)["Sigma"])
+    result = m.SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
+                         warnings=warnings, n=n, converged=res.converged, excluded=excluded,
+                         syntax=syntax)
+    shown = {k.replace(".scaled", ""): v for k, v in measures.items()
+             if k in ("cfi.scaled", "tli.scaled", "rmsea.scaled")}
+    shown["srmr"] = measures["srmr"]
+    result.warnings += m._fit_diagnostics(shown, criteria if criteria is not None
+                                          else m.fit_criteria(None))
+    result._ordinal = ss  # type: ignore[attr-defined]
+    return result
+
+
+def _ordinal_rows(params: pd.DataFrame, st, ss: SampleStatistics, se_th: np.ndarray
+                  ) -> pd.DataFrame:
+    """The model's rows with lavaan's extra rows for ordered items, in lavaan's order:
+    the user's rows, thresholds, the other defaults, scale factors, intercepts, means."""
+    from satisfaction.model import Z975
+
+    cols = list(params.columns)
+
+    def row(lhs: str, op: str, rhs: str, est: float, se: float) -> dict:
+        out = dict.fromkeys(cols, np.nan)
+        if se > 0:
+            z = est / se
+            out.update(se=se, z=z, pvalue=2 * stats.norm.sf(abs(z)),
+                       **{"ci.lower": est - Z975 * se, "ci.upper": est + Z975 * se})
+        else:
+            out.update(se=0.0, **{"ci.lower": est, "ci.upper": est})
+        out.update(lhs=lhs, op=op, rhs=rhs, est=est, **{"std.lv": est, "std.all": est})
+        return out
+
+    th_rows = []
+    q = 0
+    for name, tau in zip(ss.names, ss.thresholds, strict=True):
+        for k, t in enumerate(tau):
+            th_rows.append(row(name, "|", f"t{k + 1}", float(t), float(se_th[q])))
+            q += 1
+    scale_rows = [row(v, "~*~", v, 1.0, 0.0) for v in st.observed]
+    mean_rows = [row(v, "~1", "", 0.0, 0.0) for v in [*st.observed, *st.latent]]
+    nuser = sum(1 for r in st.rows if r.user)
+    parts = [params.iloc[:nuser], pd.DataFrame(th_rows, columns=cols), params.iloc[nuser:],
+             pd.DataFrame(scale_rows, columns=cols), pd.DataFrame(mean_rows, columns=cols)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _measures(res: DWLSFit, ss: SampleStatistics, npar: int, n: int, implied: np.ndarray
+              ) -> dict[str, float]:
+    """lavaan's fitMeasures() of a WLSMV fit (:data:`WLSMV_FIT_NAMES`)."""
+    from satisfaction.model import _indices, _rmsea_ci
+
+    T, df = res.chisq, res.df
+    Tb, dfb, base_ss = baseline(ss)
+    # lavaan's least-squares statistics are (N − 1)·F, and its RMSEA then divides by N − 1
+    out = _indices(T, int(df), Tb, int(dfb), n - 1, 1)
+    out["ntotal"] = float(n)
+    out["npar"] = float(npar)
+    sc = res.scaled
+    if sc:
+        Ts, Tbs = sc["chisq.scaled"], base_ss["chisq.scaled"]
+        scaled = _indices(Ts, int(df), Tbs, int(dfb), n - 1, 1)
+        lo, hi = _rmsea_ci(Ts, df, n - 1, 1)
+        out.update({
+            "chisq.scaled": Ts, "df.scaled": df, "pvalue.scaled": scaled["pvalue"],
+            "chisq.scaling.factor": sc["chisq.scaling.factor"],
+            "chisq.shift.parameters": sc["chisq.shift.parameters"],
+            "baseline.chisq.scaled": Tbs, "baseline.df.scaled": dfb,
+            "baseline.chisq.scaling.factor": base_ss["chisq.scaling.factor"],
+            "cfi.scaled": scaled["cfi"], "tli.scaled": scaled["tli"],
+            "rmsea.scaled": scaled["rmsea"], "rmsea.ci.lower.scaled": lo,
+            "rmsea.ci.upper.scaled": hi})
+    out["srmr"] = _srmr_correlations(ss.correlation, implied_corr(implied))
+    return {k: float(out.get(k, np.nan)) for k in WLSMV_FIT_NAMES}
+
+
+def implied_corr(sigma: np.ndarray) -> np.ndarray:
+    """The model-implied correlations of ``y*`` (unit diagonal under the delta
+    parameterization)."""
+    out = sigma.copy()
+    np.fill_diagonal(out, 1.0)
+    return out
+
+
+#: Estimators for ordered items (lavaan's default for ``ordered =``).
+ORDINAL_ESTIMATORS = ("wlsmv",)
+
+
+def fit_ordered(model, data: pd.DataFrame, *, ordered, estimator: str = "wlsmv",
+                missing: str = "listwise", bootstrap: int = 0, group: str | None = None,
+                group_equal: tuple[str, ...] = (), group_partial: tuple[str, ...] = (),
+                criteria: dict | None = None):
+    """``fit(model, data, ordered=..., estimator="wlsmv")``: checks, then :func:`fit_wlsmv`.
+
+    What the WLSMV fit does not support is refused with a :class:`UsageError`
+    naming the option (exit 2 on the command line), never fitted with wrong
+    numbers: other estimators with ordered items, multi-group fits, FIML,
+    bootstrap, continuous items mixed with ordered ones.
+    """
+    from satisfaction import model as m
+    from satisfaction.errors import UsageError
+
+    if estimator not in ORDINAL_ESTIMATORS:
+        raise UsageError(f"ordered items are fitted by WLSMV (lavaan's default for ordered "
+                         f"data); estimator {estimator!r} is not available with them: use "
+                         "--estimator wlsmv", column="--estimator", value=estimator)
+    if ordered is None or (not isinstance(ordered, str) and len(ordered) == 0):
+        raise UsageError("estimator 'wlsmv' needs ordered items: name them with --ordered "
+                         "ITEM,ITEM or --ordered all", column="--ordered")
+    if group is not None or group_equal or group_partial:
+        raise UsageError("multi-group fits of ordered items (thresholds per group, "
+                         "lavaan's parameterization for groups) are not available yet; "
+                         "drop --group or fit the items as continuous", column="--group",
+                         value=group)
+    if missing != "listwise":
+        raise UsageError("missing='fiml' is not available for ordered items (lavaan's "
+                         "WLSMV uses listwise or pairwise deletion); use --missing listwise",
+                         column="--missing", value=missing)
+    if bootstrap:
+        raise UsageError("--bootstrap is not available with WLSMV yet; its standard errors "
+                         "are the robust (sandwich) ones", column="--bootstrap",
+                         value=bootstrap)
+    syntax, source = m.model_syntax(model)
+    structure = m._structure(syntax, source)
+    items = ordered_items(ordered, list(structure.observed))
+    frame = m._numeric_frame(data, list(structure.observed), structure.latent)
+    return fit_wlsmv(structure, syntax, source, frame, items, criteria)

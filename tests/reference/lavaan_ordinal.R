@@ -1,0 +1,103 @@
+# Reference numbers for tests/test_ordinal.py: ordinal items analysed as lavaan
+# does with ordered = and estimator = "WLSMV".
+#
+# How to run (from the repository root; needs R with lavaan and jsonlite):
+#     Rscript tests/reference/lavaan_ordinal.R
+# It reads tests/reference/bfi_raw.csv (psych's bfi, 6-point items) and writes
+# tests/reference/lavaan_ordinal.json, so the tests never need R.
+#
+# lavaan 0.6.14 defaults for estimator = "WLSMV" with every indicator ordered:
+#   two-step thresholds and polychoric correlations (lavCor), NACOV from the
+#   casewise scores (Muthen, 1984), WLS.V = diag(NACOV)^-1 (DWLS),
+#   parameterization = "delta", se = "robust.sem", test = "scaled.shifted",
+#   meanstructure = TRUE, thresholds free, intercepts and latent means 0.
+
+suppressPackageStartupMessages({
+  library(lavaan)
+  library(jsonlite)
+})
+
+out_dir <- "tests/reference"
+raw <- read.csv(file.path(out_dir, "bfi_raw.csv"))
+measures <- c("npar", "ntotal", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled",
+              "pvalue.scaled", "chisq.scaling.factor", "chisq.shift.parameters",
+              "baseline.chisq", "baseline.df", "baseline.chisq.scaled",
+              "baseline.df.scaled", "baseline.chisq.scaling.factor",
+              "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
+              "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.scaled",
+              "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.robust",
+              "srmr", "srmr_bentler", "wrmr")
+
+dump_fit <- function(fit, model) {
+  pe <- parameterEstimates(fit, standardized = TRUE)
+  keep <- c("lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
+            "std.lv", "std.all")
+  fm <- fitMeasures(fit)
+  fm <- fm[intersect(measures, names(fm))]
+  list(model = model,
+       estimator = lavInspect(fit, "options")$estimator,
+       se = lavInspect(fit, "options")$se,
+       test = lavInspect(fit, "options")$test,
+       parameterization = lavInspect(fit, "options")$parameterization,
+       converged = lavInspect(fit, "converged"),
+       fit = as.list(fm),
+       parameters = pe[, intersect(keep, names(pe))])
+}
+
+# 1. Three factors of psych's bfi (agreeableness, conscientiousness,
+#    extraversion), items as they are (A1, C4, C5, E1, E2 reverse-worded),
+#    respondents who answered all fifteen items.
+items <- paste0(rep(c("A", "C", "E"), each = 5), 1:5)
+d <- raw[complete.cases(raw[, items]), items]
+cfa_model <- paste(
+  "A =~ A1 + A2 + A3 + A4 + A5",
+  "C =~ C1 + C2 + C3 + C4 + C5",
+  "E =~ E1 + E2 + E3 + E4 + E5", sep = "\n")
+cfa_fit <- cfa(cfa_model, data = d, ordered = items, estimator = "WLSMV")
+
+# the sample statistics: thresholds, polychoric matrix (lavCor's two-step)
+# and the asymptotic covariance of (thresholds, correlations) DWLS weighs by
+poly <- lavCor(d, ordered = items, output = "cor")
+th <- lavInspect(cfa_fit, "sampstat")$th
+gamma <- lavInspect(cfa_fit, "gamma")
+wls_v <- lavInspect(cfa_fit, "wls.v")
+
+# 2. A small structural model on the same items: a residual covariance and
+#    two regressions (not equivalent to the CFA), and a second ordinal data
+#    set of four-category items (bfi's 6 categories collapsed 1-2, 3-4, 5, 6).
+sem_model <- paste(cfa_model, "C ~ A", "E ~ C", "A2 ~~ A3", sep = "\n")
+sem_fit <- sem(sem_model, data = d, ordered = items, estimator = "WLSMV")
+
+small_items <- c("A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4", "E5")
+d4 <- d[, small_items]
+for (v in small_items) d4[[v]] <- c(1, 1, 2, 2, 3, 4)[d4[[v]]]
+two_model <- paste("A =~ A1 + A2 + A3 + A4 + A5", "E =~ E1 + E2 + E3 + E4 + E5",
+                   sep = "\n")
+two_fit <- cfa(two_model, data = d4, ordered = small_items, estimator = "WLSMV")
+
+# 3. Binary items (agree = 5 or 6) of two factors: tetrachoric correlations.
+bin_items <- c("C1", "C2", "C3", "C4", "C5", "E1", "E2", "E3", "E4", "E5")
+d2 <- d[, bin_items]
+for (v in bin_items) d2[[v]] <- as.integer(d2[[v]] >= 5)
+bin_model <- paste("C =~ C1 + C2 + C3 + C4 + C5", "E =~ E1 + E2 + E3 + E4 + E5",
+                   sep = "\n")
+bin_fit <- cfa(bin_model, data = d2, ordered = bin_items, estimator = "WLSMV")
+
+res <- list(
+  lavaan_version = as.character(packageVersion("lavaan")),
+  n = nrow(d),
+  items = items,
+  thresholds = as.list(th),
+  polychoric = unname(poly),
+  gamma_diag = unname(diag(gamma)),
+  gamma_block = unname(gamma[1:20, 1:120]),
+  gamma_names = colnames(gamma),
+  wls_v_diag = unname(diag(wls_v)),
+  fits = list(cfa = dump_fit(cfa_fit, cfa_model),
+              sem = dump_fit(sem_fit, sem_model),
+              two = dump_fit(two_fit, two_model),
+              bin = dump_fit(bin_fit, bin_model)),
+  two_polychoric = unname(lavCor(d4, ordered = small_items, output = "cor")),
+  two_thresholds = as.list(lavInspect(two_fit, "sampstat")$th))
+write_json(res, file.path(out_dir, "lavaan_ordinal.json"), digits = NA, auto_unbox = TRUE,
+           pretty = TRUE, na = "null")

@@ -1,0 +1,193 @@
+"""Ordinal items (polychoric correlations, WLSMV) against lavaan 0.6.14.
+
+Reference: tests/reference/lavaan_ordinal.R writes tests/reference/lavaan_ordinal.json
+(psych's bfi items, listwise complete on fifteen items: a three-factor CFA, an SEM
+with two regressions and a residual covariance, a two-factor CFA of four-category
+items and one of binary items; ``ordered = items``, ``estimator = "WLSMV"``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, stats
+
+from satisfaction import ordinal
+from satisfaction.model import fit
+
+REF_DIR = Path(__file__).parent / "reference"
+REF = json.loads((REF_DIR / "lavaan_ordinal.json").read_text())
+ITEMS = REF["items"]
+#: fit measures lavaan reports under WLSMV that we give (``*.robust``, srmr_bentler and
+#: wrmr are not given)
+CHECKED = [k for k in ordinal.WLSMV_FIT_NAMES if k != "ntotal"]
+
+
+def _bfi() -> pd.DataFrame:
+    raw = pd.read_csv(REF_DIR / "bfi_raw.csv")
+    return raw[ITEMS].dropna()
+
+
+def _data(name: str) -> pd.DataFrame:
+    d = _bfi()
+    if name == "two":
+        d = d[["A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4", "E5"]].copy()
+        for c in d:
+            d[c] = np.array([1, 1, 2, 2, 3, 4])[d[c].astype(int) - 1]
+    elif name == "bin":
+        d = d[["C1", "C2", "C3", "C4", "C5", "E1", "E2", "E3", "E4", "E5"]].copy()
+        for c in d:
+            d[c] = (d[c] >= 5).astype(int)
+    return d
+
+
+@pytest.fixture(scope="module")
+def sample() -> ordinal.SampleStatistics:
+    return ordinal.sample_statistics(ordinal.code_items(_bfi(), ITEMS))
+
+
+@pytest.fixture(scope="module")
+def fits() -> dict:
+    out = {}
+    for name in ("cfa", "sem", "two", "bin"):
+        model = REF["fits"][name]["model"]
+        out[name] = fit(model, _data(name), ordered="all", estimator="wlsmv")
+    return out
+
+
+# -- the bivariate normal distribution -----------------------------------------------
+
+
+def _plackett(h: float, k: float, rho: float) -> float:
+    """Second implementation: Φ₂(h,k;ρ) = Φ(h)Φ(k) + ∫₀^ρ φ₂(h,k;r) dr (Plackett, 1954)."""
+    def dens(r: float) -> float:
+        return math.exp(-(h * h - 2 * r * h * k + k * k) / (2 * (1 - r * r))) / (
+            2 * math.pi * math.sqrt(1 - r * r))
+    return stats.norm.cdf(h) * stats.norm.cdf(k) + integrate.quad(
+        dens, 0.0, rho, epsabs=1e-14, epsrel=1e-12)[0]
+
+
+@pytest.mark.parametrize("h,k,rho", [(0.3, -1.2, 0.45), (-0.7, -0.2, -0.8), (1.5, 2.1, 0.95),
+                                     (0.0, 0.8, 0.3), (0.0, 0.0, -0.5), (-2.5, 0.0, 0.7),
+                                     (-1.0, 1.0, -0.99), (0.4, -0.4, 0.0)])
+def test_bivariate_normal_cdf_matches_plackett_integral(h, k, rho):
+    got = float(ordinal.bivariate_normal_cdf(np.array([h]), np.array([k]), rho)[0])
+    assert got == pytest.approx(_plackett(h, k, rho), abs=1e-10)
+
+
+def test_bivariate_normal_cdf_at_infinite_limits():
+    got = ordinal.bivariate_normal_cdf(np.array([np.inf, -np.inf, 0.3, np.inf]),
+                                       np.array([0.3, 0.3, np.inf, np.inf]), 0.6)
+    assert got == pytest.approx([stats.norm.cdf(0.3), 0.0, stats.norm.cdf(0.3), 1.0])
+
+
+def test_bivariate_normal_pdf_is_the_rho_derivative_of_the_cdf():
+    h, k, rho, eps = np.array([0.4, -1.1]), np.array([-0.3, 0.9]), 0.35, 1e-6
+    numeric = (ordinal.bivariate_normal_cdf(h, k, rho + eps)
+               - ordinal.bivariate_normal_cdf(h, k, rho - eps)) / (2 * eps)
+    assert ordinal.bivariate_normal_pdf(h, k, rho) == pytest.approx(numeric, abs=1e-8)
+
+
+# -- sample statistics -----------------------------------------------------------------
+
+
+def test_thresholds_match_lavaan(sample):
+    assert sample.n == REF["n"]
+    ref = np.array(list(REF["thresholds"].values()))
+    assert list(REF["thresholds"]) == sample.labels[:len(ref)]
+    np.testing.assert_allclose(sample.threshold_vector, ref, atol=1e-10)
+
+
+def test_polychoric_matrix_matches_lavcor(sample):
+    np.testing.assert_allclose(sample.correlation, np.array(REF["polychoric"]), atol=1e-6)
+
+
+def test_gamma_matches_lavaan_nacov(sample):
+    """Γ (lavInspect(fit, "gamma")): its diagonal (the DWLS weights) and a block that
+    couples thresholds with correlations (the two-step correction)."""
+    assert sample.labels == REF["gamma_names"]
+    np.testing.assert_allclose(np.diag(sample.gamma), REF["gamma_diag"], rtol=1e-6)
+    np.testing.assert_allclose(1 / np.diag(sample.gamma), REF["wls_v_diag"], rtol=1e-6)
+    block = np.array(REF["gamma_block"])
+    np.testing.assert_allclose(sample.gamma[:20, :120], block, atol=1e-6)
+
+
+def test_four_category_sample_statistics_match_lavaan():
+    d = _data("two")
+    ss = ordinal.sample_statistics(ordinal.code_items(d, list(d.columns)))
+    np.testing.assert_allclose(ss.threshold_vector, list(REF["two_thresholds"].values()),
+                               atol=1e-10)
+    np.testing.assert_allclose(ss.correlation, np.array(REF["two_polychoric"]), atol=1e-6)
+
+
+def test_items_are_coded_by_their_sorted_observed_values():
+    frame = pd.DataFrame({"a": [3.0, 7.0, 3.0, 5.0], "b": [1.0, 1.0, 2.0, 2.0]})
+    data = ordinal.code_items(frame, ["a", "b"])
+    assert data.codes[:, 0].tolist() == [0, 2, 0, 1]
+    assert data.ncat == [3, 2]
+    # two of four at or below the first category: τ₁ = Φ⁻¹(0.5) = 0
+    assert ordinal.thresholds(data)[1] == pytest.approx([0.0])
+
+
+# -- WLSMV fits ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cfa", "sem", "two", "bin"])
+def test_fit_measures_match_lavaan(fits, name):
+    ref = dict(REF["fits"][name]["fit"])
+    # T_ss = a·T + b with 1/a the scaling factor: lavaan's shift parameter b
+    ref["chisq.shift.parameters"] = ref["chisq.scaled"] - ref["chisq"] / ref[
+        "chisq.scaling.factor"]
+    got = fits[name].fit_measures
+    assert got["ntotal"] == REF["n"]
+    for key in CHECKED:
+        tol = 1e-3 if "chisq" in key else 1e-4
+        assert got[key] == pytest.approx(ref[key], abs=tol), key
+
+
+@pytest.mark.parametrize("name", ["cfa", "sem", "two", "bin"])
+def test_parameters_match_lavaan(fits, name):
+    """Every row of parameterEstimates(standardized = TRUE), in lavaan's order:
+    loadings, regressions, thresholds (x | t1), residual variances 1 − R², latent
+    (co)variances, scale factors (~*~), intercepts and latent means (~1)."""
+    ref = pd.DataFrame(REF["fits"][name]["parameters"])
+    got = fits[name].parameters
+    assert got[["lhs", "op", "rhs"]].values.tolist() == ref[["lhs", "op", "rhs"]].values.tolist()
+    np.testing.assert_allclose(got["est"], ref["est"], atol=1e-4)
+    np.testing.assert_allclose(got["se"], ref["se"], atol=1e-4)
+    np.testing.assert_allclose(got["std.all"], ref["std.all"], atol=1e-4)
+    np.testing.assert_allclose(got["std.lv"], ref["std.lv"], atol=1e-4)
+    np.testing.assert_allclose(got["ci.lower"], ref["ci.lower"], atol=1e-4)
+    free = ref["se"] > 0
+    np.testing.assert_allclose(got.loc[free, "z"], ref.loc[free, "z"], rtol=1e-3)
+
+
+def test_threshold_rows_are_the_sample_thresholds(fits, sample):
+    got = fits["cfa"].parameters
+    th = got[got["op"] == "|"]
+    assert th["est"].to_numpy() == pytest.approx(sample.threshold_vector, abs=1e-12)
+    assert (th["se"] > 0).all()
+
+
+def test_residual_variances_are_one_minus_r2(fits):
+    res = fits["sem"]
+    p = res.parameters
+    for item in ["A1", "C3", "E5"]:
+        resid = float(p[(p.lhs == item) & (p.op == "~~") & (p.rhs == item)]["est"].iloc[0])
+        assert resid == pytest.approx(1 - res.r2[item], abs=1e-12)
+
+
+def test_structure_of_result_is_the_ml_form(fits):
+    res = fits["sem"]
+    out = res.to_dict()
+    assert out["converged"] is True and out["n"] == REF["n"]
+    assert {"A1", "t1"} <= {r["lhs"] for r in out["parameters"]} | {
+        r["rhs"] for r in out["parameters"]}
+    assert out["fit"]["chisq.scaled"] == pytest.approx(
+        REF["fits"]["sem"]["fit"]["chisq.scaled"], abs=1e-3)
+    assert math.isnan(res.fit_measures["cfi"]) is False
