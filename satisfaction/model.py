@@ -2076,9 +2076,40 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
         s_j = se_all[q + j]
         est = nu[j]
         params.loc[row_index, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = [
+    _keep_fiml_model(result, structure, observed, theta, nu, _FimlGroup(x, pats, mu1, sigma1))
             s_j, est / s_j, 2 * stats.norm.sf(abs(est / s_j)), est - Z975 * s_j,
             est + Z975 * s_j]
     warnings += warn
+def _keep_fiml_model(result: SEMResult, structure: Structure, observed: list[str],
+                     theta: np.ndarray, means: np.ndarray, data: _FimlGroup) -> None:
+    """Keep a single-group FIML fit as the same model written with lavaan's mean
+    structure (free intercepts ``ν``, latent means 0), for modification indices,
+    factor scores and the bootstrap.
+
+    :func:`_fit_fiml` estimates the observed means ``μ`` freely beside ``θ``; with
+    latent means 0 the implied means are ``μ = [(I−A)⁻¹]_{oo} ν``, so the intercepts
+    are ``ν = [(I−A)⁻¹]_{oo}⁻¹ μ`` (``ν = μ`` in a CFA).
+    """
+    full = _with_means(structure, [means], observed, ())
+    spec = _layout(full, 1)
+    ram = _rams(spec, observed, [data.sigma1])[0]
+    q = len(theta)
+    theta_m = np.zeros(spec.nparam)
+    theta_m[:q] = theta
+    A, _ = ram.matrices(theta_m)
+    p = ram.p
+    nu = np.linalg.solve(np.linalg.inv(np.eye(len(A)) - A)[:p, :p], means)
+    pos = {v: i for i, v in enumerate(observed)}
+    for k, r in enumerate(full.rows):
+        qk = spec.param_of_row[0][k]
+        if r.op == "~1" and qk >= q:
+            theta_m[qk] = nu[pos[r.lhs]]
+    result._theta = theta_m  # type: ignore[attr-defined]
+    result._spec = spec  # type: ignore[attr-defined]
+    result._rams = [ram]  # type: ignore[attr-defined]
+    result._fiml = [data]  # type: ignore[attr-defined]
+
+
     result = SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
                        r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
     if estimator == "mlr" and vcov_all is not None:  # Huber-White SEs, Yuan-Bentler test
@@ -2303,6 +2334,7 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
     spec = free._spec  # type: ignore[attr-defined]
     if any(r.op == "~" for r in structure.rows) and "regressions" not in group_equal:
         equal = _fiml_multi(structure, observed, data, names,
+    free._fiml = data  # type: ignore[attr-defined]
                             tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial,
                             estimator)
     else:  # no structural path to constrain: the equal-paths model is the same model

@@ -29,7 +29,18 @@ import numpy as np
 import pandas as pd
 
 from satisfaction.errors import UsageError
-from satisfaction.sem_ml import RAM, Block, ParRow, Structure, build_ram, weighted
+from satisfaction.robust import mean_jacobian, sigma_jacobian, vech_index
+from satisfaction.sem_ml import (
+    RAM,
+    Block,
+    ParRow,
+    Pattern,
+    Structure,
+    build_ram,
+    fiml_objective,
+    sigma_gradient,
+    weighted,
+)
 
 #: Columns of :func:`modindices` (lavaan's names; ``group`` only in a multi-group fit).
 MODINDICES_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"]
@@ -48,26 +59,81 @@ class Fitted:
     blocks: list[Block]
     theta: np.ndarray
     labels: list[str] | None
+    #: full-information ML: each group's missingness patterns (``blocks`` then hold the
+    #: mean-structure RAM and the EM moments); None for a complete-data fit
+    fiml: list[list[Pattern]] | None = None
 
 
 def fitted_model(result: Any) -> Fitted:
     """The fitted layout, data blocks and estimates kept on an ``SEMResult``.
 
+    A full-information ML fit keeps its model with lavaan's mean structure
+    (``_rams``) and each group's data (``_fiml``: rows, missingness patterns, EM
+    moments); its blocks are then the mean-structure RAMs with the EM moments.
+
     Raises
     ------
     UsageError
-        For a fit that keeps none (full-information ML: its information matrix
-        is the observed, casewise one, which these functions do not use yet).
+        For a fit that keeps neither.
     """
     spec = getattr(result, "_spec", None)
     blocks = getattr(result, "_blocks", None)
     theta = getattr(result, "_theta", None)
-    if spec is None or blocks is None or theta is None:
-        raise UsageError("modification indices and factor scores need a complete-data ML fit "
-                         "(missing='listwise'); this fit used full-information ML")
+    fiml = getattr(result, "_fiml", None)
     labels = list(result.groups.labels) if getattr(result, "groups", None) is not None else None
+    if fiml is not None and spec is not None and theta is not None:
+        blocks = [Block(ram, d.sigma1, d.n, d.mu1)
+                  for ram, d in zip(result._rams, fiml, strict=True)]
+        return Fitted(spec.structure, spec.param_of_row, spec.nparam, blocks,
+                      np.asarray(theta, dtype=float), labels, [d.pats for d in fiml])
+    if spec is None or blocks is None or theta is None:
+        raise UsageError("modification indices and factor scores need the fitted model's "
+                         "layout and data, which this result does not keep")
     return Fitted(spec.structure, spec.param_of_row, spec.nparam, blocks,
                   np.asarray(theta, dtype=float), labels)
+
+
+def fiml_weighted(blocks: list[Block], pats: list[list[Pattern]], theta: np.ndarray,
+                  nparam: int) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """FIML discrepancy, its gradient and its expected Hessian over all groups.
+
+    ``F = Σ_g n_g/N Σ_k n_k/n_g [log|Σ_k| + tr(Σ_k⁻¹(S_k + d_k d_k'))]`` over the
+    missingness patterns ``k`` (:func:`~satisfaction.sem_ml.fiml_objective`), on the
+    scale of :func:`~satisfaction.sem_ml.weighted` (``−2 logL/N`` + const). The
+    expected Hessian takes each pattern's observed variables ``o`` at the
+    model-implied moments (lavaan's expected information of ``missing = "ml"``,
+    ``h1.information = "structured"``, times 2):
+
+    .. math::  H_{kl} = Σ_k \frac{n_k}{N}\left[\operatorname{tr}(Σ_o^{-1} ∂_kΣ_o
+               Σ_o^{-1} ∂_lΣ_o) + 2\, ∂_kμ_o' Σ_o^{-1} ∂_lμ_o\right]
+    """
+    total = sum(b.n for b in blocks)
+    f, g = 0.0, np.zeros(nparam)
+    H = np.zeros((nparam, nparam))
+    for b, group_pats in zip(blocks, pats, strict=True):
+        ram = b.ram
+        sigma = ram.implied(theta)["Sigma"]
+        mu = ram.implied_mean(theta)
+        fb, W, gmu = fiml_objective(group_pats, sigma, mu)
+        if not np.isfinite(fb):
+            return np.inf, g, None
+        w = b.n / total
+        jm = mean_jacobian(ram, theta, nparam)
+        f += w * fb
+        g += w * (sigma_gradient(ram, theta, W, nparam) + jm.T @ gmu)
+        r, c = vech_index(ram.p)
+        js = sigma_jacobian(ram, theta, nparam)
+        D = np.zeros((ram.p, ram.p, nparam))
+        D[r, c] = js
+        D[c, r] = js
+        for pt in group_pats:
+            o = pt.observed
+            inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            Do = D[np.ix_(o, o)]
+            X = np.einsum("ab,bcq,cd->adq", inv, Do, inv)
+            part = np.einsum("abk,abl->kl", X, Do) + 2.0 * jm[o].T @ inv @ jm[o]
+            H += pt.n / total * part
+    return f, g, H
 
 
 # -- the parameters lavaan considers --------------------------------------------
@@ -295,7 +361,10 @@ def modindices(result: Any, *, sort: bool = True, minimum: float = 0.0) -> pd.Da
     fitted = fitted_model(result)
     ext = _extend(fitted)
     q, total = fitted.nparam, len(ext.theta)
-    f, g, H = weighted(ext.blocks, ext.theta, total)
+    if fitted.fiml is None:
+        f, g, H = weighted(ext.blocks, ext.theta, total)
+    else:
+        f, g, H = fiml_weighted(ext.blocks, fitted.fiml, ext.theta, total)
     if H is None or not np.isfinite(f):
         raise UsageError("modification indices cannot be computed: the fitted model's "
                          "implied covariance matrix is not positive definite")

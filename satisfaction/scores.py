@@ -52,6 +52,42 @@ def _weights(ram: RAM, theta: np.ndarray, method: str) -> np.ndarray:
     return tl @ np.linalg.inv(lam.T @ tl)
 
 
+def _scores_by_pattern(ram: RAM, theta: np.ndarray, x: np.ndarray, mu: np.ndarray,
+                       eta: np.ndarray, method: str) -> np.ndarray:
+    """Scores of incomplete rows: each from the items it answered (lavaan's
+    ``lavPredict()`` after ``missing = "ml"``).
+
+    For the observed variables ``o`` of a row, :func:`_weights` is applied to the
+    model restricted to them: regression ``η̂ = α + Cov(η, x_o) Σ_oo⁻¹ (x_o − μ_o)``,
+    Bartlett ``η̂ = α + (Λ_o' Θ_oo⁻¹ Λ_o)⁻¹ Λ_o' Θ_oo⁻¹ (x_o − μ_o)``.
+    """
+    mom = ram.implied(theta)
+    p = ram.p
+    C, A = mom["C"], mom["A"]
+    if method == "bartlett":
+        _weights(ram, theta, method)  # the same refusal as for complete data
+    out = np.full((len(x), len(eta)), np.nan)
+    seen = ~np.isnan(x)
+    keys, inverse = np.unique(seen, axis=0, return_inverse=True)
+    for k, key in enumerate(keys):
+        rows = np.flatnonzero(inverse.ravel() == k)
+        o = np.flatnonzero(key)
+        if not len(o):
+            continue
+        if method == "regression":
+            W = np.linalg.solve(C[np.ix_(o, o)], C[o, p:])
+        else:
+            # lavaan's form, (Λ_o'Σ_oo⁻¹Λ_o)⁺ Λ_o'Σ_oo⁻¹ with a pseudo-inverse: equal to
+            # the Θ form when every factor has an answered indicator; a factor with
+            # none gets a zero weight column and no score (NaN), as in lavaan
+            lam = A[o, p:]
+            sl = np.linalg.solve(C[np.ix_(o, o)], lam)
+            W = sl @ np.linalg.pinv(lam.T @ sl).T
+            W[:, ~W.any(axis=0)] = np.nan
+        out[rows] = eta + (x[np.ix_(rows, o)] - mu[o]) @ W
+    return out
+
+
 def factor_scores(result: Any, data: pd.DataFrame, method: str = "regression") -> pd.DataFrame:
     """Factor scores of every respondent with complete answers, as lavaan's ``lavPredict()``.
 
@@ -113,6 +149,11 @@ def factor_scores(result: Any, data: pd.DataFrame, method: str = "regression") -
     latent = first.variables[first.p:]
     frame = _numeric_frame(data, observed)
     keep = frame.notna().all(axis=1)
+    if fitted.fiml is not None:  # every respondent the FIML fit used
+        keep = frame.notna().any(axis=1)
+        exo = list(fitted.structure.exogenous_observed)
+        if exo:
+            keep &= frame[exo].notna().all(axis=1)
     if fitted.labels is None:
         groups = [(None, keep)]
     else:
@@ -135,7 +176,10 @@ def factor_scores(result: Any, data: pd.DataFrame, method: str = "regression") -
             A, _ = ram.matrices(fitted.theta)
             implied = np.linalg.solve(np.eye(len(A)) - A, ram.means(fitted.theta))
             mu, eta = implied[: ram.p], implied[ram.p:]
-        values[where] = eta + (x - mu) @ _weights(ram, fitted.theta, method)
+        if fitted.fiml is not None:
+            values[where] = _scores_by_pattern(ram, fitted.theta, x, mu, eta, method)
+        else:
+            values[where] = eta + (x - mu) @ _weights(ram, fitted.theta, method)
         scored[where] = True
     return pd.DataFrame(values[scored], index=frame.index[scored], columns=latent)
 

@@ -288,3 +288,18 @@ def test_cli_fit_pls_group(tmp_path, bank, capsys) -> None:
     assert main(["fit", str(model), str(BANK), "--estimator", "pls", "--group", "gender",
                  "--permutations", "3"]) == 2
     assert "--permutations" in capsys.readouterr().err
+    assert main(["fit", str(model), str(BANK), "--permutations", "50"]) == 2  # not PLS groups
+    assert "--permutations" in capsys.readouterr().err
+    assert main(["fit", str(model), str(BANK), "--estimator", "pls", "--group", "gender",
+                 "--group-equal", "loadings"]) == 2
+    assert "--group-equal" in capsys.readouterr().err
+
+
+def test_constant_item_in_a_group_leaves_it_out(bank) -> None:
+    data = bank.copy()
+    data["g"] = np.repeat(["p", "q", "r"], [90, 80, 80])
+    data.loc[data["g"] == "r", "loy1"] = 5
+    r = pls_groups(SMALL, data, "g", permutations=20, draws=20, seed=3)
+    assert r.labels == ["p", "q"] and r.excluded["constant_items"] == 80
+    d = next(w for w in r.warnings if w.code == "pls_group_constant_items")
+    assert d.params == {"group": "r", "items": ["loy1"]} and "loy1" in d.text("en")

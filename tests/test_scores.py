@@ -124,3 +124,57 @@ def test_bartlett_refused_for_observed_predictors_and_unknown_method() -> None:
         factor_scores(res, data, method="bartlett")
     with pytest.raises(UsageError, match="method"):
         factor_scores(res, data, method="ebm")
+
+
+# -- after a full-information ML fit ---------------------------------------------
+
+FIML = json.loads((REFERENCE / "lavaan_fiml_diagnostics.json").read_text())
+
+
+def fiml_data() -> pd.DataFrame:
+    """The deletion rule of lavaan_fiml_diagnostics.R (rows numbered from 1 as in R)."""
+    data = holzinger39.get_data().copy().reset_index(drop=True)
+    data.loc[data["id"] % 7 == 0, "x1"] = np.nan
+    data.loc[data["id"] % 11 == 0, "x5"] = np.nan
+    data.loc[data["id"] % 13 == 0, "x9"] = np.nan
+    data.loc[data["id"] % 17 == 0, "ageyr"] = np.nan
+    data.loc[data["id"] % 29 == 0, ["x2", "x3", "x4"]] = np.nan
+    return data
+
+
+@pytest.mark.parametrize("case, model, group, method", [
+    ("regression", "cfa3", None, "regression"), ("bartlett", "cfa3", None, "bartlett"),
+    ("groups", "cfa3", "school", "regression"), ("covariates", "covariates", None, "regression")])
+def test_fiml_scores_match_lavpredict(case: str, model: str, group: str | None,
+                                      method: str) -> None:
+    """Each respondent scored from the items he answered, as lavPredict() after
+    missing = "ml"; a factor none of whose items he answered has no Bartlett score."""
+    data = fiml_data()
+    scores = factor_scores(fit(FIML["models"][model], data, missing="fiml", group=group),
+                           data, method=method)
+    want = pd.DataFrame(FIML["scores"][case]).set_index("row")[list(scores.columns)]
+    got = scores.set_index(scores.index + 1)
+    assert list(got.index) == list(want.index)  # the same respondents (fixed.x: 18 dropped)
+    want = want.astype(float).to_numpy()
+    assert np.array_equal(np.isnan(got.to_numpy()), np.isnan(want))
+    assert np.nanmax(np.abs(got.to_numpy() - want)) < TOL
+    if case == "bartlett":
+        assert np.isnan(got.to_numpy()).sum() == 1  # the respondent without a visual item
+    if case == "covariates":
+        assert len(got) == len(data) - 18
+
+
+def test_fiml_regression_scores_are_the_conditional_mean_given_the_answers() -> None:
+    """An incomplete respondent's regression score is E[η | answered items] under the
+    fitted model: the same as the complete-data formula on the answered items alone."""
+    data = fiml_data()
+    res = fit(FIML["models"]["cfa3"], data, missing="fiml")
+    scores = factor_scores(res, data)
+    ram, theta = res._rams[0], res._theta
+    C = ram.implied(theta)["C"]
+    mu = ram.implied_mean(theta)
+    row = int(np.flatnonzero(data[["x2", "x3", "x4"]].isna().all(axis=1).to_numpy())[0])
+    x = data.loc[row, ["x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"]].to_numpy(float)
+    o = np.flatnonzero(~np.isnan(x))
+    expected = C[9:, o] @ np.linalg.solve(C[np.ix_(o, o)], x[o] - mu[o])
+    assert np.allclose(scores.loc[row].to_numpy(), expected, atol=1e-10)

@@ -269,10 +269,10 @@ def register(app: typer.Typer) -> None:
             help="Column for a multi-group fit (test of equal structural paths); with "
                  "--estimator pls|plsc: PLS per group, MICOM and the path differences "
                  "(permutation test and PLS-MGA), pairwise for more than two groups.")] = None,
-        permutations: Annotated[int, typer.Option(
+        permutations: Annotated[int | None, typer.Option(
             help="With --estimator pls|plsc and --group: permutations for MICOM and the "
-                 "permutation test of path differences (--bootstrap sets the PLS-MGA "
-                 "draws per group, default 1000).")] = 1000,
+                 "permutation test of path differences (default 1000; --bootstrap sets the "
+                 "PLS-MGA draws per group, default 1000).")] = None,
         group_equal: Annotated[str | None, typer.Option(
             help="With --group: parameters equal across groups, comma-separated lavaan "
                  "classes (loadings,intercepts,means,residuals,residual.covariances,"
@@ -313,11 +313,15 @@ def register(app: typer.Typer) -> None:
         # the options first, each error naming its option, before any data are read
         check_choice("--estimator", estimator.lower(), ("ml", "mlr", "mlm", "pls", "plsc"))
         check_at_least("--jobs", jobs, 1)
+        if permutations is not None and not (estimator.lower() in ("pls", "plsc") and group):
+            raise UsageError("applies to --estimator pls|plsc with --group",
+                             column="--permutations", value=permutations)
         if estimator.lower() in ("pls", "plsc") and group is not None:
             from satisfaction.commands.pls_groups import fit_pls_groups
 
             fit_pls_groups(model, responses, estimator.lower(), group, permutations, bootstrap,
-                           seed, json_path, missing=missing)
+                           seed, json_path, missing=missing, group_equal=group_equal,
+                           group_partial=group_partial)
             return
         if estimator.lower() in ("pls", "plsc"):
             _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path)

@@ -20,6 +20,8 @@ console = make_console()
 
 #: PLS-MGA bootstrap draws per group when ``--bootstrap`` is not given.
 DEFAULT_DRAWS = 1000
+#: Permutations per pair of groups when ``--permutations`` is not given.
+DEFAULT_PERMUTATIONS = 1000
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -94,14 +96,22 @@ def print_pls_groups(result) -> None:
 
 
 def fit_pls_groups(model: Path, responses: Path, estimator: str, group: str,
-                   permutations: int, bootstrap: int, seed: int | None,
-                   json_path: Path | None, missing: str = "listwise") -> None:
+                   permutations: int | None, bootstrap: int, seed: int | None,
+                   json_path: Path | None, missing: str = "listwise",
+                   group_equal: str | None = None, group_partial: str | None = None) -> None:
     """Run :func:`satisfaction.pls_groups.pls_groups` for the ``fit`` command and print it;
-    ``--bootstrap`` sets the PLS-MGA draws per group (default :data:`DEFAULT_DRAWS`).
-    Respondents with a missing answer are left out listwise (and counted)."""
+    ``--permutations`` defaults to :data:`DEFAULT_PERMUTATIONS`, ``--bootstrap`` sets the
+    PLS-MGA draws per group (default :data:`DEFAULT_DRAWS`). Respondents with a missing
+    answer are left out listwise (and counted)."""
     from satisfaction.commands.fit import load_model_data
     from satisfaction.pls_groups import pls_groups
 
+    for option, value in (("--group-equal", group_equal), ("--group-partial", group_partial)):
+        if value:
+            raise UsageError("applies to the covariance-based multi-group fit; the PLS group "
+                             "analysis estimates every group freely", column=option,
+                             value=value)
+    permutations = DEFAULT_PERMUTATIONS if permutations is None else permutations
     if missing != "listwise":
         raise UsageError("the PLS group analysis leaves respondents with a missing answer out "
                          "(listwise, counted); other treatments are not supported with --group",
