@@ -70,7 +70,7 @@ Mplus technical appendix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -688,11 +688,16 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
     result = m.SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
                          warnings=warnings, n=n, converged=res.converged, excluded=excluded,
                          syntax=syntax)
+    # the cut-offs are read on the scaled indices (those a WLSMV fit is reported by),
+    # named as such in the message
     shown = {k.replace(".scaled", ""): v for k, v in measures.items()
              if k in ("cfi.scaled", "tli.scaled", "rmsea.scaled")}
     shown["srmr"] = measures["srmr"]
-    result.warnings += m._fit_diagnostics(shown, criteria if criteria is not None
-                                          else m.fit_criteria(None))
+    for w in m._fit_diagnostics(shown, criteria if criteria is not None
+                                else m.fit_criteria(None)):
+        index = w.params["index"]
+        name = index if index == "srmr" else f"{index}.scaled"
+        result.warnings.append(replace(w, params={**w.params, "index": name}))
     result._ordinal = ss  # type: ignore[attr-defined]
     return result
 

@@ -191,3 +191,102 @@ def test_structure_of_result_is_the_ml_form(fits):
     assert out["fit"]["chisq.scaled"] == pytest.approx(
         REF["fits"]["sem"]["fit"]["chisq.scaled"], abs=1e-3)
     assert math.isnan(res.fit_measures["cfi"]) is False
+
+
+# -- the command line and what is refused ---------------------------------------------
+
+TWO = REF["fits"]["two"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("ordinal")
+    raw = pd.read_csv(REF_DIR / "bfi_raw.csv")
+    data = _data("two")
+    data["gender"] = raw.loc[data.index, "gender"]
+    (folder / "two.lav").write_text(TWO["model"] + "\n")
+    data.to_csv(folder / "two.csv", index=False)
+    flat = data.copy()
+    flat["A1"] = 2  # one observed category: nothing to estimate a threshold from
+    flat.to_csv(folder / "flat.csv", index=False)
+    (folder / "resid.lav").write_text(TWO["model"] + "\nA1 ~~ A1\n")
+    return {"model": folder / "two.lav", "data": folder / "two.csv",
+            "flat": folder / "flat.csv", "resid": folder / "resid.lav", "folder": folder}
+
+
+def test_cli_fit_ordered_writes_lavaans_numbers(files, capsys):
+    from satisfaction.cli import main
+
+    out = files["folder"] / "two.json"
+    code = main(["fit", str(files["model"]), str(files["data"]), "--ordered", "all",
+                 "--estimator", "wlsmv", "--json", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "WLSMV" in printed and "chisq.scaled" in printed
+    got = json.loads(out.read_text())
+    assert got["fit"]["chisq.scaled"] == pytest.approx(TWO["fit"]["chisq.scaled"], abs=1e-3)
+    assert got["fit"]["cfi.scaled"] == pytest.approx(TWO["fit"]["cfi.scaled"], abs=1e-4)
+    rows = {(p["lhs"], p["op"], p["rhs"]): p for p in got["parameters"]}
+    ref = {(p["lhs"], p["op"], p["rhs"]): p for p in TWO["parameters"]}
+    assert rows.keys() == ref.keys()
+    assert rows[("A5", "|", "t3")]["est"] == pytest.approx(ref[("A5", "|", "t3")]["est"],
+                                                           abs=1e-6)
+    assert rows[("A", "=~", "A3")]["se"] == pytest.approx(ref[("A", "=~", "A3")]["se"],
+                                                          abs=1e-4)
+
+
+def test_ordered_names_and_all_give_the_same_fit(fits):
+    names = ["A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4", "E5"]
+    by_name = fit(TWO["model"], _data("two"), ordered=names, estimator="wlsmv")
+    assert by_name.fit_measures["chisq"] == pytest.approx(fits["two"].fit_measures["chisq"],
+                                                          abs=1e-9)
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--ordered", "all"], "--estimator wlsmv"),
+    (["--estimator", "wlsmv"], "--ordered"),
+    (["--ordered", "A1,A2", "--estimator", "wlsmv"], "must be ordered"),
+    (["--ordered", "A1,ZZ9", "--estimator", "wlsmv"], "ZZ9"),
+    (["--ordered", "all", "--estimator", "wlsmv", "--group", "gender"], "--group"),
+    (["--ordered", "all", "--estimator", "wlsmv", "--missing", "fiml"], "--missing"),
+    (["--ordered", "all", "--estimator", "wlsmv", "--bootstrap", "20"], "--bootstrap"),
+    (["--ordered", "all", "--estimator", "wlsmv", "--modindices"], "--modindices"),
+    (["--ordered", "all", "--estimator", "wlsmv", "--scores", "s.csv"], "--scores"),
+])
+def test_cli_refuses_what_wlsmv_does_not_support(files, capsys, extra, needle):
+    from satisfaction.cli import main
+
+    out = files["folder"] / "refused.json"
+    code = main(["fit", str(files["model"]), str(files["data"]), *extra, "--json", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_cli_refuses_a_single_category_item(files, capsys):
+    from satisfaction.cli import main
+
+    code = main(["fit", str(files["model"]), str(files["flat"]), "--ordered", "all",
+                 "--estimator", "wlsmv"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "'A1'" in err and "single observed category" in err
+
+
+def test_cli_refuses_a_residual_variance_of_an_ordered_item(files, capsys):
+    from satisfaction.cli import main
+
+    code = main(["fit", str(files["resid"]), str(files["data"]), "--ordered", "all",
+                 "--estimator", "wlsmv"])
+    assert code == 2
+    assert "A1 ~~ A1" in capsys.readouterr().err
+
+
+def test_listwise_deletion_is_counted(files):
+    data = pd.read_csv(files["data"])
+    data.loc[data.index[:7], "E3"] = np.nan
+    res = fit(TWO["model"], data, ordered="all", estimator="wlsmv")
+    assert res.excluded == {"missing_values": 7}
+    assert res.n == REF["n"] - 7
+    assert any(w.code == "listwise" for w in res.warnings)

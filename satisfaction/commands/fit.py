@@ -22,6 +22,11 @@ _SHOWN_FIT = ["ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.c
               # --estimator mlr|mlm (shown when present)
               "chisq.scaled", "pvalue.scaled", "chisq.scaling.factor", "cfi.robust",
               "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"]
+#: ``--ordered ... --estimator wlsmv``: the standard and the scaled-and-shifted measures
+_SHOWN_WLSMV = ["ntotal", "chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled",
+                "chisq.scaling.factor", "chisq.shift.parameters", "cfi", "tli", "cfi.scaled",
+                "tli.scaled", "rmsea", "rmsea.scaled", "rmsea.ci.lower.scaled",
+                "rmsea.ci.upper.scaled", "srmr"]
 
 
 def _is_questionnaire(model: Path) -> bool:
@@ -61,11 +66,15 @@ def print_summary(result) -> None:
     """Readable terminal summary: fit, structural paths, R², effects, warnings."""
     fm = result.fit_measures
     robust = "chisq.scaling.factor" in fm
-    table = Table(title="Model fit (ML, robust: scaled chi-square and robust indices)"
-                  if robust else "Model fit (ML)", show_header=True)
+    wlsmv = "chisq.shift.parameters" in fm
+    title = "Model fit (ML, robust: scaled chi-square and robust indices)" if robust \
+        else "Model fit (ML)"
+    if wlsmv:
+        title = "Model fit (WLSMV: DWLS, robust SEs, scaled-and-shifted chi-square)"
+    table = Table(title=title, show_header=True)
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for k in _SHOWN_FIT:
+    for k in _SHOWN_WLSMV if wlsmv else _SHOWN_FIT:
         if k in fm:
             table.add_row(k, _fmt(fm[k], 0 if k in ("ntotal", "df") else 3))
     console.print(table)
@@ -286,7 +295,9 @@ def register(app: typer.Typer) -> None:
         estimator: Annotated[str, typer.Option(
             help="'ml'; 'mlr' (robust Huber-White SEs, Yuan-Bentler scaled chi-square; also "
                  "with --missing fiml) or 'mlm' (Satorra-Bentler), as lavaan's MLR/MLM; 'pls' "
-                 "(PLS path modelling, path weighting; '<~' marks a formative block).")]
+                 "(PLS path modelling, path weighting; '<~' marks a formative block); 'wlsmv' "
+                 "(ordered items, with --ordered: DWLS, robust SEs, scaled-and-shifted "
+                 "chi-square, as lavaan's WLSMV).")]
         = "ml",
         jobs: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")]
         = None,
@@ -295,6 +306,10 @@ def register(app: typer.Typer) -> None:
         = None,
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
         = None,
+        ordered: Annotated[str | None, typer.Option(
+            help="Ordered (ordinal) items, comma-separated, or 'all' (every observed "
+                 "variable of the model must be ordered): thresholds and polychoric "
+                 "correlations, fitted with --estimator wlsmv as lavaan's ordered=.")] = None,
         show_modindices: Annotated[bool, typer.Option(
             "--modindices", help="Modification indices (lavaan's modindices()): print the top "
                                  "10, write all under 'modindices' in --json.")] = False,
@@ -311,7 +326,11 @@ def register(app: typer.Typer) -> None:
         from satisfaction.model import fit
 
         # the options first, each error naming its option, before any data are read
-        check_choice("--estimator", estimator.lower(), ("ml", "mlr", "mlm", "pls", "plsc"))
+        check_choice("--estimator", estimator.lower(),
+                     ("ml", "mlr", "mlm", "pls", "plsc", "wlsmv"))
+        if ordered and estimator.lower() != "wlsmv":
+            raise UsageError("ordered items are fitted by WLSMV; add --estimator wlsmv",
+                             column="--ordered", value=ordered)
         check_at_least("--jobs", jobs, 1)
         if permutations is not None and not (estimator.lower() in ("pls", "plsc") and group):
             raise UsageError("applies to --estimator pls|plsc with --group",
@@ -333,6 +352,9 @@ def register(app: typer.Typer) -> None:
             raise UsageError("expected listwise or fiml", column="--missing", value=missing)
         if ci not in ("perc", "bca", "bca.simple"):
             raise UsageError("expected perc, bca or bca.simple", column="--ci", value=ci)
+        if (show_modindices or scores is not None) and (ordered or estimator.lower() == "wlsmv"):
+            raise UsageError("not available with ordered items (WLSMV) yet",
+                             column="--modindices" if show_modindices else "--scores")
         if (show_modindices or scores is not None) and missing != "listwise":
             raise UsageError("--modindices and --scores need --missing listwise (they use the "
                              "complete-data ML fit, as lavaan's defaults)")
@@ -344,6 +366,7 @@ def register(app: typer.Typer) -> None:
         try:
             result = fit(spec, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
                          estimator=estimator.lower(), n_jobs=jobs, ci=ci,
+                         ordered=_listed(ordered) or None,
                          group_equal=_listed(group_equal), group_partial=_listed(group_partial),
                          progress=sys.stderr.isatty() if progress is None else progress)
         except InputError as exc:
