@@ -2076,10 +2076,22 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
         s_j = se_all[q + j]
         est = nu[j]
         params.loc[row_index, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = [
-    _keep_fiml_model(result, structure, observed, theta, nu, _FimlGroup(x, pats, mu1, sigma1))
             s_j, est / s_j, 2 * stats.norm.sf(abs(est / s_j)), est - Z975 * s_j,
             est + Z975 * s_j]
     warnings += warn
+    result = SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
+                       r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
+    if estimator == "mlr" and vcov_all is not None:  # Huber-White SEs, Yuan-Bentler test
+        vcov_all = robust.apply_fiml(result, x, pats, ram, theta, nu, hess / 2, mu1, sigma1,
+                                     spec.param_of_row[0], observed, fiml_objective)
+    _delta_intervals(result, structure, ram, theta,
+                     None if vcov_all is None else vcov_all[:q, :q], spec)
+    if chisq == 0 and df > 0 and vcov_all is None:
+        warnings.append(Diagnostic("fiml_degenerate", "invalidates"))
+    _keep_fiml_model(result, structure, observed, theta, nu, _FimlGroup(x, pats, mu1, sigma1))
+    return result
+
+
 def _keep_fiml_model(result: SEMResult, structure: Structure, observed: list[str],
                      theta: np.ndarray, means: np.ndarray, data: _FimlGroup) -> None:
     """Keep a single-group FIML fit as the same model written with lavaan's mean
@@ -2108,18 +2120,6 @@ def _keep_fiml_model(result: SEMResult, structure: Structure, observed: list[str
     result._spec = spec  # type: ignore[attr-defined]
     result._rams = [ram]  # type: ignore[attr-defined]
     result._fiml = [data]  # type: ignore[attr-defined]
-
-
-    result = SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
-                       r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
-    if estimator == "mlr" and vcov_all is not None:  # Huber-White SEs, Yuan-Bentler test
-        vcov_all = robust.apply_fiml(result, x, pats, ram, theta, nu, hess / 2, mu1, sigma1,
-                                     spec.param_of_row[0], observed, fiml_objective)
-    _delta_intervals(result, structure, ram, theta,
-                     None if vcov_all is None else vcov_all[:q, :q], spec)
-    if chisq == 0 and df > 0 and vcov_all is None:
-        warnings.append(Diagnostic("fiml_degenerate", "invalidates"))
-    return result
 
 
 def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFrame
@@ -2334,7 +2334,6 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
     spec = free._spec  # type: ignore[attr-defined]
     if any(r.op == "~" for r in structure.rows) and "regressions" not in group_equal:
         equal = _fiml_multi(structure, observed, data, names,
-    free._fiml = data  # type: ignore[attr-defined]
                             tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial,
                             estimator)
     else:  # no structural path to constrain: the equal-paths model is the same model
@@ -2350,6 +2349,7 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
     free.groups = GroupComparison(column=group, labels=names, per_group=per_group,
                                   equal_fit=equal.fit_measures, chisq_diff=diff)
     free.excluded = excluded
+    free._fiml = data  # type: ignore[attr-defined]
     if not equal.converged:
         free.warnings.append(Diagnostic("equal_paths_not_converged", "caution"))
     free.syntax = syntax
