@@ -317,7 +317,8 @@ def register(app: typer.Typer) -> None:
             "--scores", help="Write factor scores (lavaan's lavPredict()) to this CSV: the "
                              "respondent id (or data-row number), the group, one column per "
                              "latent variable; respondents with a missing answer are not "
-                             "scored.")] = None,
+                             "scored (with --missing fiml every respondent is, from the "
+                             "items answered).")] = None,
         scores_method: Annotated[str, typer.Option(
             help="Factor-score method for --scores: 'regression' or 'bartlett'.")]
         = "regression",
@@ -355,9 +356,6 @@ def register(app: typer.Typer) -> None:
         if (show_modindices or scores is not None) and (ordered or estimator.lower() == "wlsmv"):
             raise UsageError("not available with ordered items (WLSMV) yet",
                              column="--modindices" if show_modindices else "--scores")
-        if (show_modindices or scores is not None) and missing != "listwise":
-            raise UsageError("--modindices and --scores need --missing listwise (they use the "
-                             "complete-data ML fit, as lavaan's defaults)")
         if scores_method.lower() not in ("regression", "bartlett"):
             raise UsageError("--scores-method must be 'regression' or 'bartlett'",
                              value=scores_method)
