@@ -2088,7 +2088,38 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
                      None if vcov_all is None else vcov_all[:q, :q], spec)
     if chisq == 0 and df > 0 and vcov_all is None:
         warnings.append(Diagnostic("fiml_degenerate", "invalidates"))
+    _keep_fiml_model(result, structure, observed, theta, nu, _FimlGroup(x, pats, mu1, sigma1))
     return result
+
+
+def _keep_fiml_model(result: SEMResult, structure: Structure, observed: list[str],
+                     theta: np.ndarray, means: np.ndarray, data: _FimlGroup) -> None:
+    """Keep a single-group FIML fit as the same model written with lavaan's mean
+    structure (free intercepts ``ν``, latent means 0), for modification indices,
+    factor scores and the bootstrap.
+
+    :func:`_fit_fiml` estimates the observed means ``μ`` freely beside ``θ``; with
+    latent means 0 the implied means are ``μ = [(I−A)⁻¹]_{oo} ν``, so the intercepts
+    are ``ν = [(I−A)⁻¹]_{oo}⁻¹ μ`` (``ν = μ`` in a CFA).
+    """
+    full = _with_means(structure, [means], observed, ())
+    spec = _layout(full, 1)
+    ram = _rams(spec, observed, [data.sigma1])[0]
+    q = len(theta)
+    theta_m = np.zeros(spec.nparam)
+    theta_m[:q] = theta
+    A, _ = ram.matrices(theta_m)
+    p = ram.p
+    nu = np.linalg.solve(np.linalg.inv(np.eye(len(A)) - A)[:p, :p], means)
+    pos = {v: i for i, v in enumerate(observed)}
+    for k, r in enumerate(full.rows):
+        qk = spec.param_of_row[0][k]
+        if r.op == "~1" and qk >= q:
+            theta_m[qk] = nu[pos[r.lhs]]
+    result._theta = theta_m  # type: ignore[attr-defined]
+    result._spec = spec  # type: ignore[attr-defined]
+    result._rams = [ram]  # type: ignore[attr-defined]
+    result._fiml = [data]  # type: ignore[attr-defined]
 
 
 def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFrame
@@ -2318,6 +2349,7 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
     free.groups = GroupComparison(column=group, labels=names, per_group=per_group,
                                   equal_fit=equal.fit_measures, chisq_diff=diff)
     free.excluded = excluded
+    free._fiml = data  # type: ignore[attr-defined]
     if not equal.converged:
         free.warnings.append(Diagnostic("equal_paths_not_converged", "caution"))
     free.syntax = syntax
