@@ -104,8 +104,10 @@ def fiml_weighted(blocks: list[Block], pats: list[list[Pattern]], theta: np.ndar
     model-implied moments (lavaan's expected information of ``missing = "ml"``,
     ``h1.information = "structured"``, times 2):
 
-    .. math::  H_{kl} = Σ_k \frac{n_k}{N}\left[\operatorname{tr}(Σ_o^{-1} ∂_kΣ_o
-               Σ_o^{-1} ∂_lΣ_o) + 2\, ∂_kμ_o' Σ_o^{-1} ∂_lμ_o\right]
+    .. math::  H_{kl} = Σ_k (n_k/N) [tr(Σ_o⁻¹ ∂_kΣ_o Σ_o⁻¹ ∂_lΣ_o) + 2 ∂_kμ_o' Σ_o⁻¹ ∂_lμ_o]
+
+    Tested against lavaan 0.6 ``modindices()`` after ``missing = "ml"``
+    (tests/reference/lavaan_fiml_diagnostics.R).
     """
     total = sum(b.n for b in blocks)
     f, g = 0.0, np.zeros(nparam)

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from semopy.examples import holzinger39, political_democracy
 
-from satisfaction.errors import UsageError
 from satisfaction.model import PARAMETER_COLUMNS, fit
 from satisfaction.modindices import MODINDICES_COLUMNS, modindices
 from tests.conftest import REFERENCE, SHARED
@@ -278,17 +277,24 @@ def test_cli_modindices_and_scores(tmp_path, capsys) -> None:
     assert np.abs(pd.read_csv(bart).iloc[:10, 1:].to_numpy() - first.to_numpy()).max() < 1e-4
 
 
-def test_cli_refuses_modindices_with_fiml(tmp_path, capsys) -> None:
+def test_cli_modindices_and_scores_with_fiml(tmp_path, capsys) -> None:
     from satisfaction.cli import main
 
     model = tmp_path / "hs.lav"
-    model.write_text(REF["holzinger"]["model"])
+    model.write_text(FIML["models"]["cfa3"])
     csv = tmp_path / "hs.csv"
-    holzinger39.get_data().to_csv(csv, index=False)
-    scores = tmp_path / "s.csv"
+    _fiml_data().to_csv(csv, index=False)
+    scores, out = tmp_path / "s.csv", tmp_path / "hs.json"
     assert main(["fit", str(model), str(csv), "--missing", "fiml", "--modindices",
-                 "--scores", str(scores)]) == 2
-    assert "listwise" in capsys.readouterr().err
-    assert not scores.exists()
+                 "--scores", str(scores), "--json", str(out)]) == 0
+    assert "Modification indices (top 10 of 54)" in capsys.readouterr().out
+    top, lavaan = json.loads(out.read_text())["modindices"][0], FIML["modindices"]["single"][0]
+    assert [top[k] for k in KEY] == [lavaan[k] for k in KEY]
+    assert top["mi"] == pytest.approx(lavaan["mi"], rel=1e-4)
+    table = pd.read_csv(scores)
+    assert len(table) == 301 and list(table.columns) == ["row", "visual", "textual", "speed"]
+    want = pd.DataFrame(FIML["scores"]["regression"])
+    assert np.abs(table[["visual", "textual", "speed"]].to_numpy()
+                  - want[["visual", "textual", "speed"]].to_numpy()).max() < 1e-4
     assert main(["fit", str(model), str(csv), "--scores", str(scores),
                  "--scores-method", "thurstone"]) == 2
