@@ -470,7 +470,10 @@ def _prepare(m: PLSModel, data: pd.DataFrame, group: str, min_size: int
             continue
         groups[g] = part
     if len(groups) < 2:
-        sizes = ", ".join(f"{g} ({int((labels == g).sum())})" for g in pd.unique(labels))
+        found = pd.unique(labels)
+        sizes = ", ".join(f"{g} ({int((labels == g).sum())})" for g in found[:10])
+        if len(found) > 10:
+            sizes += f" and {len(found) - 10} more groups"
         raise UsageError(f"the group analysis needs at least two groups of at least "
                          f"{min_size} complete respondents with varying answers; found: "
                          f"{sizes or 'none'}", column="--group", value=group)

@@ -256,6 +256,10 @@ def test_refusals(bank) -> None:
     one = bank.assign(gender="male")
     with pytest.raises(UsageError, match="at least two groups"):
         pls_groups(SMALL, one, "gender", permutations=20, draws=20)
+    # an id column as the group: every group too small, the message stays short
+    with pytest.raises(UsageError, match=r"R010 \(1\) and 240 more groups") as err:
+        pls_groups(SMALL, bank, "respondent", permutations=20, draws=20)
+    assert len(str(err.value)) < 400
 
 
 # -- command line ---------------------------------------------------------------------
