@@ -512,15 +512,15 @@ def baseline(stats_: SampleStatistics) -> tuple[float, float, dict[str, float]]:
 
 # -- the fit behind ``fit(..., ordered=..., estimator="wlsmv")`` --------------------
 
-#: Fit measures of a WLSMV fit, lavaan's names (``*.robust`` and likelihood-based
-#: measures are not reported: lavaan's robust CFI/RMSEA for categorical data come
-#: from a different correction, and there is no likelihood).
+#: Fit measures of a WLSMV fit, lavaan's names (there is no likelihood, hence no
+#: ``logl``, ``aic``, ``bic``).
 WLSMV_FIT_NAMES = ["ntotal", "npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled",
                    "pvalue.scaled", "chisq.scaling.factor", "chisq.shift.parameters",
                    "baseline.chisq", "baseline.df", "baseline.chisq.scaled",
                    "baseline.df.scaled", "baseline.chisq.scaling.factor", "cfi", "tli",
                    "cfi.scaled", "tli.scaled", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
-                   "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "srmr"]
+                   "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+                   "cfi.robust", "tli.robust", "rmsea.robust", "srmr", "srmr_bentler", "wrmr"]
 
 
 def ordered_items(ordered: str | list[str] | tuple[str, ...] | None,
@@ -684,7 +684,8 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
                                                    spec.param_of_row[0], n, None)
     warnings += warn
     params = _ordinal_rows(params, st, ss, se_all[spec.nparam:])
-    measures = _measures(res, ss, npar, n, ram.implied(theta)["Sigma"])
+    measures = _measures(res, ss, npar, n, implied_corr(ram.implied(theta)["Sigma"]),
+                         jacobian(theta))
     result = m.SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
                          warnings=warnings, n=n, converged=res.converged, excluded=excluded,
                          syntax=syntax)
@@ -735,8 +736,8 @@ def _ordinal_rows(params: pd.DataFrame, st, ss: SampleStatistics, se_th: np.ndar
     return pd.concat(parts, ignore_index=True)
 
 
-def _measures(res: DWLSFit, ss: SampleStatistics, npar: int, n: int, implied: np.ndarray
-              ) -> dict[str, float]:
+def _measures(res: DWLSFit, ss: SampleStatistics, npar: int, n: int, implied: np.ndarray,
+              delta: np.ndarray) -> dict[str, float]:
     """lavaan's fitMeasures() of a WLSMV fit (:data:`WLSMV_FIT_NAMES`)."""
     from satisfaction.model import _indices, _rmsea_ci
 
@@ -760,8 +761,74 @@ def _measures(res: DWLSFit, ss: SampleStatistics, npar: int, n: int, implied: np
             "cfi.scaled": scaled["cfi"], "tli.scaled": scaled["tli"],
             "rmsea.scaled": scaled["rmsea"], "rmsea.ci.lower.scaled": lo,
             "rmsea.ci.upper.scaled": hi})
-    out["srmr"] = _srmr_correlations(ss.correlation, implied_corr(implied))
+    out["srmr"] = _srmr_correlations(ss.correlation, implied)
+    # lavaan's srmr_bentler counts the thresholds (residual 0) among the elements, and
+    # the weighted root mean square residual is sqrt(T / number of sample statistics)
+    n_th = len(ss.threshold_vector)
+    p = len(ss.names)
+    out["srmr_bentler"] = out["srmr"] * np.sqrt(p * (p + 1) / 2 / (p * (p + 1) / 2 + n_th))
+    out["wrmr"] = float(np.sqrt(T / (n_th + p * (p - 1) / 2)))
+    out.update(robust_indices(ss, implied, delta, df, dfb))
     return {k: float(out.get(k, np.nan)) for k in WLSMV_FIT_NAMES}
+
+
+def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray, df: float,
+                   df_b: float) -> dict[str, float]:
+    """``cfi.robust``, ``tli.robust``, ``rmsea.robust`` of a WLSMV fit (Savalei, 2021).
+
+    The ML discrepancy of the polychoric matrix ``R`` at the DWLS estimates
+    ("catML"), ``T₃ = N·[log|Σ̂| + tr(RΣ̂⁻¹) − log|R| − p]``, and of the
+    independence model, ``T₃ᵦ = −N·log|R|``, with their own scalings
+    ``ĉ = tr(U'VUΓ)/df`` and ``ĉᵦ = tr(Γ)/dfᵦ``, where ``Γ`` is the correlations'
+    block of the asymptotic covariance, ``V`` the normal-theory ML weight of the
+    correlations at ``Σ̂`` (the information with the unit variances known) and
+    ``U = I − Δ(Δ'WΔ)⁻¹Δ'W`` with the DWLS weights ``W``. Then
+
+    ``cfi.robust = 1 − max(T₃ − ĉ·df, 0) / max(T₃ − ĉ·df, T₃ᵦ − ĉᵦ·dfᵦ, 0)``,
+    ``tli.robust = 1 − (T₃ − ĉ·df)·dfᵦ / ((T₃ᵦ − ĉᵦ·dfᵦ)·df)``,
+    ``rmsea.robust = sqrt(max(T₃/((N−1)·df) − ĉ/(N−1), 0))``,
+
+    as lavaan 0.6.14 computes them (``lav_fit_catml_dwls``); NaN when ``R`` is
+    not positive definite (lavaan's check: an eigenvalue below √ε).
+
+    Savalei, V. (2021). Improving fit indices in structural equation modeling with
+    categorical data. *Multivariate Behavioral Research*, 56, 390-407.
+    """
+    from satisfaction.robust import normal_weight
+
+    nan = {"cfi.robust": np.nan, "tli.robust": np.nan, "rmsea.robust": np.nan}
+    R = ss.correlation
+    p, n = len(R), ss.n
+    if df <= 0 or np.linalg.eigvalsh(R).min() < np.sqrt(np.finfo(float).eps):
+        return nan
+    try:
+        inv = np.linalg.inv(implied)
+    except np.linalg.LinAlgError:
+        return nan
+    logdet_s = np.linalg.slogdet(implied)
+    if logdet_s[0] <= 0:
+        return nan
+    logdet_r = np.linalg.slogdet(R)[1]
+    T3 = n * (logdet_s[1] + float((R * inv).sum()) - logdet_r - p)
+    T3b = n * (-logdet_r)
+    n_th = len(ss.threshold_vector)
+    i, j = ss.pairs
+    rows, cols = np.tril_indices(p)
+    where = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(rows, cols, strict=True))}
+    sel = np.array([where[(int(a), int(b))] for a, b in zip(i, j, strict=True)], dtype=int)
+    V = normal_weight(implied)[np.ix_(sel, sel)]
+    G = ss.gamma[n_th:, n_th:]
+    w = 1.0 / np.diag(ss.gamma)[n_th:]
+    A = delta.T @ (w[:, None] * delta)
+    U = np.eye(len(w)) - delta @ np.linalg.solve(A, delta.T * w)
+    c3 = float(np.trace(U.T @ V @ U @ G)) / df
+    cb = float(np.trace(G)) / df_b
+    t1 = max(T3 - c3 * df, 0.0)
+    t2 = max(T3 - c3 * df, T3b - cb * df_b, 0.0)
+    cfi = 1.0 if t1 == 0 and t2 == 0 else 1 - t1 / t2
+    tli = 1 - (T3 - c3 * df) * df_b / ((T3b - cb * df_b) * df)
+    rmsea = float(np.sqrt(max(T3 / (n - 1) / df - c3 / (n - 1), 0.0)))
+    return {"cfi.robust": cfi, "tli.robust": tli, "rmsea.robust": rmsea}
 
 
 def implied_corr(sigma: np.ndarray) -> np.ndarray:

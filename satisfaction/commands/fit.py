@@ -26,7 +26,7 @@ _SHOWN_FIT = ["ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.c
 _SHOWN_WLSMV = ["ntotal", "chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled",
                 "chisq.scaling.factor", "chisq.shift.parameters", "cfi", "tli", "cfi.scaled",
                 "tli.scaled", "rmsea", "rmsea.scaled", "rmsea.ci.lower.scaled",
-                "rmsea.ci.upper.scaled", "srmr"]
+                "rmsea.ci.upper.scaled", "cfi.robust", "tli.robust", "rmsea.robust", "srmr"]
 
 
 def _is_questionnaire(model: Path) -> bool:
