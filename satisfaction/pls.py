@@ -498,6 +498,8 @@ class PLSResult:
     bootstrap_info: dict[str, Any] = field(default_factory=dict)
     #: the kept draws (rows) of every statistic of ``bootstrap`` (columns, same order)
     bootstrap_draws: np.ndarray | None = field(default=None, repr=False)
+    #: with ``ci="bca"``: the leave-one-out estimates (rows) of the same statistics
+    bootstrap_jackknife: np.ndarray | None = field(default=None, repr=False)
     _S: np.ndarray | None = field(default=None, repr=False)
     _X: np.ndarray | None = field(default=None, repr=False)
     _settings: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -554,16 +556,40 @@ class PLSResult:
         return out
 
 
-def _standardize(data: pd.DataFrame, model: PLSModel
+#: Treatments of missing answers: respondents dropped, or each empty cell given its item's mean.
+MISSING: tuple[str, ...] = ("listwise", "mean")
+
+
+def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
                  ) -> tuple[np.ndarray, pd.Index, list[Diagnostic]]:
+    """Indicators standardized (divisor ``n − 1``) after the missing-data treatment.
+
+    ``listwise``: a respondent with an empty indicator is left out (diagnostic
+    ``listwise``). ``mean``: every empty cell takes the mean of its indicator
+    over the respondents who answered it (SmartPLS's and seminr's default
+    "mean replacement"); the cells and respondents concerned are counted in the
+    diagnostic ``mean_replaced``. A column no respondent answered is an error."""
     cols = list(model.indicators)
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise InputError(f"the model's indicators {', '.join(missing)} are not columns of the "
+    absent = [c for c in cols if c not in data.columns]
+    if absent:
+        raise InputError(f"the model's indicators {', '.join(absent)} are not columns of the "
                          "data")
+    if missing not in MISSING:
+        raise InputError(f"missing values are treated by one of {', '.join(MISSING)}",
+                         column="--missing", value=missing)
     frame = data[cols].apply(pd.to_numeric, errors="coerce")
-    keep = frame.notna().all(axis=1)
+    empty = frame.isna()
     warnings: list[Diagnostic] = []
+    if missing == "mean" and empty.any().any():
+        unanswered = [c for c in cols if empty[c].all()]
+        if unanswered:
+            raise InputError(f"the indicators {', '.join(unanswered)} have no answer to take "
+                             "a mean from")
+        warnings.append(Diagnostic("mean_replaced", "info", {
+            "cells": int(empty.to_numpy().sum()),
+            "respondents": int(empty.any(axis=1).sum())}))
+        frame = frame.fillna(frame.mean())
+    keep = frame.notna().all(axis=1)
     if not keep.all():
         warnings.append(Diagnostic("listwise", "info", {"n": int((~keep).sum())}))
     frame = frame[keep]
@@ -579,7 +605,8 @@ def _standardize(data: pd.DataFrame, model: PLSModel
 
 
 def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float = 1e-7,
-        max_iter: int = 300, consistent: bool = False) -> PLSResult:
+        max_iter: int = 300, consistent: bool = False, missing: str = "listwise"
+        ) -> PLSResult:
     """Estimate a PLS path model (see the module docstring for the algorithm).
 
     Parameters
@@ -587,8 +614,7 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
     model : str, Path, Questionnaire or PLSModel
         lavaan syntax with ``=~`` (Mode A), ``<~`` (Mode B) and ``~`` lines.
     data : DataFrame
-        One column per indicator; respondents with a missing indicator are
-        left out (listwise) and counted in a ``listwise`` diagnostic.
+        One column per indicator (a value that is not a number counts as missing).
     scheme : {"path", "factorial", "centroid"}
         Inner weighting scheme (Lohmöller 1989).
     tol, max_iter
@@ -609,6 +635,11 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
         A ``ρA ≤ 0`` (the correction is undefined) or a corrected correlation
         beyond ±1 invalidates the result (``plsc_rho_not_positive``,
         ``plsc_correlation_above_one``).
+    missing : {"listwise", "mean"}
+        ``listwise`` leaves out a respondent with a missing indicator (counted in
+        a ``listwise`` diagnostic); ``mean`` replaces each missing cell by its
+        indicator's mean over the respondents who answered (SmartPLS's default;
+        cells and respondents counted in a ``mean_replaced`` diagnostic).
 
     Returns
     -------
@@ -625,7 +656,7 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
         raise InputError(f"the inner weighting scheme must be one of {', '.join(SCHEMES)}",
                          value=scheme)
     m = pls_model(model)
-    X, index, warnings = _standardize(data, m)
+    X, index, warnings = _standardize(data, m, missing)
     n = X.shape[0]
     S = (X.T @ X / (n - 1))[None]
     M, mode_b, D = _structure(m)
@@ -637,7 +668,8 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
     if consistent:
         warnings += _plsc_checks(m, est)
     result = _result(m, n, scheme, X, S[0], est, index, int(core.iterations[0]), converged,
-                     warnings, {"tol": tol, "max_iter": max_iter, "consistent": consistent})
+                     warnings, {"tol": tol, "max_iter": max_iter, "consistent": consistent,
+                                "missing": missing})
     result.consistent = consistent
     return result
 
@@ -789,9 +821,44 @@ def _stack(m: PLSModel, est: _Estimates) -> tuple[list[tuple[str, str, str]], np
     return keys, np.column_stack(cols)
 
 
+def _jackknife(result: PLSResult, M: np.ndarray, mode_b: list[np.ndarray], D: np.ndarray,
+               W0: np.ndarray, reflective: list[tuple[int, np.ndarray]] | None
+               ) -> tuple[np.ndarray, int]:
+    """The statistics of :func:`_stack` re-estimated with each respondent left out.
+
+    With ``X`` standardized (column means 0), the scatter matrix without row ``i``
+    is ``X'X − x_i x_i' · n/(n − 1)`` (the mean of the other rows is
+    ``−x_i/(n − 1)``), normalized to a correlation matrix; blocks of 250 such
+    matrices are estimated at once from the full-sample weights. Returns the
+    ``n × k`` estimates (a row of NaN for a refit that did not converge) and the
+    number of such refits."""
+    X = result._X
+    n = X.shape[0]
+    scatter = X.T @ X
+    tol, max_iter = result._settings["tol"], result._settings["max_iter"]
+    rows: list[np.ndarray] = []
+    failed = 0
+    for start in range(0, n, _CHUNK):
+        x = X[start:start + _CHUNK]
+        cov = scatter[None] - np.einsum("bp,bq->bpq", x, x) * n / (n - 1)
+        sd = np.sqrt(np.einsum("bpp->bp", cov))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            S = cov / (sd[:, :, None] * sd[:, None, :])
+        good = np.isfinite(S).all(axis=(1, 2))
+        S[~good] = np.eye(X.shape[1])
+        core = _iterate(S, M, mode_b, D, result.scheme, tol, max_iter, W0)
+        _, values = _stack(result.model, _estimates(S, core.W, D, reflective))
+        bad = ~(good & core.converged & np.isfinite(values).all(axis=1))
+        values[bad] = np.nan
+        failed += int(bad.sum())
+        rows.append(values)
+    return np.vstack(rows), failed
+
+
 def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
-                  level: float = 0.95) -> PLSResult:
-    """Percentile bootstrap of a PLS fit: weights, loadings, paths, total and indirect effects.
+                  level: float = 0.95, ci: str = "perc") -> PLSResult:
+    """Bootstrap of a PLS fit: weights, loadings, paths, total and indirect effects,
+    with percentile and (``ci="bca"``) BCa intervals.
 
     Respondents are resampled with replacement ``draws`` times
     (``numpy.random.default_rng(seed)``, drawn in fixed blocks of 250 so the same
@@ -805,11 +872,18 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
 
     Sets ``result.bootstrap``: one row per statistic with ``kind``, ``from``,
     ``to``, ``est`` (full sample), ``boot.mean``, ``se`` (standard deviation of
-    the draws, divisor ``B − 1``), ``ci.lower``/``ci.upper`` (the
+    the draws, divisor ``B − 1``), ``perc.lower``/``perc.upper`` (the
     ``(1 ± level)/2`` quantiles, ``numpy.quantile`` linear interpolation, as R's
-    ``quantile`` type 7) and ``result.bootstrap_info``. Draws that did not
-    converge or had a constant indicator are left out and counted in a
-    ``bootstrap_failed`` diagnostic (``invalidates`` above 10 %).
+    ``quantile`` type 7), ``ci.lower``/``ci.upper`` (the interval of ``ci``) and
+    ``result.bootstrap_info``. Draws that did not converge or had a constant
+    indicator are left out and counted in a ``bootstrap_failed`` diagnostic
+    (``invalidates`` above 10 %).
+
+    ``ci="bca"`` adds ``bca.lower``/``bca.upper``, the bias correction ``bca.z0``
+    and the acceleration ``bca.a`` (:func:`satisfaction.bca.bca_interval`; Efron
+    1987), the acceleration from the ``n`` leave-one-out refits
+    (:func:`_jackknife`, kept in ``result.bootstrap_jackknife``); refits that do
+    not converge are left out of it and counted (``jackknife_failed``).
 
     References
     ----------
@@ -821,6 +895,8 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
     if draws < 2:
         raise InputError("the bootstrap needs at least 2 draws", column="--bootstrap",
                          value=draws)
+    if ci not in ("perc", "bca"):
+        raise InputError("expected perc or bca", column="--ci", value=ci)
     m, X = result.model, result._X
     n = X.shape[0]
     M, mode_b, D = _structure(m)
@@ -852,18 +928,35 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
     ok = np.concatenate(ok_all)
     kept = values[ok]
     failed = int((~ok).sum())
-    alpha = (1 - level) / 2
     frame = pd.DataFrame(full_keys, columns=["kind", "from", "to"])
     frame["est"] = full[0]
+    shown = ["boot.mean", "se", "ci.lower", "ci.upper", "perc.lower", "perc.upper"]
+    if ci == "bca":
+        shown += ["bca.lower", "bca.upper", "bca.z0", "bca.a"]
+    for c in shown:
+        frame[c] = np.nan
+    result.warnings = [w for w in result.warnings
+                       if w.code not in ("bootstrap_failed", "jackknife_failed")]
+    jack = None
+    if ci == "bca":
+        from satisfaction.bca import bca_interval
+
+        jack, jack_failed = _jackknife(result, M, mode_b, D, W0, reflective)
+        if jack_failed:
+            result.warnings.append(Diagnostic("jackknife_failed", "caution",
+                                              {"failed": jack_failed, "n": n}))
     if len(kept) >= 2:
+        from satisfaction.bca import percentile_interval
+
         frame["boot.mean"] = kept.mean(axis=0)
         frame["se"] = kept.std(axis=0, ddof=1)
-        frame["ci.lower"] = np.quantile(kept, alpha, axis=0)
-        frame["ci.upper"] = np.quantile(kept, 1 - alpha, axis=0)
-    else:
-        for c in ("boot.mean", "se", "ci.lower", "ci.upper"):
-            frame[c] = np.nan
-    result.warnings = [w for w in result.warnings if w.code != "bootstrap_failed"]
+        frame["perc.lower"], frame["perc.upper"] = percentile_interval(kept, level)
+        frame["ci.lower"], frame["ci.upper"] = frame["perc.lower"], frame["perc.upper"]
+        if jack is not None:
+            lo, up, z0, a = bca_interval(kept, full[0], jack, level)
+            frame["bca.lower"], frame["bca.upper"], frame["bca.z0"], frame["bca.a"] = \
+                lo, up, z0, a
+            frame["ci.lower"], frame["ci.upper"] = lo, up
     if failed:
         share = failed / draws
         result.warnings.append(Diagnostic(
@@ -871,8 +964,10 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
             {"failed": failed, "draws": draws, "share": share}))
     result.bootstrap = frame
     result.bootstrap_info = {"draws": draws, "succeeded": int(ok.sum()), "failed": failed,
-                             "seed": seed, "level": level, "method": "percentile"}
+                             "seed": seed, "level": level,
+                             "method": "bca" if ci == "bca" else "percentile"}
     result.bootstrap_draws = kept
+    result.bootstrap_jackknife = jack
     return result
 
 

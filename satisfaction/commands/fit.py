@@ -190,18 +190,22 @@ def print_invariance(result) -> None:
 
 
 def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed: int | None,
-             json_path: Path | None) -> None:
-    """``fit --estimator pls``: :func:`satisfaction.pls.pls` (and its bootstrap), printed."""
+             json_path: Path | None, *, ci: str = "perc", missing: str = "listwise",
+             predict: bool = False, folds: int = 10, repeats: int = 10) -> None:
+    """``fit --estimator pls``: :func:`satisfaction.pls.pls` (and its bootstrap, with
+    ``ci`` intervals), the specific indirect effects and, with ``predict``, Q² by
+    blindfolding and PLSpredict (:mod:`satisfaction.pls_predict`), printed."""
     from satisfaction.pls import bootstrap_pls, pls
+    from satisfaction.pls_mediation import specific_indirect
 
     if bootstrap < 0:
         raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
                          value=bootstrap)
     spec, data, _ = load_model_data(model, responses)
     try:
-        result = pls(spec, data, consistent=estimator == "plsc")
+        result = pls(spec, data, consistent=estimator == "plsc", missing=missing)
         if bootstrap:
-            bootstrap_pls(result, bootstrap, seed=seed)
+            bootstrap_pls(result, bootstrap, seed=seed, ci=ci)
     except InputError as exc:
         if exc.file is None:
             exc.file = str(model)
@@ -227,8 +231,43 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
               "info": "note:"}
     for w in result.warnings:
         console.print(f"{labels[w.severity]} {escape(str(w))}")
+    indirect = specific_indirect(result)
+    if bootstrap and len(indirect):
+        t = Table(title=f"Specific indirect effects (95% CI: "
+                        f"{'BCa' if ci == 'bca' else 'percentile'})", show_header=True)
+        for c in ("path", "est", "se", "95% CI"):
+            t.add_column(c, justify="left" if c == "path" else "right")
+        for row in indirect.to_dict("records"):
+            t.add_row(escape(row["path"]), _fmt(row["est"]), _fmt(row["se"]),
+                      _ci(row["ci.lower"], row["ci.upper"]))
+        console.print(t)
+    out = result.to_dict()
+    out["specific_indirect"] = indirect.to_dict("records")
+    if predict:
+        from satisfaction.pls_predict import blindfolding, plspredict
+
+        q2 = blindfolding(result, data)
+        pred = plspredict(result, data, folds=folds, repeats=repeats, seed=seed)
+        console.print("Q² (blindfolding, D = 7): " + ", ".join(
+            f"{escape(str(c))} {_fmt(v)}" for c, v in q2.q2["q2"].items()))
+        t = Table(title=f"PLSpredict ({folds}-fold, {repeats} repetitions, earliest "
+                        "antecedents) against the linear model (LM)", show_header=True)
+        for c in ("indicator", "Q²_predict", "RMSE", "MAE", "LM RMSE", "LM MAE"):
+            t.add_column(c, justify="left" if c == "indicator" else "right")
+        for row in pred.items.to_dict("records"):
+            t.add_row(escape(str(row["indicator"])), _fmt(row["q2_predict"]), _fmt(row["rmse"]),
+                      _fmt(row["mae"]), _fmt(row["lm_rmse"]), _fmt(row["lm_mae"]))
+        console.print(t)
+        notes = [*q2.warnings, *(w for w in pred.warnings if w.code != "predict_composite")]
+        for w in notes:
+            console.print(f"{labels[w.severity]} {escape(str(w))}")
+        out["q2"] = q2.q2["q2"].to_dict()
+        out["q2_omission"] = q2.omission
+        out["predict"] = pred.items.to_dict("records")
+        out["predict_settings"] = {k: v for k, v in pred.to_dict().items() if k != "items"}
+        out["warnings"] += [w.to_dict() for w in notes]
     if json_path is not None:
-        write_json(json_path, result.to_dict())
+        write_json(json_path, out)
 
 
 def register(app: typer.Typer) -> None:
@@ -272,7 +311,8 @@ def register(app: typer.Typer) -> None:
         ci: Annotated[str, typer.Option(
             "--ci", help="With --bootstrap: interval type 'perc' (percentile), 'bca' "
                          "(bias-corrected and accelerated, jackknife acceleration) or "
-                         "'bca.simple' (lavaan's, no acceleration).")] = "perc",
+                         "'bca.simple' (lavaan's, no acceleration; not with "
+                         "--estimator pls|plsc).")] = "perc",
         seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap.")] = None,
         group: Annotated[str | None, typer.Option(
             help="Column for a multi-group fit (test of equal structural paths); with "
@@ -290,7 +330,8 @@ def register(app: typer.Typer) -> None:
             help="Parameters exempt from --group-equal, comma-separated 'lhs op rhs' "
                  "(e.g. 'x3 ~1,visual =~ x2').")] = None,
         missing: Annotated[str, typer.Option(
-            help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML).")]
+            help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML); "
+                 "with --estimator pls|plsc 'listwise' or 'mean' (mean replacement).")]
         = "listwise",
         estimator: Annotated[str, typer.Option(
             help="'ml'; 'mlr' (robust Huber-White SEs, Yuan-Bentler scaled chi-square; also "
@@ -310,6 +351,14 @@ def register(app: typer.Typer) -> None:
             help="Ordered (ordinal) items, comma-separated, or 'all' (every observed "
                  "variable of the model must be ordered): thresholds and polychoric "
                  "correlations, fitted with --estimator wlsmv as lavaan's ordered=.")] = None,
+        predict: Annotated[bool, typer.Option(
+            "--predict", help="With --estimator pls|plsc: Q² by blindfolding (omission "
+                              "distance 7) and PLSpredict (k-fold, repeated, seeded by "
+                              "--seed) against the linear-model benchmark.")] = False,
+        folds: Annotated[int | None, typer.Option(
+            help="PLSpredict folds (with --predict; default 10).")] = None,
+        repeats: Annotated[int | None, typer.Option(
+            help="PLSpredict repetitions (with --predict; default 10).")] = None,
         show_modindices: Annotated[bool, typer.Option(
             "--modindices", help="Modification indices (lavaan's modindices()): print the top "
                                  "10, write all under 'modindices' in --json.")] = False,
@@ -336,6 +385,13 @@ def register(app: typer.Typer) -> None:
         if permutations is not None and not (estimator.lower() in ("pls", "plsc") and group):
             raise UsageError("applies to --estimator pls|plsc with --group",
                              column="--permutations", value=permutations)
+        for option, given in (("--predict", predict), ("--folds", folds is not None),
+                              ("--repeats", repeats is not None)):
+            if given and (estimator.lower() not in ("pls", "plsc") or group is not None):
+                raise UsageError("applies to --estimator pls|plsc without --group",
+                                 column=option)
+            if given and option != "--predict" and not predict:
+                raise UsageError("applies with --predict", column=option)
         if estimator.lower() in ("pls", "plsc") and group is not None:
             from satisfaction.commands.pls_groups import fit_pls_groups
 
@@ -344,7 +400,13 @@ def register(app: typer.Typer) -> None:
                            group_partial=group_partial)
             return
         if estimator.lower() in ("pls", "plsc"):
-            _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path)
+            check_choice("--ci", ci, ("perc", "bca"))
+            check_choice("--missing", missing, ("listwise", "mean"))
+            check_at_least("--folds", folds, 2)
+            check_at_least("--repeats", repeats, 1)
+            _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path, ci=ci,
+                     missing=missing, predict=predict, folds=folds or 10,
+                     repeats=repeats or 10)
             return
         if bootstrap < 0:
             raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
