@@ -51,7 +51,7 @@ Verdict per construct (the paper's Figure 3): ``"no"`` when step 1 or step 2
 fails (the composites differ; their paths should not be compared); ``"partial"``
 when steps 1 and 2 hold but means or variances differ (compare the groups'
 standardized paths, do not pool the data); ``"full"`` when all hold (the data may
-be pooled).
+be pooled); ``"undetermined"`` when no permutation succeeded.
 
 Path differences
 ----------------
@@ -179,7 +179,8 @@ class GroupPair:
         ``alpha`` quantile of the permutation ``c_u``), ``c.p``, ``compositional``;
         ``mean.diff``, ``mean.lower``, ``mean.upper``, ``mean.p``, ``mean.equal``;
         ``logvar.diff``, ``logvar.lower``, ``logvar.upper``, ``logvar.p``,
-        ``var.equal``; ``invariance`` (``full``, ``partial`` or ``no``).
+        ``var.equal``; ``invariance`` (``full``, ``partial``, ``no``, or
+        ``undetermined`` when no permutation succeeded).
     paths : DataFrame
         One row per path: ``from``, ``to``, ``est.a``, ``est.b``, ``diff``,
         ``p.permutation``, ``pr.a.le.b`` (PLS-MGA one-tailed), ``p.mga``
@@ -333,13 +334,26 @@ def _permuted_fits(m: PLSModel, X: np.ndarray, perms: np.ndarray, n_a: int, sche
             out["W" + side].append(core.W)
             out["B" + side].append(est.B)
         out["ok"].append(ok)
+    if not out["ok"]:  # no permutation asked for
+        p, L = M.shape
+        return (np.zeros((0, p, L)), np.zeros((0, p, L)), np.zeros((0, L, L)),
+                np.zeros((0, L, L)), np.zeros(0, dtype=bool))
     return (np.concatenate(out["Wa"]), np.concatenate(out["Wb"]),
             np.concatenate(out["Ba"]), np.concatenate(out["Bb"]), np.concatenate(out["ok"]))
 
 
 def _two_sided(observed: np.ndarray, permuted: np.ndarray) -> np.ndarray:
-    """Share of permutations with ``|Δ_u| ≥ |Δ|`` (per column)."""
+    """Share of permutations with ``|Δ_u| ≥ |Δ|`` (per column; NaN without any)."""
+    if permuted.shape[0] == 0:
+        return np.full(observed.shape, np.nan)
     return (np.abs(permuted) >= np.abs(observed)[None, :] - 1e-12).mean(axis=0)
+
+
+def _quantiles(values: np.ndarray, probs: list[float]) -> list[float]:
+    """``numpy.quantile`` (linear, R's type 7); NaN without any value."""
+    if values.size == 0:
+        return [float("nan")] * len(probs)
+    return [float(q) for q in np.quantile(values, probs)]
 
 
 def _micom(m: PLSModel, X: np.ndarray, n_a: int, fit_a: PLSResult, fit_b: PLSResult,
@@ -364,14 +378,18 @@ def _micom(m: PLSModel, X: np.ndarray, n_a: int, fit_a: PLSResult, fit_b: PLSRes
         else:
             c_obs = float(composite_correlation(Wa[idx, j], Wb[idx, j], Sj))
             c_u = composite_correlation(Wa_u[:, idx, j], Wb_u[:, idx, j], Sj)
-            c_q = float(np.quantile(c_u, alpha)) if c_u.size else float("nan")
+            c_q = _quantiles(c_u, [alpha])[0]
             c_p = float((c_u <= c_obs + 1e-12).mean()) if c_u.size else float("nan")
         compositional = bool(c_obs >= c_q - 1e-12)
-        lo, hi = np.quantile(mean_u[:, j], [alpha / 2, 1 - alpha / 2])
-        vlo, vhi = np.quantile(logvar_u[:, j], [alpha / 2, 1 - alpha / 2])
+        lo, hi = _quantiles(mean_u[:, j], [alpha / 2, 1 - alpha / 2])
+        vlo, vhi = _quantiles(logvar_u[:, j], [alpha / 2, 1 - alpha / 2])
         mean_equal = bool(lo - 1e-12 <= mean_obs[j] <= hi + 1e-12)
         var_equal = bool(vlo - 1e-12 <= logvar_obs[j] <= vhi + 1e-12)
-        if not (configural and compositional):
+        if not configural:
+            verdict = "no"
+        elif perms.shape[0] == 0:  # no permutation succeeded: steps 2-3 cannot be decided
+            verdict = "undetermined"
+        elif not compositional:
             verdict = "no"
         elif mean_equal and var_equal:
             verdict = "full"
@@ -391,7 +409,8 @@ def _micom(m: PLSModel, X: np.ndarray, n_a: int, fit_a: PLSResult, fit_b: PLSRes
 def _path_tests(m: PLSModel, fit_a: PLSResult, fit_b: PLSResult, Ba_u: np.ndarray,
                 Bb_u: np.ndarray, micom: pd.DataFrame) -> pd.DataFrame:
     pos = {c: j for j, c in enumerate(m.constructs)}
-    ok_construct = dict(zip(micom["construct"], micom["invariance"] != "no", strict=True))
+    ok_construct = dict(zip(micom["construct"],
+                            micom["invariance"].isin(["full", "partial"]), strict=True))
     draws_a = _path_draws(fit_a)
     draws_b = _path_draws(fit_b)
     rows = []

@@ -307,3 +307,26 @@ def test_constant_item_in_a_group_leaves_it_out(bank) -> None:
     assert r.labels == ["p", "q"] and r.excluded["constant_items"] == 80
     d = next(w for w in r.warnings if w.code == "pls_group_constant_items")
     assert d.params == {"group": "r", "items": ["loy1"]} and "loy1" in d.text("en")
+
+
+def test_every_permutation_failing_is_said(bank) -> None:
+    """max_iter = 1: nothing converges; the result says so instead of deciding."""
+    r = pls_groups(SMALL, bank, "gender", permutations=20, draws=20, seed=1, max_iter=1)
+    codes = {w.code: w for w in r.warnings}
+    assert codes["pls_permutation_failed"].severity == "invalidates"
+    assert codes["pls_permutation_failed"].params["failed"] == 20
+    assert codes["pls_group_not_converged"].severity == "invalidates"
+    assert r.status == "invalid"
+    assert set(r.micom()["invariance"]) == {"no"}  # configural fails: not converged
+    assert r.mga()["p.permutation"].isna().all() and not r.mga()["comparable"].any()
+
+
+def test_no_permutation_leaves_micom_undetermined(bank) -> None:
+    a, b = _by_gender(bank)
+    pair = compare_pair(SMALL, a, b, pls(SMALL, a), pls(SMALL, b),
+                        np.zeros((0, len(a) + len(b)), dtype=int))
+    micom = pair.micom.set_index("construct")
+    assert set(micom["invariance"]) == {"undetermined"}
+    assert micom.loc["IMAG", ["c.quantile", "mean.lower", "mean.p"]].isna().all()
+    assert 0.9 < micom.loc["IMAG", "c"] <= 1.0  # the observed statistics are still given
+    assert pair.paths["p.permutation"].isna().all() and not pair.paths["comparable"].any()

@@ -84,7 +84,8 @@ def print_pls_groups(result) -> None:
         console.print(d)
     console.print("MICOM verdicts: full = the data may be pooled; partial = compare the "
                   "groups' paths, do not pool; no = do not compare paths involving the construct "
-                  "('comparable' above). p (PLS-MGA) is two-tailed.")
+                  "('comparable' above); undetermined = no permutation succeeded. "
+                  "p (PLS-MGA) is two-tailed.")
     excluded = {k: v for k, v in result.excluded.items() if v}
     if excluded:
         console.print("Respondents left out: " + ", ".join(
