@@ -181,10 +181,11 @@ def test_planted_difference_is_found() -> None:
 
 
 def test_type_one_error_near_nominal() -> None:
-    """Equal populations: the permutation test, PLS-MGA and MICOM step 2 reject at ~5 %."""
+    """Equal populations: the permutation test, PLS-MGA and MICOM steps 2, 3a and 3b
+    reject at about their nominal 5 %."""
     rng = np.random.default_rng(7)
     m = SIM
-    perm_p, mga_p, comp = [], [], []
+    perm_p, mga_p, comp, means, variances = [], [], [], [], []
     reps = 80
     for rep in range(reps):
         a, b = _simulate(rng, 100, 0.4), _simulate(rng, 100, 0.4)
@@ -194,8 +195,11 @@ def test_type_one_error_near_nominal() -> None:
         perm_p.append(pair.paths["p.permutation"].iloc[0])
         mga_p.append(pair.paths["p.mga"].iloc[0])
         comp += list(~pair.micom["compositional"])
+        means += list(~pair.micom["mean.equal"])
+        variances += list(~pair.micom["var.equal"])
     rates = {"permutation": np.mean(np.array(perm_p) < 0.05),
-             "PLS-MGA": np.mean(np.array(mga_p) < 0.05), "MICOM step 2": np.mean(comp)}
+             "PLS-MGA": np.mean(np.array(mga_p) < 0.05), "MICOM step 2": np.mean(comp),
+             "MICOM step 3a": np.mean(means), "MICOM step 3b": np.mean(variances)}
     print(rates)
     for name, rate in rates.items():
         assert 0.0 < rate < 0.125, (name, rate)
