@@ -58,15 +58,18 @@ Path differences
 ``diff = β^(a) − β^(b)`` for every path, from the group estimates.
 
 - Permutation test (Chin & Dibbern 2010): ``p`` is the share of permutations
-  with ``|β_u^(a) − β_u^(b)| ≥ |diff|`` (as SmartPLS's "permutation p-value").
+  with ``|β_u^(a) − β_u^(b)| ≥ |diff|`` (the plain share, as SmartPLS and cSEM
+  report it, so ``p = 0`` means below ``1/P``).
 - PLS-MGA (Henseler, Ringle & Sinkovics 2009), with the centring of Sarstedt,
   Henseler & Ringle (2011, eqs. 4-6): each group is bootstrapped on its own
   (:func:`satisfaction.pls.bootstrap_pls`, ``B`` draws); each draw is centred
   on the group's estimate, ``θ*_c = θ* − mean(θ*) + θ̂``; then
   ``Pr(θ^(a) ≤ θ^(b)) = (1/(B_a B_b)) Σ_j Σ_i H(θ*_c,i^(b) − θ*_c,j^(a))`` with
-  ``H`` the unit step (``H(0) = 1/2``) over every pair of draws. That is
-  SmartPLS's one-tailed PLS-MGA p-value for ``θ^(a) > θ^(b)``; the two-tailed
-  ``p = 2·min(Pr, 1 − Pr)``.
+  ``H`` the unit step (``H(0) = 1/2``) over every pair of draws (eq. 6). ``Pr``
+  is the one-tailed PLS-MGA p-value for the hypothesis ``θ^(a) > θ^(b)`` (small
+  when group *a*'s parameter is larger; ``1 − Pr`` for the reverse); the
+  two-tailed ``p = 2·min(Pr, 1 − Pr)``. The group estimates are what is
+  compared, so ``Pr`` is about 1/2 exactly when they are equal.
 
 Tested against a naive second implementation (``tests/reference/pls_groups_reference.py``:
 data-based loops, the weights from the naive PLS of ``pls_reference.py``,
