@@ -84,7 +84,7 @@ import pandas as pd
 
 from satisfaction.diagnostics import Diagnostic
 from satisfaction.errors import InputError
-from satisfaction.pls import PLSModel, PLSResult, pls
+from satisfaction.pls import PLSModel, PLSResult, _estimates, _iterate, _structure
 
 TECHNIQUES: tuple[str, ...] = ("EA", "DA")
 
@@ -154,15 +154,49 @@ def _raw(result: PLSResult, data: pd.DataFrame) -> pd.DataFrame:
     return data.loc[result.scores.index, cols].apply(pd.to_numeric, errors="coerce")
 
 
-def _refit(result: PLSResult, data: pd.DataFrame, missing: str) -> PLSResult:
-    s = result._settings
-    return pls(result.model, data, scheme=result.scheme, tol=s["tol"], max_iter=s["max_iter"],
-               missing=missing)
+@dataclass
+class _Fit:
+    """PLS estimates on a set of rows, as arrays in indicator/construct order."""
+
+    mean: np.ndarray      # p: indicator means of the rows
+    sd: np.ndarray        # p: their standard deviations (divisor n − 1)
+    W: np.ndarray         # p × L outer weights (of standardized indicators)
+    loading: np.ndarray   # p: loading of each indicator on its own construct
+    B: np.ndarray         # L × L paths, B[i, j] = i → j
+    scores: np.ndarray    # n × L standardized scores of the rows
 
 
-def _filled(frame: pd.DataFrame) -> pd.DataFrame:
+def _refit(result: PLSResult, x: np.ndarray) -> _Fit | None:
+    """Re-estimate ``result``'s model (scheme, stopping rule) on the complete rows ``x``.
+
+    The algorithm of :func:`satisfaction.pls.pls` on the rows' correlation matrix
+    (its ``_iterate`` and ``_estimates``), without building the result tables;
+    ``None`` when an indicator is constant or the iteration does not converge."""
+    m, settings = result.model, result._settings
+    mean, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
+    if not (np.isfinite(sd).all() and (sd > 0).all()):
+        return None
+    z = (x - mean) / sd
+    S = (z.T @ z / (len(x) - 1))[None]
+    M, mode_b, D = _structure(m)
+    core = _iterate(S, M, mode_b, D, result.scheme, settings["tol"], settings["max_iter"], None)
+    if not core.converged[0]:
+        return None
+    est = _estimates(S, core.W, D)
+    W = core.W[0]
+    return _Fit(mean, sd, W, (est.cross[0] * M).sum(axis=1), est.B[0], z @ W)
+
+
+def _filled(x: np.ndarray) -> np.ndarray:
     """Each empty cell given its column's mean over the answered cells."""
-    return frame.fillna(frame.mean())
+    mean = np.nanmean(x, axis=0)
+    return np.where(np.isnan(x), mean, x)
+
+
+def _refuse_higher_order(result: PLSResult) -> None:
+    if getattr(result.model, "higher_order", None):
+        raise InputError("Q² and PLSpredict are not defined for higher-order constructs "
+                         "(no published procedure)")
 
 
 def _composite_note(result: PLSResult) -> list[Diagnostic]:
@@ -204,6 +238,7 @@ def blindfolding(result: PLSResult, data: pd.DataFrame, omission: int = 7
     if not isinstance(omission, int) or omission < 2:
         raise InputError("the omission distance must be a whole number of 2 or more",
                          column="--omission", value=omission)
+    _refuse_higher_order(result)
     m = result.model
     raw = _raw(result, data)
     n = len(raw)
@@ -214,35 +249,32 @@ def blindfolding(result: PLSResult, data: pd.DataFrame, omission: int = 7
     if n % omission == 0:
         warnings.append(Diagnostic("omission_divides_n", "caution", {"n": n, "d": omission}))
     rows = []
+    x_all = raw.to_numpy(dtype=float)
+    cons = list(m.constructs)
+    start = np.cumsum([0] + [len(m.blocks[c]) for c in cons])
     for j in m.endogenous:
         if m.modes[j] != "A" and len(m.blocks[j]) > 1:
             continue
-        block = list(m.blocks[j])
-        observed = raw[block].notna().to_numpy()
-        number = np.arange(n)[:, None] + n * np.arange(len(block))[None, :]
-        preds = m.predecessors(j)
+        jj = cons.index(j)
+        block = np.arange(start[jj], start[jj + 1])
+        x = x_all[:, block]
+        observed = np.isfinite(x)
+        number = np.arange(n)[:, None] + n * np.arange(block.size)[None, :]
         sse = sso = 0.0
         ok = True
         for d in range(omission):
             omit = (number % omission == d) & observed
             if not omit.any():
                 continue
-            blind = raw.copy()
-            values = blind[block].to_numpy(copy=True)
-            values[omit] = np.nan
-            blind[block] = values
-            fit = _refit(result, blind, "mean")
-            if not fit.converged:
+            blind = x_all.copy()
+            blind[:, block] = np.where(omit, np.nan, x)
+            fit = _refit(result, _filled(blind))
+            if fit is None:
                 ok = False
                 break
-            filled = _filled(blind[block])
-            mean = filled.mean().to_numpy()
-            sd = filled.std(ddof=1).to_numpy()
-            beta = fit.paths.set_index(["from", "to"])["est"]
-            y_hat = sum(beta[(i, j)] * fit.scores[i].to_numpy() for i in preds)
-            lam = fit.loadings.set_index("indicator").loc[block, "est"].to_numpy()
-            x_hat = mean + sd * lam * np.asarray(y_hat)[:, None]
-            x = raw[block].to_numpy()
+            y_hat = fit.scores @ fit.B[:, jj]  # Σ_i β_ij Y_i over the predecessors i
+            mean, sd = fit.mean[block], fit.sd[block]
+            x_hat = mean + sd * fit.loading[block] * y_hat[:, None]
             sse += float(((x - x_hat)[omit] ** 2).sum())
             sso += float(((x - mean)[omit] ** 2).sum())
         if not ok:
@@ -265,47 +297,37 @@ def _ols_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -
     return np.column_stack([np.ones(len(x_test)), x_test]) @ coef
 
 
-def _predict_fold(result: PLSResult, raw: pd.DataFrame, train: np.ndarray, test: np.ndarray,
-                  technique: str, missing: str
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """PLS, LM and training-mean predictions of the endogenous indicators of ``test``."""
+def _predict_fold(result: PLSResult, x: np.ndarray, train: np.ndarray, test: np.ndarray,
+                  technique: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """PLS, LM and training-mean predictions of the endogenous indicators of ``test``
+    (``x``: the analysed respondents' indicators, NaN where empty)."""
     m = result.model
-    fit = _refit(result, raw.iloc[train], missing)
-    if not fit.converged:
+    cons = list(m.constructs)
+    start = np.cumsum([0] + [len(m.blocks[c]) for c in cons])
+    cols = {c: np.arange(start[k], start[k + 1]) for k, c in enumerate(cons)}
+    tr = _filled(x[train])  # complete unless the fit replaced means
+    fit = _refit(result, tr)
+    if fit is None:
         return None
-    cols = list(m.indicators)
-    tr = raw.iloc[train]
-    if missing == "mean":
-        tr = _filled(tr)
-    mean, sd = tr.mean(), tr.std(ddof=1)
-    te = raw.iloc[test].fillna(mean)
-    z = ((te - mean) / sd).to_numpy()
-    pos = {c: k for k, c in enumerate(cols)}
-    scores = {}
-    for c in m.constructs:
-        w = fit.weights[fit.weights["construct"] == c]
-        scores[c] = z[:, [pos[x] for x in w["indicator"]]] @ w["est"].to_numpy()
-    beta = fit.paths.set_index(["from", "to"])["est"]
-    predicted = dict(scores)
+    te = np.where(np.isnan(x[test]), fit.mean, x[test])
+    scores = (te - fit.mean) / fit.sd @ fit.W
+    predicted = scores.copy()
     for c in _causal_order(m):
-        preds = m.predecessors(c)
-        if preds:
+        k = cons.index(c)
+        if m.predecessors(c):
             source = predicted if technique == "EA" else scores
-            predicted[c] = sum(beta[(i, c)] * source[i] for i in preds)
-    lam = fit.loadings.set_index("indicator")["est"]
-    endo_items = [x for c in m.endogenous for x in m.blocks[c]]
-    pls_hat = np.column_stack([
-        mean[x] + sd[x] * lam[x] * predicted[c] for c in m.endogenous for x in m.blocks[c]])
-    exogenous = [c for c in m.constructs if not m.predecessors(c)]
+            predicted[:, k] = source @ fit.B[:, k]
+    endo = np.concatenate([cols[c] for c in m.endogenous])
+    owner = np.concatenate([[cons.index(c)] * len(m.blocks[c]) for c in m.endogenous])
+    pls_hat = fit.mean[endo] + fit.sd[endo] * fit.loading[endo] * predicted[:, owner]
+    exogenous = [c for c in cons if not m.predecessors(c)]
     lm_parts = []
     for c in m.endogenous:
         sources = exogenous if technique == "EA" else m.predecessors(c)
-        xs = [x for s in sources for x in m.blocks[s]]
-        lm_parts.append(_ols_predict(tr[xs].to_numpy(), tr[list(m.blocks[c])].to_numpy(),
-                                     te[xs].to_numpy()))
-    lm_hat = np.column_stack(lm_parts)
-    naive = np.broadcast_to(raw.iloc[train][endo_items].mean().to_numpy(), pls_hat.shape)
-    return pls_hat, lm_hat, naive
+        xs = np.concatenate([cols[s] for s in sources])
+        lm_parts.append(_ols_predict(tr[:, xs], tr[:, cols[c]], te[:, xs]))
+    naive = np.broadcast_to(np.nanmean(x[train][:, endo], axis=0), pls_hat.shape)
+    return pls_hat, np.column_stack(lm_parts), naive
 
 
 def plspredict(result: PLSResult, data: pd.DataFrame, folds: int = 10, repeats: int = 10,
@@ -335,6 +357,7 @@ def plspredict(result: PLSResult, data: pd.DataFrame, folds: int = 10, repeats: 
         (formulas in the module docstring). Training sets whose fit does not
         converge are skipped and counted (``predict_fold_failed``).
     """
+    _refuse_higher_order(result)
     m = result.model
     raw = _raw(result, data)
     n = len(raw)
@@ -347,7 +370,7 @@ def plspredict(result: PLSResult, data: pd.DataFrame, folds: int = 10, repeats: 
     if technique not in TECHNIQUES:
         raise InputError("expected EA (earliest antecedents) or DA (direct antecedents)",
                          column="technique", value=technique)
-    missing = result._settings.get("missing", "listwise")
+    x = raw.to_numpy(dtype=float)
     endo_items = [x for c in m.endogenous for x in m.blocks[c]]
     owner = [c for c in m.endogenous for _ in m.blocks[c]]
     shape = (repeats, n, len(endo_items))
@@ -358,7 +381,7 @@ def plspredict(result: PLSResult, data: pd.DataFrame, folds: int = 10, repeats: 
         order = rng.permutation(n)
         for test in np.array_split(order, folds):
             train = np.setdiff1d(order, test)
-            got = _predict_fold(result, raw, train, test, technique, missing)
+            got = _predict_fold(result, x, train, test, technique)
             if got is None:
                 failed += 1
                 continue

@@ -135,7 +135,7 @@ def test_plsc_is_predicted_as_composites(mobi, fit) -> None:
 # -- BCa --------------------------------------------------------------------------
 
 def test_bca_matches_scipy_given_the_same_draws(mobi) -> None:
-    d = mobi.iloc[:90].reset_index(drop=True)
+    d = mobi.iloc[:70].reset_index(drop=True)
     model = pls_model("Image =~ ima1 + ima2 + ima3 + ima4\nExpectation =~ exp1 + exp2 + exp3\n"
                       "Satisfaction =~ sat1 + sat2 + sat3\nExpectation ~ Image\n"
                       "Satisfaction ~ Image + Expectation\n")
