@@ -69,7 +69,7 @@ Path differences
   is the one-tailed PLS-MGA p-value for the hypothesis ``θ^(a) > θ^(b)`` (small
   when group *a*'s parameter is larger; ``1 − Pr`` for the reverse); the
   two-tailed ``p = 2·min(Pr, 1 − Pr)``. The group estimates are what is
-  compared, so ``Pr`` is about 1/2 exactly when they are equal.
+  compared, so ``Pr`` is near 1/2 when they are equal.
 
 Tested against a naive second implementation (``tests/reference/pls_groups_reference.py``:
 data-based loops, the weights from the naive PLS of ``pls_reference.py``,
