@@ -17,15 +17,20 @@ strict     loadings, intercepts, residual variances comparing observed scores as
 Each step is compared with the one before by the χ² difference test and by the
 change in fit: a step holds when CFI falls by no more than 0.01 and RMSEA rises
 by no more than 0.015 (Cheung & Rensvold 2002; Chen 2007), the χ² test being
-over-sensitive in large samples. When a step does not hold, each of its newly
-constrained parameters is freed in turn (lavaan's ``group.partial``) and the
-drop in χ² is reported (a likelihood-ratio test with one degree of freedom),
-largest first: the parameters to free for partial invariance (Byrne,
-Shavelson & Muthén 1989).
+over-sensitive in large samples. With a robust estimator (``estimator="mlr"`` or
+``"mlm"``, lavaan's MLR/MLM) the steps also carry the Satorra-Bentler (2001)
+scaled χ² difference (lavaan's ``lavTestLRT(method = "satorra.bentler.2001")``)
+and the decisions use the robust CFI and RMSEA (``cfi.robust``, ``rmsea.robust``;
+Brosseau-Liard & Savalei 2014), which the naive indices of the scaled χ² misstate.
+When a step does not hold, each of its newly constrained parameters is freed in
+turn (lavaan's ``group.partial``) and the drop in χ² is reported (a
+likelihood-ratio test with one degree of freedom), largest first: the
+parameters to free for partial invariance (Byrne, Shavelson & Muthén 1989).
 
 Tested against lavaan 0.6 (``cfa(..., group.equal = ...)``, ``lavTestScore``)
 on HolzingerSwineford1939 by school and the bank data by gender
-(tests/reference/lavaan_invariance.R).
+(tests/reference/lavaan_invariance.R); the robust steps against lavaan's MLR/MLM
+fits and ``lavTestLRT`` (tests/reference/lavaan_robust_groups.R).
 
 Example
 -------
@@ -50,6 +55,7 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
+from satisfaction import robust
 from satisfaction.diagnostics import Diagnostic
 from satisfaction.diagnostics import status as gate_status
 from satisfaction.errors import InputError, UsageError
@@ -71,6 +77,12 @@ MAX_RMSEA_RISE = 0.015
 STEP_COLUMNS = ["model", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr",
                 "delta.chisq", "delta.df", "delta.pvalue", "delta.cfi", "delta.rmsea",
                 "decision"]
+#: What a step adds with a robust estimator (lavaan's names; ``delta.*.scaled`` is the
+#: Satorra-Bentler 2001 scaled difference, ``delta.*.robust`` the change in robust fit).
+ROBUST_STEP_COLUMNS = ["chisq.scaled", "chisq.scaling.factor", "pvalue.scaled", "cfi.robust",
+                       "tli.robust", "rmsea.robust", "delta.chisq.scaled",
+                       "delta.scaling.factor", "delta.pvalue.scaled", "delta.cfi.robust",
+                       "delta.rmsea.robust"]
 
 
 @dataclass
@@ -100,6 +112,10 @@ class InvarianceResult:
     warnings : list of Diagnostic
     fits : dict of str to SEMResult
         The fitted model of each step.
+    estimator : str
+        ``ml``, ``mlr`` or ``mlm``. With ``mlr``/``mlm`` ``steps`` has the
+        :data:`ROBUST_STEP_COLUMNS` too and the decisions are taken on
+        ``delta.cfi.robust`` and ``delta.rmsea.robust``.
     """
 
     group: str
@@ -110,6 +126,12 @@ class InvarianceResult:
     latent_means: pd.DataFrame
     warnings: list[Diagnostic] = field(default_factory=list)
     fits: dict[str, SEMResult] = field(default_factory=dict, repr=False)
+    estimator: str = "ml"
+
+    @property
+    def decision_indices(self) -> list[str]:
+        """The fit indices whose change decides a step."""
+        return ["cfi", "rmsea"] if self.estimator == "ml" else ["cfi.robust", "rmsea.robust"]
 
     @property
     def means_comparable(self) -> bool:
@@ -122,10 +144,14 @@ class InvarianceResult:
         return gate_status(self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"group", "labels", "steps": [...], "suggestions": [...], "level",
-        "means_comparable", "latent_means", "status", "warnings"}``."""
+        """``{"group", "labels", "estimator", "decision_indices", "difference_test",
+        "steps": [...], "suggestions": [...], "level", "means_comparable",
+        "latent_means", "status", "warnings"}``; ``difference_test`` names the test of
+        ``delta.chisq.scaled`` (``satorra.bentler.2001``), or is ``null`` under ML."""
         return to_jsonable({
-            "group": self.group, "labels": self.labels,
+            "group": self.group, "labels": self.labels, "estimator": self.estimator,
+            "decision_indices": self.decision_indices,
+            "difference_test": None if self.estimator == "ml" else "satorra.bentler.2001",
             "steps": self.steps.to_dict("records"),
             "suggestions": self.suggestions.to_dict("records"),
             "level": self.level, "means_comparable": self.means_comparable,
@@ -133,24 +159,42 @@ class InvarianceResult:
             "status": self.status, "warnings": [w.to_dict() for w in self.warnings]})
 
 
-def _row(name: str, result: SEMResult) -> dict[str, Any]:
+def _row(name: str, result: SEMResult, estimator: str = "ml") -> dict[str, Any]:
     f = result.fit_measures
-    return {"model": name, **{k: f[k] for k in ("npar", "chisq", "df", "pvalue", "cfi", "tli",
-                                                "rmsea", "srmr")}}
+    keys = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
+    if estimator != "ml":
+        keys += ["chisq.scaled", "chisq.scaling.factor", "pvalue.scaled", "cfi.robust",
+                 "tli.robust", "rmsea.robust"]
+    return {"model": name, **{k: f[k] for k in keys}}
 
 
-def _compare(row: dict[str, Any], before: dict[str, Any], use_rmsea: bool = True
-             ) -> dict[str, Any]:
+def _compare(row: dict[str, Any], before: dict[str, Any], use_rmsea: bool = True,
+             estimator: str = "ml") -> dict[str, Any]:
+    """The change from ``before`` to ``row``: the χ² difference, ΔCFI, ΔRMSEA and the
+    decision; with a robust estimator also the Satorra-Bentler (2001) scaled
+    difference and the change in the robust indices, which then decide."""
     d_chisq = row["chisq"] - before["chisq"]
     d_df = row["df"] - before["df"]
-    d_cfi = row["cfi"] - before["cfi"]
-    d_rmsea = row["rmsea"] - before["rmsea"]
-    held = d_cfi >= -MAX_CFI_DROP - 1e-12 and (
-        not use_rmsea or d_rmsea <= MAX_RMSEA_RISE + 1e-12)
-    return {"delta.chisq": d_chisq, "delta.df": d_df,
-            "delta.pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0 else math.nan,
-            "delta.cfi": d_cfi, "delta.rmsea": d_rmsea,
-            "decision": "held" if held else "not held"}
+    out = {"delta.chisq": d_chisq, "delta.df": d_df,
+           "delta.pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0 else math.nan,
+           "delta.cfi": row["cfi"] - before["cfi"],
+           "delta.rmsea": row["rmsea"] - before["rmsea"]}
+    cfi, rmsea = "delta.cfi", "delta.rmsea"
+    if estimator != "ml":
+        scaled = robust.scaled_difference(
+            before["chisq"], before["df"], before["chisq.scaling.factor"], row["chisq"],
+            row["df"], row["chisq.scaling.factor"]) if d_df > 0 else \
+            robust.ScaledDifference(math.nan, d_df, math.nan, math.nan)
+        out.update({"delta.chisq.scaled": scaled.chisq_diff,
+                    "delta.scaling.factor": scaled.scaling_factor,
+                    "delta.pvalue.scaled": scaled.pvalue,
+                    "delta.cfi.robust": row["cfi.robust"] - before["cfi.robust"],
+                    "delta.rmsea.robust": row["rmsea.robust"] - before["rmsea.robust"]})
+        cfi, rmsea = "delta.cfi.robust", "delta.rmsea.robust"
+    held = out[cfi] >= -MAX_CFI_DROP - 1e-12 and (
+        not use_rmsea or out[rmsea] <= MAX_RMSEA_RISE + 1e-12)
+    out["decision"] = "held" if held else "not held"
+    return out
 
 
 def _new_constraints(result: SEMResult, added: tuple[str, ...]) -> list[str]:
@@ -169,7 +213,7 @@ def _new_constraints(result: SEMResult, added: tuple[str, ...]) -> list[str]:
 
 def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str, *,
                group_partial: Sequence[str] = (), suggest: int = 5,
-               missing: str = "listwise") -> InvarianceResult:
+               missing: str = "listwise", estimator: str = "ml") -> InvarianceResult:
     """Fit the configural, metric, scalar and strict models and compare them.
 
     Parameters
@@ -189,6 +233,15 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
         How many parameters to suggest freeing when a step does not hold (0: none).
     missing : {"listwise", "fiml"}
         As :func:`satisfaction.model.fit`: ``fiml`` uses every answer.
+    estimator : {"ml", "mlr", "mlm"}
+        As :func:`satisfaction.model.fit`. With ``mlr``/``mlm`` each step carries
+        ``chisq.scaled chisq.scaling.factor pvalue.scaled cfi.robust tli.robust
+        rmsea.robust`` and, from the metric step on, the Satorra-Bentler (2001)
+        scaled difference ``delta.chisq.scaled delta.scaling.factor
+        delta.pvalue.scaled`` (lavaan's ``lavTestLRT(method =
+        "satorra.bentler.2001")``: ``c_d = (df₀c₀ − df₁c₁)/(df₀ − df₁)``,
+        ``T_d = (T₀ − T₁)/c_d``) and ``delta.cfi.robust delta.rmsea.robust``, which
+        decide the step.
 
     Returns
     -------
@@ -200,7 +253,8 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
     2007); the χ² difference is reported beside them. Suggestions are
     likelihood-ratio tests of freeing one parameter (one degree of freedom), which
     ranks parameters as lavaan's univariate score tests (``lavTestScore``) do
-    to first order.
+    to first order; they are ML fits (the estimates and the ML χ² are the same under
+    MLR/MLM), so ``chisq.drop`` is the unscaled drop.
     """
     partial = tuple(group_partial)
     fits: dict[str, SEMResult] = {}
@@ -209,15 +263,15 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
     suggestions: list[dict[str, Any]] = []
     for name, equal in STEPS:
         result = fit(model, data, group=group, group_equal=equal, group_partial=partial,
-                     missing=missing)
+                     missing=missing, estimator=estimator)
         fits[name] = result
-        row = _row(name, result)
+        row = _row(name, result, estimator)
         if rows:
-            row.update(_compare(row, rows[-1]))
+            row.update(_compare(row, rows[-1], estimator=estimator))
         else:
-            row.update({"delta.chisq": math.nan, "delta.df": math.nan,
-                        "delta.pvalue": math.nan, "delta.cfi": math.nan,
-                        "delta.rmsea": math.nan, "decision": "baseline"})
+            row.update({c: math.nan for c in (*STEP_COLUMNS, *ROBUST_STEP_COLUMNS)
+                        if c.startswith("delta.")})
+            row["decision"] = "baseline"
         if result.status == "invalid":
             warnings.append(Diagnostic("invariance_step_invalid", "invalidates",
                                        {"step": name}))
@@ -238,7 +292,8 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
                               if df > 0 else math.nan})
             drops.sort(key=lambda d: -d["chisq.drop"])
             suggestions += drops[:suggest]
-    steps = pd.DataFrame(rows, columns=STEP_COLUMNS)
+    steps = pd.DataFrame(rows, columns=STEP_COLUMNS + (ROBUST_STEP_COLUMNS if estimator != "ml"
+                                                       else []))
     level = "none" if fits["configural"].status == "invalid" else "configural"
     for row in rows[1:]:
         if row["decision"] != "held":
@@ -261,7 +316,7 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
                             suggestions=pd.DataFrame(suggestions, columns=[
                                 "step", "parameter", "chisq.drop", "df", "pvalue"]),
                             level=level, latent_means=latent_means, warnings=warnings,
-                            fits=fits)
+                            fits=fits, estimator=estimator)
 
 
 CONSTRUCT_COLUMNS = ["construct", "group", "items", "level", "means_comparable",
@@ -344,5 +399,6 @@ def _level(steps: pd.DataFrame) -> str:
     return level
 
 
-__all__ = ["CONSTRUCT_COLUMNS", "MAX_CFI_DROP", "MAX_RMSEA_RISE", "STEPS", "InvarianceResult",
+__all__ = ["CONSTRUCT_COLUMNS", "MAX_CFI_DROP", "MAX_RMSEA_RISE", "ROBUST_STEP_COLUMNS", "STEPS",
+           "InvarianceResult",
            "construct_invariance", "invariance"]

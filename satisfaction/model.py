@@ -126,7 +126,9 @@ class GroupComparison:
         Fit measures of the model with the regressions (``~``) equal across groups.
     chisq_diff : dict[str, float]
         ``chisq``, ``df``, ``pvalue`` of the chi-square difference test
-        (equal minus free), as lavaan's ``anova()``.
+        (equal minus free), as lavaan's ``anova()``; with MLR/MLM also
+        ``chisq.scaled``, ``scaling.factor``, ``pvalue.scaled`` and ``method``
+        (``"satorra.bentler.2001"``, lavaan's ``lavTestLRT(method = ...)``).
     """
 
     column: str
@@ -1645,10 +1647,13 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         ``chisq.scaling.factor``, ``cfi.scaled``/``cfi.robust``, ``tli.*``,
         ``rmsea.scaled``/``rmsea.robust`` ... to ``fit_measures`` and take the
         parameter table's and the delta-method intervals' standard errors from the
-        robust covariance (:mod:`satisfaction.robust`). Single-group fits without
-        exogenous observed variables, and ``mlr`` with ``missing="fiml"`` with or
-        without ``group``; with FIML the ``*.robust`` indices come from Savalei's
-        corrected statistic as in lavaan.
+        robust covariance (:mod:`satisfaction.robust`). Complete data with or without
+        ``group`` (and ``group_equal``), with exogenous observed covariates (fixed.x),
+        and ``mlr`` with ``missing="fiml"`` with or without ``group``; with FIML the
+        ``*.robust`` indices come from Savalei's corrected statistic as in lavaan.
+        With ``group`` the test of equal structural paths (``groups.chisq_diff``)
+        gains the Satorra-Bentler (2001) scaled difference ``chisq.scaled``,
+        ``scaling.factor``, ``pvalue.scaled``.
     group_equal : sequence of str
         With ``group``: classes of parameters held equal across groups, lavaan's
         ``group.equal`` (:data:`GROUP_EQUAL`: ``loadings``, ``intercepts``,
@@ -1829,10 +1834,10 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         result.syntax = syntax
         theta = result._theta  # type: ignore[attr-defined]
         vcov = result._vcov  # type: ignore[attr-defined]
-        if estimator != "ml":
-            _no_exogenous(structure, estimator)
-            vcov = robust.apply_complete(result, estimator, rams[0], theta, spec.nparam,
-                                         spec.param_of_row[0], x)
+        if estimator != "ml":  # robust SEs and scaled test (fixed.x covariates last in x)
+            vcov = robust.apply_complete(result, estimator, blocks, [x], theta, spec.nparam,
+                                         spec.param_of_row, len(structure.exogenous_observed))
+            result._vcov = vcov  # type: ignore[attr-defined]
         _delta_intervals(result, structure, rams[0], theta, vcov, spec)
         if bootstrap:
             ram = copy.deepcopy(rams[0])
@@ -1846,7 +1851,7 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                       + ngroups * (len(observed) - nx),
                       _moments(structure, observed, ngroups, True), source)
     result = _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
-                         syntax, group_equal, group_partial)
+                         syntax, group_equal, group_partial, estimator)
     if bootstrap:
         gspec = result._spec  # type: ignore[attr-defined]
         rams = copy.deepcopy([b.ram for b in result._blocks])  # type: ignore[attr-defined]
@@ -1861,21 +1866,9 @@ def _check_estimator(estimator: str, missing: str, group: str | None) -> None:
     """Refuse an estimator this fit cannot give (see :func:`fit`)."""
     if estimator not in robust.ESTIMATORS:
         raise UsageError(f"estimator must be 'ml', 'mlr' or 'mlm', not {estimator!r}")
-    if estimator != "ml" and group is not None and not (estimator == "mlr" and
-                                                         missing == "fiml"):
-        raise UsageError(f"estimator={estimator!r} is available for single-group fits "
-                         "(and 'mlr' with missing='fiml' for multi-group fits); drop --group "
-                         "or use estimator 'ml'")
     if estimator == "mlm" and missing == "fiml":
         raise UsageError("estimator 'mlm' needs complete data (as lavaan's MLM); use "
                          "estimator 'mlr' with missing='fiml'")
-
-
-def _no_exogenous(structure: Structure, estimator: str) -> None:
-    if structure.exogenous_observed:
-        raise UsageError(f"estimator={estimator!r} does not support exogenous observed "
-                         f"variables ({', '.join(structure.exogenous_observed)}) yet; "
-                         "use estimator 'ml'")
 
 
 def _vcov(information: np.ndarray | None, n: int) -> np.ndarray | None:
@@ -2338,10 +2331,7 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
                             estimator)
     else:  # no structural path to constrain: the equal-paths model is the same model
         equal = free
-    d_chisq = equal.fit_measures["chisq"] - free.fit_measures["chisq"]
-    d_df = equal.fit_measures["df"] - free.fit_measures["df"]
-    diff = {"chisq": d_chisq, "df": d_df,
-            "pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0 else math.nan}
+    diff = _paths_difference(free.fit_measures, equal.fit_measures, estimator)
     per_group = {}
     for label, (p, r2, eff, warn, _), d in zip(names, free._per, data, strict=True):  # type: ignore[attr-defined]
         per_group[label] = SEMResult(fit_measures={}, parameters=p, r2=r2, effects=eff,
@@ -2409,10 +2399,12 @@ def _fit_equal(structure: Structure, observed: list[str], samples: list[np.ndarr
 def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
                 gcol: pd.Series, labels: list[Any], group: str, excluded: dict[str, int],
                 warnings: list[str], syntax: str, group_equal: tuple[str, ...] = (),
-                group_partial: tuple[str, ...] = ()) -> SEMResult:
+                group_partial: tuple[str, ...] = (), estimator: str = "ml") -> SEMResult:
     """The multi-group fit (mean structure, as lavaan does with groups; parameters of
     the ``group_equal`` classes equal across groups) and the test of equal structural
-    paths on top of it."""
+    paths on top of it. With ``estimator`` ``mlr``/``mlm`` both fits get robust standard
+    errors and scaled measures (:func:`_robust_groups`) and the test of equal paths
+    is also given scaled (Satorra-Bentler 2001, :func:`_paths_difference`)."""
     if len(labels) < 2:
         raise InputError("a multi-group fit needs at least two groups", column=group,
                          value=labels[0] if labels else None)
@@ -2431,10 +2423,13 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
     spec = free._spec  # type: ignore[attr-defined]
     equal = _fit_equal(structure, observed, samples, means, xs, names,
                        tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial)
-    d_chisq = equal.fit_measures["chisq"] - free.fit_measures["chisq"]
-    d_df = equal.fit_measures["df"] - free.fit_measures["df"]
-    diff = {"chisq": d_chisq, "df": d_df,
-            "pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0 else math.nan}
+    if estimator != "ml":
+        _robust_groups(free, estimator, xs, len(structure.exogenous_observed))
+        if equal.fit_measures["df"] == free.fit_measures["df"]:
+            equal = free  # no structural path to constrain: the same model
+        else:
+            _robust_groups(equal, estimator, xs, len(structure.exogenous_observed))
+    diff = _paths_difference(free.fit_measures, equal.fit_measures, estimator)
     per_group = {}
     for label, (p, r2, eff, warn, _), x in zip(names, free._per, xs, strict=True):  # type: ignore[attr-defined]
         per_group[label] = SEMResult(fit_measures={}, parameters=p, r2=r2, effects=eff,
@@ -2449,6 +2444,39 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
     if structure.defined:
         _defined_group_rows(free, spec)
     return free
+
+
+def _robust_groups(result: SEMResult, estimator: str, xs: list[np.ndarray], nx: int) -> None:
+    """MLR/MLM on a complete-data multi-group ML fit, in place: robust standard errors in
+    its parameter table and per-group tables, the robust covariance for the ``:=``
+    rows, and lavaan's scaled and robust measures (:func:`robust.apply_complete`)."""
+    spec = result._spec  # type: ignore[attr-defined]
+    vcov = robust.apply_complete(result, estimator, result._blocks, xs,  # type: ignore[attr-defined]
+                                 result._theta, spec.nparam, spec.param_of_row, nx)  # type: ignore[attr-defined]
+    result._vcov = vcov  # type: ignore[attr-defined]
+    result._per = [(robust.robust_se_table(p, spec.param_of_row[g], vcov), *rest)  # type: ignore[attr-defined]
+                   for g, (p, *rest) in enumerate(result._per)]  # type: ignore[attr-defined]
+
+
+def _paths_difference(free: dict[str, float], equal: dict[str, float], estimator: str
+                      ) -> dict[str, Any]:
+    """The χ² difference test of equal structural paths (equal minus free), as lavaan's
+    ``anova()``: ``chisq df pvalue``; with MLR/MLM also the Satorra-Bentler (2001)
+    scaled difference (lavaan's ``lavTestLRT(method = "satorra.bentler.2001")``) as
+    ``chisq.scaled scaling.factor pvalue.scaled`` (:func:`robust.scaled_difference`)."""
+    d_chisq = equal["chisq"] - free["chisq"]
+    d_df = equal["df"] - free["df"]
+    diff: dict[str, Any] = {"chisq": d_chisq, "df": d_df,
+                            "pvalue": float(stats.chi2.sf(d_chisq, d_df)) if d_df > 0
+                            else math.nan}
+    if estimator != "ml":
+        scaled = robust.scaled_difference(free["chisq"], free["df"],
+                                          free["chisq.scaling.factor"], equal["chisq"],
+                                          equal["df"], equal["chisq.scaling.factor"]) \
+            if d_df > 0 else robust.ScaledDifference(math.nan, d_df, math.nan, math.nan)
+        diff.update({"chisq.scaled": scaled.chisq_diff, "scaling.factor": scaled.scaling_factor,
+                     "pvalue.scaled": scaled.pvalue, "method": "satorra.bentler.2001"})
+    return diff
 
 
 def _defined_group_rows(result: SEMResult, spec: _Spec) -> None:

@@ -41,6 +41,15 @@ MLR (Yuan & Bentler, 2000; the Mplus variant, lavaan's ``"yuan.bentler.mplus"``)
     With incomplete data (FIML) the casewise scores and the observed
     information are those of the incomplete-data likelihood (Yuan & Bentler 2000).
 
+Groups, mean structure and covariates (:func:`complete_groups`)
+    With groups (and intercepts written in the model) the moments are
+    ``(μ_g, vech Σ_g)``, ``W_g = diag(Σ̂_g⁻¹, W(Σ̂_g))``, the casewise scores gain
+    ``Σ̂⁻¹(x_i − μ̂)`` and the matrices are weighted by ``f_g = n_g/N`` and summed
+    (lavaan's block-diagonal ``U`` and ``Γ``). Exogenous observed covariates
+    (``fixed.x = TRUE``) are neither moments nor parameters: their elements leave
+    ``Δ``, ``W`` and ``Γ``, and ``Γ`` is that of the endogenous moments around their
+    least-squares prediction from the covariates (:func:`gamma_fixed_x`).
+
 Fit indices (lavaan's names)
     ``*.scaled``: the naive indices from ``T/c`` (``rmsea.scaled`` uses
     ``T`` with ``df·c`` degrees of freedom). ``*.robust`` (Brosseau-Liard,
@@ -90,7 +99,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from satisfaction.sem_ml import RAM, Pattern
+from satisfaction.sem_ml import RAM, Block, Pattern, weighted
 
 ESTIMATORS = ("ml", "mlr", "mlm")
 #: The fit measures a robust fit adds, in lavaan's ``fitMeasures()`` names and order.
@@ -209,14 +218,6 @@ def numeric_hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> 
     return (H + H.T) / 2
 
 
-def observed_information(ram: RAM, theta: np.ndarray, S: np.ndarray, nparam: int
-                         ) -> np.ndarray:
-    """Observed information per respondent: ``½ ∂²F_ML/∂θ∂θ'`` (lavaan's "hessian")."""
-    def grad(t: np.ndarray) -> np.ndarray:
-        return ram.grad_info(t, S, nparam, with_info=False)[1]
-    return numeric_hessian(grad, theta) / 2
-
-
 def sigma_scores(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Casewise scores of ``vech(Σ)``: ``vech(Σ⁻¹ e_i e_i' Σ⁻¹ − Σ⁻¹)``, diagonal halved."""
     P = np.linalg.inv(sigma)
@@ -232,55 +233,214 @@ def _inv(a: np.ndarray) -> np.ndarray:
     return np.linalg.inv((a + a.T) / 2)
 
 
-# -- complete data -------------------------------------------------------------------
+# -- complete data (one or more groups, fixed.x covariates) ---------------------------
 
 
-def mlm(delta: np.ndarray, sigma: np.ndarray, gamma: np.ndarray, n: int
-        ) -> tuple[np.ndarray, float]:
-    """Satorra-Bentler: robust covariance ``(1/N)A⁻¹Δ'WΓWΔA⁻¹`` and ``tr(UΓ)``.
+def moment_keep(p: int, nx: int, meanstructure: bool) -> np.ndarray:
+    """Which elements of ``(μ, vech Σ)`` are moments of the model under fixed.x.
 
-    ``A = Δ'WΔ``, ``W = W(Σ̂)``; ``tr(UΓ) = tr(WΓ) − tr(A⁻¹ Δ'WΓWΔ)`` with
-    ``U = W − WΔA⁻¹Δ'W``.
+    The exogenous observed covariates are the last ``nx`` variables; their means
+    and (co)variances are fixed at the sample values (lavaan's ``fixed.x = TRUE``)
+    and are neither moments nor parameters, so their rows drop out of ``Δ``, ``W``
+    and ``Γ`` (lavaan zeroes them: the same traces and sandwiches).
     """
-    W = normal_weight(sigma)
-    WD = W @ delta
-    A_inv = _inv(delta.T @ WD)
-    meat = WD.T @ gamma @ WD
-    vcov = A_inv @ meat @ A_inv / n
-    trace = float(np.sum(W * gamma) - np.sum(A_inv * meat))
-    return vcov, trace
-
-
-def mlr(delta: np.ndarray, information: np.ndarray, x: np.ndarray, S: np.ndarray,
-        sigma: np.ndarray, gamma: np.ndarray) -> tuple[np.ndarray, float]:
-    """Huber-White covariance ``(1/N)A⁻¹BA⁻¹`` and the Yuan-Bentler (Mplus) ``tr(UΓ)``.
-
-    ``A`` is the observed information, ``B = Δ'B₁Δ`` with ``B₁`` the cross-product
-    of :func:`sigma_scores` at ``(x̄, Σ̂)`` divided by ``N``; the trace is
-    ``tr(W(S)Γ) − tr(A⁻¹B)``.
-    """
-    n = len(x)
-    sc = sigma_scores(x, x.mean(axis=0), sigma)
-    B1 = sc.T @ sc / n
-    B = delta.T @ B1 @ delta
-    A_inv = _inv(information)
-    vcov = A_inv @ B @ A_inv / n
-    trace = float(np.sum(normal_weight(S) * gamma) - np.sum(A_inv * B))
-    return vcov, trace
-
-
-def _baseline_delta(p: int) -> np.ndarray:
-    """Δ of the independence model (one variance per variable)."""
     r, c = vech_index(p)
-    diag = np.flatnonzero(r == c)
-    out = np.zeros((len(r), p))
-    out[diag, np.arange(p)] = 1.0
-    return out
+    exo = np.arange(p) >= p - nx
+    cov = ~(exo[r] & exo[c])
+    return np.concatenate([~exo, cov]) if meanstructure else cov
+
+
+def gamma_fixed_x(x: np.ndarray, nx: int, meanstructure: bool) -> np.ndarray:
+    """``Γ`` (divisor N) of the sample moments with the covariates fixed (lavaan's NACOV).
+
+    With ``ŷ_i`` the least-squares prediction of the endogenous variables from
+    ``(1, x_i)`` (the covariates predict themselves; without covariates ``ŷ_i = ȳ``),
+    ``d_i = ((y_i − ŷ_i), vech(ẏ_iẏ_i') − vech(ŷ̇_iŷ̇_i'))`` (dots: centred; the mean
+    part only with a mean structure) and ``Γ = (1/N) Σ (d_i − d̄)(d_i − d̄)'``, as
+    lavaan's ``lav_samplestats_Gamma(fixed.x = TRUE)``. Without covariates and mean
+    structure this is :func:`gamma_adf`.
+    """
+    n, p = x.shape
+    fitted = np.broadcast_to(x.mean(axis=0), x.shape).copy()
+    if nx:
+        design = np.column_stack([np.ones(n), x[:, p - nx:]])
+        coef = np.linalg.lstsq(design, x[:, :p - nx], rcond=None)[0]
+        fitted[:, :p - nx] = design @ coef
+        fitted[:, p - nx:] = x[:, p - nx:]
+    r, c = vech_index(p)
+    xc = x - x.mean(axis=0)
+    fc = fitted - fitted.mean(axis=0)
+    d = xc[:, r] * xc[:, c] - fc[:, r] * fc[:, c]
+    if meanstructure:
+        d = np.hstack([x - fitted, d])
+    d = d - d.mean(axis=0)
+    return d.T @ d / n
+
+
+def h1_weight(sigma: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """Normal-theory information of ``(μ, vech Σ)`` per respondent: ``diag(Σ⁻¹, W(Σ))``
+    (``W(Σ)`` alone without a mean structure)."""
+    W = normal_weight(sigma)
+    if not meanstructure:
+        return W
+    return _bdiag([_inv(sigma), W])
+
+
+def moment_scores(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray, meanstructure: bool
+                  ) -> np.ndarray:
+    """Casewise scores of ``(μ, vech Σ)``: ``(Σ⁻¹(x_i − μ), vech(Σ⁻¹e_ie_i'Σ⁻¹ − Σ⁻¹))``,
+    diagonal halved (lavaan's ``lav_mvnorm_scores_mu_vech_sigma``)."""
+    sc = sigma_scores(x, mu, sigma)
+    if not meanstructure:
+        return sc
+    return np.hstack([(x - mu) @ _inv(sigma), sc])
+
+
+@dataclass
+class CompleteGroup:
+    """One group of a complete-data fit for :func:`complete_groups`.
+
+    ``x`` are the group's rows (model order, covariates last), ``delta`` is
+    ``∂(μ, vech Σ)/∂θ'`` (``∂vech Σ/∂θ'`` without a mean structure) at the
+    estimates, ``mu``/``sigma`` the fitted moments (``mu`` the sample means
+    without a mean structure).
+    """
+
+    x: np.ndarray
+    delta: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+
+
+def _baseline_parts(x: np.ndarray, nx: int, meanstructure: bool
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The independence model of one group: its moments ``(μ_b, Σ_b)`` and ``Δ_b``.
+
+    Free variances of the endogenous variables (and their means with a mean
+    structure); the covariates' block is fixed at its sample values (fixed.x).
+    """
+    n, p = x.shape
+    ny = p - nx
+    xc = x - x.mean(axis=0)
+    S = xc.T @ xc / n
+    sigma = np.diag(np.diag(S))
+    sigma[ny:, ny:] = S[ny:, ny:]
+    r, c = vech_index(p)
+    diag = np.flatnonzero(r == c)[:ny]
+    off = p if meanstructure else 0
+    delta = np.zeros((off + len(r), ny * (2 if meanstructure else 1)))
+    delta[off + diag, np.arange(ny)] = 1.0
+    if meanstructure:
+        delta[np.arange(ny), ny + np.arange(ny)] = 1.0
+    return x.mean(axis=0), sigma, delta
+
+
+def complete_groups(estimator: str, groups: list[CompleteGroup], information: np.ndarray | None,
+                    df: float, df_b: float, nx: int = 0, meanstructure: bool = False
+                    ) -> RobustResult:
+    """Robust covariance and scaling factors of a complete-data ML fit, any number of groups.
+
+    With ``f_g = n_g/N``, per group the moments ``m_g = (μ_g, vech Σ_g)`` (covariates'
+    elements left out, :func:`moment_keep`), ``Γ_g`` (:func:`gamma_fixed_x`),
+    ``W_g = W(μ̂_g, Σ̂_g)`` (:func:`h1_weight`) and ``Δ_g``:
+
+    MLM
+        ``A = Σ f_gΔ_g'W_gΔ_g``, ``M = Σ f_gΔ_g'W_gΓ_gW_gΔ_g``, ``Cov = A⁻¹MA⁻¹/N``,
+        ``tr(UΓ) = Σ_g tr(W_gΓ_g) − tr(A⁻¹M)`` (lavaan's
+        ``lav_test_satorra_bentler_trace_original``: ``U`` block-diagonal over groups
+        with ``f_gW_g``, ``Γ`` with ``Γ_g/f_g``).
+    MLR
+        ``A`` = ``information`` (the observed information per respondent, half the
+        Hessian of ``Σ f_g F_g``), ``B = Σ f_gΔ_g'B₁,gΔ_g`` with ``B₁,g`` the mean
+        cross-product of :func:`moment_scores` at the fitted moments, ``Cov = A⁻¹BA⁻¹/N``;
+        ``tr(UΓ) = Σ_g tr(A₁,gΓ_g) − tr(A⁻¹B)`` with ``A₁,g = W(x̄_g, S_g)`` the unstructured
+        h1 information (lavaan's ``lav_test_yuan_bentler_mplus_trace``).
+
+    The independence model (:func:`_baseline_parts`, per group) is scaled the same
+    way; at its estimates the observed information is the expected one.
+    """
+    if estimator not in ("mlr", "mlm"):
+        raise ValueError(f"estimator must be 'mlr' or 'mlm', not {estimator!r}")
+    total = sum(len(g.x) for g in groups)
+    q = groups[0].delta.shape[1]
+    A = np.zeros((q, q))
+    meat = np.zeros((q, q))
+    trace_h1 = 0.0
+    trace_b = 0.0
+    for g in groups:
+        n, p = g.x.shape
+        fg = n / total
+        keep = moment_keep(p, nx, meanstructure)
+        gamma = gamma_fixed_x(g.x, nx, meanstructure)[np.ix_(keep, keep)]
+        delta = g.delta[keep]
+        xbar = g.x.mean(axis=0)
+        xc = g.x - xbar
+        S = xc.T @ xc / n
+        mu_b, sigma_b, delta_b = _baseline_parts(g.x, nx, meanstructure)
+        delta_b = delta_b[keep]
+        W_b = h1_weight(sigma_b, meanstructure)[np.ix_(keep, keep)]
+        A_b = delta_b.T @ W_b @ delta_b
+        if estimator == "mlm":
+            W = h1_weight(g.sigma, meanstructure)[np.ix_(keep, keep)]
+            WD = W @ delta
+            A += fg * delta.T @ WD
+            meat += fg * WD.T @ gamma @ WD
+            trace_h1 += float(np.sum(W * gamma))
+            WDb = W_b @ delta_b
+            trace_b += float(np.sum(W_b * gamma)
+                             - np.sum(_inv(A_b) * (WDb.T @ gamma @ WDb)))
+        else:
+            sc = moment_scores(g.x, g.mu, g.sigma, meanstructure)[:, keep] @ delta
+            meat += fg * sc.T @ sc / n
+            h1 = float(np.sum(h1_weight(S, meanstructure)[np.ix_(keep, keep)] * gamma))
+            trace_h1 += h1
+            scb = moment_scores(g.x, mu_b, sigma_b, meanstructure)[:, keep] @ delta_b
+            trace_b += h1 - float(np.sum(_inv(A_b) * (scb.T @ scb / n)))
+    if estimator == "mlr":
+        if information is None:
+            raise ValueError("MLR needs the observed information")
+        A = information
+    A_inv = _inv(A)
+    vcov = A_inv @ meat @ A_inv / total
+    trace = trace_h1 - float(np.sum(A_inv * meat))
+    return RobustResult(estimator, vcov, trace, _scaling(trace, df), _scaling(trace_b, df_b))
+
+
+def groups_information(blocks: list[Block], theta: np.ndarray, nparam: int) -> np.ndarray:
+    """Observed information per respondent of a (multi-group, mean-structure) ML fit:
+    half the Hessian of ``Σ_g f_g F_g`` (lavaan's "hessian"), by central differences
+    of its analytic gradient (:func:`~satisfaction.sem_ml.weighted`)."""
+    def grad(t: np.ndarray) -> np.ndarray:
+        return weighted(blocks, t, nparam, with_info=False)[1]
+    return numeric_hessian(grad, theta) / 2
+
+
+def _group_delta(ram: RAM, theta: np.ndarray, nparam: int, meanstructure: bool) -> np.ndarray:
+    delta = sigma_jacobian(ram, theta, nparam)
+    if not meanstructure:
+        return delta
+    return np.vstack([mean_jacobian(ram, theta, nparam), delta])
+
+
+def fit_complete(estimator: str, blocks: list[Block], xs: list[np.ndarray], theta: np.ndarray,
+                 nparam: int, df: float, df_b: float, nx: int = 0) -> RobustResult:
+    """:func:`complete_groups` of a fitted model: its blocks (RAM and sample moments of
+    each group, a mean structure when the RAMs have one) and each group's rows."""
+    meanstructure = all(b.ram.has_means and b.mean is not None for b in blocks)
+    groups = []
+    for b, x in zip(blocks, xs, strict=True):
+        sigma = b.ram.implied(theta)["Sigma"]
+        mu = b.ram.implied_mean(theta) if meanstructure else x.mean(axis=0)
+        groups.append(CompleteGroup(x, _group_delta(b.ram, theta, nparam, meanstructure),
+                                    mu, sigma))
+    info = groups_information(blocks, theta, nparam) if estimator == "mlr" else None
+    return complete_groups(estimator, groups, info, df, df_b, nx, meanstructure)
 
 
 def complete_data(estimator: str, ram: RAM, theta: np.ndarray, nparam: int, x: np.ndarray,
                   df: float) -> RobustResult:
-    """Robust covariance and scaling factors of a single-group complete-data ML fit.
+    """Robust covariance and scaling factors of a single-group complete-data ML fit
+    without covariates or mean structure (:func:`complete_groups` with one group).
 
     Parameters
     ----------
@@ -294,26 +454,8 @@ def complete_data(estimator: str, ram: RAM, theta: np.ndarray, nparam: int, x: n
     """
     n, p = x.shape
     xc = x - x.mean(axis=0)
-    S = xc.T @ xc / n
-    sigma = ram.implied(theta)["Sigma"]
-    gamma = gamma_adf(x)
-    delta = sigma_jacobian(ram, theta, nparam)
-    base_sigma = np.diag(np.diag(S))
-    base_delta = _baseline_delta(p)
-    df_b = p * (p + 1) / 2 - p
-    if estimator == "mlm":
-        vcov, trace = mlm(delta, sigma, gamma, n)
-        _, trace_b = mlm(base_delta, base_sigma, gamma, n)
-    elif estimator == "mlr":
-        info = observed_information(ram, theta, S, nparam)
-        vcov, trace = mlr(delta, info, x, S, sigma, gamma)
-        # at Σ_b = diag(S) the observed information of the independence model is
-        # its expected information Δ_b'W(Σ_b)Δ_b (F is separable in the variances)
-        info_b = base_delta.T @ normal_weight(base_sigma) @ base_delta
-        _, trace_b = mlr(base_delta, info_b, x, S, base_sigma, gamma)
-    else:
-        raise ValueError(f"estimator must be 'mlr' or 'mlm', not {estimator!r}")
-    return RobustResult(estimator, vcov, trace, _scaling(trace, df), _scaling(trace_b, df_b))
+    block = Block(ram, xc.T @ xc / n, n)
+    return fit_complete(estimator, [block], [x], theta, nparam, df, p * (p + 1) / 2 - p)
 
 
 def _scaling(trace: float, df: float) -> float:
@@ -570,27 +712,36 @@ def scaled_difference(chisq1: float, df1: float, c1: float, chisq0: float, df0: 
 
 __all__ = ["ESTIMATORS", "ROBUST_FIT_NAMES", "FimlData", "RobustResult", "ScaledDifference",
            "complete_data", "corrected_measures", "fiml_corrected", "fiml_mlr", "gamma_adf",
-           "mean_jacobian", "mlm", "mlr", "normal_weight", "robust_se_table",
+           "mean_jacobian", "normal_weight", "robust_se_table",
            "scaled_difference", "scaled_measures", "sigma_jacobian"]
 
 
 # -- applying a robust estimator to a fitted model -------------------------------------
 
 
-def apply_complete(result: object, estimator: str, ram: RAM, theta: np.ndarray,
-                   nparam: int, param_of_row: list[int], x: np.ndarray) -> np.ndarray:
+def apply_complete(result: object, estimator: str, blocks: list[Block], xs: list[np.ndarray],
+                   theta: np.ndarray, nparam: int, param_of_rows: list[list[int]], nx: int = 0
+                   ) -> np.ndarray:
     """Robust standard errors and fit measures on an ML result, in place; returns the vcov.
 
-    ``result`` is a :class:`~satisfaction.model.SEMResult` of a single-group
-    complete-data fit: its parameter table gets the robust ``se z pvalue ci.*``
-    and its ``fit_measures`` the :data:`ROBUST_FIT_NAMES`.
+    ``result`` is a :class:`~satisfaction.model.SEMResult` of a complete-data fit
+    with one or more groups (``blocks`` and each group's rows ``xs``; ``nx``
+    fixed.x covariates, last in the model's order): the rows of group ``g`` in its
+    parameter table (``len(param_of_rows[g])`` of them, groups one after the
+    other) get the robust ``se z pvalue ci.*`` (:func:`fit_complete`) and its
+    ``fit_measures`` the :data:`ROBUST_FIT_NAMES`.
     """
     fm = result.fit_measures  # type: ignore[attr-defined]
-    rob = complete_data(estimator, ram, theta, nparam, x, fm["df"])
-    result.parameters = robust_se_table(result.parameters,  # type: ignore[attr-defined]
-                                        param_of_row, rob.vcov)
+    rob = fit_complete(estimator, blocks, xs, theta, nparam, fm["df"], fm["baseline.df"], nx)
+    params = result.parameters  # type: ignore[attr-defined]
+    offset = 0
+    for rows in param_of_rows:
+        params = robust_se_table(params, rows, rob.vcov, offset)
+        offset += len(rows)
+    result.parameters = params  # type: ignore[attr-defined]
     fm.update(scaled_measures(fm["chisq"], fm["df"], fm["baseline.chisq"], fm["baseline.df"],
-                              rob.scaling, rob.baseline_scaling, len(x)))
+                              rob.scaling, rob.baseline_scaling, sum(len(x) for x in xs),
+                              len(blocks)))
     return rob.vcov
 
 

@@ -211,13 +211,10 @@ def test_estimator_is_refused_where_not_available() -> None:
     hs = holzinger39.get_data()
     model = REF["fits"]["hs_mlr"]["model"]
     with pytest.raises(UsageError, match="estimator must be"):
-        fit(model, hs, estimator="wlsmv")
-    with pytest.raises(UsageError, match="single-group"):
-        fit(model, hs, estimator="mlr", group="school")
+        fit(model, hs, estimator="gls")
     with pytest.raises(UsageError, match="complete data"):
         fit(model, _hs_missing(), estimator="mlm", missing="fiml")
-    with pytest.raises(UsageError, match="exogenous observed"):
-        fit("visual =~ x1 + x2 + x3\nvisual ~ ageyr", hs, estimator="mlr")
+    # multi-group and fixed.x covariates: tests/test_robust_groups.py
 
 
 def test_cli_estimator_writes_robust_json(tmp_path: Path) -> None:

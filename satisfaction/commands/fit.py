@@ -112,9 +112,11 @@ def print_summary(result) -> None:
         console.print(e)
     if result.groups is not None:
         d = result.groups.chisq_diff
+        scaled = " (Satorra-Bentler scaled)" if "chisq.scaled" in d else ""
         console.print(f"Equal structural paths across {result.groups.column} "
-                      f"({', '.join(result.groups.labels)}): Δχ² = {_fmt(d['chisq'])}, "
-                      f"Δdf = {_fmt(d['df'], 0)}, p = {_fmt(d['pvalue'])}")
+                      f"({', '.join(result.groups.labels)}){scaled}: "
+                      f"Δχ² = {_fmt(d.get('chisq.scaled', d['chisq']))}, "
+                      f"Δdf = {_fmt(d['df'], 0)}, p = {_fmt(d.get('pvalue.scaled', d['pvalue']))}")
     labels = {"invalidates": "[red]invalidates:[/red]", "caution": "[yellow]caution:[/yellow]",
               "info": "note:"}
     for w in result.warnings:
@@ -164,17 +166,21 @@ def print_invariance(result) -> None:
     """The invariance steps, the decision and the parameters to free."""
     t = Table(title=f"Measurement invariance across {escape(result.group)} "
                     f"({', '.join(escape(g) for g in result.labels)})", show_header=True)
-    for c in ["model", "chisq", "df", "cfi", "rmsea", "srmr", "Δchisq", "Δdf", "p", "ΔCFI",
-              "ΔRMSEA", "decision"]:
+    # with MLR/MLM: the scaled χ², the Satorra-Bentler (2001) difference and the robust
+    # indices that decide the steps
+    s = "" if result.estimator == "ml" else ".scaled"
+    i = "" if result.estimator == "ml" else ".robust"
+    for c in ["model", f"chisq{s}", "df", f"cfi{i}", f"rmsea{i}", "srmr", f"Δchisq{s}", "Δdf",
+              "p", f"ΔCFI{i}", f"ΔRMSEA{i}", "decision"]:
         t.add_column(c, justify="left" if c in ("model", "decision") else "right")
     for r in result.steps.to_dict("records"):
-        t.add_row(r["model"], _fmt(r["chisq"]), _fmt(r["df"], 0), _fmt(r["cfi"]),
-                  _fmt(r["rmsea"]), _fmt(r["srmr"]), _fmt(r["delta.chisq"]),
-                  _fmt(r["delta.df"], 0), _fmt(r["delta.pvalue"]), _fmt(r["delta.cfi"]),
-                  _fmt(r["delta.rmsea"]), r["decision"])
+        t.add_row(r["model"], _fmt(r[f"chisq{s}"]), _fmt(r["df"], 0), _fmt(r[f"cfi{i}"]),
+                  _fmt(r[f"rmsea{i}"]), _fmt(r["srmr"]), _fmt(r[f"delta.chisq{s}"]),
+                  _fmt(r["delta.df"], 0), _fmt(r[f"delta.pvalue{s}"]), _fmt(r[f"delta.cfi{i}"]),
+                  _fmt(r[f"delta.rmsea{i}"]), r["decision"])
     console.print(t)
-    console.print(f"Invariance holds up to: [bold]{result.level}[/bold] (ΔCFI ≥ −0.01 and "
-                  "ΔRMSEA ≤ 0.015). Latent and score means "
+    console.print(f"Invariance holds up to: [bold]{result.level}[/bold] (ΔCFI{i} ≥ −0.01 and "
+                  f"ΔRMSEA{i} ≤ 0.015). Latent and score means "
                   + ("may be compared." if result.means_comparable else
                      "should [bold]not[/bold] be compared."))
     if len(result.suggestions):
@@ -285,6 +291,11 @@ def register(app: typer.Typer) -> None:
         missing: Annotated[str, typer.Option(
             help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML).")]
         = "listwise",
+        estimator: Annotated[str, typer.Option(
+            help="'ml', or 'mlr' (Huber-White, Yuan-Bentler; also with --missing fiml) or 'mlm' "
+                 "(Satorra-Bentler) as lavaan's MLR/MLM: each step gets the scaled χ² and the "
+                 "Satorra-Bentler (2001) scaled difference, and robust CFI/RMSEA decide.")]
+        = "ml",
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
         = None,
     ) -> None:
@@ -292,9 +303,13 @@ def register(app: typer.Typer) -> None:
         from satisfaction.invariance import invariance
 
         check_choice("--missing", missing, ("listwise", "fiml"))  # before the data
+        check_choice("--estimator", estimator.lower(), ("ml", "mlr", "mlm"))
+        if estimator.lower() == "mlm" and missing == "fiml":
+            raise UsageError("'mlm' needs complete data (as lavaan's MLM); use --estimator mlr "
+                             "with --missing fiml", column="--estimator", value=estimator)
         spec, data, _ = load_model_data(model, responses)
         result = invariance(spec, data, group, group_partial=_listed(group_partial),
-                            missing=missing)
+                            missing=missing, estimator=estimator.lower())
         print_invariance(result)
         if json_path is not None:
             write_json(json_path, result.to_dict())
@@ -335,7 +350,8 @@ def register(app: typer.Typer) -> None:
         = "listwise",
         estimator: Annotated[str, typer.Option(
             help="'ml'; 'mlr' (robust Huber-White SEs, Yuan-Bentler scaled chi-square; also "
-                 "with --missing fiml) or 'mlm' (Satorra-Bentler), as lavaan's MLR/MLM; 'pls' "
+                 "with --missing fiml) or 'mlm' (Satorra-Bentler), as lavaan's MLR/MLM, also "
+                 "with --group (the equal-paths Δχ² then Satorra-Bentler scaled); 'pls' "
                  "(PLS path modelling, path weighting; '<~' marks a formative block); 'wlsmv' "
                  "(ordered items, with --ordered: DWLS, robust SEs, scaled-and-shifted "
                  "chi-square, as lavaan's WLSMV).")]
