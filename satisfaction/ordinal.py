@@ -70,13 +70,15 @@ Mplus technical appendix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from satisfaction.defined import evaluate
 from satisfaction.errors import InputError
+from satisfaction.sem_ml import RAM
 
 #: ``ρ`` is kept inside (−RHO_MAX, RHO_MAX) when a polychoric correlation is estimated.
 RHO_MAX = 0.9999
@@ -512,6 +514,32 @@ def baseline(stats_: SampleStatistics) -> tuple[float, float, dict[str, float]]:
 
 # -- the fit behind ``fit(..., ordered=..., estimator="wlsmv")`` --------------------
 
+
+class DeltaRAM(RAM):
+    """A RAM model whose ordered items have the residual variances of the delta
+    parameterization, ``θ_kk = 1 − [(I−A)⁻¹S(I−A)⁻ᵀ]_kk`` (the explained part), so
+    that every ``y*`` has unit variance at any parameter value.
+
+    The observed variables come first and all are ordered items with no
+    observed descendants (:func:`_refuse_unsupported`), so their residual
+    variances enter only the diagonal of Σ: the correlations and their
+    Jacobian are those of the plain RAM, while std.all, R², the effects and
+    their delta-method intervals see the residual variances move with θ as
+    lavaan's do.
+    """
+
+    @classmethod
+    def of(cls, ram: RAM) -> DeltaRAM:
+        return cls(**{f.name: getattr(ram, f.name) for f in fields(RAM)})
+
+    def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        A, S = super().matrices(theta)  # the items' residual variances are 0 here
+        B = np.linalg.inv(np.eye(A.shape[0]) - A)
+        explained = np.einsum("ij,jk,ik->i", B[: self.p], S, B[: self.p])
+        k = np.arange(self.p)
+        S[k, k] = 1.0 - explained
+        return A, S
+
 #: Fit measures of a WLSMV fit, lavaan's names (there is no likelihood, hence no
 #: ``logl``, ``aic``, ``bic``).
 WLSMV_FIT_NAMES = ["ntotal", "npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled",
@@ -569,9 +597,15 @@ def _refuse_unsupported(structure, source: str | None) -> None:
     if any(r.op == "~1" for r in structure.rows):
         raise InputError("intercepts ('~ 1') are not free with ordered items (their thresholds "
                          "are); remove the '~ 1' lines", file=where)
-    if structure.defined or structure.constraints:
-        raise InputError("defined parameters (':=') and constraints ('==', '<', '>') are not "
-                         "available with WLSMV yet", file=where)
+    if structure.constraints:
+        raise InputError("constraints ('==', '<', '>') are not available with WLSMV yet",
+                         file=where)
+    predictors = sorted({r.rhs for r in structure.rows
+                         if r.op == "~" and r.rhs in structure.observed})
+    if predictors:
+        raise InputError("an ordered item as a predictor ('~ " + predictors[0] + "') is not "
+                         "available with WLSMV yet (its residual variance would enter the "
+                         "other items' correlations)", file=where)
     for r in structure.rows:
         if r.op == "~~" and r.lhs == r.rhs and r.lhs in structure.observed and r.user:
             raise InputError(f"the residual variance '{r.lhs} ~~ {r.rhs}' of an ordered item "
@@ -633,7 +667,7 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
             r.free, r.value = False, 0.0
     st = Structure(rows=rows, observed=observed, latent=structure.latent,
                    exogenous_observed=structure.exogenous_observed,
-                   structural=structure.structural)
+                   structural=structure.structural, defined=structure.defined)
     complete = frame[observed].notna().all(axis=1)
     excluded = {"missing_values": int((~complete).sum())}
     x = frame.loc[complete, observed]
@@ -653,7 +687,7 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
     npar = spec.nparam + n_th
     ndat = n_th + len(observed) * (len(observed) - 1) // 2
     m._check_identified(spec.nparam, ndat - n_th, source)
-    ram = build_ram(st, observed, spec.param_of_row[0], spec.fixed_of_row[0])
+    ram = DeltaRAM.of(build_ram(st, observed, spec.param_of_row[0], spec.fixed_of_row[0]))
     i, j = ss.pairs
     tril = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(*np.tril_indices(len(observed)),
                                                                 strict=True))}
@@ -670,10 +704,6 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
     if not res.converged:
         warnings.append(Diagnostic("not_converged", "invalidates", {"n": res.iterations}))
     theta = res.theta
-    # the items' residual variances 1 − diag(ΛΨΛ'), written into the model's S
-    communality = np.diag(ram.implied(theta)["Sigma"])
-    for k in range(len(observed)):
-        ram.S0[k, k] = 1.0 - communality[k]
     se_all = np.full(npar, np.nan)
     if res.vcov is not None:
         with np.errstate(invalid="ignore"):
@@ -683,12 +713,21 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
     params, r2, effects, warn, _ = m._group_tables(st, ram, theta, se_all[:spec.nparam],
                                                    spec.param_of_row[0], n, None)
     warnings += warn
-    params = _ordinal_rows(params, st, ss, se_all[spec.nparam:])
-    measures = _measures(res, ss, npar, n, implied_corr(ram.implied(theta)["Sigma"]),
-                         jacobian(theta))
+    measures = _measures(res, ss, npar, n, ram.implied(theta)["Sigma"], jacobian(theta))
     result = m.SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
                          warnings=warnings, n=n, converged=res.converged, excluded=excluded,
                          syntax=syntax)
+    # delta-method intervals of std.all and the effects, and the ':=' rows, from the
+    # structural block of the sandwich covariance (std.all does not involve thresholds)
+    vcov = res.vcov[:spec.nparam, :spec.nparam] if res.vcov is not None else None
+    m._delta_intervals(result, st, ram, theta, vcov, spec)
+    if st.defined:  # std.lv of a ':=' row: its expression in the labels' std.lv values
+        table = result.parameters
+        std_lv = {r.label: float(table["std.lv"].iloc[k]) for k, r in enumerate(st.rows)
+                  if r.label is not None}
+        table.loc[table["op"] == ":=", "std.lv"] = evaluate(
+            m._compiled_defined(st, spec), std_lv)
+    result.parameters = _ordinal_rows(result.parameters, st, ss, se_all[spec.nparam:])
     # the cut-offs are read on the scaled indices (those a WLSMV fit is reported by),
     # named as such in the message
     shown = {k.replace(".scaled", ""): v for k, v in measures.items()
@@ -731,8 +770,10 @@ def _ordinal_rows(params: pd.DataFrame, st, ss: SampleStatistics, se_th: np.ndar
     scale_rows = [row(v, "~*~", v, 1.0, 0.0) for v in st.observed]
     mean_rows = [row(v, "~1", "", 0.0, 0.0) for v in [*st.observed, *st.latent]]
     nuser = sum(1 for r in st.rows if r.user)
-    parts = [params.iloc[:nuser], pd.DataFrame(th_rows, columns=cols), params.iloc[nuser:],
-             pd.DataFrame(scale_rows, columns=cols), pd.DataFrame(mean_rows, columns=cols)]
+    nrows = len(st.rows)  # then the defined (':=') rows, last as in lavaan
+    parts = [params.iloc[:nuser], pd.DataFrame(th_rows, columns=cols),
+             params.iloc[nuser:nrows], pd.DataFrame(scale_rows, columns=cols),
+             pd.DataFrame(mean_rows, columns=cols), params.iloc[nrows:]]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -831,12 +872,6 @@ def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray,
     return {"cfi.robust": cfi, "tli.robust": tli, "rmsea.robust": rmsea}
 
 
-def implied_corr(sigma: np.ndarray) -> np.ndarray:
-    """The model-implied correlations of ``y*`` (unit diagonal under the delta
-    parameterization)."""
-    out = sigma.copy()
-    np.fill_diagonal(out, 1.0)
-    return out
 
 
 #: Estimators for ordered items (lavaan's default for ``ordered =``).

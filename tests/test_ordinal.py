@@ -289,3 +289,43 @@ def test_listwise_deletion_is_counted(files):
     assert res.excluded == {"missing_values": 7}
     assert res.n == REF["n"] - 7
     assert any(w.code == "listwise" for w in res.warnings)
+
+
+@pytest.mark.parametrize("name", ["cfa", "sem", "two", "bin"])
+def test_std_all_intervals_match_standardized_solution(fits, name):
+    """Delta-method intervals of std.all (lavaan's standardizedSolution() from the
+    robust covariance): the items' residual variances move with the parameters."""
+    ref = pd.DataFrame(REF["fits"][name]["std"])
+    got = fits[name].parameters
+    merged = ref.merge(got, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    assert len(merged) == len(ref)
+    structural = merged[~merged["op"].isin(["|", "~*~", "~1"])]
+    np.testing.assert_allclose(structural["std.all"], structural["est.std"], atol=1e-4)
+    np.testing.assert_allclose(structural["std.ci.lower"], structural["ci.lower_ref"],
+                               atol=1e-4)
+    np.testing.assert_allclose(structural["std.ci.upper"], structural["ci.upper_ref"],
+                               atol=1e-4)
+
+
+def test_defined_parameter_matches_lavaan(fits):
+    """``ab := a*b`` (an indirect effect): estimate and delta-method SE as lavaan's."""
+    ref = pd.DataFrame(REF["fits"]["sem"]["parameters"])
+    got = fits["sem"].parameters
+    r = ref[ref["op"] == ":="].iloc[0]
+    g = got[got["op"] == ":="].iloc[0]
+    assert (g["lhs"], g["rhs"]) == (r["lhs"], r["rhs"])
+    assert g["est"] == pytest.approx(r["est"], abs=1e-4)
+    assert g["se"] == pytest.approx(r["se"], abs=1e-4)
+    assert g["std.all"] == pytest.approx(r["std.all"], abs=1e-4)
+
+
+@pytest.mark.parametrize("extra,needle", [
+    ("A1 ~ A2", "as a predictor"),
+    ("A =~ a*A2\nE =~ b*E2\na == b", "constraints"),
+    ("A ~ 1", "intercepts"),
+])
+def test_unsupported_syntax_is_refused(extra, needle):
+    from satisfaction.errors import InputError
+
+    with pytest.raises(InputError, match=needle):
+        fit(TWO["model"] + "\n" + extra, _data("two"), ordered="all", estimator="wlsmv")

@@ -41,7 +41,10 @@ dump_fit <- function(fit, model) {
        parameterization = lavInspect(fit, "options")$parameterization,
        converged = lavInspect(fit, "converged"),
        fit = as.list(fm),
-       parameters = pe[, intersect(keep, names(pe))])
+       parameters = pe[, intersect(keep, names(pe))],
+       # delta-method intervals of std.all from the robust covariance
+       std = standardizedSolution(fit)[, c("lhs", "op", "rhs", "est.std", "se",
+                                           "ci.lower", "ci.upper")])
 }
 
 # 1. Three factors of psych's bfi (agreeableness, conscientiousness,
@@ -63,9 +66,10 @@ gamma <- lavInspect(cfa_fit, "gamma")
 wls_v <- lavInspect(cfa_fit, "wls.v")
 
 # 2. A small structural model on the same items: a residual covariance and
-#    two regressions (not equivalent to the CFA), and a second ordinal data
+#    two regressions (not equivalent to the CFA) with their product defined
+#    (an indirect effect, delta-method SE), and a second ordinal data
 #    set of four-category items (bfi's 6 categories collapsed 1-2, 3-4, 5, 6).
-sem_model <- paste(cfa_model, "C ~ A", "E ~ C", "A2 ~~ A3", sep = "\n")
+sem_model <- paste(cfa_model, "C ~ a*A", "E ~ b*C", "A2 ~~ A3", "ab := a*b", sep = "\n")
 sem_fit <- sem(sem_model, data = d, ordered = items, estimator = "WLSMV")
 
 small_items <- c("A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4", "E5")
