@@ -329,3 +329,16 @@ def test_unsupported_syntax_is_refused(extra, needle):
 
     with pytest.raises(InputError, match=needle):
         fit(TWO["model"] + "\n" + extra, _data("two"), ordered="all", estimator="wlsmv")
+
+
+def test_standardized_indirect_effect_interval_matches_lavaan(fits):
+    """The only path from A to E runs through C, so the standardized indirect effect
+    A → E is lavaan's standardized ``ab := a*b`` (standardizedSolution())."""
+    ref = pd.DataFrame(REF["fits"]["sem"]["std"])
+    r = ref[ref["op"] == ":="].iloc[0]
+    eff = fits["sem"].effects
+    e = eff[(eff["from"] == "A") & (eff["to"] == "E")].iloc[0]
+    assert e["std.indirect"] == pytest.approx(r["est.std"], abs=1e-4)
+    assert e["std.indirect.ci.lower"] == pytest.approx(r["ci.lower"], abs=1e-4)
+    assert e["std.indirect.ci.upper"] == pytest.approx(r["ci.upper"], abs=1e-4)
+    assert e["ci.method"] == "delta"
