@@ -11,8 +11,10 @@ Written in lavaan syntax: ``F =~ x1 + x2`` a reflective block (outer Mode A),
 ``F <~ x1 + x2`` a formative block (Mode B), ``F ~ G + H`` structural paths.
 A variable used in a ``~`` line that no block defines is a single-item
 construct measured by itself. ``~~`` lines, modifiers and labels are ignored
-(PLS estimates no covariances); a block made of other constructs (a
-higher-order construct) is not supported here.
+(PLS estimates no covariances). A block made of other constructs
+(``Stage =~ Dim1 + Dim2``, or ``<~`` for a formative one) is a second-order
+construct, estimated by :mod:`satisfaction.pls_hoc` (repeated indicators or
+the embedded / disjoint two-stage approach).
 
 Algorithm
 ---------
@@ -137,6 +139,9 @@ class PLSModel:
     blocks: dict[str, tuple[str, ...]]
     modes: dict[str, str]
     paths: tuple[tuple[str, str], ...]
+    #: higher-order construct → its dimensions (first-order constructs; ``blocks``
+    #: holds the same names); estimated by :mod:`satisfaction.pls_hoc`
+    higher_order: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -242,24 +247,60 @@ def parse_pls_model(text: str, source: str | None = None) -> PLSModel:
                 order.append(name)
     if not paths:
         raise InputError("a PLS path model needs structural paths ('F ~ G')", file=where)
+    higher = _higher_order_blocks(order, blocks, where)
+    for a, b in paths:
+        for h, d in ((a, b), (b, a)):
+            if d in higher.get(h, ()):
+                raise InputError(f"a structural path between the higher-order construct {h!r} "
+                                 f"and its own dimension {d!r}", file=where)
     seen: dict[str, str] = {}
     for c in order:
+        if c in higher:
+            continue
         for x in blocks[c]:
-            if x in blocks and x != c:
-                raise InputError(f"{c!r} is measured by the construct {x!r}: higher-order "
-                                 "constructs are not supported by the PLS estimator yet",
-                                 file=where)
             if x in seen and seen[x] != c:
                 raise InputError(f"the indicator {x!r} belongs to both {seen[x]!r} and {c!r}",
                                  file=where)
             seen[x] = c
     linked = {a for p in paths for a in p}
+    linked |= {c for h, dims in higher.items() if h in linked for c in dims}
     alone = [c for c in order if c not in linked]
     if alone:
         raise InputError(f"constructs without a structural path: {', '.join(alone)} (PLS needs "
                          "every construct in the inner model)", file=where)
     return PLSModel(tuple(order), {c: tuple(blocks[c]) for c in order}, dict(modes),
-                    tuple(dict.fromkeys(paths)))
+                    tuple(dict.fromkeys(paths)), higher)
+
+
+def _higher_order_blocks(order: list[str], blocks: dict[str, list[str]], where: str
+                         ) -> dict[str, tuple[str, ...]]:
+    """The blocks made of other constructs (second-order constructs), checked:
+    only constructs (no items beside them), first-order dimensions with items,
+    each dimension under one higher-order construct."""
+    higher: dict[str, tuple[str, ...]] = {}
+    parent: dict[str, str] = {}
+    for c in order:
+        inner = [x for x in blocks[c] if x in blocks and x != c]
+        if not inner:
+            continue
+        if len(inner) != len(blocks[c]):
+            items = [x for x in blocks[c] if x not in inner]
+            raise InputError(f"{c!r} is measured by constructs ({', '.join(inner)}) and by "
+                             f"indicators ({', '.join(items)}); a higher-order construct is "
+                             "measured by constructs only", file=where)
+        for x in inner:
+            if x in parent:
+                raise InputError(f"the construct {x!r} is a dimension of both {parent[x]!r} "
+                                 f"and {c!r}", file=where)
+            parent[x] = c
+        higher[c] = tuple(inner)
+    for c, dims in higher.items():
+        nested = [x for x in dims if x in higher]
+        if nested:
+            raise InputError(f"{c!r} is measured by the higher-order construct "
+                             f"{nested[0]!r}: only second-order constructs are supported",
+                             file=where)
+    return higher
 
 
 def pls_model(spec: Any) -> PLSModel:
@@ -268,10 +309,9 @@ def pls_model(spec: Any) -> PLSModel:
     if isinstance(spec, PLSModel):
         return spec
     if hasattr(spec, "to_lavaan"):
-        if getattr(spec, "higher_order", None):
-            raise InputError("higher-order constructs are not supported by the PLS estimator "
-                             "yet", file=getattr(spec, "source", None))
-        return parse_pls_model(spec.to_lavaan(), getattr(spec, "source", None))
+        from satisfaction.pls_hoc import questionnaire_syntax
+
+        return parse_pls_model(questionnaire_syntax(spec), getattr(spec, "source", None))
     if isinstance(spec, Path):
         return parse_pls_model(spec.read_text(encoding="utf-8"), str(spec))
     return parse_pls_model(str(spec))
@@ -289,7 +329,7 @@ class _Core:
 
 
 def _normalise(W: np.ndarray, S: np.ndarray) -> np.ndarray:
-    var = np.einsum("bpl,bpq,bql->bl", W, S, W)
+    var = ((S @ W) * W).sum(axis=1)  # w_j' S w_j (matrix products: einsum of three is slow)
     return W / np.sqrt(var)[:, None, :]
 
 
@@ -311,27 +351,35 @@ def _inner(C: np.ndarray, D: np.ndarray, scheme: str) -> np.ndarray:
 def _iterate(S: np.ndarray, M: np.ndarray, mode_b: list[np.ndarray], D: np.ndarray,
              scheme: str, tol: float, max_iter: int, W0: np.ndarray | None) -> _Core:
     b = S.shape[0]
-    W = _normalise(np.broadcast_to(M, (b, *M.shape)).copy() if W0 is None
-                   else np.broadcast_to(W0, (b, *M.shape)).copy(), S)
+
+    def scaled(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``W`` rescaled to unit-variance scores, and ``S W`` (rescaled alike: one
+        product per iteration serves the scaling and the next inner step)."""
+        SW = S @ W
+        size = np.sqrt((SW * W).sum(axis=1))[:, None, :]
+        return W / size, SW / size
+
+    W, SW = scaled(np.broadcast_to(M if W0 is None else W0, (b, *M.shape)) * 1.0)
     iterations = np.zeros(b, dtype=int)
     converged = np.zeros(b, dtype=bool)
     for it in range(1, max_iter + 1):
-        C = np.einsum("bpl,bpq,bqm->blm", W, S, W)
+        C = np.swapaxes(W, 1, 2) @ SW
         E = _inner(C, D, scheme)
-        G = S @ W @ E
+        G = SW @ E
         new = G * M
         for j, idx in mode_b:
             new[:, idx, j] = np.linalg.solve(S[:, idx][:, :, idx], G[:, idx, j][..., None])[..., 0]
-        new = _normalise(new, S)
+        new, SW_new = scaled(new)
         crit = np.abs(new - W).sum(axis=(1, 2))
         active = ~converged
         W = np.where(active[:, None, None], new, W)
+        SW = np.where(active[:, None, None], SW_new, SW)
         iterations[active] = it
         converged |= active & (crit < tol)
         if converged.all():
             break
     # step 4: orient each block by the sum of its loadings
-    loadings = (S @ W) * M
+    loadings = SW * M
     flip = np.where(loadings.sum(axis=1) < 0, -1.0, 1.0)
     return _Core(W * flip[:, None, :], iterations, converged)
 
@@ -371,7 +419,7 @@ def _estimates(S: np.ndarray, W: np.ndarray, D: np.ndarray,
     """Final estimates; with ``reflective`` (PLSc) the construct correlations are
     disattenuated by ``ρA`` and the own-block loadings made consistent."""
     cross = S @ W
-    C = np.einsum("bpl,bpq,bqm->blm", W, S, W)
+    C = np.swapaxes(W, 1, 2) @ cross
     b, L = C.shape[0], C.shape[1]
     lam = cross.copy()  # read at own-block positions only
     rho = np.ones((b, L))
@@ -474,6 +522,12 @@ class PLSResult:
     warnings : list of Diagnostic
     bootstrap : DataFrame or None
         Set by :func:`bootstrap_pls`.
+    higher_order : dict or None
+        For a model with second-order constructs: ``approach``
+        (repeated/embedded/disjoint) and ``constructs`` (construct → dimensions);
+        ``model`` is then the model estimated (repeated indicators, or stage 2).
+    stage1 : PLSResult or None
+        The first stage of a two-stage estimate (its scores are the stage-2 data).
     """
 
     model: PLSModel
@@ -500,6 +554,8 @@ class PLSResult:
     bootstrap_draws: np.ndarray | None = field(default=None, repr=False)
     #: with ``ci="bca"``: the leave-one-out estimates (rows) of the same statistics
     bootstrap_jackknife: np.ndarray | None = field(default=None, repr=False)
+    higher_order: dict[str, Any] | None = None
+    stage1: PLSResult | None = field(default=None, repr=False)
     _S: np.ndarray | None = field(default=None, repr=False)
     _X: np.ndarray | None = field(default=None, repr=False)
     _settings: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -529,6 +585,10 @@ class PLSResult:
             got = b.reindex(keys)
             for c in ("se", "ci.lower", "ci.upper"):
                 out[c] = got[c].to_numpy()
+        if self.higher_order:
+            from satisfaction.pls_hoc import hoc_parameters
+
+            out = hoc_parameters(self, out)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -550,6 +610,10 @@ class PLSResult:
             "rho": {c: float(v) for c, v in self.rho.items()} if self.rho is not None else {},
             "warnings": [d.to_dict() for d in self.warnings],
         }
+        if self.higher_order:
+            out["higher_order"] = {"approach": self.higher_order["approach"],
+                                   "constructs": {h: list(d) for h, d in
+                                                  self.higher_order["constructs"].items()}}
         if self.bootstrap is not None:
             out["bootstrap"] = {**self.bootstrap_info,
                                 "estimates": self.bootstrap.to_dict("records")}
@@ -605,8 +669,8 @@ def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
 
 
 def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float = 1e-7,
-        max_iter: int = 300, consistent: bool = False, missing: str = "listwise"
-        ) -> PLSResult:
+        max_iter: int = 300, consistent: bool = False, missing: str = "listwise",
+        higher_order: str = "repeated") -> PLSResult:
     """Estimate a PLS path model (see the module docstring for the algorithm).
 
     Parameters
@@ -640,6 +704,9 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
         a ``listwise`` diagnostic); ``mean`` replaces each missing cell by its
         indicator's mean over the respondents who answered (SmartPLS's default;
         cells and respondents counted in a ``mean_replaced`` diagnostic).
+    higher_order : {"repeated", "embedded", "disjoint"}
+        How second-order constructs are estimated (ignored without them):
+        :func:`satisfaction.pls_hoc.fit_higher_order`.
 
     Returns
     -------
@@ -656,6 +723,11 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
         raise InputError(f"the inner weighting scheme must be one of {', '.join(SCHEMES)}",
                          value=scheme)
     m = pls_model(model)
+    if m.higher_order:
+        from satisfaction.pls_hoc import fit_higher_order
+
+        return fit_higher_order(m, data, approach=higher_order, scheme=scheme, tol=tol,
+                                max_iter=max_iter, consistent=consistent, missing=missing)
     X, index, warnings = _standardize(data, m, missing)
     n = X.shape[0]
     S = (X.T @ X / (n - 1))[None]
@@ -783,13 +855,31 @@ _CHUNK = 250
 
 
 def _correlations(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Correlation matrices of the resampled rows ``X[rows[b]]`` (``b × p × p``)."""
-    xb = X[rows]
-    xb = xb - xb.mean(axis=1, keepdims=True)
-    cov = np.swapaxes(xb, 1, 2) @ xb
-    sd = np.sqrt(np.einsum("bpp->bp", cov))
+    """Correlation matrices of the resampled rows ``X[rows[b]]`` (``b × p × p``).
+
+    From the resampling counts ``c_bi`` (times respondent ``i`` is in draw ``b``):
+    the draw's means ``Σ_i c_bi x_i / n`` and cross-products
+    ``Σ_i c_bi x_i x_i' / n`` are two matrix products of the count matrix with
+    ``X`` and with the products of its column pairs, for all draws at once (no
+    ``b × n × p`` copy of the data). Pairs are formed over the distinct columns
+    of ``X`` only: a repeated indicator (higher-order constructs) is computed once.
+    """
+    b, n = rows.shape
+    N = X.shape[0]
+    counts = np.bincount((rows + N * np.arange(b)[:, None]).ravel(),
+                         minlength=b * N).reshape(b, N).astype(float)
+    U, back = np.unique(X, axis=1, return_inverse=True)
+    back = np.ravel(back)
+    iu, ju = np.triu_indices(U.shape[1])
+    mean = counts @ U / n
+    cov = np.empty((b, U.shape[1], U.shape[1]))
+    cov[:, iu, ju] = counts @ (U[:, iu] * U[:, ju]) / n - mean[:, iu] * mean[:, ju]
+    cov[:, ju, iu] = cov[:, iu, ju]
+    var = np.einsum("bpp->bp", cov)  # X is standardized: a constant column's is ~1e-17
+    sd = np.sqrt(np.where(var > 1e-12, var, np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return cov / (sd[:, :, None] * sd[:, None, :])
+        R = cov / (sd[:, :, None] * sd[:, None, :])
+    return R[:, back][:, :, back]
 
 
 def _stack(m: PLSModel, est: _Estimates) -> tuple[list[tuple[str, str, str]], np.ndarray]:
@@ -1206,12 +1296,22 @@ class IPMAResult:
     index: dict[str, float]
     scores: pd.DataFrame
     warnings: list[Diagnostic] = field(default_factory=list)
+    #: with :func:`bootstrap_ipma`: every construct's index with ``se``,
+    #: ``ci.lower``, ``ci.upper`` (percentile), and the bootstrap's settings
+    index_intervals: pd.DataFrame | None = None
+    bootstrap_info: dict[str, Any] = field(default_factory=dict)
+    #: the kept draws: ``importance`` and ``performance``, draws × constructs (model order)
+    bootstrap_draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``: ``ipma`` rows and the ``index``."""
-        return {"target": self.target, "ipma": self.constructs.to_dict("records"),
-                "ipma_indicators": self.indicators.to_dict("records"),
-                "index": dict(self.index), "warnings": [d.to_dict() for d in self.warnings]}
+        out = {"target": self.target, "ipma": self.constructs.to_dict("records"),
+               "ipma_indicators": self.indicators.to_dict("records"),
+               "index": dict(self.index), "warnings": [d.to_dict() for d in self.warnings]}
+        if self.index_intervals is not None:
+            out["index_intervals"] = self.index_intervals.to_dict("records")
+            out["ipma_bootstrap"] = dict(self.bootstrap_info)
+        return out
 
 
 def _scale_of(scale: Any, items: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -1262,6 +1362,10 @@ def ipma(result: PLSResult, data: pd.DataFrame, target: str,
     if target not in m.constructs:
         raise InputError(f"the IPMA target {target!r} is not a construct of the model",
                          column="--ipma", value=target)
+    if result.stage1 is not None:  # two-stage HOC: dimension scores on 0-100 from stage 1
+        from satisfaction.pls_hoc import two_stage_ipma_inputs
+
+        data, scale = two_stage_ipma_inputs(result, data, scale)
     items = list(m.indicators)
     lo, hi = _scale_of(scale, items)
     x = data.loc[result.scores.index, items].apply(pd.to_numeric, errors="coerce")
@@ -1298,6 +1402,113 @@ def ipma(result: PLSResult, data: pd.DataFrame, target: str,
                       warnings)
 
 
-__all__ = ["FAILED_LIMIT", "SCHEMES", "IPMAResult", "PLSModel", "PLSResult", "bootstrap_pls",
+def bootstrap_ipma(result: PLSResult, data: pd.DataFrame, target: str,
+                   scale: tuple[float, float] | dict[str, tuple[float, float]],
+                   draws: int = 1000, seed: int | None = None, level: float = 0.95
+                   ) -> IPMAResult:
+    """:func:`ipma` with percentile bootstrap intervals of importance and performance.
+
+    Each draw resamples respondents (the draws of :func:`bootstrap_pls` with the
+    same seed), re-estimates the weights and total effects from the full-sample
+    weights, and recomputes on the draw's rows, with ``x*`` the 0-100 items,
+    ``m_k`` and ``s_k`` their mean and standard deviation in the draw and ``w_k``
+    the draw's standardized weights:
+
+    - ``w̃_k = (w_k / s_k) / a_j`` with ``a_j = Σ_{l∈j} w_l / s_l``;
+    - performance ``P_j = Σ_k w̃_k m_k``;
+    - importance ``I_i = T_it · |a_i| / |a_t|``: the draw's standardized total
+      effect times ``sd(LV*_t) / sd(LV*_i)``, since ``LV*_j = Σ w̃_k x*_k`` is the
+      unit-variance score divided by ``a_j`` plus a constant, ``sd(LV*_j) = 1/|a_j|``.
+
+    Draws that do not converge are left out and counted (``bootstrap_failed``).
+    For a two-stage HOC estimate, stage 2 is resampled with the stage-1 scores
+    as data. Adds ``importance.se``, ``importance.ci.lower``,
+    ``importance.ci.upper`` and the same for ``performance`` to
+    ``constructs``, and ``index_intervals`` for every construct. Checked in the
+    tests against :func:`ipma` on refits of the resampled rows.
+    """
+    out = ipma(result, data, target, scale)
+    if draws < 2:
+        raise InputError("the bootstrap needs at least 2 draws", column="--bootstrap",
+                         value=draws)
+    if result.stage1 is not None:
+        from satisfaction.pls_hoc import two_stage_ipma_inputs
+
+        data, scale = two_stage_ipma_inputs(result, data, scale)
+    m, X = result.model, result._X
+    items = list(m.indicators)
+    lo, hi = _scale_of(scale, items)
+    xs = ((data.loc[result.scores.index, items].apply(pd.to_numeric, errors="coerce")
+           .to_numpy(dtype=float) - lo) / (hi - lo) * 100)
+    n = X.shape[0]
+    M, mode_b, D = _structure(m)
+    pos = {c: j for j, c in enumerate(m.constructs)}
+    W0 = np.zeros_like(M)
+    for k, (c, w) in enumerate(zip(result.weights["construct"], result.weights["est"],
+                                   strict=True)):
+        W0[k, pos[c]] = w
+    reflective = _reflective(m) if result.consistent else None
+    tol, max_iter = result._settings["tol"], result._settings["max_iter"]
+    t = pos[target]
+    rng = np.random.default_rng(seed)
+    perf_all, imp_all = [], []
+    done = 0
+    while done < draws:
+        b = min(_CHUNK, draws - done)
+        rows = rng.integers(0, n, size=(_CHUNK, n))[:b]
+        S = _correlations(X, rows)
+        good = np.isfinite(S).all(axis=(1, 2))
+        S[~good] = np.eye(X.shape[1])
+        core = _iterate(S, M, mode_b, D, result.scheme, tol, max_iter, W0)
+        est = _estimates(S, core.W, D, reflective)
+        counts = np.bincount((rows + n * np.arange(b)[:, None]).ravel(),
+                             minlength=b * n).reshape(b, n).astype(float)
+        mean = counts @ xs / n
+        sd = np.sqrt(np.maximum(counts @ xs**2 / n - mean**2, 0.0) * n / (n - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            raw = (core.W * M).sum(axis=2) / sd            # b × p
+            a = raw @ M                                    # b × L
+            perf = ((raw * mean) @ M) / a
+            imp = est.total[:, :, t] * np.abs(a) / np.abs(a[:, [t]])
+        ok = good & core.converged & np.isfinite(perf).all(axis=1) & np.isfinite(imp).all(axis=1)
+        perf_all.append(np.where(ok[:, None], perf, np.nan))
+        imp_all.append(np.where(ok[:, None], imp, np.nan))
+        done += b
+    perf_d, imp_d = np.vstack(perf_all), np.vstack(imp_all)
+    kept = np.isfinite(perf_d).all(axis=1)
+    perf_d, imp_d = perf_d[kept], imp_d[kept]
+    failed = draws - int(kept.sum())
+    q = ((1 - level) / 2, (1 + level) / 2)
+
+    def summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(values) < 2:
+            nan = np.full(values.shape[1], np.nan)
+            return nan, nan, nan
+        lo_q, hi_q = np.quantile(values, q, axis=0)
+        return values.std(axis=0, ddof=1), lo_q, hi_q
+
+    idx = [pos[c] for c in out.constructs["construct"]]
+    for name, values in (("importance", imp_d[:, idx]), ("performance", perf_d[:, idx])):
+        se, lo_q, hi_q = summary(values)
+        out.constructs[f"{name}.se"] = se
+        out.constructs[f"{name}.ci.lower"] = lo_q
+        out.constructs[f"{name}.ci.upper"] = hi_q
+    se, lo_q, hi_q = summary(perf_d)
+    out.index_intervals = pd.DataFrame({"construct": list(m.constructs),
+                                        "index": [out.index[c] for c in m.constructs],
+                                        "se": se, "ci.lower": lo_q, "ci.upper": hi_q})
+    if failed:
+        share = failed / draws
+        out.warnings.append(Diagnostic(
+            "bootstrap_failed", "invalidates" if share > FAILED_LIMIT else "caution",
+            {"failed": failed, "draws": draws, "share": share}))
+    out.bootstrap_info = {"draws": draws, "succeeded": int(kept.sum()), "failed": failed,
+                          "seed": seed, "level": level, "method": "percentile"}
+    out.bootstrap_draws = {"importance": imp_d, "performance": perf_d}
+    return out
+
+
+__all__ = ["FAILED_LIMIT", "SCHEMES", "IPMAResult", "PLSModel", "PLSResult", "bootstrap_ipma",
+           "bootstrap_pls",
            "f_squared", "fornell_larcker", "htmt", "implied_correlations", "ipma",
            "parse_pls_model", "pls", "pls_model", "reliability", "srmr", "vif"]

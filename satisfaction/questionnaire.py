@@ -12,7 +12,7 @@ Example
 -------
 >>> from satisfaction.questionnaire import load_questionnaire
 >>> q = load_questionnaire("ecsi_bank")
->>> print(q.to_lavaan().splitlines()[0])
+>>> print(q.to_lavaan().splitlines()[1])
 Image =~ imag1 + imag2 + imag3 + imag4 + imag5
 """
 
@@ -113,11 +113,17 @@ class Item(_Strict):
 
 
 class Construct(_Strict):
-    """A latent construct: first-order (with items) or higher-order (children)."""
+    """A latent construct: first-order (with items) or higher-order (children).
+
+    ``mode``: ``reflective`` (default; the items, or children, reflect the
+    construct: PLS Mode A, lavaan ``=~``) or ``formative`` (they form it: PLS
+    Mode B, ``<~``; estimated by PLS only).
+    """
 
     id: str
     name: Text
     stage: Stage = "other"
+    mode: Literal["reflective", "formative"] = "reflective"
     parent: str | None = None
     description: Text | None = None
     items: list[Item] = Field(default_factory=list)
@@ -214,6 +220,7 @@ class _QuestionnaireModel(_Strict):
     domain: str | None = None
     #: construct id -> benchmark or target index (0-100) the report compares with
     benchmarks: dict[str, float] = Field(default_factory=dict)
+    estimator: Literal["pls", "sem"] | None = None
 
     _title = field_validator("title", "description", mode="before")(_as_text)
 
@@ -277,6 +284,9 @@ class Questionnaire:
         self.domain: str | None = model.domain
         #: construct id -> benchmark or target index (0-100), shown beside the index
         self.benchmarks: dict[str, float] = dict(model.benchmarks)
+        #: ``pls`` or ``sem`` (covariance-based ML): the estimator the analysis should
+        #: use; None leaves the choice to the pipeline
+        self.estimator: str | None = model.estimator
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -748,6 +758,10 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
         if c.parent is not None and c.parent not in construct_ids:
             raise fail(f"construct {c.id!r} names undefined parent {c.parent!r}",
                        ("constructs", ci, "parent"), c.parent)
+        if c.mode == "formative" and model.estimator == "sem":
+            raise fail(f"construct {c.id!r} is formative, which only the PLS estimator "
+                       "estimates (as a composite); set 'estimator: pls' or make it "
+                       "reflective", ("constructs", ci, "mode"), c.mode)
     _check_cycles(model, fail)
     for ci, c in enumerate(model.constructs):
         if c.parent is not None:

@@ -197,21 +197,32 @@ def print_invariance(result) -> None:
 
 def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed: int | None,
              json_path: Path | None, *, ci: str = "perc", missing: str = "listwise",
-             predict: bool = False, folds: int = 10, repeats: int = 10) -> None:
+             predict: bool = False, folds: int = 10, repeats: int = 10,
+             ipma_target: str | None = None, scale: str | None = None,
+             hoc: str = "repeated") -> None:
     """``fit --estimator pls``: :func:`satisfaction.pls.pls` (and its bootstrap, with
     ``ci`` intervals), the specific indirect effects and, with ``predict``, Q² by
     blindfolding and PLSpredict (:mod:`satisfaction.pls_predict`), printed."""
-    from satisfaction.pls import bootstrap_pls, pls
+    from satisfaction.pls import pls
     from satisfaction.pls_mediation import specific_indirect
 
     if bootstrap < 0:
         raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
                          value=bootstrap)
+    from satisfaction.commands.pls_output import assessment, item_ranges, parse_scale
+    from satisfaction.pls_hoc import bootstrap_stages
+
+    scale_range = parse_scale(scale)
+    if ipma_target is not None and scale_range is None and not _is_questionnaire(model):
+        raise UsageError("the IPMA of a lavaan-syntax model needs the answers' range: add "
+                         "--scale MIN,MAX", column="--ipma", value=ipma_target)
     spec, data, _ = load_model_data(model, responses)
+    ranges = item_ranges(spec, scale_range)
     try:
-        result = pls(spec, data, consistent=estimator == "plsc", missing=missing)
+        result = pls(spec, data, consistent=estimator == "plsc", missing=missing,
+                     higher_order=hoc)
         if bootstrap:
-            bootstrap_pls(result, bootstrap, seed=seed, ci=ci)
+            bootstrap_stages(result, bootstrap, seed=seed, ci=ci)
     except InputError as exc:
         if exc.file is None:
             exc.file = str(model)
@@ -272,6 +283,13 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
         out["predict"] = pred.items.to_dict("records")
         out["predict_settings"] = {k: v for k, v in pred.to_dict().items() if k != "items"}
         out["warnings"] += [w.to_dict() for w in notes]
+    try:
+        out = assessment(result, data, out, ranges, ipma_target, bootstrap, seed)
+    except InputError as exc:
+        if exc.file is None:
+            exc.file = str(model)
+            exc.__post_init__()
+        raise
     if json_path is not None:
         write_json(json_path, out)
 
@@ -363,10 +381,19 @@ def register(app: typer.Typer) -> None:
         = None,
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
         = None,
-        ordered: Annotated[str | None, typer.Option(
-            help="Ordered (ordinal) items, comma-separated, or 'all' (every observed "
-                 "variable of the model must be ordered): thresholds and polychoric "
-                 "correlations, fitted with --estimator wlsmv as lavaan's ordered=.")] = None,
+        ipma_target: Annotated[str | None, typer.Option(
+            "--ipma", help="With --estimator pls|plsc: importance-performance map for this "
+                           "target construct (importance = total effect on the 0-100 "
+                           "metric, performance = 0-100 score; with --bootstrap, intervals "
+                           "of both).")] = None,
+        scale: Annotated[str | None, typer.Option(
+            help="With --estimator pls|plsc and a lavaan-syntax model: the answers' range "
+                 "MIN,MAX for the 0-100 index and --ipma (a questionnaire's scales give "
+                 "it otherwise).")] = None,
+        hoc: Annotated[str, typer.Option(
+            help="With --estimator pls|plsc: how second-order constructs ('Stage =~ Dim1 + "
+                 "Dim2', a questionnaire's parent:) are estimated: 'repeated' (repeated "
+                 "indicators), 'embedded' or 'disjoint' (two-stage).")] = "repeated",
         predict: Annotated[bool, typer.Option(
             "--predict", help="With --estimator pls|plsc: Q² by blindfolding (omission "
                               "distance 7) and PLSpredict (k-fold, repeated, seeded by "
@@ -375,6 +402,10 @@ def register(app: typer.Typer) -> None:
             help="PLSpredict folds (with --predict; default 10).")] = None,
         repeats: Annotated[int | None, typer.Option(
             help="PLSpredict repetitions (with --predict; default 10).")] = None,
+        ordered: Annotated[str | None, typer.Option(
+            help="Ordered (ordinal) items, comma-separated, or 'all' (every observed "
+                 "variable of the model must be ordered): thresholds and polychoric "
+                 "correlations, fitted with --estimator wlsmv as lavaan's ordered=.")] = None,
         show_modindices: Annotated[bool, typer.Option(
             "--modindices", help="Modification indices (lavaan's modindices()): print the top "
                                  "10, write all under 'modindices' in --json.")] = False,
@@ -398,6 +429,13 @@ def register(app: typer.Typer) -> None:
             raise UsageError("ordered items are fitted by WLSMV; add --estimator wlsmv",
                              column="--ordered", value=ordered)
         check_at_least("--jobs", jobs, 1)
+        if estimator.lower() not in ("pls", "plsc"):
+            for name, value in (("--ipma", ipma_target), ("--scale", scale),
+                                ("--hoc", None if hoc == "repeated" else hoc)):
+                if value is not None:
+                    raise UsageError("applies to --estimator pls|plsc", column=name,
+                                     value=value)
+        check_choice("--hoc", hoc, ("repeated", "embedded", "disjoint"))
         if permutations is not None and not (estimator.lower() in ("pls", "plsc") and group):
             raise UsageError("applies to --estimator pls|plsc with --group",
                              column="--permutations", value=permutations)
@@ -422,7 +460,7 @@ def register(app: typer.Typer) -> None:
             check_at_least("--repeats", repeats, 1)
             _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path, ci=ci,
                      missing=missing, predict=predict, folds=folds or 10,
-                     repeats=repeats or 10)
+                     repeats=repeats or 10, ipma_target=ipma_target, scale=scale, hoc=hoc)
             return
         if bootstrap < 0:
             raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
