@@ -446,8 +446,16 @@ def compare(
 
     Examples
     --------
-    >>> res = compare(q, data, by="gender")          # doctest: +SKIP
-    >>> res.tests[["construct", "test", "statistic", "pvalue", "pvalue.adjusted"]]  # doctest: +SKIP
+    >>> from satisfaction.simulate import simulate_demo
+    >>> from satisfaction.responses import load_responses
+    >>> demo = simulate_demo(n_respondents=300, n_customers=50, seed=1)
+    >>> q, data = demo.questionnaire, load_responses(demo.questionnaire, demo.responses).data
+    >>> res = compare(q, data, by="gender")
+    >>> print(res.tests[["construct", "test", "statistic", "pvalue"]].head(3).round(3).to_string())
+      construct          test  statistic  pvalue
+    0   PreSale       welch_t      1.670   0.096
+    1   PreSale  mann_whitney  11942.500   0.118
+    2    InSale       welch_t      0.552   0.582
     """
     if adjust not in ADJUST_METHODS:
         adjust_pvalues([], adjust)  # raises the UsageError

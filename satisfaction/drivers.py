@@ -363,8 +363,17 @@ def indices(
 
     Examples
     --------
-    >>> res = indices(q, responses.data)              # doctest: +SKIP
-    >>> res.constructs[["construct", "index", "ci.lower", "ci.upper"]]  # doctest: +SKIP
+    >>> from satisfaction.simulate import simulate_demo
+    >>> from satisfaction.responses import load_responses
+    >>> demo = simulate_demo(n_respondents=300, n_customers=50, seed=1)
+    >>> q, data = demo.questionnaire, load_responses(demo.questionnaire, demo.responses).data
+    >>> res = indices(q, data)
+    >>> print(res.constructs[["construct", "index", "ci.lower", "ci.upper"]].head(3).round(1)
+    ...       .to_string())
+      construct  index  ci.lower  ci.upper
+    0   PreSale   64.1      62.4      65.7
+    1    InSale   63.2      61.8      64.7
+    2  PostSale   58.7      57.1      60.2
     """
     weights = outer_weights(questionnaire, loadings)
     scores = construct_scores(questionnaire, data, weights)

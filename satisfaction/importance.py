@@ -619,8 +619,20 @@ def driver_importance(
 
     Examples
     --------
-    >>> res = driver_importance(s["Sat"], s[dims], bootstrap=1000, seed=1)  # doctest: +SKIP
-    >>> res.table[["driver", "shapley.share", "shapley.share.ci.lower", "sign"]]  # doctest: +SKIP
+    >>> from satisfaction.simulate import simulate_demo
+    >>> from satisfaction.responses import load_responses
+    >>> demo = simulate_demo(n_respondents=300, n_customers=50, seed=1)
+    >>> q, data = demo.questionnaire, load_responses(demo.questionnaire, demo.responses).data
+    >>> from satisfaction.drivers import indices
+    >>> s = indices(q, data).scores
+    >>> res = driver_importance(s["Sat"], s[["Quality", "Price", "Service"]], bootstrap=200,
+    ...                         seed=1)
+    >>> print(res.table[["driver", "shapley.share", "shapley.share.ci.lower", "sign"]].round(3)
+    ...       .to_string())
+        driver  shapley.share  shapley.share.ci.lower  sign
+    0  Quality          0.394                   0.205     1
+    1    Price          0.332                   0.186     1
+    2  Service          0.274                   0.139     1
     """
     if not 0 < level < 1:
         raise InputError("level must be between 0 and 1", value=level)
