@@ -184,7 +184,7 @@ def software_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("satisfaction", "numpy", "pandas", "scipy", "semopy", "factor_analyzer",
+    for name in ("satisfaction", "numpy", "pandas", "scipy", "factor_analyzer",
                  "pingouin", "statsmodels", "duckdb", "matplotlib", "weasyprint"):
         try:
             out[name] = version(name)
