@@ -50,8 +50,9 @@ from scipy.stats.contingency import association
 
 from satisfaction.diagnostics import Diagnostic, status
 from satisfaction.diagnostics import records as diagnostic_records
-from satisfaction.drivers import _num, construct_scores, records
+from satisfaction.drivers import _num, construct_scores
 from satisfaction.errors import InputError, UsageError
+from satisfaction.io import records
 from satisfaction.questionnaire import Group, Questionnaire
 
 ADJUST_METHODS: dict[str, str] = {

@@ -65,6 +65,7 @@ from scipy import stats
 from satisfaction.diagnostics import Diagnostic, status
 from satisfaction.errors import InputError
 from satisfaction.importance import MAX_SHAPLEY, ImportanceResult, driver_importance
+from satisfaction.io import records
 from satisfaction.questionnaire import Questionnaire
 
 PURCHASE_STAGES: tuple[str, ...] = ("pre_sale", "in_sale", "post_sale")
@@ -80,26 +81,6 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if not np.isfinite(out) else out
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a DataFrame as JSON-ready dicts (numbers as floats, NaN as None)."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean: dict[str, Any] = {}
-        for key, value in row.items():
-            if isinstance(value, (bool, np.bool_)):
-                clean[str(key)] = bool(value)
-            elif isinstance(value, (int, np.integer)):
-                clean[str(key)] = int(value)
-            elif isinstance(value, (int, float, np.integer, np.floating)):
-                clean[str(key)] = _num(value)
-            elif value is None or (isinstance(value, float) and np.isnan(value)):
-                clean[str(key)] = None
-            else:
-                clean[str(key)] = value
-        out.append(clean)
-    return out
 
 
 # -- outer weights -------------------------------------------------------------

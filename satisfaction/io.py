@@ -65,6 +65,16 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def records(frame: Any) -> list[dict[str, Any]]:
+    """Rows of a DataFrame as JSON-ready dicts (:func:`to_jsonable` on every cell).
+
+    The one converter of tables to JSON: numbers become plain ``int``/``float``,
+    NaN and infinities ``None``, other objects (dates) their text.
+    """
+    return [{str(k): to_jsonable(v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
 def _umask() -> int:
     """The process's umask, read without changing it where the system tells it
     (Linux: /proc/self/status); elsewhere set and restored at once."""

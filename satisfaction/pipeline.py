@@ -38,7 +38,7 @@ import pandas as pd
 
 from satisfaction.diagnostics import Diagnostic
 from satisfaction.errors import InputError
-from satisfaction.io import to_jsonable
+from satisfaction.io import records, to_jsonable
 from satisfaction.questionnaire import Questionnaire, load_questionnaire
 from satisfaction.responses import Responses, load_responses
 
@@ -163,8 +163,7 @@ class Analysis:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    frame = frame.reset_index() if frame.index.name is not None else frame
-    return to_jsonable(frame.to_dict(orient="records"))
+    return records(frame.reset_index() if frame.index.name is not None else frame)
 
 
 def _as_dict(result: Any) -> Any:

@@ -169,8 +169,8 @@ class QualityLog:
             {
                 "row": None if pd.isna(p.row) else int(p.row),
                 "respondent": None if p.respondent is None else str(p.respondent),
-                "column": _json_value(p.column),
-                "value": _json_value(p.value),
+                "column": to_jsonable(p.column),
+                "value": to_jsonable(p.value),
                 "rule": p.rule,
                 "message": p.message if lang == "en" else problem_text(p, lang),
                 "excluded": bool(p.excluded),
@@ -238,16 +238,6 @@ def problem_text(problem: Any, lang: str = "en") -> str:
     if "kind" in values and m.has(f"problems.words.{params['kind']}"):
         values["kind"] = m.text(f"problems.words.{params['kind']}")
     return m.text(key, **values)
-
-
-def _json_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 @dataclass
@@ -673,7 +663,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
     def problem(pos: int, column: str | None, value: Any, rule: str, message: str,
                 params: dict[str, Any] | None = None, excludes: bool = True) -> None:
         problems.append({"row": int(file_row[pos]), "respondent": ids.iloc[pos], "column": column,
-                         "value": _json_value(value), "rule": rule, "message": message,
+                         "value": to_jsonable(value), "rule": rule, "message": message,
                          "excluded": excludes, "params": dict(params or {})})
         if excludes:
             reasons[pos].append(rule)

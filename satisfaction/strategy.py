@@ -129,6 +129,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from satisfaction.errors import SchemaError, UsageError
+from satisfaction.io import to_jsonable
 from satisfaction.questionnaire import DOMAINS, read_yaml
 from satisfaction.resources import RULES
 
@@ -673,13 +674,13 @@ class Recommendation:
             "subject": self.subject,
             "subjects": list(self.subjects),
             "stage": self.stage,
-            "priority": _clean(self.priority),
+            "priority": to_jsonable(self.priority),
             "title": self.title,
             "action": self.action,
             "rationale": self.rationale,
-            "evidence": {"values": {k: _clean(v) for k, v in self.evidence.items()},
+            "evidence": {"values": {k: to_jsonable(v) for k, v in self.evidence.items()},
                          "sentence": dict(self.sentence),
-                         "matches": _clean(self.matches)},
+                         "matches": to_jsonable(self.matches)},
             "gates": dict(self.gates),
             "caution": bool(self.caution),
             "caution_text": dict(self.caution_text),
@@ -769,20 +770,6 @@ class RecommendationResult:
             "limitations": [lim.to_dict() for lim in self.limitations],
             "recommendations": [r.to_dict() for r in self.recommendations],
         }
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)(?::(\.\d+[f%]))?\}")
@@ -974,7 +961,7 @@ def evidence_sentence(f: Findings, condition: str, ev: Mapping[str, Any], lang: 
 def _text_values(f: Findings, ev: Mapping[str, Any], subject: str, lang: str
                  ) -> dict[str, Any]:
     """Placeholder values of a rule text: the evidence, plus names in ``lang``."""
-    values = {k: _clean(v) for k, v in ev.items()}
+    values = {k: to_jsonable(v) for k, v in ev.items()}
     values["subject"] = subject
     for key in ("construct", "target", "a", "b", "sat", "loy"):
         if ev.get(key) is not None:

@@ -60,6 +60,7 @@ from scipy import stats
 
 from satisfaction.diagnostics import Diagnostic, records
 from satisfaction.errors import InputError
+from satisfaction.io import records as table_records
 
 #: Outcomes analysed on the log scale ln(1 + y) (skewed money amounts).
 LOG_OUTCOMES = frozenset({"clv", "monetary", "revenue", "historical_value",
@@ -73,20 +74,6 @@ DRAWS_PER_BLOCK = 50
 MIN_LINKED = 10
 
 Scale = Literal["raw", "log1p"]
-
-
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def outcome_scale(outcome: str) -> Scale:
@@ -146,9 +133,9 @@ class SurveyLink:
         return [str(d) for d in self.warnings]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"counts": dict(self.counts), "groups": _records(self.groups),
-                "tests": _records(self.tests), "relations": _records(self.relations),
-                "mediation": _records(self.mediation), "warnings": records(self.warnings)}
+        return {"counts": dict(self.counts), "groups": table_records(self.groups),
+                "tests": table_records(self.tests), "relations": table_records(self.relations),
+                "mediation": table_records(self.mediation), "warnings": records(self.warnings)}
 
 
 def _group_tests(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -282,7 +269,7 @@ class MediationResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "draws": self.draws, "failed": self.failed,
-                "effects": _records(self.effects)}
+                "effects": table_records(self.effects)}
 
 
 def mediation(x: Any, m: Any, y: Any, draws: int = 2000, seed: int = 20240501,
