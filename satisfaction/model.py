@@ -17,7 +17,7 @@ Example
 >>> from semopy.examples import holzinger39
 >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9",
 ...           holzinger39.get_data())
->>> print(round(res.fit_measures["chisq"], 3))
+>>> round(res.fit_measures["chisq"], 3)
 85.306
 """
 
@@ -56,6 +56,7 @@ from satisfaction.sem_ml import (
     build_ram,
     build_structure,
     fiml_objective,
+    linear_form,
     minimise,
     parse_syntax,
     patterns,
@@ -391,6 +392,9 @@ class _Spec:
     #: bounds of the parameters (``a > 0``, ``a < 1``); None when there are none
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
+    #: inequality constraints between parameters ``C θ ≥ d`` as ``(C, d, texts)``
+    #: (``a > b``, ``a + b < 1``); None when there are none
+    ineq: tuple[np.ndarray, np.ndarray, list[str]] | None = None
 
 
 def _row_modifier(r: ParRow, g: int, ngroups: int) -> tuple[str | None, float | None, bool]:
@@ -516,23 +520,81 @@ def _layout(structure: Structure, ngroups: int, equal: tuple[str, ...] = (),
             label_value.setdefault(reps.get(r.label, r.label), r.value)
     lower = upper = None
     bounds = [c for c in structure.constraints if c.op in ("<", ">")]
+    params = {label: q for group in label_param for label, q in group.items()}
+    ineq_rows: list[np.ndarray] = []
+    ineq_rhs: list[float] = []
+    ineq_text: list[str] = []
     if bounds:
         lower, upper = np.full(counter, -np.inf), np.full(counter, np.inf)
-        params = {label: q for group in label_param for label, q in group.items()}
         for c in bounds:
-            q = params.get(reps.get(c.lhs, c.lhs))
-            if q is None:
-                raise InputError(f"the bound '{c.lhs} {c.op} {c.rhs}' names {c.lhs!r}, which "
-                                 "labels no free parameter", line=c.line or None)
-            if c.op == ">":
-                lower[q] = max(lower[q], float(c.rhs))
+            if not (_IDENT_RE.match(c.lhs) and _number(c.rhs) is not None):
+                # between parameters: c·θ ≥ d, or a bound when one parameter remains
+                row, d = _inequality(c, params, reps, label_value, counter)
+                if np.count_nonzero(row) > 1:
+                    ineq_rows.append(row)
+                    ineq_rhs.append(d)
+                    ineq_text.append(f"{c.lhs} {c.op} {c.rhs}")
+                    continue
+                q = int(np.flatnonzero(row)[0])
+                value = d / row[q]
+                if row[q] > 0:
+                    lower[q] = max(lower[q], value)
+                else:
+                    upper[q] = min(upper[q], value)
             else:
-                upper[q] = min(upper[q], float(c.rhs))
+                q = params.get(reps.get(c.lhs, c.lhs))
+                if q is None:
+                    raise InputError(f"the bound '{c.lhs} {c.op} {c.rhs}' names {c.lhs!r}, "
+                                     "which labels no free parameter", line=c.line or None)
+                if c.op == ">":
+                    lower[q] = max(lower[q], float(c.rhs))
+                else:
+                    upper[q] = min(upper[q], float(c.rhs))
             if lower[q] > upper[q]:
                 raise InputError(f"the bounds on {c.lhs!r} leave no value between them",
                                  line=c.line or None)
+    ineq = None
+    if ineq_rows:
+        ineq = (np.vstack(ineq_rows), np.array(ineq_rhs), ineq_text)
     return _Spec(structure, per_group, counter, fixed_rows, label_param, label_value,
-                 lower, upper)
+                 lower, upper, ineq)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _inequality(c: ParRow, params: dict[str, int], reps: dict[str, str],
+                label_value: dict[str, float], nparam: int) -> tuple[np.ndarray, float]:
+    """An inequality constraint between parameters as ``c·θ ≥ d``.
+
+    ``lhs > rhs`` is ``lhs − rhs ≥ 0`` (``<`` the other way round), both sides linear
+    in the labels (:func:`~satisfaction.sem_ml.linear_form`); a label of a fixed
+    parameter counts as its value. lavaan keeps such a constraint strict in name
+    but, as here, its solution may sit on the boundary (``nlminb.constr``).
+    """
+    left, right = linear_form(c.lhs), linear_form(c.rhs)
+    if c.op == "<":
+        left, right = right, left
+    row = np.zeros(nparam)
+    const = left.pop("", 0.0) - right.pop("", 0.0)
+    for form, sign in ((left, 1.0), (right, -1.0)):
+        for label, coef in form.items():
+            label = reps.get(label, label)
+            if label in params:
+                row[params[label]] += sign * coef
+            elif label in label_value:
+                const += sign * coef * label_value[label]
+            else:
+                raise InputError(f"the constraint '{c.lhs} {c.op} {c.rhs}' names {label!r}, "
+                                 "which labels no parameter", line=c.line or None)
+    if not np.any(row):
+        raise InputError(f"the constraint '{c.lhs} {c.op} {c.rhs}' leaves no free parameter "
+                         "to constrain", line=c.line or None)
+    return row, -const
 
 
 def _start(spec: _Spec, rams: list[RAM], samples: list[np.ndarray],
@@ -647,10 +709,10 @@ def _fit_blocks(spec: _Spec, blocks: list[Block], start: np.ndarray | None = Non
     samples = [b.S for b in blocks]
     means = [b.mean for b in blocks]
     first = _start(spec, rams, samples, means=means) if start is None else start
-    sol = minimise(blocks, first, lower=spec.lower, upper=spec.upper)
+    sol = minimise(blocks, first, lower=spec.lower, upper=spec.upper, ineq=spec.ineq)
     if start is None and (not sol.converged or _improper(spec, sol.theta)):
         sol2 = minimise(blocks, _start(spec, rams, samples, simple=True, means=means),
-                        lower=spec.lower, upper=spec.upper)
+                        lower=spec.lower, upper=spec.upper, ineq=spec.ineq)
         if sol2.converged and (not sol.converged or sol2.fmin < sol.fmin - 1e-9 or (
                 abs(sol2.fmin - sol.fmin) <= 1e-9 and not _improper(spec, sol2.theta))):
             sol = sol2
@@ -1260,7 +1322,7 @@ def _boot_draws(model: _BootModel, weights: np.ndarray, theta0: np.ndarray
         # gradient tolerance 1e-6: estimates are then exact to about 1e-6, far below
         # the bootstrap's own sampling error
         sol = minimise(blocks, theta0, max_iter=500, tol=1e-6, lower=model.spec.lower,
-                       upper=model.spec.upper)
+                       upper=model.spec.upper, ineq=model.spec.ineq)
         values = np.concatenate([sol.theta, model.fun(sol.theta)])
         if out is None:
             out = np.full((len(weights), len(values)), np.nan)
@@ -1736,6 +1798,13 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
     syntax, source = model_syntax(model)
     structure = _structure(syntax, source)
+    between = [c for c in structure.constraints if c.op in ("<", ">") and not (
+        _IDENT_RE.match(c.lhs) and _number(c.rhs) is not None)]
+    if missing == "fiml" and between:
+        c = between[0]
+        raise UsageError(f"the inequality constraint '{c.lhs} {c.op} {c.rhs}' between "
+                         "parameters is not available with missing='fiml' yet (bounds on "
+                         "one label are); use missing='listwise'")
     observed = [v for v in structure.observed if v not in structure.exogenous_observed] + \
         list(structure.exogenous_observed)
     frame = _numeric_frame(data, observed, structure.latent)
@@ -1897,7 +1966,20 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
         warnings.append(Diagnostic("not_converged", "invalidates", {"n": int(sol.iterations)}))
     se = np.full(spec.nparam, np.nan)
     active = _at_bound(spec, sol.theta)
-    if active.any():
+    binding = sol.active if spec.ineq is not None else np.zeros(0, dtype=bool)
+    if binding.any():
+        # binding inequalities (and held bounds) count as equalities, as lavaan's
+        # constrained information does
+        rows = [spec.ineq[0][binding], np.eye(spec.nparam)[active]]  # type: ignore[index]
+        vcov = _vcov_constrained(sol.information, n, np.vstack(rows))
+        label_of = {q: label for group in spec.label_param for label, q in group.items()}
+        for q in np.flatnonzero(active):
+            warnings.append(Diagnostic("parameter_at_bound", "caution",
+                                       {"label": label_of.get(int(q), str(q)),
+                                        "value": float(sol.theta[q])}))
+        for text in np.array(spec.ineq[2])[binding]:  # type: ignore[index]
+            warnings.append(Diagnostic("constraint_binds", "caution", {"constraint": str(text)}))
+    elif active.any():
         # a parameter held at its bound is treated as fixed there (lavaan: no standard
         # error for it; the others' come from the information without it)
         keep = ~active
@@ -1907,10 +1989,10 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
         if reduced is not None:
             vcov = np.zeros((spec.nparam, spec.nparam))
             vcov[np.ix_(keep, keep)] = reduced  # the held parameter varies by 0
-        labels = {q: label for group in spec.label_param for label, q in group.items()}
+        label_of = {q: label for group in spec.label_param for label, q in group.items()}
         for q in np.flatnonzero(active):
             warnings.append(Diagnostic("parameter_at_bound", "caution",
-                                       {"label": labels.get(int(q), str(q)),
+                                       {"label": label_of.get(int(q), str(q)),
                                         "value": float(sol.theta[q])}))
     else:
         vcov = _vcov(sol.information, n)
@@ -1953,6 +2035,21 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
     result._spec = spec  # type: ignore[attr-defined]
     result._blocks = blocks  # type: ignore[attr-defined]
     return result
+
+
+def _vcov_constrained(information: np.ndarray | None, n: int, rows: np.ndarray
+                      ) -> np.ndarray | None:
+    """Covariance of estimates held to ``R θ = const`` (binding constraints):
+    ``N (N' I N)⁻¹ N'`` with ``N`` a basis of the null space of ``R`` and ``I`` the
+    information (times ``N/2``, :func:`_vcov`). It equals the upper-left block of the
+    inverse of lavaan's augmented information ``[[I, R'], [R, 0]]``."""
+    from scipy.linalg import null_space
+
+    if information is None:
+        return None
+    basis = null_space(rows)
+    reduced = _vcov(basis.T @ information @ basis, n)
+    return None if reduced is None else basis @ reduced @ basis.T
 
 
 def _at_bound(spec: _Spec, theta: np.ndarray) -> np.ndarray:

@@ -136,8 +136,10 @@ def test_model_errors_name_the_cause() -> None:
         fit("f =~ x1 + a*x2 + x3\na == z", data)
     with pytest.raises(InputError, match="one value per group"):
         fit("f =~ x1 + c(a, b)*x2 + x3", data)
-    with pytest.raises(InputError, match="bounds on one label"):
+    with pytest.raises(InputError, match=r"names .b., which labels no parameter"):
         fit("f =~ x1 + a*x2 + x3\na > b", data)
+    with pytest.raises(InputError, match="linear expressions"):
+        fit("f =~ x1 + a*x2 + b*x3\na*b > 1", data)
     with pytest.raises(InputError, match=r"z > 0. names .z., which labels no parameter"):
         fit("f =~ x1 + a*x2 + x3\nz > 0", data)
 
@@ -168,3 +170,70 @@ def test_hostile_models_get_a_clear_answer(tmp_path) -> None:
     model = tmp_path / "m.lav"
     model.write_text("f =~ x1 + x2 + x3\n")
     assert main(["fit", str(csv), str(model)]) == 2
+
+
+# -- inequality constraints between parameters (lavaan_inequality.R) -------------
+
+INEQ = json.loads((REFERENCE / "lavaan_inequality.json").read_text())
+
+
+@pytest.mark.parametrize("case", list(INEQ["cases"]))
+def test_inequality_constraints_match_lavaan(case: str) -> None:
+    """'a > b', 'a + b < 1', '2*a > b' (inactive), 'b < a - 0.1' and, by school,
+    'a1 > a2': estimates, standard errors (a binding constraint held as an
+    equality) and fit measures (df unchanged by an inequality) as lavaan's
+    nlminb.constr, to 1e-4."""
+    ref = INEQ["cases"][case]
+    assert INEQ["lavaan_version"] == "0.6.14" and ref["converged"]
+    result = fit(ref["model"], holzinger39.get_data(), group=ref.get("group"))
+    assert result.converged
+    for name, value in ref["fit"].items():
+        assert result.fit_measures[name] == pytest.approx(value, abs=1e-4), name
+    keys = ["lhs", "op", "rhs"] + (["group"] if ref.get("group") else [])
+    table = result.parameters.set_index(keys)
+    for row in ref["parameters"]:
+        key = (row["lhs"], row["op"], row["rhs"]) + ((row["group_label"],)
+                                                   if ref.get("group") else ())
+        got = table.loc[key]
+        assert got["est"] == pytest.approx(row["est"], abs=1e-4), row
+        assert got["se"] == pytest.approx(row["se"], abs=1e-4), row
+    binds = [w for w in result.warnings if w.code == "constraint_binds"]
+    assert len(binds) == int(ref["binds"])
+    if ref["binds"]:
+        assert binds[0].severity == "caution"
+        assert binds[0].params["constraint"] in ref["model"]
+
+
+def test_binding_constraint_holds_exactly_and_is_the_kkt_point() -> None:
+    """At a binding 'a + b < 1' the estimates satisfy a + b = 1 to rounding, and the
+    gradient of the discrepancy is a non-negative multiple of the constraint's
+    normal (nothing is gained by moving inside): the Karush-Kuhn-Tucker conditions."""
+    import numpy as np
+
+    from satisfaction.sem_ml import weighted
+
+    result = fit(INEQ["cases"]["sum_below"]["model"], holzinger39.get_data())
+    spec, theta = result._spec, result._theta
+    C, d, _ = spec.ineq
+    assert float((C @ theta - d)[0]) == pytest.approx(0.0, abs=1e-10)
+    g = weighted(result._blocks, theta, spec.nparam, with_info=False)[1]
+    lam = float(C[0] @ g / (C[0] @ C[0]))
+    assert lam > 0
+    assert np.abs(g - lam * C[0]).max() < 1e-7
+
+
+def test_inequality_constraints_with_bootstrap_stay_feasible() -> None:
+    result = fit(INEQ["cases"]["greater"]["model"], holzinger39.get_data(), bootstrap=40,
+                 seed=3, n_jobs=1)
+    p = result.parameters.set_index(["lhs", "op", "rhs"])
+    a, b = p.loc[("visual", "=~", "x2")], p.loc[("visual", "=~", "x3")]
+    assert a["est"] == pytest.approx(b["est"], abs=1e-8)
+    assert a["se"] > 0 and result.bootstrap["failed"] == 0
+    assert a["ci.lower"] >= b["ci.lower"] - 1e-8  # every draw keeps a >= b
+
+
+def test_inequality_between_parameters_refused_with_fiml() -> None:
+    from satisfaction.errors import UsageError
+
+    with pytest.raises(UsageError, match="missing='fiml'"):
+        fit(INEQ["cases"]["greater"]["model"], holzinger39.get_data(), missing="fiml")

@@ -277,3 +277,27 @@ def test_cli_group_estimator_and_invariance_json(tmp_path: Path) -> None:
                  "wls"]) == 2
     assert main(["invariance", str(model), str(data), "--group", "school", "--estimator",
                  "mlm", "--missing", "fiml"]) == 2
+
+
+def _hs_missing() -> pd.DataFrame:
+    d = _hs().copy()
+    d.loc[d["id"] % 7 == 0, "x1"] = np.nan
+    d.loc[d["id"] % 11 == 0, "x5"] = np.nan
+    d.loc[d["id"] % 13 == 0, "x9"] = np.nan
+    return d
+
+
+def test_fiml_equal_paths_difference_is_scaled() -> None:
+    """Multi-group FIML with MLR: the equal-paths test is Satorra-Bentler scaled too."""
+    res = fit(REF["fits"]["hs_paths_fiml_mlr"]["model"], _hs_missing(), group="school",
+              estimator="mlr", missing="fiml")
+    for ours, case in ((res.fit_measures, "hs_paths_fiml_mlr"),
+                       (res.groups.equal_fit, "hs_paths_equal_fiml_mlr")):
+        ref = REF["fits"][case]["fit"]
+        for name in ("chisq", "df", "chisq.scaling.factor", "chisq.scaled"):
+            assert ours[name] == pytest.approx(ref[name], abs=1e-4), (case, name)
+    d = res.groups.chisq_diff
+    ref = REF["difference"]["hs_paths_fiml_mlr"]
+    assert d["chisq.scaled"] == pytest.approx(ref["chisq_diff"], abs=1e-4)
+    assert d["df"] == ref["df_diff"]
+    assert d["pvalue.scaled"] == pytest.approx(ref["pvalue"], abs=1e-5)

@@ -102,6 +102,20 @@ for (est in c("MLR", "MLM")) {
   difference[[paste0("hs_paths_", e)]] <- diff_test(free, equal)
 }
 
+# 3b. the same test with MLR and FIML (missing = "ml"): values deleted by the rule of
+#     lavaan_robust.R
+hs_miss <- hs
+hs_miss$x1[hs_miss$id %% 7 == 0] <- NA
+hs_miss$x5[hs_miss$id %% 11 == 0] <- NA
+hs_miss$x9[hs_miss$id %% 13 == 0] <- NA
+free <- sem(hs_paths, data = hs_miss, group = "school", missing = "ml", estimator = "MLR",
+            optim.method = "BFGS", control = ctrl)
+equal <- sem(hs_paths, data = hs_miss, group = "school", missing = "ml", estimator = "MLR",
+             group.equal = "regressions", optim.method = "BFGS", control = ctrl)
+fits$hs_paths_fiml_mlr <- dump_fit(free, hs_paths)
+fits$hs_paths_equal_fiml_mlr <- dump_fit(equal, hs_paths)
+difference$hs_paths_fiml_mlr <- diff_test(free, equal)
+
 # lavaan's default optimiser on one of them: the formulas at lavaan's own estimates
 fits$hs_exo_groups_mlr_default <- dump_fit(
   sem(hs_exo, data = hs, group = "school", estimator = "MLR"), hs_exo)
