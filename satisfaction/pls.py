@@ -641,11 +641,12 @@ def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
     if missing not in MISSING:
         raise InputError(f"missing values are treated by one of {', '.join(MISSING)}",
                          column="--missing", value=missing)
-    frame = data[cols].apply(pd.to_numeric, errors="coerce")
+    # an indicator repeated by a higher-order construct is read and counted once
+    frame = data[list(dict.fromkeys(cols))].apply(pd.to_numeric, errors="coerce")
     empty = frame.isna()
     warnings: list[Diagnostic] = []
     if missing == "mean" and empty.any().any():
-        unanswered = [c for c in cols if empty[c].all()]
+        unanswered = [c for c in frame.columns if empty[c].all()]
         if unanswered:
             raise InputError(f"the indicators {', '.join(unanswered)} have no answer to take "
                              "a mean from")
@@ -657,7 +658,7 @@ def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
     if not keep.all():
         warnings.append(Diagnostic("listwise", "info", {"n": int((~keep).sum())}))
     frame = frame[keep]
-    x = frame.to_numpy(dtype=float)
+    x = frame[cols].to_numpy(dtype=float)
     if x.shape[0] < 3:
         raise InputError(f"PLS needs at least 3 complete respondents, found {x.shape[0]}")
     sd = x.std(axis=0, ddof=1)
@@ -1331,6 +1332,15 @@ def _scale_of(scale: Any, items: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _analysed_items(result: PLSResult, data: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    """The items of the analysed respondents as the fit saw them: under
+    ``missing="mean"`` an empty cell takes its item's mean, as in :func:`pls`."""
+    x = data.loc[result.scores.index, items].apply(pd.to_numeric, errors="coerce")
+    if result._settings.get("missing") == "mean":
+        x = x.fillna(x.mean())
+    return x
+
+
 def ipma(result: PLSResult, data: pd.DataFrame, target: str,
          scale: tuple[float, float] | dict[str, tuple[float, float]]) -> IPMAResult:
     """Importance-performance map and the 0-100 index (ACSI/ECSI; Ringle & Sarstedt 2016).
@@ -1368,7 +1378,7 @@ def ipma(result: PLSResult, data: pd.DataFrame, target: str,
         data, scale = two_stage_ipma_inputs(result, data, scale)
     items = list(m.indicators)
     lo, hi = _scale_of(scale, items)
-    x = data.loc[result.scores.index, items].apply(pd.to_numeric, errors="coerce")
+    x = _analysed_items(result, data, items)
     xs = (x.to_numpy(dtype=float) - lo) / (hi - lo) * 100
     warnings: list[Diagnostic] = []
     outside = int(((xs < 0) | (xs > 100)).sum())
@@ -1438,8 +1448,7 @@ def bootstrap_ipma(result: PLSResult, data: pd.DataFrame, target: str,
     m, X = result.model, result._X
     items = list(m.indicators)
     lo, hi = _scale_of(scale, items)
-    xs = ((data.loc[result.scores.index, items].apply(pd.to_numeric, errors="coerce")
-           .to_numpy(dtype=float) - lo) / (hi - lo) * 100)
+    xs = (_analysed_items(result, data, items).to_numpy(dtype=float) - lo) / (hi - lo) * 100
     n = X.shape[0]
     M, mode_b, D = _structure(m)
     pos = {c: j for j, c in enumerate(m.constructs)}

@@ -63,7 +63,7 @@ from typing import Any
 
 import pandas as pd
 
-from satisfaction.errors import InputError
+from satisfaction.errors import UsageError
 from satisfaction.pls import PLSModel, PLSResult, bootstrap_pls, pls
 
 #: Ways to estimate second-order constructs (see the module docstring).
@@ -151,7 +151,7 @@ def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeat
         ``tests/reference/pls_reference.py`` (stage 2 on the naive stage-1 scores).
     """
     if approach not in APPROACHES:
-        raise InputError(f"higher-order constructs are estimated by one of "
+        raise UsageError(f"higher-order constructs are estimated by one of "
                          f"{', '.join(APPROACHES)}", column="--hoc", value=approach)
     info = {"approach": approach, "constructs": dict(m.higher_order),
             "modes": {h: m.modes[h] for h in m.higher_order}}
@@ -159,16 +159,16 @@ def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeat
                "missing": missing}
     if approach == "repeated":
         if consistent:
-            raise InputError("consistent PLS (PLSc) is not defined for the repeated-indicators "
-                             "approach; use a two-stage approach (embedded or disjoint)",
-                             column="--hoc", value=approach)
+            raise UsageError("consistent PLS (PLSc) is not defined for the repeated-indicators "
+                             "approach to higher-order constructs; use a two-stage approach "
+                             "(--hoc embedded or --hoc disjoint)", column="--hoc", value=approach)
         result = pls(repeated_indicators_model(m), data, **options)
         result.higher_order = info
         return result
     dims = _dimensions(m)
     own = [p for p in m.paths if p[0] in dims or p[1] in dims]
     if own:
-        raise InputError(f"the dimension {own[0][0] if own[0][0] in dims else own[0][1]!r} "
+        raise UsageError(f"the dimension {own[0][0] if own[0][0] in dims else own[0][1]!r} "
                          "has a structural path of its own; the two-stage approaches replace "
                          "dimensions by their higher-order construct (use the repeated "
                          "indicators approach)", column="--hoc", value=approach)

@@ -396,3 +396,63 @@ def test_bootstrap_ipma_draws_are_refits(cram) -> None:
         assert row["performance.ci.lower"] == pytest.approx(np.quantile(perf, 0.025))
         assert row["performance.se"] == pytest.approx(perf.std(ddof=1))
         assert got.bootstrap_info["failed"] == 0
+
+
+def test_ipma_after_mean_replacement(cram) -> None:
+    """Under missing="mean" the IPMA sees the items as the fit did: an emptied cell
+    holds its item's mean, so the index equals the index of data filled by hand."""
+    q, data = cram
+    holed = data.copy()
+    holed.iloc[::7, 0] = np.nan
+    holed.iloc[3::11, 5] = np.nan
+    filled = holed.copy()
+    items = [i.id for i in q.items]
+    filled[items] = filled[items].fillna(filled[items].mean())
+    got = ipma(pls(q, holed, missing="mean"), holed, "Loy", (1, 7))
+    ref = ipma(pls(q, filled), filled, "Loy", (1, 7))
+    for c, v in ref.index.items():
+        assert got.index[c] == pytest.approx(v, abs=1e-9)
+
+
+def test_cli_lavaan_syntax_hoc_scale_and_errors(tmp_path, cram, capsys) -> None:
+    """--scale gives the item range of a lavaan-syntax model; the index equals ipma()'s;
+    bad options exit 2 naming the option."""
+    from satisfaction.cli import main
+
+    q, data = cram
+    items = _items(q)
+    model = tmp_path / "cram.lav"
+    model.write_text("\n".join([f"{c} =~ " + " + ".join(x) for c, x in items.items()]
+                               + [f"{h} =~ " + " + ".join(d) for h, d in HOC.items()]
+                               + ["Sat ~ PreSale + InSale + PostSale", "Loy ~ Sat"]) + "\n")
+    csv = tmp_path / "items.csv"
+    data.to_csv(csv, index=False)
+    out = tmp_path / "out.json"
+    assert main(["fit", str(model), str(csv), "--estimator", "pls", "--hoc", "disjoint",
+                 "--scale", "1,7", "--ipma", "Sat", "--json", str(out)]) == 0
+    got = json.loads(out.read_text())
+    ref = ipma(pls(str(model.read_text()), data, higher_order="disjoint"), data, "Sat", (1, 7))
+    assert got["index"]["PreSale"] == pytest.approx(ref.index["PreSale"], abs=1e-9)
+    assert {r["construct"] for r in got["ipma"]} == {"PreSale", "InSale", "PostSale"}
+    assert got["higher_order"]["approach"] == "disjoint"
+    assert all(r["se"] is None for r in got["parameters"])
+    assert "PreSale" in got["reliability"] and "Info" in got["reliability"]
+    pairs = {(r["construct1"], r["construct2"]) for r in got["htmt"]}
+    assert ("Info", "Brand") in pairs and not any(
+        {a, b} <= {"PreSale", *HOC["PreSale"]} and "PreSale" in (a, b) for a, b in pairs)
+    capsys.readouterr()
+    for args, what in (
+        (["--estimator", "pls", "--ipma", "Sat"], "--ipma"),                 # no --scale
+        (["--estimator", "pls", "--scale", "7,1"], "--scale"),
+        (["--estimator", "pls", "--scale", "1;7"], "--scale"),
+        (["--estimator", "pls", "--hoc", "twostage"], "--hoc"),
+        (["--estimator", "ml", "--ipma", "Sat"], "--ipma"),
+        (["--estimator", "pls", "--scale", "1,7", "--ipma", "Nope"], "--ipma"),
+    ):
+        assert main(["fit", str(model), str(csv), *args]) == 2, args
+        err = capsys.readouterr().err
+        assert what in err and "Traceback" not in err, (args, err)
+    raw = tmp_path / "raw.csv"
+    simulate_responses(q, n=120, seed=1, contaminate=False).to_csv(raw, index=False)
+    assert main(["fit", "cram", str(raw), "--estimator", "pls", "--scale", "1,7"]) == 2
+    assert "questionnaire's scales" in capsys.readouterr().err

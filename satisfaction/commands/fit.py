@@ -224,10 +224,14 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
         if bootstrap:
             bootstrap_stages(result, bootstrap, seed=seed, ci=ci)
     except InputError as exc:
-        if exc.file is None:
+        if exc.file is None and not isinstance(exc, UsageError):  # an option's error
             exc.file = str(model)
             exc.__post_init__()
         raise
+    if ipma_target is not None and ipma_target not in result.model.constructs:
+        raise UsageError(f"the IPMA target must be a construct of the model: one of "
+                         f"{', '.join(result.model.constructs)}", column="--ipma",
+                         value=ipma_target)
     params = result.parameters()
     t = Table(title=f"{'Consistent PLS (PLSc)' if result.consistent else 'PLS'} path model "
                     f"({result.scheme} weighting, n = {result.n}, "
@@ -286,7 +290,7 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
     try:
         out = assessment(result, data, out, ranges, ipma_target, bootstrap, seed)
     except InputError as exc:
-        if exc.file is None:
+        if exc.file is None and not isinstance(exc, UsageError):
             exc.file = str(model)
             exc.__post_init__()
         raise
