@@ -2172,7 +2172,10 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
     result = SEMResult(fit_measures={k_: measures[k_] for k_ in FIT_NAMES}, parameters=params,
                        r2=r2, effects=effects, warnings=warnings, n=n, converged=converged)
     if estimator == "mlr" and vcov_all is not None:  # Huber-White SEs, Yuan-Bentler test
-        vcov_all = robust.apply_fiml(result, x, pats, ram, theta, nu, hess / 2, mu1, sigma1,
+        # central differences: the sandwich and the trace need the information to ~1e-9
+        # (forward differences move chisq.scaled by ~3e-4)
+        info = robust.numeric_hessian(lambda t: objective(t)[1], par) / 2
+        vcov_all = robust.apply_fiml(result, x, pats, ram, theta, nu, info, mu1, sigma1,
                                      spec.param_of_row[0], observed, fiml_objective)
     _delta_intervals(result, structure, ram, theta,
                      None if vcov_all is None else vcov_all[:q, :q], spec)
@@ -2366,9 +2369,12 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
         moments = [(ram.implied_mean(theta), ram.implied(theta)["Sigma"]) for ram in rams]
         deltas = [np.vstack([robust.mean_jacobian(ram, theta, q),
                              robust.sigma_jacobian(ram, theta, q)]) for ram in rams]
+        # central differences: the sandwich and the trace need the information to ~1e-9
+        # (forward differences move chisq.scaled by ~3e-4)
+        info = robust.numeric_hessian(lambda t: objective(t)[1], theta) / 2
         vcov, robust_measures = robust.fiml_groups_mlr(
             [robust.FimlData(d.x, d.pats, d.mu1, d.sigma1) for d in data], deltas, moments,
-            hess / 2, measures, fiml_objective)
+            info, measures, fiml_objective)
         measures.update(robust_measures)
         names_out += robust.ROBUST_FIT_NAMES
     se = np.full(q, np.nan)
