@@ -250,6 +250,26 @@ def test_mean_replacement_and_listwise(mobi) -> None:
         pls(ecsi_syntax(), d, missing="mean")
 
 
+def test_missing_answers_match_naive(mobi, naive) -> None:
+    """Mean replacement in blindfolding (round means over the kept cells) and in
+    PLSpredict (training means, also for the held-out empty cells)."""
+    from tests.reference.pls_predict_reference import SMALL_BLOCKS, SMALL_PATHS, with_holes
+
+    holes = with_holes(mobi)
+    syntax = "\n".join([f"{c} =~ {' + '.join(i)}" for c, i in SMALL_BLOCKS.items()]
+                       + [f"{b} ~ {a}" for a, b in SMALL_PATHS])
+    r = pls(syntax, holes, missing="mean", tol=1e-10)
+    assert r.n == len(holes)
+    q2 = blindfolding(r, holes).q2["q2"]
+    for c, v in naive["small_missing_blindfolding_d7"].items():
+        assert q2[c] == pytest.approx(v, abs=1e-6), c
+    items = plspredict(r, holes, folds=4, repeats=2, seed=3).items.set_index("indicator")
+    for x, row in naive["small_missing_plspredict_EA_k4_r2_seed3"].items():
+        for k, v in row.items():
+            assert items.loc[x, k] == pytest.approx(v, abs=1e-6), (x, k)
+    assert items.loc["sat2", "n"] < len(holes)
+
+
 def test_predict_with_mean_replacement(mobi) -> None:
     """A training set takes its own means; empty held-out cells the training mean."""
     d = mobi.iloc[:120].copy().reset_index(drop=True)

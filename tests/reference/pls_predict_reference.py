@@ -81,16 +81,18 @@ def naive_blindfolding(data: pd.DataFrame, blocks: dict, paths: list, d: int) ->
             omitted = []
             for k, x in enumerate(items):
                 for r in range(n):
-                    if (k * n + r) % d == rnd:
+                    if (k * n + r) % d == rnd and not math.isnan(data[x].iloc[r]):
                         omitted.append((r, x))
-            for x in items:
-                kept = [blind[x].iloc[r] for r in range(n) if (r, x) not in set(omitted)]
+            cols = [x for c in blocks for x in blocks[c]]
+            gone = set(omitted)
+            for x in cols:  # mean replacement of the omitted and of the empty cells
+                kept = [blind[x].iloc[r] for r in range(n)
+                        if (r, x) not in gone and not math.isnan(blind[x].iloc[r])]
                 fill = _mean(kept)
-                for r, y in omitted:
-                    if y == x:
+                for r in range(n):
+                    if (r, x) in gone or math.isnan(blind[x].iloc[r]):
                         blind.iloc[r, blind.columns.get_loc(x)] = fill
             fit = _fit(blind, blocks, paths)
-            cols = [x for c in blocks for x in blocks[c]]
             mean = {x: _mean(list(blind[x])) for x in cols}
             sd = {x: _sd(list(blind[x])) for x in cols}
             scores = _scores(blind, blocks, fit, mean, sd)
@@ -117,12 +119,17 @@ def naive_plspredict(data: pd.DataFrame, blocks: dict, paths: list, folds: int,
         for test in np.array_split(order, folds):
             test_set = {int(t) for t in test}
             train = [r for r in range(n) if r not in test_set]
-            tr = data.iloc[train]
-            fit = _fit(tr, blocks, paths)
+            tr = data.iloc[train].copy()
             cols = [x for c in names for x in blocks[c]]
+            for x in cols:  # training means replace the empty cells of both sets
+                answered = [v for v in tr[x] if not math.isnan(v)]
+                tr[x] = [_mean(answered) if math.isnan(v) else v for v in tr[x]]
+            fit = _fit(tr, blocks, paths)
             mean = {x: _mean(list(tr[x])) for x in cols}
             sd = {x: _sd(list(tr[x])) for x in cols}
-            te = data.iloc[list(test)]
+            te = data.iloc[list(test)].copy()
+            for x in cols:
+                te[x] = [mean[x] if math.isnan(v) else v for v in te[x]]
             own = _scores(te, blocks, fit, mean, sd)
             pred = {c: list(own[c]) for c in exo}
             remaining = list(endo)
@@ -150,16 +157,33 @@ def naive_plspredict(data: pd.DataFrame, blocks: dict, paths: list, folds: int,
     out = {}
     for x in items:
         y = list(data[x])
+        seen = [r for r in range(n) if not math.isnan(y[r])]
         hat = {k: [v / repeats for v in sums[k][x]] for k in sums}
-        sso = sum((y[r] - hat["naive"][r]) ** 2 for r in range(n))
-        row = {}
+        sso = sum((y[r] - hat["naive"][r]) ** 2 for r in seen)
+        row = {"n": len(seen)}
         for k, prefix in (("pls", ""), ("lm", "lm_")):
-            e = [y[r] - hat[k][r] for r in range(n)]
+            e = [y[r] - hat[k][r] for r in seen]
             row[prefix + "q2_predict"] = 1 - sum(v * v for v in e) / sso
-            row[prefix + "rmse"] = math.sqrt(sum(v * v for v in e) / n)
-            row[prefix + "mae"] = sum(abs(v) for v in e) / n
+            row[prefix + "rmse"] = math.sqrt(sum(v * v for v in e) / len(seen))
+            row[prefix + "mae"] = sum(abs(v) for v in e) / len(seen)
         out[x] = row
     return out
+
+
+#: A smaller model for the case with missing answers (mean replacement).
+SMALL_BLOCKS = {c: ECSI_BLOCKS[c] for c in ("Image", "Expectation", "Satisfaction", "Loyalty")}
+SMALL_PATHS = [("Image", "Expectation"), ("Image", "Satisfaction"),
+               ("Expectation", "Satisfaction"), ("Satisfaction", "Loyalty")]
+
+
+def with_holes(data: pd.DataFrame) -> pd.DataFrame:
+    """The data with empty cells planted: every 17th respondent's sat2, every 23rd's
+    ima3 and loy1 (from the 5th on), respondent 8's whole Expectation block."""
+    d = data.copy().astype({c: float for c in data.columns if c != "respondent"})
+    d.loc[d.index[::17], "sat2"] = np.nan
+    d.loc[d.index[4::23], ["ima3", "loy1"]] = np.nan
+    d.loc[d.index[8], ["exp1", "exp2", "exp3"]] = np.nan
+    return d
 
 
 def main() -> None:
@@ -169,6 +193,11 @@ def main() -> None:
     for technique in ("EA", "DA"):
         cases[f"plspredict_{technique}_k5_r2_seed7"] = naive_plspredict(
             data, ECSI_BLOCKS, ECSI_PATHS, 5, 2, 7, technique)
+    holes = with_holes(data)
+    cases["small_missing_blindfolding_d7"] = naive_blindfolding(holes, SMALL_BLOCKS,
+                                                                SMALL_PATHS, 7)
+    cases["small_missing_plspredict_EA_k4_r2_seed3"] = naive_plspredict(
+        holes, SMALL_BLOCKS, SMALL_PATHS, 4, 2, 3, "EA")
     out = {"source": "tests/reference/pls_predict_reference.py (naive loops over naive_pls, "
                      "tol 1e-12) on the mobi data recovered at 1-10 from "
                      "/work/shared/data/ecsi_mobile.csv",
