@@ -177,6 +177,32 @@ def test_bca_matches_scipy_given_the_same_draws(mobi) -> None:
         assert np.allclose(r.bootstrap_jackknife[i, cols], statistic(kept), atol=1e-6)
 
 
+def test_bca_formula_matches_scipy_on_a_skewed_mean() -> None:
+    """satisfaction.bca on its own: the mean of a skewed sample, scipy's draws and BCa."""
+    from satisfaction.bca import acceleration, bca_interval
+
+    x = np.random.default_rng(8).lognormal(size=40)
+    ref = stats.bootstrap((x,), np.mean, n_resamples=3000, method="BCa",
+                          random_state=np.random.default_rng(9))
+    draws = ref.bootstrap_distribution[:, None]
+    jack = np.array([[np.delete(x, i).mean()] for i in range(len(x))])
+    lower, upper, z0, a = bca_interval(draws, np.array([x.mean()]), jack)
+    assert lower[0] == pytest.approx(ref.confidence_interval.low, abs=1e-9)
+    assert upper[0] == pytest.approx(ref.confidence_interval.high, abs=1e-9)
+    assert z0[0] == pytest.approx(stats.norm.ppf(np.mean(draws[:, 0] < x.mean())), abs=1e-12)
+    # the acceleration of the mean is the sample skewness / (6 sqrt(n)) (Efron &
+    # Tibshirani 1993, eq. 14.15 with the jackknife of the mean)
+    d = x - x.mean()
+    assert a[0] == pytest.approx((d**3).sum() / (6 * ((d**2).sum()) ** 1.5), abs=1e-12)
+    assert acceleration(np.ones((5, 1)))[0] == 0.0
+    # a constant statistic: its estimate at both ends; every draw below: undefined
+    lo, up, _, _ = bca_interval(np.ones((10, 1)), np.array([1.0]), np.ones((5, 1)))
+    assert (lo[0], up[0]) == (1.0, 1.0)
+    lo, up, _, _ = bca_interval(np.arange(10.0)[:, None], np.array([20.0]),
+                                np.arange(5.0)[:, None])
+    assert np.isnan(lo[0]) and np.isnan(up[0])
+
+
 def test_bca_option_checked(fit) -> None:
     with pytest.raises(InputError, match="perc or bca"):
         bootstrap_pls(fit, 10, ci="bca.simple")
