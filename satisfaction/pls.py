@@ -81,7 +81,12 @@ Bootstrap
 algorithm on each draw's correlation matrix (all draws at once: the iteration
 above is written for a stack of ``S`` matrices) starting from the full-sample
 weights, and reports percentile intervals (``numpy.quantile``, linear
-interpolation) of weights, loadings, paths, total and indirect effects.
+interpolation) of weights, loadings, paths, total and indirect effects, and
+with ``ci="bca"`` BCa intervals beside them (Efron 1987; the acceleration from
+the ``n`` leave-one-out refits, :mod:`satisfaction.bca`). Specific indirect
+effects (each chain ``X → M → … → Y``) and their intervals are in
+:mod:`satisfaction.pls_mediation`; Q² and PLSpredict in
+:mod:`satisfaction.pls_predict`.
 Sign changes: no sign correction against the full-sample estimates is applied
 (SmartPLS's and seminr's default "no sign changes"); each draw is oriented by
 the rule of step 4, so a draw in which a block's indicators correlate
