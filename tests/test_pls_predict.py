@@ -203,6 +203,26 @@ def test_bca_formula_matches_scipy_on_a_skewed_mean() -> None:
     assert np.isnan(lo[0]) and np.isnan(up[0])
 
 
+def test_bca_of_consistent_pls_uses_consistent_refits(mobi) -> None:
+    """PLSc: every jackknife row is the consistent fit without that respondent."""
+    d = mobi.iloc[:80].reset_index(drop=True)
+    model = pls_model("Image =~ ima1 + ima2 + ima3\nSatisfaction =~ sat1 + sat2 + sat3\n"
+                      "Loyalty =~ loy1 + loy2 + loy3\nSatisfaction ~ Image\n"
+                      "Loyalty ~ Satisfaction + Image\n")
+    r = bootstrap_pls(pls(model, d, consistent=True, tol=1e-10), 100, seed=1, ci="bca")
+    b = r.bootstrap
+    for i in (3, 50):
+        ref = pls(model, d.drop(index=i), consistent=True, tol=1e-10)
+        paths = ref.paths.set_index(["from", "to"])["est"]
+        for k, (kind, a, c) in enumerate(zip(b["kind"], b["from"], b["to"], strict=True)):
+            if kind == "path":
+                assert r.bootstrap_jackknife[i, k] == pytest.approx(paths[(a, c)], abs=1e-6)
+            elif kind == "loading":
+                lam = ref.loadings.set_index("indicator").loc[c, "est"]
+                assert r.bootstrap_jackknife[i, k] == pytest.approx(lam, abs=1e-6)
+    assert np.isfinite(b["bca.lower"]).all() and (b["bca.lower"] <= b["bca.upper"]).all()
+
+
 def test_bca_option_checked(fit) -> None:
     with pytest.raises(InputError, match="perc or bca"):
         bootstrap_pls(fit, 10, ci="bca.simple")
