@@ -234,16 +234,39 @@ def hoc_reliability(result: PLSResult) -> pd.DataFrame:
 
     Two-stage: the dimensions from stage 1, the HOCs (measured by the dimension
     scores) and the other constructs from stage 2, the HOC assessment Sarstedt et
-    al. (2019) recommend. Repeated indicators: every block of the estimated
-    model (a HOC's over its repeated items)."""
+    al. (2019) recommend. Repeated indicators: the first-order blocks as
+    estimated, and each HOC from its relations with its dimensions (below)."""
     from satisfaction.pls import reliability
 
     own = reliability(result)
     if result.stage1 is None:
-        return own
+        return _repeated_hoc_reliability(result, own)
     first = reliability(result.stage1)
     dims = [d for ds in result.higher_order["constructs"].values() for d in ds]
     return pd.concat([first.loc[[c for c in first.index if c in dims]], own])
+
+
+def _repeated_hoc_reliability(result: PLSResult, own: pd.DataFrame) -> pd.DataFrame:
+    """HOC rows of the repeated-indicators approach, from the dimensions as its
+    indicators (Sarstedt et al. 2019: the HOC-dimension relations are its loadings).
+
+    With ``λ_d`` the path coefficients HOC → dimension (= the correlations of the
+    HOC and dimension scores; for a formative HOC the correlations), ``R`` the
+    correlations of the ``k`` dimension scores: ``α = k/(k − 1)(1 − k/1'R1)``,
+    ``ρC = (Σλ)²/((Σλ)² + Σ(1 − λ²))``, ``AVE = Σλ²/k``. ``ρA`` needs weights of
+    the dimensions, which this approach does not estimate: NaN (the two-stage
+    approaches give it)."""
+    out = own.copy()
+    corr = result.construct_correlations
+    for h, dims in (result.higher_order or {}).get("constructs", {}).items():
+        dims = list(dims)
+        lam = corr.loc[dims, h].to_numpy()
+        k = len(dims)
+        alpha = k / (k - 1) * (1 - k / corr.loc[dims, dims].to_numpy().sum())
+        rhoc = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+        out.loc[h] = {"alpha": alpha, "rhoA": float("nan"), "rhoC": rhoc,
+                      "AVE": float((lam**2).mean())}
+    return out
 
 
 def hoc_htmt(result: PLSResult, **options: Any) -> pd.DataFrame:

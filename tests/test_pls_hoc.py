@@ -456,3 +456,30 @@ def test_cli_lavaan_syntax_hoc_scale_and_errors(tmp_path, cram, capsys) -> None:
     simulate_responses(q, n=120, seed=1, contaminate=False).to_csv(raw, index=False)
     assert main(["fit", "cram", str(raw), "--estimator", "pls", "--scale", "1,7"]) == 2
     assert "questionnaire's scales" in capsys.readouterr().err
+
+
+def test_hoc_reliability_from_dimensions(cram) -> None:
+    """Repeated indicators: a HOC's alpha, rhoC and AVE from its dimensions as indicators
+    (loadings = the naive HOC -> dimension paths, alpha from the naive dimension scores);
+    two-stage: stage 2's reliability of the block of dimension scores."""
+    from satisfaction.pls_hoc import hoc_reliability
+
+    q, data = cram
+    rel = hoc_reliability(pls(q, data, tol=TOL))
+    blocks, modes, paths = _repeated_blocks(q)
+    ref = naive_pls(data, blocks, modes, paths, tol=TOL)
+    scores = _naive_scores(data, blocks, ref)
+    for h, dims in HOC.items():
+        lam = np.array([ref["paths"][f"{h}->{d}"] for d in dims])
+        k = len(dims)
+        var_sum = scores[dims].sum(axis=1).var(ddof=1)
+        alpha = k / (k - 1) * (1 - k / var_sum)  # unit-variance scores: standardized alpha
+        assert rel.loc[h, "alpha"] == pytest.approx(alpha, abs=1e-8)
+        assert rel.loc[h, "rhoC"] == pytest.approx(
+            lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum()), abs=1e-8)
+        assert rel.loc[h, "AVE"] == pytest.approx((lam**2).mean(), abs=1e-8)
+        assert np.isnan(rel.loc[h, "rhoA"])
+    assert rel.loc["Info", "rhoC"] < 1
+    two = hoc_reliability(pls(q, data, higher_order="embedded"))
+    assert set(two.index) == {*HOC, *[d for ds in HOC.values() for d in ds], "Sat", "Loy"}
+    assert np.isfinite(two.to_numpy()).all()
