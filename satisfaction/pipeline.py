@@ -439,7 +439,7 @@ def _measurement_stage(runner: _Runner, analysis: Analysis, data: pd.DataFrame) 
     if measurement is None:
         return
     with runner.stage("measurement"):
-        analysis.item_statistics = measurement.item_statistics(data, q)
+        analysis.item_statistics = measurement.item_statistics(q, data)
         analysis.reliability = measurement.reliability(q, data)
         runner.collect("measurement", analysis.reliability)
         analysis.efa = measurement.efa(data[[i.id for i in q.items]])

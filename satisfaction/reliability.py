@@ -175,15 +175,15 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
                          hint="load the responses with satisfaction.responses.load_responses")
 
 
-def item_statistics(data: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame) -> pd.DataFrame:
     """Item statistics for every construct item of a questionnaire.
 
     Parameters
     ----------
+    questionnaire : Questionnaire
     data : pandas.DataFrame
         Responses with one (numeric, reverse-coded) column per item id, as in
         ``Responses.data``.
-    questionnaire : Questionnaire
 
     Returns
     -------
@@ -199,7 +199,7 @@ def item_statistics(data: pd.DataFrame, questionnaire: Questionnaire) -> pd.Data
     >>> from satisfaction.responses import load_responses
     >>> q = load_questionnaire("ecsi_bank")
     >>> r = load_responses(q, "../shared/data/bank_satisfaction.csv")
-    >>> round(float(item_statistics(r.data, q).loc["imag1", "item_total"]), 3)
+    >>> round(float(item_statistics(q, r.data).loc["imag1", "item_total"]), 3)
     0.637
     """
     frames = []
@@ -674,6 +674,6 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     warnings += diagnose(constructs, loadings, pairs, fl, htmt_thresholds)
 
     return ReliabilityResult(
-        constructs=constructs, item_statistics=item_statistics(data, questionnaire),
+        constructs=constructs, item_statistics=item_statistics(questionnaire, data),
         loadings=loadings, latent_correlations=correlations, htmt=h, htmt_pairs=pairs,
         fornell_larcker=fl, warnings=warnings, items=blocks)

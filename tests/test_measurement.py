@@ -110,7 +110,7 @@ def test_missing_item_column_is_an_input_error():
     frame = pd.read_csv(BANK).drop(columns=["loy4"])
     q = load_questionnaire(QUEST)
     with pytest.raises(InputError, match="loy4"):
-        measurement.item_statistics(frame, q)
+        measurement.item_statistics(q, frame)
     with pytest.raises(InputError, match="loy4"):
         measurement.reliability(q, frame)
 

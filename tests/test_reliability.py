@@ -67,7 +67,7 @@ def bank_parameters(bank):
 def test_item_statistics_match_psych(bank):
     q, data = bank
     ref = _ref("bank")
-    table = rel.item_statistics(data, q)
+    table = rel.item_statistics(q, data)
     assert list(table.columns) == rel.ITEM_COLUMNS
     assert len(table) == 27
     for d in ref["describe"]:
@@ -86,14 +86,14 @@ def test_item_statistics_match_psych(bank):
 
 def test_item_statistics_shares(bank):
     q, data = bank
-    table = rel.item_statistics(data, q)
+    table = rel.item_statistics(q, data)
     x = data["imag4"]
     assert table.loc["imag4", "floor"] == pytest.approx((x == 0).mean())
     assert table.loc["imag4", "ceiling"] == pytest.approx((x == 10).mean())
     assert (table["missing"] == 0).all()
     holed = data.copy()
     holed.iloc[:25, holed.columns.get_loc("imag4")] = np.nan
-    t2 = rel.item_statistics(holed, q)
+    t2 = rel.item_statistics(q, holed)
     assert t2.loc["imag4", "missing"] == pytest.approx(0.1)
     assert t2.loc["imag4", "n"] == 225
     assert t2.loc["imag4", "ceiling"] == pytest.approx((x.iloc[25:] == 10).mean())
@@ -181,7 +181,7 @@ def test_missing_answers_match_psych_pairwise(bank):
     q = bank[0]
     ref = json.loads((REF / "measurement_bank_missing.json").read_text())
     data = load_responses(q, REF / "measurement_bank_missing.csv").data
-    table = rel.item_statistics(data, q)
+    table = rel.item_statistics(q, data)
     for d in ref["describe"]:
         row = table.loc[d["item"]]
         assert row["n"] == d["n"]
