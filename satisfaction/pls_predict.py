@@ -194,7 +194,8 @@ def _filled(x: np.ndarray) -> np.ndarray:
 
 
 def _refuse_higher_order(result: PLSResult) -> None:
-    if getattr(result.model, "higher_order", None):
+    """Refuse a fit with a higher-order construct (seminr refuses it too)."""
+    if getattr(result, "higher_order", None) or getattr(result.model, "higher_order", None):
         raise InputError("Q² and PLSpredict are not defined for higher-order constructs "
                          "(no published procedure)")
 

@@ -132,6 +132,26 @@ def test_plsc_is_predicted_as_composites(mobi, fit) -> None:
     assert [w.code for w in got.warnings] == ["predict_composite"]
 
 
+def test_higher_order_refused(tmp_path, mobi) -> None:
+    """No published PLSpredict or blindfolding for higher-order constructs: refused,
+    on the command line with exit 2 and the reason."""
+    from satisfaction.cli import main
+
+    syntax = ecsi_syntax().replace("Value ~ Expectation + Quality\n", "") \
+        .replace("Satisfaction ~ Image + Expectation + Quality + Value",
+                 "Satisfaction ~ Image + Expectation + Perception")
+    syntax += "Perception =~ Quality + Value\nPerception ~ Expectation\n"
+    syntax = syntax.replace("Quality ~ Expectation\n", "")
+    hoc = pls(syntax, mobi)
+    for run in (lambda: blindfolding(hoc, mobi), lambda: plspredict(hoc, mobi)):
+        with pytest.raises(InputError, match="higher-order"):
+            run()
+    model, data = tmp_path / "hoc.lav", tmp_path / "mobi.csv"
+    model.write_text(syntax)
+    mobi.to_csv(data, index=False)
+    assert main(["fit", str(model), str(data), "--estimator", "pls", "--predict"]) == 2
+
+
 # -- BCa --------------------------------------------------------------------------
 
 def test_bca_matches_scipy_given_the_same_draws(mobi) -> None:
