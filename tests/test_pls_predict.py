@@ -132,7 +132,7 @@ def test_plsc_is_predicted_as_composites(mobi, fit) -> None:
     assert [w.code for w in got.warnings] == ["predict_composite"]
 
 
-def test_higher_order_refused(tmp_path, mobi) -> None:
+def test_higher_order_refused(tmp_path, mobi, capsys) -> None:
     """No published PLSpredict or blindfolding for higher-order constructs: refused,
     on the command line with exit 2 and the reason."""
     from satisfaction.cli import main
@@ -150,6 +150,7 @@ def test_higher_order_refused(tmp_path, mobi) -> None:
     model.write_text(syntax)
     mobi.to_csv(data, index=False)
     assert main(["fit", str(model), str(data), "--estimator", "pls", "--predict"]) == 2
+    assert "PLS path model" not in capsys.readouterr().out  # refused before any output
 
 
 # -- BCa --------------------------------------------------------------------------

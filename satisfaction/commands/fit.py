@@ -219,6 +219,12 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
     spec, data, _ = load_model_data(model, responses)
     ranges = item_ranges(spec, scale_range)
     try:
+        if predict:  # refused before anything is estimated or printed
+            from satisfaction.pls import pls_model
+
+            if pls_model(spec).higher_order:
+                raise UsageError("Q² and PLSpredict are not defined for higher-order "
+                                 "constructs (no published procedure)", column="--predict")
         result = pls(spec, data, consistent=estimator == "plsc", missing=missing,
                      higher_order=hoc)
         if bootstrap:
