@@ -357,3 +357,57 @@ def test_constant_or_copied_item_is_an_input_error(bank, change):
     with pytest.raises(InputError, match=words) as err:
         rel.reliability(q, data)
     assert err.value.column == "imag2"
+
+
+def _bfi_questionnaire(tmp_path: Path, reverse: tuple[str, ...] = ()) -> Path:
+    lines = ["id: bfi", "title: bfi", "respondent_id: id", "scales:",
+             "  six: {min: 1, max: 6}", "constructs:"]
+    for block in "ACENO":
+        lines += [f"  - id: {block}", f"    name: {block}", "    items:"]
+        for k in range(1, 6):
+            item = f"{block}{k}"
+            flag = ", reverse: true" if item in reverse else ""
+            lines.append(f"      - {{id: {item}, scale: six, text: {item}{flag}}}")
+    path = tmp_path / "bfi.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _bfi_responses(tmp_path: Path) -> Path:
+    data = pd.read_csv(REF / "bfi_raw.csv").drop(columns="gender")
+    data.insert(0, "id", range(1, len(data) + 1))
+    path = tmp_path / "bfi.csv"
+    data.to_csv(path, index=False)
+    return path
+
+
+def test_reverse_item_hint_matches_psych_check_keys(tmp_path):
+    """Every bfi item psych's alpha(check.keys = TRUE) would reverse, and no other,
+    is named with its corrected item-total correlation (psych's r.drop)."""
+    ref = json.loads((REF / "psych_reverse_items.json").read_text())
+    q = load_questionnaire(_bfi_questionnaire(tmp_path))
+    data = pd.read_csv(REF / "bfi_raw.csv")  # all 2,800 rows, as psych read them
+    stats = rel.item_statistics(q, data)
+    hints = rel.reverse_item_hints(q, data, stats)
+    assert sorted(d.params["item"] for d in hints) == sorted(
+        item for block in ref.values() for item in block["reversed"])
+    for d in hints:
+        block = ref[d.params["construct"]]
+        assert d.params["value"] == pytest.approx(block["r_drop"][d.params["item"]], abs=1e-6)
+        assert d.severity == "caution" and "reverse: true" in d.text("en")
+    assert next(d for d in hints if d.params["item"] == "A1").params["value"] == \
+        pytest.approx(-0.308418, abs=1e-6)
+
+
+def test_reverse_item_hint_goes_once_the_item_is_declared(tmp_path):
+    declared = ("A1", "C4", "C5", "E1", "E2", "O2", "O5")
+    q = load_questionnaire(_bfi_questionnaire(tmp_path, reverse=declared))
+    data = load_responses(q, _bfi_responses(tmp_path)).data
+    assert rel.reverse_item_hints(q, data, rel.item_statistics(q, data)) == []
+
+
+def test_reliability_reports_the_reverse_item_hint(tmp_path):
+    q = load_questionnaire(_bfi_questionnaire(tmp_path))
+    res = rel.reliability(q, load_responses(q, _bfi_responses(tmp_path)).data)
+    named = {d.params["item"] for d in res.warnings if d.code == "reverse_item_suspected"}
+    assert named == {"A1", "C4", "C5", "E1", "E2", "O2", "O5"}
