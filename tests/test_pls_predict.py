@@ -349,7 +349,7 @@ def test_predict_with_mean_replacement(mobi) -> None:
 
 # -- the command line -------------------------------------------------------------
 
-def test_cli_fit_pls_predict_bca_missing(tmp_path, mobi) -> None:
+def test_cli_fit_pls_predict_bca_missing(tmp_path, mobi, capsys) -> None:
     from satisfaction.cli import main
 
     model = tmp_path / "ecsi.lav"
@@ -361,13 +361,14 @@ def test_cli_fit_pls_predict_bca_missing(tmp_path, mobi) -> None:
     out = tmp_path / "pls.json"
     code = main(["fit", str(model), str(data), "--estimator", "pls", "--bootstrap", "60",
                  "--ci", "bca", "--missing", "mean", "--predict", "--folds", "3",
-                 "--repeats", "2", "--seed", "4", "--json", str(out)])
+                 "--repeats", "2", "--omission", "9", "--seed", "4", "--json", str(out)])
     assert code == 0
     got = json.loads(out.read_text())
     r = pls(ecsi_syntax(), d, missing="mean")
-    q2 = blindfolding(r, d)
+    q2 = blindfolding(r, d, 9)
     pred = plspredict(r, d, folds=3, repeats=2, seed=4).items.set_index("indicator")
     assert got["q2"] == pytest.approx(q2.q2["q2"].to_dict(), abs=1e-9)
+    assert got["q2_omission"] == 9
     row = next(p for p in got["predict"] if p["indicator"] == "loy3")
     for k in ("q2_predict", "rmse", "mae", "lm_rmse", "lm_mae"):
         assert row[k] == pytest.approx(pred.loc["loy3", k], abs=1e-9)
@@ -378,6 +379,12 @@ def test_cli_fit_pls_predict_bca_missing(tmp_path, mobi) -> None:
     assert any(w["code"] == "mean_replaced" for w in got["warnings"])
     # options are refused before the data are read, each naming itself
     for args, option in ((["--ci", "bca.simple"], "--ci"), (["--missing", "fiml"], "--missing"),
-                         (["--folds", "1"], "--folds"), (["--repeats", "0"], "--repeats")):
+                         (["--predict", "--folds", "1"], "--folds"),
+                         (["--predict", "--repeats", "0"], "--repeats"),
+                         (["--predict", "--omission", "1"], "--omission"),
+                         (["--folds", "5"], "--folds"), (["--omission", "7"], "--omission")):
         assert main(["fit", str(model), str(tmp_path / "absent.csv"), "--estimator", "pls",
                      *args]) == 2, option
+        assert option in capsys.readouterr().err
+    assert main(["fit", str(model), str(data), "--predict"]) == 2  # not with ML
+    assert "--estimator pls|plsc" in capsys.readouterr().err

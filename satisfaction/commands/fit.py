@@ -197,7 +197,7 @@ def print_invariance(result) -> None:
 
 def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed: int | None,
              json_path: Path | None, *, ci: str = "perc", missing: str = "listwise",
-             predict: bool = False, folds: int = 10, repeats: int = 10,
+             predict: bool = False, folds: int = 10, repeats: int = 10, omission: int = 7,
              ipma_target: str | None = None, scale: str | None = None,
              hoc: str = "repeated") -> None:
     """``fit --estimator pls``: :func:`satisfaction.pls.pls` (and its bootstrap, with
@@ -273,9 +273,9 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
     if predict:
         from satisfaction.pls_predict import blindfolding, plspredict
 
-        q2 = blindfolding(result, data)
+        q2 = blindfolding(result, data, omission)
         pred = plspredict(result, data, folds=folds, repeats=repeats, seed=seed)
-        console.print("Q² (blindfolding, D = 7): " + ", ".join(
+        console.print(f"Q² (blindfolding, D = {omission}): " + ", ".join(
             f"{escape(str(c))} {_fmt(v)}" for c, v in q2.q2["q2"].items()))
         t = Table(title=f"PLSpredict ({folds}-fold, {repeats} repetitions, earliest "
                         "antecedents) against the linear model (LM)", show_header=True)
@@ -408,6 +408,9 @@ def register(app: typer.Typer) -> None:
             "--predict", help="With --estimator pls|plsc: Q² by blindfolding (omission "
                               "distance 7) and PLSpredict (k-fold, repeated, seeded by "
                               "--seed) against the linear-model benchmark.")] = False,
+        omission: Annotated[int | None, typer.Option(
+            help="Omission distance of the blindfolding (with --predict; default 7).")]
+        = None,
         folds: Annotated[int | None, typer.Option(
             help="PLSpredict folds (with --predict; default 10).")] = None,
         repeats: Annotated[int | None, typer.Option(
@@ -450,7 +453,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("applies to --estimator pls|plsc with --group",
                              column="--permutations", value=permutations)
         for option, given in (("--predict", predict), ("--folds", folds is not None),
-                              ("--repeats", repeats is not None)):
+                              ("--repeats", repeats is not None),
+                              ("--omission", omission is not None)):
             if given and (estimator.lower() not in ("pls", "plsc") or group is not None):
                 raise UsageError("applies to --estimator pls|plsc without --group",
                                  column=option)
@@ -468,8 +472,10 @@ def register(app: typer.Typer) -> None:
             check_choice("--missing", missing, ("listwise", "mean"))
             check_at_least("--folds", folds, 2)
             check_at_least("--repeats", repeats, 1)
+            check_at_least("--omission", omission, 2)
             _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path, ci=ci,
-                     missing=missing, predict=predict, folds=folds or 10,
+                     missing=missing, predict=predict, omission=omission or 7,
+                     folds=folds or 10,
                      repeats=repeats or 10, ipma_target=ipma_target, scale=scale, hoc=hoc)
             return
         if bootstrap < 0:
