@@ -1711,7 +1711,8 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         parameter table's and the delta-method intervals' standard errors from the
         robust covariance (:mod:`satisfaction.robust`). Complete data with or without
         ``group`` (and ``group_equal``), with exogenous observed covariates (fixed.x),
-        and ``mlr`` with ``missing="fiml"`` with or without ``group``; with FIML the
+        and ``mlr`` with ``missing="fiml"`` with or without ``group``, covariates or
+        intercepts written in the model; with FIML the
         ``*.robust`` indices come from Savalei's corrected statistic as in lavaan.
         With ``group`` the test of equal structural paths (``groups.chisq_diff``)
         gains the Satorra-Bentler (2001) scaled difference ``chisq.scaled``,
@@ -1819,11 +1820,6 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         keep = gcol.notna()
         frame, gcol = frame[keep], gcol[keep]
     if missing == "fiml" and structure.exogenous_observed:
-        if estimator != "ml":
-            raise UsageError(f"estimator={estimator!r} with missing='fiml' does not support "
-                             "exogenous observed variables "
-                             f"({', '.join(structure.exogenous_observed)}) yet; use "
-                             "estimator 'ml'")
         # fixed.x: the likelihood is conditional on the covariates, so a respondent
         # without one cannot enter it; lavaan deletes such cases, and so do we, counted
         no_x = frame[structure.exogenous_observed].isna().any(axis=1)
@@ -1844,15 +1840,12 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         return result
     if missing == "fiml" and (structure.exogenous_observed or
                               any(r.op == "~1" for r in structure.rows)):
-        if estimator != "ml":
-            raise UsageError(f"estimator={estimator!r} with missing='fiml' does not support "
-                             "intercepts written in the model ('~ 1') yet; use estimator 'ml'")
         _check_identified(_layout(_with_means(structure, [np.zeros(len(observed))],
                                               observed, ()), 1).nparam,
                           _moments(structure, observed, 1, True), source)
         empty = frame.isna().all(axis=1)
         excluded["all_values_missing"] = int(empty.sum())
-        result = _fit_fiml_means(structure, observed, frame[~empty])
+        result = _fit_fiml_means(structure, observed, frame[~empty], estimator)
         result.excluded = excluded
         result.syntax = syntax
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
@@ -2215,8 +2208,8 @@ def _keep_fiml_model(result: SEMResult, structure: Structure, observed: list[str
     result._fiml = [data]  # type: ignore[attr-defined]
 
 
-def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFrame
-                    ) -> SEMResult:
+def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFrame,
+                    estimator: str = "ml") -> SEMResult:
     """Single-group FIML with lavaan's mean structure: intercepts written in the model
     (``x ~ 1``, ``x ~ 0*1``, ``f ~ 1``) or exogenous observed covariates (fixed.x).
 
@@ -2228,10 +2221,12 @@ def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFra
     complete (rows missing one are dropped before, as lavaan does), so their EM
     moments are their sample moments and the likelihood is the conditional one times
     a constant. Tested against lavaan's ``sem(..., missing = "ml")``
-    (tests/reference/lavaan_fiml_means.R).
+    (tests/reference/lavaan_fiml_means.R). ``estimator="mlr"``: as
+    :func:`_fiml_multi` (the covariates' elements leave the robust matrices;
+    tests/reference/lavaan_robust_groups.R).
     """
     data = [_fiml_group(frame.to_numpy(), observed, "the structural model (FIML)")]
-    res = _fiml_multi(structure, observed, data, [""], (), ())
+    res = _fiml_multi(structure, observed, data, [""], (), (), estimator)
     spec = res._spec  # type: ignore[attr-defined]
     params, r2, effects, warn, _ = res._per[0]  # type: ignore[attr-defined]
     warnings = [w for w in res.warnings if w.scope is None] + warn  # no group scope
@@ -2374,7 +2369,7 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
         info = robust.numeric_hessian(lambda t: objective(t)[1], theta) / 2
         vcov, robust_measures = robust.fiml_groups_mlr(
             [robust.FimlData(d.x, d.pats, d.mu1, d.sigma1) for d in data], deltas, moments,
-            info, measures, fiml_objective)
+            info, measures, fiml_objective, len(structure.exogenous_observed))
         measures.update(robust_measures)
         names_out += robust.ROBUST_FIT_NAMES
     se = np.full(q, np.nan)

@@ -858,10 +858,14 @@ def fiml_corrected(data: list[FimlData], delta: list[np.ndarray],
                    delta_b: list[np.ndarray], moments_b: list[tuple[np.ndarray, np.ndarray]],
                    df: float, df_b: float,
                    objective: Callable[[list[Pattern], np.ndarray, np.ndarray],
-                                       tuple[float, np.ndarray, np.ndarray]]
+                                       tuple[float, np.ndarray, np.ndarray]], nx: int = 0
                    ) -> dict[str, float]:
     """Savalei's FIML-corrected statistic and its scaling (lavaan's
     ``lav_fit_fiml_corrected``, version "V3", used for ``*.robust`` with MLR).
+
+    With ``nx`` fixed.x covariates (the last variables) their elements of
+    ``(μ, vech Σ)`` leave every matrix (:func:`moment_keep`; lavaan zeroes them and
+    inverts the rest).
 
     The model's FIML estimates are held against the EM moments ``(μ̃_g, Σ̃_g)`` as if
     they were complete-data sample moments: ``T₃ = Σ_g n_g F_ML(μ̃_g, Σ̃_g; θ̂)``
@@ -886,22 +890,22 @@ def fiml_corrected(data: list[FimlData], delta: list[np.ndarray],
     """
     total = sum(len(d.x) for d in data)
     f = [len(d.x) / total for d in data]
+    keep = moment_keep(data[0].x.shape[1], nx, True)
     wm, wmi, wc, gam = [], [], [], []
     for d, fg in zip(data, f, strict=True):
-        a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)
-        sc = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)
+        a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)[np.ix_(keep, keep)]
+        sc = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)[:, keep]
         j1 = sc.T @ sc / len(d.x)
         a1_inv = _inv(a1)
-        p_inv = _inv(d.sigma1)
         wm.append(fg * a1)
         wmi.append(a1_inv / fg)
-        wc.append(fg * _bdiag([p_inv, normal_weight(d.sigma1)]))
+        wc.append(fg * h1_weight(d.sigma1, True)[np.ix_(keep, keep)])
         gam.append(a1_inv @ j1 @ a1_inv / fg)
     Wm, Wmi, Wc, Gamma = _bdiag(wm), _bdiag(wmi), _bdiag(wc), _bdiag(gam)
     middle = Wmi @ Wc @ Wmi
 
     def trace(dl: list[np.ndarray]) -> float:
-        D = np.vstack(dl)
+        D = np.vstack([d[keep] for d in dl])
         WD = Wm @ D
         U = Wm - WD @ _inv(D.T @ WD) @ WD.T
         return float(np.trace(U @ middle @ U @ Gamma))
@@ -940,7 +944,7 @@ def fiml_groups_mlr(data: list[FimlData], delta: list[np.ndarray],
                     moments: list[tuple[np.ndarray, np.ndarray]], information: np.ndarray,
                     fm: dict[str, float],
                     objective: Callable[[list[Pattern], np.ndarray, np.ndarray],
-                                        tuple[float, np.ndarray, np.ndarray]]
+                                        tuple[float, np.ndarray, np.ndarray]], nx: int = 0
                     ) -> tuple[np.ndarray, dict[str, float]]:
     """MLR with multi-group FIML: the robust vcov and lavaan's scaled and robust measures.
 
@@ -951,31 +955,40 @@ def fiml_groups_mlr(data: list[FimlData], delta: list[np.ndarray],
     at the fitted moments), ``Cov = A⁻¹BA⁻¹/N``; the Yuan-Bentler (Mplus) trace
     ``Σ_g tr(A₁,g⁻¹B₁,g) − tr(A⁻¹B)`` with the unstructured h1 matrices at each group's
     EM moments; the independence model (free means and variances per group) the
-    same way; ``*.robust`` from :func:`fiml_corrected`.
+    same way; ``*.robust`` from :func:`fiml_corrected`. With ``nx`` fixed.x
+    covariates (the last variables, complete) their elements of ``(μ, vech Σ)``
+    leave every matrix (:func:`moment_keep`) and the independence model keeps
+    their sample block (lavaan's baseline with fixed.x).
     """
     total = sum(len(d.x) for d in data)
     groups = len(data)
     q = information.shape[0]
     p = len(data[0].mu1)
+    ny = p - nx
     r, c = vech_index(p)
+    keep = moment_keep(p, nx, True)
     B = np.zeros((q, q))
     tr_h1 = 0.0
-    info_b = np.zeros((2 * p * groups, 2 * p * groups))
+    info_b = np.zeros((2 * ny * groups, 2 * ny * groups))
     B_b = np.zeros_like(info_b)
     delta_b, moments_b = [], []
     for g, (d, dl, (mu, sigma)) in enumerate(zip(data, delta, moments, strict=True)):
-        sc = fiml_scores(d.x, d.pats, mu, sigma) @ dl
+        sc = fiml_scores(d.x, d.pats, mu, sigma)[:, keep] @ dl[keep]
         B += sc.T @ sc / total
-        sc1 = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)
-        a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)
+        sc1 = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)[:, keep]
+        a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)[np.ix_(keep, keep)]
         tr_h1 += float(np.sum(_inv(a1) * (sc1.T @ sc1 / len(d.x))))
         base_mu, base_sigma = np.nanmean(d.x, axis=0), np.diag(np.nanvar(d.x, axis=0))
-        db = np.zeros((p + len(r), 2 * p * groups))
-        db[:p, 2 * p * g: 2 * p * g + p] = np.eye(p)
-        db[p + np.flatnonzero(r == c), 2 * p * g + p + np.arange(p)] = 1.0
+        if nx:
+            xc = d.x[:, ny:] - d.x[:, ny:].mean(axis=0)
+            base_sigma[ny:, ny:] = xc.T @ xc / len(d.x)
+        db = np.zeros((p + len(r), 2 * ny * groups))
+        db[:ny, 2 * ny * g: 2 * ny * g + ny] = np.eye(ny)
+        db[p + np.flatnonzero(r == c)[:ny], 2 * ny * g + ny + np.arange(ny)] = 1.0
         fg = len(d.x) / total
-        info_b += fg * db.T @ fiml_h1_information(d.pats, base_mu, base_sigma, objective) @ db
-        scb = fiml_scores(d.x, d.pats, base_mu, base_sigma) @ db
+        h_b = fiml_h1_information(d.pats, base_mu, base_sigma, objective)[np.ix_(keep, keep)]
+        info_b += fg * db[keep].T @ h_b @ db[keep]
+        scb = fiml_scores(d.x, d.pats, base_mu, base_sigma)[:, keep] @ db[keep]
         B_b += scb.T @ scb / total
         delta_b.append(db)
         moments_b.append((base_mu, base_sigma))
@@ -986,6 +999,6 @@ def fiml_groups_mlr(data: list[FimlData], delta: list[np.ndarray],
     measures = scaled_measures(fm["chisq"], fm["df"], fm["baseline.chisq"], fm["baseline.df"],
                                scaling, scaling_b, total, groups)
     corr = fiml_corrected(data, delta, moments, delta_b, moments_b, fm["df"],
-                          fm["baseline.df"], objective)
+                          fm["baseline.df"], objective, nx)
     measures.update(corrected_measures(corr, fm["df"], fm["baseline.df"], total, groups))
     return vcov, measures

@@ -301,3 +301,14 @@ def test_fiml_equal_paths_difference_is_scaled() -> None:
     assert d["chisq.scaled"] == pytest.approx(ref["chisq_diff"], abs=1e-4)
     assert d["df"] == ref["df_diff"]
     assert d["pvalue.scaled"] == pytest.approx(ref["pvalue"], abs=1e-5)
+
+
+@pytest.mark.parametrize("case,group", [("hs_exo_fiml_mlr", None),
+                                        ("hs_exo_groups_fiml_mlr", "school")])
+def test_fiml_mlr_with_covariates_matches_lavaan(case: str, group: str | None) -> None:
+    """MLR with FIML and fixed.x covariates: lavaan's scaled χ², Savalei's robust
+    CFI/TLI/RMSEA and the Huber-White SEs (the covariates' elements left out)."""
+    res = fit(REF["fits"][case]["model"], _hs_missing(), group=group, estimator="mlr",
+              missing="fiml")
+    _compare_fit(res, case)
+    assert _compare_se(res, case) >= 30

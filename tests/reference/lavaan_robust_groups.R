@@ -116,6 +116,14 @@ fits$hs_paths_fiml_mlr <- dump_fit(free, hs_paths)
 fits$hs_paths_equal_fiml_mlr <- dump_fit(equal, hs_paths)
 difference$hs_paths_fiml_mlr <- diff_test(free, equal)
 
+# 3c. MLR with FIML and the fixed.x covariates (complete), one group and by school
+fits$hs_exo_fiml_mlr <- dump_fit(sem(hs_exo, data = hs_miss, missing = "ml",
+                                     estimator = "MLR", optim.method = "BFGS",
+                                     control = ctrl), hs_exo)
+fits$hs_exo_groups_fiml_mlr <- dump_fit(sem(hs_exo, data = hs_miss, group = "school",
+                                            missing = "ml", estimator = "MLR",
+                                            optim.method = "BFGS", control = ctrl), hs_exo)
+
 # lavaan's default optimiser on one of them: the formulas at lavaan's own estimates
 fits$hs_exo_groups_mlr_default <- dump_fit(
   sem(hs_exo, data = hs, group = "school", estimator = "MLR"), hs_exo)
