@@ -80,23 +80,31 @@ from satisfaction.defined import evaluate
 from satisfaction.errors import InputError
 from satisfaction.sem_ml import RAM
 
-#: ``ρ`` is kept inside (−RHO_MAX, RHO_MAX) when a polychoric correlation is estimated.
-RHO_MAX = 0.9999
+#: A polychoric correlation is estimated within [−RHO_MAX, RHO_MAX] (lavaan's bounds).
+RHO_MAX = 0.999
+#: Cell probabilities below √ε are set to √ε in the polychoric likelihood and leave
+#: the scores (lavaan's convention).
+SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
+#: Points of the coarse grid on which the polychoric likelihood's maxima are
+#: bracketed, and of the finer grid inside an interval that needs it.
+POLYCHORIC_GRID = 21
+POLYCHORIC_REFINE = 15
 
 
 # -- the bivariate normal distribution --------------------------------------------
 
 
-def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
+def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float | np.ndarray
+                         ) -> np.ndarray:
     """``Φ₂(h, k; ρ) = P(X ≤ h, Y ≤ k)`` of the standard bivariate normal.
 
     Owen's (1956) formula with ``scipy.special.owens_t`` (see module docstring);
-    infinite limits give the univariate margins. Checked against numerical
-    integration in tests/test_ordinal.py.
+    infinite limits give the univariate margins; ``h``, ``k`` and ``ρ`` broadcast.
+    Checked against numerical integration in tests/test_ordinal.py.
     """
-    h, k = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
+    h, k, rho = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float),
+                                    np.asarray(rho, dtype=float))
     out = np.zeros(h.shape)
-    s = np.sqrt((1.0 - rho) * (1.0 + rho))
     hinf, kinf = np.isinf(h), np.isinf(k)
     # margins: one limit +inf; zero when either is -inf
     both = ~hinf & ~kinf
@@ -104,15 +112,16 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray
     out[kinf & (k > 0) & ~hinf] = special.ndtr(h[kinf & (k > 0) & ~hinf])
     out[hinf & kinf & (h > 0) & (k > 0)] = 1.0
     if both.any():
-        hh, kk = h[both], k[both]
+        hh, kk, rr = h[both], k[both], rho[both]
+        s = np.sqrt((1.0 - rr) * (1.0 + rr))
         # a limit exactly 0 is moved off it by a negligible amount: the function is
         # continuous and Owen's ratios then stay finite
         tiny = 1e-300
         hh = np.where(hh == 0, tiny, hh)
         kk = np.where(kk == 0, tiny, kk)
         with np.errstate(over="ignore"):
-            ah = (kk - rho * hh) / (hh * s)
-            ak = (hh - rho * kk) / (kk * s)
+            ah = (kk - rr * hh) / (hh * s)
+            ak = (hh - rr * kk) / (kk * s)
         beta = np.where(hh * kk < 0, 0.5, 0.0)
         val = 0.5 * special.ndtr(hh) + 0.5 * special.ndtr(kk) - special.owens_t(hh, ah) \
             - special.owens_t(kk, ak) - beta
@@ -120,14 +129,16 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray
     return out
 
 
-def bivariate_normal_pdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
-    """``φ₂(h, k; ρ)``, 0 at an infinite limit (``∂Φ₂/∂ρ = φ₂``)."""
-    h, k = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
+def bivariate_normal_pdf(h: np.ndarray, k: np.ndarray, rho: float | np.ndarray
+                         ) -> np.ndarray:
+    """``φ₂(h, k; ρ)``, 0 at an infinite limit (``∂Φ₂/∂ρ = φ₂``); arguments broadcast."""
+    h, k, rho = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float),
+                                    np.asarray(rho, dtype=float))
     out = np.zeros(h.shape)
     ok = np.isfinite(h) & np.isfinite(k)
-    r2 = 1.0 - rho * rho
-    hh, kk = h[ok], k[ok]
-    out[ok] = np.exp(-(hh * hh - 2 * rho * hh * kk + kk * kk) / (2 * r2)) / (
+    hh, kk, rr = h[ok], k[ok], rho[ok]
+    r2 = 1.0 - rr * rr
+    out[ok] = np.exp(-(hh * hh - 2 * rr * hh * kk + kk * kk) / (2 * r2)) / (
         2 * np.pi * np.sqrt(r2))
     return out
 
@@ -218,14 +229,16 @@ def _limits(tau: np.ndarray) -> np.ndarray:
 # -- step 2: polychoric correlations -------------------------------------------------
 
 
-def _cell_probabilities(t1: np.ndarray, t2: np.ndarray, rho: float
+def _cell_probabilities(t1: np.ndarray, t2: np.ndarray, rho: float | np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """``π_ab`` and ``∂π_ab/∂ρ`` of every cell of a K₁×K₂ table."""
+    """``π_ab`` and ``∂π_ab/∂ρ`` of every cell of a K₁×K₂ table (for an array of
+    ``ρ``: one table per value, along the first axis)."""
     l1, l2 = _limits(t1), _limits(t2)
-    F = bivariate_normal_cdf(l1[:, None], l2[None, :], rho)
-    f = bivariate_normal_pdf(l1[:, None], l2[None, :], rho)
-    P = F[1:, 1:] - F[:-1, 1:] - F[1:, :-1] + F[:-1, :-1]
-    dP = f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]
+    r = np.asarray(rho, dtype=float)[..., None, None]
+    F = bivariate_normal_cdf(l1[:, None], l2[None, :], r)
+    f = bivariate_normal_pdf(l1[:, None], l2[None, :], r)
+    P = F[..., 1:, 1:] - F[..., :-1, 1:] - F[..., 1:, :-1] + F[..., :-1, :-1]
+    dP = f[..., 1:, 1:] - f[..., :-1, 1:] - f[..., 1:, :-1] + f[..., :-1, :-1]
     return P, dP
 
 
@@ -236,32 +249,71 @@ def _table(a: np.ndarray, b: np.ndarray, k1: int, k2: int) -> np.ndarray:
 def polychoric_pair(table: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> float:
     """The polychoric correlation of one contingency table, thresholds held fixed.
 
-    Maximises ``ℓ(ρ) = Σ n_ab log π_ab(ρ)`` (Olsson's two-step estimator, lavaan's
-    ``lavCor``): the root of its score ``Σ n_ab π'_ab/π_ab`` by Brent's method
-    (the score of a table is decreasing in ``ρ`` away from the boundaries), else
-    the bounded maximum. A 2×2 table with an empty cell gets 0.5 added to that
-    cell (lavaan's ``zero.add = c(0.5, 0)``).
+    Maximises ``ℓ(ρ) = Σ n_ab log π_ab(ρ)`` over ``|ρ| ≤ 0.999`` (Olsson's two-step
+    estimator, lavaan's ``lavCor``): each root of its score ``Σ n_ab π'_ab/π_ab``
+    bracketed on a grid is found by Brent's method and the highest maximum kept
+    (lavaan's nlminb climbs from the Pearson correlation instead; both find the
+    same maximum where there is one). lavaan's conventions, which change
+    the estimate on sparse tables, are kept: a cell probability below √ε counts
+    as √ε (and drops out of the score); a 2×2 table with one empty cell has 0.5
+    moved onto it keeping the margins (``zero.add = c(0.5, 0)``,
+    ``zero.keep.margins = TRUE``), with two empty cells ρ = ±1, with
+    ``n₁₁n₂₂ = n₁₂n₂₁`` ρ = 0 and with both thresholds 0 the closed form
+    ``ρ = −cos(2π n₁₁/N)``.
     """
-    n = table.copy()
-    if n.shape == (2, 2) and (n == 0).any():
-        n[n == 0] = 0.5
+    n = table.astype(float).copy()
+    if n.shape == (2, 2):
+        empty = n == 0
+        if empty.sum() == 2:
+            return 1.0 if n[0, 0] > 0 else -1.0
+        if empty.sum() == 1:
+            move = np.array([[0.5, -0.5], [-0.5, 0.5]])
+            n += move if (empty[0, 0] or empty[1, 1]) else -move
+        if n[0, 0] * n[1, 1] == n[0, 1] * n[1, 0]:
+            return 0.0
+        if t1[0] == 0 and t2[0] == 0:
+            return float(-np.cos(2 * np.pi * n[0, 0] / n.sum()))
 
     def score(rho: float) -> float:
         P, dP = _cell_probabilities(t1, t2, rho)
-        P = np.maximum(P, 1e-300)
-        return float((n * dP / P).sum())
+        ok = P > SQRT_EPS
+        return float((n[ok] * dP[ok] / P[ok]).sum())
 
     def negloglik(rho: float) -> float:
         P, _ = _cell_probabilities(t1, t2, rho)
-        return -float((n * np.log(np.maximum(P, 1e-300))).sum())
+        return -float((n * np.log(np.maximum(P, SQRT_EPS))).sum())
 
-    lo, hi = -RHO_MAX, RHO_MAX
-    s_lo, s_hi = score(lo), score(hi)
-    if s_lo > 0 and s_hi < 0:
-        return float(optimize.brentq(score, lo, hi, xtol=1e-13, rtol=1e-14, maxiter=200))
-    res = optimize.minimize_scalar(negloglik, bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-12})
-    return float(res.x)
+    # The floor on π can give the likelihood more than one maximum (a kink where a
+    # cell's π crosses √ε), close together: the score on a coarse grid, every
+    # interval where it changes sign searched again on a finer grid, every
+    # bracketed maximum refined and the highest kept.
+    def scan(points: np.ndarray) -> np.ndarray:
+        P, dP = _cell_probabilities(t1, t2, points)
+        ok = P > SQRT_EPS
+        return np.where(ok, n * dP / np.where(ok, P, 1.0), 0.0).sum(axis=(1, 2))
+
+    grid = np.linspace(-RHO_MAX, RHO_MAX, POLYCHORIC_GRID)
+    scores = scan(grid)
+    finer = [np.linspace(grid[k], grid[k + 1], POLYCHORIC_REFINE + 2)[1:-1]
+             for k in range(len(grid) - 1) if (scores[k] > 0) != (scores[k + 1] > 0)]
+    if finer:
+        extra = np.concatenate(finer)
+        more = scan(extra)
+        order = np.argsort(np.concatenate([grid, extra]))
+        grid = np.concatenate([grid, extra])[order]
+        scores = np.concatenate([scores, more])[order]
+    candidates = [float(optimize.brentq(score, a, b, xtol=1e-13, rtol=1e-14, maxiter=200))
+                  for a, b, sa, sb in zip(grid[:-1], grid[1:], scores[:-1], scores[1:],
+                                          strict=True) if sa > 0 and sb <= 0]
+    if scores[0] <= 0:
+        candidates.append(float(grid[0]))
+    if scores[-1] >= 0:
+        candidates.append(float(grid[-1]))
+    if not candidates:
+        res = optimize.minimize_scalar(negloglik, bounds=(-RHO_MAX, RHO_MAX),
+                                       method="bounded", options={"xatol": 1e-12})
+        return float(res.x)
+    return min(candidates, key=negloglik)
 
 
 @dataclass
@@ -349,9 +401,17 @@ def sample_statistics(data: OrdinalData) -> SampleStatistics:
         a, b = data.codes[:, i], data.codes[:, j]
         tab = _table(a, b, ncat[i], ncat[j])
         rho = polychoric_pair(tab, tau[i], tau[j])
+        if abs(rho) >= 1:
+            raise InputError(f"the items {data.names[j]!r} and {data.names[i]!r} are perfectly "
+                             "associated (two empty cells in their 2×2 table): their "
+                             "polychoric correlation is ±1 and the model cannot be fitted; "
+                             "drop one of them", column=data.names[i])
         R[i, j] = R[j, i] = rho
         P, dP = _cell_probabilities(tau[i], tau[j], rho)
-        s_cell = dP / P
+        # a cell of probability below √ε contributes no score (lavaan's convention)
+        ok = P > SQRT_EPS
+        P = np.where(ok, P, 1.0)
+        s_cell = np.where(ok, dP / P, 0.0)
         sc_rho[:, q] = s_cell[a, b]
         # bivariate scores of the thresholds of both items (at fixed ρ)
         s = np.sqrt((1 - rho) * (1 + rho))

@@ -342,3 +342,64 @@ def test_standardized_indirect_effect_interval_matches_lavaan(fits):
     assert e["std.indirect.ci.lower"] == pytest.approx(r["ci.lower"], abs=1e-4)
     assert e["std.indirect.ci.upper"] == pytest.approx(r["ci.upper"], abs=1e-4)
     assert e["ci.method"] == "delta"
+
+
+# -- sparse tables: the ECSI bank data (11 categories, 250 respondents) ------------------
+
+
+@pytest.fixture(scope="module")
+def bank(bank_csv):
+    return fit(REF["fits"]["bank"]["model"], pd.read_csv(bank_csv), ordered="all",
+               estimator="wlsmv")
+
+
+def test_bank_polychorics_follow_lavaans_sparse_table_conventions(bank):
+    """With cells of probability below √ε (counted as √ε, as lavaan does) the
+    likelihood of imag1 × imag2 has two maxima; lavaan's (0.746, the higher one)
+    is found, not the other (0.707)."""
+    ss = bank._ordinal
+    assert ss.names == REF["bank_items"]
+    np.testing.assert_allclose(ss.correlation, np.array(REF["bank_polychoric"]), atol=1e-6)
+
+
+def test_bank_fit_matches_lavaan_and_is_flagged_improper(bank):
+    ref = dict(REF["fits"]["bank"]["fit"])
+    ref["chisq.shift.parameters"] = ref["chisq.scaled"] - ref["chisq"] / ref[
+        "chisq.scaling.factor"]
+    for key in CHECKED:
+        tol = 1e-3 if "chisq" in key else 1e-4
+        assert bank.fit_measures[key] == pytest.approx(ref[key], abs=tol), key
+    params = pd.DataFrame(REF["fits"]["bank"]["parameters"])
+    got = bank.parameters
+    assert got[["lhs", "op", "rhs"]].values.tolist() == \
+        params[["lhs", "op", "rhs"]].values.tolist()
+    np.testing.assert_allclose(got["est"], params["est"], atol=1e-4)
+    np.testing.assert_allclose(got["se"], params["se"], atol=1e-3)
+    # lavaan warns that a latent variance is negative; so do we, and the gate closes
+    assert any(w.code == "negative_variance" for w in bank.warnings)
+    assert bank.status == "invalid"
+
+
+def test_two_empty_cells_in_a_binary_table_is_refused():
+    frame = pd.DataFrame({"a": [0, 0, 1, 1] * 10, "b": [0, 0, 1, 1] * 10,
+                          "c": [0, 1, 0, 1] * 10})
+    from satisfaction.errors import InputError
+
+    with pytest.raises(InputError, match="perfectly associated"):
+        ordinal.sample_statistics(ordinal.code_items(frame, ["a", "b", "c"]))
+
+
+def test_binary_table_conventions_match_lavcor():
+    """lavaan's 2×2 rules: independence gives 0; both thresholds 0 gives the closed
+    form −cos(2π n₁₁/N); one empty cell has 0.5 moved onto it keeping the margins
+    (lavCor on the same tables)."""
+    zero = np.array([0.0])
+    assert ordinal.polychoric_pair(np.array([[10.0, 20.0], [5.0, 10.0]]),
+                                   np.array([0.3]), np.array([-0.2])) == 0.0
+    got = ordinal.polychoric_pair(np.array([[30.0, 20.0], [20.0, 30.0]]), zero, zero)
+    assert got == pytest.approx(REF["binary_cases"]["balanced"], abs=1e-9)
+    tab = np.array([[0.0, 12.0], [9.0, 19.0]])
+    t1 = np.array([stats.norm.ppf(12 / 40)])
+    t2 = np.array([stats.norm.ppf(9 / 40)])
+    assert ordinal.polychoric_pair(tab, t1, t2) == pytest.approx(
+        REF["binary_cases"]["empty_cell"], abs=1e-6)

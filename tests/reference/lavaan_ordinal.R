@@ -3,7 +3,8 @@
 #
 # How to run (from the repository root; needs R with lavaan and jsonlite):
 #     Rscript tests/reference/lavaan_ordinal.R
-# It reads tests/reference/bfi_raw.csv (psych's bfi, 6-point items) and writes
+# It reads tests/reference/bfi_raw.csv (psych's bfi, 6-point items) and
+# ../shared/data/bank_satisfaction.csv (the ECSI bank data) and writes
 # tests/reference/lavaan_ordinal.json, so the tests never need R.
 #
 # lavaan 0.6.14 defaults for estimator = "WLSMV" with every indicator ordered:
@@ -87,6 +88,39 @@ bin_model <- paste("C =~ C1 + C2 + C3 + C4 + C5", "E =~ E1 + E2 + E3 + E4 + E5",
                    sep = "\n")
 bin_fit <- cfa(bin_model, data = d2, ordered = bin_items, estimator = "WLSMV")
 
+# 4. The ECSI bank model on the shared bank data (../shared/data, 250 respondents,
+#    0-10 items): sparse 11-category tables, where lavaan's conventions matter
+#    (a cell probability below sqrt(eps) counts as sqrt(eps)), and an improper
+#    solution (a negative latent variance) that must be reproduced, not repaired.
+bank <- read.csv(file.path("..", "shared", "data", "bank_satisfaction.csv"))
+bank_model <- paste(
+  "Image =~ imag1 + imag2 + imag3 + imag4 + imag5",
+  "Expectation =~ expe1 + expe2 + expe3 + expe4 + expe5",
+  "Quality =~ qual1 + qual2 + qual3 + qual4 + qual5",
+  "Value =~ val1 + val2 + val3 + val4",
+  "Satisfaction =~ sat1 + sat2 + sat3 + sat4",
+  "Loyalty =~ loy1 + loy2 + loy3 + loy4",
+  "Expectation ~ Image",
+  "Quality ~ Expectation",
+  "Value ~ Expectation + Quality",
+  "Satisfaction ~ Image + Expectation + Quality + Value",
+  "Loyalty ~ Image + Satisfaction", sep = "\n")
+bank_items <- lavNames(lavaanify(bank_model), "ov")
+bank_fit <- suppressWarnings(sem(bank_model, data = bank[, bank_items],
+                                 ordered = bank_items, estimator = "WLSMV"))
+
+# 5. lavaan's conventions for 2x2 tables (lavCor): one empty cell (0.5 moved onto
+#    it keeping the margins), both thresholds 0 (closed form).
+table_data <- function(freq) {
+  cells <- expand.grid(a = 0:1, b = 0:1)
+  data.frame(a = rep(cells$a, c(freq)), b = rep(cells$b, c(freq)))
+}
+empty_cell <- table_data(matrix(c(0, 9, 12, 19), 2))   # n11 = 0, n21 = 9, n12 = 12
+balanced <- table_data(matrix(c(30, 20, 20, 30), 2))
+binary_cases <- list(
+  empty_cell = lavCor(empty_cell, ordered = c("a", "b"), output = "cor")[2, 1],
+  balanced = lavCor(balanced, ordered = c("a", "b"), output = "cor")[2, 1])
+
 res <- list(
   lavaan_version = as.character(packageVersion("lavaan")),
   n = nrow(d),
@@ -100,7 +134,11 @@ res <- list(
   fits = list(cfa = dump_fit(cfa_fit, cfa_model),
               sem = dump_fit(sem_fit, sem_model),
               two = dump_fit(two_fit, two_model),
-              bin = dump_fit(bin_fit, bin_model)),
+              bin = dump_fit(bin_fit, bin_model),
+              bank = dump_fit(bank_fit, bank_model)),
+  bank_polychoric = unname(lavInspect(bank_fit, "sampstat")$cov),
+  bank_items = bank_items,
+  binary_cases = binary_cases,
   two_polychoric = unname(lavCor(d4, ordered = small_items, output = "cor")),
   two_thresholds = as.list(lavInspect(two_fit, "sampstat")$th))
 write_json(res, file.path(out_dir, "lavaan_ordinal.json"), digits = NA, auto_unbox = TRUE,
