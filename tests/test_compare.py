@@ -206,3 +206,76 @@ def test_chi_square_with_small_expected_counts_is_a_caution(bank):
     assert res.status == "caution" and res.to_dict()["status"] == "caution"
     # the well-filled tables of the R comparison raise nothing
     assert compare(q, bank[1], by=["gender", "band", "high_sat"]).warnings == []
+
+
+CORR = json.loads((ROOT / "tests/reference/r_correlation_reference.json").read_text())
+
+
+@pytest.mark.parametrize("index", ["index_a", "index_b"])
+def test_index_association_matches_r_cor_test(index):
+    from satisfaction.compare import index_association
+
+    d = pd.read_csv(ROOT / "tests/reference/age_index.csv")
+    ref = CORR[index]
+    p = index_association(d[index], d["age"], "pearson")
+    assert p["n"] == ref["n"]
+    assert p["estimate"] == pytest.approx(ref["pearson"]["estimate"], abs=1e-9)
+    assert [p["ci.lower"], p["ci.upper"]] == pytest.approx(ref["pearson"]["ci"], abs=1e-9)
+    assert p["statistic"] == pytest.approx(ref["pearson"]["statistic"], abs=1e-8)
+    assert p["df"] == ref["pearson"]["df"]
+    assert p["pvalue"] == pytest.approx(ref["pearson"]["pvalue"], rel=1e-6)
+    s = index_association(d[index], d["age"], "spearman")
+    assert s["estimate"] == pytest.approx(ref["spearman"]["estimate"], abs=1e-9)
+    assert [s["ci.lower"], s["ci.upper"]] == pytest.approx(ref["spearman"]["ci"], abs=1e-9)
+    assert s["pvalue"] == pytest.approx(ref["spearman"]["pvalue"], rel=1e-6)
+    assert s["ci.lower"] < s["estimate"] < s["ci.upper"]
+
+
+def _with_group(q, group: dict):
+    import yaml
+
+    from satisfaction.questionnaire import Questionnaire
+
+    spec = yaml.safe_load(Path(q.source).read_text(encoding="utf-8"))
+    spec["groups"] = [*spec.get("groups", []), group]
+    return Questionnaire.from_dict(spec)
+
+
+def test_numeric_group_is_correlated_not_split_into_groups(bank):
+    """A numeric group without bands (54 distinct ages) gives a correlation per index
+    in seconds, no Welch ANOVA and no chi-square; with bands it is compared as groups."""
+    import time
+
+    from satisfaction.compare import index_association
+    from satisfaction.drivers import construct_scores
+
+    q, d = bank
+    d = d.copy()
+    d["age"] = 18 + (np.arange(len(d)) * 7) % 54
+    q_age = _with_group(q, {"id": "age", "type": "numeric"})
+    start = time.perf_counter()
+    res = compare(q_age, d, by=["age", "gender"])
+    assert time.perf_counter() - start < 5
+    assert "age" not in set(res.tests["by"])
+    assoc = res.associations
+    scores = construct_scores(q_age, d)
+    assert set(assoc["construct"]) == set(scores.columns)
+    row = assoc[(assoc["construct"] == "Satisfaction") & (assoc["method"] == "pearson")].iloc[0]
+    direct = index_association(scores["Satisfaction"], d["age"], "pearson")
+    assert row["estimate"] == pytest.approx(direct["estimate"], abs=1e-12)
+    assert row["pvalue.adjusted"] >= row["pvalue"]
+    assert res.to_dict()["associations"][0]["by"] == "age"
+    banded = _with_group(q, {"id": "age", "type": "numeric", "bands": [18, 40, 60, 72]})
+    by_band = compare(banded, d, by="age")
+    assert set(by_band.tests["test"]) >= {"welch_anova"} and by_band.associations.empty
+
+
+def test_too_many_categories_are_not_compared(bank):
+    q, d = bank
+    d = d.copy()
+    d["shop"] = [f"s{i % 30}" for i in range(len(d))]
+    res = compare(q, d, by="shop")
+    assert res.tests.empty or "shop" not in set(res.tests["by"])
+    codes = [w.code for w in res.warnings]
+    assert "compare_too_many_groups" in codes
+    assert "more than 20 groups" in set(res.excluded["reason"])

@@ -52,6 +52,24 @@ def print_tests(result: CompareResult) -> None:
         console.print(f"  [yellow]{w.severity}:[/yellow] {escape(str(w))}")
 
 
+def print_associations(result: CompareResult) -> None:
+    """Print the correlations of the indices with numeric group variables."""
+    if result.associations.empty:
+        return
+    table = Table(title=f"Numeric groups: correlation with each index (p adjusted: "
+                        f"{result.adjust})")
+    for name in ("construct", "by", "method", "n", "r", "95% CI", "p", "p adj."):
+        table.add_column(name, justify="left" if name in ("construct", "by", "method")
+                         else "right")
+    for _, r in result.associations.iterrows():
+        ci = "" if r["ci.lower"] is None or r["ci.lower"] != r["ci.lower"] else \
+            f"[{r['ci.lower']:.3f}, {r['ci.upper']:.3f}]"
+        table.add_row(escape(str(r["construct"])), escape(str(r["by"])), str(r["method"]),
+                      str(r["n"]), _fmt(r["estimate"]), ci, _fmt(r["pvalue"], -1),
+                      _fmt(r["pvalue.adjusted"], -1))
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``compare`` to the application."""
 
@@ -68,7 +86,8 @@ def register(app: typer.Typer) -> None:
         json_path: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")]
         = None,
     ) -> None:
-        """Compare every construct index across groups (Welch, rank tests, chi-square)."""
+        """Compare every construct index across groups (Welch, rank tests, chi-square);
+        numeric groups without bands by their correlation with each index."""
         from satisfaction.compare import ADJUST_METHODS, compare
         from satisfaction.questionnaire import load_questionnaire
         from satisfaction.responses import load_responses
@@ -80,5 +99,6 @@ def register(app: typer.Typer) -> None:
         console.print(f"{loaded.log.analysed} respondents analysed "
                       f"({loaded.log.loaded} loaded)")
         print_tests(result)
+        print_associations(result)
         if json_path is not None:
             write_json(json_path, result.to_dict())
