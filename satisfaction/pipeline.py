@@ -389,11 +389,13 @@ def _invariance_of_groups(runner: _Runner, q: Questionnaire, data: pd.DataFrame
                           ) -> pd.DataFrame | None:
     """Whether each construct's means may be compared across each categorical group
     (configural, metric and scalar invariance of its one-factor model)."""
+    from satisfaction.compare import MAX_GROUPS
     from satisfaction.invariance import CONSTRUCT_COLUMNS, construct_invariance
 
     frames = []
     for g in q.groups:
-        if g.type != "categorical" or g.id not in data.columns:
+        if g.type != "categorical" or g.id not in data.columns or \
+                data[g.id].nunique() > MAX_GROUPS:  # not compared either
             continue
         table, notes = construct_invariance(q, data, g.id)
         frames.append(table)
