@@ -619,6 +619,8 @@ class PLSResult:
             out["higher_order"] = {"approach": self.higher_order["approach"],
                                    "constructs": {h: list(d) for h, d in
                                                   self.higher_order["constructs"].items()}}
+        if self.stage1 is not None:  # two-stage: the first stage's weights, loadings, paths
+            out["stage1"] = self.stage1.to_dict()
         if self.bootstrap is not None:
             out["bootstrap"] = {**self.bootstrap_info,
                                 "estimates": self.bootstrap.to_dict("records")}

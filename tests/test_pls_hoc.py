@@ -435,6 +435,7 @@ def test_cli_lavaan_syntax_hoc_scale_and_errors(tmp_path, cram, capsys) -> None:
     assert got["index"]["PreSale"] == pytest.approx(ref.index["PreSale"], abs=1e-9)
     assert {r["construct"] for r in got["ipma"]} == {"PreSale", "InSale", "PostSale"}
     assert got["higher_order"]["approach"] == "disjoint"
+    assert {r["construct"] for r in got["stage1"]["weights"]} >= set(HOC["InSale"])
     assert all(r["se"] is None for r in got["parameters"])
     assert "PreSale" in got["reliability"] and "Info" in got["reliability"]
     pairs = {(r["construct1"], r["construct2"]) for r in got["htmt"]}
