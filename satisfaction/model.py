@@ -1701,7 +1701,8 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     criteria : dict, optional
         Fit cut-offs ``{index: (">=" or "<=", threshold)}``; default
         :func:`fit_criteria` of the model.
-    estimator : {"ml", "mlr", "mlm"}
+    estimator : {"ml", "mlr", "mlm", "wlsmv"}
+        ``wlsmv`` (with ``ordered``): :func:`satisfaction.ordinal.fit_ordered`.
         ``ml``: normal-theory standard errors and χ². ``mlr``: Huber-White
         (sandwich) standard errors and the Yuan-Bentler scaled χ² (lavaan's
         ``estimator = "MLR"``; also with ``missing="fiml"``); ``mlm``: Satorra-Bentler
