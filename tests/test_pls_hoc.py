@@ -484,3 +484,34 @@ def test_hoc_reliability_from_dimensions(cram) -> None:
     two = hoc_reliability(pls(q, data, higher_order="embedded"))
     assert set(two.index) == {*HOC, *[d for ds in HOC.values() for d in ds], "Sat", "Loy"}
     assert np.isfinite(two.to_numpy()).all()
+
+
+def test_disjoint_two_stage_formative_hoc(cram) -> None:
+    """A formative HOC in the disjoint approach: stage 2 estimates it in Mode B on the
+    dimension scores (naive Mode B regression of the inner proxy on the scores)."""
+    q, data = cram
+    items = _items(q)
+    text = "\n".join([f"{c} =~ " + " + ".join(x) for c, x in items.items()]
+                     + ["PreSale <~ Info + Brand + WoM",
+                        "InSale =~ Quality + Price + Convenience + Staff + Environment",
+                        "PostSale =~ Service + Extension + Promise",
+                        "Sat ~ PreSale + InSale + PostSale", "Loy ~ Sat"])
+    r = pls(text, data, tol=TOL, higher_order="disjoint")
+    blocks1 = dict(items)
+    paths1 = [(d, "Sat") for dims in HOC.values() for d in dims] + [("Sat", "Loy")]
+    ref1 = naive_pls(data, blocks1, {c: "A" for c in blocks1}, paths1, tol=TOL)
+    scores = _naive_scores(data, blocks1, ref1)
+    data2 = data.copy()
+    for dims in HOC.values():
+        for d in dims:
+            data2[d] = scores[d]
+    blocks2 = {**HOC, "Sat": items["Sat"], "Loy": items["Loy"]}
+    modes2 = {c: "B" if c == "PreSale" else "A" for c in blocks2}
+    paths2 = [("PreSale", "Sat"), ("InSale", "Sat"), ("PostSale", "Sat"), ("Sat", "Loy")]
+    ref2 = naive_pls(data2, blocks2, modes2, paths2, tol=TOL)
+    got = _as_ref(r)
+    for kind in ("paths", "weights", "r2"):
+        _check(got[kind], ref2, kind, atol=1e-7)
+    params = r.parameters()
+    assert _row(params, "PreSale", "<~", "Brand")["est"] == pytest.approx(
+        ref2["weights"]["PreSale|Brand"], abs=1e-7)
