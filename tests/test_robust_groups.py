@@ -8,6 +8,7 @@ tests/reference/bfi_raw.csv).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -53,9 +54,10 @@ def _fit(case: str, data: pd.DataFrame | None = None) -> SEMResult:
                estimator=estimator, group=group, group_equal=equal)
 
 
-@pytest.fixture(scope="module")
-def fits() -> dict[str, SEMResult]:
-    return {case: _fit(case) for case in CASES}
+@functools.cache
+def _fitted(case: str) -> SEMResult:
+    """One fit per case, shared by the tests (each test fits only what it needs)."""
+    return _fit(case)
 
 
 def _lavaan_rows(case: str) -> dict[tuple, dict]:
@@ -99,19 +101,19 @@ def test_reference_uses_lavaan_defaults() -> None:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_scaled_and_robust_measures_match_lavaan(fits: dict, case: str) -> None:
-    _compare_fit(fits[case], case)
+def test_scaled_and_robust_measures_match_lavaan(case: str) -> None:
+    _compare_fit(_fitted(case), case)
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_robust_standard_errors_match_lavaan(fits: dict, case: str) -> None:
-    assert _compare_se(fits[case], case) >= 21
+def test_robust_standard_errors_match_lavaan(case: str) -> None:
+    assert _compare_se(_fitted(case), case) >= 21
 
 
-def test_robust_is_not_ml(fits: dict) -> None:
+def test_robust_is_not_ml() -> None:
     """The robust SEs differ from the ML ones and MLR from MLM (the test can fail)."""
     ml = fit(REF["fits"]["hs_configural_mlr"]["model"], _hs(), group="school")
-    mlr, mlm = fits["hs_configural_mlr"], fits["hs_configural_mlm"]
+    mlr, mlm = _fitted("hs_configural_mlr"), _fitted("hs_configural_mlm")
     assert np.allclose(ml.parameters["est"], mlr.parameters["est"])
     free = ml.parameters["se"] > 0
     assert (ml.parameters.loc[free, "se"] - mlr.parameters.loc[free, "se"]).abs().max() > 1e-3
@@ -123,16 +125,16 @@ def test_robust_is_not_ml(fits: dict) -> None:
     assert np.allclose(per["se"].to_numpy(), mine["se"].to_numpy())
 
 
-def test_exogenous_covariates_fixed_x(fits: dict) -> None:
+def test_exogenous_covariates_fixed_x() -> None:
     """fixed.x: the covariates' (co)variances are not parameters and have no SE; the
     regressions on them get robust SEs; lavaan's npar."""
     for case in ("hs_exo_mlr", "hs_exo_groups_mlm"):
-        p = fits[case].parameters
+        p = _fitted(case).parameters
         exo = p[(p["op"] == "~~") & p["lhs"].isin(["ageyr", "sex"])]
         assert len(exo) and (exo["se"] == 0).all()
         reg = p[(p["op"] == "~") & (p["rhs"] == "ageyr")]
         assert (reg["se"] > 0).all()
-    assert fits["hs_exo_groups_mlr"].fit_measures["npar"] == 62
+    assert _fitted("hs_exo_groups_mlr").fit_measures["npar"] == 62
 
 
 def test_at_lavaans_default_estimates_the_scaling_is_exact() -> None:
@@ -184,7 +186,7 @@ def _ols_fit(x: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("estimator", ["mlr", "mlm"])
-def test_equal_paths_difference_is_scaled(fits: dict, estimator: str) -> None:
+def test_equal_paths_difference_is_scaled(estimator: str) -> None:
     res = fit(REF["fits"][f"hs_paths_{estimator}"]["model"], _hs(), group="school",
               estimator=estimator)
     _compare_fit(res, f"hs_paths_{estimator}")
@@ -312,3 +314,22 @@ def test_fiml_mlr_with_covariates_matches_lavaan(case: str, group: str | None) -
               missing="fiml")
     _compare_fit(res, case)
     assert _compare_se(res, case) >= 30
+
+
+def test_fiml_mlr_with_intercepts_written_in_the_model() -> None:
+    """``x1 ~ 1`` written with FIML + MLR (the mean-structure path) is lavaan's
+    MLR/FIML fit of the same model (its intercepts are free either way):
+    tests/reference/lavaan_robust.json, case hs_fiml_mlr."""
+    ref = json.loads((REFERENCE / "lavaan_robust.json").read_text())["fits"]["hs_fiml_mlr"]
+    res = fit(ref["model"] + "\nx1 ~ 1", _hs_missing(), estimator="mlr", missing="fiml")
+    for name in ("chisq", "chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust",
+                 "rmsea.robust", "baseline.chisq.scaling.factor"):
+        assert res.fit_measures[name] == pytest.approx(ref["fit"][name], abs=1e-4), name
+    se = {(r["lhs"], r["op"], r["rhs"]): r["se"] for r in ref["parameters"]}
+    seen = 0
+    for row in res.parameters.to_dict("records"):
+        key = (row["lhs"], row["op"], row["rhs"])
+        if se.get(key):
+            seen += 1
+            assert row["se"] == pytest.approx(se[key], abs=1e-4), key
+    assert seen == 30
