@@ -441,6 +441,8 @@ def test_cli_lavaan_syntax_hoc_scale_and_errors(tmp_path, cram, capsys) -> None:
     pairs = {(r["construct1"], r["construct2"]) for r in got["htmt"]}
     assert ("Info", "Brand") in pairs and not any(
         {a, b} <= {"PreSale", *HOC["PreSale"]} and "PreSale" in (a, b) for a, b in pairs)
+    flat = tmp_path / "flat.lav"
+    flat.write_text("Info =~ info1 + info2 + info3\nSat =~ sat1 + sat2 + sat3\nSat ~ Info\n")
     capsys.readouterr()
     for args, what in (
         (["--estimator", "pls", "--ipma", "Sat"], "--ipma"),                 # no --scale
@@ -449,8 +451,10 @@ def test_cli_lavaan_syntax_hoc_scale_and_errors(tmp_path, cram, capsys) -> None:
         (["--estimator", "pls", "--hoc", "twostage"], "--hoc"),
         (["--estimator", "ml", "--ipma", "Sat"], "--ipma"),
         (["--estimator", "pls", "--scale", "1,7", "--ipma", "Nope"], "--ipma"),
+        (["--estimator", "pls", "--hoc", "embedded"], "no higher-order construct"),
     ):
-        assert main(["fit", str(model), str(csv), *args]) == 2, args
+        target = flat if "embedded" in args else model
+        assert main(["fit", str(target), str(csv), *args]) == 2, args
         err = capsys.readouterr().err
         assert what in err and "Traceback" not in err, (args, err)
     raw = tmp_path / "raw.csv"

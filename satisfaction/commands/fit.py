@@ -234,6 +234,9 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
             exc.file = str(model)
             exc.__post_init__()
         raise
+    if hoc != "repeated" and not result.higher_order:
+        raise UsageError("the model has no higher-order construct ('Stage =~ Dim1 + Dim2' "
+                         "or a questionnaire's parent:)", column="--hoc", value=hoc)
     if ipma_target is not None and ipma_target not in result.model.constructs:
         raise UsageError(f"the IPMA target must be a construct of the model: one of "
                          f"{', '.join(result.model.constructs)}", column="--ipma",
