@@ -569,6 +569,28 @@ def parse_number(value: Any) -> float | None:
     return None
 
 
+def _label_key(value: Any) -> str:
+    """A cell compared with scale labels: trimmed, inner spaces collapsed, casefolded."""
+    return " ".join(str(value).split()).casefold()
+
+
+def scale_label_codes(scale: Scale) -> dict[str, float]:
+    """The code of each label of a scale, in every language it is given in.
+
+    Exports from survey tools often write the answer's label ("Very Accurate",
+    "非常同意") instead of its code; a scale whose ``labels`` list one label per
+    point (``min`` … ``max``) reads such a cell as the point's code. Labels are
+    matched without regard to case or repeated spaces.
+    """
+    if not scale.labels:
+        return {}
+    out: dict[str, float] = {}
+    for labels in scale.labels.values():
+        for k, label in enumerate(labels):
+            out.setdefault(_label_key(label), float(scale.min + k))
+    return out
+
+
 def _scale_expectation(scale: Scale) -> str:
     kind = "a whole number" if scale.integer else "a number"
     return f"{kind} from {scale.min:g} to {scale.max:g}"
@@ -674,6 +696,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
 
     values = np.full((n, len(items)), np.nan)
     set_missing = np.zeros((n, len(items)), dtype=bool)
+    label_codes = [scale_label_codes(q.item_scale(item)) for item in items]
+    labels_read = 0
     for j, item in enumerate(items):
         scale = q.item_scale(item)
         column = frame[item.source]
@@ -681,6 +705,10 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             if _is_missing(cell):
                 continue
             number = parse_number(cell)
+            if number is None and label_codes[j]:
+                number = label_codes[j].get(_label_key(cell))
+                if number is not None:
+                    labels_read += 1
             if number is None:
                 problem(pos, item.source, cell, "not_a_number",
                         f"expected {_scale_expectation(scale)} or an empty cell",
@@ -770,6 +798,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                     cleaned.append(None)
                     continue
                 key = _code_text(cell)
+                if codes is not None and key not in codes and parse_number(cell) is not None:
+                    key = _code_text(parse_number(cell))  # "1,0" with a decimal comma
                 if codes is not None and key not in codes:
                     problem(pos, group.source, cell, "unknown_group_code",
                             f"expected one of {', '.join(sorted(codes))}; set to empty",
@@ -815,6 +845,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         column = data[item.id]
         if len(column.dropna()) > 1 and column.dropna().nunique() == 1:
             warnings.append(Diagnostic("item_constant", "caution", {"item": item.id}))
+    if labels_read:
+        warnings.append(Diagnostic("scale_labels_read", "info", {"n": labels_read}))
     if sum(cells_set_missing.values()):
         warnings.append(Diagnostic("invalid_cells_missing", "info",
                                    {"n": sum(cells_set_missing.values()), **cells_set_missing}))

@@ -788,3 +788,49 @@ def yaml_load(text: str) -> dict:
     import yaml
 
     return yaml.safe_load(text)
+
+
+def test_scale_labels_in_cells_are_read_as_codes(tmp_path: Path) -> None:
+    """Answers written as the scale's labels (either language, any case) become codes."""
+    text = textwrap.dedent(SMALL).replace(
+        "  s5: {min: 1, max: 5}\n",
+        "  s5:\n    min: 1\n    max: 5\n    labels:\n"
+        "      en: [Very inaccurate, Inaccurate, Neutral, Accurate, Very Accurate]\n"
+        "      zh: [非常不符合, 不符合, 一般, 符合, 非常符合]\n")
+    path = tmp_path / "labels.yaml"
+    path.write_text(text, encoding="utf-8")
+    q = load_questionnaire(path)
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = "Very Accurate"       # a1 = 5
+    rows[1][4] = " very  inaccurate "  # b1 = 1
+    rows[2][5] = "符合"                 # b2 = 4
+    rows[3][6] = "Mostly"              # not a label: still not a number
+    res = load_responses(q, frame(rows))
+    assert res.data["a1"].iloc[0] == 5 and res.data["b1"].iloc[1] == 1
+    assert res.data["b2"].iloc[2] == 4 and np.isnan(res.data["b3"].iloc[3])
+    assert list(res.log.problems["rule"]) == ["not_a_number"]
+    note = next(w for w in res.log.warnings if w.code == "scale_labels_read")
+    assert note.params["n"] == 3 and "3 answers" in note.text("en")
+
+
+def test_decimal_comma_in_group_codes(small: Questionnaire) -> None:
+    rows = [list(r) for r in GOOD]
+    rows[0][8] = "1,0"
+    rows[1][8] = "2.0"
+    res = load_responses(small, frame(rows))
+    assert list(res.data["gender"]) == ["1", "2", "1", "2"]
+    assert res.log.problems.empty
+
+
+def test_validate_summarises_problems_by_kind(small: Questionnaire, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [list(r) for r in GOOD] + [[f"x{k}", 1, 2, 3, 4, 5, 4, 4, 9, 30, "c"]
+                                      for k in range(30)]
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    qpath = tmp_path / "small.yaml"
+    qpath.write_text(textwrap.dedent(SMALL), encoding="utf-8")
+    assert main(["validate", str(qpath), str(path)]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "problems by kind: unknown group code in 'gender': 30" in out
+    assert out.count("unknown_group_code") == 10

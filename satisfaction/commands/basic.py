@@ -50,6 +50,13 @@ def print_log(responses: Responses) -> None:  # noqa: F821
         top = shares.sort_values(ascending=False, kind="stable").head(3)
         console.print("  most missing: " + ", ".join(f"{escape(str(item))} {share:.1%}"
                                                      for item, share in top.items()))
+    if len(log.problems):
+        kinds = log.problems.groupby(["rule", "column"], dropna=False, sort=False).size()
+        kinds = kinds.sort_values(ascending=False, kind="stable")
+        console.print("  problems by kind: " + "; ".join(
+            escape(f"{rule.replace('_', ' ')}"
+                   + (f" in {column!r}" if isinstance(column, str) else "") + f": {count}")
+            for (rule, column), count in kinds.items()))
     shown = log.problems.head(10)
     for p in shown.itertuples(index=False):
         column = p.column if isinstance(p.column, str) else None
