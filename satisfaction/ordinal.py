@@ -16,6 +16,11 @@ steps.
    .. math:: π_ab = Φ_2(τ_a, τ'_b; ρ) − Φ_2(τ_{a-1}, τ'_b; ρ)
                     − Φ_2(τ_a, τ'_{b-1}; ρ) + Φ_2(τ_{a-1}, τ'_{b-1}; ρ).
 
+   lavaan's conventions for sparse tables are kept (they move the estimate
+   when a respondent sits in a cell of tiny probability): ``π_ab`` below √ε
+   counts as √ε and its cell leaves the scores; 2×2 tables with an empty cell
+   (see :func:`polychoric_pair`).
+
 2. Their asymptotic covariance (lavaan's ``NACOV``, Muthén 1984)
    From the casewise scores: ``s_τ`` of each item's univariate likelihood
    with respect to its thresholds and ``s_ρ`` of each pair's bivariate
@@ -35,26 +40,31 @@ steps.
    latent means 0, latent variances free with the marker loading fixed at 1
    (lavaan's defaults for ``ordered =``).
 
-   .. math:: F = (s − σ(θ))' W (s − σ(θ)),\\qquad T = N·F.
+   .. math:: F = (s − σ(θ))' W (s − σ(θ)),\\qquad T = (N − 1)·F
 
-   Standard errors: the sandwich ``(1/N)(Δ'WΔ)⁻¹ Δ'WΓWΔ (Δ'WΔ)⁻¹`` with
+   (lavaan 0.6 multiplies the least-squares discrepancy by ``N − 1`` and uses
+   ``N − 1`` in the RMSEA). Standard errors: the sandwich
+   ``(1/(N−1))(Δ'WΔ)⁻¹ Δ'WΓWΔ (Δ'WΔ)⁻¹`` with
    ``Δ = ∂σ/∂θ'`` (lavaan's ``se = "robust.sem"``). Test: mean-and-variance
    adjusted ("scaled and shifted", Asparouhov & Muthén, 2010; lavaan's
    ``test = "scaled.shifted"``): with ``U = W − WΔ(Δ'WΔ)⁻¹Δ'W``,
    ``a = sqrt(df / tr((UΓ)²))``, ``b = df − a·tr(UΓ)``, ``T_ss = a·T + b``,
    reported as ``chisq.scaled`` with ``chisq.scaling.factor = 1/a`` and
    ``chisq.shift.parameters = b``. The baseline model (every correlation 0,
-   thresholds free) gives ``baseline.chisq`` and its own ``T_ss``.
+   thresholds free) gives ``baseline.chisq`` and its own ``T_ss``; the
+   ``*.robust`` indices follow Savalei (2021) (:func:`robust_indices`).
+   ``std.all``, the effects and ``:=`` parameters get delta-method intervals
+   with the items' residual variances moving with θ (:class:`DeltaRAM`).
 
 Bivariate normal distribution function: Owen's (1956) formula through
 ``scipy.special.owens_t`` (Patefield & Tandy, 2000):
 ``Φ₂(h, k; ρ) = ½Φ(h) + ½Φ(k) − T(h, a_h) − T(k, a_k) − β`` with
 ``a_h = (k − ρh)/(h√(1−ρ²))``, ``a_k = (h − ρk)/(k√(1−ρ²))`` and ``β = ½`` when
-``h`` and ``k`` have opposite signs. It is deterministic and accurate to double
-precision and vectorised over whole tables; scipy's
-``multivariate_normal.cdf`` integrates by randomised quasi-Monte Carlo (an error
-near 1e-6 that changes from call to call, too coarse for the derivatives the
-estimator needs), and semopy's polychoric code fails on current SciPy.
+``h`` and ``k`` have opposite signs. It is accurate to double precision and
+vectorised over whole tables and grids of ``ρ``; scipy's
+``multivariate_normal.cdf`` gives the same values in two dimensions but goes
+through its general n-dimensional integrator point by point (some 35 times
+slower on a table), and semopy's polychoric code fails on current SciPy.
 
 References
 ----------
@@ -70,15 +80,21 @@ Mplus technical appendix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from satisfaction import model as sem
 from satisfaction.defined import evaluate
-from satisfaction.errors import InputError
-from satisfaction.sem_ml import RAM
+from satisfaction.diagnostics import Diagnostic
+from satisfaction.errors import InputError, UsageError
+from satisfaction.questionnaire import Questionnaire
+from satisfaction.robust import normal_weight, sigma_jacobian
+from satisfaction.sem_ml import RAM, ParRow, Structure, build_ram
 
 #: A polychoric correlation is estimated within [−RHO_MAX, RHO_MAX] (lavaan's bounds).
 RHO_MAX = 0.999
@@ -461,7 +477,7 @@ class DWLSFit:
     vcov : numpy.ndarray or None
         Sandwich covariance of ``(θ, τ)`` (structural parameters, then thresholds).
     chisq, df : float
-        ``T = N·F`` and its degrees of freedom.
+        ``T = (N − 1)·F`` (as lavaan) and its degrees of freedom.
     scaled : dict[str, float]
         ``chisq.scaled``, ``chisq.scaling.factor``, ``chisq.shift.parameters``.
     converged : bool
@@ -492,8 +508,8 @@ def scaled_shifted(T: float, df: float, ugamma: np.ndarray) -> dict[str, float]:
             "chisq.shift.parameters": b}
 
 
-def dwls(stats_: SampleStatistics, sigma: callable, jacobian: callable, start: np.ndarray,
-         ) -> DWLSFit:
+def dwls(stats_: SampleStatistics, sigma: Callable[[np.ndarray], np.ndarray],
+         jacobian: Callable[[np.ndarray], np.ndarray], start: np.ndarray) -> DWLSFit:
     """Fit ``ρ(θ)`` to the polychoric correlations by DWLS (module docstring).
 
     Parameters
@@ -622,8 +638,6 @@ def ordered_items(ordered: str | list[str] | tuple[str, ...] | None,
         observed variables left continuous (polyserial correlations are not
         available yet).
     """
-    from satisfaction.errors import UsageError
-
     if ordered is None:
         return []
     names = [ordered] if isinstance(ordered, str) else list(ordered)
@@ -644,10 +658,8 @@ def ordered_items(ordered: str | list[str] | tuple[str, ...] | None,
     return [v for v in observed if v in names]
 
 
-def _refuse_unsupported(structure, source: str | None) -> None:
+def _refuse_unsupported(structure: Structure, source: str | None) -> None:
     """Parts of lavaan's syntax the WLSMV fit does not carry (exit 2, not wrong numbers)."""
-    from satisfaction.errors import UsageError
-
     where = source or "<model>"
     if structure.exogenous_observed:
         raise UsageError("WLSMV with exogenous observed covariates "
@@ -685,8 +697,9 @@ def _srmr_correlations(R: np.ndarray, implied: np.ndarray) -> float:
     return float(np.sqrt(((R - implied)[iu] ** 2).mean()))
 
 
-def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
-              ordered: list[str], criteria: dict | None = None):
+def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.DataFrame,
+              ordered: list[str], criteria: dict[str, tuple[str, float]] | None = None
+              ) -> sem.SEMResult:
     """Fit ``structure`` to ordered items by WLSMV (module docstring); a ``SEMResult``.
 
     Parameters
@@ -714,11 +727,6 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
         with ``ordered = ...``, ``estimator = "WLSMV"``) to 1e-4 (estimates) and 1e-3
         (standard errors, χ²).
     """
-    from satisfaction import model as m
-    from satisfaction.diagnostics import Diagnostic
-    from satisfaction.robust import sigma_jacobian
-    from satisfaction.sem_ml import ParRow, Structure, build_ram
-
     _refuse_unsupported(structure, source)
     observed = list(structure.observed)
     rows = [ParRow(**vars(r)) for r in structure.rows]
@@ -742,11 +750,11 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
                                    {"n": excluded["missing_values"], "share": share}))
     data = code_items(x, observed)
     ss = sample_statistics(data)
-    spec = m._layout(st, 1)
+    spec = sem._layout(st, 1)
     n_th = len(ss.threshold_vector)
     npar = spec.nparam + n_th
     ndat = n_th + len(observed) * (len(observed) - 1) // 2
-    m._check_identified(spec.nparam, ndat - n_th, source)
+    sem._check_identified(spec.nparam, ndat - n_th, source)
     ram = DeltaRAM.of(build_ram(st, observed, spec.param_of_row[0], spec.fixed_of_row[0]))
     i, j = ss.pairs
     tril = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(*np.tril_indices(len(observed)),
@@ -759,7 +767,7 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
     def jacobian(theta: np.ndarray) -> np.ndarray:
         return sigma_jacobian(ram, theta, spec.nparam)[sel]
 
-    start = m._start(spec, [ram], [ss.correlation])
+    start = sem._start(spec, [ram], [ss.correlation])
     res = dwls(ss, sigma, jacobian, start)
     if not res.converged:
         warnings.append(Diagnostic("not_converged", "invalidates", {"n": res.iterations}))
@@ -770,31 +778,31 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
             se_all = np.sqrt(np.where(np.diag(res.vcov) > 0, np.diag(res.vcov), np.nan))
     else:
         warnings.append(Diagnostic("se_singular_identified", "invalidates"))
-    params, r2, effects, warn, _ = m._group_tables(st, ram, theta, se_all[:spec.nparam],
+    params, r2, effects, warn, _ = sem._group_tables(st, ram, theta, se_all[:spec.nparam],
                                                    spec.param_of_row[0], n, None)
     warnings += warn
     measures = _measures(res, ss, npar, n, ram.implied(theta)["Sigma"], jacobian(theta))
-    result = m.SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
+    result = sem.SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
                          warnings=warnings, n=n, converged=res.converged, excluded=excluded,
                          syntax=syntax)
     # delta-method intervals of std.all and the effects, and the ':=' rows, from the
     # structural block of the sandwich covariance (std.all does not involve thresholds)
     vcov = res.vcov[:spec.nparam, :spec.nparam] if res.vcov is not None else None
-    m._delta_intervals(result, st, ram, theta, vcov, spec)
+    sem._delta_intervals(result, st, ram, theta, vcov, spec)
     if st.defined:  # std.lv of a ':=' row: its expression in the labels' std.lv values
         table = result.parameters
         std_lv = {r.label: float(table["std.lv"].iloc[k]) for k, r in enumerate(st.rows)
                   if r.label is not None}
         table.loc[table["op"] == ":=", "std.lv"] = evaluate(
-            m._compiled_defined(st, spec), std_lv)
+            sem._compiled_defined(st, spec), std_lv)
     result.parameters = _ordinal_rows(result.parameters, st, ss, se_all[spec.nparam:])
     # the cut-offs are read on the scaled indices (those a WLSMV fit is reported by),
     # named as such in the message
     shown = {k.replace(".scaled", ""): v for k, v in measures.items()
              if k in ("cfi.scaled", "tli.scaled", "rmsea.scaled")}
     shown["srmr"] = measures["srmr"]
-    for w in m._fit_diagnostics(shown, criteria if criteria is not None
-                                else m.fit_criteria(None)):
+    for w in sem._fit_diagnostics(shown, criteria if criteria is not None
+                                else sem.fit_criteria(None)):
         index = w.params["index"]
         name = index if index == "srmr" else f"{index}.scaled"
         result.warnings.append(replace(w, params={**w.params, "index": name}))
@@ -802,12 +810,10 @@ def fit_wlsmv(structure, syntax: str, source: str | None, frame: pd.DataFrame,
     return result
 
 
-def _ordinal_rows(params: pd.DataFrame, st, ss: SampleStatistics, se_th: np.ndarray
-                  ) -> pd.DataFrame:
+def _ordinal_rows(params: pd.DataFrame, st: Structure, ss: SampleStatistics,
+                  se_th: np.ndarray) -> pd.DataFrame:
     """The model's rows with lavaan's extra rows for ordered items, in lavaan's order:
     the user's rows, thresholds, the other defaults, scale factors, intercepts, means."""
-    from satisfaction.model import Z975
-
     cols = list(params.columns)
 
     def row(lhs: str, op: str, rhs: str, est: float, se: float) -> dict:
@@ -815,7 +821,7 @@ def _ordinal_rows(params: pd.DataFrame, st, ss: SampleStatistics, se_th: np.ndar
         if se > 0:
             z = est / se
             out.update(se=se, z=z, pvalue=2 * stats.norm.sf(abs(z)),
-                       **{"ci.lower": est - Z975 * se, "ci.upper": est + Z975 * se})
+                       **{"ci.lower": est - sem.Z975 * se, "ci.upper": est + sem.Z975 * se})
         else:
             out.update(se=0.0, **{"ci.lower": est, "ci.upper": est})
         out.update(lhs=lhs, op=op, rhs=rhs, est=est, **{"std.lv": est, "std.all": est})
@@ -840,19 +846,17 @@ def _ordinal_rows(params: pd.DataFrame, st, ss: SampleStatistics, se_th: np.ndar
 def _measures(res: DWLSFit, ss: SampleStatistics, npar: int, n: int, implied: np.ndarray,
               delta: np.ndarray) -> dict[str, float]:
     """lavaan's fitMeasures() of a WLSMV fit (:data:`WLSMV_FIT_NAMES`)."""
-    from satisfaction.model import _indices, _rmsea_ci
-
     T, df = res.chisq, res.df
     Tb, dfb, base_ss = baseline(ss)
     # lavaan's least-squares statistics are (N − 1)·F, and its RMSEA then divides by N − 1
-    out = _indices(T, int(df), Tb, int(dfb), n - 1, 1)
+    out = sem._indices(T, int(df), Tb, int(dfb), n - 1, 1)
     out["ntotal"] = float(n)
     out["npar"] = float(npar)
     sc = res.scaled
     if sc:
         Ts, Tbs = sc["chisq.scaled"], base_ss["chisq.scaled"]
-        scaled = _indices(Ts, int(df), Tbs, int(dfb), n - 1, 1)
-        lo, hi = _rmsea_ci(Ts, df, n - 1, 1)
+        scaled = sem._indices(Ts, int(df), Tbs, int(dfb), n - 1, 1)
+        lo, hi = sem._rmsea_ci(Ts, df, n - 1, 1)
         out.update({
             "chisq.scaled": Ts, "df.scaled": df, "pvalue.scaled": scaled["pvalue"],
             "chisq.scaling.factor": sc["chisq.scaling.factor"],
@@ -895,8 +899,6 @@ def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray,
     Savalei, V. (2021). Improving fit indices in structural equation modeling with
     categorical data. *Multivariate Behavioral Research*, 56, 390-407.
     """
-    from satisfaction.robust import normal_weight
-
     nan = {"cfi.robust": np.nan, "tli.robust": np.nan, "rmsea.robust": np.nan}
     R = ss.correlation
     p, n = len(R), ss.n
@@ -938,10 +940,11 @@ def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray,
 ORDINAL_ESTIMATORS = ("wlsmv",)
 
 
-def fit_ordered(model, data: pd.DataFrame, *, ordered, estimator: str = "wlsmv",
+def fit_ordered(model: str | Path | Questionnaire, data: pd.DataFrame, *,
+                ordered: str | list[str] | tuple[str, ...] | None, estimator: str = "wlsmv",
                 missing: str = "listwise", bootstrap: int = 0, group: str | None = None,
                 group_equal: tuple[str, ...] = (), group_partial: tuple[str, ...] = (),
-                criteria: dict | None = None):
+                criteria: dict[str, tuple[str, float]] | None = None) -> sem.SEMResult:
     """``fit(model, data, ordered=..., estimator="wlsmv")``: checks, then :func:`fit_wlsmv`.
 
     What the WLSMV fit does not support is refused with a :class:`UsageError`
@@ -949,9 +952,6 @@ def fit_ordered(model, data: pd.DataFrame, *, ordered, estimator: str = "wlsmv",
     numbers: other estimators with ordered items, multi-group fits, FIML,
     bootstrap, continuous items mixed with ordered ones.
     """
-    from satisfaction import model as m
-    from satisfaction.errors import UsageError
-
     if estimator not in ORDINAL_ESTIMATORS:
         raise UsageError(f"ordered items are fitted by WLSMV (lavaan's default for ordered "
                          f"data); estimator {estimator!r} is not available with them: use "
@@ -972,8 +972,8 @@ def fit_ordered(model, data: pd.DataFrame, *, ordered, estimator: str = "wlsmv",
         raise UsageError("--bootstrap is not available with WLSMV yet; its standard errors "
                          "are the robust (sandwich) ones", column="--bootstrap",
                          value=bootstrap)
-    syntax, source = m.model_syntax(model)
-    structure = m._structure(syntax, source)
+    syntax, source = sem.model_syntax(model)
+    structure = sem._structure(syntax, source)
     items = ordered_items(ordered, list(structure.observed))
-    frame = m._numeric_frame(data, list(structure.observed), structure.latent)
+    frame = sem._numeric_frame(data, list(structure.observed), structure.latent)
     return fit_wlsmv(structure, syntax, source, frame, items, criteria)
