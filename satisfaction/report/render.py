@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import jinja2
+import markupsafe
 import pandas as pd
 
 from satisfaction.io import formula_like, write_json, write_text, write_with
@@ -28,6 +29,8 @@ from satisfaction.report.context import build_context
 from satisfaction.report.messages import TEMPLATES
 
 CHARTS_DIR = "_charts"
+#: Stylesheets inlined into the standalone HTML, in order (see :func:`inline_stylesheet`).
+STYLESHEETS: tuple[str, ...] = ("report.css", "report-screen.css")
 _LOG = logging.getLogger(__name__)
 
 
@@ -65,9 +68,24 @@ def render_html(context: dict[str, Any], *, standalone: bool = False,
         store[f"{name}.svg"] = data
         return f"{CHARTS_DIR}/{name}.svg"
 
-    css = (TEMPLATES / "report.css").read_text(encoding="utf-8") if standalone else None
+    css = inline_stylesheet() if standalone else None
     template = environment().get_template("report.html.j2")
     return template.render(**context, chart_url=chart_url, inline_css=css)
+
+
+def inline_stylesheet() -> markupsafe.Markup:
+    """The stylesheets of the standalone HTML: ``report.css`` (print, the PDF's
+    layout) then ``report-screen.css`` (``@media screen`` only).
+
+    They go into ``<style>`` as trusted markup: autoescaping would turn the quotes
+    of the font names into ``&#34;``, and browsers then drop every ``font-family``
+    declaration. Both are package files, never user input; a ``</style>`` in them
+    would end the element early and is refused.
+    """
+    css = "\n".join((TEMPLATES / name).read_text(encoding="utf-8") for name in STYLESHEETS)
+    if "</" in css:
+        raise ValueError("a stylesheet of the report holds '</', which would end <style>")
+    return markupsafe.Markup(css)
 
 
 @dataclass
