@@ -333,3 +333,22 @@ def test_fiml_mlr_with_intercepts_written_in_the_model() -> None:
             seen += 1
             assert row["se"] == pytest.approx(se[key], abs=1e-4), key
     assert seen == 30
+
+
+def test_invariance_with_fiml_mlr_matches_lavaan() -> None:
+    """invariance --missing fiml --estimator mlr: each step's scaled χ² and robust
+    indices (Savalei's) and the Satorra-Bentler (2001) differences as lavaan's."""
+    res = invariance(REF["fits"]["hs_configural_fiml_mlr"]["model"], _hs_missing(), "school",
+                     missing="fiml", estimator="mlr", suggest=0)
+    table = res.steps.set_index("model")
+    for step in ("configural", "metric", "scalar"):
+        ref = REF["fits"][f"hs_{step}_fiml_mlr"]["fit"]
+        for name in ("chisq", "chisq.scaled", "chisq.scaling.factor", "cfi.robust",
+                     "rmsea.robust"):
+            assert table.loc[step, name] == pytest.approx(ref[name], abs=1e-4), (step, name)
+    for step in ("metric", "scalar"):
+        ref = REF["difference"][f"hs_{step}_fiml_mlr"]
+        assert table.loc[step, "delta.chisq.scaled"] == pytest.approx(ref["chisq_diff"],
+                                                                      abs=1e-4), step
+        assert table.loc[step, "delta.pvalue.scaled"] == pytest.approx(ref["pvalue"], abs=1e-6)
+    assert res.level == "metric"

@@ -124,6 +124,16 @@ fits$hs_exo_groups_fiml_mlr <- dump_fit(sem(hs_exo, data = hs_miss, group = "sch
                                             missing = "ml", estimator = "MLR",
                                             optim.method = "BFGS", control = ctrl), hs_exo)
 
+# 3d. invariance steps with MLR and FIML (configural, metric, scalar)
+fiml_steps <- lapply(steps[1:3], function(eq)
+  cfa(hs_model, data = hs_miss, group = "school", group.equal = eq, missing = "ml",
+      estimator = "MLR", optim.method = "BFGS", control = ctrl))
+for (s in names(fiml_steps)) {
+  fits[[paste0("hs_", s, "_fiml_mlr")]] <- dump_fit(fiml_steps[[s]], hs_model)
+}
+difference$hs_metric_fiml_mlr <- diff_test(fiml_steps$configural, fiml_steps$metric)
+difference$hs_scalar_fiml_mlr <- diff_test(fiml_steps$metric, fiml_steps$scalar)
+
 # lavaan's default optimiser on one of them: the formulas at lavaan's own estimates
 fits$hs_exo_groups_mlr_default <- dump_fit(
   sem(hs_exo, data = hs, group = "school", estimator = "MLR"), hs_exo)
