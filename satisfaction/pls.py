@@ -1379,16 +1379,17 @@ def ipma(result: PLSResult, data: pd.DataFrame, target: str,
     if target not in m.constructs:
         raise InputError(f"the IPMA target {target!r} is not a construct of the model",
                          column="--ipma", value=target)
+    warnings: list[Diagnostic] = []
     if result.stage1 is not None:  # two-stage HOC: dimension scores on 0-100 from stage 1
         from satisfaction.pls_hoc import two_stage_ipma_inputs
 
-        data, scale = two_stage_ipma_inputs(result, data, scale)
+        data, scale, warnings = two_stage_ipma_inputs(result, data, scale)
     items = list(m.indicators)
     lo, hi = _scale_of(scale, items)
     x = _analysed_items(result, data, items)
     xs = (x.to_numpy(dtype=float) - lo) / (hi - lo) * 100
-    warnings: list[Diagnostic] = []
-    outside = int(((xs < 0) | (xs > 100)).sum())
+    # beyond rounding: a two-stage HOC's dimension scores are weighted means of 0-100 items
+    outside = int(((xs < -1e-9) | (xs > 100 + 1e-9)).sum())
     if outside:
         warnings.append(Diagnostic("ipma_outside_scale", "caution", {"n": outside}))
     sd = xs.std(axis=0, ddof=1)
@@ -1451,7 +1452,7 @@ def bootstrap_ipma(result: PLSResult, data: pd.DataFrame, target: str,
     if result.stage1 is not None:
         from satisfaction.pls_hoc import two_stage_ipma_inputs
 
-        data, scale = two_stage_ipma_inputs(result, data, scale)
+        data, scale, _ = two_stage_ipma_inputs(result, data, scale)
     m, X = result.model, result._X
     items = list(m.indicators)
     lo, hi = _scale_of(scale, items)

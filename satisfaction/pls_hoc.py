@@ -289,20 +289,23 @@ def hoc_htmt(result: PLSResult, **options: Any) -> pd.DataFrame:
 
 
 def two_stage_ipma_inputs(result: PLSResult, data: pd.DataFrame, scale: Any
-                          ) -> tuple[pd.DataFrame, dict[str, tuple[float, float]]]:
+                          ) -> tuple[pd.DataFrame, dict[str, tuple[float, float]], list[Any]]:
     """Data and item ranges for the IPMA of a two-stage estimate.
 
     The stage-2 indicators of a HOC are the dimensions' scores; on the 0-100
     metric they are the dimensions' IPMA scores of stage 1 (rescaled items,
     normalized unstandardized weights), with range (0, 100). Stage 2's weights
     are the same on these scores as on the standardized ones (PLS standardizes).
+    Returns the stage-2 data, the ranges of its indicators and the stage-1 IPMA's
+    diagnostics (answers outside their scale).
     """
     from satisfaction.pls import _scale_of, ipma
 
     first = result.stage1
     if first is None or not result.higher_order:
         raise ValueError("not a two-stage estimate")
-    scores = ipma(first, data, first.model.constructs[0], scale).scores
+    found = ipma(first, data, first.model.constructs[0], scale)
+    scores = found.scores
     dims = [d for ds in result.higher_order["constructs"].values() for d in ds]
     out = data.loc[result.scores.index].copy()
     for d in dims:
@@ -311,7 +314,7 @@ def two_stage_ipma_inputs(result: PLSResult, data: pd.DataFrame, scale: Any
     lo, hi = _scale_of(scale, items)
     ranges = {x: (float(a), float(b)) for x, a, b in zip(items, lo, hi, strict=True)}
     ranges.update({d: (0.0, 100.0) for d in dims})
-    return out, ranges
+    return out, ranges, list(found.warnings)
 
 
 __all__ = ["APPROACHES", "bootstrap_stages", "disjoint_first_stage_model", "fit_higher_order",

@@ -379,7 +379,7 @@ def test_bootstrap_ipma_draws_are_refits(cram) -> None:
         model, frame, scale = q, data, (1, 7)
         if approach == "embedded":
             model = r.model  # stage 2, a plain PLS model on the dimension scores
-            frame, scale = two_stage_ipma_inputs(r, data, (1, 7))
+            frame, scale, _ = two_stage_ipma_inputs(r, data, (1, 7))
         for b in (0, 17):
             sample = frame.iloc[rows[b]].reset_index(drop=True)
             ref = ipma(pls(model, sample, tol=1e-12, higher_order=approach), sample, "Loy",
@@ -519,3 +519,18 @@ def test_disjoint_two_stage_formative_hoc(cram) -> None:
     params = r.parameters()
     assert _row(params, "PreSale", "<~", "Brand")["est"] == pytest.approx(
         ref2["weights"]["PreSale|Brand"], abs=1e-7)
+
+
+def test_two_stage_ipma_no_false_outside_scale_note(cram) -> None:
+    """Stage-1 dimension scores at the top of the scale are 100 up to rounding: no
+    ipma_outside_scale caution (items are all within 1-7)."""
+    q, data = cram
+    top = data.copy()
+    top.loc[top.index[:40], ["wom1", "wom2", "wom3"]] = 7.0
+    top.loc[top.index[40:80], ["info1", "info2", "info3"]] = 7.0
+    got = ipma(pls(q, top, higher_order="embedded"), top, "Loy", (1, 7))
+    assert not [w for w in got.warnings if w.code == "ipma_outside_scale"]
+    outside = top.copy()
+    outside.iloc[0, 0] = 9.0
+    got = ipma(pls(q, outside, higher_order="embedded"), outside, "Loy", (1, 7))
+    assert [w for w in got.warnings if w.code == "ipma_outside_scale"]
