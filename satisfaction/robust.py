@@ -721,7 +721,7 @@ __all__ = ["ESTIMATORS", "ROBUST_FIT_NAMES", "FimlData", "RobustResult", "Scaled
 
 def apply_complete(result: object, estimator: str, blocks: list[Block], xs: list[np.ndarray],
                    theta: np.ndarray, nparam: int, param_of_rows: list[list[int]], nx: int = 0
-                   ) -> np.ndarray:
+                   ) -> np.ndarray | None:
     """Robust standard errors and fit measures on an ML result, in place; returns the vcov.
 
     ``result`` is a :class:`~satisfaction.model.SEMResult` of a complete-data fit
@@ -729,9 +729,15 @@ def apply_complete(result: object, estimator: str, blocks: list[Block], xs: list
     fixed.x covariates, last in the model's order): the rows of group ``g`` in its
     parameter table (``len(param_of_rows[g])`` of them, groups one after the
     other) get the robust ``se z pvalue ci.*`` (:func:`fit_complete`) and its
-    ``fit_measures`` the :data:`ROBUST_FIT_NAMES`.
+    ``fit_measures`` the :data:`ROBUST_FIT_NAMES`. When the ML information is
+    singular (``result._vcov`` is None; the fit already says so) there is no
+    sandwich: the measures are NaN (lavaan: "could not invert information matrix
+    needed for robust test statistic") and None is returned.
     """
     fm = result.fit_measures  # type: ignore[attr-defined]
+    if getattr(result, "_vcov", None) is None:
+        fm.update({k: math.nan for k in ROBUST_FIT_NAMES})
+        return None
     rob = fit_complete(estimator, blocks, xs, theta, nparam, fm["df"], fm["baseline.df"], nx)
     params = result.parameters  # type: ignore[attr-defined]
     offset = 0

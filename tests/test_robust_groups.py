@@ -352,3 +352,18 @@ def test_invariance_with_fiml_mlr_matches_lavaan() -> None:
                                                                       abs=1e-4), step
         assert table.loc[step, "delta.pvalue.scaled"] == pytest.approx(ref["pvalue"], abs=1e-6)
     assert res.level == "metric"
+
+
+def test_singular_information_gives_no_sandwich() -> None:
+    """When the ML information is singular (the fit flags it) the robust measures are
+    NaN and the parameter table is left alone, as lavaan cannot invert it either."""
+    res = fit(REF["fits"]["hs_exo_mlr"]["model"], _hs())
+    before = res.parameters.copy()
+    res._vcov = None
+    hs = _hs()
+    observed = res._blocks[0].ram.variables[:res._blocks[0].ram.p]
+    out = robust.apply_complete(res, "mlr", res._blocks, [hs[observed].to_numpy(float)],
+                                res._theta, res._spec.nparam, res._spec.param_of_row, 2)
+    assert out is None
+    assert all(math.isnan(res.fit_measures[k]) for k in robust.ROBUST_FIT_NAMES)
+    pd.testing.assert_frame_equal(res.parameters, before)
