@@ -403,3 +403,21 @@ def test_binary_table_conventions_match_lavcor():
     t2 = np.array([stats.norm.ppf(9 / 40)])
     assert ordinal.polychoric_pair(tab, t1, t2) == pytest.approx(
         REF["binary_cases"]["empty_cell"], abs=1e-6)
+
+
+def test_five_factor_bfi_matches_lavaan():
+    """All 25 bfi items, five factors, reverse-worded markers (A1): the issue's
+    hard case for start values; 300 polychoric correlations."""
+    ref = REF["fits"]["five"]
+    items = [f"{c}{i}" for c in "ACENO" for i in range(1, 6)]
+    raw = pd.read_csv(REF_DIR / "bfi_raw.csv")
+    res = fit(ref["model"], raw[items], ordered="all", estimator="wlsmv")
+    assert res.converged
+    for key in ("npar", "chisq", "df", "chisq.scaled", "cfi.scaled", "tli.scaled",
+                "rmsea.scaled", "cfi.robust", "rmsea.robust", "srmr"):
+        assert res.fit_measures[key] == pytest.approx(ref["fit"][key], abs=1e-3), key
+    params = pd.DataFrame(ref["parameters"])
+    np.testing.assert_allclose(res.parameters["est"], params["est"], atol=1e-4)
+    np.testing.assert_allclose(res.parameters["se"], params["se"], atol=1e-4)
+    assert res.n == int(raw[items].notna().all(axis=1).sum())
+    assert res.excluded == {"missing_values": len(raw) - res.n}
