@@ -641,7 +641,7 @@ def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
     "mean replacement"); the cells and respondents concerned are counted in the
     diagnostic ``mean_replaced``. A column no respondent answered is an error."""
     cols = list(model.indicators)
-    absent = [c for c in cols if c not in data.columns]
+    absent = [c for c in dict.fromkeys(cols) if c not in data.columns]
     if absent:
         raise InputError(f"the model's indicators {', '.join(absent)} are not columns of the "
                          "data")

@@ -31,7 +31,9 @@ Disjoint two-stage (``approach="disjoint"``; Agarwal & Karahanna 2000;
 Sarstedt et al. 2019)
     Stage 1 leaves the HOC out: every path into or out of the HOC is drawn into
     or out of each of its dimensions instead (``Sat ~ PreSale`` becomes
-    ``Sat ~ Info + Brand + WoM``). Stage 2 as in the embedded approach.
+    ``Sat ~ Info + Brand + WoM``). Stage 2 as in the embedded approach. This is
+    R seminr's ``two_stage_HOC``; its test fixture on the mobi data is reproduced
+    to 1e-6 (``tests/reference/pls_seminr_hoc.json``).
 
 In both two-stage approaches the result is the stage-2 estimate (its model's
 indicators include the dimension scores) with the stage-1 estimate attached as

@@ -534,3 +534,30 @@ def test_two_stage_ipma_no_false_outside_scale_note(cram) -> None:
     outside.iloc[0, 0] = 9.0
     got = ipma(pls(q, outside, higher_order="embedded"), outside, "Loy", (1, 7))
     assert [w for w in got.warnings if w.code == "ipma_outside_scale"]
+
+
+def test_disjoint_two_stage_matches_seminr_fixture() -> None:
+    """seminr's two_stage_HOC (R seminr's own test fixture on the mobi data,
+    reference/pls_seminr_hoc.json): paths, loadings and weights of stage 2, and the
+    dimensions' stage-1 weights, to 1e-6. seminr's two-stage is the disjoint approach."""
+    from pathlib import Path
+
+    from tests.reference.pls_reference import mobi_1_10
+
+    data_file = Path("/work/shared/data/ecsi_mobile.csv")
+    ref = json.loads((Path(__file__).parent / "reference" / "pls_seminr_hoc.json").read_text())
+    mobi = mobi_1_10(data_file)
+    r = pls(ref["model"], mobi, higher_order="disjoint", tol=1e-10)
+    got = _as_ref(r)
+    _check(got["paths"], ref, "paths", atol=1e-6)
+    first = _as_ref(r.stage1)
+    for kind in ("loadings", "weights"):
+        for key, value in ref[kind].items():
+            construct = key.split("|")[0]
+            table = first if construct in ("Image", "Value") else got
+            assert table[kind][key] == pytest.approx(value, abs=1e-6), (kind, key)
+    params = r.parameters()
+    assert _row(params, "Satisfaction", "=~", "Value")["est"] == pytest.approx(
+        ref["loadings"]["Satisfaction|Value"], abs=1e-6)
+    assert _row(params, "Image", "=~", "ima4")["est"] == pytest.approx(
+        float(r.stage1.loadings.query("indicator == 'ima4'")["est"].iloc[0]), abs=1e-12)
