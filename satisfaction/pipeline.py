@@ -269,6 +269,8 @@ def run(
     clv_models: tuple[str, ...] = ("bgnbd", "gamma_gamma"),
     parallel: bool | None = None,
     progress: Callable[[str], None] | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
 ) -> Analysis:
     """Run every analysis stage and return their results.
 
@@ -297,6 +299,8 @@ def run(
         same either way.
     progress : callable, optional
         Called with each stage's name as it starts (for a progress bar).
+    sheet, header_row : optional
+        Excel responses: the sheet and the header's row (:func:`load_responses`).
 
     Returns
     -------
@@ -312,7 +316,7 @@ def run(
     runner = _Runner(analysis, progress)
 
     with runner.stage("responses"):
-        analysis.responses = load_responses(q, responses)
+        analysis.responses = load_responses(q, responses, sheet=sheet, header_row=header_row)
     log = analysis.responses.log
     runner.collect("responses", log)  # the log's warnings are Diagnostics
     if not analysis.responses.usable:

@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from satisfaction.diagnostics import Diagnostic, shown_value
-from satisfaction.errors import InputError
+from satisfaction.errors import InputError, UsageError
 from satisfaction.io import to_jsonable
 from satisfaction.questionnaire import Item, Questionnaire, Scale
 
@@ -281,7 +281,8 @@ class Responses:
 # -- reading -----------------------------------------------------------------
 
 
-def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+def read_table(source: str | Path | pd.DataFrame, *, sheet: str | int | None = None,
+               header_row: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a responses file into a DataFrame of raw cells.
 
     CSV files are read as text (every cell a string) so that problems can be
@@ -294,6 +295,17 @@ def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     (value labels kept in the returned info) and Parquet files are read with
     their own types. An Excel formula without a saved result and the covered
     cells of a merged range are read as empty and noted (``notes``).
+
+    Parameters
+    ----------
+    source : path or DataFrame
+    sheet : str or int, optional
+        Excel only: the sheet to read, by name or by number (1 = the first);
+        default the first sheet.
+    header_row : int, optional
+        Excel only: the row (as Excel numbers it) holding the column names; the
+        rows above it are skipped. By default the first non-empty row, unless it
+        is a title (one filled cell above a wider row), which is skipped and noted.
 
     Returns
     -------
@@ -313,11 +325,18 @@ def read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, dict[st
     if path.is_dir():
         raise InputError("expected a file, found a folder", file=name)
     suffix = path.suffix.lower()
+    if (sheet is not None or header_row is not None) and suffix not in (".xlsx", ".xlsm"):
+        raise UsageError("--sheet and --header-row apply to Excel workbooks (.xlsx) only",
+                         column="--sheet" if sheet is not None else "--header-row",
+                         value=sheet if sheet is not None else header_row)
+    if header_row is not None and header_row < 1:
+        raise UsageError("must be a row number from 1", column="--header-row",
+                         value=header_row)
     info: dict[str, Any] = {"source": name, "header_rows": 1, "value_labels": {}}
     try:
         if suffix in (".xlsx", ".xlsm"):
-            frame, rows, header_row, notes = _read_excel(path)
-            info.update(rows=rows, header_row=header_row, notes=notes)
+            frame, rows, found, notes = _read_excel(path, sheet, header_row)
+            info.update(rows=rows, header_row=found, notes=notes)
         elif suffix == ".sav":
             import pyreadstat
 
@@ -467,9 +486,33 @@ def _cell_names(cells: list[str], limit: int = 10) -> list[str]:
     return cells[:limit] + ([f"... ({len(cells) - limit} more)"] if len(cells) > limit else [])
 
 
-def _read_excel(path: Path) -> tuple[pd.DataFrame, list[int], int, list[Diagnostic]]:
-    """The first sheet of a workbook: cells with their own types, the Excel row of
-    every data row, the header's row, and notes on cells read as empty.
+def _worksheet_index(workbook: Any, sheet: str | int | None, path: Path) -> int:
+    """The position of the requested sheet (by name, or by number from 1)."""
+    names = list(workbook.sheetnames)
+    if sheet is None:
+        return 0
+    text = str(sheet).strip()
+    if text in names:
+        return names.index(text)
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text) - 1
+    raise InputError(f"no such sheet; the workbook has {', '.join(repr(n) for n in names)}",
+                     file=str(path), column="--sheet", value=sheet)
+
+
+def _is_title(cells: tuple[Any, ...], following: tuple[Any, ...] | None) -> bool:
+    """A title row: one filled cell above a row with more filled cells."""
+    def filled(row: tuple[Any, ...]) -> int:
+        return sum(1 for v in row if v is not None and not (isinstance(v, str) and not v.strip()))
+    return following is not None and filled(cells) == 1 and filled(following) > 1
+
+
+def _read_excel(path: Path, sheet_name: str | int | None = None,
+                header_at: int | None = None
+                ) -> tuple[pd.DataFrame, list[int], int, list[Diagnostic]]:
+    """A sheet of a workbook (the first by default): cells with their own types,
+    the Excel row of every data row, the header's row, and notes on cells read as
+    empty or rows skipped above the header.
 
     A formula cell holds its last saved result; a workbook written by a program
     (not saved by Excel) may hold none, and the cell reads as empty. A merged
@@ -479,11 +522,12 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, list[int], int, list[Diagnost
     import openpyxl
 
     values = openpyxl.load_workbook(path, data_only=True)
-    sheet = values.worksheets[0]
+    index = _worksheet_index(values, sheet_name, path)
+    sheet = values.worksheets[index]
     formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
     no_value: list[str] = []
     try:
-        for row in formulas.worksheets[0].iter_rows():
+        for row in formulas.worksheets[index].iter_rows():
             for cell in row:
                 if getattr(cell, "data_type", None) == "f" and sheet.cell(
                         row=cell.row, column=cell.column).value is None:
@@ -495,8 +539,16 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, list[int], int, list[Diagnost
     header_row = 1
     records: list[list[Any]] = []
     rows: list[int] = []
-    for excel_row, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+    filled_rows = [(r, cells) for r, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
+                   if not all(v is None or (isinstance(v, str) and not v.strip())
+                              for v in cells)]
+    title: int | None = None
+    if header_at is None and len(filled_rows) > 1 and _is_title(filled_rows[0][1],
+                                                                 filled_rows[1][1]):
+        title = filled_rows[0][0]
+        filled_rows = filled_rows[1:]
+    for excel_row, cells in filled_rows:
+        if header_at is not None and excel_row < header_at:
             continue
         if header is None:
             header, header_row = list(cells), excel_row
@@ -505,7 +557,9 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, list[int], int, list[Diagnost
         rows.append(excel_row)
     values.close()
     if header is None:
-        raise InputError("the first sheet of the workbook is empty", file=str(path))
+        where = "the first sheet" if sheet_name is None else f"sheet {sheet_name!r}"
+        below = "" if header_at is None else f" at or below row {header_at}"
+        raise InputError(f"{where} of the workbook is empty{below}", file=str(path))
     width = max([len(header), *(len(r) for r in records)])
     header = header + [None] * (width - len(header))
     records = [r + [None] * (width - len(r)) for r in records]
@@ -513,6 +567,12 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, list[int], int, list[Diagnost
              for i, v in enumerate(header)]
     frame = pd.DataFrame(records, columns=names, dtype=object)
     notes: list[Diagnostic] = []
+    if title is not None:
+        notes.append(Diagnostic("excel_title_row_skipped", "info",
+                                {"row": title, "header_row": header_row}))
+    if header_at is not None and header_row != header_at:
+        raise InputError(f"row {header_at} is empty; the first filled row below it is "
+                         f"{header_row}", file=str(path), column="--header-row", value=header_at)
     if no_value:
         notes.append(Diagnostic("excel_formula_no_value", "caution",
                                 {"n": len(no_value), "cells": _cell_names(no_value)}))
@@ -610,7 +670,8 @@ def _scale_params(scale: Scale) -> dict[str, Any]:
 # -- validation --------------------------------------------------------------
 
 
-def load_responses(questionnaire: Questionnaire, source: str | Path | pd.DataFrame,
+def load_responses(questionnaire: Questionnaire, source: str | Path | pd.DataFrame, *,
+                   sheet: str | int | None = None, header_row: int | None = None
                    ) -> Responses:
     """Read, validate and clean survey responses against a questionnaire.
 
@@ -621,6 +682,9 @@ def load_responses(questionnaire: Questionnaire, source: str | Path | pd.DataFra
     source : path or DataFrame
         CSV (UTF-8, UTF-8 with BOM, GBK/GB18030; delimiter detected), XLSX,
         SPSS ``.sav``, Parquet, or a DataFrame.
+    sheet, header_row
+        Excel only: the sheet (name or number from 1) and the header's row
+        (see :func:`read_table`).
 
     Returns
     -------
@@ -633,7 +697,7 @@ def load_responses(questionnaire: Questionnaire, source: str | Path | pd.DataFra
         For structural problems: unreadable file, missing item or respondent-id
         column, duplicate respondent ids.
     """
-    frame, info = read_table(source)
+    frame, info = read_table(source, sheet=sheet, header_row=header_row)
     return validate_frame(questionnaire, frame, info)
 
 

@@ -834,3 +834,53 @@ def test_validate_summarises_problems_by_kind(small: Questionnaire, tmp_path: Pa
     out = capsys.readouterr().out
     assert "problems by kind: unknown group code in 'gender': 30" in out
     assert out.count("unknown_group_code") == 10
+
+
+def _workbook(path: Path, title: str | None = None, blank_rows: int = 0,
+              second_sheet: bool = False) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Notes" if second_sheet else "Data"
+    if second_sheet:
+        ws.append(["exported by the panel provider"])
+        ws = wb.create_sheet("Data")
+    if title:
+        ws.append([title])
+    for _ in range(blank_rows):
+        ws.append([])
+    ws.append(HEADER)
+    for row in GOOD:
+        ws.append(row)
+    wb.save(path)
+
+
+def test_excel_title_row_is_detected_and_noted(small: Questionnaire, tmp_path: Path) -> None:
+    path = tmp_path / "export.xlsx"
+    _workbook(path, title="Customer survey 2026, wave 2", blank_rows=1)
+    res = load_responses(small, path)
+    assert res.log.analysed == 4
+    note = next(w for w in res.log.warnings if w.code == "excel_title_row_skipped")
+    assert note.params == {"row": 1, "header_row": 3}
+    assert list(res.log.problems["row"]) == [] and res.data["a1"].tolist() == [1, 2, 5, 3]
+
+
+def test_excel_sheet_and_header_row_options(small: Questionnaire, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "two.xlsx"
+    _workbook(path, title="Wave 2", second_sheet=True)
+    assert load_responses(small, path, sheet="Data").log.analysed == 4
+    assert load_responses(small, path, sheet=2, header_row=2).log.analysed == 4
+    with pytest.raises(InputError, match="no such sheet; the workbook has 'Notes', 'Data'"):
+        load_responses(small, path, sheet="Daten")
+    with pytest.raises(InputError, match="row 1 is empty|respondent-id"):
+        load_responses(small, path, sheet="Data", header_row=1)
+    qpath = tmp_path / "small.yaml"
+    qpath.write_text(textwrap.dedent(SMALL), encoding="utf-8")
+    assert main(["validate", str(qpath), str(path), "--sheet", "Data"]) == 0
+    csv_path = tmp_path / "r.csv"
+    csv_path.write_text(csv_text(GOOD), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", str(qpath), str(csv_path), "--sheet", "1"]) == 2
+    assert "--sheet" in capsys.readouterr().err

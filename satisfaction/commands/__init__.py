@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
+import typer
 from rich.console import Console
 
 #: Width of the printed summaries when the output is not a terminal (a file, a
@@ -46,3 +48,11 @@ def check_at_least(option: str, value: float | None, minimum: float,
     if value is not None and (value != value or value < minimum):  # NaN fails too
         raise UsageError(f"must be {what or f'at least {minimum}'}", column=option,
                          value=value)
+
+
+#: ``--sheet`` and ``--header-row`` of every command reading responses (Excel only).
+Sheet = Annotated[str | None, typer.Option(
+    "--sheet", help="Excel responses: the sheet to read, by name or number (1 = first).")]
+HeaderRow = Annotated[int | None, typer.Option(
+    "--header-row", help="Excel responses: the row holding the column names (rows above it "
+    "are skipped; default the first filled row, a title row above it skipped).")]

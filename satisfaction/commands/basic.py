@@ -9,13 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from satisfaction.commands import make_console
+from satisfaction.commands import HeaderRow, Sheet, make_console
 from satisfaction.io import write_json
 
 console = make_console()
 
 
-def validate(questionnaire: str | Path, responses: str | Path) -> Responses:  # noqa: F821
+def validate(questionnaire: str | Path, responses: str | Path, *,
+             sheet: str | None = None, header_row: int | None = None) -> Responses:  # noqa: F821
     """Load a questionnaire and validate responses against it.
 
     The Python twin of ``satisfaction validate``: returns the
@@ -24,7 +25,8 @@ def validate(questionnaire: str | Path, responses: str | Path) -> Responses:  # 
     from satisfaction.questionnaire import load_questionnaire
     from satisfaction.responses import load_responses
 
-    return load_responses(load_questionnaire(questionnaire), responses)
+    return load_responses(load_questionnaire(questionnaire), responses, sheet=sheet,
+                          header_row=header_row)
 
 
 def print_log(responses: Responses) -> None:  # noqa: F821
@@ -79,10 +81,10 @@ def register(app: typer.Typer) -> None:
         questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
         responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
         json_path: Annotated[Path | None, typer.Option("--json", help="Write the log as JSON.")]
-        = None,
+        = None, sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Validate responses against a questionnaire (exit 1 if not usable)."""
-        result = validate(questionnaire, responses)
+        result = validate(questionnaire, responses, sheet=sheet, header_row=header_row)
         print_log(result)
         if json_path is not None:
             write_json(json_path, {**result.log.to_dict(), "usable": result.usable})

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from satisfaction.commands import check_choice, make_console
+from satisfaction.commands import HeaderRow, Sheet, check_choice, make_console
 from satisfaction.io import write_json
 
 if TYPE_CHECKING:  # pingouin and SciPy load when the command runs
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
             help="p-value adjustment within each family: holm, fdr, bonferroni, none.")]
         = "holm",
         json_path: Annotated[Path | None, typer.Option("--json", help="Write JSON here.")]
-        = None,
+        = None, sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Compare every construct index across groups (Welch, rank tests, chi-square);
         numeric groups without bands by their correlation with each index."""
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
 
         check_choice("--adjust", adjust, tuple(ADJUST_METHODS))
         q = load_questionnaire(questionnaire)
-        loaded = load_responses(q, responses)
+        loaded = load_responses(q, responses, sheet=sheet, header_row=header_row)
         result = compare(q, loaded.data, by=by or None, adjust=adjust)
         console.print(f"{loaded.log.analysed} respondents analysed "
                       f"({loaded.log.loaded} loaded)")

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from satisfaction.commands import check_at_least, check_choice, make_console
+from satisfaction.commands import HeaderRow, Sheet, check_at_least, check_choice, make_console
 from satisfaction.io import write_json
 
 console = make_console()
@@ -22,12 +22,13 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-def _load(questionnaire: Path, responses: Path):
+def _load(questionnaire: Path, responses: Path, sheet: str | None = None,
+          header_row: int | None = None):
     from satisfaction.questionnaire import load_questionnaire
     from satisfaction.responses import load_responses
 
     q = load_questionnaire(questionnaire)
-    return q, load_responses(q, responses)
+    return q, load_responses(q, responses, sheet=sheet, header_row=header_row)
 
 
 def _log_summary(log: Any) -> dict[str, Any]:
@@ -161,12 +162,12 @@ def register(app: typer.Typer) -> None:
         questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
         responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
-        = None,
+        = None, sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Reliability and validity: item statistics, alpha, omega, CR, AVE, HTMT."""
         from satisfaction.reliability import reliability
 
-        q, loaded = _load(questionnaire, responses)
+        q, loaded = _load(questionnaire, responses, sheet, header_row)
         _print_log(loaded.log)
         result = reliability(q, loaded.data)
         print_reliability(result)
@@ -184,7 +185,7 @@ def register(app: typer.Typer) -> None:
             help="Rotation: oblimin, promax, varimax or none.")] = "oblimin",
         seed: Annotated[int, typer.Option(help="Seed of the parallel analysis.")] = 0,
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
-        = None,
+        = None, sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Exploratory factor analysis: KMO, Bartlett, parallel analysis, rotated loadings."""
         from satisfaction.efa import METHODS, ROTATIONS, efa
@@ -201,7 +202,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"the number of factors must be between 1 and {len(items) - 1} "
                              f"for the {len(items)} items of the questionnaire",
                              column="--factors", value=factors)
-        loaded = load_responses(q, responses)
+        loaded = load_responses(q, responses, sheet=sheet, header_row=header_row)
         _print_log(loaded.log)
         result = efa(loaded.data[items], n_factors=factors, method=method,  # type: ignore[arg-type]
                      rotation=rotation, seed=seed)  # type: ignore[arg-type]

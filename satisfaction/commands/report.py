@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction.commands import HeaderRow, Sheet
 from satisfaction.errors import UsageError
 from satisfaction.io import check_outputs
 
@@ -49,7 +50,8 @@ def report(questionnaire: str | Path, responses: str | Path,
            out: str | Path | None = None, html: str | Path | None = None,
            excel: str | Path | None = None, json: str | Path | None = None,
            bootstrap: int = 1000, seed: int = 20261125, n_jobs: int | None = None,
-           progress: bool = False) -> tuple[Any, Any]:
+           progress: bool = False, sheet: str | None = None,
+           header_row: int | None = None) -> tuple[Any, Any]:
     """Run the pipeline and write the report (the Python twin of ``satisfaction report``).
 
     Returns
@@ -71,7 +73,7 @@ def report(questionnaire: str | Path, responses: str | Path,
                           if isinstance(p, str | Path)])
     with stage_progress(progress) as step:
         analysis = run(questionnaire, responses, transactions, bootstrap=bootstrap, seed=seed,
-                       n_jobs=n_jobs, progress=step)
+                       n_jobs=n_jobs, progress=step, sheet=sheet, header_row=header_row)
         files = write_report(analysis, out, lang=lang, html=html, json=json, excel=excel)
     return analysis, files
 
@@ -119,10 +121,12 @@ def register(app: typer.Typer) -> None:
         progress: Annotated[bool | None, typer.Option(
             "--progress/--no-progress", help="Show a progress bar (default: on a terminal).")
         ] = None,
+        sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Analyse a survey end to end and write the PDF report."""
         show = sys.stderr.isatty() if progress is None else progress
         analysis, files = report(questionnaire, responses, transactions, lang=lang, out=out,
                                  html=html, excel=excel, json=json, bootstrap=bootstrap,
-                                 seed=seed, progress=show)
+                                 seed=seed, progress=show, sheet=sheet,
+                                 header_row=header_row)
         print_summary(analysis, files)
