@@ -141,8 +141,15 @@ def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeat
     approach : {"repeated", "embedded", "disjoint"}
     scheme, tol, max_iter, consistent, missing
         As :func:`satisfaction.pls.pls`, used in every stage. Consistent PLS is
-        offered for the two-stage approaches only (with repeated indicators the
-        HOC's block repeats items of other blocks, and ``ρA`` has no meaning).
+        offered for the two-stage approaches with reflective HOCs only: with
+        repeated indicators the HOC's block repeats items of other blocks and
+        ``ρA`` has no meaning; a reflective HOC's dimension scores follow a
+        one-factor model in the HOC (each score = loading × HOC + the dimension's
+        own part + its items' error, independent across dimensions), so stage 2's
+        ``ρA`` of that block corrects consistently; a formative HOC is a composite
+        of common factors and needs the correction of van Riel, Henseler, Kemény &
+        Sasovova (2017, Industrial Management & Data Systems 117(3), 459-477),
+        not implemented here: refused.
 
     Returns
     -------
@@ -167,6 +174,13 @@ def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeat
         result = pls(repeated_indicators_model(m), data, **options)
         result.higher_order = info
         return result
+    formative = [h for h in m.higher_order if m.modes[h] == "B"]
+    if consistent and formative:
+        raise UsageError(f"consistent PLS of the formative higher-order construct "
+                         f"{formative[0]!r} (a composite of common factors) needs the "
+                         "correction of van Riel et al. (2017), which is not implemented; use "
+                         "--estimator pls, or a reflective higher-order construct",
+                         column="--estimator", value="plsc")
     dims = _dimensions(m)
     own = [p for p in m.paths if p[0] in dims or p[1] in dims]
     if own:

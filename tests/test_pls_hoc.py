@@ -180,6 +180,8 @@ def test_two_stage_is_stage_two_pls_on_stage_one_scores(cram, approach) -> None:
 
 
 def test_two_stage_consistent_pls_is_naive_plsc_on_stage_one_scores(cram) -> None:
+    """PLSc of reflective HOCs: stage 2 is PLSc on the dimension scores (their
+    one-factor model in the HOC is what stage 2's rhoA corrects)."""
     q, data = cram
     r = pls(q, data, tol=TOL, higher_order="disjoint", consistent=True)
     items = _items(q)
@@ -561,3 +563,16 @@ def test_disjoint_two_stage_matches_seminr_fixture() -> None:
         ref["loadings"]["Satisfaction|Value"], abs=1e-6)
     assert _row(params, "Image", "=~", "ima4")["est"] == pytest.approx(
         float(r.stage1.loadings.query("indicator == 'ima4'")["est"].iloc[0]), abs=1e-12)
+
+
+def test_plsc_formative_hoc_refused(cram) -> None:
+    """PLSc of a composite of common factors needs van Riel et al. (2017): refused."""
+    q, data = cram
+    items = _items(q)
+    text = "\n".join([f"{c} =~ " + " + ".join(x) for c, x in items.items()]
+                     + ["PreSale <~ Info + Brand + WoM",
+                        "InSale =~ Quality + Price + Convenience + Staff + Environment",
+                        "PostSale =~ Service + Extension + Promise",
+                        "Sat ~ PreSale + InSale + PostSale", "Loy ~ Sat"])
+    with pytest.raises(InputError, match="van Riel"):
+        pls(text, data, consistent=True, higher_order="disjoint")
