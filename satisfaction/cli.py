@@ -50,6 +50,7 @@ from satisfaction.commands import fit as fit_commands
 from satisfaction.commands import measure as measure_commands
 from satisfaction.commands import report as report_commands
 from satisfaction.commands import value as value_commands
+from satisfaction.commands import weight as weight_commands
 from satisfaction.errors import InputError
 from satisfaction.io import check_output, check_outputs, remove_live_temps
 
@@ -85,6 +86,7 @@ basic.register(app)
 demo.register(app)
 measure_commands.register(app)
 fit_commands.register(app)
+weight_commands.register(app)
 compare_commands.register(app)
 value_commands.register(app)
 report_commands.register(app)

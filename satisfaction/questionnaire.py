@@ -203,6 +203,22 @@ class FitCriteria(_Strict):
     srmr: float = Field(default=0.10, gt=0.0, lt=1.0)
 
 
+class Weighting(_Strict):
+    """Respondent weights made from population margins (``satisfaction.weights``).
+
+    ``margins``: ``{group id: {code: share}}``, each variable a categorical group of
+    the questionnaire, its shares positive and summing to 1 (within 0.01; they are
+    rescaled to sum exactly to 1). ``method: poststratify`` takes one variable.
+    ``trim: [low, high]``: bounds on the weights (mean 1), ``0 <= low < 1 < high``.
+    """
+
+    method: Literal["rake", "poststratify"] = "rake"
+    margins: dict[str, dict[str | int, float]]
+    trim: list[float] | None = None
+    max_iterations: int = Field(default=100, ge=1, le=10_000)
+    tolerance: float = Field(default=1e-8, gt=0.0, lt=1.0)
+
+
 class _QuestionnaireModel(_Strict):
     id: str
     title: Text
@@ -221,6 +237,9 @@ class _QuestionnaireModel(_Strict):
     #: construct id -> benchmark or target index (0-100) the report compares with
     benchmarks: dict[str, float] = Field(default_factory=dict)
     estimator: Literal["pls", "sem"] | None = None
+    weighting: Weighting | None = None
+    #: a column of the responses holding each respondent's weight
+    weight: str | None = None
 
     _title = field_validator("title", "description", mode="before")(_as_text)
 
@@ -287,6 +306,10 @@ class Questionnaire:
         #: ``pls`` or ``sem`` (covariance-based ML): the estimator the analysis should
         #: use; None leaves the choice to the pipeline
         self.estimator: str | None = model.estimator
+        #: raking or post-stratification to population margins (or None)
+        self.weighting: Weighting | None = model.weighting
+        #: the responses column holding the respondents' weights (or None)
+        self.weight: str | None = model.weight
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -799,6 +822,7 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
         group_ids.add(g.id)
         if g.type == "numeric" and g.min is not None and g.max is not None and g.min >= g.max:
             raise fail(f"group {g.id!r} has min >= max", ("groups", gi, "min"), g.min)
+    _check_weighting(model, fail, item_owner)
     for key, value in model.benchmarks.items():
         if key not in construct_ids:
             raise fail(f"benchmark names undefined construct {key!r}", ("benchmarks", key),
@@ -825,6 +849,59 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
             if name not in known:
                 raise fail(f"path {line!r} names undefined construct {name!r}",
                            ("paths", pi), name)
+
+
+def _check_weighting(model: _QuestionnaireModel, fail: Any, item_owner: dict[str, str]
+                     ) -> None:
+    """``weighting`` names categorical groups, their codes and shares that sum to 1;
+    ``weight`` names a column that is no item; not both."""
+    if model.weight is not None:
+        if model.weighting is not None:
+            raise fail("give either 'weight' (a weight column) or 'weighting' (margins to "
+                       "rake to), not both", ("weight",), model.weight)
+        if not model.weight.strip() or model.weight in item_owner or \
+                model.weight == model.respondent_id:
+            raise fail("'weight' must name a column of its own, not an item or the "
+                       "respondent id", ("weight",), model.weight)
+    spec = model.weighting
+    if spec is None:
+        return
+    groups = {g.id: g for g in model.groups}
+    if not spec.margins:
+        raise fail("'weighting' needs at least one margin: {group id: {code: share}}",
+                   ("weighting", "margins"))
+    if spec.method == "poststratify" and len(spec.margins) != 1:
+        raise fail(f"post-stratification takes one variable; {len(spec.margins)} are given "
+                   "(use method: rake for several)", ("weighting", "method"), spec.method)
+    for variable, shares in spec.margins.items():
+        where = ("weighting", "margins", variable)
+        group = groups.get(variable)
+        if group is None:
+            raise fail(f"margin variable {variable!r} is not a group of the questionnaire; "
+                       f"declare it under 'groups' (known: {', '.join(groups) or 'none'})",
+                       where, variable)
+        if group.type != "categorical":
+            raise fail(f"margin variable {variable!r} is a numeric group; raking needs "
+                       "categories", where, variable)
+        if len(shares) < 2:
+            raise fail(f"margin {variable!r} needs at least two categories", where)
+        declared = {str(k) for k in group.codes} if group.codes else None
+        for code, share in shares.items():
+            if declared is not None and str(code) not in declared:
+                raise fail(f"code {code!r} of margin {variable!r} is not one of the group's "
+                           f"codes ({', '.join(sorted(declared))})", (*where, code), code)
+            if not 0 < share < 1:
+                raise fail(f"share of {variable!r} = {code!r} is {share:g}; expected a share "
+                           "between 0 and 1", (*where, code), share)
+        total = sum(shares.values())
+        if abs(total - 1) > 0.01:
+            raise fail(f"the shares of margin {variable!r} sum to {total:g}; expected 1",
+                       where, total)
+    if spec.trim is not None:
+        trim = spec.trim
+        if len(trim) != 2 or not 0 <= trim[0] < 1 < trim[1]:
+            raise fail("'trim' takes two bounds [low, high] on weights of mean 1, with "
+                       "0 <= low < 1 < high", ("weighting", "trim"), str(trim))
 
 
 def _check_cycles(model: _QuestionnaireModel, fail: Any) -> None:
