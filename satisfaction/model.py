@@ -1238,6 +1238,9 @@ class _BootModel:
     rams: list[RAM]
     xs: list[np.ndarray]
     fun: Any
+    #: full-information ML: ``xs`` hold incomplete rows and each draw refits the
+    #: casewise likelihood (:func:`_fiml_refit`) instead of the covariance matrices
+    fiml: bool = False
 
     @property
     def sizes(self) -> list[int]:
@@ -1310,6 +1313,17 @@ def _boot_draws(model: _BootModel, weights: np.ndarray, theta0: np.ndarray
     out = None
     failed = 0
     for d, w_all in enumerate(weights):
+        if model.fiml:
+            theta, ok = _fiml_refit(model, [w_all[bounds[g]:bounds[g + 1]]
+                                            for g in range(len(model.xs))], theta0)
+            values = np.concatenate([theta, model.fun(theta)])
+            if out is None:
+                out = np.full((len(weights), len(values)), np.nan)
+            if ok:
+                out[d] = values
+            else:
+                failed += 1
+            continue
         blocks = []
         for g, (ram, x) in enumerate(zip(model.rams, model.xs, strict=True)):
             w = w_all[bounds[g]:bounds[g + 1]].astype(float)
@@ -1333,6 +1347,52 @@ def _boot_draws(model: _BootModel, weights: np.ndarray, theta0: np.ndarray
     if out is None:
         out = np.empty((0, 0))
     return out, failed
+
+
+def _fiml_refit(model: _BootModel, weights: list[np.ndarray], theta0: np.ndarray
+                ) -> tuple[np.ndarray, bool]:
+    """One FIML refit on a resample (lavaan's ``se = "bootstrap"`` with
+    ``missing = "ml"``): each group's rows repeated by their weights, grouped by
+    missingness pattern, and the casewise discrepancy of :func:`_fiml_multi`
+    minimised by L-BFGS-B from the full-sample estimate. fixed.x covariates
+    (complete, the last columns) take the resample's means and covariances."""
+    spec, q = model.spec, model.spec.nparam
+    structure = spec.structure
+    nx = len(structure.exogenous_observed)
+    parts = []
+    for ram, x, w in zip(model.rams, model.xs, weights, strict=True):
+        rows = np.repeat(x, w.astype(int), axis=0)
+        if nx:
+            exo = rows[:, -nx:]
+            S = np.zeros((x.shape[1], x.shape[1]))
+            S[-nx:, -nx:] = _covariance(exo)
+            mean = np.zeros(x.shape[1])
+            mean[-nx:] = exo.mean(axis=0)
+            _set_exo(ram, structure, S)
+            _set_exo_means(ram, structure, mean)
+        parts.append((ram, patterns(rows), len(rows)))
+    total = sum(n for _, _, n in parts)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        f, g = 0.0, np.zeros(q)
+        for ram, pats, n in parts:
+            sigma = ram.implied(theta)["Sigma"]
+            mu = ram.implied_mean(theta)
+            fg, W, gmu = fiml_objective(pats, sigma, mu)
+            if not np.isfinite(fg):
+                return 1e10, np.zeros(q)
+            f += n / total * fg
+            g += n / total * (sigma_gradient(ram, theta, W, q)
+                              + robust.mean_jacobian(ram, theta, q).T @ gmu)
+        return f, g
+
+    # gradient tolerance 1e-7: estimates exact to about 1e-6, far below the
+    # bootstrap's own sampling error
+    opt = optimize.minimize(objective, theta0, jac=True, method="L-BFGS-B",
+                            bounds=_lbfgs_bounds(spec, q),
+                            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-7})
+    ok = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
+    return opt.x, ok
 
 
 def _boot_run(model: _BootModel, weights: np.ndarray, theta: np.ndarray,
@@ -1671,9 +1731,13 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         ``listwise`` drops respondents with a missing value on any model variable
         (counted in ``excluded["missing_values"]``); ``fiml`` uses every answer
         (lavaan's ``missing = "ml"``), also with ``group`` (per group the casewise
-        likelihood with the mean structure and ``group_equal`` constraints).
+        likelihood with the mean structure and ``group_equal`` constraints), with
+        intercepts written in the model, and with exogenous observed covariates
+        (fixed.x: respondents missing a covariate are dropped, as lavaan does, and
+        counted in ``excluded["missing_exogenous"]``).
     bootstrap : int
-        Number of bootstrap draws (complete-data fits, also with ``group``): lavaan's
+        Number of bootstrap draws (also with ``group`` and with ``missing="fiml"``,
+        where every draw refits the casewise likelihood on the resample): lavaan's
         ``se = "bootstrap"``. Every free parameter's ``se`` becomes the standard
         deviation of its draws, ``z`` and ``pvalue`` follow from it, and ``ci.lower``/
         ``ci.upper`` of every parameter, std.all, every effect and every ``:=``
@@ -1792,10 +1856,6 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         raise UsageError("--group-equal and --group-partial need --group")
     if missing not in ("listwise", "fiml"):
         raise UsageError(f"missing must be 'listwise' or 'fiml', not {missing!r}")
-    if missing == "fiml" and bootstrap:
-        raise UsageError("missing='fiml' is available without bootstrap (its intervals "
-                         "come from the delta method); use missing='listwise' with "
-                         "--bootstrap")
     if bootstrap < 0:
         raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
     syntax, source = model_syntax(model)
@@ -1837,6 +1897,8 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                           _moments(structure, observed, ngroups, True), source)
         result = _fit_fiml_groups(structure, observed, frame, gcol, group, excluded, syntax,
                                   group_equal, group_partial, estimator)
+        if bootstrap:
+            _bootstrap_fiml(result, bootstrap, seed, n_jobs, progress, ci)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     if missing == "fiml" and (structure.exogenous_observed or
@@ -1849,6 +1911,8 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         result = _fit_fiml_means(structure, observed, frame[~empty], estimator)
         result.excluded = excluded
         result.syntax = syntax
+        if bootstrap:
+            _bootstrap_fiml(result, bootstrap, seed, n_jobs, progress, ci)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     if missing == "fiml":
@@ -1859,6 +1923,8 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         result = _fit_fiml(structure, observed, frame[~empty], estimator)
         result.excluded = excluded
         result.syntax = syntax
+        if bootstrap:
+            _bootstrap_fiml(result, bootstrap, seed, n_jobs, progress, ci)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     complete = frame.notna().all(axis=1)
@@ -1923,6 +1989,24 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                    result._theta, bootstrap, seed, n_jobs, progress, ci)  # type: ignore[attr-defined]
     result.warnings += _fit_diagnostics(result.fit_measures, criteria)
     return result
+
+
+def _bootstrap_fiml(result: SEMResult, draws: int, seed: int | None, n_jobs: int | None,
+                    progress: bool, ci: str) -> None:
+    """The bootstrap of a FIML fit (single or multi-group): every draw refits the
+    casewise likelihood of the model with lavaan's mean structure (kept on the
+    result by :func:`_keep_fiml_model`, :func:`_fit_fiml_means` or
+    :func:`_fit_fiml_groups`) on the resampled respondents, missing answers and all,
+    as lavaan's ``se = "bootstrap"`` with ``missing = "ml"``; SEs and intervals as
+    :func:`_bootstrap`. Tested against lavaan refitted on the same resamples
+    (tests/reference/lavaan_fiml_bootstrap.R)."""
+    spec = result._spec  # type: ignore[attr-defined]
+    rams = copy.deepcopy(result._rams)  # type: ignore[attr-defined]
+    xs = [d.x for d in result._fiml]  # type: ignore[attr-defined]
+    fun = _GroupDerived(spec, rams) if result.groups is not None else \
+        _Derived(spec.structure, rams[0], result.effects, spec)
+    _bootstrap(result, _BootModel(spec, rams, xs, fun, fiml=True),
+               result._theta, draws, seed, n_jobs, progress, ci)  # type: ignore[attr-defined]
 
 
 def _check_estimator(estimator: str, missing: str, group: str | None) -> None:
@@ -2552,8 +2636,6 @@ def _robust_groups(result: SEMResult, estimator: str, xs: list[np.ndarray], nx: 
     spec = result._spec  # type: ignore[attr-defined]
     vcov = robust.apply_complete(result, estimator, result._blocks, xs,  # type: ignore[attr-defined]
                                  result._theta, spec.nparam, spec.param_of_row, nx)  # type: ignore[attr-defined]
-    if vcov is None:  # singular information (flagged by the fit): no sandwich
-        return
     result._vcov = vcov  # type: ignore[attr-defined]
     result._per = [(robust.robust_se_table(p, spec.param_of_row[g], vcov), *rest)  # type: ignore[attr-defined]
                    for g, (p, *rest) in enumerate(result._per)]  # type: ignore[attr-defined]

@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 from semopy.examples import holzinger39
 
-from satisfaction.errors import UsageError
 from satisfaction.model import SEMResult, fit
 
 REF = json.loads((Path(__file__).parent / "reference" / "lavaan_fiml_means.json").read_text())
@@ -86,7 +85,3 @@ def test_user_intercepts_fix_the_marker_and_free_the_latent_mean(
     assert p.loc[("x1", "~1", ""), "est"] == 0 and p.loc[("x1", "~1", ""), "se"] == 0
     assert p.loc[("visual", "~1", ""), "se"] > 0
 
-
-def test_robust_estimators_with_covariates_under_fiml_are_refused() -> None:
-    with pytest.raises(UsageError, match="exogenous observed"):
-        fit(REF["models"]["covariates"], hs_missing(), missing="fiml", estimator="mlr")
