@@ -2636,6 +2636,8 @@ def _robust_groups(result: SEMResult, estimator: str, xs: list[np.ndarray], nx: 
     spec = result._spec  # type: ignore[attr-defined]
     vcov = robust.apply_complete(result, estimator, result._blocks, xs,  # type: ignore[attr-defined]
                                  result._theta, spec.nparam, spec.param_of_row, nx)  # type: ignore[attr-defined]
+    if vcov is None:  # singular information (flagged by the fit): no sandwich
+        return
     result._vcov = vcov  # type: ignore[attr-defined]
     result._per = [(robust.robust_se_table(p, spec.param_of_row[g], vcov), *rest)  # type: ignore[attr-defined]
                    for g, (p, *rest) in enumerate(result._per)]  # type: ignore[attr-defined]
