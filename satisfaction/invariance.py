@@ -295,7 +295,8 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
     steps = pd.DataFrame(rows, columns=STEP_COLUMNS + (ROBUST_STEP_COLUMNS if estimator != "ml"
                                                        else []))
     level = "none" if fits["configural"].status == "invalid" else "configural"
-    for row in rows[1:]:
+    # an inadmissible configural model licenses no step above it
+    for row in rows[1:] if level != "none" else []:
         if row["decision"] != "held":
             break
         level = row["model"]

@@ -367,3 +367,29 @@ def test_singular_information_gives_no_sandwich() -> None:
     assert out is None
     assert all(math.isnan(res.fit_measures[k]) for k in robust.ROBUST_FIT_NAMES)
     pd.testing.assert_frame_equal(res.parameters, before)
+
+
+def test_inadmissible_configural_model_licenses_no_level(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """``level`` is ``none`` when the configural model is not admissible, even when the
+    later steps' ΔCFI/ΔRMSEA would hold (they compare improper solutions): the bank
+    model by gender has a negative latent variance in its configural fit."""
+    import satisfaction.invariance as inv
+    from satisfaction.diagnostics import Diagnostic
+
+    real = inv.fit
+
+    def improper_configural(*args: object, **kwargs: object) -> SEMResult:
+        res = real(*args, **kwargs)
+        if not kwargs.get("group_equal"):
+            res.warnings.append(Diagnostic("negative_variance", "invalidates",
+                                           {"a": "visual", "b": "visual", "value": -0.1}))
+        return res
+
+    monkeypatch.setattr(inv, "fit", improper_configural)
+    res = inv.invariance(REF["fits"]["hs_configural_mlm"]["model"], _hs(), "school",
+                         estimator="mlm", suggest=0)
+    assert res.steps.set_index("model").loc["metric", "decision"] == "held"
+    assert res.level == "none"
+    assert not res.means_comparable
+    assert any(w.code == "invariance_step_invalid" for w in res.warnings)
