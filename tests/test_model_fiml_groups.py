@@ -120,10 +120,9 @@ def test_fiml_groups_mlr_matches_lavaan() -> None:
     assert max(abs(a["se"] - b["se"]) for a, b in zip(ml, ref["parameters"], strict=True)) > 1e-3
 
 
-def test_fiml_groups_refuse_bootstrap_and_mlm() -> None:
+def test_fiml_groups_refuse_mlm() -> None:
+    """(--bootstrap with multi-group FIML works: tests/test_model_bootstrap.py.)"""
     data = _hs_missing()
-    with pytest.raises(UsageError):
-        fit(REF["model"], data, group="school", missing="fiml", bootstrap=10)
     with pytest.raises(UsageError):
         fit(REF["model"], data, group="school", missing="fiml", estimator="mlm")
 
