@@ -1697,10 +1697,15 @@ def fit_criteria(model: str | Path | Questionnaire | None = None
 
 def _fit_diagnostics(measures: dict[str, float], criteria: dict[str, tuple[str, float]]
                      ) -> list[Diagnostic]:
-    """A caution for every fit index that misses its cut-off."""
+    """A caution for every fit index that misses its cut-off. A robust fit (MLR/MLM) is
+    judged by the robust index where there is one (``cfi.robust`` for ``cfi``), the
+    naive indices of a non-normal χ² being off (Brosseau-Liard & Savalei 2014)."""
     out = []
     for name, (direction, threshold) in criteria.items():
         value = measures.get(name)
+        robust_value = measures.get(f"{name}.robust")
+        if robust_value is not None and math.isfinite(robust_value):
+            name, value = f"{name}.robust", robust_value
         if value is None or not math.isfinite(value):
             continue
         met = value >= threshold if direction == ">=" else value <= threshold

@@ -393,3 +393,15 @@ def test_inadmissible_configural_model_licenses_no_level(monkeypatch: pytest.Mon
     assert res.level == "none"
     assert not res.means_comparable
     assert any(w.code == "invariance_step_invalid" for w in res.warnings)
+
+
+def test_fit_cutoffs_judge_the_robust_indices() -> None:
+    """Under MLR/MLM the fit cautions name and use the robust CFI/TLI/RMSEA."""
+    res = _fitted("hs_configural_mlm")
+    fm = res.fit_measures
+    poor = {w.params["index"]: w.params["value"] for w in res.warnings if w.code == "fit_poor"}
+    assert poor["rmsea.robust"] == pytest.approx(fm["rmsea.robust"])
+    assert "rmsea" not in poor and "cfi" not in poor
+    # ML: the plain indices
+    ml = fit(REF["fits"]["hs_configural_mlm"]["model"], _hs(), group="school")
+    assert "rmsea" in {w.params["index"] for w in ml.warnings if w.code == "fit_poor"}
