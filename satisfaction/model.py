@@ -1865,8 +1865,8 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
     syntax, source = model_syntax(model)
     structure = _structure(syntax, source)
-    between = [c for c in structure.constraints if c.op in ("<", ">") and not (
-        _IDENT_RE.match(c.lhs) and _number(c.rhs) is not None)]
+    between = [c for c in structure.constraints if c.op in ("<", ">") and len(
+        {k for k in (*linear_form(c.lhs), *linear_form(c.rhs)) if k}) > 1]
     if missing == "fiml" and between:
         c = between[0]
         raise UsageError(f"the inequality constraint '{c.lhs} {c.op} {c.rhs}' between "
