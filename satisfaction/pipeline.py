@@ -109,6 +109,10 @@ class Analysis:
         Survey ⋈ customers: indices by segment, behaviour regressed on the indices.
     recommendations : object or None
         Ranked recommendations with their evidence.
+    weighted : WeightedAnalysis or None
+        When the questionnaire declares weights (``weighting`` or ``weight``): the
+        weights and the weighted item means, top-box shares, indices and group tests
+        (:mod:`satisfaction.weights`); the other results are unweighted.
     warnings : list of AnalysisWarning
     options : dict
         ``bootstrap``, ``seed``, ``transactions`` (source) and the key constructs.
@@ -128,6 +132,7 @@ class Analysis:
     value: dict[str, Any] | None = None
     link: Any = None
     recommendations: Any = None
+    weighted: Any = None
     warnings: list[AnalysisWarning] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -156,6 +161,7 @@ class Analysis:
             result = getattr(self, name)
             out[name] = None if result is None else _as_dict(result)
         out["value"] = None if self.value is None else _as_dict(self.value["result"])
+        out["weighting"] = None if self.weighted is None else self.weighted.to_dict()
         out["recommendations"] = (None if self.recommendations is None
                                   else _as_dict(self.recommendations))
         out["warnings"] = [w.to_dict() for w in self.warnings]
@@ -325,6 +331,8 @@ def run(
             f"screens (at least {q.screening.min_respondents} are needed)",
             file=str(log.source))
     data = analysis.responses.data
+    respondent_weights = _weights(runner, analysis, responses, sheet=sheet,
+                                  header_row=header_row)
 
     # Measurement and customer value depend only on the data; on two or more cores
     # they run in a second process while the model, drivers and comparisons run here
@@ -366,6 +374,12 @@ def run(
             weights = analysis.indices.weights if analysis.indices is not None else None
             analysis.compare = compare.compare(q, data, weights=weights)
             analysis.compare.invariance = _invariance_of_groups(runner, q, data)
+    if respondent_weights is not None:
+        from satisfaction.weights import weighted_analysis
+
+        scores = analysis.indices.scores if analysis.indices is not None else None
+        analysis.weighted = weighted_analysis(q, data, respondent_weights, scores)
+        runner.warn("responses", Diagnostic("weights_not_applied", "caution"))
 
     try:
         if side is not None:
@@ -387,6 +401,26 @@ def run(
     order = {stage: k for k, stage in enumerate(STAGES)}
     analysis.warnings.sort(key=lambda w: order.get(w.stage, len(order)))  # stable
     return analysis
+
+
+def _weights(runner: _Runner, analysis: Analysis, source: Any, **read_options: Any) -> Any:
+    """The respondent weights the questionnaire declares (or None), with their notes
+    (the design effect as an info) under the ``responses`` stage."""
+    q = analysis.questionnaire
+    if q.weighting is None and q.weight is None:
+        return None
+    from satisfaction.weights import compute_weights, read_weight_column
+
+    responses = analysis.responses
+    column = None
+    if q.weight is not None:
+        column = read_weight_column(q, source, responses.data, responses.rows,
+                                    **read_options)
+    result = compute_weights(q, responses.data, column=column)
+    analysis.options["weights"] = result.method
+    for note in result.warnings:
+        runner.warn("responses", note)
+    return result
 
 
 def _invariance_of_groups(runner: _Runner, q: Questionnaire, data: pd.DataFrame
