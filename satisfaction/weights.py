@@ -583,3 +583,71 @@ def weighted_group_tests(questionnaire: Questionnaire, data: pd.DataFrame,
                 k: r[k] for k in ("test", "statistic", "df", "df2", "pvalue", "n")}})
     return pd.DataFrame(rows, columns=["construct", "by", "test", "statistic", "df", "df2",
                                        "pvalue", "n"])
+
+
+@dataclass
+class WeightedAnalysis:
+    """The weighted results of one analysis (what the pipeline reports beside the
+    unweighted ones).
+
+    Attributes
+    ----------
+    weights : WeightResult
+    items : DataFrame
+        :func:`weighted_items`.
+    indices : DataFrame or None
+        :func:`weighted_indices` of the construct indices.
+    group_tests : DataFrame or None
+        :func:`weighted_group_tests`.
+    not_weighted : list of str
+        The parts of the analysis that do not use the weights.
+    """
+
+    weights: WeightResult
+    items: pd.DataFrame
+    indices: pd.DataFrame | None = None
+    group_tests: pd.DataFrame | None = None
+    not_weighted: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        def records(frame: pd.DataFrame | None, index: bool = False) -> Any:
+            if frame is None:
+                return None
+            frame = frame.reset_index() if index else frame
+            return [{str(k): (None if v is None or (isinstance(v, float) and v != v) else
+                              (v.item() if hasattr(v, "item") else v))
+                     for k, v in r.items()} for r in frame.to_dict(orient="records")]
+
+        return {**self.weights.to_dict(), "items": records(self.items, index=True),
+                "indices": records(self.indices), "group_tests": records(self.group_tests),
+                "not_weighted": list(self.not_weighted)}
+
+
+#: What the weights are not (yet) applied to; the SEM would need lavaan's
+#: ``sampling.weights`` (weighted moments and MLR standard errors), not implemented.
+NOT_WEIGHTED: tuple[str, ...] = (
+    "structural model", "measurement", "importance-performance", "unweighted group tests")
+
+
+def weighted_analysis(questionnaire: Questionnaire, data: pd.DataFrame,
+                      weights: WeightResult, scores: pd.DataFrame | None = None,
+                      level: float = 0.95) -> WeightedAnalysis:
+    """Weighted item means and top-box shares, index means and group tests.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    data : DataFrame
+        ``Responses.data``.
+    weights : WeightResult
+    scores : DataFrame, optional
+        Respondent construct indices (``IndexResult.scores``).
+    level : float
+    """
+    items = weighted_items(questionnaire, data, weights.weights, level=level)
+    index_table = tests = None
+    if scores is not None:
+        index_table = weighted_indices(scores, weights.weights, level)
+        tests = weighted_group_tests(questionnaire, data, scores, weights.weights)
+    return WeightedAnalysis(weights=weights, items=items, indices=index_table,
+                            group_tests=tests, not_weighted=list(NOT_WEIGHTED))

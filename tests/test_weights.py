@@ -317,3 +317,29 @@ def test_weight_command_without_weights_is_exit_2(tmp_path, capsys):
     assert main(["weight", q, d]) == 2
     err = capsys.readouterr().err
     assert "declares no weights" in err and "Traceback" not in err
+
+
+def test_the_pipeline_uses_declared_weights_and_says_so(tmp_path):
+    from satisfaction.pipeline import run
+
+    q, d = _write(tmp_path, weighting={"margins": MARGINS})
+    analysis = run(q, d, bootstrap=0, seed=3, parallel=False)
+    codes = {w.code: w for w in analysis.warnings}
+    applied = codes["weights_applied"].diagnostic
+    assert applied.severity == "info"
+    assert applied.params["deff"] == pytest.approx(REF["rake"]["kish_deff"], abs=1e-3)
+    assert codes["weights_not_applied"].severity == "caution"
+    weighted = analysis.to_dict()["weighting"]
+    assert weighted["design_effect"] == pytest.approx(REF["rake"]["kish_deff"], abs=TOL)
+    sat1 = next(r for r in weighted["items"] if r["item"] == "sat1")
+    assert sat1["mean"] == pytest.approx(REF["items"][0]["mean"], abs=TOL)
+    assert sat1["se"] == pytest.approx(REF["items"][0]["se"], abs=TOL)
+    # the indices weight items by the model's loadings here, so compare with our own
+    # weighted mean of the pipeline's index scores
+    scores = analysis.indices.scores
+    sat = next(r for r in weighted["indices"] if r["construct"] == "Satisfaction")
+    expected = weighted_mean(scores["Satisfaction"], analysis.weighted.weights.weights)
+    assert sat["index"] == pytest.approx(expected["mean"], abs=1e-12)
+    test = next(r for r in weighted["group_tests"]
+                if r["construct"] == "Satisfaction" and r["by"] == "gender")
+    assert test["test"] == "svyttest" and test["df"] == 248
