@@ -197,28 +197,34 @@ class OrdinalData:
         return [len(v) for v in self.levels]
 
 
-def code_items(frame: pd.DataFrame, names: list[str]) -> OrdinalData:
-    """Code each item's observed values 0..K−1 in sorted order (lavaan's ``ordered()``).
+def code_items(frame: pd.DataFrame, names: list[str], missing: bool = False
+               ) -> OrdinalData:
+    """Code each item's observed values 0..K−1 in sorted order (lavaan's ``ordered()``);
+    a missing answer is −1 when ``missing`` allows it.
 
     Raises
     ------
     InputError
-        An item with a single observed value (no threshold to estimate), or a
-        missing value (the caller drops incomplete rows first).
+        An item with fewer than two observed values (no threshold to estimate),
+        or a missing value when ``missing`` is false (the caller drops incomplete
+        rows first).
     """
     codes = np.empty((len(frame), len(names)), dtype=int)
     levels = []
     for j, name in enumerate(names):
         col = frame[name].to_numpy(dtype=float)
-        if np.isnan(col).any():
+        absent = np.isnan(col)
+        if absent.any() and not missing:
             raise InputError("ordinal items must be complete here (rows with a missing "
                              "value are dropped first)", column=name)
-        values, inverse = np.unique(col, return_inverse=True)
+        values, inverse = np.unique(col[~absent], return_inverse=True)
         if len(values) < 2:
-            raise InputError(f"the ordinal item has a single observed category "
-                             f"({values[0]:g}); it carries no information",
-                             column=name, value=float(values[0]))
-        codes[:, j] = inverse
+            shown = f" ({values[0]:g})" if len(values) else ""
+            raise InputError(f"the ordinal item has a single observed category{shown}; it "
+                             "carries no information", column=name,
+                             value=float(values[0]) if len(values) else None)
+        codes[:, j] = -1
+        codes[~absent, j] = inverse
         levels.append(values)
     return OrdinalData(codes, levels, list(names))
 
@@ -231,8 +237,9 @@ def thresholds(data: OrdinalData) -> list[np.ndarray]:
     """
     out = []
     for j, k in enumerate(data.ncat):
-        counts = np.bincount(data.codes[:, j], minlength=k)
-        cum = np.cumsum(counts)[:-1] / data.n
+        answered = data.codes[:, j][data.codes[:, j] >= 0]  # pairwise: the item's answers
+        counts = np.bincount(answered, minlength=k)
+        cum = np.cumsum(counts)[:-1] / len(answered)
         out.append(special.ndtri(cum))
     return out
 
@@ -401,8 +408,8 @@ def sample_statistics(data: OrdinalData) -> SampleStatistics:
     for j in range(p):
         lim = _limits(tau[j])
         prob = np.diff(special.ndtr(lim))
-        a = data.codes[:, j]
-        upper = a < ncat[j] - 1  # τ_a is the finite upper limit of category a
+        a = data.codes[:, j]  # −1 (missing) scores 0
+        upper = (a >= 0) & (a < ncat[j] - 1)  # τ_a is the finite upper limit of category a
         lower = a > 0
         sc_th[rows[upper], th_start[j] + a[upper]] = _phi(lim[a[upper] + 1]) / prob[a[upper]]
         sc_th[rows[lower], th_start[j] + a[lower] - 1] = \
@@ -415,7 +422,8 @@ def sample_statistics(data: OrdinalData) -> SampleStatistics:
     A21 = np.zeros((npair, n_th))
     for q, (j, i) in enumerate(pairs):
         a, b = data.codes[:, i], data.codes[:, j]
-        tab = _table(a, b, ncat[i], ncat[j])
+        both = (a >= 0) & (b >= 0)  # pairwise: the respondents who answered both
+        tab = _table(a[both], b[both], ncat[i], ncat[j])
         rho = polychoric_pair(tab, tau[i], tau[j])
         if abs(rho) >= 1:
             raise InputError(f"the items {data.names[j]!r} and {data.names[i]!r} are perfectly "
@@ -428,7 +436,7 @@ def sample_statistics(data: OrdinalData) -> SampleStatistics:
         ok = P > SQRT_EPS
         P = np.where(ok, P, 1.0)
         s_cell = np.where(ok, dP / P, 0.0)
-        sc_rho[:, q] = s_cell[a, b]
+        sc_rho[both, q] = s_cell[a[both], b[both]]
         # bivariate scores of the thresholds of both items (at fixed ρ)
         s = np.sqrt((1 - rho) * (1 + rho))
         li, lj = _limits(tau[i]), _limits(tau[j])
@@ -698,8 +706,8 @@ def _srmr_correlations(R: np.ndarray, implied: np.ndarray) -> float:
 
 
 def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.DataFrame,
-              ordered: list[str], criteria: dict[str, tuple[str, float]] | None = None
-              ) -> sem.SEMResult:
+              ordered: list[str], criteria: dict[str, tuple[str, float]] | None = None,
+              missing: str = "listwise") -> sem.SEMResult:
     """Fit ``structure`` to ordered items by WLSMV (module docstring); a ``SEMResult``.
 
     Parameters
@@ -715,6 +723,13 @@ def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.D
     criteria : dict, optional
         Fit cut-offs (see :func:`satisfaction.model.fit_criteria`), applied to the
         scaled indices.
+    missing : {"listwise", "pairwise"}
+        ``listwise`` drops respondents with a missing answer (counted in
+        ``excluded["missing_values"]``); ``pairwise`` uses every answer, as lavaan's
+        ``missing = "pairwise"`` (thresholds from each item's answers, each
+        polychoric correlation and its scores from those who answered both;
+        respondents who answered nothing counted in
+        ``excluded["all_values_missing"]``).
 
     Returns
     -------
@@ -736,19 +751,27 @@ def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.D
     st = Structure(rows=rows, observed=observed, latent=structure.latent,
                    exogenous_observed=structure.exogenous_observed,
                    structural=structure.structural, defined=structure.defined)
-    complete = frame[observed].notna().all(axis=1)
-    excluded = {"missing_values": int((~complete).sum())}
-    x = frame.loc[complete, observed]
+    warnings: list[Diagnostic] = []
+    if missing == "pairwise":
+        # every answer is used: thresholds from each item's answers, each polychoric
+        # correlation from the respondents who answered both items (lavaan's
+        # missing = "pairwise"); a respondent who answered nothing is left out
+        kept = frame[observed].notna().any(axis=1)
+        excluded = {"all_values_missing": int((~kept).sum())}
+    else:
+        kept = frame[observed].notna().all(axis=1)
+        excluded = {"missing_values": int((~kept).sum())}
+    x = frame.loc[kept, observed]
     n = len(x)
     if n < 2:
-        raise InputError(f"{n} complete respondents; WLSMV needs many more (the polychoric "
-                         "correlations' asymptotic covariance is estimated from them)")
-    warnings: list[Diagnostic] = []
-    if excluded["missing_values"]:
+        raise InputError(f"{n} respondents to analyse; WLSMV needs many more (the "
+                         "polychoric correlations' asymptotic covariance is estimated from "
+                         "them)")
+    if missing != "pairwise" and excluded["missing_values"]:
         share = excluded["missing_values"] / (n + excluded["missing_values"])
         warnings.append(Diagnostic("listwise", "caution" if share > 0.05 else "info",
                                    {"n": excluded["missing_values"], "share": share}))
-    data = code_items(x, observed)
+    data = code_items(x, observed, missing=missing == "pairwise")
     ss = sample_statistics(data)
     spec = sem._layout(st, 1)
     n_th = len(ss.threshold_vector)
@@ -938,6 +961,8 @@ def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray,
 
 #: Estimators for ordered items (lavaan's default for ``ordered =``).
 ORDINAL_ESTIMATORS = ("wlsmv",)
+#: Missing-data treatments for ordered items (lavaan's ``missing =``).
+ORDINAL_MISSING = ("listwise", "pairwise")
 
 
 def fit_ordered(model: str | Path | Questionnaire, data: pd.DataFrame, *,
@@ -947,10 +972,11 @@ def fit_ordered(model: str | Path | Questionnaire, data: pd.DataFrame, *,
                 criteria: dict[str, tuple[str, float]] | None = None) -> sem.SEMResult:
     """``fit(model, data, ordered=..., estimator="wlsmv")``: checks, then :func:`fit_wlsmv`.
 
-    What the WLSMV fit does not support is refused with a :class:`UsageError`
-    naming the option (exit 2 on the command line), never fitted with wrong
-    numbers: other estimators with ordered items, multi-group fits, FIML,
-    bootstrap, continuous items mixed with ordered ones.
+    ``missing`` is ``"listwise"`` or ``"pairwise"`` (:func:`fit_wlsmv`). What the
+    WLSMV fit does not support is refused with a :class:`UsageError` naming the
+    option (exit 2 on the command line), never fitted with wrong numbers: other
+    estimators with ordered items, multi-group fits, FIML, bootstrap, continuous
+    items mixed with ordered ones.
     """
     if estimator not in ORDINAL_ESTIMATORS:
         raise UsageError(f"ordered items are fitted by WLSMV (lavaan's default for ordered "
@@ -964,10 +990,10 @@ def fit_ordered(model: str | Path | Questionnaire, data: pd.DataFrame, *,
                          "lavaan's parameterization for groups) are not available yet; "
                          "drop --group or fit the items as continuous", column="--group",
                          value=group)
-    if missing != "listwise":
-        raise UsageError("missing='fiml' is not available for ordered items (lavaan's "
-                         "WLSMV uses listwise or pairwise deletion); use --missing listwise",
-                         column="--missing", value=missing)
+    if missing not in ORDINAL_MISSING:
+        raise UsageError(f"missing={missing!r} is not available for ordered items (lavaan's "
+                         "WLSMV uses listwise or pairwise deletion); use --missing listwise "
+                         "or pairwise", column="--missing", value=missing)
     if bootstrap:
         raise UsageError("--bootstrap is not available with WLSMV yet; its standard errors "
                          "are the robust (sandwich) ones", column="--bootstrap",
@@ -976,4 +1002,4 @@ def fit_ordered(model: str | Path | Questionnaire, data: pd.DataFrame, *,
     structure = sem._structure(syntax, source)
     items = ordered_items(ordered, list(structure.observed))
     frame = sem._numeric_frame(data, list(structure.observed), structure.latent)
-    return fit_wlsmv(structure, syntax, source, frame, items, criteria)
+    return fit_wlsmv(structure, syntax, source, frame, items, criteria, missing)

@@ -421,3 +421,38 @@ def test_five_factor_bfi_matches_lavaan():
     np.testing.assert_allclose(res.parameters["se"], params["se"], atol=1e-4)
     assert res.n == int(raw[items].notna().all(axis=1).sum())
     assert res.excluded == {"missing_values": len(raw) - res.n}
+
+
+# -- pairwise deletion ------------------------------------------------------------------
+
+
+def test_pairwise_deletion_matches_lavaan():
+    """missing="pairwise": thresholds from each item's answers, each polychoric from
+    the respondents who answered both (lavaan's missing = "pairwise")."""
+    ref = REF["fits"]["pair"]
+    items = ["A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4", "E5"]
+    raw = pd.read_csv(REF_DIR / "bfi_raw.csv")
+    res = fit(ref["model"], raw[items], ordered="all", estimator="wlsmv", missing="pairwise")
+    assert res.n == REF["pair_n"]
+    assert res.excluded == {"all_values_missing": len(raw) - REF["pair_n"]}
+    np.testing.assert_allclose(res._ordinal.correlation, np.array(REF["pair_polychoric"]),
+                               atol=1e-6)
+    expected = dict(ref["fit"])
+    expected["chisq.shift.parameters"] = expected["chisq.scaled"] - expected["chisq"] / \
+        expected["chisq.scaling.factor"]
+    for key in CHECKED:
+        tol = 1e-3 if "chisq" in key else 1e-4
+        assert res.fit_measures[key] == pytest.approx(expected[key], abs=tol), key
+    params = pd.DataFrame(ref["parameters"])
+    np.testing.assert_allclose(res.parameters["est"], params["est"], atol=1e-4)
+    np.testing.assert_allclose(res.parameters["se"], params["se"], atol=1e-4)
+
+
+def test_cli_missing_pairwise_needs_ordered_items(files, capsys):
+    from satisfaction.cli import main
+
+    assert main(["fit", str(files["model"]), str(files["data"]), "--missing",
+                 "pairwise"]) == 2
+    assert "--missing" in capsys.readouterr().err
+    assert main(["fit", str(files["model"]), str(files["data"]), "--ordered", "all",
+                 "--estimator", "wlsmv", "--missing", "pairwise"]) == 0

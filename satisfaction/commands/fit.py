@@ -377,7 +377,8 @@ def register(app: typer.Typer) -> None:
                  "(e.g. 'x3 ~1,visual =~ x2').")] = None,
         missing: Annotated[str, typer.Option(
             help="Missing values: 'listwise' (drop respondents) or 'fiml' (full-information ML); "
-                 "with --estimator pls|plsc 'listwise' or 'mean' (mean replacement).")]
+                 "with --estimator pls|plsc 'listwise' or 'mean' (mean replacement); with "
+                 "--ordered 'listwise' or 'pairwise'.")]
         = "listwise",
         estimator: Annotated[str, typer.Option(
             help="'ml'; 'mlr' (robust Huber-White SEs, Yuan-Bentler scaled chi-square; also "
@@ -484,8 +485,10 @@ def register(app: typer.Typer) -> None:
         if bootstrap < 0:
             raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
                              value=bootstrap)
-        if missing not in ("listwise", "fiml"):
-            raise UsageError("expected listwise or fiml", column="--missing", value=missing)
+        if missing not in ("listwise", "fiml") and not (
+                missing == "pairwise" and (ordered or estimator.lower() == "wlsmv")):
+            raise UsageError("expected listwise or fiml (pairwise with --ordered)",
+                             column="--missing", value=missing)
         if ci not in ("perc", "bca", "bca.simple"):
             raise UsageError("expected perc, bca or bca.simple", column="--ci", value=ci)
         if (show_modindices or scores is not None) and (ordered or estimator.lower() == "wlsmv"):

@@ -96,6 +96,16 @@ five_model <- paste(cfa_model, "N =~ N1 + N2 + N3 + N4 + N5",
                     "O =~ O1 + O2 + O3 + O4 + O5", sep = "\n")
 five_fit <- cfa(five_model, data = d25, ordered = items25, estimator = "WLSMV")
 
+# 3c. Pairwise deletion (missing = "pairwise"): the ten A and E items with every
+#    respondent who answered at least one of them (no listwise deletion).
+pair_items <- c("A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4", "E5")
+dp <- raw[, pair_items]
+dp <- dp[rowSums(!is.na(dp)) > 0, ]
+pair_model <- paste("A =~ A1 + A2 + A3 + A4 + A5", "E =~ E1 + E2 + E3 + E4 + E5",
+                    sep = "\n")
+pair_fit <- cfa(pair_model, data = dp, ordered = pair_items, estimator = "WLSMV",
+                missing = "pairwise")
+
 # 4. The ECSI bank model on the shared bank data (../shared/data, 250 respondents,
 #    0-10 items): sparse 11-category tables, where lavaan's conventions matter
 #    (a cell probability below sqrt(eps) counts as sqrt(eps)), and an improper
@@ -144,7 +154,10 @@ res <- list(
               two = dump_fit(two_fit, two_model),
               bin = dump_fit(bin_fit, bin_model),
               bank = dump_fit(bank_fit, bank_model),
-              five = dump_fit(five_fit, five_model)),
+              five = dump_fit(five_fit, five_model),
+              pair = dump_fit(pair_fit, pair_model)),
+  pair_n = nrow(dp),
+  pair_polychoric = unname(lavInspect(pair_fit, "sampstat")$cov),
   bank_polychoric = unname(lavInspect(bank_fit, "sampstat")$cov),
   bank_items = bank_items,
   binary_cases = binary_cases,
