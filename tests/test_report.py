@@ -238,7 +238,7 @@ def test_chinese_report_embeds_cjk_fonts(bank_zh: dict) -> None:
     m = load_messages("zh")
     for key in ("summary", "quality", "measurement", "model", "drivers", "appendix"):
         assert _squash(m.sections[key]) in text
-    assert "零售银行客户满意度" in text
+    assert "零售银行顾客满意度" in text
 
 
 def test_bank_report_shows_its_warnings_in_chinese(bank_zh: dict) -> None:

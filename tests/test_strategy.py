@@ -329,7 +329,7 @@ def test_same_action_merges_into_one_recommendation_listing_every_subject():
     rec = overkill[0]
     assert rec.subjects == ["Expectation", "Image"] and len(rec.matches) == 2
     assert rec.title["en"] == "Possible overkill: Expectations and Image"
-    assert rec.title["zh"] == "可能投入过度：客户预期、企业形象"
+    assert rec.title["zh"] == "可能投入过度：顾客预期、企业形象"
     single = 0.3 * (0.1 / 0.3) * (100 - 80)
     assert rec.priority == pytest.approx(2 * single)
     assert rec.sentence["en"].count("scores 80.0") == 2

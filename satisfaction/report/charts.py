@@ -245,22 +245,167 @@ def _wrap_label(label: str, width: float) -> str:
 
 def bar_index(labels: Sequence[str], values: Sequence[float | None],
               lower: Sequence[float | None], upper: Sequence[float | None],
-              xlabel: str, width: float = 6.2) -> str:
-    """Horizontal bars of 0-100 indices with their confidence intervals."""
+              xlabel: str, width: float = 6.2, *, colors: Sequence[str] | None = None,
+              reference: float | None = None, reference_label: str = "",
+              sort: bool = True) -> str:
+    """Horizontal bars of 0-100 indices with their confidence intervals.
+
+    Sorted from the highest index down (``sort``), each bar in its colour
+    (``colors``, e.g. by purchase stage or quadrant), the value written to the
+    right of the interval's upper end so that no whisker crosses it, and an
+    optional vertical ``reference`` line (a benchmark or the mean) labelled
+    ``reference_label``.
+    """
     n = len(labels)
-    with _figure(width, max(1.4, 0.28 * n + 0.7)) as fig:
+    order = list(range(n))
+    if sort:
+        order.sort(key=lambda k: -(values[k] if values[k] is not None else -1.0))
+    colours = list(colors) if colors is not None else [SKY] * n
+    with _figure(width, max(1.4, 0.27 * n + 0.7)) as fig:
         ax = fig.add_subplot()
         ys = list(range(n))[::-1]
-        vals = [v if v is not None else 0.0 for v in values]
-        ax.barh(ys, vals, color=SKY, edgecolor=BLUE, height=0.6)
-        for y, v, lo, hi in zip(ys, values, lower, upper, strict=True):
+        for y, k in zip(ys, order, strict=True):
+            v, lo, hi = values[k], lower[k], upper[k]
+            ax.barh(y, v if v is not None else 0.0, color=colours[k], edgecolor="none",
+                    height=0.62)
             if lo is not None and hi is not None:
-                ax.plot([lo, hi], [y, y], color=BLUE, lw=1.0)
+                ax.plot([lo, hi], [y, y], color="#1d2733", lw=0.9)
+                ax.plot([lo, lo], [y - 0.13, y + 0.13], color="#1d2733", lw=0.9)
+                ax.plot([hi, hi], [y - 0.13, y + 0.13], color="#1d2733", lw=0.9)
             if v is not None:
-                ax.text(min(v + 1.5, 96), y, f"{v:.1f}", va="center", fontsize=7)
-        ax.set_yticks(ys, labels)
-        ax.set_xlim(0, 100)
+                right = max(v, hi if hi is not None else v)
+                ax.text(right + 1.2, y, f"{v:.1f}", va="center", ha="left", fontsize=7)
+        if reference is not None:
+            ax.axvline(reference, color=RED, lw=0.9, ls="--")
+            if reference_label:
+                ax.annotate(reference_label, (reference, 1.0), xycoords=("data", "axes fraction"),
+                            xytext=(2, 1), textcoords="offset points", fontsize=6.5,
+                            color=RED, ha="left", va="bottom")
+        ax.set_yticks(ys, [labels[k] for k in order])
+        ax.set_xlim(0, 108)
+        ax.set_xticks([0, 20, 40, 60, 80, 100])
+        ax.set_ylim(-0.6, n - 0.4)
         ax.set_xlabel(xlabel)
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def driver_bars(labels: Sequence[str], importance: Sequence[float],
+                lower: Sequence[float | None], upper: Sequence[float | None],
+                colors: Sequence[str], xlabel: str, legend: Sequence[tuple[str, str]] = (),
+                width: float = 6.2, percent: bool = True) -> str:
+    """Key drivers: horizontal bars of importance, largest first, with intervals.
+
+    ``colors`` codes each driver (e.g. its quadrant); ``legend`` lists
+    ``(colour, label)`` pairs shown under the chart. With ``percent`` the
+    importance (a share of R²) is written as a percentage.
+    """
+    n = len(labels)
+    order = sorted(range(n), key=lambda k: -importance[k])
+    with _figure(width, max(1.5, 0.2 * n + 0.9)) as fig:
+        ax = fig.add_subplot()
+        ys = list(range(n))[::-1]
+        top = max([*importance, *(u for u in upper if u is not None)], default=1.0) or 1.0
+        for y, k in zip(ys, order, strict=True):
+            ax.barh(y, importance[k], color=colors[k], height=0.62, edgecolor="none")
+            lo, hi = lower[k], upper[k]
+            if lo is not None and hi is not None:
+                ax.plot([lo, hi], [y, y], color="#1d2733", lw=0.9)
+            right = max(importance[k], hi if hi is not None else importance[k])
+            text = f"{100 * importance[k]:.1f}%" if percent else f"{importance[k]:.2f}"
+            ax.text(right + top * 0.015, y, text, va="center", ha="left", fontsize=7)
+        ax.set_yticks(ys, [labels[k] for k in order])
+        ax.set_xlim(0, top * 1.18)
+        ax.set_ylim(-0.6, n - 0.4)
+        if percent:
+            ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(xlabel)
+        if legend:
+            from matplotlib.patches import Patch
+
+            ax.legend(handles=[Patch(color=c, label=t) for c, t in legend],
+                      loc="upper center", bbox_to_anchor=(0.5, -0.3 if n < 6 else -0.18),
+                      ncol=min(len(legend), 3), frameon=False, fontsize=7, handlelength=1.0)
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def stacked_shares(labels: Sequence[str], shares: Sequence[Sequence[float]],
+                   categories: Sequence[str], width: float = 6.5,
+                   highlight: Sequence[bool] | None = None) -> str:
+    """Answer distributions as horizontal 100 % stacked bars, one per item.
+
+    ``shares[i][j]`` is the share of answer category ``j`` for item ``i``
+    (categories from the least to the most favourable, coloured red → grey →
+    blue). Items flagged in ``highlight`` have their label in bold red.
+    """
+    n, m = len(labels), len(categories)
+    cmap = matplotlib.colors.LinearSegmentedColormap.from_list(
+        "agree", ["#B2182B", "#EF8A62", "#E0E0E0", "#67A9CF", "#2166AC"])
+    colours = [cmap(j / (m - 1)) if m > 1 else SKY for j in range(m)]
+    with _figure(width, 0.17 * n + 1.1) as fig:
+        ax = fig.add_subplot()
+        ys = list(range(n))[::-1]
+        left = np.zeros(n)
+        for j in range(m):
+            col = np.array([shares[i][j] for i in range(n)], dtype=float)
+            ax.barh(ys, col, left=left, color=colours[j], height=0.72, edgecolor="white",
+                    lw=0.3, label=categories[j])
+            left += col
+        ax.set_yticks(ys, labels)
+        if highlight is not None:
+            for tick, flag in zip(ax.get_yticklabels(), highlight, strict=True):
+                if flag:
+                    tick.set_color(RED)
+                    tick.set_fontweight("bold")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.6, n - 0.4)
+        ax.tick_params(axis="y", labelsize=6.5)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.legend(loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=min(m, 6 if m > 7 else 4),
+                  frameon=False, fontsize=6.5, handlelength=1.0, columnspacing=0.8)
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def group_means(panels: Sequence[dict[str, Any]], xlabel: str, width: float = 6.5) -> str:
+    """Group means with 95 % intervals, one small panel per comparison.
+
+    Each panel: ``title`` (construct by group variable, with the test's
+    significance marks), ``labels``, ``means``, ``lower``, ``upper`` and
+    ``significant`` (the bars are blue when the groups differ significantly,
+    grey otherwise). Means sit on a shared 0-100 axis.
+    """
+    k = len(panels)
+    ncol = 2 if k > 1 else 1
+    nrow = math.ceil(k / ncol)
+    rows_per = [len(p["labels"]) for p in panels]
+    per_row = [max(rows_per[r * ncol:(r + 1) * ncol]) for r in range(nrow)]
+    height = sum(0.2 * m + 0.55 for m in per_row) + 0.4
+    with _figure(width, height) as fig:
+        grid = fig.add_gridspec(nrow, ncol, height_ratios=[m + 2.5 for m in per_row])
+        for i, panel in enumerate(panels):
+            ax = fig.add_subplot(grid[i // ncol, i % ncol])
+            m = len(panel["labels"])
+            ys = list(range(m))[::-1]
+            colour = BLUE if panel["significant"] else GREY
+            for y, v, lo, hi in zip(ys, panel["means"], panel["lower"], panel["upper"],
+                                    strict=True):
+                ax.plot([lo, hi], [y, y], color=colour, lw=1.0)
+                ax.plot([v], [y], "o", color=colour, ms=3.5)
+                ax.text(hi + 1.0, y, f"{v:.1f}", va="center", ha="left", fontsize=6.5)
+            ax.set_yticks(ys, panel["labels"])
+            lo_all = min(panel["lower"])
+            hi_all = max(panel["upper"])
+            span = max(hi_all - lo_all, 4.0)
+            ax.set_xlim(lo_all - 0.15 * span, hi_all + 0.35 * span)
+            ax.set_ylim(-0.7, m - 0.3)
+            ax.set_title(panel["title"], fontsize=7.5, loc="left",
+                         color="#1d2733" if panel["significant"] else "#5a6672",
+                         fontweight="bold" if panel["significant"] else "normal")
+            ax.tick_params(labelsize=6.5)
+            if i // ncol == nrow - 1:
+                ax.set_xlabel(xlabel, fontsize=7)
         fig.tight_layout()
         return _svg(fig)
 
@@ -414,34 +559,62 @@ def _place_labels(fig: Figure, ax: Any, labels: Sequence[str], xs: Sequence[floa
         placed.append(text.get_window_extent(renderer).padded(1.0))
 
 
-def bars(labels: Sequence[str], values: Sequence[float], ylabel: str,
-         fmt: str = "{:,.0f}", width: float = 6.2, color: str = BLUE) -> str:
-    """Vertical bars with their values on top (counts, shares, means)."""
-    with _figure(width, 2.5) as fig:
+def bars(labels: Sequence[str], values: Sequence[float], xlabel: str,
+         fmt: str = "{:,.0f}", width: float = 6.2, color: str | Sequence[str] = BLUE,
+         sort: bool = True, lower: Sequence[float | None] | None = None,
+         upper: Sequence[float | None] | None = None) -> str:
+    """Horizontal bars with their values beside them, largest first (``sort``).
+
+    Horizontal so that long and Chinese labels are never rotated. ``color`` is
+    one colour or one per bar; ``lower``/``upper`` draw intervals, and the value
+    is then written right of the interval so that no whisker crosses it.
+    """
+    n = len(labels)
+    order = sorted(range(n), key=lambda k: -values[k]) if sort else list(range(n))
+    colours = [color] * n if isinstance(color, str) else list(color)
+    with _figure(width, max(1.3, 0.25 * n + 0.7)) as fig:
         ax = fig.add_subplot()
-        xs = list(range(len(labels)))
-        ax.bar(xs, values, color=color, width=0.65)
-        top = max(values) if len(values) else 1.0
-        for x, v in zip(xs, values, strict=True):
-            ax.text(x, v + top * 0.01, fmt.format(v), ha="center", va="bottom", fontsize=7)
-        ax.set_xticks(xs, labels, rotation=30 if len(labels) > 5 else 0,
-                      ha="right" if len(labels) > 5 else "center")
-        ax.set_ylabel(ylabel)
-        ax.yaxis.set_major_formatter(_thousands())
-        ax.set_ylim(0, top * 1.12 if top > 0 else 1)
+        ys = list(range(n))[::-1]
+        ends = [max(values[k], (upper[k] if upper is not None and upper[k] is not None
+                                else values[k])) for k in range(n)]
+        top = max(ends) if n else 1.0
+        for y, k in zip(ys, order, strict=True):
+            ax.barh(y, values[k], color=colours[k], height=0.62, edgecolor="none")
+            if lower is not None and upper is not None and lower[k] is not None \
+                    and upper[k] is not None:
+                ax.plot([lower[k], upper[k]], [y, y], color="#1d2733", lw=0.9)
+            ax.text(ends[k] + top * 0.012, y, fmt.format(values[k]), va="center",
+                    ha="left", fontsize=7)
+        ax.set_yticks(ys, [labels[k] for k in order])
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_formatter(_thousands())
+        ax.set_xlim(0, top * 1.15 if top > 0 else 1)
+        ax.set_ylim(-0.6, n - 0.4)
         fig.tight_layout()
         return _svg(fig)
 
 
 def pareto(share_customers: Sequence[float], share_revenue: Sequence[float],
-           xlabel: str, ylabel: str, cuts: Sequence[float] = (), width: float = 5.0) -> str:
-    """Cumulative share of revenue against cumulative share of customers (Lorenz/Pareto)."""
+           xlabel: str, ylabel: str, cuts: Sequence[tuple[float, str]] = (),
+           width: float = 5.0, equality: str = "") -> str:
+    """Cumulative share of revenue against cumulative share of customers (Lorenz/Pareto).
+
+    ``cuts`` are ``(share of customers, label)``: a dashed vertical line each,
+    labelled beside it (e.g. where class A ends); ``equality`` labels the
+    diagonal (every customer bringing the same revenue).
+    """
     with _figure(width, 2.8) as fig:
         ax = fig.add_subplot()
         ax.plot(share_customers, share_revenue, color=BLUE, lw=1.5)
         ax.plot([0, 1], [0, 1], color=GREY, lw=0.8, ls=":")
-        for c in cuts:
+        if equality:
+            ax.text(0.62, 0.55, equality, rotation=0, fontsize=6.5, color=GREY,
+                    ha="left", va="top")
+        for c, label in cuts:
             ax.axvline(c, color=ORANGE, lw=0.8, ls="--")
+            if label:
+                ax.text(c + 0.01, 0.06, label, fontsize=6.5, color="#9a6a00", ha="left",
+                        va="bottom")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))

@@ -37,6 +37,10 @@ RELIABILITY_THRESHOLDS: dict[str, float] = {"alpha": 0.70, "omega": 0.70, "cr": 
                                             "ave": 0.50}
 #: HTMT threshold for discriminant validity (Henseler, Ringle & Sarstedt 2015).
 HTMT_THRESHOLD = 0.85
+#: Colour of each purchase stage in the index charts.
+STAGE_COLOURS: dict[str, str] = {"pre_sale": charts.SKY, "in_sale": charts.BLUE,
+                                 "post_sale": charts.GREEN, "outcome": charts.ORANGE,
+                                 "other": charts.GREY}
 #: Problems of the data-quality log shown in the appendix (all of them are in the JSON).
 MAX_LOG_ROWS = 60
 
@@ -73,6 +77,12 @@ def fmt_p(p: Any) -> str:
     if _missing(p):
         return "–"
     return "< 0.001" if float(p) < 0.001 else f"= {float(p):.3f}"
+
+
+def fmt_p_cell(p: Any) -> str:
+    """A p-value in a table's p column: ``< 0.001`` or ``0.023`` (no ``=``)."""
+    text = fmt_p(p)
+    return text[2:] if text.startswith("= ") else text
 
 
 def fmt_pct(x: Any, digits: int = 1) -> str:
@@ -123,6 +133,23 @@ class Table:
     def frame(self) -> pd.DataFrame:
         """Plain values, with the reader-facing column labels (for Excel)."""
         return pd.DataFrame([[c.raw for c in r] for r in self.rows], columns=self.columns)
+
+
+def mean_interval(mean: Any, sd: Any, n: Any, level: float = 0.95
+                  ) -> tuple[float | None, float | None]:
+    """The t-interval of a group mean from its mean, SD and size.
+
+    .. math:: \\bar x \\pm t_{n-1,\\,(1+\\text{level})/2} \\, s / \\sqrt{n}
+
+    (R's ``t.test(x)$conf.int``; tested in tests/test_report_story.py). ``None``
+    when it does not exist (n < 2 or a missing SD).
+    """
+    if _missing(mean) or _missing(sd) or _missing(n) or int(n) < 2:
+        return None, None
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.5 + level / 2, int(n) - 1)) * float(sd) / math.sqrt(int(n))
+    return float(mean) - half, float(mean) + half
 
 
 def num(x: Any, digits: int = 3, flag: bool = False) -> Cell:
@@ -364,9 +391,11 @@ class _Builder:
                           self.t("columns.threshold"), self.t("columns.met")],
                          [False, True, True, False], note=self.t("model.fit_note"))
         chisq = fm.get("chisq")
+        # the χ² test has no threshold to meet: its p-value stands beside it
         fit.add(self.t("model.chisq"),
-                Cell(f"{fmt(chisq, 2)} ({fmt(fm.get('df'), 0)})", plain(chisq)),
-                Cell("", None), Cell(f"p {fmt_p(fm.get('pvalue'))}", plain(fm.get("pvalue"))))
+                Cell(f"{fmt(chisq, 2)} ({fmt(fm.get('df'), 0)}), p {fmt_p(fm.get('pvalue'))}",
+                     plain(chisq)),
+                Cell("–", None), Cell("–", None))
         strict_ok, loose_ok, known = True, True, True
         for name, op, strict, loose in FIT_THRESHOLDS:
             v = fm.get(name)
@@ -405,7 +434,7 @@ class _Builder:
                       num(r["se"]), Cell(fmt(r["std.all"]) + charts.stars(r["pvalue"]),
                                          plain(r["std.all"]), improper),
                       self._ci(r.get("std.ci.lower"), r.get("std.ci.upper")),
-                      Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])))
+                      Cell(fmt_p_cell(r["pvalue"]), plain(r["pvalue"])))
         structural = self._structural()
         r2 = self.table("r2", self.t("model.r2"),
                         [self.t("columns.construct"), self.t("columns.r2")], [False, True])
@@ -506,7 +535,7 @@ class _Builder:
         if ind is None:
             return None
         out: dict[str, Any] = dict.fromkeys(("stages", "stage_chart", "ipa", "ipa_chart",
-                                             "ipa_note", "top_stage"))
+                                             "ipa_note", "top_stage", "stage_legend"))
         if len(ind.stages):
             st = self.table("stage_indices", self.t("drivers.stages"),
                             [self.t("columns.stage_name"), self.t("columns.index"),
@@ -521,7 +550,9 @@ class _Builder:
                 [self.stage(s) for s in ind.stages["stage"]], [plain(v) for v in
                                                                ind.stages["index"]],
                 [plain(v) for v in ind.stages["ci.lower"]],
-                [plain(v) for v in ind.stages["ci.upper"]], self.t("charts.index"))
+                [plain(v) for v in ind.stages["ci.upper"]], self.t("charts.index"),
+                colors=[STAGE_COLOURS.get(str(st), charts.GREY) for st in ind.stages["stage"]],
+                sort=False)
         cons = self.table("indices", self.t("drivers.constructs"),
                           [self.t("columns.construct"), self.t("columns.stage"),
                            self.t("columns.index"), self.t("columns.ci"), self.t("columns.n")],
@@ -531,11 +562,18 @@ class _Builder:
                      Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]", None),
                      (fmt(int(r["n"])), int(r["n"])))
         out["constructs"] = cons
+        # first-order dimensions and outcomes (the stage factors have their own chart),
+        # highest first, coloured by purchase stage
+        shown = ind.constructs[~ind.constructs["construct"].isin(
+            [c.id for c in self.q.higher_order])] if len(ind.stages) else ind.constructs
         out["construct_chart"] = charts.bar_index(
-            [self.name(c) for c in ind.constructs["construct"]],
-            [plain(v) for v in ind.constructs["index"]],
-            [plain(v) for v in ind.constructs["ci.lower"]],
-            [plain(v) for v in ind.constructs["ci.upper"]], self.t("charts.index"))
+            [self.name(c) for c in shown["construct"]],
+            [plain(v) for v in shown["index"]],
+            [plain(v) for v in shown["ci.lower"]],
+            [plain(v) for v in shown["ci.upper"]], self.t("charts.index"),
+            colors=[STAGE_COLOURS.get(str(st), charts.GREY) for st in shown["stage"]])
+        out["stage_legend"] = [{"colour": STAGE_COLOURS[k], "label": self.stage(k)}
+                               for k in STAGE_COLOURS if k in set(shown["stage"])]
         ipa = self.a.ipa
         if ipa is not None and len(ipa.constructs):
             c = ipa.constructs
@@ -656,17 +694,48 @@ class _Builder:
                 f"{fmt(r['df'], 2)}, {fmt(r['df2'], 2)}"
             cells = (name, self._group_name(r["by"]), self.label("tests", r["test"]),
                      num(r["statistic"]), Cell(df, plain(r["df"])),
-                     Cell(fmt_p(r["pvalue"]), plain(r["pvalue"])),
-                     Cell(fmt_p(r["pvalue.adjusted"]), plain(r["pvalue.adjusted"]),
+                     Cell(fmt_p_cell(r["pvalue"]), plain(r["pvalue"])),
+                     Cell(fmt_p_cell(r["pvalue.adjusted"]), plain(r["pvalue.adjusted"]),
                           not _missing(r["pvalue.adjusted"]) and r["pvalue.adjusted"] < 0.05),
                      Cell(f"{self.label('effects', r['effect'])} = {fmt(r['effect.size'])}",
                           plain(r["effect.size"])))
             full.add(*cells)
-            if r.get("family") in ("means", "independence"):
+            if r.get("family") == "means":
                 table.add(*cells)
         return {"intro": self.t("groups.intro", groups=self._join(by_names) or "–",
                                 adjust=self.label("adjust", cmp.adjust)),
-                "findings": findings, "table": table, "invariance": invariance}
+                "findings": findings, "table": table, "invariance": invariance,
+                "chart": self._group_chart(tests), "chart_note": self.t("groups.chart_note")}
+
+    def _group_chart(self, tests: pd.DataFrame) -> str | None:
+        """Group means with 95 % t-intervals: satisfaction and loyalty by every group
+        variable, then any other construct that differs significantly (at most 12
+        panels); the panel title carries the test's adjusted p-value and marks."""
+        if not len(tests):
+            return None
+        means = tests[tests["family"] == "means"]
+        key = [self.a.satisfaction, self.a.loyalty]
+        first = means[means["construct"].isin(key)]
+        other = means[~means["construct"].isin(key) & (means["pvalue.adjusted"] < 0.05)]
+        panels = []
+        for _, r in pd.concat([first, other]).head(12).iterrows():
+            groups = {k: v for k, v in (r["groups"] or {}).items() if isinstance(v, dict)}
+            rows = [(self._category(r["by"], k, v), v.get("mean"),
+                     *mean_interval(v.get("mean"), v.get("sd"), v.get("n")))
+                    for k, v in groups.items()]
+            rows = [x for x in rows if x[2] is not None]
+            if len(rows) < 2:
+                continue
+            p = r["pvalue.adjusted"]
+            sig = not _missing(p) and p < 0.05
+            title = self.t("groups.panel", construct=self.name(r["construct"]),
+                           by=self._group_name(r["by"]), p=fmt_p(p),
+                           marks=charts.stars(p) if sig else self.t("groups.ns"))
+            panels.append({"title": title, "labels": [x[0] for x in rows],
+                           "means": [float(x[1]) for x in rows],
+                           "lower": [x[2] for x in rows], "upper": [x[3] for x in rows],
+                           "significant": sig})
+        return charts.group_means(panels, self.t("charts.index")) if panels else None
 
     def _category(self, gid: str, key: Any, info: dict[str, Any]) -> str:
         """A group's category in the report language (the test's label otherwise)."""
@@ -757,7 +826,8 @@ class _Builder:
             h.sentence.get(self.lang) or h.sentence.get("en") or "" for h in hits)).strip()
         caution = next((h.caution_text.get(self.lang) for h in hits
                         if getattr(h, "caution", False) and h.caution_text), None)
-        return {"rank": r.rank, "rule": r.rule, "title": text(r, "title"),
+        return {"rank": r.rank, "rule": r.rule, "condition": r.condition,
+                "title": text(r, "title"),
                 "action": text(r, "action"), "rationale": rationale, "caution": caution,
                 "gates": dict(getattr(r, "gates", {}) or {}),
                 "priority": fmt(sum(h.priority for h in hits), 1), "evidence": evidence,
@@ -802,28 +872,6 @@ class _Builder:
                     [w for w in getattr(result, "warnings", []) or []
                      if hasattr(w, "severity")])
         return out
-
-    def summary(self, model: dict[str, Any] | None, drivers: dict[str, Any] | None,
-                recs: list[dict[str, Any]] | None) -> dict[str, Any]:
-        cards = []
-        ind = self.a.indices
-        if ind is not None:
-            for cid in (self.a.satisfaction, self.a.loyalty):
-                if cid is None or cid not in set(ind.constructs["construct"]):
-                    continue
-                r = ind.constructs[ind.constructs["construct"] == cid].iloc[0]
-                cards.append({"name": self.name(cid), "value": fmt(r["index"], 1),
-                              "ci": f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]"})
-        limitations = self.limitations()
-        return {"cards": cards,
-                "limitations": limitations,
-                "limitations_intro": self.t("summary.limitations_intro") if limitations
-                else None,
-                "fit": None if model is None else {"short": model["verdict_short"],
-                                                   "text": model["verdict_text"],
-                                                   "verdict": model["verdict"]},
-                "actions": None if recs is None else recs[:3],
-                "top_stage": (drivers or {}).get("top_stage")}
 
     def appendix(self) -> dict[str, Any]:
         versions = self.a.to_versions() if hasattr(self.a, "to_versions") else None
@@ -933,9 +981,18 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
     from satisfaction.report.value_context import value_section
 
     value = value_section(b)
+    from satisfaction.report.items_context import items_section
+    from satisfaction.report.methods_context import methods_section
+    from satisfaction.report.summary_context import SURVEY_CONDITIONS, summary_section
+
+    items = items_section(b)
     recs = b.recommendations()
-    summary = b.summary(model, drivers, recs)
+    summary = summary_section(b, model, drivers, recs, items)
+    if value is not None and recs:
+        # actions on the customer database stand in the customer-value chapter
+        value["actions"] = [r for r in recs if r.get("condition") not in SURVEY_CONDITIONS]
     appendix = b.appendix()
+    appendix["methods_blocks"] = methods_section(b)
     q = analysis.questionnaire
     log = analysis.responses.log
     cover = [b.t("cover.respondents", n=fmt(log.analysed)),
@@ -947,7 +1004,7 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
         "generated": b.t("meta.generated", date=(date or dt.date.today()).isoformat(),
                          version=__version__),
         "cover": cover, "summary": summary, "quality": quality, "measurement": measurement,
-        "model": model, "drivers": drivers, "groups": groups, "value": value,
+        "model": model, "drivers": drivers, "groups": groups, "value": value, "items": items,
         "groups_defined": bool(q.groups),
         "recommendations": recs, "recommendations_note": b.recommendations_note,
         "appendix": appendix, "tables": b.tables, "gates": b.gates(),

@@ -14,8 +14,11 @@ from typing import Any
 import numpy as np
 
 from satisfaction.report import charts
-from satisfaction.report.context import Cell, fmt, fmt_p, fmt_pct, num, plain
+from satisfaction.report.context import Cell, fmt, fmt_p, fmt_pct, mean_interval, num, plain
 
+#: RFM segments drawn in blue (valuable, active) and orange (valuable, at risk).
+_GOOD = frozenset({"champions", "loyal", "promising", "new"})
+_AT_RISK = frozenset({"cannot_lose", "at_risk", "need_attention"})
 #: Points of the Pareto curve drawn (the curve is subsampled evenly by rank).
 PARETO_POINTS = 400
 #: CLV histogram: bins, and the upper quantile beyond which values share the last bin.
@@ -30,7 +33,7 @@ def value_section(b: Any) -> dict[str, Any] | None:
     out: dict[str, Any] = dict.fromkeys(
         ("intro", "rfm", "rfm_chart", "abc", "pareto_chart", "abc_note", "lifecycle",
          "lifecycle_chart", "clv", "clv_chart", "clv_note", "by_segment", "by_segment_chart",
-         "matched", "predicts", "predicts_table", "transactions", "link_counts"))
+         "matched", "predicts", "predicts_table", "transactions", "link_counts", "actions"))
     table = vr.table.data
     first = table["first_purchase"].min()
     out["customers"] = fmt(len(vr.customers))
@@ -52,7 +55,8 @@ def value_section(b: Any) -> dict[str, Any] | None:
     out["transactions"] = tt
 
     # RFM segments
-    seg = vr.rfm.summary("rfm_segment").sort_values("customers", ascending=False)
+    # segments in order of the value they hold (not by name, which differs by language)
+    seg = vr.rfm.summary("rfm_segment").sort_values("revenue", ascending=False)
     rfm = b.table("rfm_segments", b.t("value.rfm"),
                   [b.t("columns.segment"), b.t("columns.customers"), b.t("columns.share"),
                    b.t("value.recency"), b.t("value.frequency"), b.t("value.monetary"),
@@ -65,7 +69,10 @@ def value_section(b: Any) -> dict[str, Any] | None:
     out["rfm"] = rfm
     out["rfm_chart"] = charts.bars([b.label("segments", s) for s in seg.index],
                                    [float(v) for v in seg["customers"]],
-                                   b.t("charts.customers"))
+                                   b.t("charts.customers"),
+                                   color=[charts.BLUE if s in _GOOD else charts.ORANGE
+                                          if s in _AT_RISK else charts.GREY for s in seg.index],
+                                   sort=False)
 
     # ABC classes and the Pareto curve
     abc = vr.abc
@@ -86,9 +93,12 @@ def value_section(b: Any) -> dict[str, Any] | None:
         ys = [0.0, *curve[pick].tolist()]
         a_share = float(abc.summary.loc["A", "customer_share"]) if "A" in abc.summary.index \
             else None
-        out["pareto_chart"] = charts.pareto(xs, ys, b.t("value.pareto_x"),
-                                            b.t("value.pareto_y"),
-                                            cuts=[a_share] if a_share else [])
+        a_revenue = float(abc.summary.loc["A", "revenue_share"]) if a_share else None
+        out["pareto_chart"] = charts.pareto(
+            xs, ys, b.t("value.pareto_x"), b.t("value.pareto_y"),
+            cuts=[(a_share, b.t("value.pareto_a", customers=fmt_pct(a_share, 0),
+                                revenue=fmt_pct(a_revenue, 0)))] if a_share else [],
+            equality=b.t("value.pareto_equal"))
     out["abc_note"] = b.t("value.abc_note", top_share="20%",
                           revenue_share=fmt_pct(abc.top20_share), gini=fmt(abc.gini))
 
@@ -103,7 +113,8 @@ def value_section(b: Any) -> dict[str, Any] | None:
     out["lifecycle"] = lt
     out["lifecycle_chart"] = charts.bars([b.label("lifecycle", s) for s in counts],
                                          [float(v) for v in counts.values()],
-                                         b.t("charts.customers"), color=charts.GREEN)
+                                         b.t("charts.customers"), color=charts.GREEN,
+                                         sort=False)
 
     # CLV
     clv = vr.customers["clv"].dropna()
@@ -114,8 +125,19 @@ def value_section(b: Any) -> dict[str, Any] | None:
         out["clv_chart"] = charts.histogram(edges.tolist(), counts_.tolist(),
                                             b.t("value.clv_x"), b.t("value.clv_y"))
         model = "BG/NBD" if vr.bgnbd is not None else "Pareto/NBD"
+        settings = vr.settings
         out["clv_note"] = b.t("value.clv_note", model=model, median=fmt(clv.median(), 2),
-                              mean=fmt(clv.mean(), 2))
+                              mean=fmt(clv.mean(), 2), horizon=fmt(settings["horizon"]),
+                              unit=b.t(f"value.units.{settings['time_unit']}"),
+                              discount=fmt_pct(settings["discount_rate_annual"], 0),
+                              basis=b.t("value.basis_margin" if settings.get("margin")
+                                        else "value.basis_revenue"))
+        beyond = int((clv > top).sum()) if top > 0 else 0
+        if beyond:
+            # the last bin holds every value above the cut: said beside the chart
+            out["clv_note"] = b.t("meta.sentence_sep").join([
+                out["clv_note"], b.t("value.clv_cut", n=fmt(beyond), cut=fmt(top, 0),
+                                     max=fmt(float(clv.max()), 0))])
         # a CLV model that fails its gates is said so beside the numbers built on it
         gates = [d.text(b.lang, b.name) for d in getattr(vr, "warnings", [])
                  if d.severity == "invalidates"]
@@ -155,6 +177,9 @@ def _link(b: Any, link: Any) -> dict[str, Any]:
     seg = groups[(groups["by"] == "rfm_segment") & (groups["construct"] == sat)] \
         if len(groups) else groups
     if len(seg):
+        revenue = b.a.value["result"].rfm.summary("rfm_segment")["revenue"]
+        seg = seg.assign(_value=[float(revenue.get(g, 0.0)) for g in seg["group"]]) \
+            .sort_values("_value", ascending=False, kind="stable")
         t = b.table("satisfaction_by_segment", b.t("value.by_segment"),
                     [b.t("columns.segment"), b.t("columns.n"), b.t("charts.satisfaction"),
                      b.t("columns.sd")], [False, True, True, True])
@@ -169,10 +194,13 @@ def _link(b: Any, link: Any) -> dict[str, Any]:
             t.note = b.t("value.segment_test", test=b.label("tests", r["test"]),
                          statistic=fmt(r["statistic"], 2), p=fmt_p(r["p_adjusted"]))
         out["by_segment"] = t
+        bounds = [mean_interval(r["mean"], r["sd"], r["n"]) for _, r in seg.iterrows()]
         out["by_segment_chart"] = charts.bars([b.label("segments", s) for s in seg["group"]],
                                               [float(v) for v in seg["mean"]],
                                               b.t("charts.satisfaction"), fmt="{:.1f}",
-                                              color=charts.SKY)
+                                              color=charts.SKY, sort=False,
+                                              lower=[lo for lo, _ in bounds],
+                                              upper=[hi for _, hi in bounds])
     out.update(_relations(b, link, seg))
     return out
 
