@@ -2135,6 +2135,24 @@ def _vcov_constrained(information: np.ndarray | None, n: int, rows: np.ndarray
     return None if reduced is None else basis @ reduced @ basis.T
 
 
+def _held_vcov(spec: _Spec, par: np.ndarray, hessian: np.ndarray, n: int
+               ) -> tuple[np.ndarray | None, np.ndarray, list[Diagnostic]]:
+    """Covariance of a FIML fit from its observed information (``hessian`` of ``F``
+    over ``par``, the model's parameters first), a parameter held at its bound
+    treated as fixed there (lavaan: no standard error for it, the others' from the
+    information without it; :func:`_vcov_constrained`), with a caution per held
+    parameter. Returns ``(vcov, held, warnings)``."""
+    held = np.zeros(len(par), dtype=bool)
+    held[:spec.nparam] = _at_bound(spec, par[:spec.nparam])
+    if not held.any():
+        return _vcov(hessian, n), held, []
+    label_of = {q: label for group in spec.label_param for label, q in group.items()}
+    warnings = [Diagnostic("parameter_at_bound", "caution",
+                           {"label": label_of.get(int(q), str(q)), "value": float(par[q])})
+                for q in np.flatnonzero(held)]
+    return _vcov_constrained(hessian, n, np.eye(len(par))[held]), held, warnings
+
+
 def _at_bound(spec: _Spec, theta: np.ndarray) -> np.ndarray:
     """Which parameters sit on one of their bounds."""
     if spec.lower is None or spec.upper is None:
@@ -2209,11 +2227,11 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
     theta, nu = par[:q], par[q:]
     k = len(par)
     hess = _observed_information(objective, par)
-    warnings: list[Diagnostic] = []
     se_all = np.full(k, np.nan)
-    vcov_all = _vcov(hess, n)
+    vcov_all, held, warnings = _held_vcov(spec, par, hess, n)
     if vcov_all is not None:
         se_all = np.sqrt(np.where(np.diag(vcov_all) > 0, np.diag(vcov_all), np.nan))
+        se_all[held] = np.nan
     else:
         warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     if not converged:
@@ -2421,7 +2439,7 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     theta = opt.x
     converged = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
     hess = _observed_information(objective, theta)
-    warnings: list[Diagnostic] = []
+    vcov, held, warnings = _held_vcov(spec, theta, hess, total)
     if not converged:
         warnings.append(Diagnostic("fiml_not_converged", "invalidates"))
     chisq = chisq_b = logl = srmr = 0.0
@@ -2449,7 +2467,6 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     measures.update({"npar": float(q), "srmr": srmr, "logl": logl,
                      "aic": -2 * logl + 2 * q, "bic": -2 * logl + q * math.log(total)})
     names_out = list(FIT_NAMES)
-    vcov = _vcov(hess, total)
     if vcov is not None and estimator == "mlr":
         moments = [(ram.implied_mean(theta), ram.implied(theta)["Sigma"]) for ram in rams]
         deltas = [np.vstack([robust.mean_jacobian(ram, theta, q),
@@ -2465,6 +2482,7 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     se = np.full(q, np.nan)
     if vcov is not None:
         se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+        se[held] = np.nan
     else:
         warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     per = [_group_tables(full, ram, theta, se, spec.param_of_row[g], d.n, None)
