@@ -343,3 +343,33 @@ def test_the_pipeline_uses_declared_weights_and_says_so(tmp_path):
     test = next(r for r in weighted["group_tests"]
                 if r["construct"] == "Satisfaction" and r["by"] == "gender")
     assert test["test"] == "svyttest" and test["df"] == 248
+
+
+def test_weight_command_with_a_weight_column(tmp_path, capsys):
+    q, d = _write(tmp_path, weight="w")
+    frame = bank_frame()
+    frame["w"] = np.array(REF["rake"]["weights"]) * 7
+    frame.loc[0, "w"] = None
+    frame.to_csv(d, index=False)
+    out, js = tmp_path / "w.csv", tmp_path / "w.json"
+    assert main(["weight", q, d, "--out", str(out), "--json", str(js)]) == 0
+    assert "no weight (weight missing): 1" in capsys.readouterr().out
+    data = json.loads(js.read_text())
+    assert data["method"] == "column" and data["n"] == 249
+    assert data["excluded"] == {"weight_missing": 1} and data["margins"] == []
+    weights = pd.read_csv(out)
+    assert weights["weight"].mean() == pytest.approx(1.0)
+    frame["w"] = frame["w"].astype(object)
+    frame.loc[3, "w"] = "heavy"
+    frame.to_csv(d, index=False)
+    assert main(["weight", q, d]) == 2
+    err = capsys.readouterr().err
+    assert "row 5" in err and "'w'" in err and "heavy" in err and "Traceback" not in err
+
+
+def test_a_margin_variable_absent_from_the_file_is_exit_2(tmp_path, capsys):
+    q, d = _write(tmp_path, weighting={"margins": MARGINS})
+    bank_frame().drop(columns="segment").to_csv(d, index=False)
+    assert main(["weight", q, d]) == 2
+    err = capsys.readouterr().err
+    assert "weighting variable 'segment' is not in the responses" in err
