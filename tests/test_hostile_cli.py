@@ -364,17 +364,14 @@ def test_customer_csv_prefixes_formula_ids(command, hostile, tmp_path):
 def test_excel_cells_are_never_formulas(tmp_path):
     from openpyxl import load_workbook
 
+    from satisfaction.report.context import Cell, Table
     from satisfaction.report.render import write_excel
 
-    class Table:
-        key = "t"
-        rows = (1,)
-
-        def frame(self):
-            return pd.DataFrame({"id": [HYPERLINK, DDE, "-3", "ok"], "v": [-1.5, 2, -3, 4]})
-
+    table = Table("t", "t", ["id", "v"], numeric=[False, True])
+    for text, v in zip([HYPERLINK, DDE, "-3", "ok"], [-1.5, 2, -3, 4], strict=True):
+        table.add(Cell(text, text), Cell(str(v), v))
     path = tmp_path / "t.xlsx"
-    write_excel([Table()], path)
+    write_excel([table], path)
     sheet = load_workbook(path)["t"]
     cells = {c.coordinate: c for row in sheet.iter_rows() for c in row}
     assert all(c.data_type != "f" for c in cells.values())

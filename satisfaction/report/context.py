@@ -471,7 +471,7 @@ class _Builder:
         """An interval cell; empty when the interval does not exist."""
         if _missing(lower) or _missing(upper):
             return Cell("", None)
-        return Cell(f"[{fmt(lower, digits)}, {fmt(upper, digits)}]", None)
+        return Cell(f"[{fmt(lower, digits)}, {fmt(upper, digits)}]", (plain(lower), plain(upper)))
 
     def _missing_share(self) -> float:
         shares = self.a.options.get("missing_share") or {}
@@ -543,7 +543,8 @@ class _Builder:
                             [False, True, True, True])
             for _, r in ind.stages.iterrows():
                 st.add(self.stage(r["stage"]), num(r["index"], 1),
-                       Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]", None),
+                       Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]",
+                            (plain(r['ci.lower']), plain(r['ci.upper']))),
                        (fmt(int(r["n"])), int(r["n"])))
             out["stages"] = st
             out["stage_chart"] = charts.bar_index(
@@ -559,7 +560,8 @@ class _Builder:
                           [False, False, True, True, True])
         for _, r in ind.constructs.iterrows():
             cons.add(self.name(r["construct"]), self.stage(r["stage"]), num(r["index"], 1),
-                     Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]", None),
+                     Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]",
+                            (plain(r['ci.lower']), plain(r['ci.upper']))),
                      (fmt(int(r["n"])), int(r["n"])))
         out["constructs"] = cons
         # first-order dimensions and outcomes (the stage factors have their own chart),

@@ -22,11 +22,16 @@ from urllib.parse import unquote, urlparse
 
 import jinja2
 import markupsafe
-import pandas as pd
 
-from satisfaction.io import formula_like, write_json, write_text, write_with
+from satisfaction.io import write_json, write_text, write_with
 from satisfaction.report.context import build_context
-from satisfaction.report.messages import TEMPLATES
+from satisfaction.report.messages import TEMPLATES, Messages, load_messages
+from satisfaction.report.workbook import (  # noqa: F401  (as_text_cells: API)
+    as_text_cells,
+    recommendations_table,
+    summary_table,
+    write_workbook,
+)
 
 CHARTS_DIR = "_charts"
 #: Stylesheets inlined into the standalone HTML, in order (see :func:`inline_stylesheet`).
@@ -168,51 +173,16 @@ class ReportFiles:
         return {k: None if v is None else str(v) for k, v in self.__dict__.items()}
 
 
-def as_text_cells(sheet: Any) -> int:
-    """Store every formula-like cell of an openpyxl worksheet as text.
+def write_excel(tables: list[Any], path: str | Path, messages: Messages | None = None, *,
+                front: list[Any] | None = None) -> None:
+    """Every table of the report as a sheet of an Excel workbook (atomic).
 
-    A text cell that begins with ``= + - @``, a tab or a carriage return
-    (:func:`satisfaction.io.formula_like`) would be a live formula: openpyxl
-    stores ``"=HYPERLINK(...)"`` as one. Such cells are set back to text
-    (``data_type = "s"``) with Excel's quote prefix, so Excel shows them as text
-    and keeps them text when edited (the OWASP rule for spreadsheets). Numbers
-    are never touched. Returns the number of cells changed.
+    See :mod:`satisfaction.report.workbook`: numbers with the page's formats,
+    intervals as lower and upper columns, texts in the report's language, frozen
+    headers, filters and widths; ``front`` (summary, recommendations) comes first.
+    No cell is a formula (:func:`as_text_cells`).
     """
-    changed = 0
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.data_type == "f" or formula_like(cell.value):
-                cell.data_type = "s"
-                cell.quotePrefix = True
-                changed += 1
-    return changed
-
-
-def write_excel(tables: list[Any], path: str | Path) -> None:
-    """Every table of the report as one sheet of an Excel workbook (atomic).
-
-    No cell is a formula: text that a spreadsheet would evaluate is stored as
-    text (:func:`as_text_cells`).
-    """
-
-    def writer(tmp: Path) -> None:
-        used: set[str] = set()
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            for table in tables:
-                if not table.rows:
-                    continue
-                name = table.key[:31]
-                k = 2
-                while name in used:
-                    name = f"{table.key[:28]}_{k}"
-                    k += 1
-                used.add(name)
-                frame = table.frame()
-                frame.columns = [c if c else " " * (i + 1) for i, c in enumerate(frame.columns)]
-                frame.to_excel(xl, sheet_name=name, index=False)
-                as_text_cells(xl.sheets[name])
-
-    write_with(path, writer)
+    write_workbook(tables, path, messages or load_messages("en"), front=front)
 
 
 def write_report(analysis: Any, pdf: str | Path | None = None, *, lang: str = "en",
@@ -255,7 +225,9 @@ def write_report(analysis: Any, pdf: str | Path | None = None, *, lang: str = "e
         write_json(json, results)
         files.json = Path(json)
     if excel is not None:
-        write_excel(context["tables"], excel)
+        write_excel(context["tables"], excel, context["t"],
+                    front=[summary_table(analysis, context, context["t"]),
+                           recommendations_table(context, context["t"])])
         files.excel = Path(excel)
     if html_text is not None:
         write_text(html, html_text)

@@ -223,7 +223,7 @@ def _on_scale(b: Any, key: str, outcome: str, scale: str) -> str:
 
 
 def _ci(lower: Any, upper: Any) -> Cell:
-    return Cell(f"[{fmt(lower)}, {fmt(upper)}]", None)
+    return Cell(f"[{fmt(lower)}, {fmt(upper)}]", (plain(lower), plain(upper)))
 
 
 def _relations(b: Any, link: Any, seg: Any) -> dict[str, Any]:
