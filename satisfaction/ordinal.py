@@ -677,9 +677,8 @@ def _refuse_unsupported(structure: Structure, source: str | None) -> None:
     if any(r.op == "~1" for r in structure.rows):
         raise InputError("intercepts ('~ 1') are not free with ordered items (their thresholds "
                          "are); remove the '~ 1' lines", file=where)
-    if structure.constraints:
-        raise InputError("constraints ('==', '<', '>') are not available with WLSMV yet",
-                         file=where)
+    if any(c.op in ("<", ">") for c in structure.constraints):
+        raise InputError("bounds ('<', '>') are not available with WLSMV yet", file=where)
     predictors = sorted({r.rhs for r in structure.rows
                          if r.op == "~" and r.rhs in structure.observed})
     if predictors:
@@ -750,7 +749,8 @@ def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.D
             r.free, r.value = False, 0.0
     st = Structure(rows=rows, observed=observed, latent=structure.latent,
                    exogenous_observed=structure.exogenous_observed,
-                   structural=structure.structural, defined=structure.defined)
+                   structural=structure.structural, defined=structure.defined,
+                   constraints=structure.constraints)
     warnings: list[Diagnostic] = []
     if missing == "pairwise":
         # every answer is used: thresholds from each item's answers, each polychoric

@@ -321,7 +321,7 @@ def test_defined_parameter_matches_lavaan(fits):
 
 @pytest.mark.parametrize("extra,needle", [
     ("A1 ~ A2", "as a predictor"),
-    ("A =~ a*A2\nE =~ b*E2\na == b", "constraints"),
+    ("A =~ a*A2\nE =~ b*E2\na > 0", "bounds"),
     ("A ~ 1", "intercepts"),
 ])
 def test_unsupported_syntax_is_refused(extra, needle):
@@ -456,3 +456,19 @@ def test_cli_missing_pairwise_needs_ordered_items(files, capsys):
     assert "--missing" in capsys.readouterr().err
     assert main(["fit", str(files["model"]), str(files["data"]), "--ordered", "all",
                  "--estimator", "wlsmv", "--missing", "pairwise"]) == 0
+
+
+def test_equality_constraint_matches_lavaan():
+    """``a == b`` on two loadings: one parameter, lavaan's npar, df, χ² and estimates."""
+    ref = REF["fits"]["eq"]
+    res = fit(ref["model"], _bfi()[["A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4",
+                                    "E5"]], ordered="all", estimator="wlsmv")
+    for key in ("npar", "df", "chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled"):
+        assert res.fit_measures[key] == pytest.approx(ref["fit"][key], abs=1e-3), key
+    params = pd.DataFrame(ref["parameters"])
+    free = params["op"].isin(["=~", "~~", "|"])
+    got = res.parameters
+    merged = params[free].merge(got, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    assert len(merged) == int(free.sum())
+    np.testing.assert_allclose(merged["est"], merged["est_ref"], atol=1e-4)
+    np.testing.assert_allclose(merged["se"], merged["se_ref"], atol=1e-4)

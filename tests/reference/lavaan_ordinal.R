@@ -106,6 +106,11 @@ pair_model <- paste("A =~ A1 + A2 + A3 + A4 + A5", "E =~ E1 + E2 + E3 + E4 + E5"
 pair_fit <- cfa(pair_model, data = dp, ordered = pair_items, estimator = "WLSMV",
                 missing = "pairwise")
 
+# 3d. An equality constraint between two labelled loadings (a == b).
+eq_model <- paste("A =~ A1 + A2 + a*A3 + b*A4 + A5", "E =~ E1 + E2 + E3 + E4 + E5",
+                  "a == b", sep = "\n")
+eq_fit <- cfa(eq_model, data = d[, pair_items], ordered = pair_items, estimator = "WLSMV")
+
 # 4. The ECSI bank model on the shared bank data (../shared/data, 250 respondents,
 #    0-10 items): sparse 11-category tables, where lavaan's conventions matter
 #    (a cell probability below sqrt(eps) counts as sqrt(eps)), and an improper
@@ -155,7 +160,8 @@ res <- list(
               bin = dump_fit(bin_fit, bin_model),
               bank = dump_fit(bank_fit, bank_model),
               five = dump_fit(five_fit, five_model),
-              pair = dump_fit(pair_fit, pair_model)),
+              pair = dump_fit(pair_fit, pair_model),
+              eq = dump_fit(eq_fit, eq_model)),
   pair_n = nrow(dp),
   pair_polychoric = unname(lavInspect(pair_fit, "sampstat")$cov),
   bank_polychoric = unname(lavInspect(bank_fit, "sampstat")$cov),
