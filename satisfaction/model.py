@@ -1392,7 +1392,8 @@ def _fiml_refit(model: _BootModel, weights: list[np.ndarray], theta0: np.ndarray
                             bounds=_lbfgs_bounds(spec, q),
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-7})
     ok = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
-    return opt.x, ok
+    theta, ok, _ = _fiml_inequality(objective, opt.x, ok, spec)
+    return theta, ok
 
 
 def _boot_run(model: _BootModel, weights: np.ndarray, theta: np.ndarray,
@@ -1865,13 +1866,6 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         raise UsageError("bootstrap must be 0 or a positive number of draws", value=bootstrap)
     syntax, source = model_syntax(model)
     structure = _structure(syntax, source)
-    between = [c for c in structure.constraints if c.op in ("<", ">") and len(
-        {k for k in (*linear_form(c.lhs), *linear_form(c.rhs)) if k}) > 1]
-    if missing == "fiml" and between:
-        c = between[0]
-        raise UsageError(f"the inequality constraint '{c.lhs} {c.op} {c.rhs}' between "
-                         "parameters is not available with missing='fiml' yet (bounds on "
-                         "one label are); use missing='listwise'")
     observed = [v for v in structure.observed if v not in structure.exogenous_observed] + \
         list(structure.exogenous_observed)
     frame = _numeric_frame(data, observed, structure.latent)
@@ -2135,22 +2129,85 @@ def _vcov_constrained(information: np.ndarray | None, n: int, rows: np.ndarray
     return None if reduced is None else basis @ reduced @ basis.T
 
 
-def _held_vcov(spec: _Spec, par: np.ndarray, hessian: np.ndarray, n: int
+def _held_vcov(spec: _Spec, par: np.ndarray, hessian: np.ndarray, n: int,
+               binding: np.ndarray | None = None
                ) -> tuple[np.ndarray | None, np.ndarray, list[Diagnostic]]:
     """Covariance of a FIML fit from its observed information (``hessian`` of ``F``
     over ``par``, the model's parameters first), a parameter held at its bound
     treated as fixed there (lavaan: no standard error for it, the others' from the
-    information without it; :func:`_vcov_constrained`), with a caution per held
-    parameter. Returns ``(vcov, held, warnings)``."""
+    information without it) and a binding inequality constraint (``binding``, over
+    ``spec.ineq``) as an equality (:func:`_vcov_constrained`), with a caution for
+    each. Returns ``(vcov, held, warnings)``."""
     held = np.zeros(len(par), dtype=bool)
     held[:spec.nparam] = _at_bound(spec, par[:spec.nparam])
-    if not held.any():
+    binding = np.zeros(0, dtype=bool) if binding is None else binding
+    if not held.any() and not binding.any():
         return _vcov(hessian, n), held, []
     label_of = {q: label for group in spec.label_param for label, q in group.items()}
     warnings = [Diagnostic("parameter_at_bound", "caution",
                            {"label": label_of.get(int(q), str(q)), "value": float(par[q])})
                 for q in np.flatnonzero(held)]
-    return _vcov_constrained(hessian, n, np.eye(len(par))[held]), held, warnings
+    rows = [np.eye(len(par))[held]]
+    if binding.any():
+        C = spec.ineq[0][binding]  # type: ignore[index]
+        rows.append(np.hstack([C, np.zeros((len(C), len(par) - spec.nparam))]))
+        warnings += [Diagnostic("constraint_binds", "caution", {"constraint": str(text)})
+                     for text in np.array(spec.ineq[2])[binding]]  # type: ignore[index]
+    return _vcov_constrained(hessian, n, np.vstack(rows)), held, warnings
+
+
+def _fiml_inequality(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+                     par: np.ndarray, converged: bool, spec: _Spec
+                     ) -> tuple[np.ndarray, bool, np.ndarray]:
+    """Impose the inequality constraints ``C θ ≥ d`` of ``spec`` on a FIML solution.
+
+    ``par`` is L-BFGS-B's solution without them (the model's parameters first, then
+    any saturated means). If it satisfies them, none binds. Otherwise, as
+    :func:`~satisfaction.sem_ml.minimise_inequality` does for complete data: SLSQP
+    (scipy) from there finds the binding set, then L-BFGS-B in the null space of
+    the binding rows (``par = p₀ + N u``, ``p₀`` on the binding set) reaches the
+    optimum to the gradient tolerance; a binding row whose multiplier in
+    ``g = C_A'λ`` is negative is released and the step repeated. Returns
+    ``(par, converged, binding)``.
+    """
+    from scipy.linalg import null_space
+
+    if spec.ineq is None:
+        return par, converged, np.zeros(0, dtype=bool)
+    C0, d, _ = spec.ineq
+    C = np.hstack([C0, np.zeros((len(C0), len(par) - spec.nparam))])
+    scale = max(1.0, float(np.abs(d).max()))
+    if np.all(C @ par - d >= -1e-9 * scale):
+        return par, converged, np.zeros(len(d), dtype=bool)
+    bounds = _lbfgs_bounds(spec, len(par))
+    opt = optimize.minimize(objective, par, jac=True, method="SLSQP", bounds=bounds,
+                            constraints=[{"type": "ineq", "fun": lambda t: C @ t - d,
+                                          "jac": lambda t: C}],
+                            options={"maxiter": 1000, "ftol": 1e-14})
+    par = opt.x
+    binding = C @ par - d <= 1e-6 * scale
+    ok = False
+    for _ in range(len(d) + 1):
+        Ca, da = C[binding], d[binding]
+        base = par + np.linalg.lstsq(Ca, da - Ca @ par, rcond=None)[0]
+        N = null_space(Ca)
+
+        def reduced(u: np.ndarray, base=base, N=N) -> tuple[float, np.ndarray]:
+            f, g = objective(base + N @ u)
+            return f, N.T @ g
+
+        sub = optimize.minimize(reduced, np.zeros(N.shape[1]), jac=True, method="L-BFGS-B",
+                                options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
+        par = base + N @ sub.x
+        ok = bool(sub.success) or float(np.max(np.abs(sub.jac))) < 1e-5
+        g = objective(par)[1]
+        lam = np.linalg.lstsq(Ca.T, g, rcond=None)[0]
+        wrong = lam < -1e-6
+        if not wrong.any():
+            break
+        binding[np.flatnonzero(binding)[wrong]] = False
+    feasible = bool(np.all(C @ par - d >= -1e-8 * scale))
+    return par, ok and feasible, binding
 
 
 def _at_bound(spec: _Spec, theta: np.ndarray) -> np.ndarray:
@@ -2224,11 +2281,12 @@ def _fit_fiml(structure: Structure, observed: list[str], frame: pd.DataFrame,
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
     par = opt.x
     converged = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
+    par, converged, binding = _fiml_inequality(objective, par, converged, spec)
     theta, nu = par[:q], par[q:]
     k = len(par)
     hess = _observed_information(objective, par)
     se_all = np.full(k, np.nan)
-    vcov_all, held, warnings = _held_vcov(spec, par, hess, n)
+    vcov_all, held, warnings = _held_vcov(spec, par, hess, n, binding)
     if vcov_all is not None:
         se_all = np.sqrt(np.where(np.diag(vcov_all) > 0, np.diag(vcov_all), np.nan))
         se_all[held] = np.nan
@@ -2438,8 +2496,9 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
     theta = opt.x
     converged = bool(opt.success) or float(np.max(np.abs(opt.jac))) < 1e-5
+    theta, converged, binding = _fiml_inequality(objective, theta, converged, spec)
     hess = _observed_information(objective, theta)
-    vcov, held, warnings = _held_vcov(spec, theta, hess, total)
+    vcov, held, warnings = _held_vcov(spec, theta, hess, total, binding)
     if not converged:
         warnings.append(Diagnostic("fiml_not_converged", "invalidates"))
     chisq = chisq_b = logl = srmr = 0.0

@@ -182,8 +182,9 @@ def test_inequality_constraints_match_lavaan(case: str) -> None:
     """'a > b', 'a + b < 1', '2*a > b' (inactive), 'b < a - 0.1' and, by school,
     'a1 > a2': estimates, standard errors (a binding constraint held as an
     equality) and fit measures (df unchanged by an inequality) as lavaan's
-    nlminb.constr, to 1e-4; and a bound held under FIML (single group and by school:
-    no SE for the held loading, the others from the information without it)."""
+    nlminb.constr, to 1e-4; a bound held under FIML (single group and by school:
+    no SE for the held loading, the others from the information without it); and
+    'a > b', 'a1 > a2' under FIML (observed information with the binding row)."""
     ref = INEQ["cases"][case]
     assert INEQ["lavaan_version"] == "0.6.14" and ref["converged"]
     data = holzinger39.get_data().copy()
@@ -240,9 +241,3 @@ def test_inequality_constraints_with_bootstrap_stay_feasible() -> None:
     assert a["se"] > 0 and result.bootstrap["failed"] == 0
     assert a["ci.lower"] >= b["ci.lower"] - 1e-8  # every draw keeps a >= b
 
-
-def test_inequality_between_parameters_refused_with_fiml() -> None:
-    from satisfaction.errors import UsageError
-
-    with pytest.raises(UsageError, match="missing='fiml'"):
-        fit(INEQ["cases"]["greater"]["model"], holzinger39.get_data(), missing="fiml")

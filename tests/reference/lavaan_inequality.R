@@ -40,7 +40,11 @@ cases <- list(
   # held loading has no SE, the others' come from the observed information without it
   fiml_bound = list(model = bound, missing = "ml", binds = FALSE, held = 1),
   fiml_bound_groups = list(model = bound, missing = "ml", group = "school", binds = FALSE,
-                           held = 1))
+                           held = 1),
+  # inequality constraints between parameters under missing = "ml"
+  fiml_greater = list(model = paste(base, "a > b", sep = "\n"), missing = "ml", binds = TRUE),
+  fiml_groups = list(model = paste(groups, "a1 > a2", sep = "\n"), missing = "ml",
+                     group = "school", binds = TRUE))
 hs_x2 <- HolzingerSwineford1939
 hs_x2$x2[seq(1, nrow(hs_x2), by = 9)] <- NA
 res <- list(lavaan_version = as.character(packageVersion("lavaan")))
