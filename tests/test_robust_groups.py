@@ -405,3 +405,18 @@ def test_fit_cutoffs_judge_the_robust_indices() -> None:
     # ML: the plain indices
     ml = fit(REF["fits"]["hs_configural_mlm"]["model"], _hs(), group="school")
     assert "rmsea" in {w.params["index"] for w in ml.warnings if w.code == "fit_poor"}
+
+
+def test_defined_parameter_across_groups_has_the_robust_se() -> None:
+    """``diff := b1 - b2`` over ``c(b1, b2)*`` labels: its delta-method SE from the
+    robust (MLR) covariance, as lavaan's."""
+    case = "hs_defined_mlr"
+    res = fit(REF["fits"][case]["model"], _hs(), group="school", estimator="mlr")
+    _compare_fit(res, case)
+    p = res.parameters
+    ours = p[p["op"] == ":="].iloc[0]
+    ref = next(r for r in REF["fits"][case]["parameters"] if r["op"] == ":=")
+    for name in ("est", "se", "pvalue", "ci.lower", "ci.upper"):
+        assert ours[name] == pytest.approx(ref[name], abs=1e-4), name
+    ml = fit(REF["fits"][case]["model"], _hs(), group="school")
+    assert abs(ml.parameters.loc[ml.parameters["op"] == ":=", "se"].iloc[0] - ours["se"]) > 1e-3

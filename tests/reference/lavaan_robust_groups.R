@@ -134,6 +134,13 @@ for (s in names(fiml_steps)) {
 difference$hs_metric_fiml_mlr <- diff_test(fiml_steps$configural, fiml_steps$metric)
 difference$hs_scalar_fiml_mlr <- diff_test(fiml_steps$metric, fiml_steps$scalar)
 
+# 3e. a defined parameter (:=) across groups: its delta-method SE from the robust vcov
+hs_defined <- paste(hs_model, "speed ~ c(b1, b2)*visual + textual", "diff := b1 - b2",
+                    sep = "\n")
+fits$hs_defined_mlr <- dump_fit(sem(hs_defined, data = hs, group = "school",
+                                    estimator = "MLR", optim.method = "BFGS",
+                                    control = ctrl), hs_defined)
+
 # lavaan's default optimiser on one of them: the formulas at lavaan's own estimates
 fits$hs_exo_groups_mlr_default <- dump_fit(
   sem(hs_exo, data = hs, group = "school", estimator = "MLR"), hs_exo)
