@@ -420,3 +420,24 @@ def test_defined_parameter_across_groups_has_the_robust_se() -> None:
         assert ours[name] == pytest.approx(ref[name], abs=1e-4), name
     ml = fit(REF["fits"][case]["model"], _hs(), group="school")
     assert abs(ml.parameters.loc[ml.parameters["op"] == ":=", "se"].iloc[0] - ours["se"]) > 1e-3
+
+
+@pytest.mark.parametrize("case", ["hs_exo_mlr", "hs_exo_mlm", "hs_exo_fiml_mlr"])
+def test_standardized_intervals_with_covariates_are_robust(case: str) -> None:
+    """std.all and its delta-method interval (lavaan's standardizedSolution) from the
+    robust covariance, with fixed.x covariates (complete data and FIML)."""
+    data = _hs_missing() if "fiml" in case else _hs()
+    res = _fitted(case) if case in CASES else fit(
+        REF["fits"][case]["model"], data, estimator="mlr", missing="fiml")
+    std = {(r["lhs"], r["op"], r["rhs"]): r for r in REF["fits"][case]["std"]}
+    seen = 0
+    for row in res.parameters.to_dict("records"):
+        r = std.get((row["lhs"], row["op"], row["rhs"]))
+        if r is None or not r["se"] or row["op"] == "~1":
+            continue
+        seen += 1
+        key = (row["lhs"], row["op"], row["rhs"])
+        assert row["std.all"] == pytest.approx(r["est.std"], abs=1e-4), key
+        assert row["std.ci.lower"] == pytest.approx(r["ci.lower"], abs=1e-4), key
+        assert row["std.ci.upper"] == pytest.approx(r["ci.upper"], abs=1e-4), key
+    assert seen >= 20

@@ -53,7 +53,11 @@ dump_fit <- function(fit, model) {
        converged = lavInspect(fit, "converged"),
        max_gradient = max(abs(lavInspect(fit, "gradient"))),
        fit = as.list(fitMeasures(fit, measures)),
-       parameters = pe)
+       parameters = pe,
+       # delta-method SEs of the standardized solution from the robust vcov
+       std = if (lavInspect(fit, "ngroups") == 1L)
+         standardizedSolution(fit)[, c("lhs", "op", "rhs", "est.std", "se", "ci.lower",
+                                       "ci.upper")] else NULL)
 }
 
 # Satorra-Bentler (2001) scaled difference, model f0 nested in f1
