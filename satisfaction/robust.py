@@ -532,37 +532,6 @@ def fiml_h1_information(pats: list[Pattern], mu: np.ndarray, sigma: np.ndarray,
     return numeric_hessian(grad, np.concatenate([mu, sigma[r, c]])) / 2
 
 
-def fiml_mlr(x: np.ndarray, pats: list[Pattern], delta: np.ndarray, information: np.ndarray,
-             mu: np.ndarray, sigma: np.ndarray, mu1: np.ndarray, sigma1: np.ndarray,
-             information_h1: np.ndarray, df: float) -> RobustResult:
-    """MLR with FIML: sandwich covariance and the Yuan-Bentler (Mplus) scaling factor.
-
-    Parameters
-    ----------
-    delta : numpy.ndarray
-        ``∂(μ, vech Σ)/∂(θ, ν)'`` of the model (means ``ν`` free).
-    information : numpy.ndarray
-        Observed information of the model per respondent (half the Hessian of ``F``).
-    mu, sigma : numpy.ndarray
-        Model-implied moments at the estimates.
-    mu1, sigma1, information_h1 : numpy.ndarray
-        EM (saturated) moments and their observed information (:func:`fiml_h1_information`).
-
-    ``A⁻¹BA⁻¹/N`` with ``B = Δ'B₁Δ``, ``B₁`` the mean cross-product of
-    :func:`fiml_scores` at the model's moments; trace
-    ``tr(A₁⁻¹B₁ᵘ) − tr(A⁻¹B)`` with ``B₁ᵘ`` the cross-product at the EM moments.
-    """
-    n = len(x)
-    sc = fiml_scores(x, pats, mu, sigma)
-    B = delta.T @ (sc.T @ sc / n) @ delta
-    A_inv = _inv(information)
-    vcov = A_inv @ B @ A_inv / n
-    sc1 = fiml_scores(x, pats, mu1, sigma1)
-    B1 = sc1.T @ sc1 / n
-    trace = float(np.sum(_inv(information_h1) * B1) - np.sum(A_inv * B))
-    return RobustResult("mlr", vcov, trace, _scaling(trace, df), math.nan)
-
-
 # -- fit measures and parameter table ------------------------------------------------
 
 
@@ -710,9 +679,11 @@ def scaled_difference(chisq1: float, df1: float, c1: float, chisq0: float, df0: 
     return ScaledDifference(t, m, cd, float(stats.chi2.sf(t, m)))
 
 
-__all__ = ["ESTIMATORS", "ROBUST_FIT_NAMES", "FimlData", "RobustResult", "ScaledDifference",
-           "complete_data", "corrected_measures", "fiml_corrected", "fiml_mlr", "gamma_adf",
-           "mean_jacobian", "normal_weight", "robust_se_table",
+__all__ = ["ESTIMATORS", "ROBUST_FIT_NAMES", "CompleteGroup", "FimlData", "RobustResult",
+           "ScaledDifference", "apply_complete", "apply_fiml", "complete_data",
+           "complete_groups", "corrected_measures", "fiml_corrected", "fiml_groups_mlr",
+           "fit_complete", "gamma_adf", "gamma_fixed_x", "h1_weight", "mean_jacobian",
+           "moment_keep", "moment_scores", "normal_weight", "robust_se_table",
            "scaled_difference", "scaled_measures", "sigma_jacobian"]
 
 
