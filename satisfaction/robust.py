@@ -4,7 +4,11 @@ Likert items are not multivariate normal: their kurtosis makes the ML
 chi-square too large and the ML standard errors too small. The robust
 estimators keep the ML estimates and correct both, as lavaan 0.6's
 ``estimator = "MLM"`` and ``estimator = "MLR"`` do (numbers tested against
-lavaan 0.6.14 in tests/test_robust.py, reference tests/reference/lavaan_robust.R).
+lavaan 0.6.14 in tests/test_robust.py and tests/test_robust_groups.py, references
+tests/reference/lavaan_robust.R and lavaan_robust_groups.R). Written here because
+no Python SEM library gives them as lavaan does: semopy 2.3 has only a one-group
+Satorra-Bentler χ² (``calc_chi2_sb``, no mean structure, groups, fixed.x, MLR,
+robust SEs or robust CFI/RMSEA).
 
 Notation (one group, complete data, no mean structure, lavaan's defaults)
 ------------------------------------------------------------------------
