@@ -9,17 +9,23 @@ The report test runs the same two waves through ``satisfaction report
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from satisfaction import drivers
+from satisfaction.cli import main
 from satisfaction.questionnaire import load_questionnaire
+from satisfaction.report.messages import load_messages
 from satisfaction.waves import compare_waves, load_previous, welch_difference
 
-from .conftest import REFERENCE
+from .conftest import QUESTIONNAIRES, REFERENCE
 
 SAT_ITEMS = [f"sat{i}" for i in range(1, 5)]
 
@@ -79,3 +85,78 @@ def test_previous_file_is_checked(tmp_path: Path) -> None:
         load_previous(other, "ecsi_bank")
     with pytest.raises(UsageError, match="not found"):
         load_previous(tmp_path / "missing.json", "ecsi_bank")
+
+
+@pytest.fixture(scope="module")
+def two_waves(bank_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Wave 1's report (its --json), then wave 2's report with --previous."""
+    from satisfaction.pipeline import run
+    from satisfaction.report.render import write_report
+
+    folder = tmp_path_factory.mktemp("waves")
+    first, second = _waves(bank_csv)
+    first.to_csv(folder / "wave1.csv", index=False)
+    second.to_csv(folder / "wave2.csv", index=False)
+    questionnaire = QUESTIONNAIRES / "ecsi_bank.yaml"
+    analysis = run(questionnaire, folder / "wave1.csv", bootstrap=0, seed=1)
+    write_report(analysis, None, json=folder / "wave1.json")
+    out = {name: folder / name for name in ("wave2.pdf", "wave2.html", "wave2.xlsx",
+                                            "wave2.json")}
+    code = main(["report", str(questionnaire), str(folder / "wave2.csv"), "--previous",
+                 str(folder / "wave1.json"), "--bootstrap", "0", "--no-progress",
+                 "--out", str(out["wave2.pdf"]), "--html", str(out["wave2.html"]),
+                 "--excel", str(out["wave2.xlsx"]), "--json", str(out["wave2.json"])])
+    assert code == 0
+    return {"folder": folder, **out,
+            "results": json.loads(out["wave2.json"].read_text(encoding="utf-8"))}
+
+
+def test_report_shows_the_planted_change_and_no_other(two_waves: dict) -> None:
+    changes = pd.DataFrame(two_waves["results"]["waves"]["changes"])
+    significant = changes[changes["significant"]]
+    assert list(significant["id"]) == ["Satisfaction"]
+    sat = significant.iloc[0]
+    assert sat["change"] > 5 and sat["ci.lower"] > 0 and sat["pvalue.adjusted"] < 0.001
+    # the change is the difference of the two waves' indices in the results
+    assert sat["change"] == pytest.approx(sat["current"] - sat["previous"])
+    now = {r["construct"]: r for r in two_waves["results"]["indices"]["constructs"]}
+    assert sat["current"] == pytest.approx(now["Satisfaction"]["index"])
+
+    page = re.sub(r"\s+", " ", two_waves["wave2.html"].read_text(encoding="utf-8"))
+    m = load_messages("en")
+    assert m.waves.title in page
+    rose = m.text("waves.rose", name="Satisfaction", change=f"{sat['change']:.1f}",
+                  lower=f"+{sat['ci.lower']:.1f}", upper=f"+{sat['ci.upper']:.1f}",
+                  previous=f"{sat['previous']:.1f}", current=f"{sat['current']:.1f}",
+                  p="< 0.001")
+    assert html.escape(rose, quote=True) in page
+    for name in ("Image", "Expectations", "Perceived quality", "Perceived value", "Loyalty"):
+        assert f"{name} rose by" not in page and f"{name} fell by" not in page
+    # the index table carries the change, its interval and the Holm p-value
+    assert html.escape(m.waves.column_ci) in page and m.waves.column_p in page
+    assert f"+{sat['change']:.1f}" in page
+
+    book = load_workbook(two_waves["wave2.xlsx"])
+    summary = {row[0].value: [c.value for c in row]
+               for row in book[m.workbook.summary].iter_rows(min_row=2)}
+    row = summary[m.text("workbook.change", name="Satisfaction")]
+    assert row[1:4] == pytest.approx([sat["change"], sat["ci.lower"], sat["ci.upper"]])
+    assert summary[m.text("workbook.change_p", name="Satisfaction")][1] == pytest.approx(
+        sat["pvalue.adjusted"])
+    text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in
+                                      PdfReader(str(two_waves["wave2.pdf"])).pages))
+    assert re.sub(r"\s+", "", m.waves.title) in text
+
+
+def test_bad_previous_file_stops_before_the_analysis(bank_csv: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"questionnaire": "cram", "indices": {"constructs": []}}',
+                     encoding="utf-8")
+    out = tmp_path / "x.pdf"
+    code = main(["report", str(QUESTIONNAIRES / "ecsi_bank.yaml"), str(bank_csv),
+                 "--previous", str(other), "--out", str(out), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--previous" in err and "other.json" in err and "ecsi_bank" in err
+    assert not out.exists()

@@ -51,8 +51,13 @@ def report(questionnaire: str | Path, responses: str | Path,
            excel: str | Path | None = None, json: str | Path | None = None,
            bootstrap: int = 1000, seed: int = 20261125, n_jobs: int | None = None,
            progress: bool = False, sheet: str | None = None,
-           header_row: int | None = None) -> tuple[Any, Any]:
+           header_row: int | None = None,
+           previous: str | Path | None = None) -> tuple[Any, Any]:
     """Run the pipeline and write the report (the Python twin of ``satisfaction report``).
+
+    ``previous`` is the ``--json`` results of an earlier wave of the same
+    questionnaire: each index's change since then is tested
+    (:func:`satisfaction.waves.compare_waves`) and shown.
 
     Returns
     -------
@@ -71,10 +76,26 @@ def report(questionnaire: str | Path, responses: str | Path,
     check_outputs({"--out": out, "--html": html, "--excel": excel, "--json": json},
                   inputs=[p for p in (questionnaire, responses, transactions)
                           if isinstance(p, str | Path)])
+    earlier = None
+    if previous is not None:
+        # read and checked before the analysis starts, like the outputs
+        from satisfaction.questionnaire import load_questionnaire
+        from satisfaction.waves import load_previous
+
+        earlier = load_previous(previous, load_questionnaire(questionnaire).id)
     with stage_progress(progress) as step:
         analysis = run(questionnaire, responses, transactions, bootstrap=bootstrap, seed=seed,
                        n_jobs=n_jobs, progress=step, sheet=sheet, header_row=header_row)
-        files = write_report(analysis, out, lang=lang, html=html, json=json, excel=excel)
+        waves = None
+        if earlier is not None and analysis.indices is not None:
+            from satisfaction.pipeline import AnalysisWarning
+            from satisfaction.waves import compare_waves
+
+            waves = compare_waves(analysis.indices, earlier, level=analysis.indices.level,
+                                  source=str(previous))
+            analysis.warnings += [AnalysisWarning("waves", d) for d in waves.warnings]
+        files = write_report(analysis, out, lang=lang, html=html, json=json, excel=excel,
+                             waves=waves)
     return analysis, files
 
 
@@ -118,6 +139,9 @@ def register(app: typer.Typer) -> None:
                         ] = None,
         bootstrap: Annotated[int, typer.Option(help="Bootstrap draws for effects.")] = 1000,
         seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 20261125,
+        previous: Annotated[Path | None, typer.Option(
+            help="The --json results of an earlier wave: show each index's change.")
+        ] = None,
         progress: Annotated[bool | None, typer.Option(
             "--progress/--no-progress", help="Show a progress bar (default: on a terminal).")
         ] = None,
@@ -127,6 +151,6 @@ def register(app: typer.Typer) -> None:
         show = sys.stderr.isatty() if progress is None else progress
         analysis, files = report(questionnaire, responses, transactions, lang=lang, out=out,
                                  html=html, excel=excel, json=json, bootstrap=bootstrap,
-                                 seed=seed, progress=show, sheet=sheet,
+                                 seed=seed, progress=show, sheet=sheet, previous=previous,
                                  header_row=header_row)
         print_summary(analysis, files)

@@ -954,7 +954,7 @@ def _is_num(v: Any) -> bool:
 
 
 def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = None,
-                  value_builder: Any = None) -> dict[str, Any]:
+                  value_builder: Any = None, waves: Any = None) -> dict[str, Any]:
     """The report context: translated texts, formatted tables and SVG charts.
 
     Parameters
@@ -964,6 +964,10 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
     lang : {"en", "zh"}
     date : date, optional
         Shown on the cover (default today).
+    waves : WaveComparison, optional
+        The change of each index since the previous wave
+        (:func:`satisfaction.waves.compare_waves`): shown in the summary and the
+        index tables.
 
     Returns
     -------
@@ -990,6 +994,9 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
     items = items_section(b)
     recs = b.recommendations()
     summary = summary_section(b, model, drivers, recs, items)
+    from satisfaction.report.waves_context import waves_section
+
+    previous = waves_section(b, waves, summary)
     if value is not None and recs:
         # actions on the customer database stand in the customer-value chapter
         value["actions"] = [r for r in recs if r.get("condition") not in SURVEY_CONDITIONS]
@@ -1009,5 +1016,5 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
         "model": model, "drivers": drivers, "groups": groups, "value": value, "items": items,
         "groups_defined": bool(q.groups),
         "recommendations": recs, "recommendations_note": b.recommendations_note,
-        "appendix": appendix, "tables": b.tables, "gates": b.gates(),
+        "appendix": appendix, "tables": b.tables, "gates": b.gates(), "waves": previous,
     }

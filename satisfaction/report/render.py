@@ -187,7 +187,8 @@ def write_excel(tables: list[Any], path: str | Path, messages: Messages | None =
 
 def write_report(analysis: Any, pdf: str | Path | None = None, *, lang: str = "en",
                  html: str | Path | None = None, json: str | Path | None = None,
-                 excel: str | Path | None = None, date: Any = None) -> ReportFiles:
+                 excel: str | Path | None = None, date: Any = None,
+                 waves: Any = None) -> ReportFiles:
     """Render ``analysis`` and write the requested outputs, each atomically.
 
     Parameters
@@ -202,12 +203,16 @@ def write_report(analysis: Any, pdf: str | Path | None = None, *, lang: str = "e
     lang : {"en", "zh"}
     date : date, optional
         Date on the cover (default today).
+    waves : WaveComparison, optional
+        The change of each index since the previous wave
+        (:func:`satisfaction.waves.compare_waves`): in the summary, the index
+        tables, the workbook and the JSON (``waves``).
 
     Returns
     -------
     ReportFiles
     """
-    context = build_context(analysis, lang, date=date)
+    context = build_context(analysis, lang, date=date, waves=waves)
     # Render everything in memory first, then write: a rendering error leaves no file.
     pdf_bytes = render_pdf_bytes(context) if pdf is not None else None
     html_text = render_html(context, standalone=True) if html is not None else None
@@ -222,6 +227,8 @@ def write_report(analysis: Any, pdf: str | Path | None = None, *, lang: str = "e
                 {"rank": c["rank"], "rule": c["rule"], "title": c["title"],
                  "action": c["action"], "priority": c["priority_value"],
                  "matches": c["matches"]} for c in context["recommendations"]]}
+        if waves is not None:
+            results["waves"] = waves.to_dict()
         write_json(json, results)
         files.json = Path(json)
     if excel is not None:
