@@ -37,6 +37,7 @@ EQUAL = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "inte
 CASES = {
     **{f"hs_{step}_{e}": ("school", eq) for step, eq in EQUAL.items() for e in ("mlr", "mlm")},
     "hs_exo_mlr": (None, ()), "hs_exo_mlm": (None, ()),
+    "hs_intercept_mlr": (None, ()), "hs_intercept_mlm": (None, ()),
     "hs_exo_groups_mlr": ("school", ()), "hs_exo_groups_mlm": ("school", ()),
     "hs_paths_equal_mlr": ("school", ("regressions",)),
     "hs_paths_equal_mlm": ("school", ("regressions",)),

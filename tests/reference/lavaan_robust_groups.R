@@ -97,6 +97,11 @@ for (est in c("MLR", "MLM")) {
   fits[[paste0("hs_exo_", e)]] <- dump_fit(sem(hs_exo, data = hs, estimator = est, optim.method = "BFGS", control = ctrl), hs_exo)
   fits[[paste0("hs_exo_groups_", e)]] <- dump_fit(
     sem(hs_exo, data = hs, group = "school", estimator = est, optim.method = "BFGS", control = ctrl), hs_exo)
+  # 2b. one group, complete data, an intercept written in the model (mean structure)
+  hs_intercept <- paste(hs_model, "x1 ~ 1", sep = "\n")
+  fits[[paste0("hs_intercept_", e)]] <- dump_fit(
+    cfa(hs_intercept, data = hs, estimator = est, optim.method = "BFGS", control = ctrl),
+    hs_intercept)
   # 3. equal structural paths across groups (group.equal = "regressions")
   free <- sem(hs_paths, data = hs, group = "school", estimator = est, optim.method = "BFGS", control = ctrl)
   equal <- sem(hs_paths, data = hs, group = "school", group.equal = "regressions",
