@@ -1771,8 +1771,9 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     criteria : dict, optional
         Fit cut-offs ``{index: (">=" or "<=", threshold)}``; default
         :func:`fit_criteria` of the model.
-    estimator : {"ml", "mlr", "mlm", "wlsmv"}
-        ``wlsmv`` (with ``ordered``): :func:`satisfaction.ordinal.fit_ordered`.
+    estimator : {"ml", "mlr", "mlm", "wlsmv", "wlsm", "ulsmv"}
+        ``wlsmv``, ``wlsm``, ``ulsmv`` (with ``ordered``):
+        :func:`satisfaction.ordinal.fit_ordered`.
         ``ml``: normal-theory standard errors and χ². ``mlr``: Huber-White
         (sandwich) standard errors and the Yuan-Bentler scaled χ² (lavaan's
         ``estimator = "MLR"``; also with ``missing="fiml"``); ``mlm``: Satorra-Bentler
@@ -1828,7 +1829,7 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     the same quantities. Tested against lavaan 0.6 fitMeasures(),
     parameterEstimates(), standardizedSolution() and lavInspect(, "r2") to 1e-3.
     """
-    if ordered or estimator == "wlsmv":  # ordinal items: thresholds, polychorics, DWLS
+    if ordered or estimator in ("wlsmv", "wlsm", "ulsmv"):  # ordinal items (polychorics)
         from satisfaction.ordinal import fit_ordered
 
         with threadpool_limits(1):

@@ -105,6 +105,12 @@ SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 #: bracketed, and of the finer grid inside an interval that needs it.
 POLYCHORIC_GRID = 21
 POLYCHORIC_REFINE = 15
+#: Estimators for ordered items, lavaan's names: the weights of the fit (DWLS
+#: ``diag(Γ)⁻¹`` or ULS ``I``) and the robust test (WLSMV is lavaan's default for
+#: ``ordered =``); all with robust (sandwich) standard errors.
+ORDINAL_ESTIMATORS = {"wlsmv": ("dwls", "scaled.shifted"),
+                      "wlsm": ("dwls", "satorra.bentler"),
+                      "ulsmv": ("uls", "scaled.shifted")}
 
 
 # -- the bivariate normal distribution --------------------------------------------
@@ -517,7 +523,8 @@ def scaled_shifted(T: float, df: float, ugamma: np.ndarray) -> dict[str, float]:
 
 
 def dwls(stats_: SampleStatistics, sigma: Callable[[np.ndarray], np.ndarray],
-         jacobian: Callable[[np.ndarray], np.ndarray], start: np.ndarray) -> DWLSFit:
+         jacobian: Callable[[np.ndarray], np.ndarray], start: np.ndarray,
+         estimator: str = "wlsmv") -> DWLSFit:
     """Fit ``ρ(θ)`` to the polychoric correlations by DWLS (module docstring).
 
     Parameters
@@ -529,6 +536,9 @@ def dwls(stats_: SampleStatistics, sigma: Callable[[np.ndarray], np.ndarray],
         ``θ ↦ ∂ρ(θ)/∂θ'`` (pairs × parameters).
     start : numpy.ndarray
         Starting values.
+    estimator : {"wlsmv", "wlsm", "ulsmv"}
+        The weights (DWLS ``diag(Γ)⁻¹`` or ULS ``I``) and the test of
+        :data:`ORDINAL_ESTIMATORS`.
 
     Notes
     -----
@@ -542,7 +552,7 @@ def dwls(stats_: SampleStatistics, sigma: Callable[[np.ndarray], np.ndarray],
     n_th = len(stats_.threshold_vector)
     i, j = stats_.pairs
     r = stats_.correlation[i, j]
-    w_all = 1.0 / np.diag(stats_.gamma)
+    w_all = weights(stats_, estimator)
     w = w_all[n_th:]
     sw = np.sqrt(w)
 
@@ -579,21 +589,39 @@ def dwls(stats_: SampleStatistics, sigma: Callable[[np.ndarray], np.ndarray],
     scaled: dict[str, float] = {}
     if A_inv is not None and df > 0:
         U = W - W @ delta @ A_inv @ delta.T @ W
-        scaled = scaled_shifted(chisq, df, U @ G)
+        scaled = _scaled_test(chisq, df, U @ G, estimator)
     return DWLSFit(theta, vcov, chisq, df, scaled, bool(sol.success), int(sol.nfev))
 
 
-def baseline(stats_: SampleStatistics) -> tuple[float, float, dict[str, float]]:
+def weights(stats_: SampleStatistics, estimator: str = "wlsmv") -> np.ndarray:
+    """The diagonal of ``W``: ``1/diag(Γ)`` (DWLS: WLSMV, WLSM) or ones (ULSMV)."""
+    if ORDINAL_ESTIMATORS[estimator][0] == "uls":
+        return np.ones(len(stats_.gamma))
+    return 1.0 / np.diag(stats_.gamma)
+
+
+def _scaled_test(T: float, df: float, ugamma: np.ndarray, estimator: str) -> dict[str, float]:
+    """The estimator's robust test: scaled-and-shifted, or the Satorra-Bentler mean
+    scaling ``T/c`` with ``c = tr(UΓ)/df`` (lavaan's ``"satorra.bentler"`` of WLSM)."""
+    if ORDINAL_ESTIMATORS[estimator][1] == "scaled.shifted":
+        return scaled_shifted(T, df, ugamma)
+    trace = float(np.trace(ugamma))
+    c = trace / df
+    return {"chisq.scaled": T / c, "chisq.scaling.factor": c, "trace.UGamma": trace}
+
+
+def baseline(stats_: SampleStatistics, estimator: str = "wlsmv"
+             ) -> tuple[float, float, dict[str, float]]:
     """The independence model (every correlation 0, thresholds free): ``T_b``, ``df_b``
-    and its scaled-and-shifted statistic (``U`` is then ``W`` on the correlations)."""
+    and its robust statistic (``U`` is then ``W`` on the correlations)."""
     n_th = len(stats_.threshold_vector)
     i, j = stats_.pairs
     r = stats_.correlation[i, j]
-    w = 1.0 / np.diag(stats_.gamma)[n_th:]
+    w = weights(stats_, estimator)[n_th:]
     T = float((stats_.n - 1) * (w * r * r).sum())
     df = float(len(r))
     G = stats_.gamma[n_th:, n_th:]
-    return T, df, scaled_shifted(T, df, w[:, None] * G)
+    return T, df, _scaled_test(T, df, w[:, None] * G, estimator)
 
 
 # -- the fit behind ``fit(..., ordered=..., estimator="wlsmv")`` --------------------
@@ -706,7 +734,7 @@ def _srmr_correlations(R: np.ndarray, implied: np.ndarray) -> float:
 
 def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.DataFrame,
               ordered: list[str], criteria: dict[str, tuple[str, float]] | None = None,
-              missing: str = "listwise") -> sem.SEMResult:
+              missing: str = "listwise", estimator: str = "wlsmv") -> sem.SEMResult:
     """Fit ``structure`` to ordered items by WLSMV (module docstring); a ``SEMResult``.
 
     Parameters
@@ -791,7 +819,7 @@ def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.D
         return sigma_jacobian(ram, theta, spec.nparam)[sel]
 
     start = sem._start(spec, [ram], [ss.correlation])
-    res = dwls(ss, sigma, jacobian, start)
+    res = dwls(ss, sigma, jacobian, start, estimator)
     if not res.converged:
         warnings.append(Diagnostic("not_converged", "invalidates", {"n": res.iterations}))
     theta = res.theta
@@ -804,7 +832,8 @@ def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.D
     params, r2, effects, warn, _ = sem._group_tables(st, ram, theta, se_all[:spec.nparam],
                                                    spec.param_of_row[0], n, None)
     warnings += warn
-    measures = _measures(res, ss, npar, n, ram.implied(theta)["Sigma"], jacobian(theta))
+    measures = _measures(res, ss, npar, n, ram.implied(theta)["Sigma"], jacobian(theta),
+                         estimator)
     result = sem.SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
                          warnings=warnings, n=n, converged=res.converged, excluded=excluded,
                          syntax=syntax)
@@ -867,23 +896,33 @@ def _ordinal_rows(params: pd.DataFrame, st: Structure, ss: SampleStatistics,
 
 
 def _measures(res: DWLSFit, ss: SampleStatistics, npar: int, n: int, implied: np.ndarray,
-              delta: np.ndarray) -> dict[str, float]:
-    """lavaan's fitMeasures() of a WLSMV fit (:data:`WLSMV_FIT_NAMES`)."""
+              delta: np.ndarray, estimator: str = "wlsmv") -> dict[str, float]:
+    """lavaan's fitMeasures() of a WLSMV (WLSM, ULSMV) fit (:data:`WLSMV_FIT_NAMES`).
+
+    With the Satorra-Bentler test (WLSM) lavaan's ``rmsea.scaled`` and its interval
+    take the unscaled ``T`` with ``tr(UΓ) = c·df`` degrees of freedom.
+    """
     T, df = res.chisq, res.df
-    Tb, dfb, base_ss = baseline(ss)
+    Tb, dfb, base_ss = baseline(ss, estimator)
     # lavaan's least-squares statistics are (N − 1)·F, and its RMSEA then divides by N − 1
     out = sem._indices(T, int(df), Tb, int(dfb), n - 1, 1)
     out["ntotal"] = float(n)
     out["npar"] = float(npar)
+    if ORDINAL_ESTIMATORS[estimator][0] == "uls":
+        out["pvalue"] = np.nan  # the unweighted statistic is not χ²-distributed (lavaan: NA)
     sc = res.scaled
     if sc:
         Ts, Tbs = sc["chisq.scaled"], base_ss["chisq.scaled"]
         scaled = sem._indices(Ts, int(df), Tbs, int(dfb), n - 1, 1)
         lo, hi = sem._rmsea_ci(Ts, df, n - 1, 1)
+        if "trace.UGamma" in sc:  # Satorra-Bentler: T on c·df degrees of freedom
+            df2 = sc["trace.UGamma"]
+            scaled["rmsea"] = float(np.sqrt(max(T / (n - 1) / df2 - 1 / (n - 1), 0.0)))
+            lo, hi = sem._rmsea_ci(T, df2, n - 1, 1)
         out.update({
             "chisq.scaled": Ts, "df.scaled": df, "pvalue.scaled": scaled["pvalue"],
             "chisq.scaling.factor": sc["chisq.scaling.factor"],
-            "chisq.shift.parameters": sc["chisq.shift.parameters"],
+            "chisq.shift.parameters": sc.get("chisq.shift.parameters", np.nan),
             "baseline.chisq.scaled": Tbs, "baseline.df.scaled": dfb,
             "baseline.chisq.scaling.factor": base_ss["chisq.scaling.factor"],
             "cfi.scaled": scaled["cfi"], "tli.scaled": scaled["tli"],
@@ -896,12 +935,12 @@ def _measures(res: DWLSFit, ss: SampleStatistics, npar: int, n: int, implied: np
     p = len(ss.names)
     out["srmr_bentler"] = out["srmr"] * np.sqrt(p * (p + 1) / 2 / (p * (p + 1) / 2 + n_th))
     out["wrmr"] = float(np.sqrt(T / (n_th + p * (p - 1) / 2)))
-    out.update(robust_indices(ss, implied, delta, df, dfb))
+    out.update(robust_indices(ss, implied, delta, df, dfb, weights(ss, estimator)))
     return {k: float(out.get(k, np.nan)) for k in WLSMV_FIT_NAMES}
 
 
 def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray, df: float,
-                   df_b: float) -> dict[str, float]:
+                   df_b: float, w_all: np.ndarray | None = None) -> dict[str, float]:
     """``cfi.robust``, ``tli.robust``, ``rmsea.robust`` of a WLSMV fit (Savalei, 2021).
 
     The ML discrepancy of the polychoric matrix ``R`` at the DWLS estimates
@@ -944,7 +983,7 @@ def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray,
     sel = np.array([where[(int(a), int(b))] for a, b in zip(i, j, strict=True)], dtype=int)
     V = normal_weight(implied)[np.ix_(sel, sel)]
     G = ss.gamma[n_th:, n_th:]
-    w = 1.0 / np.diag(ss.gamma)[n_th:]
+    w = (1.0 / np.diag(ss.gamma) if w_all is None else w_all)[n_th:]
     A = delta.T @ (w[:, None] * delta)
     U = np.eye(len(w)) - delta @ np.linalg.solve(A, delta.T * w)
     c3 = float(np.trace(U.T @ V @ U @ G)) / df
@@ -959,8 +998,6 @@ def robust_indices(ss: SampleStatistics, implied: np.ndarray, delta: np.ndarray,
 
 
 
-#: Estimators for ordered items (lavaan's default for ``ordered =``).
-ORDINAL_ESTIMATORS = ("wlsmv",)
 #: Missing-data treatments for ordered items (lavaan's ``missing =``).
 ORDINAL_MISSING = ("listwise", "pairwise")
 
@@ -980,11 +1017,12 @@ def fit_ordered(model: str | Path | Questionnaire, data: pd.DataFrame, *,
     """
     if estimator not in ORDINAL_ESTIMATORS:
         raise UsageError(f"ordered items are fitted by WLSMV (lavaan's default for ordered "
-                         f"data); estimator {estimator!r} is not available with them: use "
-                         "--estimator wlsmv", column="--estimator", value=estimator)
+                         f"data), WLSM or ULSMV; estimator {estimator!r} is not available "
+                         "with them: use --estimator wlsmv", column="--estimator",
+                         value=estimator)
     if ordered is None or (not isinstance(ordered, str) and len(ordered) == 0):
-        raise UsageError("estimator 'wlsmv' needs ordered items: name them with --ordered "
-                         "ITEM,ITEM or --ordered all", column="--ordered")
+        raise UsageError(f"estimator {estimator!r} needs ordered items: name them with "
+                         "--ordered ITEM,ITEM or --ordered all", column="--ordered")
     if group is not None or group_equal or group_partial:
         raise UsageError("multi-group fits of ordered items (thresholds per group, "
                          "lavaan's parameterization for groups) are not available yet; "
@@ -1002,4 +1040,4 @@ def fit_ordered(model: str | Path | Questionnaire, data: pd.DataFrame, *,
     structure = sem._structure(syntax, source)
     items = ordered_items(ordered, list(structure.observed))
     frame = sem._numeric_frame(data, list(structure.observed), structure.latent)
-    return fit_wlsmv(structure, syntax, source, frame, items, criteria, missing)
+    return fit_wlsmv(structure, syntax, source, frame, items, criteria, missing, estimator)

@@ -472,3 +472,26 @@ def test_equality_constraint_matches_lavaan():
     assert len(merged) == int(free.sum())
     np.testing.assert_allclose(merged["est"], merged["est_ref"], atol=1e-4)
     np.testing.assert_allclose(merged["se"], merged["se_ref"], atol=1e-4)
+
+
+@pytest.mark.parametrize("estimator", ["ulsmv", "wlsm"])
+def test_ulsmv_and_wlsm_match_lavaan(estimator):
+    """ULSMV (unweighted estimates, scaled-and-shifted test) and WLSM (DWLS,
+    Satorra-Bentler scaled test; its rmsea.scaled on tr(UΓ) degrees of freedom)."""
+    ref = REF["fits"][estimator]
+    assert (ref["estimator"], ref["test"]) == {"ulsmv": ("ULS", "scaled.shifted"),
+                                               "wlsm": ("DWLS", "satorra.bentler")}[estimator]
+    items = ["A1", "A2", "A3", "A4", "A5", "E1", "E2", "E3", "E4", "E5"]
+    res = fit(ref["model"], _bfi()[items], ordered="all", estimator=estimator)
+    for key in CHECKED:
+        if key not in ref["fit"]:
+            continue  # the shift parameter of the scaled-and-shifted test
+        if ref["fit"][key] is None:  # ULS: no p value of the unscaled statistic
+            assert math.isnan(res.fit_measures[key]), key
+            continue
+        tol = 1e-3 if "chisq" in key else 1e-4
+        assert res.fit_measures[key] == pytest.approx(ref["fit"][key], abs=tol), key
+    params = pd.DataFrame(ref["parameters"])
+    np.testing.assert_allclose(res.parameters["est"], params["est"], atol=1e-4)
+    np.testing.assert_allclose(res.parameters["se"], params["se"], atol=1e-4)
+    np.testing.assert_allclose(res.parameters["std.all"], params["std.all"], atol=1e-4)

@@ -70,7 +70,7 @@ def print_summary(result) -> None:
     title = "Model fit (ML, robust: scaled chi-square and robust indices)" if robust \
         else "Model fit (ML)"
     if wlsmv:
-        title = "Model fit (WLSMV: DWLS, robust SEs, scaled-and-shifted chi-square)"
+        title = "Model fit (ordered items, WLSMV/WLSM/ULSMV: robust SEs, scaled chi-square)"
     table = Table(title=title, show_header=True)
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -385,6 +385,7 @@ def register(app: typer.Typer) -> None:
                  "with --missing fiml) or 'mlm' (Satorra-Bentler), as lavaan's MLR/MLM, also "
                  "with --group (the equal-paths Δχ² then Satorra-Bentler scaled); 'pls' "
                  "(PLS path modelling, path weighting; '<~' marks a formative block); 'wlsmv' "
+                 "('wlsm', 'ulsmv') "
                  "(ordered items, with --ordered: DWLS, robust SEs, scaled-and-shifted "
                  "chi-square, as lavaan's WLSMV).")]
         = "ml",
@@ -441,8 +442,9 @@ def register(app: typer.Typer) -> None:
 
         # the options first, each error naming its option, before any data are read
         check_choice("--estimator", estimator.lower(),
-                     ("ml", "mlr", "mlm", "pls", "plsc", "wlsmv"))
-        if ordered and estimator.lower() != "wlsmv":
+                     ("ml", "mlr", "mlm", "pls", "plsc", "wlsmv", "wlsm", "ulsmv"))
+        ordinal = estimator.lower() in ("wlsmv", "wlsm", "ulsmv")
+        if ordered and not ordinal:
             raise UsageError("ordered items are fitted by WLSMV; add --estimator wlsmv",
                              column="--ordered", value=ordered)
         check_at_least("--jobs", jobs, 1)
@@ -486,12 +488,12 @@ def register(app: typer.Typer) -> None:
             raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
                              value=bootstrap)
         if missing not in ("listwise", "fiml") and not (
-                missing == "pairwise" and (ordered or estimator.lower() == "wlsmv")):
+                missing == "pairwise" and (ordered or ordinal)):
             raise UsageError("expected listwise or fiml (pairwise with --ordered)",
                              column="--missing", value=missing)
         if ci not in ("perc", "bca", "bca.simple"):
             raise UsageError("expected perc, bca or bca.simple", column="--ci", value=ci)
-        if (show_modindices or scores is not None) and (ordered or estimator.lower() == "wlsmv"):
+        if (show_modindices or scores is not None) and (ordered or ordinal):
             raise UsageError("not available with ordered items (WLSMV) yet",
                              column="--modindices" if show_modindices else "--scores")
         if scores_method.lower() not in ("regression", "bartlett"):

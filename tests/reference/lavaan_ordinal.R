@@ -111,6 +111,11 @@ eq_model <- paste("A =~ A1 + A2 + a*A3 + b*A4 + A5", "E =~ E1 + E2 + E3 + E4 + E
                   "a == b", sep = "\n")
 eq_fit <- cfa(eq_model, data = d[, pair_items], ordered = pair_items, estimator = "WLSMV")
 
+# 3e. The other robust least-squares estimators for ordered data: ULSMV (ULS
+#    estimates, scaled-and-shifted test) and WLSM (DWLS, Satorra-Bentler scaling).
+uls_fit <- cfa(pair_model, data = d[, pair_items], ordered = pair_items, estimator = "ULSMV")
+wlsm_fit <- cfa(pair_model, data = d[, pair_items], ordered = pair_items, estimator = "WLSM")
+
 # 4. The ECSI bank model on the shared bank data (../shared/data, 250 respondents,
 #    0-10 items): sparse 11-category tables, where lavaan's conventions matter
 #    (a cell probability below sqrt(eps) counts as sqrt(eps)), and an improper
@@ -161,7 +166,9 @@ res <- list(
               bank = dump_fit(bank_fit, bank_model),
               five = dump_fit(five_fit, five_model),
               pair = dump_fit(pair_fit, pair_model),
-              eq = dump_fit(eq_fit, eq_model)),
+              eq = dump_fit(eq_fit, eq_model),
+              ulsmv = dump_fit(uls_fit, pair_model),
+              wlsm = dump_fit(wlsm_fit, pair_model)),
   pair_n = nrow(dp),
   pair_polychoric = unname(lavInspect(pair_fit, "sampstat")$cov),
   bank_polychoric = unname(lavInspect(bank_fit, "sampstat")$cov),
