@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from satisfaction.diagnostics import Diagnostic
-from satisfaction.errors import InputError
+from satisfaction.errors import InputError, SchemaError
 from satisfaction.io import records, to_jsonable
 from satisfaction.questionnaire import Questionnaire, load_questionnaire
 from satisfaction.responses import Responses, load_responses
@@ -198,24 +198,17 @@ def software_versions() -> dict[str, str]:
     return out
 
 
+#: Why the report cannot run without a satisfaction construct, and what to do.
+NO_SATISFACTION_ROLE = ("no construct declares role: satisfaction; the report's index, "
+                        "drivers and value link rest on it: add 'role: satisfaction' (and "
+                        "'role: loyalty' where there is one) to the construct that measures it")
+
+
 def key_constructs(q: Questionnaire) -> tuple[str | None, str | None]:
-    """The satisfaction and loyalty constructs of a questionnaire.
-
-    Recognised by id (``Sat``/``Satisfaction``, ``Loy``/``Loyalty``) or, failing
-    that, by the English name; ``None`` when the questionnaire has none.
-    """
-
-    def find(ids: tuple[str, ...], word: str) -> str | None:
-        for c in q.constructs:
-            if c.id.lower() in ids:
-                return c.id
-        for c in q.constructs:
-            if word in c.name.en.lower():
-                return c.id
-        return None
-
-    return (find(("sat", "satisfaction", "csi"), "satisf"),
-            find(("loy", "loyalty"), "loyal"))
+    """The satisfaction and loyalty constructs of a questionnaire: the constructs
+    declared ``role: satisfaction`` and ``role: loyalty`` (``None`` when none is),
+    never guessed from ids or names."""
+    return q.role("satisfaction"), q.role("loyalty")
 
 
 class _Runner:
@@ -315,6 +308,8 @@ def run(
     q = (questionnaire if isinstance(questionnaire, Questionnaire)
          else load_questionnaire(questionnaire))
     sat, loy = key_constructs(q)
+    if sat is None:  # before any work: the index, drivers and value link rest on it
+        raise SchemaError(NO_SATISFACTION_ROLE, file=q.source)
     options = {"bootstrap": int(bootstrap), "seed": int(seed), "clv_models": list(clv_models),
                "transactions": None if transactions is None else _source_name(transactions),
                "satisfaction": sat, "loyalty": loy}

@@ -112,8 +112,18 @@ class Item(_Strict):
         return self.column or self.id
 
 
+#: What a construct measures in the model, when it matters to the analysis: the
+#: index, the value link, the report and the rules find the satisfaction and
+#: loyalty constructs by these roles, never by their ids or names.
+ROLES: tuple[str, ...] = ("satisfaction", "loyalty", "complaints", "value", "image",
+                          "expectation", "quality")
+
+
 class Construct(_Strict):
     """A latent construct: first-order (with items) or higher-order (children).
+
+    ``role`` (optional, once per questionnaire): ``satisfaction``, ``loyalty``,
+    ``complaints``, ``value``, ``image``, ``expectation`` or ``quality``.
 
     ``mode``: ``reflective`` (default; the items, or children, reflect the
     construct: PLS Mode A, lavaan ``=~``) or ``formative`` (they form it: PLS
@@ -124,6 +134,8 @@ class Construct(_Strict):
     name: Text
     stage: Stage = "other"
     mode: Literal["reflective", "formative"] = "reflective"
+    role: Literal["satisfaction", "loyalty", "complaints", "value", "image", "expectation",
+                  "quality"] | None = None
     parent: str | None = None
     description: Text | None = None
     items: list[Item] = Field(default_factory=list)
@@ -327,6 +339,10 @@ class Questionnaire:
     def higher_order(self) -> list[Construct]:
         """Constructs measured by other constructs, in file order."""
         return [c for c in self.constructs if not c.items]
+
+    def role(self, role: str) -> str | None:
+        """The id of the construct declared with this ``role``, or ``None``."""
+        return next((c.id for c in self.constructs if c.role == role), None)
 
     def construct(self, construct_id: str) -> Construct:
         """The construct with this id."""
@@ -732,6 +748,14 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
         if c.id in construct_ids:
             raise fail(f"duplicate construct id {c.id!r}", ("constructs", ci, "id"), c.id)
         construct_ids[c.id] = ci
+    role_owner: dict[str, str] = {}
+    for ci, c in enumerate(model.constructs):
+        if c.role is not None and c.role in role_owner:
+            raise fail(f"role {c.role!r} is declared by two constructs: "
+                       f"{role_owner[c.role]!r} and {c.id!r}", ("constructs", ci, "role"),
+                       c.role)
+        if c.role is not None:
+            role_owner[c.role] = c.id
     item_owner: dict[str, str] = {}
     columns: dict[str, str] = {}
     for ci, c in enumerate(model.constructs):

@@ -35,6 +35,7 @@ QUESTIONNAIRE = textwrap.dedent("""\
           - {id: a3, scale: five, text: {en: a3, zh: a3}}
       - id: B
         name: {en: B, zh: 乙}
+        role: satisfaction
         items:
           - {id: b1, scale: five, text: {en: b1, zh: b1}}
           - {id: b2, scale: five, text: {en: b2, zh: b2}}

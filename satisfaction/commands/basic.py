@@ -85,6 +85,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate responses against a questionnaire (exit 1 if not usable)."""
         result = validate(questionnaire, responses, sheet=sheet, header_row=header_row)
+        from satisfaction.questionnaire import load_questionnaire
+
+        if load_questionnaire(questionnaire).role("satisfaction") is None:
+            from satisfaction.diagnostics import Diagnostic
+
+            result.log.warnings.append(Diagnostic("no_satisfaction_role", "caution", {}))
         print_log(result)
         if json_path is not None:
             write_json(json_path, {**result.log.to_dict(), "usable": result.usable})
