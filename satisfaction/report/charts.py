@@ -362,7 +362,9 @@ def stacked_shares(labels: Sequence[str], shares: Sequence[Sequence[float]],
         ax.set_ylim(-0.6, n - 0.4)
         ax.tick_params(axis="y", labelsize=6.5)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-        ax.legend(loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=min(m, 6 if m > 7 else 4),
+        short = all(len(c) <= 3 for c in categories)  # scale points: one row
+        ax.legend(loc="lower center", bbox_to_anchor=(0.4, 1.0),
+                  ncol=m if short else min(m, 4),
                   frameon=False, fontsize=6.5, handlelength=1.0, columnspacing=0.8)
         fig.tight_layout()
         return _svg(fig)

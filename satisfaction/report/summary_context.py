@@ -26,6 +26,8 @@ QUADRANT_COLOURS = {"concentrate_here": charts.RED, "keep_up": charts.BLUE,
                     "undetermined": "#C9D3DD"}
 #: Findings on the summary page, at most.
 MAX_FINDINGS = 5
+#: Limitations listed on the summary page, at most (all of them are in the appendix).
+MAX_LIMITATIONS = 5
 
 
 def summary_section(b: Any, model: dict[str, Any] | None, drivers: dict[str, Any] | None,
@@ -44,17 +46,23 @@ def summary_section(b: Any, model: dict[str, Any] | None, drivers: dict[str, Any
         r = rows[cid]
         card = {"name": b.name(cid), "value": fmt(r["index"], 1),
                 "ci": f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]",
-                "benchmark": None}
+                "benchmark": None, "previous": None}
         target = (getattr(b.q, "benchmarks", None) or {}).get(cid)
         if target is not None:
             card["benchmark"] = _against(b, r, float(target))
         cards.append(card)
     limitations = b.limitations()
+    # the page shows the first few (those that invalidate come first); all of them
+    # stand in the appendix's list of warnings
+    shown = limitations[:MAX_LIMITATIONS]
+    more = len(limitations) - len(shown)
     survey = None if recs is None else [r for r in recs if r.get("condition")
                                         in SURVEY_CONDITIONS][:3]
     return {"cards": cards,
-            "limitations": limitations,
+            "limitations": shown,
             "limitations_intro": b.t("summary.limitations_intro") if limitations else None,
+            "limitations_more": b.t("summary.limitations_more", n=fmt(more)) if more > 0
+            else None,
             "fit": None if model is None else {"short": model["verdict_short"],
                                                "text": model["verdict_text"],
                                                "verdict": model["verdict"]},
