@@ -874,7 +874,7 @@ def test_excel_sheet_and_header_row_options(small: Questionnaire, tmp_path: Path
     assert load_responses(small, path, sheet=2, header_row=2).log.analysed == 4
     with pytest.raises(InputError, match="no such sheet; the workbook has 'Notes', 'Data'"):
         load_responses(small, path, sheet="Daten")
-    with pytest.raises(InputError, match="row 1 is empty|respondent-id"):
+    with pytest.raises(InputError, match=r"row 1 is empty|respondent-id"):
         load_responses(small, path, sheet="Data", header_row=1)
     qpath = tmp_path / "small.yaml"
     qpath.write_text(textwrap.dedent(SMALL), encoding="utf-8")
