@@ -323,9 +323,11 @@ def driver_bars(labels: Sequence[str], importance: Sequence[float],
         if legend:
             from matplotlib.patches import Patch
 
+            # inside the axes, bottom right: the bars are sorted, so the shortest
+            # (or no) bars lie there, and the legend never meets the axis label
             ax.legend(handles=[Patch(color=c, label=t) for c, t in legend],
-                      loc="upper center", bbox_to_anchor=(0.5, -0.3 if n < 6 else -0.18),
-                      ncol=min(len(legend), 3), frameon=False, fontsize=7, handlelength=1.0)
+                      loc="lower right", ncol=1, frameon=True, framealpha=0.9,
+                      edgecolor="none", fontsize=6.5, handlelength=1.0)
         fig.tight_layout()
         return _svg(fig)
 
