@@ -103,12 +103,36 @@ class Item(_Strict):
     expect: float | None = None
     #: a 0-10 likelihood-to-recommend question: the report shows its Net Promoter Score
     nps: bool = False
+    #: ``text`` marks an open-ended question, which belongs under ``open_ended:``
+    #: (refused here with that advice); scale items leave it out
+    type: Literal["scale", "text"] | None = None
 
     _text = field_validator("text", mode="before")(_as_text)
 
     @property
     def source(self) -> str:
         """Column of the responses file holding this item."""
+        return self.column or self.id
+
+
+class OpenItem(_Strict):
+    """An open-ended question (``open_ended:`` list): its answers are free text.
+
+    They are kept as text, never read as numbers, and summarised as themes by
+    :mod:`satisfaction.text`; an open-ended question is in no construct and no
+    model. ``type`` may be given as ``text`` (the only value).
+    """
+
+    id: str
+    text: Text
+    type: Literal["text"] = "text"
+    column: str | None = None
+
+    _text = field_validator("text", mode="before")(_as_text)
+
+    @property
+    def source(self) -> str:
+        """Column of the responses file holding the answers."""
         return self.column or self.id
 
 
@@ -243,6 +267,8 @@ class _QuestionnaireModel(_Strict):
     groups: list[Group] = Field(default_factory=list)
     checks: list[Item] = Field(default_factory=list)
     observed: list[Item] = Field(default_factory=list)
+    #: open-ended questions (free-text answers, summarised as themes)
+    open_ended: list[OpenItem] = Field(default_factory=list)
     screening: Screening = Field(default_factory=Screening)
     fit_criteria: FitCriteria = Field(default_factory=FitCriteria)
     domain: str | None = None
@@ -307,6 +333,8 @@ class Questionnaire:
         self.groups: list[Group] = list(model.groups)
         self.checks: list[Item] = list(model.checks)
         self.observed: list[Item] = list(model.observed)
+        #: open-ended questions, in file order (:class:`OpenItem`)
+        self.open_ended: list[OpenItem] = list(model.open_ended)
         self.screening: Screening = model.screening
         #: fit cut-offs of the structural model (index -> threshold)
         self.fit_criteria: dict[str, float] = model.fit_criteria.model_dump()
@@ -801,6 +829,16 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
             raise fail(f"check {item.id!r} uses undefined scale {item.scale!r}",
                        (*where, "scale"), item.scale)
         item_owner[item.id] = "(check)"
+    for where, item in [*((("constructs", ci, "items", ii), it)
+                          for ci, c in enumerate(model.constructs)
+                          for ii, it in enumerate(c.items)),
+                        *((("observed", ki), it) for ki, it in enumerate(model.observed)),
+                        *((("checks", ki), it) for ki, it in enumerate(model.checks))]:
+        if item.type == "text":
+            raise fail(f"item {item.id!r} is 'type: text', an open-ended question; list it "
+                       "under 'open_ended:' (its answers are analysed as themes, not as "
+                       "a scale)", (*where, "type"), item.type)
+    _check_open_ended(model, fail, item_owner, construct_ids, columns)
     for ci, c in enumerate(model.constructs):
         if c.parent is not None and c.parent not in construct_ids:
             raise fail(f"construct {c.id!r} names undefined parent {c.parent!r}",
@@ -873,6 +911,33 @@ def _check_semantics(model: _QuestionnaireModel, fail: Any, source: str | None,
             if name not in known:
                 raise fail(f"path {line!r} names undefined construct {name!r}",
                            ("paths", pi), name)
+
+
+def _check_open_ended(model: _QuestionnaireModel, fail: Any, item_owner: dict[str, str],
+                      construct_ids: dict[str, int], columns: dict[str, str]) -> None:
+    """Open-ended questions: identifiers, and columns of their own."""
+    reserved = {model.respondent_id: "the respondent id", **(
+        {model.customer_id: "the customer id"} if model.customer_id else {}), **(
+        {model.weight: "the weight column"} if model.weight else {})}
+    taken = {**{check.source: check.id for check in model.checks},
+             **{o.source: o.id for o in model.observed},
+             **{g.source: g.id for g in model.groups}, **columns}
+    seen: dict[str, str] = {}
+    for ki, item in enumerate(model.open_ended):
+        where = ("open_ended", ki)
+        if not _IDENT.match(item.id):
+            raise fail(f"open-ended question id {item.id!r} must start with a letter and "
+                       "hold only letters, digits, '_' or '.'", (*where, "id"), item.id)
+        if item.id in item_owner or item.id in construct_ids or item.id in seen.values():
+            raise fail(f"duplicate id {item.id!r}", (*where, "id"), item.id)
+        if item.source in reserved:
+            raise fail(f"open-ended question {item.id!r} reads column {item.source!r}, "
+                       f"which is {reserved[item.source]}", (*where, "column"), item.source)
+        if item.source in taken or item.source in seen:
+            other = taken.get(item.source) or seen[item.source]
+            raise fail(f"column {item.source!r} is mapped to two questions: {other!r} and "
+                       f"{item.id!r}", (*where, "column"), item.source)
+        seen[item.source] = item.id
 
 
 def _check_weighting(model: _QuestionnaireModel, fail: Any, item_owner: dict[str, str]

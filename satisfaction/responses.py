@@ -259,6 +259,10 @@ class Responses:
     questionnaire : Questionnaire
     value_labels : dict[str, dict]
         Value labels read from an SPSS file, by column id.
+    texts : pandas.DataFrame
+        Answers to the open-ended questions (``open_ended:``), one column per
+        question id, same index as ``data``: the text as written (stripped; markup
+        is kept as plain characters and never interpreted), ``None`` when empty.
     """
 
     data: pd.DataFrame
@@ -266,6 +270,7 @@ class Responses:
     rows: pd.Series
     questionnaire: Questionnaire
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    texts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def items(self) -> pd.DataFrame:
@@ -873,6 +878,14 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                 cleaned.append(labels.get(cell, key) if labels and codes is None else key)
             group_values[group.id] = pd.Series(cleaned, index=frame.index, dtype=object)
 
+    text_values: dict[str, list[str | None]] = {}
+    for open_item in q.open_ended:
+        if open_item.source not in frame.columns:
+            warnings.append(Diagnostic("text_column_missing", "info",
+                                       {"column": open_item.source, "item": open_item.id}))
+            continue
+        text_values[open_item.id] = [_answer_text(v) for v in frame[open_item.source]]
+
     first_reason = [next((r for r in REASONS if r in rs), None) for rs in reasons]
     keep = np.array([r is None for r in first_reason], dtype=bool)
     excluded = {reason: int(sum(1 for r in first_reason if r == reason)) for reason in REASONS}
@@ -895,7 +908,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                                        {"column": q.customer_id}))
     data.index = pd.Index(ids.to_numpy(), name=rid)
     rows = pd.Series(file_row, index=data.index, name="row")
-    data, rows = data[keep], rows[keep]
+    texts = pd.DataFrame(text_values, index=data.index, dtype=object)
+    data, rows, texts = data[keep], rows[keep], texts[keep]
 
     excluded_list = pd.DataFrame(
         [{"row": int(file_row[pos]), "respondent": ids.iloc[pos], "rule": first_reason[pos]}
@@ -931,7 +945,16 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
     if log.loaded != log.analysed + sum(log.excluded.values()):  # pragma: no cover
         raise RuntimeError("data-quality log does not add up; this is a bug")
     return Responses(data=data, log=log, rows=rows, questionnaire=q,
-                     value_labels=info.get("value_labels", {}))
+                     value_labels=info.get("value_labels", {}), texts=texts)
+
+
+def _answer_text(value: Any) -> str | None:
+    """An open-ended answer as text (``None`` when empty); a whole number read as a
+    float by a spreadsheet is written without its ``.0``."""
+    if _is_missing(value):
+        return None
+    text = _id_text(value)
+    return text or None
 
 
 def _whole_float(value: Any) -> bool:

@@ -1,0 +1,479 @@
+"""Open-ended answers as themes: what respondents write about, and what the
+dissatisfied write about more often than the satisfied.
+
+Method
+------
+1. **Terms.** Each answer is normalised (Unicode NFKC, lower case) and cut into
+   phrases at punctuation. English runs are split into words (``didn't`` counts
+   as the negation ``not``; ``staff's`` as ``staff``); Chinese runs are segmented
+   with jieba (a maintained segmenter; we do not write our own). Stop words are
+   removed: English from scikit-learn's ``ENGLISH_STOP_WORDS`` (the negations
+   kept), Chinese from the short list of function words :data:`ZH_STOP_WORDS`.
+   A term is a remaining word, or a *phrase*: two adjacent words of one phrase
+   of the answer, neither a stop word (the first may be a negation: ``not
+   friendly``, ``不 热情``). English phrase words are joined by a space, Chinese
+   ones without (``等待`` + ``时间`` = ``等待时间``). A term is counted once per
+   answer (a *mention*).
+2. **Split.** From the satisfaction index (0-100) of all respondents with one:
+   *dissatisfied* = index at or below its lower tertile, *satisfied* = at or
+   above its upper tertile (``share`` = 1/3); ties at a cut-point join that
+   group. Only respondents who answered the question enter the contrast.
+3. **Statistic.** The log-odds ratio with an informative Dirichlet prior of
+   Monroe, Colaresi & Quinn (2008, "Fightin' words", *Political Analysis* 16,
+   372-403, section 3.5), on mentions. With ``y_w^d``, ``y_w^s`` the mentions of
+   term ``w`` among the dissatisfied and the satisfied, ``n^d = Σ_w y_w^d`` and
+   ``n^s`` their totals, and the prior ``α_w = α_0 · y_w / n`` (``y_w`` the
+   mentions of ``w`` in all answers, ``n`` their total, ``α_0`` =
+   ``prior_size``)::
+
+       δ_w = ln[(y_w^d + α_w) / (n^d + α_0 − y_w^d − α_w)]
+             − ln[(y_w^s + α_w) / (n^s + α_0 − y_w^s − α_w)]
+       Var(δ_w) ≈ 1 / (y_w^d + α_w) + 1 / (y_w^s + α_w),   z_w = δ_w / √Var(δ_w)
+
+   ``δ_w > 0``: mentioned relatively more by the dissatisfied. A term is a theme
+   of a side when it has at least ``min_count`` mentions and ``|z_w| ≥ z_min``
+   (1.96; a screening cut-off, not a test corrected for the number of terms,
+   which the result reports). The prior shrinks the log-odds of rare terms
+   towards 0; with hundreds of mentions per group it matters little.
+4. **Themes.** Per side the ``top`` terms by ``|z|``, and the ``top`` most
+   mentioned terms overall. A word whose mentions are at least 80 % inside one
+   listed phrase (``waiting`` in ``waiting time``) is not listed again on its
+   own. Each theme has up to ``examples`` verbatims: the shortest answers of
+   that side holding the term.
+
+The statistic is tested against a hand computation on a bilingual set of
+comments with planted themes (``tests/test_text.py``,
+``tests/data/comments_bilingual.csv``).
+
+Verbatims are returned as the respondents wrote them; wherever they are shown
+(HTML report, workbook) they are plain text: markup is escaped, formula-like
+cells are stored as text.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from satisfaction.diagnostics import Diagnostic
+
+#: Words that turn the next word round; kept as the first word of a phrase.
+EN_NEGATIONS: frozenset[str] = frozenset({"not", "no", "never", "nothing", "nor", "cannot"})
+ZH_NEGATIONS: frozenset[str] = frozenset({"不", "没", "没有", "无", "别", "未", "不是", "不够"})
+
+#: Chinese function words left out of the terms (written for this module: pronouns,
+#: particles, conjunctions, degree adverbs and the copula).
+_ZH_STOP_TEXT = (
+    "的 了 是 我 我们 你 你们 他 她 它 他们 这 那 这个 那个 这些 那些 这里 那里 在 和 与 及 "
+    "以及 或 或者 也 都 就 还 又 再 很 太 非常 比较 特别 真 真的 有点 有些 一点 一些 一个 "
+    "一直 每次 吗 吧 呢 啊 呀 哦 嗯 么 着 过 被 把 让 给 对 从 到 向 为 为了 因为 所以 "
+    "但 但是 可是 而且 并且 如果 虽然 还是 就是 只是 而 其 之 等 有 会 能 要 想 说 觉得 "
+    "感觉 认为 时候 所有 什么 怎么 这么 那么 自己 大家 已经 总是 挺 蛮 更 最 啦 哈")
+ZH_STOP_WORDS: frozenset[str] = frozenset(_ZH_STOP_TEXT.split())
+
+#: Letters of the CJK Unified Ideographs (and extension A): Chinese runs.
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+#: Phrase boundaries: anything that is neither a word character, a space nor an
+#: apostrophe (``\w`` covers CJK ideographs).
+_BOUNDARY = re.compile(r"[^\w\s'’]+|_+")
+_EN_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+#: A word at least this share of whose mentions lie inside one phrase is not
+#: listed again on its own.
+SUBSUMED = 0.8
+#: Characters of a verbatim kept (longer ones end in "…").
+VERBATIM_CHARS = 240
+#: Fewer answers than this in the dissatisfied or the satisfied group: no contrast.
+MIN_GROUP = 10
+
+
+def _en_stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) - EN_NEGATIONS
+
+
+_EN_STOP: frozenset[str] = _en_stop_words()
+
+
+def _segment_chinese(run: str) -> list[str]:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" lines on stderr
+    return [w for w in jieba.lcut(run) if w.strip()]
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of an answer: its text, whether it is Chinese, and its kind."""
+
+    text: str
+    chinese: bool
+    stop: bool
+    negation: bool
+
+
+def _english_token(word: str) -> Token | None:
+    word = word.replace("’", "'")
+    if word.endswith("n't"):
+        return Token("not", False, False, True)
+    word = word.split("'", 1)[0]
+    if not any(ch.isalpha() for ch in word):
+        return None  # a bare number
+    return Token(word, False, word in _EN_STOP or len(word) < 2, word in EN_NEGATIONS)
+
+
+def tokenize(text: str) -> list[list[Token]]:
+    """The words of an answer, phrase by phrase (punctuation separates phrases).
+
+    Parameters
+    ----------
+    text : str
+        One answer, English, Chinese or both.
+
+    Returns
+    -------
+    list of list of Token
+        Stop words are kept (flagged) so that phrases are built from adjacent words.
+    """
+    text = unicodedata.normalize("NFKC", str(text)).lower()
+    phrases: list[list[Token]] = []
+    for part in _BOUNDARY.split(text):
+        tokens: list[Token] = []
+        position = 0
+        for match in [*_CJK.finditer(part), None]:
+            end = match.start() if match is not None else len(part)
+            for word in _EN_WORD.findall(part[position:end]):
+                token = _english_token(word)
+                if token is not None:
+                    tokens.append(token)
+            if match is None:
+                break
+            for word in _segment_chinese(match.group()):
+                tokens.append(Token(word, True, word in ZH_STOP_WORDS and
+                                    word not in ZH_NEGATIONS, word in ZH_NEGATIONS))
+            position = match.end()
+        if tokens:
+            phrases.append(tokens)
+    return phrases
+
+
+def answer_terms(text: str) -> dict[str, tuple[str, ...]]:
+    """The distinct terms of one answer, in order of first appearance.
+
+    Returns
+    -------
+    dict
+        term -> its words (one word, or two for a phrase).
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for phrase in tokenize(text):
+        for k, token in enumerate(phrase):
+            if not (token.stop or token.negation):
+                out.setdefault(token.text, (token.text,))
+            if k == 0:
+                continue
+            first = phrase[k - 1]
+            if token.stop or token.negation or (first.stop and not first.negation):
+                continue
+            joiner = "" if first.chinese and token.chinese else " "
+            out.setdefault(first.text + joiner + token.text, (first.text, token.text))
+    return out
+
+
+def tertile_groups(index: pd.Series, share: float = 1 / 3) -> tuple[pd.Series, float, float]:
+    """Dissatisfied and satisfied respondents from their satisfaction index.
+
+    Parameters
+    ----------
+    index : Series
+        The satisfaction index per respondent (missing allowed).
+    share : float
+        The share in each tail (1/3: the lower and upper tertiles).
+
+    Returns
+    -------
+    (groups, low, high)
+        ``groups``: ``"dissatisfied"`` (index ≤ ``low``, the ``share`` quantile),
+        ``"satisfied"`` (index ≥ ``high``, the ``1 − share`` quantile),
+        ``"middle"`` or missing (no index). Quantiles as R's default (type 7).
+        When ``low >= high`` no one is split (all ``"middle"``).
+    """
+    values = pd.to_numeric(index, errors="coerce").astype(float)
+    known = values.dropna()
+    groups = pd.Series(pd.NA, index=index.index, dtype=object)
+    if known.empty:
+        return groups, math.nan, math.nan
+    low, high = float(known.quantile(share)), float(known.quantile(1 - share))
+    groups[values.notna()] = "middle"
+    if low < high:
+        groups[values <= low] = "dissatisfied"
+        groups[values >= high] = "satisfied"
+    return groups, low, high
+
+
+def log_odds_dirichlet(y_a: np.ndarray, y_b: np.ndarray, y_all: np.ndarray,
+                       prior_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Monroe, Colaresi & Quinn's (2008) log-odds ratio with an informative
+    Dirichlet prior, and its standard error.
+
+    .. math::
+        \\delta_w = \\ln\\frac{y^a_w + \\alpha_w}{n^a + \\alpha_0 - y^a_w - \\alpha_w}
+                  - \\ln\\frac{y^b_w + \\alpha_w}{n^b + \\alpha_0 - y^b_w - \\alpha_w},\\quad
+        \\sigma^2_w \\approx \\frac{1}{y^a_w + \\alpha_w} + \\frac{1}{y^b_w + \\alpha_w}
+
+    with ``α_w = α_0 y_w / Σ y`` (``y_all``). Tested against a hand computation in
+    tests/test_text.py.
+
+    Parameters
+    ----------
+    y_a, y_b : array
+        Counts of each term in the two groups.
+    y_all : array
+        Counts of each term in all documents (the prior's shape).
+    prior_size : float
+        ``α_0``, the prior's total pseudo-count.
+
+    Returns
+    -------
+    (delta, se)
+    """
+    y_a, y_b, y_all = (np.asarray(v, dtype=float) for v in (y_a, y_b, y_all))
+    alpha = prior_size * y_all / y_all.sum()
+    n_a, n_b = y_a.sum(), y_b.sum()
+    delta = (np.log((y_a + alpha) / (n_a + prior_size - y_a - alpha))
+             - np.log((y_b + alpha) / (n_b + prior_size - y_b - alpha)))
+    se = np.sqrt(1.0 / (y_a + alpha) + 1.0 / (y_b + alpha))
+    return delta, se
+
+
+@dataclass
+class ThemeResult:
+    """Themes of one open-ended question.
+
+    Attributes
+    ----------
+    item : str
+        The question's id.
+    terms : DataFrame
+        One row per term with at least ``min_count`` mentions, most mentioned
+        first: ``term``, ``kind`` (``word``/``phrase``), ``mentions``, ``share`` (of
+        the answers), ``mentions_dissatisfied``, ``share_dissatisfied``,
+        ``mentions_satisfied``, ``share_satisfied``, ``log_odds`` (δ, positive:
+        more among the dissatisfied), ``se``, ``z`` (missing without a contrast)
+        and ``subsumed`` (a word listed through its phrase).
+    themes : DataFrame
+        ``side`` (``dissatisfied``, ``satisfied``, ``frequent``), ``rank``, ``term``,
+        ``mentions``, ``share_dissatisfied``, ``share_satisfied``, ``z``.
+    examples : DataFrame
+        ``side``, ``term``, ``respondent``, ``text`` (the verbatim, cut at
+        :data:`VERBATIM_CHARS`).
+    counts : dict
+        ``respondents``, ``answers``, ``answers_dissatisfied``,
+        ``answers_satisfied``, ``cut_low``, ``cut_high`` (the index cut-points),
+        ``terms_tested``, ``mentions`` (all terms' mentions, ``n``),
+        ``mentions_dissatisfied`` and ``mentions_satisfied`` (``n^d``, ``n^s``), and
+        the options used.
+    warnings : list of Diagnostic
+    """
+
+    item: str
+    terms: pd.DataFrame
+    themes: pd.DataFrame
+    examples: pd.DataFrame
+    counts: dict[str, Any]
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def contrast(self) -> bool:
+        """Whether the dissatisfied and the satisfied were compared."""
+        return bool(self.terms["z"].notna().any()) if len(self.terms) else False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the JSON output."""
+        from satisfaction.io import records
+
+        return {"item": self.item, "counts": dict(self.counts),
+                "themes": records(self.themes), "terms": records(self.terms),
+                "examples": records(self.examples),
+                "warnings": [w.to_dict() for w in self.warnings]}
+
+
+TERM_COLUMNS = ["term", "kind", "mentions", "share", "mentions_dissatisfied",
+                "share_dissatisfied", "mentions_satisfied", "share_satisfied",
+                "log_odds", "se", "z", "subsumed"]
+THEME_COLUMNS = ["side", "rank", "term", "mentions", "share_dissatisfied", "share_satisfied",
+                 "z"]
+EXAMPLE_COLUMNS = ["side", "term", "respondent", "text"]
+
+
+def _verbatim(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= VERBATIM_CHARS else text[:VERBATIM_CHARS - 1].rstrip() + "…"
+
+
+def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = "",
+           min_count: int = 5, top: int = 8, z_min: float = 1.96,
+           prior_size: float = 100.0, examples: int = 3, share: float = 1 / 3
+           ) -> ThemeResult:
+    """Key terms of the answers to one open-ended question (see the module notes).
+
+    Parameters
+    ----------
+    answers : Series
+        The answers (text, ``None`` when empty), indexed by respondent.
+    index : Series, optional
+        The satisfaction index (0-100) by respondent; without it only the most
+        mentioned terms are listed.
+    item : str
+        The question's id (in the result and its diagnostics).
+    min_count : int
+        Mentions a term needs in all answers to be listed.
+    top : int
+        Themes listed per side.
+    z_min : float
+        ``|z|`` a term needs to be a theme of the dissatisfied or the satisfied.
+    prior_size : float
+        ``α_0`` of the Dirichlet prior.
+    examples : int
+        Verbatims per theme.
+    share : float
+        Share of respondents in each of the two compared groups.
+
+    Returns
+    -------
+    ThemeResult
+    """
+    texts = pd.Series([None if v is None or (isinstance(v, float) and math.isnan(v))
+                       else str(v) for v in answers], index=answers.index, dtype=object)
+    texts = texts[texts.map(lambda v: v is not None and bool(v.strip()))]
+    warnings: list[Diagnostic] = []
+    counts: dict[str, Any] = {"respondents": len(answers), "answers": len(texts),
+                              "answers_dissatisfied": 0, "answers_satisfied": 0,
+                              "cut_low": None, "cut_high": None, "terms_tested": 0,
+                              "mentions": 0, "mentions_dissatisfied": 0,
+                              "mentions_satisfied": 0, "min_count": int(min_count), "z_min": z_min,
+                              "prior_size": prior_size, "share": share}
+    if texts.empty:
+        warnings.append(Diagnostic("text_no_answers", "info", {"item": item}))
+        return ThemeResult(item, pd.DataFrame(columns=TERM_COLUMNS),
+                           pd.DataFrame(columns=THEME_COLUMNS),
+                           pd.DataFrame(columns=EXAMPLE_COLUMNS), counts, warnings)
+    per_answer = {rid: answer_terms(text) for rid, text in texts.items()}
+    parts: dict[str, tuple[str, ...]] = {}
+    for found in per_answer.values():
+        parts.update(found)
+    vocabulary = list(parts)
+    position = {term: k for k, term in enumerate(vocabulary)}
+    mentions = np.zeros((len(texts), len(vocabulary)), dtype=np.int64)
+    for row, found in enumerate(per_answer.values()):
+        mentions[row, [position[t] for t in found]] = 1
+    y_all = mentions.sum(axis=0)
+    counts["mentions"] = int(y_all.sum())
+
+    if index is not None:
+        groups, low, high = tertile_groups(index, share)
+        side = groups.reindex(texts.index).to_numpy()
+        counts["cut_low"], counts["cut_high"] = _finite(low), _finite(high)
+    else:
+        side = np.full(len(texts), None, dtype=object)
+    dis, sat = side == "dissatisfied", side == "satisfied"
+    counts["answers_dissatisfied"], counts["answers_satisfied"] = int(dis.sum()), int(sat.sum())
+    y_d, y_s = mentions[dis].sum(axis=0), mentions[sat].sum(axis=0)
+    counts["mentions_dissatisfied"], counts["mentions_satisfied"] = int(y_d.sum()), int(y_s.sum())
+    contrast = index is not None and dis.sum() >= MIN_GROUP and sat.sum() >= MIN_GROUP
+    if index is None:
+        warnings.append(Diagnostic("text_no_index", "info", {"item": item}))
+    elif not contrast:
+        warnings.append(Diagnostic("text_no_contrast", "info",
+                                   {"item": item, "dissatisfied": int(dis.sum()),
+                                    "satisfied": int(sat.sum()), "min": MIN_GROUP}))
+    if contrast:
+        delta, se = log_odds_dirichlet(y_d, y_s, y_all, prior_size)
+    else:
+        delta = se = np.full(len(vocabulary), np.nan)
+    terms = pd.DataFrame({
+        "term": vocabulary,
+        "kind": ["phrase" if len(parts[t]) == 2 else "word" for t in vocabulary],
+        "mentions": y_all, "share": y_all / len(texts),
+        "mentions_dissatisfied": y_d,
+        "share_dissatisfied": y_d / dis.sum() if dis.sum() else np.nan,
+        "mentions_satisfied": y_s,
+        "share_satisfied": y_s / sat.sum() if sat.sum() else np.nan,
+        "log_odds": delta, "se": se, "z": delta / se})
+    terms = terms[terms["mentions"] >= min_count]
+    counts["terms_tested"] = len(terms) if contrast else 0
+    terms = terms.sort_values(["mentions", "term"], ascending=[False, True], kind="stable")
+    terms["subsumed"] = _subsumed(terms, parts)
+    terms = terms.reset_index(drop=True)[TERM_COLUMNS]
+
+    listed = terms[~terms["subsumed"]]
+    chosen: list[tuple[str, pd.DataFrame]] = []
+    if contrast:
+        chosen.append(("dissatisfied", listed[listed["z"] >= z_min].sort_values(
+            "z", ascending=False, kind="stable").head(top)))
+        chosen.append(("satisfied", listed[listed["z"] <= -z_min].sort_values(
+            "z", kind="stable").head(top)))
+    chosen.append(("frequent", listed.head(top)))
+    theme_rows, example_rows = [], []
+    for name, frame in chosen:
+        pool = texts[dis] if name == "dissatisfied" else texts[sat] if name == "satisfied" \
+            else texts
+        pool_terms = {rid: per_answer[rid] for rid in pool.index}
+        for rank, r in enumerate(frame.itertuples(index=False), start=1):
+            theme_rows.append({"side": name, "rank": rank, "term": r.term,
+                               "mentions": int(r.mentions),
+                               "share_dissatisfied": r.share_dissatisfied,
+                               "share_satisfied": r.share_satisfied, "z": r.z})
+            holding = [rid for rid in pool.index if r.term in pool_terms[rid]]
+            holding.sort(key=lambda rid: len(pool[rid]))  # stable: file order among ties
+            for rid in holding[:examples]:
+                example_rows.append({"side": name, "term": r.term, "respondent": rid,
+                                     "text": _verbatim(pool[rid])})
+    return ThemeResult(item, terms, pd.DataFrame(theme_rows, columns=THEME_COLUMNS),
+                       pd.DataFrame(example_rows, columns=EXAMPLE_COLUMNS), counts, warnings)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _subsumed(terms: pd.DataFrame, parts: dict[str, tuple[str, ...]]) -> list[bool]:
+    """Words whose mentions lie for at least :data:`SUBSUMED` inside one listed phrase."""
+    mentions = dict(zip(terms["term"], terms["mentions"], strict=True))
+    best: dict[str, int] = {}
+    for term, count in mentions.items():
+        if len(parts[term]) == 2:
+            for word in set(parts[term]):
+                best[word] = max(best.get(word, 0), int(count))
+    return [len(parts[t]) == 1 and best.get(t, 0) >= SUBSUMED * mentions[t]
+            for t in terms["term"]]
+
+
+def open_ended_themes(questionnaire: Any, texts: pd.DataFrame, index: pd.Series | None,
+                      **options: Any) -> list[ThemeResult]:
+    """Themes of every open-ended question of a questionnaire.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    texts : DataFrame
+        ``Responses.texts``: one column per open-ended question.
+    index : Series, optional
+        The satisfaction index by respondent.
+    **options
+        Passed to :func:`themes`.
+
+    Returns
+    -------
+    list of ThemeResult
+        In questionnaire order, for the questions whose column was read.
+    """
+    return [themes(texts[item.id], index, item=item.id, **options)
+            for item in questionnaire.open_ended if item.id in texts.columns]
