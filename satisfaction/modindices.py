@@ -93,7 +93,7 @@ def fitted_model(result: Any) -> Fitted:
                   np.asarray(theta, dtype=float), labels)
 
 
-def fiml_weighted(blocks: list[Block], pats: list[list[Pattern]], theta: np.ndarray,
+def fiml_weighted(blocks: list[Any], pats: list[list[Pattern]], theta: np.ndarray,
                   nparam: int) -> tuple[float, np.ndarray, np.ndarray | None]:
     """FIML discrepancy, its gradient and its expected Hessian over all groups.
 
@@ -106,8 +106,10 @@ def fiml_weighted(blocks: list[Block], pats: list[list[Pattern]], theta: np.ndar
 
     .. math::  H_{kl} = Σ_k (n_k/N) [tr(Σ_o⁻¹ ∂_kΣ_o Σ_o⁻¹ ∂_lΣ_o) + 2 ∂_kμ_o' Σ_o⁻¹ ∂_lμ_o]
 
+    ``blocks`` are anything with ``ram`` and ``n`` (a :class:`~satisfaction.sem_ml.Block`).
     Tested against lavaan 0.6 ``modindices()`` after ``missing = "ml"``
-    (tests/reference/lavaan_fiml_diagnostics.R).
+    (tests/reference/lavaan_fiml_diagnostics.R); also the Fisher scoring of the
+    FIML bootstrap draws (:mod:`satisfaction.model`).
     """
     total = sum(b.n for b in blocks)
     f, g = 0.0, np.zeros(nparam)
@@ -125,15 +127,16 @@ def fiml_weighted(blocks: list[Block], pats: list[list[Pattern]], theta: np.ndar
         g += w * (sigma_gradient(ram, theta, W, nparam) + jm.T @ gmu)
         r, c = vech_index(ram.p)
         js = sigma_jacobian(ram, theta, nparam)
-        D = np.zeros((ram.p, ram.p, nparam))
-        D[r, c] = js
-        D[c, r] = js
+        D = np.zeros((nparam, ram.p, ram.p))  # ∂Σ/∂θ_k, one p×p slice per parameter
+        D[:, r, c] = js.T
+        D[:, c, r] = js.T
         for pt in group_pats:
             o = pt.observed
             inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            Do = D[np.ix_(o, o)]
-            X = np.einsum("ab,bcq,cd->adq", inv, Do, inv)
-            part = np.einsum("abk,abl->kl", X, Do) + 2.0 * jm[o].T @ inv @ jm[o]
+            Do = D[:, o][:, :, o]
+            X = inv @ Do @ inv  # batched over the parameters
+            part = X.reshape(nparam, -1) @ Do.reshape(nparam, -1).T \
+                + 2.0 * jm[o].T @ inv @ jm[o]
             H += pt.n / total * part
     return f, g, H
 
