@@ -44,7 +44,8 @@ from satisfaction.responses import Responses, load_responses
 
 #: Stages in the order they run (names used in warnings and timings).
 STAGES: tuple[str, ...] = (
-    "responses", "measurement", "model", "drivers", "compare", "value", "link", "strategy",
+    "responses", "measurement", "model", "drivers", "compare", "text", "value", "link",
+    "strategy",
 )
 
 #: Python warnings that are software housekeeping, not findings about the data.
@@ -113,6 +114,10 @@ class Analysis:
         When the questionnaire declares weights (``weighting`` or ``weight``): the
         weights and the weighted item means, top-box shares, indices and group tests
         (:mod:`satisfaction.weights`); the other results are unweighted.
+    texts : list of ThemeResult or None
+        When the questionnaire has open-ended questions: the themes of each
+        (:mod:`satisfaction.text`), dissatisfied and satisfied split by the
+        satisfaction index.
     warnings : list of AnalysisWarning
     options : dict
         ``bootstrap``, ``seed``, ``transactions`` (source) and the key constructs.
@@ -133,6 +138,7 @@ class Analysis:
     link: Any = None
     recommendations: Any = None
     weighted: Any = None
+    texts: list[Any] | None = None
     warnings: list[AnalysisWarning] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -162,6 +168,8 @@ class Analysis:
             out[name] = None if result is None else _as_dict(result)
         out["value"] = None if self.value is None else _as_dict(self.value["result"])
         out["weighting"] = None if self.weighted is None else self.weighted.to_dict()
+        out["open_ended"] = (None if self.texts is None
+                             else [result.to_dict() for result in self.texts])
         out["recommendations"] = (None if self.recommendations is None
                                   else _as_dict(self.recommendations))
         out["warnings"] = [w.to_dict() for w in self.warnings]
@@ -369,6 +377,15 @@ def run(
             weights = analysis.indices.weights if analysis.indices is not None else None
             analysis.compare = compare.compare(q, data, weights=weights)
             analysis.compare.invariance = _invariance_of_groups(runner, q, data)
+    if q.open_ended and not analysis.responses.texts.empty:
+        text = runner.module("text", "satisfaction.text")
+        if text is not None:
+            with runner.stage("text"):
+                scores = getattr(analysis.indices, "scores", None)
+                index = scores[sat] if scores is not None and sat in scores else None
+                analysis.texts = text.open_ended_themes(q, analysis.responses.texts, index)
+                for result in analysis.texts:
+                    runner.collect("text", result)
     if respondent_weights is not None:
         from satisfaction.weights import weighted_analysis
 

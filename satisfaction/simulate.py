@@ -188,12 +188,97 @@ def simulate_responses(questionnaire: Questionnaire | str | Path, n: int = 500,
     frame = pd.DataFrame(out)
     if contaminate:
         frame = _contaminate(frame, q, rng)
+    for open_item in q.open_ended:  # a generator of their own: the numbers stay as they were
+        frame[open_item.source] = simulate_comments(q, latent, seed, markup=contaminate)
     for item in (*q.analysed_items, *q.checks):  # whole numbers written as "5", not "5.0"
         if q.item_scale(item).integer:
             frame[item.source] = pd.Series([_whole(v) for v in frame[item.source]],
                                            index=frame.index, dtype=object)
     frame.attrs["latent"] = latent.set_axis(frame[q.respondent_id].to_numpy())
     return frame
+
+
+#: Topics of the simulated comments by purchase stage: what a respondent complains
+#: about when that stage went badly, or praises when it went well; each topic is
+#: worded several ways (English, Chinese) around its key phrase.
+COMPLAINTS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "pre_sale": [(("the product information is confusing", "confusing product information online",
+                   "I could not understand the product information"),
+                  ("产品信息让人看不懂", "网上的产品信息很混乱", "看不懂产品信息"))],
+    "in_sale": [(("the waiting time at the checkout is too long", "long waiting time to pay",
+                  "the waiting time in the queue was awful"),
+                 ("结账的等待时间太长", "付款等待时间很久", "排队等待时间太长")),
+                (("prices are too high", "high prices compared with other shops",
+                  "the prices keep going up"),
+                 ("价格太高", "价格比别家高", "价格一直在涨"))],
+    "post_sale": [(("my complaint was never resolved", "nobody resolved my complaint",
+                    "the complaint took months and was not resolved"),
+                   ("投诉一直没有解决", "我的投诉没人处理", "投诉拖了几个月也没解决"))],
+}
+PRAISE: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "pre_sale": [(("honest advertising", "the advertising was honest"),
+                  ("广告实在", "广告很实在"))],
+    "in_sale": [(("friendly staff in the store", "the friendly staff helped me choose",
+                  "always friendly staff"),
+                 ("店员服务热情", "服务热情，帮我挑选", "每次服务热情")),
+                (("good quality for the price", "the quality is good", "good quality products"),
+                 ("质量很好", "产品质量好", "质量好，物有所值"))],
+    "post_sale": [(("fast delivery", "the delivery was fast", "fast delivery to my door"),
+                   ("送货很快", "快递送货很快", "送货很快，很方便"))],
+}
+
+
+def simulate_comments(q: Questionnaire, latent: pd.DataFrame, seed: int,
+                      answer_share: float = 0.6, chinese_share: float = 0.25,
+                      markup: bool = False) -> list[str | None]:
+    """Answers to an open-ended question, tied to each respondent's satisfaction.
+
+    A respondent answers with probability ``answer_share``, in Chinese with
+    probability ``chinese_share``. The answer complains with probability
+    ``1 / (1 + exp(1.5 · s))`` (``s``: the standardized latent satisfaction, the
+    construct with ``role: satisfaction``), else praises; it names one or two
+    topics, a stage's topic chosen with weight ``exp(∓ mean latent of the
+    stage's constructs)`` (complaints about the stages that went worst, praise of
+    the best). With ``markup`` one answer holds HTML and a formula (to show they
+    stay inert). Seeded by ``seed`` on a generator of its own.
+    """
+    rng = np.random.default_rng([seed, 17])
+    n = len(latent)
+    sat_id = q.role("satisfaction")
+    sat = latent[sat_id].to_numpy() if sat_id in latent else np.zeros(n)
+    stages = [s for s in COMPLAINTS if any(c.stage == s for c in q.first_order)] or \
+        list(COMPLAINTS)
+    stage_score = np.column_stack([
+        latent[[c.id for c in q.first_order if c.stage == s and c.id in latent]].mean(axis=1)
+        if any(c.stage == s and c.id in latent for c in q.first_order) else np.zeros(n)
+        for s in stages])
+    out: list[str | None] = []
+    for i in range(n):
+        if rng.random() >= answer_share:
+            out.append(None)
+            continue
+        chinese = rng.random() < chinese_share
+        negative = rng.random() < 1.0 / (1.0 + np.exp(1.5 * sat[i]))
+        weight = np.exp(-stage_score[i] if negative else stage_score[i])
+        pool = COMPLAINTS if negative else PRAISE
+        phrases = []
+        for _ in range(1 + int(rng.random() < 0.35)):
+            stage = stages[int(rng.choice(len(stages), p=weight / weight.sum()))]
+            topic = pool[stage][int(rng.integers(len(pool[stage])))][1 if chinese else 0]
+            phrase = topic[int(rng.integers(len(topic)))]
+            if phrase not in phrases:
+                phrases.append(phrase)
+        if chinese:
+            out.append("，".join(phrases) + "。")
+        else:
+            text = " and ".join(phrases)
+            out.append(text[0].upper() + text[1:] + ".")
+    if markup and out:
+        answered = [k for k, v in enumerate(out) if v is not None]
+        if answered:
+            k = answered[int(rng.integers(len(answered)))]
+            out[k] = "<b>Prices are too high</b> =1+1"
+    return out
 
 
 def _whole(value: object) -> object:

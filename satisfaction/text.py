@@ -38,8 +38,10 @@ Method
 4. **Themes.** Per side the ``top`` terms by ``|z|``, and the ``top`` most
    mentioned terms overall. A word whose mentions are at least 80 % inside one
    listed phrase (``waiting`` in ``waiting time``) is not listed again on its
-   own. Each theme has up to ``examples`` verbatims: the shortest answers of
-   that side holding the term.
+   own, and a term at least 80 % of whose answers hold a theme already listed on
+   that side is folded into it (shown as *related*: ``fast`` and ``fast delivery``
+   under ``delivery``). Each theme has up to ``examples`` verbatims: the
+   shortest answers of that side holding the term.
 
 The statistic is tested against a hand computation on a bilingual set of
 comments with planted themes (``tests/test_text.py``,
@@ -75,7 +77,7 @@ _ZH_STOP_TEXT = (
     "以及 或 或者 也 都 就 还 又 再 很 太 非常 比较 特别 真 真的 有点 有些 一点 一些 一个 "
     "一直 每次 吗 吧 呢 啊 呀 哦 嗯 么 着 过 被 把 让 给 对 从 到 向 为 为了 因为 所以 "
     "但 但是 可是 而且 并且 如果 虽然 还是 就是 只是 而 其 之 等 有 会 能 要 想 说 觉得 "
-    "感觉 认为 时候 所有 什么 怎么 这么 那么 自己 大家 已经 总是 挺 蛮 更 最 啦 哈")
+    "感觉 认为 时候 所有 什么 怎么 这么 那么 自己 大家 已经 总是 挺 蛮 更 最 啦 哈 人 个 次")
 ZH_STOP_WORDS: frozenset[str] = frozenset(_ZH_STOP_TEXT.split())
 
 #: Letters of the CJK Unified Ideographs (and extension A): Chinese runs.
@@ -270,7 +272,8 @@ class ThemeResult:
         and ``subsumed`` (a word listed through its phrase).
     themes : DataFrame
         ``side`` (``dissatisfied``, ``satisfied``, ``frequent``), ``rank``, ``term``,
-        ``mentions``, ``share_dissatisfied``, ``share_satisfied``, ``z``.
+        ``related`` (terms folded into it, comma-separated), ``mentions``,
+        ``share_dissatisfied``, ``share_satisfied``, ``z``.
     examples : DataFrame
         ``side``, ``term``, ``respondent``, ``text`` (the verbatim, cut at
         :data:`VERBATIM_CHARS`).
@@ -308,8 +311,8 @@ class ThemeResult:
 TERM_COLUMNS = ["term", "kind", "mentions", "share", "mentions_dissatisfied",
                 "share_dissatisfied", "mentions_satisfied", "share_satisfied",
                 "log_odds", "se", "z", "subsumed"]
-THEME_COLUMNS = ["side", "rank", "term", "mentions", "share_dissatisfied", "share_satisfied",
-                 "z"]
+THEME_COLUMNS = ["side", "rank", "term", "related", "mentions", "share_dissatisfied",
+                 "share_satisfied", "z"]
 EXAMPLE_COLUMNS = ["side", "term", "respondent", "text"]
 
 
@@ -414,21 +417,33 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
     terms = terms.reset_index(drop=True)[TERM_COLUMNS]
 
     listed = terms[~terms["subsumed"]]
+    answers_of = {t: mentions[:, position[t]].astype(bool) for t in listed["term"]}
     chosen: list[tuple[str, pd.DataFrame]] = []
-    if contrast:
-        chosen.append(("dissatisfied", listed[listed["z"] >= z_min].sort_values(
-            "z", ascending=False, kind="stable").head(top)))
-        chosen.append(("satisfied", listed[listed["z"] <= -z_min].sort_values(
-            "z", kind="stable").head(top)))
-    chosen.append(("frequent", listed.head(top)))
+    if contrast:  # ties in z: phrases before words
+        ranked = listed.assign(_phrase=listed["kind"] == "phrase")
+        chosen.append(("dissatisfied", ranked[ranked["z"] >= z_min].sort_values(
+            ["z", "_phrase"], ascending=[False, False], kind="stable")))
+        chosen.append(("satisfied", ranked[ranked["z"] <= -z_min].sort_values(
+            ["z", "_phrase"], ascending=[True, False], kind="stable")))
+    chosen.append(("frequent", listed))
     theme_rows, example_rows = [], []
     for name, frame in chosen:
         pool = texts[dis] if name == "dissatisfied" else texts[sat] if name == "satisfied" \
             else texts
         pool_terms = {rid: per_answer[rid] for rid in pool.index}
-        for rank, r in enumerate(frame.itertuples(index=False), start=1):
-            theme_rows.append({"side": name, "rank": rank, "term": r.term,
-                               "mentions": int(r.mentions),
+        for r in frame.itertuples(index=False):
+            lead = _fold_into(r.term, [row["term"] for row in theme_rows
+                                       if row["side"] == name], answers_of)
+            if lead is not None:
+                row = next(row for row in theme_rows if row["side"] == name and
+                           row["term"] == lead)
+                row["related"] = ", ".join(filter(None, (row["related"], r.term)))
+                continue
+            if sum(row["side"] == name for row in theme_rows) == top:
+                continue
+            theme_rows.append({"side": name,
+                               "rank": 1 + sum(row["side"] == name for row in theme_rows),
+                               "term": r.term, "related": "", "mentions": int(r.mentions),
                                "share_dissatisfied": r.share_dissatisfied,
                                "share_satisfied": r.share_satisfied, "z": r.z})
             holding = [rid for rid in pool.index if r.term in pool_terms[rid]]
@@ -438,6 +453,17 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
                                      "text": _verbatim(pool[rid])})
     return ThemeResult(item, terms, pd.DataFrame(theme_rows, columns=THEME_COLUMNS),
                        pd.DataFrame(example_rows, columns=EXAMPLE_COLUMNS), counts, warnings)
+
+
+def _fold_into(term: str, listed: list[str], answers_of: dict[str, np.ndarray]
+               ) -> str | None:
+    """The listed theme that holds at least :data:`SUBSUMED` of this term's answers
+    (``fast`` in ``delivery``: the same answers, one theme), or None."""
+    mine = answers_of[term]
+    for lead in listed:
+        if (mine & answers_of[lead]).sum() >= SUBSUMED * mine.sum():
+            return lead
+    return None
 
 
 def _finite(value: float) -> float | None:

@@ -258,3 +258,70 @@ def test_loader_keeps_answers_as_text(tmp_path: Path) -> None:
     assert "comment" not in responses.data.columns
     missing = [w for w in responses.log.warnings if w.code == "text_column_missing"]
     assert [w.params for w in missing] == [{"column": "other", "item": "other"}]
+
+
+# -- demo data and the pipeline ------------------------------------------------------
+
+TWO = BASE + """\
+  - id: L
+    name: L
+    role: loyalty
+    items:
+      - {id: l1, text: x, scale: s5}
+      - {id: l2, text: x, scale: s5}
+      - {id: l3, text: x, scale: s5}
+paths:
+  - L ~ A
+open_ended:
+  - {id: comment, text: {en: "Anything else?", zh: 还有什么？}}
+"""
+
+
+def test_simulated_comments_follow_satisfaction_and_leave_the_numbers_alone() -> None:
+    from satisfaction.simulate import COMPLAINTS, demo_population, simulate_responses
+
+    q = load_questionnaire("cram")
+    frame = simulate_responses(q, n=1500, seed=5, population=demo_population())
+    again = simulate_responses(q, n=1500, seed=5, population=demo_population())
+    assert frame["comment"].equals(again["comment"])  # seeded
+    # the numbers are those of the questionnaire without the open-ended question
+    plain = q.to_dict()
+    plain.pop("open_ended")
+    from satisfaction.questionnaire import Questionnaire
+
+    without = simulate_responses(Questionnaire.from_dict(plain), n=1500, seed=5,
+                                 population=demo_population())
+    columns = [q.respondent_id, *(i.source for i in q.analysed_items)]
+    pd.testing.assert_frame_equal(frame[columns], without[columns])
+    answered = frame["comment"].notna()
+    assert 0.55 < answered.mean() < 0.65
+    complaints = {phrase for topics in COMPLAINTS.values() for en, zh in topics
+                  for phrase in (*en, *zh)}
+    complaining = frame["comment"].map(
+        lambda t: isinstance(t, str) and any(p.lower() in t.lower() for p in complaints))
+    sat = frame.attrs["latent"]["Sat"].to_numpy()
+    low, high = sat < np.quantile(sat, 1 / 3), sat > np.quantile(sat, 2 / 3)
+    # the least satisfied third complains far more often than the most satisfied
+    assert complaining[low & answered].mean() > 2 * complaining[high & answered].mean()
+    assert frame["comment"].str.contains("<b>", regex=False).sum() == 1  # markup, once
+
+
+def test_pipeline_json_holds_the_themes(tmp_path: Path) -> None:
+    from satisfaction import pipeline
+    from satisfaction.simulate import simulate_responses
+
+    q = load_questionnaire(write(tmp_path, TWO))
+    frame = simulate_responses(q, n=400, seed=2, contaminate=False)
+    analysis = pipeline.run(q, frame, bootstrap=0, parallel=False)
+    out = analysis.to_dict()["open_ended"]
+    assert [o["item"] for o in out] == ["comment"]
+    counts = out[0]["counts"]
+    # the analysed respondents' answers (straight-liners are screened out with theirs)
+    kept = frame.set_index("respondent").loc[analysis.responses.data.index, "comment"]
+    assert counts["respondents"] == analysis.responses.log.analysed == len(kept)
+    assert counts["answers"] == int(kept.notna().sum())
+    # the split is the satisfaction index's thirds: recompute it from the JSON's indices
+    scores = analysis.indices.scores["A"]
+    assert counts["cut_low"] == pytest.approx(float(scores.quantile(1 / 3)), abs=1e-9)
+    assert {t["side"] for t in out[0]["themes"]} == {"dissatisfied", "satisfied", "frequent"}
+    assert "text" in analysis.timings
