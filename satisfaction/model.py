@@ -1775,7 +1775,7 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         criteria: dict[str, tuple[str, float]] | None = None,
         estimator: str = "ml", group_equal: tuple[str, ...] | list[str] = (),
         group_partial: tuple[str, ...] | list[str] = (), ci: str = "perc",
-        ordered: str | list[str] | None = None) -> SEMResult:
+        ordered: str | list[str] | None = None, sampling_weights: Any = None) -> SEMResult:
     """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
 
     Parameters
@@ -1857,6 +1857,11 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         polychoric correlations as lavaan's ``ordered =`` with ``estimator =
         "WLSMV"`` (:mod:`satisfaction.ordinal`; single group, listwise, no
         bootstrap; other combinations raise a ``UsageError``).
+    sampling_weights : str, Series or array, optional
+        Respondent weights, a column of ``data`` or one number per row (a Series by
+        respondent): fitted as lavaan's ``sampling.weights`` (weighted moments, MLR
+        standard errors and scaled test; :func:`satisfaction.sem_weights.fit_weighted`;
+        complete data, one or more groups; ``estimator`` ``ml`` or ``mlr``, no bootstrap).
 
     Returns
     -------
@@ -1881,6 +1886,15 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     the same quantities. Tested against lavaan 0.6 fitMeasures(),
     parameterEstimates(), standardizedSolution() and lavInspect(, "r2") to 1e-3.
     """
+    if sampling_weights is not None:  # respondent weights: lavaan's sampling.weights (MLR)
+        from satisfaction.sem_weights import fit_weighted
+
+        with threadpool_limits(1):
+            return fit_weighted(model, data, sampling_weights, group=group,
+                                group_equal=tuple(group_equal),
+                                group_partial=tuple(group_partial), criteria=criteria,
+                                missing=missing, bootstrap=bootstrap, estimator=estimator,
+                                ordered=ordered)
     if ordered or estimator in ("wlsmv", "wlsm", "ulsmv"):  # ordinal items (polychorics)
         from satisfaction.ordinal import fit_ordered
 

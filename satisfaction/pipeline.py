@@ -351,7 +351,8 @@ def run(
     model = runner.module("model", "satisfaction.model")
     if model is not None:
         with runner.stage("model"):
-            analysis.sem = _fit_model(model, q, data, bootstrap, seed, n_jobs, options)
+            analysis.sem = _fit_model(model, q, data, bootstrap, seed, n_jobs, options,
+                                      weights=respondent_weights)
             runner.collect("model", analysis.sem)
 
     drivers = runner.module("drivers", "satisfaction.drivers")
@@ -463,7 +464,7 @@ def missing_shares(q: Questionnaire, data: pd.DataFrame) -> dict[str, float]:
 
 
 def _fit_model(model: Any, q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed: int,
-               n_jobs: int | None, options: dict[str, Any]) -> Any:
+               n_jobs: int | None, options: dict[str, Any], weights: Any = None) -> Any:
     """The structural model: full-information ML whenever an item is missing.
 
     With complete data the fit is ML with bootstrap intervals. When any answer
@@ -473,12 +474,28 @@ def _fit_model(model: Any, q: Questionnaire, data: pd.DataFrame, bootstrap: int,
     its intervals come from the delta method (a FIML bootstrap refits the
     casewise likelihood for every draw, minutes per report). ``options`` records
     the method (``sem_missing``, ``sem_intervals``) and the share missing per item.
+
+    With respondent ``weights`` (a :class:`~satisfaction.weights.WeightResult`) and
+    complete data the model is fitted as lavaan's ``sampling.weights`` (MLR, delta
+    intervals; :mod:`satisfaction.sem_weights`, its ``sem_weighted`` note); with
+    missing answers the FIML fit stays unweighted and says so
+    (``sem_weights_not_applied``). ``options["sem_weighted"]`` records which.
     """
     shares = missing_shares(q, data)
     options["missing_share"] = shares
+    options["sem_weighted"] = False
     if any(v > 0 for v in shares.values()):
         options["sem_missing"], options["sem_intervals"] = "fiml", "delta"
-        return model.fit(q, data, missing="fiml", n_jobs=n_jobs)
+        result = model.fit(q, data, missing="fiml", n_jobs=n_jobs)
+        if weights is not None:
+            from satisfaction.sem_weights import fiml_unweighted_diagnostic
+
+            result.warnings.append(fiml_unweighted_diagnostic())
+        return result
+    if weights is not None:
+        options["sem_missing"], options["sem_intervals"] = "complete", "delta"
+        options["sem_weighted"] = True
+        return model.fit(q, data, sampling_weights=weights.weights)
     options["sem_missing"] = "complete"
     options["sem_intervals"] = "bootstrap percentile" if bootstrap else "delta"
     return model.fit(q, data, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)

@@ -436,6 +436,12 @@ def register(app: typer.Typer) -> None:
         scores_method: Annotated[str, typer.Option(
             help="Factor-score method for --scores: 'regression' or 'bartlett'.")]
         = "regression",
+        weights: Annotated[str | None, typer.Option(
+            "--weights", help="Respondent weights: a column of the responses, fitted as "
+                              "lavaan's sampling.weights (weighted moments, MLR standard "
+                              "errors and scaled test; complete data, no bootstrap). A "
+                              "questionnaire's weighting/weight is used without it; "
+                              "'none' fits unweighted.")] = None,
     ) -> None:
         """Fit a CFA/SEM by ML (lavaan's defaults), or by PLS path modelling (--estimator pls)."""
         from satisfaction.model import fit
@@ -466,6 +472,9 @@ def register(app: typer.Typer) -> None:
                                  column=option)
             if given and option != "--predict" and not predict:
                 raise UsageError("applies with --predict", column=option)
+        if weights is not None and (estimator.lower() in ("pls", "plsc") or ordinal) \
+                and weights.strip().lower() != "none":
+            raise UsageError("applies to --estimator ml|mlr", column="--weights", value=weights)
         if estimator.lower() in ("pls", "plsc") and group is not None:
             from satisfaction.commands.pls_groups import fit_pls_groups
 
@@ -501,8 +510,16 @@ def register(app: typer.Typer) -> None:
                              value=scores_method)
         spec, data, info = load_model_data(model, responses)
         log = info.get("log")
+        from satisfaction.sem_weights import command_weights
+
+        sampling_weights = None if ordered or ordinal else command_weights(
+            spec, data, responses, weights)
+        if sampling_weights is not None and show_modindices:
+            raise UsageError("not available with respondent weights yet (add --weights none)",
+                             column="--modindices")
         try:
             result = fit(spec, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
+                         sampling_weights=sampling_weights,
                          estimator=estimator.lower(), n_jobs=jobs, ci=ci,
                          ordered=_listed(ordered) or None,
                          group_equal=_listed(group_equal), group_partial=_listed(group_partial),
