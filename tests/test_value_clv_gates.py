@@ -6,7 +6,9 @@
   exist, never negative, and counted (``clv_spend_undefined``).
 * BG/NBD and Pareto/NBD on identical, perfectly regular customers: the likelihood
   is maximised at the edge of the parameter space (``clv_boundary``).
-* Pareto/NBD on eight customers, one of whom came back once: ``clv_not_converged``.
+* Pareto/NBD on eight customers, one of whom came back once: the likelihood rises
+  along a ridge towards the homogeneous model (gamma shapes without bound),
+  ``clv_boundary``; ``clv_not_converged`` keeps its wording.
 * No NumPy RuntimeWarning leaks from the Pareto/NBD on such data.
 """
 
@@ -129,9 +131,14 @@ def test_pareto_nbd_not_converged_is_a_diagnostic_and_silent():
         res = clv.fit_pareto_nbd(x, tx, big_t)
         res.p_alive(x, tx, big_t)
         res.expected_purchases(10.0, x, tx, big_t)
-    d = _codes(res)["clv_not_converged"]
-    assert d.severity == "invalidates" and res.status == "invalid"
-    # the existing catalog wording, as the report has always shown it
+    d = _codes(res)["clv_boundary"]
+    assert d.severity == "invalidates" and res.status == "invalid" and not res.converged
+    assert max(res.r, res.s) > clv._HOMOGENEOUS
+    assert np.isfinite(res.loglik)
+    # the existing catalog wording of a failed optimizer, as the report has always shown it
+    d = clv.fit_diagnostics("Pareto/NBD", False, np.zeros(4), -1.0,
+                            ("r", "alpha", "s", "beta"), np.ones(4))[0]
+    assert d.code == "clv_not_converged"
     assert str(d) == ("Pareto/NBD did not converge to interior estimates (too few or too "
                       "regular customers?): its predictions are not reliable")
     assert "模型未收敛" in d.text("zh")

@@ -138,24 +138,34 @@ def _sane(theta: np.ndarray) -> bool:
 
 
 def fit_diagnostics(model: str, success: bool, theta: np.ndarray, loglik: float,
-                    names: tuple[str, ...], values: np.ndarray) -> list[Diagnostic]:
+                    names: tuple[str, ...], values: np.ndarray,
+                    homogeneous: bool = False) -> list[Diagnostic]:
     """The gates of a CLV model fit, as diagnostics (all ``invalidates``).
 
     * ``clv_not_converged``: the optimizer stopped without meeting its criteria;
     * ``clv_boundary``: an estimate ran off to 0 or infinity (|ln θ| ≥ ln 10⁶ on the
       fitting scale, see :func:`_sane`): the likelihood is maximised at the edge of
-      the parameter space (a handful of customers, or customers too alike);
+      the parameter space (a handful of customers, or customers too alike); also
+      when ``homogeneous`` (the caller found a gamma shape above
+      :data:`_HOMOGENEOUS`: the mixing distribution has no spread left, the model
+      has run along its ridge towards the homogeneous Poisson/exponential case and
+      the shape and scale are not identified apart);
     * ``clv_loglik_not_finite``: the log-likelihood at the estimates is not a number.
     """
     out: list[Diagnostic] = []
     if not success:
         out.append(Diagnostic("clv_not_converged", "invalidates", {"model": model}))
-    if not _sane(theta):
+    if not _sane(theta) or homogeneous:
         shown = ", ".join(f"{k} = {v:.3g}" for k, v in zip(names, values, strict=True))
         out.append(Diagnostic("clv_boundary", "invalidates", {"model": model, "params": shown}))
     if not np.isfinite(loglik):
         out.append(Diagnostic("clv_loglik_not_finite", "invalidates", {"model": model}))
     return out
+
+
+#: A gamma shape (r, s) above this leaves a coefficient of variation of 1 % in the
+#: rates: the fit has degenerated to the homogeneous model (see :func:`fit_diagnostics`).
+_HOMOGENEOUS = 1e4
 
 
 class _Gated:
@@ -536,12 +546,118 @@ def pareto_nbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.
         return float(np.dot(w, head + np.logaddexp(alive, dead)))
 
 
-class _PnbdTerms:
-    """(x, t_x, T) with weights, and the distinct x, (x, t_x) and (x, T) behind them.
+#: Largest number of series terms per pair (see :func:`_pnbd_series`): enough for
+#: z up to 0.9998; pairs whose series has not converged by then get NaN (the fit
+#: treats the point as not finite and steps back).
+_SERIES_TERMS = 200_000
 
-    The two hypergeometric terms of A₀ depend on (x, t_x) and on (x, T) only, and
-    there are far fewer distinct pairs than customers (x and the times take a few
-    hundred values each): they are evaluated once per distinct pair and gathered.
+#: Terms × pairs computed at once by :func:`_pnbd_series` (512 kB per array).
+_SERIES_BLOCK = 1 << 16
+
+
+def _pnbd_series(c: np.ndarray, B: np.ndarray, z: np.ndarray,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""ln S and its partial derivatives for S(c, B, z) = ₂F₁(c, 1; B; z) = Σ_k u_k.
+
+    u_0 = 1 and u_{k+1} = u_k (c+k) z / (B+k), so u_k = (c)_k/(B)_k zᵏ and, exactly,
+
+    .. math::
+        \partial_c S = \sum_k u_k \sum_{j<k} \frac{1}{c+j},\quad
+        \partial_B S = -\sum_k u_k \sum_{j<k} \frac{1}{B+j},\quad
+        \partial_z S = \sum_{k \ge 1} k\,u_{k-1}\,\frac{c+k-1}{B+k-1}.
+
+    With 0 ≤ z < 1 and c < B (as in :class:`_PnbdTerms`) every term is positive and
+    less than z times the one before, so the sums stop when a term (and its
+    z-derivative) is below 10⁻¹⁷ (1 − z) of the sum (a bound of the rest). The
+    terms are computed one at a time while many pairs run, then in blocks
+    (cumulative products and sums along a block; the block grows as pairs converge,
+    :data:`_SERIES_BLOCK`), so a pair with z close to 1 costs a few large blocks, not
+    a Python loop over its thousands of terms.
+    Pairs still running after :data:`_SERIES_TERMS` terms get NaN.
+
+    Returns
+    -------
+    ln S, ∂ ln S/∂c, ∂ ln S/∂B, ∂ ln S/∂z : numpy.ndarray
+    """
+    n = len(z)
+    total = np.ones(n)
+    sum_c, sum_b, sum_z = np.zeros(n), np.zeros(n), np.zeros(n)
+    idx = np.arange(n)
+    u, h_c, h_b = np.ones(n), np.zeros(n), np.zeros(n)  # u_k, Σ_{j<k} 1/(c+j), 1/(B+j)
+    c_a, b_a, z_a, tail = c, B, z, 1e-17 * (1.0 - z)
+    k = 0
+    # one term at a time while many pairs run (most stop within a few dozen terms)
+    while len(idx) > _SERIES_BLOCK // 64 and k < 256:
+        grow = (c_a + k) / (b_a + k)
+        z_next = (k + 1.0) * u * grow  # (k+1) u_{k+1} / z
+        h_c, h_b = h_c + 1.0 / (c_a + k), h_b + 1.0 / (b_a + k)
+        u = u * grow * z_a
+        total[idx] += u
+        sum_c[idx] += u * h_c
+        sum_b[idx] -= u * h_b
+        sum_z[idx] += z_next
+        k += 1
+        running = (u + z_next) > tail * total[idx]
+        if not running.all():
+            idx, u, h_c, h_b = idx[running], u[running], h_c[running], h_b[running]
+            c_a, b_a, z_a, tail = c_a[running], b_a[running], z_a[running], tail[running]
+    # then blocks of terms for the pairs still running (z close to 1)
+    while len(idx) and k < _SERIES_TERMS:
+        size = int(np.clip(_SERIES_BLOCK // len(idx), 16, 1 << 16))
+        steps = k + np.arange(size, dtype=float)  # k, k+1, ..., producing u_{k+1}, ...
+        c_j = c_a[:, None] + steps
+        b_j = b_a[:, None] + steps
+        grow = c_j / b_j
+        terms = u[:, None] * np.cumprod(grow * z_a[:, None], axis=1)
+        prev = np.concatenate([u[:, None], terms[:, :-1]], axis=1)
+        z_terms = (steps + 1.0) * prev * grow  # (k+1) u_{k+1} / z
+        hc = h_c[:, None] + np.cumsum(1.0 / c_j, axis=1)
+        hb = h_b[:, None] + np.cumsum(1.0 / b_j, axis=1)
+        total[idx] += terms.sum(axis=1)
+        sum_c[idx] += (terms * hc).sum(axis=1)
+        sum_b[idx] -= (terms * hb).sum(axis=1)
+        sum_z[idx] += z_terms.sum(axis=1)
+        u, h_c, h_b = terms[:, -1], hc[:, -1], hb[:, -1]
+        k += size
+        running = (u + z_terms[:, -1]) > tail * total[idx]
+        if not running.all():
+            idx, u, h_c, h_b = idx[running], u[running], h_c[running], h_b[running]
+            c_a, b_a, z_a, tail = c_a[running], b_a[running], z_a[running], tail[running]
+    total[idx] = np.nan  # not converged
+    return np.log(total), sum_c / total, sum_b / total, sum_z / total
+
+
+class _PnbdTerms:
+    r"""(x, t_x, T) with weights, and the distinct x, (x, t_x) and (x, T) behind them.
+
+    The "dead" term of the likelihood depends on (x, t_x) and (x, T) only through
+
+    .. math::
+        J(x, t) = \int_t^\infty (\alpha+\tau)^{-(r+x)}\,(\beta+\tau)^{-(s+1)}\,d\tau,
+        \qquad \frac{s}{r+s+x}A_0 = s\,[J(x, t_x) - J(x, T)]
+
+    (the customer bought x times by rate λ and dropped out at τ ∈ (t_x, T] at rate μ,
+    integrated over λ ~ Gamma(r, α), μ ~ Gamma(s, β); Fader & Hardie 2005, note), and
+    there are far fewer distinct pairs than customers: J and its derivatives are
+    evaluated once per distinct pair and gathered.
+
+    With m the larger and n the smaller of α and β, e_m and e_n the exponents that
+    go with them above (r + x for α, s + 1 for β) and z = |α − β|/(m + t) ∈ [0, 1),
+    Euler's integral and Euler's transformation give
+
+    .. math::
+        J = \frac{(m+t)^{-e_m}\,(n+t)^{-(e_n-1)}}{r+s+x}\;
+            {}_2F_1(e_m, 1; r+s+x+1; z),
+
+    the same value as the note's :math:`{}_2F_1(r+s+x, e_n; r+s+x+1; z)` form
+    (:meth:`loglik`, tested to 10⁻¹²), but a series whose terms fall at least as fast
+    as zᵏ from the first (e_m < r+s+x+1), summed with its exact derivatives with
+    respect to e_m, r+s+x+1 and z by :func:`_pnbd_series`. The chain rule gives
+    ∂ ln J/∂(r, α, s, β), and the likelihood's gradient follows: for each customer,
+    with π the posterior weight of the "dead" branch,
+    ∂ ln L = ∂ head + (1 − π) ∂ alive + π [1/s ∂s + (J₁ ∂ln J₁ − J₂ ∂ln J₂)/(J₁ − J₂)].
+    Tested against a central-difference gradient (10⁻⁶ relative) and the
+    hypergeometric likelihood (tests/test_value_clv.py).
     """
 
     def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray) -> None:
@@ -549,9 +665,15 @@ class _PnbdTerms:
         (self.xv,), _, self.xi = compress(x)
         (self.x1, self.t1), _, self.i1 = compress(x, t_x)
         (self.x2, self.T2), _, self.i2 = compress(x, T)
+        # both sets of pairs in one series
+        self.pair_x = np.concatenate([self.x1, self.x2])
+        self.pair_t = np.concatenate([self.t1, self.T2])
+        self.same = t_x >= T  # bought at the end: no time to drop out unseen, A₀ = 0
+        self.parts = _chunks(len(x))
 
     def loglik(self, params: np.ndarray) -> float:
-        """Σ w ln L, the same sum as :func:`pareto_nbd_loglik`."""
+        """Σ w ln L by the note's hypergeometric form, the same sum as
+        :func:`pareto_nbd_loglik` (the reference of :meth:`loglik_grad`)."""
         r, alpha, s, beta = params
         m = max(alpha, beta)
         diff = abs(alpha - beta)
@@ -561,15 +683,97 @@ class _PnbdTerms:
             c = s + 1.0 if alpha >= beta else r + xv
             return np.log(special.hyp2f1(rsx, c, rsx + 1.0, diff / (m + t))) - rsx * np.log(m + t)
 
-        head = (special.gammaln(r + self.xv) - special.gammaln(r) + r * np.log(alpha)
-                + s * np.log(beta))[self.xi]
-        ln_f1 = ln_f(self.x1, self.t1)[self.i1]
-        ln_f2 = ln_f(self.x2, self.T2)[self.i2]
-        alive = (-(r + self.x2) * np.log(alpha + self.T2) - s * np.log(beta + self.T2))[self.i2]
-        with np.errstate(divide="ignore"):  # A₀ = 0 when t_x = T: ln A₀ = −inf, L = alive
+        with np.errstate(all="ignore"):
+            head = (special.gammaln(r + self.xv) - special.gammaln(r) + r * np.log(alpha)
+                    + s * np.log(beta))[self.xi]
+            ln_f1 = ln_f(self.x1, self.t1)[self.i1]
+            ln_f2 = ln_f(self.x2, self.T2)[self.i2]
+            alive = (-(r + self.x2) * np.log(alpha + self.T2)
+                     - s * np.log(beta + self.T2))[self.i2]
+            # A₀ = 0 when t_x = T: ln A₀ = −inf, L = alive
             ln_a0 = ln_f1 + np.log1p(-np.exp(np.minimum(ln_f2 - ln_f1, 0.0)))
-        dead = np.log(s / (r + s + self.x)) + ln_a0
-        return float(np.dot(self.w, head + np.logaddexp(alive, dead)))
+            dead = np.log(s / (r + s + self.x)) + ln_a0
+            return float(np.dot(self.w, head + np.logaddexp(alive, dead)))
+
+    def _ln_j(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ln J and ∂ ln J/∂(r, α, s, β) (rows) for every distinct pair."""
+        r, alpha, s, beta = params
+        x, t = self.pair_x, self.pair_t
+        b = r + s + x
+        ln_at, ln_bt = np.log(alpha + t), np.log(beta + t)
+        if alpha >= beta:  # m = α, e_m = r + x, e_n = s + 1
+            ln_s, d_c, d_b, d_z = _pnbd_series(r + x, b + 1.0, (alpha - beta) / (alpha + t))
+            ln_j = -(r + x) * ln_at - s * ln_bt + ln_s - np.log(b)
+            grad = np.vstack([-ln_at + d_c + d_b - 1.0 / b,
+                              -(r + x) / (alpha + t) + d_z * (beta + t) / (alpha + t) ** 2,
+                              -ln_bt + d_b - 1.0 / b,
+                              -s / (beta + t) - d_z / (alpha + t)])
+        else:  # m = β, e_m = s + 1, e_n = r + x
+            ln_s, d_c, d_b, d_z = _pnbd_series(np.full_like(x, s + 1.0), b + 1.0,
+                                               (beta - alpha) / (beta + t))
+            ln_j = -(r + x - 1.0) * ln_at - (s + 1.0) * ln_bt + ln_s - np.log(b)
+            grad = np.vstack([-ln_at + d_b - 1.0 / b,
+                              -(r + x - 1.0) / (alpha + t) - d_z / (beta + t),
+                              -ln_bt + d_c + d_b - 1.0 / b,
+                              -(s + 1.0) / (beta + t) + d_z * (alpha + t) / (beta + t) ** 2])
+        return ln_j, grad
+
+    def _customers(self, params: np.ndarray, ln_j1: np.ndarray, ln_j2: np.ndarray,
+                   alive2: np.ndarray, head_x: np.ndarray, part: slice,
+                   ) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
+        """One chunk of customers: Σ w ln L, Σ w π and the weights that carry the
+        pairs' derivatives into the gradient (Σ w(1−π) per (x, T), Σ w π J₁/I per
+        (x, t_x), Σ w π J₂/I per (x, T), with I = J₁ − J₂)."""
+        s = params[2]
+        i1, i2, w = self.i1[part], self.i2[part], self.w[part]
+        same = self.same[part]
+        with np.errstate(all="ignore"):  # in this thread: errstate is per thread
+            j1, j2 = ln_j1[i1], ln_j2[i2]
+            alive = alive2[i2]
+            # ln I = ln J₁ + ln(1 − J₂/J₁); −inf when t_x = T
+            dead = np.where(same, -np.inf,
+                            np.log(s) + j1 + np.log1p(-np.exp(np.minimum(j2 - j1, 0.0))))
+            mix = np.logaddexp(alive, dead)
+            ll = float(np.dot(w, head_x[self.xi[part]] + mix))
+            pi = np.exp(dead - mix)
+            q1 = np.where(same, 0.0, w * np.exp(np.log(s) + j1 - mix))
+            q2 = np.where(same, 0.0, w * np.exp(np.log(s) + j2 - mix))
+        n1, n2 = len(self.x1), len(self.x2)
+        return (ll, float(np.dot(w, pi)),
+                np.bincount(i2, weights=w * (1.0 - pi), minlength=n2),
+                np.bincount(i1, weights=q1, minlength=n1),
+                np.bincount(i2, weights=q2, minlength=n2))
+
+    def loglik_grad(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """Σ w ln L and its gradient with respect to (r, α, s, β), by the series
+        (see the class); NaN where a series has not converged."""
+        r, alpha, s, beta = params
+        x2, big_t = self.x2, self.T2
+        n1 = len(self.x1)
+        with np.errstate(all="ignore"):
+            ln_j, d_j = self._ln_j(params)
+            head_x = (special.gammaln(r + self.xv) - special.gammaln(r) + r * np.log(alpha)
+                      + s * np.log(beta))
+            alive2 = -(r + x2) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+        ln_j1, ln_j2 = ln_j[:n1], ln_j[n1:]
+        chunks = _over_parts(lambda part: self._customers(params, ln_j1, ln_j2, alive2,
+                                                          head_x, part), self.parts)
+        ll = float(sum(c[0] for c in chunks))
+        pi_total = float(sum(c[1] for c in chunks))
+        not_dead2, q1, q2 = (np.sum([c[k] for c in chunks], axis=0) for k in (2, 3, 4))
+        n = float(self.w.sum())
+        wx = np.bincount(self.xi, weights=self.w, minlength=len(self.xv))
+        with np.errstate(all="ignore"):
+            d_alive = np.vstack([-np.log(alpha + big_t), -(r + x2) / (alpha + big_t),
+                                 -np.log(beta + big_t), -s / (beta + big_t)])
+            grad = np.array([
+                np.dot(wx, special.digamma(r + self.xv)) - n * (special.digamma(r)
+                                                               - np.log(alpha)),
+                n * r / alpha,
+                n * np.log(beta) + pi_total / s,
+                n * s / beta,
+            ]) + d_alive @ not_dead2 + d_j[:, :n1] @ q1 - d_j[:, n1:] @ q2
+        return ll, grad
 
 
 @dataclass
@@ -623,32 +827,41 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> Par
 
     Notes
     -----
-    Tested against the published CDNOW estimates (r = 0.553, α = 10.58, s = 0.606,
-    β = 11.67; FHL 2005b) and ``lifetimes.ParetoNBDFitter``. The gradient is
-    numerical (the hypergeometric terms have no cheap derivative); each evaluation
-    computes the hypergeometric terms once per distinct (x, t_x) and (x, T).
+    L-BFGS with the exact gradient of :class:`_PnbdTerms` (a series per distinct
+    (x, t_x) and (x, T) pair): a few dozen evaluations, where a numerical gradient
+    took hundreds. Tested against the published CDNOW estimates (r = 0.553,
+    α = 10.58, s = 0.606, β = 11.67; FHL 2005b) and ``lifetimes.ParetoNBDFitter``.
     """
     x, tx, big_t = _check_rfm(frequency, t_x, T)
     (ux, utx, ut), w, _ = compress(x, tx, big_t, weights=weights)
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
-    stx, st = utx * scale, ut * scale
+    terms = _PnbdTerms(ux, utx * scale, ut * scale, w)
+    seen: dict[bytes, float] = {}  # ln L at the points evaluated
 
-    parts = [_PnbdTerms(ux[c], stx[c], st[c], w[c]) for c in _chunks(len(ux))]
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        p = np.exp(theta)
+        ll, g = terms.loglik_grad(p)
+        seen[theta.tobytes()] = ll
+        if not (np.isfinite(ll) and np.all(np.isfinite(g))):
+            return 1e300, np.zeros(4)
+        return -ll / w.sum(), -g * p / w.sum()
 
-    def objective(theta: np.ndarray) -> float:
-        with np.errstate(all="ignore"):
-            ll = _summed_values(lambda part: part.loglik(np.exp(theta)), parts)
-        return -ll / w.sum() if np.isfinite(ll) else 1e300
-
-    res = _minimize(objective, np.zeros(4), jac=False)
+    res = _minimize(objective, np.zeros(4), jac=True, n=len(ux))
     r, alpha_s, s, beta_s = np.exp(res.x)
     params = np.array([r, alpha_s / scale, s, beta_s / scale])
-    ll = pareto_nbd_loglik(params, ux, utx, ut, w)
+    # ln L in the data's time unit: as for BG/NBD, ln L = ln L_scaled + ln(c) Σ w x
+    # (tested against the per-customer formula)
+    ll_scaled = seen.get(res.x.tobytes())
+    if ll_scaled is None:
+        ll_scaled = terms.loglik_grad(np.exp(res.x))[0]
+    ll = ll_scaled + np.log(scale) * float(np.dot(w, ux))
+    homogeneous = max(r, s) > _HOMOGENEOUS
     gates = fit_diagnostics("Pareto/NBD", bool(res.success), res.x, ll,
-                            ("r", "alpha", "s", "beta"), params)
+                            ("r", "alpha", "s", "beta"), params, homogeneous=homogeneous)
     return ParetoNBDFit(r=float(r), alpha=float(params[1]), s=float(s), beta=float(params[3]),
                         loglik=float(ll), n_customers=int(w.sum()), n_unique=len(ux),
-                        converged=bool(res.success) and _sane(res.x), warnings=gates)
+                        converged=bool(res.success) and _sane(res.x) and not homogeneous,
+                        warnings=gates)
 
 
 # ---------------------------------------------------------------------------
