@@ -285,3 +285,34 @@ def test_fit_command_with_the_questionnaires_weighting(tmp_path, capsys):
     fitted = json.loads(out.read_text())["fit"]
     assert fitted["chisq.scaled"] == pytest.approx(expected.fit_measures["chisq.scaled"],
                                                    rel=1e-9)
+
+
+def test_pipeline_fits_the_model_weighted_with_complete_data():
+    from satisfaction import model as sem
+    from satisfaction.pipeline import _fit_model
+
+    q = _bank_questionnaire()
+    data = load_responses(q, _bank_frame()).data
+    weights = compute_weights(q, data)
+    options: dict = {}
+    result = _fit_model(sem, q, data, 200, 1, None, options, weights=weights)
+    assert options["sem_weighted"] is True and options["sem_intervals"] == "delta"
+    assert "bootstrap" not in result.to_dict()  # the bootstrap takes no weights
+    assert result.fit_measures["chisq.scaled"] == pytest.approx(
+        REF["bank"]["fit"]["chisq.scaled"], abs=1e-3)
+    assert [w.severity for w in result.warnings if w.code == "sem_weighted"] == ["info"]
+
+
+def test_pipeline_says_when_the_fiml_model_stays_unweighted():
+    from satisfaction import model as sem
+    from satisfaction.pipeline import _fit_model
+
+    q = _bank_questionnaire()
+    data = load_responses(q, _bank_frame()).data
+    data.loc[data.index[3], "sat2"] = np.nan
+    weights = compute_weights(q, data)
+    options: dict = {}
+    result = _fit_model(sem, q, data, 0, 1, None, options, weights=weights)
+    assert options["sem_weighted"] is False and options["sem_missing"] == "fiml"
+    codes = {w.code: w.severity for w in result.warnings}
+    assert codes["sem_weights_not_applied"] == "caution" and "sem_weighted" not in codes
