@@ -151,3 +151,30 @@ def test_date_format_option(tmp_path, capsys):
     d = json.loads(given.read_text())
     assert d["transactions"] == 3 and d["customers"] == 2
     assert d["excluded"]["unparseable_date"] == 0
+
+
+def test_spreadsheet_safe_equals_the_rule_cell_by_cell():
+    """The per-customer CSV's safety pass (a vectorised pre-test, then the OWASP rule
+    on the cells that begin with a formula character) equals the rule applied to
+    every cell: text, categorical, mixed object columns, numbers and missing cells."""
+    import numpy as np
+    import pandas as pd
+
+    from satisfaction.io import spreadsheet_safe, spreadsheet_text
+
+    n = 500
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "id": pd.Series(rng.choice(["=HYPERLINK(1)", "+1", "-2.5", "@a", "\tx", "ok", "-x"],
+                                   n)).astype(str),
+        "segment": pd.Categorical(rng.choice(["Champions", "=bad", "At risk"], n)),
+        "mixed": pd.Series([-5, "=x", None, "-2", 3.0] * (n // 5), dtype=object),
+        "value": rng.normal(size=n)})
+    safe = spreadsheet_safe(frame)
+    for column in ("id", "segment", "mixed"):
+        expect = [spreadsheet_text(v) for v in frame[column].astype(object)]
+        got = list(safe[column])
+        assert [str(v) for v in got] == [str(v) for v in expect]
+    assert safe.loc[frame["id"] == "=HYPERLINK(1)", "id"].eq("'=HYPERLINK(1)").all()
+    assert safe.loc[frame["id"] == "-2.5", "id"].eq("-2.5").all()  # a number stays
+    pd.testing.assert_series_equal(safe["value"], frame["value"])
