@@ -28,6 +28,7 @@ from satisfaction.weights import compute_weights
 REFERENCE = Path(__file__).parent / "reference"
 REF = json.loads((REFERENCE / "lavaan_sampling_weights.json").read_text())
 BANK = Path("/work/shared/data/bank_satisfaction.csv")
+Z975 = 1.959963984540054
 AC = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5\nC ~ A\n"
 #: fit measures compared with lavaan
 MEASURES = ["npar", "chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled",
@@ -100,6 +101,10 @@ def test_bfi_matches_lavaan_sampling_weights(bfi_fits, case):
             assert not mine["se"] > 0
         if row["std.all"] is not None and math.isfinite(row["std.all"]):
             assert mine["std.all"] == pytest.approx(row["std.all"], abs=1e-4)
+        if result.groups is None and row["std.se"] and row["std.se"] > 0:
+            # the delta-method interval of std.all from the weighted MLR covariance
+            half = (mine["std.ci.upper"] - mine["std.ci.lower"]) / 2 / Z975
+            assert half == pytest.approx(row["std.se"], abs=1e-5), (row["lhs"], row["rhs"])
 
 
 def test_equal_regressions_fit_matches_lavaan(bfi_fits):
@@ -316,3 +321,24 @@ def test_pipeline_says_when_the_fiml_model_stays_unweighted():
     assert options["sem_weighted"] is False and options["sem_missing"] == "fiml"
     codes = {w.code: w.severity for w in result.warnings}
     assert codes["sem_weights_not_applied"] == "caution" and "sem_weighted" not in codes
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_methods_appendix_says_the_model_is_weighted(weighted):
+    from types import SimpleNamespace
+
+    import yaml
+
+    from satisfaction.report.methods_context import methods_section
+    from satisfaction.resources import TEMPLATES
+
+    a = SimpleNamespace(options={"sem_weighted": weighted, "sem_missing": "complete"},
+                        responses=SimpleNamespace(log=SimpleNamespace(loaded=9, analysed=9)),
+                        compare=None, value=None)
+    b = SimpleNamespace(a=a, q=SimpleNamespace(groups=[]), t=lambda key, **_: key,
+                        label=lambda *_: "")
+    lines = methods_section(b)[1]["lines"]
+    assert ("methods.sem_weighted" in lines) is weighted
+    for lang in ("en", "zh"):
+        catalog = yaml.safe_load((TEMPLATES / "messages" / f"{lang}.yaml").read_text("utf-8"))
+        assert "sampling.weights" in catalog["methods"]["sem_weighted"]

@@ -29,6 +29,7 @@ def methods_section(b: Any) -> list[dict[str, Any]]:
     cmp = a.compare
     blocks.append({"title": b.t("methods.computation"), "lines": [
         b.t("methods.estimator", missing=b.t("methods.fiml" if fiml else "methods.listwise")),
+        *([b.t("methods.sem_weighted")] if a.options.get("sem_weighted") else []),
         b.t("appendix.indices"), b.t("methods.importance"), b.t("methods.quadrants"),
         b.t("methods.priority"),
         b.t("appendix.tests", adjust=b.label("adjust", cmp.adjust if cmp is not None
