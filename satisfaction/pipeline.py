@@ -114,6 +114,13 @@ class Analysis:
         When the questionnaire declares weights (``weighting`` or ``weight``): the
         weights and the weighted item means, top-box shares, indices and group tests
         (:mod:`satisfaction.weights`); the other results are unweighted.
+    pls : PLSAnalysis or None
+        When PLS path modelling is the estimator (the questionnaire's ``estimator:
+        pls``, a formative construct, or a CB-SEM solution that failed a validity
+        gate; ``options["estimator"]`` says which and why,
+        :mod:`satisfaction.pls_pipeline`): the estimate with its bootstrap, the
+        IPMA and the 0-100 index, reliability and HTMT. ``indices`` and ``ipa`` are
+        then PLS's; ``sem`` keeps the CB-SEM fit when one was made.
     texts : list of ThemeResult or None
         When the questionnaire has open-ended questions: the themes of each
         (:mod:`satisfaction.text`), dissatisfied and satisfied split by the
@@ -138,6 +145,7 @@ class Analysis:
     link: Any = None
     recommendations: Any = None
     weighted: Any = None
+    pls: Any = None
     texts: list[Any] | None = None
     warnings: list[AnalysisWarning] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -163,7 +171,7 @@ class Analysis:
         }
         if self.item_statistics is not None:
             out["item_statistics"] = _records(self.item_statistics)
-        for name in ("reliability", "efa", "sem", "indices", "ipa", "compare", "link"):
+        for name in ("reliability", "efa", "sem", "pls", "indices", "ipa", "compare", "link"):
             result = getattr(self, name)
             out[name] = None if result is None else _as_dict(result)
         out["value"] = None if self.value is None else _as_dict(self.value["result"])
@@ -348,15 +356,32 @@ def run(
         side = pool.submit(_side_stages, q, data, transactions, clv_models)
     else:
         _measurement_stage(runner, analysis, data)
-    model = runner.module("model", "satisfaction.model")
+    from satisfaction import pls_pipeline
+
+    choice = pls_pipeline.choose_estimator(q)
+    model = runner.module("model", "satisfaction.model") if choice.estimator == "sem" else None
     if model is not None:
         with runner.stage("model"):
             analysis.sem = _fit_model(model, q, data, bootstrap, seed, n_jobs, options,
                                       weights=respondent_weights)
             runner.collect("model", analysis.sem)
+        choice = pls_pipeline.fallback(analysis.sem) or choice
+    options["estimator"] = choice.to_dict()
+    if choice.estimator == "pls":  # the structural results, index and IPMA come from PLS
+        with runner.stage("model"):
+            runner.warn("model", pls_pipeline.choice_diagnostic(choice))
+            analysis.pls = pls_pipeline.fit_pls_stage(q, data, sat, bootstrap=bootstrap,
+                                                      seed=seed)
+            runner.collect("model", analysis.pls)
 
     drivers = runner.module("drivers", "satisfaction.drivers")
-    if drivers is not None:
+    if drivers is not None and analysis.pls is not None:
+        with runner.stage("drivers"):
+            analysis.indices = pls_pipeline.pls_indices(q, analysis.pls, data)
+            analysis.ipa = pls_pipeline.pls_ipa(q, analysis.pls, analysis.indices,
+                                                bootstrap=bootstrap, seed=seed)
+            runner.collect("drivers", analysis.ipa)
+    elif drivers is not None:
         with runner.stage("drivers"):
             # the indices weight items by the model's standardized loadings, unless the
             # model is inadmissible: then equally (its loadings are not estimates to use)
@@ -472,7 +497,11 @@ def _fit_model(model: Any, q: Questionnaire, data: pd.DataFrame, bootstrap: int,
     (46 % of the demo sample), so the model is fitted by FIML (lavaan's
     ``missing = "ml"``) on every respondent who answered at least one item, and
     its intervals come from the delta method (a FIML bootstrap refits the
-    casewise likelihood for every draw, minutes per report). ``options`` records
+    casewise likelihood for every draw, minutes per report). A complete-data
+    solution that fails a validity gate is returned without its bootstrap: the
+    analysis falls back to PLS (:mod:`satisfaction.pls_pipeline`), and the
+    draws of an inadmissible solution are minutes of work for intervals nobody
+    reads. ``options`` records
     the method (``sem_missing``, ``sem_intervals``) and the share missing per item.
 
     With respondent ``weights`` (a :class:`~satisfaction.weights.WeightResult`) and
@@ -497,6 +526,11 @@ def _fit_model(model: Any, q: Questionnaire, data: pd.DataFrame, bootstrap: int,
         options["sem_weighted"] = True
         return model.fit(q, data, sampling_weights=weights.weights)
     options["sem_missing"] = "complete"
+    if bootstrap:  # an inadmissible solution is not bootstrapped: PLS replaces it
+        first = model.fit(q, data, n_jobs=n_jobs)
+        if first.status == "invalid":
+            options["sem_intervals"] = "delta"
+            return first
     options["sem_intervals"] = "bootstrap percentile" if bootstrap else "delta"
     return model.fit(q, data, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
 

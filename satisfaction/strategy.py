@@ -363,17 +363,21 @@ class Findings:
 
         Reads the questionnaire (names, groups, domain), the IPA, indices,
         group comparisons and model effects; the reliability result
-        (``constructs`` with alpha/omega/cr/ave, ``htmt_pairs``); and, when
+        (``constructs`` with alpha/omega/cr/ave, ``htmt_pairs``) — both from
+        ``analysis.pls`` when PLS is the estimator (its gate is then the
+        ``sem`` and ``reliability`` gate); and, when
         transactions were analysed, the RFM result (segment and value-group
         summaries, value = revenue), the lifecycle stages (value = the
         customers' monetary total) and a CLV result whose ``data`` holds
         ``p_alive`` and ``clv`` per customer. The gate of each of these results
         is recorded.
         """
-        sem = getattr(analysis, "sem", None)
+        # under PLS (analysis.pls) the structural model, reliability and HTMT are PLS's
+        pls = getattr(analysis, "pls", None)
+        sem = pls if pls is not None else getattr(analysis, "sem", None)
         sat = getattr(analysis, "satisfaction", None) or "Sat"
         loy = getattr(analysis, "loyalty", None) or "Loy"
-        rel = getattr(analysis, "reliability", None)
+        rel = pls if pls is not None else getattr(analysis, "reliability", None)
         reliability = htmt = None
         if rel is not None and getattr(rel, "constructs", None) is not None:
             reliability = rel.constructs.rename_axis("construct").reset_index()

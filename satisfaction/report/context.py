@@ -382,6 +382,10 @@ class _Builder:
         return {"text": text, "eigenvalues": eig, "loadings": loadings}
 
     def model(self) -> dict[str, Any] | None:
+        if getattr(self.a, "pls", None) is not None:  # PLS is the estimator
+            from satisfaction.report.pls_context import pls_model_section
+
+            return pls_model_section(self)
         sem = self.a.sem
         if sem is None:
             return None
@@ -1002,6 +1006,10 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
         value["actions"] = [r for r in recs if r.get("condition") not in SURVEY_CONDITIONS]
     appendix = b.appendix()
     appendix["methods_blocks"] = methods_section(b)
+    from satisfaction.report.pls_context import pls_drivers_note, pls_methods
+
+    pls_methods(b, appendix["methods_blocks"])  # PLS: the estimator and why
+    pls_drivers_note(b, drivers)
     q = analysis.questionnaire
     log = analysis.responses.log
     cover = [b.t("cover.respondents", n=fmt(log.analysed)),
