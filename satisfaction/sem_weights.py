@@ -98,9 +98,13 @@ def respondent_weights(data: pd.DataFrame, sampling_weights: Any) -> pd.Series:
             raise UsageError(f"sampling_weights has {values.size} values for {len(data)} "
                              "respondents; give one weight per row", column=column)
         raw = pd.Series(values, index=data.index)
-    num = pd.to_numeric(raw, errors="coerce").astype(float)
-    bad = num.isna() & raw.notna()
-    bad |= ~np.isfinite(num.fillna(0.0)) | (num < 0)
+    from satisfaction.responses import _is_missing, parse_number
+
+    # numbers as the loader reads them (a decimal comma too); empty cells are missing
+    missing = raw.map(_is_missing).astype(bool)
+    num = pd.to_numeric(raw.map(lambda v: np.nan if _is_missing(v) else parse_number(v)),
+                        errors="coerce").astype(float)
+    bad = (num.isna() & ~missing) | (num < 0)
     if bad.any():
         k = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError("a weight must be a finite number of 0 or more", row=k + 2,
@@ -414,6 +418,10 @@ def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.S
         if len(x) <= len(observed):
             raise UsageError(f"group has {len(x)} complete respondents with a weight for "
                              f"{len(observed)} observed variables", column=group, value=g)
+    for g, wg in zip(labels, ws, strict=True):
+        if not wg.sum() > 0:
+            raise UsageError("every respondent of this group has weight 0; its weighted "
+                             "moments do not exist", column=group, value=g)
     moments = [weighted_moments(x, wg) for x, wg in zip(xs, ws, strict=True)]
     means = [m for m, _ in moments]
     samples = [S for _, S in moments]

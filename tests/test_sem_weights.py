@@ -35,7 +35,7 @@ MEASURES = ["npar", "chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled",
             "chisq.scaling.factor", "baseline.chisq", "baseline.chisq.scaled",
             "baseline.chisq.scaling.factor", "cfi", "tli", "rmsea", "cfi.scaled", "tli.scaled",
             "cfi.robust", "tli.robust", "rmsea.scaled", "rmsea.robust",
-            "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "srmr"]
+            "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "srmr", "logl", "aic", "bic"]
 
 
 def bfi() -> pd.DataFrame:
@@ -342,3 +342,24 @@ def test_methods_appendix_says_the_model_is_weighted(weighted):
     for lang in ("en", "zh"):
         catalog = yaml.safe_load((TEMPLATES / "messages" / f"{lang}.yaml").read_text("utf-8"))
         assert "sampling.weights" in catalog["methods"]["sem_weighted"]
+
+
+def test_weights_written_with_a_decimal_comma_are_read():
+    data = bfi()
+    text = data["w"].map(lambda v: f"{v:.2f}".replace(".", ","))
+    text.iloc[2] = " "  # an empty cell: no weight
+    data["w_text"] = text
+    data["w_num"] = text.str.replace(",", ".").replace(" ", np.nan).astype(float)
+    a = fit_weighted(AC, data, "w_text")
+    b = fit_weighted(AC, data, "w_num")
+    assert a.fit_measures["chisq.scaled"] == pytest.approx(b.fit_measures["chisq.scaled"],
+                                                           rel=1e-12)
+    assert a.excluded["missing_weight"] == 1
+
+
+def test_a_group_without_weight_is_refused():
+    data = bfi()
+    data.loc[data["gender"] == 2, "w"] = 0.0
+    with pytest.raises(UsageError, match="weight 0") as err:
+        fit_weighted(AC, data, "w", group="gender")
+    assert err.value.value == 2

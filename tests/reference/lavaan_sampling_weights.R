@@ -60,7 +60,7 @@ measures <- c("npar", "ntotal", "chisq", "df", "pvalue", "chisq.scaled", "df.sca
               "baseline.chisq.scaled", "baseline.chisq.scaling.factor", "cfi", "tli",
               "rmsea", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
               "rmsea.scaled", "rmsea.robust", "rmsea.ci.lower.robust",
-              "rmsea.ci.upper.robust", "srmr")
+              "rmsea.ci.upper.robust", "srmr", "logl", "aic", "bic")
 
 case <- function(model, data, ...) {
   # (in the bank model the two paths into Value are nearly collinear, SE 4.6: lavaan's
