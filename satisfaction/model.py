@@ -1967,8 +1967,12 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
             _bootstrap_fiml(result, bootstrap, seed, n_jobs, progress, ci)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
+    # the mean-structure path also when an observed variable predicts another: the
+    # saturated-means FIML below would report that variable's mean as its intercept
     if missing == "fiml" and (structure.exogenous_observed or
-                              any(r.op == "~1" for r in structure.rows)):
+                              any(r.op == "~1" for r in structure.rows) or
+                              any(r.op == "~" and r.rhs in structure.observed
+                                  for r in structure.rows)):
         _check_identified(_layout(_with_means(structure, [np.zeros(len(observed))],
                                               observed, ()), 1).nparam,
                           _moments(structure, observed, 1, True), source)

@@ -22,7 +22,7 @@ REF = json.loads((Path(__file__).parent / "reference" / "lavaan_fiml_means.json"
 MEASURES = ["npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
             "rmsea.ci.upper", "srmr", "aic", "bic", "logl", "baseline.chisq", "baseline.df"]
 CASES = {"covariates": ("covariates", None), "covariates_groups": ("covariates", "school"),
-         "intercepts": ("intercepts", None)}
+         "intercepts": ("intercepts", None), "observed_paths": ("observed_paths", None)}
 
 
 def hs_missing() -> pd.DataFrame:

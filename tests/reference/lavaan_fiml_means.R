@@ -2,7 +2,8 @@
 # (lavaan's missing = "ml") with exogenous observed covariates (fixed.x = TRUE:
 # cases missing a covariate are deleted, the likelihood is conditional on the
 # covariates), single-group and by school, and with intercepts written in the
-# model ('x1 ~ 0*1', 'visual ~ 1').
+# model ('x1 ~ 0*1', 'visual ~ 1'), and with an observed variable regressed on
+# another (the intercept reported is the intercept, not the mean).
 #
 # How to run (from the repository root; needs R with lavaan and jsonlite):
 #     Rscript tests/reference/lavaan_fiml_means.R
@@ -32,6 +33,10 @@ covariates <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ ageyr +
 intercepts <- paste("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9",
                     "x1 ~ 0*1\nx4 ~ 0*1\nx7 ~ 0*1\nvisual ~ 1\ntextual ~ 1\nspeed ~ 1", sep = "\n")
 
+# an observed variable regressed on another (endogenous) one: its intercept is not
+# its mean
+observed_paths <- "f =~ x1 + x2 + x3\nx4 ~ f\nx5 ~ x4"
+
 dump <- function(fit, names) {
   pe <- parameterEstimates(fit)
   pe$group_label <- if (lavInspect(fit, "ngroups") > 1)
@@ -45,11 +50,13 @@ dump <- function(fit, names) {
 
 res <- list(
   lavaan_version = as.character(packageVersion("lavaan")),
-  models = list(covariates = covariates, intercepts = intercepts),
+  models = list(covariates = covariates, intercepts = intercepts,
+                observed_paths = observed_paths),
   fits = list(
     covariates = dump(suppressWarnings(sem(covariates, data = hs, missing = "ml")), measures),
     covariates_groups = dump(suppressWarnings(sem(covariates, data = hs, missing = "ml",
                                                   group = "school")), measures),
-    intercepts = dump(sem(intercepts, data = hs, missing = "ml"), measures)))
+    intercepts = dump(sem(intercepts, data = hs, missing = "ml"), measures),
+    observed_paths = dump(sem(observed_paths, data = hs, missing = "ml"), measures)))
 write_json(res, "tests/reference/lavaan_fiml_means.json", digits = NA, auto_unbox = TRUE,
            pretty = TRUE, na = "null")
