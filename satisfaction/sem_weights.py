@@ -346,11 +346,12 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
     if group is not None:
         no_weight &= data[group].notna()
     excluded["missing_weight"] = int(no_weight.sum())
-    keep = weights.notna() & (data[group].notna() if group is not None else True)
-    frame, weights = frame[keep], weights[keep]
+    gcol = data[group] if group is not None else pd.Series(0, index=data.index)
+    keep = weights.notna() & gcol.notna()
+    frame, weights, gcol = frame[keep], weights[keep], gcol[keep]
     complete = frame.notna().all(axis=1)
     excluded["missing_values"] = int((~complete).sum())
-    frame, weights = frame[complete], weights[complete]
+    frame, weights, gcol = frame[complete], weights[complete], gcol[complete]
     n = len(frame)
     if n <= len(observed):
         raise UsageError(f"{n} complete respondents with a weight for {len(observed)} "
@@ -368,7 +369,6 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
     if group is None:
         result = _single(structure, observed, frame.to_numpy(), w, source)
     else:
-        gcol = data.loc[frame.index, group]
         result = _groups(structure, observed, frame, gcol, w, group, group_equal,
                          group_partial, syntax, source)
     result.excluded = excluded
