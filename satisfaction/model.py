@@ -17,7 +17,7 @@ Example
 >>> from semopy.examples import holzinger39
 >>> res = fit("visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\nspeed =~ x7 + x8 + x9",
 ...           holzinger39.get_data())
->>> round(res.fit_measures["chisq"], 3)
+>>> print(round(res.fit_measures["chisq"], 3))
 85.306
 """
 
