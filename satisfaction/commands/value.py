@@ -264,8 +264,7 @@ def register(app: typer.Typer) -> None:
         progress: Annotated[bool, typer.Option("--progress", help="Show progress.")] = False,
         engine: Engine = "duckdb", spark_master: SparkMaster = None,
         models: Annotated[str, typer.Option(
-            "--models", help="Comma-separated: bgnbd, pareto_nbd, gamma_gamma (Pareto/NBD "
-            "has no analytic gradient: slow on a million customers).")]
+            "--models", help="Comma-separated: bgnbd, pareto_nbd, gamma_gamma.")]
         = "bgnbd,pareto_nbd,gamma_gamma",
     ) -> None:
         """Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma, holdout check."""

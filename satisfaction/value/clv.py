@@ -18,7 +18,8 @@ Why we write the likelihoods ourselves
 The likelihoods depend on a customer only through (x, t_x, T) (and (x, z̄) for
 Gamma-Gamma), so we evaluate them once per *unique* tuple, weighted by how many
 customers share it: a million customers cost as little as the few hundred
-thousand distinct tuples, and BG/NBD and Gamma-Gamma use analytic gradients, so
+thousand distinct tuples, and all three models use exact gradients (Pareto/NBD by
+a series per distinct pair, see :class:`_PnbdTerms`), so
 L-BFGS converges in a few dozen evaluations. The ``lifetimes`` package (0.11,
 no longer maintained) evaluates per customer with numerical gradients and can
 fail to converge on such data. Our fits are tested against ``lifetimes`` and the
