@@ -141,7 +141,9 @@ def fit(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path,
     ``model`` is a questionnaire or lavaan syntax (text or a ``.lav``/``.txt``
     file). Options are those of :func:`satisfaction.model.fit` (``missing``,
     ``estimator`` ``"ml" | "mlr" | "mlm" | "wlsmv"``, ``group``, ``group_equal``,
-    ``bootstrap``, ``ci``, ``ordered`` ...; tested against lavaan), or with
+    ``bootstrap``, ``ci``, ``ordered``, ``sampling_weights`` (respondent weights as
+    lavaan's ``sampling.weights``, :mod:`satisfaction.sem_weights`) ...; tested
+    against lavaan), or with
     ``estimator="pls"``/``"plsc"`` those of :func:`satisfaction.pls.pls`
     (tested against seminr and SmartPLS).
     """
