@@ -46,6 +46,7 @@ from satisfaction.defined import DefinitionProblem, compile_defined, evaluate
 from satisfaction.diagnostics import Diagnostic
 from satisfaction.diagnostics import status as gate_status
 from satisfaction.errors import InputError, UsageError
+from satisfaction.io import records, to_jsonable
 from satisfaction.questionnaire import Questionnaire, load_questionnaire
 from satisfaction.sem_ml import (
     RAM,
@@ -93,24 +94,6 @@ DATA_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".sav", ".parquet")
 # -- results -------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-safe scalar: plain float/int/str, None for NaN or infinity."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
 @dataclass
 class GroupComparison:
     """A multi-group fit: per-group results and the test of equal structural paths.
@@ -143,8 +126,8 @@ class GroupComparison:
             "column": self.column,
             "labels": list(self.labels),
             "per_group": {g: r.to_dict() for g, r in self.per_group.items()},
-            "equal_fit": {k: _plain(v) for k, v in self.equal_fit.items()},
-            "chisq_diff": {k: _plain(v) for k, v in self.chisq_diff.items()},
+            "equal_fit": {k: to_jsonable(v) for k, v in self.equal_fit.items()},
+            "chisq_diff": {k: to_jsonable(v) for k, v in self.chisq_diff.items()},
         }
 
 
@@ -210,10 +193,10 @@ class SEMResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``fit`` JSON contract (plain floats, None for NaN)."""
         out: dict[str, Any] = {
-            "fit": {k: _plain(v) for k, v in self.fit_measures.items()},
-            "parameters": _records(self.parameters),
-            "r2": {k: _plain(v) for k, v in self.r2.items()},
-            "effects": _records(self.effects),
+            "fit": {k: to_jsonable(v) for k, v in self.fit_measures.items()},
+            "parameters": records(self.parameters),
+            "r2": {k: to_jsonable(v) for k, v in self.r2.items()},
+            "effects": records(self.effects),
             "warnings": [w.to_dict() for w in self.warnings],
             "status": self.status,
             "n": int(self.n),
@@ -221,7 +204,7 @@ class SEMResult:
             "excluded": {k: int(v) for k, v in self.excluded.items()},
         }
         if self.bootstrap:
-            out["bootstrap"] = {k: _plain(v) for k, v in self.bootstrap.items()}
+            out["bootstrap"] = {k: to_jsonable(v) for k, v in self.bootstrap.items()}
         if self.groups is not None:
             out["groups"] = self.groups.to_dict()
         return out
