@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -15,7 +14,20 @@ from satisfaction.commands import check_at_least, check_choice, make_console
 from satisfaction.errors import InputError, UsageError
 from satisfaction.io import spreadsheet_safe, write_json, write_with
 
+if TYPE_CHECKING:  # pandas loads when a command runs, not when the command line is built
+    import pandas as pd
+
 console = make_console()
+
+
+def _isna(value: object) -> bool:
+    """None, NaN or pandas' NA (without importing pandas)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:  # pd.NA
+        return True
 
 _SHOWN_FIT = ["ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
               "rmsea.ci.upper", "srmr", "aic", "bic",
@@ -51,13 +63,13 @@ def load_model_data(model: Path, responses: Path) -> tuple[object, pd.DataFrame,
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
-    if value is None or pd.isna(value):
+    if _isna(value):
         return "NA"
     return f"{value:.{digits}f}"
 
 
 def _ci(lower: float | None, upper: float | None) -> str:
-    if lower is None or upper is None or pd.isna(lower) or pd.isna(upper):
+    if _isna(lower) or _isna(upper):
         return ""
     return f"[{_fmt(lower)}, {_fmt(upper)}]"
 
@@ -107,7 +119,7 @@ def print_summary(result) -> None:
             for m in ("std.direct", "std.indirect", "std.total"):
                 value = row[m]
                 ci = _ci(row.get(f"{m}.ci.lower"), row.get(f"{m}.ci.upper"))
-                cells.append("—" if pd.isna(value) else f"{_fmt(value)} {ci}")
+                cells.append("—" if _isna(value) else f"{_fmt(value)} {ci}")
             e.add_row(*cells)
         console.print(e)
     if result.groups is not None:
@@ -142,6 +154,8 @@ def print_modindices(mi: pd.DataFrame, top: int = 10) -> None:
 def write_scores(path: Path, result, data: pd.DataFrame, method: str, group: str | None
                  ) -> None:
     """Factor scores of the analysed respondents to ``path`` (CSV, written atomically)."""
+    import pandas as pd
+
     from satisfaction.scores import factor_scores
 
     fs = factor_scores(result, data, method=method)
