@@ -369,7 +369,7 @@ def run(
     options["estimator"] = choice.to_dict()
     if choice.estimator == "pls":  # the structural results, index and IPMA come from PLS
         with runner.stage("model"):
-            runner.warn("model", pls_pipeline.choice_diagnostic(choice))
+            _warn_first(runner, analysis, pls_pipeline.choice_diagnostic(choice))
             analysis.pls = pls_pipeline.fit_pls_stage(q, data, sat, bootstrap=bootstrap,
                                                       seed=seed)
             runner.collect("model", analysis.pls)
@@ -480,6 +480,19 @@ def _invariance_of_groups(runner: _Runner, q: Questionnaire, data: pd.DataFrame
     if not frames:
         return None
     return pd.concat(frames, ignore_index=True)[CONSTRUCT_COLUMNS]
+
+
+def _warn_first(runner: _Runner, analysis: Analysis, diagnostic: Diagnostic) -> None:
+    """Record the estimator's diagnostic of the model stage before the stage's cautions
+    (after what invalidates the CB-SEM), so that the report's limitations name the
+    fallback right after the gates it rests on."""
+    runner.warn("model", diagnostic)
+    if not analysis.warnings or analysis.warnings[-1].diagnostic is not diagnostic:
+        return
+    note = analysis.warnings.pop()
+    at = next((k for k, w in enumerate(analysis.warnings)
+               if w.stage == "model" and w.severity != "invalidates"), len(analysis.warnings))
+    analysis.warnings.insert(at, note)
 
 
 def missing_shares(q: Questionnaire, data: pd.DataFrame) -> dict[str, float]:

@@ -215,3 +215,17 @@ def test_report_says_which_estimator_and_why(bank: Any, lang: str) -> None:
     assert context["t"].pls.methods_index in methods
     assert gate_texts[0] in methods
     assert context["drivers"]["ipa_note"].startswith(context["t"].pls.ipma_note[:20])
+    # the summary: what the driver bars are, the top driver's IPMA importance with its
+    # interval, and the fallback among the limitations shown on the page
+    summary = context["summary"]
+    sat = bank.questionnaire.construct(bank.satisfaction).name.get(lang)
+    assert summary["driver_note"] == context["t"].pls.driver_note.format(target=sat)
+    top = bank.ipa.constructs.sort_values("importance").iloc[-1]
+    assert any(f"{top['importance.ci.lower']:.3f}" in f for f in summary["findings"])
+    fallback = next(w for w in bank.warnings if w.code == "estimator_pls_fallback")
+    shown = [lim["text"] for lim in summary["limitations"]]
+    assert fallback.diagnostic.text(lang) in shown
+    # an effect without a path or an indirect route is a dash, never 0 [0, 0]
+    effects = next(t for t in context["tables"] if t.key == "pls_effects")
+    assert not any(c.text == "[0.000, 0.000]" for row in effects.rows for c in row)
+    assert sum(c.text == "–" for row in effects.rows for c in row) > 0

@@ -123,8 +123,8 @@ def pls_model_section(b: Any) -> dict[str, Any]:
         cells: list[Cell | str] = [b.name(r["from"]), b.name(r["to"])]
         for m in ("direct", "indirect", "total"):
             value = r.get(m)
-            if _missing(value) or (m != "total" and float(value) == 0.0
-                                   and _missing(r.get(f"{m}.ci.lower"))):
+            # no path, or no indirect route: absent, not 0 [0, 0]
+            if _missing(value) or (m != "total" and float(value) == 0.0):
                 cells += [Cell("–", None), Cell("", None)]
             else:
                 cells += [num(value), _interval(r.get(f"{m}.ci.lower"), r.get(f"{m}.ci.upper"))]

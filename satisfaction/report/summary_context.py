@@ -103,16 +103,26 @@ def _findings(b: Any, rows: dict[str, Any], drivers: dict[str, Any] | None,
                 lower=fmt(q["ci.lower"], 1), upper=fmt(q["ci.upper"], 1))
         out.append(text)
     ipa = b.a.ipa
-    if ipa is not None and len(ipa.constructs) and b.a.sem is not None \
-            and getattr(b.a.sem, "status", "ok") != "invalid":
+    structural = getattr(b.a, "pls", None) or b.a.sem  # PLS when it is the estimator
+    if ipa is not None and len(ipa.constructs) and structural is not None \
+            and getattr(structural, "status", "ok") != "invalid":
         c = ipa.constructs.sort_values("importance", ascending=False)
         top = c.iloc[0]
         share = "importance.method" in c.columns and top["importance.method"] != "total_effect"
-        out.append(b.t("summary.finding_driver_share" if share else "summary.finding_driver",
-                       construct=b.name(top["construct"]), target=b.name(ipa.target),
-                       importance=fmt_pct(top["importance"]) if share
-                       else fmt(top["importance"]), performance=fmt(top["performance"], 1),
-                       mean=fmt(top["mean.performance"], 1)))
+        if getattr(b.a, "pls", None) is not None and not share:  # the IPMA's importance
+            out.append(b.t("pls.finding_driver", construct=b.name(top["construct"]),
+                           target=b.name(ipa.target), importance=fmt(top["importance"]),
+                           lower=fmt(top["importance.ci.lower"]),
+                           upper=fmt(top["importance.ci.upper"]),
+                           performance=fmt(top["performance"], 1),
+                           mean=fmt(top["mean.performance"], 1)))
+        else:
+            out.append(b.t("summary.finding_driver_share" if share
+                           else "summary.finding_driver",
+                           construct=b.name(top["construct"]), target=b.name(ipa.target),
+                           importance=fmt_pct(top["importance"]) if share
+                           else fmt(top["importance"]), performance=fmt(top["performance"], 1),
+                           mean=fmt(top["mean.performance"], 1)))
         urgent = c[c["quadrant"] == "concentrate_here"]
         urgent = urgent[urgent["construct"] != top["construct"]]
         if len(urgent):
@@ -179,4 +189,6 @@ def _driver_note(b: Any) -> str | None:
     ipa = b.a.ipa
     if ipa is None or not len(ipa.constructs):
         return None
+    if getattr(b.a, "pls", None) is not None:  # the IPMA's importance, not R² shares
+        return b.t("pls.driver_note", target=b.name(ipa.target))
     return b.t("summary.driver_note", target=b.name(ipa.target))
