@@ -27,6 +27,11 @@ for the family with Holm's (1979) method (:func:`satisfaction.compare.adjust_pva
 and a change is called significant when its adjusted p-value is below
 :math:`1 - level`. The interval beside it is the unadjusted one.
 
+When an index's standard error is a bootstrap one (the ACSI index on PLS
+weights, :mod:`satisfaction.pls_pipeline`), the same formulas use it; the
+degrees of freedom are then an approximation (with a survey's sample sizes the
+test is the z test).
+
 The previous wave is read from the ``--json`` results of its own report: its
 indices, their standard errors and sizes (``indices.constructs`` and
 ``indices.stages``). Each wave weights the items by its own model's loadings,

@@ -26,7 +26,15 @@ from satisfaction.pipeline import run
 from satisfaction.report.context import Cell, build_context
 from satisfaction.report.messages import load_messages
 from satisfaction.report.render import write_report
-from satisfaction.report.workbook import P_FORMAT, interval, number_format
+from satisfaction.report.workbook import (
+    P_FORMAT,
+    interval,
+    number_format,
+    recommendations_table,
+    sheet_names,
+    summary_table,
+    workbook_tables,
+)
 
 from .conftest import QUESTIONNAIRES
 
@@ -44,8 +52,19 @@ def books(bank_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     for lang in ("en", "zh"):
         files = write_report(analysis, None, lang=lang, excel=folder / f"bank_{lang}.xlsx")
         out[lang] = load_workbook(files.excel)
-        out[f"{lang}_context"] = build_context(analysis, lang)
+        context = build_context(analysis, lang)
+        out[f"{lang}_context"] = context
+        m = context["t"]
+        front = [summary_table(analysis, context, m), recommendations_table(context, m)]
+        named, _ = sheet_names(front, workbook_tables(context["tables"]), m)
+        out[f"{lang}_sheets"] = {t.key: name for t, name in named}
     return out
+
+
+def _model_keys(analysis) -> tuple[str, str]:
+    """The tables of the structural model: CB-SEM's, or PLS's when the pipeline
+    fell back to PLS (the bank's CB-SEM solution is inadmissible)."""
+    return ("pls_paths", "pls_effects") if analysis.pls is not None else ("paths", "effects")
 
 
 def _rows(sheet) -> list[list]:
@@ -77,22 +96,29 @@ def test_every_interval_is_filled_where_its_estimate_is(books: dict, lang: str) 
                         (sheet.title, row)
                 if a is not None:
                     assert a <= b, (sheet.title, row)
-    sheets = load_messages(lang).workbook.sheets
-    for key in ("paths", "effects", "indices", "stage_indices", "ipa", "reliability"):
+    sheets = books[f"{lang}_sheets"]
+    for key in (*_model_keys(books["analysis"]), "indices", "stage_indices", "ipa"):
         assert sheets[key] in seen, key
 
 
 def test_intervals_are_the_analysis_numbers(books: dict) -> None:
     analysis, book = books["analysis"], books["en"]
-    sheets = load_messages("en").workbook.sheets
-    params = analysis.sem.parameters
-    reg = params[params["op"] == "~"].reset_index(drop=True)
-    rows = _rows(book[sheets["paths"]])
-    assert len(rows) == len(reg)
-    for row, (_, r) in zip(rows, reg.iterrows(), strict=True):
-        assert row[3] == pytest.approx(r["std.all"], abs=1e-12)
-        assert row[4] == pytest.approx(r["std.ci.lower"], abs=1e-12)
-        assert row[5] == pytest.approx(r["std.ci.upper"], abs=1e-12)
+    sheets = books["en_sheets"]
+    if analysis.pls is not None:
+        effects = analysis.pls.effects.reset_index(drop=True)
+        rows = _rows(book[sheets["pls_effects"]])
+        assert len(rows) == len(effects)
+        for row, (_, r) in zip(rows, effects.iterrows(), strict=True):
+            assert row[8:11] == pytest.approx([r["total"], r["total.ci.lower"],
+                                               r["total.ci.upper"]], abs=1e-12)
+    else:
+        params = analysis.sem.parameters
+        reg = params[params["op"] == "~"].reset_index(drop=True)
+        rows = _rows(book[sheets["paths"]])
+        assert len(rows) == len(reg)
+        for row, (_, r) in zip(rows, reg.iterrows(), strict=True):
+            assert row[3:6] == pytest.approx([r["std.all"], r["std.ci.lower"],
+                                              r["std.ci.upper"]], abs=1e-12)
     cons = analysis.indices.constructs.reset_index(drop=True)
     for row, (_, r) in zip(_rows(book[sheets["indices"]]), cons.iterrows(), strict=True):
         assert row[2:5] == pytest.approx([r["index"], r["ci.lower"], r["ci.upper"]], abs=1e-12)
@@ -111,9 +137,9 @@ def test_intervals_are_the_analysis_numbers(books: dict) -> None:
 def test_chinese_workbook_is_chinese(books: dict) -> None:
     book, analysis = books["zh"], books["analysis"]
     m = load_messages("zh")
-    names = set(m.workbook.sheets.values()) | {m.text(f"workbook.{k}") for k in
-                                               ("summary", "recommendations", "contents")}
-    names |= {t.title[:31] for t in books["zh_context"]["tables"]}  # tables without a short name
+    names = set(books["zh_sheets"].values()) | {m.text("workbook.contents")}
+    assert not [n for n in names if re.search(r"[A-Za-z]{4,}", n) and "HTMT" not in n
+                and "RFM" not in n and "IPA" not in n and "NPS" not in n], names
     for sheet in book.worksheets:
         assert sheet.title in names, sheet.title
     english = {w.message for w in analysis.warnings}
@@ -131,7 +157,7 @@ def test_chinese_workbook_is_chinese(books: dict) -> None:
                     sentences.append((sheet.title, c.coordinate, c.value))
     assert not codes
     assert not sentences
-    quadrants = {row[-1] for row in _rows(book[m.workbook.sheets.ipa])}
+    quadrants = {row[-1] for row in _rows(book[books["zh_sheets"]["ipa"]])}
     assert quadrants <= set(m.quadrants.values())
 
 
@@ -153,13 +179,15 @@ def test_numbers_are_formatted_and_sheets_are_usable(books: dict, lang: str) -> 
                 assert sheet.title == software or not (
                     isinstance(c.value, str) and re.fullmatch(r"-?\d+\.\d+", c.value)), \
                     (sheet.title, c.coordinate, c.value)
-    sheets = load_messages(lang).workbook.sheets
+    sheets = books[f"{lang}_sheets"]
     profile = books[lang][sheets["profile"]]
     shares = [row[3] for row in profile.iter_rows(min_row=2)]
     assert all(c.number_format == "0.0%" for c in shares)
     assert sum(c.value for c in shares) == pytest.approx(1.0)
-    paths = books[lang][sheets["paths"]]
-    assert {row[-1].number_format for row in paths.iter_rows(min_row=2)} <= {P_FORMAT, "0.000"}
+    if books["analysis"].pls is None:
+        paths = books[lang][sheets["paths"]]
+        assert {row[-1].number_format for row in paths.iter_rows(min_row=2)} <= {P_FORMAT,
+                                                                                 "0.000"}
 
 
 def test_summary_and_recommendations_sheets_come_first(books: dict) -> None:

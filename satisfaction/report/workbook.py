@@ -265,13 +265,12 @@ def write_workbook(tables: list[Table], path: str | Path, messages: Messages, *,
     front = [t for t in (front or []) if t.rows]
     body = workbook_tables(tables)
 
+    named, contents_name = sheet_names(front, body, messages)
+    names = {id(t): name for t, name in named}
+
     def writer(tmp: Path) -> None:
         book = Workbook()
         book.remove(book.active)
-        used: set[str] = set()
-        names = {id(t): sheet_name(_sheet_title(t, messages), used) for t in front}
-        contents_name = sheet_name(messages.text("workbook.contents"), used)
-        names.update({id(t): sheet_name(_sheet_title(t, messages), used) for t in body})
         for table in front:
             write_sheet(book, names[id(table)], *table_rows(table, messages))
         contents = [[(names[id(t)], "General"), (t.title, "General"),
@@ -284,6 +283,19 @@ def write_workbook(tables: list[Table], path: str | Path, messages: Messages, *,
         book.save(tmp)
 
     write_with(path, writer)
+
+
+def sheet_names(front: list[Table], body: list[Table], messages: Messages
+                ) -> tuple[list[tuple[Table, str]], str]:
+    """Each sheet's name: ``front`` then the contents sheet then ``body``, short
+    names from the catalog (``workbook.sheets.<key>``) or else the table's title,
+    made valid and unique (:func:`sheet_name`). Returns ``([(table, name)],
+    contents name)``."""
+    used: set[str] = set()
+    named = [(t, sheet_name(_sheet_title(t, messages), used)) for t in front]
+    contents = sheet_name(messages.text("workbook.contents"), used)
+    named += [(t, sheet_name(_sheet_title(t, messages), used)) for t in body]
+    return named, contents
 
 
 def _sheet_title(table: Table, messages: Messages) -> str:
