@@ -373,6 +373,10 @@ def run(
             analysis.pls = pls_pipeline.fit_pls_stage(q, data, sat, bootstrap=bootstrap,
                                                       seed=seed)
             runner.collect("model", analysis.pls)
+            if respondent_weights is not None:  # PLS takes no respondent weights here
+                from satisfaction.sem_weights import pls_unweighted_diagnostic
+
+                runner.warn("model", pls_unweighted_diagnostic())
 
     drivers = runner.module("drivers", "satisfaction.drivers")
     if drivers is not None and analysis.pls is not None:

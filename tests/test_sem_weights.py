@@ -363,3 +363,17 @@ def test_a_group_without_weight_is_refused():
     with pytest.raises(UsageError, match="weight 0") as err:
         fit_weighted(AC, data, "w", group="gender")
     assert err.value.value == 2
+
+
+def test_the_report_says_when_pls_leaves_the_structural_results_unweighted():
+    """The bank ECSI model fails the CB-SEM gates (a standardized path beyond 1), so the
+    pipeline's structural results come from PLS, which takes no weights: a caution says
+    so beside the weighted CB-SEM's note (about 20 s: the whole analysis)."""
+    from satisfaction.pipeline import run
+
+    analysis = run(_bank_questionnaire(), _bank_frame(), bootstrap=0, seed=3, parallel=False)
+    assert analysis.options["sem_weighted"] is True
+    codes = {w.code: w.severity for w in analysis.warnings}
+    assert codes["sem_weighted"] == "info"
+    assert analysis.options["estimator"]["used"] == "pls"
+    assert codes["pls_weights_not_applied"] == "caution"
