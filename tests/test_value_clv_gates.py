@@ -169,3 +169,26 @@ def test_pipeline_notes_are_diagnostics(tmp_path):
     assert codes["clv_margin"].severity == "info"
     assert "transactions excluded" not in " ".join(res.notes)  # worded from the log
     assert "clv is margin-adjusted with each customer's margin ratio" in res.notes
+
+
+def test_bgnbd_predictions_at_a_equal_1_are_empty_and_silent():
+    """At a = 1 (a fit that never left its starting point) E[Y(t)] is 0/0: the
+    predictions are NaN, P(alive) is kept, no NumPy warning is raised; at other a
+    the reordered formula equals the textbook one (FHL 2005a, eq. 10)."""
+    x, tx, big_t = np.array([0.0, 2.0, 5.0]), np.array([0.0, 10.0, 30.0]), np.full(3, 40.0)
+    fit = clv.BGNBDFit(r=0.5, alpha=4.0, a=1.0, b=2.0, loglik=-1.0, n_customers=3,
+                       n_unique=3, converged=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = fit.predict(4, 0.001, x, tx, big_t)
+        assert np.isnan(fit.expected_purchases(4.0, x, tx, big_t)).all()
+        assert np.isnan(fit.discounted_purchases(4, 0.001, x, tx, big_t)).all()
+    assert np.isnan(pred["expected_purchases"]).all() and np.isfinite(pred["p_alive"]).all()
+    ok = clv.BGNBDFit(r=0.5, alpha=4.0, a=0.8, b=2.0, loglik=-1.0, n_customers=3,
+                      n_unique=3, converged=True)
+    from scipy import special
+
+    z = 4.0 / (4.0 + big_t + 4.0)
+    textbook = ((0.8 + 2.0 + x - 1) / (0.8 - 1) * (1 - ((4.0 + big_t) / (8.0 + big_t)) ** (0.5 + x)
+                * special.hyp2f1(0.5 + x, 2.0 + x, 0.8 + 2.0 + x - 1, z)) / ok._denominator(x, tx, big_t))
+    np.testing.assert_allclose(ok.expected_purchases(4.0, x, tx, big_t), textbook, rtol=1e-12)

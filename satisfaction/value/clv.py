@@ -408,8 +408,8 @@ class BGNBDFit(_Gated):
         x, tx, big_t = (np.asarray(v, dtype=float) for v in (frequency, t_x, T))
         (ux, ut), _, inv = compress(x, big_t)
         bracket = self._bracket(ux, ut, float(t))[inv]
-        return (self.a + self.b + x - 1.0) / (self.a - 1.0) * bracket \
-            / self._denominator(x, tx, big_t)
+        return self._finite((self.a + self.b + x - 1.0) * bracket
+                            / self._denominator(x, tx, big_t))
 
     def discounted_purchases(self, horizon: int, discount: float, frequency: Any, t_x: Any,
                              T: Any) -> np.ndarray:
@@ -423,8 +423,8 @@ class BGNBDFit(_Gated):
             cur = self._bracket(ux, ut, float(k))
             total += (cur - prev) / (1.0 + discount) ** k
             prev = cur
-        return (self.a + self.b + x - 1.0) / (self.a - 1.0) * total[inv] \
-            / self._denominator(x, tx, big_t)
+        return self._finite((self.a + self.b + x - 1.0) * total[inv]
+                            / self._denominator(x, tx, big_t))
 
     def predict(self, horizon: int, discount: float, frequency: Any, t_x: Any,
                 T: Any) -> dict[str, np.ndarray]:
@@ -445,10 +445,19 @@ class BGNBDFit(_Gated):
                 first = cur / (1.0 + discount)
             prev = cur
         denominator = self._denominator(x, tx, big_t)
-        factor = (self.a + self.b + x - 1.0) / (self.a - 1.0) / denominator
-        return {"p_alive": 1.0 / denominator, "expected_purchases": factor * prev[inv],
-                "discounted_purchases": factor * total[inv],
-                "discounted_next": factor * first[inv]}
+        factor = (self.a + self.b + x - 1.0) / denominator
+        return {"p_alive": 1.0 / denominator,
+                "expected_purchases": self._finite(factor * prev[inv]),
+                "discounted_purchases": self._finite(factor * total[inv]),
+                "discounted_next": self._finite(factor * first[inv])}
+
+    def _finite(self, numerator: np.ndarray) -> np.ndarray:
+        """``numerator / (a − 1)``, NaN where not finite: at a = 1 (a fit that never
+        left its starting point, gated as ``clv_boundary``) the formula is 0/0, and
+        no raw NumPy warning is printed for it."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = numerator / (self.a - 1.0)
+        return np.where(np.isfinite(out), out, np.nan)
 
 
 def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit:
