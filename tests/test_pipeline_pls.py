@@ -229,3 +229,17 @@ def test_report_says_which_estimator_and_why(bank: Any, lang: str) -> None:
     effects = next(t for t in context["tables"] if t.key == "pls_effects")
     assert not any(c.text == "[0.000, 0.000]" for row in effects.rows for c in row)
     assert sum(c.text == "–" for row in effects.rows for c in row) > 0
+
+
+def test_console_summary_names_the_estimator(bank: Any) -> None:
+    from types import SimpleNamespace
+
+    from satisfaction.commands import report as command
+
+    files = SimpleNamespace(to_dict=lambda: {})
+    with command.console.capture() as out:
+        command.print_summary(bank, files)
+    text = out.get()
+    index = bank.pls.ipma.index[bank.satisfaction]
+    assert f"PLS (the CB-SEM solution is inadmissible), ok; index {index:.1f}" in text
+    assert "CB-SEM fit" in text

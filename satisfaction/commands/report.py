@@ -109,9 +109,17 @@ def print_summary(analysis: Any, files: Any) -> None:
     sem = analysis.sem
     if sem is not None:
         fm = sem.fit_measures
-        table.add_row("model fit", f"CFI {fm.get('cfi', float('nan')):.3f}, "
+        table.add_row("CB-SEM fit" if getattr(analysis, "pls", None) is not None
+                      else "model fit", f"CFI {fm.get('cfi', float('nan')):.3f}, "
                                    f"RMSEA {fm.get('rmsea', float('nan')):.3f}, "
                                    f"SRMR {fm.get('srmr', float('nan')):.3f}")
+    choice = analysis.options.get("estimator") or {}
+    if getattr(analysis, "pls", None) is not None:
+        why = {"fallback": "the CB-SEM solution is inadmissible",
+               "formative": "a construct is formative"}.get(choice.get("reason"),
+                                                            "the questionnaire's choice")
+        table.add_row("estimator", f"PLS ({why}), {analysis.pls.status}; index "
+                                   f"{analysis.pls.ipma.index[analysis.pls.target]:.1f}")
     if analysis.recommendations is not None:
         table.add_row("recommendations", str(len(analysis.recommendations)))
     table.add_row("warnings", str(len(analysis.warnings)))
