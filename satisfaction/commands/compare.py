@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -96,9 +96,54 @@ def register(app: typer.Typer) -> None:
         q = load_questionnaire(questionnaire)
         loaded = load_responses(q, responses, sheet=sheet, header_row=header_row)
         result = compare(q, loaded.data, by=by or None, adjust=adjust)
+        weighted = _weighted_tests(q, loaded, responses, by, sheet=sheet,
+                                   header_row=header_row)
+        if weighted is not None:  # never silently unweighted
+            from satisfaction.diagnostics import Diagnostic
+
+            result.warnings.append(Diagnostic("compare_weighted", "caution",
+                                              {"n": len(weighted)}))
         console.print(f"{loaded.log.analysed} respondents analysed "
                       f"({loaded.log.loaded} loaded)")
         print_tests(result)
         print_associations(result)
+        if weighted is not None:
+            print_weighted(weighted)
         if json_path is not None:
-            write_json(json_path, result.to_dict())
+            out = result.to_dict()
+            if weighted is not None:
+                from satisfaction.io import records
+
+                out["weighted"] = records(weighted)
+            write_json(json_path, out)
+
+
+def _weighted_tests(q: Any, loaded: Any, source: Path, by: list[str] | None,
+                    **read_options: Any) -> Any:
+    """The design-based tests of every index across every categorical group
+    (:func:`satisfaction.weights.weighted_group_tests`, tested against R's survey)
+    when the questionnaire declares weights; None otherwise."""
+    if q.weighting is None and q.weight is None:
+        return None
+    from satisfaction.drivers import construct_scores
+    from satisfaction.weights import compute_weights, read_weight_column, weighted_group_tests
+
+    column = (read_weight_column(q, source, loaded.data, loaded.rows, **read_options)
+              if q.weight is not None else None)
+    weights = compute_weights(q, loaded.data, column=column)
+    tests = weighted_group_tests(q, loaded.data, construct_scores(q, loaded.data),
+                                 weights.weights)
+    if by:
+        tests = tests[tests["by"].isin([q.group(b).id for b in by])].reset_index(drop=True)
+    return tests
+
+
+def print_weighted(tests: Any) -> None:
+    """The weighted (design-based) tests, one row per index and group."""
+    table = Table(title="Weighted tests (design-based, respondent weights)")
+    for column in ("construct", "by", "test", "statistic", "df", "df2", "p", "n"):
+        table.add_column(column)
+    for r in tests.itertuples(index=False):
+        table.add_row(str(r.construct), str(r.by), str(r.test), _fmt(r.statistic),
+                      _fmt(r.df, 2), _fmt(r.df2, 2), _fmt(r.pvalue, -1), _fmt(r.n, 1))
+    console.print(table)
