@@ -233,7 +233,9 @@ def pls_indices(q: Questionnaire, fit: PLSAnalysis, data: pd.DataFrame) -> Any:
     A construct's interval is the percentile bootstrap interval of its PLS index
     (weights re-estimated in every draw, :func:`satisfaction.pls.bootstrap_ipma`)
     when there is one, else the t-interval with the weights held fixed. With
-    complete data a construct's ``index`` equals ``ipma.index`` (tested).
+    complete data a construct's ``index`` equals ``ipma.index``; both are tested
+    against a second implementation of the ACSI formula from the item means
+    (``tests/test_pipeline_pls.py``, bank ECSI data, 1e-9).
     """
     from satisfaction.drivers import indices
 
@@ -280,7 +282,11 @@ def pls_ipa(q: Questionnaire, fit: PLSAnalysis, indices: Any, *, bootstrap: int,
     importance = the unstandardized total effect on the 0-100 metric with its
     bootstrap interval (``importance.method = total_effect``), performance = the PLS
     index; quadrants, the paired performance intervals and the purchase stages as in
-    :func:`satisfaction.drivers.ipa` (which also adds the Shapley shares beside)."""
+    :func:`satisfaction.drivers.ipa` (which also adds the Shapley shares beside).
+    Item rows keep that function's definition (PLS loading × the construct's
+    importance), not the IPMA's indicator importance (rescaled weight × importance,
+    in ``fit.ipma.indicators``). The importance is checked against
+    ``T · sd(LV*_target)/sd(LV*_driver)`` from the fit in ``tests/test_pipeline_pls.py``."""
     from satisfaction.drivers import ipa
 
     return ipa(q, indices, ipma_effects(fit), None, target=fit.target,
