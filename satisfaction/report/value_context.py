@@ -177,9 +177,12 @@ def _link(b: Any, link: Any) -> dict[str, Any]:
     seg = groups[(groups["by"] == "rfm_segment") & (groups["construct"] == sat)] \
         if len(groups) else groups
     if len(seg):
-        revenue = b.a.value["result"].rfm.summary("rfm_segment")["revenue"]
-        seg = seg.assign(_value=[float(revenue.get(g, 0.0)) for g in seg["group"]]) \
-            .sort_values("_value", ascending=False, kind="stable")
+        value = getattr(b.a, "value", None) or {}
+        if value.get("result") is not None:
+            # segments in order of the value they hold, as in the RFM table above
+            revenue = value["result"].rfm.summary("rfm_segment")["revenue"]
+            seg = seg.assign(_value=[float(revenue.get(g, 0.0)) for g in seg["group"]]) \
+                .sort_values("_value", ascending=False, kind="stable")
         t = b.table("satisfaction_by_segment", b.t("value.by_segment"),
                     [b.t("columns.segment"), b.t("columns.n"), b.t("charts.satisfaction"),
                      b.t("columns.sd")], [False, True, True, True])
