@@ -229,12 +229,13 @@ PRAISE: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
 
 
 def simulate_comments(q: Questionnaire, latent: pd.DataFrame, seed: int,
-                      answer_share: float = 0.6, chinese_share: float = 0.25,
+                      answer_share: float = 0.6, chinese_share: float = 1.0,
                       markup: bool = False) -> list[str | None]:
     """Answers to an open-ended question, tied to each respondent's satisfaction.
 
     A respondent answers with probability ``answer_share``, in Chinese with
-    probability ``chinese_share``. The answer complains with probability
+    probability ``chinese_share`` (default: all, as the customers of the CRAM demo
+    would; else in English). The answer complains with probability
     ``1 / (1 + exp(1.5 · s))`` (``s``: the standardized latent satisfaction, the
     construct with ``role: satisfaction``), else praises; it names one or two
     topics, a stage's topic chosen with weight ``exp(∓ mean latent of the

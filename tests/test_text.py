@@ -306,13 +306,19 @@ def test_simulated_comments_follow_satisfaction_and_leave_the_numbers_alone() ->
     assert frame["comment"].str.contains("<b>", regex=False).sum() == 1  # markup, once
 
 
-def test_pipeline_json_holds_the_themes(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def small_analysis(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, pd.DataFrame]:
+    """One analysis of a two-construct questionnaire with an open-ended question."""
     from satisfaction import pipeline
     from satisfaction.simulate import simulate_responses
 
-    q = load_questionnaire(write(tmp_path, TWO))
+    q = load_questionnaire(write(tmp_path_factory.mktemp("q"), TWO))
     frame = simulate_responses(q, n=400, seed=2, contaminate=False)
-    analysis = pipeline.run(q, frame, bootstrap=0, parallel=False)
+    return pipeline.run(q, frame, bootstrap=0, parallel=False), frame
+
+
+def test_pipeline_json_holds_the_themes(small_analysis) -> None:
+    analysis, frame = small_analysis
     out = analysis.to_dict()["open_ended"]
     assert [o["item"] for o in out] == ["comment"]
     counts = out[0]["counts"]
@@ -325,3 +331,49 @@ def test_pipeline_json_holds_the_themes(tmp_path: Path) -> None:
     assert counts["cut_low"] == pytest.approx(float(scores.quantile(1 / 3)), abs=1e-9)
     assert {t["side"] for t in out[0]["themes"]} == {"dissatisfied", "satisfied", "frequent"}
     assert "text" in analysis.timings
+
+
+def test_report_has_a_themes_chapter_in_both_languages(small_analysis, tmp_path: Path
+                                                       ) -> None:
+    import copy
+
+    from satisfaction.report.context import build_context
+    from satisfaction.report.render import render_html
+
+    analysis, _ = small_analysis
+    analysis = copy.copy(analysis)
+    result = copy.deepcopy(analysis.texts[0])
+    analysis.texts = [result]
+    # the first example of each side holds markup, the second a formula: both must reach
+    # the reader as written, never run
+    for side, text in (("dissatisfied", "<b>prices</b>"), ("satisfied", "=1+2 prices")):
+        first = result.examples.index[result.examples["side"] == side][0]
+        result.examples.loc[first, "text"] = text
+    top = result.themes[result.themes["side"] == "dissatisfied"]["term"].iloc[0]
+    for lang, heading, question in (("en", "What customers write", "Anything else?"),
+                                    ("zh", "顾客的意见", "还有什么？")):
+        context = build_context(analysis, lang)
+        html = render_html(context)
+        assert f'<section id="themes" class="chapter">\n  <h2>{heading}</h2>' in html
+        assert f"<h3>{question}</h3>" in html
+        assert f"<td class=\"\">{top}</td>" in html
+        tables = [t for t in context["tables"] if t.key.startswith("themes_comment")]
+        assert [t.key for t in tables] == ["themes_comment_dissatisfied",
+                                           "themes_comment_satisfied"]
+        # the shares on the page are the result's
+        row = tables[0].frame().iloc[0]
+        assert row.iloc[2] == pytest.approx(
+            result.themes[result.themes["side"] == "dissatisfied"]["share_dissatisfied"].iloc[0])
+        # markup is shown, never run
+        assert "<b>prices</b>" not in html
+        assert "&lt;b&gt;prices&lt;/b&gt;" in html
+        # a formula-like answer is text in the workbook
+        from openpyxl import load_workbook
+
+        from satisfaction.report.render import write_excel
+
+        path = tmp_path / f"report_{lang}.xlsx"
+        write_excel(context["tables"], path)
+        cells = [cell for sheet in load_workbook(path) for row in sheet.iter_rows()
+                 for cell in row if cell.value == "=1+2 prices"]
+        assert cells and all(cell.data_type == "s" for cell in cells)

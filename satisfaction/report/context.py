@@ -996,6 +996,9 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
     from satisfaction.report.summary_context import SURVEY_CONDITIONS, summary_section
 
     items = items_section(b)
+    from satisfaction.report.text_context import themes_section
+
+    themes = themes_section(b)
     recs = b.recommendations()
     summary = summary_section(b, model, drivers, recs, items)
     from satisfaction.report.waves_context import waves_section
@@ -1025,4 +1028,5 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
         "groups_defined": bool(q.groups),
         "recommendations": recs, "recommendations_note": b.recommendations_note,
         "appendix": appendix, "tables": b.tables, "gates": b.gates(), "waves": previous,
+        "themes": themes,
     }
