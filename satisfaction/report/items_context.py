@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from satisfaction.report import charts
-from satisfaction.report.context import Cell, fmt, fmt_pct, plain
+from satisfaction.report.cells import Cell, fmt, fmt_pct, plain
 from satisfaction.topbox import box_scores
 
 #: Items shown in the table of weakest items (all of them are in the workbook).

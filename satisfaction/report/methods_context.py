@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from satisfaction.report.context import fmt, fmt_pct
+from satisfaction.report.cells import fmt, fmt_pct
 from satisfaction.value.rfm import DEFAULT_SEGMENTS
 
 

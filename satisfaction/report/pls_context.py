@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from satisfaction.report import charts
-from satisfaction.report.context import Cell, _missing, fmt, num, plain
+from satisfaction.report.cells import Cell, _missing, fmt, num, plain
 
 
 def _reason(b: Any) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from satisfaction.report import charts
-from satisfaction.report.context import _missing, fmt, fmt_p, fmt_pct
+from satisfaction.report.cells import _missing, fmt, fmt_p, fmt_pct
 
 #: Rule conditions whose evidence is the survey (the others use the customer database).
 SURVEY_CONDITIONS = frozenset({"quadrant", "index_below", "group_gap", "weak_reliability",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from satisfaction.report.context import Cell, fmt, fmt_pct, plain
+from satisfaction.report.cells import Cell, fmt, fmt_pct, plain
 
 #: Terms folded into a theme shown beside it (all of them are in the JSON).
 RELATED_SHOWN = 4

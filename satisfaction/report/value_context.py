@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from satisfaction.report import charts
-from satisfaction.report.context import Cell, fmt, fmt_p, fmt_pct, mean_interval, num, plain
+from satisfaction.report.cells import Cell, fmt, fmt_p, fmt_pct, mean_interval, num, plain
 
 #: RFM segments drawn in blue (valuable, active) and orange (valuable, at risk).
 _GOOD = frozenset({"champions", "loyal", "promising", "new"})

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from satisfaction.report.context import Cell, fmt, fmt_p, fmt_p_cell, num, plain
+from satisfaction.report.cells import Cell, fmt, fmt_p, fmt_p_cell, num, plain
 
 
 def signed(x: Any, digits: int = 1) -> str:

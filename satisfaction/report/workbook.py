@@ -35,7 +35,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from satisfaction.io import formula_like, write_with
-from satisfaction.report.context import Cell, Table
+from satisfaction.report.cells import Cell, Table
 from satisfaction.report.messages import Messages
 
 #: Excel refuses these characters in sheet names (and names longer than 31).
@@ -317,7 +317,7 @@ def summary_table(analysis: Any, context: dict[str, Any], messages: Messages) ->
     """The summary sheet: the report, the respondents, the headline indices with
     their intervals (and change since the previous wave when given), the model's
     fit, the findings and the limitations — the executive summary as a table."""
-    from satisfaction.report.context import fmt, fmt_p, plain
+    from satisfaction.report.cells import fmt, fmt_p, plain
 
     lang = context["lang"]
     m = messages
