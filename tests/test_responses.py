@@ -33,6 +33,7 @@ constructs:
       - {id: a3, text: x, scale: s5, column: Q3}
   - id: B
     name: B
+    role: satisfaction
     items:
       - {id: b1, text: x, scale: s5}
       - {id: b2, text: x, scale: s5}
