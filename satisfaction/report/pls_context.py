@@ -176,6 +176,8 @@ def pls_methods(b: Any, blocks: list[dict[str, Any]]) -> None:
     # the CB-SEM sentence and the Shapley-importance sentence give way to PLS's
     replaced = {b.t("methods.estimator", missing=b.t(k)) for k in
                 ("methods.fiml", "methods.listwise")} | {b.t("methods.importance")}
+    if b.a.pls.missing == "mean":  # PLS replaced empty cells by item means
+        blocks[0]["lines"].append(b.t("pls.mean_note"))
     for block in blocks:
         if block.get("title") == b.t("methods.computation"):
             block["lines"][:] = lines + [x for x in block["lines"] if x not in replaced]
