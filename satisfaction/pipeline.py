@@ -360,15 +360,15 @@ def run(
 
     choice = pls_pipeline.choose_estimator(q)
     model = runner.module("model", "satisfaction.model") if choice.estimator == "sem" else None
-    if model is not None:
-        with runner.stage("model"):
+    options["estimator"] = choice.to_dict()
+    with runner.stage("model"):  # one stage: the CB-SEM, then PLS when it is chosen
+        if model is not None:
             analysis.sem = _fit_model(model, q, data, bootstrap, seed, n_jobs, options,
                                       weights=respondent_weights)
             runner.collect("model", analysis.sem)
-        choice = pls_pipeline.fallback(analysis.sem) or choice
-    options["estimator"] = choice.to_dict()
-    if choice.estimator == "pls":  # the structural results, index and IPMA come from PLS
-        with runner.stage("model"):
+            choice = pls_pipeline.fallback(analysis.sem) or choice
+            options["estimator"] = choice.to_dict()
+        if choice.estimator == "pls":  # the structural results, index and IPMA from PLS
             _warn_first(runner, analysis, pls_pipeline.choice_diagnostic(choice))
             analysis.pls = pls_pipeline.fit_pls_stage(q, data, sat, bootstrap=bootstrap,
                                                       seed=seed)

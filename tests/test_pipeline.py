@@ -119,7 +119,10 @@ def test_parallel_run_gives_the_same_results(bank: Analysis, bank_csv: Path) -> 
 def test_inadmissible_model_does_not_weight_the_indices(bank: Analysis) -> None:
     from satisfaction.drivers import indices
 
+    # the bank's CB-SEM is inadmissible: the analysis falls back to PLS, whose ACSI
+    # weights the indices (tests/test_pipeline_pls.py), not the CB-SEM's loadings
     assert bank.sem.status == "invalid"
-    assert any(w.code == "indices_equal_weights" for w in bank.warnings)
-    equal = indices(bank.questionnaire, bank.responses.data)
-    pd.testing.assert_frame_equal(bank.indices.constructs, equal.constructs)
+    assert bank.options["estimator"]["reason"] == "fallback"
+    assert set(bank.indices.weights["note"]) == {"PLS weight on the 0-100 metric (ACSI)"}
+    cbsem = indices(bank.questionnaire, bank.responses.data, loadings=bank.sem.parameters)
+    assert (bank.indices.constructs["index"] - cbsem.constructs["index"]).abs().max() > 1e-6
