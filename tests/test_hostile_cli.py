@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -480,8 +481,18 @@ def _running(pid: int) -> bool:
 
 
 def _start_report_and_signal(folder: Path, sig: int) -> tuple[subprocess.Popen, set[int]]:
-    """Start ``report`` with a long bootstrap; once its workers run, send ``sig``."""
-    argv = [*COMMAND, "report", str(BANK_Q), str(BANK), "--bootstrap", "20000", "--out",
+    """Start ``report`` with a long bootstrap; once its workers run, send ``sig``.
+
+    The demo survey (its CB-SEM is admissible, so the bootstrap runs in a worker
+    pool; the bank's falls back to PLS, bootstrapped in-process), written outside
+    ``folder`` so that the test can check that nothing is left in it.
+    """
+    from satisfaction.simulate import simulate_demo
+
+    data = Path(tempfile.mkdtemp(prefix="signal_data_")) / "demo.csv"
+    simulate_demo(n_respondents=2000, n_customers=50, seed=1).responses.to_csv(data,
+                                                                               index=False)
+    argv = [*COMMAND, "report", "cram", str(data), "--bootstrap", "20000", "--out",
             str(folder / "r.pdf"), "--json", str(folder / "r.json"), "--excel",
             str(folder / "r.xlsx")]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
