@@ -108,6 +108,7 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -953,6 +954,45 @@ def _jackknife(result: PLSResult, M: np.ndarray, mode_b: list[np.ndarray], D: np
     return np.vstack(rows), failed
 
 
+def _start_weights(result: PLSResult) -> np.ndarray:
+    """The fitted outer weights as the indicator × construct matrix the iteration starts from."""
+    m = result.model
+    pos = {c: j for j, c in enumerate(m.constructs)}
+    W0 = np.zeros_like(_structure(m)[0])
+    for k, (c, w) in enumerate(zip(result.weights["construct"], result.weights["est"],
+                                   strict=True)):
+        W0[k, pos[c]] = w
+    return W0
+
+
+def _resampled_fits(result: PLSResult, draws: int, seed: int | None
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray, Any, _Estimates]]:
+    """The bootstrap refits, :data:`_CHUNK` resamples at a time (one seeded stream).
+
+    Yields, per chunk: the resampled row indices (``b × n``), whether each
+    resample's correlation matrix was finite, the iteration's outcome (``W``,
+    ``converged``) and the estimates. Shared by :func:`bootstrap_pls` and
+    :func:`bootstrap_ipma`, so both draw the same resamples for the same seed.
+    """
+    m, X = result.model, result._X
+    n = X.shape[0]
+    M, mode_b, D = _structure(m)
+    W0 = _start_weights(result)
+    reflective = _reflective(m) if result.consistent else None
+    tol, max_iter = result._settings["tol"], result._settings["max_iter"]
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < draws:
+        b = min(_CHUNK, draws - done)
+        rows = rng.integers(0, n, size=(_CHUNK, n))[:b]
+        S = _correlations(X, rows)
+        good = np.isfinite(S).all(axis=(1, 2))
+        S[~good] = np.eye(X.shape[1])
+        core = _iterate(S, M, mode_b, D, result.scheme, tol, max_iter, W0)
+        yield rows, good, core, _estimates(S, core.W, D, reflective)
+        done += b
+
+
 def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
                   level: float = 0.95, ci: str = "perc") -> PLSResult:
     """Bootstrap of a PLS fit: weights, loadings, paths, total and indirect effects,
@@ -998,30 +1038,15 @@ def bootstrap_pls(result: PLSResult, draws: int = 1000, seed: int | None = None,
     m, X = result.model, result._X
     n = X.shape[0]
     M, mode_b, D = _structure(m)
-    pos = {c: j for j, c in enumerate(m.constructs)}
-    W0 = np.zeros_like(M)
-    for k, (c, w) in enumerate(zip(result.weights["construct"], result.weights["est"],
-                                   strict=True)):
-        W0[k, pos[c]] = w
+    W0 = _start_weights(result)
     reflective = _reflective(m) if result.consistent else None
     full_keys, full = _stack(m, _estimates(result._S[None], W0[None], D, reflective))
-    rng = np.random.default_rng(seed)
-    tol, max_iter = result._settings["tol"], result._settings["max_iter"]
     chunks: list[np.ndarray] = []
     ok_all: list[np.ndarray] = []
-    done = 0
-    while done < draws:
-        b = min(_CHUNK, draws - done)
-        rows = rng.integers(0, n, size=(_CHUNK, n))[:b]
-        S = _correlations(X, rows)
-        good = np.isfinite(S).all(axis=(1, 2))
-        S[~good] = np.eye(X.shape[1])
-        core = _iterate(S, M, mode_b, D, result.scheme, tol, max_iter, W0)
-        est = _estimates(S, core.W, D, reflective)
+    for _, good, core, est in _resampled_fits(result, draws, seed):
         _, values = _stack(m, est)
         chunks.append(values)
         ok_all.append(good & core.converged & np.isfinite(values).all(axis=1))
-        done += b
     values = np.vstack(chunks)
     ok = np.concatenate(ok_all)
     kept = values[ok]
@@ -1458,26 +1483,12 @@ def bootstrap_ipma(result: PLSResult, data: pd.DataFrame, target: str,
     lo, hi = _scale_of(scale, items)
     xs = (_analysed_items(result, data, items).to_numpy(dtype=float) - lo) / (hi - lo) * 100
     n = X.shape[0]
-    M, mode_b, D = _structure(m)
+    M = _structure(m)[0]
     pos = {c: j for j, c in enumerate(m.constructs)}
-    W0 = np.zeros_like(M)
-    for k, (c, w) in enumerate(zip(result.weights["construct"], result.weights["est"],
-                                   strict=True)):
-        W0[k, pos[c]] = w
-    reflective = _reflective(m) if result.consistent else None
-    tol, max_iter = result._settings["tol"], result._settings["max_iter"]
     t = pos[target]
-    rng = np.random.default_rng(seed)
     perf_all, imp_all = [], []
-    done = 0
-    while done < draws:
-        b = min(_CHUNK, draws - done)
-        rows = rng.integers(0, n, size=(_CHUNK, n))[:b]
-        S = _correlations(X, rows)
-        good = np.isfinite(S).all(axis=(1, 2))
-        S[~good] = np.eye(X.shape[1])
-        core = _iterate(S, M, mode_b, D, result.scheme, tol, max_iter, W0)
-        est = _estimates(S, core.W, D, reflective)
+    for rows, good, core, est in _resampled_fits(result, draws, seed):
+        b = len(rows)
         counts = np.bincount((rows + n * np.arange(b)[:, None]).ravel(),
                              minlength=b * n).reshape(b, n).astype(float)
         mean = counts @ xs / n
@@ -1490,7 +1501,6 @@ def bootstrap_ipma(result: PLSResult, data: pd.DataFrame, target: str,
         ok = good & core.converged & np.isfinite(perf).all(axis=1) & np.isfinite(imp).all(axis=1)
         perf_all.append(np.where(ok[:, None], perf, np.nan))
         imp_all.append(np.where(ok[:, None], imp, np.nan))
-        done += b
     perf_d, imp_d = np.vstack(perf_all), np.vstack(imp_all)
     kept = np.isfinite(perf_d).all(axis=1)
     perf_d, imp_d = perf_d[kept], imp_d[kept]
