@@ -483,15 +483,19 @@ def _running(pid: int) -> bool:
 def _start_report_and_signal(folder: Path, sig: int) -> tuple[subprocess.Popen, set[int]]:
     """Start ``report`` with a long bootstrap; once its workers run, send ``sig``.
 
-    The demo survey (its CB-SEM is admissible, so the bootstrap runs in a worker
-    pool; the bank's falls back to PLS, bootstrapped in-process), written outside
+    The demo survey without missing answers (its CB-SEM is admissible and fitted
+    by ML, so the bootstrap runs in a worker pool; the bank's falls back to PLS,
+    bootstrapped in-process), written outside
     ``folder`` so that the test can check that nothing is left in it.
     """
-    from satisfaction.simulate import simulate_demo
+    from satisfaction.simulate import demo_population, simulate_responses
 
+    # complete answers (contaminate=False): with a missing answer the model is
+    # fitted by FIML with delta intervals, and no bootstrap pool would start
     data = Path(tempfile.mkdtemp(prefix="signal_data_")) / "demo.csv"
-    simulate_demo(n_respondents=2000, n_customers=50, seed=1).responses.to_csv(data,
-                                                                               index=False)
+    simulate_responses(ROOT / "satisfaction" / "questionnaires" / "cram.yaml", n=2000, seed=1,
+                       population=demo_population(),
+                       contaminate=False).to_csv(data, index=False)
     argv = [*COMMAND, "report", "cram", str(data), "--bootstrap", "20000", "--out",
             str(folder / "r.pdf"), "--json", str(folder / "r.json"), "--excel",
             str(folder / "r.xlsx")]
