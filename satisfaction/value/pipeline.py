@@ -1,191 +1,32 @@
-"""The whole customer-value analysis: transactions → customer table → RFM, ABC,
-lifecycle, CLV models → one per-customer table.
+"""The value analysis on DuckDB (the default engine): transactions → customer table →
+the engine-neutral analysis of :mod:`satisfaction.value.core`.
 
-:func:`rfm_analysis` and :func:`clv_analysis` are the Python functions behind the
-``satisfaction rfm`` and ``satisfaction clv`` commands.
+:func:`value_analysis` is the Python function behind ``satisfaction rfm`` and
+``satisfaction clv``; the Spark adapter is :mod:`satisfaction.value.spark`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import numpy as np
 import pandas as pd
 
-from satisfaction.diagnostics import Diagnostic, records
-from satisfaction.diagnostics import status as gate_status
-from satisfaction.errors import InputError, UsageError
-from satisfaction.value.abc import ABCResult, abc_classes
-from satisfaction.value.clv import (
-    BGNBDFit,
-    GammaGammaFit,
-    HoldoutCheck,
-    ParetoNBDFit,
-    check_discount_rate,
-    decompose_value,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    fit_pareto_nbd,
-    holdout_check,
-    per_unit_discount,
+from satisfaction.value.core import (
+    CSV_COLUMNS,
+    CSV_SLICE_ROWS,
+    MODELS,
+    ValueResult,
+    analyse_customers,
+    excluded_diagnostics,
+    resolve_period,
+    value_options,
 )
-from satisfaction.value.customers import CustomerTable, customer_table
-from satisfaction.value.lifecycle import LifecycleResult, lifecycle_stages
-from satisfaction.value.rfm import RFMResult, rfm
+from satisfaction.value.customers import customer_table
 from satisfaction.value.transactions import Transactions
 
-#: Columns of the per-customer CSV, in order.
-CSV_COLUMNS: tuple[str, ...] = (
-    "customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
-    "rfm_segment", "abc_class", "lifecycle_stage", "p_alive", "expected_purchases", "clv",
-)
-
-
-#: Rows per thread, at least, when the per-customer CSV is formatted in parallel.
-CSV_SLICE_ROWS = 200_000
-
-
-@dataclass
-class ValueResult:
-    """Everything the value analysis produced.
-
-    Attributes
-    ----------
-    customers : pandas.DataFrame
-        One row per modelled customer with the :data:`CSV_COLUMNS` (index
-        customer_id) plus value_group, historical_value and expected_spend.
-    table : CustomerTable
-    rfm : RFMResult
-    abc : ABCResult
-    lifecycle : LifecycleResult
-    bgnbd, pareto_nbd, gamma_gamma : fitted models or None
-    holdout : HoldoutCheck or None
-    counts : dict
-        transactions (loaded, kept, excluded by reason, notes) and customers
-        (in table, modelled, returns only, first seen after the period end).
-    settings : dict
-    warnings : list of Diagnostic
-        Transactions excluded (by reason), the CLV models' gates (not converged,
-        degenerate, Gamma-Gamma q ≤ 1), customers whose CLV is left empty, the
-        margin adjustment. ``status`` is the worst of them.
-    """
-
-    customers: pd.DataFrame
-    table: CustomerTable
-    rfm: RFMResult
-    abc: ABCResult
-    lifecycle: LifecycleResult
-    transactions_log: dict[str, Any]
-    counts: dict[str, Any]
-    settings: dict[str, Any]
-    bgnbd: BGNBDFit | None = None
-    pareto_nbd: ParetoNBDFit | None = None
-    gamma_gamma: GammaGammaFit | None = None
-    holdout: HoldoutCheck | None = None
-    warnings: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        """``ok``, ``caution`` or ``invalid``: the gate of the whole value analysis."""
-        return gate_status(self.warnings)
-
-    @property
-    def notes(self) -> list[str]:
-        """The warnings as English sentences, for callers that still read text;
-        ``transactions_excluded`` is left out (such callers word it from the
-        transaction log)."""
-        return [str(d) for d in self.warnings if d.code != "transactions_excluded"]
-
-    def csv_frame(self) -> pd.DataFrame:
-        """The per-customer CSV table (columns :data:`CSV_COLUMNS`)."""
-        out = self.customers.reset_index()
-        return out[list(CSV_COLUMNS)]
-
-    def write_csv(self, path: str | Path) -> None:
-        """Write the per-customer CSV atomically.
-
-        Arrow's CSV writer (pandas' takes seconds per million rows) formats the
-        rows in slices, each slice in its own thread into memory; the slices are
-        then written in order, the header with the first. The file is the same as
-        one ``write_csv`` of the whole table (tested).
-        """
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        from satisfaction.io import spreadsheet_safe, write_with
-
-        # a customer id such as "=HYPERLINK(...)" is written as '=HYPERLINK(...): text in
-        # a spreadsheet, not a formula (OWASP); numbers are untouched
-        table = pa.Table.from_pandas(spreadsheet_safe(self.csv_frame()), preserve_index=False)
-        n = table.num_rows
-        k = max(1, min(os.cpu_count() or 1, 4, n // CSV_SLICE_ROWS))
-        bounds = [i * n // k for i in range(k + 1)]
-
-        def formatted(i: int) -> pa.Buffer:
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(table.slice(bounds[i], bounds[i + 1] - bounds[i]), sink,
-                            write_options=pacsv.WriteOptions(include_header=i == 0))
-            return sink.getvalue()
-
-        def write(tmp: Path) -> None:
-            with ThreadPoolExecutor(max_workers=k) as pool, open(tmp, "wb") as out:
-                for chunk in pool.map(formatted, range(k)):
-                    out.write(memoryview(chunk))
-
-        write_with(path, write)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``clv --json`` / ``rfm --json`` contract."""
-        log = self.transactions_log
-        models: dict[str, Any] = {}
-        if self.bgnbd is not None:
-            models["bgnbd"] = self.bgnbd.to_dict()
-        if self.pareto_nbd is not None:
-            models["pareto_nbd"] = self.pareto_nbd.to_dict()
-        if self.gamma_gamma is not None:
-            models["gamma_gamma"] = self.gamma_gamma.to_dict()
-        clv = self.customers["clv"]
-        return {
-            "customers": len(self.customers),
-            "transactions": int(log["kept"]),
-            "transactions_loaded": int(log["loaded"]),
-            "excluded": dict(log["excluded"]),
-            "notes": dict(log["notes"]),
-            # every excluded row (file row, customer, column, value, rule, message), as
-            # `validate` lists every problem; complete unless the loader was given a
-            # max_problems below the number excluded
-            "transactions_source": str(log["source"]),
-            "problems": list(log["problems"]),
-            "problems_complete": len(log["problems"]) == sum(log["excluded"].values()),
-            "status": self.status,
-            "warnings": records(self.warnings),
-            "customer_counts": dict(self.counts),
-            "settings": dict(self.settings),
-            "models": models,
-            "holdout": None if self.holdout is None else self.holdout.to_dict(),
-            "clv_total": None if clv.isna().all() else float(clv.sum()),
-            "value_decomposition": {
-                c: float(self.customers[f"value_{c}"].sum())
-                for c in ("historical", "current", "potential", "referral", "total")
-                if f"value_{c}" in self.customers.columns} or None,
-            "rfm": self.rfm.to_dict(),
-            "abc": self.abc.to_dict(),
-            "lifecycle": self.lifecycle.to_dict(),
-        }
-
-
-def _segment(data: pd.DataFrame, period_end: dt.date, abc_thresholds: tuple[float, float],
-             ) -> tuple[RFMResult, ABCResult, LifecycleResult]:
-    """RFM scores and segments, ABC classes and lifecycle stages of the modelled customers."""
-    r = rfm(data["recency_days"], data["occasions"], data["revenue"])
-    a = abc_classes(data["revenue"], thresholds=abc_thresholds)
-    life = lifecycle_stages(data, period_end)
-    return r, a, life
+__all__ = ["CSV_COLUMNS", "CSV_SLICE_ROWS", "ValueResult", "excluded_diagnostics",
+           "value_analysis"]
 
 
 def value_analysis(
@@ -194,12 +35,12 @@ def value_analysis(
     time_unit: Literal["day", "week", "month"] = "week",
     horizon: int | None = None,
     discount_rate: float = 0.10,
-    models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
+    models: tuple[str, ...] = MODELS,
     abc_thresholds: tuple[float, float] = (0.80, 0.95),
     referral_rate: float | pd.Series = 0.0,
     referral_value: float = 0.0,
 ) -> ValueResult:
-    """Run the value pipeline on loaded transactions.
+    """Run the value pipeline on transactions loaded by DuckDB.
 
     Parameters
     ----------
@@ -215,123 +56,26 @@ def value_analysis(
     models : tuple of str
         Which of "bgnbd", "pareto_nbd", "gamma_gamma" to fit. Expected purchases,
         P(alive) and CLV come from BG/NBD (Pareto/NBD if BG/NBD is not fitted).
+    abc_thresholds : (float, float)
+        Cumulative revenue shares closing classes A and B.
     referral_rate, referral_value : float or Series, float
         Expected referrals per customer and the value of one, for the referral
         term of the value decomposition (columns ``value_historical``,
         ``value_current``, ``value_potential``, ``value_referral``, ``value_total``;
         see :func:`~satisfaction.value.clv.decompose_value`).
+
+    Returns
+    -------
+    ValueResult
+        See :func:`satisfaction.value.core.analyse_customers` for what is computed
+        and the references it is tested against.
     """
     # the arguments first, before any work on the data
-    check_discount_rate(discount_rate)
-    if horizon is not None and (isinstance(horizon, bool) or int(horizon) != horizon
-                                or horizon < 1):
-        raise UsageError("horizon must be a whole number of time units, at least 1",
-                         value=horizon)
-    unknown = [m for m in models if m not in ("bgnbd", "pareto_nbd", "gamma_gamma")]
-    if unknown:
-        raise UsageError("models takes bgnbd, pareto_nbd and/or gamma_gamma",
-                         value=", ".join(map(str, unknown)))
+    options = value_options(time_unit, horizon, discount_rate, models, abc_thresholds)
+    log = transactions.log
+    if log.kept:  # nothing kept: customer_table names the reasons and the first row
+        period_end, _ = resolve_period(transactions.date_range, period_end,
+                                       source=log.source)
     table = customer_table(transactions, period_end=period_end, time_unit=time_unit)
-    data = table.purchasers
-    if horizon is None:
-        horizon = {"day": 365, "week": 52, "month": 12}[time_unit]
-    d_unit = per_unit_discount(discount_rate, table.unit_days)
-    counts = table.counts()
-
-    # The segmentations (RFM, ABC, lifecycle) and the model fits share no data: the
-    # segmentations run in a second thread while the fits run here (both spend their
-    # time in NumPy, which releases the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        segmentations = pool.submit(_segment, data, table.period_end, abc_thresholds)
-        # plain arrays: np.asarray on a Series indexed by a million customer ids
-        # probes the index (an attribute lookup) at every call
-        x, tx, big_t = (data[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T"))
-        z = data["monetary_value"].to_numpy(dtype=float)
-        source = transactions.log.source
-        try:
-            bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
-            pn = fit_pareto_nbd(x, tx, big_t) if "pareto_nbd" in models else None
-        except InputError as exc:
-            raise InputError(exc.message, file=source, value=exc.value,
-                             hint=exc.hint) from None
-        try:
-            gg = fit_gamma_gamma(x, z) if "gamma_gamma" in models else None
-        except InputError as exc:
-            alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
-            raise InputError(
-                exc.message, file=source, value=exc.value,
-                hint=f"fit the purchase model alone with --models {alone} "
-                     f"(models=({alone!r},) in Python): P(alive) and expected purchases "
-                     "per customer, without CLV (it needs the spend model)",
-            ) from None
-        r, a, life = segmentations.result()
-
-    out = r.data[["recency", "frequency", "monetary", "r_score", "f_score", "m_score",
-                  "rfm_segment", "value_group"]].copy()
-    # all three tables are in the customer table's order: assign positionally
-    out["abc_class"] = a.data["abc_class"].array
-    out["lifecycle_stage"] = life.data["lifecycle_stage"].array
-    hist = data["margin"] if table.has_margin else data["revenue"]
-    out["historical_value"] = hist.to_numpy()
-    notes = excluded_diagnostics(transactions.log.to_dict())
-    model = bg if bg is not None else pn
-    for fit in (bg, pn, gg):
-        if fit is not None:
-            notes += fit.warnings
-    out["p_alive"] = np.nan
-    out["expected_purchases"] = np.nan
-    out["clv"] = np.nan
-    out["expected_spend"] = np.nan
-    hold = None
-    if model is not None:
-        if isinstance(model, BGNBDFit):
-            pred = model.predict(horizon, d_unit, x, tx, big_t)
-        else:  # Pareto/NBD: discount at the horizon midpoint (no closed-form per step)
-            expected = model.expected_purchases(float(horizon), x, tx, big_t)
-            pred = {"p_alive": model.p_alive(x, tx, big_t), "expected_purchases": expected,
-                    "discounted_purchases": expected / (1.0 + d_unit) ** (horizon / 2.0)}
-        out["p_alive"] = pred["p_alive"]
-        out["expected_purchases"] = pred["expected_purchases"]
-        if table.holdout_end > table.period_end:
-            length = (table.holdout_end - table.period_end).days / table.unit_days
-            hold = holdout_check(model, data, length)
-    if gg is not None and model is not None:
-        spend = gg.expected_spend(x, z)
-        if table.has_margin:
-            # margin-adjusted: each customer's own margin ratio, the overall one
-            # when their revenue is not positive
-            overall = float(data["margin"].sum() / data["revenue"].sum())
-            ratio = np.where(data["revenue"] > 0, data["margin"] / data["revenue"], overall)
-            spend = spend * np.clip(ratio, 0.0, 1.0)
-            notes.append(Diagnostic("clv_margin", "info"))
-        undefined = int(np.isnan(spend).sum())
-        if undefined:
-            notes.append(Diagnostic("clv_spend_undefined", "invalidates", {"n": undefined}))
-        out["expected_spend"] = spend
-        out["clv"] = pred["discounted_purchases"] * spend
-        if "discounted_next" in pred:
-            dec = decompose_value(hist, pd.Series(out["clv"].to_numpy(), index=out.index),
-                                  pd.Series(pred["discounted_next"] * spend, index=out.index),
-                                  referral_rate=referral_rate, referral_value=referral_value)
-            for column in ("historical", "current", "potential", "referral", "total"):
-                out[f"value_{column}"] = dec.data[column].to_numpy()
-    for column in ("frequency", "r_score", "f_score", "m_score"):
-        out[column] = out[column].astype("int64")
-    out.index.name = "customer_id"
-    settings = {"period_end": table.period_end.isoformat(),
-                "holdout_end": table.holdout_end.isoformat(), "time_unit": time_unit,
-                "horizon": int(horizon), "discount_rate_annual": float(discount_rate),
-                "discount_rate_per_unit": float(d_unit), "margin": table.has_margin}
-    return ValueResult(customers=out, table=table, rfm=r, abc=a, lifecycle=life,
-                       transactions_log=transactions.log.to_dict(), counts=counts,
-                       settings=settings, bgnbd=bg, pareto_nbd=pn, gamma_gamma=gg,
-                       holdout=hold, warnings=notes)
-
-
-def excluded_diagnostics(log: dict[str, Any]) -> list[Diagnostic]:
-    """One ``transactions_excluded`` diagnostic (info) per exclusion reason that
-    removed rows, from a transaction log's ``to_dict()``; the reason is worded by
-    the catalogs' ``tx_reasons``."""
-    return [Diagnostic("transactions_excluded", "info", {"n": int(n), "reason": reason},
-                       labels={"reason": "tx_reasons"})
-            for reason, n in log.get("excluded", {}).items() if n]
+    return analyse_customers(table, log.to_dict(), options, referral_rate=referral_rate,
+                             referral_value=referral_value, engine="duckdb")
