@@ -545,9 +545,13 @@ class _Builder:
         if cmp is None:
             return None
         tests = cmp.tests
+        from satisfaction.report.associations_context import associations_section
+
+        associations = associations_section(self, cmp)  # numeric groups: correlations
         by_names = []
         for g in self.q.groups:
-            if len(tests) and g.id in set(tests["by"]):
+            if (len(tests) and g.id in set(tests["by"])) or \
+                    (associations and g.id in associations["variables"]):
                 by_names.append(g.name.get(self.lang) if g.name else g.id)
         findings = []
         inv = getattr(cmp, "invariance", None)
@@ -610,7 +614,8 @@ class _Builder:
         return {"intro": self.t("groups.intro", groups=self._join(by_names) or "–",
                                 adjust=self.label("adjust", cmp.adjust)),
                 "findings": findings, "table": table, "invariance": invariance,
-                "chart": self._group_chart(tests), "chart_note": self.t("groups.chart_note")}
+                "chart": self._group_chart(tests), "chart_note": self.t("groups.chart_note"),
+                "associations": associations}
 
     def _group_chart(self, tests: pd.DataFrame) -> str | None:
         """Group means with 95 % t-intervals: satisfaction and loyalty by every group
