@@ -199,7 +199,7 @@ def _compare(row: dict[str, Any], before: dict[str, Any], use_rmsea: bool = True
 
 def _new_constraints(result: SEMResult, added: tuple[str, ...]) -> list[str]:
     """The free parameters of the classes a step newly holds equal, as ``lhs op rhs``."""
-    spec = result._spec  # type: ignore[attr-defined]
+    spec = result.spec
     st = spec.structure
     out: list[str] = []
     for k, r in enumerate(st.rows):
@@ -302,7 +302,7 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
         level = row["model"]
     scalar = fits["scalar"]
     p = scalar.parameters
-    latent = set(scalar._spec.structure.latent)  # type: ignore[attr-defined]
+    latent = set(scalar.spec.structure.latent)
     means = p[(p["op"] == "~1") & p["lhs"].isin(latent)]
     latent_means = pd.DataFrame({"construct": means["lhs"].to_numpy(),
                                  "group": means["group"].to_numpy(),

@@ -171,6 +171,29 @@ class SEMResult:
         ``ci.method`` column (``fixed`` for fixed rows).
     excluded : dict[str, int]
         Respondents not analysed, by reason (``missing_values``, ``missing_group``).
+    syntax : str
+        The model in lavaan syntax as fitted.
+    theta, vcov : numpy.ndarray or None
+        The free parameters at the solution and their sampling covariance (None when
+        the information matrix is singular); robust, weighted and bootstrap standard
+        errors, modification indices and factor scores continue from them.
+    spec : object or None
+        The fitted parameter layout (free parameters, equality constraints, rows).
+    blocks, rams : list or None
+        Per group: the data blocks of a complete-data fit, or the RAM matrices of a
+        FIML fit.
+    fiml_data : list or None
+        Per group: the missing-data patterns of a FIML fit.
+    information : numpy.ndarray or None
+        The observed information of a FIML fit.
+    per_group : list or None
+        Per group: (parameters, R², effects, diagnostics, standardized solution) before
+        they are joined into the tables above.
+    ordinal : object or None
+        The thresholds and polychoric correlations of an ordered-item fit (WLSMV).
+
+    The fields from ``theta`` on are the fitted model's internals; :meth:`to_dict`
+    (the JSON) leaves them out.
     """
 
     fit_measures: dict[str, float]
@@ -184,6 +207,15 @@ class SEMResult:
     bootstrap: dict[str, Any] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     syntax: str = ""
+    theta: np.ndarray | None = field(default=None, repr=False, compare=False)
+    vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
+    spec: Any = field(default=None, repr=False, compare=False)
+    blocks: list[Any] | None = field(default=None, repr=False, compare=False)
+    rams: list[Any] | None = field(default=None, repr=False, compare=False)
+    fiml_data: list[Any] | None = field(default=None, repr=False, compare=False)
+    information: np.ndarray | None = field(default=None, repr=False, compare=False)
+    per_group: list[tuple[Any, ...]] | None = field(default=None, repr=False, compare=False)
+    ordinal: Any = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> str:
@@ -2014,12 +2046,12 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
         result.excluded = excluded
         result.warnings = warnings + result.warnings
         result.syntax = syntax
-        theta = result._theta  # type: ignore[attr-defined]
-        vcov = result._vcov  # type: ignore[attr-defined]
+        theta = result.theta
+        vcov = result.vcov
         if estimator != "ml":  # robust SEs and scaled test (fixed.x covariates last in x)
             vcov = robust.apply_complete(result, estimator, blocks, [x], theta, spec.nparam,
                                          spec.param_of_row, len(structure.exogenous_observed))
-            result._vcov = vcov  # type: ignore[attr-defined]
+            result.vcov = vcov
         _delta_intervals(result, structure, rams[0], theta, vcov, spec)
         if bootstrap:
             ram = copy.deepcopy(rams[0])
@@ -2035,11 +2067,11 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
     result = _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
                          syntax, group_equal, group_partial, estimator)
     if bootstrap:
-        gspec = result._spec  # type: ignore[attr-defined]
-        rams = copy.deepcopy([b.ram for b in result._blocks])  # type: ignore[attr-defined]
+        gspec = result.spec
+        rams = copy.deepcopy([b.ram for b in result.blocks])
         xs = [frame[(gcol == g).to_numpy()].to_numpy() for g in labels]
         _bootstrap(result, _BootModel(gspec, rams, xs, _GroupDerived(gspec, rams)),
-                   result._theta, bootstrap, seed, n_jobs, progress, ci)  # type: ignore[attr-defined]
+                   result.theta, bootstrap, seed, n_jobs, progress, ci)
     result.warnings += _fit_diagnostics(result.fit_measures, criteria)
     return result
 
@@ -2053,13 +2085,13 @@ def _bootstrap_fiml(result: SEMResult, draws: int, seed: int | None, n_jobs: int
     as lavaan's ``se = "bootstrap"`` with ``missing = "ml"``; SEs and intervals as
     :func:`_bootstrap`. Tested against lavaan refitted on the same resamples
     (tests/reference/lavaan_fiml_bootstrap.R)."""
-    spec = result._spec  # type: ignore[attr-defined]
-    rams = copy.deepcopy(result._rams)  # type: ignore[attr-defined]
-    xs = [d.x for d in result._fiml]  # type: ignore[attr-defined]
+    spec = result.spec
+    rams = copy.deepcopy(result.rams)
+    xs = [d.x for d in result.fiml_data]
     fun = _GroupDerived(spec, rams) if result.groups is not None else \
         _Derived(spec.structure, rams[0], result.effects, spec)
     _bootstrap(result, _BootModel(spec, rams, xs, fun, fiml=True),
-               result._theta, draws, seed, n_jobs, progress, ci)  # type: ignore[attr-defined]
+               result.theta, draws, seed, n_jobs, progress, ci)
 
 
 def _check_estimator(estimator: str, missing: str, group: str | None) -> None:
@@ -2159,12 +2191,12 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
         effects = pd.DataFrame(columns=EFFECT_COLUMNS)
     result = SEMResult(fit_measures=measures, parameters=params, r2=r2, effects=effects,
                        warnings=warnings, n=n, converged=sol.converged)
-    result._theta = sol.theta  # type: ignore[attr-defined]
-    result._vcov = vcov  # type: ignore[attr-defined]
-    result._per = per  # type: ignore[attr-defined]
+    result.theta = sol.theta
+    result.vcov = vcov
+    result.per_group = per
     # the fitted layout and data blocks: modification indices and factor scores use them
-    result._spec = spec  # type: ignore[attr-defined]
-    result._blocks = blocks  # type: ignore[attr-defined]
+    result.spec = spec
+    result.blocks = blocks
     return result
 
 
@@ -2422,10 +2454,10 @@ def _keep_fiml_model(result: SEMResult, structure: Structure, observed: list[str
         qk = spec.param_of_row[0][k]
         if r.op == "~1" and qk >= q:
             theta_m[qk] = nu[pos[r.lhs]]
-    result._theta = theta_m  # type: ignore[attr-defined]
-    result._spec = spec  # type: ignore[attr-defined]
-    result._rams = [ram]  # type: ignore[attr-defined]
-    result._fiml = [data]  # type: ignore[attr-defined]
+    result.theta = theta_m
+    result.spec = spec
+    result.rams = [ram]
+    result.fiml_data = [data]
 
 
 def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFrame,
@@ -2447,17 +2479,17 @@ def _fit_fiml_means(structure: Structure, observed: list[str], frame: pd.DataFra
     """
     data = [_fiml_group(frame.to_numpy(), observed, "the structural model (FIML)")]
     res = _fiml_multi(structure, observed, data, [""], (), (), estimator)
-    spec = res._spec  # type: ignore[attr-defined]
-    params, r2, effects, warn, _ = res._per[0]  # type: ignore[attr-defined]
+    spec = res.spec
+    params, r2, effects, warn, _ = res.per_group[0]
     warnings = [w for w in res.warnings if w.scope is None] + warn  # no group scope
     result = SEMResult(fit_measures=res.fit_measures, parameters=params, r2=r2,
                        effects=effects, warnings=warnings, n=res.n, converged=res.converged)
-    ram = res._rams[0]  # type: ignore[attr-defined]
-    for name in ("_theta", "_vcov", "_spec", "_rams", "_information"):
+    ram = res.rams[0]
+    for name in ("theta", "vcov", "spec", "rams", "information"):
         setattr(result, name, getattr(res, name))
-    result._fiml = data  # type: ignore[attr-defined]
-    _delta_intervals(result, spec.structure, ram, res._theta,  # type: ignore[attr-defined]
-                     res._vcov, spec)  # type: ignore[attr-defined]
+    result.fiml_data = data
+    _delta_intervals(result, spec.structure, ram, res.theta,
+                     res.vcov, spec)
     return result
 
 
@@ -2610,12 +2642,12 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
                        parameters=pd.concat(frames, ignore_index=True), r2={},
                        effects=pd.DataFrame(columns=EFFECT_COLUMNS), warnings=warnings,
                        n=total, converged=converged)
-    result._theta = theta  # type: ignore[attr-defined]
-    result._vcov = vcov  # type: ignore[attr-defined]
-    result._per = per  # type: ignore[attr-defined]
-    result._spec = spec  # type: ignore[attr-defined]
-    result._information = hess / 2  # type: ignore[attr-defined]
-    result._rams = rams  # type: ignore[attr-defined]
+    result.theta = theta
+    result.vcov = vcov
+    result.per_group = per
+    result.spec = spec
+    result.information = hess / 2
+    result.rams = rams
     return result
 
 
@@ -2643,7 +2675,7 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
         data.append(_fiml_group(x, observed, f"the structural model in group {g} (FIML)"))
     free = _fiml_multi(structure, observed, data, names, group_equal, group_partial,
                        estimator)
-    spec = free._spec  # type: ignore[attr-defined]
+    spec = free.spec
     if any(r.op == "~" for r in structure.rows) and "regressions" not in group_equal:
         equal = _fiml_multi(structure, observed, data, names,
                             tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial,
@@ -2652,13 +2684,13 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
         equal = free
     diff = _paths_difference(free.fit_measures, equal.fit_measures, estimator)
     per_group = {}
-    for label, (p, r2, eff, warn, _), d in zip(names, free._per, data, strict=True):  # type: ignore[attr-defined]
+    for label, (p, r2, eff, warn, _), d in zip(names, free.per_group, data, strict=True):
         per_group[label] = SEMResult(fit_measures={}, parameters=p, r2=r2, effects=eff,
                                      warnings=warn, n=d.n, converged=free.converged)
     free.groups = GroupComparison(column=group, labels=names, per_group=per_group,
                                   equal_fit=equal.fit_measures, chisq_diff=diff)
     free.excluded = excluded
-    free._fiml = data  # type: ignore[attr-defined]
+    free.fiml_data = data
     if not equal.converged:
         free.warnings.append(Diagnostic("equal_paths_not_converged", "caution"))
     free.syntax = syntax
@@ -2711,7 +2743,7 @@ def _fit_equal(structure: Structure, observed: list[str], samples: list[np.ndarr
     blocks = [Block(r, S, len(x), m) for r, S, x, m in
               zip(_rams(spec, observed, samples), samples, xs, means, strict=True)]
     result = _estimate(spec, blocks, meanstructure=True, means=means, labels=names)
-    result._spec = spec  # type: ignore[attr-defined]
+    result.spec = spec
     return result
 
 
@@ -2739,7 +2771,7 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
     names = [str(g) for g in labels]
     free = _fit_equal(structure, observed, samples, means, xs, names, group_equal,
                       group_partial)
-    spec = free._spec  # type: ignore[attr-defined]
+    spec = free.spec
     equal = _fit_equal(structure, observed, samples, means, xs, names,
                        tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial)
     if estimator != "ml":
@@ -2750,7 +2782,7 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
             _robust_groups(equal, estimator, xs, len(structure.exogenous_observed))
     diff = _paths_difference(free.fit_measures, equal.fit_measures, estimator)
     per_group = {}
-    for label, (p, r2, eff, warn, _), x in zip(names, free._per, xs, strict=True):  # type: ignore[attr-defined]
+    for label, (p, r2, eff, warn, _), x in zip(names, free.per_group, xs, strict=True):
         per_group[label] = SEMResult(fit_measures={}, parameters=p, r2=r2, effects=eff,
                                      warnings=warn, n=len(x), converged=free.converged)
     free.groups = GroupComparison(column=group, labels=names, per_group=per_group,
@@ -2769,14 +2801,14 @@ def _robust_groups(result: SEMResult, estimator: str, xs: list[np.ndarray], nx: 
     """MLR/MLM on a complete-data multi-group ML fit, in place: robust standard errors in
     its parameter table and per-group tables, the robust covariance for the ``:=``
     rows, and lavaan's scaled and robust measures (:func:`robust.apply_complete`)."""
-    spec = result._spec  # type: ignore[attr-defined]
-    vcov = robust.apply_complete(result, estimator, result._blocks, xs,  # type: ignore[attr-defined]
-                                 result._theta, spec.nparam, spec.param_of_row, nx)  # type: ignore[attr-defined]
+    spec = result.spec
+    vcov = robust.apply_complete(result, estimator, result.blocks, xs,
+                                 result.theta, spec.nparam, spec.param_of_row, nx)
     if vcov is None:  # singular information (flagged by the fit): no sandwich
         return
-    result._vcov = vcov  # type: ignore[attr-defined]
-    result._per = [(robust.robust_se_table(p, spec.param_of_row[g], vcov), *rest)  # type: ignore[attr-defined]
-                   for g, (p, *rest) in enumerate(result._per)]  # type: ignore[attr-defined]
+    result.vcov = vcov
+    result.per_group = [(robust.robust_se_table(p, spec.param_of_row[g], vcov), *rest)
+                        for g, (p, *rest) in enumerate(result.per_group)]
 
 
 def _paths_difference(free: dict[str, float], equal: dict[str, float], estimator: str
@@ -2808,8 +2840,8 @@ def _defined_group_rows(result: SEMResult, spec: _Spec) -> None:
     standardized parameters differ between groups.
     """
     compiled = _compiled_defined(spec.structure, spec)
-    theta = result._theta  # type: ignore[attr-defined]
-    vcov = result._vcov  # type: ignore[attr-defined]
+    theta = result.theta
+    vcov = result.vcov
     params: dict[str, int] = {}
     for group in spec.label_param:
         params.update(group)

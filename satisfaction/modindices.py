@@ -76,14 +76,14 @@ def fitted_model(result: Any) -> Fitted:
     UsageError
         For a fit that keeps neither.
     """
-    spec = getattr(result, "_spec", None)
-    blocks = getattr(result, "_blocks", None)
-    theta = getattr(result, "_theta", None)
-    fiml = getattr(result, "_fiml", None)
+    spec = result.spec
+    blocks = result.blocks
+    theta = result.theta
+    fiml = result.fiml_data
     labels = list(result.groups.labels) if getattr(result, "groups", None) is not None else None
     if fiml is not None and spec is not None and theta is not None:
         blocks = [Block(ram, d.sigma1, d.n, d.mu1)
-                  for ram, d in zip(result._rams, fiml, strict=True)]
+                  for ram, d in zip(result.rams, fiml, strict=True)]
         return Fitted(spec.structure, spec.param_of_row, spec.nparam, blocks,
                       np.asarray(theta, dtype=float), labels, [d.pats for d in fiml])
     if spec is None or blocks is None or theta is None:

@@ -858,7 +858,7 @@ def fit_wlsmv(structure: Structure, syntax: str, source: str | None, frame: pd.D
         index = w.params["index"]
         name = index if index == "srmr" else f"{index}.scaled"
         result.warnings.append(replace(w, params={**w.params, "index": name}))
-    result._ordinal = ss  # type: ignore[attr-defined]
+    result.ordinal = ss
     return result
 
 

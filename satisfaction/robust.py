@@ -705,12 +705,12 @@ def apply_complete(result: object, estimator: str, blocks: list[Block], xs: list
     parameter table (``len(param_of_rows[g])`` of them, groups one after the
     other) get the robust ``se z pvalue ci.*`` (:func:`fit_complete`) and its
     ``fit_measures`` the :data:`ROBUST_FIT_NAMES`. When the ML information is
-    singular (``result._vcov`` is None; the fit already says so) there is no
+    singular (``result.vcov`` is None; the fit already says so) there is no
     sandwich: the measures are NaN (lavaan: "could not invert information matrix
     needed for robust test statistic") and None is returned.
     """
     fm = result.fit_measures  # type: ignore[attr-defined]
-    if getattr(result, "_vcov", None) is None:
+    if result.vcov is None:
         fm.update({k: math.nan for k in ROBUST_FIT_NAMES})
         return None
     rob = fit_complete(estimator, blocks, xs, theta, nparam, fm["df"], fm["baseline.df"], nx)

@@ -217,11 +217,11 @@ def apply_weighted(result: Any, blocks: list[Block], xs: list[np.ndarray],
     parameter table, lavaan's ``*.scaled``/``*.robust`` measures in ``fit_measures``;
     returns the robust covariance (None when the information is singular)."""
     fm = result.fit_measures
-    if getattr(result, "_vcov", None) is None:
+    if result.vcov is None:
         fm.update({k: math.nan for k in robust.ROBUST_FIT_NAMES})
         return None
-    spec = result._spec
-    rob = weighted_mlr(blocks, xs, ws, result._theta, spec.nparam, fm["df"],
+    spec = result.spec
+    rob = weighted_mlr(blocks, xs, ws, result.theta, spec.nparam, fm["df"],
                        fm["baseline.df"], nx)
     params = result.parameters
     offset = 0
@@ -402,8 +402,8 @@ def _single(structure: Any, observed: list[str], x: np.ndarray, w: np.ndarray,
     result = sem._estimate(spec, blocks, meanstructure=meanstructure, means=[None])
     vcov = apply_weighted(result, blocks, [x], [w], spec.param_of_row,
                           len(structure.exogenous_observed))
-    result._vcov = vcov  # type: ignore[attr-defined]
-    sem._delta_intervals(result, structure, rams[0], result._theta, vcov, spec)  # type: ignore[attr-defined]
+    result.vcov = vcov
+    sem._delta_intervals(result, structure, rams[0], result.theta, vcov, spec)
     return result
 
 
@@ -447,12 +447,12 @@ def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.S
         blocks = [Block(r, S, float(wg.sum()), m) for r, S, wg, m in
                   zip(sem._rams(spec, observed, samples), samples, ws, means, strict=True)]
         res = sem._estimate(spec, blocks, meanstructure=True, means=means, labels=names)
-        res._spec = spec
-        vcov = apply_weighted(res, res._blocks, xs, ws, spec.param_of_row, nx)
+        res.spec = spec
+        vcov = apply_weighted(res, res.blocks, xs, ws, spec.param_of_row, nx)
         if vcov is not None:
-            res._vcov = vcov
-            res._per = [(robust.robust_se_table(p, spec.param_of_row[g], vcov), *rest)
-                        for g, (p, *rest) in enumerate(res._per)]
+            res.vcov = vcov
+            res.per_group = [(robust.robust_se_table(p, spec.param_of_row[g], vcov), *rest)
+                             for g, (p, *rest) in enumerate(res.per_group)]
         return res
 
     free = one(group_equal)
@@ -462,7 +462,7 @@ def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.S
         equal = free
     diff = sem._paths_difference(free.fit_measures, equal.fit_measures, "mlr")
     per_group = {}
-    for label, (p, r2, eff, warn, _), x in zip(names, free._per, xs, strict=True):
+    for label, (p, r2, eff, warn, _), x in zip(names, free.per_group, xs, strict=True):
         per_group[label] = sem.SEMResult(fit_measures={}, parameters=p, r2=r2, effects=eff,
                                          warnings=warn, n=len(x), converged=free.converged)
     free.groups = sem.GroupComparison(column=group, labels=names, per_group=per_group,
@@ -470,7 +470,7 @@ def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.S
     if not equal.converged:
         free.warnings.append(Diagnostic("equal_paths_not_converged", "caution"))
     if structure.defined:
-        sem._defined_group_rows(free, free._spec)
+        sem._defined_group_rows(free, free.spec)
     return free
 
 

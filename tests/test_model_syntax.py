@@ -223,10 +223,10 @@ def test_binding_constraint_holds_exactly_and_is_the_kkt_point() -> None:
     from satisfaction.sem_ml import weighted
 
     result = fit(INEQ["cases"]["sum_below"]["model"], holzinger39.get_data())
-    spec, theta = result._spec, result._theta
+    spec, theta = result.spec, result.theta
     C, d, _ = spec.ineq
     assert float((C @ theta - d)[0]) == pytest.approx(0.0, abs=1e-10)
-    g = weighted(result._blocks, theta, spec.nparam, with_info=False)[1]
+    g = weighted(result.blocks, theta, spec.nparam, with_info=False)[1]
     lam = float(C[0] @ g / (C[0] @ C[0]))
     assert lam > 0
     assert np.abs(g - lam * C[0]).max() < 1e-7

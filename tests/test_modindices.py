@@ -92,14 +92,14 @@ def _at_lavaan_estimates(case: str):
               group_equal=ref.get("group_equal", ()))
     est = pd.DataFrame(ref["estimates"])
     labels = ref.get("group_labels") or [None]
-    spec, theta = res._spec, res._theta.copy()
+    spec, theta = res.spec, res.theta.copy()
     for g, label in enumerate(labels):
         rows = est if label is None else est[est["group"] == g + 1]
         value = {(r.lhs, r.op, r.rhs): r.est for r in rows.itertuples()}
         for k, r in enumerate(spec.structure.rows):
             if spec.param_of_row[g][k] >= 0:
                 theta[spec.param_of_row[g][k]] = value[(r.lhs, r.op, r.rhs)]
-    res._theta = theta
+    res.theta = theta
     return res
 
 
@@ -184,7 +184,7 @@ def test_fiml_modindices_exact_at_lavaan_estimates(case: str, group: str | None)
     formula is lavaan's, what is left above is where the optimisers stop."""
     res = fit(FIML["models"]["cfa3"], _fiml_data(), missing="fiml", group=group)
     est = pd.DataFrame(FIML["estimates"][case])
-    spec, theta = res._spec, res._theta.copy()
+    spec, theta = res.spec, res.theta.copy()
     labels = res.groups.labels if group else [""]
     for g, label in enumerate(labels):
         value = {(r.lhs, r.op, r.rhs): r.est
@@ -192,7 +192,7 @@ def test_fiml_modindices_exact_at_lavaan_estimates(case: str, group: str | None)
         for k, r in enumerate(spec.structure.rows):
             if spec.param_of_row[g][k] >= 0:
                 theta[spec.param_of_row[g][k]] = value[(r.lhs, r.op, r.rhs)]
-    res._theta = theta
+    res.theta = theta
     key = KEY + (["group"] if group else [])
     merged = pd.DataFrame(FIML["modindices"][case]).merge(modindices(res), on=key,
                                                           suffixes=("_lavaan", ""))

@@ -357,7 +357,7 @@ def test_bank_polychorics_follow_lavaans_sparse_table_conventions(bank):
     """With cells of probability below √ε (counted as √ε, as lavaan does) the
     likelihood of imag1 × imag2 has two maxima; lavaan's (0.746, the higher one)
     is found, not the other (0.707)."""
-    ss = bank._ordinal
+    ss = bank.ordinal
     assert ss.names == REF["bank_items"]
     np.testing.assert_allclose(ss.correlation, np.array(REF["bank_polychoric"]), atol=1e-6)
 
@@ -435,7 +435,7 @@ def test_pairwise_deletion_matches_lavaan():
     res = fit(ref["model"], raw[items], ordered="all", estimator="wlsmv", missing="pairwise")
     assert res.n == REF["pair_n"]
     assert res.excluded == {"all_values_missing": len(raw) - REF["pair_n"]}
-    np.testing.assert_allclose(res._ordinal.correlation, np.array(REF["pair_polychoric"]),
+    np.testing.assert_allclose(res.ordinal.correlation, np.array(REF["pair_polychoric"]),
                                atol=1e-6)
     expected = dict(ref["fit"])
     expected["chisq.shift.parameters"] = expected["chisq.scaled"] - expected["chisq"] / \

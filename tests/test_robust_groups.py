@@ -144,19 +144,19 @@ def test_at_lavaans_default_estimates_the_scaling_is_exact() -> None:
     case = "hs_exo_groups_mlr_default"
     ref = REF["fits"][case]
     res = fit(ref["model"], _hs(), group="school")
-    spec = res._spec
+    spec = res.spec
     lav = _lavaan_rows(case)
-    theta = res._theta.copy()
+    theta = res.theta.copy()
     for g, label in enumerate(res.groups.labels):
         for k, row in enumerate(spec.structure.rows):
             q = spec.param_of_row[g][k]
             if q >= 0:
                 theta[q] = lav[(row.lhs, row.op, row.rhs, label)]["est"]
     hs = _hs()
-    observed = res._blocks[0].ram.variables[:res._blocks[0].ram.p]
+    observed = res.blocks[0].ram.variables[:res.blocks[0].ram.p]
     xs = [hs[hs["school"] == label][observed].to_numpy(float) for label in res.groups.labels]
     fm = ref["fit"]
-    rob = robust.fit_complete("mlr", res._blocks, xs, theta, spec.nparam, fm["df"],
+    rob = robust.fit_complete("mlr", res.blocks, xs, theta, spec.nparam, fm["df"],
                               fm["baseline.df"], nx=2)
     assert rob.scaling == pytest.approx(fm["chisq.scaling.factor"], abs=1e-8)
     assert rob.baseline_scaling == pytest.approx(fm["baseline.chisq.scaling.factor"], abs=1e-8)
@@ -360,11 +360,11 @@ def test_singular_information_gives_no_sandwich() -> None:
     NaN and the parameter table is left alone, as lavaan cannot invert it either."""
     res = fit(REF["fits"]["hs_exo_mlr"]["model"], _hs())
     before = res.parameters.copy()
-    res._vcov = None
+    res.vcov = None
     hs = _hs()
-    observed = res._blocks[0].ram.variables[:res._blocks[0].ram.p]
-    out = robust.apply_complete(res, "mlr", res._blocks, [hs[observed].to_numpy(float)],
-                                res._theta, res._spec.nparam, res._spec.param_of_row, 2)
+    observed = res.blocks[0].ram.variables[:res.blocks[0].ram.p]
+    out = robust.apply_complete(res, "mlr", res.blocks, [hs[observed].to_numpy(float)],
+                                res.theta, res.spec.nparam, res.spec.param_of_row, 2)
     assert out is None
     assert all(math.isnan(res.fit_measures[k]) for k in robust.ROBUST_FIT_NAMES)
     pd.testing.assert_frame_equal(res.parameters, before)

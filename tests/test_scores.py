@@ -170,7 +170,7 @@ def test_fiml_regression_scores_are_the_conditional_mean_given_the_answers() -> 
     data = fiml_data()
     res = fit(FIML["models"]["cfa3"], data, missing="fiml")
     scores = factor_scores(res, data)
-    ram, theta = res._rams[0], res._theta
+    ram, theta = res.rams[0], res.theta
     C = ram.implied(theta)["C"]
     mu = ram.implied_mean(theta)
     row = int(np.flatnonzero(data[["x2", "x3", "x4"]].isna().all(axis=1).to_numpy())[0])
