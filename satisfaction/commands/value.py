@@ -42,8 +42,8 @@ def check_options(*, date_format: str | None = None, period_end: str | None = No
     """Check the options of ``rfm`` and ``clv`` before any data are read; each error
     names its option. Returns the period end and today as ISO dates (they may be
     written in any layout the transaction dates may: 2024-03-31, 2024/03/31, 20240331)."""
-    from satisfaction.value.clv import check_discount_rate
-    from satisfaction.value.transactions import check_date_format, parse_date
+    # the light checks (no pandas, SciPy or DuckDB): a usage error answers at once
+    from satisfaction.value.checks import check_date_format, check_discount_rate, parse_date
 
     if returns not in ("net", "exclude"):
         raise UsageError("--returns must be net or exclude", value=returns)
@@ -197,7 +197,7 @@ SparkMaster = Annotated[str | None, typer.Option(
 
 def check_engine(engine: str) -> None:
     """Refuse an unknown ``--engine`` (before any data are read)."""
-    from satisfaction.value.spark import check_engine as check
+    from satisfaction.value.checks import check_engine as check
 
     check(engine)
 
@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
 
     def columns(customer: str, date: str, amount: str, margin: str | None,
                 cost: str | None) -> TransactionColumns:
-        from satisfaction.value.transactions import TransactionColumns
+        from satisfaction.value.checks import TransactionColumns
 
         if margin and cost:
             raise UsageError("give --margin-col or --cost-col, not both")

@@ -13,30 +13,38 @@ The modules, in the order the data flow through them:
   its correlation with behaviour and the mediation through loyalty.
 """
 
-from satisfaction.value.abc import ABCResult, abc_classes, gini
-from satisfaction.value.clv import (
-    BGNBDFit,
-    GammaGammaFit,
-    ParetoNBDFit,
-    decompose_value,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    fit_pareto_nbd,
-    holdout_check,
-    retention_clv,
-)
-from satisfaction.value.customers import CustomerTable, customer_table
-from satisfaction.value.lifecycle import LifecycleResult, lifecycle_stages
-from satisfaction.value.link import (
-    MediationResult,
-    SurveyLink,
-    correlation,
-    link_survey,
-    mediation,
-)
-from satisfaction.value.pipeline import ValueResult, value_analysis
-from satisfaction.value.rfm import RFMResult, SegmentRule, rfm
-from satisfaction.value.transactions import TransactionColumns, Transactions, load_transactions
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Where each public name is defined. The submodules are imported when one of their
+#: names is first used (PEP 562 module ``__getattr__``), not with the package: the
+#: option checks (:mod:`~satisfaction.value.checks`) and the loader must not pay for
+#: pingouin (the survey link) or SciPy (the models) — a usage error answers at once.
+_DEFINED_IN: dict[str, str] = {
+    "ABCResult": "abc", "abc_classes": "abc", "gini": "abc",
+    "BGNBDFit": "clv", "GammaGammaFit": "clv", "ParetoNBDFit": "clv",
+    "decompose_value": "clv", "fit_bgnbd": "clv", "fit_gamma_gamma": "clv",
+    "fit_pareto_nbd": "clv", "holdout_check": "clv", "retention_clv": "clv",
+    "CustomerTable": "customers", "customer_table": "customers",
+    "LifecycleResult": "lifecycle", "lifecycle_stages": "lifecycle",
+    "MediationResult": "link", "SurveyLink": "link", "correlation": "link",
+    "link_survey": "link", "mediation": "link",
+    "ValueResult": "pipeline", "value_analysis": "pipeline",
+    "RFMResult": "rfm", "SegmentRule": "rfm",
+    "TransactionColumns": "transactions", "Transactions": "transactions",
+    "load_transactions": "transactions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name of the package, imported from its module on first use."""
+    module = _DEFINED_IN.get(name)
+    if module is None:
+        raise AttributeError(f"module 'satisfaction.value' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"satisfaction.value.{module}"), name)
+
 
 __all__ = [
     "ABCResult", "BGNBDFit", "CustomerTable", "GammaGammaFit", "LifecycleResult",
@@ -44,5 +52,5 @@ __all__ = [
     "TransactionColumns", "Transactions", "ValueResult", "abc_classes", "correlation",
     "customer_table", "decompose_value", "fit_bgnbd", "fit_gamma_gamma", "fit_pareto_nbd",
     "gini", "holdout_check", "lifecycle_stages", "link_survey", "load_transactions",
-    "mediation", "retention_clv", "rfm", "value_analysis",
+    "mediation", "retention_clv", "value_analysis",
 ]

@@ -45,7 +45,8 @@ from threadpoolctl import threadpool_limits
 
 from satisfaction.diagnostics import Diagnostic, records
 from satisfaction.diagnostics import status as gate_status
-from satisfaction.errors import InputError, UsageError
+from satisfaction.errors import InputError
+from satisfaction.value.checks import check_discount_rate
 
 
 # ---------------------------------------------------------------------------
@@ -1030,28 +1031,6 @@ def retention_clv(margin: Any, retention: Any, discount: float) -> np.ndarray:
     if discount <= -1:
         raise InputError("discount rate must be above -1", column="discount", value=discount)
     return m * r / (1.0 + discount - r)
-
-
-def check_discount_rate(annual_rate: float, what: str = "discount_rate") -> float:
-    """The annual discount rate as a float, or a UsageError naming ``what``.
-
-    A rate is a fraction: 0.10 is 10 % a year. Negative rates are refused (a
-    negative ``1 + d`` has no real root: the per-unit rate would be complex), and so
-    are rates above 1 (100 % a year): ``10`` is much more likely a percentage typed
-    as a number than a rate of 1,000 %.
-    """
-    try:
-        rate = float(annual_rate)
-    except (TypeError, ValueError):
-        raise UsageError(f"{what} must be a number such as 0.10 (10 % a year)",
-                         value=annual_rate) from None
-    if not np.isfinite(rate) or rate < 0:
-        raise UsageError(f"{what} must be 0 or more: expected a rate such as 0.10 for 10 %",
-                         value=annual_rate)
-    if rate > 1:
-        raise UsageError(f"{what} is a rate, at most 1: expected a rate such as 0.10 for 10 % "
-                         f"({rate:g} would be {rate * 100:,.0f} % a year)", value=annual_rate)
-    return rate
 
 
 def per_unit_discount(annual_rate: float, unit_days: float) -> float:

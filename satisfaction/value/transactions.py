@@ -59,6 +59,12 @@ import numpy as np
 import pandas as pd
 
 from satisfaction.errors import InputError, UsageError
+from satisfaction.value.checks import (
+    DATE_FORMATS,
+    TransactionColumns,
+    check_date_format,
+    parse_date,
+)
 
 #: Exclusion reasons, in order of precedence.
 REASONS: tuple[str, ...] = (
@@ -121,10 +127,8 @@ _THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
 _DECIMAL_COMMA = r"[+-]?[0-9]+,[0-9]{1,2}"
 #: What an amount must look like, once currency and separators are read, to be a number.
 _NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
-_DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
-    "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M",
-)
+#: The date layouts read without ``date_format`` (kept under this name for the Spark loader).
+_DATE_FORMATS: tuple[str, ...] = DATE_FORMATS
 #: Dates before it are excluded as ``early_date`` (unless ``earliest`` says otherwise).
 EARLIEST_DATE = dt.date(1900, 1, 1)
 #: Amounts and margins at or above it in absolute value are excluded
@@ -132,33 +136,8 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 #: there, and the exact ``DECIMAL(38, 6)`` sums of the customer table (up to 10³²)
 #: cannot overflow before 10¹⁷ such rows.
 MAX_AMOUNT = 1e15
-#: strptime directives that give a year: a date format needs one.
-_YEAR_DIRECTIVE = re.compile(r"%-?[YyGcx]")
 #: Characters DuckDB's file readers take as a glob pattern.
 _GLOB_CHARACTERS = "*?["
-
-
-@dataclass(frozen=True)
-class TransactionColumns:
-    """Which column of the file holds what (names as in the file).
-
-    ``customer``, ``date`` and ``amount`` are required; ``margin`` (profit per
-    transaction) or ``cost`` (margin = amount − cost), ``channel`` and
-    ``product`` are optional.
-    """
-
-    customer: str = "customer_id"
-    date: str = "date"
-    amount: str = "amount"
-    margin: str | None = None
-    cost: str | None = None
-    channel: str | None = None
-    product: str | None = None
-
-    def used(self) -> dict[str, str]:
-        """Role → column name, for the columns that are set."""
-        roles = ("customer", "date", "amount", "margin", "cost", "channel", "product")
-        return {r: getattr(self, r) for r in roles if getattr(self, r) is not None}
 
 
 @dataclass
@@ -275,49 +254,6 @@ def parse_amount(value: Any) -> float | None:
         return None
     number = float(text)
     return number if math.isfinite(number) else None
-
-
-def check_date_format(date_format: str, what: str = "date_format") -> None:
-    """Refuse a date format DuckDB's ``strptime`` cannot use, or one without a year.
-
-    Raises
-    ------
-    UsageError
-        Naming ``what`` (the option or argument, e.g. ``--date-format``): an unknown
-        directive (``%Q``), a trailing ``%``, or no year directive (``%Y``, ``%y``,
-        ``%G``, ``%c``, ``%x``): without a year every date would be in 1900.
-    """
-    con = duckdb.connect()
-    try:
-        con.execute("SELECT try_strptime('2000-01-01', ?)", [date_format]).fetchall()
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        reason = first.split(": ", 2)[-1] if ": " in first else first
-        raise UsageError(f"{what} is not a strptime format ({reason}); write e.g. %d/%m/%Y",
-                         value=date_format) from None
-    finally:
-        con.close()
-    if not _YEAR_DIRECTIVE.search(date_format):
-        raise UsageError(f"{what} has no year (%Y or %y); write e.g. %d/%m/%Y",
-                         value=date_format)
-
-
-def parse_date(value: dt.date | str, what: str) -> dt.date:
-    """A date given as an option or argument, in any layout the loader reads in a
-    transactions file without ``date_format`` (``2024-03-31``, ``2024/03/31``,
-    ``20240331``, optionally with a time); ``what`` names the option in the error."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for layout in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, layout).date()
-        except ValueError:
-            continue
-    raise UsageError(f"{what} must be a date such as 2024-03-31 (or 2024/03/31, 20240331)",
-                     value=value)
 
 
 def literal_path(path: str | Path) -> str:
