@@ -105,7 +105,10 @@ class Analysis:
     value : dict or None
         When transactions were given: ``result`` (the value pipeline's
         ValueResult) and its parts by name (``rfm``, ``abc``, ``lifecycle``,
-        ``clv``: the per-customer table), as the strategy rules read them.
+        ``clv``: the per-customer table), as the strategy rules read them, and
+        ``holdout``: the purchase model's holdout validation
+        (:class:`~satisfaction.value.validation.HoldoutValidation`; JSON
+        ``value.holdout_validation``).
     link : SurveyLink or None
         Survey ⋈ customers: indices by segment, behaviour regressed on the indices.
     recommendations : object or None
@@ -175,6 +178,8 @@ class Analysis:
             result = getattr(self, name)
             out[name] = None if result is None else _as_dict(result)
         out["value"] = None if self.value is None else _as_dict(self.value["result"])
+        if self.value is not None and self.value.get("holdout") is not None:
+            out["value"]["holdout_validation"] = self.value["holdout"].to_dict()
         out["weighting"] = None if self.weighted is None else self.weighted.to_dict()
         out["open_ended"] = (None if self.texts is None
                              else [result.to_dict() for result in self.texts])
@@ -641,6 +646,18 @@ def _value_stage(runner: _Runner, analysis: Analysis, transactions: Any,
         # the value pipeline's diagnostics: exclusions by reason, the margin basis,
         # each purchase and spend model's gates
         runner.collect("value", result)
+        # is the purchase model fit for these customers? Fitted again on the first half
+        # of the window, checked on the second (value/validation.py, FHL 2005a)
+        purchase = next((m for m in clv_models if m in ("bgnbd", "pareto_nbd")), None)
+        if purchase is not None:
+            from satisfaction.value.validation import holdout_validation
+
+            holdout = holdout_validation(tx, model=purchase,
+                                         time_unit=result.settings["time_unit"])
+            analysis.value["holdout"] = holdout
+            for d in holdout.warnings:  # why no check was made (the fit's gates: its chart)
+                if d.code.startswith("clv_holdout_"):
+                    runner.warn("value", d)
 
 
 def _link_stage(runner: _Runner, analysis: Analysis) -> None:

@@ -643,3 +643,24 @@ def histogram(edges: Sequence[float], counts: Sequence[float], xlabel: str, ylab
         ax.set_ylabel(ylabel)
         fig.tight_layout()
         return _svg(fig)
+
+
+def holdout(labels: Sequence[str], actual: Sequence[float], predicted: Sequence[float],
+            xlabel: str, ylabel: str, legend: tuple[str, str], width: float = 5.0) -> str:
+    """Actual and predicted mean holdout purchases by calibration frequency, as two
+    lines over the groups ``labels`` (0, 1, ..., 7+): the conditional-expectations
+    plot of Fader, Hardie & Lee (2005a, figure 4). ``legend`` names the actual and
+    the predicted line."""
+    with _figure(width, 2.6) as fig:
+        ax = fig.add_subplot()
+        xs = list(range(len(labels)))
+        ax.plot(xs, actual, color=BLUE, lw=1.5, marker="o", ms=3.5, label=legend[0])
+        ax.plot(xs, predicted, color=ORANGE, lw=1.5, ls="--", marker="s", ms=3.5,
+                label=legend[1])
+        ax.set_xticks(xs, labels)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(frameon=False, loc="upper left")
+        fig.tight_layout()
+        return _svg(fig)

@@ -1,10 +1,11 @@
 """The customer-value section of the report context.
 
 Selects and formats the value stage's results (RFM segments, ABC classes and
-the Pareto curve, lifecycle stages, CLV) and the survey link (satisfaction by
-segment, satisfaction → value). Nothing is estimated here: the Pareto curve is
-the ABC result's own cumulative shares, and the CLV histogram only bins the
-per-customer CLV for drawing.
+the Pareto curve, lifecycle stages, CLV, the purchase model's holdout check) and
+the survey link (satisfaction by segment, satisfaction → value). Nothing is
+estimated here: the Pareto curve is the ABC result's own cumulative shares, the
+CLV histogram only bins the per-customer CLV for drawing, and the holdout chart
+draws the validation's own means by calibration frequency.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def value_section(b: Any) -> dict[str, Any] | None:
     vr = b.a.value["result"]
     out: dict[str, Any] = dict.fromkeys(
         ("intro", "rfm", "rfm_chart", "abc", "pareto_chart", "abc_note", "lifecycle",
-         "lifecycle_chart", "clv", "clv_chart", "clv_note", "by_segment", "by_segment_chart",
+         "lifecycle_chart", "clv", "clv_chart", "clv_note", "holdout", "holdout_chart",
+         "holdout_note", "by_segment", "by_segment_chart",
          "matched", "predicts", "predicts_table", "transactions", "link_counts", "actions"))
     table = vr.table.data
     first = table["first_purchase"].min()
@@ -151,17 +153,53 @@ def value_section(b: Any) -> dict[str, Any] | None:
         ct.add(b.t("value.p_alive_mean"), num(vr.customers["p_alive"].mean(), 3))
         ct.add(b.t("value.expected_purchases"),
                num(vr.customers["expected_purchases"].mean(), 2))
-        if vr.holdout is not None:
-            hd = vr.holdout.to_dict()
-            for key in ("actual", "predicted"):
-                if key in hd and not isinstance(hd[key], dict | list):
-                    ct.add(b.t(f"value.holdout_{key}"), num(hd[key], 2))
         out["clv"] = ct
+    holdout = b.a.value.get("holdout")
+    if holdout is not None:
+        out.update(_holdout(b, holdout))
 
     link = b.a.link
     if link is not None:
         out.update(_link(b, link))
     return out
+
+
+def _holdout(b: Any, v: Any) -> dict[str, Any]:
+    """The purchase model's holdout check (:mod:`satisfaction.value.validation`):
+    predicted and actual mean holdout purchases by calibration frequency as a chart
+    and a table, and one paragraph with the totals; or why no check was made."""
+    model = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}[v.model]
+    check = v.check
+    if check is None:
+        return {"holdout_note": b.t("meta.sentence_sep").join(
+            d.text(b.lang, b.name) for d in v.warnings)}
+    end = v.period_end.isoformat()
+    by = check.by_frequency
+    t = b.table("clv_holdout", b.t("value.holdout"),
+                [b.t("value.holdout_frequency", end=end), b.t("columns.customers"),
+                 b.t("value.holdout_actual"), b.t("value.holdout_predicted")],
+                [False, True, True, True])
+    for group, r in by.iterrows():
+        t.add(str(group), (fmt(int(r["customers"])), int(r["customers"])),
+              num(r["actual"], 2), num(r["predicted"], 2))
+    gap = (check.actual_total - check.predicted_total) / check.predicted_total \
+        if check.predicted_total > 0 else float("nan")
+    sentences = [b.t("value.holdout_note", model=model, end=end,
+                     customers=fmt(int(v.customers)), predicted=fmt(check.predicted_total, 0),
+                     length=fmt(check.length, 0), unit=b.t(f"value.units.{v.time_unit}"),
+                     actual=fmt(check.actual_total, 0),
+                     gap=("+" if gap > 0 else "") + fmt_pct(gap), mae=fmt(check.mae, 2))]
+    if v.first_seen_later:
+        sentences.append(b.t("value.holdout_later", n=fmt(int(v.first_seen_later)), end=end))
+    # a calibration fit that fails its gates is said so beside the check built on it
+    sentences += [d.text(b.lang, b.name) for d in v.warnings if d.severity == "invalidates"]
+    chart = charts.holdout([str(g) for g in by.index], [float(a) for a in by["actual"]],
+                           [float(p) for p in by["predicted"]],
+                           b.t("value.holdout_frequency", end=end), b.t("value.holdout_y"),
+                           (b.t("value.holdout_actual_line"),
+                            b.t("value.holdout_predicted_line", model=model)))
+    return {"holdout": t, "holdout_chart": chart,
+            "holdout_note": b.t("meta.sentence_sep").join(sentences)}
 
 
 def _link(b: Any, link: Any) -> dict[str, Any]:
