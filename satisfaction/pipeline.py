@@ -528,21 +528,30 @@ def _fit_model(model: Any, q: Questionnaire, data: pd.DataFrame, bootstrap: int,
 
     With respondent ``weights`` (a :class:`~satisfaction.weights.WeightResult`) and
     complete data the model is fitted as lavaan's ``sampling.weights`` (MLR, delta
-    intervals; :mod:`satisfaction.sem_weights`, its ``sem_weighted`` note); with
-    missing answers the FIML fit stays unweighted and says so
-    (``sem_weights_not_applied``). ``options["sem_weighted"]`` records which.
+    intervals; :mod:`satisfaction.sem_weights`, its ``sem_weighted`` note), and with
+    missing answers by weighted FIML (lavaan's ``sampling.weights`` with ``missing =
+    "ml"``). Should the weighted fit be refused (a group whose weights are all 0),
+    the FIML fit is unweighted and says so (``sem_weights_not_applied``).
+    ``options["sem_weighted"]`` records which.
     """
     shares = missing_shares(q, data)
     options["missing_share"] = shares
     options["sem_weighted"] = False
     if any(v > 0 for v in shares.values()):
         options["sem_missing"], options["sem_intervals"] = "fiml", "delta"
-        result = model.fit(q, data, missing="fiml", n_jobs=n_jobs)
         if weights is not None:
+            from satisfaction.errors import InputError
             from satisfaction.sem_weights import fiml_unweighted_diagnostic
 
-            result.warnings.append(fiml_unweighted_diagnostic())
-        return result
+            try:
+                result = model.fit(q, data, missing="fiml", sampling_weights=weights.weights)
+            except InputError:  # the weighted fit refused: unweighted, said so
+                result = model.fit(q, data, missing="fiml", n_jobs=n_jobs)
+                result.warnings.append(fiml_unweighted_diagnostic())
+                return result
+            options["sem_weighted"] = True
+            return result
+        return model.fit(q, data, missing="fiml", n_jobs=n_jobs)
     if weights is not None:
         options["sem_missing"], options["sem_intervals"] = "complete", "delta"
         options["sem_weighted"] = True

@@ -472,30 +472,54 @@ def _scaling(trace: float, df: float) -> float:
 # -- incomplete data (FIML) ----------------------------------------------------------
 
 
-def _pattern_rows(x: np.ndarray, pats: list[Pattern]) -> list[np.ndarray]:
-    """The rows of ``x`` (NaN = missing) in each pattern of ``sem_ml.patterns``."""
+def _pattern_members(x: np.ndarray, pats: list[Pattern]) -> list[np.ndarray]:
+    """Which rows of ``x`` (NaN = missing) are in each pattern of ``sem_ml.patterns``."""
     mask = ~np.isnan(x)
     out = []
     for pt in pats:
         key = np.zeros(x.shape[1], dtype=bool)
         key[pt.observed] = True
-        out.append(x[(mask == key).all(axis=1)][:, pt.observed])
+        out.append((mask == key).all(axis=1))
     return out
 
 
-def fiml_scores(x: np.ndarray, pats: list[Pattern], mu: np.ndarray, sigma: np.ndarray
-                ) -> np.ndarray:
+def _pattern_rows(x: np.ndarray, pats: list[Pattern]) -> list[np.ndarray]:
+    """The rows of ``x`` (NaN = missing) in each pattern of ``sem_ml.patterns``."""
+    return [x[m][:, pt.observed] for pt, m in zip(pats, _pattern_members(x, pats), strict=True)]
+
+
+def available_moments(x: np.ndarray, w: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Each variable's mean and variance (divisor ``Σ w``) from its available cases,
+    weighted by ``w`` when given: the ML estimates of the independence model with
+    incomplete data (its likelihood separates by variable)."""
+    if w is None:
+        return np.nanmean(x, axis=0), np.nanvar(x, axis=0)
+    ok = ~np.isnan(x)
+    wk = np.where(ok, np.asarray(w, dtype=float)[:, None], 0.0)
+    xz = np.where(ok, x, 0.0)
+    total = wk.sum(axis=0)
+    mean = (wk * xz).sum(axis=0) / total
+    return mean, (wk * np.where(ok, x - mean, 0.0) ** 2).sum(axis=0) / total
+
+
+def fiml_scores(x: np.ndarray, pats: list[Pattern], mu: np.ndarray, sigma: np.ndarray,
+                w: np.ndarray | None = None) -> np.ndarray:
     """Casewise scores of ``(μ, vech Σ)`` of the incomplete-data normal likelihood.
 
     For a respondent with observed part ``o``: ``Σ_oo⁻¹(x_o − μ_o)`` for the means
     and ``vech(Σ_oo⁻¹ e e' Σ_oo⁻¹ − Σ_oo⁻¹)`` (diagonal halved) for the covariances,
-    zero for what the respondent did not answer.
+    zero for what the respondent did not answer. With respondent weights ``w`` (in
+    the order of ``x``) each row is multiplied by its weight (lavaan's
+    ``lav_mvnorm_missing_scores_mu_vech_sigma(wt = )``). Rows come pattern by pattern.
     """
     p = len(mu)
     r, c = vech_index(p)
     where = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(r, c, strict=True))}
     rows = []
-    for pt, xo in zip(pats, _pattern_rows(x, pats), strict=True):
+    members = _pattern_members(x, pats)
+    for pt, member in zip(pats, members, strict=True):
+        xo = x[member][:, pt.observed]
         o = pt.observed
         sub = sigma[np.ix_(o, o)]
         P = np.linalg.inv(sub)
@@ -508,6 +532,8 @@ def fiml_scores(x: np.ndarray, pats: list[Pattern], mu: np.ndarray, sigma: np.nd
         out[:, o] = z
         cols = [p + where[(int(o[a]), int(o[b]))] for a, b in zip(ro, co, strict=True)]
         out[:, cols] = sc_sigma
+        if w is not None:
+            out *= np.asarray(w, dtype=float)[member][:, None]
         rows.append(out)
     return np.vstack(rows)
 
@@ -812,6 +838,18 @@ class FimlData:
     pats: list[Pattern]
     mu1: np.ndarray
     sigma1: np.ndarray
+    #: respondent weights in the order of ``x`` (lavaan's sampling.weights), or None
+    w: np.ndarray | None = None
+
+    @property
+    def size(self) -> float:
+        """``n_g``: the group's respondents, or their weight total when weighted."""
+        return len(self.x) if self.w is None else float(np.sum(self.w))
+
+    def cross(self, scores: np.ndarray) -> np.ndarray:
+        """``Σ_i s_i s_i' / n_g`` of casewise scores (already times ``w_i`` when weighted:
+        lavaan's ``lav_mvnorm_missing_information_firstorder``)."""
+        return scores.T @ scores / self.size
 
 
 def complete_discrepancy(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray,
@@ -869,14 +907,13 @@ def fiml_corrected(data: list[FimlData], delta: list[np.ndarray],
 
     Returns ``{"XX3", "c3", "XX3.null", "c3.null"}``.
     """
-    total = sum(len(d.x) for d in data)
-    f = [len(d.x) / total for d in data]
+    total = sum(d.size for d in data)
+    f = [d.size / total for d in data]
     keep = moment_keep(data[0].x.shape[1], nx, True)
     wm, wmi, wc, gam = [], [], [], []
     for d, fg in zip(data, f, strict=True):
         a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)[np.ix_(keep, keep)]
-        sc = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)[:, keep]
-        j1 = sc.T @ sc / len(d.x)
+        j1 = d.cross(fiml_scores(d.x, d.pats, d.mu1, d.sigma1, d.w)[:, keep])
         a1_inv = _inv(a1)
         wm.append(fg * a1)
         wmi.append(a1_inv / fg)
@@ -892,7 +929,7 @@ def fiml_corrected(data: list[FimlData], delta: list[np.ndarray],
         return float(np.trace(U @ middle @ U @ Gamma))
 
     def stat(mom: list[tuple[np.ndarray, np.ndarray]]) -> float:
-        return sum(len(d.x) * complete_discrepancy(d.mu1, d.sigma1, mu, sigma)
+        return sum(d.size * complete_discrepancy(d.mu1, d.sigma1, mu, sigma)
                    for d, (mu, sigma) in zip(data, mom, strict=True))
 
     return {"XX3": stat(moments), "c3": _scaling(trace(delta), df),
@@ -940,8 +977,14 @@ def fiml_groups_mlr(data: list[FimlData], delta: list[np.ndarray],
     covariates (the last variables, complete) their elements of ``(μ, vech Σ)``
     leave every matrix (:func:`moment_keep`) and the independence model keeps
     their sample block (lavaan's baseline with fixed.x).
+
+    With respondent weights (``FimlData.w``, lavaan's ``sampling.weights`` with
+    ``missing = "ml"``) ``n_g`` is the group's weight total, every casewise score is
+    multiplied by its weight (``B₁,g = Σ_i w_i² s_i s_i'/n_g``) and the independence
+    model's moments are weighted; tested in tests/test_sem_weights.py against
+    tests/reference/lavaan_fiml_weights.R.
     """
-    total = sum(len(d.x) for d in data)
+    total = sum(d.size for d in data)
     groups = len(data)
     q = information.shape[0]
     p = len(data[0].mu1)
@@ -954,22 +997,24 @@ def fiml_groups_mlr(data: list[FimlData], delta: list[np.ndarray],
     B_b = np.zeros_like(info_b)
     delta_b, moments_b = [], []
     for g, (d, dl, (mu, sigma)) in enumerate(zip(data, delta, moments, strict=True)):
-        sc = fiml_scores(d.x, d.pats, mu, sigma)[:, keep] @ dl[keep]
+        sc = fiml_scores(d.x, d.pats, mu, sigma, d.w)[:, keep] @ dl[keep]
         B += sc.T @ sc / total
-        sc1 = fiml_scores(d.x, d.pats, d.mu1, d.sigma1)[:, keep]
+        sc1 = fiml_scores(d.x, d.pats, d.mu1, d.sigma1, d.w)[:, keep]
         a1 = fiml_h1_information(d.pats, d.mu1, d.sigma1, objective)[np.ix_(keep, keep)]
-        tr_h1 += float(np.sum(_inv(a1) * (sc1.T @ sc1 / len(d.x))))
-        base_mu, base_sigma = np.nanmean(d.x, axis=0), np.diag(np.nanvar(d.x, axis=0))
+        tr_h1 += float(np.sum(_inv(a1) * d.cross(sc1)))
+        base_mu, base_var = available_moments(d.x, d.w)
+        base_sigma = np.diag(base_var)
         if nx:
-            xc = d.x[:, ny:] - d.x[:, ny:].mean(axis=0)
-            base_sigma[ny:, ny:] = xc.T @ xc / len(d.x)
+            wx = np.ones(len(d.x)) if d.w is None else d.w
+            xc = d.x[:, ny:] - wx @ d.x[:, ny:] / wx.sum()
+            base_sigma[ny:, ny:] = (xc * wx[:, None]).T @ xc / wx.sum()
         db = np.zeros((p + len(r), 2 * ny * groups))
         db[:ny, 2 * ny * g: 2 * ny * g + ny] = np.eye(ny)
         db[p + np.flatnonzero(r == c)[:ny], 2 * ny * g + ny + np.arange(ny)] = 1.0
-        fg = len(d.x) / total
+        fg = d.size / total
         h_b = fiml_h1_information(d.pats, base_mu, base_sigma, objective)[np.ix_(keep, keep)]
         info_b += fg * db[keep].T @ h_b @ db[keep]
-        scb = fiml_scores(d.x, d.pats, base_mu, base_sigma)[:, keep] @ db[keep]
+        scb = fiml_scores(d.x, d.pats, base_mu, base_sigma, d.w)[:, keep] @ db[keep]
         B_b += scb.T @ scb / total
         delta_b.append(db)
         moments_b.append((base_mu, base_sigma))

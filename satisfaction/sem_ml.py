@@ -834,7 +834,7 @@ class Pattern:
     """Respondents sharing one pattern of observed variables."""
 
     observed: np.ndarray  # indices of the observed variables
-    n: int
+    n: float  # respondents (their weight total with sampling weights)
     mean: np.ndarray
     cov: np.ndarray  # divided by n
     missing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -846,19 +846,35 @@ class Pattern:
         self.grids = (np.ix_(o, o), np.ix_(m, m), np.ix_(o, m))
 
 
-def patterns(x: np.ndarray) -> list[Pattern]:
-    """Group rows of ``x`` (NaN = missing) by missingness pattern."""
+def patterns(x: np.ndarray, w: np.ndarray | None = None) -> list[Pattern]:
+    """Group rows of ``x`` (NaN = missing) by missingness pattern.
+
+    With respondent weights ``w`` (lavaan's ``sampling.weights``) a pattern's ``n``
+    is its weight total ``Σ w_i`` and its moments are weighted (divisor ``Σ w_i``),
+    so :func:`fiml_objective` and :func:`saturated_em` give the weighted casewise
+    likelihood ``Σ_i w_i log L_i`` and its weighted EM.
+    """
     mask = ~np.isnan(x)
     keys, inverse = np.unique(mask, axis=0, return_inverse=True)
     out = []
     for k, key in enumerate(keys):
         if not key.any():
             continue
-        rows = x[inverse.ravel() == k][:, key]
-        mean = rows.mean(axis=0)
-        c = rows - mean
-        out.append(Pattern(np.flatnonzero(key), len(rows), mean, c.T @ c / len(rows),
-                           np.flatnonzero(~key)))
+        member = inverse.ravel() == k
+        rows = x[member][:, key]
+        if w is None:
+            total, mean = len(rows), rows.mean(axis=0)
+            c = rows - mean
+            cov = c.T @ c / total
+        else:
+            wk = np.asarray(w, dtype=float)[member]
+            total = float(wk.sum())
+            if not total > 0:  # respondents of weight 0 add nothing to the likelihood
+                continue
+            mean = wk @ rows / total
+            c = rows - mean
+            cov = (c * wk[:, None]).T @ c / total
+        out.append(Pattern(np.flatnonzero(key), total, mean, cov, np.flatnonzero(~key)))
     return out
 
 

@@ -36,13 +36,26 @@ tests/test_sem_weights.py, reference tests/reference/lavaan_sampling_weights.R):
    way, and lavaan's ``*.scaled`` and ``*.robust`` measures follow
    (:func:`satisfaction.robust.scaled_measures`).
 
+Missing answers (``missing="fiml"``, lavaan's ``sampling.weights`` with
+``missing = "ml"``; tests/reference/lavaan_fiml_weights.R): the same weights (rescaled
+to sum to the ``N`` respondents with an answer) weight the casewise log-likelihood,
+
+.. math::  F(θ) = \\frac1N \\sum_i w_i \\big[\\log|Σ_{o_i}| + (x_{o_i} − μ_{o_i})'
+           Σ_{o_i}^{-1}(x_{o_i} − μ_{o_i})\\big],
+
+computed pattern by pattern from weighted pattern moments; ``chisq = N (F(θ̂) − F(h1))``
+with the weighted EM as h1, the weighted available-case moments as the independence
+model, Huber-White SEs from the observed information and the casewise scores times
+``w_i``, the Yuan-Bentler (Mplus) scaling and Savalei's corrected ``*.robust``
+measures (:func:`_fiml`).
+
 Written here because semopy 2.3 (the Python SEM library at hand) takes no respondent
 weights (its only "weight" is a WLS weight matrix), and lavaan is R.
 With all weights equal the fit is exactly the unweighted MLR fit. The functions of
 :mod:`satisfaction.robust` are used for the scores, weights and measures; only the
-weighted cross-products are written here (that module's functions take unweighted rows).
-Not covered (refused with a message): FIML (lavaan's ``missing = "ml"`` with weights),
-MLM, the bootstrap and ordinal items.
+weighted cross-products of complete data are written here (the FIML ones take the
+weights themselves: ``robust.FimlData.w``).
+Not covered (refused with a message): MLM, the bootstrap and ordinal items.
 """
 
 from __future__ import annotations
@@ -246,7 +259,7 @@ def weights_diagnostic(w: np.ndarray, excluded: int) -> Diagnostic:
 
 def fiml_unweighted_diagnostic() -> Diagnostic:
     """The caution of a weighted analysis whose SEM had to be fitted unweighted by FIML
-    (missing answers; weighted FIML is not implemented)."""
+    (the weighted FIML fit was refused, e.g. a group whose weights are all 0)."""
     return Diagnostic("sem_weights_not_applied", "caution")
 
 
@@ -285,10 +298,9 @@ def command_weights(spec: Any, data: pd.DataFrame, responses: Any, column: str |
 
 
 def _refuse(missing: str, bootstrap: int, estimator: str, ordered: Any) -> None:
-    if missing != "listwise":
-        raise UsageError("a weighted SEM is fitted to the complete cases (lavaan's "
-                         "sampling.weights with missing = 'ml' is not implemented here); "
-                         "use missing='listwise'", column="--missing", value=missing)
+    if missing not in ("listwise", "fiml"):
+        raise UsageError("missing must be 'listwise' or 'fiml'", column="--missing",
+                         value=missing)
     if bootstrap:
         raise UsageError("the bootstrap does not take sampling weights (its resamples "
                          "would ignore them); the weighted fit has robust (MLR) standard "
@@ -317,9 +329,12 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
     sampling_weights : str, Series or array
         The weights (:func:`respondent_weights`); respondents without a weight are
         left out and counted in ``excluded["missing_weight"]``.
-    missing, bootstrap, estimator, ordered
-        Only ``listwise``, no bootstrap, ``ml``/``mlr`` (both give MLR, as lavaan) and
-        no ordinal items; anything else raises a ``UsageError``.
+    missing : {"listwise", "fiml"}
+        ``fiml``: every respondent with an answer, by the weighted casewise likelihood
+        (lavaan's ``missing = "ml"``; :func:`_fiml`).
+    bootstrap, estimator, ordered
+        No bootstrap, ``ml``/``mlr`` (both give MLR, as lavaan) and no ordinal items;
+        anything else raises a ``UsageError``.
 
     Returns
     -------
@@ -331,7 +346,9 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
     -----
     Formulas in the module docstring. Tested against lavaan 0.6.14 (estimates to
     1e-4, standard errors and χ² to 1e-3) on the bank survey with raking weights
-    and on psych's bfi with one and two groups and with a mean structure.
+    and on psych's bfi with one and two groups and with a mean structure; with
+    ``missing="fiml"`` on bfi with its missing answers (one and two groups) and on
+    the bank survey with answers removed (tests/reference/lavaan_fiml_weights.R).
     """
     from satisfaction import model as sem
 
@@ -355,6 +372,14 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
     gcol = data[group] if group is not None else pd.Series(0, index=data.index)
     keep = weights.notna() & gcol.notna()
     frame, weights, gcol = frame[keep], weights[keep], gcol[keep]
+    criteria = criteria if criteria is not None else sem.fit_criteria(
+        model if isinstance(model, Questionnaire) else None)
+    if missing == "fiml":
+        result = _fiml(structure, observed, frame, weights, gcol, group, group_equal,
+                       group_partial, excluded, source)
+        result.syntax = syntax
+        result.warnings += sem._fit_diagnostics(result.fit_measures, criteria)
+        return result
     complete = frame.notna().all(axis=1)
     excluded["missing_values"] = int((~complete).sum())
     frame, weights, gcol = frame[complete], weights[complete], gcol[complete]
@@ -370,8 +395,6 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
         warnings.append(Diagnostic("listwise", "caution" if share > 0.05 else "info",
                                    {"n": excluded["missing_values"], "share": share}))
     warnings.append(weights_diagnostic(w, excluded["missing_weight"]))
-    criteria = criteria if criteria is not None else sem.fit_criteria(
-        model if isinstance(model, Questionnaire) else None)
     if group is None:
         result = _single(structure, observed, frame.to_numpy(), w, source)
     else:
@@ -381,6 +404,64 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
     result.warnings = warnings + result.warnings
     result.syntax = syntax
     result.warnings += sem._fit_diagnostics(result.fit_measures, criteria)
+    return result
+
+
+def _fiml(structure: Any, observed: list[str], frame: pd.DataFrame, weights: pd.Series,
+          gcol: pd.Series, group: str | None, group_equal: tuple[str, ...],
+          group_partial: tuple[str, ...], excluded: dict[str, int], source: str | None
+          ) -> Any:
+    """Weighted FIML (lavaan's ``sampling.weights`` with ``missing = "ml"``).
+
+    Respondents without a covariate (fixed.x) or without any answer are left out and
+    counted, as in the unweighted FIML; the weights of the others are rescaled to sum
+    to their number ``N``. Every missingness pattern's moments are weighted
+    (:func:`satisfaction.sem_ml.patterns` with ``w``), so the discrepancy minimised
+    is ``−2/N Σ_i w_i log L_i`` (the weighted casewise likelihood), the saturated
+    model its weighted EM and the independence model the weighted available-case
+    moments; the standard errors are Huber-White with the casewise scores times
+    their weights and the test Yuan-Bentler (Mplus), with Savalei's corrected
+    ``*.robust`` measures (:func:`satisfaction.robust.fiml_groups_mlr`). A group counts
+    with its weight total. Fitted with lavaan's mean structure (free intercepts,
+    latent means 0) by :func:`satisfaction.model._fit_fiml_means` or, with groups,
+    ``_fit_fiml_groups`` (with the test of equal structural paths).
+    """
+    from satisfaction import model as sem
+
+    if structure.exogenous_observed:
+        no_x = frame[structure.exogenous_observed].isna().any(axis=1)
+        excluded["missing_exogenous"] = int(no_x.sum())
+        frame, weights, gcol = frame[~no_x], weights[~no_x], gcol[~no_x]
+    empty = frame.isna().all(axis=1)
+    excluded["all_values_missing"] = int(empty.sum())
+    frame, weights, gcol = frame[~empty], weights[~empty], gcol[~empty]
+    n = len(frame)
+    if n <= len(observed):
+        raise UsageError(f"{n} respondents with a weight and an answer for {len(observed)} "
+                         "observed variables; the model cannot be estimated",
+                         column="--weights")
+    w = normalise(weights.to_numpy(), n)
+    note = weights_diagnostic(w, excluded["missing_weight"])
+    if group is None:
+        sem._check_identified(sem._layout(sem._with_means(
+            structure, [np.zeros(len(observed))], observed, ()), 1).nparam,
+            sem._moments(structure, observed, 1, True), source)
+        result = sem._fit_fiml_means(structure, observed, frame, "mlr", weights=w)
+    else:
+        labels = list(pd.unique(gcol))
+        for g in labels:
+            if not w[(gcol == g).to_numpy()].sum() > 0:
+                raise UsageError("every respondent of this group has weight 0; its weighted "
+                                 "moments do not exist", column=group, value=g)
+        ngroups = len(labels)
+        sem._check_identified(sem._layout(sem._with_means(
+            structure, [np.zeros(len(observed))] * ngroups, observed, group_equal),
+            ngroups, equal=group_equal, partial=group_partial).nparam,
+            sem._moments(structure, observed, ngroups, True), source)
+        result = sem._fit_fiml_groups(structure, observed, frame, gcol, group, excluded, "",
+                                      group_equal, group_partial, "mlr", weights=w)
+    result.excluded = excluded
+    result.warnings = [note, *result.warnings]
     return result
 
 

@@ -244,8 +244,9 @@ def test_bad_weights_are_refused_with_a_message(weights, text):
         assert err.value.row == row and err.value.column == weights
 
 
-@pytest.mark.parametrize("options", [dict(missing="fiml"), dict(bootstrap=50),
-                                     dict(estimator="mlm")])
+@pytest.mark.parametrize("options", [dict(missing="pairwise"), dict(bootstrap=50),
+                                     dict(estimator="mlm"),
+                                     dict(missing="fiml", bootstrap=20)])
 def test_what_is_not_implemented_is_refused(options):
     with pytest.raises(UsageError):
         fit(AC, bfi(), sampling_weights="w", **options)
@@ -308,19 +309,105 @@ def test_pipeline_fits_the_model_weighted_with_complete_data():
     assert [w.severity for w in result.warnings if w.code == "sem_weighted"] == ["info"]
 
 
-def test_pipeline_says_when_the_fiml_model_stays_unweighted():
+# -- weighted FIML: lavaan's sampling.weights with missing = "ml" ----------------------
+
+FIML = json.loads((REFERENCE / "lavaan_fiml_weights.json").read_text())
+
+
+def _check_fiml(result, ref: dict, est_tol: float = 1e-4) -> None:
+    """Estimates to ``est_tol``, SEs and χ² (and the other measures) to 1e-3."""
+    assert (ref["estimator"], ref["se"], ref["test"]) == (
+        "ML", "robust.huber.white", "yuan.bentler.mplus")
+    assert result.n == ref["fit"]["ntotal"]
+    _check_measures(result.fit_measures, ref["fit"])
+    rows = _rows(result, ref)
+    assert len(rows) == len([r for r in ref["parameters"] if r["op"] != ":="])
+    for row, mine in rows:
+        assert mine["est"] == pytest.approx(row["est"], abs=est_tol), (row["lhs"], row["rhs"])
+        if row["se"] and row["se"] > 0:
+            assert mine["se"] == pytest.approx(row["se"], abs=1e-3), (row["lhs"], row["rhs"])
+        if row["std.all"] is not None and math.isfinite(row["std.all"]):
+            assert mine["std.all"] == pytest.approx(row["std.all"], abs=1e-4)
+
+
+def test_weighted_fiml_matches_lavaan():
+    """bfi with its 168 incomplete respondents and the derived weight: lavaan's
+    sem(..., sampling.weights = "w", missing = "ml") (MLR)."""
+    data = bfi()
+    result = fit(AC, data, sampling_weights="w", missing="fiml")
+    _check_fiml(result, FIML["bfi"])
+    assert result.excluded == {"missing_weight": 0, "all_values_missing": 0}
+    assert result.warnings[0].code == "sem_weighted"
+    # the h1 log-likelihood is the weighted EM's: logl + chisq/2
+    fm = result.fit_measures
+    assert fm["logl"] + fm["chisq"] / 2 == pytest.approx(
+        FIML["bfi"]["fit"]["unrestricted.logl"], abs=1e-3)
+    # and it is not the unweighted FIML fit
+    plain = fit(AC, data, missing="fiml", estimator="mlr")
+    assert abs(plain.fit_measures["chisq"] - fm["chisq"]) > 1
+
+
+def test_weighted_fiml_groups_match_lavaan():
+    """Two groups (gender) and the test of equal paths (lavaan's group.equal =
+    "regressions", weighted FIML) on top."""
+    result = fit(AC, bfi(), sampling_weights="w", missing="fiml", group="gender")
+    _check_fiml(result, FIML["bfi_groups"])
+    _check_measures(result.groups.equal_fit, FIML["bfi_groups_regressions"]["fit"])
+    free, equal = FIML["bfi_groups"]["fit"], FIML["bfi_groups_regressions"]["fit"]
+    assert result.groups.chisq_diff["chisq"] == pytest.approx(
+        equal["chisq"] - free["chisq"], abs=1e-3)
+
+
+def _bank_with_gaps() -> pd.DataFrame:
+    """The bank answers with the gaps of lavaan_fiml_weights.R: sat2 of respondents
+    whose number is a multiple of 7, qual3 of 11, loy1 of 13."""
+    frame = _bank_frame()
+    number = frame["respondent"].str[1:].astype(int)
+    for item, k in (("sat2", 7), ("qual3", 11), ("loy1", 13)):
+        frame.loc[number % k == 0, item] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def bank_gaps():
+    q = _bank_questionnaire()
+    data = load_responses(q, _bank_with_gaps()).data
+    return q, data, compute_weights(q, data)
+
+
+def test_weighted_fiml_bank_matches_lavaan(bank_gaps):
+    """The bank questionnaire with raking weights (as survey::rake) and missing
+    answers, through model.fit, against lavaan with R's raking weights."""
+    q, data, weights = bank_gaps
+    ref = FIML["bank"]
+    np.testing.assert_allclose(weights.weights.to_numpy(), ref["weights"], atol=1e-6, rtol=0)
+    result = fit(q, data, sampling_weights=weights.weights, missing="fiml")
+    # the two nearly collinear paths into Value (SE 4.6, see the complete-data test)
+    # are held to 1e-4 times their SE; our minimum at least as low as lavaan's
+    assert result.fit_measures["chisq"] <= ref["fit"]["chisq"] + 1e-6
+    _check_measures(result.fit_measures, ref["fit"])
+    for row, mine in _rows(result, ref):
+        tol = 1e-4 * max(1.0, row["se"] or 0.0)
+        assert mine["est"] == pytest.approx(row["est"], abs=tol), (row["lhs"], row["rhs"])
+        if row["se"] and row["se"] > 0:
+            assert mine["se"] == pytest.approx(row["se"], abs=1e-3, rel=1e-4)
+
+
+def test_pipeline_fits_the_fiml_model_weighted(bank_gaps):
+    """With missing answers the pipeline's FIML fit takes the weights too: no caution
+    sem_weights_not_applied any more, the weighted note instead."""
     from satisfaction import model as sem
     from satisfaction.pipeline import _fit_model
 
-    q = _bank_questionnaire()
-    data = load_responses(q, _bank_frame()).data
-    data.loc[data.index[3], "sat2"] = np.nan
-    weights = compute_weights(q, data)
+    q, data, weights = bank_gaps
     options: dict = {}
-    result = _fit_model(sem, q, data, 0, 1, None, options, weights=weights)
-    assert options["sem_weighted"] is False and options["sem_missing"] == "fiml"
+    result = _fit_model(sem, q, data, 200, 1, None, options, weights=weights)
+    assert options["sem_weighted"] is True and options["sem_missing"] == "fiml"
+    assert options["sem_intervals"] == "delta"
     codes = {w.code: w.severity for w in result.warnings}
-    assert codes["sem_weights_not_applied"] == "caution" and "sem_weighted" not in codes
+    assert codes["sem_weighted"] == "info" and "sem_weights_not_applied" not in codes
+    assert result.fit_measures["chisq.scaled"] == pytest.approx(
+        FIML["bank"]["fit"]["chisq.scaled"], abs=1e-3)
 
 
 @pytest.mark.parametrize("weighted", [True, False])
