@@ -1,16 +1,25 @@
-"""The value pipeline on Spark (local[2]) against the DuckDB pipeline.
+"""The value analysis on Spark (local[2]) against the DuckDB engine.
 
 The reference is the DuckDB engine, itself tested against the published CDNOW
-estimates, lifetimes and R (tests/test_value_*.py): Spark must give the same model
-parameters (1e-6 relative) and the same per-customer values, on the CDNOW sample
-and on a generated data set spread over several partitions. PySpark is installed
+estimates, lifetimes and R (tests/test_value_*.py). Spark is an adapter that
+validates the transactions and builds the per-customer table; the rest is the same
+code (satisfaction.value.core). So the tests ask for the *same* results, not close
+ones: the same transaction log, the same customer table (every column, type and row
+order), the same model parameters, the same per-customer values and CLV, the same
+warnings, and the same printed summary, on the CDNOW sample, on generated data spread
+over several partitions, and on data that trips the CLV gates. PySpark is installed
 by the CI set-up (the ``spark`` extra): these tests must run, never skip.
+
+PySpark 4.3 warns (FutureWarning) that it does not support pandas >= 3 wherever it
+converts pandas data; the engine collects through Arrow and the tests build Spark
+DataFrames from plain rows, so no such warning may appear (``filterwarnings``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +27,16 @@ import pandas as pd
 import pytest
 
 from satisfaction.cli import main
+from satisfaction.diagnostics import records
 from satisfaction.io import to_jsonable
 from satisfaction.value import spark as sv
-from satisfaction.value.customers import customer_table
 from satisfaction.value.pipeline import value_analysis
 from satisfaction.value.transactions import TransactionColumns, load_transactions
 
 DATA = Path(__file__).parent / "data" / "cdnow_sample.csv"
 TODAY = "2025-01-01"
-NUMERIC = ("recency", "frequency", "monetary", "r_score", "f_score", "m_score",
-           "historical_value", "p_alive", "expected_purchases", "expected_spend", "clv")
-LABELS = ("rfm_segment", "value_group", "abc_class", "lifecycle_stage")
+
+pytestmark = pytest.mark.filterwarnings("error:PySpark does not yet fully support pandas")
 
 
 def test_session():
@@ -46,6 +54,19 @@ def test_session():
 test_session.__test__ = False  # a helper, not a test
 
 
+def spark_frame(spark, frame: pd.DataFrame, schema: str | None = None):
+    """A Spark DataFrame of a pandas frame's rows, every column text unless ``schema``
+    says otherwise, built from plain rows (PySpark's pandas conversion warns under
+    pandas 3)."""
+    schema = schema or ", ".join(f"`{c}` string" for c in frame.columns)
+    rows = [tuple(None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+                  for v in row) for row in frame.astype(object).itertuples(index=False)]
+    return spark.createDataFrame(rows, schema)
+
+
+spark_frame.__test__ = False
+
+
 @pytest.fixture(scope="module")
 def spark():
     session = test_session()
@@ -53,26 +74,28 @@ def spark():
     session.stop()
 
 
-def _same_models(duck, sp) -> None:
+def same_results(duck, sp, same_source: bool = True) -> None:
+    """Spark's ValueResult is DuckDB's: table, customers, models, warnings, JSON.
+
+    With ``same_source=False`` (Spark read a repartitioned copy of DuckDB's pandas
+    frame) the excluded rows' positions and the source's name differ; their rules
+    and customers do not."""
+    assert (duck.engine, sp.engine) == ("duckdb", "spark")
+    pd.testing.assert_frame_equal(sp.table.data, duck.table.data)
+    pd.testing.assert_frame_equal(sp.customers, duck.customers)
     for name in ("bgnbd", "pareto_nbd", "gamma_gamma"):
-        d, s = getattr(duck, name).to_dict(), getattr(sp, name).to_dict()
-        assert d.keys() == s.keys()
-        for key, value in d.items():
-            if isinstance(value, float):
-                assert s[key] == pytest.approx(value, rel=1e-6), (name, key)
-            else:
-                assert s[key] == value, (name, key)
-
-
-def _same_customers(duck: pd.DataFrame, sp: pd.DataFrame) -> None:
-    duck = duck.sort_index()
-    assert list(sp.index) == list(duck.index.astype(str))
-    for column in NUMERIC:
-        np.testing.assert_allclose(sp[column].to_numpy(dtype=float),
-                                   duck[column].to_numpy(dtype=float), rtol=1e-9, atol=1e-12,
-                                   err_msg=column)
-    for column in LABELS:
-        assert (sp[column].to_numpy() == duck[column].to_numpy()).all(), column
+        d, s = getattr(duck, name), getattr(sp, name)
+        assert (d is None) == (s is None), name
+        if d is not None:
+            assert s.to_dict() == d.to_dict(), name
+    assert records(sp.warnings) == records(duck.warnings)
+    d, s = to_jsonable(duck.to_dict()), to_jsonable(sp.to_dict())
+    assert s.pop("engine") == "spark" and d.pop("engine") == "duckdb"
+    if not same_source:
+        for out in (s, d):
+            out.pop("transactions_source")
+            out["problems"] = sorted((p["rule"], p["customer"]) for p in out["problems"])
+    assert s == d
 
 
 # ---------------------------------------------------------------- CDNOW sample
@@ -91,46 +114,19 @@ def test_cdnow_transactions_counted_alike(cdnow):
     assert stx.log.kept == tx.log.kept
     assert stx.log.excluded == tx.log.excluded
     assert stx.log.notes == tx.log.notes == {"returns_netted": 0, "duplicates_kept": 21}
+    assert stx.date_range == tx.date_range
 
 
-def test_cdnow_customer_table_same_on_both_engines(cdnow):
-    tx, _, _, sp = cdnow
-    duck = customer_table(tx, period_end="1997-09-30", holdout_end="1998-06-30")
-    table = sp.table.frame.toPandas().set_index("customer_id").sort_index()
-    d = duck.data.sort_index()
-    assert list(table.index) == list(d.index)
-    assert sp.table.counts == duck.counts()
-    for column in ("occasions", "transactions", "frequency", "holdout_frequency"):
-        assert (table[column].to_numpy() == d[column].to_numpy()).all(), column
-    for column in ("first_purchase", "last_purchase"):
-        assert (pd.to_datetime(table[column]).to_numpy() == d[column].to_numpy()).all()
-    for column in ("t_x", "T", "recency_days", "revenue", "monetary_value", "trend_position",
-                   "holdout_revenue"):
-        np.testing.assert_array_equal(table[column].to_numpy(dtype=float),
-                                      d[column].to_numpy(dtype=float), err_msg=column)
-
-
-def test_cdnow_same_model_parameters(cdnow):
+def test_cdnow_same_table_models_values_and_json(cdnow):
     _, duck, _, sp = cdnow
-    _same_models(duck, sp)
-    # and they are the published ones (FHL 2005a): the engines agree on the right fit
+    same_results(duck, sp)
+    assert sp.counts == duck.counts and sp.counts["modelled"] == 2357
+    assert sp.table.holdout_end == dt.date(1998, 6, 30) and sp.holdout is not None
+    # and the fit is the published one (FHL 2005a): the engines agree on the right fit
     assert sp.bgnbd.r == pytest.approx(0.243, abs=5e-4)
     assert sp.bgnbd.alpha == pytest.approx(4.414, abs=5e-3)
     assert sp.bgnbd.n_customers == 2357
-
-
-def test_cdnow_same_per_customer_values(cdnow):
-    _, duck, _, sp = cdnow
-    _same_customers(duck.customers, sp.to_pandas())
-    assert sp.state.means == pytest.approx(duck.rfm.means, rel=1e-12)
-    assert sp.state.typical_ipt == duck.lifecycle.typical_ipt
-
-
-def test_cdnow_sufficient_statistics_are_small(cdnow):
-    _, _, _, sp = cdnow
-    rfm, _ = sv.sufficient_statistics(sp.table)
-    assert int(rfm["n"].sum()) == 2357
-    assert len(rfm) == sp.bgnbd.n_unique < 2357
+    assert np.isfinite(sp.customers["clv"]).all() and sp.customers["clv"].sum() > 0
 
 
 # ------------------------------------------------- generated, several partitions
@@ -170,7 +166,7 @@ def generated(spark):
     cols = TransactionColumns(margin="margin")
     tx = load_transactions(frame, cols, today=TODAY)
     duck = value_analysis(tx, period_end="2023-06-30", time_unit="week")
-    sdf = spark.createDataFrame(frame).repartition(6)
+    sdf = spark_frame(spark, frame).repartition(6)
     assert sdf.rdd.getNumPartitions() == 6
     stx = sv.spark_transactions(spark, sdf, cols, today=TODAY)
     sp = sv.spark_value_analysis(spark, stx, period_end="2023-06-30", time_unit="week")
@@ -190,54 +186,88 @@ def test_generated_transactions_counted_alike(generated):
     assert stx.log.loaded == stx.log.kept + sum(stx.log.excluded.values())
 
 
-def test_generated_same_models_and_values(generated):
+def test_generated_same_table_models_values_and_json(generated):
     _, duck, _, sp = generated
-    _same_models(duck, sp)
-    assert sp.customers.rdd.getNumPartitions() > 1
-    _same_customers(duck.customers, sp.to_pandas())
-    assert sp.counts == duck.counts
+    same_results(duck, sp, same_source=False)
+    assert sp.table.has_margin and "clv_margin" in {d.code for d in sp.warnings}
+    assert {d.code for d in sp.warnings} >= {"transactions_excluded"}
 
 
-def test_generated_writes_parquet(generated, tmp_path):
+def test_write_parquet_holds_the_customer_table(generated, tmp_path):
     _, duck, _, sp = generated
-    sp.write_parquet(tmp_path / "scored")
-    back = pd.read_parquet(tmp_path / "scored").set_index("customer_id").sort_index()
-    assert len(list((tmp_path / "scored").glob("*.parquet"))) > 1
-    _same_customers(duck.customers, back)
+    sp.write_parquet(tmp_path / "scored.parquet")
+    back = pd.read_parquet(tmp_path / "scored.parquet").set_index("customer_id")
+    pd.testing.assert_frame_equal(back, duck.customers, check_dtype=False,
+                                  check_index_type=False)
 
 
-def test_to_dict_matches_duckdb_contract(generated):
-    _, duck, _, sp = generated
-    d, s = duck.to_dict(), sp.to_dict()
-    for key in ("customers", "transactions", "transactions_loaded", "excluded", "notes",
-                "customer_counts", "settings"):
-        assert s[key] == d[key], key
-    assert s["clv_total"] == pytest.approx(d["clv_total"], rel=1e-9)
-    json.dumps(s, allow_nan=False)
-    assert s["summaries"]["lifecycle_stage"] == duck.lifecycle.counts()
+def test_integer_customer_ids_sorted_and_written_as_duckdb(spark, tmp_path):
+    """Integer ids keep their type on both engines: the table is in numeric order."""
+    frame = pd.read_csv(DATA)
+    pq = tmp_path / "typed.parquet"
+    frame.assign(customer_id=frame["customer_id"].astype("int64") * 7 % 1000,
+                 date=pd.to_datetime(frame["date"])).to_parquet(pq, index=False)
+    duck = value_analysis(load_transactions(pq, today=TODAY), models=("bgnbd",))
+    sp = sv.spark_value_analysis(spark, sv.spark_transactions(spark, str(pq), today=TODAY),
+                                 models=("bgnbd",))
+    same_results(duck, sp)
+    ids = sp.customers.index.astype(int)
+    assert list(ids) == sorted(ids) and list(sp.customers.index) != sorted(sp.customers.index)
 
 
 # ------------------------------------------------------------- command line
-def test_cli_engine_spark_same_json_as_duckdb(cdnow, tmp_path):
-    _, duck, _, _ = cdnow  # what `satisfaction clv` (engine duckdb) computes and writes
-    duck.write_csv(tmp_path / "d.csv")
+def _summary(text: str) -> str:
+    """The printed summary without the engine line."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("engine: "))
+
+
+def test_cli_engine_spark_same_summary_json_and_csv(cdnow, tmp_path, capsys):
     args = ["clv", str(DATA), "--period-end", "1997-09-30", "--keep-duplicates",
             "--today", TODAY]
+    assert main([*args, "--json", str(tmp_path / "d.json"), "--out",
+                 str(tmp_path / "d.csv")]) == 0
+    duck_out = capsys.readouterr().out
     assert main([*args, "--engine", "spark", "--spark-master", "local[2]",
                  "--json", str(tmp_path / "s.json"), "--out", str(tmp_path / "s.csv")]) == 0
-    d = to_jsonable(duck.to_dict())
+    spark_out = capsys.readouterr().out
+    assert "engine: spark (local[2])" in spark_out
+    assert _summary(spark_out) == _summary(duck_out) and "engine: " not in duck_out
+    assert "Pareto/NBD" in duck_out and "Holdout" in duck_out
+    d = json.loads((tmp_path / "d.json").read_text())
     s = json.loads((tmp_path / "s.json").read_text())
-    for key in ("customers", "transactions", "excluded", "customer_counts", "settings"):
-        assert s[key] == d[key], key
-    assert s["engine"] == "spark"
-    for name, params in d["models"].items():
-        for key, value in params.items():
-            if key in ("status", "warnings"):  # the gates: the same records
-                assert s["models"][name][key] == value, (name, key)
-                continue
-            assert s["models"][name][key] == pytest.approx(value, rel=1e-6), (name, key)
-    dc, sc = pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "s.csv")
-    pd.testing.assert_frame_equal(sc, dc)
+    assert (d.pop("engine"), s.pop("engine")) == ("duckdb", "spark")
+    assert s == d
+    assert (tmp_path / "s.csv").read_bytes() == (tmp_path / "d.csv").read_bytes()
+
+
+def test_cli_spark_prints_the_same_warnings(spark, tmp_path, capsys):
+    """Data that trips the CLV gates (Gamma-Gamma q ≤ 1, undefined spend): the same
+    warnings and the same summary on both engines (the rfm command too)."""
+    from tests.test_value_clv_gates import _pipeline_case
+
+    path = tmp_path / "gates.csv"
+    _pipeline_case().to_csv(path, index=False)
+    for command in (["clv", "--models", "bgnbd,gamma_gamma"], ["rfm"]):
+        args = [command[0], str(path), *command[1:], "--period-end", "2024-12-31",
+                "--today", "2025-06-01"]
+        assert main([*args, "--json", str(tmp_path / "d.json")]) == 0
+        duck_out = capsys.readouterr().out
+        assert main([*args, "--engine", "spark", "--spark-master", "local[2]",
+                     "--json", str(tmp_path / "s.json"), "--out",
+                     str(tmp_path / "s.parquet")]) == 0
+        spark_out = capsys.readouterr().out
+        assert _summary(spark_out) == _summary(duck_out) and "engine: " not in duck_out
+        d = json.loads((tmp_path / "d.json").read_text())
+        s = json.loads((tmp_path / "s.json").read_text())
+        assert (d.pop("engine"), s.pop("engine")) == ("duckdb", "spark")
+        assert s == d
+        assert len(pd.read_parquet(tmp_path / "s.parquet")) == d["customers"]
+    # the clv run's gates, printed (the last loop ran rfm, which fits no model)
+    assert main(["clv", str(path), "--models", "bgnbd,gamma_gamma", "--period-end",
+                 "2024-12-31", "--today", "2025-06-01", "--engine", "spark",
+                 "--spark-master", "local[2]"]) == 0
+    out = re.sub(r"\s+", " ", capsys.readouterr().out)
+    assert "invalidates:" in out and "not above 1" in out and "CLV is left empty" in out
 
 
 def test_cli_engine_spark_without_pyspark_says_how_to_install(monkeypatch, capsys):
@@ -272,4 +302,4 @@ def test_cli_engine_spark_date_format_and_models(cdnow, tmp_path):
     assert set(s["models"]) == set(d["models"]) == {"bgnbd", "gamma_gamma"}
     assert s["transactions"] == d["transactions"] == 6919 - d["excluded"]["duplicate"]
     assert s["excluded"] == d["excluded"] and s["excluded"]["unparseable_date"] == 0
-    assert s["models"]["bgnbd"]["r"] == pytest.approx(d["models"]["bgnbd"]["r"], rel=1e-6)
+    assert s["models"] == d["models"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction.api import clv, rfm  # the analyses (the commands print and write)
 from satisfaction.commands import make_console
 from satisfaction.errors import UsageError
 from satisfaction.io import write_json
@@ -24,16 +25,6 @@ console = make_console()
 NOT_PARAMETERS = ("loglik", "n_customers", "n_unique", "converged", "status", "warnings")
 #: Excluded rows listed on screen (all of them are in the ``--json``).
 SHOWN_PROBLEMS = 5
-
-
-def _load(transactions: str | Path, columns: TransactionColumns, returns: str,
-          keep_duplicates: bool, today: str | None, date_format: str | None = None):
-    from satisfaction.value.transactions import load_transactions
-
-    # every excluded row is listed (the --json carries them all, as validate's does)
-    return load_transactions(transactions, columns, returns=returns,  # type: ignore[arg-type]
-                             today=today, duplicates="keep" if keep_duplicates else "exclude",
-                             date_format=date_format, max_problems=None)
 
 
 def check_options(*, date_format: str | None = None, period_end: str | None = None,
@@ -54,42 +45,6 @@ def check_options(*, date_format: str | None = None, period_end: str | None = No
     end = parse_date(period_end, "--period-end").isoformat() if period_end is not None else None
     now = parse_date(today, "--today").isoformat() if today is not None else None
     return end, now
-
-
-def rfm(transactions: str | Path, columns: TransactionColumns | None = None, *,
-        period_end: str | None = None, returns: Literal["net", "exclude"] = "net",
-        keep_duplicates: bool = False, today: str | None = None,
-        date_format: str | None = None) -> ValueResult:
-    """RFM scores and segments, ABC classes and lifecycle stages (no CLV models).
-
-    The Python twin of ``satisfaction rfm``.
-    """
-    from satisfaction.value.pipeline import value_analysis
-    from satisfaction.value.transactions import TransactionColumns
-
-    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today,
-               date_format)
-    return value_analysis(tx, period_end=period_end, models=())
-
-
-def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
-        period_end: str | None = None, time_unit: Literal["day", "week", "month"] = "week",
-        horizon: int | None = None, discount_rate: float = 0.10,
-        returns: Literal["net", "exclude"] = "net", keep_duplicates: bool = False,
-        today: str | None = None,
-        models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
-        date_format: str | None = None) -> ValueResult:
-    """The full value analysis with BG/NBD, Pareto/NBD and Gamma-Gamma.
-
-    The Python twin of ``satisfaction clv``.
-    """
-    from satisfaction.value.pipeline import value_analysis
-    from satisfaction.value.transactions import TransactionColumns
-
-    tx = _load(transactions, columns or TransactionColumns(), returns, keep_duplicates, today,
-               date_format)
-    return value_analysis(tx, period_end=period_end, time_unit=time_unit, horizon=horizon,
-                          discount_rate=discount_rate, models=models)
 
 
 def _print(result: ValueResult, models: bool, period_end_given: bool = False) -> None:
@@ -202,6 +157,26 @@ def check_engine(engine: str) -> None:
     check(engine)
 
 
+def _spark(transactions: Path, columns: TransactionColumns, master: str | None,
+           **options: Any) -> ValueResult:
+    """The analysis on Spark (``--engine spark``); prints the master it ran on. The
+    summary, the warnings and the files are then those of the DuckDB engine."""
+    from satisfaction.value.spark import run as run_spark
+
+    result, used = run_spark(transactions, columns, spark_master=master, **options)
+    console.print(escape(f"engine: spark ({used})"))
+    return result
+
+
+def _write_out(result: ValueResult, out: Path) -> None:
+    """``--out``: the per-customer CSV; on Spark, a path not ending in .csv gets the
+    whole per-customer table as one Parquet file."""
+    if result.engine == "spark" and out.suffix.lower() != ".csv":
+        result.write_parquet(out)
+    else:
+        result.write_csv(out)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``rfm`` and ``clv`` to the application."""
 
@@ -230,18 +205,16 @@ def register(app: typer.Typer) -> None:
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
         check_engine(engine)
         if engine == "spark":
-            from satisfaction.value.spark import run_command as run_spark
-
-            run_spark(transactions, cols, models=False, spark_master=spark_master, out=out,
-                      json_path=json_path, console=console, period_end=period_end,
-                      returns=returns, keep_duplicates=keep_duplicates, today=today,
-                      date_format=date_format)
-            return
-        result = rfm(transactions, cols, period_end=period_end, returns=returns,  # type: ignore[arg-type]
-                     keep_duplicates=keep_duplicates, today=today, date_format=date_format)
+            result = _spark(transactions, cols, spark_master, period_end=period_end,
+                            returns=returns, keep_duplicates=keep_duplicates, today=today,
+                            date_format=date_format, models=())
+        else:
+            result = rfm(transactions, cols, period_end=period_end,  # type: ignore[arg-type]
+                         returns=returns, keep_duplicates=keep_duplicates,  # type: ignore[arg-type]
+                         today=today, date_format=date_format)
         _print(result, models=False, period_end_given=period_end is not None)
         if out is not None:
-            result.write_csv(out)
+            _write_out(result, out)
         if json_path is not None:
             write_json(json_path, result.to_dict())
 
@@ -281,26 +254,23 @@ def register(app: typer.Typer) -> None:
                                           today=today, returns=returns, discount=discount)
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
         check_engine(engine)
-        if engine == "spark":
-            from satisfaction.value.spark import run_command as run_spark
-
-            run_spark(transactions, cols, models=True, spark_master=spark_master, out=out,
-                      json_path=json_path, console=console, period_end=period_end,
-                      time_unit=time_unit, horizon=horizon, discount_rate=discount,
-                      returns=returns, keep_duplicates=keep_duplicates, today=today,
-                      date_format=date_format, model_names=chosen)
-            return
         show = progress or sys.stdout.isatty()
         with console.status("fitting customer-value models...", spinner="dots") if show \
                 else _nothing():
-            result = clv(transactions, cols, period_end=period_end,
-                         time_unit=time_unit, horizon=horizon,  # type: ignore[arg-type]
-                         discount_rate=discount, returns=returns,  # type: ignore[arg-type]
-                         keep_duplicates=keep_duplicates, today=today, models=chosen,
-                         date_format=date_format)
+            if engine == "spark":
+                result = _spark(transactions, cols, spark_master, period_end=period_end,
+                                time_unit=time_unit, horizon=horizon, discount_rate=discount,
+                                returns=returns, keep_duplicates=keep_duplicates, today=today,
+                                date_format=date_format, models=chosen)
+            else:
+                result = clv(transactions, cols, period_end=period_end,
+                             time_unit=time_unit, horizon=horizon,  # type: ignore[arg-type]
+                             discount_rate=discount, returns=returns,  # type: ignore[arg-type]
+                             keep_duplicates=keep_duplicates, today=today, models=chosen,
+                             date_format=date_format)
         _print(result, models=True, period_end_given=period_end is not None)
         if out is not None:
-            result.write_csv(out)
+            _write_out(result, out)
         if json_path is not None:
             write_json(json_path, result.to_dict())
 

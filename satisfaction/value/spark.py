@@ -1,30 +1,22 @@
-"""The customer-value pipeline on Apache Spark.
+"""The Spark engine of the value analysis: an adapter that validates and aggregates.
 
-When the transaction history outgrows one machine, the value analysis runs where
-the data lives, on an existing Spark cluster, in three steps:
+When the transactions live in a data lake or a Spark catalog, Spark does the work
+that grows with the number of transactions, in as few jobs as it can:
 
-1. **Customer table in the engine.** The one query of
-   :mod:`satisfaction.value.customers` (kept once, in DuckDB's dialect) is
-   transpiled by sqlglot and run by Spark SQL: one row per customer.
-2. **Model fitting on the driver.** The CLV likelihoods depend on a customer only
-   through (x, t_x, T) (BG/NBD, Pareto/NBD) and (x, z̄) (Gamma-Gamma), so Spark
-   returns the distinct tuples with their counts — a few thousand rows whatever
-   the number of customers for the first — and the fitting code of
-   :mod:`satisfaction.value.clv` runs on them with ``weights``.
-3. **Scoring in the engine.** The population figures the scores need (the RFM
-   quintile cut points, the means, the median inter-purchase time, the ABC
-   cumulative shares) are computed by Spark; then every partition is scored by
-   :func:`score_customers` through ``mapInPandas``, which calls the same numpy
-   functions as the DuckDB pipeline (P(alive), expected and discounted purchases,
-   expected spend, lifecycle stages). The result stays a Spark DataFrame and can
-   be written as Parquet files or saved as a table.
+1. **Validation** (:func:`spark_transactions`): one pass classifies every row under
+   the exclusion reasons of :mod:`satisfaction.value.transactions` (the same rules,
+   rendered in Spark SQL, see below) and counts them, with the kept rows' first and
+   last dates, in one aggregation; the excluded rows are listed only when there are
+   any. The checked rows are cached for step 2.
+2. **The per-customer table** (:func:`spark_customer_table`): the one query of
+   :mod:`satisfaction.value.customers`, kept once in DuckDB's dialect and transpiled
+   by sqlglot, run as one job; its rows (one per customer: a million customers
+   collect as a few tens of MB) reach the driver through Arrow.
 
-Quintile scores without a global rank. :func:`satisfaction.value.rfm.quantile_scores`
-gives ``1 + floor(5 (rank_min − 1) / n)`` where ``rank_min − 1 = #{values worse than
-v}``. Since ``floor(5m/n) ≥ k ⟺ m ≥ ⌈kn/5⌉`` and ``#{w < v} ≥ c ⟺ v > w₍c₎`` (the c-th
-smallest value), the score is ``1 + #{k = 1..4 : v > w₍⌈kn/5⌉₎}``: four exact order
-statistics per measure, found by one distributed sort, give every customer's score
-in its own partition.
+Everything after the customer table — the CLV fits, P(alive), CLV, RFM, ABC,
+lifecycle, the holdout check, the warnings — is
+:func:`satisfaction.value.core.analyse_customers`, the same code as for DuckDB:
+the per-customer table holds the sufficient statistics of all of it.
 
 PySpark is an optional extra: ``pip install "satisfaction[spark]"`` (it needs a Java
 runtime, e.g. Debian's ``default-jre-headless``).
@@ -32,32 +24,31 @@ runtime, e.g. Debian's ``default-jre-headless``).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import math
 import os
 import sys
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from satisfaction.errors import InputError, UsageError
-from satisfaction.value.clv import (
-    BGNBDFit,
-    GammaGammaFit,
-    ParetoNBDFit,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    fit_pareto_nbd,
-    per_unit_discount,
+from satisfaction.value.core import (
+    MODELS,
+    ValueResult,
+    analyse_customers,
+    resolve_period,
+    value_options,
 )
-from satisfaction.value.customers import TIME_UNITS, customer_table_sql
-from satisfaction.value.lifecycle import STAGES, lifecycle_stages
-from satisfaction.value.rfm import DEFAULT_SEGMENTS, VALUE_GROUPS
+from satisfaction.value.customers import (
+    TIME_UNITS,
+    CustomerTable,
+    _nothing_kept,
+    customer_table_sql,
+)
 from satisfaction.value.transactions import (
     _DATE_FORMATS,
     _DECIMAL_COMMA,
@@ -78,14 +69,6 @@ from satisfaction.value.transactions import (
 
 INSTALL_HINT = ('the Spark engine needs PySpark and a Java runtime: pip install '
                 '"satisfaction[spark]" (and e.g. apt-get install default-jre-headless)')
-
-#: Columns of the scored per-customer table, in order.
-SCORED_COLUMNS: tuple[str, ...] = (
-    "customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
-    "rfm_segment", "value_group", "abc_class", "lifecycle_stage", "historical_value",
-    "p_alive", "expected_purchases", "expected_spend", "clv",
-)
-
 
 def require_pyspark() -> Any:
     """Import pyspark, or raise a UsageError that says how to install it."""
@@ -365,9 +348,11 @@ def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _sniff_csv(path: Path) -> tuple[str, str]:
-    """Encoding (UTF-8, else GB18030, as the DuckDB loader) and delimiter (the most
-    frequent of ``, ; tab |`` in the header line, else a comma) of a CSV file."""
+def _sniff_csv(path: Path) -> tuple[str, str, list[str] | None]:
+    """Encoding (UTF-8, else GB18030, as the DuckDB loader), delimiter (the most
+    frequent of ``, ; tab |`` in the header line, else a comma) and column names of a
+    CSV file. The names are ``None`` when Spark should read them itself (a header
+    line longer than the bytes read, or empty or repeated names, which Spark renames)."""
     raw = path.read_bytes()[:4096]
     codec = csv_encoding(raw)
     if codec.startswith("utf-16"):
@@ -378,7 +363,13 @@ def _sniff_csv(path: Path) -> tuple[str, str]:
     header = header.lstrip("\ufeff").splitlines()[0] if header.strip() else ""
     counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
     best = max(counts, key=lambda s: counts[s])
-    return encoding, best if counts[best] else ","
+    sep = best if counts[best] else ","
+    # Spark reads the names itself with a job of its own; given a schema, it does not
+    names = next(csv.reader([header], delimiter=sep), None) if header else None
+    complete = b"\n" in raw or len(raw) < 4096
+    if not complete or not names or "" in names or len(set(names)) < len(names):
+        names = None
+    return encoding, sep, names
 
 
 def _spark_kind(data_type: Any) -> str:
@@ -403,7 +394,7 @@ def spark_transactions(
     date_format: str | None = None,
     on_error: Literal["exclude", "raise"] = "exclude",
     duplicates: Literal["exclude", "keep"] = "exclude",
-    max_problems: int = 1000,
+    max_problems: int | None = 1000,
 ) -> SparkTransactions:
     """Check transactions held by Spark and register the kept rows as a view.
 
@@ -466,9 +457,12 @@ def spark_transactions(
             if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
                 frame, file_kind = spark.read.parquet(str(path)), "parquet"
             elif path.suffix.lower() == ".csv":
-                encoding, sep = _sniff_csv(path)
-                frame = (spark.read.option("encoding", encoding).option("sep", sep)
-                         .option("escape", '"').csv(str(path), header=True, inferSchema=False))
+                encoding, sep, names = _sniff_csv(path)
+                reader = (spark.read.option("encoding", encoding).option("sep", sep)
+                          .option("escape", '"'))
+                if names is not None:  # every column as text, as inferSchema=False reads it
+                    reader = reader.schema(", ".join(f"{_q(c)} STRING" for c in names))
+                frame = reader.csv(str(path), header=True, inferSchema=False)
                 file_kind = "csv"
             else:
                 raise InputError("the Spark engine reads Parquet or CSV; expected one of them",
@@ -523,8 +517,10 @@ def spark_transactions(
         m1, m2, margin, margin_raw = [], [], "CAST(NULL AS DOUBLE)", None
     date_kind = kinds[cols.date] if kinds[cols.date] != "number" else "text"
     date = spark_date_sql(_q(cols.date), date_kind, date_format)  # type: ignore[arg-type]
+    # as the DuckDB loader: text ids are trimmed, other ids keep their type (the
+    # customer table is then sorted by it, and its ids written as text, alike)
     customer = (f"nullif({spark_trim_sql(_q(cols.customer))}, '')" if text("customer")
-                else f"CAST({_q(cols.customer)} AS STRING)")
+                else _q(cols.customer))
     all_cols = ", ".join(_q(c) for c in available)
     order = "c__file, c__block, c__pos"
     # the first copy in the source is kept, as by the DuckDB loader
@@ -555,16 +551,25 @@ def spark_transactions(
         checks.append("WHEN c__amount < 0 THEN 'negative_amount'")
     if duplicates == "exclude":
         checks.append("WHEN c__dup THEN 'duplicate'")
-    checked = parsed.selectExpr("*", f"CASE {' '.join(checks)} END AS c__rule").cache()
+    # only what the customer table and the problem listing read is cached
+    wanted = [_q(c) for c in dict.fromkeys(cols.used().values())]
+    checked = parsed.selectExpr(
+        *wanted, "c__file", "c__block", "c__pos", "c__id", "c__date", "c__amount",
+        "c__margin", "c__dup", f"CASE {' '.join(checks)} END AS c__rule").cache()
+    # one job: the counts by reason, the notes and the kept rows' first and last date
     rows = checked.groupBy("c__rule").agg(
         F.expr("count(*)").alias("n"), F.expr("count_if(c__amount < 0)").alias("neg"),
-        F.expr("count_if(c__dup)").alias("dups")).collect()
+        F.expr("count_if(c__dup)").alias("dups"), F.expr("min(c__date)").alias("lo"),
+        F.expr("max(c__date)").alias("hi")).collect()
     counts = {r["c__rule"]: int(r["n"]) for r in rows}
     kept_row = next((r for r in rows if r["c__rule"] is None), None)
     loaded = sum(counts.values())
     if loaded == 0:
         raise InputError("no transactions in the data", file=name)
-    problems = _spark_problems(checked, cols, max_problems, base=0 if file_kind is None else 2)
+    kept = counts.get(None, 0)
+    problems = (_spark_problems(checked, cols, max_problems,
+                                base=0 if file_kind is None else 2)
+                if kept < loaded else problem_frame([], cols))
     if on_error == "raise" and len(problems):
         p = problems.iloc[0]
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
@@ -574,21 +579,21 @@ def spark_transactions(
         "c__id AS customer_id", "c__date AS date", "c__amount AS amount",
         "c__margin AS margin")
     kept_frame.createOrReplaceTempView(view)
-    stats = spark.sql(f"SELECT min(date) AS lo, max(date) AS hi FROM {view}").collect()[0]
     neg = int(kept_row["neg"]) if kept_row is not None else 0
     dups = int(kept_row["dups"]) if kept_row is not None else 0
     log = TransactionLog(
         source=name, loaded=loaded, excluded={r: counts.get(r, 0) for r in REASONS},
-        kept=counts.get(None, 0),
+        kept=kept,
         notes={"returns_netted": neg if returns == "net" else 0,
                "duplicates_kept": dups if duplicates == "keep" else 0},
         problems=problems)
     return SparkTransactions(spark=spark, view=view, log=log,
                              has_margin=margin_raw is not None,
-                             date_range=(stats["lo"], stats["hi"]))
+                             date_range=(kept_row["lo"], kept_row["hi"]) if kept_row
+                             else (None, None))
 
 
-def _spark_problems(checked: Any, cols: TransactionColumns, limit: int,
+def _spark_problems(checked: Any, cols: TransactionColumns, limit: int | None,
                     base: int) -> pd.DataFrame:
     """The first ``limit`` excluded rows in source order, with their row numbers.
 
@@ -599,13 +604,14 @@ def _spark_problems(checked: Any, cols: TransactionColumns, limit: int,
     """
     from pyspark.sql import functions as F
 
-    if limit <= 0:
+    if limit is not None and limit <= 0:
         return problem_frame([], cols)
     wanted = [c for c in dict.fromkeys(cols.used().values())]
-    first = (checked.filter("c__rule IS NOT NULL")
-             .orderBy("c__file", "c__block", "c__pos").limit(int(limit))
-             .select(*[_q(c) for c in wanted], "c__file", "c__block", "c__pos", "c__rule")
-             .collect())
+    excluded = checked.filter("c__rule IS NOT NULL").orderBy("c__file", "c__block", "c__pos")
+    if limit is not None:
+        excluded = excluded.limit(int(limit))
+    first = excluded.select(*[_q(c) for c in wanted], "c__file", "c__block", "c__pos",
+                            "c__rule").collect()
     if not first:
         return problem_frame([], cols)
     blocks = checked.groupBy("c__file", "c__block").agg(
@@ -627,315 +633,54 @@ def _spark_problems(checked: Any, cols: TransactionColumns, limit: int,
 
 
 # ---------------------------------------------------------------------------
-# customer table and sufficient statistics
+# the per-customer table: one aggregation in the engine, collected through Arrow
 # ---------------------------------------------------------------------------
-@dataclass
-class SparkCustomerTable:
-    """The customer table as a Spark DataFrame (columns of
-    :class:`~satisfaction.value.customers.CustomerTable`, plus customer_id)."""
-
-    frame: Any
-    period_end: dt.date
-    holdout_end: dt.date
-    time_unit: str
-    unit_days: float
-    has_margin: bool
-    counts: dict[str, int]
-
-
 def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | str | None = None,
                          time_unit: Literal["day", "week", "month"] = "week",
-                         holdout_end: dt.date | str | None = None) -> SparkCustomerTable:
-    """Run the customer-table query (:func:`~satisfaction.value.customers.customer_table_sql`,
-    transpiled to Spark SQL) on the transactions; same arguments and defaults as
-    :func:`~satisfaction.value.customers.customer_table`."""
+                         holdout_end: dt.date | str | None = None) -> CustomerTable:
+    """The per-customer table of Spark-held transactions, on the driver.
+
+    Runs the customer-table query (:func:`~satisfaction.value.customers.customer_table_sql`,
+    kept once in DuckDB's dialect and transpiled to Spark SQL by sqlglot) as one Spark
+    job and collects its rows through Arrow (``toArrow``: no pandas conversion inside
+    PySpark). The result is the :class:`~satisfaction.value.customers.CustomerTable`
+    that :func:`~satisfaction.value.customers.customer_table` gives on DuckDB, with
+    the same columns, types and order (tests/test_spark.py compares them cell by cell).
+    Same arguments and defaults as that function.
+    """
     if time_unit not in TIME_UNITS:
         raise UsageError("time unit must be day, week or month", column="time_unit",
                          value=time_unit)
-    lo, hi = transactions.date_range
-    end = _as_date(period_end, "period_end") if period_end is not None else hi
-    hold = _as_date(holdout_end, "holdout_end") if holdout_end is not None else hi
-    if end is None or hold is None:
-        raise UsageError("no transactions to aggregate")
-    if lo is not None and end < lo:
-        raise UsageError(f"period end is before the first transaction ({lo})",
-                         column="period_end", value=str(end))
-    hold = max(hold, end)
+    log = transactions.log
+    if log.kept == 0:
+        raise _nothing_kept(log)
+    end, hold = resolve_period(transactions.date_range, period_end, holdout_end,
+                               source=log.source)
     unit = TIME_UNITS[time_unit]
-    spark = transactions.spark
-    sql = customer_table_sql(end, hold, unit, dialect="spark", source=transactions.view)
-    raw = spark.sql(sql)
-    # customers first seen after the period end have no calibration transaction
-    kept = raw.filter("transactions > 0")
-    kept = kept.cache()
-    c = raw.selectExpr(
-        "count(*) AS n", "count_if(transactions > 0) AS kept",
-        "count_if(transactions > 0 AND occasions = 0) AS returns_only").collect()[0]
-    n = int(c["kept"])
-    counts = {"customers": n, "modelled": n - int(c["returns_only"]),
-              "returns_only": int(c["returns_only"]),
-              "first_purchase_after_period_end": int(c["n"]) - n}
-    return SparkCustomerTable(frame=kept, period_end=end, holdout_end=hold,
-                              time_unit=time_unit, unit_days=unit,
-                              has_margin=transactions.has_margin, counts=counts)
-
-
-def sufficient_statistics(table: SparkCustomerTable) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The CLV models' sufficient statistics, computed by the engine.
-
-    Returns
-    -------
-    rfm : pandas.DataFrame
-        Distinct (frequency, t_x, T) of the purchasers with their count ``n``.
-    spend : pandas.DataFrame
-        Distinct (frequency, monetary_value) of the repeat buyers with a positive
-        mean repeat spend, with their count ``n``.
-    """
-    f = table.frame.filter("occasions > 0")
-    rfm = f.groupBy("frequency", "t_x", "T").count().toPandas()
-    spend = f.filter("frequency > 0 AND monetary_value > 0").groupBy(
-        "frequency", "monetary_value").count().toPandas()
-    return (rfm.rename(columns={"count": "n"}), spend.rename(columns={"count": "n"}))
-
-
-def _order_statistics(frame: Any, column: str, positions: list[int]) -> dict[int, float]:
-    """Exact order statistics (1-based positions in ascending order) by one distributed
-    sort; only the requested values reach the driver."""
-    wanted = {p - 1 for p in positions}
-    ordered = frame.select(column).orderBy(column).rdd.map(lambda row: row[0]).zipWithIndex()
-    found = ordered.filter(lambda pair: pair[1] in wanted).collect()
-    return {int(i) + 1: float(v) for v, i in found}
-
-
-def _cumulative_before(frame: Any, column: str, total: float) -> Any:
-    """Add ``abc_before``: the revenue share of the customers ranked before each one
-    (revenue descending, ties by customer id), as a distributed prefix sum: each
-    partition of the sorted table is summed, then offsets by the partitions before."""
-    from pyspark.sql import Row
-
-    ordered = frame.select("customer_id", column).orderBy(
-        frame[column].desc(), frame["customer_id"].asc())
-    rdd = ordered.rdd
-
-    def part_sum(i: int, rows: Iterator[Any]) -> Iterator[tuple[int, float]]:
-        x = np.array([r[1] for r in rows], dtype=float)
-        yield i, float(np.cumsum(x / total)[-1]) if len(x) and total > 0 else 0.0
-
-    sums = dict(rdd.mapPartitionsWithIndex(part_sum).collect())
-    offsets, acc = {}, 0.0
-    for i in sorted(sums):
-        offsets[i] = acc
-        acc += sums[i]
-
-    def prefix(i: int, rows: Iterator[Any]) -> Iterator[Any]:
-        rows = list(rows)
-        x = np.array([r[1] for r in rows], dtype=float)
-        share = x / total if total > 0 else x * 0.0
-        before = offsets[i] + np.cumsum(share) - share
-        for r, b in zip(rows, before, strict=True):
-            yield Row(customer_id=r[0], abc_before=float(b))
-
-    spark = frame.sparkSession
-    return spark.createDataFrame(rdd.mapPartitionsWithIndex(prefix),
-                                 "customer_id string, abc_before double")
-
-
-# ---------------------------------------------------------------------------
-# scoring
-# ---------------------------------------------------------------------------
-@dataclass
-class ScoringState:
-    """Everything a partition needs to score its customers (small, sent to executors).
-
-    Attributes
-    ----------
-    cuts : dict
-        For "recency" (as −recency: larger is better), "frequency" and "monetary",
-        the order statistics w₍⌈kn/5⌉₎, k = 1..4 (see the module notes).
-    means : dict
-        Population means of recency, frequency, monetary (value-group cut points).
-    typical_ipt : float
-        Median inter-purchase time of the repeat buyers, days.
-    """
-
-    period_end: dt.date
-    cuts: dict[str, list[float]]
-    means: dict[str, float]
-    typical_ipt: float
-    abc_thresholds: tuple[float, float]
-    horizon: int
-    discount_per_unit: float
-    has_margin: bool
-    overall_margin_ratio: float
-    bgnbd: BGNBDFit | None = None
-    pareto_nbd: ParetoNBDFit | None = None
-    gamma_gamma: GammaGammaFit | None = None
-
-
-def _scores(values: np.ndarray, cuts: list[float]) -> np.ndarray:
-    return 1 + sum((values > c).astype(int) for c in cuts)
-
-
-def score_customers(part: pd.DataFrame, state: ScoringState) -> pd.DataFrame:
-    """Score one partition of the customer table (purchasers), given the population
-    figures in ``state``: the columns of :data:`SCORED_COLUMNS`.
-
-    Uses the same functions as :func:`satisfaction.value.pipeline.value_analysis`
-    (the fitted models' ``p_alive``, ``expected_purchases``, ``discounted_purchases``,
-    ``expected_spend``; :func:`~satisfaction.value.lifecycle.lifecycle_stages`) and
-    gives the same values (tests/test_spark.py).
-    """
-    recency = part["recency_days"].to_numpy(dtype=float)
-    occasions = part["occasions"].to_numpy(dtype=float)
-    revenue = part["revenue"].to_numpy(dtype=float)
-    out = pd.DataFrame({"customer_id": part["customer_id"].astype(str).to_numpy(),
-                        "recency": recency, "frequency": occasions.astype("int64"),
-                        "monetary": revenue})
-    out["r_score"] = _scores(-recency, state.cuts["recency"])
-    out["f_score"] = _scores(occasions, state.cuts["frequency"])
-    out["m_score"] = _scores(revenue, state.cuts["monetary"])
-    r_hi = recency < state.means["recency"]
-    f_hi = occasions > state.means["frequency"]
-    m_hi = revenue > state.means["monetary"]
-    groups = np.empty(len(part), dtype=object)
-    for key, name in VALUE_GROUPS.items():
-        groups[(r_hi == key[0]) & (f_hi == key[1]) & (m_hi == key[2])] = name
-    seg = np.full(len(part), "others", dtype=object)
-    free = np.ones(len(part), dtype=bool)
-    r, f, m = (out[c].to_numpy() for c in ("r_score", "f_score", "m_score"))
-    for rule in DEFAULT_SEGMENTS:
-        hit = free & (r >= rule.r[0]) & (r <= rule.r[1]) & (f >= rule.f[0]) & (
-            f <= rule.f[1]) & (m >= rule.m[0]) & (m <= rule.m[1])
-        seg[hit] = rule.name
-        free &= ~hit
-    out["rfm_segment"] = seg
-    out["value_group"] = groups
-    a, b = state.abc_thresholds
-    x = np.clip(np.nan_to_num(revenue, nan=0.0), 0.0, None)
-    before = part["abc_before"].to_numpy(dtype=float)
-    out["abc_class"] = np.where((before < a) & (x > 0), "A",
-                                np.where((before < b) & (x > 0), "B", "C"))
-    life = lifecycle_stages(part.assign(first_purchase=pd.to_datetime(part["first_purchase"]),
-                                        last_purchase=pd.to_datetime(part["last_purchase"])),
-                            state.period_end, typical_ipt=state.typical_ipt)
-    out["lifecycle_stage"] = life.data["lifecycle_stage"].to_numpy()
-    margin = part["margin"].to_numpy(dtype=float)
-    out["historical_value"] = margin if state.has_margin else revenue
-    xf = part["frequency"].to_numpy(dtype=float)
-    tx = part["t_x"].to_numpy(dtype=float)
-    big_t = part["T"].to_numpy(dtype=float)
-    model = state.bgnbd if state.bgnbd is not None else state.pareto_nbd
-    nan = np.full(len(part), np.nan)
-    out["p_alive"] = nan
-    out["expected_purchases"] = nan
-    out["expected_spend"] = nan
-    out["clv"] = nan
-    if model is not None and len(part):
-        out["p_alive"] = model.p_alive(xf, tx, big_t)
-        out["expected_purchases"] = model.expected_purchases(float(state.horizon), xf, tx, big_t)
-        gg = state.gamma_gamma
-        if gg is not None:
-            spend = gg.expected_spend(xf, part["monetary_value"].to_numpy(dtype=float))
-            if state.has_margin:
-                ratio = np.where(revenue > 0, margin / np.where(revenue > 0, revenue, 1.0),
-                                 state.overall_margin_ratio)
-                spend = spend * np.clip(ratio, 0.0, 1.0)
-            out["expected_spend"] = spend
-            if isinstance(model, BGNBDFit):
-                disc = model.discounted_purchases(state.horizon, state.discount_per_unit,
-                                                  xf, tx, big_t)
-            else:
-                disc = model.expected_purchases(float(state.horizon), xf, tx, big_t) / (
-                    1.0 + state.discount_per_unit) ** (state.horizon / 2.0)
-            out["clv"] = disc * spend
-    return out[list(SCORED_COLUMNS)]
-
-
-_SCORED_SCHEMA = (
-    "customer_id string, recency double, frequency long, monetary double, r_score long, "
-    "f_score long, m_score long, rfm_segment string, value_group string, abc_class string, "
-    "lifecycle_stage string, historical_value double, p_alive double, "
-    "expected_purchases double, expected_spend double, clv double"
-)
-
-
-@dataclass
-class SparkValueResult:
-    """The value analysis run by Spark.
-
-    Attributes
-    ----------
-    customers : pyspark.sql.DataFrame
-        One row per modelled customer, columns :data:`SCORED_COLUMNS`.
-    table : SparkCustomerTable
-    state : ScoringState
-        The fitted models and the population figures the scores used.
-    bgnbd, pareto_nbd, gamma_gamma : fitted models or None
-    transactions_log : dict
-    counts, settings : dict
-    """
-
-    customers: Any
-    table: SparkCustomerTable
-    state: ScoringState
-    transactions_log: dict[str, Any]
-    counts: dict[str, Any]
-    settings: dict[str, Any]
-    bgnbd: BGNBDFit | None = None
-    pareto_nbd: ParetoNBDFit | None = None
-    gamma_gamma: GammaGammaFit | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def to_pandas(self) -> pd.DataFrame:
-        """Collect the per-customer table to the driver (index customer_id, sorted)."""
-        return self.customers.toPandas().set_index("customer_id").sort_index()
-
-    def write_parquet(self, path: str | Path, mode: str = "overwrite") -> None:
-        """Write the per-customer table as Parquet files (one per partition)."""
-        self.customers.write.mode(mode).parquet(str(path))
-
-    def save_table(self, name: str, mode: str = "overwrite") -> None:
-        """Save the per-customer table in the catalog."""
-        self.customers.write.mode(mode).saveAsTable(name)
-
-    def summaries(self) -> dict[str, dict[str, int]]:
-        """Customers by RFM segment, value group, ABC class and lifecycle stage
-        (aggregated by the engine)."""
-        out: dict[str, dict[str, int]] = {}
-        for column in ("rfm_segment", "value_group", "abc_class", "lifecycle_stage"):
-            rows = self.customers.groupBy(column).count().collect()
-            out[column] = {str(r[0]): int(r[1]) for r in sorted(rows, key=lambda r: str(r[0]))}
-        out["lifecycle_stage"] = {s: out["lifecycle_stage"].get(s, 0) for s in STAGES}
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON contract: the keys of the DuckDB result's models, counts and settings,
-        plus the summaries and the CLV total."""
-        log = self.transactions_log
-        models: dict[str, Any] = {}
-        for name, fit in (("bgnbd", self.bgnbd), ("pareto_nbd", self.pareto_nbd),
-                          ("gamma_gamma", self.gamma_gamma)):
-            if fit is not None:
-                models[name] = fit.to_dict()
-        # NaN CLV (no finite expected spend, see GammaGammaFit) is left out of the total,
-        # as pandas' sum does in the DuckDB engine
-        total = self.customers.selectExpr("sum(nanvl(clv, CAST(NULL AS DOUBLE))) AS s",
-                                          "count(nanvl(clv, CAST(NULL AS DOUBLE))) AS n"
-                                          ).collect()[0]
-        return {
-            "engine": "spark",
-            "customers": self.counts["modelled"],
-            "transactions": int(log["kept"]),
-            "transactions_loaded": int(log["loaded"]),
-            "excluded": dict(log["excluded"]),
-            "notes": dict(log["notes"]),
-            "customer_counts": dict(self.counts),
-            "settings": dict(self.settings),
-            "models": models,
-            "clv_total": None if not total["n"] else float(total["s"]),
-            "rfm_means": dict(self.state.means),
-            "summaries": self.summaries(),
-        }
+    sql = customer_table_sql(end, hold, unit, dialect="spark", source=transactions.view,
+                             has_margin=transactions.has_margin,
+                             has_returns=log.notes.get("returns_netted", 1) > 0)
+    data = transactions.spark.sql(sql).toArrow().to_pandas()
+    # from here on, as customer_table does with DuckDB's result
+    later = (data["transactions"].isna() | (data["transactions"] == 0)).to_numpy()
+    if later.any():
+        data = data[~later].reset_index(drop=True)
+    data["customer_id"] = data["customer_id"].astype(str)
+    data = data.set_index("customer_id")
+    for column in ("first_purchase", "last_purchase"):
+        # Arrow's dates arrive in seconds; DuckDB's timestamps in microseconds
+        data[column] = pd.to_datetime(data[column]).astype("datetime64[us]")
+    for column in ("occasions", "transactions", "frequency", "holdout_frequency"):
+        data[column] = data[column].fillna(0).astype("int64")
+    data["frequency"] = data["frequency"].clip(lower=0)
+    for column in ("t_x", "T", "recency_days", "revenue", "margin", "monetary_value",
+                   "trend_position", "holdout_revenue"):
+        data[column] = data[column].astype("float64")
+    if not transactions.has_margin:
+        data["margin"] = float("nan")
+    return CustomerTable(data=data, period_end=end, holdout_end=hold, time_unit=time_unit,
+                         unit_days=unit, has_margin=transactions.has_margin,
+                         first_seen_later=int(later.sum()))
 
 
 def spark_value_analysis(
@@ -945,11 +690,19 @@ def spark_value_analysis(
     time_unit: Literal["day", "week", "month"] = "week",
     horizon: int | None = None,
     discount_rate: float = 0.10,
-    models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
+    models: tuple[str, ...] = MODELS,
     abc_thresholds: tuple[float, float] = (0.80, 0.95),
     columns: TransactionColumns | None = None,
-) -> SparkValueResult:
-    """The value pipeline of :func:`satisfaction.value.pipeline.value_analysis` on Spark.
+    referral_rate: float | pd.Series = 0.0,
+    referral_value: float = 0.0,
+) -> ValueResult:
+    """The value analysis with Spark as the engine.
+
+    Spark validates the transactions (:func:`spark_transactions`) and aggregates them
+    to the per-customer table (:func:`spark_customer_table`); everything after that
+    is :func:`satisfaction.value.core.analyse_customers`, the code the DuckDB engine
+    runs, so the result is a :class:`~satisfaction.value.core.ValueResult` with the
+    same summary and warnings.
 
     Parameters
     ----------
@@ -959,98 +712,28 @@ def spark_value_analysis(
         :func:`spark_transactions` (with ``columns``).
     period_end, time_unit, horizon, discount_rate, models, abc_thresholds
         As :func:`~satisfaction.value.pipeline.value_analysis`.
+    referral_rate, referral_value
+        As :func:`~satisfaction.value.pipeline.value_analysis`.
 
     Returns
     -------
-    SparkValueResult
-        Its ``customers`` is a lazy Spark DataFrame: write it with
-        :meth:`SparkValueResult.write_parquet` or :meth:`SparkValueResult.save_table`.
+    ValueResult
+        With ``engine == "spark"``.
 
     Notes
     -----
-    Tested against the DuckDB pipeline on the CDNOW sample and on generated data
-    with several partitions: same model parameters (1e-6 relative) and the same
-    per-customer values (tests/test_spark.py).
+    Tested against the DuckDB engine on the CDNOW sample and on generated data spread
+    over several partitions: the same transaction log, customer table, model
+    parameters and per-customer values (tests/test_spark.py).
     """
+    options = value_options(time_unit, horizon, discount_rate, models, abc_thresholds)
     if not isinstance(transactions, SparkTransactions):
         transactions = spark_transactions(spark, transactions, columns)
-    a, b = abc_thresholds
-    if not 0 < a < b <= 1:
-        raise InputError("ABC thresholds must satisfy 0 < A < B ≤ 1", value=abc_thresholds)
-    table = spark_customer_table(transactions, period_end=period_end, time_unit=time_unit)
-    if horizon is None:
-        horizon = {"day": 365, "week": 52, "month": 12}[time_unit]
-    d_unit = per_unit_discount(discount_rate, table.unit_days)
-    purchasers = table.frame.filter("occasions > 0")
-    n = table.counts["modelled"]
-    if n == 0:
-        raise InputError("no customer with a purchase in the period", file=transactions.log.source)
-
-    # --- model fitting on the driver, from the engine's sufficient statistics
-    rfm_stats, spend_stats = sufficient_statistics(table)
-    x, tx, big_t, w = (rfm_stats[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T", "n"))
-    bg = fit_bgnbd(x, tx, big_t, weights=w) if "bgnbd" in models else None
-    pn = fit_pareto_nbd(x, tx, big_t, weights=w) if "pareto_nbd" in models else None
-    gg = None
-    if "gamma_gamma" in models:
-        gg = fit_gamma_gamma(spend_stats["frequency"].to_numpy(dtype=float),
-                             spend_stats["monetary_value"].to_numpy(dtype=float),
-                             weights=spend_stats["n"].to_numpy(dtype=float))
-
-    # --- population figures for the scores, computed by the engine
-    positions = [math.ceil(k * n / 5) for k in range(1, 5)]
-    keyed = purchasers.selectExpr("-CAST(recency_days AS DOUBLE) AS recency",
-                                  "CAST(occasions AS DOUBLE) AS frequency",
-                                  "revenue AS monetary",
-                                  "CASE WHEN occasions >= 2 THEN CAST(datediff(last_purchase, "
-                                  "first_purchase) AS DOUBLE) / CAST(occasions - 1 AS DOUBLE) "
-                                  "END AS ipt")
-    cuts = {}
-    for column in ("recency", "frequency", "monetary"):
-        stats = _order_statistics(keyed, column, positions)
-        cuts[column] = [stats[p] for p in positions]
-    sums = purchasers.selectExpr(
-        "avg(CAST(recency_days AS DOUBLE)) AS recency", "avg(CAST(occasions AS DOUBLE)) AS "
-        "frequency", "avg(revenue) AS monetary", "count_if(occasions >= 2) AS repeaters",
-        "sum(greatest(coalesce(revenue, 0D), 0D)) AS positive_revenue",
-        "sum(margin) AS margin", "sum(revenue) AS revenue").collect()[0]
-    means = {c: float(sums[c]) for c in ("recency", "frequency", "monetary")}
-    repeaters = int(sums["repeaters"])
-    typical = float("nan")
-    if repeaters:
-        half = [(repeaters + 1) // 2, repeaters // 2 + 1]
-        med = _order_statistics(keyed.filter("ipt IS NOT NULL"), "ipt", sorted(set(half)))
-        typical = float(np.mean([med[p] for p in half]))
-    if not np.isfinite(typical) or typical <= 0:
-        typical = 1.0  # as lifecycle_stages: nobody came back, a day is the only rhythm
-    total = float(sums["positive_revenue"] or 0.0)
-    positive = purchasers.selectExpr(
-        "customer_id", "greatest(coalesce(revenue, 0D), 0D) AS x")
-    before = _cumulative_before(positive, "x", total)
-    overall = (float(sums["margin"]) / float(sums["revenue"])
-               if table.has_margin and sums["revenue"] else float("nan"))
-    state = ScoringState(period_end=table.period_end, cuts=cuts, means=means,
-                         typical_ipt=typical, abc_thresholds=(float(a), float(b)),
-                         horizon=int(horizon), discount_per_unit=float(d_unit),
-                         has_margin=table.has_margin, overall_margin_ratio=overall,
-                         bgnbd=bg, pareto_nbd=pn, gamma_gamma=gg)
-
-    # --- scoring in the engine, one partition at a time
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for part in batches:
-            yield score_customers(part.reset_index(drop=True), state)
-
-    scored = purchasers.join(before, on="customer_id").mapInPandas(score, _SCORED_SCHEMA)
-    notes = ["clv is margin-adjusted with each customer's margin ratio"] \
-        if table.has_margin and gg is not None and (bg or pn) else []
-    settings = {"period_end": table.period_end.isoformat(),
-                "holdout_end": table.holdout_end.isoformat(), "time_unit": time_unit,
-                "horizon": int(horizon), "discount_rate_annual": float(discount_rate),
-                "discount_rate_per_unit": float(d_unit), "margin": table.has_margin}
-    return SparkValueResult(customers=scored, table=table, state=state,
-                            transactions_log=transactions.log.to_dict(),
-                            counts=dict(table.counts), settings=settings,
-                            bgnbd=bg, pareto_nbd=pn, gamma_gamma=gg, notes=notes)
+    table = spark_customer_table(transactions, period_end=period_end,
+                                 time_unit=time_unit)  # type: ignore[arg-type]
+    return analyse_customers(table, transactions.log.to_dict(), options,
+                             referral_rate=referral_rate, referral_value=referral_value,
+                             engine="spark")
 
 
 # ---------------------------------------------------------------------------
@@ -1062,62 +745,22 @@ def check_engine(engine: str) -> None:
         raise UsageError("expected duckdb or spark", column="--engine", value=engine)
 
 
-def run_command(transactions: str | Path, columns: TransactionColumns, *, models: bool,
-                spark_master: str | None, out: Path | None, json_path: Path | None,
-                console: Any, period_end: str | None = None, time_unit: str = "week",
-                horizon: int | None = None, discount_rate: float = 0.10,
-                returns: str = "net", keep_duplicates: bool = False,
-                today: str | None = None, date_format: str | None = None,
-                model_names: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
-                ) -> SparkValueResult:
-    """``satisfaction rfm|clv … --engine spark``: run on Spark, print a summary, write
-    ``--out`` (a ``.csv`` path: the per-customer CSV of the DuckDB engine, collected to
-    the driver; any other path: Parquet files written by the executors) and ``--json``.
-    """
-    from satisfaction.io import spreadsheet_safe, write_json, write_with
-    from satisfaction.value.pipeline import CSV_COLUMNS
-
+def run(transactions: str | Path, columns: TransactionColumns, *, spark_master: str | None,
+        period_end: str | None = None, time_unit: str = "week", horizon: int | None = None,
+        discount_rate: float = 0.10, returns: str = "net", keep_duplicates: bool = False,
+        today: str | None = None, date_format: str | None = None,
+        models: tuple[str, ...] = MODELS) -> tuple[ValueResult, str]:
+    """``satisfaction rfm|clv … --engine spark``: the analysis on Spark, every excluded
+    row listed (as the DuckDB engine's command). Returns the result and the master
+    it ran on; the command prints and writes it as it does DuckDB's."""
+    options = value_options(time_unit, horizon, discount_rate, models)
     require_pyspark()
     spark = spark_session(spark_master or "local[*]")
     stx = spark_transactions(spark, transactions, columns, returns=returns,  # type: ignore[arg-type]
                              today=today, duplicates="keep" if keep_duplicates else "exclude",
-                             date_format=date_format)
-    result = spark_value_analysis(
-        spark, stx, period_end=period_end, time_unit=time_unit,  # type: ignore[arg-type]
-        horizon=horizon, discount_rate=discount_rate,
-        models=tuple(model_names) if models else ())
-    log = result.transactions_log
-    excluded = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in log["excluded"].items() if v)
-    console.print(f"engine: spark ({spark.sparkContext.master}); transactions loaded "
-                  f"{log['loaded']}, kept {log['kept']}"
-                  + (f", excluded: {excluded}" if excluded else ""))
-    for p in log["problems"][:5]:  # as the DuckDB engine's summary
-        where = f"row {p['row']}" + (f", column {p['column']!r}" if p["column"] else "")
-        value = f" (value: {p['value']!r})" if p["value"] is not None else ""
-        console.print(f"  {where}: {p['rule'].replace('_', ' ')}{value}", markup=False)
-    c = result.counts
-    console.print(f"customers: {c['customers']} (modelled {c['modelled']}, returns only "
-                  f"{c['returns_only']}, first purchase after the period end "
-                  f"{c['first_purchase_after_period_end']})")
-    summary = result.to_dict()
-    for column, counts in summary["summaries"].items():
-        console.print(f"{column.replace('_', ' ')}: "
-                      + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    for name, params in summary["models"].items():
-        keys = [k for k in params if k not in ("loglik", "n_customers", "n_unique", "converged",
-                                               "status", "warnings")]
-        console.print(f"{name}: " + ", ".join(f"{k} = {params[k]:.4g}" for k in keys)
-                      + f"; log-lik {params['loglik']:.1f} ({params['n_unique']} distinct "
-                      "tuples from the engine)")
-    if summary["clv_total"] is not None:
-        console.print(f"CLV over {result.settings['horizon']} {time_unit}s: total "
-                      f"{summary['clv_total']:,.2f}")
-    if out is not None:
-        if str(out).lower().endswith(".csv"):
-            frame = spreadsheet_safe(result.to_pandas().reset_index()[list(CSV_COLUMNS)])
-            write_with(out, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
-        else:
-            result.write_parquet(out)
-    if json_path is not None:
-        write_json(json_path, summary)
-    return result
+                             date_format=date_format, max_problems=None)
+    result = spark_value_analysis(spark, stx, period_end=period_end,
+                                  time_unit=options.time_unit,  # type: ignore[arg-type]
+                                  horizon=options.horizon,
+                                  discount_rate=options.discount_rate, models=options.models)
+    return result, str(spark.sparkContext.master)
