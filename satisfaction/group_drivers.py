@@ -92,7 +92,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from satisfaction.compare import adjust_pvalues
+from satisfaction.compare import MAX_GROUPS, _group_values, _order, adjust_pvalues
 from satisfaction.diagnostics import Diagnostic, status
 from satisfaction.errors import InputError
 from satisfaction.importance import (
@@ -103,7 +103,12 @@ from satisfaction.importance import (
     subset_r2,
 )
 from satisfaction.io import records
+from satisfaction.questionnaire import Questionnaire
 
+#: Permutations of the test in the pipeline: with Holm over p drivers the smallest
+#: p-value, 1 / (B + 1), must reach 0.05 / p (p <= 15: B >= 299); 499 keep the step
+#: within seconds on the demo's 13 groups of 11 drivers.
+PERMUTATIONS: int = 499
 #: Smallest n of a group whatever the number of drivers.
 MIN_N_FLOOR: int = 100
 #: Complete cases per driver a group needs.
@@ -512,5 +517,41 @@ def group_driver_importance(
         min_n=need, level=level, alpha=alpha, seed=seed, warnings=notes)
 
 
-__all__ = ["GroupDriversResult", "group_driver_importance", "minimum_n", "permutation_test",
+def questionnaire_groups(questionnaire: Questionnaire, data: pd.DataFrame
+                         ) -> dict[str, pd.Series]:
+    """Each group variable compared as groups (categorical, or numeric with ``bands``),
+    as an ordered categorical per respondent in the questionnaire's code order; a
+    variable with more than :data:`satisfaction.compare.MAX_GROUPS` groups is left out
+    as the group comparison leaves it out (its ``compare_too_many_groups`` note)."""
+    out = {}
+    for group in questionnaire.groups:
+        if group.source not in data.columns or (group.type == "numeric" and not group.bands):
+            continue
+        codes = _group_values(group, data)
+        order = _order(group, sorted(codes.dropna().unique()))
+        if len(order) > MAX_GROUPS:
+            continue
+        out[group.id] = pd.Series(pd.Categorical(codes, categories=order), index=codes.index)
+    return out
+
+
+def analysis_group_drivers(questionnaire: Questionnaire, data: pd.DataFrame, indices: Any,
+                           ipa: Any, *, bootstrap: int = 1000,
+                           permutations: int = PERMUTATIONS,
+                           seed: int = 20261125) -> GroupDriversResult | None:
+    """The pipeline's step: the drivers and scores of the report's driver chapter (the
+    IPA's decomposition of its target, :func:`satisfaction.drivers.ipa`) within the
+    groups of every group variable of the questionnaire (:func:`questionnaire_groups`);
+    ``None`` without groups or without a decomposition."""
+    decomposition = getattr(ipa, "decomposition", None)
+    groups = questionnaire_groups(questionnaire, data)
+    if decomposition is None or not groups:
+        return None
+    return group_driver_importance(indices.scores, ipa.target, decomposition.drivers, groups,
+                                   bootstrap=bootstrap, permutations=permutations,
+                                   seed=seed, level=decomposition.level)
+
+
+__all__ = ["PERMUTATIONS", "GroupDriversResult", "analysis_group_drivers",
+           "group_driver_importance", "minimum_n", "permutation_test", "questionnaire_groups",
            "shares_of"]

@@ -128,6 +128,9 @@ class Analysis:
         When the questionnaire has open-ended questions: the themes of each
         (:mod:`satisfaction.text`), dissatisfied and satisfied split by the
         satisfaction index.
+    group_drivers : GroupDriversResult or None
+        The driver chapter's importance within the groups of each group variable and
+        the permutation tests of its differences (:mod:`satisfaction.group_drivers`).
     warnings : list of AnalysisWarning
     options : dict
         ``bootstrap``, ``seed``, ``transactions`` (source) and the key constructs.
@@ -150,6 +153,7 @@ class Analysis:
     weighted: Any = None
     pls: Any = None
     texts: list[Any] | None = None
+    group_drivers: Any = None
     warnings: list[AnalysisWarning] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -174,7 +178,8 @@ class Analysis:
         }
         if self.item_statistics is not None:
             out["item_statistics"] = _records(self.item_statistics)
-        for name in ("reliability", "efa", "sem", "pls", "indices", "ipa", "compare", "link"):
+        for name in ("reliability", "efa", "sem", "pls", "indices", "ipa", "compare",
+                     "group_drivers", "link"):
             result = getattr(self, name)
             out[name] = None if result is None else _as_dict(result)
         out["value"] = None if self.value is None else _as_dict(self.value["result"])
@@ -412,6 +417,13 @@ def run(
             weights = analysis.indices.weights if analysis.indices is not None else None
             analysis.compare = compare.compare(q, data, weights=weights)
             analysis.compare.invariance = _invariance_of_groups(runner, q, data)
+            if analysis.ipa is not None and analysis.indices is not None:
+                # the driver chapter's decomposition within each group (issue 12, point 3)
+                from satisfaction.group_drivers import analysis_group_drivers
+
+                analysis.group_drivers = analysis_group_drivers(
+                    q, data, analysis.indices, analysis.ipa, bootstrap=bootstrap, seed=seed)
+                runner.collect("compare", analysis.group_drivers)
     if q.open_ended and not analysis.responses.texts.empty:
         text = runner.module("text", "satisfaction.text")
         if text is not None:

@@ -251,3 +251,66 @@ def test_categorical_order_is_kept_and_bad_input_is_named() -> None:
         group_driver_importance(data, "y", ["d1", "nope"], {"g": labels})
     with pytest.raises(InputError, match="permutation"):
         group_driver_importance(data, "y", ["d1"], {"g": labels}, permutations=0)
+
+
+# -- in the pipeline and the report -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bank_run(bank_csv: Path) -> object:
+    from satisfaction.pipeline import run
+    from satisfaction.questionnaire import load_questionnaire
+
+    return run(load_questionnaire("ecsi_bank"), bank_csv, bootstrap=100, seed=1,
+               parallel=False)
+
+
+def test_pipeline_uses_the_driver_chapters_drivers_and_scores(bank_run: object) -> None:
+    a = bank_run
+    res = a.group_drivers
+    decomposition = a.ipa.decomposition
+    assert res.target == a.ipa.target == a.satisfaction
+    assert res.drivers == decomposition.drivers  # read from the IPA, not from names
+    scores = a.indices.scores
+    gender = a.responses.data["gender"]
+    for group in ("male", "female"):
+        rows = gender == group
+        ref = shapley_r2(scores.loc[rows, res.target], scores.loc[rows, res.drivers])
+        got = res.importance[res.importance["group"] == group].set_index("driver")
+        np.testing.assert_allclose(got.loc[ref["driver"], "share"], ref["shapley.share"],
+                                   atol=1e-12)
+    out = a.to_dict()
+    assert out["group_drivers"]["importance"] and out["group_drivers"]["tests"]
+    assert out["group_drivers"]["min_n"] == 100
+    json.dumps(out["group_drivers"])
+
+
+def test_report_sentences_and_chart_agree_with_the_tests(bank_run: object) -> None:
+    """A difference made certain (male Satisfaction follows Value): the sentence names
+    the driver, the groups and the tested numbers; the chart marks the driver."""
+    import copy
+
+    from satisfaction.report.cells import fmt_p, fmt_pct
+    from satisfaction.report.context import build_context
+
+    a = copy.copy(bank_run)
+    scores = a.indices.scores.copy()
+    male = a.responses.data["gender"] == "male"
+    rng = np.random.default_rng(3)
+    scores.loc[male, "Satisfaction"] = scores.loc[male, "Value"] + rng.normal(0, 3, male.sum())
+    a.group_drivers = group_driver_importance(
+        scores, "Satisfaction", a.ipa.decomposition.drivers, {"gender": a.responses.data["gender"]},
+        bootstrap=200, permutations=199, seed=1)
+    row = a.group_drivers.tests.set_index("driver").loc["Value"]
+    assert row["pvalue.adjusted"] < 0.05 and row["high"] == "male"
+    for lang, value, male_name in (("en", "Perceived value", "male"), ("zh", "感知价值", "男")):
+        section = build_context(a, lang)["groups"]["drivers"]
+        text = section["sentences"][0]
+        assert value in text and male_name in text
+        assert fmt_pct(row["share.high"]) in text and fmt_pct(row["share.low"]) in text
+        assert f"{100 * row['difference']:.1f}" in text
+        assert fmt_p(row["pvalue.adjusted"]) in text
+        assert f"{value} *" in section["chart"]  # the marked driver's label
+    quiet = build_context(bank_run, "en")["groups"]["drivers"]
+    assert "no driver's share differs significantly" in quiet["sentences"][0]
+    assert "*" not in "".join(t for t in quiet["chart"].split(">") if "Perceived" in t)

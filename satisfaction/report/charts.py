@@ -414,6 +414,65 @@ def group_means(panels: Sequence[dict[str, Any]], xlabel: str, width: float = 6.
         return _svg(fig)
 
 
+#: Colours of the groups of one variable in the per-group driver chart, in group order.
+GROUP_COLOURS: tuple[str, ...] = (BLUE, ORANGE, GREEN, SKY, RED, GREY, "#CC79A7", "#D55E00")
+
+
+def group_driver_shares(panels: Sequence[dict[str, Any]], xlabel: str,
+                        width: float = 6.5) -> str:
+    """Key drivers within groups: one small panel per group variable.
+
+    Each panel: ``title``, ``drivers`` (labels, top to bottom), ``groups`` (names),
+    ``shares``/``lower``/``upper`` (one list per group, one value per driver) and
+    ``marked`` (per driver: its share differs between the groups; the label gets
+    " *" and is bold). Every group is a colour-coded dot with its interval, the
+    groups of a driver stacked just above and below its row, so that whiskers of
+    different groups never overlap and no value label is needed (the numbers are
+    in the sentences and the workbook). Shares sit on a shared percent axis.
+    """
+    k = len(panels)
+    ncol = 2 if k > 1 else 1
+    nrow = math.ceil(k / ncol)
+    rows = [max(len(p["drivers"]) for p in panels[r * ncol:(r + 1) * ncol])
+            for r in range(nrow)]
+    top = max((v for p in panels for u in p["upper"] for v in u if v is not None
+               and math.isfinite(v)), default=1.0)
+    with _figure(width, sum(0.22 * m + 0.75 for m in rows) + 0.2) as fig:
+        grid = fig.add_gridspec(nrow, ncol, height_ratios=[m + 3.4 for m in rows])
+        for i, panel in enumerate(panels):
+            ax = fig.add_subplot(grid[i // ncol, i % ncol])
+            m, groups = len(panel["drivers"]), panel["groups"]
+            ys = np.arange(m)[::-1].astype(float)
+            step = 0.72 / max(len(groups), 1)
+            for g, name in enumerate(groups):
+                offset = (len(groups) - 1) / 2 * step - g * step
+                colour = GROUP_COLOURS[g % len(GROUP_COLOURS)]
+                for y, v, lo, hi in zip(ys + offset, panel["shares"][g], panel["lower"][g],
+                                        panel["upper"][g], strict=True):
+                    if lo is not None and hi is not None:
+                        ax.plot([lo, hi], [y, y], color=colour, lw=0.8, alpha=0.85)
+                    ax.plot([v], [y], "o", color=colour, ms=2.8,
+                            label=name if y == ys[0] + offset else None)
+            labels = [f"{d} *" if marked else d
+                      for d, marked in zip(panel["drivers"], panel["marked"], strict=True)]
+            ax.set_yticks(ys, labels)
+            for tick, marked in zip(ax.get_yticklabels(), panel["marked"], strict=True):
+                if marked:
+                    tick.set_fontweight("bold")
+            ax.set_xlim(0, top * 1.05)
+            ax.set_ylim(-0.6, m - 0.4)
+            ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+            ax.tick_params(labelsize=6.5)
+            ax.set_title(panel["title"], fontsize=7.5, loc="left", pad=14)
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(groups),
+                      frameon=False, fontsize=6, handlelength=0.8, handletextpad=0.3,
+                      columnspacing=0.8, borderaxespad=0.1)
+            if i // ncol == nrow - 1 or i + ncol >= k:
+                ax.set_xlabel(xlabel, fontsize=7)
+        fig.tight_layout()
+        return _svg(fig)
+
+
 def ipa_map(labels: Sequence[str], importance: Sequence[float], performance: Sequence[float],
             mean_importance: float, mean_performance: float, xlabel: str, ylabel: str,
             quadrant_names: dict[str, str], width: float = 6.2, *,

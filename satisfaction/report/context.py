@@ -903,6 +903,10 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
     from satisfaction.report.text_context import themes_section
 
     themes = themes_section(b)
+    if groups is not None:  # key drivers within groups (satisfaction/group_drivers.py)
+        from satisfaction.report.group_drivers_context import group_drivers_section
+
+        groups["drivers"] = group_drivers_section(b)
     recs = b.recommendations()
     summary = summary_section(b, model, drivers, recs, items)
     from satisfaction.report.waves_context import waves_section
