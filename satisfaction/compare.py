@@ -200,6 +200,11 @@ class CompareResult:
         ci.lower ci.upper statistic df pvalue pvalue.adjusted`` (Pearson r and
         Spearman ρ; :func:`index_association`), instead of a test between as many
         groups as there are distinct values.
+    weighted : DataFrame or None
+        When the questionnaire declares respondent weights: the design-based tests
+        of every index across every categorical group
+        (:func:`satisfaction.weights.weighted_group_tests`; set by
+        :func:`satisfaction.api.compare`), in the JSON as ``weighted``.
     """
 
     tests: pd.DataFrame
@@ -210,6 +215,7 @@ class CompareResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     invariance: pd.DataFrame | None = None
     associations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    weighted: pd.DataFrame | None = None
 
     @property
     def status(self) -> str:
@@ -222,8 +228,9 @@ class CompareResult:
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """JSON contract: ``{"adjust", "tests", "posthoc", "correlations", "excluded",
-        "status", "warnings"}`` (warnings as diagnostic records)."""
-        return {
+        "status", "warnings"}`` (warnings as diagnostic records), and ``weighted`` when
+        there are weighted tests."""
+        out = {
             "adjust": self.adjust,
             "tests": records(self.tests),
             "posthoc": records(self.posthoc),
@@ -234,6 +241,9 @@ class CompareResult:
             "invariance": None if self.invariance is None else records(self.invariance),
             "associations": records(self.associations),
         }
+        if self.weighted is not None:
+            out["weighted"] = records(self.weighted)
+        return out
 
 
 #: A categorical group variable with more distinct values than this is not

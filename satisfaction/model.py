@@ -173,6 +173,15 @@ class SEMResult:
         Respondents not analysed, by reason (``missing_values``, ``missing_group``).
     syntax : str
         The model in lavaan syntax as fitted.
+    data_quality : QualityLog or None
+        The screening log of the responses when a questionnaire defined the model
+        (:func:`satisfaction.api.fit`); in the JSON as ``data_quality``.
+    modindices : pandas.DataFrame or None
+        Modification indices when asked for (:func:`satisfaction.modindices.modindices`);
+        in the JSON as ``modindices``.
+    scores : pandas.DataFrame or None
+        Factor scores of the analysed respondents when asked for
+        (:func:`satisfaction.api.fit`); not in the JSON.
     theta, vcov : numpy.ndarray or None
         The free parameters at the solution and their sampling covariance (None when
         the information matrix is singular); robust, weighted and bootstrap standard
@@ -207,6 +216,9 @@ class SEMResult:
     bootstrap: dict[str, Any] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     syntax: str = ""
+    data_quality: Any = field(default=None, repr=False, compare=False)
+    modindices: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    scores: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     theta: np.ndarray | None = field(default=None, repr=False, compare=False)
     vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
     spec: Any = field(default=None, repr=False, compare=False)
@@ -239,6 +251,10 @@ class SEMResult:
             out["bootstrap"] = {k: to_jsonable(v) for k, v in self.bootstrap.items()}
         if self.groups is not None:
             out["groups"] = self.groups.to_dict()
+        if self.modindices is not None:
+            out["modindices"] = records(self.modindices)
+        if self.data_quality is not None:
+            out["data_quality"] = self.data_quality.to_dict()
         return out
 
 

@@ -195,7 +195,7 @@ def test_unwritable_outputs_are_refused_before_the_analysis(case, tmp_path, a_fi
 
 
 def test_the_report_function_checks_its_default_output_too(tmp_path, monkeypatch):
-    from satisfaction.commands.report import report
+    from satisfaction.api import report
     from satisfaction.errors import UsageError
 
     monkeypatch.setattr("satisfaction.pipeline.run", _boom)

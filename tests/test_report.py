@@ -392,7 +392,7 @@ def test_report_command_rejects_bad_input(bank_csv: Path, tmp_path: Path,
 
 
 def test_demo_writes_every_output(tmp_path: Path) -> None:
-    from satisfaction.commands.demo import demo
+    from satisfaction.api import demo
 
     result = demo(tmp_path, n_respondents=300, n_customers=2000, bootstrap=0, lang="zh",
                   html=True, excel=True)

@@ -264,7 +264,7 @@ def test_every_problem_in_json_and_and_n_more_on_screen(tmp_path, capsys):
 def test_more_than_a_thousand_problems_all_listed(tmp_path):
     bad = "".join(f"z{i},2024-01-01,abc\n" for i in range(1500))
     path = write(tmp_path / "t.csv", GOOD + bad)
-    from satisfaction.commands.value import rfm
+    from satisfaction.api import rfm
     result = rfm(path, today=TODAY)
     d = result.to_dict()
     assert len(d["problems"]) == 1500 and d["problems_complete"] is True

@@ -1,4 +1,4 @@
-"""The ``validate`` and ``demo`` commands."""
+"""The ``validate`` command (the screening is :func:`satisfaction.api.validate`)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction import api
 from satisfaction.commands import HeaderRow, Sheet, make_console
 from satisfaction.io import write_json
 
 console = make_console()
-
-
-def validate(questionnaire: str | Path, responses: str | Path, *,
-             sheet: str | None = None, header_row: int | None = None) -> Responses:  # noqa: F821
-    """Load a questionnaire and validate responses against it.
-
-    The Python twin of ``satisfaction validate``: returns the
-    :class:`~satisfaction.responses.Responses` (clean data and log).
-    """
-    from satisfaction.questionnaire import load_questionnaire
-    from satisfaction.responses import load_responses
-
-    return load_responses(load_questionnaire(questionnaire), responses, sheet=sheet,
-                          header_row=header_row)
 
 
 def print_log(responses: Responses) -> None:  # noqa: F821
@@ -74,7 +61,7 @@ def print_log(responses: Responses) -> None:  # noqa: F821
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``validate`` and ``demo`` to the application."""
+    """Add ``validate`` to the application."""
 
     @app.command("validate")
     def validate_command(
@@ -84,13 +71,7 @@ def register(app: typer.Typer) -> None:
         = None, sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Validate responses against a questionnaire (exit 1 if not usable)."""
-        result = validate(questionnaire, responses, sheet=sheet, header_row=header_row)
-        from satisfaction.questionnaire import load_questionnaire
-
-        if load_questionnaire(questionnaire).role("satisfaction") is None:
-            from satisfaction.diagnostics import Diagnostic
-
-            result.log.warnings.append(Diagnostic("no_satisfaction_role", "caution", {}))
+        result = api.validate(questionnaire, responses, sheet=sheet, header_row=header_row)
         print_log(result)
         if json_path is not None:
             write_json(json_path, {**result.log.to_dict(), "usable": result.usable})

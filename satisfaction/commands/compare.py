@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction import api
 from satisfaction.commands import HeaderRow, Sheet, check_choice, make_console
 from satisfaction.io import write_json
 
@@ -88,54 +89,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare every construct index across groups (Welch, rank tests, chi-square);
         numeric groups without bands by their correlation with each index."""
-        from satisfaction.compare import ADJUST_METHODS, compare
-        from satisfaction.questionnaire import load_questionnaire
-        from satisfaction.responses import load_responses
+        from satisfaction.compare import ADJUST_METHODS
 
         check_choice("--adjust", adjust, tuple(ADJUST_METHODS))
-        q = load_questionnaire(questionnaire)
-        loaded = load_responses(q, responses, sheet=sheet, header_row=header_row)
-        result = compare(q, loaded.data, by=by or None, adjust=adjust)
-        weighted = _weighted_tests(q, loaded, responses, by, sheet=sheet,
-                                   header_row=header_row)
-        if weighted is not None:  # never silently unweighted
-            from satisfaction.diagnostics import Diagnostic
-
-            result.warnings.append(Diagnostic("compare_weighted", "caution",
-                                              {"n": len(weighted)}))
+        q = api.as_questionnaire(questionnaire)
+        loaded = api.validate(q, responses, sheet=sheet, header_row=header_row)
+        result = api.compare(q, loaded, by=by or None, adjust=adjust, sheet=sheet,
+                             header_row=header_row)
         console.print(f"{loaded.log.analysed} respondents analysed "
                       f"({loaded.log.loaded} loaded)")
         print_tests(result)
         print_associations(result)
-        if weighted is not None:
-            print_weighted(weighted)
+        if result.weighted is not None:
+            print_weighted(result.weighted)
         if json_path is not None:
-            out = result.to_dict()
-            if weighted is not None:
-                from satisfaction.io import records
-
-                out["weighted"] = records(weighted)
-            write_json(json_path, out)
-
-
-def _weighted_tests(q: Any, loaded: Any, source: Path, by: list[str] | None,
-                    **read_options: Any) -> Any:
-    """The design-based tests of every index across every categorical group
-    (:func:`satisfaction.weights.weighted_group_tests`, tested against R's survey)
-    when the questionnaire declares weights; None otherwise."""
-    if q.weighting is None and q.weight is None:
-        return None
-    from satisfaction.drivers import construct_scores
-    from satisfaction.weights import compute_weights, read_weight_column, weighted_group_tests
-
-    column = (read_weight_column(q, source, loaded.data, loaded.rows, **read_options)
-              if q.weight is not None else None)
-    weights = compute_weights(q, loaded.data, column=column)
-    tests = weighted_group_tests(q, loaded.data, construct_scores(q, loaded.data),
-                                 weights.weights)
-    if by:
-        tests = tests[tests["by"].isin([q.group(b).id for b in by])].reset_index(drop=True)
-    return tests
+            write_json(json_path, result.to_dict())
 
 
 def print_weighted(tests: Any) -> None:

@@ -10,12 +10,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction import api
 from satisfaction.commands import check_at_least, check_choice, make_console
-from satisfaction.errors import InputError, UsageError
+from satisfaction.errors import UsageError
 from satisfaction.io import spreadsheet_safe, write_json, write_with
 
 if TYPE_CHECKING:  # pandas loads when a command runs, not when the command line is built
     import pandas as pd
+
+    from satisfaction.pls_assessment import PLSAssessment
 
 console = make_console()
 
@@ -39,27 +42,6 @@ _SHOWN_WLSMV = ["ntotal", "chisq", "df", "pvalue", "chisq.scaled", "pvalue.scale
                 "chisq.scaling.factor", "chisq.shift.parameters", "cfi", "tli", "cfi.scaled",
                 "tli.scaled", "rmsea", "rmsea.scaled", "rmsea.ci.lower.scaled",
                 "rmsea.ci.upper.scaled", "cfi.robust", "tli.robust", "rmsea.robust", "srmr"]
-
-
-def _is_questionnaire(model: Path) -> bool:
-    from satisfaction.questionnaire import shipped_questionnaire
-
-    return shipped_questionnaire(model).suffix.lower() in (".yaml", ".yml")
-
-
-def load_model_data(model: Path, responses: Path) -> tuple[object, pd.DataFrame, dict]:
-    """Model and data: through the questionnaire's loader, or read raw for lavaan syntax."""
-    if _is_questionnaire(model):
-        from satisfaction.questionnaire import load_questionnaire
-        from satisfaction.responses import load_responses
-
-        q = load_questionnaire(model)
-        loaded = load_responses(q, responses)
-        return q, loaded.data, {"log": loaded.log}
-    from satisfaction.responses import read_table
-
-    frame, info = read_table(responses)
-    return model, frame, info
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -151,24 +133,13 @@ def print_modindices(mi: pd.DataFrame, top: int = 10) -> None:
     console.print(t)
 
 
-def write_scores(path: Path, result, data: pd.DataFrame, method: str, group: str | None
-                 ) -> None:
-    """Factor scores of the analysed respondents to ``path`` (CSV, written atomically)."""
-    import pandas as pd
-
-    from satisfaction.scores import factor_scores
-
-    fs = factor_scores(result, data, method=method)
-    if data.index.name is not None:
-        ids = pd.Series(fs.index, name=str(data.index.name))
-    else:  # a plain table: the respondent's data-row number (1 = first row under the header)
-        ids = pd.Series(data.index.get_indexer(fs.index) + 1, name="row")
-    frame = pd.concat([ids.reset_index(drop=True)]
-                      + ([data.loc[fs.index, group].reset_index(drop=True)] if group else [])
-                      + [fs.reset_index(drop=True)], axis=1)
-    frame = spreadsheet_safe(frame)  # a respondent id "=..." stays text in a spreadsheet
+def write_scores(path: Path, scores: pd.DataFrame, method: str) -> None:
+    """The factor-score table (:func:`satisfaction.api.fit`'s ``result.scores``) to
+    ``path`` (CSV, written atomically)."""
+    frame = spreadsheet_safe(scores)  # a respondent id "=..." stays text in a spreadsheet
     write_with(path, lambda p: frame.to_csv(p, index=False))
-    console.print(escape(f"Factor scores ({method}) of {len(fs)} respondents written to {path}"))
+    console.print(escape(f"Factor scores ({method}) of {len(frame)} respondents written to "
+                         f"{path}"))
 
 
 def _listed(text: str | None) -> tuple[str, ...]:
@@ -209,52 +180,14 @@ def print_invariance(result) -> None:
         console.print(f"{w.severity}: {escape(str(w))}")
 
 
-def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed: int | None,
-             json_path: Path | None, *, ci: str = "perc", missing: str = "listwise",
-             predict: bool = False, folds: int = 10, repeats: int = 10, omission: int = 7,
-             ipma_target: str | None = None, scale: str | None = None,
-             hoc: str = "repeated") -> None:
-    """``fit --estimator pls``: :func:`satisfaction.pls.pls` (and its bootstrap, with
-    ``ci`` intervals), the specific indirect effects and, with ``predict``, Q² by
-    blindfolding and PLSpredict (:mod:`satisfaction.pls_predict`), printed."""
-    from satisfaction.pls import pls
-    from satisfaction.pls_mediation import specific_indirect
+def print_pls(fit: PLSAssessment, ci: str = "perc") -> None:
+    """A PLS fit and its assessment (:func:`satisfaction.api.pls`): paths (with
+    bootstrap SEs and intervals), R², diagnostics, specific indirect effects, Q² and
+    PLSpredict, the 0-100 index and the importance-performance map."""
+    from satisfaction.commands.pls_output import print_ipma
 
-    if bootstrap < 0:
-        raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
-                         value=bootstrap)
-    from satisfaction.commands.pls_output import assessment, item_ranges, parse_scale
-    from satisfaction.pls_hoc import bootstrap_stages
-
-    scale_range = parse_scale(scale)
-    if ipma_target is not None and scale_range is None and not _is_questionnaire(model):
-        raise UsageError("the IPMA of a lavaan-syntax model needs the answers' range: add "
-                         "--scale MIN,MAX", column="--ipma", value=ipma_target)
-    spec, data, _ = load_model_data(model, responses)
-    ranges = item_ranges(spec, scale_range)
-    try:
-        if predict:  # refused before anything is estimated or printed
-            from satisfaction.pls import pls_model
-
-            if pls_model(spec).higher_order:
-                raise UsageError("Q² and PLSpredict are not defined for higher-order "
-                                 "constructs (no published procedure)", column="--predict")
-        result = pls(spec, data, consistent=estimator == "plsc", missing=missing,
-                     higher_order=hoc)
-        if bootstrap:
-            bootstrap_stages(result, bootstrap, seed=seed, ci=ci)
-    except InputError as exc:
-        if exc.file is None and not isinstance(exc, UsageError):  # an option's error
-            exc.file = str(model)
-            exc.__post_init__()
-        raise
-    if hoc != "repeated" and not result.higher_order:
-        raise UsageError("the model has no higher-order construct ('Stage =~ Dim1 + Dim2' "
-                         "or a questionnaire's parent:)", column="--hoc", value=hoc)
-    if ipma_target is not None and ipma_target not in result.model.constructs:
-        raise UsageError(f"the IPMA target must be a construct of the model: one of "
-                         f"{', '.join(result.model.constructs)}", column="--ipma",
-                         value=ipma_target)
+    result = fit.result
+    bootstrap = fit.draws > 0
     params = result.parameters()
     t = Table(title=f"{'Consistent PLS (PLSc)' if result.consistent else 'PLS'} path model "
                     f"({result.scheme} weighting, n = {result.n}, "
@@ -275,7 +208,7 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
               "info": "note:"}
     for w in result.warnings:
         console.print(f"{labels[w.severity]} {escape(str(w))}")
-    indirect = specific_indirect(result)
+    indirect = fit.indirect
     if bootstrap and len(indirect):
         t = Table(title=f"Specific indirect effects (95% CI: "
                         f"{'BCa' if ci == 'bca' else 'percentile'})", show_header=True)
@@ -285,16 +218,11 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
             t.add_row(escape(row["path"]), _fmt(row["est"]), _fmt(row["se"]),
                       _ci(row["ci.lower"], row["ci.upper"]))
         console.print(t)
-    out = result.to_dict()
-    out["specific_indirect"] = indirect.to_dict("records")
-    if predict:
-        from satisfaction.pls_predict import blindfolding, plspredict
-
-        q2 = blindfolding(result, data, omission)
-        pred = plspredict(result, data, folds=folds, repeats=repeats, seed=seed)
-        console.print(f"Q² (blindfolding, D = {omission}): " + ", ".join(
+    if fit.q2 is not None and fit.prediction is not None:
+        q2, pred = fit.q2, fit.prediction
+        console.print(f"Q² (blindfolding, D = {q2.omission}): " + ", ".join(
             f"{escape(str(c))} {_fmt(v)}" for c, v in q2.q2["q2"].items()))
-        t = Table(title=f"PLSpredict ({folds}-fold, {repeats} repetitions, earliest "
+        t = Table(title=f"PLSpredict ({pred.folds}-fold, {pred.repeats} repetitions, earliest "
                         "antecedents) against the linear model (LM)", show_header=True)
         for c in ("indicator", "Q²_predict", "RMSE", "MAE", "LM RMSE", "LM MAE"):
             t.add_column(c, justify="left" if c == "indicator" else "right")
@@ -302,23 +230,15 @@ def _fit_pls(model: Path, responses: Path, estimator: str, bootstrap: int, seed:
             t.add_row(escape(str(row["indicator"])), _fmt(row["q2_predict"]), _fmt(row["rmse"]),
                       _fmt(row["mae"]), _fmt(row["lm_rmse"]), _fmt(row["lm_mae"]))
         console.print(t)
-        notes = [*q2.warnings, *(w for w in pred.warnings if w.code != "predict_composite")]
-        for w in notes:
+        for w in fit.notes:
             console.print(f"{labels[w.severity]} {escape(str(w))}")
-        out["q2"] = q2.q2["q2"].to_dict()
-        out["q2_omission"] = q2.omission
-        out["predict"] = pred.items.to_dict("records")
-        out["predict_settings"] = {k: v for k, v in pred.to_dict().items() if k != "items"}
-        out["warnings"] += [w.to_dict() for w in notes]
-    try:
-        out = assessment(result, data, out, ranges, ipma_target, bootstrap, seed)
-    except InputError as exc:
-        if exc.file is None and not isinstance(exc, UsageError):
-            exc.file = str(model)
-            exc.__post_init__()
-        raise
-    if json_path is not None:
-        write_json(json_path, out)
+    if fit.ipma is not None:
+        console.print("Index (0-100): " + ", ".join(
+            f"{escape(str(c))} {v:.1f}" for c, v in fit.ipma.index.items()))
+        if fit.target is not None:
+            print_ipma(fit.ipma)
+        for w in fit.ipma.warnings:
+            console.print(f"{w.severity}: {escape(str(w))}")
 
 
 def register(app: typer.Typer) -> None:
@@ -345,16 +265,14 @@ def register(app: typer.Typer) -> None:
         = None,
     ) -> None:
         """Measurement invariance: configural, metric, scalar and strict models compared."""
-        from satisfaction.invariance import invariance
-
         check_choice("--missing", missing, ("listwise", "fiml"))  # before the data
         check_choice("--estimator", estimator.lower(), ("ml", "mlr", "mlm"))
         if estimator.lower() == "mlm" and missing == "fiml":
             raise UsageError("'mlm' needs complete data (as lavaan's MLM); use --estimator mlr "
                              "with --missing fiml", column="--estimator", value=estimator)
-        spec, data, _ = load_model_data(model, responses)
-        result = invariance(spec, data, group, group_partial=_listed(group_partial),
-                            missing=missing, estimator=estimator.lower())
+        result = api.invariance(model, responses, group=group,
+                                group_partial=_listed(group_partial), missing=missing,
+                                estimator=estimator.lower())
         print_invariance(result)
         if json_path is not None:
             write_json(json_path, result.to_dict())
@@ -458,8 +376,6 @@ def register(app: typer.Typer) -> None:
                               "'none' fits unweighted.")] = None,
     ) -> None:
         """Fit a CFA/SEM by ML (lavaan's defaults), or by PLS path modelling (--estimator pls)."""
-        from satisfaction.model import fit
-
         # the options first, each error naming its option, before any data are read
         check_choice("--estimator", estimator.lower(),
                      ("ml", "mlr", "mlm", "pls", "plsc", "wlsmv", "wlsm", "ulsmv"))
@@ -490,22 +406,36 @@ def register(app: typer.Typer) -> None:
                 and weights.strip().lower() != "none":
             raise UsageError("applies to --estimator ml|mlr", column="--weights", value=weights)
         if estimator.lower() in ("pls", "plsc") and group is not None:
-            from satisfaction.commands.pls_groups import fit_pls_groups
+            from satisfaction.commands.pls_groups import print_pls_groups
 
-            fit_pls_groups(model, responses, estimator.lower(), group, permutations, bootstrap,
-                           seed, json_path, missing=missing, group_equal=group_equal,
-                           group_partial=group_partial)
+            groups = api.pls_groups(model, responses, group=group,
+                                    consistent=estimator.lower() == "plsc",
+                                    permutations=permutations, bootstrap=bootstrap, seed=seed,
+                                    missing=missing, group_equal=group_equal,
+                                    group_partial=group_partial)
+            print_pls_groups(groups)
+            if json_path is not None:
+                write_json(json_path, groups.to_dict())
             return
         if estimator.lower() in ("pls", "plsc"):
+            from satisfaction.commands.pls_output import parse_scale
+
             check_choice("--ci", ci, ("perc", "bca"))
             check_choice("--missing", missing, ("listwise", "mean"))
             check_at_least("--folds", folds, 2)
             check_at_least("--repeats", repeats, 1)
             check_at_least("--omission", omission, 2)
-            _fit_pls(model, responses, estimator.lower(), bootstrap, seed, json_path, ci=ci,
-                     missing=missing, predict=predict, omission=omission or 7,
-                     folds=folds or 10,
-                     repeats=repeats or 10, ipma_target=ipma_target, scale=scale, hoc=hoc)
+            if bootstrap < 0:  # before --scale is read, as before any data
+                raise UsageError("must be 0 or a positive number of draws",
+                                 column="--bootstrap", value=bootstrap)
+            assessed = api.pls(model, responses, consistent=estimator.lower() == "plsc",
+                               missing=missing, hoc=hoc, bootstrap=bootstrap, seed=seed, ci=ci,
+                               predict=predict, folds=folds or 10, repeats=repeats or 10,
+                               omission=omission or 7, ipma_target=ipma_target,
+                               scale=parse_scale(scale))
+            print_pls(assessed, ci)
+            if json_path is not None:
+                write_json(json_path, assessed.to_dict())
             return
         if bootstrap < 0:
             raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
@@ -522,43 +452,21 @@ def register(app: typer.Typer) -> None:
         if scores_method.lower() not in ("regression", "bartlett"):
             raise UsageError("--scores-method must be 'regression' or 'bartlett'",
                              value=scores_method)
-        spec, data, info = load_model_data(model, responses)
-        log = info.get("log")
-        from satisfaction.sem_weights import command_weights
-
-        sampling_weights = None if ordered or ordinal else command_weights(
-            spec, data, responses, weights)
-        if sampling_weights is not None and show_modindices:
-            raise UsageError("not available with respondent weights yet (add --weights none)",
-                             column="--modindices")
-        try:
-            result = fit(spec, data, missing=missing, bootstrap=bootstrap, seed=seed, group=group,
-                         sampling_weights=sampling_weights,
-                         estimator=estimator.lower(), n_jobs=jobs, ci=ci,
-                         ordered=_listed(ordered) or None,
+        result = api.fit(model, responses, estimator=estimator.lower(), weights=weights,
+                         modindices=show_modindices,
+                         scores=scores_method.lower() if scores is not None else None,
+                         missing=missing, bootstrap=bootstrap, seed=seed, group=group,
+                         n_jobs=jobs, ci=ci, ordered=_listed(ordered) or None,
                          group_equal=_listed(group_equal), group_partial=_listed(group_partial),
                          progress=sys.stderr.isatty() if progress is None else progress)
-        except InputError as exc:
-            if exc.file is None and not isinstance(exc, UsageError):  # an option's error
-                exc.file = str(responses)
-                exc.__post_init__()
-            raise
+        log = result.data_quality
         if log is not None:
             console.print(f"Respondents: {log.loaded} loaded, {log.analysed} passed the "
                           f"data-quality screens, {result.n} analysed")
         print_summary(result)
-        mi = None
-        if show_modindices:
-            from satisfaction.modindices import modindices
-
-            mi = modindices(result)
-            print_modindices(mi)
+        if result.modindices is not None:
+            print_modindices(result.modindices)
         if scores is not None:
-            write_scores(scores, result, data, scores_method.lower(), group)
+            write_scores(scores, result.scores, scores_method.lower())
         if json_path is not None:
-            out = result.to_dict()
-            if mi is not None:
-                out["modindices"] = mi.to_dict("records")
-            if log is not None:
-                out["data_quality"] = log.to_dict()
-            write_json(json_path, out)
+            write_json(json_path, result.to_dict())

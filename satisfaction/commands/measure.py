@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction import api
 from satisfaction.commands import HeaderRow, Sheet, check_at_least, check_choice, make_console
 from satisfaction.io import write_json
 
@@ -20,15 +21,6 @@ def _fmt(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "NA"
     return f"{value:.{digits}f}"
-
-
-def _load(questionnaire: Path, responses: Path, sheet: str | None = None,
-          header_row: int | None = None):
-    from satisfaction.questionnaire import load_questionnaire
-    from satisfaction.responses import load_responses
-
-    q = load_questionnaire(questionnaire)
-    return q, load_responses(q, responses, sheet=sheet, header_row=header_row)
 
 
 def _log_summary(log: Any) -> dict[str, Any]:
@@ -165,11 +157,10 @@ def register(app: typer.Typer) -> None:
         = None, sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Reliability and validity: item statistics, alpha, omega, CR, AVE, HTMT."""
-        from satisfaction.reliability import reliability
-
-        q, loaded = _load(questionnaire, responses, sheet, header_row)
+        q = api.as_questionnaire(questionnaire)
+        loaded = api.validate(q, responses, sheet=sheet, header_row=header_row)
         _print_log(loaded.log)
-        result = reliability(q, loaded.data)
+        result = api.reliability(q, loaded)
         print_reliability(result)
         if json_path is not None:
             write_json(json_path, {**result.to_dict(), "responses": _log_summary(loaded.log)})
@@ -188,24 +179,17 @@ def register(app: typer.Typer) -> None:
         = None, sheet: Sheet = None, header_row: HeaderRow = None,
     ) -> None:
         """Exploratory factor analysis: KMO, Bartlett, parallel analysis, rotated loadings."""
-        from satisfaction.efa import METHODS, ROTATIONS, efa
-        from satisfaction.errors import UsageError
-        from satisfaction.questionnaire import load_questionnaire
-        from satisfaction.responses import load_responses
+        from satisfaction.efa import METHODS, ROTATIONS
 
         check_choice("--method", method, METHODS)
         check_choice("--rotation", rotation, ROTATIONS)
         check_at_least("--factors", factors, 1)
-        q = load_questionnaire(questionnaire)
-        items = [i.id for i in q.items]
-        if factors is not None and factors >= len(items):
-            raise UsageError(f"the number of factors must be between 1 and {len(items) - 1} "
-                             f"for the {len(items)} items of the questionnaire",
-                             column="--factors", value=factors)
-        loaded = load_responses(q, responses, sheet=sheet, header_row=header_row)
+        q = api.as_questionnaire(questionnaire)
+        api.check_n_factors(q, factors)  # before the data are read
+        loaded = api.validate(q, responses, sheet=sheet, header_row=header_row)
         _print_log(loaded.log)
-        result = efa(loaded.data[items], n_factors=factors, method=method,  # type: ignore[arg-type]
-                     rotation=rotation, seed=seed)  # type: ignore[arg-type]
+        result = api.efa(q, loaded, n_factors=factors, method=method, rotation=rotation,
+                         seed=seed)
         constructs = q.construct_of_item()
         print_efa(result, constructs)
         if json_path is not None:

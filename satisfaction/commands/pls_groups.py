@@ -1,28 +1,18 @@
 """``fit --estimator pls --group COL``: PLS per group, MICOM and path differences, printed.
 
 Called by the ``fit`` command (:mod:`satisfaction.commands.fit`); the analysis is
-:func:`satisfaction.pls_groups.pls_groups`.
+:func:`satisfaction.api.pls_groups` (:func:`satisfaction.pls_groups.pls_groups`).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
 from satisfaction.commands import make_console
-from satisfaction.errors import InputError, UsageError
-from satisfaction.io import write_json
 
 console = make_console()
-
-#: PLS-MGA bootstrap draws per group when ``--bootstrap`` is not given.
-DEFAULT_DRAWS = 1000
-#: Permutations per pair of groups when ``--permutations`` is not given.
-DEFAULT_PERMUTATIONS = 1000
-
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     if value is None or pd.isna(value):
@@ -94,45 +84,3 @@ def print_pls_groups(result) -> None:
               "info": "note:"}
     for w in result.warnings:
         console.print(f"{labels[w.severity]} {escape(str(w))}")
-
-
-def fit_pls_groups(model: Path, responses: Path, estimator: str, group: str,
-                   permutations: int | None, bootstrap: int, seed: int | None,
-                   json_path: Path | None, missing: str = "listwise",
-                   group_equal: str | None = None, group_partial: str | None = None) -> None:
-    """Run :func:`satisfaction.pls_groups.pls_groups` for the ``fit`` command and print it;
-    ``--permutations`` defaults to :data:`DEFAULT_PERMUTATIONS`, ``--bootstrap`` sets the
-    PLS-MGA draws per group (default :data:`DEFAULT_DRAWS`). Respondents with a missing
-    answer are left out listwise (and counted)."""
-    from satisfaction.commands.fit import load_model_data
-    from satisfaction.pls_groups import pls_groups
-
-    for option, value in (("--group-equal", group_equal), ("--group-partial", group_partial)):
-        if value:
-            raise UsageError("applies to the covariance-based multi-group fit; the PLS group "
-                             "analysis estimates every group freely", column=option,
-                             value=value)
-    permutations = DEFAULT_PERMUTATIONS if permutations is None else permutations
-    if missing != "listwise":
-        raise UsageError("the PLS group analysis leaves respondents with a missing answer out "
-                         "(listwise, counted); other treatments are not supported with --group",
-                         column="--missing", value=missing)
-    if bootstrap < 0:
-        raise UsageError("must be 0 or a positive number of draws", column="--bootstrap",
-                         value=bootstrap)
-    if permutations < 20:
-        raise UsageError("must be at least 20 permutations", column="--permutations",
-                         value=permutations)
-    spec, data, _ = load_model_data(model, responses)
-    try:
-        result = pls_groups(spec, data, group, permutations=permutations,
-                            draws=bootstrap or DEFAULT_DRAWS, seed=seed,
-                            consistent=estimator == "plsc")
-    except InputError as exc:
-        if exc.file is None and not isinstance(exc, UsageError):
-            exc.file = str(responses)  # the model's own errors carry its file already
-            exc.__post_init__()
-        raise
-    print_pls_groups(result)
-    if json_path is not None:
-        write_json(json_path, result.to_dict())

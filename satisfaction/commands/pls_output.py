@@ -1,10 +1,7 @@
-"""``fit --estimator pls``: item ranges, the IPMA, the index and the assessment JSON.
+"""``fit --estimator pls``: the ``--scale`` option and the importance-performance map.
 
-Called by the ``fit`` command (:mod:`satisfaction.commands.fit`): ``--scale``
-is read here, the item ranges come from the questionnaire's scales otherwise,
-and :func:`assessment` adds to the ``--json`` output what the issue's JSON
-paragraph lists beside the parameters: ``reliability``, ``htmt``, ``ipma`` and
-``index``.
+Called by the ``fit`` command (:mod:`satisfaction.commands.fit`); the analysis and
+its JSON are :func:`satisfaction.api.pls` (:mod:`satisfaction.pls_assessment`).
 """
 
 from __future__ import annotations
@@ -19,9 +16,6 @@ from satisfaction.commands import make_console
 from satisfaction.errors import UsageError
 
 console = make_console()
-
-#: Keys every ``parameters`` row of the PLS JSON carries (null without a bootstrap).
-PARAMETER_KEYS = ("lhs", "op", "rhs", "est", "se", "ci.lower", "ci.upper")
 
 
 def parse_scale(text: str | None) -> tuple[float, float] | None:
@@ -39,19 +33,6 @@ def parse_scale(text: str | None) -> tuple[float, float] | None:
     if lo >= hi:
         raise UsageError("MIN must be below MAX", column="--scale", value=text)
     return lo, hi
-
-
-def item_ranges(spec: Any, scale: tuple[float, float] | None
-                ) -> tuple[float, float] | dict[str, tuple[float, float]] | None:
-    """The answers' ranges for the 0-100 metric: per item from a questionnaire's
-    scales, or ``--scale`` for a lavaan-syntax model (None when neither)."""
-    if hasattr(spec, "item_scale"):
-        if scale is not None:
-            raise UsageError("the questionnaire's scales give the item ranges; --scale is for "
-                             "lavaan-syntax models", column="--scale")
-        return {i.id: (float(spec.item_scale(i).min), float(spec.item_scale(i).max))
-                for i in spec.analysed_items}
-    return scale
 
 
 def _ci(lower: float, upper: float) -> str:
@@ -76,64 +57,3 @@ def print_ipma(result: Any) -> None:
             perf += " " + _ci(r["performance.ci.lower"], r["performance.ci.upper"])
         t.add_row(escape(str(r["construct"])), imp, perf)
     console.print(t)
-
-
-def assessment(result: Any, data: pd.DataFrame, out: dict[str, Any],
-               ranges: tuple[float, float] | dict[str, tuple[float, float]] | None,
-               target: str | None, bootstrap: int, seed: int | None) -> dict[str, Any]:
-    """Complete the JSON of a PLS fit (``out``, from ``result.to_dict()``) and print the
-    IPMA and the index.
-
-    Adds ``reliability`` ({construct: alpha, rhoA, rhoC, AVE}), ``htmt`` (pairs, with
-    bootstrap intervals when ``bootstrap``), and with item ranges ``index``
-    ({construct: 0-100}) and, for a ``target``, ``ipma`` ([{construct, importance,
-    performance}], with ``se``/``ci`` columns when ``bootstrap``). Every
-    ``parameters`` row gets ``se``, ``ci.lower`` and ``ci.upper`` (null without a
-    bootstrap)."""
-    from satisfaction.pls import bootstrap_ipma, ipma
-    from satisfaction.pls_hoc import hoc_htmt, hoc_reliability
-
-    for row in out["parameters"]:
-        for key in PARAMETER_KEYS:
-            row.setdefault(key, None)
-    rel = hoc_reliability(result) if result.higher_order else _reliability(result)
-    out["reliability"] = {str(c): {k: float(v) for k, v in r.items()}
-                          for c, r in rel.iterrows()}
-    options = {"draws": bootstrap, "seed": seed} if bootstrap else {}
-    table = hoc_htmt(result, **options) if result.higher_order else _htmt(result, **options)
-    out["htmt"] = table.to_dict("records")
-    if ranges is None:
-        if target is not None:
-            raise UsageError("the IPMA needs the answers' range: give --scale MIN,MAX",
-                             column="--ipma", value=target)
-        return out
-    goal = target if target is not None else result.model.constructs[-1]
-    if target is not None and bootstrap:
-        found = bootstrap_ipma(result, data, goal, ranges, draws=bootstrap, seed=seed)
-    else:
-        found = ipma(result, data, goal, ranges)
-    out["index"] = dict(found.index)
-    if found.index_intervals is not None:
-        out["index_intervals"] = found.index_intervals.to_dict("records")
-    console.print("Index (0-100): " + ", ".join(
-        f"{escape(str(c))} {v:.1f}" for c, v in found.index.items()))
-    if target is not None:
-        out["ipma"] = found.constructs.to_dict("records")
-        out["ipma_indicators"] = found.indicators.to_dict("records")
-        print_ipma(found)
-    for w in found.warnings:
-        console.print(f"{w.severity}: {escape(str(w))}")
-    out["warnings"] += [w.to_dict() for w in found.warnings]
-    return out
-
-
-def _reliability(result: Any) -> pd.DataFrame:
-    from satisfaction.pls import reliability
-
-    return reliability(result)
-
-
-def _htmt(result: Any, **options: Any) -> pd.DataFrame:
-    from satisfaction.pls import htmt
-
-    return htmt(result, **options)

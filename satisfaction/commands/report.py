@@ -13,9 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction import api
 from satisfaction.commands import HeaderRow, Sheet
-from satisfaction.errors import UsageError
-from satisfaction.io import check_outputs
 
 console = Console(highlight=False)
 
@@ -43,60 +42,6 @@ def stage_progress(show: bool) -> Iterator[Callable[[str], None] | None]:
 
         yield step
         bar.update(task, description="report", completed=len(STAGES))
-
-
-def report(questionnaire: str | Path, responses: str | Path,
-           transactions: str | Path | None = None, *, lang: str = "en",
-           out: str | Path | None = None, html: str | Path | None = None,
-           excel: str | Path | None = None, json: str | Path | None = None,
-           bootstrap: int = 1000, seed: int = 20261125, n_jobs: int | None = None,
-           progress: bool = False, sheet: str | None = None,
-           header_row: int | None = None,
-           previous: str | Path | None = None) -> tuple[Any, Any]:
-    """Run the pipeline and write the report (the Python twin of ``satisfaction report``).
-
-    ``previous`` is the ``--json`` results of an earlier wave of the same
-    questionnaire: each index's change since then is tested
-    (:func:`satisfaction.waves.compare_waves`) and shown.
-
-    Returns
-    -------
-    (Analysis, ReportFiles)
-    """
-    from satisfaction.pipeline import run
-    from satisfaction.report.render import write_report
-
-    if lang not in ("en", "zh"):
-        raise UsageError("expected 'en' or 'zh'", column="--lang", value=lang)
-    if bootstrap < 0:
-        raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
-    if out is None:
-        out = Path("reports") / f"{Path(responses).stem}_{lang}.pdf"
-    # every output is checked before the analysis starts (a minute with the bootstrap)
-    check_outputs({"--out": out, "--html": html, "--excel": excel, "--json": json},
-                  inputs=[p for p in (questionnaire, responses, transactions)
-                          if isinstance(p, str | Path)])
-    earlier = None
-    if previous is not None:
-        # read and checked before the analysis starts, like the outputs
-        from satisfaction.questionnaire import load_questionnaire
-        from satisfaction.waves import load_previous
-
-        earlier = load_previous(previous, load_questionnaire(questionnaire).id)
-    with stage_progress(progress) as step:
-        analysis = run(questionnaire, responses, transactions, bootstrap=bootstrap, seed=seed,
-                       n_jobs=n_jobs, progress=step, sheet=sheet, header_row=header_row)
-        waves = None
-        if earlier is not None and analysis.indices is not None:
-            from satisfaction.pipeline import AnalysisWarning
-            from satisfaction.waves import compare_waves
-
-            waves = compare_waves(analysis.indices, earlier, level=analysis.indices.level,
-                                  source=str(previous))
-            analysis.warnings += [AnalysisWarning("waves", d) for d in waves.warnings]
-        files = write_report(analysis, out, lang=lang, html=html, json=json, excel=excel,
-                             waves=waves)
-    return analysis, files
 
 
 def print_summary(analysis: Any, files: Any) -> None:
@@ -157,8 +102,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Analyse a survey end to end and write the PDF report."""
         show = sys.stderr.isatty() if progress is None else progress
-        analysis, files = report(questionnaire, responses, transactions, lang=lang, out=out,
-                                 html=html, excel=excel, json=json, bootstrap=bootstrap,
-                                 seed=seed, progress=show, sheet=sheet, previous=previous,
-                                 header_row=header_row)
+        with stage_progress(show) as step:
+            analysis, files = api.report(questionnaire, responses, transactions=transactions,
+                                         lang=lang, out=out, html=html, excel=excel,
+                                         json=json, bootstrap=bootstrap, seed=seed,
+                                         progress=step, sheet=sheet, previous=previous,
+                                         header_row=header_row)
         print_summary(analysis, files)

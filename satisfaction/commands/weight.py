@@ -3,45 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from satisfaction import api
 from satisfaction.commands import HeaderRow, Sheet, make_console
 
 if TYPE_CHECKING:  # pandas and SciPy load when the command runs
     from satisfaction.weights import WeightResult
 
 console = make_console()
-
-
-def weight(questionnaire: Any, responses: Any, *, sheet: str | int | None = None,
-           header_row: int | None = None) -> WeightResult:
-    """Load the responses and compute the weights the questionnaire declares.
-
-    The Python twin of ``satisfaction weight``: ``weighting`` (raking or
-    post-stratification, :func:`satisfaction.weights.compute_weights`) or a
-    ``weight`` column (:func:`satisfaction.weights.read_weight_column`).
-    """
-    from satisfaction.errors import SchemaError
-    from satisfaction.questionnaire import Questionnaire, load_questionnaire
-    from satisfaction.responses import load_responses
-    from satisfaction.weights import compute_weights, read_weight_column
-
-    q = questionnaire if isinstance(questionnaire, Questionnaire) else \
-        load_questionnaire(questionnaire)
-    if q.weighting is None and q.weight is None:
-        raise SchemaError("the questionnaire declares no weights: add 'weighting: {method: "
-                          "rake, margins: {GROUP: {CODE: share, ...}}}' or 'weight: COLUMN'",
-                          file=q.source)
-    loaded = load_responses(q, responses, sheet=sheet, header_row=header_row)
-    column = None
-    if q.weight is not None:
-        column = read_weight_column(q, responses, loaded.data, loaded.rows, sheet=sheet,
-                                    header_row=header_row)
-    return compute_weights(q, loaded.data, column=column)
 
 
 def print_weights(result: WeightResult) -> None:
@@ -85,7 +59,7 @@ def register(app: typer.Typer) -> None:
         effect and effective n."""
         from satisfaction.io import write_json, write_with
 
-        result = weight(questionnaire, responses, sheet=sheet, header_row=header_row)
+        result = api.weight(questionnaire, responses, sheet=sheet, header_row=header_row)
         print_weights(result)
         if out is not None:
             frame = result.weights.rename("weight").reset_index()
