@@ -25,6 +25,15 @@ Nothing here is fitted; missing answers are left out of ``n`` item by item
 (``tests/reference/topbox_reference.R``). We write these few lines ourselves:
 no maintained Python package computes box scores per questionnaire item with
 their intervals.
+
+With respondent weights (the questionnaire's ``weighting`` or ``weight``) every
+share, mean and NPS is the weighted one, as R's ``survey`` with
+``svydesign(ids = ~1, weights = ~w)``: shares ``Σ w_i 1[·] / Σ w_i`` over the
+respondents who answered, their linearised SE (``svymean``) and the logit interval of
+``svyciprop(method = "logit")`` in place of Wilson's; NPS the weighted mean of
+``100 (1[promoter] − 1[detractor])`` with its ``svymean`` SE and a normal interval
+(:func:`satisfaction.weights.weighted_mean`, :func:`~satisfaction.weights.weighted_share`,
+tested against ``tests/reference/survey_weights.R``).
 """
 
 from __future__ import annotations
@@ -92,12 +101,16 @@ class BoxResult:
         passives detractors nps se ci.lower ci.upper``.
     boxes : int
         k of top-k / bottom-k.
+    weighted : bool
+        True when the respondent weights were applied (``items`` then also has
+        ``top.se``, ``mean``, ``mean.se`` and ``n_eff``; the intervals are design-based).
     """
 
     items: pd.DataFrame
     distribution: pd.DataFrame
     nps: pd.DataFrame
     boxes: int = 2
+    weighted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -106,12 +119,13 @@ class BoxResult:
                                         for c, v in r.items()}}
                     for k, r in frame.iterrows()]
 
-        return {"boxes": self.boxes, "items": records(self.items),
+        return {"boxes": self.boxes, "weighted": self.weighted,
+                "items": records(self.items),
                 "distribution": records(self.distribution), "nps": records(self.nps)}
 
 
 def box_scores(data: pd.DataFrame, questionnaire: Questionnaire, boxes: int = 2,
-               level: float = 0.95) -> BoxResult:
+               level: float = 0.95, weights: pd.Series | None = None) -> BoxResult:
     """Top-k-box and bottom-k-box shares, answer distributions and NPS per item.
 
     Parameters
@@ -123,11 +137,17 @@ def box_scores(data: pd.DataFrame, questionnaire: Questionnaire, boxes: int = 2,
         k (2: the two most and the two least favourable answers).
     level : float
         Confidence level of the intervals.
+    weights : Series, optional
+        Respondent weights indexed by respondent id
+        (:attr:`satisfaction.weights.WeightResult.weights`): only the weighted
+        respondents count and every figure is weighted (module docstring).
 
     Returns
     -------
     BoxResult
     """
+    if weights is not None:
+        return _weighted_box_scores(data, questionnaire, boxes, level, weights)
     owner = questionnaire.construct_of_item()
     rows, dist = [], {}
     points: set[float] = set()
@@ -164,3 +184,74 @@ def box_scores(data: pd.DataFrame, questionnaire: Questionnaire, boxes: int = 2,
     nps = pd.DataFrame.from_dict(nps_rows, orient="index")
     nps.index.name = "item"
     return BoxResult(items=items, distribution=distribution, nps=nps, boxes=boxes)
+
+
+def weighted_net_promoter(answers: Any, weights: Any, level: float = 0.95
+                          ) -> dict[str, float]:
+    """NPS of 0-10 answers with respondent weights: the weighted mean of
+    ``100 (1[answer ≥ 9] − 1[answer ≤ 6])`` with its ``svymean`` SE and normal interval;
+    the three shares weighted. Same keys as :func:`net_promoter`."""
+    from satisfaction.weights import weighted_mean
+
+    x = pd.to_numeric(pd.Series(answers), errors="coerce").to_numpy(dtype=float)
+    w = np.asarray(weights, dtype=float)
+    keep = ~np.isnan(x) & ~np.isnan(w)
+    x, w = x[keep], w[keep]
+    if len(x) == 0 or not w.sum() > 0:
+        return {"n": len(x), **dict.fromkeys(("promoters", "passives", "detractors", "nps",
+                                               "se", "ci.lower", "ci.upper"), float("nan"))}
+    promoter, detractor = (x >= NPS_PROMOTER_MIN).astype(float), \
+        (x <= NPS_DETRACTOR_MAX).astype(float)
+    m = weighted_mean(100 * (promoter - detractor), w, level)
+    pp, pd_ = float(w @ promoter / w.sum()), float(w @ detractor / w.sum())
+    return {"n": len(x), "promoters": pp, "passives": 1 - pp - pd_, "detractors": pd_,
+            "nps": m["mean"], "se": m["se"], "ci.lower": m["ci.lower"],
+            "ci.upper": m["ci.upper"]}
+
+
+def _weighted_box_scores(data: pd.DataFrame, questionnaire: Questionnaire, boxes: int,
+                         level: float, weights: pd.Series) -> BoxResult:
+    """:func:`box_scores` with respondent weights (design-based, module docstring)."""
+    from satisfaction.weights import weighted_mean, weighted_share
+
+    frame = data.loc[data.index.intersection(weights.index)]
+    w = weights.reindex(frame.index).to_numpy(dtype=float)
+    owner = questionnaire.construct_of_item()
+    rows, dist = [], {}
+    points: set[float] = set()
+    for item in questionnaire.items:
+        if item.id not in frame.columns:
+            continue
+        scale = questionnaire.item_scale(item)
+        x = pd.to_numeric(frame[item.id], errors="coerce").to_numpy(dtype=float)
+        answered = ~np.isnan(x)
+        top = np.where(answered, x >= scale.max - boxes + 1, np.nan).astype(float)
+        bottom = np.where(answered, x <= scale.min + boxes - 1, np.nan).astype(float)
+        t = weighted_share(top, w, level)
+        m = weighted_mean(x, w, level)
+        span = scale.max - scale.min
+        rows.append({"item": item.id, "construct": owner.get(item.id, ""),
+                     "n": int(answered.sum()), "missing": int((~answered).sum()),
+                     "top": t["share"], "top.ci.lower": t["ci.lower"],
+                     "top.ci.upper": t["ci.upper"],
+                     "bottom": weighted_share(bottom, w, level)["share"],
+                     "mean_share": (m["mean"] - scale.min) / span,
+                     "top.se": t["se"], "mean": m["mean"], "mean.se": m["se"],
+                     "n_eff": m["n_eff"]})
+        wa, xa = w[answered], x[answered]
+        dist[item.id] = {float(v): float(wa[xa == v].sum() / wa.sum()) for v in np.unique(xa)}
+        if scale.integer:
+            points.update(float(v) for v in np.arange(scale.min, scale.max + 1))
+    items = pd.DataFrame(rows).set_index("item") if rows else pd.DataFrame(
+        columns=["construct", "n", "missing", "top", "top.ci.lower", "top.ci.upper",
+                 "bottom", "mean_share", "top.se", "mean", "mean.se", "n_eff"])
+    cols = sorted(points | {v for d in dist.values() for v in d})
+    distribution = pd.DataFrame([[dist[i].get(c, 0.0) for c in cols] for i in dist],
+                                index=pd.Index(list(dist), name="item"), columns=cols)
+    nps_rows = {item.id: weighted_net_promoter(frame[item.id], w, level)
+                for item in [*questionnaire.items, *questionnaire.observed]
+                if getattr(item, "nps", False) and item.id in frame.columns}
+    nps = pd.DataFrame.from_dict(nps_rows, orient="index")
+    nps.index.name = "item"
+    return BoxResult(items=items, distribution=distribution, nps=nps, boxes=boxes,
+                     weighted=True)

@@ -623,10 +623,11 @@ class WeightedAnalysis:
                 "not_weighted": list(self.not_weighted)}
 
 
-#: What the weights are not (yet) applied to; the SEM would need lavaan's
-#: ``sampling.weights`` (weighted moments and MLR standard errors), not implemented.
+#: What the weights are not applied to. The covariance-based SEM is weighted
+#: (:mod:`satisfaction.sem_weights`, lavaan's ``sampling.weights``, with complete data
+#: and with FIML); PLS is not, and its own caution (``pls_weights_not_applied``) says so.
 NOT_WEIGHTED: tuple[str, ...] = (
-    "structural model", "measurement", "importance-performance", "unweighted group tests")
+    "measurement", "importance-performance", "unweighted group tests")
 
 
 def weighted_analysis(questionnaire: Questionnaire, data: pd.DataFrame,

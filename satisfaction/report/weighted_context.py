@@ -1,0 +1,174 @@
+"""The report of a weighted survey: its indices and group means are the weighted ones.
+
+When the questionnaire declares respondent weights (``weighting`` or ``weight``) the
+pipeline computes the weighted figures beside the unweighted ones
+(:func:`satisfaction.weights.weighted_analysis`, in the JSON's ``weighting``). The
+report shows the weighted ones: :func:`weighted_view` hands the report builder a
+copy of the analysis whose index tables (constructs, purchase stages, item
+performance) carry the weighted mean of each respondent index with its linearised
+SE and normal interval, and whose group comparisons carry each group's weighted
+mean with its design-based interval — R's ``svymean`` and ``svyby`` on
+``svydesign(ids = ~1, weights = ~w)``, computed by
+:func:`satisfaction.weights.weighted_mean` (tested against
+``tests/reference/survey_weights.R``). The tests themselves (p-values) are left as
+they are; the design-based tests are listed beside them (:func:`weighted_tests`).
+:func:`weighting_lines` is the methods appendix's paragraph on the weights. The
+analysis object itself is not changed, so the JSON keeps both versions.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from satisfaction.report.cells import fmt
+from satisfaction.weights import weighted_group_test, weighted_mean
+
+#: The index columns replaced by their weighted counterparts.
+INDEX_COLUMNS = ("index", "se", "ci.lower", "ci.upper")
+
+
+def _weighted_rows(frame: pd.DataFrame, key: str, values: dict[str, pd.Series],
+                   weights: pd.Series, level: float) -> pd.DataFrame:
+    """``frame`` with ``index se ci.lower ci.upper`` (and ``n``, ``n_eff``, ``deff``)
+    of each row replaced by the weighted mean of ``values[row[key]]``; rows without
+    respondent values keep theirs."""
+    out = frame.copy()
+    if not len(out):
+        return out
+    out["n_eff"] = np.nan
+    out["deff"] = np.nan
+    for i, name in zip(out.index, out[key], strict=True):
+        series = values.get(name)
+        if series is None:
+            continue
+        w = weights.reindex(series.index).to_numpy(dtype=float)
+        m = weighted_mean(series.to_numpy(dtype=float), w, level)
+        out.loc[i, list(INDEX_COLUMNS)] = [m["mean"], m["se"], m["ci.lower"], m["ci.upper"]]
+        out.loc[i, ["n", "n_eff", "deff"]] = [m["n"], m["n_eff"], m["deff"]]
+    return out
+
+
+def weighted_indices(indices: Any, questionnaire: Any, data: pd.DataFrame,
+                     weights: pd.Series) -> Any:
+    """A copy of an :class:`~satisfaction.drivers.IndexResult` with weighted indices.
+
+    Constructs and stages from the respondent scores (``scores``, stage columns
+    ``stage:<id>``), items from their 0-100 item scores
+    (:func:`satisfaction.drivers.item_scores`); each row's ``index`` is
+    ``Σ w_i y_i / Σ w_i`` over the weighted respondents with a value, ``se`` the
+    ``svymean`` SE and the interval normal (``confint``); ``n_eff`` and ``deff`` are
+    added. Only respondents with a weight count.
+    """
+    from satisfaction.drivers import item_scores
+
+    out = copy.copy(indices)
+    scores = indices.scores.loc[indices.scores.index.intersection(weights.index)]
+    level = getattr(indices, "level", 0.95)
+    out.constructs = _weighted_rows(indices.constructs, "construct",
+                                    {c: scores[c] for c in scores.columns}, weights, level)
+    if len(indices.stages):
+        out.stages = _weighted_rows(indices.stages, "stage",
+                                    {c.split(":", 1)[1]: scores[c] for c in scores.columns
+                                     if str(c).startswith("stage:")}, weights, level)
+    if len(indices.items):
+        frame = data.loc[data.index.intersection(weights.index)]
+        items = item_scores(questionnaire, frame)
+        out.items = _weighted_rows(indices.items, "item",
+                                   {c: items[c] for c in items.columns}, weights, level)
+    return out
+
+
+def weighted_group_means(cmp: Any, questionnaire: Any, data: pd.DataFrame,
+                         scores: pd.DataFrame, weights: pd.Series, level: float = 0.95
+                         ) -> Any:
+    """A copy of a :class:`~satisfaction.compare.CompareResult` whose tests of means
+    carry each group's weighted mean (``mean``, ``se``, ``ci.lower``, ``ci.upper``,
+    ``n_eff``; ``svyby(~y, ~g, design, svymean)``: domain estimates of the whole
+    design, :func:`satisfaction.weights.weighted_group_test`, normal interval) in place
+    of the unweighted ``mean`` and ``sd`` in ``groups``. Test statistics are unchanged."""
+    out = copy.copy(cmp)
+    tests = cmp.tests.copy()
+    if not len(tests) or "groups" not in tests.columns:
+        return out
+    frame = data.loc[data.index.intersection(weights.index)]
+    w = weights.reindex(frame.index)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    new_groups = []
+    for _, r in tests.iterrows():
+        groups = r["groups"]
+        if r.get("family") != "means" or not isinstance(groups, dict) or \
+                r["construct"] not in scores.columns or r["by"] not in frame.columns:
+            new_groups.append(groups)
+            continue
+        y = scores[r["construct"]].reindex(frame.index)
+        try:  # domain means and SEs of the whole design, as svyby
+            per = weighted_group_test(y, frame[r["by"]], w.to_numpy(dtype=float))["groups"]
+        except ValueError:  # fewer than two groups with weighted respondents
+            new_groups.append(groups)
+            continue
+        means = {str(g["group"]): g for g in per}
+        weighted = {}
+        for key, info in groups.items():
+            m = means.get(str(key))
+            if not isinstance(info, dict) or m is None:
+                weighted[key] = info
+                continue
+            half = z * m["se"]
+            weighted[key] = {**info, "mean": m["mean"], "se": m["se"], "sd": None,
+                             "ci.lower": m["mean"] - half, "ci.upper": m["mean"] + half,
+                             "n_eff": m["n_eff"], "weighted": True}
+        new_groups.append(weighted)
+    tests["groups"] = new_groups
+    out.tests = tests
+    return out
+
+
+def weighted_tests(weighted: Any) -> pd.DataFrame:
+    """The design-based tests of every index across every categorical group
+    (``analysis.weighted.group_tests``: ``svyttest``, ``regTermTest`` Wald F)."""
+    tests = getattr(weighted, "group_tests", None)
+    return tests if tests is not None else pd.DataFrame()
+
+
+def weighted_view(analysis: Any) -> Any:
+    """The analysis as the report of a weighted survey shows it: a shallow copy with
+    weighted ``indices`` (:func:`weighted_indices`) and weighted group means in
+    ``compare`` (:func:`weighted_group_means`); the analysis itself when it has no
+    weights."""
+    weighted = getattr(analysis, "weighted", None)
+    if weighted is None:
+        return analysis
+    w = weighted.weights.weights
+    view = copy.copy(analysis)
+    data = analysis.responses.data
+    if analysis.indices is not None:
+        view.indices = weighted_indices(analysis.indices, analysis.questionnaire, data, w)
+        if analysis.compare is not None:
+            view.compare = weighted_group_means(analysis.compare, analysis.questionnaire,
+                                                data, analysis.indices.scores, w)
+    return view
+
+
+def weighting_lines(b: Any) -> list[str]:
+    """The methods appendix on the weights: method, trimming, Kish design effect,
+    effective n, respondents without a weight and what is weighted (empty without
+    weights)."""
+    weighted = getattr(b.a, "weighted", None)
+    if weighted is None:
+        return []
+    w = weighted.weights
+    trim = "" if w.trim is None else b.t("methods.weighting_trim", low=fmt(w.trim[0], 2),
+                                         high=fmt(w.trim[1], 2), n=fmt(int(w.trimmed)))
+    return [b.t("methods.weighting", method=b.label("weighting.methods", w.method),
+                trim=trim, design_effect=fmt(w.design_effect, 2),
+                effective_n=fmt(w.effective_n, 1), n=fmt(len(w.weights)),
+                excluded=fmt(int(sum(w.excluded.values()))))]
+
+
+__all__ = ["weighted_group_means", "weighted_indices", "weighted_tests", "weighted_view",
+           "weighting_lines"]
