@@ -358,6 +358,19 @@ def test_weighted_fiml_groups_match_lavaan():
         equal["chisq"] - free["chisq"], abs=1e-3)
 
 
+def test_equal_weights_reproduce_the_unweighted_fiml_mlr_fit():
+    """Constant weights (rescaled to 1) give the unweighted FIML fit with MLR, which
+    model.fit reaches by another path (free means beside θ, robust.apply_fiml)."""
+    data = bfi()
+    plain = fit(AC, data, missing="fiml", estimator="mlr")
+    weighted = fit(AC, data, missing="fiml", sampling_weights=np.full(len(data), 2.5))
+    for name, v in plain.fit_measures.items():
+        assert weighted.fit_measures[name] == pytest.approx(v, rel=1e-6, abs=1e-8), name
+    cols = ["est", "se", "std.all"]
+    np.testing.assert_allclose(weighted.parameters[cols].to_numpy(dtype=float),
+                               plain.parameters[cols].to_numpy(dtype=float), atol=1e-5)
+
+
 def _bank_with_gaps() -> pd.DataFrame:
     """The bank answers with the gaps of lavaan_fiml_weights.R: sat2 of respondents
     whose number is a multiple of 7, qual3 of 11, loy1 of 13."""
