@@ -80,7 +80,7 @@ def _sentences(b: Any, by: str, tests: pd.DataFrame, importance: pd.DataFrame,
         out.append(b.t("group_drivers.top_same", driver=b.name(counts.index[0])))
     elif counts.iloc[0] >= 2 and counts.iloc[0] > counts.iloc[1]:
         usual = counts.index[0]
-        parts = [b.t("group_drivers.top_item", group=_category(b, by, r["group"]),
+        parts = [b.t("group_drivers.top_exception", group=_category(b, by, r["group"]),
                      driver=b.name(r["driver"])) for _, r in top.iterrows()
                  if r["driver"] != usual]
         out.append(b.t("group_drivers.top_except", driver=b.name(usual),
