@@ -302,17 +302,18 @@ def spreadsheet_safe(frame: Any) -> Any:
     for column in out.columns:
         series = out[column]
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype | pd.CategoricalDtype):
-            values = series.astype(object)
             # only cells that begin with a formula character can change: find them with
             # Arrow's vectorised test (a million ids take 0.1 s, not a second), then
-            # apply the rule to those; non-text cells are never changed by it
-            text = series if isinstance(series.dtype, pd.StringDtype) else values
+            # apply the rule to those; non-text cells are never changed by it. A column
+            # without such cells is left as it is (converting a million text cells to
+            # objects and back to Arrow costs a second of the per-customer CSV)
+            text = series if isinstance(series.dtype, pd.StringDtype) else series.astype(object)
             start = text.astype("string[pyarrow]").str.startswith(_FORMULA_START, na=False)
             risky = start.to_numpy(dtype=bool, na_value=False)
             if risky.any():
-                values = values.copy()
+                values = series.astype(object)
                 values[risky] = values[risky].map(spreadsheet_text)
-            out[column] = values
+                out[column] = values
     out.columns = [spreadsheet_text(c) for c in out.columns]
     return out
 
