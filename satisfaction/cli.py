@@ -1,7 +1,8 @@
 """The ``satisfaction`` command.
 
-Every analysis command has a Python function of the same name; the command
-only parses arguments, calls it, prints a summary and writes JSON.
+Every analysis command has a Python function of the same name in
+:mod:`satisfaction.api`; the command (:mod:`satisfaction.commands`) only parses
+its options, calls it, prints a summary and writes the outputs.
 
 :func:`main` is the one error boundary of every command. Exit codes:
 
