@@ -315,12 +315,14 @@ def permutation_test(z: np.ndarray, codes: np.ndarray, permutations: int, seed: 
     while done < permutations:
         size = min(per, permutations - done)
         order = np.stack([rng.permutation(n) for _ in range(size)])
-        shares = []
+        corr = []
         for pos in positions:
             member = np.zeros((size, n))
             np.put_along_axis(member, order[:, pos], 1.0, axis=1)
-            shares.append(shares_of(_member_corr(z, products, member), shapley))
-        spread = np.max(shares, axis=0) - np.min(shares, axis=0)
+            corr.append(_member_corr(z, products, member))
+        # every group's matrices in one batch: one walk over the subsets
+        shares = shares_of(np.concatenate(corr), shapley).reshape(len(positions), size, -1)
+        spread = shares.max(axis=0) - shares.min(axis=0)
         reached += (spread >= statistic - _TIE).sum(axis=0)
         done += size
     return statistic, (1.0 + reached) / (1.0 + permutations)
