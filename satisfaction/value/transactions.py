@@ -212,6 +212,10 @@ class Transactions:
     columns: TransactionColumns = field(default_factory=TransactionColumns)
     #: (first, last) date of the kept transactions, when the loader knows it already
     known_date_range: tuple[dt.date | None, dt.date | None] | None = None
+    #: the largest |amount| or |margin| of the kept transactions, when known (the
+    #: customer table then reads them as a narrower exact decimal, see
+    #: :data:`~satisfaction.value.customers.NARROW_DECIMAL_BELOW`)
+    known_max_abs: float | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The kept transactions as a pandas DataFrame (for small data)."""
@@ -623,33 +627,26 @@ def load_transactions(
             END AS rule, dup
         FROM parsed
     """)
-    rows = con.execute(
-        "SELECT rule, count(*), count(*) FILTER (WHERE amount < 0), count(*) FILTER (WHERE dup), "
-        "min(date), max(date) FROM checked GROUP BY rule").fetchall()
-    counts = {row[0]: int(row[1]) for row in rows}
-    kept_rows = next((row[2:] for row in rows if row[0] is None), (0, 0, None, None))
-    loaded = int(sum(counts.values()))
-    if loaded == 0:
-        raise InputError("no transactions in the file", file=name)
+    # One pass of the rules lists the excluded rows (usually few) with their reason;
+    # the counts, the problem rows and the kept transactions are read from it.
+    con.execute("CREATE TEMP TABLE excluded_rows AS SELECT _row, rule FROM checked "
+                "WHERE rule IS NOT NULL")
+    counts = dict(con.execute("SELECT rule, count(*) FROM excluded_rows GROUP BY rule")
+                  .fetchall())
     excluded = {r: int(counts.get(r, 0)) for r in REASONS}
-    kept = int(counts.get(None, 0))
-    problems = (_problems(con, cols, max_problems) if kept < loaded else
+    n_excluded = sum(excluded.values())
+    problems = (_problems(con, cols, max_problems) if n_excluded else
                 problem_frame([], cols))
     if on_error == "raise" and len(problems):
         p = problems.iloc[0]
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
                          value=p["value"] if p["value"] is not None else "")
-    # Typed sources (Parquet, typed DataFrames) stay a view: parsing them is a cast.
-    # Text sources are parsed once into a table.
+    # Typed sources (Parquet, typed DataFrames) stay a view: parsing them is a cast,
+    # and the excluded rows are left out by an anti-join (the rules do not run again
+    # in every later query). Text sources are parsed once into a table.
     kind = "TABLE" if any(text(r) for r in ("customer", "date", "amount")) else "VIEW"
     if kind == "VIEW":
-        # the rules need not run again in every later query: the excluded rows (few)
-        # are listed once and left out by an anti-join
-        keep = ""
-        if kept < loaded:
-            con.execute("CREATE TABLE excluded_rows AS SELECT _row FROM checked "
-                        "WHERE rule IS NOT NULL")
-            keep = "WHERE _row NOT IN (SELECT _row FROM excluded_rows)"
+        keep = "WHERE _row NOT IN (SELECT _row FROM excluded_rows)" if n_excluded else ""
         con.execute(
             f"CREATE VIEW transactions AS SELECT _row, {cust} AS customer_id, {date} AS date, "
             f"{amt} AS amount, {margin} AS margin, {channel} AS channel, {product} AS product "
@@ -657,15 +654,29 @@ def load_transactions(
         )
     else:
         con.execute(
-            f"CREATE {kind} transactions AS SELECT _row, customer_id, date, amount, margin, "
+            "CREATE TABLE transactions AS SELECT _row, customer_id, date, amount, margin, "
             "channel, product FROM checked WHERE rule IS NULL"
         )
-    notes = {"returns_netted": int(kept_rows[0]) if returns == "net" else 0,
-             "duplicates_kept": int(kept_rows[1]) if duplicates == "keep" else 0}
+    kept, negative, first, last, widest = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE amount < 0), min(date), max(date), "
+        "greatest(max(abs(amount)), coalesce(max(abs(margin)), 0)) FROM transactions"
+    ).fetchone()
+    kept = int(kept)
+    loaded = kept + n_excluded
+    if loaded == 0:
+        raise InputError("no transactions in the file", file=name)
+    dups_kept = 0
+    if n_dups and duplicates == "keep":
+        dups_kept = int(con.execute(
+            "SELECT count(*) FROM duplicate_rows WHERE _row NOT IN "
+            "(SELECT _row FROM excluded_rows)").fetchone()[0])
+    notes = {"returns_netted": int(negative) if returns == "net" else 0,
+             "duplicates_kept": dups_kept}
     log = TransactionLog(source=name, loaded=loaded, excluded=excluded, kept=kept,
                          notes=notes, problems=problems)
     return Transactions(con=con, log=log, has_margin=margin_raw is not None, columns=cols,
-                        known_date_range=(kept_rows[2], kept_rows[3]))
+                        known_date_range=(first, last),
+                        known_max_abs=None if widest is None else float(widest))
 
 
 def _find_duplicates(con: duckdb.DuckDBPyConnection, all_cols: str) -> int:
@@ -702,8 +713,8 @@ def _problems(con: duckdb.DuckDBPyConnection, cols: TransactionColumns,
               limit: int | None) -> pd.DataFrame:
     cap = "" if limit is None else f" LIMIT {int(limit)}"
     rows = con.execute(
-        f"SELECT c._row, r.* EXCLUDE (_row), c.rule FROM checked c JOIN raw_input r USING (_row) "
-        f"WHERE c.rule IS NOT NULL ORDER BY c._row{cap}"
+        f"SELECT e._row, r.* EXCLUDE (_row), e.rule FROM (SELECT * FROM excluded_rows "
+        f"ORDER BY _row{cap}) e JOIN raw_input r USING (_row) ORDER BY e._row"
     ).df()
     return problem_frame(rows.to_dict("records"), cols)
 
