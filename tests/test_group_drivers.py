@@ -314,3 +314,29 @@ def test_report_sentences_and_chart_agree_with_the_tests(bank_run: object) -> No
     quiet = build_context(bank_run, "en")["groups"]["drivers"]
     assert "no driver's share differs significantly" in quiet["sentences"][0]
     assert "*" not in "".join(t for t in quiet["chart"].split(">") if "Perceived" in t)
+
+
+def test_report_names_the_exceptions_and_the_groups_too_small(bank_run: object) -> None:
+    import copy
+
+    from satisfaction.report.context import build_context
+
+    rng = np.random.default_rng(12)
+    value_first, image_first = [0.2, 0.1, 0.1, 0.9], [0.9, 0.1, 0.1, 0.2]
+    frames = {"male": _simulate(rng, 150, value_first), "female": _simulate(rng, 150, value_first),
+              "other": _simulate(rng, 150, image_first), "tiny": _simulate(rng, 30, value_first)}
+    data, labels = _groups(frames)
+    data.columns = [*DRIVERS, "Satisfaction"]
+    a = copy.copy(bank_run)
+    a.group_drivers = group_driver_importance(data, "Satisfaction", DRIVERS, {"gender": labels},
+                                              bootstrap=100, permutations=99, seed=2)
+    top = a.group_drivers.importance.query("rank == 1").set_index("group")["driver"]
+    assert top.to_dict() == {"male": "Value", "female": "Value", "other": "Image"}
+    en = build_context(a, "en")["groups"]["drivers"]
+    assert "Perceived value is the top driver in every group except other (Image)." \
+        in en["sentences"][0]
+    assert en["notes"] == ["Not analysed by key driver (fewer than 100 respondents with "
+                           "complete scores): Gender: tiny (n = 30)."]
+    zh = build_context(a, "zh")["groups"]["drivers"]
+    assert "除other（企业形象）外，感知价值在每个组中都是首要驱动因素。" in zh["sentences"][0]
+    assert "性别：tiny（n = 30）" in zh["notes"][0]

@@ -119,8 +119,9 @@ def group_drivers_section(b: Any) -> dict[str, Any] | None:
     small = res.excluded[res.excluded["reason"].isin(["group below minimum n",
                                                       "variable not analysed"])]
     if len(small):
-        parts = [f"{b._group_name(r['by'])}: {_category(b, r['by'], r['group'])} "
-                 f"(n = {fmt(int(r['n']))})" for _, r in small.iterrows()]
+        parts = [b.t("group_drivers.small_item", by=b._group_name(r["by"]),
+                     group=_category(b, r["by"], r["group"]), n=fmt(int(r["n"])))
+                 for _, r in small.iterrows()]
         notes.append(b.t("group_drivers.small", min_n=fmt(res.min_n), groups=b._join(parts)))
     if not res.variables:
         return {"intro": None, "sentences": [], "chart": None, "chart_note": None,
