@@ -462,12 +462,12 @@ def group_driver_importance(
                                  "n": sizes[c]})
             notes.append(Diagnostic("group_drivers_not_run", "info", {
                 "by": by, "groups": ", ".join(f"{c} (n = {sizes[c]})" for c in order) or "–",
-                "min_n": need}))
+                "min_n": need}, constructs=("by",)))
             continue
         if small:
             notes.append(Diagnostic("group_drivers_small_groups", "info", {
                 "by": by, "groups": ", ".join(f"{c} (n = {sizes[c]})" for c in small),
-                "min_n": need}))
+                "min_n": need}, constructs=("by",)))
         results = {}
         for k, code in enumerate(kept):
             rows = (labels == code) & complete
@@ -479,10 +479,10 @@ def group_driver_importance(
                 params = {"by": by, "group": str(code), **d.params}
                 if d.code == "importance_collinear":
                     notes.append(Diagnostic("group_drivers_collinear", d.severity, params,
-                                            constructs=("driver",)))
+                                            constructs=("by", "driver")))
                 elif d.code == "importance_bootstrap_failed":
                     notes.append(Diagnostic("group_drivers_bootstrap_failed", d.severity,
-                                            params))
+                                            params, constructs=("by",)))
             table = res.table
             rank = table[measure].rank(ascending=False, method="min").astype(int)
             for j, row in table.iterrows():
