@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 __all__ = ["clv", "compare", "demo", "efa", "fit", "invariance", "pls", "pls_groups",
            "reliability", "report", "rfm", "validate", "weight"]
 
+
 def as_questionnaire(source: Questionnaire | str | Path) -> Questionnaire:
     """A :class:`Questionnaire` from itself, a YAML path or a shipped name."""
     from satisfaction.questionnaire import Questionnaire, load_questionnaire
