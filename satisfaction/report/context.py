@@ -614,7 +614,10 @@ class _Builder:
         return {"intro": self.t("groups.intro", groups=self._join(by_names) or "–",
                                 adjust=self.label("adjust", cmp.adjust)),
                 "findings": findings, "table": table, "invariance": invariance,
-                "chart": self._group_chart(tests), "chart_note": self.t("groups.chart_note"),
+                "chart": self._group_chart(tests),
+                "chart_note": self.t("groups.chart_note_weighted"
+                                     if getattr(self.a, "weighted", None) is not None
+                                     else "groups.chart_note"),
                 "associations": associations}
 
     def _group_chart(self, tests: pd.DataFrame) -> str | None:
@@ -630,8 +633,10 @@ class _Builder:
         panels = []
         for _, r in pd.concat([first, other]).head(12).iterrows():
             groups = {k: v for k, v in (r["groups"] or {}).items() if isinstance(v, dict)}
+            # weighted means carry their design-based interval (weighted_context.py)
             rows = [(self._category(r["by"], k, v), v.get("mean"),
-                     *mean_interval(v.get("mean"), v.get("sd"), v.get("n")))
+                     *((v["ci.lower"], v["ci.upper"]) if v.get("weighted") else
+                       mean_interval(v.get("mean"), v.get("sd"), v.get("n"))))
                     for k, v in groups.items()]
             rows = [x for x in rows if x[2] is not None]
             if len(rows) < 2:
@@ -884,6 +889,9 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
         section (``None`` when the stage did not run) and ``tables`` (every
         :class:`Table`, in order, for the Excel workbook).
     """
+    from satisfaction.report.weighted_context import weighted_view
+
+    analysis = weighted_view(analysis)  # a weighted survey shows its weighted figures
     b = _Builder(analysis, lang)
     from satisfaction import __version__
 

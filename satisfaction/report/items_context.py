@@ -4,6 +4,9 @@ The numbers come from :func:`satisfaction.topbox.box_scores` (tested against
 R); this module selects and formats them: a stacked bar of every item's answer
 distribution, the items with the smallest top-2-box share as a table (all items
 in the workbook) and the Net Promoter Score of the items tagged ``nps: true``.
+When the questionnaire declares respondent weights (``analysis.weighted``) every
+figure is the weighted one with its design-based interval (``box_scores(weights=)``,
+as R's ``survey``), and the notes say so.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ def items_section(b: Any) -> dict[str, Any] | None:
     data = getattr(b.a.responses, "data", None)
     if data is None or not b.q.items:
         return None
-    result = box_scores(data, b.q)
+    weighted = getattr(b.a, "weighted", None)
+    result = box_scores(data, b.q,
+                        weights=None if weighted is None else weighted.weights.weights)
     items = result.items
     if not len(items):
         return None
@@ -51,8 +56,13 @@ def items_section(b: Any) -> dict[str, Any] | None:
     columns = [b.t("columns.item"), b.t("columns.text"), b.t("columns.construct"),
                b.t("items.top"), b.t("columns.ci"), b.t("items.bottom"), b.t("columns.n")]
     numeric = [False, False, False, True, True, True, True]
-    table = b.table("items_weakest", b.t("items.weakest"), columns, numeric,
-                    note=b.t("items.weakest_note", boxes=result.boxes))
+    note = b.t("items.weakest_note", boxes=result.boxes)
+    if result.weighted:  # which weights, and that the intervals are design-based
+        w = weighted.weights
+        note = b.t("items.weakest_note_weighted", boxes=result.boxes,
+                   method=b.label("weighting.methods", w.method),
+                   design_effect=fmt(w.design_effect, 2), effective_n=fmt(w.effective_n, 1))
+    table = b.table("items_weakest", b.t("items.weakest"), columns, numeric, note=note)
     full = b.table("items_box", b.t("items.all"), columns, numeric)
     full.pdf = False
     for k, r in items.iterrows():
@@ -71,7 +81,8 @@ def items_section(b: Any) -> dict[str, Any] | None:
     w = order.iloc[0]
     out: dict[str, Any] = {
         "chart": chart, "weakest": table,
-        "note": b.t("items.chart_note", boxes=result.boxes),
+        "note": b.t("items.chart_note", boxes=result.boxes) + (
+            " " + b.t("items.weighted_shares") if result.weighted else ""),
         "weakest_item": None, "nps": None, "nps_sentence": None,
         "weakest_summary": {"item": str(order.index[0]), "text": texts.get(order.index[0]),
                             "top": float(w["top"]), "bottom": float(w["bottom"])}}
@@ -83,7 +94,8 @@ def items_section(b: Any) -> dict[str, Any] | None:
                       b.t("columns.ci"), b.t("items.promoters"), b.t("items.passives"),
                       b.t("items.detractors"), b.t("columns.n")],
                      [False, False, True, True, True, True, True, True],
-                     note=b.t("items.nps_note"))
+                     note=b.t("items.nps_note") + (
+                         " " + b.t("items.weighted_shares") if result.weighted else ""))
         for k, r in result.nps.iterrows():
             nt.add(str(k), texts.get(k, k), (fmt(r["nps"], 1), plain(r["nps"])),
                    Cell(f"[{fmt(r['ci.lower'], 1)}, {fmt(r['ci.upper'], 1)}]", None),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from satisfaction.report.cells import fmt, fmt_pct
+from satisfaction.report.weighted_context import weighting_lines
 from satisfaction.value.rfm import DEFAULT_SEGMENTS
 
 
@@ -30,6 +31,7 @@ def methods_section(b: Any) -> list[dict[str, Any]]:
     blocks.append({"title": b.t("methods.computation"), "lines": [
         b.t("methods.estimator", missing=b.t("methods.fiml" if fiml else "methods.listwise")),
         *([b.t("methods.sem_weighted")] if a.options.get("sem_weighted") else []),
+        *weighting_lines(b),
         b.t("appendix.indices"), b.t("methods.importance"), b.t("methods.quadrants"),
         b.t("methods.priority"),
         b.t("appendix.tests", adjust=b.label("adjust", cmp.adjust if cmp is not None

@@ -1,0 +1,182 @@
+"""The report of a weighted survey shows the weighted figures (issue 17).
+
+Reference: R's survey package (tests/reference/survey_weights.R, JSON beside it):
+the bank survey raked to gender 0.5/0.5 and segment A 0.3 / B 0.3 / C 0.4, then
+``svymean`` (item means, the top-2-box share I(x >= 9)) with ``svyciprop(method =
+"logit")``, ``svymean`` of an index and ``svyby`` of it by gender. The report's
+item table, index tables, group means and methods appendix are checked against it
+(1e-4) or against the weighted formulas evaluated here, in both languages.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from satisfaction.questionnaire import Questionnaire
+from satisfaction.resources import QUESTIONNAIRES
+from satisfaction.responses import load_responses
+from satisfaction.topbox import box_scores
+from satisfaction.weights import compute_weights
+
+REFERENCE = Path(__file__).parent / "reference"
+SURVEY = json.loads((REFERENCE / "survey_weights.json").read_text())
+BANK = Path("/work/shared/data/bank_satisfaction.csv")
+Z975 = 1.959963984540054
+
+
+def _questionnaire() -> Questionnaire:
+    spec = yaml.safe_load((QUESTIONNAIRES / "ecsi_bank.yaml").read_text(encoding="utf-8"))
+    spec["groups"] = [*spec.get("groups", []),
+                      {"id": "segment", "type": "categorical",
+                       "codes": {"A": "A", "B": "B", "C": "C"}}]
+    spec["weighting"] = {"method": "rake", "margins": {
+        "gender": {"female": 0.5, "male": 0.5}, "segment": {"A": 0.3, "B": 0.3, "C": 0.4}}}
+    return Questionnaire.from_dict(spec)
+
+
+def _frame() -> pd.DataFrame:
+    frame = pd.read_csv(BANK, dtype={"respondent": str})
+    number = frame["respondent"].str[1:].astype(int)
+    frame["segment"] = np.where(number <= 100, "A", np.where(number <= 175, "B", "C"))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def bank():
+    q = _questionnaire()
+    data = load_responses(q, _frame()).data
+    weights = compute_weights(q, data)
+    np.testing.assert_allclose(weights.weights.to_numpy(), SURVEY["rake"]["weights"],
+                               atol=1e-6, rtol=0)
+    return q, data, weights
+
+
+def test_weighted_box_scores_match_svymean_and_svyciprop(bank):
+    q, data, weights = bank
+    result = box_scores(data, q, weights=weights.weights)
+    assert result.weighted
+    for ref in SURVEY["items"]:
+        row = result.items.loc[ref["item"]]
+        assert row["mean"] == pytest.approx(ref["mean"], abs=1e-4)
+        assert row["mean.se"] == pytest.approx(ref["se"], abs=1e-4)
+        assert row["top"] == pytest.approx(ref["top"], abs=1e-4)
+        assert row["top.se"] == pytest.approx(ref["top_se"], abs=1e-4)
+        assert [row["top.ci.lower"], row["top.ci.upper"]] == pytest.approx(ref["top_ci"],
+                                                                           abs=1e-4)
+        # the distribution is weighted: its top two points add up to the top-box share
+        dist = result.distribution.loc[ref["item"]]
+        assert dist[[9.0, 10.0]].sum() == pytest.approx(row["top"], abs=1e-12)
+        assert dist.sum() == pytest.approx(1.0, abs=1e-12)
+    # unweighted, the same call gives the plain shares (Wilson intervals)
+    plain = box_scores(data, q)
+    assert not plain.weighted
+    assert plain.items.loc["sat1", "top"] == pytest.approx(
+        float((data["sat1"] >= 9).mean()), abs=1e-12)
+    assert plain.items.loc["sat1", "top"] != pytest.approx(SURVEY["items"][0]["top"], abs=1e-3)
+
+
+def test_weighted_indices_and_group_means_match_svymean_and_svyby(bank):
+    """An index as the R script defines it (mean of sat1-sat4 / 10 x 100) through the
+    report's weighted index table and weighted group means."""
+    from satisfaction.report.weighted_context import weighted_group_means, weighted_indices
+
+    q, data, weights = bank
+    score = data[["sat1", "sat2", "sat3", "sat4"]].mean(axis=1) / 10 * 100
+    scores = pd.DataFrame({"Satisfaction": score})
+    unweighted = pd.DataFrame([{"construct": "Satisfaction", "stage": "outcome",
+                                "index": score.mean(), "se": 0.0, "ci.lower": 0.0,
+                                "ci.upper": 0.0, "n": len(score)}])
+    indices = SimpleNamespace(constructs=unweighted, stages=pd.DataFrame(),
+                              items=pd.DataFrame(), scores=scores, level=0.95)
+    view = weighted_indices(indices, q, data, weights.weights)
+    ref = SURVEY["indices"][0]
+    row = view.constructs.iloc[0]
+    assert row["index"] == pytest.approx(ref["mean"], abs=1e-4)
+    assert row["se"] == pytest.approx(ref["se"], abs=1e-4)
+    assert row["deff"] == pytest.approx(ref["deff"], abs=1e-4)
+    assert [row["ci.lower"], row["ci.upper"]] == pytest.approx(
+        [ref["mean"] - Z975 * ref["se"], ref["mean"] + Z975 * ref["se"]], abs=1e-4)
+    assert indices.constructs.iloc[0]["index"] == pytest.approx(score.mean())  # not changed
+    tests = pd.DataFrame([{"construct": "Satisfaction", "by": "gender", "family": "means",
+                           "test": "welch_t", "groups": {
+                               "female": {"mean": 0.0, "sd": 1.0, "n": 1},
+                               "male": {"mean": 0.0, "sd": 1.0, "n": 1}}}])
+    cmp = SimpleNamespace(tests=tests)
+    out = weighted_group_means(cmp, q, data, scores, weights.weights).tests.iloc[0]["groups"]
+    by = SURVEY["by_gender"]
+    for k, code in enumerate(["female", "male"]):
+        assert out[code]["weighted"] is True
+        assert out[code]["mean"] == pytest.approx(by["mean"][k], abs=1e-4)
+        assert out[code]["se"] == pytest.approx(by["se"][k], abs=1e-4)
+        assert out[code]["ci.upper"] - out[code]["mean"] == pytest.approx(
+            Z975 * by["se"][k], abs=1e-4)
+    assert tests.iloc[0]["groups"]["female"]["mean"] == 0.0  # the input is not changed
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    """The whole analysis of the raked bank survey (about 20 s)."""
+    from satisfaction.pipeline import run
+
+    return run(_questionnaire(), _frame(), bootstrap=0, seed=3, parallel=False)
+
+
+def _weighted_mean(y: pd.Series, w: pd.Series) -> float:
+    w = w.reindex(y.index)
+    keep = y.notna() & w.notna()
+    return float((y[keep] * w[keep]).sum() / w[keep].sum())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_context_shows_the_weighted_figures(analysis, lang):
+    from satisfaction.report.context import build_context
+
+    assert analysis.weighted is not None
+    w = analysis.weighted.weights.weights
+    ctx = build_context(analysis, lang)
+    tables = {t.key: t for t in ctx["tables"]}
+    # item table: the weighted top-2-box shares (svymean) with svyciprop's interval
+    by_item = {r[0].text: r for r in tables["items_box"].rows}
+    for ref in SURVEY["items"]:
+        row = by_item[ref["item"]]
+        assert row[3].raw == pytest.approx(ref["top"], abs=1e-4)
+        lo, hi = (float(v) for v in row[4].raw.split(","))
+        assert [lo, hi] == pytest.approx(ref["top_ci"], abs=1e-4)
+    assert "Kish" in tables["items_weakest"].note
+    # index table: each construct's weighted mean of the respondent indices
+    scores = analysis.indices.scores
+    names = {analysis.questionnaire.construct(c).name.get(lang): c for c in scores.columns
+             if not str(c).startswith("stage:")}
+    rows = [r for r in tables["indices"].rows if r[0].text in names]
+    assert len(rows) == len(names)
+    for row in rows:
+        construct = names[row[0].text]
+        weighted = _weighted_mean(scores[construct], w)
+        assert row[2].raw == pytest.approx(weighted, abs=1e-9)
+        assert row[2].raw != pytest.approx(scores[construct].mean(), abs=1e-3)
+    # the JSON's weighted index table holds the same numbers
+    json_index = analysis.weighted.indices.set_index("construct")["index"]
+    for row in rows:
+        assert row[2].raw == pytest.approx(json_index[names[row[0].text]], abs=1e-12)
+    # the methods appendix names the weighting, its design effect and effective n
+    lines = [line for block in ctx["appendix"]["methods_blocks"] for line in block["lines"]]
+    text = next(line for line in lines if "Kish" in line)
+    assert f"{SURVEY['rake']['kish_deff']:.2f}" in text
+    assert f"{SURVEY['rake']['effective_n']:.1f}" in text
+    # the group chapter's means are weighted (note says so)
+    assert ctx["groups"]["chart_note"] == ctx["t"].text("groups.chart_note_weighted")
+    # the page renders with them: the weighted notes are on it
+    from satisfaction.report.render import render_html
+
+    html = render_html(ctx)
+    assert ctx["groups"]["chart_note"][:30] in html and "Kish" in html  # (before any "<")
+    # the analysis object itself still holds the unweighted indices (JSON keeps both)
+    first = analysis.indices.constructs.iloc[0]
+    assert first["index"] == pytest.approx(scores[first["construct"]].mean(), abs=1e-9)
