@@ -120,6 +120,35 @@ def test_weighted_indices_and_group_means_match_svymean_and_svyby(bank):
     assert tests.iloc[0]["groups"]["female"]["mean"] == 0.0  # the input is not changed
 
 
+def test_weighted_nps_is_the_svymean_of_the_promoter_score():
+    """NPS with weights: the weighted mean of 100 (promoter − detractor) with the
+    linearised SE of svymean, n/(n−1) Σ w²(y − ȳ)² / (Σ w)², written out here."""
+    from satisfaction.topbox import net_promoter, weighted_net_promoter
+
+    rng = np.random.default_rng(7)
+    answers = rng.integers(0, 11, 300).astype(float)
+    answers[::17] = np.nan
+    w = rng.uniform(0.4, 2.5, 300)
+    res = weighted_net_promoter(answers, w)
+    keep = ~np.isnan(answers)
+    x, wk = answers[keep], w[keep]
+    y = 100 * ((x >= 9).astype(float) - (x <= 6).astype(float))
+    mean = float(wk @ y / wk.sum())
+    n = len(x)
+    se = float(np.sqrt(n / (n - 1) * np.sum((wk * (y - mean)) ** 2) / wk.sum() ** 2))
+    assert res["n"] == n
+    assert res["nps"] == pytest.approx(mean, abs=1e-12)
+    assert res["se"] == pytest.approx(se, abs=1e-12)
+    assert [res["ci.lower"], res["ci.upper"]] == pytest.approx(
+        [mean - Z975 * se, mean + Z975 * se], abs=1e-9)
+    assert res["promoters"] - res["detractors"] == pytest.approx(mean / 100, abs=1e-12)
+    # equal weights: the unweighted NPS, the SE larger by sqrt(n/(n-1)) only
+    flat = weighted_net_promoter(answers, np.ones(300))
+    plain = net_promoter(answers)
+    assert flat["nps"] == pytest.approx(plain["nps"], abs=1e-12)
+    assert flat["se"] == pytest.approx(plain["se"] * np.sqrt(n / (n - 1)), rel=1e-12)
+
+
 @pytest.fixture(scope="module")
 def analysis():
     """The whole analysis of the raked bank survey (about 20 s)."""
@@ -150,6 +179,11 @@ def test_report_context_shows_the_weighted_figures(analysis, lang):
         lo, hi = (float(v) for v in row[4].raw.split(","))
         assert [lo, hi] == pytest.approx(ref["top_ci"], abs=1e-4)
     assert "Kish" in tables["items_weakest"].note
+    # the workbook's table also holds the weighted means and the design-based SEs
+    for ref in SURVEY["items"]:
+        row = by_item[ref["item"]]
+        assert [c.raw for c in row[7:10]] == pytest.approx(
+            [ref["mean"], ref["se"], ref["top_se"]], abs=1e-4)
     # index table: each construct's weighted mean of the respondent indices
     scores = analysis.indices.scores
     names = {analysis.questionnaire.construct(c).name.get(lang): c for c in scores.columns

@@ -63,7 +63,12 @@ def items_section(b: Any) -> dict[str, Any] | None:
                    method=b.label("weighting.methods", w.method),
                    design_effect=fmt(w.design_effect, 2), effective_n=fmt(w.effective_n, 1))
     table = b.table("items_weakest", b.t("items.weakest"), columns, numeric, note=note)
-    full = b.table("items_box", b.t("items.all"), columns, numeric)
+    # the workbook's table of every item; weighted, it also holds the weighted mean and
+    # the design-based SEs (svymean) of the mean and of the top-box share
+    extra = [b.t("columns.mean"), f"{b.t('columns.mean')} {b.t('columns.se')}",
+             f"{b.t('items.top')} {b.t('columns.se')}"] if result.weighted else []
+    full = b.table("items_box", b.t("items.all"), columns + extra,
+                   numeric + [True] * len(extra))
     full.pdf = False
     for k, r in items.iterrows():
         cells = (str(k), texts.get(k, k), b.name(r["construct"]),
@@ -71,6 +76,10 @@ def items_section(b: Any) -> dict[str, Any] | None:
                  Cell(f"[{fmt_pct(r['top.ci.lower'])}, {fmt_pct(r['top.ci.upper'])}]",
                       f"{plain(r['top.ci.lower'])}, {plain(r['top.ci.upper'])}"),
                  (fmt_pct(r["bottom"]), plain(r["bottom"])), (fmt(int(r["n"])), int(r["n"])))
+        if result.weighted:
+            cells += ((fmt(r["mean"], 2), plain(r["mean"])),
+                      (fmt(r["mean.se"]), plain(r["mean.se"])),
+                      (fmt(r["top.se"]), plain(r["top.se"])))
         full.add(*cells)
     for k, r in order.head(WEAKEST).iterrows():
         table.add(Cell(str(k), str(k), k in weakest_ids), texts.get(k, k), b.name(r["construct"]),
