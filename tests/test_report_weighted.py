@@ -35,7 +35,8 @@ def _questionnaire() -> Questionnaire:
     spec = yaml.safe_load((QUESTIONNAIRES / "ecsi_bank.yaml").read_text(encoding="utf-8"))
     spec["groups"] = [*spec.get("groups", []),
                       {"id": "segment", "type": "categorical",
-                       "codes": {"A": "A", "B": "B", "C": "C"}}]
+                       "codes": {"A": "A", "B": "B", "C": "C"}},
+                      {"id": "age", "type": "numeric", "name": {"en": "Age", "zh": "年龄"}}]
     spec["weighting"] = {"method": "rake", "margins": {
         "gender": {"female": 0.5, "male": 0.5}, "segment": {"A": 0.3, "B": 0.3, "C": 0.4}}}
     return Questionnaire.from_dict(spec)
@@ -45,6 +46,7 @@ def _frame() -> pd.DataFrame:
     frame = pd.read_csv(BANK, dtype={"respondent": str})
     number = frame["respondent"].str[1:].astype(int)
     frame["segment"] = np.where(number <= 100, "A", np.where(number <= 175, "B", "C"))
+    frame["age"] = 20 + (np.arange(len(frame)) * 7) % 50  # a numeric group variable
     return frame
 
 
@@ -211,6 +213,12 @@ def test_report_context_shows_the_weighted_figures(analysis, lang):
 
     html = render_html(ctx)
     assert ctx["groups"]["chart_note"][:30] in html and "Kish" in html  # (before any "<")
+    # and the numeric group variable's correlations (segments chapter)
+    from markupsafe import escape
+
+    (sentence,) = ctx["groups"]["associations"]["sentences"]
+    assert str(escape(sentence)) in html
+    assert ctx["groups"]["associations"]["table"].title in html
     # the analysis object itself still holds the unweighted indices (JSON keeps both)
     first = analysis.indices.constructs.iloc[0]
     assert first["index"] == pytest.approx(scores[first["construct"]].mean(), abs=1e-9)
