@@ -135,13 +135,13 @@ def check_command_paths(command: str, arguments: dict[str, Any],
 
 
 def _guarded(command: str, callback: Callable[..., Any]) -> Callable[..., Any]:
-    signature = inspect.signature(callback)
-    options = _option_names(callback)
-
+    # the signature and the option names are read when the command runs, not at import:
+    # ``satisfaction --help`` needs neither (reading the type hints of every command
+    # took a tenth of its time)
     @functools.wraps(callback)
     def run_command(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind_partial(*args, **kwargs)
-        check_command_paths(command, dict(bound.arguments), options)
+        bound = inspect.signature(callback).bind_partial(*args, **kwargs)
+        check_command_paths(command, dict(bound.arguments), _option_names(callback))
         return callback(*args, **kwargs)
 
     return run_command
@@ -265,9 +265,11 @@ def _workers_die_with_parent() -> None:
 
 
 def _in_spawned_worker() -> bool:
-    import multiprocessing
-
-    return multiprocessing.current_process().name != "MainProcess"
+    # a spawned worker has imported multiprocessing before it imports this module; the
+    # command's own process need not import it (at start-up) to know it is not one
+    multiprocessing = sys.modules.get("multiprocessing")
+    return (multiprocessing is not None
+            and multiprocessing.current_process().name != "MainProcess")
 
 
 if _in_spawned_worker():  # a spawned worker importing the command's main module

@@ -34,8 +34,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 
 def to_jsonable(value: Any) -> Any:
     """Convert numpy/pandas scalars and containers to plain JSON values.
@@ -43,6 +41,10 @@ def to_jsonable(value: Any) -> Any:
     NaN and infinities become ``None`` so the JSON is valid and never shows
     "nan" to a reader.
     """
+    # numpy is imported here, not at the top: the command line imports this module
+    # to check its outputs, and ``satisfaction --help`` needs no numpy
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

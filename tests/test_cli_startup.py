@@ -1,0 +1,55 @@
+"""What the command line imports before it does any work (issue 16, point 2).
+
+``satisfaction --help`` must print in at most 0.5 s (``bench/bench_cli.py``): it
+imports typer and rich (they print the help) and the command modules, and none
+of the analysis libraries. Each check runs a fresh interpreter, since the test
+process itself has imported everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+#: Libraries that printing the help or refusing an option never needs.
+HEAVY = ("numpy", "pandas", "scipy", "yaml", "duckdb", "matplotlib", "statsmodels",
+         "pingouin", "openpyxl", "jinja2", "weasyprint")
+
+PROBE = """
+import contextlib, io, json, sys
+from satisfaction.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
+    code = main({argv!r})
+print(json.dumps({{"code": code, "out": out.getvalue(),
+                  "heavy": sorted(m for m in {heavy!r} if m in sys.modules),
+                  "multiprocessing": "multiprocessing" in sys.modules}}))
+"""
+
+
+def _probe(argv: list[str]) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_help_imports_no_analysis_library():
+    found = _probe(["--help"])
+    assert found["code"] == 0
+    assert "validate" in found["out"] and "report" in found["out"]
+    assert found["heavy"] == []
+    # the worker-process machinery is imported when a command runs, not to print help
+    assert found["multiprocessing"] is False
+
+
+def test_usage_error_imports_no_analysis_library():
+    found = _probe(["fit"])  # missing arguments: exit 2 before any data are read
+    assert found["code"] == 2
+    assert found["heavy"] == []
+
+
+def test_command_help_imports_no_analysis_library():
+    found = _probe(["report", "--help"])
+    assert found["code"] == 0 and "--out" in found["out"]
+    assert found["heavy"] == []
