@@ -208,6 +208,22 @@ def test_report_context_shows_the_weighted_figures(analysis, lang):
     assert f"{SURVEY['rake']['effective_n']:.1f}" in text
     # the group chapter's means are weighted (note says so)
     assert ctx["groups"]["chart_note"] == ctx["t"].text("groups.chart_note_weighted")
+    # the design-based group tests (svyttest, regTermTest: tests/test_compare_weights.py)
+    # are listed in the appendix, one row per index and group variable
+    tests = analysis.weighted.group_tests
+    table = ctx["groups"]["weighted_tests"]
+    assert table is tables["group_tests_weighted"] and len(table.rows) == len(tests) > 0
+    for row, (_, ref) in zip(table.rows, tests.iterrows(), strict=True):
+        if not ref["construct"].startswith("stage:"):
+            assert row[0].text == analysis.questionnaire.construct(
+                ref["construct"]).name.get(lang)
+        else:  # a purchase stage's index, named as the stage
+            assert row[0].text == ctx["t"].text(f"stages.{ref['construct'][6:]}")
+        assert row[3].raw == pytest.approx(ref["statistic"], abs=1e-12)
+        assert row[5].raw == pytest.approx(ref["pvalue"], abs=1e-15)
+        assert row[6].raw == ref["n"]
+    assert {r[2].text for r in table.rows} == {
+        ctx["t"].text(f"tests.{k}") for k in set(tests["test"])}
     # the page renders with them: the weighted notes are on it
     from satisfaction.report.render import render_html
 
@@ -219,6 +235,7 @@ def test_report_context_shows_the_weighted_figures(analysis, lang):
     (sentence,) = ctx["groups"]["associations"]["sentences"]
     assert str(escape(sentence)) in html
     assert ctx["groups"]["associations"]["table"].title in html
+    assert str(escape(table.title)) in html
     # the analysis object itself still holds the unweighted indices (JSON keeps both)
     first = analysis.indices.constructs.iloc[0]
     assert first["index"] == pytest.approx(scores[first["construct"]].mean(), abs=1e-9)

@@ -546,6 +546,7 @@ class _Builder:
             return None
         tests = cmp.tests
         from satisfaction.report.associations_context import associations_section
+        from satisfaction.report.weighted_context import weighted_tests_table
 
         associations = associations_section(self, cmp)  # numeric groups: correlations
         by_names = []
@@ -618,6 +619,7 @@ class _Builder:
                 "chart_note": self.t("groups.chart_note_weighted"
                                      if getattr(self.a, "weighted", None) is not None
                                      else "groups.chart_note"),
+                "weighted_tests": weighted_tests_table(self),  # design-based, or None
                 "associations": associations}
 
     def _group_chart(self, tests: pd.DataFrame) -> str | None:

@@ -12,6 +12,7 @@ mean with its design-based interval — R's ``svymean`` and ``svyby`` on
 :func:`satisfaction.weights.weighted_mean` (tested against
 ``tests/reference/survey_weights.R``). The tests themselves (p-values) are left as
 they are; the design-based tests are listed beside them (:func:`weighted_tests`).
+:func:`weighted_tests_table` shows those tests in the appendix and
 :func:`weighting_lines` is the methods appendix's paragraph on the weights. The
 analysis object itself is not changed, so the JSON keeps both versions.
 """
@@ -135,6 +136,41 @@ def weighted_tests(weighted: Any) -> pd.DataFrame:
     return tests if tests is not None else pd.DataFrame()
 
 
+def weighted_tests_table(b: Any) -> Any:
+    """The design-based tests of every index across every categorical group as a
+    report table (``construct by test statistic df p n``; ``svyttest`` for two
+    groups, the Wald F of ``regTermTest`` for more; p-values as tested, not
+    adjusted), or None without weights. ``b`` is the report builder."""
+    from satisfaction.report.cells import Cell, _missing, fmt_p_cell, num, plain
+
+    weighted = getattr(b.a, "weighted", None)
+    tests = weighted_tests(weighted)
+    if not len(tests):
+        return None
+    table = b.table("group_tests_weighted", b.t("groups.weighted_tests"),
+                    [b.t("columns.construct"), b.t("columns.by"), b.t("columns.test"),
+                     b.t("columns.statistic"), b.t("columns.df"), b.t("columns.pvalue"),
+                     b.t("columns.n")], [False, False, False, True, True, True, True],
+                    note=b.t("groups.weighted_tests_note"))
+    for _, r in tests.iterrows():
+        try:
+            g = b.q.group(r["by"])
+            by = g.name.get(b.lang) if g.name else g.id
+        except KeyError:
+            by = str(r["by"])
+        df = fmt(r["df"], 0) if _missing(r.get("df2")) else \
+            f"{fmt(r['df'], 0)}, {fmt(r['df2'], 0)}"
+        construct = str(r["construct"])  # a stage's index is "stage:<id>"
+        name = b.stage(construct.split(":", 1)[1]) if construct.startswith("stage:") \
+            else b.name(construct)
+        table.add(name, by, b.label("tests", r["test"]),
+                  num(r["statistic"]), Cell(df, plain(r["df"])),
+                  Cell(fmt_p_cell(r["pvalue"]), plain(r["pvalue"]),
+                       not _missing(r["pvalue"]) and r["pvalue"] < 0.05),
+                  (fmt(int(r["n"])), int(r["n"])))
+    return table
+
+
 def weighted_view(analysis: Any) -> Any:
     """The analysis as the report of a weighted survey shows it: a shallow copy with
     weighted ``indices`` (:func:`weighted_indices`) and weighted group means in
@@ -170,5 +206,5 @@ def weighting_lines(b: Any) -> list[str]:
                 excluded=fmt(int(sum(w.excluded.values()))))]
 
 
-__all__ = ["weighted_group_means", "weighted_indices", "weighted_tests", "weighted_view",
-           "weighting_lines"]
+__all__ = ["weighted_group_means", "weighted_indices", "weighted_tests",
+           "weighted_tests_table", "weighted_view", "weighting_lines"]
