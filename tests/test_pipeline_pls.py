@@ -209,7 +209,11 @@ def test_report_says_which_estimator_and_why(bank: Any, lang: str) -> None:
                   for d in bank.sem.warnings if d.severity == "invalidates"]
     assert all(t in model["estimator_note"] for t in gate_texts)
     assert model["verdict"] == "good" and model["diagram"]
-    assert [t.key for t in model["extra"]] == ["pls_reliability", "pls_htmt"]
+    # the measurement chapter shows the PLS composites' reliability and HTMT (the model
+    # used), not the CFA's
+    pls = context["measurement"]["pls"]
+    assert [pls[k].key for k in ("reliability", "htmt")] == ["pls_reliability", "pls_htmt"]
+    assert context["measurement"]["reliability"] is None and not model["extra"]
     methods = " ".join(line for block in context["appendix"]["methods_blocks"]
                        for line in block["lines"])
     assert context["t"].pls.methods_index in methods

@@ -323,11 +323,11 @@ def driver_bars(labels: Sequence[str], importance: Sequence[float],
         if legend:
             from matplotlib.patches import Patch
 
-            # inside the axes, bottom right: the bars are sorted, so the shortest
-            # (or no) bars lie there, and the legend never meets the axis label
+            # outside the axes, on the right: inside, a long interval of the last
+            # (shortest) bar and its value label ran under the legend
             ax.legend(handles=[Patch(color=c, label=t) for c, t in legend],
-                      loc="lower right", ncol=1, frameon=True, framealpha=0.9,
-                      edgecolor="none", fontsize=6.5, handlelength=1.0)
+                      loc="center left", bbox_to_anchor=(1.01, 0.5), ncol=1, frameon=False,
+                      fontsize=6.5, handlelength=1.0)
         fig.tight_layout()
         return _svg(fig)
 

@@ -900,6 +900,9 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
     quality = b.quality()
     measurement = b.measurement()
     model = b.model()
+    from satisfaction.report.pls_context import pls_measurement
+
+    measurement = pls_measurement(b, measurement, model)  # PLS: its own measurement
     drivers = b.drivers()
     groups = b.groups()
     from satisfaction.report.value_context import value_section
@@ -931,6 +934,9 @@ def build_context(analysis: Any, lang: str = "en", *, date: dt.date | None = Non
 
     pls_methods(b, appendix["methods_blocks"])  # PLS: the estimator and why
     pls_drivers_note(b, drivers)
+    from satisfaction.report.summary_context import summary_waves
+
+    summary_waves(b, summary, previous, waves)  # the changes among the findings
     q = analysis.questionnaire
     log = analysis.responses.log
     cover = [b.t("cover.respondents", n=fmt(log.analysed)),

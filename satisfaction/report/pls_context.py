@@ -4,11 +4,14 @@
 :meth:`satisfaction.report.context._Builder.model` when ``analysis.pls`` is set
 (:mod:`satisfaction.pls_pipeline`): which estimator and why, the path diagram
 and the paths with their percentile bootstrap intervals, R² and adjusted R²,
-the standardized direct, indirect and total effects with intervals, and the
-reliability (α, ρA, ρC, AVE) and HTMT (with intervals) of the PLS composites.
+the standardized direct, indirect and total effects with intervals; and, for
+the measurement chapter, the reliability (α, ρA, ρC, AVE) and HTMT (with
+intervals) of the PLS composites.
 It returns the keys the template's model chapter reads (``diagram``,
 ``verdict``, ``paths``, ``r2``, ``effects``, ...) plus ``estimator_note``,
-``diagram_note`` and ``extra`` (more tables). :func:`pls_methods` adds the
+``diagram_note``, ``extra`` (more tables) and ``assessment`` (the reliability and
+HTMT tables, which :func:`pls_measurement` moves to the measurement chapter: the
+measurement evidence of the model that was used). :func:`pls_methods` adds the
 estimator to the methods appendix, and :func:`pls_drivers_note` says what the
 importance-performance map measures under PLS. Texts: catalog section ``pls``.
 """
@@ -155,7 +158,40 @@ def pls_model_section(b: Any) -> dict[str, Any]:
                 " " + b.t("pls.mean_note") if fit.missing == "mean" else ""),
             "status": status,
             "invalid_note": b.t("model.invalid_note") if status == "invalid" else None,
-            "extra": [rel, htmt]}
+            "extra": [], "assessment": {"reliability": rel, "htmt": htmt}}
+
+
+def pls_measurement(b: Any, measurement: dict[str, Any] | None,
+                    model: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Under PLS, the measurement chapter shows the measurement of the model used.
+
+    The PLS composites' reliability (α, ρA, ρC, AVE) and HTMT with bootstrap
+    intervals (:func:`pls_model_section`'s ``assessment``) become the chapter's
+    evidence, under ``measurement["pls"]``. The CFA's reliability table (ω,
+    composite reliability and AVE from the covariance-based CFA loadings) and the
+    HTMT matrix without intervals leave the page: they describe a measurement model
+    that was not used (a note says so); both stay in the Excel workbook, the CFA's
+    under a title that says it is the CFA's. Without PLS, ``measurement["pls"]``
+    is ``None`` and nothing changes.
+    """
+    if measurement is not None:
+        measurement.setdefault("pls", None)
+    if b.a.pls is None or model is None or not model.get("assessment"):
+        return measurement
+    assessment = model.pop("assessment")
+    out = measurement if measurement is not None else dict.fromkeys(
+        ("items", "reliability", "htmt", "efa"))
+    cfa = out.get("reliability")
+    if cfa is not None:  # in the workbook only, named as the CFA's
+        cfa.pdf = False
+        cfa.title = b.t("pls.cfa_reliability")
+    if out.get("htmt") is not None:
+        out["htmt"].pdf = False
+    out["reliability"] = out["htmt"] = None
+    out["pls"] = {**assessment,
+                  "note": b.t("pls.measurement_note" if cfa is not None
+                              else "pls.measurement_note_plain")}
+    return out
 
 
 def pls_drivers_note(b: Any, drivers: dict[str, Any] | None) -> None:
@@ -185,4 +221,4 @@ def pls_methods(b: Any, blocks: list[dict[str, Any]]) -> None:
     blocks.insert(0, {"title": b.t("methods.computation"), "lines": lines, "terms": []})
 
 
-__all__ = ["pls_drivers_note", "pls_methods", "pls_model_section"]
+__all__ = ["pls_drivers_note", "pls_measurement", "pls_methods", "pls_model_section"]

@@ -12,6 +12,7 @@ the survey (actions on the customer database go to the customer-value chapter).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from satisfaction.report import charts
@@ -26,6 +27,10 @@ QUADRANT_COLOURS = {"concentrate_here": charts.RED, "keep_up": charts.BLUE,
                     "undetermined": "#C9D3DD"}
 #: Findings on the summary page, at most.
 MAX_FINDINGS = 5
+#: Drivers named in a finding that several drivers lead together, at most.
+MAX_LEADERS = 4
+#: Sentences on the change since the previous wave among the findings, at most.
+MAX_WAVE_FINDINGS = 2
 #: Limitations listed on the summary page, at most (all of them are in the appendix).
 MAX_LIMITATIONS = 5
 
@@ -52,9 +57,9 @@ def summary_section(b: Any, model: dict[str, Any] | None, drivers: dict[str, Any
             card["benchmark"] = _against(b, r, float(target))
         cards.append(card)
     limitations = b.limitations()
-    # the page shows the first few (those that invalidate come first); all of them
-    # stand in the appendix's list of warnings
-    shown = limitations[:MAX_LIMITATIONS]
+    # the page shows the first few of those that concern the results shown (those
+    # that invalidate come first); all of them stand in the appendix's list of warnings
+    shown = _concerning_shown_results(b, limitations)[:MAX_LIMITATIONS]
     more = len(limitations) - len(shown)
     survey = None if recs is None else [r for r in recs if r.get("condition")
                                         in SURVEY_CONDITIONS][:3]
@@ -71,6 +76,57 @@ def summary_section(b: Any, model: dict[str, Any] | None, drivers: dict[str, Any
             "driver_chart": _driver_chart(b),
             "driver_note": _driver_note(b),
             "top_stage": (drivers or {}).get("top_stage")}
+
+
+def _concerning_shown_results(b: Any, limitations: list[dict[str, str]]
+                              ) -> list[dict[str, str]]:
+    """The limitations that concern a result the report shows.
+
+    Under PLS (the questionnaire's choice or the fallback from an inadmissible
+    CB-SEM) the covariance-based estimates are not shown: the CFA's diagnostics
+    and the CB-SEM's cautions (its fit indices) describe a model that was not used,
+    and the cautions of the regression behind the Shapley shares describe an
+    importance that is not shown (the IPMA's total effect is).
+    The CB-SEM's invalidating gates stay: the fallback caution, which follows them,
+    names them as the reason for PLS. The others are counted in the page's "further
+    limitations" line and listed in the appendix.
+    """
+    if getattr(b.a, "pls", None) is None:
+        return limitations
+    sem_warnings = list(getattr(b.a.sem, "warnings", None) or [])
+    unused = set()
+    for w in b.a.warnings:
+        d = w.diagnostic
+        from_cfa = d.scope is not None and d.scope[0] == "cfa"
+        sem_caution = d.severity != "invalidates" and w.stage == "model" \
+            and any(d == x for x in sem_warnings)
+        # the regression behind the Shapley shares (satisfaction/importance.py): under
+        # PLS the importance shown is the IPMA's total effect, not the share
+        shapley = w.stage == "drivers" and d.code.startswith("importance_")
+        if from_cfa or sem_caution or shapley:
+            unused.add(d.text(b.lang, b.name))
+    return [lim for lim in limitations if lim["text"] not in unused]
+
+
+def summary_waves(b: Any, summary: dict[str, Any], previous: dict[str, Any] | None,
+                  waves: Any) -> None:
+    """The previous wave on the summary page, without a block of its own.
+
+    The headline cards already carry their change (:mod:`.waves_context`); the
+    sentences on the significant changes (or the one saying none changed), at most
+    :data:`MAX_WAVE_FINDINGS`, join the findings right after the headline index, and
+    one note line says where the previous wave comes from and how a change is tested
+    (the full table stands in the drivers chapter). Sets ``summary["waves_note"]``.
+    """
+    summary["waves_note"] = None
+    if previous is None or waves is None:
+        return
+    sentences = list(previous.get("sentences") or [])[:MAX_WAVE_FINDINGS]
+    findings = summary["findings"]
+    summary["findings"] = (findings[:1] + sentences + findings[1:])[:MAX_FINDINGS]
+    summary["waves_note"] = b.t(
+        "summary.waves_note", n=fmt(waves.previous_n) if waves.previous_n else "–",
+        source=Path(waves.source).name or "–", k=fmt(len(waves.changes)))
 
 
 def _against(b: Any, r: Any, target: float) -> dict[str, str]:
@@ -109,7 +165,10 @@ def _findings(b: Any, rows: dict[str, Any], drivers: dict[str, Any] | None,
         c = ipa.constructs.sort_values("importance", ascending=False)
         top = c.iloc[0]
         share = "importance.method" in c.columns and top["importance.method"] != "total_effect"
-        if getattr(b.a, "pls", None) is not None and not share:  # the IPMA's importance
+        leaders = _leaders(c)
+        if len(leaders) > 1:  # no winner: the top intervals overlap
+            out.append(_tied_finding(b, leaders, ipa.target, share))
+        elif getattr(b.a, "pls", None) is not None and not share:  # the IPMA's importance
             out.append(b.t("pls.finding_driver", construct=b.name(top["construct"]),
                            target=b.name(ipa.target), importance=fmt(top["importance"]),
                            lower=fmt(top["importance.ci.lower"]),
@@ -157,6 +216,43 @@ def _findings(b: Any, rows: dict[str, Any], drivers: dict[str, Any] | None,
             out.append(b.t("summary.finding_no_group", n=fmt(len(key)),
                            p=fmt_p(key["pvalue.adjusted"].min())))
     return out[:MAX_FINDINGS]
+
+
+def _leaders(c: Any) -> Any:
+    """The drivers that lead together: the largest importance and every driver of the
+    same kind whose interval overlaps its interval.
+
+    ``c`` is sorted by importance, largest first. Two drivers whose 95% intervals
+    overlap are not called different (a conservative reading: non-overlap of two
+    95% intervals implies a difference at about the 0.6 % level, Schenker &
+    Gentleman 2001). Without intervals the first driver leads alone.
+    """
+    top = c.iloc[0]
+    if "importance.method" in c.columns:
+        c = c[c["importance.method"] == top["importance.method"]]
+    lo, hi = top.get("importance.ci.lower"), top.get("importance.ci.upper")
+    if _missing(lo) or _missing(hi):
+        return c.iloc[:1]
+    rest = c.iloc[1:]
+    overlap = ((rest["importance.ci.upper"] >= float(lo))
+               & (rest["importance.ci.lower"] <= float(hi)))
+    return c[[True, *overlap.tolist()]]
+
+
+def _tied_finding(b: Any, leaders: Any, target: str, share: bool) -> str:
+    """``A (0.584 [0.396, 0.747]), B (…) and C (…) lead the drivers of T together``."""
+    def value(v: Any) -> str:
+        return fmt_pct(v) if share else fmt(v)
+
+    names = [b.t("summary.driver_leader", construct=b.name(r["construct"]),
+                 importance=value(r["importance"]), lower=value(r["importance.ci.lower"]),
+                 upper=value(r["importance.ci.upper"]))
+             for r in leaders.head(MAX_LEADERS).to_dict("records")]
+    more = len(leaders) - len(names)
+    if more > 0:
+        names.append(b.t("summary.driver_leaders_more", n=fmt(more)))
+    listed = b.t("meta.list_sep").join(names[:-1]) + b.t("summary.list_and") + names[-1]
+    return b.t("summary.finding_driver_tied", leaders=listed, target=b.name(target))
 
 
 def _driver_chart(b: Any) -> str | None:
