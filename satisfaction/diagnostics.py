@@ -85,6 +85,11 @@ class Diagnostic:
     labels : mapping
         Parameter → catalog section whose entry words the parameter's value
         (e.g. a transaction exclusion reason).
+    categories : mapping
+        Parameter → the parameter holding the id of a group variable: the
+        parameter's value is one of that variable's categories (its code), and the
+        report shows the category's label in its language (``category`` of
+        :meth:`text`).
     scope : tuple or None
         ``(code, params)`` of the context the finding arose in (the CFA of the
         measurement stage, one group of a multi-group fit); rendered as
@@ -97,6 +102,7 @@ class Diagnostic:
     constructs: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     scope: tuple[str, Mapping[str, Any]] | None = None
+    categories: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -106,12 +112,19 @@ class Diagnostic:
         """The same finding, marked as arising inside ``scope`` (a ``warnings.scopes`` key)."""
         return replace(self, scope=(scope, params))
 
-    def text(self, lang: str = "en", name: Callable[[str], str] = str) -> str:
-        """The sentence in ``lang``; ``name`` maps a construct id to its shown name."""
+    def text(self, lang: str = "en", name: Callable[[str], str] = str,
+             category: Callable[[str, Any], str] | None = None) -> str:
+        """The sentence in ``lang``; ``name`` maps a construct id to its shown name,
+        ``category`` a group variable's id and one of its codes to the code's label
+        (without it the code is shown)."""
         from satisfaction.report.messages import load_messages
 
         m = load_messages(lang)
         values = {k: shown_value(v) for k, v in self.params.items()}
+        if category is not None:
+            for key, variable in self.categories.items():
+                if self.params.get(key) is not None and variable in self.params:
+                    values[key] = category(str(self.params[variable]), self.params[key])
         for key in self.constructs:
             if key in values and values[key] is not None:
                 values[key] = name(str(self.params[key]))

@@ -20,7 +20,7 @@ for :math:`p` drivers: ten cases per predictor, the usual floor for a
 regression (Harrell 2015, *Regression Modeling Strategies*, 2nd ed., sec. 4.4,
 asks for 10-20 per parameter), and never fewer than 100 so that a share's
 bootstrap interval does not rest on a handful of respondents. Smaller groups
-are named in a note (``group_drivers_small_groups``) and counted in
+are named in a note each (``group_drivers_small_group``) and counted in
 ``excluded``; a variable with fewer than two groups that qualify is not
 analysed (``group_drivers_not_run``). Nothing is dropped silently: respondents
 without a group value, without complete scores, or in a group below
@@ -456,18 +456,18 @@ def group_driver_importance(
         for c in small:
             excluded.append({"by": by, "group": c, "reason": "group below minimum n",
                              "n": sizes[c]})
+            # one note per group, its code a parameter of its own: the report shows
+            # the group's label, as the chapter does (categories=)
+            notes.append(Diagnostic("group_drivers_small_group", "info", {
+                "by": by, "group": c, "n": sizes[c], "min_n": need},
+                constructs=("by",), categories={"group": "by"}))
         if len(kept) < 2:
             for c in kept:
                 excluded.append({"by": by, "group": c, "reason": "variable not analysed",
                                  "n": sizes[c]})
             notes.append(Diagnostic("group_drivers_not_run", "info", {
-                "by": by, "groups": ", ".join(f"{c} (n = {sizes[c]})" for c in order) or "–",
-                "min_n": need}, constructs=("by",)))
+                "by": by, "groups": len(order), "min_n": need}, constructs=("by",)))
             continue
-        if small:
-            notes.append(Diagnostic("group_drivers_small_groups", "info", {
-                "by": by, "groups": ", ".join(f"{c} (n = {sizes[c]})" for c in small),
-                "min_n": need}, constructs=("by",)))
         results = {}
         for k, code in enumerate(kept):
             rows = (labels == code) & complete
@@ -476,13 +476,15 @@ def group_driver_importance(
                                     level=level, shapley=shapley)
             results[code] = res
             for d in res.warnings:  # passed on with the group named (see _NOT_PASSED_ON)
-                params = {"by": by, "group": str(code), **d.params}
+                params = {"by": by, "group": code, **d.params}
                 if d.code == "importance_collinear":
                     notes.append(Diagnostic("group_drivers_collinear", d.severity, params,
-                                            constructs=("by", "driver")))
+                                            constructs=("by", "driver"),
+                                            categories={"group": "by"}))
                 elif d.code == "importance_bootstrap_failed":
                     notes.append(Diagnostic("group_drivers_bootstrap_failed", d.severity,
-                                            params, constructs=("by",)))
+                                            params, constructs=("by",),
+                                            categories={"group": "by"}))
             table = res.table
             rank = table[measure].rank(ascending=False, method="min").astype(int)
             for j, row in table.iterrows():

@@ -233,9 +233,19 @@ def test_small_groups_and_missing_values_are_counted_not_dropped() -> None:
     assert ex.loc[("other", "incomplete scores"), "n"] == 5
     assert res.excluded[res.excluded["by"] == "other"]["n"].sum() == len(data)
     assert ex.loc[("other", "group below minimum n"), "n"] == 90
-    codes = {d.code: d for d in res.warnings}
-    assert "tiny (n = 40)" in codes["group_drivers_small_groups"].params["groups"]
-    assert codes["group_drivers_not_run"].params["by"] == "other"
+    small = {(d.params["by"], d.params["group"]): d for d in res.warnings
+             if d.code == "group_drivers_small_group"}
+    assert set(small) == {("g", "tiny"), ("other", "y")}  # one note per group, its code
+    assert small[("g", "tiny")].params["n"] == 40 and small[("g", "tiny")].params["min_n"] == 100
+    assert small[("other", "y")].params["n"] == 90
+    # the code is shown without the questionnaire; the report passes its labels
+    assert small[("g", "tiny")].text("en") == (
+        "key drivers by g: the group tiny has 40 respondents with complete scores, fewer "
+        "than the 100 the per-group driver analysis needs; it is left out")
+    assert "the group <g=tiny> has 40" in small[("g", "tiny")].text(
+        "en", category=lambda by, code: f"<{by}={code}>")
+    not_run = [d for d in res.warnings if d.code == "group_drivers_not_run"]
+    assert [d.params for d in not_run] == [{"by": "other", "groups": 2, "min_n": 100}]
     json.dumps(res.to_dict())  # the JSON contract holds plain values
 
 
@@ -340,3 +350,32 @@ def test_report_names_the_exceptions_and_the_groups_too_small(bank_run: object) 
     zh = build_context(a, "zh")["groups"]["drivers"]
     assert "除other（企业形象）外，感知价值在每个组中都是首要驱动因素。" in zh["sentences"][0]
     assert "性别：tiny（n = 30）" in zh["notes"][0]
+
+
+def test_report_lists_the_diagnostics_with_the_group_labels(bank_run: object) -> None:
+    """The warnings appendix names a group too small by its label in the report's
+    language (ecsi_bank: female = 女), as the chapter does, not by its code."""
+    import copy
+
+    from satisfaction.pipeline import AnalysisWarning
+    from satisfaction.report.context import build_context
+
+    a = copy.copy(bank_run)
+    gender = a.responses.data["gender"]
+    keep = ~((gender == "female") & (gender.groupby(gender).cumcount() >= 60))
+    scores = a.indices.scores[keep]
+    res = group_driver_importance(scores, a.ipa.target, a.ipa.decomposition.drivers,
+                                  {"gender": gender[keep]}, bootstrap=0, permutations=9)
+    n_female = int(((gender[keep] == "female")
+                    & scores[[*res.drivers, res.target]].notna().all(axis=1)).sum())
+    assert 0 < n_female < res.min_n
+    a.warnings = [AnalysisWarning("compare", d) for d in res.warnings]
+    texts = {}
+    for lang in ("en", "zh"):
+        rows = build_context(a, lang)["appendix"]["warnings"].rows
+        texts[lang] = [cell.text for row in rows for cell in row]
+    assert any(f"key drivers by Gender: the group female has {n_female} respondents" in t
+               for t in texts["en"])
+    assert any(f"按性别分组的驱动因素分析：女组的完整得分受访者只有 {n_female} 名" in t
+               for t in texts["zh"])
+    assert any("fewer than two of its 2 groups" in t for t in texts["en"])

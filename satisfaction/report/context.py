@@ -661,6 +661,14 @@ class _Builder:
         except (KeyError, AttributeError, ValueError):
             return str(info.get("label", key))
 
+    def category(self, gid: str, code: Any) -> str:
+        """A category (code) of group variable ``gid`` as the report names it: its
+        label in the report language, else the code (a diagnostic's ``categories``)."""
+        try:
+            return self.q.group(gid).label(code, self.lang)
+        except KeyError:
+            return str(code)
+
     def _group_name(self, gid: str) -> str:
         try:
             g = self.q.group(gid)
@@ -768,7 +776,7 @@ class _Builder:
                                                w.stage in ("model", "drivers")):
                 out.append({"severity": w.severity, "key": key,
                             "stage": self.label("warning_stages", w.stage),
-                            "text": w.diagnostic.text(self.lang, self.name)})
+                            "text": w.diagnostic.text(self.lang, self.name, self.category)})
         recs = self.a.recommendations
         for lim in getattr(recs, "limitations", None) or []:
             text = lim.text.get(self.lang) if isinstance(lim.text, dict) else str(lim.text)
@@ -848,7 +856,8 @@ class _Builder:
             warnings.add(Cell(self.label("warning_stages", w.stage), w.stage),
                          Cell(self.label("severity", w.severity), w.severity,
                               w.severity == "invalidates"),
-                         Cell(w.diagnostic.text(self.lang, self.name), w.message))
+                         Cell(w.diagnostic.text(self.lang, self.name, self.category),
+                              w.message))
         return {"methods": methods, "software": sw, "wording": wording, "problems": problems,
                 "problems_shown": shown,
                 "problems_more": self.t("appendix.log_more", n=fmt(more)) if more > 0 else None,

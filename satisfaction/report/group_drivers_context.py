@@ -35,13 +35,6 @@ def _interval(lower: Any, upper: Any, show: Any) -> Cell:
     return Cell(f"[{show(lower)}, {show(upper)}]", (plain(lower), plain(upper)))
 
 
-def _category(b: Any, by: str, code: Any) -> str:
-    try:
-        return b.q.group(by).label(code, b.lang)
-    except KeyError:
-        return str(code)
-
-
 def _whole_sample_order(b: Any, drivers: list[str]) -> list[str]:
     """The drivers in the order of their share in the whole sample (the driver
     chapter's decomposition), largest first."""
@@ -62,7 +55,7 @@ def _sentences(b: Any, by: str, tests: pd.DataFrame, importance: pd.DataFrame,
         "difference", ascending=False)
     for _, r in significant.head(SENTENCES_PER_VARIABLE).iterrows():
         out.append(b.t("group_drivers.differs", by=name, driver=b.name(r["driver"]),
-                       high=_category(b, by, r["high"]), low=_category(b, by, r["low"]),
+                       high=b.category(by, r["high"]), low=b.category(by, r["low"]),
                        share_high=fmt_pct(r["share.high"]), share_low=fmt_pct(r["share.low"]),
                        difference=_points(r["difference"]),
                        lower=_points(r["difference.ci.lower"]),
@@ -71,7 +64,7 @@ def _sentences(b: Any, by: str, tests: pd.DataFrame, importance: pd.DataFrame,
     if significant.empty and len(tests):
         r = tests.sort_values("difference", ascending=False).iloc[0]
         out.append(b.t("group_drivers.none", by=name, driver=b.name(r["driver"]),
-                       high=_category(b, by, r["high"]), low=_category(b, by, r["low"]),
+                       high=b.category(by, r["high"]), low=b.category(by, r["low"]),
                        share_high=fmt_pct(r["share.high"]), share_low=fmt_pct(r["share.low"]),
                        p=fmt_p(r["pvalue.adjusted"])))
     top = importance[importance["rank"] == 1].drop_duplicates("group")
@@ -80,13 +73,13 @@ def _sentences(b: Any, by: str, tests: pd.DataFrame, importance: pd.DataFrame,
         out.append(b.t("group_drivers.top_same", driver=b.name(counts.index[0])))
     elif counts.iloc[0] >= 2 and counts.iloc[0] > counts.iloc[1]:
         usual = counts.index[0]
-        parts = [b.t("group_drivers.top_exception", group=_category(b, by, r["group"]),
+        parts = [b.t("group_drivers.top_exception", group=b.category(by, r["group"]),
                      driver=b.name(r["driver"])) for _, r in top.iterrows()
                  if r["driver"] != usual]
         out.append(b.t("group_drivers.top_except", driver=b.name(usual),
                        groups=b._join(parts)))
     else:
-        parts = [b.t("group_drivers.top_item", group=_category(b, by, r["group"]),
+        parts = [b.t("group_drivers.top_item", group=b.category(by, r["group"]),
                      driver=b.name(r["driver"])) for _, r in top.iterrows()]
         out.append(b.t("group_drivers.top_differs", groups=b._join(parts)))
     return out
@@ -102,7 +95,7 @@ def _panel(b: Any, by: str, order: list[str], importance: pd.DataFrame,
         return [[plain(table.loc[(g, d), column]) for d in order] for g in groups]
 
     return {"title": b._group_name(by), "drivers": [b.name(d) for d in order],
-            "groups": [_category(b, by, g) for g in groups],
+            "groups": [b.category(by, g) for g in groups],
             "shares": values("share"), "lower": values("share.ci.lower"),
             "upper": values("share.ci.upper"), "marked": [d in marked for d in order]}
 
@@ -120,7 +113,7 @@ def group_drivers_section(b: Any) -> dict[str, Any] | None:
                                                       "variable not analysed"])]
     if len(small):
         parts = [b.t("group_drivers.small_item", by=b._group_name(r["by"]),
-                     group=_category(b, r["by"], r["group"]), n=fmt(int(r["n"])))
+                     group=b.category(r["by"], r["group"]), n=fmt(int(r["n"])))
                  for _, r in small.iterrows()]
         notes.append(b.t("group_drivers.small", min_n=fmt(res.min_n), groups=b._join(parts)))
     if not res.variables:
@@ -152,7 +145,7 @@ def _workbook_tables(b: Any, res: Any) -> None:
                       b.t("columns.rank")], [False, False, True, False, True, True, True])
     shares.pdf = False
     for _, r in res.importance.iterrows():
-        shares.add(b._group_name(r["by"]), _category(b, r["by"], r["group"]),
+        shares.add(b._group_name(r["by"]), b.category(r["by"], r["group"]),
                    Cell(fmt(int(r["n"])), int(r["n"])), b.name(r["driver"]),
                    Cell(fmt_pct(r["share"]), plain(r["share"])),
                    _interval(r["share.ci.lower"], r["share.ci.upper"], fmt_pct),
@@ -165,8 +158,8 @@ def _workbook_tables(b: Any, res: Any) -> None:
     tests.pdf = False
     for _, r in res.tests.iterrows():
         tests.add(b._group_name(r["by"]), b.name(r["driver"]),
-                  f"{_category(b, r['by'], r['high'])} {fmt_pct(r['share.high'])}",
-                  f"{_category(b, r['by'], r['low'])} {fmt_pct(r['share.low'])}",
+                  f"{b.category(r['by'], r['high'])} {fmt_pct(r['share.high'])}",
+                  f"{b.category(r['by'], r['low'])} {fmt_pct(r['share.low'])}",
                   num(100 * r["difference"], 1),
                   _interval(100 * r["difference.ci.lower"], 100 * r["difference.ci.upper"],
                             lambda x: fmt(x, 1)),
