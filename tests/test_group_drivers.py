@@ -347,9 +347,14 @@ def test_report_names_the_exceptions_and_the_groups_too_small(bank_run: object) 
         in en["sentences"][0]
     assert en["notes"] == ["Not analysed by key driver (fewer than 100 respondents with "
                            "complete scores): Gender: tiny (n = 30)."]
-    zh = build_context(a, "zh")["groups"]["drivers"]
+    context = build_context(a, "zh")
+    zh = context["groups"]["drivers"]
     assert "除other（企业形象）外，感知价值在每个组中都是首要驱动因素。" in zh["sentences"][0]
     assert "性别：tiny（n = 30）" in zh["notes"][0]
+    # the workbook's shares by group: the chapter's term for the share of R² (份额;
+    # 占比 is a proportion of people, zh.yaml's glossary)
+    shares = next(t for t in context["tables"] if t.key == "group_drivers")
+    assert shares.columns[4] == "R² 份额"
 
 
 def test_report_lists_the_diagnostics_with_the_group_labels(bank_run: object) -> None:
@@ -379,3 +384,25 @@ def test_report_lists_the_diagnostics_with_the_group_labels(bank_run: object) ->
     assert any(f"按性别分组的驱动因素分析：女组的完整得分受访者只有 {n_female} 名" in t
                for t in texts["zh"])
     assert any("fewer than two of its 2 groups" in t for t in texts["en"])
+
+
+def test_zh_names_the_share_of_r2_as_in_its_glossary() -> None:
+    """zh.yaml's glossary: 份额 is a driver's part of the explained variance, 占比 a
+    proportion of people or money; no text calls the share of R² 占比, and the
+    chapter's term is R² 份额 (the workbook's column: test above)."""
+    import re
+
+    import yaml
+
+    from satisfaction.resources import TEMPLATES
+
+    catalog = yaml.safe_load((TEMPLATES / "messages" / "zh.yaml").read_text(encoding="utf-8"))
+
+    def texts(node: object) -> list[str]:
+        if isinstance(node, dict):
+            return [t for v in node.values() for t in texts(v)]
+        return [node] if isinstance(node, str) else []
+
+    r2_as_proportion = re.compile(r"(R²|方差|Shapley)[^，。；、]{0,8}占比|占比[^，。；、]{0,8}(R²|方差)")
+    assert [t for t in texts(catalog) if r2_as_proportion.search(t)] == []
+    assert catalog["group_drivers"]["axis"] == "R² 份额"

@@ -141,7 +141,7 @@ def _workbook_tables(b: Any, res: Any) -> None:
     """The shares by group and the tests, in the workbook only (the page has the chart)."""
     shares = b.table("group_drivers", b.t("group_drivers.table"),
                      [b.t("columns.by"), b.t("group_drivers.group"), b.t("columns.n"),
-                      b.t("group_drivers.driver"), b.t("columns.share"), b.t("columns.ci"),
+                      b.t("group_drivers.driver"), b.t("group_drivers.axis"), b.t("columns.ci"),
                       b.t("columns.rank")], [False, False, True, False, True, True, True])
     shares.pdf = False
     for _, r in res.importance.iterrows():
