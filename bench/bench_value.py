@@ -1,7 +1,8 @@
 """Benchmark: the default ``satisfaction clv`` on 10 million transactions of 1 million customers.
 
     .venv/bin/python bench/bench_value.py [--rows 10000000] [--customers 1000000]
-                                          [--runs 5] [--no-lifetimes] [--data DIR]
+                                          [--runs 5] [--no-lifetimes] [--stages]
+                                          [--data DIR]
 
 Generates the transactions with numpy into a Parquet file (kept in --data,
 default a folder under the system temp dir; never committed), then:
@@ -13,7 +14,10 @@ default a folder under the system temp dir; never committed), then:
    peak RSS of the process (``ru_maxrss`` of the child);
 2. for comparison, DuckDB's plain group-by of the same file;
 3. for comparison, lifetimes 0.11's ``summary_data_from_transaction_data`` (the
-   summary step only) and its BG/NBD fit.
+   summary step only) and its BG/NBD fit;
+4. with ``--stages``, where the time goes: the command's parts one after the other in
+   one fresh process (imports, loading, the customer-table query, each model fit, the
+   whole analysis from the loaded transactions, the CSV), wall and CPU seconds each.
 
 Goal for step 1: at most 10 s and 2 GB peak RSS on 2 cores.
 """
@@ -164,6 +168,40 @@ def run_lifetimes(path: Path) -> dict:
     return result
 
 
+def run_stages(path: Path, out: Path) -> dict:
+    """The parts of the default ``clv`` one after the other, wall and CPU seconds each
+    (CPU: this process's user + system time, all threads)."""
+    stages: dict[str, list[float]] = {}
+    t0, c0 = time.perf_counter(), time.process_time()
+
+    def lap(name: str) -> None:
+        nonlocal t0, c0
+        stages[name] = [time.perf_counter() - t0, time.process_time() - c0]
+        t0, c0 = time.perf_counter(), time.process_time()
+
+    from satisfaction.value import clv
+    from satisfaction.value.customers import customer_table
+    from satisfaction.value.pipeline import value_analysis
+    from satisfaction.value.transactions import load_transactions
+    lap("imports")
+    tx = load_transactions(path, max_problems=None)
+    lap("loading (rules, duplicates)")
+    data = customer_table(tx).purchasers
+    lap("customer table")
+    x, t_x, big_t = (data[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T"))
+    clv.fit_bgnbd(x, t_x, big_t)
+    lap("BG/NBD fit")
+    clv.fit_pareto_nbd(x, t_x, big_t)
+    lap("Pareto/NBD fit")
+    clv.fit_gamma_gamma(x, data["monetary_value"].to_numpy(dtype=float))
+    lap("Gamma-Gamma fit")
+    result = value_analysis(tx)
+    lap("whole analysis (table, fits, scores)")
+    result.write_csv(out)
+    lap("per-customer CSV")
+    return {"stages": stages, "peak_rss_mb": peak_mb()}
+
+
 def child(step: str, path: Path, out: Path, timeout: float | None = None) -> dict:
     """Run one comparison step in a fresh process; its last JSON line is the result."""
     cmd = [sys.executable, __file__, "--child", step, "--file", str(path), "--out", str(out)]
@@ -195,6 +233,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "satisfaction-bench")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-lifetimes", action="store_true")
+    ap.add_argument("--stages", action="store_true",
+                    help="also time the command's parts, in one fresh process")
     ap.add_argument("--lifetimes-timeout", type=float, default=600.0)
     ap.add_argument("--child")
     ap.add_argument("--file", type=Path)
@@ -202,7 +242,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         fn = {"groupby": lambda: run_groupby(args.file),
-              "lifetimes": lambda: run_lifetimes(args.file)}[args.child]
+              "lifetimes": lambda: run_lifetimes(args.file),
+              "stages": lambda: run_stages(args.file, args.out)}[args.child]
         print(json.dumps(fn()), flush=True)
         return
     args.data.mkdir(parents=True, exist_ok=True)
@@ -246,6 +287,14 @@ def main() -> None:
           f"Pareto/NBD r={pn['r']:.4g} "
           f"alpha={pn['alpha']:.4g} s={pn['s']:.4g} beta={pn['beta']:.4g}; Gamma-Gamma "
           f"p={gg['p']:.4g} q={gg['q']:.4g} v={gg['v']:.4g}")
+    if args.stages:
+        st = child("stages", path, out)
+        if "stages" not in st:
+            print("stages failed:", st.get("error"))
+        else:
+            print(f"stages (one process, load average now {load_average()}):")
+            for name, (wall_s, cpu_s) in st["stages"].items():
+                print(f"  {name:38s} {wall_s:6.2f} s wall  {cpu_s:6.2f} s CPU")
     gb = child("groupby", path, out)
     print(f"DuckDB group-by alone: {gb.get('groupby_s', float('nan')):.2f} s")
     if not args.no_lifetimes:
