@@ -146,3 +146,33 @@ def test_report_says_why_there_is_no_check(tmp_path):
     out = value_context._holdout(b, v)
     assert "holdout_chart" not in out
     assert out["holdout_note"].startswith("the transactions span 9 days")
+
+
+def test_the_pipelines_value_stage_validates_its_purchase_model(tmp_path):
+    from satisfaction.pipeline import _Runner, _value_stage
+
+    q = SimpleNamespace(customer_id=None)
+    analysis = SimpleNamespace(questionnaire=q, value=None, warnings=[], timings={})
+    _value_stage(_Runner(analysis, None), analysis, DATA, ("bgnbd", "gamma_gamma"))
+    held = analysis.value["holdout"]
+    # the CDNOW file as the report reads it (duplicate rows excluded, as its loader does)
+    mine = holdout_validation(load_transactions(DATA))
+    assert held.to_dict() == mine.to_dict()
+    assert held.period_end == dt.date(1997, 9, 30) and held.model == "bgnbd"
+    # only Pareto/NBD asked for: it is the one validated
+    analysis = SimpleNamespace(questionnaire=q, value=None, warnings=[], timings={})
+    _value_stage(_Runner(analysis, None), analysis, DATA, ("pareto_nbd",))
+    pn = analysis.value["holdout"]
+    assert pn.model == "pareto_nbd" and pn.customers == mine.customers == 2357
+    # the published Pareto/NBD of the 39 calibration weeks (FHL 2005b)
+    for name, published in (("r", 0.553), ("alpha", 10.58), ("s", 0.606), ("beta", 11.67)):
+        assert pn.parameters[name] == pytest.approx(published, rel=0.01)
+    # too short a window: no check, and the report's warnings say why
+    path = tmp_path / "short.csv"
+    pd.DataFrame({"customer_id": ["a", "a", "b"],
+                  "date": ["2024-01-01", "2024-01-10", "2024-01-03"],
+                  "amount": [10, 12, 5]}).to_csv(path, index=False)
+    analysis = SimpleNamespace(questionnaire=q, value=None, warnings=[], timings={})
+    _value_stage(_Runner(analysis, None), analysis, path, ("bgnbd",))
+    assert analysis.value["holdout"].check is None
+    assert "clv_holdout_short" in [w.diagnostic.code for w in analysis.warnings]
