@@ -565,6 +565,13 @@ class PLSResult:
     _S: np.ndarray | None = field(default=None, repr=False)
     _X: np.ndarray | None = field(default=None, repr=False)
     _settings: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: respondent weights of the analysed rows, rescaled to sum to ``n`` (None: unweighted)
+    _w: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the fit used respondent weights (weighted PLS)."""
+        return self._w is not None
 
     @property
     def status(self) -> str:
@@ -601,7 +608,7 @@ class PLSResult:
         """Plain data for ``--json``."""
         out: dict[str, Any] = {
             "estimator": "plsc" if self.consistent else "pls", "scheme": self.scheme,
-            "n": self.n,
+            "n": self.n, "weighted": self.weighted,
             "iterations": self.iterations, "converged": self.converged,
             "status": self.status,
             "parameters": self.parameters().to_dict("records"),
@@ -632,9 +639,32 @@ class PLSResult:
 MISSING: tuple[str, ...] = ("listwise", "mean")
 
 
-def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
-                 ) -> tuple[np.ndarray, pd.Index, list[Diagnostic]]:
+def _weighted_mean(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Column means, weighted ``Σ w x / Σ w`` when ``w`` is given."""
+    return x.mean(axis=0) if w is None else w @ x / w.sum()
+
+
+def _weighted_sd(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Column standard deviations, ``sqrt(Σ w (x − x̄_w)² / (Σ w − 1))`` with the weights
+    rescaled to sum to ``n`` (so the divisor is ``n − 1``); ``ddof = 1`` without weights."""
+    if w is None:
+        return x.std(axis=0, ddof=1)
+    n = x.shape[0]
+    u = w * n / w.sum()
+    return np.sqrt(u @ (x - _weighted_mean(x, u)) ** 2 / (n - 1))
+
+
+def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise",
+                 weights: pd.Series | None = None
+                 ) -> tuple[np.ndarray, pd.Index, list[Diagnostic], np.ndarray | None]:
     """Indicators standardized (divisor ``n − 1``) after the missing-data treatment.
+
+    With ``weights`` (one float per row of ``data``, NaN for none): respondents
+    without a weight are left out first (counted in ``pls_weighted``), the mean
+    replacement uses weighted means, the weights of the analysed respondents are
+    rescaled to sum to ``n`` and the standardization uses the weighted mean and
+    standard deviation (:func:`_weighted_sd`); the rescaled weights are returned
+    (None without weights).
 
     ``listwise``: a respondent with an empty indicator is left out (diagnostic
     ``listwise``). ``mean``: every empty cell takes the mean of its indicator
@@ -651,8 +681,14 @@ def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
                          column="--missing", value=missing)
     # an indicator repeated by a higher-order construct is read and counted once
     frame = data[list(dict.fromkeys(cols))].apply(pd.to_numeric, errors="coerce")
-    empty = frame.isna()
     warnings: list[Diagnostic] = []
+    no_weight = 0
+    wk = None
+    if weights is not None:  # aligned with the rows of data (respondent_weights)
+        has = np.isfinite(weights.to_numpy(dtype=float))
+        no_weight = int((~has).sum())
+        frame, wk = frame[has], weights.to_numpy(dtype=float)[has]
+    empty = frame.isna()
     if missing == "mean" and empty.any().any():
         unanswered = [c for c in frame.columns if empty[c].all()]
         if unanswered:
@@ -661,25 +697,40 @@ def _standardize(data: pd.DataFrame, model: PLSModel, missing: str = "listwise"
         warnings.append(Diagnostic("mean_replaced", "info", {
             "cells": int(empty.to_numpy().sum()),
             "respondents": int(empty.any(axis=1).sum())}))
-        frame = frame.fillna(frame.mean())
+        if wk is None:
+            frame = frame.fillna(frame.mean())
+        else:
+            answered = frame.notna().to_numpy()
+            frame = frame.fillna(pd.Series({c: float(np.average(
+                frame[c].to_numpy()[answered[:, k]], weights=wk[answered[:, k]]))
+                for k, c in enumerate(frame.columns)}))
     keep = frame.notna().all(axis=1)
     if not keep.all():
         warnings.append(Diagnostic("listwise", "info", {"n": int((~keep).sum())}))
     frame = frame[keep]
+    if wk is not None:
+        wk = wk[keep.to_numpy()]
     x = frame[cols].to_numpy(dtype=float)
     if x.shape[0] < 3:
         raise InputError(f"PLS needs at least 3 complete respondents, found {x.shape[0]}")
-    sd = x.std(axis=0, ddof=1)
+    w = None
+    if weights is not None:
+        from satisfaction.sem_weights import normalise, weights_diagnostic
+
+        w = normalise(wk, x.shape[0])
+        d = weights_diagnostic(w, no_weight)
+        warnings.append(Diagnostic("pls_weighted", "info", d.params))
+    sd = _weighted_sd(x, w)
     if np.any(sd == 0):
         bad = [c for c, s in zip(cols, sd, strict=True) if s == 0]
         raise InputError(f"the indicators {', '.join(bad)} have the same value for every "
                          "respondent")
-    return (x - x.mean(axis=0)) / sd, frame.index, warnings
+    return (x - _weighted_mean(x, w)) / sd, frame.index, warnings, w
 
 
 def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float = 1e-7,
         max_iter: int = 300, consistent: bool = False, missing: str = "listwise",
-        higher_order: str = "repeated") -> PLSResult:
+        higher_order: str = "repeated", weights: Any = None) -> PLSResult:
     """Estimate a PLS path model (see the module docstring for the algorithm).
 
     Parameters
@@ -716,6 +767,21 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
     higher_order : {"repeated", "embedded", "disjoint"}
         How second-order constructs are estimated (ignored without them):
         :func:`satisfaction.pls_hoc.fit_higher_order`.
+    weights : str, Series, array or None
+        Respondent (sampling) weights: a column of ``data``, a Series indexed like
+        ``data`` or one number per row (read by
+        :func:`satisfaction.sem_weights.respondent_weights`; a respondent without
+        a weight is left out and counted). Weighted PLS (WPLS, Becker & Ismail
+        2016): the weights of the analysed respondents are rescaled to sum to
+        ``n``; the indicators are standardized with the weighted means and
+        standard deviations and ``S = X' diag(w) X / (n − 1)`` is their weighted
+        correlation matrix. Everything the algorithm computes is a function of
+        ``S`` (module docstring), so the weights enter there only; the construct
+        scores then have weighted mean 0 and variance 1. With integer weights the
+        estimates equal those of the data with every respondent repeated ``w``
+        times (frequency weights; the adjusted R² keeps the ``n`` respondents);
+        constant weights give the unweighted fit. The info ``pls_weighted``
+        reports the Kish design effect and effective sample size.
 
     Returns
     -------
@@ -732,14 +798,19 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
         raise InputError(f"the inner weighting scheme must be one of {', '.join(SCHEMES)}",
                          value=scheme)
     m = pls_model(model)
+    if weights is not None:  # a float per row of data, NaN for none
+        from satisfaction.sem_weights import respondent_weights
+
+        weights = respondent_weights(data, weights)
     if m.higher_order:
         from satisfaction.pls_hoc import fit_higher_order
 
         return fit_higher_order(m, data, approach=higher_order, scheme=scheme, tol=tol,
-                                max_iter=max_iter, consistent=consistent, missing=missing)
-    X, index, warnings = _standardize(data, m, missing)
+                                max_iter=max_iter, consistent=consistent, missing=missing,
+                                weights=weights)
+    X, index, warnings, w = _standardize(data, m, missing, weights)
     n = X.shape[0]
-    S = (X.T @ X / (n - 1))[None]
+    S = ((X.T if w is None else X.T * w) @ X / (n - 1))[None]
     M, mode_b, D = _structure(m)
     core = _iterate(S, M, mode_b, D, scheme, tol, max_iter, None)
     est = _estimates(S, core.W, D, _reflective(m) if consistent else None)
@@ -752,6 +823,7 @@ def pls(model: Any, data: pd.DataFrame, *, scheme: Scheme = "path", tol: float =
                      warnings, {"tol": tol, "max_iter": max_iter, "consistent": consistent,
                                 "missing": missing})
     result.consistent = consistent
+    result._w = w
     return result
 
 
@@ -863,8 +935,13 @@ FAILED_LIMIT = 0.10
 _CHUNK = 250
 
 
-def _correlations(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _correlations(X: np.ndarray, rows: np.ndarray, w: np.ndarray | None = None
+                  ) -> np.ndarray:
     """Correlation matrices of the resampled rows ``X[rows[b]]`` (``b × p × p``).
+
+    With respondent weights ``w`` a respondent drawn ``c_bi`` times counts
+    ``c_bi w_i`` (the bootstrap carries each respondent's weight): the means and
+    cross-products below are taken with ``c_bi w_i`` over ``Σ_i c_bi w_i``.
 
     From the resampling counts ``c_bi`` (times respondent ``i`` is in draw ``b``):
     the draw's means ``Σ_i c_bi x_i / n`` and cross-products
@@ -877,12 +954,18 @@ def _correlations(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     N = X.shape[0]
     counts = np.bincount((rows + N * np.arange(b)[:, None]).ravel(),
                          minlength=b * N).reshape(b, N).astype(float)
+    total: Any = n
+    if w is not None:
+        counts = counts * w
+        with np.errstate(divide="ignore"):
+            total = counts.sum(axis=1)[:, None]
     U, back = np.unique(X, axis=1, return_inverse=True)
     back = np.ravel(back)
     iu, ju = np.triu_indices(U.shape[1])
-    mean = counts @ U / n
-    cov = np.empty((b, U.shape[1], U.shape[1]))
-    cov[:, iu, ju] = counts @ (U[:, iu] * U[:, ju]) / n - mean[:, iu] * mean[:, ju]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = counts @ U / total
+        cov = np.empty((b, U.shape[1], U.shape[1]))
+        cov[:, iu, ju] = counts @ (U[:, iu] * U[:, ju]) / total - mean[:, iu] * mean[:, ju]
     cov[:, ju, iu] = cov[:, iu, ju]
     var = np.einsum("bpp->bp", cov)  # X is standardized: a constant column's is ~1e-17
     sd = np.sqrt(np.where(var > 1e-12, var, np.nan))
@@ -927,20 +1010,27 @@ def _jackknife(result: PLSResult, M: np.ndarray, mode_b: list[np.ndarray], D: np
 
     With ``X`` standardized (column means 0), the scatter matrix without row ``i``
     is ``X'X − x_i x_i' · n/(n − 1)`` (the mean of the other rows is
-    ``−x_i/(n − 1)``), normalized to a correlation matrix; blocks of 250 such
+    ``−x_i/(n − 1)``); with weights ``w`` (``Σ w = n``) it is
+    ``X'diag(w)X − x_i x_i' · w_i n/(n − w_i)`` (the weighted mean of the others is
+    ``−w_i x_i/(n − w_i)``); normalized to a correlation matrix; blocks of 250 such
     matrices are estimated at once from the full-sample weights. Returns the
     ``n × k`` estimates (a row of NaN for a refit that did not converge) and the
     number of such refits."""
-    X = result._X
+    X, w = result._X, result._w
     n = X.shape[0]
-    scatter = X.T @ X
+    w = np.ones(n) if w is None else w
+    scatter = (X.T * w) @ X
     tol, max_iter = result._settings["tol"], result._settings["max_iter"]
     rows: list[np.ndarray] = []
     failed = 0
     for start in range(0, n, _CHUNK):
         x = X[start:start + _CHUNK]
-        cov = scatter[None] - np.einsum("bp,bq->bpq", x, x) * n / (n - 1)
-        sd = np.sqrt(np.einsum("bpp->bp", cov))
+        wi = w[start:start + _CHUNK]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(wi < n, wi * n / (n - wi), np.nan)
+        cov = scatter[None] - np.einsum("bp,bq->bpq", x, x) * factor[:, None, None]
+        with np.errstate(invalid="ignore"):
+            sd = np.sqrt(np.einsum("bpp->bp", cov))
         with np.errstate(divide="ignore", invalid="ignore"):
             S = cov / (sd[:, :, None] * sd[:, None, :])
         good = np.isfinite(S).all(axis=(1, 2))
@@ -985,7 +1075,7 @@ def _resampled_fits(result: PLSResult, draws: int, seed: int | None
     while done < draws:
         b = min(_CHUNK, draws - done)
         rows = rng.integers(0, n, size=(_CHUNK, n))[:b]
-        S = _correlations(X, rows)
+        S = _correlations(X, rows, result._w)
         good = np.isfinite(S).all(axis=(1, 2))
         S[~good] = np.eye(X.shape[1])
         core = _iterate(S, M, mode_b, D, result.scheme, tol, max_iter, W0)
@@ -1170,7 +1260,7 @@ def htmt(result: PLSResult, *, geometric: bool = False, draws: int = 0,
         while done < draws:
             k = min(_CHUNK, draws - done)
             rows = rng.integers(0, n, size=(_CHUNK, n))[:k]
-            h = _htmt_stack(_correlations(X, rows), m, geometric)
+            h = _htmt_stack(_correlations(X, rows, result._w), m, geometric)
             vals.append(np.stack([h[:, i, j] for i, j in pairs], axis=1))
             done += k
         v = np.vstack(vals)
@@ -1366,10 +1456,17 @@ def _scale_of(scale: Any, items: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _analysed_items(result: PLSResult, data: pd.DataFrame, items: list[str]) -> pd.DataFrame:
     """The items of the analysed respondents as the fit saw them: under
-    ``missing="mean"`` an empty cell takes its item's mean, as in :func:`pls`."""
+    ``missing="mean"`` an empty cell takes its item's mean (weighted for a weighted
+    fit), as in :func:`pls`."""
     x = data.loc[result.scores.index, items].apply(pd.to_numeric, errors="coerce")
     if result._settings.get("missing") == "mean":
-        x = x.fillna(x.mean())
+        w = result._w
+        if w is None:
+            x = x.fillna(x.mean())
+        else:
+            x = x.fillna(pd.Series({c: float(np.average(x[c][x[c].notna()],
+                                                        weights=w[x[c].notna().to_numpy()]))
+                                    for c in x.columns}))
     return x
 
 
@@ -1392,6 +1489,9 @@ def ipma(result: PLSResult, data: pd.DataFrame, target: str,
        indicator performance = ``x̄*_k``.
 
     ``data`` is the data the model was fitted on (the analysed rows are taken).
+    For a weighted fit (``pls(..., weights=)``) every mean and standard deviation
+    above is weighted (:func:`_weighted_mean`, :func:`_weighted_sd`), so the
+    index is the weighted mean of the 0-100 scores.
 
     References
     ----------
@@ -1417,7 +1517,8 @@ def ipma(result: PLSResult, data: pd.DataFrame, target: str,
     outside = int(((xs < -1e-9) | (xs > 100 + 1e-9)).sum())
     if outside:
         warnings.append(Diagnostic("ipma_outside_scale", "caution", {"n": outside}))
-    sd = xs.std(axis=0, ddof=1)
+    rw = result._w
+    sd = _weighted_sd(xs, rw)
     w = result.weights["est"].to_numpy() / sd
     owner = result.weights["construct"].to_numpy()
     wt = np.empty_like(w)
@@ -1427,15 +1528,15 @@ def ipma(result: PLSResult, data: pd.DataFrame, target: str,
         wt[k] = w[k] / w[k].sum()
         lv[c] = xs[:, k] @ wt[k]
     scores = pd.DataFrame(lv, index=result.scores.index)
-    perf = scores.mean()
-    sd_lv = scores.std(ddof=1)
+    perf = pd.Series(_weighted_mean(scores.to_numpy(), rw), index=scores.columns)
+    sd_lv = pd.Series(_weighted_sd(scores.to_numpy(), rw), index=scores.columns)
     eff = result.effects[result.effects["to"] == target]
     cons = pd.DataFrame({"construct": eff["from"].to_numpy(),
                          "importance": [t * sd_lv[target] / sd_lv[c]
                                         for c, t in zip(eff["from"], eff["total"], strict=True)],
                          "performance": [perf[c] for c in eff["from"]]})
     imp = dict(zip(cons["construct"], cons["importance"], strict=True))
-    mean_x = xs.mean(axis=0)
+    mean_x = _weighted_mean(xs, rw)
     rows = [{"construct": c, "indicator": item, "weight": wt[k],
              "importance": wt[k] * imp[c], "performance": mean_x[k]}
             for k, (c, item) in enumerate(zip(owner, items, strict=True)) if c in imp]
@@ -1463,6 +1564,8 @@ def bootstrap_ipma(result: PLSResult, data: pd.DataFrame, target: str,
       effect times ``sd(LV*_t) / sd(LV*_i)``, since ``LV*_j = Σ w̃_k x*_k`` is the
       unit-variance score divided by ``a_j`` plus a constant, ``sd(LV*_j) = 1/|a_j|``.
 
+    For a weighted fit a respondent drawn ``c`` times counts ``c · w`` in the
+    draw's means and standard deviations (and in its correlations).
     Draws that do not converge are left out and counted (``bootstrap_failed``).
     For a two-stage HOC estimate, stage 2 is resampled with the stage-1 scores
     as data. Adds ``importance.se``, ``importance.ci.lower``,
@@ -1491,9 +1594,12 @@ def bootstrap_ipma(result: PLSResult, data: pd.DataFrame, target: str,
         b = len(rows)
         counts = np.bincount((rows + n * np.arange(b)[:, None]).ravel(),
                              minlength=b * n).reshape(b, n).astype(float)
-        mean = counts @ xs / n
-        sd = np.sqrt(np.maximum(counts @ xs**2 / n - mean**2, 0.0) * n / (n - 1))
+        if result._w is not None:  # the divisor n − 1 below is a common factor: it cancels
+            counts = counts * result._w
         with np.errstate(divide="ignore", invalid="ignore"):
+            total = counts.sum(axis=1)[:, None]
+            mean = counts @ xs / total
+            sd = np.sqrt(np.maximum(counts @ xs**2 / total - mean**2, 0.0) * n / (n - 1))
             raw = (core.W * M).sum(axis=2) / sd            # b × p
             a = raw @ M                                    # b × L
             perf = ((raw * mean) @ M) / a

@@ -128,7 +128,8 @@ def second_stage_model(m: PLSModel) -> PLSModel:
 
 def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeated",
                      scheme: str = "path", tol: float = 1e-7, max_iter: int = 300,
-                     consistent: bool = False, missing: str = "listwise") -> PLSResult:
+                     consistent: bool = False, missing: str = "listwise",
+                     weights: Any = None) -> PLSResult:
     """Estimate a PLS model with second-order constructs (module docstring).
 
     Parameters
@@ -139,8 +140,9 @@ def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeat
     data : DataFrame
         The items.
     approach : {"repeated", "embedded", "disjoint"}
-    scheme, tol, max_iter, consistent, missing
-        As :func:`satisfaction.pls.pls`, used in every stage. Consistent PLS is
+    scheme, tol, max_iter, consistent, missing, weights
+        As :func:`satisfaction.pls.pls`, used in every stage (respondent weights: a
+        Series indexed like ``data``; stage 2 takes the weights of its rows). Consistent PLS is
         offered for the two-stage approaches with reflective HOCs only: with
         repeated indicators the HOC's block repeats items of other blocks and
         ``ρA`` has no meaning; a reflective HOC's dimension scores follow a
@@ -166,6 +168,10 @@ def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeat
             "modes": {h: m.modes[h] for h in m.higher_order}}
     options = {"scheme": scheme, "tol": tol, "max_iter": max_iter, "consistent": consistent,
                "missing": missing}
+    if weights is not None:  # a column name stays one; numbers follow the rows of data
+        options["weights"] = (weights if isinstance(weights, str) else
+                              pd.Series(pd.Series(weights).to_numpy(dtype=float),
+                                        index=data.index))
     if approach == "repeated":
         if consistent:
             raise UsageError("consistent PLS (PLSc) is not defined for the repeated-indicators "
@@ -194,6 +200,8 @@ def fit_higher_order(m: PLSModel, data: pd.DataFrame, *, approach: str = "repeat
     stage2_data = data.loc[stage1.scores.index].copy()
     for d in dims:
         stage2_data[d] = stage1.scores[d]
+    if weights is not None and not isinstance(weights, str):  # stage 2: stage 1's rows
+        options["weights"] = options["weights"].loc[stage2_data.index]
     result = pls(second_stage_model(m), stage2_data, **options)
     seen = {w.code for w in stage1.warnings}
     result.warnings = stage1.warnings + [w for w in result.warnings if w.code not in seen]

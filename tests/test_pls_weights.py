@@ -1,0 +1,198 @@
+"""Weighted PLS path modelling (WPLS; Becker & Ismail 2016) in satisfaction.pls.
+
+References:
+
+(a) frequency weights: with integer weights, the weighted fit equals the unweighted
+    fit of the data with every respondent repeated ``w`` times (weights, loadings,
+    paths, R², effects, reliability, HTMT, the IPMA and its index) to 1e-10;
+(b) constant weights reproduce the unweighted fit, bootstrap included;
+(c) the weighted means, variances and correlations of the standardization equal R's
+    ``survey::svymean``/``svyvar`` and ``cov.wt`` (``reference/pls_weights_survey.R``
+    and its JSON, raking weights of ``reference/survey_weights.json``);
+(d) the bootstrap carries the weights: a draw equals the weighted fit of the
+    resampled respondents with their weights; a BCa leave-one-out refit equals the
+    weighted fit without that respondent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from satisfaction.errors import InputError
+from satisfaction.pls import (
+    _CHUNK,
+    _weighted_mean,
+    _weighted_sd,
+    bootstrap_ipma,
+    bootstrap_pls,
+    htmt,
+    ipma,
+    pls,
+    reliability,
+)
+
+REF = Path(__file__).parent / "reference"
+BANK = Path("/work/shared/data/bank_satisfaction.csv")
+MODEL = """
+IMAG =~ imag1 + imag2 + imag3
+SAT =~ sat1 + sat2 + sat3
+LOY =~ loy1 + loy2 + loy3
+VAL <~ val1 + val2 + val3
+SAT ~ IMAG + VAL
+LOY ~ SAT + IMAG
+"""
+SCALE = (1.0, 10.0)
+
+
+@pytest.fixture(scope="module")
+def bank() -> pd.DataFrame:
+    return pd.read_csv(BANK)
+
+
+@pytest.fixture(scope="module")
+def freq(bank) -> np.ndarray:
+    return np.random.default_rng(17).integers(1, 5, size=len(bank))
+
+
+def _repeated(data: pd.DataFrame, w: np.ndarray) -> pd.DataFrame:
+    return data.loc[data.index.repeat(w)].reset_index(drop=True)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, tol: float, cols: list[str]) -> None:
+    np.testing.assert_allclose(a[cols].to_numpy(dtype=float), b[cols].to_numpy(dtype=float),
+                               atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("consistent", [False, True])
+def test_frequency_weights_equal_repeated_rows(bank, freq, consistent) -> None:
+    weighted = pls(MODEL, bank, weights=freq, consistent=consistent)
+    plain = pls(MODEL, _repeated(bank, freq), consistent=consistent)
+    assert weighted.weighted and not plain.weighted
+    for table in ("weights", "loadings"):
+        _same(getattr(weighted, table), getattr(plain, table), 1e-10, ["est"])
+    _same(weighted.paths, plain.paths, 1e-10, ["est"])
+    _same(weighted.effects, plain.effects, 1e-10, ["direct", "indirect", "total"])
+    _same(weighted.r2, plain.r2, 1e-10, ["r2"])
+    _same(weighted.construct_correlations, plain.construct_correlations, 1e-10,
+          list(weighted.model.constructs))
+    _same(weighted.cross_loadings, plain.cross_loadings, 1e-10, list(weighted.model.constructs))
+    _same(reliability(weighted), reliability(plain), 1e-10, ["alpha", "rhoA", "rhoC", "AVE"])
+    _same(htmt(weighted), htmt(plain), 1e-10, ["htmt"])
+    # the adjusted R² keeps the n respondents analysed (weights rescaled to sum to n)
+    k = np.array([len(weighted.model.predecessors(c)) for c in weighted.r2.index])
+    n = len(bank)
+    np.testing.assert_allclose(weighted.r2["r2.adj"],
+                               1 - (1 - weighted.r2["r2"]) * (n - 1) / (n - k - 1), atol=1e-12)
+    assert weighted.n == n
+
+
+def test_frequency_weights_ipma_and_index(bank, freq) -> None:
+    weighted = pls(MODEL, bank, weights=freq)
+    plain_data = _repeated(bank, freq)
+    plain = pls(MODEL, plain_data)
+    a, b = ipma(weighted, bank, "LOY", SCALE), ipma(plain, plain_data, "LOY", SCALE)
+    for c in weighted.model.constructs:
+        assert a.index[c] == pytest.approx(b.index[c], abs=1e-10)
+    _same(a.constructs, b.constructs, 1e-10, ["importance", "performance"])
+    _same(a.indicators, b.indicators, 1e-10, ["weight", "importance", "performance"])
+    # the index is the weighted mean of the 0-100 scores, unlike the unweighted one
+    unweighted = ipma(pls(MODEL, bank), bank, "LOY", SCALE)
+    assert abs(unweighted.index["SAT"] - a.index["SAT"]) > 0.05
+    assert a.index["SAT"] == pytest.approx(float(np.average(a.scores["SAT"], weights=freq)),
+                                           abs=1e-10)
+
+
+def test_frequency_weights_with_mean_replacement(bank, freq) -> None:
+    holes = bank.copy()
+    rng = np.random.default_rng(3)
+    for col in ("sat1", "loy2", "imag3"):
+        holes.loc[rng.choice(len(holes), 12, replace=False), col] = np.nan
+    weighted = pls(MODEL, holes, weights=freq, missing="mean")
+    plain_data = _repeated(holes, freq)
+    plain = pls(MODEL, plain_data, missing="mean")
+    _same(weighted.paths, plain.paths, 1e-10, ["est"])
+    _same(weighted.weights, plain.weights, 1e-10, ["est"])
+    a, b = ipma(weighted, holes, "LOY", SCALE), ipma(plain, plain_data, "LOY", SCALE)
+    _same(a.constructs, b.constructs, 1e-10, ["importance", "performance"])
+
+
+def test_constant_weights_reproduce_unweighted(bank) -> None:
+    plain = pls(MODEL, bank)
+    const = pls(MODEL, bank, weights=np.full(len(bank), 2.5))
+    _same(const.paths, plain.paths, 1e-12, ["est"])
+    _same(const.weights, plain.weights, 1e-12, ["est"])
+    _same(const.r2, plain.r2, 1e-12, ["r2", "r2.adj"])
+    np.testing.assert_allclose(const.scores, plain.scores, atol=1e-12)
+    bootstrap_pls(plain, draws=60, seed=5, ci="bca")
+    bootstrap_pls(const, draws=60, seed=5, ci="bca")
+    _same(const.bootstrap, plain.bootstrap, 1e-10,
+          ["se", "perc.lower", "perc.upper", "bca.lower", "bca.upper"])
+    a = bootstrap_ipma(plain, bank, "LOY", SCALE, draws=60, seed=5)
+    b = bootstrap_ipma(const, bank, "LOY", SCALE, draws=60, seed=5)
+    _same(b.index_intervals, a.index_intervals, 1e-10, ["index", "se", "ci.lower", "ci.upper"])
+    _same(htmt(const, draws=40, seed=2), htmt(plain, draws=40, seed=2), 1e-10,
+          ["htmt", "se", "ci.lower", "ci.upper"])
+
+
+def test_weighted_moments_match_survey(bank) -> None:
+    ref = json.loads((REF / "pls_weights_survey.json").read_text())
+    raked = json.loads((REF / "survey_weights.json").read_text())["rake"]
+    assert raked["respondent"] == bank["respondent"].tolist()
+    w = np.asarray(raked["weights"])
+    x = bank[ref["items"]].to_numpy(dtype=float)
+    np.testing.assert_allclose(_weighted_mean(x, w), ref["mean"], atol=1e-10)
+    np.testing.assert_allclose(_weighted_sd(x, w) ** 2, ref["var"], atol=1e-10)
+    fit = pls("IMAG =~ imag1 + imag2 + imag3\nSAT =~ sat1 + sat2 + sat3\n"
+              "LOY =~ loy1 + loy2 + loy3\nSAT ~ IMAG\nLOY ~ SAT", bank, weights=w)
+    np.testing.assert_allclose(fit._S, np.asarray(ref["cor"]), atol=1e-10)
+    # the scores are standardized in the weighted sense
+    np.testing.assert_allclose(_weighted_mean(fit.scores.to_numpy(), w), 0, atol=1e-12)
+    np.testing.assert_allclose(_weighted_sd(fit.scores.to_numpy(), w), 1, atol=1e-12)
+
+
+def test_bootstrap_draw_is_weighted_fit_of_resample(bank, freq) -> None:
+    w = freq * 0.37
+    fit = pls(MODEL, bank, weights=w, tol=1e-10)
+    bootstrap_pls(fit, draws=3, seed=11, ci="bca")
+    rows = np.random.default_rng(11).integers(0, len(bank), size=(_CHUNK, len(bank)))[:3]
+    keys = fit.bootstrap.set_index(["kind", "from", "to"]).index
+    path_cols = [keys.get_loc(("path", r["from"], r["to"])) for r in fit.paths.to_dict("records")]
+    for d in range(3):
+        sample = bank.iloc[rows[d]].reset_index(drop=True)
+        refit = pls(MODEL, sample, weights=w[rows[d]], tol=1e-10)
+        np.testing.assert_allclose(fit.bootstrap_draws[d, path_cols], refit.paths["est"],
+                                   atol=1e-6)
+    # the BCa leave-one-out refit of respondent 7 is the weighted fit without it
+    drop = bank.drop(index=7).reset_index(drop=True)
+    refit = pls(MODEL, drop, weights=np.delete(w, 7), tol=1e-10)
+    np.testing.assert_allclose(fit.bootstrap_jackknife[7, path_cols], refit.paths["est"],
+                               atol=1e-6)
+    # the IPMA's draws: the weighted IPMA of the refit on the resampled rows
+    boot = bootstrap_ipma(fit, bank, "LOY", SCALE, draws=3, seed=11)
+    for d in range(3):
+        sample = bank.iloc[rows[d]].reset_index(drop=True)
+        refit = pls(MODEL, sample, weights=w[rows[d]], tol=1e-10)
+        perf = ipma(refit, sample, "LOY", SCALE).index
+        np.testing.assert_allclose(boot.bootstrap_draws["performance"][d],
+                                   [perf[c] for c in fit.model.constructs], atol=1e-5)
+
+
+def test_missing_and_bad_weights(bank) -> None:
+    data = bank.assign(w=np.linspace(0.5, 1.5, len(bank)).round(3))
+    data.loc[[4, 9, 100], "w"] = np.nan
+    fit = pls(MODEL, data, weights="w")
+    note = next(d for d in fit.warnings if d.code == "pls_weighted")
+    assert note.severity == "info"
+    assert note.params["no_weight"] == 3 and note.params["n"] == len(bank) - 3
+    assert fit.n == len(bank) - 3 and 4 not in fit.scores.index
+    ww = data["w"].drop(index=[4, 9, 100]).to_numpy()
+    assert note.params["design_effect"] == pytest.approx(
+        round(len(ww) * (ww**2).sum() / ww.sum() ** 2, 3))
+    data.loc[20, "w"] = -1
+    with pytest.raises(InputError, match="weight"):
+        pls(MODEL, data, weights="w")
