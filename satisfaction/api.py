@@ -232,9 +232,10 @@ def fit(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
     ``estimator="pls"``/``"plsc"`` those of :func:`satisfaction.pls.pls`
     (tested against seminr and SmartPLS).
 
-    CB-SEM only: ``weights`` are the respondent weights, fitted as lavaan's
-    ``sampling.weights`` (:mod:`satisfaction.sem_weights`): a column of the data,
-    a Series, ``"none"``, or by default the questionnaire's declared weights.
+    ``weights`` are the respondent weights, fitted as lavaan's
+    ``sampling.weights`` (:mod:`satisfaction.sem_weights`), or under PLS by
+    weighted PLS (:func:`satisfaction.pls.pls`): a column of the data, a Series,
+    ``"none"``, or by default the questionnaire's declared weights.
     ``modindices=True`` adds the modification indices (``result.modindices``, in
     the JSON); ``scores="regression" | "bartlett"`` the factor scores of the
     analysed respondents (``result.scores``: the respondent id or data-row number,
@@ -245,7 +246,8 @@ def fit(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
         from satisfaction.pls import pls
 
         m, frame, _ = model_data(model, data)
-        return pls(m, frame, consistent=estimator == "plsc", **options)
+        w = _sampling_weights(m, frame, _source(data), weights)
+        return pls(m, frame, consistent=estimator == "plsc", weights=w, **options)
     from satisfaction.model import fit as run
 
     m, frame, log = model_data(model, data)
@@ -294,14 +296,17 @@ def pls(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
         consistent: bool = False, missing: str = "listwise", hoc: str = "repeated",
         bootstrap: int = 0, seed: int | None = None, ci: str = "perc", predict: bool = False,
         folds: int = 10, repeats: int = 10, omission: int = 7, ipma_target: str | None = None,
-        scale: tuple[float, float] | None = None) -> PLSAssessment:
+        scale: tuple[float, float] | None = None,
+        weights: str | pd.Series | None = None) -> PLSAssessment:
     """A PLS path model and its assessment (``satisfaction fit --estimator pls|plsc``).
 
     :func:`satisfaction.pls_assessment.assess`: the fit (tested against seminr and
     SmartPLS), bootstrap intervals, specific indirect effects, reliability, HTMT,
     the 0-100 index and with ``ipma_target`` the importance-performance map, with
     ``predict`` Q² and PLSpredict. ``scale`` is the answers' range ``(MIN, MAX)`` of
-    a lavaan-syntax model (a questionnaire's scales give it otherwise). Its
+    a lavaan-syntax model (a questionnaire's scales give it otherwise). ``weights``:
+    the respondent weights of weighted PLS, as in :func:`fit` (a column, a Series,
+    ``"none"``, by default the questionnaire's declared weights). Its
     ``to_dict()`` is the command's JSON.
     """
     from satisfaction.pls_assessment import assess
@@ -313,7 +318,11 @@ def pls(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
         raise UsageError("the IPMA of a lavaan-syntax model needs the answers' range: add "
                          "--scale MIN,MAX", column="--ipma", value=ipma_target)
     m, frame, _ = model_data(model, data)
-    return assess(m, frame, consistent=consistent, missing=missing, hoc=hoc,
+    w = _sampling_weights(m, frame, _source(data), weights)
+    if w is not None and predict:
+        raise UsageError("Q² and PLSpredict are not available with respondent weights yet "
+                         "(add --weights none)", column="--predict")
+    return assess(m, frame, consistent=consistent, missing=missing, hoc=hoc, weights=w,
                   bootstrap=bootstrap, seed=seed, ci=ci, predict=predict, folds=folds,
                   repeats=repeats, omission=omission, target=ipma_target, scale=scale,
                   source=model if isinstance(model, str | Path) else None)

@@ -134,7 +134,7 @@ def assess(spec: Any, data: pd.DataFrame, *, consistent: bool = False,
            seed: int | None = None, ci: str = "perc", predict: bool = False,
            folds: int = 10, repeats: int = 10, omission: int = 7,
            target: str | None = None, scale: tuple[float, float] | None = None,
-           source: Any = None) -> PLSAssessment:
+           source: Any = None, weights: Any = None) -> PLSAssessment:
     """Fit a PLS path model and assess it (see the module notes).
 
     Parameters
@@ -158,6 +158,10 @@ def assess(spec: Any, data: pd.DataFrame, *, consistent: bool = False,
         otherwise): the 0-100 index and the IPMA need it.
     source : optional
         The model's file, named in an error of an option's value.
+    weights : optional
+        Respondent weights (a column, a Series or one number per row): weighted PLS,
+        see :func:`satisfaction.pls.pls`; the bootstrap, reliability, HTMT and the
+        IPMA use them.
     """
     from satisfaction.pls import bootstrap_ipma, ipma, pls, pls_model
     from satisfaction.pls_hoc import bootstrap_stages, hoc_htmt, hoc_reliability
@@ -171,7 +175,8 @@ def assess(spec: Any, data: pd.DataFrame, *, consistent: bool = False,
         if predict and pls_model(spec).higher_order:  # refused before anything is estimated
             raise UsageError("Q² and PLSpredict are not defined for higher-order "
                              "constructs (no published procedure)", column="--predict")
-        result = pls(spec, data, consistent=consistent, missing=missing, higher_order=hoc)
+        result = pls(spec, data, consistent=consistent, missing=missing, higher_order=hoc,
+                     weights=weights)
         if bootstrap:
             bootstrap_stages(result, bootstrap, seed=seed, ci=ci)
     except InputError as exc:

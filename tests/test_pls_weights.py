@@ -196,3 +196,35 @@ def test_missing_and_bad_weights(bank) -> None:
     data.loc[20, "w"] = -1
     with pytest.raises(InputError, match="weight"):
         pls(MODEL, data, weights="w")
+
+
+def test_fit_command_weighted_pls(tmp_path, bank, freq, capsys) -> None:
+    """`fit --estimator pls --weights COL` is the weighted fit: the same paths, index and
+    importance as the command on the file with every row repeated w times."""
+    from satisfaction.cli import main
+
+    model = tmp_path / "m.lav"
+    model.write_text(MODEL)
+    weighted, repeated = tmp_path / "w.csv", tmp_path / "rep.csv"
+    bank.assign(w=freq).to_csv(weighted, index=False)
+    _repeated(bank, freq).to_csv(repeated, index=False)
+    out = {}
+    for name, csv, extra in (("w", weighted, ["--weights", "w"]), ("rep", repeated, [])):
+        path = tmp_path / f"{name}.json"
+        assert main(["fit", str(model), str(csv), "--estimator", "pls", "--ipma", "LOY",
+                     "--scale", "1,10", "--json", str(path), *extra]) == 0
+        out[name] = json.loads(path.read_text())
+    a, b = out["w"], out["rep"]
+    assert a["weighted"] is True and b["weighted"] is False
+    np.testing.assert_allclose([p["est"] for p in a["paths"]],
+                               [p["est"] for p in b["paths"]], atol=1e-10)
+    for c, v in b["index"].items():
+        assert a["index"][c] == pytest.approx(v, abs=1e-10)
+    assert "pls_weighted" in {d["code"] for d in a["warnings"]}
+    capsys.readouterr()
+    assert main(["fit", str(model), str(weighted), "--estimator", "pls", "--weights", "w",
+                 "--group", "gender"]) == 2
+    assert main(["fit", str(model), str(weighted), "--estimator", "pls", "--weights", "w",
+                 "--predict"]) == 2
+    err = capsys.readouterr().err
+    assert "--weights" in err and "--predict" in err and "Traceback" not in err

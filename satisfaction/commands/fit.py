@@ -371,7 +371,9 @@ def register(app: typer.Typer) -> None:
         weights: Annotated[str | None, typer.Option(
             "--weights", help="Respondent weights: a column of the responses, fitted as "
                               "lavaan's sampling.weights (weighted moments, MLR standard "
-                              "errors and scaled test; complete data, no bootstrap). A "
+                              "errors and scaled test; complete data, no bootstrap), or "
+                              "under --estimator pls|plsc by weighted PLS (weighted item "
+                              "moments; the bootstrap carries the weights). A "
                               "questionnaire's weighting/weight is used without it; "
                               "'none' fits unweighted.")] = None,
     ) -> None:
@@ -402,9 +404,11 @@ def register(app: typer.Typer) -> None:
                                  column=option)
             if given and option != "--predict" and not predict:
                 raise UsageError("applies with --predict", column=option)
-        if weights is not None and (estimator.lower() in ("pls", "plsc") or ordinal) \
+        if weights is not None and (ordinal or (estimator.lower() in ("pls", "plsc")
+                                                and group is not None)) \
                 and weights.strip().lower() != "none":
-            raise UsageError("applies to --estimator ml|mlr", column="--weights", value=weights)
+            raise UsageError("applies to --estimator ml|mlr, and pls|plsc without --group",
+                             column="--weights", value=weights)
         if estimator.lower() in ("pls", "plsc") and group is not None:
             from satisfaction.commands.pls_groups import print_pls_groups
 
@@ -432,7 +436,7 @@ def register(app: typer.Typer) -> None:
                                missing=missing, hoc=hoc, bootstrap=bootstrap, seed=seed, ci=ci,
                                predict=predict, folds=folds or 10, repeats=repeats or 10,
                                omission=omission or 7, ipma_target=ipma_target,
-                               scale=parse_scale(scale))
+                               scale=parse_scale(scale), weights=weights)
             print_pls(assessed, ci)
             if json_path is not None:
                 write_json(json_path, assessed.to_dict())
