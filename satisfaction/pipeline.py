@@ -380,13 +380,11 @@ def run(
             options["estimator"] = choice.to_dict()
         if choice.estimator == "pls":  # the structural results, index and IPMA from PLS
             _warn_first(runner, analysis, pls_pipeline.choice_diagnostic(choice))
-            analysis.pls = pls_pipeline.fit_pls_stage(q, data, sat, bootstrap=bootstrap,
-                                                      seed=seed)
+            # weighted PLS when the questionnaire declares weights (its pls_weighted note)
+            analysis.pls = pls_pipeline.fit_pls_stage(
+                q, data, sat, bootstrap=bootstrap, seed=seed,
+                weights=None if respondent_weights is None else respondent_weights.weights)
             runner.collect("model", analysis.pls)
-            if respondent_weights is not None:  # PLS takes no respondent weights here
-                from satisfaction.sem_weights import pls_unweighted_diagnostic
-
-                runner.warn("model", pls_unweighted_diagnostic())
 
     drivers = runner.module("drivers", "satisfaction.drivers")
     if drivers is not None and analysis.pls is not None:

@@ -147,6 +147,7 @@ class PLSAnalysis:
     def to_dict(self) -> dict[str, Any]:
         """The estimate, the IPMA with the index, reliability and HTMT for the JSON."""
         return {"status": self.status, "missing": self.missing, "target": self.target,
+                "weighted": bool(self.result.weighted),
                 "estimate": self.result.to_dict(), "ipma": self.ipma.to_dict(),
                 "reliability": records(self.constructs.rename_axis("construct")
                                        .reset_index()),
@@ -155,7 +156,7 @@ class PLSAnalysis:
 
 
 def fit_pls_stage(q: Questionnaire, data: pd.DataFrame, target: str, *, bootstrap: int,
-                  seed: int) -> PLSAnalysis:
+                  seed: int, weights: pd.Series | None = None) -> PLSAnalysis:
     """PLS-PM of the questionnaire's model (path weighting, Mode A for reflective and
     Mode B for formative constructs) with its bootstrap, reliability, HTMT and the IPMA
     of ``target``.
@@ -165,12 +166,19 @@ def fit_pls_stage(q: Questionnaire, data: pd.DataFrame, target: str, *, bootstra
     The bootstrap (``bootstrap`` draws, ``seed``) gives percentile intervals of the
     paths, effects and loadings, of HTMT, and of the IPMA's importance and
     performance; with ``bootstrap = 0`` there are none.
+
+    With respondent ``weights`` (a Series indexed like ``data``, the analysis's
+    raking or column weights) the fit is weighted PLS (:func:`satisfaction.pls.pls`:
+    weighted standardization and correlations, the bootstrap carrying the weights),
+    so the paths, reliability, HTMT, the index and the IPMA describe the weighted
+    sample; the fit's ``pls_weighted`` info gives the design effect and effective n.
+    Respondents without a weight are left out of PLS and counted there.
     """
     from satisfaction import pls as plsm
 
     items = [i.id for i in q.analysed_items if i.id in data.columns]
     missing = "mean" if data[items].isna().to_numpy().any() else "listwise"
-    result = plsm.pls(q, data, missing=missing)
+    result = plsm.pls(q, data, missing=missing, weights=weights)
     scale = item_ranges(q)
     if bootstrap:
         plsm.bootstrap_pls(result, draws=bootstrap, seed=seed)
@@ -199,9 +207,10 @@ def index_weights(q: Questionnaire, fit: PLSAnalysis, data: pd.DataFrame
     ``w̃_k = (w_k / sd(x*_k)) / Σ_l (w_l / sd(x*_l))`` (``x*`` the item on 0-100,
     standard deviation over the analysed respondents), so that a respondent's score
     is the ACSI formula and the construct's mean its PLS index (the weights of
-    :func:`satisfaction.pls.ipma`).
+    :func:`satisfaction.pls.ipma`). For a weighted fit ``sd`` is the weighted
+    standard deviation, so the weighted mean of the scores is the weighted PLS index.
     """
-    from satisfaction.pls import _analysed_items
+    from satisfaction.pls import _analysed_items, _weighted_sd
 
     result = fit.result
     scale = item_ranges(q)
@@ -215,7 +224,7 @@ def index_weights(q: Questionnaire, fit: PLSAnalysis, data: pd.DataFrame
         x = _analysed_items(result, data, names)
         lo = np.array([scale[k][0] for k in names])
         hi = np.array([scale[k][1] for k in names])
-        sd = ((x.to_numpy(dtype=float) - lo) / (hi - lo) * 100).std(axis=0, ddof=1)
+        sd = _weighted_sd((x.to_numpy(dtype=float) - lo) / (hi - lo) * 100, result._w)
         raw = np.array([w[(c.id, k)] for k in names]) / sd
         out.update({(c.id, k): float(v) for k, v in zip(names, raw / raw.sum(), strict=True)})
     return out
@@ -236,10 +245,28 @@ def pls_indices(q: Questionnaire, fit: PLSAnalysis, data: pd.DataFrame) -> Any:
     complete data a construct's ``index`` equals ``ipma.index``; both are tested
     against a second implementation of the ACSI formula from the item means
     (``tests/test_pipeline_pls.py``, bank ECSI data, 1e-9).
+
+    A weighted fit (respondent weights) makes the construct rows weighted: ``index``
+    is the weighted mean of the respondents' 0-100 scores (equal to the weighted
+    ``ipma.index`` with complete data), ``se`` and the interval design-based
+    (:func:`satisfaction.weights.weighted_indices`, R's ``svymean``) unless the
+    bootstrap's are there; ``n`` stays the respondents. The purchase-stage and item
+    rows stay unweighted (the weighted item table is the analysis's ``weighting``).
     """
     from satisfaction.drivers import indices
 
     out = indices(q, data, loadings=index_weights(q, fit, data))
+    if fit.result.weighted:
+        from satisfaction.weights import weighted_indices
+
+        w = pd.Series(fit.result._w, index=fit.result.scores.index)
+        by = weighted_indices(out.scores, w).set_index("construct")
+        cons = out.constructs.copy()
+        known = cons["construct"].isin(by.index).to_numpy()
+        for col in ("index", "se", "ci.lower", "ci.upper"):
+            cons.loc[known, col] = cons.loc[known, "construct"].map(by[col]).to_numpy(
+                dtype=float)
+        out.constructs = cons
     lam = fit.result.loadings.drop_duplicates(["construct", "indicator"]).set_index(
         ["construct", "indicator"])["est"]
     table = out.weights.copy()

@@ -228,3 +228,43 @@ def test_fit_command_weighted_pls(tmp_path, bank, freq, capsys) -> None:
                  "--predict"]) == 2
     err = capsys.readouterr().err
     assert "--weights" in err and "--predict" in err and "Traceback" not in err
+
+
+def test_pipeline_pls_stage_is_weighted() -> None:
+    """The analysis's PLS stage with the bank's raking weights (R survey::rake): the fit
+    is the weighted fit, the construct index the weighted index (= ipma.index and the
+    weighted ACSI formula from weighted item means), its SE svymean's."""
+    from satisfaction.pls_pipeline import fit_pls_stage, index_weights, pls_indices
+    from satisfaction.responses import load_responses
+    from satisfaction.weights import compute_weights, weighted_mean
+    from tests.test_sem_weights import _bank_frame, _bank_questionnaire
+
+    q = _bank_questionnaire()
+    data = load_responses(q, _bank_frame()).data
+    w = compute_weights(q, data).weights
+    stage = fit_pls_stage(q, data, "Satisfaction", bootstrap=0, seed=1, weights=w)
+    direct = pls(q, data, weights=w)
+    assert stage.result.weighted and stage.to_dict()["weighted"] is True
+    _same(stage.result.paths, direct.paths, 1e-12, ["est"])
+    assert "pls_weighted" in {d.code for d in stage.warnings}
+    out = pls_indices(q, stage, data)
+    iw = index_weights(q, stage, data)
+    ww = w.reindex(data.index).to_numpy(dtype=float)
+    checked = 0
+    for row in out.constructs.to_dict("records"):
+        c = row["construct"]
+        if c not in stage.ipma.index:
+            continue
+        assert row["index"] == pytest.approx(stage.ipma.index[c], abs=1e-9)
+        items = [k for (cc, k) in iw if cc == c]
+        lo_hi = {i.id: (q.item_scale(i).min, q.item_scale(i).max) for i in q.analysed_items}
+        acsi = sum(iw[(c, k)] * (np.average(data[k], weights=ww) - lo_hi[k][0])
+                   / (lo_hi[k][1] - lo_hi[k][0]) * 100 for k in items)
+        assert row["index"] == pytest.approx(acsi, abs=1e-9)
+        assert row["se"] == pytest.approx(weighted_mean(out.scores[c].to_numpy(), ww)["se"],
+                                          abs=1e-12)
+        checked += 1
+    assert checked == 6
+    unweighted = fit_pls_stage(q, data, "Satisfaction", bootstrap=0, seed=1)
+    sat = "Satisfaction"
+    assert abs(unweighted.ipma.index[sat] - stage.ipma.index[sat]) > 0.05

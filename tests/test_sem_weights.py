@@ -465,10 +465,11 @@ def test_a_group_without_weight_is_refused():
     assert err.value.value == 2
 
 
-def test_the_report_says_when_pls_leaves_the_structural_results_unweighted():
+def test_the_report_says_when_pls_gives_the_structural_results_weighted():
     """The bank ECSI model fails the CB-SEM gates (a standardized path beyond 1), so the
-    pipeline's structural results come from PLS, which takes no weights: a caution says
-    so beside the weighted CB-SEM's note (about 20 s: the whole analysis)."""
+    pipeline's structural results come from PLS, now weighted PLS: its info note
+    (pls_weighted) stands beside the weighted CB-SEM's, and no caution says the PLS
+    results are unweighted (about 20 s: the whole analysis)."""
     from satisfaction.pipeline import run
 
     analysis = run(_bank_questionnaire(), _bank_frame(), bootstrap=0, seed=3, parallel=False)
@@ -476,4 +477,5 @@ def test_the_report_says_when_pls_leaves_the_structural_results_unweighted():
     codes = {w.code: w.severity for w in analysis.warnings}
     assert codes["sem_weighted"] == "info"
     assert analysis.options["estimator"]["used"] == "pls"
-    assert codes["pls_weights_not_applied"] == "caution"
+    assert codes["pls_weighted"] == "info" and "pls_weights_not_applied" not in codes
+    assert analysis.pls.result.weighted
