@@ -240,6 +240,12 @@ def test_pls_report_shows_the_pls_measurement(reports: dict) -> None:
         # no CFA table: no ω column (the note names the CFA's ω) and not its note
         assert "ω" not in text.replace(_flat(m.pls.measurement_note), "")
         assert _flat(m.measurement.reliability_note[:30]) not in text
+        # the methods say how the PLS index and its interval were made, and define ρA, ρC
+        blocks = report["context"]["appendix"]["methods_blocks"]
+        lines = [line for block in blocks for line in block["lines"]]
+        assert m.pls.index_interval_boot in lines and m.appendix.indices not in lines
+        terms = {term for block in blocks for term, _ in block["terms"]}
+        assert {m.pls.rho_a_term, m.pls.rho_c_term} <= terms
         # the model chapter no longer repeats them
         model = _flat("".join(report["pages"][last - 1:chapters[m.sections.drivers] - 1]))
         assert _flat(m.pls.reliability) not in model

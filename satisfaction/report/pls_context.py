@@ -206,12 +206,20 @@ def pls_methods(b: Any, blocks: list[dict[str, Any]]) -> None:
     """Insert the estimator and why at the head of the methods' computation block."""
     if b.a.pls is None:
         return
+    boot = getattr(b.a.pls.ipma, "index_intervals", None) is not None
     lines = [b.t("pls.methods", reason=_reason(b),
                  draws=fmt((b.a.pls.result.bootstrap_info or {}).get("draws", 0))),
-             b.t("pls.methods_index")]
-    # the CB-SEM sentence and the Shapley-importance sentence give way to PLS's
+             b.t("pls.methods_index"),
+             b.t("pls.index_interval_boot" if boot else "pls.index_interval_t")]
+    # the CB-SEM sentence, the loading-weighted index with its t-interval and the
+    # Shapley-importance sentence give way to PLS's
     replaced = {b.t("methods.estimator", missing=b.t(k)) for k in
-                ("methods.fiml", "methods.listwise")} | {b.t("methods.importance")}
+                ("methods.fiml", "methods.listwise")} | {b.t("methods.importance"),
+                                                        b.t("appendix.indices")}
+    for block in blocks:  # the glossary defines the PLS reliabilities the chapter shows
+        if block.get("title") == b.t("methods.glossary_title"):
+            block["terms"] += [(b.t("pls.rho_a_term"), b.t("pls.rho_a")),
+                               (b.t("pls.rho_c_term"), b.t("pls.rho_c"))]
     if b.a.pls.missing == "mean":  # PLS replaced empty cells by item means
         blocks[0]["lines"].append(b.t("pls.mean_note"))
     for block in blocks:
