@@ -62,6 +62,26 @@ correlations ``C = W' S W`` and the indicator-score covariances ``S W``.
    with ``k`` predictors; total effects ``T = (I − B)^{-1} − I`` with
    ``B[i, j] = β_ij``, indirect effects ``T − B``.
 
+Respondent weights (weighted PLS)
+---------------------------------
+``pls(..., weights=)`` (``fit --estimator pls --weights COL``) is WPLS (Becker &
+Ismail 2016, Accounting for sampling weights in PLS path modeling, European
+Management Journal 34(6), 606-617; SmartPLS's weighted PLS). Since everything
+above needs only ``S``, the weights enter where ``S`` is formed: with the weights
+of the analysed respondents rescaled to sum to ``n``, the indicators are
+standardized with the weighted means ``x̄_w = Σ w x / n`` and standard deviations
+``sqrt(Σ w (x − x̄_w)² / (n − 1))`` (R survey's ``svymean``/``svyvar``), and
+``S = X' diag(w) X / (n − 1)``. The scores then have weighted mean 0 and
+variance 1; the IPMA and the 0-100 index use weighted means and standard
+deviations; the bootstrap resamples respondents, each carrying its weight (a
+respondent drawn ``c`` times counts ``c · w`` in the draw's correlations), and
+the BCa jackknife leaves out one weighted respondent. With integer weights every
+estimate equals that of the data with each respondent repeated ``w`` times
+(frequency weights; the adjusted R² keeps the ``n`` respondents); constant
+weights give the unweighted fit (``tests/test_pls_weights.py``). Not weighted:
+PLS-MGA (:mod:`satisfaction.pls_groups`) and Q²/PLSpredict
+(:mod:`satisfaction.pls_predict`), refused with weights by ``fit``.
+
 Consistent PLS
 --------------
 ``pls(..., consistent=True)`` (``fit --estimator plsc``) keeps the weights and

@@ -268,3 +268,53 @@ def test_pipeline_pls_stage_is_weighted() -> None:
     unweighted = fit_pls_stage(q, data, "Satisfaction", bootstrap=0, seed=1)
     sat = "Satisfaction"
     assert abs(unweighted.ipma.index[sat] - stage.ipma.index[sat]) > 0.05
+
+
+@pytest.mark.parametrize("approach", ["repeated", "embedded"])
+def test_frequency_weights_higher_order(bank, freq, approach) -> None:
+    """Second-order constructs: both stages of a two-stage estimate are weighted."""
+    model = ("IMAG =~ imag1 + imag2 + imag3\nSAT =~ sat1 + sat2 + sat3\n"
+             "QUAL =~ qual1 + qual2 + qual3\nEXPE =~ expe1 + expe2 + expe3\n"
+             "Perf =~ QUAL + EXPE\nSAT ~ IMAG + Perf\n")
+    weighted = pls(model, bank, weights=freq, higher_order=approach)
+    plain = pls(model, _repeated(bank, freq), higher_order=approach)
+    _same(weighted.paths, plain.paths, 1e-10, ["est"])
+    _same(weighted.weights, plain.weights, 1e-10, ["est"])
+    if approach == "embedded":
+        _same(weighted.stage1.weights, plain.stage1.weights, 1e-10, ["est"])
+
+
+def test_fit_command_uses_the_questionnaires_weighting(tmp_path) -> None:
+    """`fit --estimator pls` on a questionnaire that declares raking is weighted PLS with
+    those weights (R survey::rake's), `--weights none` unweighted."""
+    import yaml
+
+    from satisfaction.cli import main
+    from satisfaction.questionnaire import Questionnaire
+    from satisfaction.responses import load_responses
+    from satisfaction.weights import compute_weights
+    from tests.test_sem_weights import QUESTIONNAIRES, _bank_frame
+
+    definition = yaml.safe_load((QUESTIONNAIRES / "ecsi_bank.yaml").read_text(encoding="utf-8"))
+    definition["groups"] = [*definition.get("groups", []),
+                            {"id": "segment", "type": "categorical",
+                             "codes": {"A": "A", "B": "B", "C": "C"}}]
+    definition["weighting"] = {"method": "rake", "margins": {
+        "gender": {"female": 0.5, "male": 0.5}, "segment": {"A": 0.3, "B": 0.3, "C": 0.4}}}
+    qpath, csv = tmp_path / "bank.yaml", tmp_path / "bank.csv"
+    qpath.write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
+    _bank_frame().to_csv(csv, index=False)
+    q = Questionnaire.from_dict(definition)
+    data = load_responses(q, _bank_frame()).data
+    expected = pls(q, data, weights=compute_weights(q, data).weights)
+    got = {}
+    for name, extra in (("declared", []), ("none", ["--weights", "none"])):
+        out = tmp_path / f"{name}.json"
+        assert main(["fit", str(qpath), str(csv), "--estimator", "pls", "--json", str(out),
+                     *extra]) == 0
+        got[name] = json.loads(out.read_text())
+    np.testing.assert_allclose([p["est"] for p in got["declared"]["paths"]],
+                               expected.paths["est"], atol=1e-12)
+    assert got["declared"]["weighted"] and not got["none"]["weighted"]
+    np.testing.assert_allclose([p["est"] for p in got["none"]["paths"]],
+                               pls(q, data).paths["est"], atol=1e-12)
