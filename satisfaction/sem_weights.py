@@ -458,8 +458,10 @@ def _fiml(structure: Any, observed: list[str], frame: pd.DataFrame, weights: pd.
             structure, [np.zeros(len(observed))] * ngroups, observed, group_equal),
             ngroups, equal=group_equal, partial=group_partial).nparam,
             sem._moments(structure, observed, ngroups, True), source)
+        no_answer = excluded["all_values_missing"]
         result = sem._fit_fiml_groups(structure, observed, frame, gcol, group, excluded, "",
                                       group_equal, group_partial, "mlr", weights=w)
+        excluded["all_values_missing"] = no_answer  # (dropped here, before the rescaling)
     result.excluded = excluded
     result.warnings = [note, *result.warnings]
     return result

@@ -358,6 +358,23 @@ def test_weighted_fiml_groups_match_lavaan():
         equal["chisq"] - free["chisq"], abs=1e-3)
 
 
+def test_weighted_fiml_counts_what_it_leaves_out():
+    """Respondents without any answer, without a weight or (with groups) without a
+    group are counted by reason, and the weights of the others sum to their number."""
+    data = bfi()
+    items = ["A1", "A2", "A3", "A4", "A5", "C1", "C2", "C3", "C4", "C5"]
+    data.loc[data.index[:4], items] = np.nan
+    data.loc[data.index[10:13], "w"] = np.nan
+    data.loc[data.index[20], "gender"] = np.nan
+    one = fit_weighted(AC, data, "w", missing="fiml")
+    assert one.excluded == {"missing_weight": 3, "all_values_missing": 4}
+    assert one.n == len(data) - 7
+    assert one.warnings[0].params["n"] == one.n
+    two = fit_weighted(AC, data, "w", missing="fiml", group="gender")
+    assert two.excluded == {"missing_group": 1, "missing_weight": 3, "all_values_missing": 4}
+    assert two.n == len(data) - 8
+
+
 def test_equal_weights_reproduce_the_unweighted_fiml_mlr_fit():
     """Constant weights (rescaled to 1) give the unweighted FIML fit with MLR, which
     model.fit reaches by another path (free means beside θ, robust.apply_fiml)."""
