@@ -436,7 +436,8 @@ def spark_transactions(
     -------
     SparkTransactions
         Its ``log.problems`` lists the first ``max_problems`` excluded rows in row
-        order. ``row`` is the line of the file for a CSV (the first data row is 2), the
+        order (every one when ``max_problems`` is None, as the commands ask). ``row``
+        is the line of the file for a CSV (the first data row is 2), the
         row of its Parquet file + 2 for Parquet (as the DuckDB loader; in a folder of
         Parquet files, the row within its own file, listed file by file), and for a
         Spark DataFrame or catalog table the position from 0 in the DataFrame's
@@ -755,12 +756,6 @@ def spark_value_analysis(
 # ---------------------------------------------------------------------------
 # command line
 # ---------------------------------------------------------------------------
-def check_engine(engine: str) -> None:
-    """Raise a UsageError unless ``engine`` is duckdb or spark."""
-    if engine not in ("duckdb", "spark"):
-        raise UsageError("expected duckdb or spark", column="--engine", value=engine)
-
-
 def run(transactions: str | Path, columns: TransactionColumns, *, spark_master: str | None,
         period_end: str | None = None, time_unit: str = "week", horizon: int | None = None,
         discount_rate: float = 0.10, returns: str = "net", keep_duplicates: bool = False,
