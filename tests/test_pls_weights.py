@@ -228,6 +228,16 @@ def test_fit_command_weighted_pls(tmp_path, bank, freq, capsys) -> None:
                  "--predict"]) == 2
     err = capsys.readouterr().err
     assert "--weights" in err and "--predict" in err and "Traceback" not in err
+    assert main(["fit", str(model), str(weighted), "--estimator", "pls", "--weights",
+                 "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "--weights" in err and "Traceback" not in err
+    bad = tmp_path / "bad.csv"
+    bank.assign(w=freq).assign(w=lambda f: f["w"].where(f.index != 5, -2)).to_csv(bad,
+                                                                                index=False)
+    assert main(["fit", str(model), str(bad), "--estimator", "pls", "--weights", "w"]) == 2
+    err = capsys.readouterr().err
+    assert "row 7" in err and "-2" in err and "Traceback" not in err
 
 
 def test_pipeline_pls_stage_is_weighted() -> None:
