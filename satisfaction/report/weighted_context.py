@@ -55,7 +55,7 @@ def _weighted_rows(frame: pd.DataFrame, key: str, values: dict[str, pd.Series],
 
 
 def weighted_indices(indices: Any, questionnaire: Any, data: pd.DataFrame,
-                     weights: pd.Series) -> Any:
+                     weights: pd.Series, constructs: bool = True) -> Any:
     """A copy of an :class:`~satisfaction.drivers.IndexResult` with weighted indices.
 
     Constructs and stages from the respondent scores (``scores``, stage columns
@@ -63,15 +63,19 @@ def weighted_indices(indices: Any, questionnaire: Any, data: pd.DataFrame,
     (:func:`satisfaction.drivers.item_scores`); each row's ``index`` is
     ``Σ w_i y_i / Σ w_i`` over the weighted respondents with a value, ``se`` the
     ``svymean`` SE and the interval normal (``confint``); ``n_eff`` and ``deff`` are
-    added. Only respondents with a weight count.
+    added. Only respondents with a weight count. ``constructs=False`` keeps the
+    construct rows as they are (a weighted PLS fit has weighted them already, with
+    the weighted bootstrap's interval when there is one).
     """
     from satisfaction.drivers import item_scores
 
     out = copy.copy(indices)
     scores = indices.scores.loc[indices.scores.index.intersection(weights.index)]
     level = getattr(indices, "level", 0.95)
-    out.constructs = _weighted_rows(indices.constructs, "construct",
-                                    {c: scores[c] for c in scores.columns}, weights, level)
+    if constructs:
+        out.constructs = _weighted_rows(indices.constructs, "construct",
+                                        {c: scores[c] for c in scores.columns}, weights,
+                                        level)
     if len(indices.stages):
         out.stages = _weighted_rows(indices.stages, "stage",
                                     {c.split(":", 1)[1]: scores[c] for c in scores.columns
@@ -183,7 +187,10 @@ def weighted_view(analysis: Any) -> Any:
     view = copy.copy(analysis)
     data = analysis.responses.data
     if analysis.indices is not None:
-        view.indices = weighted_indices(analysis.indices, analysis.questionnaire, data, w)
+        pls = getattr(analysis, "pls", None)  # weighted PLS weighted its construct rows
+        done = bool(getattr(getattr(pls, "result", None), "weighted", False))
+        view.indices = weighted_indices(analysis.indices, analysis.questionnaire, data, w,
+                                        constructs=not done)
         if analysis.compare is not None:
             view.compare = weighted_group_means(analysis.compare, analysis.questionnaire,
                                                 data, analysis.indices.scores, w)
