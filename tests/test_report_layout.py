@@ -7,8 +7,9 @@ hold the same sections) and the ECSI bank report (whose CB-SEM is inadmissible,
 so the analysis falls back to PLS), each in English *with* a previous wave (the
 headline cards, the findings and the index tables carry the change) and in
 Chinese without one. The previous wave is this wave's indices with the
-satisfaction index 3 points lower (a significant change), as the ``--json`` of
-an earlier run would hold them.
+satisfaction index 3 points lower (a significant change for the demo's 1,968
+respondents, not for the bank's 250), as the ``--json`` of an earlier run would
+hold them.
 
 * Ink: every page is rasterised (``pdftoppm``, 40 dpi); a page's fill is the
   share of its body (the page inside the running header and footer) from the
