@@ -620,6 +620,7 @@ def ipa(
     bootstrap: int = 1000,
     seed: int = 20261125,
     level: float = 0.95,
+    weights: pd.Series | None = None,
 ) -> IPAResult:
     """Importance-performance analysis of the drivers of ``target``.
 
@@ -689,6 +690,15 @@ def ipa(
     bootstrap, seed, level
         Percentile bootstrap of the decomposition (0 draws: no intervals, so
         every quadrant is undetermined).
+    weights : Series, optional
+        Respondent weights indexed like ``scores`` (a weighted PLS fit's): the
+        Shapley shares and relative weights come from the weighted correlations and
+        a bootstrap carrying the weights (:func:`satisfaction.importance.driver_importance`),
+        and the paired performance differences are weighted means with the
+        design-based SE of R survey's ``svymean`` and a normal interval
+        (:func:`satisfaction.weights.weighted_mean`). Respondents without a weight
+        are left out (the fit counted them). ``indices`` must then hold the
+        weighted performance (:func:`satisfaction.pls_pipeline.pls_indices`).
 
     Returns
     -------
@@ -701,6 +711,10 @@ def ipa(
             "IPA target is not a construct of the questionnaire", column="target", value=target
         ) from None
     scores = indices.scores if scores is None else scores
+    if weights is not None:  # the weighted respondents only
+        weights = weights.dropna()
+        scores = scores.loc[scores.index.intersection(weights.index)]
+        weights = weights.reindex(scores.index)
     if target not in scores.columns:
         raise InputError("no scores for the IPA target", column="target", value=target)
     sem_ok = effects is not None and sem_status != "invalid"
@@ -741,7 +755,8 @@ def ipa(
             warnings.append(Diagnostic("ipa_shapley_too_many", "caution",
                                        {"n": len(dims), "limit": MAX_SHAPLEY}))
         decomposition = driver_importance(scores[target], scores[dims], bootstrap=bootstrap,
-                                          seed=seed, level=level, shapley=exact)
+                                          seed=seed, level=level, shapley=exact,
+                                          weights=weights)
         warnings += decomposition.warnings
         share = "shapley.share" if exact else "relative_weight.share"
         table = decomposition.table.set_index("driver")
@@ -765,7 +780,7 @@ def ipa(
                          ("performance.ci.upper", "ci.upper")):
             r[key] = float(perf.loc[r["construct"], src]) if known else np.nan
     table = pd.DataFrame(rows, columns=DRIVER_COLUMNS).dropna(subset=["performance"])
-    table = _performance_differences(table, scores, level)
+    table = _performance_differences(table, scores, level, weights)
     constructs = _add_quadrants(table)
     if "sign" in constructs.columns and len(constructs):
         constructs["sign"] = constructs["sign"].astype("Int64")
@@ -795,8 +810,8 @@ def ipa(
     )
 
 
-def _performance_differences(table: pd.DataFrame, scores: pd.DataFrame, level: float
-                             ) -> pd.DataFrame:
+def _performance_differences(table: pd.DataFrame, scores: pd.DataFrame, level: float,
+                             weights: pd.Series | None = None) -> pd.DataFrame:
     """Each driver's within-respondent difference from the mean of the drivers, with its
     t-interval (:func:`mean_interval`), over the respondents who have every driver's score.
 
@@ -806,7 +821,10 @@ def _performance_differences(table: pd.DataFrame, scores: pd.DataFrame, level: f
     The same respondents rate every dimension, so this paired interval (not the
     interval of the dimension's own index) says whether its performance differs from
     the average dimension's. With complete data :math:`\\bar d_j` equals the index
-    minus the mean of the indices.
+    minus the mean of the indices. With respondent ``weights`` :math:`\\bar d_j` is
+    the weighted mean :math:`\\sum w_i d_{ij} / \\sum w_i` with ``svymean``'s
+    linearised SE and a normal interval (:func:`satisfaction.weights.weighted_mean`,
+    tested against R's survey package).
     """
     table = table.copy()
     names = [c for c in table["construct"] if c in scores.columns]
@@ -814,7 +832,16 @@ def _performance_differences(table: pd.DataFrame, scores: pd.DataFrame, level: f
         return table
     block = scores[names].dropna()
     diff = block.sub(block.mean(axis=1), axis=0)
-    out = {c: mean_interval(diff[c], level) for c in names}
+    if weights is None:
+        out = {c: mean_interval(diff[c], level) for c in names}
+    else:
+        from satisfaction.weights import weighted_mean
+
+        w = weights.reindex(diff.index).to_numpy(dtype=float)
+        out = {}
+        for c in names:
+            m = weighted_mean(diff[c].to_numpy(dtype=float), w, level)
+            out[c] = {"index": m["mean"], "ci.lower": m["ci.lower"], "ci.upper": m["ci.upper"]}
     table["performance.diff"] = [out[c]["index"] if c in out else np.nan
                                  for c in table["construct"]]
     table["performance.diff.ci.lower"] = [out[c]["ci.lower"] if c in out else np.nan

@@ -429,14 +429,47 @@ def _percentile(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarra
 # -- public functions ----------------------------------------------------------------
 
 
-def _complete_corr(y: Any, X: Any, shapley: bool) -> tuple[np.ndarray, pd.DataFrame, str, int]:
+def _weights(weights: Any, X: Any, n: int) -> np.ndarray:
+    """Respondent weights as an array in the rows of the drivers' frame (a Series is
+    aligned on ``X``'s index); missing ones are NaN, negative ones refused."""
+    if isinstance(weights, pd.Series) and isinstance(X, pd.DataFrame):
+        weights = weights.reindex(X.index)
+    w = pd.to_numeric(pd.Series(np.asarray(weights).ravel()), errors="coerce").to_numpy(float)
+    if len(w) != n:
+        raise InputError("weights and drivers have different numbers of rows",
+                         column="weights", value=(len(w), n))
+    if (w < 0).any():
+        row = int(np.flatnonzero(w < 0)[0])
+        raise InputError(f"respondent weights cannot be negative (respondent {row + 1} "
+                         "of the drivers' rows)", column="weights", value=float(w[row]))
+    return w
+
+
+def _complete_corr(y: Any, X: Any, shapley: bool, weights: Any = None
+                   ) -> tuple[np.ndarray, pd.DataFrame, str, int, np.ndarray | None]:
+    """The correlation matrix of the complete cases (outcome last), their frame, the
+    outcome's name, the rows left out and the complete cases' weights (None
+    unweighted). Weighted: ``cov.wt``'s weighted covariances, whose correlations equal
+    those of the data with each respondent repeated ``w`` times (integer ``w``)."""
     frame, name = _frame(y, X)
     total = len(frame)
+    w = None
+    if weights is not None:
+        frame["__weight__"] = _weights(weights, X, total)
+        frame = frame.dropna()
+        w = frame.pop("__weight__").to_numpy(dtype=float)
     frame = frame.dropna()
     drivers = [c for c in frame.columns if c != name]
     _check(frame, drivers, shapley)
-    corr = np.corrcoef(frame.to_numpy(dtype=float), rowvar=False)
-    return corr, frame, name, total - len(frame)
+    values = frame.to_numpy(dtype=float)
+    if w is None:
+        corr = np.corrcoef(values, rowvar=False)
+    else:
+        if not w.sum() > 0:
+            raise InputError("every complete respondent has weight 0", column="weights")
+        centred = values - (w @ values) / w.sum()
+        corr = _corr(((centred * w[:, None]).T @ centred)[None])[0]
+    return corr, frame, name, total - len(frame), w
 
 
 def relative_weights(y: Any, X: Any) -> pd.DataFrame:
@@ -467,7 +500,7 @@ def relative_weights(y: Any, X: Any) -> pd.DataFrame:
     Johnson, J. W. (2000), *Multivariate Behavioral Research* 35(1), 1-19.
     Tested against ``eigen()`` in R (``tests/reference/importance_reference.R``).
     """
-    corr, frame, name, _ = _complete_corr(y, X, shapley=False)
+    corr, frame, name, _, _ = _complete_corr(y, X, shapley=False)
     stats = _statistics(corr[None], shapley=False)
     return pd.DataFrame({"driver": [c for c in frame.columns if c != name],
                          "relative_weight": stats["relative_weight"][0],
@@ -502,20 +535,27 @@ def shapley_r2(y: Any, X: Any) -> pd.DataFrame:
     17(1) (relaimpo's ``type = "lmg"``). Tested against a hand computation over
     all subsets with ``lm()`` in R and Grömping's swiss example.
     """
-    corr, frame, name, _ = _complete_corr(y, X, shapley=True)
+    corr, frame, name, _, _ = _complete_corr(y, X, shapley=True)
     stats = _statistics(corr[None], shapley=True)
     return pd.DataFrame({"driver": [c for c in frame.columns if c != name],
                          "shapley": stats["shapley"][0],
                          "shapley.share": stats["shapley.share"][0]})
 
 
-def _resampled_corr(z: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _resampled_corr(z: np.ndarray, counts: np.ndarray, w: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Correlation matrices of resamples given as counts (B, n) over the rows of ``z``,
-    and each resample's variances (``z`` is standardized, so 1 in the full sample)."""
+    and each resample's variances (``z`` is standardized, so 1 in the full sample).
+    With respondent weights ``w`` a respondent drawn ``c`` times counts ``c · w``."""
     n, q = z.shape
     products = (z[:, :, None] * z[:, None, :]).reshape(n, q * q)
-    mean = counts @ z / n
-    second = (counts @ products / n).reshape(-1, q, q)
+    if w is None:
+        total: Any = n
+    else:
+        counts = counts * w[None, :]
+        total = counts.sum(axis=1)[:, None]
+    mean = counts @ z / total
+    second = (counts @ products / total).reshape(-1, q, q)
     cov = second - mean[:, :, None] * mean[:, None, :]
     var = np.einsum("bii->bi", cov)
     cov = np.where((var > _CONSTANT).all(axis=1)[:, None, None], cov, np.nan)
@@ -529,9 +569,10 @@ def _counts(rng: np.random.Generator, draws: int, n: int) -> np.ndarray:
         .astype(float)
 
 
-def _bootstrap(z: np.ndarray, draws: int, seed: int, shapley: bool
-               ) -> tuple[dict[str, np.ndarray], int]:
-    """Replicates of every statistic; draws with a non-finite value are dropped."""
+def _bootstrap(z: np.ndarray, draws: int, seed: int, shapley: bool,
+               w: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], int]:
+    """Replicates of every statistic; draws with a non-finite value are dropped
+    (``w``: respondent weights, carried by each drawn respondent)."""
     n, q = z.shape
     p = q - 1
     rng = np.random.default_rng(seed)
@@ -540,7 +581,7 @@ def _bootstrap(z: np.ndarray, draws: int, seed: int, shapley: bool
     done = 0
     while done < draws:
         size = min(per, draws - done)
-        corr, var = _resampled_corr(z, _counts(rng, size, n))
+        corr, var = _resampled_corr(z, _counts(rng, size, n), w)
         ok = (var > _CONSTANT).all(axis=1) & np.isfinite(corr).all(axis=(1, 2))
         ok[ok] &= np.linalg.eigvalsh(corr[ok][:, :p, :p])[:, 0] > _SINGULAR
         stats = _statistics(corr[ok], shapley) if ok.any() else {}
@@ -562,6 +603,7 @@ def driver_importance(
     seed: int = 20261125,
     level: float = 0.95,
     shapley: bool = True,
+    weights: Any = None,
 ) -> ImportanceResult:
     """Relative importance of correlated drivers, with bootstrap intervals and signs.
 
@@ -590,6 +632,13 @@ def driver_importance(
     shapley : bool
         Compute the exact Shapley decomposition (at most :data:`MAX_SHAPLEY`
         drivers); relative weights are always computed.
+    weights : Series or array, optional
+        Respondent (sampling) weights: every statistic is computed from the
+        weighted correlation matrix (``cov.wt``), and in the bootstrap a respondent
+        drawn ``c`` times counts ``c · w`` (as weighted PLS's bootstrap). With
+        integer weights the estimates equal those of the data with each respondent
+        repeated ``w`` times (``tests/test_importance.py``). Respondents without a
+        weight are left out with the incomplete ones (``importance_dropped``).
 
     Returns
     -------
@@ -638,7 +687,7 @@ def driver_importance(
         raise InputError("level must be between 0 and 1", value=level)
     if bootstrap < 0:
         raise InputError("the number of bootstrap draws cannot be negative", value=bootstrap)
-    corr, frame, name, dropped = _complete_corr(y, X, shapley)
+    corr, frame, name, dropped, w = _complete_corr(y, X, shapley, weights)
     drivers = [c for c in frame.columns if c != name]
     p = len(drivers)
     warnings: list[Diagnostic] = []
@@ -678,7 +727,7 @@ def driver_importance(
     if bootstrap > 0:
         raw = frame[[*drivers, name]].to_numpy(dtype=float)
         z = (raw - raw.mean(axis=0)) / raw.std(axis=0)
-        draws, failed = _bootstrap(z, bootstrap, seed, shapley)
+        draws, failed = _bootstrap(z, bootstrap, seed, shapley, w)
         info = {"draws": int(bootstrap), "succeeded": int(bootstrap - failed), "seed": int(seed)}
         if failed:
             severity = "invalidates" if failed > FAILED_LIMIT * bootstrap else "caution"

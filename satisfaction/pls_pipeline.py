@@ -313,11 +313,18 @@ def pls_ipa(q: Questionnaire, fit: PLSAnalysis, indices: Any, *, bootstrap: int,
     Item rows keep that function's definition (PLS loading × the construct's
     importance), not the IPMA's indicator importance (rescaled weight × importance,
     in ``fit.ipma.indicators``). The importance is checked against
-    ``T · sd(LV*_target)/sd(LV*_driver)`` from the fit in ``tests/test_pipeline_pls.py``."""
+    ``T · sd(LV*_target)/sd(LV*_driver)`` from the fit in ``tests/test_pipeline_pls.py``.
+
+    A weighted fit (respondent weights) weights the rest of the analysis too: the
+    Shapley shares and the paired performance intervals that decide the quadrants
+    use the fit's weights (``drivers.ipa(weights=)``; ``tests/test_importance.py``)."""
     from satisfaction.drivers import ipa
 
+    weights = None
+    if fit.result.weighted:
+        weights = pd.Series(fit.result._w, index=fit.result.scores.index)
     return ipa(q, indices, ipma_effects(fit), None, target=fit.target,
-               sem_status=fit.status, bootstrap=bootstrap, seed=seed)
+               sem_status=fit.status, bootstrap=bootstrap, seed=seed, weights=weights)
 
 
 __all__ = ["REASONS", "EstimatorChoice", "PLSAnalysis", "choice_diagnostic",
