@@ -222,7 +222,7 @@ def test_report_context_shows_the_weighted_figures(analysis, lang):
             assert row[0].text == ctx["t"].text(f"stages.{ref['construct'][6:]}")
         assert row[3].raw == pytest.approx(ref["statistic"], abs=1e-12)
         assert row[5].raw == pytest.approx(ref["pvalue"], abs=1e-15)
-        assert row[6].raw == ref["n"]
+        assert row[7].raw == ref["n"]
     assert {r[2].text for r in table.rows} == {
         ctx["t"].text(f"tests.{k}") for k in set(tests["test"])}
     # the page renders with them: the weighted notes are on it
@@ -239,3 +239,112 @@ def test_report_context_shows_the_weighted_figures(analysis, lang):
     assert str(escape(table.title)) in html
     # the report does not change the analysis object (its JSON)
     pd.testing.assert_frame_equal(analysis.indices.constructs, before)
+
+
+def _group_name(q: Questionnaire, gid: str, lang: str) -> str:
+    g = q.group(gid)
+    return g.name.get(lang) if g.name else g.id
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment written out (p.adjust(method = "holm"))."""
+    order = np.argsort(p)
+    m = len(p)
+    out = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, (m - rank) * p[i])
+        out[i] = min(1.0, running)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_group_findings_and_marks_come_from_the_design_based_tests(analysis, lang):
+    """A weighted report's group findings and panel marks: the design-based tests of
+    the indices compared in the chapter (its tests of means), Holm-adjusted over that
+    family as the unweighted ones; the appendix's table gives the same adjusted p."""
+    from satisfaction.report.cells import fmt_p
+    from satisfaction.report.context import build_context
+
+    cmp = analysis.compare
+    assert cmp.adjust == "holm"
+    means = cmp.tests[cmp.tests["family"] == "means"]
+    family = set(zip(means["construct"], means["by"], strict=True))
+    tests = analysis.weighted.group_tests
+    member = np.array([(c, b) in family for c, b in zip(tests["construct"], tests["by"],
+                                                         strict=True)])
+    assert member.sum() == len(family) > 2
+    holm = _holm(tests.loc[member, "pvalue"].to_numpy(dtype=float))
+    adjusted = dict(zip(zip(tests.loc[member, "construct"], tests.loc[member, "by"],
+                            strict=True), holm, strict=True))
+    ctx = build_context(analysis, lang)
+    t = ctx["t"]
+    significant = [k for k, p in adjusted.items() if p < 0.05]
+    findings = ctx["groups"]["findings"]
+    assert len(findings) == len(significant)
+    for construct, by in significant:
+        name = analysis.questionnaire.construct(construct).name.get(lang)
+        by_name = _group_name(analysis.questionnaire, by, lang)
+        assert sum(name in f and by_name in f and fmt_p(adjusted[(construct, by)]) in f
+                   for f in findings) == 1
+    weighted_word = "weighted means" if lang == "en" else "加权均值"
+    assert all(weighted_word in f for f in findings)
+    # the appendix's table: adjusted p beside each test of the family, blank otherwise
+    table = ctx["groups"]["weighted_tests"]
+    for row, in_family, (_, ref) in zip(table.rows, member, tests.iterrows(), strict=True):
+        if in_family:
+            assert row[6].raw == pytest.approx(adjusted[(ref["construct"], ref["by"])],
+                                               abs=1e-12)
+        else:
+            assert row[6].raw is None
+    # the chart's panel titles carry the design-based adjusted p and its marks
+    from markupsafe import escape
+
+    from satisfaction.report import charts
+
+    assert t.text("groups.chart_note_weighted") == ctx["groups"]["chart_note"]
+    svg = str(ctx["groups"]["chart"])
+    checked = 0
+    for (construct, by), p in adjusted.items():
+        if construct not in (analysis.satisfaction, analysis.loyalty):
+            continue
+        title = t.text("groups.panel",
+                       construct=analysis.questionnaire.construct(construct).name.get(lang),
+                       by=_group_name(analysis.questionnaire, by, lang), p=fmt_p(p),
+                       marks=charts.stars(p) if p < 0.05 else t.text("groups.ns"))
+        assert str(escape(title)) in svg
+        unweighted = means[(means["construct"] == construct) & (means["by"] == by)]
+        assert fmt_p(unweighted["pvalue.adjusted"].iloc[0]) != fmt_p(p)  # not idle
+        checked += 1
+    assert checked >= 2
+
+
+def test_weighted_findings_without_adjustment(analysis):
+    """The same with the comparison's adjustment 'none' (compare(adjust="none") leaves
+    the p-values as they are): the findings are the design-based tests with p < 0.05,
+    worded with the weighted means and the design-based p, not the unweighted one."""
+    import copy
+
+    from satisfaction.report.cells import fmt_p
+    from satisfaction.report.context import build_context
+
+    a = copy.copy(analysis)
+    a.compare = copy.copy(analysis.compare)
+    a.compare.adjust = "none"
+    a.compare.tests = analysis.compare.tests.assign(
+        **{"pvalue.adjusted": analysis.compare.tests["pvalue"]})
+    means = a.compare.tests[a.compare.tests["family"] == "means"]
+    family = set(zip(means["construct"], means["by"], strict=True))
+    tests = analysis.weighted.group_tests
+    expected = {(c, b): p for c, b, p in zip(tests["construct"], tests["by"],
+                                             tests["pvalue"], strict=True)
+                if (c, b) in family and p < 0.05}
+    assert len(expected) >= 2
+    findings = build_context(a, "en")["groups"]["findings"]
+    assert len(findings) == len(expected)
+    for (construct, by), p in expected.items():
+        name = a.questionnaire.construct(construct).name.get("en")
+        (text,) = [f for f in findings if f.startswith(name)]
+        assert fmt_p(p) in text and "weighted means" in text
+        plain = means[(means["construct"] == construct) & (means["by"] == by)]
+        assert fmt_p(plain["pvalue"].iloc[0]) not in text

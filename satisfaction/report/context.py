@@ -570,15 +570,26 @@ class _Builder:
                 invariance.add(self.name(r["construct"]), self._group_name(r["group"]),
                                Cell(self.label("groups.levels", r["level"]), r["level"],
                                     ok is not None and not _missing(ok) and not ok))
-        if len(tests):
+        # a weighted survey: the design-based tests of means decide (weighted_marks)
+        weighted = len(tests) > 0 and "weighted.pvalue.adjusted" in tests.columns
+        if weighted:
+            sig = tests[(tests["family"] == "means")
+                        & (tests["weighted.pvalue.adjusted"] < 0.05)]
+            sig = sig.drop_duplicates(["construct", "by"])
+        elif len(tests):
             sig = tests[(tests["pvalue.adjusted"] < 0.05) & (tests["test"] != "chi2")]
             sig = sig.assign(_means=sig["family"] != "means").sort_values(
                 ["_means"], kind="stable").drop_duplicates(["construct", "by"])
+        if len(tests):
             for _, r in sig.iterrows():
                 groups = r["groups"] if isinstance(r["groups"], dict) else {}
                 parts = [f"{self._category(r['by'], k, v)} {fmt(v.get('mean'), 1)}"
                          for k, v in groups.items() if isinstance(v, dict)]
                 text = self.t(
+                    "groups.finding_weighted", construct=self.name(r["construct"]),
+                    by=self._group_name(r["by"]), groups=self._join(parts),
+                    test=self.label("tests", r["weighted.test"]),
+                    p=fmt_p(r["weighted.pvalue.adjusted"])) if weighted else self.t(
                     "groups.finding", construct=self.name(r["construct"]),
                     by=self._group_name(r["by"]), groups=self._join(parts),
                     test=self.label("tests", r["test"]), p=fmt_p(r["pvalue.adjusted"]),
@@ -629,9 +640,12 @@ class _Builder:
         if not len(tests):
             return None
         means = tests[tests["family"] == "means"]
+        # a weighted survey: the design-based tests' adjusted p (weighted_marks)
+        padj = "weighted.pvalue.adjusted" if "weighted.pvalue.adjusted" in tests.columns \
+            else "pvalue.adjusted"
         key = [self.a.satisfaction, self.a.loyalty]
         first = means[means["construct"].isin(key)]
-        other = means[~means["construct"].isin(key) & (means["pvalue.adjusted"] < 0.05)]
+        other = means[~means["construct"].isin(key) & (means[padj] < 0.05)]
         panels = []
         for _, r in pd.concat([first, other]).head(12).iterrows():
             groups = {k: v for k, v in (r["groups"] or {}).items() if isinstance(v, dict)}
@@ -643,7 +657,7 @@ class _Builder:
             rows = [x for x in rows if x[2] is not None]
             if len(rows) < 2:
                 continue
-            p = r["pvalue.adjusted"]
+            p = r[padj]
             sig = not _missing(p) and p < 0.05
             title = self.t("groups.panel", construct=self.name(r["construct"]),
                            by=self._group_name(r["by"]), p=fmt_p(p),

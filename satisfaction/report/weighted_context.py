@@ -10,9 +10,11 @@ SE and normal interval, and whose group comparisons carry each group's weighted
 mean with its design-based interval — R's ``svymean`` and ``svyby`` on
 ``svydesign(ids = ~1, weights = ~w)``, computed by
 :func:`satisfaction.weights.weighted_mean` (tested against
-``tests/reference/survey_weights.R``). The tests themselves (p-values) are left as
-they are; the design-based tests are listed beside them (:func:`weighted_tests`).
-:func:`weighted_tests_table` shows those tests in the appendix and
+``tests/reference/survey_weights.R``). The unweighted tests stay in the chapter's
+table; the design-based tests (:func:`weighted_tests`), adjusted over the family of
+the tests of means as the unweighted ones are (:func:`weighted_marks`), decide the
+chapter's findings and the chart's marks. :func:`weighted_tests_table` shows them in
+the appendix and
 :func:`weighting_lines` is the methods appendix's paragraph on the weights. The
 analysis object itself is not changed, so the JSON keeps both versions.
 """
@@ -142,9 +144,10 @@ def weighted_tests(weighted: Any) -> pd.DataFrame:
 
 def weighted_tests_table(b: Any) -> Any:
     """The design-based tests of every index across every categorical group as a
-    report table (``construct by test statistic df p n``; ``svyttest`` for two
-    groups, the Wald F of ``regTermTest`` for more; p-values as tested, not
-    adjusted), or None without weights. ``b`` is the report builder."""
+    report table (``construct by test statistic df p p_adj n``; ``svyttest`` for two
+    groups, the Wald F of ``regTermTest`` for more; ``p_adj`` adjusted over the
+    family of the chapter's tests of means, :func:`weighted_marks`, blank for the
+    others), or None without weights. ``b`` is the report builder."""
     from satisfaction.report.cells import Cell, _missing, fmt_p_cell, num, plain
 
     weighted = getattr(b.a, "weighted", None)
@@ -154,7 +157,8 @@ def weighted_tests_table(b: Any) -> Any:
     table = b.table("group_tests_weighted", b.t("groups.weighted_tests"),
                     [b.t("columns.construct"), b.t("columns.by"), b.t("columns.test"),
                      b.t("columns.statistic"), b.t("columns.df"), b.t("columns.pvalue"),
-                     b.t("columns.n")], [False, False, False, True, True, True, True],
+                     b.t("columns.padj"), b.t("columns.n")],
+                    [False, False, False, True, True, True, True, True],
                     note=b.t("groups.weighted_tests_note"))
     for _, r in tests.iterrows():
         try:
@@ -164,22 +168,73 @@ def weighted_tests_table(b: Any) -> Any:
             by = str(r["by"])
         df = fmt(r["df"], 0) if _missing(r.get("df2")) else \
             f"{fmt(r['df'], 0)}, {fmt(r['df2'], 0)}"
+        padj = r.get("pvalue.adjusted", np.nan)
         construct = str(r["construct"])  # a stage's index is "stage:<id>"
         name = b.stage(construct.split(":", 1)[1]) if construct.startswith("stage:") \
             else b.name(construct)
         table.add(name, by, b.label("tests", r["test"]),
                   num(r["statistic"]), Cell(df, plain(r["df"])),
-                  Cell(fmt_p_cell(r["pvalue"]), plain(r["pvalue"]),
-                       not _missing(r["pvalue"]) and r["pvalue"] < 0.05),
+                  Cell(fmt_p_cell(r["pvalue"]), plain(r["pvalue"])),
+                  Cell(fmt_p_cell(padj), plain(padj), not _missing(padj) and padj < 0.05),
                   (fmt(int(r["n"])), int(r["n"])))
     return table
 
 
+#: The columns a test of means gets from its design-based counterpart.
+MARK_COLUMNS = ("weighted.test", "weighted.statistic", "weighted.pvalue",
+                "weighted.pvalue.adjusted")
+
+
+def weighted_marks(cmp: Any, weighted: Any) -> tuple[Any, pd.DataFrame]:
+    """The design-based tests behind a weighted report's findings and chart marks.
+
+    Each unweighted test of means (``family == "means"``: an index across a group
+    variable) is paired with the design-based test of the same index and group
+    (:func:`weighted_tests`: ``svyttest`` or the Wald F of ``regTermTest``); their
+    p-values are adjusted over that family with the comparison's own method
+    (``cmp.adjust``, Holm by default; :func:`satisfaction.compare.adjust_pvalues`,
+    R's ``p.adjust``), as the unweighted ones are. Returns a copy of ``cmp`` whose
+    tests carry :data:`MARK_COLUMNS` (NaN for rows without a design-based test) and
+    the design-based tests with ``pvalue.adjusted`` (NaN outside the family).
+    """
+    from satisfaction.compare import adjust_pvalues
+
+    tests = weighted_tests(weighted).copy()
+    out = copy.copy(cmp)
+    frame = cmp.tests.copy()
+    for col in MARK_COLUMNS:
+        frame[col] = np.nan if col != "weighted.test" else None
+    if len(tests):
+        tests["pvalue.adjusted"] = np.nan
+    if not len(frame) or not len(tests) or "family" not in frame.columns:
+        out.tests = frame
+        return out, tests
+    means = frame["family"] == "means"
+    wanted = set(zip(frame.loc[means, "construct"].astype(str),
+                     frame.loc[means, "by"].astype(str), strict=True))
+    key = list(zip(tests["construct"].astype(str), tests["by"].astype(str), strict=True))
+    member = np.array([k in wanted for k in key], dtype=bool)
+    if member.any():
+        tests.loc[member, "pvalue.adjusted"] = adjust_pvalues(
+            tests.loc[member, "pvalue"].to_numpy(dtype=float), getattr(cmp, "adjust", "holm"))
+    lookup = {k: r for k, r, m in zip(key, tests.to_dict("records"), member, strict=True)
+              if m}
+    for i in frame.index[means]:
+        r = lookup.get((str(frame.at[i, "construct"]), str(frame.at[i, "by"])))
+        if r is not None:
+            frame.loc[i, list(MARK_COLUMNS)] = [r["test"], r["statistic"], r["pvalue"],
+                                                r["pvalue.adjusted"]]
+    out.tests = frame
+    return out, tests
+
+
 def weighted_view(analysis: Any) -> Any:
     """The analysis as the report of a weighted survey shows it: a shallow copy with
-    weighted ``indices`` (:func:`weighted_indices`) and weighted group means in
-    ``compare`` (:func:`weighted_group_means`); the analysis itself when it has no
-    weights."""
+    weighted ``indices`` (:func:`weighted_indices`), weighted group means in
+    ``compare`` (:func:`weighted_group_means`) whose tests of means carry their
+    design-based test with the family's adjusted p-value (:func:`weighted_marks`: the
+    chapter's findings and chart marks use it), and ``weighted.group_tests`` with
+    those adjusted p-values; the analysis itself when it has no weights."""
     weighted = getattr(analysis, "weighted", None)
     if weighted is None:
         return analysis
@@ -194,6 +249,9 @@ def weighted_view(analysis: Any) -> Any:
         if analysis.compare is not None:
             view.compare = weighted_group_means(analysis.compare, analysis.questionnaire,
                                                 data, analysis.indices.scores, w)
+            view.compare, tests = weighted_marks(view.compare, weighted)
+            view.weighted = copy.copy(weighted)
+            view.weighted.group_tests = tests
     return view
 
 
@@ -213,5 +271,5 @@ def weighting_lines(b: Any) -> list[str]:
                 excluded=fmt(int(sum(w.excluded.values()))))]
 
 
-__all__ = ["weighted_group_means", "weighted_indices", "weighted_tests",
-           "weighted_tests_table", "weighted_view", "weighting_lines"]
+__all__ = ["MARK_COLUMNS", "weighted_group_means", "weighted_indices", "weighted_marks",
+           "weighted_tests", "weighted_tests_table", "weighted_view", "weighting_lines"]
