@@ -317,6 +317,17 @@ def test_group_findings_and_marks_come_from_the_design_based_tests(analysis, lan
         assert fmt_p(unweighted["pvalue.adjusted"].iloc[0]) != fmt_p(p)  # not idle
         checked += 1
     assert checked >= 2
+    # the summary's sentence on the groups: the smallest design-based adjusted p of
+    # satisfaction and loyalty (none is significant here)
+    from satisfaction.report.cells import fmt
+
+    key = [p for (c, _), p in adjusted.items() if c in (analysis.satisfaction,
+                                                        analysis.loyalty)]
+    assert max(key) < 1 and min(key) >= 0.05
+    sentence = t.text("summary.finding_no_group", n=fmt(len(key)), p=fmt_p(min(key)))
+    assert sentence in ctx["summary"]["findings"]
+    plain = means[means["construct"].isin([analysis.satisfaction, analysis.loyalty])]
+    assert fmt_p(plain["pvalue.adjusted"].min()) != fmt_p(min(key))
 
 
 def test_weighted_findings_without_adjustment(analysis):

@@ -199,9 +199,12 @@ def _findings(b: Any, rows: dict[str, Any], drivers: dict[str, Any] | None,
     if groups is not None and len(groups.tests):
         t = groups.tests
         key = t[(t["family"] == "means") & t["construct"].isin([sat, loy])]
-        sig = key[key["pvalue.adjusted"] < 0.05]
+        # a weighted survey: the design-based tests decide (weighted_context.weighted_marks)
+        padj = "weighted.pvalue.adjusted" if "weighted.pvalue.adjusted" in t.columns \
+            else "pvalue.adjusted"
+        sig = key[key[padj] < 0.05]
         if len(sig):
-            r = sig.sort_values("pvalue.adjusted").iloc[0]
+            r = sig.sort_values(padj).iloc[0]
             means = {k: v for k, v in r["groups"].items() if isinstance(v, dict)
                      and not _missing(v.get("mean"))}
             hi = max(means, key=lambda k: means[k]["mean"])
@@ -212,9 +215,9 @@ def _findings(b: Any, rows: dict[str, Any], drivers: dict[str, Any] | None,
                            high_mean=fmt(means[hi]["mean"], 1),
                            low=b._category(r["by"], lo, means[lo]),
                            low_mean=fmt(means[lo]["mean"], 1)))
-        elif len(key) and key["pvalue.adjusted"].notna().any():
+        elif len(key) and key[padj].notna().any():
             out.append(b.t("summary.finding_no_group", n=fmt(len(key)),
-                           p=fmt_p(key["pvalue.adjusted"].min())))
+                           p=fmt_p(key[padj].min())))
     return out[:MAX_FINDINGS]
 
 
