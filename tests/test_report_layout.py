@@ -307,3 +307,19 @@ def test_driver_finding_claims_no_winner_when_intervals_overlap(reports: dict,
                upper="0.700") + m.summary.list_and +
         m.text("summary.driver_leader", construct="B", importance="0.550", lower="0.450",
                upper="0.650")))
+
+
+def test_pls_methods_say_how_pls_handled_missing_answers(reports: dict,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under PLS with mean replacement (answers missing), the methods' missing-data
+    line is PLS's, not the CB-SEM's FIML line (the bank has no missing answer: the
+    fit's ``missing`` is set as :func:`satisfaction.pls_pipeline.fit_pls_stage` sets
+    it when one is missing)."""
+    bank = reports["bank"]
+    monkeypatch.setattr(bank.pls, "missing", "mean")
+    monkeypatch.setitem(bank.options, "sem_missing", "fiml")
+    for lang in ("en", "zh"):
+        m = load_messages(lang)
+        lines = build_context(bank, lang)["appendix"]["methods_blocks"][0]["lines"]
+        assert m.pls.mean_note in lines
+        assert m.methods.missing_fiml not in lines and m.methods.missing_listwise not in lines

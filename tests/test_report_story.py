@@ -53,14 +53,16 @@ def test_summary_holds_headline_findings_chart_and_survey_actions(bank: dict) ->
     assert s["actions"] is not None
     assert all(r["condition"] in SURVEY_CONDITIONS for r in s["actions"])
     # the bank's CB-SEM is inadmissible and PLS is used: many limitations; the page
-    # lists at most five of those that concern the results shown (the CB-SEM's gates
-    # and the fallback, not the CFA's diagnostics nor the CB-SEM's fit cautions),
-    # those that invalidate first, and counts the rest
+    # lists at most four of those that concern the results shown (the fallback first,
+    # then the CB-SEM's gates it names; not the CFA's diagnostics nor the CB-SEM's fit
+    # cautions) and counts the rest
     from satisfaction.report.context import _Builder
 
     total = len(_Builder(a, "en").limitations())
     shown = s["limitations"]
-    assert total > 5 and shown[0]["severity"] == "invalidates" and 0 < len(shown) <= 5
+    assert total > 5 and 0 < len(shown) <= 4
+    assert shown[0]["text"].startswith("the covariance-based (CB-SEM) solution failed")
+    assert shown[1]["severity"] == "invalidates"
     assert not any(lim["text"].startswith("CFA") or "misses the cut-off" in lim["text"]
                    for lim in shown)
     assert s["limitations_more"].startswith(f"… and {total - len(shown)} further limitations")

@@ -207,7 +207,8 @@ def pls_methods(b: Any, blocks: list[dict[str, Any]]) -> None:
     if b.a.pls is None:
         return
     boot = getattr(b.a.pls.ipma, "index_intervals", None) is not None
-    lines = [b.t("pls.methods", reason=_reason(b),
+    weighted = bool(getattr(b.a.pls.result, "weighted", False))  # weighted PLS
+    lines = [b.t("pls.methods_weighted" if weighted else "pls.methods", reason=_reason(b),
                  draws=fmt((b.a.pls.result.bootstrap_info or {}).get("draws", 0))),
              b.t("pls.methods_index"),
              b.t("pls.index_interval_boot" if boot else "pls.index_interval_t")]
@@ -220,8 +221,11 @@ def pls_methods(b: Any, blocks: list[dict[str, Any]]) -> None:
         if block.get("title") == b.t("methods.glossary_title"):
             block["terms"] += [(b.t("pls.rho_a_term"), b.t("pls.rho_a")),
                                (b.t("pls.rho_c_term"), b.t("pls.rho_c"))]
-    if b.a.pls.missing == "mean":  # PLS replaced empty cells by item means
-        blocks[0]["lines"].append(b.t("pls.mean_note"))
+    if b.a.pls.missing == "mean":  # PLS replaced empty cells by item means: that, not
+        # the CB-SEM's FIML or listwise deletion, is how the model used handled them
+        covariance = {b.t("methods.missing_fiml"), b.t("methods.missing_listwise")}
+        kept = [x for x in blocks[0]["lines"] if x not in covariance]
+        blocks[0]["lines"][:] = [*kept[:1], b.t("pls.mean_note"), *kept[1:]]
     for block in blocks:
         if block.get("title") == b.t("methods.computation"):
             block["lines"][:] = lines + [x for x in block["lines"] if x not in replaced]

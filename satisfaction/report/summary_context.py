@@ -32,7 +32,7 @@ MAX_LEADERS = 4
 #: Sentences on the change since the previous wave among the findings, at most.
 MAX_WAVE_FINDINGS = 2
 #: Limitations listed on the summary page, at most (all of them are in the appendix).
-MAX_LIMITATIONS = 5
+MAX_LIMITATIONS = 4
 
 
 def summary_section(b: Any, model: dict[str, Any] | None, drivers: dict[str, Any] | None,
@@ -68,8 +68,11 @@ def summary_section(b: Any, model: dict[str, Any] | None, drivers: dict[str, Any
             "limitations_intro": b.t("summary.limitations_intro") if limitations else None,
             "limitations_more": b.t("summary.limitations_more", n=fmt(more)) if more > 0
             else None,
+            # the card names the verdict; the sentence only when it is not a good fit
+            # (the page must stay one: tests/test_report_layout.py)
             "fit": None if model is None else {"short": model["verdict_short"],
-                                               "text": model["verdict_text"],
+                                               "text": "" if model["verdict"] == "good"
+                                               else model["verdict_text"],
                                                "verdict": model["verdict"]},
             "actions": survey,
             "findings": _findings(b, rows, drivers, items),
@@ -86,13 +89,17 @@ def _concerning_shown_results(b: Any, limitations: list[dict[str, str]]
     CB-SEM) the covariance-based estimates are not shown: the CFA's diagnostics
     and the CB-SEM's cautions (its fit indices) describe a model that was not used,
     and the cautions of the regression behind the Shapley shares describe an
-    importance that is not shown (the IPMA's total effect is).
-    The CB-SEM's invalidating gates stay: the fallback caution, which follows them,
-    names them as the reason for PLS. The others are counted in the page's "further
-    limitations" line and listed in the appendix.
+    importance that is not shown (the IPMA's total effect is). The fallback
+    caution comes first (it names the CB-SEM's failed gates as the reason for PLS),
+    the CB-SEM's invalidating gates after it. The others are counted in the page's
+    "further limitations" line and listed in the appendix.
     """
     if getattr(b.a, "pls", None) is None:
         return limitations
+    # the fallback first: it says why PLS is used and which gates the CB-SEM failed
+    fallback = [d.text(b.lang, b.name) for d in (w.diagnostic for w in b.a.warnings)
+                if d.code == "estimator_pls_fallback"]
+    limitations = sorted(limitations, key=lambda lim: lim["text"] not in fallback)
     sem_warnings = list(getattr(b.a.sem, "warnings", None) or [])
     unused = set()
     for w in b.a.warnings:
