@@ -435,8 +435,11 @@ def run(
         from satisfaction.weights import weighted_analysis
 
         scores = analysis.indices.scores if analysis.indices is not None else None
-        analysis.weighted = weighted_analysis(q, data, respondent_weights, scores)
-        runner.warn("responses", Diagnostic("weights_not_applied", "caution"))
+        pls_used = analysis.pls is not None  # weighted PLS: what is weighted differs
+        analysis.weighted = weighted_analysis(q, data, respondent_weights, scores,
+                                              estimator="pls" if pls_used else "sem")
+        runner.warn("responses", Diagnostic(
+            "weights_not_applied_pls" if pls_used else "weights_not_applied", "caution"))
 
     try:
         if side is not None:

@@ -263,12 +263,6 @@ def fiml_unweighted_diagnostic() -> Diagnostic:
     return Diagnostic("sem_weights_not_applied", "caution")
 
 
-def pls_unweighted_diagnostic() -> Diagnostic:
-    """The caution of a weighted analysis whose structural results come from PLS
-    (which takes no respondent weights here)."""
-    return Diagnostic("pls_weights_not_applied", "caution")
-
-
 def command_weights(spec: Any, data: pd.DataFrame, responses: Any, column: str | None
                     ) -> Any:
     """The ``sampling_weights`` of ``satisfaction fit``: ``--weights COLUMN``, else the
@@ -558,5 +552,5 @@ def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.S
 
 
 __all__ = ["apply_weighted", "command_weights", "fiml_unweighted_diagnostic", "fit_weighted",
-           "normalise", "pls_unweighted_diagnostic", "respondent_weights", "weighted_mlr",
+           "normalise", "respondent_weights", "weighted_mlr",
            "weighted_moments", "weights_diagnostic"]

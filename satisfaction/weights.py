@@ -623,16 +623,28 @@ class WeightedAnalysis:
                 "not_weighted": list(self.not_weighted)}
 
 
-#: What the weights are not applied to. The covariance-based SEM is weighted
-#: (:mod:`satisfaction.sem_weights`, lavaan's ``sampling.weights``, with complete data
-#: and with FIML); PLS is not, and its own caution (``pls_weights_not_applied``) says so.
+#: What the weights are not applied to when the structural model is the CB-SEM. The
+#: CB-SEM is weighted (:mod:`satisfaction.sem_weights`, lavaan's ``sampling.weights``,
+#: with complete data and with FIML), and with it the total effects of the
+#: importance-performance analysis; its performance, Shapley shares and quadrants are
+#: not (caution ``weights_not_applied``).
 NOT_WEIGHTED: tuple[str, ...] = (
-    "measurement", "importance-performance", "unweighted group tests")
+    "measurement", "importance-performance: performance, Shapley shares, quadrants",
+    "key drivers by group", "unweighted group tests")
+#: The same under PLS: weighted PLS (:func:`satisfaction.pls.pls` ``weights=``) weights
+#: the paths, the PLS reliability and HTMT, the index and the IPMA, and the IPA's
+#: Shapley shares and paired performance intervals (``drivers.ipa(weights=)``); its item
+#: and purchase-stage rows keep unweighted performance (caution
+#: ``weights_not_applied_pls``).
+NOT_WEIGHTED_PLS: tuple[str, ...] = (
+    "factor-analytic measurement (CFA, EFA, reliability, validity)",
+    "importance-performance rows of items and purchase stages", "key drivers by group",
+    "unweighted group tests")
 
 
 def weighted_analysis(questionnaire: Questionnaire, data: pd.DataFrame,
                       weights: WeightResult, scores: pd.DataFrame | None = None,
-                      level: float = 0.95) -> WeightedAnalysis:
+                      level: float = 0.95, estimator: str = "sem") -> WeightedAnalysis:
     """Weighted item means and top-box shares, index means and group tests.
 
     Parameters
@@ -644,6 +656,9 @@ def weighted_analysis(questionnaire: Questionnaire, data: pd.DataFrame,
     scores : DataFrame, optional
         Respondent construct indices (``IndexResult.scores``).
     level : float
+    estimator : {"sem", "pls"}
+        The structural model used: what is not weighted differs
+        (:data:`NOT_WEIGHTED`, :data:`NOT_WEIGHTED_PLS`).
     """
     items = weighted_items(questionnaire, data, weights.weights, level=level)
     index_table = tests = None
@@ -651,4 +666,5 @@ def weighted_analysis(questionnaire: Questionnaire, data: pd.DataFrame,
         index_table = weighted_indices(scores, weights.weights, level)
         tests = weighted_group_tests(questionnaire, data, scores, weights.weights)
     return WeightedAnalysis(weights=weights, items=items, indices=index_table,
-                            group_tests=tests, not_weighted=list(NOT_WEIGHTED))
+                            group_tests=tests, not_weighted=list(
+                                NOT_WEIGHTED_PLS if estimator == "pls" else NOT_WEIGHTED))

@@ -359,3 +359,77 @@ def test_weighted_findings_without_adjustment(analysis):
         assert fmt_p(p) in text and "weighted means" in text
         plain = means[(means["construct"] == construct) & (means["by"] == by)]
         assert fmt_p(plain["pvalue"].iloc[0]) not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_weighted_pls_report_says_what_is_weighted(analysis, lang):
+    """The raked bank analysis falls back to PLS, which is weighted: the caution, the
+    JSON's list of unweighted parts, the methods appendix's weighting paragraph and the
+    PLS methods line are the weighted-PLS ones."""
+    from satisfaction.report.context import build_context
+    from satisfaction.weights import NOT_WEIGHTED_PLS
+
+    assert analysis.pls is not None and analysis.pls.result.weighted
+    codes = {w.code: w.severity for w in analysis.warnings}
+    assert codes["weights_not_applied_pls"] == "caution"
+    assert "weights_not_applied" not in codes
+    assert analysis.to_dict()["weighting"]["not_weighted"] == list(NOT_WEIGHTED_PLS)
+    ctx = build_context(analysis, lang)
+    t = ctx["t"]
+    lines = [line for block in ctx["appendix"]["methods_blocks"] for line in block["lines"]]
+    (weighting,) = [line for line in lines if "Kish" in line]
+    marker = "\x00"
+    pls_part = t.text("methods.weighting_pls", method=marker, trim="", design_effect="",
+                      effective_n="", n="", excluded="").split(marker)[1]
+    sem_part = t.text("methods.weighting", method=marker, trim="", design_effect="",
+                      effective_n="", n="", excluded="").split(marker)[1]
+    tail = pls_part[pls_part.index("Becker"):]
+    assert tail in weighting and sem_part[sem_part.index("sampling.weights"):] not in weighting
+    prefix = t.text("pls.methods_weighted", reason=marker, draws="0").split(marker)[0]
+    assert any(line.startswith(prefix) for line in lines)
+    plain = t.text("pls.methods", reason=marker, draws="0").split(marker)[0]
+    assert not any(line.startswith(plain) for line in lines)
+
+
+def test_weighting_texts_follow_the_estimator(bank):
+    """CB-SEM and weighted PLS get their own paragraph, caution and list; the catalogs
+    hold both in en and zh with the same placeholders."""
+    import re
+    from types import SimpleNamespace
+
+    import yaml
+
+    from satisfaction.report.weighted_context import weighting_lines
+    from satisfaction.resources import TEMPLATES
+    from satisfaction.weights import NOT_WEIGHTED, NOT_WEIGHTED_PLS, weighted_analysis
+
+    w = SimpleNamespace(trim=None, method="rake", design_effect=1.2, effective_n=200.0,
+                        weights=pd.Series([1.0, 2.0]), excluded={})
+    seen = []
+    for pls in (None, SimpleNamespace(result=SimpleNamespace(weighted=False)),
+                SimpleNamespace(result=SimpleNamespace(weighted=True))):
+        a = SimpleNamespace(weighted=SimpleNamespace(weights=w), pls=pls)
+        b = SimpleNamespace(a=a, t=lambda key, **_: key, label=lambda *_: "")
+        seen += weighting_lines(b)
+    assert seen == ["methods.weighting", "methods.weighting", "methods.weighting_pls"]
+    q, data, weights = bank
+    for estimator, expected in (("sem", NOT_WEIGHTED), ("pls", NOT_WEIGHTED_PLS)):
+        out = weighted_analysis(q, data, weights, estimator=estimator)
+        assert out.to_dict()["not_weighted"] == list(expected)
+    assert set(NOT_WEIGHTED) != set(NOT_WEIGHTED_PLS)
+    catalogs = {lang: yaml.safe_load((TEMPLATES / "messages" / f"{lang}.yaml").read_text(
+        encoding="utf-8")) for lang in ("en", "zh")}
+    for section, key in (("methods", "weighting"), ("methods", "weighting_pls"),
+                         ("pls", "methods_weighted"), ("pls", "methods"),
+                         ("warnings", "weights_not_applied"),
+                         ("warnings", "weights_not_applied_pls"),
+                         ("groups", "finding_weighted")):
+        fields = [set(re.findall(r"{(\w+)}", catalogs[lang][section][key]))
+                  for lang in ("en", "zh")]
+        assert fields[0] == fields[1], (section, key)
+    # the CB-SEM texts say the map's performance and shares are unweighted, the PLS
+    # ones that weighted PLS weights them
+    en = catalogs["en"]
+    assert "Shapley shares" in en["methods"]["weighting"].split("Unweighted:")[1]
+    assert "Shapley shares" in en["methods"]["weighting_pls"].split("Unweighted:")[0]
+    assert "Shapley shares" not in en["methods"]["weighting_pls"].split("Unweighted:")[1]

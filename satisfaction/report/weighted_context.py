@@ -257,15 +257,18 @@ def weighted_view(analysis: Any) -> Any:
 
 def weighting_lines(b: Any) -> list[str]:
     """The methods appendix on the weights: method, trimming, Kish design effect,
-    effective n, respondents without a weight and what is weighted (empty without
-    weights)."""
+    effective n, respondents without a weight and what is and is not weighted, which
+    depends on the structural model used (``methods.weighting`` for the CB-SEM,
+    ``methods.weighting_pls`` for weighted PLS); empty without weights."""
     weighted = getattr(b.a, "weighted", None)
     if weighted is None:
         return []
     w = weighted.weights
     trim = "" if w.trim is None else b.t("methods.weighting_trim", low=fmt(w.trim[0], 2),
                                          high=fmt(w.trim[1], 2), n=fmt(int(w.trimmed)))
-    return [b.t("methods.weighting", method=b.label("weighting.methods", w.method),
+    pls = getattr(getattr(b.a, "pls", None), "result", None)  # weighted PLS used
+    key = "methods.weighting_pls" if getattr(pls, "weighted", False) else "methods.weighting"
+    return [b.t(key, method=b.label("weighting.methods", w.method),
                 trim=trim, design_effect=fmt(w.design_effect, 2),
                 effective_n=fmt(w.effective_n, 1), n=fmt(len(w.weights)),
                 excluded=fmt(int(sum(w.excluded.values()))))]
