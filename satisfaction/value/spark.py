@@ -756,6 +756,20 @@ def spark_value_analysis(
 # ---------------------------------------------------------------------------
 # command line
 # ---------------------------------------------------------------------------
+#: Below this many bytes of local input, the command starts Spark's JVM for a short run.
+SMALL_INPUT_BYTES = 8 * 2**20
+
+
+def _local_bytes(source: str | Path) -> float:
+    """Size of a local file or folder of files; infinite for anything else (a table)."""
+    path = Path(source)
+    if path.is_file():
+        return float(path.stat().st_size)
+    if path.is_dir():
+        return float(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()))
+    return float("inf")
+
+
 def run(transactions: str | Path, columns: TransactionColumns, *, spark_master: str | None,
         period_end: str | None = None, time_unit: str = "week", horizon: int | None = None,
         discount_rate: float = 0.10, returns: str = "net", keep_duplicates: bool = False,
@@ -766,7 +780,13 @@ def run(transactions: str | Path, columns: TransactionColumns, *, spark_master: 
     it ran on; the command prints and writes it as it does DuckDB's."""
     options = value_options(time_unit, horizon, discount_rate, models)
     require_pyspark()
-    spark = spark_session(spark_master or "local[*]")
+    master = spark_master or "local[*]"
+    config = {}
+    if master.startswith("local") and _local_bytes(transactions) < SMALL_INPUT_BYTES:
+        # A short run on a fresh JVM: compile quickly rather than well (the JIT's first
+        # tier only). Measured on the CDNOW sample: 25-32 s against 37-40 s.
+        config["spark.driver.extraJavaOptions"] = "-XX:TieredStopAtLevel=1"
+    spark = spark_session(master, config=config)
     stx = spark_transactions(spark, transactions, columns, returns=returns,  # type: ignore[arg-type]
                              today=today, duplicates="keep" if keep_duplicates else "exclude",
                              date_format=date_format, max_problems=None)
