@@ -16,8 +16,9 @@ time includes starting its JVM, as a user's does:
 
 Each pair of runs must write the same per-customer CSV (compared byte for byte).
 The driver memory is passed as ``PYSPARK_SUBMIT_ARGS`` (the command has no option
-for it). CPU time (user + system of the process and its JVM) is printed beside the
-wall time: on a shared machine it is the steadier figure.
+for it). CPU time is printed beside the wall time: for DuckDB it is the steadier
+figure on a shared machine; for Spark it counts the Python process only (PySpark
+does not wait for its JVM, so the JVM's CPU time never reaches the parent).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def load_average() -> str:
 
 def run(path: Path, out: Path, engine: str, master: str, driver_memory: str,
         extra: list[str]) -> dict:
-    """One fresh ``satisfaction clv`` process: wall and CPU seconds (with its JVM)."""
+    """One fresh ``satisfaction clv`` process: wall and CPU seconds (Python only)."""
     cli = Path(sys.executable).with_name("satisfaction")
     cmd = [str(cli), "clv", str(path), "--out", str(out), *extra]
     env = dict(os.environ)
