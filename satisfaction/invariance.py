@@ -336,6 +336,14 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
     are decided by ΔCFI alone: these models have a handful of degrees of freedom,
     where RMSEA is unstable (Kenny, Kaniskan & McCoach 2015).
 
+    The steps are fitted without standard errors (``fit(..., se="none")``, lavaan's
+    ``se = "none"``): the decision uses χ², CFI, RMSEA and admissibility only, and
+    admissibility rests on the estimates (convergence, negative variances,
+    ``|std.all| > 1``). What the skipped information matrix would add, a check of
+    empirical identification, is not needed here: a one-factor model with three or
+    more items and its first loading fixed at 1 is identified by its structure
+    (Bollen 1989, the three-indicator rule), in every group and every step.
+
     Returns
     -------
     (DataFrame, list of Diagnostic)
@@ -381,7 +389,9 @@ def _steps(model: str, data: pd.DataFrame, group: str, missing: str = "listwise"
     """Configural, metric and scalar fits of one model, compared (no suggestions)."""
     rows: list[dict[str, Any]] = []
     for name, equal in STEPS[:3]:
-        result = fit(model, data, group=group, group_equal=equal, missing=missing)
+        # no standard errors: the decision does not use them (construct_invariance)
+        result = fit(model, data, group=group, group_equal=equal, missing=missing,
+                     se="none")
         if result.status == "invalid":
             raise InputError(f"the {name} model is not admissible")
         row = _row(name, result)

@@ -1806,7 +1806,8 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         criteria: dict[str, tuple[str, float]] | None = None,
         estimator: str = "ml", group_equal: tuple[str, ...] | list[str] = (),
         group_partial: tuple[str, ...] | list[str] = (), ci: str = "perc",
-        ordered: str | list[str] | None = None, sampling_weights: Any = None) -> SEMResult:
+        ordered: str | list[str] | None = None, sampling_weights: Any = None,
+        se: str = "standard") -> SEMResult:
     """Fit a CFA or SEM by maximum likelihood, with lavaan's defaults.
 
     Parameters
@@ -1893,6 +1894,19 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         respondent): fitted as lavaan's ``sampling.weights`` (weighted moments, MLR
         standard errors and scaled test; :func:`satisfaction.sem_weights.fit_weighted`;
         complete data, one or more groups; ``estimator`` ``ml`` or ``mlr``, no bootstrap).
+    se : {"standard", "none"}
+        ``none`` (lavaan's ``se = "none"``): no standard errors, for callers that use
+        only the estimates and the fit measures (the invariance steps of
+        :func:`satisfaction.invariance.construct_invariance`). The information matrix
+        is not computed (for FIML its numerical observed information, most of a
+        small model's fit time), so every ``se``, ``z``, ``pvalue`` and Wald or
+        delta-method interval is NaN and ``se_singular_identified`` is not checked:
+        admissibility (``status``) then rests on the estimates alone (convergence,
+        negative variances, non-positive-definite latent covariances, ``|std.all| >
+        1``). A model that is identified by its structure (e.g. one factor with three
+        or more items and a fixed first loading) loses nothing by it. Complete data
+        (one or more groups) and multi-group FIML; ``estimator="ml"``, no bootstrap,
+        no weights or ordered items.
 
     Returns
     -------
@@ -1917,6 +1931,12 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     the same quantities. Tested against lavaan 0.6 fitMeasures(),
     parameterEstimates(), standardizedSolution() and lavInspect(, "r2") to 1e-3.
     """
+    if se not in ("standard", "none"):
+        raise UsageError(f"se must be 'standard' or 'none', not {se!r}", value=se)
+    if se == "none" and (sampling_weights is not None or ordered or estimator != "ml"
+                         or bootstrap):
+        raise UsageError("se='none' needs estimator 'ml' without bootstrap, weights or "
+                         "ordered items", value=se)
     if sampling_weights is not None:  # respondent weights: lavaan's sampling.weights (MLR)
         from satisfaction.sem_weights import fit_weighted
 
@@ -1941,14 +1961,16 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
                     n_jobs=n_jobs, progress=progress, estimator=estimator,
                     group_equal=tuple(group_equal), group_partial=tuple(group_partial),
                     ci=ci, criteria=criteria if criteria is not None else fit_criteria(
-                        model if isinstance(model, Questionnaire) else None))
+                        model if isinstance(model, Questionnaire) else None),
+                    standard_errors=se == "standard")
 
 
 def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
          bootstrap: int, seed: int | None, group: str | None, n_jobs: int | None,
          progress: bool, criteria: dict[str, tuple[str, float]],
          estimator: str = "ml", group_equal: tuple[str, ...] = (),
-         group_partial: tuple[str, ...] = (), ci: str = "perc") -> SEMResult:
+         group_partial: tuple[str, ...] = (), ci: str = "perc",
+         standard_errors: bool = True) -> SEMResult:
     _check_estimator(estimator, missing, group)
     if ci not in BOOTSTRAP_CI:
         raise UsageError(f"ci must be one of {', '.join(BOOTSTRAP_CI)}, not {ci!r}", value=ci)
@@ -1993,13 +2015,17 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                                   partial=group_partial).nparam,
                           _moments(structure, observed, ngroups, True), source)
         result = _fit_fiml_groups(structure, observed, frame, gcol, group, excluded, syntax,
-                                  group_equal, group_partial, estimator)
+                                  group_equal, group_partial, estimator,
+                                  standard_errors=standard_errors)
         if bootstrap:
             _bootstrap_fiml(result, bootstrap, seed, n_jobs, progress, ci)
         result.warnings += _fit_diagnostics(result.fit_measures, criteria)
         return result
     # the mean-structure path also when an observed variable predicts another: the
     # saturated-means FIML below would report that variable's mean as its intercept
+    if missing == "fiml" and not standard_errors:
+        raise UsageError("se='none' is available for complete data and multi-group FIML, "
+                         "not for a single-group FIML fit", value="none")
     if missing == "fiml" and (structure.exogenous_observed or
                               any(r.op == "~1" for r in structure.rows) or
                               any(r.op == "~" and r.rhs in structure.observed
@@ -2058,7 +2084,8 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                           source)
         rams = _rams(spec, observed, [S])
         blocks = [Block(rams[0], S, n, x.mean(axis=0) if meanstructure else None)]
-        result = _estimate(spec, blocks, meanstructure=meanstructure, means=[None])
+        result = _estimate(spec, blocks, meanstructure=meanstructure, means=[None],
+                           standard_errors=standard_errors)
         result.excluded = excluded
         result.warnings = warnings + result.warnings
         result.syntax = syntax
@@ -2081,7 +2108,8 @@ def _fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str,
                       + ngroups * (len(observed) - nx),
                       _moments(structure, observed, ngroups, True), source)
     result = _fit_groups(structure, observed, frame, gcol, labels, group, excluded, warnings,
-                         syntax, group_equal, group_partial, estimator)
+                         syntax, group_equal, group_partial, estimator,
+                         standard_errors=standard_errors)
     if bootstrap:
         gspec = result.spec
         rams = copy.deepcopy([b.ram for b in result.blocks])
@@ -2137,9 +2165,11 @@ def _vcov(information: np.ndarray | None, n: int) -> np.ndarray | None:
 
 def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
               means: list[np.ndarray | None], start: np.ndarray | None = None,
-              labels: list[str] | None = None) -> SEMResult:
+              labels: list[str] | None = None, standard_errors: bool = True) -> SEMResult:
     sol = _fit_blocks(spec, blocks, start)
     n = sum(b.n for b in blocks)
+    # se="none" (fit's ``se``): no covariance of the estimates, so every se is NaN
+    information = sol.information if standard_errors else None
     warnings: list[Diagnostic] = []
     if not sol.converged:
         warnings.append(Diagnostic("not_converged", "invalidates", {"n": int(sol.iterations)}))
@@ -2150,7 +2180,7 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
         # binding inequalities (and held bounds) count as equalities, as lavaan's
         # constrained information does
         rows = [spec.ineq[0][binding], np.eye(spec.nparam)[active]]  # type: ignore[index]
-        vcov = _vcov_constrained(sol.information, n, np.vstack(rows))
+        vcov = _vcov_constrained(information, n, np.vstack(rows))
         label_of = {q: label for group in spec.label_param for label, q in group.items()}
         for q in np.flatnonzero(active):
             warnings.append(Diagnostic("parameter_at_bound", "caution",
@@ -2162,7 +2192,7 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
         # a parameter held at its bound is treated as fixed there (lavaan: no standard
         # error for it; the others' come from the information without it)
         keep = ~active
-        info = sol.information
+        info = information
         reduced = _vcov(info[np.ix_(keep, keep)], n) if info is not None else None
         vcov = None
         if reduced is not None:
@@ -2174,12 +2204,12 @@ def _estimate(spec: _Spec, blocks: list[Block], *, meanstructure: bool,
                                        {"label": label_of.get(int(q), str(q)),
                                         "value": float(sol.theta[q])}))
     else:
-        vcov = _vcov(sol.information, n)
+        vcov = _vcov(information, n)
     if vcov is not None:
         with np.errstate(invalid="ignore"):
             se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
         se[active] = np.nan
-    else:
+    elif standard_errors:
         warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     sigmas = [b.ram.implied(sol.theta)["Sigma"] for b in blocks]
     nx = len(spec.structure.exogenous_observed)
@@ -2231,7 +2261,7 @@ def _vcov_constrained(information: np.ndarray | None, n: int, rows: np.ndarray
     return None if reduced is None else basis @ reduced @ basis.T
 
 
-def _held_vcov(spec: _Spec, par: np.ndarray, hessian: np.ndarray, n: int,
+def _held_vcov(spec: _Spec, par: np.ndarray, hessian: np.ndarray | None, n: int,
                binding: np.ndarray | None = None
                ) -> tuple[np.ndarray | None, np.ndarray, list[Diagnostic]]:
     """Covariance of a FIML fit from its observed information (``hessian`` of ``F``
@@ -2239,7 +2269,8 @@ def _held_vcov(spec: _Spec, par: np.ndarray, hessian: np.ndarray, n: int,
     treated as fixed there (lavaan: no standard error for it, the others' from the
     information without it) and a binding inequality constraint (``binding``, over
     ``spec.ineq``) as an equality (:func:`_vcov_constrained`), with a caution for
-    each. Returns ``(vcov, held, warnings)``."""
+    each; ``hessian`` None (no standard errors) gives ``vcov`` None, the cautions
+    still. Returns ``(vcov, held, warnings)``."""
     held = np.zeros(len(par), dtype=bool)
     held[:spec.nparam] = _at_bound(spec, par[:spec.nparam])
     binding = np.zeros(0, dtype=bool) if binding is None else binding
@@ -2597,7 +2628,7 @@ def _independence(x: np.ndarray, nx: int = 0, w: np.ndarray | None = None
 
 def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup],
                 names: list[str], equal: tuple[str, ...], partial: tuple[str, ...],
-                estimator: str = "ml") -> SEMResult:
+                estimator: str = "ml", standard_errors: bool = True) -> SEMResult:
     """One multi-group FIML fit (lavaan's ``missing = "ml"`` with ``group``).
 
     The structure gets lavaan's multi-group mean structure (:func:`_with_means`:
@@ -2616,7 +2647,8 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     the independence model per group, SRMR per group against the EM moments
     (weighted by ``n_g/N``), as lavaan 0.6. ``estimator="mlr"``: Huber-White
     standard errors and lavaan's scaled and robust measures
-    (:func:`~satisfaction.robust.fiml_groups_mlr`).
+    (:func:`~satisfaction.robust.fiml_groups_mlr`). ``standard_errors=False`` (fit's
+    ``se="none"``): the observed information is not computed, every se is NaN.
     """
     means = [d.mu1 for d in data]
     sigmas1 = [d.sigma1 for d in data]
@@ -2651,7 +2683,8 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     theta, converged, binding = _fiml_inequality(objective, theta, converged, spec)
     if not binding.any() and any(d.w is not None for d in data):  # weighted fits only
         theta = _newton_polish(objective, theta, spec)
-    hess = _observed_information(objective, theta)
+    # the numerical Hessian costs one gradient per parameter: skipped without SEs
+    hess = _observed_information(objective, theta) if standard_errors else None
     vcov, held, warnings = _held_vcov(spec, theta, hess, total, binding)
     if not converged:
         warnings.append(Diagnostic("fiml_not_converged", "invalidates"))
@@ -2697,7 +2730,7 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     if vcov is not None:
         se = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
         se[held] = np.nan
-    else:
+    elif standard_errors:
         warnings.append(Diagnostic("se_singular_identified", "invalidates"))
     per = [_group_tables(full, ram, theta, se, spec.param_of_row[g], d.n, None)
            for g, (ram, d) in enumerate(zip(rams, data, strict=True))]
@@ -2715,7 +2748,7 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
     result.vcov = vcov
     result.per_group = per
     result.spec = spec
-    result.information = hess / 2
+    result.information = None if hess is None else hess / 2
     result.rams = rams
     return result
 
@@ -2723,7 +2756,8 @@ def _fiml_multi(structure: Structure, observed: list[str], data: list[_FimlGroup
 def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
                      gcol: pd.Series, group: str, excluded: dict[str, int], syntax: str,
                      group_equal: tuple[str, ...] = (), group_partial: tuple[str, ...] = (),
-                     estimator: str = "ml", weights: np.ndarray | None = None) -> SEMResult:
+                     estimator: str = "ml", weights: np.ndarray | None = None,
+                     standard_errors: bool = True) -> SEMResult:
     """Multi-group FIML (lavaan's ``sem(..., group =, missing = "ml")``): the fit of
     :func:`_fiml_multi` with ``group_equal``, and the test of equal structural paths
     on top of it (as :func:`_fit_groups` for complete data). ``weights``: respondent
@@ -2747,12 +2781,12 @@ def _fit_fiml_groups(structure: Structure, observed: list[str], frame: pd.DataFr
         data.append(_fiml_group(x, observed, f"the structural model in group {g} (FIML)",
                                 None if weights is None else weights[member]))
     free = _fiml_multi(structure, observed, data, names, group_equal, group_partial,
-                       estimator)
+                       estimator, standard_errors)
     spec = free.spec
     if any(r.op == "~" for r in structure.rows) and "regressions" not in group_equal:
         equal = _fiml_multi(structure, observed, data, names,
                             tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial,
-                            estimator)
+                            estimator, standard_errors)
     else:  # no structural path to constrain: the equal-paths model is the same model
         equal = free
     diff = _paths_difference(free.fit_measures, equal.fit_measures, estimator)
@@ -2809,13 +2843,15 @@ def _with_means(structure: Structure, means: list[np.ndarray], observed: list[st
 
 def _fit_equal(structure: Structure, observed: list[str], samples: list[np.ndarray],
                means: list[np.ndarray], xs: list[np.ndarray], names: list[str],
-               equal: tuple[str, ...], partial: tuple[str, ...]) -> SEMResult:
+               equal: tuple[str, ...], partial: tuple[str, ...], standard_errors: bool = True
+               ) -> SEMResult:
     """One multi-group fit with the mean structure and ``group.equal`` constraints."""
     full = _with_means(structure, means, observed, equal)
     spec = _layout(full, len(names), equal=equal, partial=partial)
     blocks = [Block(r, S, len(x), m) for r, S, x, m in
               zip(_rams(spec, observed, samples), samples, xs, means, strict=True)]
-    result = _estimate(spec, blocks, meanstructure=True, means=means, labels=names)
+    result = _estimate(spec, blocks, meanstructure=True, means=means, labels=names,
+                       standard_errors=standard_errors)
     result.spec = spec
     return result
 
@@ -2823,12 +2859,14 @@ def _fit_equal(structure: Structure, observed: list[str], samples: list[np.ndarr
 def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
                 gcol: pd.Series, labels: list[Any], group: str, excluded: dict[str, int],
                 warnings: list[str], syntax: str, group_equal: tuple[str, ...] = (),
-                group_partial: tuple[str, ...] = (), estimator: str = "ml") -> SEMResult:
+                group_partial: tuple[str, ...] = (), estimator: str = "ml",
+                standard_errors: bool = True) -> SEMResult:
     """The multi-group fit (mean structure, as lavaan does with groups; parameters of
     the ``group_equal`` classes equal across groups) and the test of equal structural
-    paths on top of it. With ``estimator`` ``mlr``/``mlm`` both fits get robust standard
-    errors and scaled measures (:func:`_robust_groups`) and the test of equal paths
-    is also given scaled (Satorra-Bentler 2001, :func:`_paths_difference`)."""
+    paths on top of it (without a structural path, the same model: not refitted).
+    With ``estimator`` ``mlr``/``mlm`` both fits get robust standard errors and
+    scaled measures (:func:`_robust_groups`) and the test of equal paths is also given
+    scaled (Satorra-Bentler 2001, :func:`_paths_difference`)."""
     if len(labels) < 2:
         raise InputError("a multi-group fit needs at least two groups", column=group,
                          value=labels[0] if labels else None)
@@ -2843,10 +2881,14 @@ def _fit_groups(structure: Structure, observed: list[str], frame: pd.DataFrame,
     means = [x.mean(axis=0) for x in xs]
     names = [str(g) for g in labels]
     free = _fit_equal(structure, observed, samples, means, xs, names, group_equal,
-                      group_partial)
+                      group_partial, standard_errors)
     spec = free.spec
-    equal = _fit_equal(structure, observed, samples, means, xs, names,
-                       tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial)
+    if any(r.op == "~" for r in structure.rows) and "regressions" not in group_equal:
+        equal = _fit_equal(structure, observed, samples, means, xs, names,
+                           tuple(dict.fromkeys((*group_equal, "regressions"))), group_partial,
+                           standard_errors)
+    else:  # no structural path to constrain: the equal-paths model is the same model
+        equal = free
     if estimator != "ml":
         _robust_groups(free, estimator, xs, len(structure.exogenous_observed))
         if equal.fit_measures["df"] == free.fit_measures["df"]:
