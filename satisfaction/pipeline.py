@@ -27,7 +27,7 @@ import platform
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -319,9 +319,9 @@ def run(
         by default because its fit on 100,000 customers takes minutes, far beyond
         the report's time budget (``satisfaction clv`` fits it).
     parallel : bool, optional
-        Run the measurement and customer-value stages in a second process
-        (default: when the machine has two or more cores). The results are the
-        same either way.
+        Run the measurement and customer-value stages, and first the invariance
+        tests of the group comparison, in a second process (default: when the
+        machine has two or more cores). The results are the same either way.
     progress : callable, optional
         Called with each stage's name as it starts (for a progress bar).
     sheet, header_row : optional
@@ -358,11 +358,15 @@ def run(
     # Measurement and customer value depend only on the data; on two or more cores
     # they run in a second process while the model, drivers and comparisons run here
     # (those are single-threaded Python, so the second core would otherwise idle).
-    pool, side = None, None
+    pool, side, invariant = None, None, None
     if parallel is None:
         parallel = (os.cpu_count() or 1) >= 2
     if parallel:
         pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        # the invariance fits of the compare stage first (issue 12: 150 FIML fits),
+        # ready when that stage asks; the side stages' results are needed only at the end
+        if q.groups:
+            invariant = pool.submit(_invariance_tables, q, data)
         side = pool.submit(_side_stages, q, data, transactions, clv_models)
     else:
         _measurement_stage(runner, analysis, data)
@@ -414,7 +418,7 @@ def run(
         with runner.stage("compare"):
             weights = analysis.indices.weights if analysis.indices is not None else None
             analysis.compare = compare.compare(q, data, weights=weights)
-            analysis.compare.invariance = _invariance_of_groups(runner, q, data)
+            analysis.compare.invariance = _invariance_of_groups(runner, q, data, invariant)
             if analysis.ipa is not None and analysis.indices is not None:
                 # the driver chapter's decomposition within each group (issue 12, point 3)
                 from satisfaction.group_drivers import analysis_group_drivers
@@ -483,25 +487,36 @@ def _weights(runner: _Runner, analysis: Analysis, source: Any, **read_options: A
     return result
 
 
-def _invariance_of_groups(runner: _Runner, q: Questionnaire, data: pd.DataFrame
-                          ) -> pd.DataFrame | None:
+def _invariance_of_groups(runner: _Runner, q: Questionnaire, data: pd.DataFrame,
+                          pending: Future | None = None) -> pd.DataFrame | None:
     """Whether each construct's means may be compared across each categorical group
-    (configural, metric and scalar invariance of its one-factor model)."""
+    (configural, metric and scalar invariance of its one-factor model), with its
+    cautions under the compare stage; ``pending``: the same computed in the side
+    process (:func:`_invariance_tables`)."""
+    table, notes = pending.result() if pending is not None else _invariance_tables(q, data)
+    for note in notes:
+        runner.warn("compare", note)
+    return table
+
+
+def _invariance_tables(q: Questionnaire, data: pd.DataFrame
+                       ) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    """The construct invariance table of every categorical group and its cautions,
+    in the order of the groups (:func:`satisfaction.invariance.construct_invariance`)."""
     from satisfaction.compare import MAX_GROUPS
     from satisfaction.invariance import CONSTRUCT_COLUMNS, construct_invariance
 
-    frames = []
+    frames, notes = [], []
     for g in q.groups:
         if g.type != "categorical" or g.id not in data.columns or \
                 data[g.id].nunique() > MAX_GROUPS:  # not compared either
             continue
-        table, notes = construct_invariance(q, data, g.id)
+        table, group_notes = construct_invariance(q, data, g.id)
         frames.append(table)
-        for note in notes:
-            runner.warn("compare", note)
+        notes += group_notes
     if not frames:
-        return None
-    return pd.concat(frames, ignore_index=True)[CONSTRUCT_COLUMNS]
+        return None, notes
+    return pd.concat(frames, ignore_index=True)[CONSTRUCT_COLUMNS], notes
 
 
 def _warn_first(runner: _Runner, analysis: Analysis, diagnostic: Diagnostic) -> None:
