@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import itertools
 import math
 import os
@@ -2596,10 +2597,35 @@ class _FimlGroup:
         self.n = len(self.x) if self.w is None else float(np.sum(self.w))
 
 
+#: EM (saturated) moments of the last data sets seen, by a digest of their values and
+#: weights: the steps of an invariance test refit the same data (three fits per
+#: construct and group, issue 12) and the EM is deterministic, so it is run once.
+_EM_MEMO: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+_EM_MEMO_SIZE = 16
+
+
+def _saturated_moments(x: np.ndarray, w: np.ndarray | None, pats: list
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~satisfaction.sem_ml.saturated_em` of ``x`` (copies), remembered for the
+    :data:`_EM_MEMO_SIZE` most recent data sets."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr((x.shape, w is None)).encode())
+    digest.update(np.ascontiguousarray(x, dtype=float).tobytes())
+    if w is not None:
+        digest.update(np.ascontiguousarray(w, dtype=float).tobytes())
+    key = digest.digest()
+    if key not in _EM_MEMO:
+        if len(_EM_MEMO) >= _EM_MEMO_SIZE:
+            del _EM_MEMO[next(iter(_EM_MEMO))]  # the oldest
+        _EM_MEMO[key] = saturated_em(pats, x.shape[1])
+    mu1, sigma1 = _EM_MEMO[key]
+    return mu1.copy(), sigma1.copy()
+
+
 def _fiml_group(x: np.ndarray, observed: list[str], what: str,
                 w: np.ndarray | None = None) -> _FimlGroup:
     pats = patterns(x, w)
-    mu1, sigma1 = saturated_em(pats, x.shape[1])
+    mu1, sigma1 = _saturated_moments(x, w, pats)
     _require_nonsingular(sigma1, observed, what)
     return _FimlGroup(x, pats, mu1, sigma1, w)
 

@@ -115,3 +115,27 @@ def test_construct_invariance_without_se_matches_the_fits_with_se() -> None:
     assert np.allclose(steps["chisq"], want["chisq"], rtol=0, atol=1e-10)
     assert np.allclose(steps["cfi"], want["cfi"], rtol=0, atol=1e-10)
     assert _level(steps) in ("configural", "metric", "scalar")
+
+
+def test_em_moments_are_remembered_per_data_set() -> None:
+    """The invariance steps reuse one data set's EM moments: the same numbers as a
+    fresh EM, as copies, and a changed value or weight is a new data set."""
+    from satisfaction.model import _saturated_moments
+    from satisfaction.sem_ml import patterns, saturated_em
+
+    x = _hs_missing()[["x4", "x5", "x6", "x9"]].to_numpy()
+    pats = patterns(x)
+    mu, sigma = saturated_em(pats, x.shape[1])
+    mu1, sigma1 = _saturated_moments(x, None, pats)
+    assert np.array_equal(mu1, mu) and np.array_equal(sigma1, sigma)
+    mu1[0] = 99.0  # a caller's change does not reach the remembered moments
+    mu2, _ = _saturated_moments(x, None, pats)
+    assert np.array_equal(mu2, mu)
+    y = x.copy()
+    y[0, 0] += 1.0
+    assert not np.array_equal(_saturated_moments(y, None, patterns(y))[0], mu)
+    w = np.linspace(0.5, 1.5, len(x))
+    w *= len(x) / w.sum()
+    weighted = saturated_em(patterns(x, w), x.shape[1])[0]
+    assert np.array_equal(_saturated_moments(x, w, patterns(x, w))[0], weighted)
+    assert not np.allclose(weighted, mu, rtol=0, atol=1e-6)
