@@ -362,9 +362,11 @@ def run(
     if parallel is None:
         parallel = (os.cpu_count() or 1) >= 2
     if parallel:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
-        # the invariance fits of the compare stage first (issue 12: 150 FIML fits),
-        # ready when that stage asks; the side stages' results are needed only at the end
+        # the invariance fits of the compare stage (issue 12: 150 FIML fits) in a
+        # worker of their own beside the side stages: the three processes keep both
+        # cores busy until the main one needs the side stages' results at the end
+        pool = ProcessPoolExecutor(max_workers=2 if q.groups else 1,
+                                   mp_context=get_context("spawn"))
         if q.groups:
             invariant = pool.submit(_invariance_tables, q, data)
         side = pool.submit(_side_stages, q, data, transactions, clv_models)
