@@ -319,8 +319,8 @@ def run(
         by default because its fit on 100,000 customers takes minutes, far beyond
         the report's time budget (``satisfaction clv`` fits it).
     parallel : bool, optional
-        Run the measurement and customer-value stages, and first the invariance
-        tests of the group comparison, in a second process (default: when the
+        Run the measurement and customer-value stages in a second process, and the
+        invariance tests of the group comparison in a third (default: when the
         machine has two or more cores). The results are the same either way.
     progress : callable, optional
         Called with each stage's name as it starts (for a progress bar).
