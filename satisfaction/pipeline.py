@@ -409,10 +409,18 @@ def run(
                 runner.warn("drivers", Diagnostic("indices_equal_weights", "info"))
             analysis.indices = drivers.indices(q, data, loadings=parameters)
             if analysis.sem is not None and sat is not None:
-                analysis.ipa = drivers.ipa(q, analysis.indices, analysis.sem.effects,
+                # weighted analysis: the map's performance is the weighted index, its
+                # Shapley shares and paired intervals weighted (issue 17)
+                performance, w = analysis.indices, None
+                if respondent_weights is not None:
+                    from satisfaction.weights import weighted_performance
+
+                    w = respondent_weights.weights
+                    performance = weighted_performance(analysis.indices, w)
+                analysis.ipa = drivers.ipa(q, performance, analysis.sem.effects,
                                            analysis.sem.parameters, target=sat,
                                            sem_status=getattr(analysis.sem, "status", "ok"),
-                                           bootstrap=bootstrap, seed=seed)
+                                           bootstrap=bootstrap, seed=seed, weights=w)
                 runner.collect("drivers", analysis.ipa)
 
     compare = runner.module("compare", "satisfaction.compare")

@@ -57,7 +57,7 @@ raking weights without the design-based SEs, and these formulas are a few lines.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -561,6 +561,24 @@ def weighted_indices(scores: pd.DataFrame, weights: pd.Series, level: float = 0.
     return pd.DataFrame(rows)
 
 
+def weighted_performance(indices: Any, weights: pd.Series, level: float = 0.95) -> Any:
+    """A copy of an :class:`~satisfaction.drivers.IndexResult` whose construct rows hold
+    the weighted index: ``index`` the weighted mean of the respondents' 0-100 scores,
+    ``se`` and the normal interval design-based (:func:`weighted_indices`, R's
+    ``svymean``); ``n`` stays the respondents. The stage and item rows are unchanged.
+
+    It is the performance of the weighted importance-performance analysis under the
+    CB-SEM (:func:`satisfaction.drivers.ipa` with ``weights=``), as
+    :func:`satisfaction.pls_pipeline.pls_indices` makes it for weighted PLS.
+    """
+    by = weighted_indices(indices.scores, weights, level).set_index("construct")
+    cons = indices.constructs.copy()
+    known = cons["construct"].isin(by.index).to_numpy()
+    for col in ("index", "se", "ci.lower", "ci.upper"):
+        cons.loc[known, col] = cons.loc[known, "construct"].map(by[col]).to_numpy(dtype=float)
+    return replace(indices, constructs=cons)
+
+
 def weighted_group_tests(questionnaire: Questionnaire, data: pd.DataFrame,
                          scores: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     """Every construct index across every categorical group, by
@@ -626,10 +644,12 @@ class WeightedAnalysis:
 #: What the weights are not applied to when the structural model is the CB-SEM. The
 #: CB-SEM is weighted (:mod:`satisfaction.sem_weights`, lavaan's ``sampling.weights``,
 #: with complete data and with FIML), and with it the total effects of the
-#: importance-performance analysis; its performance, Shapley shares and quadrants are
-#: not (caution ``weights_not_applied``).
+#: importance-performance analysis; its construct performance, Shapley shares and
+#: paired intervals are weighted too (:func:`weighted_performance`,
+#: ``drivers.ipa(weights=)``); its item and purchase-stage rows keep unweighted
+#: performance (caution ``weights_not_applied``).
 NOT_WEIGHTED: tuple[str, ...] = (
-    "measurement", "importance-performance: performance, Shapley shares, quadrants",
+    "measurement", "importance-performance rows of items and purchase stages",
     "key drivers by group", "unweighted group tests")
 #: The same under PLS: weighted PLS (:func:`satisfaction.pls.pls` ``weights=``) weights
 #: the paths, the PLS reliability and HTMT, the index and the IPMA, and the IPA's

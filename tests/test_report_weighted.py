@@ -427,9 +427,11 @@ def test_weighting_texts_follow_the_estimator(bank):
         fields = [set(re.findall(r"{(\w+)}", catalogs[lang][section][key]))
                   for lang in ("en", "zh")]
         assert fields[0] == fields[1], (section, key)
-    # the CB-SEM texts say the map's performance and shares are unweighted, the PLS
-    # ones that weighted PLS weights them
+    # both say the map's construct performance and shares are weighted (the CB-SEM's
+    # since issue 17: tests/test_weighted_sem_ipa.py), its item and stage rows not
     en = catalogs["en"]
-    assert "Shapley shares" in en["methods"]["weighting"].split("Unweighted:")[1]
+    assert "Shapley shares" in en["methods"]["weighting"].split("Unweighted:")[0]
+    assert "Shapley shares" not in en["methods"]["weighting"].split("Unweighted:")[1]
+    assert "items and purchase stages" in en["methods"]["weighting"].split("Unweighted:")[1]
     assert "Shapley shares" in en["methods"]["weighting_pls"].split("Unweighted:")[0]
     assert "Shapley shares" not in en["methods"]["weighting_pls"].split("Unweighted:")[1]
