@@ -60,6 +60,18 @@ also gets the percentile interval of the difference of their shares from the
 two groups' independent bootstraps, as a descriptive measure of "by how much"
 (the test is the permutation test).
 
+Respondent weights
+------------------
+With respondent weights (a weighted analysis's raking or column weights) each group's
+shares come from its weighted correlations (``cov.wt``, the bootstrap carrying the
+weights: :func:`satisfaction.importance.driver_importance` ``weights=``), so integer
+weights give the shares of the data with every respondent repeated ``w`` times. The
+permutation test permutes the group labels while each respondent keeps its weight:
+the scores are centred and scaled by the weighted mean and SD within each group, and
+every (permuted) group's correlations are weighted by its members' weights.
+Respondents without a weight are left out (``no weight``). Constant weights give the
+unweighted analysis.
+
 Tested against R (``lm()`` over all subsets and ``eigen()``, per gender of the
 bank data: ``tests/reference/group_drivers_reference.R``), the closed form of
 LMG for two drivers, :func:`satisfaction.importance.shapley_r2` on each group's
@@ -162,8 +174,8 @@ class GroupDriversResult:
         over the drivers of the variable.
     excluded : DataFrame
         ``by group reason n``: respondents left out and why (``missing group
-        value``, ``incomplete scores``, ``group below minimum n``, ``variable not
-        analysed``).
+        value``, ``no weight``, ``incomplete scores``, ``group below minimum n``,
+        ``variable not analysed``).
     min_n : int
     level : float
     alpha : float
@@ -259,18 +271,31 @@ def _member_corr(z: np.ndarray, products: np.ndarray, member: np.ndarray) -> np.
     return _corr(second - mean[:, :, None] * mean[:, None, :])
 
 
-def _standardize_within(z: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Every column centred and scaled (sd with n - 1) within each group."""
+def _standardize_within(z: np.ndarray, codes: np.ndarray,
+                        weights: np.ndarray | None = None) -> np.ndarray:
+    """Every column centred and scaled (sd with n - 1) within each group; with
+    ``weights`` by the weighted mean :math:`\\bar z_w = \\sum w z / \\sum w` and the
+    weighted SD :math:`\\sqrt{\\tfrac{n_g}{n_g - 1} \\sum w (z - \\bar z_w)^2 / \\sum w}`
+    (:math:`n_g` respondents; equal weights give the unweighted SD, so constant
+    weights give the unweighted test)."""
     out = np.empty_like(z)
     for g in np.unique(codes):
         rows = codes == g
         block = z[rows]
-        out[rows] = (block - block.mean(axis=0)) / block.std(axis=0, ddof=1)
+        if weights is None:
+            out[rows] = (block - block.mean(axis=0)) / block.std(axis=0, ddof=1)
+        else:
+            w = weights[rows][:, None]
+            centred = block - (w * block).sum(axis=0) / w.sum()
+            m = len(block)
+            out[rows] = centred / np.sqrt((w * centred ** 2).sum(axis=0) / w.sum()
+                                          * m / (m - 1))
     return out
 
 
 def permutation_test(z: np.ndarray, codes: np.ndarray, permutations: int, seed: int,
-                     shapley: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                     shapley: bool = True, weights: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Permutation p-values of the spread of each driver's share between groups.
 
     Parameters
@@ -285,6 +310,9 @@ def permutation_test(z: np.ndarray, codes: np.ndarray, permutations: int, seed: 
         Seed of ``numpy.random.default_rng``.
     shapley : bool
         Shapley shares (else relative-weight shares).
+    weights : ndarray, shape (n,), optional
+        Respondent weights (positive, finite): every group's correlations are the
+        weighted ones and a respondent keeps its weight when the labels are permuted.
 
     Returns
     -------
@@ -300,15 +328,20 @@ def permutation_test(z: np.ndarray, codes: np.ndarray, permutations: int, seed: 
     :math:`n_g` takes the rows at the positions the group holds in the observed
     data, so the group sizes are kept.
     """
-    z = _standardize_within(np.asarray(z, dtype=float), codes)
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    z = _standardize_within(np.asarray(z, dtype=float), codes, w)
     n, q = z.shape
     groups = np.unique(codes)
     positions = [np.flatnonzero(codes == g) for g in groups]
-    observed = np.stack([shares_of(_batch_corr(z[None, pos]), shapley)[0]
-                         for pos in positions])
+    products = (z[:, :, None] * z[:, None, :]).reshape(n, q * q)
+    if w is None:
+        observed = np.stack([shares_of(_batch_corr(z[None, pos]), shapley)[0]
+                             for pos in positions])
+    else:  # each group's weighted correlations: its members' weights in the membership
+        observed = np.stack([shares_of(_member_corr(z, products, np.where(
+            codes == g, w, 0.0)[None, :]), shapley)[0] for g in groups])
     statistic = observed.max(axis=0) - observed.min(axis=0)
     rng = np.random.default_rng(seed)
-    products = (z[:, :, None] * z[:, None, :]).reshape(n, q * q)
     reached = np.zeros(q - 1)
     per = max(1, _CHUNK_CELLS // n)
     done = 0
@@ -318,7 +351,9 @@ def permutation_test(z: np.ndarray, codes: np.ndarray, permutations: int, seed: 
         corr = []
         for pos in positions:
             member = np.zeros((size, n))
-            np.put_along_axis(member, order[:, pos], 1.0, axis=1)
+            # the rows drawn into the group, each with its own weight (1 unweighted)
+            np.put_along_axis(member, order[:, pos],
+                              1.0 if w is None else w[order[:, pos]], axis=1)
             corr.append(_member_corr(z, products, member))
         # every group's matrices in one batch: one walk over the subsets
         shares = shares_of(np.concatenate(corr), shapley).reshape(len(positions), size, -1)
@@ -360,6 +395,7 @@ def group_driver_importance(
     seed: int = 20261125,
     level: float = 0.95,
     alpha: float = 0.05,
+    weights: pd.Series | None = None,
 ) -> GroupDriversResult:
     """Key-driver importance within each group and permutation tests of its differences.
 
@@ -400,6 +436,11 @@ def group_driver_importance(
         Confidence level of the intervals.
     alpha : float
         Level at which a difference is called (on the Holm-adjusted p-value).
+    weights : Series, optional
+        Respondent weights indexed like ``scores``: weighted shares, a bootstrap
+        carrying the weights and a permutation test in which each respondent keeps
+        its weight (see the module's docstring). Respondents without a weight are
+        left out, counted as ``no weight``.
 
     Returns
     -------
@@ -432,6 +473,12 @@ def group_driver_importance(
     measure = "shapley.share" if shapley else "relative_weight.share"
     need = minimum_n(p) if min_n is None else int(min_n)
     complete = scores[[*drivers, target]].notna().all(axis=1)
+    w = None
+    if weights is not None:
+        w = weights.reindex(scores.index).astype(float)
+        if bool((w < 0).any()) or not bool(np.isfinite(w.dropna()).all()):
+            raise InputError("respondent weights must be finite and not negative",
+                             column="weights")
     importance: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []
     excluded: list[dict[str, Any]] = []
@@ -442,6 +489,12 @@ def group_driver_importance(
         if missing:
             excluded.append({"by": by, "group": None, "reason": "missing group value",
                              "n": missing})
+        if w is not None:  # no weight: out of the weighted analysis, counted
+            unweighted = int((labels.notna() & w.isna()).sum())
+            if unweighted:
+                excluded.append({"by": by, "group": None, "reason": "no weight",
+                                 "n": unweighted})
+            labels = labels.where(w.notna())
         order = _ordered_codes(labels)
         sizes = {}
         for code in order:
@@ -473,7 +526,8 @@ def group_driver_importance(
             rows = (labels == code) & complete
             res = driver_importance(scores.loc[rows, target], scores.loc[rows, drivers],
                                     bootstrap=bootstrap, seed=seed + 1000 * v + k,
-                                    level=level, shapley=shapley)
+                                    level=level, shapley=shapley,
+                                    weights=None if w is None else w[rows])
             results[code] = res
             for d in res.warnings:  # passed on with the group named (see _NOT_PASSED_ON)
                 params = {"by": by, "group": code, **d.params}
@@ -497,8 +551,9 @@ def group_driver_importance(
         rows = labels.isin(kept) & complete
         codes = pd.Categorical(labels[rows], categories=kept).codes
         z = scores.loc[rows, [*drivers, target]].to_numpy(dtype=float)
-        statistic, pvalue = permutation_test(z, codes, permutations, seed + 1000 * v,
-                                             shapley)
+        statistic, pvalue = permutation_test(
+            z, codes, permutations, seed + 1000 * v, shapley,
+            None if w is None else w[rows].to_numpy(dtype=float))
         adjusted = adjust_pvalues(pvalue, "holm")
         share = np.array([[results[c].table[measure].iloc[j] for j in range(p)]
                           for c in kept])
@@ -542,18 +597,20 @@ def questionnaire_groups(questionnaire: Questionnaire, data: pd.DataFrame
 def analysis_group_drivers(questionnaire: Questionnaire, data: pd.DataFrame, indices: Any,
                            ipa: Any, *, bootstrap: int = 1000,
                            permutations: int = PERMUTATIONS,
-                           seed: int = 20261125) -> GroupDriversResult | None:
+                           seed: int = 20261125,
+                           weights: pd.Series | None = None) -> GroupDriversResult | None:
     """The pipeline's step: the drivers and scores of the report's driver chapter (the
     IPA's decomposition of its target, :func:`satisfaction.drivers.ipa`) within the
     groups of every group variable of the questionnaire (:func:`questionnaire_groups`);
-    ``None`` without groups or without a decomposition."""
+    ``None`` without groups or without a decomposition. With respondent ``weights``
+    (the analysis's) the shares and the test are weighted."""
     decomposition = getattr(ipa, "decomposition", None)
     groups = questionnaire_groups(questionnaire, data)
     if decomposition is None or not groups:
         return None
     return group_driver_importance(indices.scores, ipa.target, decomposition.drivers, groups,
                                    bootstrap=bootstrap, permutations=permutations,
-                                   seed=seed, level=decomposition.level)
+                                   seed=seed, level=decomposition.level, weights=weights)
 
 
 __all__ = ["PERMUTATIONS", "GroupDriversResult", "analysis_group_drivers",

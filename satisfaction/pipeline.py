@@ -434,7 +434,8 @@ def run(
                 from satisfaction.group_drivers import analysis_group_drivers
 
                 analysis.group_drivers = analysis_group_drivers(
-                    q, data, analysis.indices, analysis.ipa, bootstrap=bootstrap, seed=seed)
+                    q, data, analysis.indices, analysis.ipa, bootstrap=bootstrap, seed=seed,
+                    weights=None if respondent_weights is None else respondent_weights.weights)
                 runner.collect("compare", analysis.group_drivers)
     if q.open_ended and not analysis.responses.texts.empty:
         text = runner.module("text", "satisfaction.text")

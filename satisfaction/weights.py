@@ -647,10 +647,12 @@ class WeightedAnalysis:
 #: importance-performance analysis; its construct performance, Shapley shares and
 #: paired intervals are weighted too (:func:`weighted_performance`,
 #: ``drivers.ipa(weights=)``); its item and purchase-stage rows keep unweighted
-#: performance (caution ``weights_not_applied``).
+#: performance (caution ``weights_not_applied``). The key drivers by group are weighted
+#: under either estimator (:func:`satisfaction.group_drivers.group_driver_importance`
+#: ``weights=``).
 NOT_WEIGHTED: tuple[str, ...] = (
     "measurement", "importance-performance rows of items and purchase stages",
-    "key drivers by group", "unweighted group tests")
+    "unweighted group tests")
 #: The same under PLS: weighted PLS (:func:`satisfaction.pls.pls` ``weights=``) weights
 #: the paths, the PLS reliability and HTMT, the index and the IPMA, and the IPA's
 #: Shapley shares and paired performance intervals (``drivers.ipa(weights=)``); its item
@@ -658,8 +660,7 @@ NOT_WEIGHTED: tuple[str, ...] = (
 #: ``weights_not_applied_pls``).
 NOT_WEIGHTED_PLS: tuple[str, ...] = (
     "factor-analytic measurement (CFA, EFA, reliability, validity)",
-    "importance-performance rows of items and purchase stages", "key drivers by group",
-    "unweighted group tests")
+    "importance-performance rows of items and purchase stages", "unweighted group tests")
 
 
 def weighted_analysis(questionnaire: Questionnaire, data: pd.DataFrame,
