@@ -116,7 +116,10 @@ class Analysis:
     weighted : WeightedAnalysis or None
         When the questionnaire declares weights (``weighting`` or ``weight``): the
         weights and the weighted item means, top-box shares, indices and group tests
-        (:mod:`satisfaction.weights`); the other results are unweighted.
+        (:mod:`satisfaction.weights`). The structural model (weighted ML or FIML,
+        or weighted PLS), the IPA's construct rows and the key drivers by group use
+        the weights too; what stays unweighted is listed in the analysis's
+        ``weighted`` section (``weights.NOT_WEIGHTED`` / ``NOT_WEIGHTED_PLS``).
     pls : PLSAnalysis or None
         When PLS path modelling is the estimator (the questionnaire's ``estimator:
         pls``, a formative construct, or a CB-SEM solution that failed a validity
