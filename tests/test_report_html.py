@@ -139,7 +139,10 @@ def test_page_has_margins_and_no_page_gaps(pages: dict[str, Path], lang: str,
                                            tmp_path: Path) -> None:
     image = screenshot(pages[lang], tmp_path / "page.png")
     ink = text_ink(image)
-    assert ink.mean() > 0.01, "the screenshot is (nearly) blank"
+    # not blank: text on at least a tenth of the screenshot's rows (the bank's first
+    # screen has it on 27 % (en) and 29 % (zh); the share of ink pixels, about 1 %,
+    # varies with the glyphs' strokes and the summary's length, and is a poor measure)
+    assert ink.any(axis=1).mean() > 0.10, "the screenshot is (nearly) blank"
     assert left_margin(image) >= MIN_MARGIN
     assert tallest_blank_band(image) <= MAX_BLANK_BAND
     # the text column is centred: as much room on the right as on the left
