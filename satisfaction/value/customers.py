@@ -263,28 +263,42 @@ def customer_table(
                              narrow_decimal=widest is not None and widest < NARROW_DECIMAL_BELOW,
                              ordered=False)
     data = transactions.con.execute(sql).df()
+    return table_from_query(data, period_end=end, holdout_end=hold, time_unit=time_unit,
+                            has_margin=transactions.has_margin)
+
+
+def table_from_query(data: pd.DataFrame, *, period_end: dt.date, holdout_end: dt.date | None,
+                     time_unit: Literal["day", "week", "month"],
+                     has_margin: bool) -> CustomerTable:
+    """The :class:`CustomerTable` from the rows of :func:`customer_table_sql`, as any
+    engine returns them (DuckDB's ``df()``, Spark's ``toArrow().to_pandas()``).
+
+    Customers whose first purchase lies after ``period_end`` (no transaction in the
+    calibration period) are counted in ``first_seen_later`` and dropped; the rest are
+    sorted by customer id (as DuckDB's ``ORDER BY 1``: numbers by value, text by code
+    point), indexed by the id as text, with one type per column.
+    """
     later = (data["transactions"].isna() | (data["transactions"] == 0)).to_numpy()
     if later.any():  # filter before the ids become a text index (a take on it is slow)
         data = data[~later]
-    # in customer-id order (the query's ORDER BY 1, as DuckDB orders: numbers by value,
-    # text by code point), sorted here: a stable sort of one column, then one take,
-    # costs a tenth of sorting the query's rows
+    # a stable sort of one column, then one take, costs a tenth of sorting in the query
     data = data.sort_values("customer_id", kind="stable", ignore_index=True)
     data["customer_id"] = data["customer_id"].astype(str)
     data = data.set_index("customer_id")
     for column in ("first_purchase", "last_purchase"):
-        data[column] = pd.to_datetime(data[column])
+        # Arrow's dates arrive in seconds, DuckDB's timestamps in microseconds
+        data[column] = pd.to_datetime(data[column]).astype("datetime64[us]")
     for column in ("occasions", "transactions", "frequency", "holdout_frequency"):
         data[column] = data[column].fillna(0).astype("int64")
     data["frequency"] = data["frequency"].clip(lower=0)
     for column in ("t_x", "T", "recency_days", "revenue", "margin", "monetary_value",
                    "trend_position", "holdout_revenue"):
         data[column] = data[column].astype("float64")
-    if not transactions.has_margin:
+    if not has_margin:
         data["margin"] = float("nan")
-    return CustomerTable(data=data, period_end=end, holdout_end=hold, time_unit=time_unit,
-                         unit_days=unit, has_margin=transactions.has_margin,
-                         first_seen_later=int(later.sum()))
+    return CustomerTable(data=data, period_end=period_end, holdout_end=holdout_end,
+                         time_unit=time_unit, unit_days=TIME_UNITS[time_unit],
+                         has_margin=has_margin, first_seen_later=int(later.sum()))
 
 
 def _nothing_kept(log: TransactionLog) -> InputError:

@@ -50,6 +50,7 @@ from satisfaction.value.customers import (
     CustomerTable,
     _nothing_kept,
     customer_table_sql,
+    table_from_query,
 )
 from satisfaction.value.transactions import (
     _DATE_FORMATS,
@@ -677,27 +678,8 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
     # text by code point) rather than by a distributed sort, which costs a job
     unsorted = re.sub(r"\s+ORDER BY 1( NULLS (FIRST|LAST))?\s*$", "", sql)
     data = transactions.spark.sql(unsorted).toArrow().to_pandas()
-    data = data.sort_values("customer_id", kind="stable", ignore_index=True)
-    # from here on, as customer_table does with DuckDB's result
-    later = (data["transactions"].isna() | (data["transactions"] == 0)).to_numpy()
-    if later.any():
-        data = data[~later].reset_index(drop=True)
-    data["customer_id"] = data["customer_id"].astype(str)
-    data = data.set_index("customer_id")
-    for column in ("first_purchase", "last_purchase"):
-        # Arrow's dates arrive in seconds; DuckDB's timestamps in microseconds
-        data[column] = pd.to_datetime(data[column]).astype("datetime64[us]")
-    for column in ("occasions", "transactions", "frequency", "holdout_frequency"):
-        data[column] = data[column].fillna(0).astype("int64")
-    data["frequency"] = data["frequency"].clip(lower=0)
-    for column in ("t_x", "T", "recency_days", "revenue", "margin", "monetary_value",
-                   "trend_position", "holdout_revenue"):
-        data[column] = data[column].astype("float64")
-    if not transactions.has_margin:
-        data["margin"] = float("nan")
-    return CustomerTable(data=data, period_end=end, holdout_end=hold, time_unit=time_unit,
-                         unit_days=unit, has_margin=transactions.has_margin,
-                         first_seen_later=int(later.sum()))
+    return table_from_query(data, period_end=end, holdout_end=hold, time_unit=time_unit,
+                            has_margin=transactions.has_margin)
 
 
 def spark_value_analysis(

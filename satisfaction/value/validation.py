@@ -141,7 +141,9 @@ def holdout_validation(transactions: Transactions, *, model: str = "bgnbd",
     if model not in PURCHASE_MODELS:
         raise ValueError(f"model must be one of {', '.join(PURCHASE_MODELS)}, not {model!r}")
     first, last = transactions.date_range
-    assert first is not None and last is not None  # the loader refuses an empty file
+    if first is None or last is None:  # the loader refuses an empty file; a caller may not
+        raise InputError("the transactions hold no dated purchase: no holdout check "
+                         "can be made", file=transactions.log.source)
     if isinstance(first, dt.datetime):
         first, last = first.date(), last.date()  # type: ignore[union-attr]
     end = split_date(first, last, share)
