@@ -339,7 +339,8 @@ def pls_groups(model: Questionnaire | str | Path,
                consistent: bool = False, permutations: int | None = None,
                bootstrap: int = 0, seed: int | None = None, missing: str = "listwise",
                group_equal: str | Sequence[str] | None = None,
-               group_partial: str | Sequence[str] | None = None) -> Any:
+               group_partial: str | Sequence[str] | None = None,
+               weights: str | pd.Series | None = None) -> Any:
     """PLS per group, MICOM and the path differences (permutation test and PLS-MGA)
     (``satisfaction fit --estimator pls|plsc --group COL``;
     :func:`satisfaction.pls_groups.pls_groups`).
@@ -347,7 +348,10 @@ def pls_groups(model: Questionnaire | str | Path,
     ``permutations`` defaults to :data:`PLS_GROUP_PERMUTATIONS`; ``bootstrap`` sets
     the PLS-MGA draws per group (default :data:`PLS_GROUP_DRAWS`). Respondents with a
     missing answer are left out listwise (and counted); every group is estimated
-    freely (``group_equal``/``group_partial`` are refused).
+    freely (``group_equal``/``group_partial`` are refused). ``weights``: respondent
+    weights as in :func:`fit` (a column, a Series, ``"none"``, by default the
+    questionnaire's declared weights): weighted PLS per group, the bootstrap and the
+    permutations carrying each respondent's weight, MICOM on weighted composites.
     """
     from satisfaction.pls_groups import pls_groups as run
 
@@ -368,9 +372,11 @@ def pls_groups(model: Questionnaire | str | Path,
         raise UsageError("must be at least 20 permutations", column="--permutations",
                          value=permutations)
     m, frame, _ = model_data(model, data)
+    w = _sampling_weights(m, frame, _source(data), weights)
     try:
         return run(m, frame, group, permutations=permutations,
-                   draws=bootstrap or PLS_GROUP_DRAWS, seed=seed, consistent=consistent)
+                   draws=bootstrap or PLS_GROUP_DRAWS, seed=seed, consistent=consistent,
+                   weights=w)
     except InputError as exc:
         _name_file(exc, _source(data))  # the model's own errors carry its file already
         raise

@@ -74,6 +74,38 @@ Path differences
   two-tailed ``p = 2·min(Pr, 1 − Pr)``. The group estimates are what is
   compared, so ``Pr`` is near 1/2 when they are equal.
 
+Respondent weights
+------------------
+With ``weights`` (sampling weights, e.g. raking weights) every step above uses
+them, following weighted PLS (WPLS; Becker & Ismail 2016, Accounting for
+sampling weights in PLS path modeling, European Management Journal 34(6),
+606-617; :func:`satisfaction.pls.pls`) and the survey-weighted means and
+variances of R's ``survey`` (``svymean``/``svyvar``):
+
+- each group is estimated by weighted PLS with its respondents' weights;
+- the PLS-MGA bootstrap resamples respondents within the group, each drawn
+  respondent carrying its weight (:func:`satisfaction.pls.bootstrap_pls`);
+- the permutations relabel respondents while each keeps its weight (as the key
+  drivers by group, :mod:`satisfaction.group_drivers`): a permuted group's
+  correlation matrix is the weighted one of the respondents it receives;
+- MICOM step 2: ``X`` is standardized with the pair's weighted means and
+  standard deviations and ``S = X' diag(u) X / (n − 1)``, ``u`` the pair's
+  weights rescaled to sum to ``n``, so ``c`` is the weighted correlation of the
+  two composites over the pooled respondents;
+- MICOM step 3: the pooled model is the weighted PLS fit of the pair (scores of
+  weighted mean 0 and variance 1), and each group's composite mean and variance
+  are weighted: ``mean_w = Σ w ξ / Σ w`` and ``var_w = Σ u (ξ − mean_w)² / (n_g − 1)``
+  with ``u`` the group's weights rescaled to sum to ``n_g`` (for a permuted
+  group, the weights of the respondents it receives).
+
+Weights are taken as given (not rescaled per group before pooling), so a
+group's share of the pooled weighted sample is its share of the weight total.
+Respondents without a weight are left out and counted (``no_weight``). Constant
+weights give the unweighted analysis; integer weights give each group's
+estimates of the data with every respondent repeated ``w`` times
+(``tests/test_pls_groups_weights.py``, also a loop implementation of the
+weighted permutation test and MICOM).
+
 Tested against a naive second implementation (``tests/reference/pls_groups_reference.py``:
 data-based loops, the weights from the naive PLS of ``pls_reference.py``,
 ``c`` from the score vectors, the MGA probability by a double loop) and by
@@ -113,6 +145,8 @@ from satisfaction.pls import (
     _iterate,
     _reflective,
     _structure,
+    _weighted_mean,
+    _weighted_sd,
     bootstrap_pls,
     pls,
     pls_model,
@@ -223,11 +257,11 @@ class PLSGroupsResult:
     pairs : list of GroupPair
     excluded : dict
         Reason → respondents left out (``missing_group``, ``missing_indicator``,
-        ``group_too_small``, ``constant_items``).
+        ``group_too_small``, ``constant_items``; with weights also ``no_weight``).
     warnings : list of Diagnostic
     settings : dict
         ``permutations``, ``draws``, ``seed``, ``alpha``, ``scheme``, ``consistent``,
-        ``min_size``.
+        ``min_size``, ``weighted`` (respondent weights used).
     """
 
     column: str
@@ -314,16 +348,41 @@ def _blocks(m: PLSModel) -> list[np.ndarray]:
     return out
 
 
-def _standardized(frame: pd.DataFrame) -> np.ndarray:
+def _rescaled(w: np.ndarray | None) -> np.ndarray | None:
+    """Weights rescaled to sum to their number (None stays None)."""
+    return None if w is None else w * w.size / w.sum()
+
+
+def _standardized(frame: pd.DataFrame, u: np.ndarray | None = None) -> np.ndarray:
+    """Columns standardized (divisor ``n − 1``); with weights ``u`` (summing to ``n``)
+    by the weighted means and standard deviations of :func:`satisfaction.pls.pls`."""
     x = frame.to_numpy(dtype=float)
-    return (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    if u is None:
+        return (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    return (x - _weighted_mean(x, u)) / _weighted_sd(x, u)
+
+
+def _group_moments(Y: np.ndarray, u: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Means and variances (divisor ``n_g − 1``) of score stacks ``Y`` (``... × n_g × L``)
+    over their rows; with weights ``u`` (``... × n_g``) the weighted ones,
+    ``Σ u ξ / Σ u`` and ``Σ ũ (ξ − mean)² / (n_g − 1)`` with ``ũ = u n_g / Σ u``."""
+    if u is None:
+        return Y.mean(axis=-2), Y.var(axis=-2, ddof=1)
+    n_g = u.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = u / u.sum(axis=-1, keepdims=True)
+        mean = np.einsum("...i,...il->...l", share, Y)
+        var = np.einsum("...i,...il->...l", share, (Y - mean[..., None, :]) ** 2)
+    return mean, var * n_g / (n_g - 1)
 
 
 def _permuted_fits(m: PLSModel, X: np.ndarray, perms: np.ndarray, n_a: int, scheme: str,
-                   tol: float, max_iter: int, consistent: bool
+                   tol: float, max_iter: int, consistent: bool, u: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both permuted groups of every permutation estimated from unit weights:
-    weights (``P × p × L`` each), paths (``P × L × L`` each) and success (``P``)."""
+    weights (``P × p × L`` each), paths (``P × L × L`` each) and success (``P``).
+    With respondent weights ``u`` each respondent keeps its weight in the permuted
+    group it lands in (weighted correlations, :func:`satisfaction.pls._correlations`)."""
     M, mode_b, D = _structure(m)
     reflective = _reflective(m) if consistent else None
     out: dict[str, list[np.ndarray]] = {"Wa": [], "Wb": [], "Ba": [], "Bb": [], "ok": []}
@@ -331,7 +390,7 @@ def _permuted_fits(m: PLSModel, X: np.ndarray, perms: np.ndarray, n_a: int, sche
         chunk = perms[start:start + _CHUNK]
         ok = np.ones(chunk.shape[0], dtype=bool)
         for side, rows in (("a", chunk[:, :n_a]), ("b", chunk[:, n_a:])):
-            S = _correlations(X, rows)
+            S = _correlations(X, rows, u)
             good = np.isfinite(S).all(axis=(1, 2))
             S[~good] = np.eye(X.shape[1])
             core = _iterate(S, M, mode_b, D, scheme, tol, max_iter, None)
@@ -364,17 +423,18 @@ def _quantiles(values: np.ndarray, probs: list[float]) -> list[float]:
 
 def _micom(m: PLSModel, X: np.ndarray, n_a: int, fit_a: PLSResult, fit_b: PLSResult,
            pooled: PLSResult, perms: np.ndarray, Wa_u: np.ndarray, Wb_u: np.ndarray,
-           alpha: float) -> pd.DataFrame:
-    S = X.T @ X / (X.shape[0] - 1)
+           alpha: float, u: np.ndarray | None = None) -> pd.DataFrame:
+    S = (X.T if u is None else X.T * u) @ X / (X.shape[0] - 1)
     Wa, Wb = _weight_matrix(fit_a), _weight_matrix(fit_b)
     rows = []
     Y = pooled.scores.to_numpy()
-    ya, yb = Y[:n_a], Y[n_a:]
-    mean_obs = ya.mean(axis=0) - yb.mean(axis=0)
-    logvar_obs = np.log(ya.var(axis=0, ddof=1)) - np.log(yb.var(axis=0, ddof=1))
-    Ya_u, Yb_u = Y[perms[:, :n_a]], Y[perms[:, n_a:]]
-    mean_u = Ya_u.mean(axis=1) - Yb_u.mean(axis=1)
-    logvar_u = np.log(Ya_u.var(axis=1, ddof=1)) - np.log(Yb_u.var(axis=1, ddof=1))
+    split = (None, None) if u is None else (u[:n_a], u[n_a:])
+    (ma, va), (mb, vb) = _group_moments(Y[:n_a], split[0]), _group_moments(Y[n_a:], split[1])
+    mean_obs, logvar_obs = ma - mb, np.log(va) - np.log(vb)
+    perm_u = (None, None) if u is None else (u[perms[:, :n_a]], u[perms[:, n_a:]])
+    (ma, va) = _group_moments(Y[perms[:, :n_a]], perm_u[0])
+    (mb, vb) = _group_moments(Y[perms[:, n_a:]], perm_u[1])
+    mean_u, logvar_u = ma - mb, np.log(va) - np.log(vb)
     mean_p, logvar_p = _two_sided(mean_obs, mean_u), _two_sided(logvar_obs, logvar_u)
     configural = fit_a.converged and fit_b.converged
     for j, (c, idx) in enumerate(zip(m.constructs, _blocks(m), strict=True)):
@@ -449,9 +509,16 @@ def _path_draws(fit: PLSResult) -> dict[tuple[str, str], np.ndarray]:
     return out
 
 
-def _prepare(m: PLSModel, data: pd.DataFrame, group: str, min_size: int
-             ) -> tuple[dict[str, pd.DataFrame], dict[str, int], list[Diagnostic]]:
-    """Split the complete rows by group; leave out (and count) what cannot be compared."""
+def _prepare(m: PLSModel, data: pd.DataFrame, group: str, min_size: int,
+             weights: pd.Series | None = None
+             ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray | None], dict[str, int],
+                        list[Diagnostic]]:
+    """Split the complete rows by group; leave out (and count) what cannot be compared.
+
+    With ``weights`` (a float per row of ``data``, NaN for none) rows without a
+    weight are left out (``no_weight``) and each group's weights are returned
+    (None without weights); an item is constant in a group when the respondents
+    of positive weight give it one answer (its weighted variance is 0)."""
     if group not in data.columns:
         raise UsageError("is not a column of the data", column="--group", value=group)
     cols = list(m.indicators)
@@ -477,23 +544,35 @@ def _prepare(m: PLSModel, data: pd.DataFrame, group: str, min_size: int
         excluded["missing_indicator"] = int(incomplete.sum())
         warnings.append(Diagnostic("listwise", "info", {"n": excluded["missing_indicator"]}))
     keep = ~no_group & ~incomplete
+    w_all = None
+    if weights is not None:
+        w_all = weights.to_numpy(dtype=float)
+        no_weight = keep.to_numpy() & ~np.isfinite(w_all)
+        excluded["no_weight"] = int(no_weight.sum())
+        keep = keep & ~no_weight
+        w_all = w_all[keep.to_numpy()]
     frame, labels = frame[keep], labels[keep].astype(str).str.strip()
     groups: dict[str, pd.DataFrame] = {}
+    group_weights: dict[str, np.ndarray | None] = {}
     for g in pd.unique(labels):
-        part = frame[(labels == g).to_numpy()]
+        inside = (labels == g).to_numpy()
+        part = frame[inside]
+        wg = None if w_all is None else w_all[inside]
         if len(part) < min_size:
             excluded["group_too_small"] += len(part)
             warnings.append(Diagnostic("pls_group_too_small", "caution",
                                        {"group": g, "column": group, "n": len(part),
                                         "min": min_size}))
             continue
-        constant = [c for c in cols if part[c].nunique() < 2]
+        weighed = part if wg is None else part[wg > 0]
+        constant = [c for c in cols if weighed[c].nunique() < 2]
         if constant:
             excluded["constant_items"] += len(part)
             warnings.append(Diagnostic("pls_group_constant_items", "caution",
                                        {"group": g, "items": constant}))
             continue
         groups[g] = part
+        group_weights[g] = wg
     if len(groups) < 2:
         found = pd.unique(labels)
         sizes = ", ".join(f"{g} ({int((labels == g).sum())})" for g in found[:10])
@@ -502,13 +581,14 @@ def _prepare(m: PLSModel, data: pd.DataFrame, group: str, min_size: int
         raise UsageError(f"the group analysis needs at least two groups of at least "
                          f"{min_size} complete respondents with varying answers; found: "
                          f"{sizes or 'none'}", column="--group", value=group)
-    return groups, excluded, warnings
+    return groups, group_weights, excluded, warnings
 
 
 def pls_groups(model: Any, data: pd.DataFrame, group: str, *, permutations: int = 1000,
                draws: int = 1000, seed: int | None = None, alpha: float = 0.05,
                scheme: str = "path", consistent: bool = False, tol: float = 1e-7,
-               max_iter: int = 300, min_size: int | None = None) -> PLSGroupsResult:
+               max_iter: int = 300, min_size: int | None = None, weights: Any = None
+               ) -> PLSGroupsResult:
     """MICOM and the path differences between the groups of ``group``.
 
     Parameters
@@ -536,6 +616,14 @@ def pls_groups(model: Any, data: pd.DataFrame, group: str, *, permutations: int 
     min_size : int, optional
         Smallest group analysed (default :func:`minimum_group_size`, the
         ten-times rule); smaller groups are left out with a diagnostic.
+    weights : str, Series, array or None
+        Respondent (sampling) weights, read as by :func:`satisfaction.pls.pls` (a
+        column of ``data``, a Series indexed like ``data`` or one number per row;
+        a respondent without a weight is left out and counted in ``no_weight``).
+        Weighted PLS in each group, the bootstrap carrying the weights, the
+        permutations keeping each respondent's weight and MICOM on weighted
+        composites (module docstring, "Respondent weights"); the info
+        ``pls_groups_weighted`` gives the Kish design effect and effective n.
 
     Returns
     -------
@@ -554,14 +642,19 @@ def pls_groups(model: Any, data: pd.DataFrame, group: str, *, permutations: int 
         raise UsageError("must lie between 0 and 0.5", column="alpha", value=alpha)
     m = pls_model(model)
     size = minimum_group_size(m) if min_size is None else int(min_size)
-    groups, excluded, warnings = _prepare(m, data, group, size)
+    w_all = None
+    if weights is not None:
+        from satisfaction.sem_weights import respondent_weights
+
+        w_all = respondent_weights(data, weights)
+    groups, group_weights, excluded, warnings = _prepare(m, data, group, size, w_all)
     labels = list(groups)
     n_pairs = len(labels) * (len(labels) - 1) // 2
     streams = np.random.SeedSequence(seed).spawn(len(labels) + n_pairs)
     fits: dict[str, PLSResult] = {}
     for k, g in enumerate(labels):
         fit = pls(m, groups[g], scheme=scheme, tol=tol, max_iter=max_iter,
-                  consistent=consistent)
+                  consistent=consistent, weights=group_weights[g])
         if not fit.converged:
             warnings.append(Diagnostic("pls_group_not_converged", "invalidates",
                                        {"group": g, "n": max_iter}))
@@ -574,6 +667,13 @@ def pls_groups(model: Any, data: pd.DataFrame, group: str, *, permutations: int 
                 "pls_mga_bootstrap_failed", "invalidates" if share > FAILED_LIMIT else "caution",
                 {"group": g, "failed": failed, "draws": draws}))
         fits[g] = fit
+    if w_all is not None:
+        from satisfaction.sem_weights import weights_diagnostic
+
+        analysed = np.concatenate([group_weights[g] for g in labels])
+        d = weights_diagnostic(analysed * analysed.size / analysed.sum(),
+                               excluded["no_weight"])
+        warnings.append(Diagnostic("pls_groups_weighted", "info", d.params))
     if len(labels) > 2:
         warnings.append(Diagnostic("pls_groups_pairwise", "info",
                                    {"k": len(labels), "pairs": n_pairs}))
@@ -584,7 +684,7 @@ def pls_groups(model: Any, data: pd.DataFrame, group: str, *, permutations: int 
                                     np.random.default_rng(streams[len(labels) + k]))
         pair = compare_pair(m, groups[a], groups[b], fits[a], fits[b], perms, a=a, b=b,
                             alpha=alpha, scheme=scheme, consistent=consistent, tol=tol,
-                            max_iter=max_iter)
+                            max_iter=max_iter, w_a=group_weights[a], w_b=group_weights[b])
         if not pair.pooled_converged:
             warnings.append(Diagnostic("pls_group_not_converged", "invalidates",
                                        {"group": f"{a} + {b}", "n": max_iter}))
@@ -601,35 +701,44 @@ def pls_groups(model: Any, data: pd.DataFrame, group: str, *, permutations: int 
                      "quantile": r["c.quantile"]}, constructs=(r["construct"],)))
         pairs.append(pair)
     settings = {"permutations": permutations, "draws": draws, "seed": seed, "alpha": alpha,
-                "scheme": scheme, "consistent": consistent, "min_size": size}
+                "scheme": scheme, "consistent": consistent, "min_size": size,
+                "weighted": w_all is not None}
     return PLSGroupsResult(group, labels, fits, pairs, excluded, warnings, settings)
 
 
 def compare_pair(model: PLSModel, frame_a: pd.DataFrame, frame_b: pd.DataFrame,
                  fit_a: PLSResult, fit_b: PLSResult, perms: np.ndarray, *, a: str = "a",
                  b: str = "b", alpha: float = 0.05, scheme: str = "path",
-                 consistent: bool = False, tol: float = 1e-7, max_iter: int = 300
-                 ) -> GroupPair:
+                 consistent: bool = False, tol: float = 1e-7, max_iter: int = 300,
+                 w_a: np.ndarray | None = None, w_b: np.ndarray | None = None) -> GroupPair:
     """MICOM and the path tests of two groups for given permutations.
 
     ``frame_a``/``frame_b`` hold the groups' complete indicator rows, ``fit_a``/
     ``fit_b`` their PLS fits (bootstrapped for PLS-MGA, else ``pr.a.le.b`` is
     NaN) and ``perms`` (``P × (n_a + n_b)``) permutations of the pooled rows
-    (group *a*'s rows first), e.g. from :func:`permutation_indices`. Formulas in
-    the module docstring.
+    (group *a*'s rows first), e.g. from :func:`permutation_indices`. ``w_a``/
+    ``w_b``: the groups' respondent weights (both or neither; the fits should be
+    weighted with them), kept by each respondent through the permutations.
+    Formulas in the module docstring.
     """
     m = pls_model(model)
     cols = list(m.indicators)
     pooled_frame = pd.concat([frame_a[cols], frame_b[cols]]).astype(float)
     if pooled_frame.isna().any().any():
         raise InputError("the groups compared must hold complete indicator rows")
-    X = _standardized(pooled_frame)
+    if (w_a is None) != (w_b is None):
+        raise ValueError("give the weights of both groups or of neither")
+    w = None if w_a is None else np.concatenate([np.asarray(w_a, dtype=float),
+                                                 np.asarray(w_b, dtype=float)])
+    u = _rescaled(w)
+    X = _standardized(pooled_frame, u)
     n_a = len(frame_a)
     pooled = pls(m, pooled_frame.reset_index(drop=True), scheme=scheme, tol=tol,
-                 max_iter=max_iter)
+                 max_iter=max_iter, weights=w)
     Wa_u, Wb_u, Ba_u, Bb_u, ok = _permuted_fits(m, X, perms, n_a, scheme, tol, max_iter,
-                                                consistent)
-    micom = _micom(m, X, n_a, fit_a, fit_b, pooled, perms[ok], Wa_u[ok], Wb_u[ok], alpha)
+                                                consistent, u)
+    micom = _micom(m, X, n_a, fit_a, fit_b, pooled, perms[ok], Wa_u[ok], Wb_u[ok], alpha,
+                   u)
     paths = _path_tests(m, fit_a, fit_b, Ba_u[ok], Bb_u[ok], micom)
     return GroupPair(a, b, n_a, len(frame_b), micom, paths, perms.shape[0], int((~ok).sum()),
                      pooled.converged)

@@ -404,10 +404,8 @@ def register(app: typer.Typer) -> None:
                                  column=option)
             if given and option != "--predict" and not predict:
                 raise UsageError("applies with --predict", column=option)
-        if weights is not None and (ordinal or (estimator.lower() in ("pls", "plsc")
-                                                and group is not None)) \
-                and weights.strip().lower() != "none":
-            raise UsageError("applies to --estimator ml|mlr, and pls|plsc without --group",
+        if weights is not None and ordinal and weights.strip().lower() != "none":
+            raise UsageError("applies to --estimator ml|mlr|pls|plsc",
                              column="--weights", value=weights)
         if estimator.lower() in ("pls", "plsc") and group is not None:
             from satisfaction.commands.pls_groups import print_pls_groups
@@ -416,7 +414,7 @@ def register(app: typer.Typer) -> None:
                                     consistent=estimator.lower() == "plsc",
                                     permutations=permutations, bootstrap=bootstrap, seed=seed,
                                     missing=missing, group_equal=group_equal,
-                                    group_partial=group_partial)
+                                    group_partial=group_partial, weights=weights)
             print_pls_groups(groups)
             if json_path is not None:
                 write_json(json_path, groups.to_dict())

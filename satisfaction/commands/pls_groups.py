@@ -34,6 +34,8 @@ def _yes(flag: bool) -> str:
 def print_pls_groups(result) -> None:
     """Per-group paths, MICOM per pair and construct, and the path differences."""
     kind = "Consistent PLS (PLSc)" if result.settings.get("consistent") else "PLS"
+    if result.settings.get("weighted"):
+        kind = f"Weighted {kind} (respondent weights)"
     sizes = ", ".join(f"{escape(g)} n = {result.fits[g].n}" for g in result.labels)
     t = Table(title=f"{kind} path coefficients by {escape(result.column)} ({sizes})")
     t.add_column("path")
