@@ -49,7 +49,16 @@ point's intervals lie clear of their mean lines; otherwise it is
 * ``possible_overkill`` importance below, performance above
 
 A purchase stage's importance is the sum of its dimensions' Shapley shares,
-with the percentile interval of that sum over the same bootstrap draws.
+with the percentile interval of that sum over the same bootstrap draws; its
+performance is the stage index.
+
+With respondent weights every row of the map is weighted: performance (construct,
+stage and item rows) is the weighted mean of the respondents' 0-100 scores with the
+design-based SE of R survey's ``svymean`` and a normal interval
+(:func:`satisfaction.weights.weighted_performance`), the Shapley shares come from the
+weighted correlations, the paired intervals are weighted means, and an item's loading
+is the weighted fit's (lavaan's ``sampling.weights``, or weighted PLS). Tested against
+``tests/reference/ipa_weights_survey.R`` (``svymean``, ``lm(weights =)``).
 """
 
 from __future__ import annotations
@@ -292,6 +301,9 @@ class IndexResult:
         ``construct indicator loading weight note`` (the outer weights used).
     scores : DataFrame
         Per-respondent construct scores (and stage scores, ``stage:<id>``).
+    item_scores : DataFrame or None
+        Per-respondent item scores on 0-100 (:func:`item_scores`), from which the
+        item rows are computed (and weighted, :func:`satisfaction.weights.weighted_performance`).
     """
 
     constructs: pd.DataFrame
@@ -300,6 +312,7 @@ class IndexResult:
     weights: pd.DataFrame
     scores: pd.DataFrame = field(repr=False)
     level: float = 0.95
+    item_scores: pd.DataFrame | None = field(default=None, repr=False)
 
     def index_of(self, construct: str) -> float:
         """The index of one construct."""
@@ -397,6 +410,7 @@ def indices(
         weights=weights,
         scores=scores,
         level=level,
+        item_scores=items,
     )
 
 
@@ -562,8 +576,9 @@ class IPAResult:
         quadrant.point mean.importance mean.performance gap``.
     stages : DataFrame
         ``stage constructs importance ci.lower ci.upper importance.method total_effect
-        performance rank``: which purchase stage drives the target most (rank 1 =
-        largest share of R²).
+        performance performance.ci.lower performance.ci.upper rank``: which purchase
+        stage drives the target most (rank 1 = largest share of R²); performance is
+        the stage index with its interval.
     importance_column : str
         ``shapley.share``, ``relative_weight.share``, ``std.total`` (or ``total``),
         or ``mixed`` when rows use different measures.
@@ -698,7 +713,11 @@ def ipa(
         design-based SE of R survey's ``svymean`` and a normal interval
         (:func:`satisfaction.weights.weighted_mean`). Respondents without a weight
         are left out (the fit counted them). ``indices`` must then hold the
-        weighted performance (:func:`satisfaction.pls_pipeline.pls_indices`).
+        weighted performance of the construct, stage and item rows
+        (:func:`satisfaction.weights.weighted_performance`;
+        :func:`satisfaction.pls_pipeline.pls_indices` for a weighted PLS fit), and
+        ``parameters`` (or the loadings in ``indices.weights``) the weighted fit's
+        loadings, so that the item rows are weighted too.
 
     Returns
     -------
@@ -886,9 +905,11 @@ def _item_rows(questionnaire: Questionnaire, indices: IndexResult,
 def _stage_rows(questionnaire: Questionnaire, indices: IndexResult,
                 decomposition: ImportanceResult | None, totals: Mapping[str, float]
                 ) -> pd.DataFrame:
-    """Purchase stages ranked by the summed Shapley share of their dimensions."""
+    """Purchase stages ranked by the summed Shapley share of their dimensions; their
+    performance (with its interval) is the stage index of ``indices.stages``."""
     cols = ["stage", "constructs", "importance", "ci.lower", "ci.upper", "importance.method",
-            "total_effect", "performance", "rank"]
+            "total_effect", "performance", "performance.ci.lower", "performance.ci.upper",
+            "rank"]
     if decomposition is None:
         return pd.DataFrame(columns=cols)
     statistic = "shapley.share" if decomposition.table["shapley.share"].notna().all() \
@@ -899,7 +920,7 @@ def _stage_rows(questionnaire: Questionnaire, indices: IndexResult,
     if not groups:
         return pd.DataFrame(columns=cols)
     parts = decomposition.group_shares(groups, statistic)
-    stage_perf = dict(zip(indices.stages["stage"], indices.stages["index"], strict=True))
+    stage_perf = indices.stages.set_index("stage")
     rows = []
     for _, g in parts.iterrows():
         tops = [t for t in top_level_of_stage(questionnaire, g["group"]) if t in totals]
@@ -909,7 +930,10 @@ def _stage_rows(questionnaire: Questionnaire, indices: IndexResult,
             "importance.method": statistic.removesuffix(".share"),
             # the effect of raising the whole stage by one standard deviation
             "total_effect": float(sum(totals[t] for t in tops)) if tops else np.nan,
-            "performance": stage_perf.get(g["group"], np.nan)})
+            **{key: float(stage_perf.loc[g["group"], src]) if g["group"] in stage_perf.index
+               else np.nan for key, src in (("performance", "index"),
+                                            ("performance.ci.lower", "ci.lower"),
+                                            ("performance.ci.upper", "ci.upper"))}})
     stages = pd.DataFrame(rows)
     stages["rank"] = stages["importance"].rank(ascending=False, method="first").astype(int)
     return stages.sort_values("rank").reset_index(drop=True)[cols]

@@ -251,22 +251,16 @@ def pls_indices(q: Questionnaire, fit: PLSAnalysis, data: pd.DataFrame) -> Any:
     ``ipma.index`` with complete data), ``se`` and the interval design-based
     (:func:`satisfaction.weights.weighted_indices`, R's ``svymean``) unless the
     bootstrap's are there; ``n`` stays the respondents. The purchase-stage and item
-    rows stay unweighted (the weighted item table is the analysis's ``weighting``).
+    rows are weighted the same way (:func:`satisfaction.weights.weighted_performance`).
     """
     from satisfaction.drivers import indices
 
     out = indices(q, data, loadings=index_weights(q, fit, data))
-    if fit.result.weighted:
-        from satisfaction.weights import weighted_indices
+    if fit.result.weighted:  # construct, stage and item rows weighted (issue 17)
+        from satisfaction.weights import weighted_performance
 
         w = pd.Series(fit.result._w, index=fit.result.scores.index)
-        by = weighted_indices(out.scores, w).set_index("construct")
-        cons = out.constructs.copy()
-        known = cons["construct"].isin(by.index).to_numpy()
-        for col in ("index", "se", "ci.lower", "ci.upper"):
-            cons.loc[known, col] = cons.loc[known, "construct"].map(by[col]).to_numpy(
-                dtype=float)
-        out.constructs = cons
+        out = weighted_performance(out, w)
     lam = fit.result.loadings.drop_duplicates(["construct", "indicator"]).set_index(
         ["construct", "indicator"])["est"]
     table = out.weights.copy()

@@ -562,21 +562,43 @@ def weighted_indices(scores: pd.DataFrame, weights: pd.Series, level: float = 0.
 
 
 def weighted_performance(indices: Any, weights: pd.Series, level: float = 0.95) -> Any:
-    """A copy of an :class:`~satisfaction.drivers.IndexResult` whose construct rows hold
-    the weighted index: ``index`` the weighted mean of the respondents' 0-100 scores,
-    ``se`` and the normal interval design-based (:func:`weighted_indices`, R's
-    ``svymean``); ``n`` stays the respondents. The stage and item rows are unchanged.
+    """A copy of an :class:`~satisfaction.drivers.IndexResult` whose construct, purchase
+    stage and item rows hold the weighted index: ``index`` the weighted mean of the
+    respondents' 0-100 scores (construct scores, stage scores ``stage:<id>`` of
+    ``scores``, item scores of ``item_scores``), ``se`` and the normal interval
+    design-based (:func:`weighted_indices`, R's ``svymean``); ``n`` stays the
+    respondents.
 
-    It is the performance of the weighted importance-performance analysis under the
-    CB-SEM (:func:`satisfaction.drivers.ipa` with ``weights=``), as
-    :func:`satisfaction.pls_pipeline.pls_indices` makes it for weighted PLS.
+    .. math:: \\bar y_w = \\sum w_i y_i / \\sum w_i,\\quad
+              \\mathrm{SE}^2 = \\frac{n}{n-1}\\sum w_i^2 (y_i-\\bar y_w)^2 / (\\sum w_i)^2
+
+    It is the performance of the weighted importance-performance analysis
+    (:func:`satisfaction.drivers.ipa` with ``weights=``) under the CB-SEM and, through
+    :func:`satisfaction.pls_pipeline.pls_indices`, under weighted PLS; tested against
+    ``tests/reference/ipa_weights_survey.R`` (``tests/test_ipa_rows_weights.py``).
     """
-    by = weighted_indices(indices.scores, weights, level).set_index("construct")
-    cons = indices.constructs.copy()
-    known = cons["construct"].isin(by.index).to_numpy()
-    for col in ("index", "se", "ci.lower", "ci.upper"):
-        cons.loc[known, col] = cons.loc[known, "construct"].map(by[col]).to_numpy(dtype=float)
-    return replace(indices, constructs=cons)
+    def weighted(frame: pd.DataFrame, key: str, scores: pd.DataFrame | None,
+                 prefix: str = "") -> pd.DataFrame:
+        frame = frame.copy()
+        if not len(frame):
+            return frame
+        if scores is None:
+            raise ValueError("weighted_performance needs the respondents' scores of the "
+                             f"{key} rows (IndexResult from drivers.indices)")
+        by = weighted_indices(scores, weights, level).set_index("construct")
+        names = prefix + frame[key].astype(str)
+        known = names.isin(by.index).to_numpy()
+        for col in ("index", "se", "ci.lower", "ci.upper"):
+            frame.loc[known, col] = names[known].map(by[col]).to_numpy(dtype=float)
+        return frame
+
+    stage_scores = indices.scores[[c for c in indices.scores.columns
+                                   if str(c).startswith("stage:")]]
+    construct_scores = indices.scores.drop(columns=stage_scores.columns)
+    return replace(indices,
+                   constructs=weighted(indices.constructs, "construct", construct_scores),
+                   stages=weighted(indices.stages, "stage", stage_scores, "stage:"),
+                   items=weighted(indices.items, "item", indices.item_scores))
 
 
 def weighted_group_tests(questionnaire: Questionnaire, data: pd.DataFrame,

@@ -1,0 +1,228 @@
+"""The weighted importance-performance map's item and purchase-stage rows (issue 17, point 1).
+
+References:
+
+(a) ``reference/ipa_weights_survey.R`` (+ JSON, section ``rows``): the complete bank survey
+    with the raking weights of ``reference/survey_weights.json``: every item's and stage's
+    performance is ``svymean`` of its 0-100 score with its SE and ``confint``; a stage's
+    importance the sum of its dimensions' Shapley shares (from every subset's
+    ``lm(weights = w)``); an item's importance lavaan's weighted standardized loading
+    (``sampling.weights``, ``reference/lavaan_sampling_weights.json``) × its construct's
+    share. Ours equals it to 1e-6.
+(b) frequency weights: integer weights give the rows of the data with every respondent
+    repeated ``w`` times (1e-8); constant weights give the unweighted rows, SEs included
+    (1e-12).
+(c) the analysis's two paths: under weighted PLS the items' loadings are the weighted
+    fit's and the item performance is R's ``svymean`` again; under the CB-SEM (simulated
+    complete CRAM raked on gender, a higher-order stage model) the item loadings are the
+    weighted fit's ``std.all`` and the stage and item performance the weighted means
+    ``Σ w y / Σ w`` (second implementation here).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from satisfaction.drivers import indices, ipa, item_scores
+from satisfaction.questionnaire import load_questionnaire
+from satisfaction.weights import weighted_performance
+
+REF_DIR = Path(__file__).parent / "reference"
+REF = json.loads((REF_DIR / "ipa_weights_survey.json").read_text(encoding="utf-8"))
+ROWS = REF["rows"]
+BANK = Path("/work/shared/data/bank_satisfaction.csv")
+TARGET = "Satisfaction"
+
+
+@pytest.fixture(scope="module")
+def bank():
+    """The bank questionnaire, its complete answers, the raking weights of the R
+    reference and lavaan's weighted fit's parameter table."""
+    q = load_questionnaire("ecsi_bank")
+    data = pd.read_csv(BANK, index_col="respondent")
+    survey = json.loads((REF_DIR / "survey_weights.json").read_text(encoding="utf-8"))
+    assert list(data.index) == survey["rake"]["respondent"]
+    w = pd.Series(survey["rake"]["weights"], index=data.index)
+    lavaan = json.loads((REF_DIR / "lavaan_sampling_weights.json").read_text(
+        encoding="utf-8"))["bank"]
+    parameters = pd.DataFrame(lavaan["parameters"])
+    return q, data, w, parameters
+
+
+def _ipa(q, data, parameters, w=None):
+    idx = indices(q, data)
+    perf = idx if w is None else weighted_performance(idx, w)
+    return perf, ipa(q, perf, None, parameters, target=TARGET, bootstrap=0, weights=w)
+
+
+def test_item_and_stage_rows_match_r(bank) -> None:
+    q, data, w, parameters = bank
+    perf, res = _ipa(q, data, parameters, w)
+    items = res.items.set_index("item").loc[ROWS["items"]]
+    assert list(items["construct"]) == ROWS["item_construct"]
+    np.testing.assert_allclose(items["loading"].to_numpy(dtype=float), ROWS["item_loading"],
+                               atol=1e-12, rtol=0)
+    np.testing.assert_allclose(items["importance"].to_numpy(dtype=float),
+                               ROWS["item_importance"], atol=1e-6, rtol=0)
+    ref = ROWS["item_performance"]
+    for col, key in (("performance", "mean"), ("performance.ci.lower", "lower"),
+                     ("performance.ci.upper", "upper")):
+        np.testing.assert_allclose(items[col].to_numpy(dtype=float), ref[key], atol=1e-6,
+                                   rtol=0)
+    np.testing.assert_allclose(perf.items.set_index("item").loc[ROWS["items"], "se"]
+                               .to_numpy(dtype=float), ref["se"], atol=1e-6, rtol=0)
+
+    stages = res.stages.set_index("stage").loc[ROWS["stages"]]
+    np.testing.assert_allclose(stages["importance"].to_numpy(dtype=float),
+                               ROWS["stage_importance"], atol=1e-6, rtol=0)
+    ref = ROWS["stage_performance"]
+    for col, key in (("performance", "mean"), ("performance.ci.lower", "lower"),
+                     ("performance.ci.upper", "upper")):
+        np.testing.assert_allclose(stages[col].to_numpy(dtype=float), ref[key], atol=1e-6,
+                                   rtol=0)
+    np.testing.assert_allclose(perf.stages.set_index("stage").loc[ROWS["stages"], "se"]
+                               .to_numpy(dtype=float), ref["se"], atol=1e-6, rtol=0)
+    # every performance interval holds its estimate
+    for frame in (items, stages):
+        assert (frame["performance.ci.lower"] < frame["performance"]).all()
+        assert (frame["performance"] < frame["performance.ci.upper"]).all()
+
+    # the weights matter: the unweighted rows differ
+    _, plain = _ipa(q, data, parameters)
+    p_items = plain.items.set_index("item").loc[ROWS["items"]]
+    assert np.abs(p_items["performance"] - items["performance"]).max() > 0.5
+    assert np.abs(p_items["importance"] - items["importance"]).max() > 1e-3
+    p_stages = plain.stages.set_index("stage").loc[ROWS["stages"]]
+    assert np.abs(p_stages["performance"] - stages["performance"]).max() > 0.1
+
+
+COLS_ITEMS = ["importance", "performance"]
+COLS_STAGES = ["importance", "performance"]
+
+
+def test_integer_weights_equal_repeated_rows(bank) -> None:
+    q, data, _, parameters = bank
+    count = pd.Series(1 + np.random.default_rng(7).integers(0, 4, size=len(data)),
+                      index=data.index)
+    _, weighted = _ipa(q, data, parameters, count.astype(float))
+    repeated = data.loc[np.repeat(data.index.to_numpy(), count.to_numpy())]
+    repeated.index = pd.Index([f"r{i}" for i in range(len(repeated))], name=data.index.name)
+    _, plain = _ipa(q, repeated, parameters)
+    for key, cols in (("item", COLS_ITEMS), ("stage", COLS_STAGES)):
+        left = getattr(weighted, f"{key}s").set_index(key)[cols]
+        right = getattr(plain, f"{key}s").set_index(key).loc[left.index, cols]
+        np.testing.assert_allclose(left.to_numpy(dtype=float), right.to_numpy(dtype=float),
+                                   atol=1e-8, rtol=0)
+    # and the counts matter: the data taken once differ
+    _, once = _ipa(q, data, parameters)
+    assert np.abs(once.items["performance"] - weighted.items["performance"]).max() > 1e-2
+
+
+def test_constant_weights_equal_unweighted(bank) -> None:
+    q, data, _, parameters = bank
+    perf, const = _ipa(q, data, parameters, pd.Series(2.5, index=data.index))
+    idx, plain = _ipa(q, data, parameters)
+    for key, cols in (("item", COLS_ITEMS), ("stage", COLS_STAGES)):
+        left = getattr(const, f"{key}s").set_index(key)[cols]
+        right = getattr(plain, f"{key}s").set_index(key).loc[left.index, cols]
+        np.testing.assert_allclose(left.to_numpy(dtype=float), right.to_numpy(dtype=float),
+                                   atol=1e-12, rtol=0)
+        # the design-based SE of a constant weight is the t-interval's sd / sqrt(n)
+        left = getattr(perf, f"{key}s").set_index(key)[["index", "se"]]
+        right = getattr(idx, f"{key}s").set_index(key).loc[left.index, ["index", "se"]]
+        np.testing.assert_allclose(left.to_numpy(dtype=float), right.to_numpy(dtype=float),
+                                   atol=1e-12, rtol=0)
+
+
+def test_weighted_pls_rows_use_the_weighted_fit(bank) -> None:
+    """Weighted PLS (the pipeline's path for the raked bank): the item rows' loadings are
+    the weighted fit's outer loadings, their performance R's svymean, the stage rows'
+    performance the weighted mean of the stage scores."""
+    from satisfaction.pls_pipeline import fit_pls_stage, pls_indices, pls_ipa
+
+    q, data, w, _ = bank
+    stage = fit_pls_stage(q, data, TARGET, bootstrap=0, seed=1, weights=w)
+    plain_stage = fit_pls_stage(q, data, TARGET, bootstrap=0, seed=1)
+    idx = pls_indices(q, stage, data)
+    res = pls_ipa(q, stage, idx, bootstrap=0, seed=1)
+    items = res.items.set_index("item").loc[ROWS["items"]]
+    lam = stage.result.loadings.drop_duplicates(["construct", "indicator"]).set_index(
+        ["construct", "indicator"])["est"]
+    expected = [float(lam[(c, i)]) for c, i in zip(ROWS["item_construct"], ROWS["items"],
+                                                   strict=True)]
+    np.testing.assert_allclose(items["loading"].to_numpy(dtype=float), expected, atol=1e-12)
+    plain_lam = plain_stage.result.loadings.drop_duplicates(
+        ["construct", "indicator"]).set_index(["construct", "indicator"])["est"]
+    assert max(abs(float(plain_lam[k]) - float(lam[k])) for k in lam.index) > 1e-3
+    cons = res.constructs.set_index("construct")
+    np.testing.assert_allclose(items["importance"].to_numpy(dtype=float),
+                               items["loading"].to_numpy(dtype=float)
+                               * cons.loc[items["construct"], "importance"].to_numpy(),
+                               atol=1e-12)
+    ref = ROWS["item_performance"]
+    np.testing.assert_allclose(items["performance"].to_numpy(dtype=float), ref["mean"],
+                               atol=1e-6)
+    np.testing.assert_allclose(items["performance.ci.upper"].to_numpy(dtype=float),
+                               ref["upper"], atol=1e-6)
+    stages = res.stages.set_index("stage")
+    for s, row in stages.iterrows():
+        y = idx.scores[f"stage:{s}"]
+        assert row["performance"] == pytest.approx(float((y * w).sum() / w.sum()), abs=1e-9)
+
+
+@pytest.fixture(scope="module")
+def cram():
+    """The whole weighted analysis of simulated complete CRAM answers under the CB-SEM
+    (the fixture of tests/test_weighted_sem_ipa.py; about 15 s)."""
+    from satisfaction.pipeline import run
+    from satisfaction.simulate import demo_population, simulate_responses
+    from tests.test_weighted_sem_ipa import _questionnaire
+
+    q = _questionnaire()
+    frame = simulate_responses(q, n=300, seed=5, population=demo_population())
+    items = [i.id for c in q.constructs for i in c.items]
+    frame = frame.dropna(subset=[*items, "gender"])
+    return q, run(q, frame, bootstrap=0, seed=3, parallel=False)
+
+
+def test_sem_item_and_stage_rows_are_weighted(cram) -> None:
+    q, a = cram
+    assert a.options["estimator"]["used"] == "sem" and a.pls is None
+    w = a.weighted.weights.weights
+    items = a.ipa.items.set_index("item")
+    assert len(items) >= 10
+    # the loadings are the weighted fit's standardized loadings
+    par = a.sem.parameters
+    loads = par[par["op"] == "=~"].set_index(["lhs", "rhs"])["std.all"]
+    np.testing.assert_allclose(
+        items["loading"].to_numpy(dtype=float),
+        [float(loads[(c, i)]) for i, c in zip(items.index, items["construct"], strict=True)],
+        atol=1e-12)
+    cons = a.ipa.constructs.set_index("construct")
+    np.testing.assert_allclose(items["importance"].to_numpy(dtype=float),
+                               items["loading"].to_numpy(dtype=float)
+                               * cons.loc[items["construct"], "importance"].to_numpy(),
+                               atol=1e-12)
+    # performance: the weighted mean of the 0-100 item scores over the respondents who
+    # answered (two answers were refused by the responses check)
+    scores = item_scores(q, a.responses.data).reindex(w.index)[items.index]
+    answered = scores.notna().astype(float)
+    expected = (scores.fillna(0).mul(w, axis=0).sum()
+                / answered.mul(w, axis=0).sum()).to_numpy()
+    assert scores.isna().to_numpy().any()
+    np.testing.assert_allclose(items["performance"].to_numpy(dtype=float), expected,
+                               atol=1e-9)
+    plain = a.indices.items.set_index("item").loc[items.index, "index"]
+    assert np.abs(plain.to_numpy() - expected).max() > 1e-2
+    stages = a.ipa.stages.set_index("stage")
+    assert len(stages) == 3
+    for s, row in stages.iterrows():
+        y = a.indices.scores[f"stage:{s}"].reindex(w.index)
+        assert row["performance"] == pytest.approx(float((y * w).sum() / w.sum()),
+                                                   abs=1e-9)
+        assert row["performance.ci.lower"] < row["performance"] < row["performance.ci.upper"]
