@@ -226,3 +226,68 @@ def test_sem_item_and_stage_rows_are_weighted(cram) -> None:
         assert row["performance"] == pytest.approx(float((y * w).sum() / w.sum()),
                                                    abs=1e-9)
         assert row["performance.ci.lower"] < row["performance"] < row["performance.ci.upper"]
+
+
+# -- the console summary of `satisfaction report` --------------------------------------
+
+
+def _summary_analysis(weighted: bool):
+    """The raked bank (tests/test_report_weighted.py's questionnaire: gender and segment
+    margins) as the console summary reads an analysis; equal outer weights make the
+    Satisfaction index the mean of sat1-sat4 on 0-100, R's ``sat_index``."""
+    from types import SimpleNamespace
+
+    from satisfaction.responses import load_responses
+    from satisfaction.weights import compute_weights, weighted_analysis
+    from tests.test_report_weighted import _frame, _questionnaire
+
+    q = _questionnaire()
+    data = load_responses(q, _frame()).data
+    idx = indices(q, data)
+    result = compute_weights(q, data) if weighted else None
+    return SimpleNamespace(
+        questionnaire=q, indices=idx, pls=None, sem=None, compare=None,
+        recommendations=None, warnings=[], options={"satisfaction": "Satisfaction"},
+        satisfaction="Satisfaction",
+        responses=SimpleNamespace(data=data, log=SimpleNamespace(loaded=len(data),
+                                                                 analysed=len(data))),
+        weighted=None if result is None else weighted_analysis(q, data, result, idx.scores))
+
+
+def test_console_summary_prints_the_weighted_index() -> None:
+    """With weights the console prints the report's (weighted) index: R survey's svymean
+    of sat_index with its normal interval (survey_weights.json), and says it is
+    weighted with the effective n; without weights the unweighted index and no such
+    words."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from satisfaction.commands import report as command
+
+    survey = json.loads((REF_DIR / "survey_weights.json").read_text(encoding="utf-8"))
+    ref = next(r for r in survey["indices"] if r["index"] == "sat_index")
+    z = 1.959963984540054
+    label, text = command.satisfaction_index_line(_summary_analysis(weighted=True))
+    assert label == "Satisfaction index"
+    expected = (f"{ref['mean']:.1f} [{ref['mean'] - z * ref['se']:.1f}, "
+                f"{ref['mean'] + z * ref['se']:.1f}], weighted (rake; effective n "
+                f"{survey['rake']['effective_n']:.1f} of 250)")
+    assert text == expected
+
+    plain = _summary_analysis(weighted=False)
+    sat = pd.read_csv(BANK)[["sat1", "sat2", "sat3", "sat4"]].mean(axis=1) * 10
+    label, text = command.satisfaction_index_line(plain)
+    assert text.startswith(f"{sat.mean():.1f} [") and "weighted" not in text
+    assert f"{sat.mean():.1f}" != f"{ref['mean']:.1f}"  # the weights change the figure
+
+    # print_summary puts the line in the table it prints
+    saved = command.console
+    command.console = Console(record=True, width=200, highlight=False)
+    try:
+        command.print_summary(_summary_analysis(weighted=True),
+                              SimpleNamespace(to_dict=lambda: {}))
+        out = command.console.export_text()
+    finally:
+        command.console = saved
+    assert "Satisfaction index" in out and expected in out

@@ -245,5 +245,8 @@ def test_console_summary_names_the_estimator(bank: Any) -> None:
         command.print_summary(bank, files)
     text = out.get()
     index = bank.pls.ipma.index[bank.satisfaction]
-    assert f"PLS (the CB-SEM solution is inadmissible), ok; index {index:.1f}" in text
+    assert "PLS (the CB-SEM solution is inadmissible), ok" in text
+    # the index row is the report's index table's figure (the PLS index, complete data)
+    name = bank.questionnaire.construct(bank.satisfaction).name.en
+    assert f"{name} index" in text and f"{index:.1f} [" in text and "weighted" not in text
     assert "CB-SEM fit" in text

@@ -44,6 +44,35 @@ def stage_progress(show: bool) -> Iterator[Callable[[str], None] | None]:
         bar.update(task, description="report", completed=len(STAGES))
 
 
+def satisfaction_index_line(analysis: Any) -> tuple[str, str] | None:
+    """The satisfaction index as the report's index table and headline card show it:
+    ``(label, "68.4 [66.2, 70.6]")``. With respondent weights it is the weighted index
+    (:func:`satisfaction.report.weighted_context.weighted_view`: the weighted mean of
+    the respondents' 0-100 scores with its design-based interval, R survey's
+    ``svymean``) and the line says so, with the weighting method and the effective n;
+    ``None`` when the run has no index of the satisfaction construct."""
+    from satisfaction.report.weighted_context import weighted_view
+
+    cid = getattr(analysis, "satisfaction", None)
+    if cid is None or getattr(analysis, "indices", None) is None:
+        return None
+    rows = weighted_view(analysis).indices.constructs.set_index("construct")
+    if cid not in rows.index:
+        return None
+    r = rows.loc[cid]
+    text = f"{r['index']:.1f} [{r['ci.lower']:.1f}, {r['ci.upper']:.1f}]"
+    weighted = getattr(analysis, "weighted", None)
+    if weighted is not None:
+        w = weighted.weights
+        text += (f", weighted ({w.method}; effective n {w.effective_n:.1f} of "
+                 f"{len(w.weights)})")
+    try:
+        name = analysis.questionnaire.construct(cid).name.en
+    except (AttributeError, KeyError):
+        name = cid
+    return f"{name} index", text
+
+
 def print_summary(analysis: Any, files: Any) -> None:
     """A short readable summary of the run."""
     log = analysis.responses.log
@@ -63,8 +92,10 @@ def print_summary(analysis: Any, files: Any) -> None:
         why = {"fallback": "the CB-SEM solution is inadmissible",
                "formative": "a construct is formative"}.get(choice.get("reason"),
                                                             "the questionnaire's choice")
-        table.add_row("estimator", f"PLS ({why}), {analysis.pls.status}; index "
-                                   f"{analysis.pls.ipma.index[analysis.pls.target]:.1f}")
+        table.add_row("estimator", f"PLS ({why}), {analysis.pls.status}")
+    headline = satisfaction_index_line(analysis)
+    if headline is not None:
+        table.add_row(*headline)
     if analysis.recommendations is not None:
         table.add_row("recommendations", str(len(analysis.recommendations)))
     table.add_row("warnings", str(len(analysis.warnings)))
