@@ -306,8 +306,9 @@ def pls(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
     ``predict`` Q² and PLSpredict. ``scale`` is the answers' range ``(MIN, MAX)`` of
     a lavaan-syntax model (a questionnaire's scales give it otherwise). ``weights``:
     the respondent weights of weighted PLS, as in :func:`fit` (a column, a Series,
-    ``"none"``, by default the questionnaire's declared weights). Its
-    ``to_dict()`` is the command's JSON.
+    ``"none"``, by default the questionnaire's declared weights); Q² and PLSpredict
+    then use them too (:mod:`satisfaction.pls_predict`). Its ``to_dict()`` is the
+    command's JSON.
     """
     from satisfaction.pls_assessment import assess
 
@@ -319,9 +320,6 @@ def pls(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
                          "--scale MIN,MAX", column="--ipma", value=ipma_target)
     m, frame, _ = model_data(model, data)
     w = _sampling_weights(m, frame, _source(data), weights)
-    if w is not None and predict:
-        raise UsageError("Q² and PLSpredict are not available with respondent weights yet "
-                         "(add --weights none)", column="--predict")
     return assess(m, frame, consistent=consistent, missing=missing, hoc=hoc, weights=w,
                   bootstrap=bootstrap, seed=seed, ci=ci, predict=predict, folds=folds,
                   repeats=repeats, omission=omission, target=ipma_target, scale=scale,

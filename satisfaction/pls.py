@@ -79,9 +79,9 @@ the BCa jackknife leaves out one weighted respondent. With integer weights every
 estimate equals that of the data with each respondent repeated ``w`` times
 (frequency weights; the adjusted R² keeps the ``n`` respondents); constant
 weights give the unweighted fit (``tests/test_pls_weights.py``). The group
-analysis (MICOM, permutation test, PLS-MGA: :mod:`satisfaction.pls_groups`) is
-weighted the same way. Not weighted: Q²/PLSpredict
-(:mod:`satisfaction.pls_predict`), refused with weights by ``fit``.
+analysis (MICOM, permutation test, PLS-MGA: :mod:`satisfaction.pls_groups`) and
+Q²/PLSpredict (:mod:`satisfaction.pls_predict`) of a weighted fit are weighted the
+same way.
 
 Consistent PLS
 --------------

@@ -67,6 +67,29 @@ Missing answers are treated as the fit treated them (``missing`` of
 :func:`~satisfaction.pls.pls`): with mean replacement, a training set takes its
 own means and a held-out respondent's empty cell the training mean.
 
+Respondent weights
+------------------
+A weighted fit (``pls(..., weights=)``, WPLS of Becker & Ismail 2016, European
+Management Journal 34(6), 606-617) is assessed with its weights ``w`` (those of
+the analysed respondents): every re-estimation is weighted PLS on its rows with
+their weights (weighted means, standard deviations and correlations; a mean
+replacement takes weighted means), and every sum over respondents above is
+weighted. Blindfolding: ``SSE = Σ w_r (x_rk − x̂_rk)²`` and
+``SSO = Σ w_r (x_rk − m_k)²`` over the deleted points, ``m_k`` the round's
+weighted mean. PLSpredict (the folds are cut as without weights): the
+held-out respondents are standardized with the training set's weighted means
+and standard deviations; the LM benchmark is weighted least squares
+(``min Σ w (y − a − x'b)²`` on the training set, R's ``lm(weights = w)``); the
+naive benchmark is the weighted training mean ``ȳ_train = Σ w y / Σ w``; and
+``RMSE = sqrt(Σ w (y − ŷ)² / Σ w)``, ``MAE = Σ w |y − ŷ| / Σ w``,
+``Q²_predict = 1 − Σ w (y − ŷ)² / Σ w (y − ȳ_train)²`` (the weighted means of the
+squared and absolute errors, as survey-weighted estimates of the population's).
+Constant weights give the unweighted results; the LM benchmark and the metrics of
+a fixed split are tested against R's ``lm(weights =)`` and ``weighted.mean``
+(``tests/reference/pls_predict_weights.R``), the weighted blindfolding against a
+loop of weighted :func:`~satisfaction.pls.pls` fits
+(``tests/test_pls_predict_weights.py``).
+
 Both are tested against a deliberately naive second implementation
 (``tests/reference/pls_predict_reference.py``) and, for the LM benchmark with
 one respondent per fold, against the leave-one-out identity
@@ -101,15 +124,19 @@ class BlindfoldingResult:
     omission : int
         The omission distance ``D``.
     warnings : list of Diagnostic
+    weighted : bool
+        The fit's respondent weights were used (weighted refits and sums).
     """
 
     q2: pd.DataFrame
     omission: int
     warnings: list[Diagnostic] = field(default_factory=list)
+    weighted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json``: ``{construct: q2}`` and the omission distance."""
-        return {"omission": self.omission,
+        """Plain data for ``--json``: ``{construct: q2}``, the omission distance and
+        whether the weights were used."""
+        return {"omission": self.omission, "weighted": self.weighted,
                 "constructs": {c: float(v) for c, v in self.q2["q2"].items()}}
 
 
@@ -129,6 +156,9 @@ class PredictResult:
     folds, repeats, seed, technique
         The settings.
     warnings : list of Diagnostic
+    weighted : bool
+        The fit's respondent weights were used (weighted fits, WLS benchmark,
+        weighted metrics).
     """
 
     items: pd.DataFrame
@@ -139,11 +169,13 @@ class PredictResult:
     seed: int | None
     technique: str
     warnings: list[Diagnostic] = field(default_factory=list)
+    weighted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``: the settings and one row per indicator."""
         return {"folds": self.folds, "repeats": self.repeats, "seed": self.seed,
-                "technique": self.technique, "items": self.items.to_dict("records")}
+                "technique": self.technique, "weighted": self.weighted,
+                "items": self.items.to_dict("records")}
 
 
 # -- shared pieces ---------------------------------------------------------------
@@ -166,18 +198,31 @@ class _Fit:
     scores: np.ndarray    # n × L standardized scores of the rows
 
 
-def _refit(result: PLSResult, x: np.ndarray) -> _Fit | None:
+def _refit(result: PLSResult, x: np.ndarray, w: np.ndarray | None = None) -> _Fit | None:
     """Re-estimate ``result``'s model (scheme, stopping rule) on the complete rows ``x``.
 
     The algorithm of :func:`satisfaction.pls.pls` on the rows' correlation matrix
     (its ``_iterate`` and ``_estimates``), without building the result tables;
-    ``None`` when an indicator is constant or the iteration does not converge."""
+    with respondent weights ``w`` of the rows, weighted PLS as :func:`~satisfaction.pls.pls`
+    does it (weights rescaled to sum to ``n``, weighted means, standard deviations
+    and correlations). ``None`` when an indicator is constant (weighted variance 0),
+    every weight is 0 or the iteration does not converge."""
     m, settings = result.model, result._settings
-    mean, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
-    if not (np.isfinite(sd).all() and (sd > 0).all()):
+    n = len(x)
+    if w is None:
+        mean, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
+    else:
+        if not w.sum() > 0:
+            return None
+        w = w * n / w.sum()
+        mean = w @ x / n
+        sd = np.sqrt(w @ (x - mean) ** 2 / (n - 1))
+    # a column constant over the rows of positive weight has a weighted sd of rounding size
+    floor = 0.0 if w is None else 1e-12 * np.maximum(1.0, np.abs(mean))
+    if not (np.isfinite(sd).all() and (sd > floor).all()):
         return None
     z = (x - mean) / sd
-    S = (z.T @ z / (len(x) - 1))[None]
+    S = ((z.T if w is None else z.T * w) @ z / (n - 1))[None]
     M, mode_b, D = _structure(m)
     core = _iterate(S, M, mode_b, D, result.scheme, settings["tol"], settings["max_iter"], None)
     if not core.converged[0]:
@@ -187,10 +232,21 @@ def _refit(result: PLSResult, x: np.ndarray) -> _Fit | None:
     return _Fit(mean, sd, W, (est.cross[0] * M).sum(axis=1), est.B[0], z @ W)
 
 
-def _filled(x: np.ndarray) -> np.ndarray:
-    """Each empty cell given its column's mean over the answered cells."""
-    mean = np.nanmean(x, axis=0)
-    return np.where(np.isnan(x), mean, x)
+def _weighted_nanmean(x: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Column means over the answered cells, ``Σ w x / Σ w`` with respondent weights."""
+    if w is None:
+        return np.nanmean(x, axis=0)
+    seen = np.isfinite(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.where(seen, x, 0.0) * w[:, None]).sum(axis=0) / (seen * w[:, None]).sum(
+            axis=0)
+
+
+def _filled(x: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Each empty cell given its column's (weighted) mean over the answered cells."""
+    if not np.isnan(x).any():
+        return x
+    return np.where(np.isnan(x), _weighted_nanmean(x, w), x)
 
 
 def _refuse_higher_order(result: PLSResult) -> None:
@@ -202,6 +258,12 @@ def _refuse_higher_order(result: PLSResult) -> None:
 
 def _composite_note(result: PLSResult) -> list[Diagnostic]:
     return [Diagnostic("predict_composite", "info", {})] if result.consistent else []
+
+
+def _fit_weights(result: PLSResult) -> np.ndarray | None:
+    """The respondent weights of a weighted fit's analysed rows (None: unweighted)."""
+    w = getattr(result, "_w", None)
+    return None if w is None else np.asarray(w, dtype=float)
 
 
 def _causal_order(model: PLSModel) -> list[str]:
@@ -235,6 +297,9 @@ def blindfolding(result: PLSResult, data: pd.DataFrame, omission: int = 7
         ``Q² = 1 − SSE/SSO`` per construct (formulas in the module docstring).
         Formative (Mode B) endogenous constructs are not assessed. A round that
         does not converge leaves its construct without Q² (``blindfolding_failed``).
+        A weighted fit is assessed with its weights (weighted refits, ``SSE`` and
+        ``SSO`` as weighted sums; module docstring, "Respondent weights"; info
+        ``blindfolding_weighted``).
     """
     if not isinstance(omission, int) or omission < 2:
         raise InputError("the omission distance must be a whole number of 2 or more",
@@ -249,6 +314,9 @@ def blindfolding(result: PLSResult, data: pd.DataFrame, omission: int = 7
     warnings = _composite_note(result)
     if n % omission == 0:
         warnings.append(Diagnostic("omission_divides_n", "caution", {"n": n, "d": omission}))
+    w = _fit_weights(result)
+    if w is not None:
+        warnings.append(Diagnostic("blindfolding_weighted", "info", {}))
     rows = []
     x_all = raw.to_numpy(dtype=float)
     cons = list(m.constructs)
@@ -269,15 +337,19 @@ def blindfolding(result: PLSResult, data: pd.DataFrame, omission: int = 7
                 continue
             blind = x_all.copy()
             blind[:, block] = np.where(omit, np.nan, x)
-            fit = _refit(result, _filled(blind))
+            fit = _refit(result, _filled(blind, w), w)
             if fit is None:
                 ok = False
                 break
             y_hat = fit.scores @ fit.B[:, jj]  # Σ_i β_ij Y_i over the predecessors i
             mean, sd = fit.mean[block], fit.sd[block]
             x_hat = mean + sd * fit.loading[block] * y_hat[:, None]
-            sse += float(((x - x_hat)[omit] ** 2).sum())
-            sso += float(((x - mean)[omit] ** 2).sum())
+            if w is None:
+                sse += float(((x - x_hat)[omit] ** 2).sum())
+                sso += float(((x - mean)[omit] ** 2).sum())
+            else:  # each deleted point counts with its respondent's weight
+                sse += float((w[:, None] * (x - x_hat) ** 2)[omit].sum())
+                sso += float((w[:, None] * (x - mean) ** 2)[omit].sum())
         if not ok:
             warnings.append(Diagnostic("blindfolding_failed", "caution",
                                        {"construct": j, "round": d + 1}, constructs=(j,)))
@@ -286,28 +358,53 @@ def blindfolding(result: PLSResult, data: pd.DataFrame, omission: int = 7
         rows.append({"construct": j, "sse": sse, "sso": sso,
                      "q2": 1 - sse / sso if sso > 0 else np.nan})
     q2 = pd.DataFrame(rows, columns=["construct", "sse", "sso", "q2"]).set_index("construct")
-    return BlindfoldingResult(q2, omission, warnings)
+    return BlindfoldingResult(q2, omission, warnings, weighted=w is not None)
 
 
 # -- PLSpredict ----------------------------------------------------------------------
 
-def _ols_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
-    """Least-squares predictions with an intercept (``numpy.linalg.lstsq``)."""
+def _ols_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                 w_train: np.ndarray | None = None) -> np.ndarray:
+    """Least-squares predictions with an intercept (``numpy.linalg.lstsq``); with
+    weights ``w_train`` weighted least squares, ``min Σ w (y − a − x'b)²`` (the rows
+    and the response multiplied by ``sqrt(w)``, as R's ``lm(weights = w)``)."""
     a = np.column_stack([np.ones(len(x_train)), x_train])
+    if w_train is not None:
+        root = np.sqrt(w_train)
+        a, y_train = a * root[:, None], y_train * (root if y_train.ndim == 1
+                                                   else root[:, None])
     coef = np.linalg.lstsq(a, y_train, rcond=None)[0]
     return np.column_stack([np.ones(len(x_test)), x_test]) @ coef
 
 
+def prediction_metrics(y: np.ndarray, y_hat: np.ndarray, naive: np.ndarray,
+                       w: np.ndarray | None = None) -> dict[str, float]:
+    """``rmse``, ``mae`` and ``q2_predict`` of predictions ``y_hat`` of ``y`` against the
+    naive (training-mean) predictions ``naive``; with respondent weights ``w``
+    ``RMSE = sqrt(Σ w e² / Σ w)``, ``MAE = Σ w |e| / Σ w`` and
+    ``Q² = 1 − Σ w e² / Σ w (y − naive)²`` (``e = y − ŷ``); without, equal weights.
+    Tested against R's ``weighted.mean`` (``tests/reference/pls_predict_weights.R``)."""
+    e, e0 = y - y_hat, y - naive
+    if w is None:
+        return {"q2_predict": 1 - float((e**2).sum()) / float((e0**2).sum()),
+                "rmse": float(np.sqrt((e**2).mean())), "mae": float(np.abs(e).mean())}
+    return {"q2_predict": 1 - float(w @ e**2) / float(w @ e0**2),
+            "rmse": float(np.sqrt(w @ e**2 / w.sum())), "mae": float(w @ np.abs(e) / w.sum())}
+
+
 def _predict_fold(result: PLSResult, x: np.ndarray, train: np.ndarray, test: np.ndarray,
-                  technique: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                  technique: str, w: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """PLS, LM and training-mean predictions of the endogenous indicators of ``test``
-    (``x``: the analysed respondents' indicators, NaN where empty)."""
+    (``x``: the analysed respondents' indicators, NaN where empty; ``w``: their
+    respondent weights, for weighted training fits, WLS and weighted means)."""
     m = result.model
     cons = list(m.constructs)
     start = np.cumsum([0] + [len(m.blocks[c]) for c in cons])
     cols = {c: np.arange(start[k], start[k + 1]) for k, c in enumerate(cons)}
-    tr = _filled(x[train])  # complete unless the fit replaced means
-    fit = _refit(result, tr)
+    w_tr = None if w is None else w[train]
+    tr = _filled(x[train], w_tr)  # complete unless the fit replaced means
+    fit = _refit(result, tr, w_tr)
     if fit is None:
         return None
     te = np.where(np.isnan(x[test]), fit.mean, x[test])
@@ -326,8 +423,8 @@ def _predict_fold(result: PLSResult, x: np.ndarray, train: np.ndarray, test: np.
     for c in m.endogenous:
         sources = exogenous if technique == "EA" else m.predecessors(c)
         xs = np.concatenate([cols[s] for s in sources])
-        lm_parts.append(_ols_predict(tr[:, xs], tr[:, cols[c]], te[:, xs]))
-    naive = np.broadcast_to(np.nanmean(x[train][:, endo], axis=0), pls_hat.shape)
+        lm_parts.append(_ols_predict(tr[:, xs], tr[:, cols[c]], te[:, xs], w_tr))
+    naive = np.broadcast_to(_weighted_nanmean(x[train][:, endo], w_tr), pls_hat.shape)
     return pls_hat, np.column_stack(lm_parts), naive
 
 
@@ -356,7 +453,11 @@ def plspredict(result: PLSResult, data: pd.DataFrame, folds: int = 10, repeats: 
     PredictResult
         Per endogenous indicator ``q2_predict``, ``rmse``, ``mae`` and the LM's
         (formulas in the module docstring). Training sets whose fit does not
-        converge are skipped and counted (``predict_fold_failed``).
+        converge are skipped and counted (``predict_fold_failed``). A weighted
+        fit is assessed with its weights: weighted training fits, the LM
+        benchmark by weighted least squares, weighted RMSE, MAE and Q²_predict
+        against the weighted training mean (module docstring, "Respondent
+        weights"; info ``predict_weighted``); the folds are cut as without weights.
     """
     _refuse_higher_order(result)
     m = result.model
@@ -376,18 +477,21 @@ def plspredict(result: PLSResult, data: pd.DataFrame, folds: int = 10, repeats: 
     owner = [c for c in m.endogenous for _ in m.blocks[c]]
     shape = (repeats, n, len(endo_items))
     pls_hat, lm_hat, naive = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    w = _fit_weights(result)
     rng = np.random.default_rng(seed)
     failed = 0
     for r in range(repeats):
         order = rng.permutation(n)
         for test in np.array_split(order, folds):
             train = np.setdiff1d(order, test)
-            got = _predict_fold(result, x, train, test, technique)
+            got = _predict_fold(result, x, train, test, technique, w)
             if got is None:
                 failed += 1
                 continue
             pls_hat[r, test], lm_hat[r, test], naive[r, test] = got
     warnings = _composite_note(result)
+    if w is not None:
+        warnings.append(Diagnostic("predict_weighted", "info", {}))
     if failed:
         warnings.append(Diagnostic("predict_fold_failed", "caution",
                                    {"failed": failed, "fits": folds * repeats}))
@@ -398,16 +502,14 @@ def plspredict(result: PLSResult, data: pd.DataFrame, folds: int = 10, repeats: 
     rows = []
     for k, (c, x) in enumerate(zip(owner, endo_items, strict=True)):
         seen = np.isfinite(y[:, k]) & np.isfinite(pls_mean[:, k])
-        e, e_lm = (y - pls_mean)[seen, k], (y - lm_mean)[seen, k]
-        sso = float(((y - naive_mean)[seen, k] ** 2).sum())
-        rows.append({"construct": c, "indicator": x, "n": int(seen.sum()),
-                     "q2_predict": 1 - float((e**2).sum()) / sso,
-                     "rmse": float(np.sqrt((e**2).mean())), "mae": float(np.abs(e).mean()),
-                     "lm_q2_predict": 1 - float((e_lm**2).sum()) / sso,
-                     "lm_rmse": float(np.sqrt((e_lm**2).mean())),
-                     "lm_mae": float(np.abs(e_lm).mean())})
-    items = pd.DataFrame(rows)
+        wk = None if w is None else w[seen]
+        got = prediction_metrics(y[seen, k], pls_mean[seen, k], naive_mean[seen, k], wk)
+        lm = prediction_metrics(y[seen, k], lm_mean[seen, k], naive_mean[seen, k], wk)
+        rows.append({"construct": c, "indicator": x, "n": int(seen.sum()), **got,
+                     **{f"lm_{key}": v for key, v in lm.items()}})
+    items = pd.DataFrame(rows, columns=["construct", "indicator", "n", "q2_predict", "rmse",
+                                        "mae", "lm_q2_predict", "lm_rmse", "lm_mae"])
     index = raw.index
     return PredictResult(items, pd.DataFrame(pls_mean, index=index, columns=endo_items),
                          pd.DataFrame(lm_mean, index=index, columns=endo_items),
-                         folds, repeats, seed, technique, warnings)
+                         folds, repeats, seed, technique, warnings, weighted=w is not None)

@@ -222,11 +222,8 @@ def test_fit_command_weighted_pls(tmp_path, bank, freq, capsys) -> None:
         assert a["index"][c] == pytest.approx(v, abs=1e-10)
     assert "pls_weighted" in {d["code"] for d in a["warnings"]}
     capsys.readouterr()
-    # --group with weights: tests/test_pls_groups_weights.py
-    assert main(["fit", str(model), str(weighted), "--estimator", "pls", "--weights", "w",
-                 "--predict"]) == 2
-    err = capsys.readouterr().err
-    assert "--weights" in err and "--predict" in err and "Traceback" not in err
+    # --group and --predict with weights: tests/test_pls_groups_weights.py and
+    # tests/test_pls_predict_weights.py
     assert main(["fit", str(model), str(weighted), "--estimator", "pls", "--weights",
                  "nope"]) == 2
     err = capsys.readouterr().err

@@ -223,7 +223,9 @@ def print_pls(fit: PLSAssessment, ci: str = "perc") -> None:
         console.print(f"Q² (blindfolding, D = {q2.omission}): " + ", ".join(
             f"{escape(str(c))} {_fmt(v)}" for c, v in q2.q2["q2"].items()))
         t = Table(title=f"PLSpredict ({pred.folds}-fold, {pred.repeats} repetitions, earliest "
-                        "antecedents) against the linear model (LM)", show_header=True)
+                        "antecedents) against the linear model (LM)"
+                        + ("; weighted by the respondent weights" if pred.weighted else ""),
+                  show_header=True)
         for c in ("indicator", "Q²_predict", "RMSE", "MAE", "LM RMSE", "LM MAE"):
             t.add_column(c, justify="left" if c == "indicator" else "right")
         for row in pred.items.to_dict("records"):
