@@ -225,3 +225,26 @@ def test_cli_fit_pls_group_with_weights(tmp_path, bank, raking, capsys) -> None:
                  "--weights", "nope", "--permutations", "20"]) == 2
     err = capsys.readouterr().err
     assert "--weights" in err and "nope" in err and "Traceback" not in err
+
+
+def test_questionnaire_weighting_is_used_by_default() -> None:
+    """A questionnaire that declares raking weights: api.pls_groups applies them without
+    an option (as `fit` does); weights='none' gives the unweighted analysis."""
+    from satisfaction import api
+    from satisfaction.questionnaire import Questionnaire
+    from satisfaction.responses import load_responses
+    from satisfaction.weights import compute_weights
+    from tests.test_weights import MARGINS, bank_frame, definition
+
+    q = Questionnaire.from_dict(definition(weighting={"method": "rake", "margins": MARGINS}))
+    raw = bank_frame()
+    data = load_responses(q, raw).data
+    options = {"permutations": 20, "bootstrap": 20, "seed": 6}
+    got = api.pls_groups(q, raw, group="gender", **options)
+    want = pls_groups(q, data, "gender", permutations=20, draws=20, seed=6,
+                      weights=compute_weights(q, data).weights)
+    plain = api.pls_groups(q, raw, group="gender", weights="none", **options)
+    assert got.settings["weighted"] and not plain.settings["weighted"]
+    pd.testing.assert_frame_equal(_numbers(got.mga()), _numbers(want.mga()), atol=1e-12,
+                                  rtol=0)
+    assert np.abs(got.mga()["diff"] - plain.mga()["diff"]).max() > 1e-3
