@@ -190,3 +190,31 @@ def test_cli_fit_pls_predict_with_weights(tmp_path, bank, raking, capsys) -> Non
         assert v == pytest.approx(q2.q2.loc[c, "q2"], abs=1e-12)
     text = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
     assert "weighted by the respondent weights" in text and "PLSpredict used" in text
+
+
+def test_constant_weights_with_mean_replacement(bank) -> None:
+    """With missing answers replaced by means, the weighted replacement (weighted means
+    of the training rows, of the kept points) reduces to the plain one."""
+    holes = bank.copy()
+    rng = np.random.default_rng(1)
+    for c in ("sat1", "loy2", "imag3"):
+        holes.loc[rng.choice(len(holes), 10, replace=False), c] = np.nan
+    plain = pls(MODEL, holes, missing="mean")
+    const = pls(MODEL, holes, missing="mean", weights=np.full(len(holes), 4.0))
+    a, b = plspredict(const, holes, folds=5, repeats=1, seed=2), \
+        plspredict(plain, holes, folds=5, repeats=1, seed=2)
+    cols = ["n", "q2_predict", "rmse", "mae", "lm_q2_predict", "lm_rmse", "lm_mae"]
+    np.testing.assert_allclose(a.items[cols], b.items[cols], atol=1e-10)
+    np.testing.assert_allclose(blindfolding(const, holes, 7).q2["q2"],
+                               blindfolding(plain, holes, 7).q2["q2"], atol=1e-10)
+    # with unequal weights an empty cell takes the weighted mean of the answered ones
+    from satisfaction.pls_predict import _filled
+
+    x = holes[["sat1", "loy2"]].to_numpy(dtype=float)
+    w = np.random.default_rng(3).uniform(0.2, 3, len(x))
+    filled = _filled(x, w)
+    for k in range(2):
+        seen = np.isfinite(x[:, k])
+        np.testing.assert_allclose(filled[~seen, k], np.average(x[seen, k], weights=w[seen]),
+                                   atol=1e-12)
+        np.testing.assert_array_equal(filled[seen, k], x[seen, k])
