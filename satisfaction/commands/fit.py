@@ -375,7 +375,8 @@ def register(app: typer.Typer) -> None:
                               "lavaan's sampling.weights (weighted moments, MLR standard "
                               "errors and scaled test; complete data, no bootstrap), or "
                               "under --estimator pls|plsc by weighted PLS (weighted item "
-                              "moments; the bootstrap carries the weights). A "
+                              "moments; the bootstrap carries the weights; --group and "
+                              "--predict are weighted too). A "
                               "questionnaire's weighting/weight is used without it; "
                               "'none' fits unweighted.")] = None,
     ) -> None:
