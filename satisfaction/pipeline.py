@@ -189,6 +189,9 @@ class Analysis:
         if self.value is not None and self.value.get("holdout") is not None:
             out["value"]["holdout_validation"] = self.value["holdout"].to_dict()
         out["weighting"] = None if self.weighted is None else self.weighted.to_dict()
+        if self.weighted is not None and isinstance(out.get("compare"), dict):
+            # the design-based tests in 'weighting' are the primary ones (WeightedAnalysis)
+            out["compare"]["tests_primary"] = False
         out["open_ended"] = (None if self.texts is None
                              else [result.to_dict() for result in self.texts])
         out["recommendations"] = (None if self.recommendations is None
@@ -450,14 +453,14 @@ def run(
                 for result in analysis.texts:
                     runner.collect("text", result)
     if respondent_weights is not None:
-        from satisfaction.weights import weighted_analysis
+        from satisfaction.weights import weighted_analysis, weighting_scope
 
         scores = analysis.indices.scores if analysis.indices is not None else None
         pls_used = analysis.pls is not None  # weighted PLS: what is weighted differs
         analysis.weighted = weighted_analysis(q, data, respondent_weights, scores,
                                               estimator="pls" if pls_used else "sem")
-        runner.warn("responses", Diagnostic(
-            "weights_not_applied_pls" if pls_used else "weights_not_applied", "caution"))
+        # what stays unweighted (a caution), or, when nothing does, what is weighted
+        runner.warn("responses", weighting_scope(analysis.weighted.not_weighted, pls_used))
 
     try:
         if side is not None:

@@ -638,9 +638,15 @@ class WeightedAnalysis:
     indices : DataFrame or None
         :func:`weighted_indices` of the construct indices.
     group_tests : DataFrame or None
-        :func:`weighted_group_tests`.
+        :func:`weighted_group_tests`. These design-based tests are the primary tests of
+        group differences of a weighted survey: the report's group findings and chart
+        marks come from them (adjusted over the family as the unweighted ones,
+        :func:`satisfaction.report.weighted_context.weighted_marks`); the comparison's
+        own ``tests`` are the unweighted tests, kept for comparison. The JSON says so
+        (``group_tests_primary: true`` here, ``compare.tests_primary: false``).
     not_weighted : list of str
-        The parts of the analysis that do not use the weights.
+        The parts of the analysis that do not use the weights (empty when everything
+        with a weighted form uses them).
     """
 
     weights: WeightResult
@@ -660,29 +666,41 @@ class WeightedAnalysis:
 
         return {**self.weights.to_dict(), "items": records(self.items, index=True),
                 "indices": records(self.indices), "group_tests": records(self.group_tests),
-                "not_weighted": list(self.not_weighted)}
+                "group_tests_primary": True, "not_weighted": list(self.not_weighted)}
 
 
 #: What the weights are not applied to when the structural model is the CB-SEM. The
 #: CB-SEM is weighted (:mod:`satisfaction.sem_weights`, lavaan's ``sampling.weights``,
 #: with complete data and with FIML), and with it the total effects of the
-#: importance-performance analysis; its construct performance, Shapley shares and
-#: paired intervals are weighted too (:func:`weighted_performance`,
-#: ``drivers.ipa(weights=)``); its item and purchase-stage rows keep unweighted
-#: performance (caution ``weights_not_applied``). The key drivers by group are weighted
-#: under either estimator (:func:`satisfaction.group_drivers.group_driver_importance`
-#: ``weights=``).
-NOT_WEIGHTED: tuple[str, ...] = (
-    "measurement", "importance-performance rows of items and purchase stages",
-    "unweighted group tests")
+#: importance-performance analysis; the performance of its construct, item and stage rows,
+#: its Shapley shares and paired intervals are weighted too (:func:`weighted_performance`,
+#: ``drivers.ipa(weights=)``; item importance from the weighted fit's loadings). The key
+#: drivers by group are weighted under either estimator
+#: (:func:`satisfaction.group_drivers.group_driver_importance` ``weights=``), and the
+#: design-based group tests are the primary ones (:class:`WeightedAnalysis`). What is
+#: listed here gets the caution ``weights_not_applied``; with nothing listed the
+#: analysis says what is weighted (info ``weights_scope``).
+NOT_WEIGHTED: tuple[str, ...] = ("measurement",)
 #: The same under PLS: weighted PLS (:func:`satisfaction.pls.pls` ``weights=``) weights
 #: the paths, the PLS reliability and HTMT, the index and the IPMA, and the IPA's
-#: Shapley shares and paired performance intervals (``drivers.ipa(weights=)``); its item
-#: and purchase-stage rows keep unweighted performance (caution
-#: ``weights_not_applied_pls``).
+#: Shapley shares and paired performance intervals and the performance of its item and
+#: stage rows (``drivers.ipa(weights=)``; caution ``weights_not_applied_pls`` for what is
+#: listed here, info ``weights_scope_pls`` when nothing is).
 NOT_WEIGHTED_PLS: tuple[str, ...] = (
-    "factor-analytic measurement (CFA, EFA, reliability, validity)",
-    "importance-performance rows of items and purchase stages", "unweighted group tests")
+    "factor-analytic measurement (CFA, EFA, reliability, validity)",)
+
+
+def weighting_scope(not_weighted: list[str] | tuple[str, ...], pls: bool) -> Diagnostic:
+    """The analysis's note on what the respondent weights are applied to: the caution
+    ``weights_not_applied`` (``_pls`` under weighted PLS) while something with a weighted
+    form stays unweighted (``not_weighted``, :data:`NOT_WEIGHTED` /
+    :data:`NOT_WEIGHTED_PLS`), else the plain statement ``weights_scope`` (``_pls``),
+    severity info."""
+    if not_weighted:
+        return (Diagnostic("weights_not_applied_pls", "caution") if pls
+                else Diagnostic("weights_not_applied", "caution"))
+    return (Diagnostic("weights_scope_pls", "info") if pls
+            else Diagnostic("weights_scope", "info"))
 
 
 def weighted_analysis(questionnaire: Questionnaire, data: pd.DataFrame,

@@ -291,3 +291,61 @@ def test_console_summary_prints_the_weighted_index() -> None:
     finally:
         command.console = saved
     assert "Satisfaction index" in out and expected in out
+
+
+# -- what the weights are applied to (point 3) -----------------------------------------
+
+
+def test_not_weighted_lists_and_scope_note() -> None:
+    """Neither list names the IPA's rows or the group tests any more; the note is the
+    caution while something stays unweighted and the plain statement (info) when
+    nothing does; the statement's texts exist in en and zh with the same placeholders
+    and name the item and stage rows and the primary design-based tests."""
+    import re
+
+    import yaml
+
+    from satisfaction.resources import TEMPLATES
+    from satisfaction.weights import NOT_WEIGHTED, NOT_WEIGHTED_PLS, weighting_scope
+
+    for listed in (NOT_WEIGHTED, NOT_WEIGHTED_PLS):
+        assert not any("importance-performance" in p or "group tests" in p for p in listed)
+    assert (weighting_scope(["measurement"], pls=False).code,
+            weighting_scope(["measurement"], pls=False).severity) == (
+        "weights_not_applied", "caution")
+    assert weighting_scope(("x",), pls=True).code == "weights_not_applied_pls"
+    assert (weighting_scope([], pls=False).code, weighting_scope([], pls=False).severity) \
+        == ("weights_scope", "info")
+    assert weighting_scope((), pls=True).code == "weights_scope_pls"
+    catalogs = {lang: yaml.safe_load((TEMPLATES / "messages" / f"{lang}.yaml").read_text(
+        encoding="utf-8"))["warnings"] for lang in ("en", "zh")}
+    for key in ("weights_scope", "weights_scope_pls", "weights_not_applied",
+                "weights_not_applied_pls"):
+        en, zh = catalogs["en"][key], catalogs["zh"][key]
+        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", zh))
+        assert "items and purchase stages" in en and "primary tests" in en
+        assert "题项与购买阶段" in zh and "主要检验" in zh
+        # nothing of the map and no group test is said to describe the unweighted sample
+        assert ("unweighted sample" in en) == key.startswith("weights_not_applied")
+        if "unweighted sample" in en:
+            tail = en[:en.index("unweighted sample")].rsplit("; ", 1)[1]
+            assert "importance-performance" not in tail and "group tests" not in tail
+            tail = zh[:zh.index("未加权样本")].rsplit("；", 1)[1]
+            assert "重要性" not in tail and "检验" not in tail
+
+
+def test_sem_json_says_which_group_tests_are_primary(cram) -> None:
+    from satisfaction.weights import NOT_WEIGHTED
+
+    _q, a = cram
+    out = a.to_dict()
+    assert out["weighting"]["group_tests_primary"] is True
+    assert out["weighting"]["group_tests"]  # the design-based tests are there
+    assert out["compare"]["tests_primary"] is False
+    assert out["weighting"]["not_weighted"] == list(NOT_WEIGHTED)
+    codes = {w.code: w.severity for w in a.warnings}
+    expected = "weights_not_applied" if NOT_WEIGHTED else "weights_scope"
+    assert codes[expected] == ("caution" if NOT_WEIGHTED else "info")
+    # the item and stage rows of the map are in the JSON, with the stage intervals
+    stage = out["ipa"]["stages"][0]
+    assert stage["performance.ci.lower"] < stage["performance"] < stage["performance.ci.upper"]

@@ -371,8 +371,10 @@ def test_weighted_pls_report_says_what_is_weighted(analysis, lang):
 
     assert analysis.pls is not None and analysis.pls.result.weighted
     codes = {w.code: w.severity for w in analysis.warnings}
-    assert codes["weights_not_applied_pls"] == "caution"
-    assert "weights_not_applied" not in codes
+    # the caution while something stays unweighted, else the plain statement (info)
+    code = "weights_not_applied_pls" if NOT_WEIGHTED_PLS else "weights_scope_pls"
+    assert codes[code] == ("caution" if NOT_WEIGHTED_PLS else "info")
+    assert not {"weights_not_applied", "weights_scope"} & set(codes)
     assert analysis.to_dict()["weighting"]["not_weighted"] == list(NOT_WEIGHTED_PLS)
     ctx = build_context(analysis, lang)
     t = ctx["t"]
@@ -428,10 +430,14 @@ def test_weighting_texts_follow_the_estimator(bank):
                   for lang in ("en", "zh")]
         assert fields[0] == fields[1], (section, key)
     # both say the map's construct performance and shares are weighted (the CB-SEM's
-    # since issue 17: tests/test_weighted_sem_ipa.py), its item and stage rows not
+    # since issue 17: tests/test_weighted_sem_ipa.py), and its item and stage rows
+    # (tests/test_ipa_rows_weights.py)
     en = catalogs["en"]
     assert "Shapley shares" in en["methods"]["weighting"].split("Unweighted:")[0]
     assert "Shapley shares" not in en["methods"]["weighting"].split("Unweighted:")[1]
-    assert "items and purchase stages" in en["methods"]["weighting"].split("Unweighted:")[1]
+    for key in ("weighting", "weighting_pls"):
+        weighted, unweighted = en["methods"][key].split("Unweighted:")
+        assert "items and purchase stages" in weighted
+        assert "purchase stages" not in unweighted and "group tests" not in unweighted
     assert "Shapley shares" in en["methods"]["weighting_pls"].split("Unweighted:")[0]
     assert "Shapley shares" not in en["methods"]["weighting_pls"].split("Unweighted:")[1]

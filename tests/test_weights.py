@@ -328,8 +328,10 @@ def test_the_pipeline_uses_declared_weights_and_says_so(tmp_path):
     applied = codes["weights_applied"].diagnostic
     assert applied.severity == "info"
     assert applied.params["deff"] == pytest.approx(REF["rake"]["kish_deff"], abs=1e-3)
-    code = "weights_not_applied_pls" if analysis.pls is not None else "weights_not_applied"
-    assert codes[code].severity == "caution"  # the text for the estimator used
+    unweighted = analysis.weighted.not_weighted  # the caution, or what is weighted (info)
+    code = ("weights_not_applied" if unweighted else "weights_scope") + (
+        "_pls" if analysis.pls is not None else "")
+    assert codes[code].severity == ("caution" if unweighted else "info")  # per estimator
     weighted = analysis.to_dict()["weighting"]
     assert weighted["design_effect"] == pytest.approx(REF["rake"]["kish_deff"], abs=TOL)
     sat1 = next(r for r in weighted["items"] if r["item"] == "sat1")
