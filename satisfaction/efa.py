@@ -28,6 +28,20 @@ Tabachnick, B. G., & Fidell, L. S. (2013). Using Multivariate Statistics (6th ed
     loadings of 0.32 and above are interpreted; an item loading that high on two
     factors is a cross-loading.
 
+Respondent weights
+------------------
+``efa(weights=)`` analyses the weighted correlation matrix, as ``psych::fa(weight=)``
+does (psych's ``cor.wt``: weighted means and cross-products): the same extraction
+and rotation on it, KMO from it (the KMO is a function of the correlations only).
+Bartlett's test and the parallel analysis also need a sample size; psych's
+``fa(weight=)`` keeps ``n.obs`` = the rows of the data for its statistics, but a
+weighted correlation matrix carries the information of fewer respondents, so we use
+the Kish effective sample size ``n_eff = (Σw)²/Σw²`` (Kish 1965) for both: a test or
+a random-data benchmark at ``n`` would overstate the evidence whenever the weights
+are unequal (with equal weights ``n_eff = n``; the simulation takes it rounded). Tested against
+``psych::fa(weight = w)``, ``psych::KMO`` and ``psych::cortest.bartlett(n = n_eff)``
+on the weighted correlations (tests/reference/lavaan_cfa_weights.R).
+
 Gate
 ----
 The result's ``warnings`` are :class:`~satisfaction.diagnostics.Diagnostic`
@@ -257,6 +271,53 @@ def parallel_analysis(n_obs: int, corr: np.ndarray, *, n_iter: int = 100,
                             _count_above(obs_fa, q_fa), n_iter, quantile, seed)
 
 
+def weighted_correlation(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted Pearson correlations of complete data (psych's ``cor.wt(x, w)$r``):
+    the weighted covariance ``Σ w (x − x̄_w)(x − x̄_w)' / Σ w`` scaled to unit diagonal."""
+    from satisfaction.sem_weights import weighted_moments
+
+    _, cov = weighted_moments(np.asarray(x, dtype=float), np.asarray(weights, dtype=float))
+    sd = np.sqrt(np.diag(cov))
+    return cov / np.outer(sd, sd)
+
+
+def kmo_from_correlation(corr: np.ndarray, names: Sequence[str]) -> tuple[float, pd.Series]:
+    """KMO overall and per item from a correlation matrix (as ``psych::KMO(r)``).
+
+    .. math:: KMO_j = \\frac{\\sum_{i \\ne j} r_{ij}^2}{\\sum_{i \\ne j} r_{ij}^2 +
+              \\sum_{i \\ne j} q_{ij}^2}, \\qquad
+              q_{ij} = -\\frac{(R^{-1})_{ij}}{\\sqrt{(R^{-1})_{ii} (R^{-1})_{jj}}}
+
+    Ours because factor-analyzer's ``calculate_kmo`` takes only raw data, not a
+    (weighted) correlation matrix. Tested against ``psych::KMO``.
+    """
+    inv = np.linalg.inv(corr)
+    d = np.sqrt(np.diag(inv))
+    partial = inv / np.outer(d, d)
+    r2 = np.asarray(corr, dtype=float) ** 2
+    q2 = partial**2
+    np.fill_diagonal(r2, 0.0)
+    np.fill_diagonal(q2, 0.0)
+    per_item = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
+    overall = r2.sum() / (r2.sum() + q2.sum())
+    return float(overall), pd.Series(per_item, index=list(names), name="kmo")
+
+
+def bartlett_from_correlation(corr: np.ndarray, n: float) -> dict[str, float]:
+    """Bartlett's test of sphericity from a correlation matrix and a sample size.
+
+    .. math:: \\chi^2 = -\\left(n - 1 - \\frac{2p + 5}{6}\\right) \\ln|R|, \\quad
+              df = p(p-1)/2
+
+    ``psych::cortest.bartlett(R, n)``, against which it is tested.
+    """
+    p = corr.shape[0]
+    _, logdet = np.linalg.slogdet(corr)
+    chi2 = -(n - 1 - (2 * p + 5) / 6) * logdet
+    df = p * (p - 1) / 2
+    return {"chisq": float(chi2), "df": float(df), "p": float(stats.chi2.sf(chi2, df))}
+
+
 def kmo(data: pd.DataFrame) -> tuple[float, pd.Series]:
     """Kaiser-Meyer-Olkin measure of sampling adequacy, overall and per item.
 
@@ -302,7 +363,8 @@ class EFAResult:
     n : int
         Respondents analysed (complete answers to every item).
     excluded : dict[str, int]
-        Respondents left out, by reason (``incomplete_answers``).
+        Respondents left out, by reason (``incomplete_answers``; with weights also
+        ``no_weight``).
     kmo : float
     kmo_items : pandas.Series
     bartlett : dict
@@ -331,6 +393,11 @@ class EFAResult:
     warnings : list of Diagnostic
         See the module's *Gate*; ``status`` is their gate (``ok``, ``caution``,
         ``invalid``).
+    weighted : bool
+        Whether the respondent weights were used (module docstring).
+    effective_n : float or None
+        The Kish effective sample size of a weighted analysis (used by Bartlett's
+        test and the parallel analysis).
     """
 
     n: int
@@ -349,6 +416,8 @@ class EFAResult:
     flags: pd.DataFrame
     seed: int
     warnings: list[Diagnostic] = field(default_factory=list)
+    weighted: bool = False
+    effective_n: float | None = None
 
     @property
     def status(self) -> str:
@@ -360,6 +429,8 @@ class EFAResult:
         return to_jsonable({
             "status": self.status,
             "n": self.n,
+            "weighted": self.weighted,
+            "effective_n": self.effective_n,
             "excluded": dict(self.excluded),
             "kmo": self.kmo,
             "kmo_items": self.kmo_items.to_dict(),
@@ -381,6 +452,7 @@ class EFAResult:
 
 
 def _clean(data: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The respondents with a number for every item, and how many were left out."""
     numeric = data.apply(pd.to_numeric, errors="coerce").astype(float)
     for col in numeric.columns:
         bad = numeric[col].isna() & data[col].notna()
@@ -409,7 +481,8 @@ def _flags(loadings: pd.DataFrame, threshold: float, primary: float) -> pd.DataF
 
 
 def extract_factors(data: pd.DataFrame, n_factors: int, method: Method = "minres", *,
-                    diagnostics: list[Diagnostic] | None = None) -> np.ndarray:
+                    diagnostics: list[Diagnostic] | None = None,
+                    corr: np.ndarray | None = None) -> np.ndarray:
     """Unrotated loadings by minimum residual or maximum likelihood (factor-analyzer).
 
     ``data`` must be complete (see :func:`efa`, which leaves incomplete
@@ -420,13 +493,19 @@ def extract_factors(data: pd.DataFrame, n_factors: int, method: Method = "minres
     when ``diagnostics`` is given, recorded there as ``efa_not_converged``
     (severity ``invalidates``); the library's other warnings (scikit-learn
     deprecations) stay silenced.
+
+    With ``corr`` (a correlation matrix, e.g. the weighted one) the factors are
+    extracted from it instead of from the correlations of ``data``
+    (factor-analyzer's ``is_corr_matrix``).
     """
     from factor_analyzer import FactorAnalyzer
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fa = FactorAnalyzer(n_factors=n_factors, rotation=None, method=method, use_smc=True)
-        fa.fit(data)
+        fa = FactorAnalyzer(n_factors=n_factors, rotation=None, method=method, use_smc=True,
+                            is_corr_matrix=corr is not None)
+        fa.fit(data if corr is None else pd.DataFrame(corr, index=data.columns,
+                                                      columns=data.columns))
     failed = [str(w.message) for w in caught if str(w.message).startswith(NOT_CONVERGED)]
     if failed and diagnostics is not None:
         detail = failed[0][len(NOT_CONVERGED):].lstrip(": ").strip()
@@ -507,7 +586,7 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
         rotation: Rotation = "oblimin", seed: int = 0, *, n_iter: int = 100,
         loading_threshold: float = LOADING_THRESHOLD,
         primary_threshold: float = PRIMARY_THRESHOLD,
-        blocks: Mapping[str, Sequence[str]] | None = None) -> EFAResult:
+        blocks: Mapping[str, Sequence[str]] | None = None, weights: Any = None) -> EFAResult:
     """Exploratory factor analysis of item answers.
 
     Parameters
@@ -528,6 +607,12 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
     blocks : mapping of construct id to item ids, optional
         The questionnaire's constructs, so that a refusal can name a construct
         whose items are all constant or answered alike (straight-lined).
+    weights : Series or array, optional
+        Respondent weights, a Series indexed like ``data`` or one number per row
+        (:func:`satisfaction.sem_weights.respondent_weights`); respondents without a
+        weight are left out (``excluded["no_weight"]``). The weighted correlation
+        matrix is analysed (module docstring, *Respondent weights*) and the info
+        ``efa_weighted`` gives the design effect and effective sample size.
 
     Returns
     -------
@@ -554,7 +639,16 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
     if rotation not in ROTATIONS:
         raise UsageError(f"unknown rotation {rotation!r}; expected one of "
                          f"{', '.join(ROTATIONS)}", column="rotation", value=rotation)
+    given = None
+    excluded: dict[str, int] = {}
+    if weights is not None:
+        from satisfaction.sem_weights import respondent_weights
+
+        given = respondent_weights(data, weights)
+        excluded["no_weight"] = int(given.isna().sum())
+        data, given = data[given.notna()], given[given.notna()]
     x, dropped = _clean(data)
+    excluded = {"incomplete_answers": int(dropped), **excluded}
     n, p = x.shape
     if p < 3:
         raise InputError(f"factor analysis needs at least 3 items; got {p}")
@@ -566,10 +660,26 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
         raise InputError(f"factor analysis needs more complete respondents than items; "
                          f"got {n} respondents for {p} items")
 
-    corr = np.corrcoef(x.to_numpy(), rowvar=False)
-    overall, per_item = kmo(x)
-    sphericity = bartlett(x)
-    pa = parallel_analysis(n, corr, n_iter=n_iter, seed=seed)
+    notes: list[Diagnostic] = []
+    n_eff = None
+    if given is None:
+        corr = np.corrcoef(x.to_numpy(), rowvar=False)
+        overall, per_item = kmo(x)
+        sphericity = bartlett(x)
+        pa = parallel_analysis(n, corr, n_iter=n_iter, seed=seed)
+    else:
+        from satisfaction.sem_weights import normalise
+        from satisfaction.weights import effective_n, kish_design_effect
+
+        w = normalise(given.loc[x.index].to_numpy(dtype=float), n)
+        corr = weighted_correlation(x.to_numpy(), w)
+        n_eff = effective_n(w)
+        overall, per_item = kmo_from_correlation(corr, list(x.columns))
+        sphericity = bartlett_from_correlation(corr, n_eff)
+        pa = parallel_analysis(max(round(n_eff), p + 1), corr, n_iter=n_iter, seed=seed)
+        notes.append(Diagnostic("efa_weighted", "info", {
+            "n": n, "design_effect": round(kish_design_effect(w), 3),
+            "effective_n": round(n_eff, 1), "no_weight": excluded["no_weight"]}))
     rules = {"parallel_components": pa.n_components, "parallel_factors": pa.n_factors,
              "kaiser": int((pa.observed_pc > 1).sum())}
     scree = pd.DataFrame({"number": np.arange(1, p + 1), "eigenvalue": pa.observed_pc,
@@ -581,8 +691,8 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
         raise UsageError(f"the number of factors must be between 1 and {p - 1} for {p} items",
                          column="--factors", value=n_factors)
 
-    notes: list[Diagnostic] = []
-    unrotated = extract_factors(x, k, method, diagnostics=notes)
+    unrotated = extract_factors(x, k, method, diagnostics=notes,
+                                corr=None if given is None else corr)
     communalities = (unrotated**2).sum(axis=1)  # invariant under rotation
     loadings, phi = rotate_loadings(unrotated, rotation)
     names = [f"F{i + 1}" for i in range(k)]
@@ -593,8 +703,8 @@ def efa(data: pd.DataFrame, n_factors: int | None = None, method: Method = "minr
                       kmo_items=per_item, sphericity_p=sphericity["p"], flags=flags,
                       primary_threshold=primary_threshold)
     return EFAResult(
-        n=n, excluded={"incomplete_answers": int(dropped)}, kmo=overall, kmo_items=per_item,
+        n=n, excluded=excluded, kmo=overall, kmo_items=per_item,
         bartlett=sphericity, scree=scree, n_factors_rules=rules, n_factors=k, method=method,
         rotation=rotation, loadings=load_frame, phi=phi_frame,
         communalities=pd.Series(communalities, index=x.columns, name="h2"), flags=flags,
-        seed=seed, warnings=notes)
+        seed=seed, warnings=notes, weighted=given is not None, effective_n=n_eff)

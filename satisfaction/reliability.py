@@ -21,6 +21,20 @@ AVE                        Fornell & Larcker (1981): mean squared std.all loadin
 HTMT, HTMT2                ``semTools::htmt(htmt2 = FALSE | TRUE)``
 ========================== ==========================================================
 
+With respondent weights (``reliability(weights=)``; tested against
+``tests/reference/lavaan_cfa_weights.R``) every statistic above that has a weighted
+form uses them: the CFA is lavaan's ``cfa(..., sampling.weights = "w")``
+(:func:`satisfaction.sem_weights.fit_weighted`, weighted ML or weighted FIML), so the
+standardized loadings, CR, AVE and latent correlations are the weighted fit's; ω is
+``semTools::compRelSEM`` on that fit (its denominator the weighted, or weighted EM,
+covariance); α, the corrected item-total correlations and α if item deleted come from
+the weighted covariance matrix (``psych::alpha`` on ``cov.wt(x, wt)$cov``, pair by
+pair when answers are missing), the Feldt interval from the Kish effective n; HTMT
+from the weighted correlations (:func:`satisfaction.pls.htmt`'s computation, shared
+with weighted PLS); item means and standard deviations are ``survey::svymean`` and
+``svyvar``, floor and ceiling weighted shares. Skewness and kurtosis stay those of
+the unweighted answers (a shape screen with no weighted reference form).
+
 References
 ----------
 Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
@@ -53,7 +67,7 @@ from scipy import stats
 
 from satisfaction.diagnostics import Diagnostic, records, status
 from satisfaction.efa import require_analysable
-from satisfaction.errors import InputError
+from satisfaction.errors import InputError, UsageError
 from satisfaction.io import to_jsonable
 
 if TYPE_CHECKING:
@@ -84,7 +98,60 @@ def _alpha_from_cov(cov: np.ndarray) -> float:
     return float(k / (k - 1) * (1.0 - np.trace(cov) / cov.sum()))
 
 
-def corrected_item_total(items: pd.DataFrame) -> pd.Series:
+def _cov_wt(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
+    """R's ``cov.wt(cbind(a, b), wt = w)$cov[1, 2]`` (``method = "unbiased"``):
+    ``Σ u (a − ā_u)(b − b̄_u) / (1 − Σ u²)`` with ``u = w / Σ w``."""
+    total = float(w.sum())
+    if not total > 0:
+        return float("nan")
+    u = w / total
+    denom = 1.0 - float(u @ u)
+    if not denom > 0:
+        return float("nan")
+    return float((u * (a - u @ a)) @ (b - u @ b) / denom)
+
+
+def weighted_covariance(items: pd.DataFrame, weights: Any) -> pd.DataFrame:
+    """Weighted item covariance matrix, pair by pair over the respondents who answered both.
+
+    Each entry is R's ``cov.wt(x, wt = w)$cov`` (``method = "unbiased"``) on the
+    respondents who answered both items:
+
+    .. math:: C_{jl} = \\frac{\\sum_i u_i (x_{ij} - \\bar x_j)(x_{il} - \\bar x_l)}
+              {1 - \\sum_i u_i^2}, \\qquad u_i = \\frac{w_i}{\\sum w}
+
+    (sums and means over those respondents). With every weight 1 this is R's
+    ``cov(use = "pairwise")``, what ``psych::alpha`` uses; with complete answers it is
+    ``cov.wt(x, wt)$cov``. The ratios built on it (α, item-total r) do not depend on
+    how the weights are scaled. Tested against R (tests/reference/lavaan_cfa_weights.R).
+
+    Parameters
+    ----------
+    items : DataFrame
+        One numeric column per item (NaN = no answer).
+    weights : array-like
+        One weight per row, 0 or more.
+    """
+    x = items.to_numpy(dtype=float)
+    w = np.asarray(weights, dtype=float)
+    p = x.shape[1]
+    out = np.full((p, p), np.nan)
+    answered = ~np.isnan(x)
+    for j in range(p):
+        for k in range(j, p):
+            ok = answered[:, j] & answered[:, k]
+            out[j, k] = out[k, j] = _cov_wt(x[ok, j], x[ok, k], w[ok])
+    return pd.DataFrame(out, index=items.columns, columns=items.columns)
+
+
+def _covariance(items: pd.DataFrame, weights: Any = None) -> np.ndarray:
+    """The pairwise-complete covariance matrix, weighted when ``weights`` are given."""
+    if weights is None:
+        return items.cov().to_numpy()
+    return weighted_covariance(items, weights).to_numpy()
+
+
+def corrected_item_total(items: pd.DataFrame, weights: Any = None) -> pd.Series:
     """Corrected item-total correlation: each item against the sum of the others.
 
     .. math:: r_{i,\\text{rest}} = \\frac{\\sum_{j \\ne i} C_{ij}}
@@ -98,13 +165,16 @@ def corrected_item_total(items: pd.DataFrame) -> pd.Series:
     ----------
     items : pandas.DataFrame
         One column per item of a single construct.
+    weights : array-like, optional
+        Respondent weights, one per row: ``C`` is then the weighted covariance
+        matrix (:func:`weighted_covariance`), as ``psych::alpha`` on ``cov.wt``.
 
     Returns
     -------
     pandas.Series
         Indexed by item. Tested against ``psych::alpha()$item.stats$r.drop``.
     """
-    cov = items.cov().to_numpy()
+    cov = _covariance(items, weights)
     out = {}
     for i, name in enumerate(items.columns):
         rest = [j for j in range(len(items.columns)) if j != i]
@@ -114,13 +184,14 @@ def corrected_item_total(items: pd.DataFrame) -> pd.Series:
     return pd.Series(out, name="item_total", dtype=float)
 
 
-def alpha_if_deleted(items: pd.DataFrame) -> pd.Series:
+def alpha_if_deleted(items: pd.DataFrame, weights: Any = None) -> pd.Series:
     """Cronbach's alpha of the construct without each item in turn.
 
-    Computed from the pairwise-complete covariance matrix, like
+    Computed from the pairwise-complete covariance matrix (weighted with
+    ``weights``: :func:`weighted_covariance`), like
     ``psych::alpha()$alpha.drop$raw_alpha`` (the reference it is tested against).
     """
-    cov = items.cov().to_numpy()
+    cov = _covariance(items, weights)
     out = {}
     for i, name in enumerate(items.columns):
         rest = [j for j in range(len(items.columns)) if j != i]
@@ -129,7 +200,7 @@ def alpha_if_deleted(items: pd.DataFrame) -> pd.Series:
 
 
 def describe_items(items: pd.DataFrame, low: float | None = None,
-                   high: float | None = None) -> pd.DataFrame:
+                   high: float | None = None, weights: Any = None) -> pd.DataFrame:
     """Distribution of each item: n, mean, sd, skewness, kurtosis, missing, floor, ceiling.
 
     Skewness and kurtosis are the sample-size adjusted G1 and G2 (type 2 in
@@ -143,22 +214,37 @@ def describe_items(items: pd.DataFrame, low: float | None = None,
     ``missing`` is the share of empty answers among all respondents; ``floor``
     and ``ceiling`` are the shares of the answers given that sit at the scale's
     lowest and highest point. Tested against ``psych::describe(type = 2)``.
+
+    With respondent ``weights`` (one per row) the mean, standard deviation, floor
+    and ceiling are weighted over the respondents who answered: ``x̄_w = Σwx/Σw``,
+    ``sd² = n/(n−1) · Σw(x − x̄_w)²/Σw`` (``survey::svymean`` and ``svyvar`` of
+    ``svydesign(ids = ~1, weights = ~w)``, against which they are tested) and the
+    weighted shares at the end points. ``n`` and ``missing`` count respondents;
+    skewness and kurtosis stay those of the unweighted answers.
     """
     rows = []
     total = len(items)
     for name in items.columns:
+        answered = items[name].notna().to_numpy()
         x = items[name].dropna()
         n = len(x)
+        if weights is None:
+            u = np.full(n, 1.0 / n) if n else np.zeros(0)
+        else:
+            wk = np.asarray(weights, dtype=float)[answered]
+            u = wk / wk.sum() if n and wk.sum() > 0 else np.full(n, np.nan)
+        values = x.to_numpy(dtype=float)
+        mean = float(u @ values) if n else np.nan
         rows.append({
             "item": name,
             "n": n,
-            "mean": float(x.mean()) if n else np.nan,
-            "sd": float(x.std(ddof=1)) if n > 1 else np.nan,
+            "mean": mean,
+            "sd": float(np.sqrt(n / (n - 1) * (u @ (values - mean) ** 2))) if n > 1 else np.nan,
             "skew": float(x.skew()) if n > 2 else np.nan,
             "kurtosis": float(x.kurt()) if n > 3 else np.nan,
             "missing": (total - n) / total if total else np.nan,
-            "floor": float((x == low).mean()) if n and low is not None else np.nan,
-            "ceiling": float((x == high).mean()) if n and high is not None else np.nan,
+            "floor": float(u @ (values == low)) if n and low is not None else np.nan,
+            "ceiling": float(u @ (values == high)) if n and high is not None else np.nan,
         })
     return pd.DataFrame(rows).set_index("item")
 
@@ -175,7 +261,8 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
                          hint="load the responses with satisfaction.responses.load_responses")
 
 
-def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame) -> pd.DataFrame:
+def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame,
+                    weights: Any = None) -> pd.DataFrame:
     """Item statistics for every construct item of a questionnaire.
 
     Parameters
@@ -184,6 +271,9 @@ def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame) -> pd.Data
     data : pandas.DataFrame
         Responses with one (numeric, reverse-coded) column per item id, as in
         ``Responses.data``.
+    weights : array-like, optional
+        Respondent weights, one per row of ``data`` (no NaN): the weighted forms of
+        :func:`describe_items`, :func:`corrected_item_total` and :func:`alpha_if_deleted`.
 
     Returns
     -------
@@ -209,13 +299,14 @@ def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame) -> pd.Data
         for name in names:
             scale = questionnaire.item_scale(questionnaire.construct(construct).items[
                 names.index(name)])
-            d = describe_items(block[[name]], scale.min, scale.max)
+            d = describe_items(block[[name]], scale.min, scale.max, weights)
             d.insert(0, "construct", construct)
             frames.append(d)
     table = pd.concat(frames)
     rest = pd.concat([
-        pd.DataFrame({"item_total": corrected_item_total(data[names].astype(float)),
-                      "alpha_if_deleted": alpha_if_deleted(data[names].astype(float))})
+        pd.DataFrame({"item_total": corrected_item_total(data[names].astype(float), weights),
+                      "alpha_if_deleted": alpha_if_deleted(data[names].astype(float),
+                                                           weights)})
         for names in _blocks(questionnaire).values()])
     table = table.join(rest)
     table.index.name = "item"
@@ -225,7 +316,8 @@ def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame) -> pd.Data
 # -- construct level -----------------------------------------------------------
 
 
-def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
+def feldt_interval(alpha: float, n: float, k: int, level: float = 0.95
+                   ) -> tuple[float, float]:
     """Feldt (1965) confidence interval for Cronbach's alpha.
 
     .. math:: \\left[1 - (1-\\hat\\alpha) F_{1-a/2},\\; 1 - (1-\\hat\\alpha) F_{a/2}\\right],
@@ -244,7 +336,8 @@ def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[f
     return float(lower), float(upper)
 
 
-def cronbach_alpha(items: pd.DataFrame, level: float = 0.95) -> dict[str, float]:
+def cronbach_alpha(items: pd.DataFrame, level: float = 0.95, weights: Any = None
+                   ) -> dict[str, float]:
     """Cronbach's alpha with its Feldt interval.
 
     .. math:: \\alpha = \\frac{k}{k-1}\\left(1 - \\frac{\\sum_i C_{ii}}{\\sum_{ij} C_{ij}}\\right)
@@ -253,14 +346,32 @@ def cronbach_alpha(items: pd.DataFrame, level: float = 0.95) -> dict[str, float]
     covariance matrix (as ``psych::alpha`` computes it); the interval from
     :func:`feldt_interval` with ``n`` = respondents who answered every item.
 
+    With respondent ``weights`` (one per row) ``C`` is the weighted covariance matrix
+    (:func:`weighted_covariance`; ``psych::alpha`` on ``cov.wt(x, wt)$cov``) and the
+    Feldt interval takes the Kish effective sample size ``(Σw)²/Σw²`` of the
+    respondents who answered every item in place of ``n`` (unequal weights carry less
+    information than as many equal ones; Kish 1965). Tested against R
+    (tests/reference/lavaan_cfa_weights.R).
+
     Returns
     -------
     dict
-        ``n``, ``alpha``, ``alpha.ci.lower``, ``alpha.ci.upper``.
+        ``n``, ``alpha``, ``alpha.ci.lower``, ``alpha.ci.upper`` (and ``effective_n``
+        with weights).
     """
-    n = int(items.dropna().shape[0])
+    complete = items.notna().all(axis=1).to_numpy()
+    n = int(complete.sum())
     if items.shape[1] < 2 or n < 2:
         return {"n": n, "alpha": np.nan, "alpha.ci.lower": np.nan, "alpha.ci.upper": np.nan}
+    if weights is not None:
+        from satisfaction.weights import effective_n
+
+        w = np.asarray(weights, dtype=float)
+        alpha = _alpha_from_cov(weighted_covariance(items.astype(float), w).to_numpy())
+        n_eff = effective_n(w[complete])
+        lower, upper = feldt_interval(alpha, n_eff, items.shape[1], level)
+        return {"n": n, "alpha": alpha, "alpha.ci.lower": lower, "alpha.ci.upper": upper,
+                "effective_n": n_eff}
     alpha, _ = pingouin.cronbach_alpha(items.astype(float), nan_policy="pairwise", ci=level)
     lower, upper = feldt_interval(float(alpha), n, items.shape[1], level)
     return {"n": n, "alpha": float(alpha), "alpha.ci.lower": lower, "alpha.ci.upper": upper}
@@ -323,14 +434,22 @@ def omega(parameters: pd.DataFrame, construct: str, items: pd.DataFrame,
     return float(load[names].sum() ** 2 * float(var.iloc[0]) / s.sum())
 
 
-def em_covariance(items: pd.DataFrame) -> pd.DataFrame:
+def em_covariance(items: pd.DataFrame, weights: Any = None) -> pd.DataFrame:
     """The ML (EM) covariance matrix of incomplete items, every respondent counted
-    (Little & Rubin; lavaan's unrestricted ``h1`` moments with ``missing = "ml"``)."""
+    (Little & Rubin; lavaan's unrestricted ``h1`` moments with ``missing = "ml"``);
+    with respondent ``weights`` (one per row) the weighted EM of lavaan's
+    ``sampling.weights`` (:func:`satisfaction.sem_ml.patterns` with ``w``)."""
     from satisfaction.sem_ml import patterns, saturated_em
 
     x = items.to_numpy(dtype=float)
-    x = x[~np.isnan(x).all(axis=1)]
-    _, sigma = saturated_em(patterns(x), x.shape[1])
+    answered = ~np.isnan(x).all(axis=1)
+    x = x[answered]
+    w = None if weights is None else np.asarray(weights, dtype=float)[answered]
+    if w is not None:
+        from satisfaction.sem_weights import normalise
+
+        w = normalise(w, len(x))
+    _, sigma = saturated_em(patterns(x, w), x.shape[1])
     return pd.DataFrame(sigma, index=items.columns, columns=items.columns)
 
 
@@ -353,7 +472,8 @@ def latent_correlations(parameters: pd.DataFrame, constructs: Sequence[str]) -> 
 
 
 def htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
-         absolute: bool = True, geometric: bool = False) -> pd.DataFrame:
+         absolute: bool = True, geometric: bool = False, weights: Any = None
+         ) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations for every pair of constructs.
 
     .. math:: HTMT_{ij} = \\frac{\\bar r_{ij}}{\\sqrt{\\bar r_{ii} \\, \\bar r_{jj}}}
@@ -369,12 +489,21 @@ def htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
 
     Tested against ``semTools::htmt(htmt2 = FALSE)`` and ``htmt(htmt2 = TRUE)``.
 
+    With respondent ``weights`` (one per row) the correlations are the weighted ones
+    of the complete cases and the ratio is computed by weighted PLS's own HTMT
+    (:func:`satisfaction.pls.htmt`: the indicators standardized with weighted means
+    and standard deviations, ``R = X' diag(w) X / (n − 1)``), one computation for
+    both estimators; always in absolute value. Tested against
+    ``semTools::htmt(sample.cov = cov.wt(x, wt)$cov)``.
+
     Returns
     -------
     pandas.DataFrame
         Square, symmetric, with 1 on the diagonal.
     """
     names = list(blocks)
+    if weights is not None:
+        return _weighted_htmt(data, blocks, geometric, weights, absolute)
     cols = [i for b in names for i in blocks[b]]
     r = data[cols].astype(float).dropna().corr()
     if absolute:
@@ -396,6 +525,25 @@ def htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
         hetero = mean(r.loc[list(blocks[a]), list(blocks[b])].to_numpy().ravel())
         out.loc[a, b] = out.loc[b, a] = hetero / np.sqrt(within[a] * within[b])
     return out
+
+
+def _weighted_htmt(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]], geometric: bool,
+                   weights: Any, absolute: bool) -> pd.DataFrame:
+    """HTMT of the weighted correlations, by :mod:`satisfaction.pls`'s weighted HTMT."""
+    from satisfaction import pls
+
+    if not absolute:
+        raise UsageError("the weighted HTMT takes the correlations in absolute value",
+                         column="absolute", value=absolute)
+    names = list(blocks)
+    model = pls.PLSModel(constructs=tuple(names),
+                         blocks={b: tuple(blocks[b]) for b in names},
+                         modes=dict.fromkeys(names, "A"), paths=())
+    w = pd.Series(np.asarray(weights, dtype=float), index=data.index)
+    x, _, _, u = pls._standardize(data, model, "listwise", w)
+    corr = (x.T * u) @ x / (x.shape[0] - 1)
+    matrix = pls._htmt_stack(corr[None], model, geometric)[0]
+    return pd.DataFrame(matrix, index=names, columns=names)
 
 
 def htmt_pairs(matrix: pd.DataFrame,
@@ -469,6 +617,8 @@ class ReliabilityResult:
         Every cut-off that is not met (severity ``caution``) and the CFA's own
         diagnostics, scoped ``cfa`` (a CFA that is not converged or inadmissible
         invalidates the CR, AVE, omega and latent correlations built on it).
+    weighted : bool
+        Whether the statistics use respondent weights (``reliability(weights=)``).
     """
 
     constructs: pd.DataFrame
@@ -480,6 +630,7 @@ class ReliabilityResult:
     fornell_larcker: pd.DataFrame
     warnings: list[Diagnostic] = field(default_factory=list)
     items: dict[str, list[str]] = field(default_factory=dict)
+    weighted: bool = False
 
     @property
     def status(self) -> str:
@@ -504,6 +655,7 @@ class ReliabilityResult:
             constructs[str(cid)] = entry
         return to_jsonable({
             "status": self.status,
+            "weighted": self.weighted,
             "constructs": constructs,
             "items": [{"item": i, **r} for i, r in
                       self.item_statistics.to_dict(orient="index").items()],
@@ -524,7 +676,7 @@ def measurement_model(questionnaire: Questionnaire) -> str:
     return "\n".join(questionnaire.measurement_syntax())
 
 
-def _fit_parameters(questionnaire: Questionnaire, data: pd.DataFrame
+def _fit_parameters(questionnaire: Questionnaire, data: pd.DataFrame, weights: Any = None
                     ) -> tuple[pd.DataFrame, list[Diagnostic]]:
     from satisfaction import model
 
@@ -532,7 +684,15 @@ def _fit_parameters(questionnaire: Questionnaire, data: pd.DataFrame
     # missing = "ml"), as the structural model is fitted; listwise otherwise
     items = [i.id for i in questionnaire.analysed_items if i.id in data.columns]
     missing = "fiml" if data[items].isna().to_numpy().any() else "listwise"
-    result = model.fit(measurement_model(questionnaire), data, missing=missing)
+    if weights is None:
+        result = model.fit(measurement_model(questionnaire), data, missing=missing)
+    else:  # lavaan's cfa(..., sampling.weights = "w"); its sem_weighted note is ours
+        from satisfaction.sem_weights import fit_weighted
+
+        result = fit_weighted(measurement_model(questionnaire), data, weights,
+                              missing=missing)
+        result.warnings = [w for w in result.warnings
+                           if getattr(w, "code", None) != "sem_weighted"]
     return result.parameters, [cfa_diagnostic(w) for w in getattr(result, "warnings", [])]
 
 
@@ -603,7 +763,7 @@ def diagnose(constructs: pd.DataFrame, loadings: pd.DataFrame, pairs: pd.DataFra
     return out
 
 
-def reverse_keyed(items: pd.DataFrame) -> list[str]:
+def reverse_keyed(items: pd.DataFrame, weights: Any = None) -> list[str]:
     """Items that load negatively on the first principal component of their block.
 
     The first eigenvector of the pairwise-complete correlation matrix, its sign
@@ -611,9 +771,15 @@ def reverse_keyed(items: pd.DataFrame) -> list[str]:
     loading runs against the construct, as ``psych::alpha(check.keys = TRUE)``
     decides which items to reverse ("Some items ... were negatively correlated
     with the first principal component and probably should be reversed").
-    Tested against psych's keys on the five bfi blocks.
+    Tested against psych's keys on the five bfi blocks. With respondent ``weights``
+    the correlation matrix is the weighted one (:func:`weighted_covariance`).
     """
-    corr = items.corr().to_numpy()
+    if weights is None:
+        corr = items.corr().to_numpy()
+    else:
+        cov = weighted_covariance(items, weights).to_numpy()
+        sd = np.sqrt(np.diag(cov))
+        corr = cov / np.outer(sd, sd)
     if items.shape[1] < 2 or not np.isfinite(corr).all():
         return []
     values, vectors = np.linalg.eigh(corr)
@@ -624,7 +790,7 @@ def reverse_keyed(items: pd.DataFrame) -> list[str]:
 
 
 def reverse_item_hints(questionnaire: Questionnaire, data: pd.DataFrame,
-                       stats: pd.DataFrame) -> list[Diagnostic]:
+                       stats: pd.DataFrame, weights: Any = None) -> list[Diagnostic]:
     """A ``reverse_item_suspected`` caution for every item that runs against its
     construct (:func:`reverse_keyed`), with its corrected item-total correlation.
 
@@ -640,10 +806,12 @@ def reverse_item_hints(questionnaire: Questionnaire, data: pd.DataFrame,
         ``Responses.data`` (reverse-coded items already recoded).
     stats : DataFrame
         :func:`item_statistics` (index item id; column ``item_total``).
+    weights : array-like, optional
+        Respondent weights, one per row (:func:`reverse_keyed`).
     """
     out = []
     for cid, names in _blocks(questionnaire).items():
-        for item in reverse_keyed(data[names].astype(float)):
+        for item in reverse_keyed(data[names].astype(float), weights):
             out.append(Diagnostic("reverse_item_suspected", "caution",
                                   {"item": item, "construct": str(cid),
                                    "value": float(stats.loc[item, "item_total"])},
@@ -653,7 +821,8 @@ def reverse_item_hints(questionnaire: Questionnaire, data: pd.DataFrame,
 
 def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
                 parameters: pd.DataFrame | None = None, level: float = 0.95,
-                htmt_thresholds: tuple[float, float] = HTMT_THRESHOLDS) -> ReliabilityResult:
+                htmt_thresholds: tuple[float, float] = HTMT_THRESHOLDS,
+                weights: Any = None) -> ReliabilityResult:
     """Reliability and validity of a questionnaire's constructs on the responses.
 
     Parameters
@@ -669,6 +838,17 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
         Confidence level of the Feldt interval for alpha.
     htmt_thresholds : (float, float)
         HTMT cut-offs to flag (Henseler et al. 2015: 0.85 and 0.90).
+    weights : str, Series or array, optional
+        Respondent weights (a column of ``data``, a Series indexed like ``data`` or
+        one number per row; :func:`satisfaction.sem_weights.respondent_weights`).
+        Respondents without a weight are left out and counted; the others' weights
+        enter every statistic with a weighted form (module docstring): the CFA as
+        lavaan's ``sampling.weights``, α and the item statistics from the weighted
+        covariances, ω, CR, AVE and the latent correlations from the weighted CFA,
+        HTMT from the weighted correlations. The info ``measurement_weighted``
+        gives the Kish design effect and effective sample size. With integer
+        weights the figures equal those of the data with each respondent repeated
+        ``w`` times (complete answers); constant weights give the unweighted ones.
 
     Returns
     -------
@@ -688,11 +868,15 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     blocks = _blocks(questionnaire)
     for names in blocks.values():
         _require_columns(data, names)
+    warnings: list[Diagnostic] = []
+    w = None
+    if weights is not None:
+        data, w, note = _weighted_rows(data, weights)
+        warnings.append(note)
     require_analysable(data[[i for names in blocks.values() for i in names]],
                        "the confirmatory factor analysis", blocks)
-    warnings: list[Diagnostic] = []
     if parameters is None:
-        parameters, fit_warnings = _fit_parameters(questionnaire, data)
+        parameters, fit_warnings = _fit_parameters(questionnaire, data, w)
         warnings.extend(fit_warnings)
     loadings = standardized_loadings(parameters)
     loadings = loadings[loadings["construct"].isin(blocks)].reset_index(drop=True)
@@ -700,30 +884,59 @@ def reliability(questionnaire: Questionnaire, data: pd.DataFrame, *,
     # Without missing answers the observed variance of omega's sum score is the sample
     # covariance; with them the CFA is fitted by FIML and the variance is the EM
     # covariance over every respondent (semTools::compRelSEM on lavaan's sampstat).
+    # With weights both are weighted (divisor Σw), as lavaan's sampstat of a
+    # sampling.weights fit.
     all_items = data[[i for names in blocks.values() for i in names]].astype(float)
     cfa_rows = all_items.dropna()
-    em = em_covariance(all_items) if all_items.isna().to_numpy().any() else None
+    if all_items.isna().to_numpy().any():
+        sample_cov = em_covariance(all_items, w)
+    elif w is not None:
+        from satisfaction.sem_weights import weighted_moments
+
+        _, s_w = weighted_moments(cfa_rows.to_numpy(), w)
+        sample_cov = pd.DataFrame(s_w, index=cfa_rows.columns, columns=cfa_rows.columns)
+    else:
+        sample_cov = None
     rows = {}
     for cid, names in blocks.items():
         block = data[names].astype(float)
         lam = loadings.loc[loadings["construct"] == cid, "std.all"].to_numpy()
-        rows[cid] = {"items": len(names), **cronbach_alpha(block, level),
-                     "omega": omega(parameters, cid, cfa_rows[names], em),
+        rows[cid] = {"items": len(names), **cronbach_alpha(block, level, w),
+                     "omega": omega(parameters, cid, cfa_rows[names], sample_cov),
                      "cr": composite_reliability(lam) if len(lam) else np.nan,
                      "ave": average_variance_extracted(lam) if len(lam) else np.nan}
     constructs = pd.DataFrame.from_dict(rows, orient="index")[CONSTRUCT_COLUMNS]
     constructs.index.name = "construct"
 
     correlations = latent_correlations(parameters, list(blocks))
-    h = htmt(data, blocks)
-    pairs = htmt_pairs(h, htmt_thresholds, htmt2=htmt(data, blocks, geometric=True))
+    h = htmt(data, blocks, weights=w)
+    pairs = htmt_pairs(h, htmt_thresholds,
+                       htmt2=htmt(data, blocks, geometric=True, weights=w))
     fl = fornell_larcker(constructs["ave"], correlations)
 
     warnings += diagnose(constructs, loadings, pairs, fl, htmt_thresholds)
-    item_stats = item_statistics(questionnaire, data)
-    warnings += reverse_item_hints(questionnaire, data, item_stats)
+    item_stats = item_statistics(questionnaire, data, w)
+    warnings += reverse_item_hints(questionnaire, data, item_stats, w)
 
     return ReliabilityResult(
         constructs=constructs, item_statistics=item_stats,
         loadings=loadings, latent_correlations=correlations, htmt=h, htmt_pairs=pairs,
-        fornell_larcker=fl, warnings=warnings, items=blocks)
+        fornell_larcker=fl, warnings=warnings, items=blocks, weighted=w is not None)
+
+
+def _weighted_rows(data: pd.DataFrame, weights: Any
+                   ) -> tuple[pd.DataFrame, np.ndarray, Diagnostic]:
+    """The respondents with a weight, their weights (rescaled to sum to their number)
+    and the info ``measurement_weighted`` (design effect, effective n, left out)."""
+    from satisfaction.sem_weights import normalise, respondent_weights
+    from satisfaction.weights import effective_n, kish_design_effect
+
+    given = respondent_weights(data, weights)
+    has = given.notna().to_numpy()
+    kept = data[has]
+    w = normalise(given.to_numpy(dtype=float)[has], len(kept))
+    note = Diagnostic("measurement_weighted", "info",
+                      {"n": len(kept), "design_effect": round(kish_design_effect(w), 3),
+                       "effective_n": round(effective_n(w), 1),
+                       "no_weight": int((~has).sum())})
+    return kept, w, note
