@@ -375,9 +375,10 @@ def run(
                                    mp_context=get_context("spawn"))
         if q.groups:
             invariant = pool.submit(_invariance_tables, q, data)
-        side = pool.submit(_side_stages, q, data, transactions, clv_models)
+        side = pool.submit(_side_stages, q, data, transactions, clv_models,
+                           _weight_series(respondent_weights))
     else:
-        _measurement_stage(runner, analysis, data)
+        _measurement_stage(runner, analysis, data, _weight_series(respondent_weights))
     from satisfaction import pls_pipeline
 
     choice = pls_pipeline.choose_estimator(q)
@@ -611,26 +612,35 @@ def _fit_model(model: Any, q: Questionnaire, data: pd.DataFrame, bootstrap: int,
     return model.fit(q, data, bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
 
 
-def _measurement_stage(runner: _Runner, analysis: Analysis, data: pd.DataFrame) -> None:
-    """Item statistics, reliability and validity, EFA."""
+def _weight_series(weights: Any) -> pd.Series | None:
+    """The respondent weights of a :class:`~satisfaction.weights.WeightResult` (None)."""
+    return None if weights is None else weights.weights
+
+
+def _measurement_stage(runner: _Runner, analysis: Analysis, data: pd.DataFrame,
+                       weights: pd.Series | None = None) -> None:
+    """Item statistics, reliability and validity, EFA; with respondent ``weights`` (by
+    respondent id) all weighted (the CFA as lavaan's sampling.weights, the EFA on the
+    weighted correlations; :mod:`satisfaction.reliability`, :mod:`satisfaction.efa`)."""
     q = analysis.questionnaire
     measurement = runner.module("measurement", "satisfaction.measurement")
     if measurement is None:
         return
     with runner.stage("measurement"):
-        analysis.item_statistics = measurement.item_statistics(q, data)
-        analysis.reliability = measurement.reliability(q, data)
+        analysis.item_statistics = measurement.item_statistics(q, data, weights)
+        analysis.reliability = measurement.reliability(q, data, weights=weights)
         runner.collect("measurement", analysis.reliability)
-        analysis.efa = measurement.efa(data[[i.id for i in q.items]])
+        analysis.efa = measurement.efa(data[[i.id for i in q.items]], weights=weights)
         runner.collect("measurement", analysis.efa)
 
 
 def _side_stages(q: Questionnaire, data: pd.DataFrame, transactions: Any,
-                 clv_models: tuple[str, ...]) -> dict[str, Any]:
+                 clv_models: tuple[str, ...], weights: pd.Series | None = None
+                 ) -> dict[str, Any]:
     """Measurement and customer value, in a worker process; returns their results."""
     scratch = Analysis(questionnaire=q, responses=None)  # type: ignore[arg-type]
     runner = _Runner(scratch, None)
-    _measurement_stage(runner, scratch, data)
+    _measurement_stage(runner, scratch, data, weights)
     if transactions is not None:
         _value_stage(runner, scratch, transactions, clv_models)
     return {"item_statistics": scratch.item_statistics, "reliability": scratch.reliability,

@@ -271,9 +271,10 @@ def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame,
     data : pandas.DataFrame
         Responses with one (numeric, reverse-coded) column per item id, as in
         ``Responses.data``.
-    weights : array-like, optional
-        Respondent weights, one per row of ``data`` (no NaN): the weighted forms of
-        :func:`describe_items`, :func:`corrected_item_total` and :func:`alpha_if_deleted`.
+    weights : str, Series or array, optional
+        Respondent weights (as :func:`reliability` takes them): respondents without a
+        weight are left out; the weighted forms of :func:`describe_items`,
+        :func:`corrected_item_total` and :func:`alpha_if_deleted`.
 
     Returns
     -------
@@ -292,6 +293,8 @@ def item_statistics(questionnaire: Questionnaire, data: pd.DataFrame,
     >>> round(float(item_statistics(q, r.data).loc["imag1", "item_total"]), 3)
     0.637
     """
+    if weights is not None:  # the respondents with a weight (reliability() does the same)
+        data, weights, _ = _weighted_rows(data, weights)
     frames = []
     for construct, names in _blocks(questionnaire).items():
         _require_columns(data, names)

@@ -677,17 +677,22 @@ class WeightedAnalysis:
 #: ``drivers.ipa(weights=)``; item importance from the weighted fit's loadings). The key
 #: drivers by group are weighted under either estimator
 #: (:func:`satisfaction.group_drivers.group_driver_importance` ``weights=``), and the
-#: design-based group tests are the primary ones (:class:`WeightedAnalysis`). What is
+#: design-based group tests are the primary ones (:class:`WeightedAnalysis`). The
+#: measurement is weighted (:func:`satisfaction.reliability.reliability` and
+#: :func:`satisfaction.efa.efa` ``weights=``: the CFA as lavaan's ``sampling.weights``,
+#: alpha, HTMT and the EFA from the weighted covariances and correlations); the
+#: construct invariance across groups of the compare stage
+#: (:func:`satisfaction.invariance.construct_invariance`) is not yet. What is
 #: listed here gets the caution ``weights_not_applied``; with nothing listed the
 #: analysis says what is weighted (info ``weights_scope``).
-NOT_WEIGHTED: tuple[str, ...] = ("measurement",)
+NOT_WEIGHTED: tuple[str, ...] = ("measurement invariance across groups",)
 #: The same under PLS: weighted PLS (:func:`satisfaction.pls.pls` ``weights=``) weights
 #: the paths, the PLS reliability and HTMT, the index and the IPMA, and the IPA's
 #: Shapley shares and paired performance intervals and the performance of its item and
 #: stage rows (``drivers.ipa(weights=)``; caution ``weights_not_applied_pls`` for what is
-#: listed here, info ``weights_scope_pls`` when nothing is).
-NOT_WEIGHTED_PLS: tuple[str, ...] = (
-    "factor-analytic measurement (CFA, EFA, reliability, validity)",)
+#: listed here, info ``weights_scope_pls`` when nothing is). The factor-analytic
+#: measurement (CFA, EFA, reliability, validity) is weighted as under the CB-SEM.
+NOT_WEIGHTED_PLS: tuple[str, ...] = ("measurement invariance across groups",)
 
 
 def weighting_scope(not_weighted: list[str] | tuple[str, ...], pls: bool) -> Diagnostic:

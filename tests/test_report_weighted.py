@@ -418,7 +418,10 @@ def test_weighting_texts_follow_the_estimator(bank):
     for estimator, expected in (("sem", NOT_WEIGHTED), ("pls", NOT_WEIGHTED_PLS)):
         out = weighted_analysis(q, data, weights, estimator=estimator)
         assert out.to_dict()["not_weighted"] == list(expected)
-    assert set(NOT_WEIGHTED) != set(NOT_WEIGHTED_PLS)
+    # the factor-analytic measurement is weighted under either estimator (issue 17;
+    # tests/test_measurement_weights.py)
+    assert not any("reliability" in p or "factor" in p or p == "measurement"
+                   for p in (*NOT_WEIGHTED, *NOT_WEIGHTED_PLS))
     catalogs = {lang: yaml.safe_load((TEMPLATES / "messages" / f"{lang}.yaml").read_text(
         encoding="utf-8")) for lang in ("en", "zh")}
     for section, key in (("methods", "weighting"), ("methods", "weighting_pls"),
@@ -441,3 +444,49 @@ def test_weighting_texts_follow_the_estimator(bank):
         assert "purchase stages" not in unweighted and "group tests" not in unweighted
     assert "Shapley shares" in en["methods"]["weighting_pls"].split("Unweighted:")[0]
     assert "Shapley shares" not in en["methods"]["weighting_pls"].split("Unweighted:")[1]
+    for key in ("weighting", "weighting_pls"):  # the measurement is weighted (issue 17)
+        weighted, unweighted = en["methods"][key].split("Unweighted:")
+        assert "sampling.weights (its loadings, omega" in weighted
+        assert "factor analysis" not in unweighted and "EFA" not in unweighted
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_measurement_chapter_of_a_weighted_survey_is_weighted(analysis, lang):
+    """The pipeline passes the respondent weights to the measurement: its reliability
+    and EFA are those of reliability(weights=) / efa(weights=) (tested against lavaan,
+    semTools and psych in tests/test_measurement_weights.py), and the chapter's tables
+    show them, with a note that says so."""
+    from satisfaction.efa import efa
+    from satisfaction.reliability import reliability
+    from satisfaction.report.context import build_context
+
+    q, data = analysis.questionnaire, analysis.responses.data
+    w = analysis.weighted.weights.weights
+    rel = analysis.reliability
+    assert rel.weighted and analysis.efa.weighted
+    direct = reliability(q, data, weights=w)
+    pd.testing.assert_frame_equal(rel.constructs, direct.constructs, rtol=0, atol=1e-12)
+    pd.testing.assert_frame_equal(analysis.item_statistics, direct.item_statistics,
+                                  rtol=0, atol=1e-12)
+    assert analysis.efa.kmo == pytest.approx(
+        efa(data[[i.id for i in q.items]], weights=w).kmo, abs=1e-12)
+    plain = reliability(q, data)
+    assert not np.allclose(rel.constructs["alpha"], plain.constructs["alpha"], atol=1e-4)
+    ctx = build_context(analysis, lang)
+    measurement = ctx["measurement"]
+    note = next(d for d in rel.warnings if d.code == "measurement_weighted")
+    text = ctx["t"].text("measurement.weighted_note",
+                         effective_n=f"{note.params['effective_n']:.1f}")
+    items = measurement["items"]
+    assert text in items.note and text in measurement["efa"]["text"]
+    by_item = {r[0].raw: r for r in items.rows}
+    for item, row in direct.item_statistics.iterrows():
+        assert by_item[item][3].raw == pytest.approx(row["mean"], abs=1e-12)
+    # the CFA's reliability table goes to the workbook under PLS; weighted all the same
+    tables = {t.key: t for t in ctx["tables"]}
+    cfa = tables["reliability"]
+    assert text in cfa.note
+    alphas = {r[0].raw: r[2].raw for r in cfa.rows}
+    for construct, row in direct.constructs.iterrows():
+        name = q.construct(construct).name.get(lang)
+        assert alphas[name] == pytest.approx(row["alpha"], abs=1e-12)

@@ -171,7 +171,23 @@ class _Builder:
             out["htmt"] = self._htmt_table(rel.htmt)
         if a.efa is not None:
             out["efa"] = self._efa(a.efa)
+        self._weighted_measurement_note(out)
         return out
+
+    def _weighted_measurement_note(self, out: dict[str, Any]) -> None:
+        """With respondent weights (issue 17) the measurement tables say so, with the
+        effective sample size (:func:`satisfaction.reliability.reliability` ``weights=``)."""
+        rel = self.a.reliability
+        note = next((w for w in getattr(rel, "warnings", [])
+                     if w.code == "measurement_weighted"), None)
+        if rel is None or not getattr(rel, "weighted", False) or note is None:
+            return
+        text = self.t("measurement.weighted_note", effective_n=fmt(note.params["effective_n"], 1))
+        for key in ("items", "reliability", "htmt"):
+            if out.get(key) is not None:
+                out[key].note = f"{out[key].note} {text}".strip()
+        if out.get("efa") is not None:
+            out["efa"]["text"] = f"{out['efa']['text']} {text}"
 
     def _item_table(self, stats: pd.DataFrame) -> Table:
         frame = stats.reset_index() if "item" not in stats.columns else stats
