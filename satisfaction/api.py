@@ -162,30 +162,39 @@ def reliability(questionnaire: Questionnaire | str | Path,
                 data: pd.DataFrame | str | Path | Responses, *, level: float = 0.95,
                 htmt_thresholds: tuple[float, float] | None = None,
                 sheet: str | int | None = None,
-                header_row: int | None = None) -> ReliabilityResult:
+                header_row: int | None = None,
+                weights: str | pd.Series | None = None) -> ReliabilityResult:
     """Item statistics, α, ω, CR, AVE, Fornell-Larcker and HTMT (``satisfaction reliability``).
 
     See :func:`satisfaction.reliability.reliability` (tested against psych and
-    semTools).
+    semTools). ``weights``: the respondent weights, as in :func:`fit` (a column of the
+    responses, a Series, ``"none"``, by default the questionnaire's declared
+    weights); the CFA is then lavaan's ``sampling.weights`` and α, HTMT and the item
+    statistics are weighted (tested against lavaan, semTools, psych and survey).
     """
     from satisfaction.reliability import HTMT_THRESHOLDS
     from satisfaction.reliability import reliability as run
 
     q = as_questionnaire(questionnaire)
-    return run(q, _screened(q, data, sheet=sheet, header_row=header_row).data, level=level,
-               htmt_thresholds=htmt_thresholds or HTMT_THRESHOLDS)
+    answers = _screened(q, data, sheet=sheet, header_row=header_row).data
+    w = _sampling_weights(q, answers, _source(data), weights)
+    return run(q, answers, level=level, htmt_thresholds=htmt_thresholds or HTMT_THRESHOLDS,
+               weights=w)
 
 
 def efa(questionnaire: Questionnaire | str | Path,
         data: pd.DataFrame | str | Path | Responses, *, n_factors: int | None = None,
         method: str = "minres", rotation: str = "oblimin", seed: int = 0,
-        sheet: str | int | None = None, header_row: int | None = None) -> EFAResult:
+        sheet: str | int | None = None, header_row: int | None = None,
+        weights: str | pd.Series | None = None) -> EFAResult:
     """Exploratory factor analysis of the questionnaire's items (``satisfaction efa``).
 
     See :func:`satisfaction.efa.efa` (tested against psych::fa and
     factor-analyzer); ``n_factors=None`` takes the number from parallel analysis.
     A number of factors that the items cannot carry (at least one fewer than the
-    items) is refused before the data are read.
+    items) is refused before the data are read. ``weights``: the respondent weights,
+    as in :func:`fit`; the weighted correlation matrix is analysed
+    (``psych::fa(weight=)``).
     """
     from satisfaction.efa import efa as run
 
@@ -193,8 +202,9 @@ def efa(questionnaire: Questionnaire | str | Path,
     check_n_factors(q, n_factors)
     items = [i.id for i in q.items]
     answers = _screened(q, data, sheet=sheet, header_row=header_row).data
+    w = _sampling_weights(q, answers, _source(data), weights)
     return run(answers[items], n_factors=n_factors, method=method,  # type: ignore[arg-type]
-               rotation=rotation, seed=seed)  # type: ignore[arg-type]
+               rotation=rotation, seed=seed, weights=w)  # type: ignore[arg-type]
 
 
 def check_n_factors(questionnaire: Questionnaire, n_factors: int | None) -> None:

@@ -311,3 +311,68 @@ def test_weighted_efa_constant_integer_and_missing_weights():
     out = efa(x, n_factors=3, n_iter=5, weights=partial)
     assert out.excluded == {"incomplete_answers": 0, "no_weight": 2} and out.n == len(x) - 2
     assert out.to_dict()["weighted"] is True
+
+
+# -- the commands --------------------------------------------------------------------
+
+
+def test_cli_reliability_and_efa_take_weights(tmp_path, capsys):
+    """``satisfaction reliability|efa --weights COL`` are the weighted analyses (the
+    figures of the R reference); ``--weights none`` is unweighted; an unknown column is
+    exit 2 naming the file and the column."""
+    from satisfaction.cli import main
+    from satisfaction.resources import QUESTIONNAIRES
+
+    frame = _bank_frame()
+    frame["w"] = REF["weights"]
+    path = tmp_path / "bank.csv"
+    frame.to_csv(path, index=False)
+    q = str(QUESTIONNAIRES / "ecsi_bank.yaml")
+    out = tmp_path / "out.json"
+    assert main(["reliability", q, str(path), "--weights", "w", "--json", str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert got["weighted"] is True
+    for construct, a in REF["bank"]["alpha"].items():
+        assert got["constructs"][construct]["alpha"] == pytest.approx(a["alpha"], abs=EXACT)
+    assert main(["reliability", q, str(path), "--weights", "none", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["weighted"] is False
+    capsys.readouterr()
+    assert main(["reliability", q, str(path), "--weights", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'nope'" in err and "Traceback" not in err
+    assert main(["efa", q, str(path), "--weights", "w", "--factors", "3", "--json",
+                 str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert got["weighted"] is True
+    qn = load_questionnaire("ecsi_bank")
+    data = load_responses(qn, frame).data
+    direct = efa(data[[i.id for i in qn.items]], n_factors=3,
+                 weights=pd.Series(REF["weights"], index=data.index))
+    assert got["kmo"] == pytest.approx(direct.kmo, abs=1e-12)
+    assert got["effective_n"] == pytest.approx(direct.effective_n, abs=1e-9)
+
+
+def test_api_uses_the_questionnaires_weighting(bank):
+    """A questionnaire that declares ``weighting`` gets its weights in api.reliability
+    and api.efa without an option (the raking of the R reference)."""
+    import yaml
+
+    from satisfaction import api
+    from satisfaction.resources import QUESTIONNAIRES
+
+    spec = yaml.safe_load((QUESTIONNAIRES / "ecsi_bank.yaml").read_text(encoding="utf-8"))
+    spec["groups"] = [*spec.get("groups", []),
+                      {"id": "segment", "type": "categorical",
+                       "codes": {"A": "A", "B": "B", "C": "C"}}]
+    spec["weighting"] = {"method": "rake", "margins": {
+        "gender": {"female": 0.5, "male": 0.5}, "segment": {"A": 0.3, "B": 0.3, "C": 0.4}}}
+    q = Questionnaire.from_dict(spec)
+    frame = _bank_frame()
+    number = frame["respondent"].str[1:].astype(int)
+    frame["segment"] = np.where(number <= 100, "A", np.where(number <= 175, "B", "C"))
+    result = api.reliability(q, frame)
+    assert result.weighted
+    for construct, a in REF["bank"]["alpha"].items():
+        assert result.constructs.loc[construct, "alpha"] == pytest.approx(a["alpha"], abs=1e-6)
+    assert not api.reliability(q, frame, weights="none").weighted
+    assert api.efa(q, frame, n_factors=3).weighted

@@ -16,6 +16,14 @@ from satisfaction.io import write_json
 
 console = make_console()
 
+#: ``--weights`` of ``reliability`` and ``efa`` (as ``fit``'s; issue 17).
+Weights = Annotated[str | None, typer.Option(
+    "--weights", help="Respondent weights: a column of the responses. The CFA is fitted as "
+                      "lavaan's sampling.weights, alpha, HTMT and the item statistics use "
+                      "the weighted covariances, the EFA the weighted correlations. A "
+                      "questionnaire's weighting/weight is used without it; 'none' "
+                      "analyses unweighted.")]
+
 
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -154,13 +162,13 @@ def register(app: typer.Typer) -> None:
         questionnaire: Annotated[Path, typer.Argument(help="Questionnaire YAML file.")],
         responses: Annotated[Path, typer.Argument(help="Responses: CSV, XLSX, SAV or Parquet.")],
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
-        = None, sheet: Sheet = None, header_row: HeaderRow = None,
+        = None, sheet: Sheet = None, header_row: HeaderRow = None, weights: Weights = None,
     ) -> None:
         """Reliability and validity: item statistics, alpha, omega, CR, AVE, HTMT."""
         q = api.as_questionnaire(questionnaire)
         loaded = api.validate(q, responses, sheet=sheet, header_row=header_row)
         _print_log(loaded.log)
-        result = api.reliability(q, loaded)
+        result = api.reliability(q, loaded, weights=weights)
         print_reliability(result)
         if json_path is not None:
             write_json(json_path, {**result.to_dict(), "responses": _log_summary(loaded.log)})
@@ -176,7 +184,7 @@ def register(app: typer.Typer) -> None:
             help="Rotation: oblimin, promax, varimax or none.")] = "oblimin",
         seed: Annotated[int, typer.Option(help="Seed of the parallel analysis.")] = 0,
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
-        = None, sheet: Sheet = None, header_row: HeaderRow = None,
+        = None, sheet: Sheet = None, header_row: HeaderRow = None, weights: Weights = None,
     ) -> None:
         """Exploratory factor analysis: KMO, Bartlett, parallel analysis, rotated loadings."""
         from satisfaction.efa import METHODS, ROTATIONS
@@ -189,7 +197,7 @@ def register(app: typer.Typer) -> None:
         loaded = api.validate(q, responses, sheet=sheet, header_row=header_row)
         _print_log(loaded.log)
         result = api.efa(q, loaded, n_factors=factors, method=method, rotation=rotation,
-                         seed=seed)
+                         seed=seed, weights=weights)
         constructs = q.construct_of_item()
         print_efa(result, constructs)
         if json_path is not None:
