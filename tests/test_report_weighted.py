@@ -478,7 +478,10 @@ def test_measurement_chapter_of_a_weighted_survey_is_weighted(analysis, lang):
     text = ctx["t"].text("measurement.weighted_note",
                          effective_n=f"{note.params['effective_n']:.1f}")
     items = measurement["items"]
-    assert text in items.note and text in measurement["efa"]["text"]
+    assert text in items.note
+    assert ctx["t"].text("measurement.efa_weighted_note",
+                         effective_n=f"{analysis.efa.effective_n:.1f}") \
+        in measurement["efa"]["text"]
     by_item = {r[0].raw: r for r in items.rows}
     for item, row in direct.item_statistics.iterrows():
         assert by_item[item][3].raw == pytest.approx(row["mean"], abs=1e-12)

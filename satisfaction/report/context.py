@@ -177,16 +177,17 @@ class _Builder:
     def _weighted_measurement_note(self, out: dict[str, Any]) -> None:
         """With respondent weights (issue 17) the measurement tables say so, with the
         effective sample size (:func:`satisfaction.reliability.reliability` ``weights=``)."""
-        rel = self.a.reliability
+        rel, efa = self.a.reliability, self.a.efa
         note = next((w for w in getattr(rel, "warnings", [])
                      if w.code == "measurement_weighted"), None)
-        if rel is None or not getattr(rel, "weighted", False) or note is None:
-            return
-        text = self.t("measurement.weighted_note", effective_n=fmt(note.params["effective_n"], 1))
-        for key in ("items", "reliability", "htmt"):
-            if out.get(key) is not None:
-                out[key].note = f"{out[key].note} {text}".strip()
-        if out.get("efa") is not None:
+        if rel is not None and getattr(rel, "weighted", False) and note is not None:
+            text = self.t("measurement.weighted_note",
+                          effective_n=fmt(note.params["effective_n"], 1))
+            for key in ("items", "reliability", "htmt"):
+                if out.get(key) is not None:
+                    out[key].note = f"{out[key].note} {text}".strip()
+        if out.get("efa") is not None and getattr(efa, "weighted", False):
+            text = self.t("measurement.efa_weighted_note", effective_n=fmt(efa.effective_n, 1))
             out["efa"]["text"] = f"{out['efa']['text']} {text}"
 
     def _item_table(self, stats: pd.DataFrame) -> Table:
