@@ -115,8 +115,9 @@ def test_weighted_alpha_and_item_statistics_match_psych_and_survey(results, case
 @pytest.mark.parametrize("case", ["bank", "bank_missing", "bfi"])
 def test_weighted_cfa_reliability_and_validity_match_lavaan_and_semtools(results, case):
     """std.all loadings, latent correlations, ω (compRelSEM), CR, AVE of the weighted CFA
-    (lavaan sampling.weights, FIML when answers are missing); HTMT and HTMT2 of the
-    weighted correlations (semTools::htmt on cov.wt)."""
+    (lavaan sampling.weights, FIML when answers are missing) and the robust fit measures
+    its cautions name; HTMT and HTMT2 of the weighted correlations (semTools::htmt on
+    cov.wt)."""
     ref, result = REF[case], results[case]
     theirs = pd.DataFrame(ref["loadings"]).set_index(["construct", "item"])["std.all"]
     ours = result.loadings.set_index(["construct", "item"])["std.all"]
@@ -130,6 +131,12 @@ def test_weighted_cfa_reliability_and_validity_match_lavaan_and_semtools(results
         assert [row["omega"], row["cr"], row["ave"]] == pytest.approx(
             [r["omega"], r["cr"], r["ave"]], abs=CFA_TOL)
     np.testing.assert_allclose(*_matrix(result.htmt, ref["htmt"]), atol=EXACT, rtol=0)
+    # the CFA is judged by lavaan's robust measures of the weighted (MLR) fit
+    judged = {d.params["index"]: d.params["value"] for d in result.warnings
+              if d.code == "fit_poor" and d.scope is not None and d.scope[0] == "cfa"}
+    assert "cfi.robust" in judged  # below 0.90 in all three cases
+    for index in set(judged) & set(ref["fit"]):
+        assert judged[index] == pytest.approx(ref["fit"][index], abs=CFA_TOL)
     htmt2 = result.htmt_pairs.set_index(["construct1", "construct2"])["htmt2"]
     names = ref["htmt2"]["rows"]
     values = np.array(ref["htmt2"]["values"])
