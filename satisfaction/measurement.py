@@ -8,7 +8,11 @@ gathers their public API under one name, the one the pipeline and the report
 use. The confirmatory factor analysis itself is :func:`satisfaction.model.fit`
 on :func:`measurement_model`. Both results keep their warnings as
 :class:`~satisfaction.diagnostics.Diagnostic` records and a gate ``status``;
-:func:`require_analysable` refuses items a factor model cannot use.
+:func:`require_analysable` refuses items a factor model cannot use. With respondent
+weights (``reliability(..., weights=)``, ``efa(..., weights=)``, the pipeline's
+questionnaire weighting) the CFA is lavaan's ``sampling.weights`` and α, HTMT, the
+item statistics and the EFA use the weighted covariances and correlations
+(tests/test_measurement_weights.py against lavaan, semTools, psych and survey).
 
 Example
 -------
