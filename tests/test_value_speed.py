@@ -209,3 +209,48 @@ def test_fits_on_distinct_rows_with_counts_equal_per_customer_fits(cdnow_table):
                                options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 4000})
     assert -polish.fun <= per_customer + 1e-8
     np.testing.assert_allclose(np.exp(polish.x), pn.params(), rtol=1e-6)
+
+
+def test_analysis_fits_in_threads_equal_each_fit_alone(cdnow):
+    """The value analysis fits Pareto/NBD and Gamma-Gamma in threads beside BG/NBD
+    (and the segmentations), under one BLAS thread: every estimate, log-likelihood
+    and gate equals that of the model fitted alone, to the last bit, and so do the
+    per-customer columns computed from them."""
+    from satisfaction.value.core import analyse_customers, value_options
+
+    table = customer_table(cdnow, period_end="1997-09-30", time_unit="week",
+                           holdout_end="1998-06-30")
+    result = analyse_customers(table, cdnow.log.to_dict(), value_options())
+    d = table.purchasers
+    x, t_x, big_t = (d[c].to_numpy(float) for c in ("frequency", "t_x", "T"))
+    alone = {"bgnbd": clv.fit_bgnbd(x, t_x, big_t),
+             "pareto_nbd": clv.fit_pareto_nbd(x, t_x, big_t),
+             "gamma_gamma": clv.fit_gamma_gamma(x, d["monetary_value"].to_numpy(float))}
+    for name, fit in alone.items():
+        assert getattr(result, name).to_dict() == fit.to_dict(), name
+    spend = alone["gamma_gamma"].expected_spend(x, d["monetary_value"].to_numpy(float))
+    np.testing.assert_array_equal(result.customers["expected_spend"].to_numpy(), spend)
+    # the fits run alone again, while another fit runs in a thread: the same numbers
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        beside = pool.submit(clv.fit_pareto_nbd, x, t_x, big_t)
+        again = clv.fit_bgnbd(x, t_x, big_t)
+        assert beside.result().to_dict() == alone["pareto_nbd"].to_dict()
+    assert again.to_dict() == alone["bgnbd"].to_dict()
+
+
+def test_purchasers_leave_out_returns_only_customers():
+    """``CustomerTable.purchasers`` (a NumPy mask, or the whole table when every
+    customer bought) equals the boolean selection it replaces."""
+    frame = pd.DataFrame({"customer_id": ["a", "a", "b", "c", "c"],
+                          "date": ["2024-01-01", "2024-01-05", "2024-01-02", "2024-01-03",
+                                   "2024-01-04"],
+                          "amount": [10.0, 5.0, -3.0, 2.0, 4.0]})
+    for rows in (frame, frame[frame["customer_id"] != "b"]):
+        table = customer_table(load_transactions(rows, today=TODAY))
+        data = table.data
+        expected = data[data["occasions"] > 0]
+        pd.testing.assert_frame_equal(table.purchasers, expected)
+    assert list(customer_table(load_transactions(frame, today=TODAY)).purchasers.index) \
+        == ["a", "c"]

@@ -190,15 +190,21 @@ class _Gated:
 _LARGE = 100_000
 
 
+def _one_blas_thread() -> threadpool_limits:
+    """The BLAS limit every fit runs under, from its first sum to its log-likelihood.
+
+    One BLAS thread: the likelihoods' dot products are memory-bound, and OpenBLAS's
+    own threads (spinning while they wait) cost two to four times the CPU for
+    nothing, more so beside the chunk threads of :func:`_summed` or a busy machine.
+    And a threaded dot product sums in another order: with one thread the estimates
+    do not depend on the machine's cores nor on other fits running beside (the
+    value analysis fits its models in threads and holds the limit around them all:
+    the limit is process-wide, and a fit that ends restores what it found).
+    """
+    return threadpool_limits(1)
+
+
 def _minimize(fun: Any, x0: np.ndarray, jac: bool, n: int = 0) -> optimize.OptimizeResult:
-    # One BLAS thread: the likelihoods' dot products are memory-bound, and
-    # OpenBLAS's own threads (spinning while they wait) cost two to four times the
-    # CPU for nothing, more so beside the chunk threads of _summed or a busy machine.
-    with threadpool_limits(1):
-        return _minimize_unlimited(fun, x0, jac, n)
-
-
-def _minimize_unlimited(fun: Any, x0: np.ndarray, jac: bool, n: int) -> optimize.OptimizeResult:
     res = optimize.minimize(fun, x0, jac=jac, method="L-BFGS-B",
                             options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-8})
     if jac and not res.success and np.max(np.abs(res.jac)) < 1e-5:
@@ -483,6 +489,11 @@ def fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit
     Tested against the published CDNOW estimates (r = 0.243, α = 4.414,
     a = 0.793, b = 2.426; FHL 2005a) and ``lifetimes.BetaGeoFitter``.
     """
+    with _one_blas_thread():
+        return _fit_bgnbd(frequency, t_x, T, weights)
+
+
+def _fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFit:
     x, tx, big_t = _check_rfm(frequency, t_x, T)
     (ux, utx, ut), w, _ = compress(x, tx, big_t, weights=weights)
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
@@ -843,6 +854,11 @@ def fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> Par
     took hundreds. Tested against the published CDNOW estimates (r = 0.553,
     α = 10.58, s = 0.606, β = 11.67; FHL 2005b) and ``lifetimes.ParetoNBDFitter``.
     """
+    with _one_blas_thread():
+        return _fit_pareto_nbd(frequency, t_x, T, weights)
+
+
+def _fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> ParetoNBDFit:
     x, tx, big_t = _check_rfm(frequency, t_x, T)
     (ux, utx, ut), w, _ = compress(x, tx, big_t, weights=weights)
     scale = 10.0 / float(ut.max()) if ut.max() > 0 else 1.0
@@ -980,6 +996,11 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) ->
     Tested against the published CDNOW estimates (p = 6.25, q = 3.74, γ = 15.44;
     FHL 2005b) and ``lifetimes.GammaGammaFitter``.
     """
+    with _one_blas_thread():
+        return _fit_gamma_gamma(frequency, monetary_value, weights)
+
+
+def _fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) -> GammaGammaFit:
     x = np.asarray(frequency, dtype=float)
     z = np.asarray(monetary_value, dtype=float)
     keep = (x > 0) & np.isfinite(z) & (z > 0)

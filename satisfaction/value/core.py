@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from satisfaction.diagnostics import Diagnostic, records
 from satisfaction.diagnostics import status as gate_status
@@ -328,22 +329,30 @@ def analyse_customers(
     source = log.get("source")
 
     # The segmentations (RFM, ABC, lifecycle) and the model fits share no data: the
-    # segmentations run in a second thread while the fits run here (both spend their
-    # time in NumPy, which releases the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # segmentations, the Pareto/NBD fit and, once BG/NBD is fitted here, the
+    # Gamma-Gamma fit each run in a thread of their own (all spend their time in NumPy
+    # and SciPy, which release the GIL; Pareto/NBD's series per pair is serial, so the
+    # other fits use the second core meanwhile). One BLAS thread for all of them (the
+    # limit is process-wide): each fit's sums are those of a fit run alone, so the
+    # estimates do not depend on what runs beside it (tests/test_value_speed.py).
+    with threadpool_limits(1), ThreadPoolExecutor(max_workers=3) as pool:
         segmentations = pool.submit(_segment, data, table.period_end, options.abc_thresholds)
         # plain arrays: np.asarray on a Series indexed by a million customer ids
         # probes the index (an attribute lookup) at every call
         x, tx, big_t = (data[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T"))
         z = data["monetary_value"].to_numpy(dtype=float)
+        pareto = (pool.submit(fit_pareto_nbd, x, tx, big_t) if "pareto_nbd" in models
+                  else None)
         try:
             bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
-            pn = fit_pareto_nbd(x, tx, big_t) if "pareto_nbd" in models else None
+            spend = (pool.submit(fit_gamma_gamma, x, z) if "gamma_gamma" in models
+                     else None)
+            pn = pareto.result() if pareto is not None else None
         except InputError as exc:
             raise InputError(exc.message, file=source, value=exc.value,
                              hint=exc.hint) from None
         try:
-            gg = fit_gamma_gamma(x, z) if "gamma_gamma" in models else None
+            gg = spend.result() if spend is not None else None
         except InputError as exc:
             alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
             raise InputError(

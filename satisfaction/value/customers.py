@@ -203,7 +203,11 @@ class CustomerTable:
     @property
     def purchasers(self) -> pd.DataFrame:
         """Customers with at least one purchase occasion (the modelled ones)."""
-        return self.data[self.data["occasions"] > 0]
+        # a NumPy mask: a boolean Series as the key makes pandas look its name up in
+        # the text index of customer ids (a hash table of a million strings, 0.6 s);
+        # without returns-only customers, a shallow copy (copy-on-write) of the table
+        keep = self.data["occasions"].to_numpy() > 0
+        return self.data.copy(deep=False) if keep.all() else self.data[keep]
 
     def counts(self) -> dict[str, Any]:
         """Customers, and those with returns only (not modelled)."""
