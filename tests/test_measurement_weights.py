@@ -383,3 +383,16 @@ def test_api_uses_the_questionnaires_weighting(bank):
         assert result.constructs.loc[construct, "alpha"] == pytest.approx(a["alpha"], abs=1e-6)
     assert not api.reliability(q, frame, weights="none").weighted
     assert api.efa(q, frame, n_factors=3).weighted
+
+
+def test_weighted_reverse_item_hint():
+    """The reverse-item hint reads the weighted correlations: bfi's A1 left unreversed is
+    found with the weights, and constant weights give the unweighted eigenvector."""
+    bfi = _bfi()
+    block = bfi[REF["bfi"]["blocks"]["A"]].copy()
+    assert rel.reverse_keyed(block, bfi["w"].to_numpy()) == []
+    block["A1"] = 7 - block["A1"]
+    assert rel.reverse_keyed(block, bfi["w"].to_numpy()) == ["A1"]
+    assert rel.reverse_keyed(block, np.full(len(block), 3.0)) == rel.reverse_keyed(block)
+    cov = rel.weighted_covariance(block, np.ones(len(block)))
+    _same(cov, block.cov(), 1e-12)
