@@ -514,6 +514,35 @@ def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
                           horizon=horizon, discount_rate=discount_rate, models=models)
 
 
+def satisfaction_index(analysis: Any) -> dict[str, Any] | None:
+    """The satisfaction construct's index as the report's index table and headline card
+    show it: ``{"construct", "index", "ci.lower", "ci.upper", "weighted"}``.
+
+    With respondent weights it is the weighted mean of the respondents' 0-100 scores
+    with its design-based interval (R survey's ``svymean``;
+    :func:`satisfaction.report.weighted_context.weighted_view`), and ``weighted`` holds
+    the weighting method, the effective n and the number of weights; else ``weighted``
+    is ``None``. ``None`` when the analysis has no index of the satisfaction construct.
+    """
+    from satisfaction.report.weighted_context import weighted_view
+
+    cid = getattr(analysis, "satisfaction", None)
+    if cid is None or getattr(analysis, "indices", None) is None:
+        return None
+    rows = weighted_view(analysis).indices.constructs.set_index("construct")
+    if cid not in rows.index:
+        return None
+    r = rows.loc[cid]
+    weighted = getattr(analysis, "weighted", None)
+    design = None
+    if weighted is not None:
+        w = weighted.weights
+        design = {"method": w.method, "effective_n": float(w.effective_n),
+                  "n": len(w.weights)}
+    return {"construct": cid, "index": float(r["index"]), "ci.lower": float(r["ci.lower"]),
+            "ci.upper": float(r["ci.upper"]), "weighted": design}
+
+
 def report(questionnaire: Questionnaire | str | Path, data: str | Path, *,
            transactions: str | Path | None = None, lang: str = "en",
            out: str | Path | None = None, html: str | Path | None = None,

@@ -45,27 +45,19 @@ def stage_progress(show: bool) -> Iterator[Callable[[str], None] | None]:
 
 
 def satisfaction_index_line(analysis: Any) -> tuple[str, str] | None:
-    """The satisfaction index as the report's index table and headline card show it:
-    ``(label, "68.4 [66.2, 70.6]")``. With respondent weights it is the weighted index
-    (:func:`satisfaction.report.weighted_context.weighted_view`: the weighted mean of
-    the respondents' 0-100 scores with its design-based interval, R survey's
-    ``svymean``) and the line says so, with the weighting method and the effective n;
-    ``None`` when the run has no index of the satisfaction construct."""
-    from satisfaction.report.weighted_context import weighted_view
-
-    cid = getattr(analysis, "satisfaction", None)
-    if cid is None or getattr(analysis, "indices", None) is None:
+    """The satisfaction index as the report's index table and headline card show it
+    (:func:`satisfaction.api.satisfaction_index`): ``(label, "68.4 [66.2, 70.6]")``;
+    with respondent weights the weighted index, and the line says so, with the
+    weighting method and the effective n. ``None`` when the run has no index of the
+    satisfaction construct."""
+    row = api.satisfaction_index(analysis)
+    if row is None:
         return None
-    rows = weighted_view(analysis).indices.constructs.set_index("construct")
-    if cid not in rows.index:
-        return None
-    r = rows.loc[cid]
-    text = f"{r['index']:.1f} [{r['ci.lower']:.1f}, {r['ci.upper']:.1f}]"
-    weighted = getattr(analysis, "weighted", None)
-    if weighted is not None:
-        w = weighted.weights
-        text += (f", weighted ({w.method}; effective n {w.effective_n:.1f} of "
-                 f"{len(w.weights)})")
+    cid = row["construct"]
+    text = f"{row['index']:.1f} [{row['ci.lower']:.1f}, {row['ci.upper']:.1f}]"
+    if row["weighted"] is not None:
+        w = row["weighted"]
+        text += f", weighted ({w['method']}; effective n {w['effective_n']:.1f} of {w['n']})"
     try:
         name = analysis.questionnaire.construct(cid).name.en
     except (AttributeError, KeyError):
