@@ -254,3 +254,91 @@ def test_purchasers_leave_out_returns_only_customers():
         pd.testing.assert_frame_equal(table.purchasers, expected)
     assert list(customer_table(load_transactions(frame, today=TODAY)).purchasers.index) \
         == ["a", "c"]
+
+
+def _general_table(tx, period_end, time_unit="week"):
+    """The customer table by the general query (the day grouping), for comparison."""
+    from satisfaction.value.customers import TIME_UNITS, table_from_query
+
+    end = dt.date.fromisoformat(period_end) if isinstance(period_end, str) else period_end
+    sql = customer_table_sql(end, end, TIME_UNITS[time_unit], has_margin=tx.has_margin)
+    return table_from_query(tx.con.execute(sql).df(), period_end=end, holdout_end=end,
+                            time_unit=time_unit, has_margin=tx.has_margin)
+
+
+@pytest.fixture(scope="module")
+def cdnow_integer_ids(tmp_path_factory):
+    """The CDNOW sample as Parquet with integer ids and dates (the typed file the
+    sorted-occasions path applies to), a margin column and the amounts as they are."""
+    frame = pd.read_csv(CDNOW)
+    frame["customer_id"] = frame["customer_id"].astype("int64")
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    frame["margin"] = (frame["amount"] * 0.3).round(2)
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("period_end", [None, "1997-09-30", "1998-12-31"])
+@pytest.mark.parametrize("time_unit", ["week", "day", "month"])
+def test_sorted_occasions_equal_the_general_query(cdnow_integer_ids, period_end, time_unit):
+    """Integer ids without returns: the customer table counts purchase days by sorting
+    packed (customer, day) keys (satisfaction.value.occasions); every column equals the
+    general query's to the last bit, with and without a margin, at the last date, at
+    an earlier period end (no holdout asked for) and at a later one. CDNOW has days
+    with several purchases, also customers' first days (the join that recomputes the
+    first day's amount is used)."""
+    from satisfaction.value.occasions import occasion_table
+
+    for columns in (TransactionColumns(), TransactionColumns(margin="margin")):
+        tx = load_transactions(cdnow_integer_ids, columns, today=TODAY, duplicates="keep")
+        ids = pd.read_parquet(cdnow_integer_ids)["customer_id"]
+        assert tx.known_id_range == (ids.min(), ids.max())
+        end = (dt.date.fromisoformat(period_end) if period_end else tx.date_range[1])
+        fast = customer_table(tx, period_end=end, time_unit=time_unit, holdout_end=end)
+        general = _general_table(tx, end, time_unit)
+        pd.testing.assert_frame_equal(fast.data, general.data, check_exact=True)
+        assert fast.first_seen_later == general.first_seen_later == 0
+        # the path was taken (not the query it falls back to), and first days holding
+        # several purchases had to be recomputed
+        assert occasion_table(tx, end, 7.0, "DECIMAL(38, 6)") is not None
+        rows = pd.read_parquet(cdnow_integer_ids)
+        rows = rows[rows["date"] <= end]
+        first = rows.groupby("customer_id")["date"].transform("min")
+        on_first = rows[rows["date"] == first].groupby("customer_id").size()
+        assert (on_first > 1).sum() > 10
+
+
+def test_sorted_occasions_first_day_with_several_purchases_and_wide_ids(tmp_path):
+    """Hand-made rows: a first day holding three purchases (one of them the largest),
+    a customer bought once, ids far apart (the key's customer part spans 2^40), an
+    amount needing the wide decimal; equal to the general query. Text ids, returns,
+    and keys wider than 62 bits take the general query (occasion_table gives None)."""
+    from satisfaction.value.occasions import occasion_table
+
+    frame = pd.DataFrame({
+        "customer_id": [5, 5, 5, 5, 2**40, 7, 7],
+        "date": pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-02", "2024-03-01",
+                                "2024-02-01", "2024-01-05", "2024-02-05"]).date,
+        "amount": [1.5, 99.25, 0.125, 10.0, 3.0, 2e11, 0.5]})
+    path = tmp_path / "tx.parquet"
+    frame.to_parquet(path)
+    tx = load_transactions(path, today=TODAY)
+    end = tx.date_range[1]
+    assert occasion_table(tx, end, 7.0, "DECIMAL(38, 6)") is not None
+    fast = customer_table(tx)
+    pd.testing.assert_frame_equal(fast.data, _general_table(tx, end).data, check_exact=True)
+    assert fast.data.loc["5", "monetary_value"] == 10.0
+    assert fast.data.loc["5", "transactions"] == 4 and fast.data.loc["5", "occasions"] == 2
+    # ids spanning more than the key holds, text ids, returns: the general query
+    wide = frame.assign(customer_id=[5, 5, 5, 5, 2**62, 7, 7])
+    wide.to_parquet(path)
+    assert occasion_table(load_transactions(path, today=TODAY), end, 7.0,
+                          "DECIMAL(38, 6)") is None
+    for other in (frame.assign(customer_id=frame["customer_id"].astype(str)),
+                  frame.assign(amount=[1.5, -99.25, 0.125, 10.0, 3.0, 2e11, 0.5])):
+        other.to_parquet(path)
+        tx = load_transactions(path, today=TODAY)
+        assert occasion_table(tx, end, 7.0, "DECIMAL(38, 6)") is None
+        pd.testing.assert_frame_equal(customer_table(tx).data,
+                                      _general_table(tx, end).data, check_exact=True)

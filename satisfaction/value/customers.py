@@ -262,11 +262,20 @@ def customer_table(
     # no kept amount is negative: every customer-day is a purchase occasion
     has_returns = transactions.log.notes.get("returns_netted", 1) > 0
     widest = transactions.known_max_abs
-    sql = customer_table_sql(end, hold, unit, has_margin=transactions.has_margin,
-                             has_returns=has_returns,
-                             narrow_decimal=widest is not None and widest < NARROW_DECIMAL_BELOW,
-                             ordered=False)
-    data = transactions.con.execute(sql).df()
+    narrow = widest is not None and widest < NARROW_DECIMAL_BELOW
+    data = None
+    if hold == end and not has_returns:
+        # integer ids without returns: the purchase days counted by sorting (the same
+        # rows as the query's, see satisfaction.value.occasions); None when not
+        from satisfaction.value.occasions import occasion_table
+
+        data = occasion_table(transactions, end, unit,
+                              "DECIMAL(18, 6)" if narrow else "DECIMAL(38, 6)")
+    if data is None:
+        sql = customer_table_sql(end, hold, unit, has_margin=transactions.has_margin,
+                                 has_returns=has_returns, narrow_decimal=narrow,
+                                 ordered=False)
+        data = transactions.con.execute(sql).df()
     return table_from_query(data, period_end=end, holdout_end=hold, time_unit=time_unit,
                             has_margin=transactions.has_margin)
 

@@ -136,6 +136,9 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 #: there, and the exact ``DECIMAL(38, 6)`` sums of the customer table (up to 10³²)
 #: cannot overflow before 10¹⁷ such rows.
 MAX_AMOUNT = 1e15
+#: Integer column types whose values fit in a 64-bit signed integer.
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER")
 #: Characters DuckDB's file readers take as a glob pattern.
 _GLOB_CHARACTERS = "*?["
 
@@ -216,6 +219,10 @@ class Transactions:
     #: customer table then reads them as a narrower exact decimal, see
     #: :data:`~satisfaction.value.customers.NARROW_DECIMAL_BELOW`)
     known_max_abs: float | None = None
+    #: (smallest, largest) customer id of the kept transactions when the ids are
+    #: integers (:data:`INTEGER_TYPES`; the customer table then counts purchase days
+    #: by sorting, see :mod:`satisfaction.value.occasions`), else None
+    known_id_range: tuple[int, int] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The kept transactions as a pandas DataFrame (for small data)."""
@@ -628,8 +635,10 @@ def load_transactions(
         FROM parsed
     """)
     # One pass of the rules lists the excluded rows (usually few) with their reason;
-    # the counts, the problem rows and the kept transactions are read from it.
-    con.execute("CREATE TEMP TABLE excluded_rows AS SELECT _row, rule FROM checked "
+    # the counts, the problem rows and the kept transactions are read from it. (A table
+    # of the database, not a TEMP one: the view of the kept rows reads it, also from a
+    # second connection, con.cursor(), that runs a query beside this one.)
+    con.execute("CREATE TABLE excluded_rows AS SELECT _row, rule FROM checked "
                 "WHERE rule IS NOT NULL")
     counts = dict(con.execute("SELECT rule, count(*) FROM excluded_rows GROUP BY rule")
                   .fetchall())
@@ -657,9 +666,12 @@ def load_transactions(
             "CREATE TABLE transactions AS SELECT _row, customer_id, date, amount, margin, "
             "channel, product FROM checked WHERE rule IS NULL"
         )
-    kept, negative, first, last, widest = con.execute(
+    # integer ids (not text): their range, for the customer table's packed keys
+    integer_ids = types[cols.customer].upper() in INTEGER_TYPES
+    ids = "min(customer_id), max(customer_id)" if integer_ids else "NULL, NULL"
+    kept, negative, first, last, widest, id_lo, id_hi = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE amount < 0), min(date), max(date), "
-        "greatest(max(abs(amount)), coalesce(max(abs(margin)), 0)) FROM transactions"
+        f"greatest(max(abs(amount)), coalesce(max(abs(margin)), 0)), {ids} FROM transactions"
     ).fetchone()
     kept = int(kept)
     loaded = kept + n_excluded
@@ -676,7 +688,8 @@ def load_transactions(
                          notes=notes, problems=problems)
     return Transactions(con=con, log=log, has_margin=margin_raw is not None, columns=cols,
                         known_date_range=(first, last),
-                        known_max_abs=None if widest is None else float(widest))
+                        known_max_abs=None if widest is None else float(widest),
+                        known_id_range=None if id_lo is None else (int(id_lo), int(id_hi)))
 
 
 def _find_duplicates(con: duckdb.DuckDBPyConnection, all_cols: str) -> int:
