@@ -392,15 +392,21 @@ def pls_groups(model: Questionnaire | str | Path,
 
 def invariance(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Responses,
                *, group: str, group_partial: Sequence[str] = (), missing: str = "listwise",
-               estimator: str = "ml") -> InvarianceResult:
+               estimator: str = "ml", weights: str | pd.Series | None = None
+               ) -> InvarianceResult:
     """Configural, metric, scalar and strict invariance across ``group``
     (``satisfaction invariance``; :func:`satisfaction.invariance.invariance`,
-    tested against lavaan)."""
+    tested against lavaan). ``weights``: the respondent weights, as in :func:`fit`
+    (a column, a Series, ``"none"``, by default the questionnaire's declared
+    weights); every step is then lavaan's ``cfa(..., sampling.weights =)`` with MLR
+    and the steps are compared by the Satorra-Bentler (2001) scaled difference and
+    the robust CFI/RMSEA (tested against lavaan's ``lavTestLRT``)."""
     from satisfaction.invariance import invariance as run
 
     m, frame, _ = model_data(model, data)
+    w = _sampling_weights(m, frame, _source(data), weights)
     return run(m, frame, group, group_partial=group_partial, missing=missing,
-               estimator=estimator)
+               estimator=estimator, weights=w)
 
 
 def compare(questionnaire: Questionnaire | str | Path,
@@ -477,9 +483,20 @@ def _transactions(transactions: str | Path, columns: TransactionColumns | None,
                              date_format=date_format, max_problems=None)
 
 
+def _on_spark(transactions: str | Path, columns: TransactionColumns | None,
+              spark_master: str | None, **options: Any) -> ValueResult:
+    """The value analysis with Spark as the engine (:func:`satisfaction.value.spark.run`)."""
+    from satisfaction.value.checks import TransactionColumns
+    from satisfaction.value.spark import run
+
+    return run(transactions, columns or TransactionColumns(), spark_master=spark_master,
+               **options)
+
+
 def rfm(transactions: str | Path, columns: TransactionColumns | None = None, *,
         period_end: str | None = None, returns: str = "net", keep_duplicates: bool = False,
-        today: str | None = None, date_format: str | None = None) -> ValueResult:
+        today: str | None = None, date_format: str | None = None,
+        engine: str = "duckdb", spark_master: str | None = None) -> ValueResult:
     """RFM scores and segments, ABC classes, lifecycle stages (``satisfaction rfm``).
 
     ``transactions`` is the file; ``columns`` names its customer, date and
@@ -487,7 +504,21 @@ def rfm(transactions: str | Path, columns: TransactionColumns | None = None, *,
     Options as ``satisfaction rfm``: ``period_end``, ``returns`` (``"net"`` or
     ``"exclude"``), ``keep_duplicates``, ``today``, ``date_format``
     (:func:`satisfaction.value.pipeline.value_analysis` without CLV models).
+
+    ``engine`` is who reads, checks and aggregates the transactions: ``"duckdb"``
+    (embedded, the default) or ``"spark"`` (PySpark on ``spark_master``, default
+    ``local[*]``; with ``spark_master`` a cluster URL, the file or table is read
+    there; :mod:`satisfaction.value.spark`). Only that changes: the exclusions, the
+    per-customer table and everything computed from it are the same on both engines
+    (tests/test_spark.py compares them exactly); ``result.engine`` says which ran.
     """
+    from satisfaction.value.checks import check_engine
+
+    check_engine(engine)
+    if engine == "spark":
+        return _on_spark(transactions, columns, spark_master, period_end=period_end,
+                         returns=returns, keep_duplicates=keep_duplicates, today=today,
+                         date_format=date_format, models=())
     from satisfaction.value.pipeline import value_analysis
 
     tx = _transactions(transactions, columns, returns, keep_duplicates, today, date_format)
@@ -499,14 +530,27 @@ def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
         discount_rate: float = 0.10, returns: str = "net", keep_duplicates: bool = False,
         today: str | None = None,
         models: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma"),
-        date_format: str | None = None) -> ValueResult:
+        date_format: str | None = None,
+        engine: str = "duckdb", spark_master: str | None = None) -> ValueResult:
     """Customer lifetime value with BG/NBD, Pareto/NBD and Gamma-Gamma (``satisfaction clv``).
 
     Options as ``satisfaction clv`` (``period_end``, ``time_unit``, ``horizon``,
     ``discount_rate``, ``models`` ...; :func:`satisfaction.value.pipeline.value_analysis`);
     tested against the published CDNOW estimates and lifetimes. Transactions after
     ``period_end`` form the holdout: ``result.holdout``.
+
+    ``engine`` (``"duckdb"`` or ``"spark"``) and ``spark_master`` as in :func:`rfm`:
+    the engine reads, checks and aggregates the transactions to the per-customer
+    table; the models are fitted on that table alike, so the results are the same.
     """
+    from satisfaction.value.checks import check_engine
+
+    check_engine(engine)
+    if engine == "spark":
+        return _on_spark(transactions, columns, spark_master, period_end=period_end,
+                         time_unit=time_unit, horizon=horizon, discount_rate=discount_rate,
+                         returns=returns, keep_duplicates=keep_duplicates, today=today,
+                         date_format=date_format, models=models)
     from satisfaction.value.pipeline import value_analysis
 
     tx = _transactions(transactions, columns, returns, keep_duplicates, today, date_format)

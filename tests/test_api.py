@@ -118,9 +118,6 @@ def test_pls_is_the_commands_json(tmp_path: Path) -> None:
 ALLOWED_FROM = {
     "satisfaction.value.checks": {"check_date_format", "check_discount_rate", "parse_date",
                                   "check_engine"},
-    # the Spark engine: to go through api.clv once the engines share one value core
-    # (issue 16, point 4, another task)
-    "satisfaction.value.spark": {"run"},
 }
 #: Modules a command may import freely: the API, the command-line helpers, errors,
 #: output writing, and the report's own helpers.

@@ -270,6 +270,24 @@ def test_cli_spark_prints_the_same_warnings(spark, tmp_path, capsys):
     assert "invalidates:" in out and "not above 1" in out and "CLV is left empty" in out
 
 
+def test_api_engine_spark_is_the_duckdb_result(cdnow):
+    """api.clv and api.rfm with engine="spark" (what the commands call): the result of
+    engine="duckdb" — table, customers, models, warnings and JSON, every excluded
+    row listed; an unknown engine is a usage error naming the option."""
+    from satisfaction import api
+    from satisfaction.errors import UsageError
+
+    options = {"period_end": "1997-09-30", "keep_duplicates": True, "today": TODAY}
+    same_results(api.clv(DATA, **options),
+                 api.clv(DATA, **options, engine="spark", spark_master="local[2]"))
+    duck, sp = api.rfm(DATA, **options), api.rfm(DATA, **options, engine="spark",
+                                                  spark_master="local[2]")
+    assert duck.bgnbd is None and sp.bgnbd is None
+    same_results(duck, sp)
+    with pytest.raises(UsageError, match="duckdb or spark"):
+        api.clv(DATA, engine="polars")
+
+
 def test_cli_engine_spark_without_pyspark_says_how_to_install(monkeypatch, capsys):
     import sys
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -157,15 +157,11 @@ def check_engine(engine: str) -> None:
     check(engine)
 
 
-def _spark(transactions: Path, columns: TransactionColumns, master: str | None,
-           **options: Any) -> ValueResult:
-    """The analysis on Spark (``--engine spark``); prints the master it ran on. The
-    summary, the warnings and the files are then those of the DuckDB engine."""
-    from satisfaction.value.spark import run as run_spark
-
-    result, used = run_spark(transactions, columns, spark_master=master, **options)
-    console.print(escape(f"engine: spark ({used})"))
-    return result
+def _print_engine(engine: str, master: str | None) -> None:
+    """With ``--engine spark``, a line naming the engine and its master; the summary,
+    the warnings and the files are then those of the DuckDB engine."""
+    if engine == "spark":
+        console.print(escape(f"engine: spark ({master or 'local[*]'})"))
 
 
 def _write_out(result: ValueResult, out: Path) -> None:
@@ -204,14 +200,10 @@ def register(app: typer.Typer) -> None:
                                           today=today, returns=returns)
         cols = columns(customer_col, date_col, amount_col, margin_col, cost_col)
         check_engine(engine)
-        if engine == "spark":
-            result = _spark(transactions, cols, spark_master, period_end=period_end,
-                            returns=returns, keep_duplicates=keep_duplicates, today=today,
-                            date_format=date_format, models=())
-        else:
-            result = rfm(transactions, cols, period_end=period_end,  # type: ignore[arg-type]
-                         returns=returns, keep_duplicates=keep_duplicates,  # type: ignore[arg-type]
-                         today=today, date_format=date_format)
+        result = rfm(transactions, cols, period_end=period_end, returns=returns,
+                     keep_duplicates=keep_duplicates, today=today, date_format=date_format,
+                     engine=engine, spark_master=spark_master)
+        _print_engine(engine, spark_master)
         _print(result, models=False, period_end_given=period_end is not None)
         if out is not None:
             _write_out(result, out)
@@ -257,17 +249,11 @@ def register(app: typer.Typer) -> None:
         show = progress or sys.stdout.isatty()
         with console.status("fitting customer-value models...", spinner="dots") if show \
                 else _nothing():
-            if engine == "spark":
-                result = _spark(transactions, cols, spark_master, period_end=period_end,
-                                time_unit=time_unit, horizon=horizon, discount_rate=discount,
-                                returns=returns, keep_duplicates=keep_duplicates, today=today,
-                                date_format=date_format, models=chosen)
-            else:
-                result = clv(transactions, cols, period_end=period_end,
-                             time_unit=time_unit, horizon=horizon,  # type: ignore[arg-type]
-                             discount_rate=discount, returns=returns,  # type: ignore[arg-type]
-                             keep_duplicates=keep_duplicates, today=today, models=chosen,
-                             date_format=date_format)
+            result = clv(transactions, cols, period_end=period_end, time_unit=time_unit,
+                         horizon=horizon, discount_rate=discount, returns=returns,
+                         keep_duplicates=keep_duplicates, today=today, models=chosen,
+                         date_format=date_format, engine=engine, spark_master=spark_master)
+        _print_engine(engine, spark_master)
         _print(result, models=True, period_end_given=period_end is not None)
         if out is not None:
             _write_out(result, out)

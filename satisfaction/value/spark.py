@@ -96,7 +96,10 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
     session = require_pyspark()
     builder = session.builder.master(master).appName(app_name)
     settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
-                "spark.sql.session.timeZone": "UTC"}
+                "spark.sql.session.timeZone": "UTC",
+        # aggregate rows that arrive sorted by their keys without a hash table (the
+        # customer table's, see spark_transactions)
+        "spark.sql.execution.replaceHashWithSortAgg": "true"}
     if master.startswith("local"):
         cores = master[len("local["):-1] if master.startswith("local[") else "1"
         n = (os.cpu_count() or 1) if cores in ("*", "") else int(cores.split(",")[0])
@@ -537,13 +540,22 @@ def spark_transactions(
                 else _q(cols.customer))
     all_cols = ", ".join(_q(c) for c in available)
     order = "c__file, c__block, c__pos"
-    # the first copy in the source is kept, as by the DuckDB loader
-    dup = f"row_number() OVER (PARTITION BY {all_cols} ORDER BY {order}) > 1"
-    first = ", ".join([*a1, *m1, f"{date} AS c__date", f"{dup} AS c__dup"])
+    first = ", ".join([*a1, *m1, f"{date} AS c__date"])
     stage1 = spark.sql(f"SELECT *, {first} FROM {raw}")
     stage2 = stage1.selectExpr("*", *a2, *m2)
     parsed = stage2.selectExpr("*", f"{amount} AS c__amount").selectExpr(
         "*", f"{margin} AS c__margin", f"{customer} AS c__id")
+    # One shuffle for everything: the rows of a customer are brought to one partition
+    # (by the checked id). The duplicate check is a window over the customer, the day
+    # and every column (the id and day come first: they are functions of the columns,
+    # so the groups are the same, and Spark needs no other shuffle for it), sorted by
+    # it; the customer table's aggregations by customer and day then find the rows
+    # partitioned and sorted as they need (sort aggregates, see spark_session): no
+    # other shuffle, no hash table of ten million customer-days. The first copy in
+    # the source is kept, as by the DuckDB loader.
+    dup = (f"row_number() OVER (PARTITION BY c__id, c__date, {all_cols} "
+           f"ORDER BY {order}) > 1 AS c__dup")
+    parsed = parsed.repartition("c__id").selectExpr("*", dup)
     # One pass classifies every row; the first failing rule names the reason.
     checks = [
         f"WHEN {spark_blank_sql(_q(cols.customer), text('customer'))} OR c__id IS NULL "
@@ -570,18 +582,26 @@ def spark_transactions(
     checked = parsed.selectExpr(
         *wanted, "c__file", "c__block", "c__pos", "c__id", "c__date", "c__amount",
         "c__margin", "c__dup", f"CASE {' '.join(checks)} END AS c__rule").cache()
-    # one job: the counts by reason, the notes and the kept rows' first and last date
-    rows = checked.groupBy("c__rule").agg(
+    # one job: by reason and block (a block's rows and first position number the
+    # excluded rows, see _spark_problems), the counts, the notes and the kept rows'
+    # first and last date
+    rows = checked.groupBy("c__rule", "c__file", "c__block").agg(
         F.expr("count(*)").alias("n"), F.expr("count_if(c__amount < 0)").alias("neg"),
         F.expr("count_if(c__dup)").alias("dups"), F.expr("min(c__date)").alias("lo"),
-        F.expr("max(c__date)").alias("hi")).collect()
-    counts = {r["c__rule"]: int(r["n"]) for r in rows}
-    kept_row = next((r for r in rows if r["c__rule"] is None), None)
+        F.expr("max(c__date)").alias("hi"), F.expr("min(c__pos)").alias("start")).collect()
+    counts: dict[str | None, int] = {}
+    for r in rows:
+        counts[r["c__rule"]] = counts.get(r["c__rule"], 0) + int(r["n"])
+    kept_rows = [r for r in rows if r["c__rule"] is None]
     loaded = sum(counts.values())
     if loaded == 0:
         raise InputError("no transactions in the data", file=name)
     kept = counts.get(None, 0)
-    problems = (_spark_problems(checked, cols, max_problems,
+    blocks: dict[tuple[str, int], tuple[int, int]] = {}
+    for r in rows:
+        n, start = blocks.get((r["c__file"], r["c__block"]), (0, int(r["start"])))
+        blocks[(r["c__file"], r["c__block"])] = (n + int(r["n"]), min(start, int(r["start"])))
+    problems = (_spark_problems(checked, cols, max_problems, blocks,
                                 base=0 if file_kind is None else 2)
                 if kept < loaded else problem_frame([], cols))
     if on_error == "raise" and len(problems):
@@ -593,8 +613,10 @@ def spark_transactions(
         "c__id AS customer_id", "c__date AS date", "c__amount AS amount",
         "c__margin AS margin")
     kept_frame.createOrReplaceTempView(view)
-    neg = int(kept_row["neg"]) if kept_row is not None else 0
-    dups = int(kept_row["dups"]) if kept_row is not None else 0
+    neg = sum(int(r["neg"]) for r in kept_rows)
+    dups = sum(int(r["dups"]) for r in kept_rows)
+    date_range = ((min(r["lo"] for r in kept_rows), max(r["hi"] for r in kept_rows))
+                  if kept_rows else (None, None))
     log = TransactionLog(
         source=name, loaded=loaded, excluded={r: counts.get(r, 0) for r in REASONS},
         kept=kept,
@@ -603,21 +625,20 @@ def spark_transactions(
         problems=problems)
     return SparkTransactions(spark=spark, view=view, log=log,
                              has_margin=margin_raw is not None,
-                             date_range=(kept_row["lo"], kept_row["hi"]) if kept_row
-                             else (None, None))
+                             date_range=date_range)
 
 
 def _spark_problems(checked: Any, cols: TransactionColumns, limit: int | None,
+                    blocks: dict[tuple[str, int], tuple[int, int]],
                     base: int) -> pd.DataFrame:
     """The first ``limit`` excluded rows in source order, with their row numbers.
 
     A row's number is ``base`` + the rows of the earlier blocks of its file + its
     position in its block (a block is a split of a CSV file, a Parquet file, or a
-    partition of a DataFrame: within one, positions grow in source order). Only the
-    listed rows reach the driver, with one row count per block.
+    partition of a DataFrame: within one, positions grow in source order).
+    ``blocks`` gives each block's (file, block) its rows and its first position.
+    Only the listed rows reach the driver.
     """
-    from pyspark.sql import functions as F
-
     if limit is not None and limit <= 0:
         return problem_frame([], cols)
     wanted = [c for c in dict.fromkeys(cols.used().values())]
@@ -628,14 +649,12 @@ def _spark_problems(checked: Any, cols: TransactionColumns, limit: int | None,
                             "c__rule").collect()
     if not first:
         return problem_frame([], cols)
-    blocks = checked.groupBy("c__file", "c__block").agg(
-        F.expr("count(*)").alias("n"), F.expr("min(c__pos)").alias("start")).collect()
     offset: dict[tuple[str, int], tuple[int, int]] = {}
     before: dict[str, int] = {}
-    for b in sorted(blocks, key=lambda r: (r["c__file"], r["c__block"])):
-        done = before.get(b["c__file"], 0)
-        offset[(b["c__file"], b["c__block"])] = (done, int(b["start"]))
-        before[b["c__file"]] = done + int(b["n"])
+    for (file, block), (n, start) in sorted(blocks.items()):
+        done = before.get(file, 0)
+        offset[(file, block)] = (done, start)
+        before[file] = done + n
     records = []
     for r in first:
         done, start = offset[(r["c__file"], r["c__block"])]
@@ -756,10 +775,15 @@ def run(transactions: str | Path, columns: TransactionColumns, *, spark_master: 
         period_end: str | None = None, time_unit: str = "week", horizon: int | None = None,
         discount_rate: float = 0.10, returns: str = "net", keep_duplicates: bool = False,
         today: str | None = None, date_format: str | None = None,
-        models: tuple[str, ...] = MODELS) -> tuple[ValueResult, str]:
-    """``satisfaction rfm|clv … --engine spark``: the analysis on Spark, every excluded
-    row listed (as the DuckDB engine's command). Returns the result and the master
-    it ran on; the command prints and writes it as it does DuckDB's."""
+        models: tuple[str, ...] = MODELS) -> ValueResult:
+    """The analysis of a file or table on Spark, every excluded row listed, as
+    :func:`satisfaction.api.clv` and :func:`satisfaction.api.rfm` run it with
+    ``engine="spark"`` (and so ``satisfaction rfm|clv … --engine spark``).
+
+    Starts (or reuses) a session on ``spark_master`` (default ``local[*]``); the
+    options are those of the API functions. Returns the
+    :class:`~satisfaction.value.core.ValueResult` of the DuckDB engine (``engine ==
+    "spark"``)."""
     options = value_options(time_unit, horizon, discount_rate, models)
     require_pyspark()
     master = spark_master or "local[*]"
@@ -776,4 +800,4 @@ def run(transactions: str | Path, columns: TransactionColumns, *, spark_master: 
                                   time_unit=options.time_unit,  # type: ignore[arg-type]
                                   horizon=options.horizon,
                                   discount_rate=options.discount_rate, models=options.models)
-    return result, str(spark.sparkContext.master)
+    return result
