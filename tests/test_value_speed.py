@@ -342,3 +342,24 @@ def test_sorted_occasions_first_day_with_several_purchases_and_wide_ids(tmp_path
         assert occasion_table(tx, end, 7.0, "DECIMAL(38, 6)") is None
         pd.testing.assert_frame_equal(customer_table(tx).data,
                                       _general_table(tx, end).data, check_exact=True)
+
+
+def test_segmentations_on_numbered_rows_equal_those_on_customer_ids(cdnow):
+    """The analysis computes RFM, ABC and lifecycle on rows numbered 0, 1, ... and puts
+    the customer ids back: the same tables (ids, values, order) and summaries as the
+    functions called on the id-indexed table."""
+    from satisfaction.value.abc import abc_classes
+    from satisfaction.value.core import _segment
+    from satisfaction.value.lifecycle import lifecycle_stages
+    from satisfaction.value.rfm import rfm
+
+    table = customer_table(cdnow, period_end="1997-09-30")
+    d = table.purchasers
+    r, a, life = _segment(d, table.period_end, (0.8, 0.95))
+    direct = (rfm(d["recency_days"], d["occasions"], d["revenue"]),
+              abc_classes(d["revenue"], thresholds=(0.8, 0.95)),
+              lifecycle_stages(d, table.period_end))
+    for ours, theirs in zip((r, a, life), direct, strict=True):
+        pd.testing.assert_frame_equal(ours.data, theirs.data, check_exact=True)
+        assert ours.to_dict() == theirs.to_dict()
+    assert list(r.data.index[:3]) == list(d.index[:3]) and r.data.index.name == "customer_id"

@@ -276,10 +276,19 @@ class ValueResult:
 
 def _segment(data: pd.DataFrame, period_end: dt.date, abc_thresholds: tuple[float, float],
              ) -> tuple[RFMResult, ABCResult, LifecycleResult]:
-    """RFM scores and segments, ABC classes and lifecycle stages of the modelled customers."""
-    r = rfm(data["recency_days"], data["occasions"], data["revenue"])
-    a = abc_classes(data["revenue"], thresholds=abc_thresholds)
-    life = lifecycle_stages(data, period_end)
+    """RFM scores and segments, ABC classes and lifecycle stages of the modelled customers.
+
+    They are computed on the rows numbered 0, 1, ... and each result's table then gets
+    the customer ids back (the same rows, in order): pandas answers a failed attribute
+    lookup on a Series (as NumPy's functions make) by looking the name up in its index,
+    and for a million text ids each such lookup hashed them all again (a second of CPU).
+    """
+    plain = data.reset_index(drop=True)
+    r = rfm(plain["recency_days"], plain["occasions"], plain["revenue"])
+    a = abc_classes(plain["revenue"], thresholds=abc_thresholds)
+    life = lifecycle_stages(plain, period_end)
+    for result in (r, a, life):
+        result.data.index = data.index
     return r, a, life
 
 
