@@ -843,7 +843,8 @@ def _performance_differences(table: pd.DataFrame, scores: pd.DataFrame, level: f
     minus the mean of the indices. With respondent ``weights`` :math:`\\bar d_j` is
     the weighted mean :math:`\\sum w_i d_{ij} / \\sum w_i` with ``svymean``'s
     linearised SE and a normal interval (:func:`satisfaction.weights.weighted_mean`,
-    tested against R's survey package).
+    tested against R's survey package); the respondents without every score are a
+    domain of the design (``svymean(na.rm = TRUE)``).
     """
     table = table.copy()
     names = [c for c in table["construct"] if c in scores.columns]
@@ -856,10 +857,13 @@ def _performance_differences(table: pd.DataFrame, scores: pd.DataFrame, level: f
     else:
         from satisfaction.weights import weighted_mean
 
-        w = weights.reindex(diff.index).to_numpy(dtype=float)
+        # the respondents without every driver's score stay in the design (a domain,
+        # as svymean(na.rm = TRUE)); those without a weight are not in it
+        design = diff.reindex(scores.index)
+        w = weights.reindex(scores.index).to_numpy(dtype=float)
         out = {}
         for c in names:
-            m = weighted_mean(diff[c].to_numpy(dtype=float), w, level)
+            m = weighted_mean(design[c].to_numpy(dtype=float), w, level)
             out[c] = {"index": m["mean"], "ci.lower": m["ci.lower"], "ci.upper": m["ci.upper"]}
     table["performance.diff"] = [out[c]["index"] if c in out else np.nan
                                  for c in table["construct"]]

@@ -190,19 +190,25 @@ def weighted_net_promoter(answers: Any, weights: Any, level: float = 0.95
                           ) -> dict[str, float]:
     """NPS of 0-10 answers with respondent weights: the weighted mean of
     ``100 (1[answer ≥ 9] − 1[answer ≤ 6])`` with its ``svymean`` SE and normal interval;
-    the three shares weighted. Same keys as :func:`net_promoter`."""
+    the three shares weighted. Same keys as :func:`net_promoter`. ``answers`` and
+    ``weights`` hold every respondent of the design; the unanswered stay in it as a
+    domain (``svymean(na.rm = TRUE)``, :func:`satisfaction.weights.weighted_mean`)."""
     from satisfaction.weights import weighted_mean
 
     x = pd.to_numeric(pd.Series(answers), errors="coerce").to_numpy(dtype=float)
     w = np.asarray(weights, dtype=float)
+    score = 100 * ((x >= NPS_PROMOTER_MIN).astype(float)
+                   - (x <= NPS_DETRACTOR_MAX).astype(float))
+    score[np.isnan(x)] = np.nan  # unanswered: in the design, not in the domain
     keep = ~np.isnan(x) & ~np.isnan(w)
-    x, w = x[keep], w[keep]
-    if len(x) == 0 or not w.sum() > 0:
+    x, w_answered = x[keep], w[keep]
+    if len(x) == 0 or not w_answered.sum() > 0:
         return {"n": len(x), **dict.fromkeys(("promoters", "passives", "detractors", "nps",
                                                "se", "ci.lower", "ci.upper"), float("nan"))}
     promoter, detractor = (x >= NPS_PROMOTER_MIN).astype(float), \
         (x <= NPS_DETRACTOR_MAX).astype(float)
-    m = weighted_mean(100 * (promoter - detractor), w, level)
+    m = weighted_mean(score, w, level)
+    w = w_answered
     pp, pd_ = float(w @ promoter / w.sum()), float(w @ detractor / w.sum())
     return {"n": len(x), "promoters": pp, "passives": 1 - pp - pd_, "detractors": pd_,
             "nps": m["mean"], "se": m["se"], "ci.lower": m["ci.lower"],

@@ -36,7 +36,10 @@ single-stage design without strata or clusters, R's
 
 * mean ``x̄_w = Σ w_i x_i / Σ w_i`` with
   ``SE² = n/(n−1) Σ w_i² (x_i − x̄_w)² / (Σ w_i)²`` (``svymean``; a share is the
-  mean of a 0/1 indicator); its ``deff`` is ``SE² / (s²_w / n)`` with
+  mean of a 0/1 indicator); ``n`` is the design's respondents: with missing answers
+  the answered are a domain of the design, as ``svymean(na.rm = TRUE)`` treats them
+  (sums over the answered, ``n/(n−1)`` of the whole design; :func:`weighted_mean`);
+  its ``deff`` is ``SE² / (s²_w / n)`` with
   ``s²_w = n/(n−1) Σ w (x − x̄_w)² / Σ w`` (``svymean(deff = "replace")``);
 * the interval of a mean is ``x̄_w ± z SE`` (``confint`` of ``svymean``); of a share,
   the logit interval ``expit(logit p ± z SE / (p(1 − p)))``
@@ -364,7 +367,8 @@ def _diagnose(result: WeightResult) -> None:
 
 
 def read_weight_column(questionnaire: Questionnaire, source: Any, data: pd.DataFrame,
-                       rows: pd.Series | None = None, **read_options: Any) -> pd.Series:
+                       rows: pd.Series | None = None, *, option: str | None = None,
+                       **read_options: Any) -> pd.Series:
     """The ``weight: COLUMN`` of the responses file, by respondent id.
 
     Empty cells are missing (the respondent is left unweighted, counted as
@@ -380,6 +384,9 @@ def read_weight_column(questionnaire: Questionnaire, source: Any, data: pd.DataF
         ``Responses.data`` (its index: the analysed respondent ids).
     rows : Series, optional
         ``Responses.rows``: file row of each respondent, for the messages.
+    option : str, optional
+        The command-line option that named the column (``"--weights"``), named in
+        the message when the column is absent; else the questionnaire's ``weight``.
     **read_options
         ``sheet``, ``header_row`` as for the loader.
     """
@@ -389,7 +396,8 @@ def read_weight_column(questionnaire: Questionnaire, source: Any, data: pd.DataF
     frame, info = read_table(source, **read_options)
     file = str(info.get("source", source if isinstance(source, str | Path) else "<DataFrame>"))
     if name not in frame.columns:
-        raise InputError(f"no weight column {name!r} (named by 'weight' in the questionnaire)",
+        named_by = f"the {option} option" if option else "'weight' in the questionnaire"
+        raise InputError(f"no weight column {name!r} (named by {named_by})",
                          file=file, column=name)
     ids = [_id_text(v) for v in frame[questionnaire.respondent_id]]
     by_id = dict(zip(ids, frame[name], strict=True))
@@ -415,17 +423,33 @@ def _z(level: float) -> float:
 
 
 def weighted_mean(x: Any, weights: Any, level: float = 0.95) -> dict[str, float]:
-    """Weighted mean with its linearised SE, as ``svymean(~x, design, deff = "replace")``.
+    """Weighted mean with its linearised SE, as
+    ``svymean(~x, design, deff = "replace", na.rm = TRUE)``.
+
+    ``x`` and ``weights`` hold every respondent of the design (those with a
+    weight, ``N`` of them); a missing ``x`` is an unanswered question. As in R's
+    survey package, the answered respondents ``A`` are a domain of the whole design
+    (Lumley 2010, *Complex Surveys*, sec. 2.3, subpopulations): the unanswered stay in
+    the design with a zero contribution, so the factor is the design's ``N/(N−1)``,
+    not the answered respondents' ``n/(n−1)``:
 
     .. math::
-        \\bar x_w = \\frac{\\sum w_i x_i}{\\sum w_i},\\quad
-        \\mathrm{SE}^2 = \\frac{n}{n-1}\\,\\frac{\\sum w_i^2 (x_i-\\bar x_w)^2}{(\\sum w_i)^2}
+        \\bar x_w = \\frac{\\sum_{A} w_i x_i}{\\sum_{A} w_i},\\quad
+        \\mathrm{SE}^2 = \\frac{N}{N-1}\\,
+        \\frac{\\sum_{A} w_i^2 (x_i-\\bar x_w)^2}{(\\sum_{A} w_i)^2}
 
-    Missing ``x`` are left out (``na.rm = TRUE``). Returns ``n n_eff mean se
-    ci.lower ci.upper deff`` (normal interval, ``confint``).
+    (survey's subset keeps the design's ``fpc$sampsize``). ``deff`` is
+    ``SE² / (s²_w / n)`` with the answered respondents' weighted variance
+    ``s²_w = n/(n−1) Σ_A w (x − x̄_w)² / Σ_A w`` (``svyvar`` of the subset), as
+    survey computes it. Respondents with a missing weight are not in the design.
+    Tested against ``tests/reference/survey_weights.R`` (``missing_answers``).
+
+    Returns ``n`` (answered) ``n_eff mean se ci.lower ci.upper deff`` (normal
+    interval, ``confint``).
     """
     x = np.asarray(x, dtype=float)
     w = np.asarray(weights, dtype=float)
+    design = int(np.sum(~np.isnan(w)))
     keep = ~np.isnan(x) & ~np.isnan(w)
     x, w = x[keep], w[keep]
     n = len(x)
@@ -436,7 +460,7 @@ def weighted_mean(x: Any, weights: Any, level: float = 0.95) -> dict[str, float]
     total = float(np.sum(w))
     mean = float(np.sum(w * x) / total)
     z = w * (x - mean) / total
-    se = math.sqrt(n / (n - 1) * float(np.sum(z * z)))
+    se = math.sqrt(design / (design - 1) * float(np.sum(z * z)))
     s2 = n / (n - 1) * float(np.sum(w * (x - mean) ** 2)) / total
     deff = se * se / (s2 / n) if s2 > 0 else float("nan")
     half = _z(level) * se
@@ -465,10 +489,14 @@ def weighted_group_test(y: Any, groups: Any, weights: Any) -> dict[str, Any]:
     """Design-based test that the weighted means of ``y`` are equal across groups.
 
     Two groups: ``svyttest(y ~ g)``, ``t = (ȳ_2 − ȳ_1) / SE`` with
-    ``SE² = n/(n−1) Σ_g Σ_{i∈g} w_i² (y_i − ȳ_g)² / W_g²`` on ``n − 2`` df. ``k``
+    ``SE² = N/(N−1) Σ_g Σ_{i∈g} w_i² (y_i − ȳ_g)² / W_g²`` on ``n − 2`` df. ``k``
     groups: the Wald statistic ``W = d' V⁻¹ d`` of the contrasts ``d_g = ȳ_g − ȳ_1``,
     ``F = W/(k − 1)`` on ``(k − 1, n − k)`` df (``regTermTest(svyglm(y ~ g), ~g)``).
-    Respondents with ``y``, group or weight missing are left out.
+    Respondents with ``y`` or group missing are domains of the design as in
+    :func:`weighted_mean`: ``n`` (the sums, the degrees of freedom) counts the
+    respondents with both, the variance factor is ``N/(N−1)`` of every respondent with
+    a weight (R's subset keeps the design's size); respondents without a weight are
+    not in the design.
 
     Returns
     -------
@@ -480,6 +508,7 @@ def weighted_group_test(y: Any, groups: Any, weights: Any) -> dict[str, Any]:
     y = pd.Series(np.asarray(y, dtype=float))
     g = pd.Series(np.asarray(groups, dtype=object))
     w = pd.Series(np.asarray(weights, dtype=float))
+    design = int(w.notna().sum())
     keep = y.notna() & g.notna() & w.notna()
     y, g, w = y[keep].to_numpy(), g[keep].astype(str).to_numpy(), w[keep].to_numpy()
     n = len(y)
@@ -494,7 +523,7 @@ def weighted_group_test(y: Any, groups: Any, weights: Any) -> dict[str, Any]:
         wg, yg = w[member], y[member]
         total = float(wg.sum())
         mean = float(np.sum(wg * yg) / total)
-        var = n / (n - 1) * float(np.sum((wg * (yg - mean)) ** 2)) / total ** 2
+        var = design / (design - 1) * float(np.sum((wg * (yg - mean)) ** 2)) / total ** 2
         means.append(mean)
         variances.append(var)
         per.append({"group": code, "n": int(member.sum()), "n_eff": effective_n(wg),
@@ -680,19 +709,21 @@ class WeightedAnalysis:
 #: design-based group tests are the primary ones (:class:`WeightedAnalysis`). The
 #: measurement is weighted (:func:`satisfaction.reliability.reliability` and
 #: :func:`satisfaction.efa.efa` ``weights=``: the CFA as lavaan's ``sampling.weights``,
-#: alpha, HTMT and the EFA from the weighted covariances and correlations); the
-#: construct invariance across groups of the compare stage
-#: (:func:`satisfaction.invariance.construct_invariance`) is not yet. What is
-#: listed here gets the caution ``weights_not_applied``; with nothing listed the
-#: analysis says what is weighted (info ``weights_scope``).
-NOT_WEIGHTED: tuple[str, ...] = ("measurement invariance across groups",)
+#: alpha, HTMT and the EFA from the weighted covariances and correlations), and so is
+#: the construct invariance across groups of the compare stage
+#: (:func:`satisfaction.invariance.construct_invariance` ``weights=``: each step
+#: lavaan's ``cfa(sampling.weights =)`` with MLR). What is listed here gets the caution
+#: ``weights_not_applied``; with nothing listed the analysis says what is weighted
+#: (info ``weights_scope``).
+NOT_WEIGHTED: tuple[str, ...] = ()
 #: The same under PLS: weighted PLS (:func:`satisfaction.pls.pls` ``weights=``) weights
 #: the paths, the PLS reliability and HTMT, the index and the IPMA, and the IPA's
 #: Shapley shares and paired performance intervals and the performance of its item and
 #: stage rows (``drivers.ipa(weights=)``; caution ``weights_not_applied_pls`` for what is
 #: listed here, info ``weights_scope_pls`` when nothing is). The factor-analytic
-#: measurement (CFA, EFA, reliability, validity) is weighted as under the CB-SEM.
-NOT_WEIGHTED_PLS: tuple[str, ...] = ("measurement invariance across groups",)
+#: measurement (CFA, EFA, reliability, validity) and the construct invariance across
+#: groups are weighted as under the CB-SEM.
+NOT_WEIGHTED_PLS: tuple[str, ...] = ()
 
 
 def weighting_scope(not_weighted: list[str] | tuple[str, ...], pls: bool) -> Diagnostic:

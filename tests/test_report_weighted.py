@@ -122,10 +122,61 @@ def test_weighted_indices_and_group_means_match_svymean_and_svyby(bank):
     assert tests.iloc[0]["groups"]["female"]["mean"] == 0.0  # the input is not changed
 
 
-def test_weighted_nps_is_the_svymean_of_the_promoter_score():
+def test_report_figures_with_missing_answers_are_domains_as_in_r(bank):
+    """sat1 and the index unanswered by 4 respondents: the report's weighted item row,
+    index row and group means are R's svymean / svyciprop / svyby with na.rm = TRUE
+    (the unanswered stay in the design; survey_weights.json, missing_answers)."""
+    from satisfaction.report.weighted_context import weighted_group_means, weighted_indices
+
+    q, data, weights = bank
+    ref = SURVEY["missing_answers"]
+    blank = data.copy()
+    blank.loc[ref["respondent"], "sat1"] = np.nan
+    row = box_scores(blank, q, weights=weights.weights).items.loc["sat1"]
+    assert (row["n"], row["missing"]) == (246, 4)
+    assert [row["mean"], row["mean.se"], row["top"], row["top.se"], row["top.ci.lower"],
+            row["top.ci.upper"]] == pytest.approx(
+        [ref["sat1"]["mean"], ref["sat1"]["se"], ref["sat1"]["top"], ref["sat1"]["top_se"],
+         *ref["sat1"]["top_ci"]], abs=1e-8)
+    score = data[["sat1", "sat2", "sat3", "sat4"]].mean(axis=1) / 10 * 100
+    score[ref["respondent"]] = np.nan
+    scores = pd.DataFrame({"Satisfaction": score})
+    unweighted = pd.DataFrame([{"construct": "Satisfaction", "stage": "outcome",
+                                "index": score.mean(), "se": 0.0, "ci.lower": 0.0,
+                                "ci.upper": 0.0, "n": int(score.notna().sum())}])
+    indices = SimpleNamespace(constructs=unweighted, stages=pd.DataFrame(),
+                              items=pd.DataFrame(), scores=scores, level=0.95)
+    got = weighted_indices(indices, q, blank, weights.weights).constructs.iloc[0]
+    assert [got["index"], got["se"], got["deff"]] == pytest.approx(
+        [ref["sat_index"]["mean"], ref["sat_index"]["se"], ref["sat_index"]["deff"]],
+        abs=1e-8)
+    tests = pd.DataFrame([{"construct": "Satisfaction", "by": "gender", "family": "means",
+                           "test": "welch_t", "groups": {
+                               "female": {"mean": 0.0, "sd": 1.0, "n": 1},
+                               "male": {"mean": 0.0, "sd": 1.0, "n": 1}}}])
+    out = weighted_group_means(SimpleNamespace(tests=tests), q, blank, scores,
+                               weights.weights).tests.iloc[0]["groups"]
+    assert [out["female"]["mean"], out["male"]["mean"]] == pytest.approx(
+        ref["by_gender"]["mean"], abs=1e-8)
+    assert [out["female"]["se"], out["male"]["se"]] == pytest.approx(
+        ref["by_gender"]["se"], abs=1e-8)
+
+
+def test_weighted_nps_is_the_svymean_of_the_promoter_score(bank):
     """NPS with weights: the weighted mean of 100 (promoter − detractor) with the
-    linearised SE of svymean, n/(n−1) Σ w²(y − ȳ)² / (Σ w)², written out here."""
+    linearised SE of svymean(na.rm = TRUE), N/(N−1) Σ w²(y − ȳ)² / (Σ w)² over the
+    answered, N the whole design (the unanswered are a domain's zeros), written out
+    here and against R (sat1 of the raked bank unanswered by 4 respondents)."""
     from satisfaction.topbox import net_promoter, weighted_net_promoter
+
+    _, data, weights = bank
+    ref = SURVEY["missing_answers"]
+    sat1 = data["sat1"].reindex(weights.weights.index).copy()
+    sat1[ref["respondent"]] = np.nan
+    bank_nps = weighted_net_promoter(sat1, weights.weights.to_numpy())
+    assert bank_nps["n"] == 246
+    assert bank_nps["nps"] == pytest.approx(ref["nps"]["mean"], abs=1e-8)
+    assert bank_nps["se"] == pytest.approx(ref["nps"]["se"], abs=1e-8)
 
     rng = np.random.default_rng(7)
     answers = rng.integers(0, 11, 300).astype(float)
@@ -136,19 +187,22 @@ def test_weighted_nps_is_the_svymean_of_the_promoter_score():
     x, wk = answers[keep], w[keep]
     y = 100 * ((x >= 9).astype(float) - (x <= 6).astype(float))
     mean = float(wk @ y / wk.sum())
-    n = len(x)
-    se = float(np.sqrt(n / (n - 1) * np.sum((wk * (y - mean)) ** 2) / wk.sum() ** 2))
+    n, design = len(x), len(answers)
+    se = float(np.sqrt(design / (design - 1) * np.sum((wk * (y - mean)) ** 2)
+                       / wk.sum() ** 2))
     assert res["n"] == n
     assert res["nps"] == pytest.approx(mean, abs=1e-12)
     assert res["se"] == pytest.approx(se, abs=1e-12)
     assert [res["ci.lower"], res["ci.upper"]] == pytest.approx(
         [mean - Z975 * se, mean + Z975 * se], abs=1e-9)
     assert res["promoters"] - res["detractors"] == pytest.approx(mean / 100, abs=1e-12)
-    # equal weights: the unweighted NPS, the SE larger by sqrt(n/(n-1)) only
+    # equal weights: the unweighted NPS, the SE larger by sqrt(N/(N-1)) only (N = 300,
+    # the design, answered or not)
     flat = weighted_net_promoter(answers, np.ones(300))
     plain = net_promoter(answers)
     assert flat["nps"] == pytest.approx(plain["nps"], abs=1e-12)
-    assert flat["se"] == pytest.approx(plain["se"] * np.sqrt(n / (n - 1)), rel=1e-12)
+    assert flat["se"] == pytest.approx(plain["se"] * np.sqrt(design / (design - 1)),
+                                       rel=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -391,6 +445,86 @@ def test_weighted_pls_report_says_what_is_weighted(analysis, lang):
     assert any(line.startswith(prefix) for line in lines)
     plain = t.text("pls.methods", reason=marker, draws="0").split(marker)[0]
     assert not any(line.startswith(plain) for line in lines)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_methods_appendix_names_the_intervals_of_a_weighted_report(analysis, lang):
+    """The weighted report's box scores and NPS have design-based intervals (logit;
+    normal from svymean's SE), not Wilson and Wald ones: the methods appendix says so
+    (en and zh); the same analysis without weights keeps the Wilson/Wald sentence."""
+    import copy
+
+    from satisfaction.report.context import build_context
+
+    ctx = build_context(analysis, lang)
+    t = ctx["t"]
+    lines = [line for block in ctx["appendix"]["methods_blocks"] for line in block["lines"]]
+    assert t.text("methods.boxes_weighted") in lines
+    assert t.text("methods.boxes") not in lines
+    assert not any("Wilson" in line or "Wald" in line for line in lines)
+    assert "svyciprop" in t.text("methods.boxes_weighted")
+    # weighted PLS (the bank falls back to it) replaces the CB-SEM's index sentence
+    assert t.text("methods.indices_weighted") not in lines
+    plain = copy.copy(analysis)
+    plain.weighted = None
+    ctx = build_context(plain, lang)
+    lines = [line for block in ctx["appendix"]["methods_blocks"] for line in block["lines"]]
+    assert t.text("methods.boxes") in lines and t.text("methods.boxes_weighted") not in lines
+    assert any("Wilson" in line for line in lines)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stage_title_says_what_the_stage_index_is(analysis, lang):
+    """The bank (ECSI) has no second-order factors: each stage's index is the mean of its
+    constructs' indices, and the stage table and chart title say so (en, zh); CRAM's
+    stages are second-order factors; a mix names both."""
+    from satisfaction.drivers import indices
+    from satisfaction.questionnaire import load_questionnaire
+    from satisfaction.report.context import build_context, stage_title_key
+    from satisfaction.simulate import simulate_responses
+
+    assert not analysis.questionnaire.higher_order
+    ctx = build_context(analysis, lang)
+    t = ctx["t"]
+    title = t.text("drivers.stages_mean")
+    assert ctx["drivers"]["stage_title"] == title
+    assert {tb.key: tb for tb in ctx["tables"]}["stage_indices"].title == title
+    assert "二阶" not in title and "second-order" not in title
+    cram = load_questionnaire("cram")
+    frame = simulate_responses(cram, n=60, seed=1, contaminate=False)
+    stages = indices(cram, load_responses(cram, frame).data).stages
+    assert len(stages) and stage_title_key(cram, stages) == "drivers.stages"
+    mixed = pd.concat([stages.iloc[:1], pd.DataFrame(
+        [{"stage": "outcome", "constructs": "Satisfaction,Loyalty"}])])
+    assert stage_title_key(cram, mixed) == "drivers.stages_mixed"
+    assert "second-order" in t.text("drivers.stages") or "二阶" in t.text("drivers.stages")
+
+
+def test_methods_lines_follow_the_weights_under_the_cb_sem():
+    """Without PLS the index sentence is the weighted one (normal interval from svymean's
+    SE) when the survey is weighted, the t-interval one otherwise; likewise the box
+    scores' sentence."""
+    from types import SimpleNamespace
+
+    from satisfaction.report.methods_context import methods_section
+
+    w = SimpleNamespace(trim=None, method="rake", design_effect=1.2, effective_n=200.0,
+                        weights=pd.Series([1.0, 2.0]), excluded={})
+    seen = {}
+    for weighted in (None, SimpleNamespace(weights=w)):
+        a = SimpleNamespace(options={}, compare=None, value=None, weighted=weighted,
+                            pls=None, responses=SimpleNamespace(
+                                log=SimpleNamespace(loaded=2, analysed=2)))
+        b = SimpleNamespace(a=a, q=SimpleNamespace(groups=[]), t=lambda key, **_: key,
+                            label=lambda *_: "")
+        (computation,) = [block for block in methods_section(b)
+                          if block["title"] == "methods.computation"]
+        seen[weighted is not None] = computation["lines"]
+    assert {"appendix.indices", "methods.boxes"} <= set(seen[False])
+    assert not {"methods.indices_weighted", "methods.boxes_weighted"} & set(seen[False])
+    assert {"methods.indices_weighted", "methods.boxes_weighted",
+            "methods.weighting"} <= set(seen[True])
+    assert not {"appendix.indices", "methods.boxes"} & set(seen[True])
 
 
 def test_weighting_texts_follow_the_estimator(bank):

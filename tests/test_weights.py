@@ -150,10 +150,16 @@ def test_weighted_item_means_and_top_box_match_svymean(rake_result):
 
 def test_weighted_mean_by_hand_and_missing_answers():
     m = weighted_mean([1.0, 2.0, np.nan, 4.0], [1.0, 2.0, 5.0, 1.0])
-    # the third respondent is left out: sum w = 4, mean (1 + 4 + 4)/4
+    # the third respondent did not answer: sum w = 4, mean (1 + 4 + 4)/4; as in
+    # svymean(na.rm = TRUE) the answered are a domain of the 4-respondent design, so the
+    # factor is 4/3 (the design's n/(n-1)), the unanswered contributing zero
     assert m["n"] == 3 and m["mean"] == pytest.approx(2.25)
-    z = np.array([1.0, 2.0, 1.0]) * (np.array([1.0, 2.0, 4.0]) - 2.25) / 4
-    assert m["se"] == pytest.approx(np.sqrt(1.5 * np.sum(z * z)))
+    z = np.array([1.0, 2.0, 1.0, 0.0]) * (np.array([1.0, 2.0, 4.0, 2.25]) - 2.25) / 4
+    assert m["se"] == pytest.approx(np.sqrt(4 / 3 * np.sum(z * z)), rel=1e-12)
+    # a respondent without a weight is outside the design: 3 respondents, factor 3/2
+    out = weighted_mean([1.0, 2.0, 7.0, 4.0], [1.0, 2.0, np.nan, 1.0])
+    assert out["n"] == 3 and out["mean"] == pytest.approx(2.25)
+    assert out["se"] == pytest.approx(np.sqrt(1.5 * np.sum(z * z)), rel=1e-12)
     s = weighted_share([0, 0, 0], [1, 1, 1])
     assert s["share"] == 0 and np.isnan(s["ci.lower"])
 
@@ -189,6 +195,77 @@ def test_group_tests_match_svyttest_and_regtermtest(rake_result):
     table = weighted_group_tests(q, data, scores, result.weights)
     row = table[(table.construct == "Satisfaction") & (table.by == "gender")].iloc[0]
     assert row["statistic"] == pytest.approx(REF["svyttest"]["statistic"], abs=TOL)
+
+
+UNANSWERED = REF["missing_answers"]  # sat1 and the index unanswered by 4 respondents
+EXACT = 1e-8  # the same formulas as R: agreement to rounding (svyciprop's glm: ~1e-11)
+
+
+@pytest.fixture(scope="module")
+def unanswered(rake_result):
+    """The raked bank survey with sat1 blanked for R003, R050, R120 and R201 (the
+    weights are those of the complete survey, as in the R script)."""
+    q, data, result = rake_result
+    blank = data.copy()
+    blank.loc[UNANSWERED["respondent"], "sat1"] = np.nan
+    score = data[["sat1", "sat2", "sat3", "sat4"]].mean(axis=1) / 10 * 100
+    score[UNANSWERED["respondent"]] = np.nan
+    return q, blank, result.weights, pd.DataFrame({"Satisfaction": score})
+
+
+def test_missing_answers_are_a_domain_of_the_design_as_svymean_na_rm(unanswered):
+    q, data, w, _ = unanswered
+    ref = UNANSWERED["sat1"]
+    x = data["sat1"].reindex(w.index).to_numpy(dtype=float)
+    m = weighted_mean(x, w.to_numpy())
+    assert m["n"] == ref["n"] == 246
+    for key, value in (("mean", ref["mean"]), ("se", ref["se"]), ("deff", ref["deff"])):
+        assert m[key] == pytest.approx(value, abs=EXACT), key
+    assert [m["ci.lower"], m["ci.upper"]] == pytest.approx(ref["ci"], abs=EXACT)
+    # the old convention (the answered respondents' own n/(n-1)) is measurably off
+    n = ref["n"]
+    assert abs(m["se"] * np.sqrt(n / (n - 1) * 249 / 250) - ref["se"]) > 1e-6
+    top = np.where(np.isnan(x), np.nan, (x >= 9).astype(float))
+    s = weighted_share(top, w.to_numpy())
+    assert s["share"] == pytest.approx(ref["top"], abs=EXACT)
+    assert s["se"] == pytest.approx(ref["top_se"], abs=EXACT)
+    assert [s["ci.lower"], s["ci.upper"]] == pytest.approx(ref["top_ci"], abs=EXACT)
+    row = weighted_items(q, data, w).loc["sat1"]
+    assert row["n"] == 246
+    assert [row["mean"], row["se"], row["deff"], row["top"], row["top.se"],
+            row["top.ci.lower"], row["top.ci.upper"]] == pytest.approx(
+        [ref["mean"], ref["se"], ref["deff"], ref["top"], ref["top_se"], *ref["top_ci"]],
+        abs=EXACT)
+
+
+def test_missing_index_and_group_domains_match_svyby_svyttest_regtermtest(unanswered):
+    _, data, w, scores = unanswered
+    table = weighted_indices(scores, w).set_index("construct").loc["Satisfaction"]
+    ref = UNANSWERED["sat_index"]
+    assert [table["index"], table["se"], table["deff"]] == pytest.approx(
+        [ref["mean"], ref["se"], ref["deff"]], abs=EXACT)
+    two = weighted_group_test(scores["Satisfaction"].reindex(w.index), data.loc[w.index,
+                              "gender"], w.to_numpy())
+    ref = UNANSWERED["svyttest"]
+    assert two["df"] == ref["df"] == 244  # the answered respondents' degrees of freedom
+    assert [two["statistic"], two["pvalue"], two["difference"]] == pytest.approx(
+        [ref["statistic"], ref["p"], ref["difference"]], abs=EXACT)
+    assert [g["mean"] for g in two["groups"]] == pytest.approx(
+        UNANSWERED["by_gender"]["mean"], abs=EXACT)
+    assert [g["se"] for g in two["groups"]] == pytest.approx(
+        UNANSWERED["by_gender"]["se"], abs=EXACT)
+    three = weighted_group_test(scores["Satisfaction"].reindex(w.index), data.loc[w.index,
+                                "segment"], w.to_numpy())
+    ref = UNANSWERED["wald"]
+    assert (three["df"], three["df2"]) == (ref["df"], ref["ddf"])
+    assert [three["statistic"], three["pvalue"]] == pytest.approx([ref["F"], ref["p"]],
+                                                                  abs=EXACT)
+    by_item = weighted_group_test(data.loc[w.index, "sat1"], data.loc[w.index, "segment"],
+                                  w.to_numpy())["groups"]
+    assert [g["mean"] for g in by_item] == pytest.approx(
+        UNANSWERED["sat1_by_segment"]["mean"], abs=EXACT)
+    assert [g["se"] for g in by_item] == pytest.approx(
+        UNANSWERED["sat1_by_segment"]["se"], abs=EXACT)
 
 
 def test_respondents_without_a_margin_variable_are_counted_and_left_out():
@@ -376,3 +453,29 @@ def test_a_margin_variable_absent_from_the_file_is_exit_2(tmp_path, capsys):
     assert main(["weight", q, d]) == 2
     err = capsys.readouterr().err
     assert "weighting variable 'segment' is not in the responses" in err
+
+
+def test_the_catalog_entries_of_weights_py_sit_under_its_anchor():
+    """Every warning code weights.py raises has its catalog entry under the
+    ``# -- weights.py`` anchor of the ``warnings:`` section, in en and in zh."""
+    import re
+
+    from satisfaction.resources import TEMPLATES
+
+    source = (ROOT / "satisfaction/weights.py").read_text(encoding="utf-8")
+    codes = set(re.findall(r'Diagnostic\(\s*"([a-z0-9_]+)"', source))
+    assert {"weights_variable_missing", "weights_value_missing", "weights_applied"} <= codes
+    for lang in ("en", "zh"):
+        anchor, section, found = None, None, {}
+        text = (TEMPLATES / "messages" / f"{lang}.yaml").read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if line and not line.startswith(" "):
+                section = line.split(":")[0]
+                continue
+            if section != "warnings":
+                continue
+            if line.startswith("  # -- "):
+                anchor = line[len("  # -- "):].strip()
+            elif (m := re.match(r"  ([a-z0-9_]+):", line)) and m.group(1) in codes:
+                found[m.group(1)] = anchor
+        assert found == dict.fromkeys(codes, "weights.py"), lang

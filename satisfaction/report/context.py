@@ -55,6 +55,29 @@ STAGE_COLOURS: dict[str, str] = {"pre_sale": charts.SKY, "in_sale": charts.BLUE,
 MAX_LOG_ROWS = 60
 
 
+def stage_title_key(questionnaire: Any, stages: pd.DataFrame) -> str:
+    """The catalog key of the stage index title, saying what a stage's index is for
+    this questionnaire (:func:`satisfaction.drivers.indices`): a stage whose one
+    top-level construct is a higher-order construct (CRAM) has its second-order factor's
+    index, any other stage the mean of its top-level constructs' indices (ECSI's bank:
+    image and expectations are both pre-sale). ``drivers.stages`` when every stage is a
+    factor, ``drivers.stages_mean`` when none is, ``drivers.stages_mixed`` otherwise.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    stages : DataFrame
+        ``IndexResult.stages`` (its ``constructs``: the stage's top-level constructs,
+        comma-separated).
+    """
+    higher = {c.id for c in questionnaire.higher_order}
+    factor = [len(tops) == 1 and tops[0] in higher
+              for tops in (str(c).split(",") for c in stages["constructs"])]
+    if all(factor):
+        return "drivers.stages"
+    return "drivers.stages_mixed" if any(factor) else "drivers.stages_mean"
+
+
 # -- assembly ---------------------------------------------------------------------
 
 
@@ -454,10 +477,12 @@ class _Builder:
         ind = self.a.indices
         if ind is None:
             return None
-        out: dict[str, Any] = dict.fromkeys(("stages", "stage_chart", "ipa", "ipa_chart",
-                                             "ipa_note", "top_stage", "stage_legend"))
+        out: dict[str, Any] = dict.fromkeys(("stages", "stage_chart", "stage_title", "ipa",
+                                             "ipa_chart", "ipa_note", "top_stage",
+                                             "stage_legend"))
         if len(ind.stages):
-            st = self.table("stage_indices", self.t("drivers.stages"),
+            out["stage_title"] = self.t(stage_title_key(self.q, ind.stages))
+            st = self.table("stage_indices", out["stage_title"],
                             [self.t("columns.stage_name"), self.t("columns.index"),
                              self.t("columns.ci"), self.t("columns.n")],
                             [False, True, True, True])

@@ -28,15 +28,19 @@ def methods_section(b: Any) -> list[dict[str, Any]]:
         b.t("methods.sample", loaded=fmt(a.responses.log.loaded),
             analysed=fmt(a.responses.log.analysed)), *missing], "terms": []})
     cmp = a.compare
+    # a weighted survey's report shows weighted indices and box scores with
+    # design-based intervals (normal; shares logit), not t, Wilson and Wald intervals
+    weighted = getattr(a, "weighted", None) is not None
     blocks.append({"title": b.t("methods.computation"), "lines": [
         b.t("methods.estimator", missing=b.t("methods.fiml" if fiml else "methods.listwise")),
         *([b.t("methods.sem_weighted")] if a.options.get("sem_weighted") else []),
         *weighting_lines(b),
-        b.t("appendix.indices"), b.t("methods.importance"), b.t("methods.quadrants"),
+        b.t("methods.indices_weighted" if weighted else "appendix.indices"),
+        b.t("methods.importance"), b.t("methods.quadrants"),
         b.t("methods.priority"),
         b.t("appendix.tests", adjust=b.label("adjust", cmp.adjust if cmp is not None
                                              else "holm")),
-        b.t("methods.boxes"),
+        b.t("methods.boxes_weighted" if weighted else "methods.boxes"),
         b.t("appendix.options", bootstrap=fmt(a.options.get("bootstrap")),
             seed=a.options.get("seed"))], "terms": []})
     if a.value is not None:

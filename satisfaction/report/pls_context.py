@@ -216,7 +216,8 @@ def pls_methods(b: Any, blocks: list[dict[str, Any]]) -> None:
     # Shapley-importance sentence give way to PLS's
     replaced = {b.t("methods.estimator", missing=b.t(k)) for k in
                 ("methods.fiml", "methods.listwise")} | {b.t("methods.importance"),
-                                                        b.t("appendix.indices")}
+                                                        b.t("appendix.indices"),
+                                                        b.t("methods.indices_weighted")}
     for block in blocks:  # the glossary defines the PLS reliabilities the chapter shows
         if block.get("title") == b.t("methods.glossary_title"):
             block["terms"] += [(b.t("pls.rho_a_term"), b.t("pls.rho_a")),

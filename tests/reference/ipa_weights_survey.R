@@ -11,8 +11,9 @@
 #   - Johnson's relative weights and the standardized coefficients from the weighted
 #     correlation matrix of cov.wt(cor = TRUE);
 #   - the paired performance differences d_ij = s_ij - mean_k(s_ik) over the respondents
-#     with every driver's score: svymean(~d_j, svydesign(ids = ~1, weights = ~w)), its
-#     SE and confint() (normal interval).
+#     with every driver's score, a domain of the whole design (the three incomplete
+#     respondents stay in it): svymean(~d_j, svydesign(ids = ~1, weights = ~w),
+#     na.rm = TRUE), its SE and confint() (normal interval).
 # Section `rows` (the map's item and purchase-stage rows; tests/test_ipa_rows_weights.py):
 # the complete bank survey (/work/shared/data/bank_satisfaction.csv, items on 0-10, the
 # same 250 respondents and raking weights), items rescaled to 0-100 (100 x / 10), the
@@ -60,11 +61,14 @@ lambda <- e$vectors %*% diag(sqrt(e$values)) %*% t(e$vectors)
 rw <- as.vector(lambda^2 %*% solve(lambda, rxy)^2)
 beta <- solve(rxx, rxy)
 
-diffs <- as.matrix(d[, xs]) - rowMeans(as.matrix(d[, xs]))
+# the respondents without every driver's score stay in the design: the complete ones are
+# a domain of all 250 (svymean(na.rm = TRUE), as satisfaction.weights.weighted_mean)
+diffs <- as.matrix(bank[, xs]) - rowMeans(as.matrix(bank[, xs]))
 colnames(diffs) <- paste0("d_", xs)
-dd <- cbind(d, diffs)
+dd <- cbind(bank, diffs)
 des <- svydesign(ids = ~1, weights = ~w, data = dd)
-m <- svymean(as.formula(paste0("~", paste(colnames(diffs), collapse = " + "))), des)
+m <- svymean(as.formula(paste0("~", paste(colnames(diffs), collapse = " + "))), des,
+             na.rm = TRUE)
 ci <- confint(m)
 
 # -- the item and purchase-stage rows ------------------------------------------------

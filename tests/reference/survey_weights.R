@@ -59,6 +59,42 @@ g3 <- svyglm(sat_index ~ segment, des)
 wald <- regTermTest(g3, ~segment)
 by_gender <- svyby(~sat_index, ~gender, des, svymean)
 
+# missing answers: sat1 (and the satisfaction index) unanswered by R003, R050, R120 and
+# R201. With na.rm = TRUE survey treats the answered respondents as a domain of the whole
+# design: the variance keeps the design's n/(n-1) (n = 250, every weighted respondent;
+# the subset keeps fpc$sampsize), the unanswered contribute zero; degrees of freedom of
+# svyttest / regTermTest are those of the answered respondents.
+unanswered <- c(3, 50, 120, 201)
+dna <- transform(d, w = w)
+dna$sat1[unanswered] <- NA
+dna$sat_index[unanswered] <- NA
+dna$nps_score <- 100 * ((dna$sat1 >= 9) - (dna$sat1 <= 6))
+desna <- svydesign(ids = ~1, weights = ~w, data = dna)
+mna <- svymean(~sat1, desna, deff = "replace", na.rm = TRUE)
+tmna <- svymean(~I(sat1 >= 9), desna, na.rm = TRUE)
+cina <- svyciprop(~I(sat1 >= 9), desna, method = "logit", df = Inf, na.rm = TRUE)
+ina <- svymean(~sat_index, desna, deff = "replace", na.rm = TRUE)
+npsna <- svymean(~nps_score, desna, na.rm = TRUE)
+byna <- svyby(~sat_index, ~gender, desna, svymean, na.rm = TRUE)
+byna1 <- svyby(~sat1, ~segment, desna, svymean, na.rm = TRUE)
+ttna <- svyttest(sat_index ~ gender, desna)
+waldna <- regTermTest(svyglm(sat_index ~ segment, desna), ~segment)
+missing_answers <- list(
+  respondent = d$respondent[unanswered],
+  sat1 = list(mean = unname(coef(mna)), se = as.numeric(SE(mna)), deff = unname(deff(mna)),
+              ci = unname(as.numeric(confint(mna))), n = sum(!is.na(dna$sat1)),
+              top = unname(coef(tmna)[2]), top_se = unname(SE(tmna)[2]),
+              top_ci = unname(as.numeric(attr(cina, "ci")))),
+  sat_index = list(mean = unname(coef(ina)), se = as.numeric(SE(ina)),
+                   deff = unname(deff(ina))),
+  nps = list(mean = unname(coef(npsna)), se = as.numeric(SE(npsna))),
+  by_gender = list(mean = unname(coef(byna)), se = unname(SE(byna))),
+  sat1_by_segment = list(mean = unname(coef(byna1)), se = unname(SE(byna1))),
+  svyttest = list(statistic = unname(ttna$statistic), df = unname(ttna$parameter),
+                  p = unname(ttna$p.value), difference = unname(ttna$estimate)),
+  wald = list(F = as.numeric(waldna$Ftest), df = unname(waldna$df),
+              ddf = unname(waldna$ddf), p = unname(as.numeric(waldna$p))))
+
 # respondents R001-R005 without gender: left out of the raking
 dm <- d
 dm$gender[1:5] <- NA
@@ -89,6 +125,7 @@ out <- list(
   rake_missing = list(respondent = dm$respondent[!is.na(dm$gender)], weights = unname(wm),
                       kish_deff = kish(wm)),
   column = list(mean = unname(coef(mc)), se = as.numeric(SE(mc))),
+  missing_answers = missing_answers,
   versions = list(R = R.version.string, survey = as.character(packageVersion("survey")))
 )
 write_json(out, file.path(here, "survey_weights.json"), digits = NA, auto_unbox = TRUE,
