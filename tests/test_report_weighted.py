@@ -463,8 +463,12 @@ def test_methods_appendix_names_the_intervals_of_a_weighted_report(analysis, lan
     assert t.text("methods.boxes") not in lines
     assert not any("Wilson" in line or "Wald" in line for line in lines)
     assert "svyciprop" in t.text("methods.boxes_weighted")
-    # weighted PLS (the bank falls back to it) replaces the CB-SEM's index sentence
+    # weighted PLS (the bank falls back to it) replaces the CB-SEM's index sentence; its
+    # construct intervals without a bootstrap are svymean's normal ones, not t-intervals
     assert t.text("methods.indices_weighted") not in lines
+    assert analysis.pls.ipma.index_intervals is None
+    assert t.text("pls.index_interval_weighted") in lines
+    assert t.text("pls.index_interval_t") not in lines
     plain = copy.copy(analysis)
     plain.weighted = None
     ctx = build_context(plain, lang)

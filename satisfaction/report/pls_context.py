@@ -211,7 +211,10 @@ def pls_methods(b: Any, blocks: list[dict[str, Any]]) -> None:
     lines = [b.t("pls.methods_weighted" if weighted else "pls.methods", reason=_reason(b),
                  draws=fmt((b.a.pls.result.bootstrap_info or {}).get("draws", 0))),
              b.t("pls.methods_index"),
-             b.t("pls.index_interval_boot" if boot else "pls.index_interval_t")]
+             # without a bootstrap a weighted fit's construct rows carry svymean's
+             # design-based normal interval (pls_pipeline.pls_indices), not a t-interval
+             b.t("pls.index_interval_boot" if boot else "pls.index_interval_weighted"
+                 if weighted else "pls.index_interval_t")]
     # the CB-SEM sentence, the loading-weighted index with its t-interval and the
     # Shapley-importance sentence give way to PLS's
     replaced = {b.t("methods.estimator", missing=b.t(k)) for k in
