@@ -461,8 +461,15 @@ def test_methods_appendix_names_the_intervals_of_a_weighted_report(analysis, lan
     lines = [line for block in ctx["appendix"]["methods_blocks"] for line in block["lines"]]
     assert t.text("methods.boxes_weighted") in lines
     assert t.text("methods.boxes") not in lines
-    assert not any("Wilson" in line or "Wald" in line for line in lines)
+    assert not any("Wilson" in line or "Wald interval" in line or "Wald 区间" in line
+                   for line in lines)
     assert "svyciprop" in t.text("methods.boxes_weighted")
+    # the group tests behind the findings are the design-based ones (svyttest, Wald F)
+    key = f"adjust.{analysis.compare.adjust}"
+    adjust = t.text(key) if t.has(key) else analysis.compare.adjust
+    assert t.text("methods.tests_weighted", adjust=adjust) in lines
+    assert t.text("appendix.tests", adjust=adjust) not in lines
+    assert "svyttest" in t.text("methods.tests_weighted", adjust=adjust)
     # weighted PLS (the bank falls back to it) replaces the CB-SEM's index sentence; its
     # construct intervals without a bootstrap are svymean's normal ones, not t-intervals
     assert t.text("methods.indices_weighted") not in lines
@@ -475,6 +482,8 @@ def test_methods_appendix_names_the_intervals_of_a_weighted_report(analysis, lan
     lines = [line for block in ctx["appendix"]["methods_blocks"] for line in block["lines"]]
     assert t.text("methods.boxes") in lines and t.text("methods.boxes_weighted") not in lines
     assert any("Wilson" in line for line in lines)
+    assert t.text("appendix.tests", adjust=adjust) in lines
+    assert t.text("methods.tests_weighted", adjust=adjust) not in lines
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

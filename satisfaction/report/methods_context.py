@@ -38,8 +38,8 @@ def methods_section(b: Any) -> list[dict[str, Any]]:
         b.t("methods.indices_weighted" if weighted else "appendix.indices"),
         b.t("methods.importance"), b.t("methods.quadrants"),
         b.t("methods.priority"),
-        b.t("appendix.tests", adjust=b.label("adjust", cmp.adjust if cmp is not None
-                                             else "holm")),
+        b.t("methods.tests_weighted" if weighted else "appendix.tests",
+            adjust=b.label("adjust", cmp.adjust if cmp is not None else "holm")),
         b.t("methods.boxes_weighted" if weighted else "methods.boxes"),
         b.t("appendix.options", bootstrap=fmt(a.options.get("bootstrap")),
             seed=a.options.get("seed"))], "terms": []})
