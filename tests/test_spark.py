@@ -115,6 +115,7 @@ def test_cdnow_transactions_counted_alike(cdnow):
     assert stx.log.excluded == tx.log.excluded
     assert stx.log.notes == tx.log.notes == {"returns_netted": 0, "duplicates_kept": 21}
     assert stx.date_range == tx.date_range
+    assert stx.micros  # the amounts summed as integers of millionths
 
 
 def test_cdnow_same_table_models_values_and_json(cdnow):
@@ -268,6 +269,56 @@ def test_cli_spark_prints_the_same_warnings(spark, tmp_path, capsys):
                  "--spark-master", "local[2]"]) == 0
     out = re.sub(r"\s+", " ", capsys.readouterr().out)
     assert "invalidates:" in out and "not above 1" in out and "CLV is left empty" in out
+
+
+def test_amounts_in_millionths_are_duckdbs_decimal_cast(spark):
+    """The Spark engine sums amounts as integers of millionths (sv._micros_sql); each
+    is DuckDB's CAST(x AS DECIMAL(18, 6)): ties (x·10⁶ = k + ½) away from zero,
+    0.49999999999999994 down, negative values, seven decimals and more."""
+    import duckdb
+
+    rng = np.random.default_rng(7)
+    values = [5e-07, -5e-07, 2.5e-06, -2.5e-06, 1.4999999999999998e-06, 35043.0170625,
+              -55661.8547045, -112.3229865, 4.9999999999999996e-07, 0.0, -0.0, 786.1,
+              1e9 + 5e-07, *np.round(rng.uniform(-1e5, 1e5, 3000), 7),
+              *rng.uniform(-1000, 1000, 3000)]
+    m = np.array(values) * 1e6
+    assert (np.abs(m - np.trunc(m)) == 0.5).sum() > 100  # many exact ties
+    con = duckdb.connect()
+    con.register("frame", pd.DataFrame({"i": range(len(values)), "x": values}))
+    want = [int(v.replace(".", "")) for (v,) in con.execute(
+        "SELECT CAST(CAST(x AS DECIMAL(18, 6)) AS VARCHAR) FROM frame ORDER BY i").fetchall()]
+    rows = spark.createDataFrame([(i, float(v)) for i, v in enumerate(values)], "i long, x double")
+    got = [r[0] for r in rows.selectExpr("i", f"{sv._micros_sql('x')} AS u").orderBy("i")
+           .select("u").collect()]
+    assert got == want
+
+
+def test_large_amounts_summed_as_decimals_and_files_ranked(spark, tmp_path):
+    """Amounts whose sums exceed 2⁵³ millionths are summed as exact decimals (no
+    integer path); a folder of two Parquet files, the second ending with copies of
+    the first's rows: the same counts and table as DuckDB's reading of the rows in
+    order, and the copies listed last, by their row in the second file."""
+    frame = pd.read_csv(DATA).head(1500)
+    frame = frame.assign(amount=frame["amount"] * 1e8 + 0.25,
+                         date=pd.to_datetime(frame["date"]))
+    first, second = frame.iloc[:700], pd.concat([frame.iloc[700:], frame.iloc[:3]])
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    first.to_parquet(folder / "a.parquet", index=False)
+    second.to_parquet(folder / "b.parquet", index=False)
+    stx = sv.spark_transactions(spark, str(folder), today=TODAY, max_problems=None)
+    assert not stx.micros
+    sp = sv.spark_value_analysis(spark, stx, models=("bgnbd",))
+    whole = load_transactions(pd.concat([first, second], ignore_index=True), today=TODAY,
+                              max_problems=None)
+    duck = value_analysis(whole, models=("bgnbd",))
+    pd.testing.assert_frame_equal(sp.table.data, duck.table.data)
+    pd.testing.assert_frame_equal(sp.customers, duck.customers)
+    assert stx.log.excluded == whole.log.excluded and whole.log.excluded["duplicate"] >= 3
+    last = stx.log.problems.tail(3)
+    assert list(last["row"]) == [len(second) - 1, len(second), len(second) + 1]
+    assert set(last["rule"]) == {"duplicate"}
 
 
 def test_api_engine_spark_is_the_duckdb_result(cdnow):

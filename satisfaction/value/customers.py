@@ -40,9 +40,10 @@ TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
 #: Parameters: ``$period_end``, ``$holdout_end`` (DATE) and ``$unit`` (days per unit);
 #: ``$margin_sum``, ``$margin_total``, ``$bought`` and ``$if_bought`` are the margin
 #: sums and the purchase-occasion test; ``$decimal`` the exact decimal type of the
-#: sums; ``$holdout_cte``, ``$customer_key``, ``$holdout_join``, ``$holdout_frequency``
-#: and ``$holdout_revenue`` the holdout part (left out without a holdout period);
-#: ``$order_by`` the order of the rows (see :func:`customer_table_sql`).
+#: sums (``BIGINT`` for amounts given in millionths, and ``$micros`` then divides the
+#: sums' doubles by 10⁶); ``$holdout_cte``, ``$customer_key``, ``$holdout_join``,
+#: ``$holdout_frequency`` and ``$holdout_revenue`` the holdout part (left out without
+#: a holdout period); ``$order_by`` the order of the rows (see :func:`customer_table_sql`).
 CUSTOMER_TABLE_SQL = """
 WITH occasions AS (
     SELECT customer_id, date,
@@ -77,8 +78,8 @@ SELECT $customer_key AS customer_id,
     date_diff('day', first_purchase, last_purchase) / $unit AS t_x,
     date_diff('day', first_purchase, $period_end) / $unit AS "T",
     date_diff('day', last_purchase, $period_end) AS recency_days,
-    CAST(revenue AS DOUBLE) AS revenue, CAST(margin AS DOUBLE) AS margin,
-    CASE WHEN occasions > 1 THEN CAST(purchase_amount - first_amount AS DOUBLE)
+    CAST(revenue AS DOUBLE)$micros AS revenue, CAST(margin AS DOUBLE)$micros AS margin,
+    CASE WHEN occasions > 1 THEN CAST(purchase_amount - first_amount AS DOUBLE)$micros
         / (occasions - 1) END AS monetary_value,
     -- mean position of the repeat occasions within the customer's own tenure
     -- (0.5 for a steady rate; above: accelerating, below: slowing down)
@@ -88,7 +89,7 @@ SELECT $customer_key AS customer_id,
         / date_diff('day', first_purchase, $period_end) END
         AS trend_position,
     $holdout_frequency AS holdout_frequency,
-    CAST($holdout_revenue AS DOUBLE) AS holdout_revenue
+    CAST($holdout_revenue AS DOUBLE)$micros AS holdout_revenue
 FROM calibration c$holdout_join
 $order_by
 """
@@ -126,7 +127,8 @@ NARROW_DECIMAL_BELOW = 1e11
 def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: float,
                        dialect: str = "duckdb", source: str = "transactions",
                        has_margin: bool = True, has_returns: bool = True,
-                       narrow_decimal: bool = False, ordered: bool = True) -> str:
+                       narrow_decimal: bool = False, ordered: bool = True,
+                       micros: bool = False) -> str:
     """:data:`CUSTOMER_TABLE_SQL` with its parameters written in, in an engine's SQL dialect.
 
     Without a margin column (``has_margin=False``) the margin sums are left out
@@ -139,17 +141,23 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
     ``DECIMAL(18, 6)`` (only when every one is below :data:`NARROW_DECIMAL_BELOW` in
     absolute value; the sums are the same). ``ordered=False`` leaves out the final
     ``ORDER BY customer_id`` (the caller sorts). Each variant gives the same table
-    (tests/test_value_speed.py).
+    (tests/test_value_speed.py). ``micros=True`` is for a source whose amounts and
+    margins are already exact integers of millionths (``BIGINT``; the Spark engine's,
+    where long sums are several times faster than decimal ones): they are summed as
+    integers and each sum's double divided by 10⁶, which is DuckDB's conversion of a
+    ``DECIMAL(·, 6)`` to ``DOUBLE`` (the integer's double over 10⁶), so the table is
+    the same (tests/test_spark.py).
 
     The query is kept once, in DuckDB's dialect; other engines (``"spark"``) get it
     transpiled by sqlglot, so the same text runs on both (see
     :mod:`satisfaction.value.spark`). ``source`` names the transactions table or view.
     """
-    decimal = "DECIMAL(18, 6)" if narrow_decimal else "DECIMAL(38, 6)"
+    decimal = "BIGINT" if micros else "DECIMAL(18, 6)" if narrow_decimal else "DECIMAL(38, 6)"
     null = "CAST(NULL AS DECIMAL(38, 6))"
     params = {
         **(_HOLDOUT_PART if holdout_end > period_end else _NO_HOLDOUT),
         "$decimal": decimal,
+        "$micros": " / CAST(1000000 AS DOUBLE)" if micros else "",
         "$order_by": "ORDER BY 1" if ordered else "",
         "$period_end": f"DATE '{period_end.isoformat()}'",
         "$holdout_end": f"DATE '{holdout_end.isoformat()}'",
