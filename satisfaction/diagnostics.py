@@ -50,8 +50,13 @@ SEVERITIES: tuple[str, ...] = ("info", "caution", "invalidates")
 STATUS_OF: dict[str, str] = {"info": "ok", "caution": "caution", "invalidates": "invalid"}
 
 
-def shown_value(value: Any) -> Any:
-    """A parameter as it appears in a sentence: floats with three decimals."""
+#: Parameters shown with other than three decimals: the effective sample size with one,
+#: as the report shows it ("224.4", not "224.400").
+DECIMALS: dict[str, int] = {"effective_n": 1}
+
+
+def shown_value(value: Any, digits: int = 3) -> Any:
+    """A parameter as it appears in a sentence: floats with ``digits`` (3) decimals."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value)).lower()
     if isinstance(value, (int, np.integer)):
@@ -62,9 +67,9 @@ def shown_value(value: Any) -> Any:
             return "NA"
         if v == int(v) and abs(v) >= 1000:
             return f"{int(v):,}"
-        return f"{v:.3f}"
+        return f"{v:.{digits}f}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(shown_value(v)) for v in value)
+        return ", ".join(str(shown_value(v, digits)) for v in value)
     return value
 
 
@@ -120,7 +125,7 @@ class Diagnostic:
         from satisfaction.report.messages import load_messages
 
         m = load_messages(lang)
-        values = {k: shown_value(v) for k, v in self.params.items()}
+        values = {k: shown_value(v, DECIMALS.get(k, 3)) for k, v in self.params.items()}
         if category is not None:
             for key, variable in self.categories.items():
                 if self.params.get(key) is not None and variable in self.params:

@@ -22,6 +22,16 @@ over-sensitive in large samples. With a robust estimator (``estimator="mlr"`` or
 scaled χ² difference (lavaan's ``lavTestLRT(method = "satorra.bentler.2001")``)
 and the decisions use the robust CFI and RMSEA (``cfi.robust``, ``rmsea.robust``;
 Brosseau-Liard & Savalei 2014), which the naive indices of the scaled χ² misstate.
+With respondent weights (``weights=``) every step is lavaan's
+``cfa(..., group =, group.equal =, sampling.weights =)``: ML on the weighted moments
+with MLR standard errors and the Yuan-Bentler (Mplus) test
+(:mod:`satisfaction.sem_weights`), so the steps are compared as under MLR: the
+Satorra-Bentler (2001) scaled difference (what ``lavTestLRT`` computes for these
+fits, its method ``"satorra.bentler.2001"``) and the change in the robust CFI and
+RMSEA, the indices lavaan's robust output reports for a scaled test (the naive
+indices of the scaled χ², ``cfi.scaled``, mix the scaling into the baseline
+comparison and are not consistent for the population index; Brosseau-Liard, Savalei
+& Li 2012; Brosseau-Liard & Savalei 2014).
 When a step does not hold, each of its newly constrained parameters is freed in
 turn (lavaan's ``group.partial``) and the drop in χ² is reported (a
 likelihood-ratio test with one degree of freedom), largest first: the
@@ -30,7 +40,10 @@ parameters to free for partial invariance (Byrne, Shavelson & Muthén 1989).
 Tested against lavaan 0.6 (``cfa(..., group.equal = ...)``, ``lavTestScore``)
 on HolzingerSwineford1939 by school and the bank data by gender
 (tests/reference/lavaan_invariance.R); the robust steps against lavaan's MLR/MLM
-fits and ``lavTestLRT`` (tests/reference/lavaan_robust_groups.R).
+fits and ``lavTestLRT`` (tests/reference/lavaan_robust_groups.R); the weighted
+steps against lavaan 0.6.14's ``cfa(sampling.weights =)`` and ``lavTestLRT`` on the
+raked bank survey by gender, complete and FIML, and one construct alone
+(tests/reference/lavaan_invariance_weights.R).
 
 Example
 -------
@@ -213,7 +226,8 @@ def _new_constraints(result: SEMResult, added: tuple[str, ...]) -> list[str]:
 
 def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str, *,
                group_partial: Sequence[str] = (), suggest: int = 5,
-               missing: str = "listwise", estimator: str = "ml") -> InvarianceResult:
+               missing: str = "listwise", estimator: str = "ml",
+               weights: Any = None) -> InvarianceResult:
     """Fit the configural, metric, scalar and strict models and compare them.
 
     Parameters
@@ -242,6 +256,13 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
         "satorra.bentler.2001")``: ``c_d = (df₀c₀ − df₁c₁)/(df₀ − df₁)``,
         ``T_d = (T₀ − T₁)/c_d``) and ``delta.cfi.robust delta.rmsea.robust``, which
         decide the step.
+    weights : str, Series or array, optional
+        Respondent weights (a column of ``data``, a Series indexed like ``data`` or
+        one number per row; :func:`satisfaction.sem_weights.respondent_weights`).
+        Every step is then lavaan's ``cfa(..., sampling.weights =)`` with MLR
+        (``estimator`` ``"ml"`` or ``"mlr"``; ``"mlm"`` is refused), the steps carry
+        the robust columns above and the robust indices decide; respondents without
+        a weight are left out and counted in each fit's ``excluded``.
 
     Returns
     -------
@@ -254,16 +275,31 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
     likelihood-ratio tests of freeing one parameter (one degree of freedom), which
     ranks parameters as lavaan's univariate score tests (``lavTestScore``) do
     to first order; they are ML fits (the estimates and the ML χ² are the same under
-    MLR/MLM), so ``chisq.drop`` is the unscaled drop.
+    MLR/MLM), so ``chisq.drop`` is the unscaled drop (with weights: of the weighted
+    ML χ², the freed models fitted with the same weights).
+
+    With weights each step takes seconds rather than a fraction of one (the MLR
+    information and scores of every step); the suggestions refit the model once per
+    newly constrained parameter.
     """
     partial = tuple(group_partial)
+    if weights is not None:
+        # lavaan's sampling.weights switch the estimator to MLR
+        if estimator not in ("ml", "mlr"):
+            raise UsageError("with respondent weights the estimator is MLR (lavaan's "
+                             "sampling.weights); 'ml' or 'mlr' are accepted",
+                             column="--estimator", value=estimator)
+        estimator = "mlr"
+        weighted: dict[str, Any] = {"sampling_weights": weights}
+    else:
+        weighted = {}
     fits: dict[str, SEMResult] = {}
     rows: list[dict[str, Any]] = []
     warnings: list[Diagnostic] = []
     suggestions: list[dict[str, Any]] = []
     for name, equal in STEPS:
         result = fit(model, data, group=group, group_equal=equal, group_partial=partial,
-                     missing=missing, estimator=estimator)
+                     missing=missing, estimator=estimator, **weighted)
         fits[name] = result
         row = _row(name, result, estimator)
         if rows:
@@ -280,11 +316,15 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
             before = dict(STEPS)[rows[-2]["model"]]
             added = tuple(c for c in equal if c not in before)
             drops = []
+            # only the ML χ² of the freed models is used: no standard errors where that
+            # is available (weighted: complete data; the weighted ML χ² without MLR)
+            quick = {"se": "none"} if weighted and missing == "listwise" else {}
             for parameter in _new_constraints(result, added):
                 if parameter in partial:
                     continue
                 freed = fit(model, data, group=group, group_equal=equal,
-                            group_partial=(*partial, parameter), missing=missing)
+                            group_partial=(*partial, parameter), missing=missing,
+                            **weighted, **quick)
                 drop = result.fit_measures["chisq"] - freed.fit_measures["chisq"]
                 df = result.fit_measures["df"] - freed.fit_measures["df"]
                 drops.append({"step": name, "parameter": parameter, "chisq.drop": drop,
@@ -292,6 +332,8 @@ def invariance(model: str | Path | Questionnaire, data: pd.DataFrame, group: str
                               if df > 0 else math.nan})
             drops.sort(key=lambda d: -d["chisq.drop"])
             suggestions += drops[:suggest]
+    if weighted:  # the design effect and effective n of the weighted fits, once
+        warnings[:0] = [w for w in fits["configural"].warnings if w.code == "sem_weighted"]
     steps = pd.DataFrame(rows, columns=STEP_COLUMNS + (ROBUST_STEP_COLUMNS if estimator != "ml"
                                                        else []))
     level = "none" if fits["configural"].status == "invalid" else "configural"
@@ -324,8 +366,8 @@ CONSTRUCT_COLUMNS = ["construct", "group", "items", "level", "means_comparable",
                      "delta.cfi.metric", "delta.cfi.scalar", "delta.rmsea.scalar"]
 
 
-def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group: str
-                         ) -> tuple[pd.DataFrame, list[Diagnostic]]:
+def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group: str,
+                         weights: Any = None) -> tuple[pd.DataFrame, list[Diagnostic]]:
     """Invariance of each first-order construct's one-factor model across ``group``.
 
     A group comparison of a construct's scores compares the means of that
@@ -344,6 +386,14 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
     more items and its first loading fixed at 1 is identified by its structure
     (Bollen 1989, the three-indicator rule), in every group and every step.
 
+    With respondent ``weights`` (as :func:`invariance`: a column, or a Series indexed
+    like ``data``) each step is the weighted fit, lavaan's ``cfa(..., sampling.weights
+    =)`` with MLR, which needs the information matrix for its scaled test (no
+    ``se="none"`` shortcut: a few seconds per construct and group); the
+    ``delta.cfi.*`` and ``delta.rmsea.scalar`` columns then hold the change in the
+    robust CFI and RMSEA (``cfi.robust``, ``rmsea.robust``), which decide, as in
+    :func:`invariance` with weights. Unweighted, the fast path above is unchanged.
+
     Returns
     -------
     (DataFrame, list of Diagnostic)
@@ -352,6 +402,11 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
         whose scalar invariance does not hold (its means should not be compared).
     """
     rows, notes = [], []
+    if weights is not None:
+        from satisfaction.sem_weights import respondent_weights
+
+        # checked once here: a bad weight is an error, not an "untestable" construct
+        weights = respondent_weights(data, weights)
     for c in questionnaire.first_order:
         items = [i.id for i in c.items if i.id in data.columns]
         row: dict[str, Any] = {"construct": c.id, "group": group, "items": len(items),
@@ -364,16 +419,17 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
             # every answer counts (FIML) when some are missing
             missing = "fiml" if frame[items].isna().to_numpy().any() else "listwise"
             try:
-                res = _steps(model, frame, group, missing)
+                res = _steps(model, frame, group, missing, weights)
             except (InputError, UsageError):
                 res = None  # a group too small for the items: left untestable
             if res is not None:
                 steps = res.set_index("model")
                 row["level"] = _level(res)
                 row["means_comparable"] = row["level"] in ("scalar", "strict")
-                row["delta.cfi.metric"] = steps.loc["metric", "delta.cfi"]
-                row["delta.cfi.scalar"] = steps.loc["scalar", "delta.cfi"]
-                row["delta.rmsea.scalar"] = steps.loc["scalar", "delta.rmsea"]
+                i = "" if weights is None else ".robust"  # the indices that decided
+                row["delta.cfi.metric"] = steps.loc["metric", f"delta.cfi{i}"]
+                row["delta.cfi.scalar"] = steps.loc["scalar", f"delta.cfi{i}"]
+                row["delta.rmsea.scalar"] = steps.loc["scalar", f"delta.rmsea{i}"]
                 if not row["means_comparable"]:
                     notes.append(Diagnostic("invariance_construct_no_scalar", "caution",
                                             {"construct": c.id, "group": group,
@@ -384,18 +440,24 @@ def construct_invariance(questionnaire: Questionnaire, data: pd.DataFrame, group
     return pd.DataFrame(rows, columns=CONSTRUCT_COLUMNS), notes
 
 
-def _steps(model: str, data: pd.DataFrame, group: str, missing: str = "listwise"
-           ) -> pd.DataFrame:
-    """Configural, metric and scalar fits of one model, compared (no suggestions)."""
+def _steps(model: str, data: pd.DataFrame, group: str, missing: str = "listwise",
+           weights: Any = None) -> pd.DataFrame:
+    """Configural, metric and scalar fits of one model, compared (no suggestions);
+    with ``weights`` the weighted MLR fits, compared as :func:`invariance` does."""
     rows: list[dict[str, Any]] = []
+    estimator = "ml" if weights is None else "mlr"
     for name, equal in STEPS[:3]:
-        # no standard errors: the decision does not use them (construct_invariance)
-        result = fit(model, data, group=group, group_equal=equal, missing=missing,
-                     se="none")
+        if weights is None:
+            # no standard errors: the decision does not use them (construct_invariance)
+            result = fit(model, data, group=group, group_equal=equal, missing=missing,
+                         se="none")
+        else:
+            result = fit(model, data, group=group, group_equal=equal, missing=missing,
+                         sampling_weights=weights, estimator="mlr")
         if result.status == "invalid":
             raise InputError(f"the {name} model is not admissible")
-        row = _row(name, result)
-        row.update(_compare(row, rows[-1], use_rmsea=False) if rows
+        row = _row(name, result, estimator)
+        row.update(_compare(row, rows[-1], use_rmsea=False, estimator=estimator) if rows
                    else {"decision": "baseline"})
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1907,7 +1907,9 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
         1``). A model that is identified by its structure (e.g. one factor with three
         or more items and a fixed first loading) loses nothing by it. Complete data
         (one or more groups) and multi-group FIML; ``estimator="ml"``, no bootstrap,
-        no weights or ordered items.
+        no ordered items; with ``sampling_weights`` complete data with a ``group`` only
+        (the weighted ML fit without MLR: estimates and the ML χ², no scaled measures;
+        the freed models of :func:`satisfaction.invariance.invariance`'s suggestions).
 
     Returns
     -------
@@ -1934,10 +1936,10 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
     """
     if se not in ("standard", "none"):
         raise UsageError(f"se must be 'standard' or 'none', not {se!r}", value=se)
-    if se == "none" and (sampling_weights is not None or ordered or estimator != "ml"
-                         or bootstrap):
-        raise UsageError("se='none' needs estimator 'ml' without bootstrap, weights or "
-                         "ordered items", value=se)
+    if se == "none" and (ordered or estimator != "ml" or bootstrap or (
+            sampling_weights is not None and (group is None or missing != "listwise"))):
+        raise UsageError("se='none' needs estimator 'ml' without bootstrap or ordered "
+                         "items (with weights: complete data and a group)", value=se)
     if sampling_weights is not None:  # respondent weights: lavaan's sampling.weights (MLR)
         from satisfaction.sem_weights import fit_weighted
 
@@ -1946,7 +1948,7 @@ def fit(model: str | Path | Questionnaire, data: pd.DataFrame, *, missing: str =
                                 group_equal=tuple(group_equal),
                                 group_partial=tuple(group_partial), criteria=criteria,
                                 missing=missing, bootstrap=bootstrap, estimator=estimator,
-                                ordered=ordered)
+                                ordered=ordered, se=se)
     if ordered or estimator in ("wlsmv", "wlsm", "ulsmv"):  # ordinal items (polychorics)
         from satisfaction.ordinal import fit_ordered
 

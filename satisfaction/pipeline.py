@@ -374,7 +374,8 @@ def run(
         pool = ProcessPoolExecutor(max_workers=2 if q.groups else 1,
                                    mp_context=get_context("spawn"))
         if q.groups:
-            invariant = pool.submit(_invariance_tables, q, data)
+            invariant = pool.submit(_invariance_tables, q, data,
+                                    _weight_series(respondent_weights))
         side = pool.submit(_side_stages, q, data, transactions, clv_models,
                            _weight_series(respondent_weights))
     else:
@@ -435,7 +436,8 @@ def run(
         with runner.stage("compare"):
             weights = analysis.indices.weights if analysis.indices is not None else None
             analysis.compare = compare.compare(q, data, weights=weights)
-            analysis.compare.invariance = _invariance_of_groups(runner, q, data, invariant)
+            analysis.compare.invariance = _invariance_of_groups(
+                runner, q, data, invariant, _weight_series(respondent_weights))
             if analysis.ipa is not None and analysis.indices is not None:
                 # the driver chapter's decomposition within each group (issue 12, point 3)
                 from satisfaction.group_drivers import analysis_group_drivers
@@ -506,21 +508,24 @@ def _weights(runner: _Runner, analysis: Analysis, source: Any, **read_options: A
 
 
 def _invariance_of_groups(runner: _Runner, q: Questionnaire, data: pd.DataFrame,
-                          pending: Future | None = None) -> pd.DataFrame | None:
+                          pending: Future | None = None, weights: pd.Series | None = None
+                          ) -> pd.DataFrame | None:
     """Whether each construct's means may be compared across each categorical group
     (configural, metric and scalar invariance of its one-factor model), with its
     cautions under the compare stage; ``pending``: the same computed in the side
-    process (:func:`_invariance_tables`)."""
-    table, notes = pending.result() if pending is not None else _invariance_tables(q, data)
+    process (:func:`_invariance_tables`); ``weights``: the respondent weights."""
+    table, notes = (pending.result() if pending is not None
+                    else _invariance_tables(q, data, weights))
     for note in notes:
         runner.warn("compare", note)
     return table
 
 
-def _invariance_tables(q: Questionnaire, data: pd.DataFrame
+def _invariance_tables(q: Questionnaire, data: pd.DataFrame, weights: pd.Series | None = None
                        ) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
     """The construct invariance table of every categorical group and its cautions,
-    in the order of the groups (:func:`satisfaction.invariance.construct_invariance`)."""
+    in the order of the groups (:func:`satisfaction.invariance.construct_invariance`;
+    weighted, lavaan's sampling.weights with MLR, when the analysis has ``weights``)."""
     from satisfaction.compare import MAX_GROUPS
     from satisfaction.invariance import CONSTRUCT_COLUMNS, construct_invariance
 
@@ -529,7 +534,7 @@ def _invariance_tables(q: Questionnaire, data: pd.DataFrame
         if g.type != "categorical" or g.id not in data.columns or \
                 data[g.id].nunique() > MAX_GROUPS:  # not compared either
             continue
-        table, group_notes = construct_invariance(q, data, g.id)
+        table, group_notes = construct_invariance(q, data, g.id, weights=weights)
         frames.append(table)
         notes += group_notes
     if not frames:

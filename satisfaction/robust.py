@@ -651,16 +651,22 @@ def robust_se_table(params: pd.DataFrame, param_of_row: list[int], vcov: np.ndar
     out = params.copy()
     with np.errstate(invalid="ignore"):
         se_all = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
-    for k, q in enumerate(param_of_row):
-        if q < 0:
-            continue
-        i = out.index[offset + k]
-        est = float(out.at[i, "est"])
-        s = float(se_all[q])
-        z = est / s if s > 0 else math.nan
-        out.loc[i, ["se", "z", "pvalue", "ci.lower", "ci.upper"]] = [
-            s, z, 2 * stats.norm.sf(abs(z)) if math.isfinite(z) else math.nan,
-            est - Z975 * s, est + Z975 * s]
+    # all rows at once (row-by-row .loc assignment took 15 s on a 27-item two-group model)
+    free = np.array([k for k, q in enumerate(param_of_row) if q >= 0], dtype=int)
+    if len(free) == 0:
+        return out
+    rows = offset + free
+    est = out["est"].to_numpy(dtype=float)[rows]
+    s = se_all[np.asarray(param_of_row, dtype=int)[free]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(s > 0, est / s, math.nan)
+    p = np.where(np.isfinite(z), 2 * stats.norm.sf(np.abs(z)), math.nan)
+    for column, values in zip(["se", "z", "pvalue", "ci.lower", "ci.upper"],
+                              [s, z, p, est - Z975 * s, est + Z975 * s], strict=True):
+        if column not in out.columns:
+            out[column] = math.nan
+        out[column] = out[column].astype(float)
+        out.iloc[rows, out.columns.get_loc(column)] = values
     return out
 
 

@@ -284,7 +284,7 @@ def command_weights(spec: Any, data: pd.DataFrame, responses: Any, column: str |
     if column is not None:
         named = copy.copy(spec)
         named.weight, named.weighting = column, None
-        return read_weight_column(named, responses, data)
+        return read_weight_column(named, responses, data, option="--weights")
     if spec.weighting is None and spec.weight is None:
         return None
     declared = read_weight_column(spec, responses, data) if spec.weight is not None else None
@@ -313,7 +313,7 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
                  group_partial: tuple[str, ...] = (),
                  criteria: dict[str, tuple[str, float]] | None = None,
                  missing: str = "listwise", bootstrap: int = 0, estimator: str = "mlr",
-                 ordered: Any = None) -> Any:
+                 ordered: Any = None, se: str = "standard") -> Any:
     """Fit a CFA or SEM with respondent weights, as lavaan's ``sampling.weights``.
 
     Parameters
@@ -329,6 +329,11 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
     bootstrap, estimator, ordered
         No bootstrap, ``ml``/``mlr`` (both give MLR, as lavaan) and no ordinal items;
         anything else raises a ``UsageError``.
+    se : {"standard", "none"}
+        ``none`` (complete data with a ``group``; :func:`satisfaction.model.fit`'s
+        ``se``): the weighted ML fit alone, without MLR (no standard errors, no
+        scaled or robust measures) and without the equal-paths fit, for callers that
+        need only the estimates and the ML χ² on the weighted moments.
 
     Returns
     -------
@@ -393,7 +398,7 @@ def fit_weighted(model: str | Path | Questionnaire, data: pd.DataFrame, sampling
         result = _single(structure, observed, frame.to_numpy(), w, source)
     else:
         result = _groups(structure, observed, frame, gcol, w, group, group_equal,
-                         group_partial, syntax, source)
+                         group_partial, syntax, source, robust_se=se != "none")
     result.excluded = excluded
     result.warnings = warnings + result.warnings
     result.syntax = syntax
@@ -486,9 +491,11 @@ def _single(structure: Any, observed: list[str], x: np.ndarray, w: np.ndarray,
 
 def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.Series,
             w: np.ndarray, group: str, group_equal: tuple[str, ...],
-            group_partial: tuple[str, ...], syntax: str, source: str | None) -> Any:
+            group_partial: tuple[str, ...], syntax: str, source: str | None,
+            robust_se: bool = True) -> Any:
     """Several groups (lavaan's mean structure): the free and the equal-paths fits on
-    the weighted moments of each group, both with weighted MLR."""
+    the weighted moments of each group, both with weighted MLR (``robust_se=False``:
+    the free fit alone, ML without standard errors)."""
     from satisfaction import model as sem
 
     labels = list(pd.unique(gcol))
@@ -523,8 +530,11 @@ def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.S
         # a group counts with its weight total (lavaan's nobs of a weighted group)
         blocks = [Block(r, S, float(wg.sum()), m) for r, S, wg, m in
                   zip(sem._rams(spec, observed, samples), samples, ws, means, strict=True)]
-        res = sem._estimate(spec, blocks, meanstructure=True, means=means, labels=names)
+        res = sem._estimate(spec, blocks, meanstructure=True, means=means, labels=names,
+                            standard_errors=robust_se)
         res.spec = spec
+        if not robust_se:
+            return res
         vcov = apply_weighted(res, res.blocks, xs, ws, spec.param_of_row, nx)
         if vcov is not None:
             res.vcov = vcov
@@ -534,7 +544,10 @@ def _groups(structure: Any, observed: list[str], frame: pd.DataFrame, gcol: pd.S
 
     free = one(group_equal)
     equal_classes = tuple(dict.fromkeys((*group_equal, "regressions")))
-    equal = one(equal_classes)
+    # a model without regressions (a CFA) has no paths to hold equal: one fit is enough
+    has_paths = any(r.op == "~" for r in structure.rows)
+    equal = (one(equal_classes) if robust_se and has_paths
+             and equal_classes != tuple(group_equal) else free)
     if equal.fit_measures["df"] == free.fit_measures["df"]:
         equal = free
     diff = sem._paths_difference(free.fit_measures, equal.fit_measures, "mlr")

@@ -263,6 +263,12 @@ def register(app: typer.Typer) -> None:
                  "(Satorra-Bentler) as lavaan's MLR/MLM: each step gets the scaled χ² and the "
                  "Satorra-Bentler (2001) scaled difference, and robust CFI/RMSEA decide.")]
         = "ml",
+        weights: Annotated[str | None, typer.Option(
+            "--weights", help="Respondent weights: a column of the responses; every step is "
+                              "fitted as lavaan's sampling.weights (MLR: the scaled "
+                              "difference and robust CFI/RMSEA decide). A questionnaire's "
+                              "weighting/weight is used without it; 'none' fits unweighted.")]
+        = None,
         json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON.")]
         = None,
     ) -> None:
@@ -274,7 +280,7 @@ def register(app: typer.Typer) -> None:
                              "with --missing fiml", column="--estimator", value=estimator)
         result = api.invariance(model, responses, group=group,
                                 group_partial=_listed(group_partial), missing=missing,
-                                estimator=estimator.lower())
+                                estimator=estimator.lower(), weights=weights)
         print_invariance(result)
         if json_path is not None:
             write_json(json_path, result.to_dict())
