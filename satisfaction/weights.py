@@ -25,7 +25,9 @@ beyond a bound are set to it and the amount trimmed is shared out equally
 within the bounds. The total is kept, so the mean stays 1, but the margins are
 then met only approximately (the result reports ``achieved`` beside
 ``target``); the weights are **not** re-raked after trimming (neither does
-``survey``).
+``survey``). When an achieved share then misses its target by more than
+:data:`TRIM_MARGIN_TOLERANCE` (one percentage point) the caution
+``weights_trim_margin_missed`` names the variable, code, target and achieved share.
 
 Summaries: the **Kish design effect** ``deff = n Σw² / (Σw)²`` and the
 **effective sample size** ``n_eff = (Σw)² / Σw² = n / deff`` (Kish 1965).
@@ -349,6 +351,14 @@ def _column_weights(questionnaire: Questionnaire, column: pd.Series) -> WeightRe
     return result
 
 
+#: How far (absolute, as a share) an achieved margin may miss its target after trimming
+#: before a caution says so: one percentage point. Raking itself meets the margins to
+#: ``tolerance`` (far below this); a trimmed margin that misses by more than a point is
+#: a correction the reader asked for and did not get, and a point is the precision
+#: population shares are usually published with.
+TRIM_MARGIN_TOLERANCE = 0.01
+
+
 def _diagnose(result: WeightResult) -> None:
     result.warnings.append(Diagnostic(
         "weights_applied", "info",
@@ -364,6 +374,16 @@ def _diagnose(result: WeightResult) -> None:
     if result.excluded.get("weight_missing"):
         result.warnings.append(Diagnostic("weights_value_missing", "caution",
                                           {"n": result.excluded["weight_missing"]}))
+    if result.trim is not None:
+        for r in result.margins.itertuples(index=False):
+            if abs(r.achieved - r.target) > TRIM_MARGIN_TOLERANCE:
+                result.warnings.append(Diagnostic(
+                    "weights_trim_margin_missed", "caution",
+                    {"variable": r.variable, "code": r.code,  # shown in percent
+                     "target": f"{100 * r.target:.1f}", "achieved": f"{100 * r.achieved:.1f}",
+                     "target_share": float(r.target), "achieved_share": float(r.achieved),
+                     "low": f"{result.trim[0]:g}", "high": f"{result.trim[1]:g}",
+                     "tolerance": f"{100 * TRIM_MARGIN_TOLERANCE:g}"}))
 
 
 def read_weight_column(questionnaire: Questionnaire, source: Any, data: pd.DataFrame,
