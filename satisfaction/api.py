@@ -421,15 +421,17 @@ def compare(questionnaire: Questionnaire | str | Path,
     ``weight:``) also gets the design-based tests of every index across every
     categorical group (:func:`satisfaction.weights.weighted_group_tests`, tested
     against R's survey) in ``result.weighted``, and the caution
-    ``compare_weighted``: the other tests describe the unweighted sample.
+    ``compare_weighted``: the other tests describe the unweighted sample. Its
+    correlations with numeric group variables are the design-based weighted ones
+    (:func:`satisfaction.compare.weighted_association`, tested against R's survey;
+    info ``compare_associations_weighted``).
     """
     from satisfaction.compare import compare as run
 
     q = as_questionnaire(questionnaire)
     loaded = _screened(q, data, sheet=sheet, header_row=header_row)
-    result = run(q, loaded.data, by=by, adjust=adjust, alpha=alpha, method=method)
     if q.weighting is None and q.weight is None:
-        return result
+        return run(q, loaded.data, by=by, adjust=adjust, alpha=alpha, method=method)
     from satisfaction.diagnostics import Diagnostic
     from satisfaction.drivers import construct_scores
     from satisfaction.weights import compute_weights, read_weight_column, weighted_group_tests
@@ -437,6 +439,8 @@ def compare(questionnaire: Questionnaire | str | Path,
     column = (read_weight_column(q, _source(data), loaded.data, loaded.rows, sheet=sheet,
                                  header_row=header_row) if q.weight is not None else None)
     found = compute_weights(q, loaded.data, column=column)
+    result = run(q, loaded.data, by=by, adjust=adjust, alpha=alpha, method=method,
+                 respondent_weights=found.weights)
     tests = weighted_group_tests(q, loaded.data, construct_scores(q, loaded.data),
                                  found.weights)
     if by:
@@ -444,7 +448,12 @@ def compare(questionnaire: Questionnaire | str | Path,
         tests = tests[tests["by"].isin([q.group(b).id for b in chosen])].reset_index(drop=True)
     result.weighted = tests
     # never silently unweighted
-    result.warnings.append(Diagnostic("compare_weighted", "caution", {"n": len(tests)}))
+    if len(tests):
+        result.warnings.append(Diagnostic("compare_weighted", "caution", {"n": len(tests)}))
+    if len(result.associations):
+        result.warnings.append(Diagnostic(
+            "compare_associations_weighted", "info",
+            {"by": ", ".join(dict.fromkeys(result.associations["by"]))}))
     return result
 
 

@@ -145,13 +145,40 @@ def _resolve_groups(
     return out
 
 
+def band_labels(bands: list[float]) -> list[str]:
+    """The labels of the bands of edges ``e0 < e1 < … < ek``: ``[e0, e1)``, …,
+    ``[e(k-1), ek]`` — every band holds its lower edge, the last also its upper one."""
+    edges = [f"{float(e):g}" for e in bands]
+    return [f"[{a}, {b}{']' if k == len(edges) - 2 else ')'}"
+            for k, (a, b) in enumerate(itertools.pairwise(edges))]
+
+
+def band_codes(values: Any, bands: list[float]) -> pd.Series:
+    """The band of each number: ``[a, b)`` for every band but the last, ``[a, b]`` for
+    the last (so the top edge belongs to the last band); NaN for a missing value and
+    for a value outside ``[e0, ek]`` (:func:`outside_bands` counts those)."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce")
+    edges = np.asarray(bands, dtype=float)
+    position = np.searchsorted(edges, x.to_numpy(dtype=float), side="right") - 1
+    position = np.where(x.to_numpy(dtype=float) == edges[-1], len(edges) - 2, position)
+    inside = x.notna().to_numpy() & (x >= edges[0]).to_numpy() & (x <= edges[-1]).to_numpy()
+    labels = np.array(band_labels(bands), dtype=object)
+    codes = np.where(inside, labels[np.clip(position, 0, len(labels) - 1)], None)
+    return pd.Series(codes, index=x.index, dtype=object).where(inside)
+
+
+def outside_bands(values: Any, bands: list[float]) -> pd.Series:
+    """Whether a (present) number lies below the first or above the last band edge."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce")
+    return x.notna() & ((x < float(bands[0])) | (x > float(bands[-1])))
+
+
 def _group_values(group: Group, data: pd.DataFrame) -> pd.Series:
-    """Group codes as strings (banded for numeric groups with bands); NaN when missing."""
+    """Group codes as strings (banded for numeric groups with bands, :func:`band_codes`);
+    NaN when missing or outside the bands."""
     raw = data[group.source]
     if group.type == "numeric" and group.bands:
-        x = pd.to_numeric(raw, errors="coerce")
-        cut = pd.cut(x, bins=group.bands, include_lowest=True, right=False)
-        return cut.astype(str).where(cut.notna())
+        return band_codes(raw, group.bands)
     values = raw.where(raw.notna())
     return values.map(_code_text).where(values.notna())
 
@@ -165,6 +192,8 @@ def _code_text(value: Any) -> str:
 def _order(group: Group, codes: list[str]) -> list[str]:
     """Codes in the questionnaire's order, then any others sorted."""
     declared = [_code_text(k) for k in (group.codes or {})]
+    if group.type == "numeric" and group.bands:
+        declared = band_labels(group.bands)  # low to high, not as text sorts
     known = [c for c in declared if c in codes]
     rest = sorted(c for c in codes if c not in declared)
     return known + rest
@@ -197,9 +226,11 @@ class CompareResult:
     associations : DataFrame
         Numeric group variables without ``bands`` (age, tenure): one row per
         (construct, variable, method) with ``construct by method n estimate
-        ci.lower ci.upper statistic df pvalue pvalue.adjusted`` (Pearson r and
-        Spearman ρ; :func:`index_association`), instead of a test between as many
-        groups as there are distinct values.
+        ci.lower ci.upper statistic df pvalue n_eff weighted pvalue.adjusted``
+        (Pearson r and Spearman ρ; :func:`index_association`, or with respondent
+        weights the design-based :func:`weighted_association`, ``weighted`` True and
+        ``n_eff`` Kish's effective n), instead of a test between as many groups as
+        there are distinct values.
     weighted : DataFrame or None
         When the questionnaire declares respondent weights: the design-based tests
         of every index across every categorical group
@@ -253,7 +284,7 @@ class CompareResult:
 MAX_GROUPS = 20
 
 ASSOCIATION_COLUMNS = ["construct", "by", "method", "n", "estimate", "ci.lower", "ci.upper",
-                       "statistic", "df", "pvalue"]
+                       "statistic", "df", "pvalue", "n_eff", "weighted"]
 
 
 def index_association(y: Any, x: Any, method: str = "pearson", level: float = 0.95
@@ -580,6 +611,7 @@ def compare(
     weights: Any = None,
     alpha: float = 0.05,
     method: str = "pearson",
+    respondent_weights: pd.Series | None = None,
 ) -> CompareResult:
     """Compare every construct index across each group variable.
 
@@ -600,6 +632,12 @@ def compare(
         Level for the assumption checks' verdicts.
     method : {"pearson", "spearman"}
         Correlation between indices.
+    respondent_weights : Series, optional
+        Respondent weights (by respondent id) of a weighted survey: the correlations
+        with numeric group variables are then the design-based weighted ones
+        (:func:`weighted_association`; ``associations.weighted`` is True) and only
+        respondents with a weight take part. ``weights`` are the item weights of the
+        indices, unrelated.
 
     Returns
     -------
@@ -637,14 +675,27 @@ def compare(
             excluded.append({"by": group.id, "reason": "missing group value", "n": n_missing})
         for construct in scores.columns:
             for how in ("pearson", "spearman"):
-                assoc.append({"construct": construct, "by": group.id,
-                              **index_association(scores[construct], x, how)})
+                if respondent_weights is None:
+                    found = index_association(scores[construct], x, how)
+                else:
+                    found = weighted_association(
+                        scores[construct].reindex(x.index), x,
+                        respondent_weights.reindex(x.index), how)
+                assoc.append({"construct": construct, "by": group.id, **found,
+                              "weighted": respondent_weights is not None})
     for group in groups:
         if group in numeric:
             continue
         lab = _group_values(group, data)
         labels[group.id] = lab
         n_missing = int(lab.isna().sum())
+        if group.type == "numeric" and group.bands:  # a value, but in no band
+            outside = int(outside_bands(data[group.source], group.bands).sum())
+            if outside:
+                excluded.append({"by": group.id, "reason": (
+                    f"outside the bands (below {float(group.bands[0]):g} or above "
+                    f"{float(group.bands[-1]):g})"), "n": outside})
+                n_missing -= outside
         if n_missing:
             excluded.append({"by": group.id, "reason": "missing group value", "n": n_missing})
         counts = lab.value_counts()

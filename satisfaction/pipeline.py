@@ -435,7 +435,10 @@ def run(
     if compare is not None and q.groups:
         with runner.stage("compare"):
             weights = analysis.indices.weights if analysis.indices is not None else None
-            analysis.compare = compare.compare(q, data, weights=weights)
+            # numeric groups: design-based weighted correlations with respondent weights
+            analysis.compare = compare.compare(
+                q, data, weights=weights,
+                respondent_weights=_weight_series(respondent_weights))
             analysis.compare.invariance = _invariance_of_groups(
                 runner, q, data, invariant, _weight_series(respondent_weights))
             if analysis.ipa is not None and analysis.indices is not None:

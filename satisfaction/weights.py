@@ -653,14 +653,18 @@ def weighted_performance(indices: Any, weights: pd.Series, level: float = 0.95) 
 def weighted_group_tests(questionnaire: Questionnaire, data: pd.DataFrame,
                          scores: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     """Every construct index across every categorical group, by
-    :func:`weighted_group_test`. Rows: ``construct by test statistic df df2 pvalue n``."""
+    :func:`weighted_group_test`. Rows: ``construct by test statistic df df2 pvalue n``.
+    A group with more codes than :data:`satisfaction.compare.MAX_GROUPS` is not tested,
+    as :func:`satisfaction.compare.compare` does not test it (``compare_too_many_groups``)."""
+    from satisfaction.compare import MAX_GROUPS
+
     rows = []
     frame = data.loc[weights.index]
     for group in questionnaire.groups:
         if group.type != "categorical" or group.id not in frame.columns:
             continue
         codes = frame[group.id]
-        if codes.dropna().nunique() < 2:
+        if not 2 <= codes.dropna().nunique() <= MAX_GROUPS:
             continue
         for construct in scores.columns:
             y = scores[construct].reindex(frame.index)

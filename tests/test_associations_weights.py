@@ -53,3 +53,78 @@ def test_weighted_ranks_are_weighted_mid_ranks():
 def test_too_few_pairs_give_no_estimate():
     out = weighted_association([1, 2, np.nan], [1, 2, 3], [1, 1, 1])
     assert out["estimate"] is None and out["n"] == 2
+
+
+Q_AGE = ROOT / "tests/data/bank_w_age.yaml"
+CSV_AGE = ROOT / "tests/data/bank_w_age.csv"
+
+
+@pytest.fixture(scope="module")
+def weighted_compare():
+    from satisfaction import api
+
+    return api.compare(Q_AGE, CSV_AGE, by="age")
+
+
+@pytest.mark.parametrize("row", REF["associations"],
+                         ids=lambda r: f"{r['construct']}-{r['method']}")
+def test_api_compare_weights_the_numeric_group(weighted_compare, row):
+    """api.compare on the raked bank: the age correlations are R's design-based ones."""
+    assoc = weighted_compare.associations
+    name = row["construct"].capitalize()
+    hit = assoc[(assoc["construct"] == name) & (assoc["method"] == row["method"])]
+    assert len(hit) == 1 and bool(hit["weighted"].iloc[0])
+    got = hit.iloc[0]
+    assert got["n"] == row["n"]
+    for key in ("estimate", "statistic", "pvalue", "ci.lower", "ci.upper", "n_eff"):
+        assert got[key] == pytest.approx(row[key], abs=1e-8), key
+
+
+def test_numeric_group_alone_gives_no_empty_weighted_tests(weighted_compare):
+    codes = [w.code for w in weighted_compare.warnings]
+    assert "compare_associations_weighted" in codes
+    assert "compare_weighted" not in codes  # there are no index-by-group tests to speak of
+    assert weighted_compare.tests.empty and weighted_compare.weighted.empty
+    assert all(r["weighted"] for r in weighted_compare.to_dict()["associations"])
+
+
+def test_unweighted_compare_keeps_cor_test(weighted_compare):
+    from satisfaction.compare import compare
+    from satisfaction.drivers import construct_scores
+    from satisfaction.questionnaire import load_questionnaire
+    from satisfaction.responses import load_responses
+
+    q = load_questionnaire(Q_AGE)
+    data = load_responses(q, CSV_AGE).data
+    plain = compare(q, data, by="age").associations
+    assert not plain["weighted"].any()
+    row = plain[(plain["construct"] == "Satisfaction") & (plain["method"] == "pearson")]
+    direct = index_association(construct_scores(q, data)["Satisfaction"],
+                               pd.to_numeric(data["age"]), "pearson")
+    assert row["estimate"].iloc[0] == pytest.approx(direct["estimate"], abs=1e-12)
+
+
+def _cli(*argv: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "satisfaction.cli", *argv],
+                          capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_cli_compare_by_numeric_group_prints_the_weighted_correlations(tmp_path):
+    out = _cli("compare", str(Q_AGE), str(CSV_AGE), "--by", "age")
+    assert "weighted (design-based) correlation with each index" in out
+    assert "Group comparisons" not in out and "Weighted tests" not in out
+    assert "0 index-by-group" not in out
+    # a categorical group with too many codes: the cap's caution, no empty tables
+    q = tmp_path / "cat.yaml"
+    q.write_text(Q_AGE.read_text().replace("type: numeric", "type: categorical")
+                 .replace("    min: 16\n", "").replace("    max: 99\n", ""))
+    out = _cli("compare", str(q), str(CSV_AGE), "--by", "age")
+    assert "more than the 20 a group comparison takes" in out
+    assert "Group comparisons" not in out and "Weighted tests" not in out
+    assert "0 index-by-group" not in out

@@ -30,7 +30,8 @@ def _fmt(value: object, digits: int = 3) -> str:
 
 
 def print_tests(result: CompareResult) -> None:
-    """Print the tests (and the exclusions) as rich tables."""
+    """Print the tests (and the exclusions) as rich tables; no table when no group was
+    compared by a test (numeric groups only, or a capped categorical one)."""
     table = Table(title=f"Group comparisons (p adjusted: {result.adjust})")
     for name in ("construct", "by", "test", "statistic", "df", "p", "p adj.", "effect", "size"):
         table.add_column(name, justify="left" if name in ("construct", "by", "test", "effect")
@@ -44,7 +45,8 @@ def print_tests(result: CompareResult) -> None:
                       f"{r['statistic']:.3f}", df,
                       _fmt(r["pvalue"], -1), _fmt(padj, -1), str(r["effect"]),
                       f"{r['effect.size']:.3f}", style="bold" if padj < 0.05 else None)
-    console.print(table)
+    if len(result.tests):
+        console.print(table)
     for r in result.excluded.itertuples(index=False):
         console.print(escape(f"  excluded ({r.by}): {r.reason}: {r.n}"))
     if len(result.posthoc):
@@ -57,7 +59,9 @@ def print_associations(result: CompareResult) -> None:
     """Print the correlations of the indices with numeric group variables."""
     if result.associations.empty:
         return
-    table = Table(title=f"Numeric groups: correlation with each index (p adjusted: "
+    weighted = bool(result.associations["weighted"].fillna(False).any())
+    kind = "weighted (design-based) " if weighted else ""
+    table = Table(title=f"Numeric groups: {kind}correlation with each index (p adjusted: "
                         f"{result.adjust})")
     for name in ("construct", "by", "method", "n", "r", "95% CI", "p", "p adj."):
         table.add_column(name, justify="left" if name in ("construct", "by", "method")
@@ -100,7 +104,7 @@ def register(app: typer.Typer) -> None:
                       f"({loaded.log.loaded} loaded)")
         print_tests(result)
         print_associations(result)
-        if result.weighted is not None:
+        if result.weighted is not None and len(result.weighted):
             print_weighted(result.weighted)
         if json_path is not None:
             write_json(json_path, result.to_dict())
