@@ -22,6 +22,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -186,6 +187,16 @@ class Group(_Strict):
     def _codes(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: _as_text(v) for k, v in value.items()}
+        return value
+
+    @field_validator("bands")
+    @classmethod
+    def _bands(cls, value: list[float] | None) -> list[float] | None:
+        """Band edges ``e0 < e1 < … < ek``: bands ``[e0, e1)``, …, ``[e(k-1), ek]``."""
+        if value is not None and (len(value) < 2 or any(
+                b <= a for a, b in pairwise(value))):
+            raise ValueError(f"bands {value} must be at least two increasing edges, e.g. "
+                             "[18, 30, 45, 60, 75] (bands [18, 30), ..., [60, 75])")
         return value
 
     @property

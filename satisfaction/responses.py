@@ -84,7 +84,7 @@ MISSING_TEXTS: frozenset[str] = frozenset(
 )
 
 #: Problems recorded without excluding the respondent.
-NOTES: tuple[str, ...] = ("unknown_group_code", "group_out_of_range")
+NOTES: tuple[str, ...] = ("unknown_group_code", "group_out_of_range", "group_not_a_number")
 
 #: Cell-level rules: under ``screening.invalid_cells: missing`` the cell is set to
 #: missing and the respondent kept.
@@ -848,7 +848,11 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
             for pos, (cell, number) in enumerate(zip(series, parsed, strict=True)):
                 if cell is None:
                     continue
-                if number is None or (group.min is not None and number < group.min) or (
+                if number is None:  # text such as 'forty' is not out of a range
+                    problem(pos, group.source, cell, "group_not_a_number",
+                            "not a number; set to empty", {}, excludes=False)
+                    parsed.iloc[pos] = None
+                elif (group.min is not None and number < group.min) or (
                         group.max is not None and number > group.max):
                     bounded = group.min is not None and group.max is not None
                     problem(pos, group.source, cell, "group_out_of_range",

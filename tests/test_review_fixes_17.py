@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from satisfaction.cli import main
@@ -53,3 +54,68 @@ def test_weight_command_shows_and_writes_the_caution(tmp_path, capsys):
     assert "caution: after trimming the weights to [0.8, 1.2] the share of gender = female" in out
     codes = [w["code"] for w in json.loads(js.read_text())["warnings"]]
     assert "weights_trim_margin_missed" in codes
+
+
+# -- 2. bands: [a, b) with the last [a, b]; values outside the bands counted as such ----------
+
+def test_band_codes_close_the_last_band_at_its_top_edge():
+    from satisfaction.compare import band_codes, band_labels, outside_bands
+
+    bands = [18, 30, 45, 60, 75]
+    assert band_labels(bands) == ["[18, 30)", "[30, 45)", "[45, 60)", "[60, 75]"]
+    ages = [17, 18, 29.9, 30, 59, 60, 74.5, 75, 75.5, None]
+    codes = band_codes(ages, bands).tolist()
+    assert pd.isna(codes[0]) and pd.isna(codes[8]) and pd.isna(codes[9])
+    assert codes[1:8] == ["[18, 30)", "[18, 30)", "[30, 45)", "[45, 60)", "[60, 75]",
+                          "[60, 75]", "[60, 75]"]
+    assert outside_bands(ages, bands).tolist() == [True] + [False] * 7 + [True, False]
+
+
+def _banded(ages):
+    from satisfaction.responses import load_responses
+    from tests.test_weights import bank_frame, questionnaire
+
+    q = questionnaire(groups=[{"id": "age", "type": "numeric", "min": 0, "max": 120,
+                               "bands": [18, 30, 45, 60, 75]}])
+    frame = bank_frame()
+    frame["age"] = ages[: len(frame)]
+    return q, load_responses(q, frame)
+
+
+def test_compare_counts_values_outside_the_bands_under_their_own_reason():
+    from satisfaction.compare import compare
+
+    # 250 respondents: 40 each at 17 and 80 (outside), 10 at exactly 75, 10 'forty'
+    # (not a number), 10 empty, the rest spread over the bands
+    ages = ([17] * 40 + [80] * 40 + [75] * 10 + ["forty"] * 10 + [None] * 10
+            + [20, 35, 50, 65] * 35)
+    q, responses = _banded(ages)
+    rules = responses.log.problems.set_index("rule")
+    assert (responses.log.problems["rule"] == "group_not_a_number").sum() == 10
+    assert "group_out_of_range" not in set(rules.index)
+    result = compare(q, responses.data, by="age")
+    excluded = {r["reason"]: r["n"] for r in result.excluded.to_dict("records")
+                if r["by"] == "age"}
+    assert excluded == {"outside the bands (below 18 or above 75)": 80,
+                        "missing group value": 20}
+    groups = result.tests.iloc[0]["groups"]
+    assert list(groups) == ["[18, 30)", "[30, 45)", "[45, 60)", "[60, 75]"]
+    assert groups["[60, 75]"]["n"] == 35 + 10  # 75 itself is in the last band
+    assert sum(g["n"] for g in groups.values()) + 80 + 20 == 250
+
+
+def test_not_a_number_group_value_has_its_own_text_in_both_languages():
+    from satisfaction.responses import problem_text
+
+    p = {"rule": "group_not_a_number", "params": {}}
+    assert problem_text(p, "en") == "not a number; set to empty"
+    assert problem_text(p, "zh") == "不是数字；已置为空"
+
+
+@pytest.mark.parametrize("bands", [[18], [30, 18], [18, 18, 30]])
+def test_bands_must_be_increasing_edges(bands):
+    from satisfaction.errors import SchemaError
+    from tests.test_weights import questionnaire
+
+    with pytest.raises(SchemaError, match="at least two increasing edges"):
+        questionnaire(groups=[{"id": "age", "type": "numeric", "bands": bands}])
