@@ -119,3 +119,32 @@ def test_bands_must_be_increasing_edges(bands):
 
     with pytest.raises(SchemaError, match="at least two increasing edges"):
         questionnaire(groups=[{"id": "age", "type": "numeric", "bands": bands}])
+
+
+# -- 5. the weighted CB-SEM's sentence only when the CB-SEM is the structural model -----------
+
+def test_sem_weighted_sentence_only_without_pls():
+    from types import SimpleNamespace
+
+    from satisfaction.report.methods_context import methods_section
+
+    w = SimpleNamespace(trim=None, method="rake", design_effect=1.2, effective_n=200.0,
+                        weights=pd.Series([1.0, 2.0]), excluded={})
+    seen = {}
+    for name, pls in (("sem", None),
+                      ("pls", SimpleNamespace(result=SimpleNamespace(weighted=True))),
+                      ("pls_unweighted", SimpleNamespace(result=SimpleNamespace(
+                          weighted=False)))):
+        a = SimpleNamespace(options={"sem_weighted": True}, compare=None, value=None,
+                            weighted=SimpleNamespace(weights=w), pls=pls,
+                            responses=SimpleNamespace(log=SimpleNamespace(loaded=2,
+                                                                          analysed=2)))
+        b = SimpleNamespace(a=a, q=SimpleNamespace(groups=[]), t=lambda key, **_: key,
+                            label=lambda *_: "")
+        (computation,) = [block for block in methods_section(b)
+                          if block["title"] == "methods.computation"]
+        seen[name] = computation["lines"]
+    assert "methods.sem_weighted" in seen["sem"]
+    assert "methods.sem_weighted" not in seen["pls"]
+    assert "methods.sem_weighted" not in seen["pls_unweighted"]
+    assert "methods.weighting_pls" in seen["pls"]

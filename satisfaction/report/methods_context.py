@@ -33,7 +33,10 @@ def methods_section(b: Any) -> list[dict[str, Any]]:
     weighted = getattr(a, "weighted", None) is not None
     blocks.append({"title": b.t("methods.computation"), "lines": [
         b.t("methods.estimator", missing=b.t("methods.fiml" if fiml else "methods.listwise")),
-        *([b.t("methods.sem_weighted")] if a.options.get("sem_weighted") else []),
+        # the weighted CB-SEM's sentence only when the CB-SEM is the structural model
+        # (a weighted PLS report says how PLS is weighted in methods.weighting_pls)
+        *([b.t("methods.sem_weighted")]
+          if a.options.get("sem_weighted") and getattr(a, "pls", None) is None else []),
         *weighting_lines(b),
         b.t("methods.indices_weighted" if weighted else "appendix.indices"),
         b.t("methods.importance"), b.t("methods.quadrants"),
