@@ -40,8 +40,25 @@ Method
    listed phrase (``waiting`` in ``waiting time``) is not listed again on its
    own, and a term at least 80 % of whose answers hold a theme already listed on
    that side is folded into it (shown as *related*: ``fast`` and ``fast delivery``
-   under ``delivery``). Each theme has up to ``examples`` verbatims: the
-   shortest answers of that side holding the term.
+   under ``delivery``). Each theme has up to ``examples`` verbatims: answers of
+   that side holding the term, those without markup or formula characters first,
+   then those holding more of the theme's terms, then those of typical length
+   (closest to the median length) (:func:`representative_answers`).
+5. **Weights.** With respondent weights ``w_i`` every share is a weighted share
+   (``Σ w_i m_i / Σ w_i`` over the answers of the group: R's ``svymean`` on the
+   domain), the log-odds takes Kish effective mentions in place of the counts
+   (:func:`kish_counts`: the weighted share times the group's effective size
+   ``(Σw)² / Σw²``; equal weights give the counts), and each term also carries
+   the design-based difference of the two weighted shares with its linearisation
+   standard error (:func:`share_difference`). The cut-points of the split stay
+   the unweighted tertiles of the index. Tested against R's survey package
+   (tests/reference/text_weights_survey.R).
+
+Markup is not the respondent's words: HTML tags with their attributes (and the
+content of script and style elements), URLs, spreadsheet function calls, DDE
+links and cell references are removed before the terms are cut
+(:func:`strip_markup`); single Chinese characters that carry no theme (``多``,
+``中``) are stop words.
 
 The statistic is tested against a hand computation on a bilingual set of
 comments with planted themes (``tests/test_text.py``,
@@ -54,6 +71,7 @@ cells are stored as text.
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 import re
@@ -78,7 +96,12 @@ _ZH_STOP_TEXT = (
     "一直 每次 吗 吧 呢 啊 呀 哦 嗯 么 着 过 被 把 让 给 对 从 到 向 为 为了 因为 所以 "
     "但 但是 可是 而且 并且 如果 虽然 还是 就是 只是 而 其 之 等 有 会 能 要 想 说 觉得 "
     "感觉 认为 时候 所有 什么 怎么 这么 那么 自己 大家 已经 总是 挺 蛮 更 最 啦 哈 人 个 次")
-ZH_STOP_WORDS: frozenset[str] = frozenset(_ZH_STOP_TEXT.split())
+#: Single characters that say nothing on their own as a term (particles, place and
+#: degree words, measure words: ``多``, ``中``); a word of two or more characters
+#: holding them (``多次``, ``中心``) is kept.
+_ZH_STOP_SINGLE = ("多 少 中 上 下 里 内 外 前 后 时 来 去 得 地 所 以 于 将 已 才 只 该 各 "
+                   "每 某 并 且 则 即 却 比 们 样 点 些 儿 种 件 位")
+ZH_STOP_WORDS: frozenset[str] = frozenset((_ZH_STOP_TEXT + " " + _ZH_STOP_SINGLE).split())
 
 #: Letters of the CJK Unified Ideographs (and extension A): Chinese runs.
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -86,6 +109,30 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 #: apostrophe (``\w`` covers CJK ideographs).
 _BOUNDARY = re.compile(r"[^\w\s'’]+|_+")
 _EN_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+#: What an answer may hold that is not what the respondent says (removed before the
+#: terms are cut, never from the verbatims): script and style elements with their
+#: content, HTML tags with their attributes, URLs, spreadsheet function calls
+#: (``=HYPERLINK(``, ``SUM(``: a name in capitals before a parenthesis), DDE links
+#: (``cmd|'/C calc'!A0``) and cell references after ``!``.
+_MARKUP = (
+    re.compile(r"<\s*(script|style)\b[^>]*>.*?(?:<\s*/\s*\1\s*>|$)", re.IGNORECASE | re.DOTALL),
+    re.compile(r"<\s*/?\s*[a-zA-Z!?][^<>]*(?:>|$)"),
+    re.compile(r"""(?:\b(?:https?|ftp|file|javascript|data|mailto):|\bwww\.)[^\s"'<>]*""",
+               re.IGNORECASE),
+    re.compile(r"\b[A-Z][A-Z0-9.]*\s*\("),
+    re.compile(r"[\w.]*\|(?:'[^']*'|\S)*"),
+    re.compile(r"![A-Za-z$]+\$?\d+"),
+)
+#: A function call in any case (``=hyperlink(``), removed from answers written as
+#: a formula.
+_FORMULA_CALL = re.compile(r"\b[A-Za-z][\w.]*\(")
+#: Cell references (``A1``, ``$B$2:C3``), removed from answers written as a formula
+#: or holding a spreadsheet function call.
+_CELL_REFERENCE = re.compile(r"\$?\b[A-Z]{1,3}\$?\d+\b(?::\$?[A-Z]{1,3}\$?\d+\b)?")
+#: Characters that start a spreadsheet formula, or mark an answer as markup.
+_FORMULA_START = re.compile(r"^\s*[=+\-@]")
+_MARKUP_CHARS = re.compile(r"[<>|{}\\]|https?:|www\.", re.IGNORECASE)
 #: A word at least this share of whose mentions lie inside one phrase is not
 #: listed again on its own.
 SUBSUMED = 0.8
@@ -131,8 +178,34 @@ def _english_token(word: str) -> Token | None:
     return Token(word, False, word in _EN_STOP or len(word) < 2, word in EN_NEGATIONS)
 
 
+def strip_markup(text: str) -> str:
+    """The answer without what is not the respondent's words: HTML tags (and the
+    content of script and style elements), entities, URLs, spreadsheet function
+    calls, DDE links and cell references (see :data:`_MARKUP`; ``A1`` only in an
+    answer with a formula or function call); each is replaced by a space, so the words
+    around it stay apart.
+
+    >>> strip_markup("<b>Refund</b> please, see https://x.example")
+    ' Refund  please, see  '
+    """
+    text = html.unescape(str(text))
+    formula = bool(_FORMULA_START.match(text) or _MARKUP[3].search(text))
+    if _FORMULA_START.match(text):  # =hyperlink( is a call too in a formula
+        text = _FORMULA_CALL.sub(" ", text)
+    for pattern in _MARKUP:
+        text = pattern.sub(" ", text)
+    return _CELL_REFERENCE.sub(" ", text) if formula else text
+
+
+def has_markup(text: str) -> bool:
+    """Whether an answer holds markup or formula characters (it starts with ``=``,
+    ``+``, ``-`` or ``@``, or holds ``<``, ``>``, ``|``, braces, a backslash or a URL)."""
+    return bool(_FORMULA_START.match(text) or _MARKUP_CHARS.search(text))
+
+
 def tokenize(text: str) -> list[list[Token]]:
-    """The words of an answer, phrase by phrase (punctuation separates phrases).
+    """The words of an answer, phrase by phrase (punctuation separates phrases);
+    markup is removed first (:func:`strip_markup`).
 
     Parameters
     ----------
@@ -144,7 +217,7 @@ def tokenize(text: str) -> list[list[Token]]:
     list of list of Token
         Stop words are kept (flagged) so that phrases are built from adjacent words.
     """
-    text = unicodedata.normalize("NFKC", str(text)).lower()
+    text = unicodedata.normalize("NFKC", strip_markup(text)).lower()
     phrases: list[list[Token]] = []
     for part in _BOUNDARY.split(text):
         tokens: list[Token] = []
@@ -310,7 +383,8 @@ class ThemeResult:
 
 TERM_COLUMNS = ["term", "kind", "mentions", "share", "mentions_dissatisfied",
                 "share_dissatisfied", "mentions_satisfied", "share_satisfied",
-                "log_odds", "se", "z", "subsumed"]
+                "effective_dissatisfied", "effective_satisfied",
+                "log_odds", "se", "z", "difference", "difference_se", "subsumed"]
 THEME_COLUMNS = ["side", "rank", "term", "related", "mentions", "share_dissatisfied",
                  "share_satisfied", "z"]
 EXAMPLE_COLUMNS = ["side", "term", "respondent", "text"]
@@ -321,10 +395,62 @@ def _verbatim(text: str) -> str:
     return text if len(text) <= VERBATIM_CHARS else text[:VERBATIM_CHARS - 1].rstrip() + "…"
 
 
+def kish_counts(mentions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mentions scaled to the group's Kish effective size.
+
+    .. math::
+        \\tilde y_w = \\sum_i \\tilde w_i m_{iw},\\quad
+        \\tilde w_i = w_i \\frac{n_{\\mathrm{eff}}}{\\sum_j w_j},\\quad
+        n_{\\mathrm{eff}} = \\frac{(\\sum_j w_j)^2}{\\sum_j w_j^2}
+
+    (Kish 1965): the weighted share of answers mentioning ``w`` times the number of
+    answers an unweighted sample of the same precision would hold. Equal weights
+    give the counts themselves. Tested against R (survey's ``svymean`` shares and the
+    weights' effective n) in tests/test_text_weights.py.
+
+    Parameters
+    ----------
+    mentions : array (answers × terms) of 0/1
+    weights : array (answers)
+    """
+    w = np.asarray(weights, dtype=float)
+    if not len(w) or w.sum() <= 0:
+        return np.zeros(mentions.shape[1])
+    n_eff = w.sum() ** 2 / (w ** 2).sum()
+    return (w * n_eff / w.sum()) @ mentions
+
+
+def share_difference(mentions: np.ndarray, weights: np.ndarray, dis: np.ndarray,
+                     sat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Design-based difference of the weighted shares of answers mentioning each term,
+    dissatisfied minus satisfied, and its linearisation standard error.
+
+    With ``p_g = Σ_{i∈g} w_i m_i / W_g`` (``W_g = Σ_{i∈g} w_i``) the influence of
+    answer ``i`` on ``p_d − p_s`` is ``z_i = w_i (1_d (m_i − p_d) / W_d − 1_s (m_i −
+    p_s) / W_s)`` and ``Var = n / (n − 1) Σ_i (z_i − z̄)²`` over all ``n`` answers
+    (domains of one design with weights only, sampled with replacement): R's
+    ``svyby(~m, ~group, svydesign(ids = ~1, weights = ~w), svymean, covmat = TRUE)``
+    followed by ``svycontrast``, against which it is tested
+    (tests/reference/text_weights_survey.R).
+
+    Returns
+    -------
+    (difference, se) : arrays over the terms
+    """
+    m = mentions.astype(float)
+    w = np.asarray(weights, dtype=float)
+    n = len(w)
+    w_d, w_s = w * dis, w * sat
+    p_d, p_s = (w_d @ m) / w_d.sum(), (w_s @ m) / w_s.sum()
+    z = (w_d[:, None] * (m - p_d) / w_d.sum()) - (w_s[:, None] * (m - p_s) / w_s.sum())
+    var = n / (n - 1) * ((z - z.mean(axis=0)) ** 2).sum(axis=0)
+    return p_d - p_s, np.sqrt(var)
+
+
 def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = "",
            min_count: int = 5, top: int = 8, z_min: float = 1.96,
-           prior_size: float = 100.0, examples: int = 3, share: float = 1 / 3
-           ) -> ThemeResult:
+           prior_size: float = 100.0, examples: int = 3, share: float = 1 / 3,
+           weights: pd.Series | None = None) -> ThemeResult:
     """Key terms of the answers to one open-ended question (see the module notes).
 
     Parameters
@@ -348,6 +474,10 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
         Verbatims per theme.
     share : float
         Share of respondents in each of the two compared groups.
+    weights : Series, optional
+        Respondent weights by respondent. The shares become weighted shares and the
+        log-odds uses Kish effective mentions (:func:`kish_counts`); answers without
+        a positive weight are left out and counted (``answers_no_weight``).
 
     Returns
     -------
@@ -362,7 +492,20 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
                               "cut_low": None, "cut_high": None, "terms_tested": 0,
                               "mentions": 0, "mentions_dissatisfied": 0,
                               "mentions_satisfied": 0, "min_count": int(min_count), "z_min": z_min,
-                              "prior_size": prior_size, "share": share}
+                              "prior_size": prior_size, "share": share,
+                              "weighted": weights is not None, "answers_no_weight": 0}
+    if weights is not None:
+        w_all = pd.to_numeric(weights.reindex(texts.index), errors="coerce")
+        keep = w_all.notna() & (w_all > 0)
+        counts["answers_no_weight"] = int((~keep).sum())
+        if not keep.all():
+            warnings.append(Diagnostic("text_no_weight", "caution",
+                                       {"item": item, "n": int((~keep).sum())}))
+        texts = texts[keep.to_numpy()]
+        counts["answers"] = len(texts)
+        w = w_all[keep].to_numpy(dtype=float)
+    else:
+        w = np.ones(len(texts))
     if texts.empty:
         warnings.append(Diagnostic("text_no_answers", "info", {"item": item}))
         return ThemeResult(item, pd.DataFrame(columns=TERM_COLUMNS),
@@ -397,19 +540,26 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
         warnings.append(Diagnostic("text_no_contrast", "info",
                                    {"item": item, "dissatisfied": int(dis.sum()),
                                     "satisfied": int(sat.sum()), "min": MIN_GROUP}))
+    # effective mentions: the counts themselves without weights (kish_counts of ones)
+    e_d = kish_counts(mentions[dis], w[dis]) if weights is not None else y_d.astype(float)
+    e_s = kish_counts(mentions[sat], w[sat]) if weights is not None else y_s.astype(float)
+    e_all = (w @ mentions) if weights is not None else y_all.astype(float)
     if contrast:
-        delta, se = log_odds_dirichlet(y_d, y_s, y_all, prior_size)
+        delta, se = log_odds_dirichlet(e_d, e_s, e_all, prior_size)
+        difference, difference_se = share_difference(mentions, w, dis, sat)
     else:
-        delta = se = np.full(len(vocabulary), np.nan)
+        delta = se = difference = difference_se = np.full(len(vocabulary), np.nan)
     terms = pd.DataFrame({
         "term": vocabulary,
         "kind": ["phrase" if len(parts[t]) == 2 else "word" for t in vocabulary],
-        "mentions": y_all, "share": y_all / len(texts),
+        "mentions": y_all, "share": (w @ mentions) / w.sum(),
         "mentions_dissatisfied": y_d,
-        "share_dissatisfied": y_d / dis.sum() if dis.sum() else np.nan,
+        "share_dissatisfied": (w[dis] @ mentions[dis]) / w[dis].sum() if dis.sum() else np.nan,
         "mentions_satisfied": y_s,
-        "share_satisfied": y_s / sat.sum() if sat.sum() else np.nan,
-        "log_odds": delta, "se": se, "z": delta / se})
+        "share_satisfied": (w[sat] @ mentions[sat]) / w[sat].sum() if sat.sum() else np.nan,
+        "effective_dissatisfied": e_d, "effective_satisfied": e_s,
+        "log_odds": delta, "se": se, "z": delta / se,
+        "difference": difference, "difference_se": difference_se})
     terms = terms[terms["mentions"] >= min_count]
     counts["terms_tested"] = len(terms) if contrast else 0
     terms = terms.sort_values(["mentions", "term"], ascending=[False, True], kind="stable")
@@ -426,11 +576,8 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
         chosen.append(("satisfied", ranked[ranked["z"] <= -z_min].sort_values(
             ["z", "_phrase"], ascending=[True, False], kind="stable")))
     chosen.append(("frequent", listed))
-    theme_rows, example_rows = [], []
+    theme_rows: list[dict[str, Any]] = []
     for name, frame in chosen:
-        pool = texts[dis] if name == "dissatisfied" else texts[sat] if name == "satisfied" \
-            else texts
-        pool_terms = {rid: per_answer[rid] for rid in pool.index}
         for r in frame.itertuples(index=False):
             lead = _fold_into(r.term, [row["term"] for row in theme_rows
                                        if row["side"] == name], answers_of)
@@ -446,13 +593,40 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
                                "term": r.term, "related": "", "mentions": int(r.mentions),
                                "share_dissatisfied": r.share_dissatisfied,
                                "share_satisfied": r.share_satisfied, "z": r.z})
-            holding = [rid for rid in pool.index if r.term in pool_terms[rid]]
-            holding.sort(key=lambda rid: len(pool[rid]))  # stable: file order among ties
-            for rid in holding[:examples]:
-                example_rows.append({"side": name, "term": r.term, "respondent": rid,
-                                     "text": _verbatim(pool[rid])})
+    example_rows = []
+    for row in theme_rows:
+        name = row["side"]
+        pool = texts[dis] if name == "dissatisfied" else texts[sat] if name == "satisfied" \
+            else texts
+        theme_terms = [row["term"], *filter(None, row["related"].split(", "))]
+        for rid in representative_answers(pool, {rid: per_answer[rid] for rid in pool.index},
+                                          theme_terms, examples):
+            example_rows.append({"side": name, "term": row["term"], "respondent": rid,
+                                 "text": _verbatim(pool[rid])})
     return ThemeResult(item, terms, pd.DataFrame(theme_rows, columns=THEME_COLUMNS),
                        pd.DataFrame(example_rows, columns=EXAMPLE_COLUMNS), counts, warnings)
+
+
+def representative_answers(pool: pd.Series, pool_terms: dict[Any, dict[str, Any]],
+                           theme_terms: list[str], k: int) -> list[Any]:
+    """The ``k`` answers that show a theme best, among those holding its term.
+
+    Ranked by, in turn: (1) no markup or formula characters (:func:`has_markup`);
+    (2) more of the theme's terms (the term and those folded into it); (3) a length
+    closest to the median length of the answers holding the term (typical, neither a
+    fragment nor an essay); (4) the order of the file. The first term of
+    ``theme_terms`` is the one the answers must hold.
+    """
+    lead = theme_terms[0]
+    holding = [rid for rid in pool.index if lead in pool_terms[rid]]
+    if not holding:
+        return []
+    median = float(np.median([len(pool[rid]) for rid in holding]))
+    order = {rid: k for k, rid in enumerate(holding)}
+    holding.sort(key=lambda rid: (has_markup(pool[rid]),
+                                  -sum(t in pool_terms[rid] for t in theme_terms),
+                                  abs(len(pool[rid]) - median), order[rid]))
+    return holding[:k]
 
 
 def _fold_into(term: str, listed: list[str], answers_of: dict[str, np.ndarray]

@@ -71,8 +71,9 @@ def test_terms_by_hand() -> None:
     assert list(answer_terms("服务热情，等待时间短。")) == [
         "服务", "热情", "服务热情", "等待时间", "短", "等待时间短"]
     assert list(answer_terms("服务不热情")) == ["服务", "热情", "不热情"]
-    # markup is text: its words are words, nothing is run or dropped silently
-    assert list(answer_terms("<b>Great</b> =SUM(A1)")) == ["great", "sum", "a1"]
+    # markup and formulas are not the respondent's words (the verbatim keeps them)
+    assert list(answer_terms("<b>Great</b> =SUM(A1)")) == ["great"]
+    assert list(answer_terms("=SUM(A1) great")) == ["great"]
 
 
 def test_tertile_groups_follow_r_quantile_type_7() -> None:
@@ -132,7 +133,8 @@ def test_statistic_of_the_planted_terms_by_hand() -> None:
     every = answered["comment"].str.lower()
     # n: the mentions of every term, once per answer
     assert c["mentions"] == sum(len(answer_terms(t)) for t in answered["comment"])
-    assert c["mentions_dissatisfied"] == sum(len(answer_terms(t)) for t in low)
+    assert c["mentions_dissatisfied"] == sum(
+        len(answer_terms(t)) for t in answered[answered["index"] < 50]["comment"])
     a0, n, n_d, n_s = 100.0, c["mentions"], c["mentions_dissatisfied"], c["mentions_satisfied"]
     terms = result.terms.set_index("term")
     expected = {"waiting time": (11, 1, 13), "等待时间": (11, 1, 13),
@@ -163,9 +165,11 @@ def test_examples_are_verbatims_of_their_side() -> None:
     for rid, text in zip(waiting["respondent"], waiting["text"], strict=True):
         assert frame.loc[rid, "index"] < 50
         assert text == frame.loc[rid, "comment"]
-    # the shortest answers first
-    assert list(waiting["text"]) == ["Reduce the waiting time please.",
-                                     "I hate the waiting time in the queue."]
+    # answers of typical length first: the 11 dissatisfied answers holding "waiting
+    # time" have a median of 48 characters, which these two have (the file's first two
+    # of that length); the shortest ("Reduce the waiting time please.", 31) is not
+    assert list(waiting["text"]) == ["The waiting time at the branch was far too long.",
+                                     "Long waiting time and nobody explained the fees."]
     out = result.to_dict()
     assert {t["term"] for t in out["themes"] if t["side"] == "satisfied"} == PLANTED_SATISFIED
 
@@ -377,3 +381,56 @@ def test_report_has_a_themes_chapter_in_both_languages(small_analysis, tmp_path:
         cells = [cell for sheet in load_workbook(path) for row in sheet.iter_rows()
                  for cell in row if cell.value == "=1+2 prices"]
         assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+# -- markup and examples (issue 17, point 6) ------------------------------------------
+
+JUNK = ["<script>alert('evil')</script> {}",
+        "<img src=x onerror=alert(1)> {}",
+        "=HYPERLINK(\"http://example.com/refund\",\"{}\")",
+        "+cmd|calc {}",
+        "=cmd|'/C calc'!A0 {}",
+        "-2+3 {}",
+        "<body style=\"display:none\">{}</body>",
+        "=SUM(1+1) {}",
+        "See https://www.example.com/help?id=3 {}"]
+JUNK_WORDS = {"alert", "evil", "example", "http", "https", "www", "hyperlink", "sum",
+              "script", "img", "src", "onerror", "body", "display", "style", "none", "cmd",
+              "calc", "com", "help", "id", "a0"}
+
+
+def test_markup_words_are_not_terms() -> None:
+    en = [j.format("refund is slow") for j in JUNK] + ["The refund is slow."] * 3
+    zh = [j.format("退款太慢") for j in JUNK] + ["退款中多次出错，退款太慢。"] * 3
+    for answers, lead in ((en, "refund"), (zh, "退款太慢")):
+        series = pd.Series(answers, index=[f"r{k}" for k in range(len(answers))])
+        result = themes(series, None, min_count=1)
+        words = {w for term in result.terms["term"] for w in term.split()}
+        assert not words & JUNK_WORDS, words & JUNK_WORDS
+        assert "中" not in words and "多" not in words  # zh function words
+        row = result.themes[result.themes["term"].eq(lead) | result.themes["related"].map(
+            lambda r, lead=lead: lead in r.split(", "))].iloc[0]
+        related = set(filter(None, row["related"].split(", ")))
+        assert not related & (JUNK_WORDS | {"中", "多"}), related
+        # the verbatims stay as written; the markup-free answer is the example
+        assert result.examples[result.examples["term"] == row["term"]]["text"].iloc[0] in (
+            "The refund is slow.", "退款中多次出错，退款太慢。")
+    assert set(result.examples["text"]) <= set(zh)
+
+
+def test_examples_are_representative_not_the_shortest() -> None:
+    from satisfaction.text import has_markup, representative_answers
+
+    pool = pd.Series({"a": "-2+3 slow delivery", "b": "+cmd|calc slow delivery",
+                      "c": "slow delivery",
+                      "d": "The delivery was slow, the driver lost the parcel twice and "
+                           "nobody at the depot answered the phone for days on end.",
+                      "e": "The delivery was slow and late", "f": "Delivery slow; late again."})
+    pool_terms = {rid: answer_terms(text) for rid, text in pool.items()}
+    assert [has_markup(t) for t in pool] == [True, True, False, False, False, False]
+    # lengths of the answers holding "delivery": 18 23 13 115 30 26, median 24.5;
+    # without markup, f and e hold two theme terms ("late" too): f (1.5 off the median)
+    # before e (5.5 off); then c (11.5 off) before d (90.5 off); the markup last
+    assert representative_answers(pool, pool_terms, ["delivery", "late"], 3) == ["f", "e", "c"]
+    assert representative_answers(pool, pool_terms, ["delivery"], 6)[-2:] == ["b", "a"]
+    assert representative_answers(pool, pool_terms, ["refund"], 2) == []
