@@ -128,3 +128,49 @@ def test_cli_compare_by_numeric_group_prints_the_weighted_correlations(tmp_path)
     assert "more than the 20 a group comparison takes" in out
     assert "Group comparisons" not in out and "Weighted tests" not in out
     assert "0 index-by-group" not in out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_says_the_correlations_are_weighted(weighted_compare, lang):
+    """The segments chapter: sentence, table title and note say weighted, and the
+    sentence's r and effective n are the weighted row's."""
+    from types import SimpleNamespace
+
+    from satisfaction.questionnaire import load_questionnaire
+    from satisfaction.report.cells import fmt
+    from satisfaction.report.context import _Builder
+
+    q = load_questionnaire(Q_AGE)
+    analysis = SimpleNamespace(questionnaire=q, compare=weighted_compare,
+                               satisfaction="Satisfaction", loyalty="Loyalty")
+    b = _Builder(analysis, lang)
+    assoc = b.groups()["associations"]
+    (sentence,) = assoc["sentences"]
+    row = weighted_compare.associations
+    row = row[(row["construct"] == "Satisfaction") & (row["method"] == "pearson")].iloc[0]
+    assert sentence == b.t("groups.association_weighted", construct=b.name("Satisfaction"),
+                           by=q.group("age").name.get(lang), r=fmt(row["estimate"], 2),
+                           lower=fmt(row["ci.lower"], 2), upper=fmt(row["ci.upper"], 2),
+                           rho=assoc_rho(row, weighted_compare, 2, "estimate"),
+                           rho_lower=assoc_rho(row, weighted_compare, 2, "ci.lower"),
+                           rho_upper=assoc_rho(row, weighted_compare, 2, "ci.upper"),
+                           n=fmt(int(row["n"])), n_eff=fmt(row["n_eff"], 1),
+                           p=_p(row))
+    word = {"en": "weighted", "zh": "加权"}[lang]
+    assert word in sentence and word in assoc["table"].title
+    assert word in assoc["table"].note
+
+
+def assoc_rho(row, cmp, digits, key):
+    from satisfaction.report.cells import fmt
+
+    a = cmp.associations
+    hit = a[(a["construct"] == row["construct"]) & (a["by"] == row["by"])
+            & (a["method"] == "spearman")].iloc[0]
+    return fmt(hit[key], digits)
+
+
+def _p(row):
+    from satisfaction.report.cells import fmt_p
+
+    return fmt_p(row["pvalue.adjusted"])

@@ -6,7 +6,11 @@ every construct index with it instead (``CompareResult.associations``: Pearson r
 with its Fisher-z interval and Spearman ρ with Bonett & Wright's interval,
 :func:`satisfaction.compare.index_association`, tested against R's ``cor.test``).
 This module only selects and formats those rows: one sentence per numeric
-variable on the satisfaction index, and a table of every index.
+variable on the satisfaction index, and a table of every index. In a weighted
+analysis the rows are the design-based weighted correlations
+(:func:`satisfaction.compare.weighted_association`, tested against R's survey):
+the sentence, the table's title and its note say so (``groups.*_weighted``) and
+the sentence gives the effective n.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ def associations_section(b: Any, cmp: Any) -> dict[str, Any] | None:
         return None
     constructs = list(dict.fromkeys(rows["construct"]))
     variables = list(dict.fromkeys(rows["by"]))
+    weighted = "weighted" in rows.columns and bool(rows["weighted"].fillna(False).any())
+    suffix = "_weighted" if weighted else ""
     key = b.a.satisfaction if b.a.satisfaction in constructs else constructs[0]
     sentences = []
     for by in variables:
@@ -63,20 +69,23 @@ def associations_section(b: Any, cmp: Any) -> dict[str, Any] | None:
             sentences.append(b.t("groups.association_none", construct=b.name(key),
                                  by=_group_name(b, by)))
             continue
+        extra = {"n_eff": fmt(pearson["n_eff"], 1)} if weighted else {}
         sentences.append(b.t(
-            "groups.association", construct=b.name(key), by=_group_name(b, by),
+            "groups.association" + suffix, construct=b.name(key), by=_group_name(b, by),
+            **extra,
             r=fmt(pearson["estimate"], 2), lower=fmt(pearson["ci.lower"], 2),
             upper=fmt(pearson["ci.upper"], 2),
             rho=fmt(None if spearman is None else spearman["estimate"], 2),
             rho_lower=fmt(None if spearman is None else spearman["ci.lower"], 2),
             rho_upper=fmt(None if spearman is None else spearman["ci.upper"], 2),
             n=fmt(int(pearson["n"])), p=fmt_p(pearson["pvalue.adjusted"])))
-    table = b.table("group_associations", b.t("groups.associations"),
+    table = b.table("group_associations", b.t("groups.associations" + suffix),
                     [b.t("columns.construct"), b.t("columns.by"), b.t("groups.pearson"),
                      b.t("columns.ci"), b.t("groups.spearman"), b.t("columns.ci"),
                      b.t("columns.n"), b.t("columns.padj")],
                     [False, False, True, True, True, True, True, True],
-                    note=b.t("groups.associations_note", adjust=b.label("adjust", cmp.adjust)))
+                    note=b.t("groups.associations_note" + suffix,
+                             adjust=b.label("adjust", cmp.adjust)))
     for by in variables:
         for construct in constructs:
             pearson, spearman = _pair(rows, construct, by)
