@@ -455,7 +455,9 @@ def run(
             with runner.stage("text"):
                 scores = getattr(analysis.indices, "scores", None)
                 index = scores[sat] if scores is not None and sat in scores else None
-                analysis.texts = text.open_ended_themes(q, analysis.responses.texts, index)
+                analysis.texts = text.open_ended_themes(
+                    q, analysis.responses.texts, index,
+                    weights=_weight_series(respondent_weights))
                 for result in analysis.texts:
                     runner.collect("text", result)
     if respondent_weights is not None:

@@ -340,9 +340,13 @@ class ThemeResult:
         One row per term with at least ``min_count`` mentions, most mentioned
         first: ``term``, ``kind`` (``word``/``phrase``), ``mentions``, ``share`` (of
         the answers), ``mentions_dissatisfied``, ``share_dissatisfied``,
-        ``mentions_satisfied``, ``share_satisfied``, ``log_odds`` (δ, positive:
-        more among the dissatisfied), ``se``, ``z`` (missing without a contrast)
-        and ``subsumed`` (a word listed through its phrase).
+        ``mentions_satisfied``, ``share_satisfied`` (shares weighted with
+        weights), ``effective_dissatisfied``, ``effective_satisfied`` (the Kish
+        effective mentions; the mentions without weights), ``log_odds`` (δ,
+        positive: more among the dissatisfied), ``se``, ``z``, ``difference``
+        (share among the dissatisfied minus among the satisfied) and
+        ``difference_se`` (design-based) (missing without a contrast) and
+        ``subsumed`` (a word listed through its phrase).
     themes : DataFrame
         ``side`` (``dissatisfied``, ``satisfied``, ``frequent``), ``rank``, ``term``,
         ``related`` (terms folded into it, comma-separated), ``mentions``,
@@ -354,7 +358,9 @@ class ThemeResult:
         ``respondents``, ``answers``, ``answers_dissatisfied``,
         ``answers_satisfied``, ``cut_low``, ``cut_high`` (the index cut-points),
         ``terms_tested``, ``mentions`` (all terms' mentions, ``n``),
-        ``mentions_dissatisfied`` and ``mentions_satisfied`` (``n^d``, ``n^s``), and
+        ``mentions_dissatisfied`` and ``mentions_satisfied`` (``n^d``, ``n^s``),
+        ``weighted``, ``answers_no_weight``, ``effective_n_dissatisfied`` and
+        ``effective_n_satisfied`` (Kish; the answers themselves without weights), and
         the options used.
     warnings : list of Diagnostic
     """
@@ -544,6 +550,8 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
     e_d = kish_counts(mentions[dis], w[dis]) if weights is not None else y_d.astype(float)
     e_s = kish_counts(mentions[sat], w[sat]) if weights is not None else y_s.astype(float)
     e_all = (w @ mentions) if weights is not None else y_all.astype(float)
+    counts["effective_n_dissatisfied"] = _kish_n(w[dis])
+    counts["effective_n_satisfied"] = _kish_n(w[sat])
     if contrast:
         delta, se = log_odds_dirichlet(e_d, e_s, e_all, prior_size)
         difference, difference_se = share_difference(mentions, w, dis, sat)
@@ -638,6 +646,11 @@ def _fold_into(term: str, listed: list[str], answers_of: dict[str, np.ndarray]
         if (mine & answers_of[lead]).sum() >= SUBSUMED * mine.sum():
             return lead
     return None
+
+
+def _kish_n(weights: np.ndarray) -> float:
+    """Kish's effective sample size ``(Σw)² / Σw²`` (0 without weights)."""
+    return float(weights.sum() ** 2 / (weights ** 2).sum()) if len(weights) else 0.0
 
 
 def _finite(value: float) -> float | None:

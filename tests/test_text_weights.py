@@ -121,3 +121,43 @@ def test_kish_counts() -> None:
     n_eff = 36 / 14
     assert kish_counts(m, w) == pytest.approx(np.array([3, 5]) * n_eff / 6, abs=1e-15)
     assert kish_counts(m, np.ones(3)) == pytest.approx([2, 2], abs=1e-15)
+
+
+def test_pipeline_and_report_use_the_weights(tmp_path: Path) -> None:
+    """A questionnaire naming a weight column: the themes of the analysis are those of
+    themes(weights=) on the analysed respondents, and the report says they are weighted."""
+    import sys
+
+    from satisfaction import pipeline
+    from satisfaction.questionnaire import load_questionnaire
+    from satisfaction.report.context import build_context
+    from satisfaction.simulate import simulate_responses
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_text import TWO
+
+    path = tmp_path / "q.yaml"
+    path.write_text(TWO + "weight: w\n", encoding="utf-8")
+    q = load_questionnaire(path)
+    frame = simulate_responses(q, n=400, seed=2, contaminate=False)
+    frame["w"] = [0.4 + 1.6 * ((37 * k) % 23) / 22 for k in range(1, len(frame) + 1)]
+    analysis = pipeline.run(q, frame, bootstrap=0, parallel=False)
+    [result] = analysis.texts
+    assert result.counts["weighted"] and result.contrast
+    data = frame.set_index("respondent")
+    kept = analysis.responses.data.index
+    direct = themes(data.loc[kept, "comment"], analysis.indices.scores["A"],
+                    weights=data.loc[kept, "w"], item="comment")
+    pd.testing.assert_frame_equal(result.terms, direct.terms, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(result.themes, direct.themes, rtol=1e-12, atol=1e-12)
+    plain = themes(data.loc[kept, "comment"], analysis.indices.scores["A"])
+    assert not np.allclose(plain.terms["share"], direct.terms["share"])
+    for lang, word in (("en", "Weighted with the respondent weights"), ("zh", "按受访者权重加权")):
+        [block] = build_context(analysis, lang)["themes"]["questions"]
+        assert any(note.startswith(word) for note in block["notes"]), block["notes"]
+    # one respondent: "1 respondent", not "1 respondents"
+    result.counts.update(respondents=1, answers=1)
+    en = build_context(analysis, "en")["themes"]["questions"][0]["intro"]
+    zh = build_context(analysis, "zh")["themes"]["questions"][0]["intro"]
+    assert en.startswith("1 of 1 respondent answered.") and "respondents" not in en
+    assert zh.startswith("1 名受访者中有 1 名作答。")

@@ -4,7 +4,8 @@ The numbers come from :func:`satisfaction.text.themes` (the statistic tested by
 hand in tests/test_text.py); this module selects and words them: per open-ended
 question, what the dissatisfied mention more than the satisfied, what the
 satisfied mention more, or (without that split) the terms mentioned most, each
-theme with the terms folded into it and one verbatim. Verbatims are plain text:
+theme with the terms folded into it and one verbatim; with respondent weights the
+shares are weighted, and a note says so. Verbatims are plain text:
 the template escapes them, the workbook stores formula-like cells as text.
 """
 
@@ -44,7 +45,8 @@ def themes_section(b: Any) -> dict[str, Any] | None:
         question = wording.get(r.item, r.item)
         block: dict[str, Any] = {
             "question": question, "tables": [], "notes": [],
-            "intro": b.t("themes.intro", n=fmt(c["answers"]), respondents=fmt(c["respondents"]))}
+            "intro": b.t("themes.intro_one", n=fmt(c["answers"])) if c["respondents"] == 1
+            else b.t("themes.intro", n=fmt(c["answers"]), respondents=fmt(c["respondents"]))}
         example = {}
         for e in r.examples.itertuples(index=False):
             example.setdefault((e.side, e.term), e.text)
@@ -81,5 +83,9 @@ def themes_section(b: Any) -> dict[str, Any] | None:
                                       min=c["min_count"]))
         elif c["answers"]:
             block["notes"].append(b.t("themes.no_split"))
+        if c.get("weighted") and r.contrast:
+            block["notes"].append(b.t("themes.weighted",
+                                      n_dissatisfied=fmt(c["effective_n_dissatisfied"], 1),
+                                      n_satisfied=fmt(c["effective_n_satisfied"], 1)))
         blocks.append(block)
     return {"questions": blocks}
