@@ -20,6 +20,21 @@ default a folder under the system temp dir; never committed), then:
    whole analysis from the loaded transactions, the CSV), wall and CPU seconds each.
 
 Goal for step 1: at most 10 s and 2 GB peak RSS on 2 cores.
+
+Figures (2026-12-01, this 2-core machine, never quiet that evening):
+
+* 18:50 UTC, quiet (load 0.1-1), before the changes below: median 13.14 s wall
+  (11.4-14.7), 19.3 s CPU, 1358 MB.
+* 20:02 UTC, busy (load 5.2-5.9), after them: five runs, median 20.59 s wall
+  (17.66-41.98), median CPU 18.5 s, peak RSS 1180 MB; at that load each run got about
+  one core (wall = CPU), so the wall time says little about a quiet machine.
+* The same command before and after, alternating, three pairs at load 8.6-10.8: CPU
+  (user + system) 24.0, 24.9, 23.0 s before; 22.1, 21.3, 19.0 s after.
+
+The changes: the customer table counts purchase days by sorting packed keys for
+integer ids without returns (value/occasions.py); Pareto/NBD and Gamma-Gamma are
+fitted in threads beside BG/NBD; RFM/ABC/lifecycle no longer make pandas hash the
+million text ids (about 1 s CPU); ``CustomerTable.purchasers`` no longer either (0.6 s).
 """
 
 from __future__ import annotations
