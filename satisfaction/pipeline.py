@@ -754,7 +754,9 @@ def _link_stage(runner: _Runner, analysis: Analysis) -> None:
             frame, result.customers, customer_column="__customer__", constructs=constructs,
             exposure=analysis.satisfaction if analysis.satisfaction in constructs else None,
             mediator=analysis.loyalty if analysis.loyalty in constructs else None,
-            seed=analysis.options.get("seed", 20261125))
+            seed=analysis.options.get("seed", 20261125),
+            # a weighted survey: segment means, tests, relations, mediation weighted
+            weights=None if analysis.weighted is None else analysis.weighted.weights.weights)
         runner.collect("link", analysis.link)
 
 

@@ -10,6 +10,7 @@ draws the validation's own means by calibration frequency.
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -203,9 +204,15 @@ def _holdout(b: Any, v: Any) -> dict[str, Any]:
 
 
 def _link(b: Any, link: Any) -> dict[str, Any]:
-    """Satisfaction by RFM segment and how satisfaction relates to value."""
+    """Satisfaction by RFM segment and how satisfaction relates to value. A weighted
+    survey's link (``link_survey(weights=)``: weighted means and SDs, design-based SEs
+    and tests) says so in the matched sentence, the titles and the notes, and its
+    chart's intervals are the design-based ``mean ± z·SE``."""
     sat = b.a.satisfaction
-    out: dict[str, Any] = {"matched": b.t("value.matched", n=fmt(int(link.counts["matched"])))}
+    weighted = _weighted_link(link)
+    out: dict[str, Any] = {"matched": b.t("value.matched_weighted" if weighted
+                                          else "value.matched",
+                                          n=fmt(int(link.counts["matched"])))}
     lc = b.table("link_counts", b.t("value_extra.link"), [b.t("value_extra.link"),
                                                           b.t("columns.n")], [False, True])
     for key, n in link.counts.items():
@@ -221,7 +228,8 @@ def _link(b: Any, link: Any) -> dict[str, Any]:
             revenue = value["result"].rfm.summary("rfm_segment")["revenue"]
             seg = seg.assign(_value=[float(revenue.get(g, 0.0)) for g in seg["group"]]) \
                 .sort_values("_value", ascending=False, kind="stable")
-        t = b.table("satisfaction_by_segment", b.t("value.by_segment"),
+        t = b.table("satisfaction_by_segment",
+                    b.t("value.by_segment_weighted" if weighted else "value.by_segment"),
                     [b.t("columns.segment"), b.t("columns.n"), b.t("charts.satisfaction"),
                      b.t("columns.sd")], [False, True, True, True])
         for _, r in seg.iterrows():
@@ -234,8 +242,11 @@ def _link(b: Any, link: Any) -> dict[str, Any]:
             r = welch.iloc[0]
             t.note = b.t("value.segment_test", test=b.label("tests", r["test"]),
                          statistic=fmt(r["statistic"], 2), p=fmt_p(r["p_adjusted"]))
+        if weighted:
+            t.note = b.t("meta.sentence_sep").join(
+                [x for x in (b.t("value.by_segment_weighted_note"), t.note) if x])
         out["by_segment"] = t
-        bounds = [mean_interval(r["mean"], r["sd"], r["n"]) for _, r in seg.iterrows()]
+        bounds = segment_bounds(seg, weighted)
         out["by_segment_chart"] = charts.bars([b.label("segments", s) for s in seg["group"]],
                                               [float(v) for v in seg["mean"]],
                                               b.t("charts.satisfaction"), fmt="{:.1f}",
@@ -282,7 +293,11 @@ def _relations(b: Any, link: Any, seg: Any) -> dict[str, Any]:
     draws = int(med["draws"].max()) if len(med) else 0
     note = b.t("value.predicts_note", exposure=x_name, mediator=m_name or "–",
                draws=fmt(draws))
-    t = b.table("satisfaction_value", b.t("value.predicts"),
+    weighted = _weighted_link(link)
+    if weighted:
+        note = b.t("meta.sentence_sep").join([note, b.t("value.predicts_weighted_note")])
+    t = b.table("satisfaction_value",
+                b.t("value.predicts_weighted" if weighted else "value.predicts"),
                 [b.t("value.outcome"), b.t("value.effect"), b.t("columns.estimate"),
                  b.t("columns.ci"), b.t("columns.n")], [False, False, True, True, True],
                 note=note)
@@ -314,6 +329,25 @@ def _relations(b: Any, link: Any, seg: Any) -> dict[str, Any]:
                                                    r["scale"]))
         lines.append(b.t("meta.sentence_sep").join(sentences))
     return {"predicts": lines, "predicts_table": t}
+
+
+def segment_bounds(seg: Any, weighted: bool, level: float = 0.95
+                   ) -> list[tuple[float | None, float | None]]:
+    """The chart's interval of each segment mean: weighted, the design-based normal
+    interval ``mean ± z·SE`` (``confint`` of ``svyby``); else the t-interval of
+    :func:`~satisfaction.report.cells.mean_interval`."""
+    if not weighted:
+        return [mean_interval(r["mean"], r["sd"], r["n"], level) for _, r in seg.iterrows()]
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    return [(r["mean"] - z * r["se"], r["mean"] + z * r["se"]) for _, r in seg.iterrows()]
+
+
+def _weighted_link(link: Any) -> bool:
+    """Whether the survey link was computed with respondent weights."""
+    def flagged(frame: Any) -> bool:
+        return "weighted" in frame.columns and bool(frame["weighted"].fillna(False).any())
+
+    return flagged(link.relations) or flagged(link.groups)
 
 
 def _clear(e: Any) -> int:

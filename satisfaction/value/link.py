@@ -30,6 +30,18 @@ Then, for the linked respondents:
   and the total effect c = c′ + a·b, with percentile bootstrap intervals; point
   estimates tested against R's ``lm``).
 
+With respondent weights (a weighted survey, ``link_survey(weights=)``) every one of
+these has its weighted form, the linked respondents being the design
+``svydesign(ids = ~1, weights = ~w)`` (R's survey; tested against
+``tests/reference/link_weights.R``): the segment means are weighted means with
+their design-based SEs (``svyby(~y, ~segment, svymean)``) and the test across
+segments the design-based one (``svyttest``, ``regTermTest`` Wald F:
+:func:`satisfaction.weights.weighted_group_test`; the rank tests, which have no
+weighted form here, are left out); the relations are the weighted correlations
+(:func:`satisfaction.compare.weighted_association`); the mediation's paths are
+weighted least squares (``lm(weights = w)``) and its bootstrap resamples respondents
+with their weights.
+
 Why not one regression of behaviour on satisfaction and loyalty together: the two
 indices correlate at about 0.7, so the coefficient of satisfaction in that model is
 only its *direct* effect with loyalty held constant. Read alone it says
@@ -171,10 +183,25 @@ def _group_tests(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 RELATION_COLUMNS = ["construct", "outcome", "scale", "n", "r", "ci_lower", "ci_upper",
-                    "pvalue", "spearman", "spearman_pvalue"]
+                    "pvalue", "spearman", "spearman_pvalue", "n_eff", "weighted"]
 
 
-def correlation(x: Any, y: Any, level: float = 0.95) -> dict[str, Any]:
+def _weighted_group_tests(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The design-based test of y across g (groups with ≥ 2 respondents; column ``w``
+    the weights): :func:`satisfaction.weights.weighted_group_test`."""
+    from satisfaction.weights import weighted_group_test
+
+    levels = [k for k, n in frame["g"].value_counts().items() if n >= 2]
+    frame = frame[frame["g"].isin(levels)]
+    if len(levels) < 2 or len(frame) <= len(levels):
+        return []
+    r = weighted_group_test(frame["y"], frame["g"], frame["w"])
+    return [{"test": r["test"], "statistic": r["statistic"], "df": r["df"], "df2": r["df2"],
+             "pvalue": r["pvalue"], "family": "means"}]
+
+
+def correlation(x: Any, y: Any, level: float = 0.95, weights: Any = None
+                ) -> dict[str, Any]:
     r"""Pearson's r with its Fisher-z interval and Spearman's ρ of the complete pairs.
 
     .. math::
@@ -186,18 +213,37 @@ def correlation(x: Any, y: Any, level: float = 0.95) -> dict[str, Any]:
     its p from the same t approximation (R's ``cor.test(method = "spearman",
     exact = FALSE)``).
 
+    With ``weights`` (one per pair): the design-based weighted Pearson r and
+    Spearman ρ (weighted mid-ranks) of
+    :func:`satisfaction.compare.weighted_association` (``cov.wt``, ``svyglm``; its
+    interval on Fisher's z with the design-based SE), and ``n_eff``.
+
     Returns
     -------
     dict
         n, r, ci_lower, ci_upper, pvalue, spearman, spearman_pvalue (NaN where
-        n < 4 or a variable is constant).
+        n < 4 or a variable is constant), n_eff, weighted.
     """
+    if weights is not None:
+        from satisfaction.compare import weighted_association
+
+        p = weighted_association(y, x, weights, "pearson", level)
+        rank = weighted_association(y, x, weights, "spearman", level)
+
+        def num(v: Any) -> float:
+            return np.nan if v is None else float(v)
+
+        return {"n": p["n"], "r": num(p["estimate"]), "ci_lower": num(p["ci.lower"]),
+                "ci_upper": num(p["ci.upper"]), "pvalue": num(p["pvalue"]),
+                "spearman": num(rank["estimate"]), "spearman_pvalue": num(rank["pvalue"]),
+                "n_eff": p["n_eff"], "weighted": True}
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     ok = np.isfinite(a) & np.isfinite(b)
     a, b = a[ok], b[ok]
     n = len(a)
     out: dict[str, Any] = {"n": n, "r": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
-                           "pvalue": np.nan, "spearman": np.nan, "spearman_pvalue": np.nan}
+                           "pvalue": np.nan, "spearman": np.nan, "spearman_pvalue": np.nan,
+                           "n_eff": float(n), "weighted": False}
     if n < 4 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return out
     r = float(np.corrcoef(a, b)[0, 1])
@@ -273,7 +319,7 @@ class MediationResult:
 
 
 def mediation(x: Any, m: Any, y: Any, draws: int = 2000, seed: int = 20240501,
-              level: float = 0.95) -> MediationResult:
+              level: float = 0.95, weights: Any = None) -> MediationResult:
     r"""Simple mediation by ordinary least squares, with percentile bootstrap intervals.
 
     .. math::
@@ -301,6 +347,12 @@ def mediation(x: Any, m: Any, y: Any, draws: int = 2000, seed: int = 20240501,
     seed : int
     level : float
         Confidence level of the intervals.
+    weights : array-like, optional
+        Respondent weights (one per case): the paths are then weighted least squares
+        (``lm(weights = w)``, the point estimates of ``svyglm``): weighted means and
+        cross-products ``Σ w (u − ū_w)(v − v̄_w)`` in the formulas above, and each
+        bootstrap resample of cases carries the cases' weights. Equal weights give
+        the unweighted result exactly.
 
     Returns
     -------
@@ -316,20 +368,35 @@ def mediation(x: Any, m: Any, y: Any, draws: int = 2000, seed: int = 20240501,
     Process Analysis*, 2nd ed., ch. 3-4.
     """
     xa, ma, ya = (np.asarray(v, dtype=float) for v in (x, m, y))
-    ok = np.isfinite(xa) & np.isfinite(ma) & np.isfinite(ya)
-    xa, ma, ya = xa[ok] - xa[ok].mean(), ma[ok] - ma[ok].mean(), ya[ok] - ya[ok].mean()
+    wa = np.ones(len(xa)) if weights is None else np.asarray(weights, dtype=float)
+    ok = np.isfinite(xa) & np.isfinite(ma) & np.isfinite(ya) & np.isfinite(wa)
+    wa = wa[ok]
+
+    def centred(v: np.ndarray) -> np.ndarray:
+        return v - (v.mean() if weights is None else np.sum(wa * v) / wa.sum())
+
+    xa, ma, ya = centred(xa[ok]), centred(ma[ok]), centred(ya[ok])
     n = len(xa)
-    point = _paths(*(float(np.dot(u, v)) for u, v in
+    point = _paths(*(float(np.dot(wa * u, v)) if weights is not None else
+                     float(np.dot(u, v)) for u, v in
                      ((xa, xa), (xa, ma), (ma, ma), (xa, ya), (ma, ya))))
     boot = {k: np.full(draws, np.nan) for k in EFFECTS}
     for first, idx in bootstrap_indices(n, draws, seed) if n else ():
         bx, bm, by = xa[idx], ma[idx], ya[idx]
-        bx = bx - bx.mean(axis=1, keepdims=True)
-        bm = bm - bm.mean(axis=1, keepdims=True)
-        by = by - by.mean(axis=1, keepdims=True)
-        part = _paths(np.einsum("ij,ij->i", bx, bx), np.einsum("ij,ij->i", bx, bm),
-                      np.einsum("ij,ij->i", bm, bm), np.einsum("ij,ij->i", bx, by),
-                      np.einsum("ij,ij->i", bm, by))
+        if weights is None:
+            bx = bx - bx.mean(axis=1, keepdims=True)
+            bm = bm - bm.mean(axis=1, keepdims=True)
+            by = by - by.mean(axis=1, keepdims=True)
+            bw = None
+        else:
+            bw = wa[idx]
+            total = bw.sum(axis=1, keepdims=True)
+            bx = bx - (bw * bx).sum(axis=1, keepdims=True) / total
+            bm = bm - (bw * bm).sum(axis=1, keepdims=True) / total
+            by = by - (bw * by).sum(axis=1, keepdims=True) / total
+        part = _paths(*(np.einsum("ij,ij->i", u, v) if weights is None else
+                        np.einsum("ij,ij,ij->i", bw, u, v) for u, v in
+                        ((bx, bx), (bx, bm), (bm, bm), (bx, by), (bm, by))))
         for k in EFFECTS:
             boot[k][first:first + len(idx)] = part[k]
     good = np.isfinite(boot["total"]) & np.isfinite(boot["indirect"]) \
@@ -366,6 +433,7 @@ def link_survey(
     mediator: str | None = None,
     draws: int = 2000,
     seed: int = 20240501,
+    weights: pd.Series | None = None,
 ) -> SurveyLink:
     """Join respondents to customers and relate attitudes to behaviour.
 
@@ -395,6 +463,10 @@ def link_survey(
         pipeline passes them in that order). No mediator, no mediation.
     draws, seed : int
         Bootstrap resamples of the mediation and their seed.
+    weights : Series, optional
+        Respondent weights (index respondent id) of a weighted survey: segment means,
+        tests, relations and mediation are then weighted (module docstring); a
+        linked respondent without a weight leaves them (``link_no_weight``).
 
     Returns
     -------
@@ -445,30 +517,58 @@ def link_survey(
         if c not in cust.columns:
             warnings.append(Diagnostic("link_column_missing", "info", {"column": c}))
     linked = linked.join(cust[extra], on="customer_id")
+    w = None
+    if weights is not None:
+        w = weights.reindex(linked.index).astype(float)
+        if int(w.isna().sum()):
+            warnings.append(Diagnostic("link_no_weight", "info", {"n": int(w.isna().sum())}))
 
     groups, tests = _segment_tables(linked, [b for b in by if b in cust.columns],
-                                    constructs, adjust, adjust_pvalues)
+                                    constructs, adjust, adjust_pvalues, w)
     present = [o for o in outcomes if o in cust.columns]
     relations, med = _behaviour(linked, constructs, present, exposure, mediator, draws,
-                                seed, warnings)
+                                seed, warnings, w)
     return SurveyLink(data=linked, counts=counts, groups=groups, tests=tests,
                       relations=relations, mediation=med, warnings=warnings)
 
 
 def _segment_tables(linked: pd.DataFrame, by: list[str], constructs: list[str],
-                    adjust: str, adjust_pvalues: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Construct means by segment and the tests across segments (Holm per family)."""
+                    adjust: str, adjust_pvalues: Any, weights: pd.Series | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Construct means by segment and the tests across segments (Holm per family).
+
+    With ``weights``: per segment the weighted mean, its design-based SE (the design
+    the respondents with a segment, an index and a weight: ``svyby(~y, ~g, design,
+    svymean)``), the weighted SD ``√(n/(n−1) Σ w (y − ȳ_w)² / Σ w)`` (``svyvar``) and
+    Kish's effective n; the design-based test across segments only."""
+    from satisfaction.weights import effective_n
+
     group_rows: list[dict[str, Any]] = []
     test_rows: list[dict[str, Any]] = []
     for b in by:
         for construct in constructs:
-            frame = pd.DataFrame({"g": linked[b].astype(str), "y": linked[construct]}).dropna()
+            frame = pd.DataFrame({"g": linked[b].astype(str), "y": linked[construct]})
+            if weights is not None:
+                frame["w"] = weights
+            frame = frame.dropna()
+            design = len(frame)
             for g, part in frame.groupby("g", sort=True):
-                group_rows.append({"by": b, "group": g, "construct": construct,
-                                   "n": len(part), "mean": float(part["y"].mean()),
-                                   "sd": float(part["y"].std(ddof=1)) if len(part) > 1
-                                   else None})
-            for row in _group_tests(frame):
+                row = {"by": b, "group": g, "construct": construct, "n": len(part),
+                       "mean": float(part["y"].mean()),
+                       "sd": float(part["y"].std(ddof=1)) if len(part) > 1 else None}
+                if weights is not None:
+                    wg, yg = part["w"].to_numpy(float), part["y"].to_numpy(float)
+                    mean = float(np.sum(wg * yg) / wg.sum())
+                    n = len(part)
+                    row.update(mean=mean, sd=float(np.sqrt(
+                        n / (n - 1) * np.sum(wg * (yg - mean) ** 2) / wg.sum()))
+                        if n > 1 else None,
+                        se=float(np.sqrt(design / (design - 1) * np.sum(
+                            (wg * (yg - mean)) ** 2)) / wg.sum()) if design > 1 else None,
+                        n_eff=effective_n(wg), weighted=True)
+                group_rows.append(row)
+            found = _group_tests(frame) if weights is None else _weighted_group_tests(frame)
+            for row in found:
                 test_rows.append({"by": b, "construct": construct, **row})
     tests = pd.DataFrame(test_rows, columns=["by", "construct", "test", "statistic", "df",
                                              "df2", "pvalue", "family"])
@@ -476,13 +576,16 @@ def _segment_tables(linked: pd.DataFrame, by: list[str], constructs: list[str],
     for _, idx in tests.groupby("family").groups.items():
         tests.loc[idx, "p_adjusted"] = adjust_pvalues(tests.loc[idx, "pvalue"].to_numpy(),
                                                       adjust)
-    groups = pd.DataFrame(group_rows, columns=["by", "group", "construct", "n", "mean", "sd"])
+    groups = pd.DataFrame(group_rows, columns=["by", "group", "construct", "n", "mean", "sd",
+                                              *(["se", "n_eff", "weighted"]
+                                                if weights is not None else [])])
     return groups, tests
 
 
 def _behaviour(linked: pd.DataFrame, constructs: list[str], outcomes: list[str],
                exposure: str | None, mediator: str | None, draws: int, seed: int,
-               warnings: list[Diagnostic]) -> tuple[pd.DataFrame, pd.DataFrame]:
+               warnings: list[Diagnostic], weights: pd.Series | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The bivariate relations and the mediations of every outcome."""
     rel_rows: list[dict[str, Any]] = []
     med_rows: list[dict[str, Any]] = []
@@ -501,10 +604,11 @@ def _behaviour(linked: pd.DataFrame, constructs: list[str], outcomes: list[str],
                                        labels={"outcome": "value.outcomes"}))
         for construct in constructs:
             rel_rows.append({"construct": construct, "outcome": outcome, "scale": scale,
-                             **correlation(linked[construct], y)})
+                             **correlation(linked[construct], y, weights=weights)})
         if exposure is None or mediator is None:
             continue
-        res = mediation(linked[exposure], linked[mediator], y, draws=draws, seed=seed)
+        res = mediation(linked[exposure], linked[mediator], y, draws=draws, seed=seed,
+                        weights=weights)
         if res.failed > 0:
             warnings.append(Diagnostic("link_bootstrap_degenerate",
                                        "invalidates" if res.failed > 0.1 * draws else "caution",
