@@ -736,7 +736,13 @@ class WeightedAnalysis:
 #: alpha, HTMT and the EFA from the weighted covariances and correlations), and so is
 #: the construct invariance across groups of the compare stage
 #: (:func:`satisfaction.invariance.construct_invariance` ``weights=``: each step
-#: lavaan's ``cfa(sampling.weights =)`` with MLR). What is listed here gets the caution
+#: lavaan's ``cfa(sampling.weights =)`` with MLR), the correlations of the indices with
+#: numeric group variables (:func:`satisfaction.compare.weighted_association`, ``svyglm``)
+#: and the survey ⋈ customers link (:func:`satisfaction.value.link.link_survey`
+#: ``weights=``: segment means with ``svyby`` SEs and their design-based test, weighted
+#: correlations with customer value, weighted mediation paths; the rank tests across
+#: segments, which have no weighted form here, are not computed when weighted). Both
+#: under either estimator. What is listed here gets the caution
 #: ``weights_not_applied``; with nothing listed the analysis says what is weighted
 #: (info ``weights_scope``).
 NOT_WEIGHTED: tuple[str, ...] = ()

@@ -174,3 +174,20 @@ def _p(row):
     from satisfaction.report.cells import fmt_p
 
     return fmt_p(row["pvalue.adjusted"])
+
+
+def test_scope_note_names_the_numeric_groups_and_the_link():
+    """Nothing left out of weights.NOT_WEIGHTED silently: the lists stay empty and the
+    info weights_scope(_pls) names the numeric-group correlations and the value link."""
+    import yaml
+
+    from satisfaction.resources import TEMPLATES
+    from satisfaction.weights import NOT_WEIGHTED, NOT_WEIGHTED_PLS
+
+    assert NOT_WEIGHTED == () and NOT_WEIGHTED_PLS == ()
+    for lang, words in (("en", ("numeric group variables", "survey–customer link")),
+                        ("zh", ("数值型分组变量", "调查与顾客数据的关联"))):
+        warnings = yaml.safe_load((TEMPLATES / "messages" / f"{lang}.yaml").read_text(
+            encoding="utf-8"))["warnings"]
+        for key in ("weights_scope", "weights_scope_pls"):
+            assert all(w in warnings[key] for w in words), (lang, key)
