@@ -55,6 +55,8 @@ import codecs
 import csv
 import io
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,9 +134,16 @@ class QualityLog:
         Indexed by item id (every analysed item and observed variable), over
         the analysed respondents: ``missing`` (empty answers, those set to
         missing included), ``set_missing`` (of them, answers set to missing
-        by a cell rule) and ``share`` (``missing`` / analysed).
+        by a cell rule), ``marker`` (of them, answers written as a missing-value
+        marker such as ``n/a``; the rest were empty cells) and ``share``
+        (``missing`` / analysed).
     invalid_cells : str
         The policy applied: ``missing`` or ``exclude``.
+    missing_markers : dict[str, int]
+        Item answers written as a missing-value marker (``n/a``, ``NA``, ``-``, …,
+        :data:`MISSING_TEXTS`) and read as missing, by the marker as written, over all
+        loaded respondents; ``item_missing["marker"]`` counts them per item among the
+        analysed.
     """
 
     source: str
@@ -149,8 +158,10 @@ class QualityLog:
     cells_set_missing: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(CELL_RULES, 0))
     item_missing: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["missing", "set_missing", "share"]))
+        default_factory=lambda: pd.DataFrame(columns=["missing", "set_missing", "marker",
+                                                      "share"]))
     invalid_cells: str = "missing"
+    missing_markers: dict[str, int] = field(default_factory=dict)
 
     @property
     def missing_share(self) -> dict[str, float]:
@@ -187,6 +198,7 @@ class QualityLog:
             "warnings": [d.to_dict(lang) for d in self.warnings],
             "invalid_cells": self.invalid_cells,
             "cells_set_missing": dict(self.cells_set_missing),
+            "missing_markers": dict(self.missing_markers),
             "missing_share": self.missing_share,
         }
 
@@ -196,6 +208,10 @@ def _problem_key(rule: str, params: dict[str, Any]) -> str:
     range has no bounds)."""
     if rule == "group_out_of_range" and params.get("min") is None:
         return "problems.group_out_of_range_unbounded"
+    if rule == "not_a_number" and "label_code" in params:
+        return "problems.not_a_number_code_label"
+    if rule == "not_a_number" and "first_label" in params:
+        return "problems.not_a_number_labels"
     return f"problems.{rule}"
 
 
@@ -656,9 +672,54 @@ def scale_label_codes(scale: Scale) -> dict[str, float]:
     return out
 
 
+#: A cell holding a scale point's code and its label, as some exports write them:
+#: "6 - Very Accurate", "6. Very Accurate", "6: Very Accurate", "6=Very Accurate",
+#: and the other way round, "Very Accurate (6)", "Very Accurate - 6".
+_CODE_THEN_LABEL = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*[-–—:.=)]?\s*(\S.*?)\s*$")
+_LABEL_THEN_CODE = re.compile(r"^\s*(\S.*?)\s*(?:[-–—:=]|\()\s*([+-]?\d+(?:[.,]\d+)?)\s*\)?\s*$")
+
+
+def code_and_label(cell: Any, label_codes: dict[str, float]
+                   ) -> tuple[float, float, str] | None:
+    """A cell written as a code and a label of the scale (``"6 - Very Accurate"``):
+    ``(code, label's code, label)``, or ``None`` when the cell is not of that form or
+    its text part is not one of the scale's labels. The answer is read as the code
+    only when both agree (the caller checks)."""
+    if not isinstance(cell, str) or not label_codes:
+        return None
+    for pattern, code_first in ((_CODE_THEN_LABEL, True), (_LABEL_THEN_CODE, False)):
+        match = pattern.match(cell)
+        if match is None:
+            continue
+        code_text, label = match.groups() if code_first else match.groups()[::-1]
+        code = parse_number(code_text)
+        label_code = label_codes.get(_label_key(label))
+        if code is not None and label_code is not None:
+            return code, label_code, label
+    return None
+
+
 def _scale_expectation(scale: Scale) -> str:
     kind = "a whole number" if scale.integer else "a number"
     return f"{kind} from {scale.min:g} to {scale.max:g}"
+
+
+def _scale_labels(scale: Scale) -> list[str]:
+    """The scale's labels in English, else in the first language it gives."""
+    if not scale.labels:
+        return []
+    return list(scale.labels.get("en") or next(iter(scale.labels.values())))
+
+
+def _not_a_number(scale: Scale) -> tuple[str, dict[str, Any]]:
+    """The message and parameters of ``not_a_number``; a scale with labels names them
+    (its first and last), since a label is also a valid answer."""
+    labels = _scale_labels(scale)
+    if not labels:
+        return f"expected {_scale_expectation(scale)} or an empty cell", _scale_params(scale)
+    return (f"expected {_scale_expectation(scale)}, one of the scale's labels "
+            f"('{labels[0]}' to '{labels[-1]}') or an empty cell",
+            {**_scale_params(scale), "first_label": labels[0], "last_label": labels[-1]})
 
 
 def _num(value: float) -> int | float:
@@ -765,23 +826,44 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
 
     values = np.full((n, len(items)), np.nan)
     set_missing = np.zeros((n, len(items)), dtype=bool)
+    marker_cells = np.zeros((n, len(items)), dtype=bool)
+    markers: Counter[str] = Counter()
     label_codes = [scale_label_codes(q.item_scale(item)) for item in items]
     labels_read = 0
+    label_example: str | None = None
     for j, item in enumerate(items):
         scale = q.item_scale(item)
         column = frame[item.source]
         for pos, cell in enumerate(column):
             if _is_missing(cell):
+                # 'n/a', 'NA', '-' written by the respondent or the export: counted;
+                # 'nan' is how pandas writes an empty cell as text, so it stays an empty one
+                if isinstance(cell, str) and cell.strip() and cell.strip().lower() != "nan":
+                    markers[cell.strip()] += 1
+                    marker_cells[pos, j] = True
                 continue
             number = parse_number(cell)
             if number is None and label_codes[j]:
                 number = label_codes[j].get(_label_key(cell))
+                if number is None:  # "6 - Very Accurate": the code and its label
+                    both = code_and_label(cell, label_codes[j])
+                    if both is not None and both[0] != both[1]:
+                        code, label_code, label = both
+                        problem(pos, item.source, cell, "not_a_number",
+                                f"the code {code:g} and the label '{label}' (which is "
+                                f"{label_code:g}) disagree",
+                                {"code": _num(code), "label": label,
+                                 "label_code": _num(label_code)}, excludes=strict)
+                        set_missing[pos, j] = True
+                        continue
+                    number = None if both is None else both[0]
                 if number is not None:
                     labels_read += 1
+                    label_example = label_example or " ".join(str(cell).split())
             if number is None:
-                problem(pos, item.source, cell, "not_a_number",
-                        f"expected {_scale_expectation(scale)} or an empty cell",
-                        _scale_params(scale), excludes=strict)
+                message, params = _not_a_number(scale)
+                problem(pos, item.source, cell, "not_a_number", message, params,
+                        excludes=strict)
                 set_missing[pos, j] = True
                 continue
             if not (scale.min <= number <= scale.max) or (
@@ -928,7 +1010,12 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         if len(column.dropna()) > 1 and column.dropna().nunique() == 1:
             warnings.append(Diagnostic("item_constant", "caution", {"item": item.id}))
     if labels_read:
-        warnings.append(Diagnostic("scale_labels_read", "info", {"n": labels_read}))
+        warnings.append(Diagnostic("scale_labels_read", "info",
+                                   {"n": labels_read, "example": label_example}))
+    if markers:
+        example = markers.most_common(1)[0][0]
+        warnings.append(Diagnostic("missing_markers_read", "info",
+                                   {"n": sum(markers.values()), "example": example}))
     if sum(cells_set_missing.values()):
         warnings.append(Diagnostic("invalid_cells_missing", "info",
                                    {"n": sum(cells_set_missing.values()), **cells_set_missing}))
@@ -938,6 +1025,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         {"missing": missing_counts.astype(int),
          "set_missing": pd.Series(set_missing[keep].sum(axis=0).astype(int),
                                   index=missing_counts.index),
+         "marker": pd.Series(marker_cells[keep].sum(axis=0).astype(int),
+                             index=missing_counts.index),
          "share": missing_counts / analysed if analysed else np.nan},
         index=missing_counts.index)
     item_missing.index.name = "item"
@@ -945,7 +1034,8 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
                      problems=problem_frame, excluded_respondents=excluded_list,
                      warnings=warnings, encoding=info.get("encoding"),
                      delimiter=info.get("delimiter"), cells_set_missing=cells_set_missing,
-                     item_missing=item_missing, invalid_cells=q.screening.invalid_cells)
+                     item_missing=item_missing, invalid_cells=q.screening.invalid_cells,
+                     missing_markers=dict(markers))
     if log.loaded != log.analysed + sum(log.excluded.values()):  # pragma: no cover
         raise RuntimeError("data-quality log does not add up; this is a bug")
     return Responses(data=data, log=log, rows=rows, questionnaire=q,

@@ -148,3 +148,98 @@ def test_sem_weighted_sentence_only_without_pls():
     assert "methods.sem_weighted" not in seen["pls"]
     assert "methods.sem_weighted" not in seen["pls_unweighted"]
     assert "methods.weighting_pls" in seen["pls"]
+
+
+# -- 4. labels in cells: the message names them, code + label, markers counted ----------------
+
+def _labelled(tmp_path):
+    import textwrap
+
+    from satisfaction.questionnaire import load_questionnaire
+    from tests.test_responses import SMALL
+
+    text = textwrap.dedent(SMALL).replace(
+        "  s5: {min: 1, max: 5}\n",
+        "  s5:\n    min: 1\n    max: 5\n    labels:\n"
+        "      en: [Very Inaccurate, Inaccurate, Neutral, Accurate, Very Accurate]\n"
+        "      zh: [非常不符合, 不符合, 一般, 符合, 非常符合]\n")
+    path = tmp_path / "labels.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_questionnaire(path)
+
+
+def test_code_and_label_cells_read_when_they_agree(tmp_path):
+    from satisfaction.responses import load_responses, problem_text
+    from tests.test_responses import GOOD, frame
+
+    q = _labelled(tmp_path)
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = "5 - Very Accurate"     # a1 = 5
+    rows[1][4] = "1. very inaccurate"    # b1 = 1
+    rows[2][5] = "符合 (4)"               # b2 = 4
+    rows[3][6] = "2 - Very Accurate"     # disagree: not read
+    rows[0][5] = "Mostly"                # neither a number nor a label
+    res = load_responses(q, frame(rows))
+    assert res.data["a1"].iloc[0] == 5 and res.data["b1"].iloc[1] == 1
+    assert res.data["b2"].iloc[2] == 4 and pd.isna(res.data["b3"].iloc[3])
+    problems = res.log.problems.set_index("column")
+    disagree = problems.loc["b3"]
+    assert disagree["rule"] == "not_a_number"
+    assert disagree["message"] == ("the code 2 and the label 'Very Accurate' (which is 5) "
+                                   "disagree")
+    assert problem_text(disagree, "en") == disagree["message"]
+    assert "不一致" in problem_text(disagree, "zh")
+    # a plain non-number on a labelled scale names the labels too (en and zh)
+    plain = problems.loc["b2"]
+    assert plain["message"] == ("expected a whole number from 1 to 5, one of the scale's "
+                                "labels ('Very Inaccurate' to 'Very Accurate') or an empty "
+                                "cell")
+    assert problem_text(plain, "en") == plain["message"]
+    assert problem_text(plain, "zh") == ("应为 1 至 5 的整数、量表的标签（“Very Inaccurate”至"
+                                         "“Very Accurate”）或空白")
+    # the info names a label actually read, not a fixed example
+    note = next(w for w in res.log.warnings if w.code == "scale_labels_read")
+    assert note.params == {"n": 3, "example": "5 - Very Accurate"}
+    assert "(e.g. '5 - Very Accurate')" in note.text("en")
+    assert "5 - Very Accurate" in note.text("zh")
+
+
+def test_a_scale_without_labels_keeps_the_plain_message():
+    import textwrap
+
+    from satisfaction.questionnaire import Questionnaire
+    from satisfaction.responses import load_responses
+    from tests.test_responses import GOOD, SMALL, frame, yaml_load
+
+    q = Questionnaire.from_dict(yaml_load(textwrap.dedent(SMALL)))
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = "5 - Very Accurate"
+    res = load_responses(q, frame(rows))
+    assert res.log.problems["message"].tolist() == [
+        "expected a whole number from 1 to 5 or an empty cell"]
+
+
+def test_missing_value_markers_are_counted(tmp_path):
+    from satisfaction.responses import load_responses
+    from tests.test_responses import GOOD, frame
+
+    q = _labelled(tmp_path)
+    rows = [list(r) for r in GOOD]
+    rows[0][1] = "n/a"
+    rows[1][1] = " N/A "
+    rows[2][4] = "-"
+    rows[3][5] = None           # an empty cell: missing, not a marker
+    res = load_responses(q, frame(rows))
+    log = res.log
+    assert log.missing_markers == {"n/a": 1, "N/A": 1, "-": 1}
+    assert log.to_dict()["missing_markers"] == {"n/a": 1, "N/A": 1, "-": 1}
+    assert log.item_missing.loc["a1", "marker"] == 2 and log.item_missing.loc["b1",
+                                                                            "marker"] == 1
+    assert log.item_missing.loc["b2", "marker"] == 0 and log.item_missing.loc["b2",
+                                                                             "missing"] == 1
+    # the counts add up: every missing answer is a marker, a cell set missing or empty
+    total = int(res.data[[i.id for i in q.items]].isna().sum().sum())
+    assert total == 4 == sum(log.missing_markers.values()) + 1
+    note = next(w for w in log.warnings if w.code == "missing_markers_read")
+    assert note.params["n"] == 3 and note.severity == "info"
+    assert "missing-value marker" in note.text("en") and "缺失值标记" in note.text("zh")
