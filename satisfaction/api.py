@@ -690,7 +690,8 @@ def demo(out: str | Path | None = None, *, seed: int = 20261125, n_respondents: 
     check_output(folder, option="--out", folder=True)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    data = simulate_demo(n_respondents=n_respondents, n_customers=n_customers, seed=seed)
+    data = simulate_demo(n_respondents=n_respondents, n_customers=n_customers, seed=seed,
+                         lang=lang)
     responses = folder / "demo" / "demo_responses.csv"
     transactions = folder / "demo" / "demo_transactions.csv"
     write_with(responses, lambda p: data.responses.to_csv(p, index=False))

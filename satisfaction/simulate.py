@@ -131,7 +131,7 @@ def latent_scores(q: Questionnaire, n: int, rng: np.random.Generator,
 
 def simulate_responses(questionnaire: Questionnaire | str | Path, n: int = 500,
                        seed: int = 1, population: Population | None = None,
-                       contaminate: bool = True) -> pd.DataFrame:
+                       contaminate: bool = True, comments: str = "en") -> pd.DataFrame:
     """Simulate a responses file for any questionnaire.
 
     Parameters
@@ -145,6 +145,10 @@ def simulate_responses(questionnaire: Questionnaire | str | Path, n: int = 500,
         Model parameters; defaults for anything unset.
     contaminate : bool
         Add the problems the screens must catch (about 3% of respondents).
+    comments : {"en", "zh", "mixed"}
+        Language of the answers to open-ended questions (``"mixed"``: each
+        respondent English or Chinese with equal chance); the numbers do not
+        depend on it.
 
     Returns
     -------
@@ -188,8 +192,15 @@ def simulate_responses(questionnaire: Questionnaire | str | Path, n: int = 500,
     frame = pd.DataFrame(out)
     if contaminate:
         frame = _contaminate(frame, q, rng)
+    shares = {"en": 0.0, "zh": 1.0, "mixed": 0.5}
+    if comments not in shares:
+        from satisfaction.errors import UsageError
+
+        raise UsageError("expected 'en', 'zh' or 'mixed'", column="comments", value=comments)
+    chinese_share = shares[comments]
     for open_item in q.open_ended:  # a generator of their own: the numbers stay as they were
-        frame[open_item.source] = simulate_comments(q, latent, seed, markup=contaminate)
+        frame[open_item.source] = simulate_comments(q, latent, seed, markup=contaminate,
+                                                    chinese_share=chinese_share)
     for item in (*q.analysed_items, *q.checks):  # whole numbers written as "5", not "5.0"
         if q.item_scale(item).integer:
             frame[item.source] = pd.Series([_whole(v) for v in frame[item.source]],
@@ -229,13 +240,14 @@ PRAISE: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
 
 
 def simulate_comments(q: Questionnaire, latent: pd.DataFrame, seed: int,
-                      answer_share: float = 0.6, chinese_share: float = 1.0,
+                      answer_share: float = 0.6, chinese_share: float = 0.0,
                       markup: bool = False) -> list[str | None]:
     """Answers to an open-ended question, tied to each respondent's satisfaction.
 
     A respondent answers with probability ``answer_share``, in Chinese with
-    probability ``chinese_share`` (default: all, as the customers of the CRAM demo
-    would; else in English). The answer complains with probability
+    probability ``chinese_share`` (default: none; the Chinese demo passes 1), else
+    in English; the language draw is made either way, so the other draws do not
+    depend on it. The answer complains with probability
     ``1 / (1 + exp(1.5 · s))`` (``s``: the standardized latent satisfaction, the
     construct with ``role: satisfaction``), else praises; it names one or two
     topics, a stage's topic chosen with weight ``exp(∓ mean latent of the
@@ -278,7 +290,8 @@ def simulate_comments(q: Questionnaire, latent: pd.DataFrame, seed: int,
         answered = [k for k, v in enumerate(out) if v is not None]
         if answered:
             k = answered[int(rng.integers(len(answered)))]
-            out[k] = "<b>Prices are too high</b> =1+1"
+            out[k] = "<b>价格太高</b> =1+1" if chinese_share >= 1 else \
+                "<b>Prices are too high</b> =1+1"
     return out
 
 
@@ -401,16 +414,18 @@ class Demo:
 
 
 def simulate_demo(n_respondents: int = 2000, n_customers: int = 100_000,
-                  seed: int = 20261125) -> Demo:
+                  seed: int = 20261125, lang: str = "en") -> Demo:
     """The built-in demo: CRAM responses and the customers' transactions.
 
     Respondents' customer ids are the first ``n_respondents`` customers, and
-    their simulated loyalty drives their purchases.
+    their simulated loyalty drives their purchases. The comments are written in
+    the report's language ``lang`` (``"en"`` or ``"zh"``); nothing else depends on it.
     """
     path = QUESTIONNAIRES / "cram.yaml"
     q = load_questionnaire(path)
     population = demo_population()
-    responses = simulate_responses(q, n=n_respondents, seed=seed, population=population)
+    responses = simulate_responses(q, n=n_respondents, seed=seed, population=population,
+                                   comments=lang)
     latent = responses.attrs["latent"]
     loyalty = pd.Series(latent["Loy"].to_numpy(), index=responses[q.customer_id].to_numpy())
     transactions = simulate_transactions(loyalty, n_customers=n_customers, seed=seed)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from satisfaction.errors import SchemaError
+from satisfaction.errors import SchemaError, UsageError
 from satisfaction.questionnaire import load_questionnaire
 from satisfaction.responses import validate_frame
 from satisfaction.text import answer_terms, log_odds_dirichlet, tertile_groups, themes
@@ -434,3 +434,43 @@ def test_examples_are_representative_not_the_shortest() -> None:
     assert representative_answers(pool, pool_terms, ["delivery", "late"], 3) == ["f", "e", "c"]
     assert representative_answers(pool, pool_terms, ["delivery"], 6)[-2:] == ["b", "a"]
     assert representative_answers(pool, pool_terms, ["refund"], 2) == []
+
+
+def test_demo_comments_are_in_the_report_language(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    """The English demo has English comments and English themes, the Chinese demo
+    Chinese ones; the numbers do not depend on the language (issue 17, point 6)."""
+    import re
+
+    from satisfaction import api, simulate
+
+    en = simulate.simulate_demo(n_respondents=300, n_customers=50, seed=1, lang="en")
+    zh = simulate.simulate_demo(n_respondents=300, n_customers=50, seed=1, lang="zh")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    en_comments, zh_comments = en.responses["comment"].dropna(), zh.responses["comment"].dropna()
+    assert len(en_comments) > 100 and list(en_comments.index) == list(zh_comments.index)
+    assert not en_comments.map(lambda t: bool(cjk.search(t))).any()
+    assert zh_comments.map(lambda t: bool(cjk.search(t))).all()
+    pd.testing.assert_frame_equal(en.responses.drop(columns="comment"),
+                                  zh.responses.drop(columns="comment"))
+    # the themes of the English demo are English words, of the Chinese demo Chinese
+    latent = en.responses.attrs["latent"]["Sat"]
+    index = pd.Series(latent.to_numpy(), index=en.responses.index)
+    for data, chinese in ((en, False), (zh, True)):
+        listed = themes(data.responses["comment"], index).themes
+        assert set(listed["side"]) == {"dissatisfied", "satisfied", "frequent"}
+        assert all(bool(cjk.search(t)) == chinese for t in listed["term"]), listed["term"]
+    # the demo command passes its language to the simulation
+    seen: list[str] = []
+
+    def stop(*args: object, lang: str = "en", **kwargs: object) -> None:
+        seen.append(lang)
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(simulate, "simulate_demo", stop)
+    for lang in ("en", "zh"):
+        with pytest.raises(RuntimeError, match="stop"):
+            api.demo(tmp_path / lang, lang=lang, bootstrap=0)
+    assert seen == ["en", "zh"]
+    with pytest.raises(UsageError, match="comments"):
+        simulate.simulate_responses(load_questionnaire("cram"), n=5, comments="fr")
