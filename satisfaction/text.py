@@ -622,8 +622,9 @@ def representative_answers(pool: pd.Series, pool_terms: dict[Any, dict[str, Any]
     Ranked by, in turn: (1) no markup or formula characters (:func:`has_markup`);
     (2) more of the theme's terms (the term and those folded into it); (3) a length
     closest to the median length of the answers holding the term (typical, neither a
-    fragment nor an essay); (4) the order of the file. The first term of
-    ``theme_terms`` is the one the answers must hold.
+    fragment nor an essay); (4) the order of the file. An answer worded as one
+    already chosen (the same text, ignoring case and spacing) is passed over while
+    others remain. The first term of ``theme_terms`` is the one the answers must hold.
     """
     lead = theme_terms[0]
     holding = [rid for rid in pool.index if lead in pool_terms[rid]]
@@ -634,7 +635,15 @@ def representative_answers(pool: pd.Series, pool_terms: dict[Any, dict[str, Any]
     holding.sort(key=lambda rid: (has_markup(pool[rid]),
                                   -sum(t in pool_terms[rid] for t in theme_terms),
                                   abs(len(pool[rid]) - median), order[rid]))
-    return holding[:k]
+    chosen: list[Any] = []
+    seen: set[str] = set()
+    for rid in holding:
+        wording = " ".join(str(pool[rid]).lower().split())
+        if wording not in seen:
+            seen.add(wording)
+            chosen.append(rid)
+    repeats = [rid for rid in holding if rid not in chosen]
+    return (chosen + repeats)[:k]
 
 
 def _fold_into(term: str, listed: list[str], answers_of: dict[str, np.ndarray]

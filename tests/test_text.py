@@ -434,6 +434,13 @@ def test_examples_are_representative_not_the_shortest() -> None:
     assert representative_answers(pool, pool_terms, ["delivery", "late"], 3) == ["f", "e", "c"]
     assert representative_answers(pool, pool_terms, ["delivery"], 6)[-2:] == ["b", "a"]
     assert representative_answers(pool, pool_terms, ["refund"], 2) == []
+    # the same wording twice: another answer first, the repeat only when nothing is left
+    twice = pd.Series({"x": "Slow delivery again.", "y": "slow  delivery AGAIN.",
+                       "z": "The delivery was late."})
+    twice_terms = {rid: answer_terms(text) for rid, text in twice.items()}
+    # lengths 20, 21, 22 (median 21): y first; x (a repeat of y) after z
+    assert representative_answers(twice, twice_terms, ["delivery"], 2) == ["y", "z"]
+    assert representative_answers(twice, twice_terms, ["delivery"], 3) == ["y", "z", "x"]
 
 
 def test_demo_comments_are_in_the_report_language(monkeypatch: pytest.MonkeyPatch,
