@@ -5,9 +5,10 @@ that grows with the number of transactions, in as few jobs as it can:
 
 1. **Validation** (:func:`spark_transactions`): one pass classifies every row under
    the exclusion reasons of :mod:`satisfaction.value.transactions` (the same rules,
-   rendered in Spark SQL, see below) and counts them, with the kept rows' first and
-   last dates, in one aggregation; the excluded rows are listed only when there are
-   any. The checked rows are cached for step 2.
+   rendered in Spark SQL, see below), with the one shuffle of the analysis (by
+   customer, sorted for the duplicate check), and counts them, with the kept rows'
+   first and last dates, in one aggregation; the excluded rows are listed only when
+   there are any. The checked rows are cached, partitioned and sorted, for step 2.
 2. **The per-customer table** (:func:`spark_customer_table`): the one query of
    :mod:`satisfaction.value.customers`, kept once in DuckDB's dialect and transpiled
    by sqlglot, run as one job; its rows (one per customer: a million customers
@@ -718,7 +719,10 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
     PySpark). The result is the :class:`~satisfaction.value.customers.CustomerTable`
     that :func:`~satisfaction.value.customers.customer_table` gives on DuckDB, with
     the same columns, types and order (tests/test_spark.py compares them cell by cell).
-    Same arguments and defaults as that function.
+    Same arguments and defaults as that function. The rows arrive partitioned by
+    customer and sorted (see :func:`spark_transactions`), so the query runs as sort
+    aggregates without a shuffle; with ``transactions.micros`` its sums are exact
+    64-bit integers of millionths (``customer_table_sql(micros=True)``).
     """
     if time_unit not in TIME_UNITS:
         raise UsageError("time unit must be day, week or month", column="time_unit",
