@@ -50,8 +50,8 @@ Method
    (:func:`kish_counts`: the weighted share times the group's effective size
    ``(Σw)² / Σw²``; equal weights give the counts), and each term also carries
    the design-based difference of the two weighted shares with its linearisation
-   standard error (:func:`share_difference`). The cut-points of the split stay
-   the unweighted tertiles of the index. Tested against R's survey package
+   standard error (:func:`share_difference`). The cut-points of the split are the
+   weighted tertiles of the index (survey's ``qrule = "hf7"``). Tested against R's survey package
    (tests/reference/text_weights_survey.R).
 
 Markup is not the respondent's words: HTML tags with their attributes (and the
@@ -262,7 +262,28 @@ def answer_terms(text: str) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def tertile_groups(index: pd.Series, share: float = 1 / 3) -> tuple[pd.Series, float, float]:
+def weighted_quantile(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """The ``p`` quantile of ``x`` with weights ``w``, R survey's ``qrule = "hf7"``
+    (the weighted form of R's default quantile, type 7).
+
+    With ``x`` sorted and ``W_k`` the cumulated weights, the points
+    ``(W_{k-1} / W_{n-1}, x_k)`` (``W_0 = 0``) are joined by straight lines and read
+    at ``p`` (``p_1 = 0``, ``p_n = 1``); equal weights give type 7. Zero weights are
+    left out. Tested against ``svyquantile(qrule = "hf7")`` in
+    tests/test_text_weights.py.
+    """
+    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    x, w = x[w != 0], w[w != 0]
+    order = np.argsort(x, kind="stable")
+    x, cumulated = x[order], np.cumsum(w[order])
+    if len(x) == 1:
+        return float(x[0])
+    points = np.concatenate([[0.0], cumulated[:-1]]) / cumulated[-2]
+    return float(np.interp(p, points, x))
+
+
+def tertile_groups(index: pd.Series, share: float = 1 / 3,
+                   weights: pd.Series | None = None) -> tuple[pd.Series, float, float]:
     """Dissatisfied and satisfied respondents from their satisfaction index.
 
     Parameters
@@ -271,6 +292,10 @@ def tertile_groups(index: pd.Series, share: float = 1 / 3) -> tuple[pd.Series, f
         The satisfaction index per respondent (missing allowed).
     share : float
         The share in each tail (1/3: the lower and upper tertiles).
+    weights : Series, optional
+        Respondent weights by respondent: the cut-points are the weighted quantiles
+        (:func:`weighted_quantile`) of the respondents with an index and a positive
+        weight; equal weights give the unweighted ones.
 
     Returns
     -------
@@ -282,10 +307,20 @@ def tertile_groups(index: pd.Series, share: float = 1 / 3) -> tuple[pd.Series, f
     """
     values = pd.to_numeric(index, errors="coerce").astype(float)
     known = values.dropna()
+    w = None
+    if weights is not None:
+        w = pd.to_numeric(weights.reindex(known.index), errors="coerce")
+        known, w = known[w > 0], w[w > 0]
+        if len(w) and np.ptp(w.to_numpy()) == 0:
+            w = None  # equal weights: the unweighted quantiles, exactly
     groups = pd.Series(pd.NA, index=index.index, dtype=object)
     if known.empty:
         return groups, math.nan, math.nan
-    low, high = float(known.quantile(share)), float(known.quantile(1 - share))
+    if w is None:
+        low, high = float(known.quantile(share)), float(known.quantile(1 - share))
+    else:
+        low = weighted_quantile(known.to_numpy(), w.to_numpy(), share)
+        high = weighted_quantile(known.to_numpy(), w.to_numpy(), 1 - share)
     groups[values.notna()] = "middle"
     if low < high:
         groups[values <= low] = "dissatisfied"
@@ -530,7 +565,7 @@ def themes(answers: pd.Series, index: pd.Series | None = None, *, item: str = ""
     counts["mentions"] = int(y_all.sum())
 
     if index is not None:
-        groups, low, high = tertile_groups(index, share)
+        groups, low, high = tertile_groups(index, share, weights)
         side = groups.reindex(texts.index).to_numpy()
         counts["cut_low"], counts["cut_high"] = _finite(low), _finite(high)
     else:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from satisfaction.text import answer_terms, kish_counts, themes
+from satisfaction.text import answer_terms, kish_counts, tertile_groups, themes, weighted_quantile
 
 REFERENCE = Path(__file__).parent / "reference"
 NUMBERS = ["share", "share_dissatisfied", "share_satisfied", "difference", "difference_se",
@@ -49,8 +49,12 @@ def test_weighted_themes_match_r_survey() -> None:
     c = result.counts
     assert c["weighted"] and c["answers_no_weight"] == 0
     assert c["answers"] == ref["answers"] == 87
+    # the split: the weighted tertiles (svyquantile, qrule = "hf7"), not the unweighted
     assert c["cut_low"] == pytest.approx(ref["cut_low"], abs=1e-8)
     assert c["cut_high"] == pytest.approx(ref["cut_high"], abs=1e-8)
+    assert c["cut_low"] - ref["unweighted_cuts"][0] > 0.5
+    assert (c["answers_dissatisfied"], c["answers_satisfied"]) == (
+        ref["groups"]["dissatisfied"], ref["groups"]["satisfied"])
     terms = result.terms.set_index("term")
     for term, numbers in ref["terms"].items():
         for column in NUMBERS:
@@ -113,6 +117,21 @@ def test_answers_without_a_weight_are_counted_and_said() -> None:
     assert result.counts["answers"] == 87 - 4
     [warning] = [w for w in result.warnings if w.code == "text_no_weight"]
     assert warning.severity == "caution" and warning.params == {"item": "comment", "n": 4}
+
+
+def test_weighted_quantile_is_survey_hf7() -> None:
+    ref = json.loads((REFERENCE / "text_weights_survey.json").read_text(encoding="utf-8"))
+    frame = reference_input()
+    x, w = frame["index"].to_numpy(), frame["weight"].to_numpy()
+    for p, value in zip(ref["quantiles"]["p"], ref["quantiles"]["value"], strict=True):
+        assert weighted_quantile(x, w, p) == pytest.approx(value, abs=1e-8)
+    # equal weights: R's type 7 (numpy's default "linear")
+    for p in (0.0, 0.1, 1 / 3, 0.5, 0.9, 1.0):
+        assert weighted_quantile(x, np.full(len(x), 3.0), p) == pytest.approx(
+            float(np.quantile(x, p)), abs=1e-12)
+    groups, low, high = tertile_groups(frame["index"], weights=pd.Series(2.0, frame.index))
+    plain, low0, high0 = tertile_groups(frame["index"])
+    assert (low, high) == (low0, high0) and groups.equals(plain)
 
 
 def test_kish_counts() -> None:

@@ -4,8 +4,10 @@
 # bilingual comments of tests/data/comments_bilingual.csv, a weight per respondent and
 # the number of terms of each answer. The design: the respondents with an answer
 # (non-empty comment), svydesign(ids = ~1, weights = ~weight). Groups: the satisfaction
-# index at or below its lower tertile (R's quantile, type 7, over all 90 respondents) is
-# dissatisfied, at or above the upper tertile satisfied. For the four planted terms
+# index at or below its weighted lower tertile (svyquantile(qrule = "hf7") over all 90
+# respondents, the weighted form of R's type 7) is dissatisfied, at or above the upper
+# tertile satisfied; the same quantiles at p = 0.1, 0.5, 0.9 check the rule alone.
+# For the four planted terms
 # (mention = the answer holds the term, case-insensitive; the same answers as the
 # tokenizer's, checked by hand in tests/test_text.py):
 #   - share: svymean(~m) over all answers; share_dissatisfied / share_satisfied:
@@ -21,7 +23,9 @@
 suppressPackageStartupMessages({library(survey); library(jsonlite)})
 d <- read.csv("tests/reference/text_weights_input.csv", stringsAsFactors = FALSE,
               na.strings = character(0), encoding = "UTF-8")
-cuts <- quantile(d$index, c(1 / 3, 2 / 3), type = 7)
+everyone <- svydesign(ids = ~1, weights = ~weight, data = d)
+cuts <- coef(svyquantile(~index, everyone, c(1 / 3, 2 / 3), qrule = "hf7", ci = FALSE))
+quantiles <- coef(svyquantile(~index, everyone, c(0.1, 0.5, 0.9), qrule = "hf7", ci = FALSE))
 d$group <- ifelse(d$index <= cuts[1], "dissatisfied",
                   ifelse(d$index >= cuts[2], "satisfied", "middle"))
 a <- d[nchar(trimws(d$comment)) > 0, ]
@@ -30,7 +34,9 @@ a0 <- 100
 design <- svydesign(ids = ~1, weights = ~weight, data = a)
 neff <- function(w) sum(w)^2 / sum(w^2)
 out <- list(cut_low = unname(cuts[1]), cut_high = unname(cuts[2]),
-            answers = nrow(a), terms = list())
+            quantiles = list(p = c(0.1, 0.5, 0.9), value = unname(quantiles)),
+            unweighted_cuts = unname(quantile(d$index, c(1 / 3, 2 / 3), type = 7)),
+            answers = nrow(a), groups = as.list(table(a$group)), terms = list())
 wd <- a$weight[a$group == "dissatisfied"]; ws <- a$weight[a$group == "satisfied"]
 n_d <- neff(wd) * sum(wd * a$n_terms[a$group == "dissatisfied"]) / sum(wd)
 n_s <- neff(ws) * sum(ws * a$n_terms[a$group == "satisfied"]) / sum(ws)
