@@ -346,16 +346,20 @@ def read_table(source: str | Path | pd.DataFrame, *, sheet: str | int | None = N
     if path.is_dir():
         raise InputError("expected a file, found a folder", file=name)
     suffix = path.suffix.lower()
-    if (sheet is not None or header_row is not None) and suffix not in (".xlsx", ".xlsm"):
-        raise UsageError("--sheet and --header-row apply to Excel workbooks (.xlsx) only",
-                         column="--sheet" if sheet is not None else "--header-row",
-                         value=sheet if sheet is not None else header_row)
+    excel = suffix in (".xlsx", ".xlsm")
+    if sheet is not None and not excel:
+        raise UsageError("--sheet applies to Excel workbooks (.xlsx) only", file=name,
+                         column="--sheet", value=sheet)
+    if header_row is not None and suffix in (".sav", ".parquet", ".pq"):
+        raise UsageError("--header-row applies to Excel workbooks and CSV files only",
+                         file=name, column="--header-row", value=header_row)
     if header_row is not None and header_row < 1:
         raise UsageError("must be a row number from 1", column="--header-row",
                          value=header_row)
-    info: dict[str, Any] = {"source": name, "header_rows": 1, "value_labels": {}}
+    info: dict[str, Any] = {"source": name, "header_rows": 1, "value_labels": {},
+                            "sheet": sheet, "header_row_option": header_row}
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        if excel:
             frame, rows, found, notes = _read_excel(path, sheet, header_row)
             info.update(rows=rows, header_row=found, notes=notes)
         elif suffix == ".sav":
@@ -368,9 +372,9 @@ def read_table(source: str | Path | pd.DataFrame, *, sheet: str | int | None = N
             frame = pd.read_parquet(path)
             info["header_rows"] = 0
         else:
-            frame, encoding, delimiter, rows, header_row = _read_csv(path)
+            frame, encoding, delimiter, rows, found, notes = _read_csv(path, header_row)
             info.update(encoding=encoding, delimiter=delimiter, rows=rows,
-                        header_row=header_row)
+                        header_row=found, notes=notes)
     except InputError:
         raise
     except Exception as exc:  # every reader's own failure becomes one clear message
@@ -438,9 +442,14 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str, str, list[int], int]:
-    """Cells as text, the encoding, the delimiter, the file line of every data row
-    and the line of the header."""
+def _read_csv(path: Path, header_at: int | None = None
+              ) -> tuple[pd.DataFrame, str, str, list[int], int, list[Diagnostic]]:
+    """Cells as text, the encoding, the delimiter, the file line of every data row,
+    the line of the header and notes (a title line skipped above the header).
+
+    ``header_at`` (``--header-row``): the line holding the column names; by default
+    the first filled line, and a title line above it — a single filled cell above a
+    line with more — is skipped and noted, as for Excel."""
     raw = path.read_bytes()
     name = str(path)
     if not raw.strip():
@@ -453,21 +462,31 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str, str, list[int], int]:
     if not text.strip():
         raise InputError("the file is empty", file=name)
     delimiter = _sniff_delimiter(text)
-    header, records, lines, header_row = _csv_records(text, delimiter, name)
+    header, records, lines, header_row, title = _csv_records(text, delimiter, name,
+                                                             header_at)
     frame = pd.DataFrame(records, columns=_header_names(header), dtype=object)
-    return frame, encoding, delimiter, lines, header_row
+    notes = [] if title is None else [Diagnostic("csv_title_row_skipped", "info",
+                                                 {"row": title, "header_row": header_row})]
+    return frame, encoding, delimiter, lines, header_row, notes
 
 
-def _csv_records(text: str, delimiter: str, name: str,
-                 ) -> tuple[list[str], list[list[str]], list[int], int]:
+def _filled(cells: Any) -> int:
+    """How many cells of a row hold something."""
+    return sum(1 for v in cells if v is not None and not (isinstance(v, str) and not v.strip()))
+
+
+def _csv_records(text: str, delimiter: str, name: str, header_at: int | None = None,
+                 ) -> tuple[list[str], list[list[str]], list[int], int, int | None]:
     """Parse CSV text: the header, the data records, the file line each record starts
-    on, and the header's line. Blank lines are skipped (and counted); a short record
-    is padded with empty cells; a long one is an error unless its extra cells are
-    empty."""
+    on, the header's line and the line of a title skipped above it (or None). Blank
+    lines are skipped (and counted); a short record is padded with empty cells; a long
+    one is an error unless its extra cells are empty. ``header_at``: the header's line
+    (records above it are skipped)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                         skipinitialspace=True)
     header: list[str] | None = None
     header_row = 1
+    title: int | None = None
     records: list[list[str]] = []
     lines: list[int] = []
     end = 0
@@ -476,15 +495,29 @@ def _csv_records(text: str, delimiter: str, name: str,
             start, end = end + 1, reader.line_num
             if not any(cell.strip() for cell in record):
                 continue  # a blank line, or one of empty cells only (Excel writes ",,,")
+            if header_at is not None and start < header_at:
+                continue
             if header is None:
+                if header_at is not None and start != header_at:
+                    raise UsageError(f"line {header_at} is empty; the first filled line "
+                                     f"below it is {start}", file=name,
+                                     column="--header-row", value=header_at)
                 header, header_row = record, start
+                continue
+            if (header_at is None and title is None and not records
+                    and _filled(header) == 1 and _filled(record) > 1):
+                title, header, header_row = header_row, record, start  # a title line
                 continue
             width = len(header)
             if len(record) > width:
                 if any(cell.strip() for cell in record[width:]):
+                    # among the first lines the header may lie lower (a title block)
+                    early = header_at is None and len(records) < HEADER_SEARCH_ROWS
                     raise InputError(f"{len(record)} cells where the header (line "
                                      f"{header_row}) has {width}; is a delimiter inside an "
-                                     "unquoted cell?", file=name, row=start)
+                                     "unquoted cell?", file=name, row=start,
+                                     hint=(f"if line {start} holds the column names, use "
+                                           f"--header-row {start}") if early else None)
                 record = record[:width]
             elif len(record) < width:
                 record = record + [""] * (width - len(record))
@@ -494,8 +527,11 @@ def _csv_records(text: str, delimiter: str, name: str,
         raise InputError(f"cannot read the file as a CSV file: {exc}", file=name,
                          row=reader.line_num) from None
     if header is None:
+        if header_at is not None:
+            raise UsageError(f"the file has no filled line at or below line {header_at}",
+                             file=name, column="--header-row", value=header_at)
         raise InputError("the file is empty", file=name)
-    return header, records, lines, header_row
+    return header, records, lines, header_row, title
 
 
 def _header_names(header: list[str]) -> list[str]:
@@ -517,7 +553,7 @@ def _worksheet_index(workbook: Any, sheet: str | int | None, path: Path) -> int:
         return names.index(text)
     if text.isdigit() and 1 <= int(text) <= len(names):
         return int(text) - 1
-    raise InputError(f"no such sheet; the workbook has {', '.join(repr(n) for n in names)}",
+    raise UsageError(f"no such sheet; the workbook has {', '.join(repr(n) for n in names)}",
                      file=str(path), column="--sheet", value=sheet)
 
 
@@ -592,7 +628,7 @@ def _read_excel(path: Path, sheet_name: str | int | None = None,
         notes.append(Diagnostic("excel_title_row_skipped", "info",
                                 {"row": title, "header_row": header_row}))
     if header_at is not None and header_row != header_at:
-        raise InputError(f"row {header_at} is empty; the first filled row below it is "
+        raise UsageError(f"row {header_at} is empty; the first filled row below it is "
                          f"{header_row}", file=str(path), column="--header-row", value=header_at)
     if no_value:
         notes.append(Diagnostic("excel_formula_no_value", "caution",
@@ -789,7 +825,7 @@ def validate_frame(questionnaire: Questionnaire, frame: pd.DataFrame,
         raise InputError(f"no respondent-id column {rid!r}; expected it named as "
                          "'respondent_id' in the questionnaire", file=name, row=header_row,
                          column=rid,
-                         hint=_columns_hint(frame))
+                         hint=_header_hint(info, rid, header_row) or _columns_hint(frame))
     items = q.analysed_items
     missing_cols = [i.source for i in (*items, *q.checks) if i.source not in frame.columns]
     if missing_cols:
@@ -1072,6 +1108,76 @@ def _code_text(value: Any) -> str:
             return str(int(number))
         return text
     return str(value)
+
+
+#: How many filled rows of a sheet (lines of a CSV file) are searched for a column name
+#: when the header does not hold it.
+HEADER_SEARCH_ROWS = 10
+
+
+def _rows_holding(rows: Any, column: str, limit: int = HEADER_SEARCH_ROWS) -> int | None:
+    """The number of the first of the first ``limit`` filled rows ``(number, cells)``
+    that has a cell reading ``column``, else None."""
+    seen = 0
+    for number, cells in rows:
+        if not _filled(cells):
+            continue
+        if any(v is not None and str(v).strip() == column for v in cells):
+            return number
+        seen += 1
+        if seen >= limit:
+            return None
+    return None
+
+
+def _header_hint(info: dict[str, Any], column: str, header_row: int) -> str | None:
+    """Where the missing ``column`` is, when it is in the file but not in the header:
+    a later row of the first :data:`HEADER_SEARCH_ROWS` (``--header-row N``) or, for a
+    workbook read from its first sheet, another sheet (``--sheet NAME``)."""
+    source = info.get("source")
+    path = Path(source) if isinstance(source, str) else None
+    if path is None or not path.is_file():
+        return None
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                current = _worksheet_index(book, info.get("sheet"), path)
+                sheets = [(k, ws.title, _rows_holding(
+                    enumerate(ws.iter_rows(values_only=True), start=1), column))
+                    for k, ws in enumerate(book.worksheets)]
+            finally:
+                book.close()
+            row = sheets[current][2]
+            if row is not None and row != header_row:
+                return f"the header seems to be row {row}: use --header-row {row}"
+            if info.get("sheet") is None:
+                for k, title, row in sheets:
+                    if k != current and row is not None:
+                        return (f"sheet {title!r} has the column {column!r} (row {row}): use "
+                                f"--sheet {title!r}" + (f" --header-row {row}" if row > 1
+                                                        else ""))
+            return None
+        if suffix in (".csv", ".txt", ".tsv", ""):
+            text, _ = _decode(path.read_bytes(), str(path))
+            reader = csv.reader(io.StringIO(text, newline=""),
+                                delimiter=info.get("delimiter") or ",",
+                                skipinitialspace=True)
+            lines, end = [], 0
+            for record in reader:
+                lines.append((end + 1, record))
+                end = reader.line_num
+                if len(lines) > 4 * HEADER_SEARCH_ROWS:
+                    break
+            row = _rows_holding(lines, column)
+            if row is not None and row != header_row:
+                return f"the header seems to be line {row}: use --header-row {row}"
+    except Exception:  # the hint is a courtesy: the error stands without it
+        return None
+    return None
 
 
 def _columns_hint(frame: pd.DataFrame) -> str:

@@ -243,3 +243,129 @@ def test_missing_value_markers_are_counted(tmp_path):
     note = next(w for w in log.warnings if w.code == "missing_markers_read")
     assert note.params["n"] == 3 and note.severity == "info"
     assert "missing-value marker" in note.text("en") and "缺失值标记" in note.text("zh")
+
+
+# -- 3. messy exports: where the header is, options named as options, CSV title lines ---------
+
+def _two_title_workbook(path, *, first_sheet_without_id: bool = False):
+    import openpyxl
+
+    from tests.test_responses import GOOD, HEADER
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    if first_sheet_without_id:
+        ws.title = "Notes"
+        ws.append(["exported by the panel provider"])
+        ws.append(["wave", 2])
+        ws = wb.create_sheet("Data")
+        ws.append(HEADER)
+    else:
+        ws.title = "Two"
+        ws.append(["Survey export", "wave 2"])   # two title rows with two cells each:
+        ws.append(["Panel", "November"])         # not a single-cell title
+        ws.append([])
+        ws.append(HEADER)                        # row 4
+    for row in GOOD:
+        ws.append(row)
+    wb.save(path)
+
+
+def test_missing_id_column_points_to_the_header_row(tmp_path, capsys):
+    from satisfaction.errors import InputError
+    from satisfaction.responses import load_responses
+    from tests.test_responses import SMALL
+
+    q, path = _small(tmp_path), tmp_path / "two.xlsx"
+    _two_title_workbook(path)
+    with pytest.raises(InputError) as info:
+        load_responses(q, path)
+    assert info.value.hint == "the header seems to be row 4: use --header-row 4"
+    assert load_responses(q, path, header_row=4).log.analysed == 4
+    qpath = tmp_path / "small.yaml"
+    qpath.write_text(__import__("textwrap").dedent(SMALL), encoding="utf-8")
+    assert main(["validate", str(qpath), str(path), "--sheet", "Two"]) == 2
+    assert "use --header-row 4" in capsys.readouterr().err
+
+
+def test_missing_id_column_points_to_the_sheet_holding_it(tmp_path):
+    from satisfaction.errors import InputError
+    from satisfaction.responses import load_responses
+
+    q, path = _small(tmp_path), tmp_path / "notes.xlsx"
+    _two_title_workbook(path, first_sheet_without_id=True)
+    with pytest.raises(InputError) as info:
+        load_responses(q, path)
+    assert info.value.hint == "sheet 'Data' has the column 'rid' (row 1): use --sheet 'Data'"
+    assert load_responses(q, path, sheet="Data").log.analysed == 4
+    with pytest.raises(InputError) as info:  # a sheet was chosen: no other sheet proposed
+        load_responses(q, path, sheet="Notes")
+    assert "--sheet" not in (info.value.hint or "")
+
+
+def test_excel_option_errors_say_option(tmp_path):
+    from satisfaction.errors import UsageError
+    from satisfaction.responses import load_responses
+
+    q, path = _small(tmp_path), tmp_path / "two.xlsx"
+    _two_title_workbook(path)
+    with pytest.raises(UsageError) as info:
+        load_responses(q, path, sheet="Nope")
+    assert "option '--sheet'" in str(info.value) and "column" not in str(info.value)
+    with pytest.raises(UsageError) as info:
+        load_responses(q, path, header_row=3)
+    assert "option '--header-row'" in str(info.value) and "column" not in str(info.value)
+
+
+def _small(tmp_path):
+    import textwrap
+
+    from satisfaction.questionnaire import load_questionnaire
+    from tests.test_responses import SMALL
+
+    path = tmp_path / "small_q.yaml"
+    path.write_text(textwrap.dedent(SMALL), encoding="utf-8")
+    return load_questionnaire(path)
+
+
+@pytest.mark.parametrize("title", ["Customer survey export 2026-11",
+                                   '"Customer survey export",,,,,,,,,,'])
+def test_csv_title_line_is_detected_and_noted(tmp_path, title):
+    from satisfaction.responses import load_responses
+    from tests.test_responses import GOOD, csv_text
+
+    q, path = _small(tmp_path), tmp_path / "title.csv"
+    path.write_text(title + "\n" + csv_text(GOOD), encoding="utf-8")
+    res = load_responses(q, path)
+    assert res.log.analysed == 4 and res.data["a1"].tolist() == [1, 2, 5, 3]
+    note = next(w for w in res.log.warnings if w.code == "csv_title_row_skipped")
+    assert note.params == {"row": 1, "header_row": 2}
+    assert "line 1" in note.text("en") and "第 1 行" in note.text("zh")
+    assert list(res.rows) == [3, 4, 5, 6]  # file lines of the data rows
+
+
+def test_csv_header_row_option_and_hint(tmp_path):
+    from satisfaction.errors import InputError, UsageError
+    from satisfaction.responses import load_responses
+    from tests.test_responses import GOOD, csv_text
+
+    q, path = _small(tmp_path), tmp_path / "two_titles.csv"
+    path.write_text("Customer survey,wave 2\nPanel,November\n" + csv_text(GOOD),
+                    encoding="utf-8")
+    with pytest.raises(InputError) as info:   # two two-cell lines: not a title
+        load_responses(q, path)
+    assert "11 cells where the header (line 1) has 2" in str(info.value)
+    assert info.value.hint == "if line 3 holds the column names, use --header-row 3"
+    # the same title lines as a spreadsheet saves them (padded with empty cells): the
+    # header is taken from line 1 and has no 'rid'; the hint finds it on line 3
+    padded = tmp_path / "padded.csv"
+    padded.write_text("Customer survey,wave 2" + "," * 9 + "\nPanel,November" + "," * 9
+                      + "\n" + csv_text(GOOD), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_responses(q, padded)
+    assert "no respondent-id column 'rid'" in str(info.value)
+    assert info.value.hint == "the header seems to be line 3: use --header-row 3"
+    res = load_responses(q, path, header_row=3)
+    assert res.log.analysed == 4 and list(res.rows) == [4, 5, 6, 7]
+    with pytest.raises(UsageError, match="option '--header-row'"):
+        load_responses(q, path, header_row=40)

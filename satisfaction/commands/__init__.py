@@ -54,5 +54,6 @@ def check_at_least(option: str, value: float | None, minimum: float,
 Sheet = Annotated[str | None, typer.Option(
     "--sheet", help="Excel responses: the sheet to read, by name or number (1 = first).")]
 HeaderRow = Annotated[int | None, typer.Option(
-    "--header-row", help="Excel responses: the row holding the column names (rows above it "
-    "are skipped; default the first filled row, a title row above it skipped).")]
+    "--header-row", help="Excel or CSV responses: the row (CSV: line) holding the column "
+    "names (rows above it are skipped; default the first filled row, a title row above it "
+    "skipped).")]
