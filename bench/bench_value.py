@@ -29,7 +29,11 @@ Figures (2026-12-01, this 2-core machine, never quiet that evening):
   (17.66-41.98), median CPU 18.5 s, peak RSS 1180 MB; at that load each run got about
   one core (wall = CPU), so the wall time says little about a quiet machine.
 * The same command before and after, alternating, three pairs at load 8.6-10.8: CPU
-  (user + system) 24.0, 24.9, 23.0 s before; 22.1, 21.3, 19.0 s after.
+  (user + system) 24.0, 24.9, 23.0 s before; 22.1, 21.3, 19.0 s after. Two more pairs
+  at load 5.7-7.1: before 40.9 and 29.7 s wall, 22.0 and 18.4 s CPU; after 27.5 and
+  19.3 s wall, 16.8 and 14.2 s CPU.
+* 20:19 UTC, load 3.3-5.5: five runs, median 22.27 s wall (12.05-28.31), median CPU
+  18.8 s, 1137 MB.
 
 The changes: the customer table counts purchase days by sorting packed keys for
 integer ids without returns (value/occasions.py); Pareto/NBD and Gamma-Gamma are
