@@ -640,3 +640,25 @@ def test_measurement_chapter_of_a_weighted_survey_is_weighted(analysis, lang):
     for construct, row in direct.constructs.iterrows():
         name = q.construct(construct).name.get(lang)
         assert alphas[name] == pytest.approx(row["alpha"], abs=1e-12)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_says_the_survey_is_weighted(analysis, lang):
+    """The one-page summary of a weighted survey says beside its cards that the
+    figures are weighted, with the method and R survey's effective n; an unweighted
+    analysis's summary has no such note."""
+    import copy
+
+    from satisfaction.report.context import build_context
+
+    ctx = build_context(analysis, lang)
+    w = analysis.weighted.weights
+    assert w.effective_n == pytest.approx(SURVEY["rake"]["effective_n"], abs=1e-4)
+    note = ctx["summary"]["weights_note"]
+    assert note is not None and f"{w.effective_n:.1f}" in note and "250" in note
+    assert note == ctx["t"].text("summary.weights_note",
+                                 method=ctx["t"].text(f"weighting.methods.{w.method}"),
+                                 effective_n=f"{w.effective_n:.1f}", n="250")
+    plain = copy.copy(analysis)
+    plain.weighted = None
+    assert build_context(plain, lang)["summary"]["weights_note"] is None

@@ -78,7 +78,19 @@ def summary_section(b: Any, model: dict[str, Any] | None, drivers: dict[str, Any
             "findings": _findings(b, rows, drivers, items),
             "driver_chart": _driver_chart(b),
             "driver_note": _driver_note(b),
-            "top_stage": (drivers or {}).get("top_stage")}
+            "top_stage": (drivers or {}).get("top_stage"),
+            "weights_note": _weights_note(b)}
+
+
+def _weights_note(b: Any) -> str | None:
+    """A weighted survey's summary says so beside the cards: the weighting method and
+    the Kish effective sample size (the methods appendix has the whole paragraph)."""
+    weighted = getattr(b.a, "weighted", None)
+    if weighted is None:
+        return None
+    w = weighted.weights
+    return b.t("summary.weights_note", method=b.label("weighting.methods", w.method),
+               effective_n=fmt(w.effective_n, 1), n=fmt(len(w.weights)))
 
 
 def _concerning_shown_results(b: Any, limitations: list[dict[str, str]]
