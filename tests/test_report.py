@@ -67,7 +67,11 @@ def cram_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     qpath = folder / "cram_injected.yaml"
     qpath.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     q = load_questionnaire(qpath)
-    responses = simulate_responses(q, n=300, seed=5, population=demo_population())
+    # Chinese comments: the report quotes customers' words untranslated, and the zh
+    # report of this run must hold no English sentence (the English path of the themes
+    # is tested in tests/test_text.py)
+    responses = simulate_responses(q, n=300, seed=5, population=demo_population(),
+                                   comments="zh")
     latent = responses.attrs["latent"]
     loyalty = pd.Series(latent["Loy"].to_numpy(), index=responses[q.customer_id].to_numpy())
     tx = simulate_transactions(loyalty, n_customers=3000, seed=5)
