@@ -13,8 +13,10 @@ from satisfaction.compare import adjust_pvalues, compare
 from satisfaction.errors import InputError, UsageError
 from satisfaction.questionnaire import load_questionnaire
 
+from .conftest import SHARED
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path("/work/shared/data/bank_satisfaction.csv")
+DATA = SHARED / "bank_satisfaction.csv"
 REF = json.loads((ROOT / "tests/reference/compare_bank.json").read_text())
 TOL = 1e-6
 

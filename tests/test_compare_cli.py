@@ -9,9 +9,11 @@ import pytest
 
 from satisfaction.cli import main
 
+from .conftest import SHARED
+
 ROOT = Path(__file__).resolve().parent.parent
 Q = str(ROOT / "satisfaction/questionnaires/ecsi_bank.yaml")
-DATA = "/work/shared/data/bank_satisfaction.csv"
+DATA = str(SHARED / "bank_satisfaction.csv")
 REF = json.loads((ROOT / "tests/reference/compare_bank.json").read_text())
 
 

@@ -23,6 +23,8 @@ from satisfaction.importance import driver_importance
 from satisfaction.questionnaire import load_questionnaire
 from satisfaction.simulate import demo_population, simulate_responses
 
+from .conftest import SHARED
+
 ROOT = Path(__file__).resolve().parent.parent
 REF = json.loads((ROOT / "tests/reference/compare_bank.json").read_text())
 REF_IMPORTANCE = json.loads((ROOT / "tests/reference/importance_reference.json").read_text())
@@ -31,7 +33,7 @@ REF_IMPORTANCE = json.loads((ROOT / "tests/reference/importance_reference.json")
 @pytest.fixture(scope="module")
 def bank():
     q = load_questionnaire(ROOT / "satisfaction/questionnaires/ecsi_bank.yaml")
-    d = pd.read_csv("/work/shared/data/bank_satisfaction.csv", index_col="respondent")
+    d = pd.read_csv(SHARED / "bank_satisfaction.csv", index_col="respondent")
     return q, d
 
 

@@ -24,6 +24,8 @@ from satisfaction.errors import InputError
 from satisfaction.group_drivers import group_driver_importance, permutation_test
 from satisfaction.importance import driver_importance
 
+from .conftest import SHARED
+
 REF = Path(__file__).parent / "reference"
 DATA = Path(__file__).parent / "data"
 DRIVERS = ["Image", "Expectation", "Quality", "Value"]
@@ -131,7 +133,7 @@ def test_the_pipeline_step_passes_the_weights(bank: pd.DataFrame) -> None:
     from satisfaction.questionnaire import load_questionnaire
 
     q = load_questionnaire("ecsi_bank")
-    data = pd.read_csv("/work/shared/data/bank_satisfaction.csv", index_col="respondent")
+    data = pd.read_csv(SHARED / "bank_satisfaction.csv", index_col="respondent")
     w = pd.Series(np.random.default_rng(3).uniform(0.5, 2.0, len(bank)), index=bank.index)
     ipa = SimpleNamespace(target="Satisfaction", decomposition=SimpleNamespace(
         drivers=DRIVERS, level=0.95))

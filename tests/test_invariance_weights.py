@@ -28,9 +28,11 @@ from satisfaction.resources import QUESTIONNAIRES
 from satisfaction.responses import load_responses
 from satisfaction.weights import compute_weights
 
+from .conftest import SHARED
+
 REFERENCE = Path(__file__).parent / "reference"
 REF = json.loads((REFERENCE / "lavaan_invariance_weights.json").read_text())
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+BANK = SHARED / "bank_satisfaction.csv"
 ECSI = """
 Image =~ imag1 + imag2 + imag3 + imag4 + imag5
 Expectation =~ expe1 + expe2 + expe3 + expe4 + expe5

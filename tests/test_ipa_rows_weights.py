@@ -32,10 +32,12 @@ from satisfaction.drivers import indices, ipa, item_scores
 from satisfaction.questionnaire import load_questionnaire
 from satisfaction.weights import weighted_performance
 
+from .conftest import SHARED
+
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "ipa_weights_survey.json").read_text(encoding="utf-8"))
 ROWS = REF["rows"]
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+BANK = SHARED / "bank_satisfaction.csv"
 TARGET = "Satisfaction"
 
 

@@ -30,6 +30,8 @@ from satisfaction.errors import InputError
 from satisfaction.importance import _counts, _resampled_corr, driver_importance
 from satisfaction.questionnaire import load_questionnaire
 
+from .conftest import SHARED
+
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "ipa_weights_survey.json").read_text(encoding="utf-8"))
 XS = REF["drivers"]
@@ -71,7 +73,7 @@ def test_weighted_ipa_matches_r(bank) -> None:
     the svymean interval of its difference from the drivers' mean."""
     scores, w = bank
     q = load_questionnaire("ecsi_bank")
-    data = pd.read_csv("/work/shared/data/bank_satisfaction.csv", index_col="respondent")
+    data = pd.read_csv(SHARED / "bank_satisfaction.csv", index_col="respondent")
     idx = indices(q, data)
     np.testing.assert_allclose(idx.scores[[*XS, Y]].to_numpy(),
                                pd.read_csv(REF_DIR / "importance_bank_scores.csv",

@@ -27,9 +27,11 @@ from satisfaction.errors import InputError
 from satisfaction.questionnaire import Questionnaire, load_questionnaire
 from satisfaction.responses import load_responses
 
+from .conftest import SHARED
+
 REFERENCE = Path(__file__).parent / "reference"
 REF = json.loads((REFERENCE / "lavaan_cfa_weights.json").read_text())
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+BANK = SHARED / "bank_satisfaction.csv"
 CFA_TOL = 1e-4
 EXACT = 1e-8
 

@@ -39,8 +39,10 @@ from tests.reference.pls_reference import (
     naive_plsc,
 )
 
+from .conftest import SHARED
+
 REF = Path(__file__).parent / "reference"
-DATA = Path("/work/shared/data/ecsi_mobile.csv")
+DATA = SHARED / "ecsi_mobile.csv"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="shared ECSI data not present")
 
 

@@ -14,7 +14,6 @@ References used (no seminr/cSEM here):
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,7 +34,9 @@ from tests.reference.pls_groups_reference import (
     quantile7,
 )
 
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+from .conftest import SHARED
+
+BANK = SHARED / "bank_satisfaction.csv"
 pytestmark = pytest.mark.skipif(not BANK.exists(), reason="shared bank data not present")
 
 #: A part of the bank ECSI model with a formative block and a single item.

@@ -27,7 +27,9 @@ import pytest
 from satisfaction.pls import bootstrap_pls, pls
 from satisfaction.pls_groups import compare_pair, permutation_indices, pls_groups
 
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+from .conftest import SHARED
+
+BANK = SHARED / "bank_satisfaction.csv"
 REF = Path(__file__).parent / "reference"
 MODEL = """IMAG =~ imag1 + imag2 + imag3 + imag4 + imag5
 EXPE <~ expe1 + expe2 + expe3

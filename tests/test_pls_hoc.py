@@ -34,6 +34,8 @@ from satisfaction.responses import load_responses
 from satisfaction.simulate import simulate_responses
 from tests.reference.pls_reference import naive_pls, naive_plsc
 
+from .conftest import SHARED
+
 TOL = 1e-10
 HOC = {"PreSale": ["Info", "Brand", "WoM"],
        "InSale": ["Quality", "Price", "Convenience", "Staff", "Environment"],
@@ -546,7 +548,7 @@ def test_disjoint_two_stage_matches_seminr_fixture() -> None:
 
     from tests.reference.pls_reference import mobi_1_10
 
-    data_file = Path("/work/shared/data/ecsi_mobile.csv")
+    data_file = SHARED / "ecsi_mobile.csv"
     ref = json.loads((Path(__file__).parent / "reference" / "pls_seminr_hoc.json").read_text())
     mobi = mobi_1_10(data_file)
     r = pls(ref["model"], mobi, higher_order="disjoint", tol=1e-10)

@@ -33,8 +33,10 @@ from satisfaction.pls_mediation import indirect_chains, specific_indirect
 from satisfaction.pls_predict import blindfolding, plspredict
 from tests.reference.pls_reference import ecsi_syntax, mobi_1_10
 
+from .conftest import SHARED
+
 REF = Path(__file__).parent / "reference"
-DATA = Path("/work/shared/data/ecsi_mobile.csv")
+DATA = SHARED / "ecsi_mobile.csv"
 
 
 @pytest.fixture(scope="module")

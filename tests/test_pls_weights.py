@@ -36,8 +36,10 @@ from satisfaction.pls import (
     reliability,
 )
 
+from .conftest import SHARED
+
 REF = Path(__file__).parent / "reference"
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+BANK = SHARED / "bank_satisfaction.csv"
 MODEL = """
 IMAG =~ imag1 + imag2 + imag3
 SAT =~ sat1 + sat2 + sat3

@@ -9,7 +9,6 @@ English and Chinese, with the same numbers.
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -25,7 +24,9 @@ from satisfaction.report.context import _Builder
 from satisfaction.resources import QUESTIONNAIRES, TEMPLATES
 from satisfaction.responses import load_responses
 
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+from .conftest import SHARED
+
+BANK = SHARED / "bank_satisfaction.csv"
 
 
 @pytest.fixture(scope="module")

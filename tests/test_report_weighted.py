@@ -25,9 +25,11 @@ from satisfaction.responses import load_responses
 from satisfaction.topbox import box_scores
 from satisfaction.weights import compute_weights
 
+from .conftest import SHARED
+
 REFERENCE = Path(__file__).parent / "reference"
 SURVEY = json.loads((REFERENCE / "survey_weights.json").read_text())
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+BANK = SHARED / "bank_satisfaction.csv"
 Z975 = 1.959963984540054
 
 

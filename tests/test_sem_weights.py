@@ -25,9 +25,11 @@ from satisfaction.responses import load_responses
 from satisfaction.sem_weights import fit_weighted, normalise, weighted_moments
 from satisfaction.weights import compute_weights
 
+from .conftest import SHARED
+
 REFERENCE = Path(__file__).parent / "reference"
 REF = json.loads((REFERENCE / "lavaan_sampling_weights.json").read_text())
-BANK = Path("/work/shared/data/bank_satisfaction.csv")
+BANK = SHARED / "bank_satisfaction.csv"
 Z975 = 1.959963984540054
 AC = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5\nC ~ A\n"
 #: fit measures compared with lavaan
