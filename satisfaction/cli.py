@@ -404,8 +404,29 @@ def main(argv: list[str] | None = None) -> int:
             return 128 + exc.signum
 
 
+#: Settings of the process of ``satisfaction clv`` and ``satisfaction rfm``, made by
+#: :func:`run` before NumPy is loaded; a value the user set wins. Their arrays hold
+#: millions of customers or transactions and their BLAS work is dot products of vectors
+#: (the fits run under one BLAS thread anyway):
+#:
+#: * ``NUMPY_MADVISE_HUGEPAGE=0``: NumPy asks the kernel for transparent huge pages for
+#:   large arrays; where the kernel compacts memory synchronously for them (defrag
+#:   "madvise", Debian's default) a fresh array's first touch costs more than the
+#:   arithmetic on it;
+#: * ``OPENBLAS_NUM_THREADS=1``: no OpenBLAS thread pools (NumPy's and SciPy's), their
+#:   buffers and their spinning.
+#:
+#: Together about half a second of the 10-million-row ``clv`` (bench/bench_value.py).
+VALUE_PROCESS_ENVIRONMENT: dict[str, str] = {"NUMPY_MADVISE_HUGEPAGE": "0",
+                                             "OPENBLAS_NUM_THREADS": "1"}
+
+
 def run() -> None:
     """Entry point for the console script."""
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if command in ("clv", "rfm") and "numpy" not in sys.modules:
+        for name, value in VALUE_PROCESS_ENVIRONMENT.items():
+            os.environ.setdefault(name, value)
     sys.exit(main())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
+from scipy import optimize, special
 
 from satisfaction.value import clv
 from satisfaction.value.customers import customer_table
@@ -296,6 +296,21 @@ def test_compress_matches_a_groupby(with_nan):
     np.testing.assert_allclose(counts, expected.to_numpy(), rtol=1e-12)
     np.testing.assert_array_equal(ux[inverse], x)
     np.testing.assert_array_equal(ut[inverse], t)
+
+
+def test_bgnbd_loglik_is_the_per_customer_formula(table):
+    """The grouped sums of ``_bgnbd_loglik`` (terms by distinct x and T, the mixture term
+    for x > 0 only) add up to FHL 2005a's eq. 6 written out per customer."""
+    d = table.data
+    x, tx, big_t = d.frequency.to_numpy(float), d.t_x.to_numpy(), d["T"].to_numpy()
+    for r, alpha, a, b in ([0.25, 4.4, 0.8, 2.4], [1.3, 0.7, 3.0, 20.0]):
+        odds = np.where(x > 0, a / np.where(x > 0, b + x - 1.0, 1.0)
+                        * ((alpha + big_t) / (alpha + tx)) ** (r + x), 0.0)
+        per_customer = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+                        + special.betaln(a, b + x) - special.betaln(a, b)
+                        - (r + x) * np.log(alpha + big_t) + np.log1p(odds))
+        assert clv.bgnbd_loglik(np.array([r, alpha, a, b]), x, tx, big_t) == pytest.approx(
+            per_customer.sum(), rel=1e-12)
 
 
 def test_chunked_likelihood_sum_equals_one_pass(table, monkeypatch):

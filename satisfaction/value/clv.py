@@ -261,21 +261,31 @@ def _summed_values(fun: Any, parts: list[Any]) -> float:
 # BG/NBD
 # ---------------------------------------------------------------------------
 class _Triplets:
-    """(x, t_x, T) with weights, and each column split into its few distinct values.
+    """(x, t_x, T) with weights, arranged for :func:`_bgnbd_loglik`.
 
     Terms of the likelihood that depend on x alone (Γ, B, ψ) or on T or t_x alone
     (logarithms) are computed once per distinct value and gathered: with daily
-    data there are at most a few thousand distinct values of each.
+    data there are at most a few thousand distinct values of each. The terms that
+    are linear in the per-customer weights are summed once per distinct x and T
+    here (``wx``, ``w_T``, ``wx_T``): only the customers with repeat purchases
+    (x > 0) have a per-customer term, the "dropped out after the last purchase"
+    branch, so only they are kept row by row (``p_*``).
     """
 
     def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
                  w: np.ndarray | None) -> None:
-        self.x, self.t_x, self.T = x, t_x, T
-        self.w = np.ones_like(x) if w is None else w
-        self.xv, self.xi = np.unique(x, return_inverse=True)
-        self.tv, self.ti = np.unique(t_x, return_inverse=True)
-        self.Tv, self.Ti = np.unique(T, return_inverse=True)
-        self.pos = x > 0
+        w = np.ones_like(x) if w is None else w
+        self.n = float(w.sum())
+        self.xv, xi = np.unique(x, return_inverse=True)
+        self.tv, ti = np.unique(t_x, return_inverse=True)
+        self.Tv, t_i = np.unique(T, return_inverse=True)
+        self.wx = np.bincount(xi, weights=w, minlength=len(self.xv))
+        self.w_T = np.bincount(t_i, weights=w, minlength=len(self.Tv))
+        self.wx_T = np.bincount(t_i, weights=w * x, minlength=len(self.Tv))
+        pos = x > 0
+        self.p_x, self.p_w = x[pos], w[pos]
+        self.p_xi, self.p_ti, self.p_Ti = xi[pos], ti[pos], t_i[pos]
+        # 1/(b + x − 1) and ln a − ln(b + x − 1) are used for x > 0 only
         self.xm1v = np.where(self.xv > 0, self.xv - 1.0, 0.0)
 
 
@@ -297,37 +307,43 @@ def bgnbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarr
 
 
 def _bgnbd_loglik(params: np.ndarray, d: _Triplets, grad: bool = False) -> Any:
+    r"""Σ w ln L (FHL 2005a, eq. 6) and its gradient over the rows of ``d``.
+
+    With D = ln a − ln(b+x−1) + (r+x) ln((α+T)/(α+t_x)) for x > 0 (the log-odds of
+    the "dropped out after the last purchase" branch),
+    ln L = ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a, b) − (r+x) ln(α+T)
+    + δ_{x>0} ln(1 + e^D). The first terms are summed by distinct x and T, the last
+    per customer with x > 0; σ(D) carries that branch into the gradient.
+    """
     r, alpha, a, b = params
-    xv, xi, w = d.xv, d.xi, d.w
-    # per distinct x
+    xv = d.xv
+    # per distinct x, T and t_x
     base_x = (special.gammaln(r + xv) - special.gammaln(r) + r * np.log(alpha)
               + special.betaln(a, b + xv) - special.betaln(a, b))
-    lnab_x = np.where(xv > 0, np.log(a) - np.log(np.where(xv > 0, b + xv - 1.0, 1.0)), 0.0)
-    # per distinct T and t_x
-    ln_at = np.log(alpha + d.Tv)[d.Ti]
-    ln_atx = np.log(alpha + d.tv)[d.ti]
-    rx = r + d.x
-    gap = ln_at - ln_atx
-    dd = np.where(d.pos, lnab_x[xi] + rx * gap, -np.inf)
-    ll_i = base_x[xi] - rx * ln_at + np.logaddexp(0.0, dd)
-    ll = float(np.dot(w, ll_i))
+    with np.errstate(divide="ignore"):
+        lnab_x = np.log(a) - np.log(b + d.xm1v)  # used where x > 0 only
+    ln_at_v, ln_atx_v = np.log(alpha + d.Tv), np.log(alpha + d.tv)
+    # Σ w (r + x) ln(α+T), summed by distinct T
+    alive_t = r * d.w_T + d.wx_T
+    # the customers with repeat purchases
+    rx = r + d.p_x
+    gap = ln_at_v[d.p_Ti] - ln_atx_v[d.p_ti]
+    dd = lnab_x[d.p_xi] + rx * gap
+    ll = (float(np.dot(d.wx, base_x)) - float(np.dot(alive_t, ln_at_v))
+          + float(np.dot(d.p_w, np.logaddexp(0.0, dd))))
     if not grad:
         return ll
-    s = special.expit(dd)  # weight of the "dropped out after the last purchase" branch
-    sw = s * w
-    # sums over customers of x-only terms: aggregate weights by distinct x first
-    wx = np.bincount(xi, weights=w, minlength=len(xv))
-    swx = np.bincount(xi, weights=sw, minlength=len(xv))
-    inv_at = (1.0 / (alpha + d.Tv))[d.Ti]
-    inv_atx = (1.0 / (alpha + d.tv))[d.ti]
-    g_r = (np.dot(wx, special.digamma(r + xv) - special.digamma(r) + np.log(alpha))
-           - np.dot(w, ln_at) + np.dot(sw, gap))
-    g_alpha = (w.sum() * r / alpha - np.dot(w * rx, inv_at)
-               + np.dot(sw * rx, inv_at - inv_atx))
-    g_a = np.dot(wx, special.digamma(a + b) - special.digamma(a + b + xv)) + swx.sum() / a
-    g_b = (np.dot(wx, special.digamma(b + xv) - special.digamma(a + b + xv)
+    sw = special.expit(dd) * d.p_w  # weight of the "dropped out after the last purchase" branch
+    swx = np.bincount(d.p_xi, weights=sw, minlength=len(xv))
+    inv_at_v, inv_atx_v = 1.0 / (alpha + d.Tv), 1.0 / (alpha + d.tv)
+    inv_gap = inv_at_v[d.p_Ti] - inv_atx_v[d.p_ti]
+    g_r = (np.dot(d.wx, special.digamma(r + xv) - special.digamma(r) + np.log(alpha))
+           - np.dot(d.w_T, ln_at_v) + np.dot(sw, gap))
+    g_alpha = d.n * r / alpha - np.dot(alive_t, inv_at_v) + np.dot(sw * rx, inv_gap)
+    g_a = np.dot(d.wx, special.digamma(a + b) - special.digamma(a + b + xv)) + swx.sum() / a
+    g_b = (np.dot(d.wx, special.digamma(b + xv) - special.digamma(a + b + xv)
                   - special.digamma(b) + special.digamma(a + b))
-           - np.dot(swx, np.where(xv > 0, 1.0 / np.where(xv > 0, b + xv - 1.0, 1.0), 0.0)))
+           - np.dot(swx, np.where(xv > 0, 1.0 / (b + d.xm1v), 0.0)))
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 
@@ -604,25 +620,47 @@ def _pnbd_series(c: np.ndarray, B: np.ndarray, z: np.ndarray,
     n = len(z)
     total = np.ones(n)
     sum_c, sum_b, sum_z = np.zeros(n), np.zeros(n), np.zeros(n)
+    # The running pairs' sums are kept in arrays of their own (contiguous, no indexed
+    # updates per term) and written back when finished pairs are dropped. A pair that
+    # has finished is frozen until then: its next terms are made exactly zero, so its
+    # sums are those it had when it finished.
     idx = np.arange(n)
+    tot, s_c, s_b, s_z = np.ones(n), np.zeros(n), np.zeros(n), np.zeros(n)
     u, h_c, h_b = np.ones(n), np.zeros(n), np.zeros(n)  # u_k, Σ_{j<k} 1/(c+j), 1/(B+j)
     c_a, b_a, z_a, tail = c, B, z, 1e-17 * (1.0 - z)
     k = 0
+
+    def drop(running: np.ndarray) -> None:
+        """Write the finished pairs' sums back and keep only the running ones."""
+        nonlocal idx, tot, s_c, s_b, s_z, u, h_c, h_b, c_a, b_a, z_a, tail
+        done = ~running
+        at = idx[done]
+        total[at], sum_c[at], sum_b[at], sum_z[at] = tot[done], s_c[done], s_b[done], s_z[done]
+        idx, tot, s_c, s_b, s_z = idx[running], tot[running], s_c[running], s_b[running], \
+            s_z[running]
+        u, h_c, h_b = u[running], h_c[running], h_b[running]
+        c_a, b_a, z_a, tail = c_a[running], b_a[running], z_a[running], tail[running]
+
     # one term at a time while many pairs run (most stop within a few dozen terms)
-    while len(idx) > _SERIES_BLOCK // 64 and k < 256:
-        grow = (c_a + k) / (b_a + k)
+    running, n_running = np.ones(n, dtype=bool), n
+    while n_running > _SERIES_BLOCK // 64 and k < 256:
+        c_k, b_k = c_a + k, b_a + k
+        grow = c_k / b_k
         z_next = (k + 1.0) * u * grow  # (k+1) u_{k+1} / z
-        h_c, h_b = h_c + 1.0 / (c_a + k), h_b + 1.0 / (b_a + k)
+        h_c, h_b = h_c + 1.0 / c_k, h_b + 1.0 / b_k
         u = u * grow * z_a
-        total[idx] += u
-        sum_c[idx] += u * h_c
-        sum_b[idx] -= u * h_b
-        sum_z[idx] += z_next
+        tot += u
+        s_c += u * h_c
+        s_b -= u * h_b
+        s_z += z_next
         k += 1
-        running = (u + z_next) > tail * total[idx]
-        if not running.all():
-            idx, u, h_c, h_b = idx[running], u[running], h_c[running], h_b[running]
-            c_a, b_a, z_a, tail = c_a[running], b_a[running], z_a[running], tail[running]
+        running = (u + z_next) > tail * tot
+        u *= running  # a finished pair adds exact zeros from here on
+        n_running = int(np.count_nonzero(running))
+        if 4 * n_running < 3 * len(running):
+            drop(running)
+            running = running[running]
+    drop(running)
     # then blocks of terms for the pairs still running (z close to 1)
     while len(idx) and k < _SERIES_TERMS:
         size = int(np.clip(_SERIES_BLOCK // len(idx), 16, 1 << 16))
@@ -635,16 +673,13 @@ def _pnbd_series(c: np.ndarray, B: np.ndarray, z: np.ndarray,
         z_terms = (steps + 1.0) * prev * grow  # (k+1) u_{k+1} / z
         hc = h_c[:, None] + np.cumsum(1.0 / c_j, axis=1)
         hb = h_b[:, None] + np.cumsum(1.0 / b_j, axis=1)
-        total[idx] += terms.sum(axis=1)
-        sum_c[idx] += (terms * hc).sum(axis=1)
-        sum_b[idx] -= (terms * hb).sum(axis=1)
-        sum_z[idx] += z_terms.sum(axis=1)
+        tot += terms.sum(axis=1)
+        s_c += (terms * hc).sum(axis=1)
+        s_b -= (terms * hb).sum(axis=1)
+        s_z += z_terms.sum(axis=1)
         u, h_c, h_b = terms[:, -1], hc[:, -1], hb[:, -1]
         k += size
-        running = (u + z_terms[:, -1]) > tail * total[idx]
-        if not running.all():
-            idx, u, h_c, h_b = idx[running], u[running], h_c[running], h_b[running]
-            c_a, b_a, z_a, tail = c_a[running], b_a[running], z_a[running], tail[running]
+        drop((u + z_terms[:, -1]) > tail * tot)
     total[idx] = np.nan  # not converged
     return np.log(total), sum_c / total, sum_b / total, sum_z / total
 
@@ -691,7 +726,16 @@ class _PnbdTerms:
         self.pair_x = np.concatenate([self.x1, self.x2])
         self.pair_t = np.concatenate([self.t1, self.T2])
         self.same = t_x >= T  # bought at the end: no time to drop out unseen, A₀ = 0
-        self.parts = _chunks(len(x))
+        # sums of the weights that do not change with the parameters: by distinct x (the
+        # head term) and by distinct (x, T) (the "alive" term's share before π)
+        self.wx = np.bincount(self.xi, weights=w, minlength=len(self.xv))
+        self.w2 = np.bincount(self.i2, weights=w, minlength=len(self.x2))
+        # the customers who could have dropped out unseen (t_x < T) have the mixture
+        # term; the others (A₀ = 0) only the "alive" one
+        may_drop = ~self.same
+        self.m_i1, self.m_i2, self.m_w = self.i1[may_drop], self.i2[may_drop], w[may_drop]
+        self.s_i2, self.s_w = self.i2[self.same], w[self.same]
+        self.parts = _chunks(len(self.m_w))
 
     def loglik(self, params: np.ndarray) -> float:
         """Σ w ln L by the note's hypergeometric form, the same sum as
@@ -741,28 +785,27 @@ class _PnbdTerms:
         return ln_j, grad
 
     def _customers(self, params: np.ndarray, ln_j1: np.ndarray, ln_j2: np.ndarray,
-                   alive2: np.ndarray, head_x: np.ndarray, part: slice,
+                   alive2: np.ndarray, part: slice,
                    ) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
-        """One chunk of customers: Σ w ln L, Σ w π and the weights that carry the
-        pairs' derivatives into the gradient (Σ w(1−π) per (x, T), Σ w π J₁/I per
-        (x, t_x), Σ w π J₂/I per (x, T), with I = J₁ − J₂)."""
+        """One chunk of the customers with t_x < T: Σ w ln L without the head term,
+        Σ w π, and the weights that carry the pairs' derivatives into the gradient
+        (Σ w π per (x, T), Σ w π J₁/I per (x, t_x), Σ w π J₂/I per (x, T), with
+        I = J₁ − J₂ and J₂/J₁ = e)."""
         s = params[2]
-        i1, i2, w = self.i1[part], self.i2[part], self.w[part]
-        same = self.same[part]
+        i1, i2, w = self.m_i1[part], self.m_i2[part], self.m_w[part]
         with np.errstate(all="ignore"):  # in this thread: errstate is per thread
-            j1, j2 = ln_j1[i1], ln_j2[i2]
-            alive = alive2[i2]
-            # ln I = ln J₁ + ln(1 − J₂/J₁); −inf when t_x = T
-            dead = np.where(same, -np.inf,
-                            np.log(s) + j1 + np.log1p(-np.exp(np.minimum(j2 - j1, 0.0))))
-            mix = np.logaddexp(alive, dead)
-            ll = float(np.dot(w, head_x[self.xi[part]] + mix))
-            pi = np.exp(dead - mix)
-            q1 = np.where(same, 0.0, w * np.exp(np.log(s) + j1 - mix))
-            q2 = np.where(same, 0.0, w * np.exp(np.log(s) + j2 - mix))
+            j1 = ln_j1[i1]
+            e = np.exp(np.minimum(ln_j2[i2] - j1, 0.0))  # J₂/J₁ ≤ 1
+            ln_s_j1 = np.log(s) + j1
+            dead = ln_s_j1 + np.log1p(-e)  # ln(s I)
+            mix = np.logaddexp(alive2[i2], dead)
+            ll = float(np.dot(w, mix))
+            w_pi = w * np.exp(dead - mix)
+            q1 = w * np.exp(ln_s_j1 - mix)  # w π J₁/I
+            q2 = q1 * e                     # w π J₂/I
         n1, n2 = len(self.x1), len(self.x2)
-        return (ll, float(np.dot(w, pi)),
-                np.bincount(i2, weights=w * (1.0 - pi), minlength=n2),
+        return (ll, float(w_pi.sum()),
+                np.bincount(i2, weights=w_pi, minlength=n2),
                 np.bincount(i1, weights=q1, minlength=n1),
                 np.bincount(i2, weights=q2, minlength=n2))
 
@@ -778,13 +821,15 @@ class _PnbdTerms:
                       + s * np.log(beta))
             alive2 = -(r + x2) * np.log(alpha + big_t) - s * np.log(beta + big_t)
         ln_j1, ln_j2 = ln_j[:n1], ln_j[n1:]
-        chunks = _over_parts(lambda part: self._customers(params, ln_j1, ln_j2, alive2,
-                                                          head_x, part), self.parts)
-        ll = float(sum(c[0] for c in chunks))
+        chunks = _over_parts(lambda part: self._customers(params, ln_j1, ln_j2, alive2, part),
+                             self.parts)
+        ll = (float(np.dot(self.wx, head_x)) + float(np.dot(self.s_w, alive2[self.s_i2]))
+              + float(sum(c[0] for c in chunks)))
         pi_total = float(sum(c[1] for c in chunks))
-        not_dead2, q1, q2 = (np.sum([c[k] for c in chunks], axis=0) for k in (2, 3, 4))
+        w_pi2, q1, q2 = (np.sum([c[k] for c in chunks], axis=0) for k in (2, 3, 4))
+        not_dead2 = self.w2 - w_pi2
         n = float(self.w.sum())
-        wx = np.bincount(self.xi, weights=self.w, minlength=len(self.xv))
+        wx = self.wx
         with np.errstate(all="ignore"):
             d_alive = np.vstack([-np.log(alpha + big_t), -(r + x2) / (alpha + big_t),
                                  -np.log(beta + big_t), -s / (beta + big_t)])

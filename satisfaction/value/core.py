@@ -354,12 +354,10 @@ def analyse_customers(
                   else None)
         try:
             bg = fit_bgnbd(x, tx, big_t) if "bgnbd" in models else None
-            spend = (pool.submit(fit_gamma_gamma, x, z) if "gamma_gamma" in models
-                     else None)
-            pn = pareto.result() if pareto is not None else None
         except InputError as exc:
             raise InputError(exc.message, file=source, value=exc.value,
                              hint=exc.hint) from None
+        spend = pool.submit(fit_gamma_gamma, x, z) if "gamma_gamma" in models else None
         try:
             gg = spend.result() if spend is not None else None
         except InputError as exc:
@@ -371,7 +369,51 @@ def analyse_customers(
                      "per customer, without CLV (it needs the spend model)",
             ) from None
         r, a, life = segmentations.result()
+        # The per-customer predictions come from BG/NBD when it is fitted (Pareto/NBD's
+        # only without it): then they are made while Pareto/NBD is still being fitted,
+        # which takes the longest.
+        per_customer = None
+        if bg is not None or pareto is None:
+            per_customer = _per_customer(table, options, d_unit, (r, a, life), bg, gg,
+                                         referral_rate, referral_value)
+        try:
+            pn = pareto.result() if pareto is not None else None
+        except InputError as exc:
+            raise InputError(exc.message, file=source, value=exc.value,
+                             hint=exc.hint) from None
+        if per_customer is None:
+            per_customer = _per_customer(table, options, d_unit, (r, a, life), pn, gg,
+                                         referral_rate, referral_value)
+    out, extra, hold = per_customer
+    notes = excluded_diagnostics(log)
+    for fit in (bg, pn, gg):
+        if fit is not None:
+            notes += fit.warnings
+    notes += extra
+    settings = {"period_end": table.period_end.isoformat(),
+                "holdout_end": table.holdout_end.isoformat(), "time_unit": table.time_unit,
+                "horizon": int(horizon), "discount_rate_annual": float(options.discount_rate),
+                "discount_rate_per_unit": float(d_unit), "margin": table.has_margin}
+    return ValueResult(customers=out, table=table, rfm=r, abc=a, lifecycle=life,
+                       transactions_log=log, counts=counts, settings=settings, bgnbd=bg,
+                       pareto_nbd=pn, gamma_gamma=gg, holdout=hold, warnings=notes,
+                       engine=engine)
 
+
+def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
+                  segments: tuple[RFMResult, ABCResult, LifecycleResult],
+                  model: BGNBDFit | ParetoNBDFit | None, gg: GammaGammaFit | None,
+                  referral_rate: float | pd.Series, referral_value: float,
+                  ) -> tuple[pd.DataFrame, list[Diagnostic], HoldoutCheck | None]:
+    """The per-customer table of :func:`analyse_customers` (segments, P(alive), expected
+    purchases, CLV and the value decomposition from ``model`` and ``gg``), the
+    diagnostics it adds (margin used, customers whose spend is undefined) and the
+    holdout check."""
+    data = table.purchasers
+    horizon = options.horizon
+    r, a, life = segments
+    x, tx, big_t = (data[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T"))
+    z = data["monetary_value"].to_numpy(dtype=float)
     out = r.data[["recency", "frequency", "monetary", "r_score", "f_score", "m_score",
                   "rfm_segment", "value_group"]].copy()
     # all three tables are in the customer table's order: assign positionally
@@ -379,16 +421,13 @@ def analyse_customers(
     out["lifecycle_stage"] = life.data["lifecycle_stage"].array
     hist = data["margin"] if table.has_margin else data["revenue"]
     out["historical_value"] = hist.to_numpy()
-    notes = excluded_diagnostics(log)
-    model = bg if bg is not None else pn
-    for fit in (bg, pn, gg):
-        if fit is not None:
-            notes += fit.warnings
+    notes: list[Diagnostic] = []
     out["p_alive"] = np.nan
     out["expected_purchases"] = np.nan
     out["clv"] = np.nan
     out["expected_spend"] = np.nan
     hold = None
+    pred: dict[str, np.ndarray] = {}
     if model is not None:
         if isinstance(model, BGNBDFit):
             pred = model.predict(horizon, d_unit, x, tx, big_t)
@@ -424,14 +463,7 @@ def analyse_customers(
     for column in ("frequency", "r_score", "f_score", "m_score"):
         out[column] = out[column].astype("int64")
     out.index.name = "customer_id"
-    settings = {"period_end": table.period_end.isoformat(),
-                "holdout_end": table.holdout_end.isoformat(), "time_unit": table.time_unit,
-                "horizon": int(horizon), "discount_rate_annual": float(options.discount_rate),
-                "discount_rate_per_unit": float(d_unit), "margin": table.has_margin}
-    return ValueResult(customers=out, table=table, rfm=r, abc=a, lifecycle=life,
-                       transactions_log=log, counts=counts, settings=settings, bgnbd=bg,
-                       pareto_nbd=pn, gamma_gamma=gg, holdout=hold, warnings=notes,
-                       engine=engine)
+    return out, notes, hold
 
 
 def excluded_diagnostics(log: dict[str, Any]) -> list[Diagnostic]:
