@@ -363,3 +363,62 @@ def test_segmentations_on_numbered_rows_equal_those_on_customer_ids(cdnow):
         pd.testing.assert_frame_equal(ours.data, theirs.data, check_exact=True)
         assert ours.to_dict() == theirs.to_dict()
     assert list(r.data.index[:3]) == list(d.index[:3]) and r.data.index.name == "customer_id"
+
+
+@pytest.mark.parametrize("far_id", [2**20, 2**55])
+def test_sorted_sums_equal_the_general_query(tmp_path, far_id):
+    """Without a margin and with amounts summing below 2^53 millionths the whole table
+    comes from sorting (satisfaction.value.occasions._sorted_sums: counts and sums over
+    the runs of the sorted keys, no GROUP BY); equal to the general query to the last
+    bit, with the row number packed beside the key (2^20) or, when the two do not fit
+    in 63 bits, an argsort (2^55). Amounts too large for exact double sums take the
+    GROUP BY path (None)."""
+    from satisfaction.value import occasions
+
+    frame = pd.DataFrame({
+        "customer_id": [5, 5, 5, 5, far_id, 7, 7, 7],
+        "date": pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-02", "2024-03-01",
+                                "2024-02-01", "2024-01-05", "2024-02-05", "2024-02-05"]).date,
+        "amount": [1.5, 99.25, 0.125, 10.0, 3.0, 0.1, 0.2, 1e-7]})
+    path = tmp_path / "tx.parquet"
+    frame.to_parquet(path)
+    tx = load_transactions(path, today=TODAY)
+    end = tx.date_range[1]
+    lo = tx.known_id_range[0]
+    day_bits = max((end - tx.date_range[0]).days, 1).bit_length()
+    end_sql = f"DATE '{end.isoformat()}'"
+    found = occasions._sorted_sums(tx.con, lo, tx.date_range[0], day_bits, end_sql)
+    assert found is not None
+    data, days, repeat = found
+    assert list(data["transactions"]) == [4, 3, 1] and list(days["occasions"]) == [2, 2, 1]
+    # revenue minus the whole first day (three purchases on 2024-01-02)
+    assert repeat[0] == 10.0 and repeat[2] == 0.0
+    fast = customer_table(tx)
+    pd.testing.assert_frame_equal(fast.data, _general_table(tx, end).data, check_exact=True)
+    big = frame.assign(amount=[1.5, 99.25, 0.125, 10.0, 3.0, 9e9, 0.2, 0.5])
+    big.to_parquet(path)
+    tx = load_transactions(path, today=TODAY)
+    assert occasions._sorted_sums(tx.con, lo, tx.date_range[0], day_bits, end_sql) is None
+    pd.testing.assert_frame_equal(customer_table(tx).data, _general_table(tx, end).data,
+                                  check_exact=True)
+
+
+def test_millionths_are_duckdbs_decimal_cast():
+    """The sorted path reads a double amount as ``round(x · 10⁶)`` (DuckDB's round(),
+    half away from zero): the unscaled value of DuckDB's own ``CAST(x AS DECIMAL(18,
+    6))``, ties included, where a plain cast to BIGINT (ties to even) differs."""
+    import duckdb
+
+    rng = np.random.default_rng(7)
+    amounts = np.concatenate([rng.uniform(0, 1e5, 200_000),
+                              (np.arange(200_000) + 0.5) / 1e6,   # exact ties in binary
+                              rng.integers(0, 10**11, 50_000) / 1e6 + 5e-7,
+                              [0.0000005, 1.0000005, 2.675, 0.49999999999999994e-6]])
+    con = duckdb.connect()
+    con.register("t", pd.DataFrame({"amount": amounts}))
+    got = con.execute(
+        "SELECT CAST(CAST(CAST(amount AS DECIMAL(18, 6)) AS DECIMAL(38, 6)) * 1000000 "
+        "AS BIGINT) AS exact, CAST(round(amount * 1000000) AS BIGINT) AS rounded, "
+        "CAST(amount * 1000000 AS BIGINT) AS plain FROM t").fetchnumpy()
+    np.testing.assert_array_equal(got["rounded"], got["exact"])
+    assert (got["plain"] != got["exact"]).sum() > 1000

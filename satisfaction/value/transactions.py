@@ -49,7 +49,6 @@ import csv
 import datetime as dt
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -701,13 +700,10 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, all_cols: str) -> int:
     """
     hashes = np.asarray(
         con.execute(f"SELECT hash({all_cols}) AS h FROM raw_input").fetchnumpy()["h"])
-    # equal rows have equal hashes, so the two halves of the hash range (split on the
-    # top bit) hold no duplicates of each other: each half is sorted in its own
-    # thread (NumPy's sort releases the GIL)
-    top = hashes >= np.uint64(2**63)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        halves = list(pool.map(np.sort, (hashes[~top], hashes[top])))
-    repeated = np.concatenate([np.unique(h[1:][h[1:] == h[:-1]]) for h in halves])
+    # sorted in place: NumPy's SIMD sort of 64-bit integers takes a tenth of a second
+    # for ten million, less than copying them into halves to sort in two threads
+    hashes.sort()
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
     if len(repeated) == 0:
         return 0
     con.register("repeated_hashes", pd.DataFrame({"h": repeated}))
