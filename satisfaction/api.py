@@ -492,24 +492,6 @@ def _transactions(transactions: str | Path, columns: TransactionColumns | None,
                              date_format=date_format, max_problems=None)
 
 
-def _import_meanwhile(module: str) -> None:
-    """Start importing ``module`` in a background thread.
-
-    Python's import lock is per module: a later ``import`` of it in the calling thread
-    waits for this one to finish (or, if it failed, imports it again and raises the
-    error there). A daemon thread, so that an input error found meanwhile exits at once.
-    """
-    import contextlib
-    import importlib
-    import threading
-
-    def run() -> None:
-        with contextlib.suppress(Exception):  # raised again by the caller's own import
-            importlib.import_module(module)
-
-    threading.Thread(target=run, name=f"import {module}", daemon=True).start()
-
-
 def _on_spark(transactions: str | Path, columns: TransactionColumns | None,
               spark_master: str | None, **options: Any) -> ValueResult:
     """The value analysis with Spark as the engine (:func:`satisfaction.value.spark.run`)."""
@@ -578,12 +560,9 @@ def clv(transactions: str | Path, columns: TransactionColumns | None = None, *,
                          time_unit=time_unit, horizon=horizon, discount_rate=discount_rate,
                          returns=returns, keep_duplicates=keep_duplicates, today=today,
                          date_format=date_format, models=models)
-    # the model code (SciPy's optimizers: a second of imports) is imported in a thread
-    # while DuckDB reads and checks the transactions, which leaves the interpreter free
-    _import_meanwhile("satisfaction.value.pipeline")
-    tx = _transactions(transactions, columns, returns, keep_duplicates, today, date_format)
     from satisfaction.value.pipeline import value_analysis
 
+    tx = _transactions(transactions, columns, returns, keep_duplicates, today, date_format)
     return value_analysis(tx, period_end=period_end, time_unit=time_unit,  # type: ignore[arg-type]
                           horizon=horizon, discount_rate=discount_rate, models=models)
 

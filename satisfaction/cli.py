@@ -283,10 +283,18 @@ _SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "
                  if s is not None)
 
 
+#: The signal this run received, 0 if none (see :func:`_on_signal`).
+_SIGNALLED = [0]
+
+
 def _on_signal(signum: int, frame: Any) -> None:
     if os.getpid() != _MAIN_PID:
         # a forked worker inherited this handler: leave at once, quietly
         os._exit(128 + signum)
+    # remembered: a library that runs the handler itself may turn the Terminated into
+    # its own error (DuckDB: "Query interrupted"), which the boundary then reads as the
+    # signal, not as a bug
+    _SIGNALLED[0] = signum
     stop_children()
     raise Terminated(signum)
 
@@ -301,6 +309,7 @@ def _signal_handlers() -> Any:
         yield
         return
     _MAIN_PID = os.getpid()
+    _SIGNALLED[0] = 0
     _workers_die_with_parent()
     previous = {s: signal.getsignal(s) for s in _SIGNALS}
     previous_env = os.environ.get(PARENT_ENV)
@@ -371,6 +380,8 @@ def _dispatch(args: list[str], debug: bool) -> int:
         _echo("error: not enough memory for this input on this machine")
         return EXIT_INPUT
     except Exception as exc:  # the boundary: any other exception is a bug
+        if _SIGNALLED[0]:  # ... unless it is how a library reported our signal
+            raise Terminated(_SIGNALLED[0]) from None
         if debug:
             traceback.print_exc()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -53,3 +53,31 @@ def test_command_help_imports_no_analysis_library():
     found = _probe(["report", "--help"])
     assert found["code"] == 0 and "--out" in found["out"]
     assert found["heavy"] == []
+
+
+def test_value_commands_set_their_process_environment():
+    """``satisfaction clv`` and ``rfm`` (the console script's run()) turn off NumPy's
+    huge-page requests and OpenBLAS's threads before NumPy loads, unless the user set
+    them; other commands leave the environment alone."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import os, sys\n"
+             "from satisfaction import cli\n"
+             "cli.main = lambda: print(os.environ.get('NUMPY_MADVISE_HUGEPAGE'), "
+             "os.environ.get('OPENBLAS_NUM_THREADS')) or 0\n"
+             "sys.argv = ['satisfaction'] + sys.argv[1:]\n"
+             "cli.run()\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMPY_MADVISE_HUGEPAGE", "OPENBLAS_NUM_THREADS")}
+
+    def seen(*args: str, **extra: str) -> str:
+        out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                             text=True, env={**env, **extra}, check=True)
+        return out.stdout.strip()
+
+    assert seen("clv", "tx.csv") == "0 1"
+    assert seen("--debug", "rfm", "tx.csv") == "0 1"
+    assert seen("clv", "tx.csv", OPENBLAS_NUM_THREADS="2") == "0 2"
+    assert seen("report", "q.yaml", "d.csv") == "None None"

@@ -493,3 +493,21 @@ def test_pareto_nbd_fit_is_a_maximum(table, fits):
             q = pn.params().copy()
             q[i] *= f
             assert clv.pareto_nbd_loglik(q, x, tx, big_t) < best
+
+
+def test_pnbd_series_on_many_pairs_is_the_hypergeometric_function():
+    """5,000 random pairs: enough that the series runs term by term (pairs dropped as
+    they finish, the others' sums kept apart) before its blocks; ln ₂F₁(c, 1; B; z)
+    against SciPy's, and ∂/∂z against the closed form (c/B) ₂F₁(c+1, 2; B+1; z) / ₂F₁."""
+    from scipy import special
+
+    rng = np.random.default_rng(3)
+    n = 5_000
+    c = rng.uniform(0.1, 30.0, n)
+    big_b = c + rng.uniform(0.5, 30.0, n)
+    z = np.concatenate([rng.uniform(0.0, 0.995, n - 2), [0.0, 0.9999]])
+    ln_s, _d_c, _d_b, d_z = clv._pnbd_series(c, big_b, z)
+    value = special.hyp2f1(c, 1.0, big_b, z)
+    np.testing.assert_allclose(ln_s, np.log(value), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(d_z, c / big_b * special.hyp2f1(c + 1.0, 2.0, big_b + 1.0, z)
+                               / value, rtol=1e-10)

@@ -192,3 +192,29 @@ def test_bgnbd_predictions_at_a_equal_1_are_empty_and_silent():
     textbook = ((0.8 + 2.0 + x - 1) / (0.8 - 1) * (1 - ((4.0 + big_t) / (8.0 + big_t)) ** (0.5 + x)
                 * special.hyp2f1(0.5 + x, 2.0 + x, 0.8 + 2.0 + x - 1, z)) / ok._denominator(x, tx, big_t))
     np.testing.assert_allclose(ok.expected_purchases(4.0, x, tx, big_t), textbook, rtol=1e-12)
+
+
+def test_purchase_model_error_comes_before_the_spend_models():
+    """When Pareto/NBD and Gamma-Gamma both fail (every customer has returns only:
+    nobody to fit), the purchase model's own error is raised, as the fits' order says,
+    not the spend model's (whose hint, to fit the purchase model alone, would fail
+    too); the spend model's error and hint come only when it alone fails."""
+    from satisfaction.errors import InputError
+
+    returns_only = pd.DataFrame({"customer_id": ["a", "a", "b"],
+                                 "date": ["2024-01-01", "2024-02-01", "2024-01-05"],
+                                 "amount": [-10.0, -12.0, -30.0]})
+    tx = load_transactions(returns_only, today="2024-12-31")
+    for models in (("pareto_nbd", "gamma_gamma"), ("bgnbd", "gamma_gamma"),
+                   ("bgnbd", "pareto_nbd", "gamma_gamma")):
+        with pytest.raises(InputError) as err:
+            value_analysis(tx, models=models)
+        assert "no customers to fit" in err.value.message and err.value.hint is None
+    # one repeat buyer: the purchase models fit, the spend model cannot
+    few = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
+                        "date": ["2024-01-01", "2024-02-01", "2024-01-05", "2024-03-01"],
+                        "amount": [10.0, 12.0, 30.0, 8.0]})
+    with pytest.raises(InputError) as err:
+        value_analysis(load_transactions(few, today="2024-12-31"),
+                       models=("pareto_nbd", "gamma_gamma"))
+    assert "spend model" in err.value.message and "--models pareto_nbd" in err.value.hint

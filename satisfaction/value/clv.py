@@ -623,7 +623,8 @@ def _pnbd_series(c: np.ndarray, B: np.ndarray, z: np.ndarray,
     # The running pairs' sums are kept in arrays of their own (contiguous, no indexed
     # updates per term) and written back when finished pairs are dropped. A pair that
     # has finished is frozen until then: its next terms are made exactly zero, so its
-    # sums are those it had when it finished.
+    # sums are those it had when it finished (for finite terms; a pair whose 1/c is
+    # infinite, c subnormal, gets NaN instead of inf, non-finite either way).
     idx = np.arange(n)
     tot, s_c, s_b, s_z = np.ones(n), np.zeros(n), np.zeros(n), np.zeros(n)
     u, h_c, h_b = np.ones(n), np.zeros(n), np.zeros(n)  # u_k, Σ_{j<k} 1/(c+j), 1/(B+j)

@@ -358,22 +358,17 @@ def analyse_customers(
             raise InputError(exc.message, file=source, value=exc.value,
                              hint=exc.hint) from None
         spend = pool.submit(fit_gamma_gamma, x, z) if "gamma_gamma" in models else None
+        gg, spend_error = None, None
         try:
             gg = spend.result() if spend is not None else None
         except InputError as exc:
-            alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
-            raise InputError(
-                exc.message, file=source, value=exc.value,
-                hint=f"fit the purchase model alone with --models {alone} "
-                     f"(models=({alone!r},) in Python): P(alive) and expected purchases "
-                     "per customer, without CLV (it needs the spend model)",
-            ) from None
+            spend_error = exc  # raised after the purchase models' own errors, as before
         r, a, life = segmentations.result()
         # The per-customer predictions come from BG/NBD when it is fitted (Pareto/NBD's
         # only without it): then they are made while Pareto/NBD is still being fitted,
         # which takes the longest.
         per_customer = None
-        if bg is not None or pareto is None:
+        if spend_error is None and (bg is not None or pareto is None):
             per_customer = _per_customer(table, options, d_unit, (r, a, life), bg, gg,
                                          referral_rate, referral_value)
         try:
@@ -381,6 +376,14 @@ def analyse_customers(
         except InputError as exc:
             raise InputError(exc.message, file=source, value=exc.value,
                              hint=exc.hint) from None
+        if spend_error is not None:
+            alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
+            raise InputError(
+                spend_error.message, file=source, value=spend_error.value,
+                hint=f"fit the purchase model alone with --models {alone} "
+                     f"(models=({alone!r},) in Python): P(alive) and expected purchases "
+                     "per customer, without CLV (it needs the spend model)",
+            ) from None
         if per_customer is None:
             per_customer = _per_customer(table, options, d_unit, (r, a, life), pn, gg,
                                          referral_rate, referral_value)

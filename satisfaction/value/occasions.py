@@ -175,7 +175,7 @@ def _sorted_sums(con: Any, lo: int, first_day: dt.date, day_bits: int, end: str,
     :func:`_distinct_days` columns and the repeat amount (revenue minus the whole
     first day), all in customer-id order.
     """
-    if con.execute("DESCRIBE SELECT amount FROM transactions").fetchone()[1] != "DOUBLE":
+    if con.execute("DESCRIBE SELECT amount FROM transactions").fetchall()[0][1] != "DOUBLE":
         return None
     # DuckDB casts a double to DECIMAL(18, 6) as round(x · 10⁶), half away from zero,
     # which is its round() of doubles (tested on ties; a plain cast to BIGINT rounds
