@@ -180,7 +180,7 @@ def _sorted_sums(con: Any, lo: int, first_day: dt.date, day_bits: int, end: str,
     # DuckDB casts a double to DECIMAL(18, 6) as round(x · 10⁶), half away from zero,
     # which is its round() of doubles (tested on ties; a plain cast to BIGINT rounds
     # them to even): a tenth of the cost of reading the decimal's digits
-    found = con.execute(
+    found = con.sql(  # a relation: its rows stream into the arrays (see _find_duplicates)
         f"SELECT ((CAST(customer_id AS BIGINT) - {lo}) << {day_bits}) "
         f"| date_diff('day', DATE '{first_day.isoformat()}', date) AS k, "
         f"CAST(round(amount * 1000000) AS BIGINT) AS m "
