@@ -21,24 +21,39 @@ default a folder under the system temp dir; never committed), then:
 
 Goal for step 1: at most 10 s and 2 GB peak RSS on 2 cores.
 
-Figures (2026-12-01, this 2-core machine, never quiet that evening):
+Figures (this 2-core KVM machine; its speed drifts: the same code's CPU time ranged
+from 10.4 to 16 s over one evening, so old and new code are compared in alternating runs):
 
-* 18:50 UTC, quiet (load 0.1-1), before the changes below: median 13.14 s wall
-  (11.4-14.7), 19.3 s CPU, 1358 MB.
-* 20:02 UTC, busy (load 5.2-5.9), after them: five runs, median 20.59 s wall
-  (17.66-41.98), median CPU 18.5 s, peak RSS 1180 MB; at that load each run got about
-  one core (wall = CPU), so the wall time says little about a quiet machine.
-* The same command before and after, alternating, three pairs at load 8.6-10.8: CPU
-  (user + system) 24.0, 24.9, 23.0 s before; 22.1, 21.3, 19.0 s after. Two more pairs
-  at load 5.7-7.1: before 40.9 and 29.7 s wall, 22.0 and 18.4 s CPU; after 27.5 and
-  19.3 s wall, 16.8 and 14.2 s CPU.
-* 20:19 UTC, load 3.3-5.5: five runs, median 22.27 s wall (12.05-28.31), median CPU
-  18.8 s, 1137 MB.
+* 2026-12-01 evening, before the night's changes: quiet median 11.35 s wall
+  (10.97-12.39), 17.1 s CPU, 1.2 GB (18:50 UTC, before the sorted-key customer table
+  and the threaded fits: 13.14 s, 19.3 s CPU; before Pareto/NBD's analytic gradient:
+  146 s).
+* Night of 2026-12-01, after them (commit 162d020): five runs at 22:51 UTC (load
+  0.9-1.5), median 9.15 s wall (8.55-9.56), 13.5 s CPU, 1233 MB: met. At 22:49 UTC
+  (load 0.9-1.2): 9.46 s (8.33-9.73), 14.0 s CPU. Alternating the code of 889b228
+  and of 9d25006 at 22:19 UTC, three pairs: before 9.04, 9.46, 8.32 s wall (CPU 14.0,
+  14.5, 13.2 s), after 7.64, 7.11, 7.00 s (CPU 11.6, 10.6, 10.4 s).
 
-The changes: the customer table counts purchase days by sorting packed keys for
-integer ids without returns (value/occasions.py); Pareto/NBD and Gamma-Gamma are
-fitted in threads beside BG/NBD; RFM/ABC/lifecycle no longer make pandas hash the
-million text ids (about 1 s CPU); ``CustomerTable.purchasers`` no longer either (0.6 s).
+The changes of the night:
+
+* BG/NBD's log-likelihood sums the terms of x alone and of T alone by distinct value
+  (weights summed once), and only customers with repeat purchases have a per-customer
+  term: 0.072 -> 0.038 s per evaluation over 753,361 distinct (x, t_x, T).
+* Pareto/NBD's hypergeometric series keeps the running pairs' sums in arrays of
+  their own (no indexed update per term): 1.8x faster, the same sums to the bit.
+* The per-customer table (BG/NBD's predictions, CLV, the value decomposition) is
+  built while Pareto/NBD is still being fitted: it does not need Pareto/NBD.
+* The customer table without a GROUP BY for double amounts without a margin: keys and
+  amounts in millionths read once, sorted with the row number packed beside the key,
+  counts and exact integer sums over the runs (value/occasions.py).
+* The duplicate hashes sorted in place; both large fetches through a relation.
+* ``satisfaction clv|rfm`` run without NumPy's huge-page requests and with one
+  OpenBLAS thread (cli.VALUE_PROCESS_ENVIRONMENT): about half a second.
+
+Earlier the same day: the customer table counts purchase days by sorting packed keys
+for integer ids without returns; Pareto/NBD and Gamma-Gamma are fitted in threads
+beside BG/NBD; RFM/ABC/lifecycle no longer make pandas hash the million text ids
+(about 1 s CPU); ``CustomerTable.purchasers`` no longer either (0.6 s).
 """
 
 from __future__ import annotations
