@@ -218,3 +218,21 @@ def test_purchase_model_error_comes_before_the_spend_models():
         value_analysis(load_transactions(few, today="2024-12-31"),
                        models=("pareto_nbd", "gamma_gamma"))
     assert "spend model" in err.value.message and "--models pareto_nbd" in err.value.hint
+
+
+def test_no_repeat_purchases_invalidate_the_purchase_models():
+    """With one purchase per customer the data say only "no repeat by T": BG/NBD's a and
+    b do not enter the likelihood and Pareto/NBD's rates cannot be told apart, so both
+    fits are invalid whatever the optimizer reports; one repeat buyer lifts the gate."""
+    x = np.zeros(6)
+    t_x = np.zeros(6)
+    big_t = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0])
+    for fit in (clv.fit_bgnbd(x, t_x, big_t), clv.fit_pareto_nbd(x, t_x, big_t)):
+        assert "clv_no_repeat_purchases" in [d.code for d in fit.warnings]
+        assert fit.status == "invalid"
+    # weights of zero do not count as customers
+    assert "clv_no_repeat_purchases" in [
+        d.code for d in clv.fit_bgnbd([0, 2], [0, 5.0], [10.0, 20.0], weights=[3, 0]).warnings]
+    x[0], t_x[0] = 2.0, 5.0
+    for fit in (clv.fit_bgnbd(x, t_x, big_t), clv.fit_pareto_nbd(x, t_x, big_t)):
+        assert "clv_no_repeat_purchases" not in [d.code for d in fit.warnings]

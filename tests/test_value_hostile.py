@@ -343,3 +343,15 @@ def test_utf16_problem_rows_count_blank_lines(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes((HEADER + "a,x,1\n\nb,2024-01-01,2\n\nc,y,3\n").encode("utf-16"))
     assert load_transactions(path, today=TODAY).log.problems["row"].tolist() == [2, 6]
+
+
+def test_empty_transactions_file_is_named_as_empty(tmp_path):
+    """A 0-byte file: one message saying it is empty (not a missing 'customer_id' among
+    the columns 'column0' that a reader invents), exit 2 through the command."""
+    from satisfaction.errors import InputError
+    from satisfaction.value.transactions import load_transactions
+
+    path = tmp_path / "tx.csv"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty"):
+        load_transactions(path)

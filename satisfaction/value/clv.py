@@ -153,6 +153,9 @@ def fit_diagnostics(model: str, success: bool, theta: np.ndarray, loglik: float,
       has run along its ridge towards the homogeneous Poisson/exponential case and
       the shape and scale are not identified apart);
     * ``clv_loglik_not_finite``: the log-likelihood at the estimates is not a number.
+
+    The fits add ``clv_no_repeat_purchases`` (:func:`_no_repeats`) when no customer
+    bought more than once.
     """
     out: list[Diagnostic] = []
     if not success:
@@ -163,6 +166,17 @@ def fit_diagnostics(model: str, success: bool, theta: np.ndarray, loglik: float,
     if not np.isfinite(loglik):
         out.append(Diagnostic("clv_loglik_not_finite", "invalidates", {"model": model}))
     return out
+
+
+def _no_repeats(model: str, x: np.ndarray, w: np.ndarray) -> list[Diagnostic]:
+    """``clv_no_repeat_purchases`` (invalidates) when no customer (of positive weight)
+    has a repeat purchase. Then every customer's data say only "no repeat by T", one
+    curve in T that many (purchase rate, dropout) pairs give alike: the parameters are
+    not identified, whatever the optimizer reports (BG/NBD's a and b do not even enter
+    the likelihood, FHL 2005a eq. 6 with x = 0)."""
+    if np.any((x > 0) & (w > 0)):
+        return []
+    return [Diagnostic("clv_no_repeat_purchases", "invalidates", {"model": model})]
 
 
 #: A gamma shape (r, s) above this leaves a coefficient of variation of 1 % in the
@@ -533,7 +547,7 @@ def _fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFi
     ll_scaled = _summed(_bgnbd_loglik, parts, np.exp(res.x))[0]
     ll = ll_scaled + np.log(scale) * float(np.dot(w, ux))
     gates = fit_diagnostics("BG/NBD", bool(res.success), res.x, ll, ("r", "alpha", "a", "b"),
-                            np.array([r, alpha, a, b]))
+                            np.array([r, alpha, a, b])) + _no_repeats("BG/NBD", ux, w)
     return BGNBDFit(r=float(r), alpha=float(alpha), a=float(a), b=float(b), loglik=float(ll),
                     n_customers=int(w.sum()), n_unique=len(ux),
                     converged=bool(res.success) and _sane(res.x), warnings=gates)
@@ -930,7 +944,8 @@ def _fit_pareto_nbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> Pa
     ll = ll_scaled + np.log(scale) * float(np.dot(w, ux))
     homogeneous = max(r, s) > _HOMOGENEOUS
     gates = fit_diagnostics("Pareto/NBD", bool(res.success), res.x, ll,
-                            ("r", "alpha", "s", "beta"), params, homogeneous=homogeneous)
+                            ("r", "alpha", "s", "beta"), params,
+                            homogeneous=homogeneous) + _no_repeats("Pareto/NBD", ux, w)
     return ParetoNBDFit(r=float(r), alpha=float(params[1]), s=float(s), beta=float(params[3]),
                         loglik=float(ll), n_customers=int(w.sum()), n_unique=len(ux),
                         converged=bool(res.success) and _sane(res.x) and not homogeneous,
