@@ -310,3 +310,15 @@ def test_empty_cells_and_ids_read_alike(spark):
     differ = {x: (duck[x], got[x]) for x in IDS if duck[x] != got[x]}
     assert not differ, differ
     assert got["NA\u00a0"] == (True, "NA") and got["c1\u00a0"] == (False, "c1")
+
+
+def test_empty_file_is_named_as_empty_on_both_engines(spark, tmp_path):
+    """A 0-byte file: the same one message from both loaders."""
+    path = tmp_path / "tx.csv"
+    path.write_bytes(b"")
+    with pytest.raises(InputError) as duck:
+        load_transactions(path, COLS, today=TODAY)
+    with pytest.raises(InputError) as on_spark:
+        sv.spark_transactions(spark, str(path), COLS, today=TODAY)
+    assert "the file is empty" in duck.value.message
+    assert on_spark.value.message == duck.value.message

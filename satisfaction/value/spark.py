@@ -475,6 +475,9 @@ def spark_transactions(
     else:
         name = str(source)
         path = Path(name)
+        if path.is_file() and path.stat().st_size == 0:  # as the DuckDB loader says it
+            raise InputError("the file is empty: expected a header line naming the columns, "
+                             "then one transaction per line", file=name)
         if path.exists():
             if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
                 frame, file_kind = spark.read.parquet(str(path)), "parquet"
