@@ -167,6 +167,12 @@ def band_codes(values: Any, bands: list[float]) -> pd.Series:
     return pd.Series(codes, index=x.index, dtype=object).where(inside)
 
 
+def outside_reason(bands: list[float]) -> str:
+    """The exclusion reason of values outside the bands, naming the edges."""
+    return (f"outside the bands (below {float(bands[0]):g} or above "
+            f"{float(bands[-1]):g})")
+
+
 def outside_bands(values: Any, bands: list[float]) -> pd.Series:
     """Whether a (present) number lies below the first or above the last band edge."""
     x = pd.to_numeric(pd.Series(values), errors="coerce")
@@ -692,9 +698,8 @@ def compare(
         if group.type == "numeric" and group.bands:  # a value, but in no band
             outside = int(outside_bands(data[group.source], group.bands).sum())
             if outside:
-                excluded.append({"by": group.id, "reason": (
-                    f"outside the bands (below {float(group.bands[0]):g} or above "
-                    f"{float(group.bands[-1]):g})"), "n": outside})
+                excluded.append({"by": group.id, "reason": outside_reason(group.bands),
+                                 "n": outside})
                 n_missing -= outside
         if n_missing:
             excluded.append({"by": group.id, "reason": "missing group value", "n": n_missing})

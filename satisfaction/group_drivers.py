@@ -104,7 +104,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from satisfaction.compare import MAX_GROUPS, _group_values, _order, adjust_pvalues
+from satisfaction.compare import (
+    MAX_GROUPS,
+    _group_values,
+    _order,
+    adjust_pvalues,
+    outside_bands,
+    outside_reason,
+)
 from satisfaction.diagnostics import Diagnostic, status
 from satisfaction.errors import InputError
 from satisfaction.importance import (
@@ -396,6 +403,7 @@ def group_driver_importance(
     level: float = 0.95,
     alpha: float = 0.05,
     weights: pd.Series | None = None,
+    outside: Mapping[str, tuple[str, pd.Series]] | None = None,
 ) -> GroupDriversResult:
     """Key-driver importance within each group and permutation tests of its differences.
 
@@ -441,6 +449,10 @@ def group_driver_importance(
         carrying the weights and a permutation test in which each respondent keeps
         its weight (see the module's docstring). Respondents without a weight are
         left out, counted as ``no weight``.
+    outside : mapping of str to (str, Series), optional
+        Group variable id → (reason, whether each respondent's value lies outside its
+        bands), from :func:`questionnaire_outside`: those respondents have no group
+        and are counted under that reason, not as ``missing group value``.
 
     Returns
     -------
@@ -486,6 +498,12 @@ def group_driver_importance(
     for v, (by, series) in enumerate(groups.items()):
         labels = series.reindex(scores.index)
         missing = int(labels.isna().sum())
+        if outside is not None and by in outside:  # a value, but in no band
+            reason, mask = outside[by]
+            n_out = int(mask.reindex(scores.index, fill_value=False).astype(bool).sum())
+            if n_out:
+                excluded.append({"by": by, "group": None, "reason": reason, "n": n_out})
+                missing -= n_out
         if missing:
             excluded.append({"by": by, "group": None, "reason": "missing group value",
                              "n": missing})
@@ -594,6 +612,18 @@ def questionnaire_groups(questionnaire: Questionnaire, data: pd.DataFrame
     return out
 
 
+def questionnaire_outside(questionnaire: Questionnaire, data: pd.DataFrame,
+                          ) -> dict[str, tuple[str, pd.Series]]:
+    """For each numeric group variable with ``bands``: the exclusion reason naming the
+    edges and which respondents' values lie outside the bands
+    (:func:`satisfaction.compare.outside_bands`), counted apart from missing values as
+    the group comparison counts them."""
+    return {group.id: (outside_reason(group.bands), outside_bands(data[group.source],
+                                                                  group.bands))
+            for group in questionnaire.groups
+            if group.type == "numeric" and group.bands and group.source in data.columns}
+
+
 def analysis_group_drivers(questionnaire: Questionnaire, data: pd.DataFrame, indices: Any,
                            ipa: Any, *, bootstrap: int = 1000,
                            permutations: int = PERMUTATIONS,
@@ -610,7 +640,8 @@ def analysis_group_drivers(questionnaire: Questionnaire, data: pd.DataFrame, ind
         return None
     return group_driver_importance(indices.scores, ipa.target, decomposition.drivers, groups,
                                    bootstrap=bootstrap, permutations=permutations,
-                                   seed=seed, level=decomposition.level, weights=weights)
+                                   seed=seed, level=decomposition.level, weights=weights,
+                                   outside=questionnaire_outside(questionnaire, data))
 
 
 __all__ = ["PERMUTATIONS", "GroupDriversResult", "analysis_group_drivers",

@@ -281,3 +281,19 @@ def test_too_many_categories_are_not_compared(bank):
     codes = [w.code for w in res.warnings]
     assert "compare_too_many_groups" in codes
     assert "more than 20 groups" in set(res.excluded["reason"])
+
+
+def test_group_drivers_count_values_outside_the_bands_as_compare_does(bank):
+    """The driver chapter's groups (group_drivers.questionnaire_outside) count the values
+    outside a numeric variable's bands under the group comparison's reason and number."""
+    from satisfaction.group_drivers import questionnaire_outside
+
+    q, d = bank
+    d = d.copy()
+    d["age"] = 18 + (np.arange(len(d)) * 7) % 54   # 18..71
+    banded = _with_group(q, {"id": "age", "type": "numeric", "bands": [20, 40, 60]})
+    cmp = compare(banded, d, by="age")
+    row = cmp.excluded[cmp.excluded["reason"].str.startswith("outside the bands")].iloc[0]
+    reason, mask = questionnaire_outside(banded, d)["age"]
+    assert reason == row["reason"] == "outside the bands (below 20 or above 60)"
+    assert int(mask.sum()) == int(row["n"]) == int(((d["age"] < 20) | (d["age"] > 60)).sum())

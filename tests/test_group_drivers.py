@@ -406,3 +406,28 @@ def test_zh_names_the_share_of_r2_as_in_its_glossary() -> None:
     r2_as_proportion = re.compile(r"(R²|方差|Shapley)[^，。；、]{0,8}占比|占比[^，。；、]{0,8}(R²|方差)")
     assert [t for t in texts(catalog) if r2_as_proportion.search(t)] == []
     assert catalog["group_drivers"]["axis"] == "R² 份额"
+
+
+def test_values_outside_the_bands_are_counted_under_their_own_reason() -> None:
+    """A numeric group variable with bands: respondents whose value lies outside the
+    bands are counted as the group comparison counts them ('outside the bands (below
+    a or above b)'), the truly missing ones as 'missing group value'; the counts add up."""
+    from satisfaction.compare import band_codes, outside_bands, outside_reason
+
+    rng = np.random.default_rng(8)
+    data = _simulate(rng, 260, [0.5, 0.5])
+    age = pd.Series(rng.integers(18, 70, len(data)).astype(float), index=data.index)
+    age.iloc[:4] = 95.0      # above the last edge
+    age.iloc[4:6] = 10.0     # below the first
+    age.iloc[6:9] = np.nan   # missing
+    bands = [18, 40, 70]
+    labels = band_codes(age, bands)
+    res = group_driver_importance(data, "y", ["d1", "d2"], {"age": labels}, bootstrap=0,
+                                  permutations=19,
+                                  outside={"age": (outside_reason(bands),
+                                                   outside_bands(age, bands))})
+    ex = res.excluded.set_index(["by", "reason"])["n"]
+    assert ex[("age", "outside the bands (below 18 or above 70)")] == 6
+    assert ex[("age", "missing group value")] == 3
+    analysed = res.importance.drop_duplicates("group")["n"].sum()
+    assert analysed + res.excluded["n"].sum() == len(data)
