@@ -40,9 +40,13 @@ INJECTED_GROUP = '<img src="http://example.com/track.png">'
 
 
 def _keys(node: dict, prefix: str = "") -> set[str]:
+    """The catalog's text keys; a plural node (en's one/other) is one text."""
+    from satisfaction.report.messages import is_plural
+
     out: set[str] = set()
     for k, v in node.items():
-        out |= _keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}"}
+        leaf = not isinstance(v, dict) or is_plural(v)
+        out |= {f"{prefix}{k}"} if leaf else _keys(v, f"{prefix}{k}.")
     return out
 
 
@@ -279,6 +283,44 @@ def _diagnostic_codes() -> set[str]:
 
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_plural_texts_choose_by_the_count() -> None:
+    """A plural node's forms hold the same placeholders as each other and as the zh
+    text; ``one`` is taken for a count of exactly 1 (as a number or as the text "1"),
+    ``other`` for every other count and when no count is given."""
+    from satisfaction.report.messages import is_plural
+
+    en, zh = load_messages("en"), load_messages("zh")
+
+    def plural_keys(node: dict, prefix: str = "") -> list[str]:
+        out: list[str] = []
+        for k, v in node.items():
+            if is_plural(v):
+                out.append(f"{prefix}{k}")
+            elif isinstance(v, dict):
+                out += plural_keys(v, f"{prefix}{k}.")
+        return out
+
+    keys = plural_keys(en)
+    assert len(keys) >= 20 and not plural_keys(zh)
+    for key in keys:
+        node = en
+        for part in key.split("."):
+            node = node[part]
+        assert _placeholders(node["one"]) == _placeholders(node["other"]) == \
+            _placeholders(zh.text(key)), key
+    assert en.text("warnings.transactions_excluded", n="1", reason="duplicate") == \
+        "1 transaction excluded: duplicate"
+    assert en.text("warnings.transactions_excluded", n=1, reason="duplicate") == \
+        "1 transaction excluded: duplicate"
+    for n in ("0", "2", "1,001", "1.5", 11):
+        assert en.text("warnings.transactions_excluded", n=n, reason="x").startswith(
+            f"{n} transactions excluded")
+    from satisfaction.diagnostics import Diagnostic
+
+    assert str(Diagnostic("listwise", "caution", {"n": 1})) == \
+        "1 respondent with missing values was excluded (listwise deletion)"
 
 
 def test_every_diagnostic_code_has_catalog_entries_in_both_languages() -> None:

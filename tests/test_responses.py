@@ -660,7 +660,7 @@ def test_xlsx_formula_without_value_and_merged_cells_are_noted(
     assert found["excel_formula_no_value"].params == {"n": 1, "cells": ["C4"]}
     assert found["excel_merged_cells"].params == {"n": 1, "ranges": ["E5:E6"]}
     assert str(found["excel_formula_no_value"]) == (
-        "1 cells hold a formula without a saved result and were read as empty: C4; open the "
+        "1 cell holds a formula without a saved result and was read as empty: C4; open the "
         "workbook in Excel and save it to store the results")
     assert "合并单元格" in found["excel_merged_cells"].text("zh")
     assert np.isnan(r.data.loc["r2", "a2"]) and np.isnan(r.data.loc["r4", "b1"])

@@ -165,7 +165,7 @@ def test_pipeline_notes_are_diagnostics(tmp_path):
     codes = {d.code: d for d in res.warnings}
     excluded = codes["transactions_excluded"]
     assert excluded.severity == "info" and excluded.params == {"n": 1, "reason": "missing_id"}
-    assert str(excluded) == "1 transactions excluded: missing customer id"
+    assert str(excluded) == "1 transaction excluded: missing customer id"
     assert codes["clv_margin"].severity == "info"
     assert "transactions excluded" not in " ".join(res.notes)  # worded from the log
     assert "clv is margin-adjusted with each customer's margin ratio" in res.notes
