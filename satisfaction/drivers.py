@@ -628,7 +628,7 @@ def ipa(
     indices: IndexResult,
     effects: pd.DataFrame | None = None,
     parameters: pd.DataFrame | None = None,
-    target: str = "Sat",
+    target: str | None = None,
     *,
     scores: pd.DataFrame | None = None,
     sem_status: str = "ok",
@@ -694,8 +694,9 @@ def ipa(
     parameters : DataFrame, optional
         The parameter table (``lhs op rhs ... std.all``) for the item loadings;
         without it the loadings recorded in ``indices.weights`` are used.
-    target : str
-        The outcome construct (the satisfaction construct by default).
+    target : str, optional
+        The outcome construct; by default the construct the questionnaire declares
+        with ``role: satisfaction`` (an InputError when it declares none).
     scores : DataFrame, optional
         Per-respondent construct scores (:func:`construct_scores`); default
         ``indices.scores``.
@@ -723,6 +724,12 @@ def ipa(
     -------
     IPAResult
     """
+    if target is None:
+        target = questionnaire.role("satisfaction")
+        if target is None:
+            raise InputError("the questionnaire declares no construct with role: "
+                             "satisfaction; name the IPA's outcome with target=",
+                             file=questionnaire.source, column="target")
     try:
         questionnaire.construct(target)
     except KeyError:

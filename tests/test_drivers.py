@@ -286,6 +286,21 @@ def test_bank_total_effects_kept_when_admissible_and_replaced_when_not(bank):
     # no structural model at all: the same decomposition
     none = ipa(q, idx, None, None, target="Satisfaction", bootstrap=200, seed=1)
     pd.testing.assert_frame_equal(none.constructs, bad.constructs)
+    # without a target: the construct declared with role: satisfaction
+    assert q.role("satisfaction") == "Satisfaction"
+    default = ipa(q, idx, None, None, bootstrap=200, seed=1)
+    pd.testing.assert_frame_equal(default.constructs, none.constructs)
+    # a questionnaire without that role needs the target named
+    import yaml
+
+    from satisfaction.questionnaire import Questionnaire
+
+    spec = yaml.safe_load(Path(q.source).read_text(encoding="utf-8"))
+    for c in spec["constructs"]:
+        c.pop("role", None)
+    roleless = Questionnaire.from_dict(spec)
+    with pytest.raises(InputError, match="no construct with role: satisfaction"):
+        ipa(roleless, idx, None, None, bootstrap=0)
 
 
 def test_ipa_for_loyalty_mixes_methods_and_splits_means_per_method(cram, cram_demo):
