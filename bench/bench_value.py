@@ -33,6 +33,11 @@ from 10.4 to 16 s over one evening, so old and new code are compared in alternat
   (load 0.9-1.2): 9.46 s (8.33-9.73), 14.0 s CPU. Alternating the code of 889b228
   and of 9d25006 at 22:19 UTC, three pairs: before 9.04, 9.46, 8.32 s wall (CPU 14.0,
   14.5, 13.2 s), after 7.64, 7.11, 7.00 s (CPU 11.6, 10.6, 10.4 s).
+* 23:46 UTC, the machine slower again (the old code 13.45 s against 11.35 s at 20:25):
+  alternating 889b228 and 23ef04c, before 13.60, 13.53, 13.21 s (CPU 19.7, 19.6, 19.5 s),
+  after 10.44, 10.94, 10.34 s (CPU 14.7, 15.3, 15.0 s); five runs of 23ef04c just
+  before: median 11.48 s (10.22-12.40), 15.3 s CPU. The goal holds in the machine's
+  usual state, not in such slow spells.
 
 The changes of the night:
 
