@@ -14,8 +14,9 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from satisfaction.errors import UsageError
+from satisfaction.errors import InputError, UsageError
 
 #: The date layouts read without a ``date_format`` (in a file and in options).
 DATE_FORMATS: tuple[str, ...] = (
@@ -24,6 +25,14 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 #: strptime directives that give a year: a date format needs one.
 YEAR_DIRECTIVE = re.compile(r"%-?[YyGcx]")
+
+
+def check_not_empty(path: Path, name: str) -> None:
+    """An InputError for a 0-byte transactions file (both engines' loaders): a reader
+    would invent a column 'column0' and the message would be about a missing column."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError("the file is empty: expected a header line naming the columns, "
+                         "then one transaction per line", file=name)
 
 
 @dataclass(frozen=True)

@@ -370,7 +370,7 @@ def analyse_customers(
         per_customer = None
         if spend_error is None and (bg is not None or pareto is None):
             per_customer = _per_customer(table, options, d_unit, (r, a, life), bg, gg,
-                                         referral_rate, referral_value)
+                                         (x, tx, big_t, z), referral_rate, referral_value)
         try:
             pn = pareto.result() if pareto is not None else None
         except InputError as exc:
@@ -386,7 +386,7 @@ def analyse_customers(
             ) from None
         if per_customer is None:
             per_customer = _per_customer(table, options, d_unit, (r, a, life), pn, gg,
-                                         referral_rate, referral_value)
+                                         (x, tx, big_t, z), referral_rate, referral_value)
     out, extra, hold = per_customer
     notes = excluded_diagnostics(log)
     for fit in (bg, pn, gg):
@@ -406,17 +406,18 @@ def analyse_customers(
 def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
                   segments: tuple[RFMResult, ABCResult, LifecycleResult],
                   model: BGNBDFit | ParetoNBDFit | None, gg: GammaGammaFit | None,
+                  arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                   referral_rate: float | pd.Series, referral_value: float,
                   ) -> tuple[pd.DataFrame, list[Diagnostic], HoldoutCheck | None]:
     """The per-customer table of :func:`analyse_customers` (segments, P(alive), expected
     purchases, CLV and the value decomposition from ``model`` and ``gg``), the
     diagnostics it adds (margin used, customers whose spend is undefined) and the
-    holdout check."""
+    holdout check. ``arrays`` are the purchasers' x, t_x, T and mean repeat spend, as
+    the fits were given them."""
     data = table.purchasers
     horizon = options.horizon
     r, a, life = segments
-    x, tx, big_t = (data[c].to_numpy(dtype=float) for c in ("frequency", "t_x", "T"))
-    z = data["monetary_value"].to_numpy(dtype=float)
+    x, tx, big_t, z = arrays
     out = r.data[["recency", "frequency", "monetary", "r_score", "f_score", "m_score",
                   "rfm_segment", "value_group"]].copy()
     # all three tables are in the customer table's order: assign positionally

@@ -39,6 +39,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from satisfaction.errors import InputError, UsageError
+from satisfaction.value.checks import check_not_empty
 from satisfaction.value.core import (
     MODELS,
     ValueResult,
@@ -475,9 +476,7 @@ def spark_transactions(
     else:
         name = str(source)
         path = Path(name)
-        if path.is_file() and path.stat().st_size == 0:  # as the DuckDB loader says it
-            raise InputError("the file is empty: expected a header line naming the columns, "
-                             "then one transaction per line", file=name)
+        check_not_empty(path, name)  # the DuckDB loader's message
         if path.exists():
             if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
                 frame, file_kind = spark.read.parquet(str(path)), "parquet"

@@ -62,6 +62,7 @@ from satisfaction.value.checks import (
     DATE_FORMATS,
     TransactionColumns,
     check_date_format,
+    check_not_empty,
     parse_date,
 )
 
@@ -329,9 +330,7 @@ def _read(con: duckdb.DuckDBPyConnection, source: str | Path | pd.DataFrame,
     name = str(source)
     if not path.exists():
         raise InputError("file not found", file=name)
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputError("the file is empty: expected a header line naming the columns, "
-                         "then one transaction per line", file=name)
+    check_not_empty(path, name)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
