@@ -39,16 +39,7 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
 
-bank <- read.csv("/work/shared/data/bank_satisfaction.csv", stringsAsFactors = FALSE)
-num <- as.integer(sub("^R", "", bank$respondent))
-bank$segment <- ifelse(num <= 100, "A", ifelse(num <= 175, "B", "C"))
-n <- nrow(bank)
-base <- svydesign(ids = ~1, weights = ~rep(1, n), data = bank)
-raked <- rake(base, list(~gender, ~segment),
-              list(data.frame(gender = c("female", "male"), Freq = c(0.5, 0.5) * n),
-                   data.frame(segment = c("A", "B", "C"), Freq = c(0.3, 0.3, 0.4) * n)),
-              control = list(maxit = 1000, epsilon = 1e-10))
-bank$w <- weights(raked)
+source(file.path(here, "raked_bank.R"))  # bank with its raked weights w
 bank_blocks <- list(
   Image = paste0("imag", 1:5), Expectation = paste0("expe", 1:5),
   Quality = paste0("qual", 1:5), Value = paste0("val", 1:4),

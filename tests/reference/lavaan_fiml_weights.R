@@ -27,16 +27,7 @@ C =~ C1 + C2 + C3 + C4 + C5
 C ~ A
 '
 
-bank <- read.csv("/work/shared/data/bank_satisfaction.csv", stringsAsFactors = FALSE)
-num <- as.integer(sub("^R", "", bank$respondent))
-bank$segment <- ifelse(num <= 100, "A", ifelse(num <= 175, "B", "C"))
-n <- nrow(bank)
-base <- svydesign(ids = ~1, weights = ~rep(1, n), data = bank)
-raked <- rake(base, list(~gender, ~segment),
-              list(data.frame(gender = c("female", "male"), Freq = c(0.5, 0.5) * n),
-                   data.frame(segment = c("A", "B", "C"), Freq = c(0.3, 0.3, 0.4) * n)),
-              control = list(maxit = 1000, epsilon = 1e-10))
-bank$w <- weights(raked)
+source(file.path(here, "raked_bank.R"))  # bank with its raked weights w
 bank$sat2[num %% 7 == 0] <- NA
 bank$qual3[num %% 11 == 0] <- NA
 bank$loy1[num %% 13 == 0] <- NA

@@ -23,16 +23,7 @@ suppressPackageStartupMessages({library(lavaan); library(survey); library(jsonli
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
 
-bank <- read.csv("/work/shared/data/bank_satisfaction.csv", stringsAsFactors = FALSE)
-num <- as.integer(sub("^R", "", bank$respondent))
-bank$segment <- ifelse(num <= 100, "A", ifelse(num <= 175, "B", "C"))
-n <- nrow(bank)
-base <- svydesign(ids = ~1, weights = ~rep(1, n), data = bank)
-raked <- rake(base, list(~gender, ~segment),
-              list(data.frame(gender = c("female", "male"), Freq = c(0.5, 0.5) * n),
-                   data.frame(segment = c("A", "B", "C"), Freq = c(0.3, 0.3, 0.4) * n)),
-              control = list(maxit = 1000, epsilon = 1e-10))
-bank$w <- weights(raked)
+source(file.path(here, "raked_bank.R"))  # bank with its raked weights w
 holes <- bank
 holes$sat2[num %% 7 == 0] <- NA
 holes$qual3[num %% 11 == 0] <- NA
