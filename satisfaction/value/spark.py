@@ -32,7 +32,8 @@ import re
 import sys
 import uuid
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -346,24 +347,63 @@ class SparkTransactions:
     ----------
     spark : SparkSession
     view : str
-        Temporary view with columns customer_id (string), date (date), amount,
-        margin (double).
-    log : TransactionLog
-        Rows loaded, kept and excluded by reason, and the first ``max_problems``
-        excluded rows (see :func:`spark_transactions` for what their ``row`` is).
+        Temporary view with columns customer_id, date (date), amount, margin (double):
+        the kept rows. Reading it runs the one shuffle of the analysis (the duplicate
+        check), which also completes :attr:`log`.
+    source : str
+        The file, table or ``"<Spark DataFrame>"``.
     has_margin : bool
     date_range : (date, date)
+        First and last date of the kept rows.
     micros : bool
         The customer table may sum the amounts and margins as 64-bit integers of
         millionths (:func:`_micros_sql`): every sum stays below 2⁵³ millionths.
+    passing : int
+        Rows that pass every rule but the duplicate check (the kept rows and their
+        duplicates): none are kept exactly when none pass.
+    has_returns : bool
+        Some rows that pass are negative amounts netted against purchases.
+    observation : str
+        Name of the metrics the shuffle observes (duplicates, kept rows, their
+        negative amounts; the excluded rows when all are listed).
+    finish : callable
+        Makes the log from those metrics (see :func:`spark_transactions`).
     """
 
     spark: Any
     view: str
-    log: TransactionLog
+    source: str
     has_margin: bool
     date_range: tuple[dt.date | None, dt.date | None]
-    micros: bool = False
+    micros: bool
+    passing: int
+    has_returns: bool
+    observation: str
+    finish: Callable[[Any], TransactionLog] = field(repr=False)
+    _log: TransactionLog | None = field(default=None, repr=False)
+
+    @property
+    def log(self) -> TransactionLog:
+        """Rows loaded, kept and excluded by reason, and the first ``max_problems``
+        excluded rows (see :func:`spark_transactions` for what their ``row`` is).
+
+        Complete once the kept rows have been read (by :func:`spark_customer_table`);
+        asked for before, it reads them itself: a pass over the data."""
+        if self._log is None:
+            counted = self.spark.sql(f"SELECT count(*) FROM {self.view}")
+            counted.collect()
+            self.complete(counted)
+        assert self._log is not None
+        return self._log
+
+    def complete(self, frame: Any) -> None:
+        """Make the log from the metrics observed while ``frame`` (a query that read
+        :attr:`view`) ran; nothing when the log is made already."""
+        if self._log is None:
+            observed = _observed(frame, self.observation)
+            if observed is None:
+                raise RuntimeError(f"Spark did not report the metrics {self.observation}")
+            self._log = self.finish(observed)
 
 
 def _q(name: str) -> str:
@@ -561,18 +601,8 @@ def spark_transactions(
     stage2 = stage1.selectExpr("*", *a2, *m2)
     parsed = stage2.selectExpr("*", f"{amount} AS c__amount").selectExpr(
         "*", f"{margin} AS c__margin", f"{customer} AS c__id")
-    # One shuffle for everything: the rows of a customer are brought to one partition
-    # (by the checked id). The duplicate check is a window over the customer, the day
-    # and every column (the id and day come first: they are functions of the columns,
-    # so the groups are the same, and Spark needs no other shuffle for it), sorted by
-    # it; the customer table's aggregations by customer and day then find the rows
-    # partitioned and sorted as they need (sort aggregates, see spark_session): no
-    # other shuffle, no hash table of ten million customer-days. The first copy in
-    # the source is kept, as by the DuckDB loader.
-    dup = (f"row_number() OVER (PARTITION BY c__id, c__date, {all_cols} "
-           f"ORDER BY {order}) > 1 AS c__dup")
-    parsed = parsed.repartition("c__id").selectExpr("*", dup)
-    # One pass classifies every row; the first failing rule names the reason.
+    # Every rule but the duplicate check reads one row: one pass classifies the rows
+    # under them (the first failing rule names the reason).
     checks = [
         f"WHEN {spark_blank_sql(_q(cols.customer), text('customer'))} OR c__id IS NULL "
         "THEN 'missing_id'",
@@ -591,20 +621,16 @@ def spark_transactions(
         checks.append(f"WHEN abs(c__margin) >= {int(MAX_AMOUNT)} THEN 'margin_too_large'")
     if returns == "exclude":
         checks.append("WHEN c__amount < 0 THEN 'negative_amount'")
-    if duplicates == "exclude":
-        checks.append("WHEN c__dup THEN 'duplicate'")
-    # only what the customer table and the problem listing read is cached
-    wanted = [_q(c) for c in dict.fromkeys(cols.used().values())]
-    checked = parsed.selectExpr(
-        *wanted, "c__file", "c__block", "c__pos", "c__id", "c__date", "c__amount",
-        "c__margin", "c__dup", f"CASE {' '.join(checks)} END AS c__rule").cache()
-    # one job: by reason and block (a block's rows and first position number the
-    # excluded rows, see _spark_problems), the counts, the notes and the kept rows'
-    # first and last date
-    rows = checked.groupBy("c__rule", "c__file", "c__block").agg(
+    ruled = parsed.selectExpr("*", f"CASE {' '.join(checks)} END AS c__rule")
+    # Job 1, narrow (no shuffle): by row rule and block, the counts, the first position
+    # of each block (they number the excluded rows, see _spark_problems), and over the
+    # rows that pass the row rules their dates, absolute sums and negative amounts.
+    # Copies of one row pass or fail alike, so their first and last date are those of
+    # the kept rows; the sums bound the kept rows' (see micros below).
+    rows = ruled.groupBy("c__rule", "c__file", "c__block").agg(
         F.expr("count(*)").alias("n"), F.expr("count_if(c__amount < 0)").alias("neg"),
-        F.expr("count_if(c__dup)").alias("dups"), F.expr("min(c__date)").alias("lo"),
-        F.expr("max(c__date)").alias("hi"), F.expr("min(c__pos)").alias("start"),
+        F.expr("min(c__date)").alias("lo"), F.expr("max(c__date)").alias("hi"),
+        F.expr("min(c__pos)").alias("start"),
         F.expr("sum(abs(c__amount))").alias("amass"),
         F.expr("sum(abs(c__margin))").alias("mmass"),
         # negative amounts that would be 0 millionths: the purchase test (amount >= 0)
@@ -614,46 +640,109 @@ def spark_transactions(
     counts: dict[str | None, int] = {}
     for r in rows:
         counts[r["c__rule"]] = counts.get(r["c__rule"], 0) + int(r["n"])
-    kept_rows = [r for r in rows if r["c__rule"] is None]
     loaded = sum(counts.values())
     if loaded == 0:
         raise InputError("no transactions in the data", file=name)
-    kept = counts.get(None, 0)
     blocks: dict[tuple[int, int], tuple[int, int]] = {}
     for r in rows:
         n, start = blocks.get((r["c__file"], r["c__block"]), (0, int(r["start"])))
         blocks[(r["c__file"], r["c__block"])] = (n + int(r["n"]), min(start, int(r["start"])))
-    problems = (_spark_problems(checked, cols, max_problems, blocks,
-                                base=0 if file_kind is None else 2)
-                if kept < loaded else problem_frame([], cols))
-    if on_error == "raise" and len(problems):
-        p = problems.iloc[0]
-        raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
-                         value=p["value"] if p["value"] is not None else "")
+    passing = [r for r in rows if r["c__rule"] is None]
+    # Job 2 (run by the customer table's query): the one shuffle brings each customer's
+    # rows to one partition. The duplicate check is a window over the customer, the day
+    # and every column (the id and day first: they are functions of the columns, so
+    # the groups are the same, and Spark needs no other shuffle for it), sorted by it;
+    # the customer table's aggregations by customer and day then find the rows
+    # partitioned and sorted as they need (sort aggregates, see spark_session): no
+    # hash table of ten million customer-days. The first copy in the source is kept,
+    # as by the DuckDB loader. What only this pass can count (the duplicates, the kept
+    # rows and their negative amounts) and, when every excluded row is asked for,
+    # the excluded rows themselves are observed on the way (DataFrame.observe), so
+    # the log is complete when the customer table is, without a second pass.
+    dup = (f"row_number() OVER (PARTITION BY c__id, c__date, {all_cols} "
+           f"ORDER BY {order}) > 1 AS c__dup")
+    rule = ("coalesce(c__rule, CASE WHEN c__dup THEN 'duplicate' END)"
+            if duplicates == "exclude" else "c__rule")
+    wanted = [_q(c) for c in dict.fromkeys(cols.used().values())]
+    checked = ruled.repartition("c__id").selectExpr("*", dup).selectExpr(
+        *wanted, "c__file", "c__block", "c__pos", "c__id", "c__date", "c__amount",
+        "c__margin", "c__dup", f"{rule} AS c__rule")
+    metrics = [F.expr("count_if(c__rule IS NULL)").alias("kept"),
+               F.expr("count_if(c__rule IS NULL AND c__amount < 0)").alias("neg"),
+               F.expr("count_if(c__dup AND coalesce(c__rule, 'duplicate') = 'duplicate')")
+               .alias("dups")]
+    if max_problems is None:   # every excluded row (observed metrics cannot use FILTER)
+        listed = ", ".join([*wanted, "c__file", "c__block", "c__pos", "c__rule"])
+        metrics.append(F.expr(f"collect_list(CASE WHEN c__rule IS NOT NULL "
+                              f"THEN struct({listed}) END)").alias("excluded"))
+    observation = f"satisfaction_checks_{uuid.uuid4().hex[:12]}"
+    checked = checked.observe(observation, *metrics)
     view = f"satisfaction_tx_{uuid.uuid4().hex[:12]}"
+    checked.filter("c__rule IS NULL").selectExpr(
+        "c__id AS customer_id", "c__date AS date", "c__amount AS amount",
+        "c__margin AS margin").createOrReplaceTempView(view)
     # Every sum of the customer table is at most the sum of the absolute amounts (or
     # margins); below 2^53 millionths the sums are exact as 64-bit integers and as
     # doubles, and the amounts are read as integers of millionths (see _micros_sql)
-    mass = max([float(r["amass"] or 0) for r in kept_rows]
-               + [float(r["mmass"] or 0) for r in kept_rows] + [0.0])
-    micros = mass * 1e6 * 1.001 < 2.0**53 and not any(r["tiny"] for r in kept_rows)
-    kept_frame = checked.filter("c__rule IS NULL").selectExpr(
-        "c__id AS customer_id", "c__date AS date", "c__amount AS amount",
-        "c__margin AS margin")
-    kept_frame.createOrReplaceTempView(view)
-    neg = sum(int(r["neg"]) for r in kept_rows)
-    dups = sum(int(r["dups"]) for r in kept_rows)
-    date_range = ((min(r["lo"] for r in kept_rows), max(r["hi"] for r in kept_rows))
-                  if kept_rows else (None, None))
-    log = TransactionLog(
-        source=name, loaded=loaded, excluded={r: counts.get(r, 0) for r in REASONS},
-        kept=kept,
-        notes={"returns_netted": neg if returns == "net" else 0,
-               "duplicates_kept": dups if duplicates == "keep" else 0},
-        problems=problems)
-    return SparkTransactions(spark=spark, view=view, log=log,
-                             has_margin=margin_raw is not None,
-                             date_range=date_range, micros=micros)
+    mass = max([float(r["amass"] or 0) for r in passing]
+               + [float(r["mmass"] or 0) for r in passing] + [0.0])
+    micros = mass * 1e6 * 1.001 < 2.0**53 and not any(r["tiny"] for r in passing)
+    date_range = ((min(r["lo"] for r in passing), max(r["hi"] for r in passing))
+                  if passing else (None, None))
+
+    def finish(observed: Any) -> TransactionLog:
+        """The log, from job 1's counts and job 2's observed ones."""
+        kept, neg, dups = (int(observed.getLong(i)) for i in range(3))
+        excluded = {r: counts.get(r, 0) for r in REASONS}
+        if duplicates == "exclude":
+            excluded["duplicate"] = dups
+        base = 0 if file_kind is None else 2
+        if kept == loaded:
+            problems = problem_frame([], cols)
+        elif max_problems is None:
+            problems = _listed_problems(spark, observed, 3, cols, blocks, base)
+        else:
+            problems = _spark_problems(checked, cols, max_problems, blocks, base)
+        return TransactionLog(
+            source=name, loaded=loaded, excluded=excluded, kept=kept,
+            notes={"returns_netted": neg if returns == "net" else 0,
+                   "duplicates_kept": dups if duplicates == "keep" else 0},
+            problems=problems)
+
+    stx = SparkTransactions(spark=spark, view=view, source=name,
+                            has_margin=margin_raw is not None, date_range=date_range,
+                            micros=micros, passing=counts.get(None, 0),
+                            has_returns=returns == "net" and any(r["neg"] for r in passing),
+                            observation=observation, finish=finish)
+    if on_error == "raise" and stx.log.kept < loaded:
+        p = stx.log.problems.iloc[0]
+        raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
+                         value=p["value"] if p["value"] is not None else "")
+    return stx
+
+
+def _observed(frame: Any, observation: str) -> Any | None:
+    """The metrics ``observation`` collected while ``frame``'s last action ran (a JVM
+    Row), or None. Read from the query execution: PySpark's ``Observation`` object
+    does not see metrics of a query that reaches the observed DataFrame through a
+    temporary view, as the customer-table SQL does."""
+    found = frame._jdf.queryExecution().observedMetrics().get(observation)
+    return found.get() if found.isDefined() else None
+
+
+def _listed_problems(spark: Any, observed: Any, index: int, cols: TransactionColumns,
+                     blocks: dict[tuple[int, int], tuple[int, int]], base: int) -> pd.DataFrame:
+    """Every excluded row, from the list job 2 observed (field ``index`` of the
+    metrics row), numbered as by :func:`_spark_problems`. The JVM list becomes a
+    DataFrame on the JVM side and is collected as any DataFrame is, so each cell
+    reaches Python as the same type as through ``collect``."""
+    from pyspark.sql import DataFrame
+
+    schema = observed.schema().fields()[index].dataType().elementType()
+    jframe = spark._jsparkSession.createDataFrame(observed.getList(index), schema)
+    listed = DataFrame(jframe, spark).collect()
+    return _numbered(sorted(listed, key=lambda r: (r["c__file"], r["c__block"], r["c__pos"])),
+                     cols, blocks, base)
 
 
 def _micros_sql(expr: str) -> str:
@@ -673,14 +762,9 @@ def _micros_sql(expr: str) -> str:
 def _spark_problems(checked: Any, cols: TransactionColumns, limit: int | None,
                     blocks: dict[tuple[int, int], tuple[int, int]],
                     base: int) -> pd.DataFrame:
-    """The first ``limit`` excluded rows in source order, with their row numbers.
-
-    A row's number is ``base`` + the rows of the earlier blocks of its file + its
-    position in its block (a block is a split of a CSV file, a Parquet file, or a
-    partition of a DataFrame: within one, positions grow in source order).
-    ``blocks`` gives each block's (file, block) its rows and its first position.
-    Only the listed rows reach the driver.
-    """
+    """The first ``limit`` excluded rows in source order, with their row numbers
+    (see :func:`_numbered`). A pass of its own over the checked rows; only the listed
+    rows reach the driver."""
     if limit is not None and limit <= 0:
         return problem_frame([], cols)
     wanted = [c for c in dict.fromkeys(cols.used().values())]
@@ -689,8 +773,21 @@ def _spark_problems(checked: Any, cols: TransactionColumns, limit: int | None,
         excluded = excluded.limit(int(limit))
     first = excluded.select(*[_q(c) for c in wanted], "c__file", "c__block", "c__pos",
                             "c__rule").collect()
-    if not first:
+    return _numbered(first, cols, blocks, base)
+
+
+def _numbered(excluded: list[Any], cols: TransactionColumns,
+              blocks: dict[tuple[int, int], tuple[int, int]], base: int) -> pd.DataFrame:
+    """The problem list of excluded rows (Spark rows in source order), numbered.
+
+    A row's number is ``base`` + the rows of the earlier blocks of its file + its
+    position in its block (a block is a split of a CSV file, a Parquet file, or a
+    partition of a DataFrame: within one, positions grow in source order).
+    ``blocks`` gives each block's (file, block) its rows and its first position.
+    """
+    if not excluded:
         return problem_frame([], cols)
+    wanted = [c for c in dict.fromkeys(cols.used().values())]
     offset: dict[tuple[int, int], tuple[int, int]] = {}
     before: dict[int, int] = {}
     for (file, block), (n, start) in sorted(blocks.items()):
@@ -698,7 +795,7 @@ def _spark_problems(checked: Any, cols: TransactionColumns, limit: int | None,
         offset[(file, block)] = (done, start)
         before[file] = done + n
     records = []
-    for r in first:
+    for r in excluded:
         done, start = offset[(r["c__file"], r["c__block"])]
         rec = {c: r[c] for c in wanted}
         rec["_row"] = base + done + int(r["c__pos"]) - start
@@ -729,11 +826,10 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
     if time_unit not in TIME_UNITS:
         raise UsageError("time unit must be day, week or month", column="time_unit",
                          value=time_unit)
-    log = transactions.log
-    if log.kept == 0:
-        raise _nothing_kept(log)
+    if transactions.passing == 0:
+        raise _nothing_kept(transactions.log)
     end, hold = resolve_period(transactions.date_range, period_end, holdout_end,
-                               source=log.source)
+                               source=transactions.source)
     unit = TIME_UNITS[time_unit]
     source = transactions.view
     if transactions.micros:  # exact integer sums (see customer_table_sql)
@@ -741,12 +837,14 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
                   f"{_micros_sql('margin')} AS margin FROM {source})")
     sql = customer_table_sql(end, hold, unit, dialect="spark", source=source,
                              has_margin=transactions.has_margin,
-                             has_returns=log.notes.get("returns_netted", 1) > 0,
+                             has_returns=transactions.has_returns,
                              micros=transactions.micros)
     # the rows are sorted on the driver (as DuckDB's ORDER BY 1: by the id's own type,
     # text by code point) rather than by a distributed sort, which costs a job
     unsorted = re.sub(r"\s+ORDER BY 1( NULLS (FIRST|LAST))?\s*$", "", sql)
-    data = transactions.spark.sql(unsorted).toArrow().to_pandas()
+    query = transactions.spark.sql(unsorted)
+    data = query.toArrow().to_pandas()
+    transactions.complete(query)  # the log, from what the query observed on the way
     return table_from_query(data, period_end=end, holdout_end=hold, time_unit=time_unit,
                             has_margin=transactions.has_margin)
 
