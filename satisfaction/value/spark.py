@@ -3,16 +3,20 @@
 When the transactions live in a data lake or a Spark catalog, Spark does the work
 that grows with the number of transactions, in as few jobs as it can:
 
-1. **Validation** (:func:`spark_transactions`): one pass classifies every row under
-   the exclusion reasons of :mod:`satisfaction.value.transactions` (the same rules,
-   rendered in Spark SQL, see below), with the one shuffle of the analysis (by
-   customer, sorted for the duplicate check), and counts them, with the kept rows'
-   first and last dates, in one aggregation; the excluded rows are listed only when
-   there are any. The checked rows are cached, partitioned and sorted, for step 2.
-2. **The per-customer table** (:func:`spark_customer_table`): the one query of
-   :mod:`satisfaction.value.customers`, kept once in DuckDB's dialect and transpiled
-   by sqlglot, run as one job; its rows (one per customer: a million customers
-   collect as a few tens of MB) reach the driver through Arrow.
+1. **Validation** (:func:`spark_transactions`): a narrow job (no shuffle) classifies
+   every row under the exclusion reasons of :mod:`satisfaction.value.transactions`
+   that read one row (the same rules, rendered in Spark SQL, see below) and counts
+   them, with the first and last dates of the rows that pass.
+2. **The per-customer table** (:func:`spark_customer_table`): one job runs the one
+   shuffle of the analysis (by customer, sorted for the duplicate check, which needs
+   the rows of a customer together) and the one query of
+   :mod:`satisfaction.value.customers` (kept once in DuckDB's dialect and transpiled
+   by sqlglot) on its sorted rows; the rows of the table (one per customer: a million
+   customers collect as a few tens of MB) reach the driver through Arrow. What only
+   the shuffle can count (the duplicates, the kept rows and their returns) and, when
+   every excluded row is asked for, the excluded rows are observed on the way
+   (``DataFrame.observe``), so the transaction log is complete without a pass of its
+   own: the data are read twice, shuffled once, and never cached.
 
 Everything after the customer table — the CLV fits, P(alive), CLV, RFM, ABC,
 lifecycle, the holdout check, the warnings — is
@@ -390,20 +394,24 @@ class SparkTransactions:
         Complete once the kept rows have been read (by :func:`spark_customer_table`);
         asked for before, it reads them itself: a pass over the data."""
         if self._log is None:
-            counted = self.spark.sql(f"SELECT count(*) FROM {self.view}")
-            counted.collect()
-            self.complete(counted)
+            self.complete(None)
         assert self._log is not None
         return self._log
 
-    def complete(self, frame: Any) -> None:
+    def complete(self, frame: Any | None) -> None:
         """Make the log from the metrics observed while ``frame`` (a query that read
-        :attr:`view`) ran; nothing when the log is made already."""
-        if self._log is None:
-            observed = _observed(frame, self.observation)
-            if observed is None:
-                raise RuntimeError(f"Spark did not report the metrics {self.observation}")
-            self._log = self.finish(observed)
+        :attr:`view`) ran, or, without them, while the kept rows are counted; nothing
+        when the log is made already."""
+        if self._log is not None:
+            return
+        observed = None if frame is None else _observed(frame, self.observation)
+        if observed is None:
+            counted = self.spark.sql(f"SELECT count(*) FROM {self.view}")
+            counted.collect()
+            observed = _observed(counted, self.observation)
+        if observed is None:
+            raise RuntimeError(f"Spark did not report the metrics {self.observation}")
+        self._log = self.finish(observed)
 
 
 def _q(name: str) -> str:
