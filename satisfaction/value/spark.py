@@ -501,7 +501,15 @@ def spark_transactions(
         Spark DataFrame or catalog table the position from 0 in the DataFrame's
         partition order (for a DataFrame made by ``spark.createDataFrame(pandas_frame)``
         that is the pandas position, as the DuckDB loader gives for a DataFrame).
-        The row numbers cost one count per partition, and only when a row is excluded.
+        The row numbers come from the first job's counts by block.
+
+        This function runs the first job only (the rules that read one row, the date
+        range). Duplicates can only be found after the shuffle by customer, so the log
+        is completed by the job that reads the kept rows, normally
+        :func:`spark_customer_table`; ``log`` asked for before that runs a count of
+        the kept rows (the shuffle) to complete it. With ``on_error="raise"`` that
+        happens here. With ``max_problems`` a number, listing the excluded rows is a
+        pass of its own (sorted, limited); with None they are collected by that job.
     """
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
