@@ -218,6 +218,11 @@ def test_purchase_model_error_comes_before_the_spend_models():
         value_analysis(load_transactions(few, today="2024-12-31"),
                        models=("pareto_nbd", "gamma_gamma"))
     assert "spend model" in err.value.message and "--models pareto_nbd" in err.value.hint
+    # the spend model asked for alone: no purchase-only run is suggested
+    with pytest.raises(InputError) as err:
+        value_analysis(load_transactions(few, today="2024-12-31"), models=("gamma_gamma",))
+    assert "spend model" in err.value.message
+    assert "--models" not in (err.value.hint or "")
 
 
 def test_no_repeat_purchases_invalidate_the_purchase_models():

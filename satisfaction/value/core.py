@@ -376,6 +376,11 @@ def analyse_customers(
         except InputError as exc:
             raise InputError(exc.message, file=source, value=exc.value,
                              hint=exc.hint) from None
+        if spend_error is not None and bg is None and pn is None:
+            # the spend model was asked for alone: a purchase-only run is not what
+            # was asked, so its own message and hint stand
+            raise InputError(spend_error.message, file=source, value=spend_error.value,
+                             hint=spend_error.hint) from None
         if spend_error is not None:
             alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
             raise InputError(
