@@ -14,9 +14,11 @@ that grows with the number of transactions, in as few jobs as it can:
    by sqlglot) on its sorted rows; the rows of the table (one per customer: a million
    customers collect as a few tens of MB) reach the driver through Arrow. What only
    the shuffle can count (the duplicates, the kept rows and their returns) and, when
-   every excluded row is asked for, the excluded rows are observed on the way
+   every excluded row is asked for, the excluded copies are observed on the way
    (``DataFrame.observe``), so the transaction log is complete without a pass of its
-   own: the data are read twice, shuffled once, and never cached.
+   own: the data are read twice, shuffled once, and never cached (a third, narrow
+   read lists the rows the other rules exclude, when all are asked for and there are
+   any).
 
 Everything after the customer table — the CLV fits, P(alive), CLV, RFM, ABC,
 lifecycle, the holdout check, the warnings — is
@@ -509,7 +511,9 @@ def spark_transactions(
         :func:`spark_customer_table`; ``log`` asked for before that runs a count of
         the kept rows (the shuffle) to complete it. With ``on_error="raise"`` that
         happens here. With ``max_problems`` a number, listing the excluded rows is a
-        pass of its own (sorted, limited); with None they are collected by that job.
+        pass of its own (sorted, limited); with None the excluded copies are collected
+        by that job, and the rows the other rules exclude by a narrow pass (only when
+        there are any).
     """
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
@@ -687,10 +691,13 @@ def spark_transactions(
                F.expr("count_if(c__rule IS NULL AND c__amount < 0)").alias("neg"),
                F.expr("count_if(c__dup AND coalesce(c__rule, 'duplicate') = 'duplicate')")
                .alias("dups")]
-    if max_problems is None:   # every excluded row (observed metrics cannot use FILTER)
-        listed = ", ".join([*wanted, "c__file", "c__block", "c__pos", "c__rule"])
-        metrics.append(F.expr(f"collect_list(CASE WHEN c__rule IS NOT NULL "
-                              f"THEN struct({listed}) END)").alias("excluded"))
+    listed = [*wanted, "c__file", "c__block", "c__pos", "c__rule"]
+    lists_copies = max_problems is None and duplicates == "exclude"
+    if lists_copies:
+        # every excluded copy, listed on the way (observed metrics cannot use FILTER);
+        # rows excluded by the other rules are listed from the source (see finish)
+        metrics.append(F.expr(f"collect_list(CASE WHEN c__rule = 'duplicate' "
+                              f"THEN struct({', '.join(listed)}) END)").alias("copies"))
     observation = f"satisfaction_checks_{uuid.uuid4().hex[:12]}"
     checked = checked.observe(observation, *metrics)
     view = f"satisfaction_tx_{uuid.uuid4().hex[:12]}"
@@ -716,7 +723,14 @@ def spark_transactions(
         if kept == loaded:
             problems = problem_frame([], cols)
         elif max_problems is None:
-            problems = _listed_problems(spark, observed, 3, cols, blocks, base)
+            # Every excluded row: those of the row rules by a narrow pass of their own
+            # (however many; a plain collect, as the DuckDB loader lists them), the
+            # copies from the list the shuffle observed (job 2 need not run again).
+            ruled_out = (ruled.filter("c__rule IS NOT NULL").selectExpr(*listed).collect()
+                         if counts.get(None, 0) < loaded else [])
+            copies = _observed_rows(spark, observed, 3) if dups and lists_copies else []
+            problems = _numbered(sorted([*ruled_out, *copies], key=lambda r: (
+                r["c__file"], r["c__block"], r["c__pos"])), cols, blocks, base)
         else:
             problems = _spark_problems(checked, cols, max_problems, blocks, base)
         return TransactionLog(
@@ -746,19 +760,16 @@ def _observed(frame: Any, observation: str) -> Any | None:
     return found.get() if found.isDefined() else None
 
 
-def _listed_problems(spark: Any, observed: Any, index: int, cols: TransactionColumns,
-                     blocks: dict[tuple[int, int], tuple[int, int]], base: int) -> pd.DataFrame:
-    """Every excluded row, from the list job 2 observed (field ``index`` of the
-    metrics row), numbered as by :func:`_spark_problems`. The JVM list becomes a
-    DataFrame on the JVM side and is collected as any DataFrame is, so each cell
-    reaches Python as the same type as through ``collect``."""
+def _observed_rows(spark: Any, observed: Any, index: int) -> list[Any]:
+    """The rows of a list of structs in the observed metrics (field ``index`` of the
+    JVM Row), as PySpark rows. The list becomes a DataFrame on the JVM side and is
+    collected as any DataFrame is, so each cell reaches Python as the same type as
+    through ``collect``."""
     from pyspark.sql import DataFrame
 
     schema = observed.schema().fields()[index].dataType().elementType()
     jframe = spark._jsparkSession.createDataFrame(observed.getList(index), schema)
-    listed = DataFrame(jframe, spark).collect()
-    return _numbered(sorted(listed, key=lambda r: (r["c__file"], r["c__block"], r["c__pos"])),
-                     cols, blocks, base)
+    return DataFrame(jframe, spark).collect()
 
 
 def _micros_sql(expr: str) -> str:
