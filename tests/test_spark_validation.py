@@ -327,3 +327,58 @@ def test_empty_file_is_named_as_empty_on_both_engines(spark, tmp_path):
         sv.spark_transactions(spark, str(path), COLS, today=TODAY)
     assert "the file is empty" in duck.value.message
     assert on_spark.value.message == duck.value.message
+
+
+# ------------------------------------ the log from the shuffle's observed counts
+@pytest.mark.parametrize("max_problems", [1000, None])
+def test_log_completed_by_the_customer_table_is_duckdbs(spark, messy_csv, max_problems):
+    """Built first, the customer table's query completes the log from the counts its
+    shuffle observed (no count query of its own): the same log and problem rows as
+    DuckDB's, and the same table."""
+    duck = load_transactions(messy_csv, COLS, today=TODAY, max_problems=max_problems)
+    stx = sv.spark_transactions(spark, str(messy_csv), COLS, today=TODAY,
+                                max_problems=max_problems)
+    assert stx._log is None  # not before the shuffle
+    table = sv.spark_customer_table(stx)
+    assert stx._log is not None  # made from the query's observed metrics
+    _same_log(duck, stx)
+    pd.testing.assert_frame_equal(table.data, customer_table(duck).data.sort_index())
+
+
+def test_nothing_passes_and_on_error_raise_without_problems(spark, tmp_path):
+    """Every row excluded by a row rule: the log needs no shuffle and says what
+    DuckDB's says, and the customer table the same error. on_error="raise" with
+    max_problems=0 lists nothing and so raises nothing, on both engines."""
+    path = tmp_path / "bad.csv"
+    path.write_text("customer_id,date,amount,margin\n"
+                    + "".join(f"c{i},03/0{i % 9 + 1}/2024,10,\n" for i in range(12)))
+    duck = load_transactions(path, COLS, today=TODAY, max_problems=None)
+    stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY, max_problems=None)
+    assert stx.passing == 0
+    _same_log(duck, stx)
+    assert stx.log.excluded["unparseable_date"] == 12
+    with pytest.raises(InputError) as d:
+        customer_table(duck)
+    with pytest.raises(InputError) as s:
+        sv.spark_customer_table(stx)
+    assert s.value.message == d.value.message
+    load_transactions(path, COLS, today=TODAY, on_error="raise", max_problems=0)
+    quiet = sv.spark_transactions(spark, str(path), COLS, today=TODAY, on_error="raise",
+                                  max_problems=0)
+    assert quiet.log.kept == 0 and quiet.log.problems.empty
+
+
+def test_counts_of_two_reads_must_agree(spark, messy_csv):
+    """The log is made from two reads of the source; counts that do not agree (a
+    source that changed between them) are an error naming the file, not a log that
+    does not add up."""
+    stx = sv.spark_transactions(spark, str(messy_csv), COLS, today=TODAY)
+
+    class Observed:  # the observed metrics of a second read that kept one row more
+        def getLong(self, i: int) -> int:
+            return [stx.passing + 1, 0, 0][i]
+
+    with pytest.raises(InputError, match="changed between two reads") as err:
+        stx.finish(Observed())
+    assert err.value.file == str(messy_csv)
+    assert 0 < stx.log.kept <= stx.passing  # the real metrics agree

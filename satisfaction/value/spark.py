@@ -16,9 +16,11 @@ that grows with the number of transactions, in as few jobs as it can:
    the shuffle can count (the duplicates, the kept rows and their returns) and, when
    every excluded row is asked for, the excluded copies are observed on the way
    (``DataFrame.observe``), so the transaction log is complete without a pass of its
-   own: the data are read twice, shuffled once, and never cached (a third, narrow
-   read lists the rows the other rules exclude, when all are asked for and there are
-   any).
+   own. Without a holdout period the data are read (and parsed) twice, shuffled
+   once, and never cached; a third, narrow read lists the rows the other rules
+   exclude, when all are asked for and there are any. More passes are made with a
+   holdout period (the query reads the kept rows twice), with a limited problem list
+   and exclusions, and when the log is asked for before the customer table.
 
 Everything after the customer table — the CLV fits, P(alive), CLV, RFM, ABC,
 lifecycle, the holdout check, the warnings — is
@@ -100,7 +102,7 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
     ``master`` is ``local[N]`` for one machine or a cluster URL
     (``spark://host:7077``, ``yarn``, ``k8s://…``). On one machine the shuffles get
     2 partitions per core (Spark's default of 200 costs seconds per shuffle on a few
-    cores, and the analysis shuffles about six times); ``config`` overrides any setting.
+    cores); ``config`` overrides any setting.
     """
     session = require_pyspark()
     builder = session.builder.master(master).appName(app_name)
@@ -354,8 +356,8 @@ class SparkTransactions:
     spark : SparkSession
     view : str
         Temporary view with columns customer_id, date (date), amount, margin (double):
-        the kept rows. Reading it runs the one shuffle of the analysis (the duplicate
-        check), which also completes :attr:`log`.
+        the kept rows. Reading it runs the shuffle of the analysis (the duplicate
+        check); :func:`spark_customer_table`'s read also completes :attr:`log`.
     source : str
         The file, table or ``"<Spark DataFrame>"``.
     has_margin : bool
@@ -406,13 +408,18 @@ class SparkTransactions:
         when the log is made already."""
         if self._log is not None:
             return
+        if self.passing == 0:  # nothing for the shuffle to count
+            self._log = self.finish(None)
+            return
         observed = None if frame is None else _observed(frame, self.observation)
         if observed is None:
             counted = self.spark.sql(f"SELECT count(*) FROM {self.view}")
             counted.collect()
             observed = _observed(counted, self.observation)
         if observed is None:
-            raise RuntimeError(f"Spark did not report the metrics {self.observation}")
+            raise UsageError(f"Spark did not report the metrics of the duplicate check "
+                             f"({self.observation}); this engine needs a classic Spark "
+                             "session (not Spark Connect)", file=self.source)
         self._log = self.finish(observed)
 
 
@@ -468,7 +475,7 @@ def spark_transactions(
     duplicates: Literal["exclude", "keep"] = "exclude",
     max_problems: int | None = 1000,
 ) -> SparkTransactions:
-    """Check transactions held by Spark and register the kept rows as a view.
+    """Check transactions held by Spark and register the rows to keep as a view.
 
     Every row is kept or excluded exactly as by
     :func:`satisfaction.value.transactions.load_transactions`: the same exclusion
@@ -642,8 +649,9 @@ def spark_transactions(
     if returns == "exclude":
         checks.append("WHEN c__amount < 0 THEN 'negative_amount'")
     ruled = parsed.selectExpr("*", f"CASE {' '.join(checks)} END AS c__rule")
-    # Job 1, narrow (no shuffle): by row rule and block, the counts, the first position
-    # of each block (they number the excluded rows, see _spark_problems), and over the
+    # Job 1, narrow (only the small partial counts are exchanged): by row rule and
+    # block, the counts, the first position of each block (they number the excluded
+    # rows, see _numbered), and over the
     # rows that pass the row rules their dates, absolute sums and negative amounts.
     # Copies of one row pass or fail alike, so their first and last date are those of
     # the kept rows; the sums bound the kept rows' (see micros below).
@@ -713,9 +721,18 @@ def spark_transactions(
     date_range = ((min(r["lo"] for r in passing), max(r["hi"] for r in passing))
                   if passing else (None, None))
 
-    def finish(observed: Any) -> TransactionLog:
-        """The log, from job 1's counts and job 2's observed ones."""
-        kept, neg, dups = (int(observed.getLong(i)) for i in range(3))
+    def finish(observed: Any | None) -> TransactionLog:
+        """The log, from job 1's counts and job 2's observed ones (None: no row passes
+        the row rules, so job 2 has nothing to count)."""
+        kept, neg, dups = ((int(observed.getLong(i)) for i in range(3))
+                           if observed is not None else (0, 0, 0))
+        # the two jobs read the source apart: they must agree on the rows that pass
+        if kept + (dups if duplicates == "exclude" else 0) != counts.get(None, 0):
+            raise InputError(
+                f"the data changed between two reads: {counts.get(None, 0)} rows passed "
+                f"the checks on the first, {kept} were kept and {dups} were copies on the "
+                "second; read a source that does not change while it is analysed",
+                file=name)
         excluded = {r: counts.get(r, 0) for r in REASONS}
         if duplicates == "exclude":
             excluded["duplicate"] = dups
@@ -728,7 +745,12 @@ def spark_transactions(
             # copies from the list the shuffle observed (job 2 need not run again).
             ruled_out = (ruled.filter("c__rule IS NOT NULL").selectExpr(*listed).collect()
                          if counts.get(None, 0) < loaded else [])
-            copies = _observed_rows(spark, observed, 3) if dups and lists_copies else []
+            copies = (_observed_rows(spark, observed, 3)
+                      if observed is not None and dups and lists_copies else [])
+            if len(ruled_out) + len(copies) != loaded - kept:
+                raise InputError(f"the data changed between two reads: {loaded - kept} "
+                                 f"rows excluded, {len(ruled_out) + len(copies)} listed",
+                                 file=name)
             problems = _numbered(sorted([*ruled_out, *copies], key=lambda r: (
                 r["c__file"], r["c__block"], r["c__pos"])), cols, blocks, base)
         else:
@@ -744,7 +766,7 @@ def spark_transactions(
                             micros=micros, passing=counts.get(None, 0),
                             has_returns=returns == "net" and any(r["neg"] for r in passing),
                             observation=observation, finish=finish)
-    if on_error == "raise" and stx.log.kept < loaded:
+    if on_error == "raise" and len(stx.log.problems):
         p = stx.log.problems.iloc[0]
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
                          value=p["value"] if p["value"] is not None else "")
@@ -840,14 +862,17 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
     """The per-customer table of Spark-held transactions, on the driver.
 
     Runs the customer-table query (:func:`~satisfaction.value.customers.customer_table_sql`,
-    kept once in DuckDB's dialect and transpiled to Spark SQL by sqlglot) as one Spark
-    job and collects its rows through Arrow (``toArrow``: no pandas conversion inside
-    PySpark). The result is the :class:`~satisfaction.value.customers.CustomerTable`
+    kept once in DuckDB's dialect and transpiled to Spark SQL by sqlglot) over the
+    kept rows, which runs the shuffle by customer and the duplicate check, and collects
+    its rows through Arrow (``toArrow``: no pandas conversion inside PySpark). The
+    counts that shuffle observes complete ``transactions.log``. The result is the
+    :class:`~satisfaction.value.customers.CustomerTable`
     that :func:`~satisfaction.value.customers.customer_table` gives on DuckDB, with
     the same columns, types and order (tests/test_spark.py compares them cell by cell).
     Same arguments and defaults as that function. The rows arrive partitioned by
-    customer and sorted (see :func:`spark_transactions`), so the query runs as sort
-    aggregates without a shuffle; with ``transactions.micros`` its sums are exact
+    customer and sorted (see :func:`spark_transactions`), so without a holdout period
+    the query runs as sort aggregates without another shuffle (with one, Spark reads
+    the kept rows twice and joins); with ``transactions.micros`` its sums are exact
     64-bit integers of millionths (``customer_table_sql(micros=True)``).
     """
     if time_unit not in TIME_UNITS:
