@@ -376,19 +376,16 @@ def analyse_customers(
         except InputError as exc:
             raise InputError(exc.message, file=source, value=exc.value,
                              hint=exc.hint) from None
-        if spend_error is not None and bg is None and pn is None:
-            # the spend model was asked for alone: a purchase-only run is not what
-            # was asked, so its own message and hint stand
-            raise InputError(spend_error.message, file=source, value=spend_error.value,
-                             hint=spend_error.hint) from None
         if spend_error is not None:
+            # with a purchase model asked for, the hint is to fit it alone; with the
+            # spend model alone, its own hint stands
             alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
-            raise InputError(
-                spend_error.message, file=source, value=spend_error.value,
-                hint=f"fit the purchase model alone with --models {alone} "
-                     f"(models=({alone!r},) in Python): P(alive) and expected purchases "
-                     "per customer, without CLV (it needs the spend model)",
-            ) from None
+            hint = (spend_error.hint if bg is None and pn is None else
+                    f"fit the purchase model alone with --models {alone} "
+                    f"(models=({alone!r},) in Python): P(alive) and expected purchases "
+                    "per customer, without CLV (it needs the spend model)")
+            raise InputError(spend_error.message, file=source, value=spend_error.value,
+                             hint=hint) from None
         if per_customer is None:
             per_customer = _per_customer(table, options, d_unit, (r, a, life), pn, gg,
                                          (x, tx, big_t, z), referral_rate, referral_value)

@@ -397,20 +397,17 @@ class SparkTransactions:
 
         Complete once the kept rows have been read (by :func:`spark_customer_table`);
         asked for before, it reads them itself: a pass over the data."""
+        return self.complete(None)
+
+    def complete(self, frame: Any | None) -> TransactionLog:
+        """The log, made once: from the metrics observed while ``frame`` (a query
+        that read :attr:`view`) ran or, without them, while the kept rows are counted;
+        without the shuffle when no row passes the row rules."""
         if self._log is None:
-            self.complete(None)
-        assert self._log is not None
+            self._log = self.finish(None if self.passing == 0 else self._observed(frame))
         return self._log
 
-    def complete(self, frame: Any | None) -> None:
-        """Make the log from the metrics observed while ``frame`` (a query that read
-        :attr:`view`) ran, or, without them, while the kept rows are counted; nothing
-        when the log is made already."""
-        if self._log is not None:
-            return
-        if self.passing == 0:  # nothing for the shuffle to count
-            self._log = self.finish(None)
-            return
+    def _observed(self, frame: Any | None) -> Any:
         observed = None if frame is None else _observed(frame, self.observation)
         if observed is None:
             counted = self.spark.sql(f"SELECT count(*) FROM {self.view}")
@@ -420,7 +417,7 @@ class SparkTransactions:
             raise UsageError(f"Spark did not report the metrics of the duplicate check "
                              f"({self.observation}); this engine needs a classic Spark "
                              "session (not Spark Connect)", file=self.source)
-        self._log = self.finish(observed)
+        return observed
 
 
 def _q(name: str) -> str:
