@@ -12,6 +12,8 @@ test process the JVM (~40 s to start) is shared by both modules.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -379,6 +381,145 @@ def test_counts_of_two_reads_must_agree(spark, messy_csv):
             return [stx.passing + 1, 0, 0][i]
 
     with pytest.raises(InputError, match="changed between two reads") as err:
-        stx.finish(Observed())
+        stx.finish(Observed(), None)
     assert err.value.file == str(messy_csv)
     assert 0 < stx.log.kept <= stx.passing  # the real metrics agree
+
+
+# ------------------------------- Parquet footers in place of the first pass
+def _dated(n: int = 400, seed: int = 3) -> pd.DataFrame:
+    """Typed transactions (dates as DATE) with a missing id, a missing amount, a
+    return, a margin left empty and two exact copies."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "customer_id": pd.array(rng.integers(1, 40, n), dtype="Int64"),
+        "date": [dt.date(2024, 3, 1) + dt.timedelta(days=int(d))
+                 for d in rng.integers(0, 40, n)],
+        "amount": np.round(rng.lognormal(3, 1, n), 2),
+        "margin": np.round(rng.lognormal(1, 1, n), 2)})
+    frame.loc[5, "customer_id"] = None
+    frame.loc[9, "amount"] = np.nan
+    frame.loc[12, "amount"] = -frame.loc[12, "amount"]
+    frame.loc[15, "margin"] = np.nan
+    return pd.concat([frame, frame.iloc[[20, 21]]], ignore_index=True)
+
+
+def _footer_run(spark, path, monkeypatch, frame=None, **options):
+    """DuckDB's log and table and Spark's, counting Spark's customer-table queries."""
+    calls = []
+    query = sv._customer_query
+
+    def counted(*args, **kwargs):
+        calls.append(args[1:])
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(sv, "_customer_query", counted)
+    duck = load_transactions(path if frame is None else frame, COLS, today=TODAY,
+                             max_problems=None, **options)
+    stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY, max_problems=None,
+                                **options)
+    before = (stx.checks is not None, stx.passing, stx.date_range)
+    table = sv.spark_customer_table(stx)
+    pd.testing.assert_frame_equal(table.data, customer_table(duck).data)
+    _same_log(duck, stx)
+    assert stx.date_range == duck.date_range
+    return before, calls, stx
+
+
+def test_parquet_footers_stand_in_for_the_first_pass(spark, tmp_path, monkeypatch):
+    """Typed Parquet with statistics: no first pass (the log is unknown until the
+    customer table's query has run), one query, and DuckDB's log, row numbers and
+    table, the sums in millionths."""
+    path = tmp_path / "typed.parquet"
+    _dated().to_parquet(path, index=False, row_group_size=100)
+    (footers, passing, _), calls, stx = _footer_run(spark, path, monkeypatch)
+    assert footers and passing is None and len(calls) == 1
+    assert stx.micros and stx.has_returns
+    assert stx.log.excluded["duplicate"] == 2 and stx.log.excluded["missing_id"] == 1
+
+
+def test_footer_dates_not_the_kept_rows_run_the_query_again(spark, tmp_path, monkeypatch):
+    """Every row of the last day fails another rule: the footers' last date is not
+    the kept rows' and the period it gives is wrong, so the query runs again with the
+    observed one; the result is DuckDB's."""
+    frame = _dated()
+    last = max(frame["date"])
+    frame.loc[frame["date"] == last, "amount"] = np.nan
+    path = tmp_path / "last.parquet"
+    frame.to_parquet(path, index=False)
+    (footers, _, guessed), calls, stx = _footer_run(spark, path, monkeypatch)
+    assert footers and guessed[1] == last and stx.date_range[1] < last
+    assert len(calls) == 2 and calls[0][0] == last and calls[1][0] == stx.date_range[1]
+
+
+def test_footer_negative_amount_of_no_millionths_sums_as_decimals(spark, tmp_path,
+                                                                 monkeypatch):
+    """A return of -0.0000001 is 0 millionths, which the integer sums would read as a
+    purchase: seen on the way, the query runs again as exact decimals."""
+    frame = _dated()
+    frame.loc[30, "amount"] = -1e-7
+    path = tmp_path / "tiny.parquet"
+    frame.to_parquet(path, index=False)
+    (footers, _, _), calls, stx = _footer_run(spark, path, monkeypatch)
+    assert footers and len(calls) == 2 and calls[0][-1] and not calls[1][-1]
+    assert not stx.micros
+
+
+def test_footers_that_prove_nothing_leave_the_first_pass(spark, tmp_path, monkeypatch):
+    """A future date, no statistics, dates as timestamps or an amount too large for
+    the bound: the first pass runs (and the results are DuckDB's)."""
+    frame = _dated()
+    cases = {"future": frame.assign(date=frame["date"].where(frame.index != 7,
+                                                             dt.date(2030, 1, 1))),
+             "stamps": frame.assign(date=pd.to_datetime(frame["date"])),
+             "large": frame.assign(amount=frame["amount"].where(frame.index != 7, 1e11))}
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.parquet"
+        data.to_parquet(path, index=False)
+        (footers, passing, _), calls, _ = _footer_run(spark, path, monkeypatch)
+        assert not footers and passing is not None and len(calls) == 1, name
+    path = tmp_path / "bare.parquet"
+    frame.to_parquet(path, index=False, write_statistics=False)
+    (footers, _, _), _, _ = _footer_run(spark, path, monkeypatch)
+    assert not footers
+
+
+def test_footers_of_a_folder_number_rows_file_by_file(spark, tmp_path):
+    """Two files, the second ending with copies of rows of the first: row numbers
+    within each file, as without footers (tests/test_spark.py), the copies listed
+    last; the table is DuckDB's of the rows in order."""
+    frame = _dated().iloc[:300]
+    first, second = frame.iloc[:120], pd.concat([frame.iloc[120:], frame.iloc[:2]])
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    first.to_parquet(folder / "a.parquet", index=False)
+    second.to_parquet(folder / "b.parquet", index=False)
+    whole = pd.concat([first, second], ignore_index=True)
+    duck = load_transactions(whole, COLS, today=TODAY, max_problems=None)
+    stx = sv.spark_transactions(spark, str(folder), COLS, today=TODAY, max_problems=None)
+    assert stx.checks is not None
+    table = sv.spark_customer_table(stx)
+    pd.testing.assert_frame_equal(table.data, customer_table(duck).data)
+    assert stx.log.excluded == duck.log.excluded
+    copies = stx.log.problems[stx.log.problems["rule"] == "duplicate"]
+    assert list(copies["row"])[-2:] == [len(second), len(second) + 1]
+
+
+def test_footer_rows_must_be_the_rows_read(spark, tmp_path):
+    """Rows observed that the footers do not count (a file replaced between the two
+    reads) are an error naming the file."""
+    path = tmp_path / "typed.parquet"
+    _dated().to_parquet(path, index=False)
+    stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY)
+    names = ["passing", *[r for r in sv.REASONS if r != "duplicate"]]
+
+    class Seen:  # the metrics of a read with one row more than the footers count
+        def fieldIndex(self, name: str) -> int:
+            return names.index(name)
+
+        def get(self, i: int) -> int:
+            return len(_dated()) + 1 if i == 0 else 0
+
+    with pytest.raises(InputError, match="changed between two reads") as err:
+        stx.finish(None, Seen())
+    assert err.value.file == str(path)

@@ -377,20 +377,26 @@ class SparkTransactions:
         The file, table or ``"<Spark DataFrame>"``.
     has_margin : bool
     date_range : (date, date)
-        First and last date of the kept rows.
+        First and last date of the kept rows. When the Parquet footers stood in for
+        the first pass (``checks`` set), those of all rows until the kept rows have
+        been read (:meth:`complete` corrects it).
     micros : bool
         The customer table may sum the amounts and margins as 64-bit integers of
         millionths (:func:`_micros_sql`): every sum stays below 2⁵³ millionths.
-    passing : int
+    passing : int or None
         Rows that pass every rule but the duplicate check (the kept rows and their
-        duplicates): none are kept exactly when none pass.
+        duplicates): none are kept exactly when none pass. None until the kept rows
+        have been read when the footers stood in for the first pass.
     has_returns : bool
-        Some rows that pass are negative amounts netted against purchases.
+        Some rows that pass may be negative amounts netted against purchases.
     observation : str
         Name of the metrics the shuffle observes (duplicates, kept rows, their
         negative amounts; the excluded rows when all are listed).
     finish : callable
         Makes the log from those metrics (see :func:`spark_transactions`).
+    checks : str or None
+        Name of the metrics observed on the way to the shuffle when the footers stood
+        in for the first pass (:func:`_rule_metrics`), else None.
     """
 
     spark: Any
@@ -399,10 +405,11 @@ class SparkTransactions:
     has_margin: bool
     date_range: tuple[dt.date | None, dt.date | None]
     micros: bool
-    passing: int
+    passing: int | None
     has_returns: bool
     observation: str
-    finish: Callable[[Any], TransactionLog] = field(repr=False)
+    finish: Callable[[Any, Any], TransactionLog] = field(repr=False)
+    checks: str | None = None
     _log: TransactionLog | None = field(default=None, repr=False)
 
     @property
@@ -417,22 +424,33 @@ class SparkTransactions:
     def complete(self, frame: Any | None) -> TransactionLog:
         """The log, made once: from the metrics observed while ``frame`` (a query
         that read :attr:`view`) ran or, without them, while the kept rows are counted;
-        without the shuffle when no row passes the row rules."""
+        without the shuffle when no row passes the row rules. With ``checks``, the
+        kept rows' dates, the rows that pass and the millionths test are taken from
+        the metrics too."""
         if self._log is None:
-            self._log = self.finish(None if self.passing == 0 else self._observed(frame))
+            if self.passing == 0:
+                self._log = self.finish(None, None)
+            else:
+                observed, checked = self._observed(frame)
+                if checked is not None:
+                    self.passing = int(_metric(checked, "passing"))
+                    self.date_range = (_metric(checked, "first"), _metric(checked, "last"))
+                    self.micros = self.micros and not _metric(checked, "tiny")
+                self._log = self.finish(observed if self.passing else None, checked)
         return self._log
 
-    def _observed(self, frame: Any | None) -> Any:
-        observed = None if frame is None else _observed(frame, self.observation)
-        if observed is None:
-            counted = self.spark.sql(f"SELECT count(*) FROM {self.view}")
-            counted.collect()
-            observed = _observed(counted, self.observation)
-        if observed is None:
-            raise UsageError(f"Spark did not report the metrics of the duplicate check "
+    def _observed(self, frame: Any | None) -> tuple[Any, Any | None]:
+        found = None if frame is None else _observed(frame, self.observation)
+        if found is None:
+            frame = self.spark.sql(f"SELECT count(*) FROM {self.view}")
+            frame.collect()
+            found = _observed(frame, self.observation)
+        checked = None if self.checks is None else _observed(frame, self.checks)
+        if found is None or (self.checks is not None and checked is None):
+            raise UsageError(f"Spark did not report the metrics of the checks "
                              f"({self.observation}); this engine needs a classic Spark "
                              "session (not Spark Connect)", file=self.source)
-        return observed
+        return found, checked
 
 
 def _q(name: str) -> str:
@@ -473,6 +491,178 @@ def _spark_kind(data_type: Any) -> str:
     if name in ("date", "timestamp", "timestamp_ntz"):
         return "date"
     return "number"
+
+
+#: Spark SQL: a negative amount that is 0 in millionths (the purchase test, amount >= 0,
+#: would read it as a purchase in the integer sums, see _micros_sql).
+TINY_NEGATIVE = "c__amount < 0 AND c__amount * CAST(1000000 AS DOUBLE) > -0.5"
+
+
+def _exact_in_millionths(mass: float) -> bool:
+    """Whether sums of amounts whose absolute values add up to at most ``mass`` stay
+    below 2⁵³ millionths, where 64-bit integer sums and their doubles are exact
+    (with a margin of 0.1% for the rounding of ``mass`` itself)."""
+    return mass * 1e6 * 1.001 < 2.0**53
+
+
+def _rule_metrics() -> dict[str, str]:
+    """The metrics observed on the way to the shuffle when no job 1 runs (see
+    :func:`_parquet_facts`): the rows, the rows under each row rule, the rows that
+    pass, their first and last date, and their negative amounts that are 0 millionths."""
+    metrics = {"loaded": "count(*)"}
+    metrics.update({r: f"count_if(c__rule = {_lit(r)})" for r in REASONS if r != "duplicate"})
+    metrics.update({"passing": "count_if(c__rule IS NULL)",
+                    "first": "min(CASE WHEN c__rule IS NULL THEN c__date END)",
+                    "last": "max(CASE WHEN c__rule IS NULL THEN c__date END)",
+                    "tiny": f"count_if(c__rule IS NULL AND {TINY_NEGATIVE})"})
+    return metrics
+
+
+def _metric(row: Any, name: str) -> Any:
+    """Field ``name`` of an observed JVM Row; dates as :class:`datetime.date`."""
+    value = row.get(row.fieldIndex(name))
+    if value is None or isinstance(value, int):
+        return value
+    return dt.date.fromisoformat(str(value.toString()))  # java.sql.Date or LocalDate
+
+
+def _rule_counts(checked: Any) -> dict[str | None, int]:
+    """The rows under each row rule (None: passing them) from the observed metrics."""
+    found: dict[str | None, int] = {r: int(_metric(checked, r)) for r in REASONS
+                                    if r != "duplicate"}
+    found[None] = int(_metric(checked, "passing"))
+    return found
+
+
+@dataclass(frozen=True)
+class ParquetFacts:
+    """What the footers of the Parquet files of a source prove (:func:`_parquet_facts`).
+
+    Attributes
+    ----------
+    rows : list of int
+        Rows of each file, in the order of the files' ranks.
+    first, last : date
+        First and last date of all rows (the kept rows' unless every row of that
+        day fails another rule).
+    negative : bool
+        Some amount is below 0.
+    """
+
+    rows: list[int]
+    first: dt.date
+    last: dt.date
+    negative: bool
+
+
+def _local_path(uri: str) -> Path | None:
+    """The local file of a Spark file URI (``file:/…`` or ``file:///…``), else None."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("file", "") or parsed.netloc not in ("", "localhost"):
+        return None
+    return Path(unquote(parsed.path))
+
+
+def _column_bounds(meta: Any, name: str) -> tuple[Any, Any] | tuple[()] | None:
+    """Smallest and largest value of top-level column ``name`` by the row groups'
+    statistics in a Parquet footer; ``()`` when it holds no value but nulls; None
+    when a row group has no statistics (or the column is not one top-level column)."""
+    import math
+
+    index = [i for i in range(meta.num_columns) if meta.schema.column(i).path == name
+             and meta.schema.column(i).max_repetition_level == 0
+             and meta.schema.column(i).max_definition_level <= 1]
+    if len(index) != 1:
+        return None
+    lo = hi = None
+    for g in range(meta.num_row_groups):
+        chunk = meta.row_group(g).column(index[0])
+        stats = chunk.statistics
+        if chunk.num_values == 0:
+            continue
+        if stats is None:
+            return None
+        if stats.has_null_count and stats.null_count >= chunk.num_values:
+            continue
+        if not stats.has_min_max:
+            return None
+        for value in (stats.min, stats.max):
+            if isinstance(value, float) and math.isnan(value):
+                return None
+        lo = stats.min if lo is None else min(lo, stats.min)
+        hi = stats.max if hi is None else max(hi, stats.max)
+    return () if lo is None else (lo, hi)
+
+
+def _parquet_facts(files: list[str], frame: Any, cols: TransactionColumns,
+                   today: dt.date) -> ParquetFacts | None:
+    """What job 1 of :func:`spark_transactions` would find, from the Parquet footers.
+
+    Job 1 reads every row to find two things the customer-table query is written
+    with: the kept rows' first and last date (the default period ends on the last),
+    and whether the sums may run as 64-bit integers of millionths. When every file
+    is local, the date a DATE column and the amounts numbers, and each row group
+    has minimum and maximum statistics for them, the footers answer instead:
+
+    * **Millionths:** the rows times the largest absolute amount (margin; amount plus
+      cost) bound every sum from above, as job 1's sum of absolute amounts does; the
+      bound must be below 2⁵³ millionths (:func:`_exact_in_millionths`). Negative
+      amounts that are 0 millionths are counted on the way (``tiny``), and the query
+      runs again without millionths if there are any.
+    * **Dates:** the first and last date of all rows, within the rules' range
+      (from :data:`~satisfaction.value.transactions.EARLIEST_DATE` to ``today``). They
+      are the kept rows' unless every row of the first or last day fails another rule;
+      the query observes the kept rows' and runs again if the period they give differs.
+
+    Returns None when any of this does not hold (then job 1 runs).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {f.name: f.dataType.typeName() for f in frame.schema.fields}
+    numbers = {"byte", "short", "integer", "long", "float", "double", "decimal"}
+    money = [c for c in (cols.amount, cols.margin, cols.cost) if c is not None]
+    if types.get(cols.date) != "date" or any(types.get(c) not in numbers for c in money):
+        return None
+    paths = [_local_path(f) for f in files]
+    if not paths or any(p is None or not p.is_file() for p in paths):
+        return None
+    rows: list[int] = []
+    first: dt.date | None = None
+    last: dt.date | None = None
+    largest = dict.fromkeys(money, 0.0)
+    negative = False
+    for path in paths:
+        try:
+            meta = pq.read_metadata(path)  # type: ignore[arg-type]
+        except (OSError, pa.ArrowException):
+            return None
+        rows.append(meta.num_rows)
+        for column in (cols.date, *money):
+            bounds = _column_bounds(meta, column)
+            if bounds is None:
+                return None
+            if not bounds:
+                continue
+            lo, hi = bounds
+            if column == cols.date:
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+            else:
+                largest[column] = max(largest[column], abs(float(lo)), abs(float(hi)))
+                negative = negative or (column == cols.amount and float(lo) < 0)
+    if first is None or last is None or not isinstance(first, dt.date):
+        return None
+    if first < EARLIEST_DATE or last > today:
+        return None
+    n = sum(rows)
+    margin = (largest[cols.margin] if cols.margin is not None else
+              largest[cols.amount] + largest[cols.cost] if cols.cost is not None else 0.0)
+    if not _exact_in_millionths(n * max(largest[cols.amount], margin)):
+        return None
+    return ParquetFacts(rows=rows, first=first, last=last, negative=negative)
 
 
 def spark_transactions(
@@ -586,12 +776,12 @@ def spark_transactions(
     # file is its rank among the source's files in path order (0 for one file): a
     # number rather than the path, which costs a string per row in the shuffle and
     # the cache (measured at 10 million rows: 40 s of CPU of the cache's 90).
-    file_rank = "0"
-    if file_kind is not None and len(frame.inputFiles()) > 1:
-        paths = sorted(r[0] for r in frame.selectExpr("_metadata.file_path").distinct()
+    file_rank, files = "0", frame.inputFiles() if file_kind is not None else []
+    if len(files) > 1:
+        files = sorted(r[0] for r in frame.selectExpr("_metadata.file_path").distinct()
                        .collect())
         file_rank = ("element_at(map(" + ", ".join(f"{_lit(f)}, {k}" for k, f in
-                                                   enumerate(paths)) + "), _metadata.file_path)")
+                                                   enumerate(files)) + "), _metadata.file_path)")
     if file_kind == "parquet":
         located = frame.selectExpr("*", f"{file_rank} AS c__file", "0L AS c__block",
                                    "_metadata.row_index AS c__pos")
@@ -661,33 +851,59 @@ def spark_transactions(
     if returns == "exclude":
         checks.append("WHEN c__amount < 0 THEN 'negative_amount'")
     ruled = parsed.selectExpr("*", f"CASE {' '.join(checks)} END AS c__rule")
-    # Job 1, narrow (only the small partial counts are exchanged): by row rule and
-    # block, the counts, the first position of each block (they number the excluded
-    # rows, see _numbered), and over the
-    # rows that pass the row rules their dates, absolute sums and negative amounts.
-    # Copies of one row pass or fail alike, so their first and last date are those of
-    # the kept rows; the sums bound the kept rows' (see micros below).
-    rows = ruled.groupBy("c__rule", "c__file", "c__block").agg(
-        F.expr("count(*)").alias("n"), F.expr("count_if(c__amount < 0)").alias("neg"),
-        F.expr("min(c__date)").alias("lo"), F.expr("max(c__date)").alias("hi"),
-        F.expr("min(c__pos)").alias("start"),
-        F.expr("sum(abs(c__amount))").alias("amass"),
-        F.expr("sum(abs(c__margin))").alias("mmass"),
-        # negative amounts that would be 0 millionths: the purchase test (amount >= 0)
-        # would read them as purchases
-        F.expr("count_if(c__amount < 0 AND c__amount * CAST(1000000 AS DOUBLE) > -0.5)")
-        .alias("tiny")).collect()
-    counts: dict[str | None, int] = {}
-    for r in rows:
-        counts[r["c__rule"]] = counts.get(r["c__rule"], 0) + int(r["n"])
-    loaded = sum(counts.values())
-    if loaded == 0:
-        raise InputError("no transactions in the data", file=name)
-    blocks: dict[tuple[int, int], tuple[int, int]] = {}
-    for r in rows:
-        n, start = blocks.get((r["c__file"], r["c__block"]), (0, int(r["start"])))
-        blocks[(r["c__file"], r["c__block"])] = (n + int(r["n"]), min(start, int(r["start"])))
-    passing = [r for r in rows if r["c__rule"] is None]
+    facts = _parquet_facts(files, frame, cols, today_date) if file_kind == "parquet" else None
+    checks: str | None = None
+    counts: dict[str | None, int] | None = None
+    if facts is None:
+        # Job 1, narrow (only the small partial counts are exchanged): by row rule and
+        # block, the counts, the first position of each block (they number the
+        # excluded rows, see _numbered), and over the rows that pass the row rules
+        # their dates, absolute sums and negative amounts. Copies of one row pass or
+        # fail alike, so their first and last date are those of the kept rows; the
+        # sums bound the kept rows' (see micros below).
+        rows = ruled.groupBy("c__rule", "c__file", "c__block").agg(
+            F.expr("count(*)").alias("n"), F.expr("count_if(c__amount < 0)").alias("neg"),
+            F.expr("min(c__date)").alias("lo"), F.expr("max(c__date)").alias("hi"),
+            F.expr("min(c__pos)").alias("start"),
+            F.expr("sum(abs(c__amount))").alias("amass"),
+            F.expr("sum(abs(c__margin))").alias("mmass"),
+            F.expr(f"count_if({TINY_NEGATIVE})").alias("tiny")).collect()
+        counts = {}
+        for r in rows:
+            counts[r["c__rule"]] = counts.get(r["c__rule"], 0) + int(r["n"])
+        loaded = sum(counts.values())
+        if loaded == 0:
+            raise InputError("no transactions in the data", file=name)
+        blocks: dict[tuple[int, int], tuple[int, int]] = {}
+        for r in rows:
+            n, start = blocks.get((r["c__file"], r["c__block"]), (0, int(r["start"])))
+            blocks[(r["c__file"], r["c__block"])] = (n + int(r["n"]),
+                                                     min(start, int(r["start"])))
+        passing = [r for r in rows if r["c__rule"] is None]
+        # Every sum of the customer table is at most the sum of the absolute amounts
+        # (or margins); below 2^53 millionths the sums are exact as 64-bit integers and
+        # as doubles, and the amounts are read as integers of millionths (_micros_sql)
+        mass = max([float(r["amass"] or 0) for r in passing]
+                   + [float(r["mmass"] or 0) for r in passing] + [0.0])
+        micros = _exact_in_millionths(mass) and not any(r["tiny"] for r in passing)
+        date_range = ((min(r["lo"] for r in passing), max(r["hi"] for r in passing))
+                      if passing else (None, None))
+        has_returns = returns == "net" and any(r["neg"] for r in passing)
+        n_passing: int | None = counts.get(None, 0)
+    else:
+        # No job 1: the Parquet footers stand in for it (see _parquet_facts). The
+        # counts by rule, the kept rows' first and last date and any negative amount
+        # that would be 0 millionths are observed on the way to the shuffle of job 2,
+        # which runs again if the period those dates give differs from the footers'.
+        loaded = sum(facts.rows)
+        if loaded == 0:
+            raise InputError("no transactions in the data", file=name)
+        blocks = {(k, 0): (n, 0) for k, n in enumerate(facts.rows)}
+        checks = f"satisfaction_rules_{uuid.uuid4().hex[:12]}"
+        ruled = ruled.observe(checks, *[F.expr(e).alias(k) for k, e in _rule_metrics().items()])
+        micros, date_range = True, (facts.first, facts.last)
+        has_returns = returns == "net" and facts.negative
+        n_passing = None
     # Job 2 (run by the customer table's query): the one shuffle brings each customer's
     # rows to one partition. The duplicate check is a window over the customer, the day
     # and every column (the id and day first: they are functions of the columns, so
@@ -724,28 +940,26 @@ def spark_transactions(
     checked.filter("c__rule IS NULL").selectExpr(
         "c__id AS customer_id", "c__date AS date", "c__amount AS amount",
         "c__margin AS margin").createOrReplaceTempView(view)
-    # Every sum of the customer table is at most the sum of the absolute amounts (or
-    # margins); below 2^53 millionths the sums are exact as 64-bit integers and as
-    # doubles, and the amounts are read as integers of millionths (see _micros_sql)
-    mass = max([float(r["amass"] or 0) for r in passing]
-               + [float(r["mmass"] or 0) for r in passing] + [0.0])
-    micros = mass * 1e6 * 1.001 < 2.0**53 and not any(r["tiny"] for r in passing)
-    date_range = ((min(r["lo"] for r in passing), max(r["hi"] for r in passing))
-                  if passing else (None, None))
 
-    def finish(observed: Any | None) -> TransactionLog:
-        """The log, from job 1's counts and job 2's observed ones (None: no row passes
-        the row rules, so job 2 has nothing to count)."""
+    def finish(observed: Any | None, seen: Any | None) -> TransactionLog:
+        """The log, from the counts by rule (job 1's, or those ``seen`` on the way to
+        the shuffle) and job 2's observed ones (``observed``; None: no row passes the
+        row rules, so job 2 has nothing to count)."""
+        found = counts if counts is not None else _rule_counts(seen)
+        if sum(found.values()) != loaded:
+            raise InputError(f"the data changed between two reads: the files' footers "
+                             f"count {loaded} rows, {sum(found.values())} were read",
+                             file=name)
         kept, neg, dups = ((int(observed.getLong(i)) for i in range(3))
                            if observed is not None else (0, 0, 0))
-        # the two jobs read the source apart: they must agree on the rows that pass
-        if kept + (dups if duplicates == "exclude" else 0) != counts.get(None, 0):
+        # the two reads are apart: they must agree on the rows that pass
+        if kept + (dups if duplicates == "exclude" else 0) != found.get(None, 0):
             raise InputError(
-                f"the data changed between two reads: {counts.get(None, 0)} rows passed "
+                f"the data changed between two reads: {found.get(None, 0)} rows passed "
                 f"the checks on the first, {kept} were kept and {dups} were copies on the "
                 "second; read a source that does not change while it is analysed",
                 file=name)
-        excluded = {r: counts.get(r, 0) for r in REASONS}
+        excluded = {r: found.get(r, 0) for r in REASONS}
         if duplicates == "exclude":
             excluded["duplicate"] = dups
         base = 0 if file_kind is None else 2
@@ -756,7 +970,7 @@ def spark_transactions(
             # (however many; a plain collect, as the DuckDB loader lists them), the
             # copies from the list the shuffle observed (job 2 need not run again).
             ruled_out = (ruled.filter("c__rule IS NOT NULL").selectExpr(*listed).collect()
-                         if counts.get(None, 0) < loaded else [])
+                         if found.get(None, 0) < loaded else [])
             copies = (_observed_rows(spark, observed, 3)
                       if observed is not None and dups and lists_copies else [])
             if len(ruled_out) + len(copies) != loaded - kept:
@@ -775,9 +989,8 @@ def spark_transactions(
 
     stx = SparkTransactions(spark=spark, view=view, source=name,
                             has_margin=margin_raw is not None, date_range=date_range,
-                            micros=micros, passing=counts.get(None, 0),
-                            has_returns=returns == "net" and any(r["neg"] for r in passing),
-                            observation=observation, finish=finish)
+                            micros=micros, passing=n_passing, has_returns=has_returns,
+                            observation=observation, finish=finish, checks=checks)
     if on_error == "raise" and len(stx.log.problems):
         p = stx.log.problems.iloc[0]
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
@@ -895,22 +1108,38 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
     end, hold = resolve_period(transactions.date_range, period_end, holdout_end,
                                source=transactions.source)
     unit = TIME_UNITS[time_unit]
+    micros = transactions.micros
+    data, query = _customer_query(transactions, end, hold, unit, micros)
+    transactions.complete(query)  # the log, from what the query observed on the way
+    if transactions.passing == 0:  # known only now when the footers stood in for job 1
+        raise _nothing_kept(transactions.log)
+    period = resolve_period(transactions.date_range, period_end, holdout_end,
+                            source=transactions.source)
+    if period != (end, hold) or transactions.micros != micros:
+        # the footers' dates are not the kept rows' and give another period (or a
+        # negative amount is 0 millionths): the query once more, with what was observed
+        end, hold = period
+        data, _ = _customer_query(transactions, end, hold, unit, transactions.micros)
+    return table_from_query(data, period_end=end, holdout_end=hold, time_unit=time_unit,
+                            has_margin=transactions.has_margin)
+
+
+def _customer_query(transactions: SparkTransactions, end: dt.date, hold: dt.date,
+                    unit: float, micros: bool) -> tuple[pd.DataFrame, Any]:
+    """Run the customer-table query over the kept rows: its rows (unsorted) and the
+    query, whose observed metrics complete the log."""
     source = transactions.view
-    if transactions.micros:  # exact integer sums (see customer_table_sql)
+    if micros:  # exact integer sums (see customer_table_sql)
         source = (f"(SELECT customer_id, date, {_micros_sql('amount')} AS amount, "
                   f"{_micros_sql('margin')} AS margin FROM {source})")
     sql = customer_table_sql(end, hold, unit, dialect="spark", source=source,
                              has_margin=transactions.has_margin,
-                             has_returns=transactions.has_returns,
-                             micros=transactions.micros)
+                             has_returns=transactions.has_returns, micros=micros)
     # the rows are sorted on the driver (as DuckDB's ORDER BY 1: by the id's own type,
     # text by code point) rather than by a distributed sort, which costs a job
     unsorted = re.sub(r"\s+ORDER BY 1( NULLS (FIRST|LAST))?\s*$", "", sql)
     query = transactions.spark.sql(unsorted)
-    data = query.toArrow().to_pandas()
-    transactions.complete(query)  # the log, from what the query observed on the way
-    return table_from_query(data, period_end=end, holdout_end=hold, time_unit=time_unit,
-                            has_margin=transactions.has_margin)
+    return query.toArrow().to_pandas(), query
 
 
 def spark_value_analysis(

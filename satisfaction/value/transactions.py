@@ -728,7 +728,7 @@ def _problems(con: duckdb.DuckDBPyConnection, cols: TransactionColumns,
     rows = con.execute(
         f"SELECT e._row, r.* EXCLUDE (_row), e.rule FROM (SELECT * FROM excluded_rows "
         f"ORDER BY _row{cap}) e JOIN raw_input r USING (_row) ORDER BY e._row"
-    ).df()
+    ).df(date_as_object=True)  # a DATE cell is shown as its date, not a midnight timestamp
     return problem_frame(rows.to_dict("records"), cols)
 
 
