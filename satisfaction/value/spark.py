@@ -495,6 +495,10 @@ def _spark_kind(data_type: Any) -> str:
 
 #: Spark SQL: a negative amount that is 0 in millionths (the purchase test, amount >= 0,
 #: would read it as a purchase in the integer sums, see _micros_sql).
+#: Spark types whose values the checked amount (a double) reads one to one: within
+#: the amounts the rules keep (below MAX_AMOUNT), different values stay different.
+EXACT_AS_DOUBLE = frozenset({"byte", "short", "integer", "long", "float", "double"})
+
 TINY_NEGATIVE = "c__amount < 0 AND c__amount * CAST(1000000 AS DOUBLE) > -0.5"
 
 
@@ -771,6 +775,7 @@ def spark_transactions(
                              + ", ".join(repr(c) for c in available[:20]),
                              file=name, column=column)
     kinds = {f.name: _spark_kind(f.dataType) for f in frame.schema.fields}
+    spark_types = {f.name: f.dataType.typeName() for f in frame.schema.fields}
 
     # Where each row is: (file, block, position) orders the rows as in the source. The
     # file is its rank among the source's files in path order (0 for one file): a
@@ -823,7 +828,6 @@ def spark_transactions(
     # customer table is then sorted by it, and its ids written as text, alike)
     customer = (f"nullif({spark_trim_sql(_q(cols.customer))}, '')" if text("customer")
                 else _q(cols.customer))
-    all_cols = ", ".join(_q(c) for c in available)
     order = "c__file, c__block, c__pos"
     first = ", ".join([*a1, *m1, f"{date} AS c__date"])
     stage1 = spark.sql(f"SELECT *, {first} FROM {raw}")
@@ -854,6 +858,7 @@ def spark_transactions(
     facts = _parquet_facts(files, frame, cols, today_date) if file_kind == "parquet" else None
     checks: str | None = None
     counts: dict[str | None, int] | None = None
+    shuffled = ruled  # the rows job 2 reads (with the footers, observed on the way)
     if facts is None:
         # Job 1, narrow (only the small partial counts are exchanged): by row rule and
         # block, the counts, the first position of each block (they number the
@@ -900,33 +905,43 @@ def spark_transactions(
             raise InputError("no transactions in the data", file=name)
         blocks = {(k, 0): (n, 0) for k, n in enumerate(facts.rows)}
         checks = f"satisfaction_rules_{uuid.uuid4().hex[:12]}"
-        ruled = ruled.observe(checks, *[F.expr(e).alias(k) for k, e in _rule_metrics().items()])
+        shuffled = ruled.observe(checks, *[F.expr(e).alias(k)
+                                           for k, e in _rule_metrics().items()])
         micros, date_range = True, (facts.first, facts.last)
         has_returns = returns == "net" and facts.negative
         n_passing = None
     # Job 2 (run by the customer table's query): the one shuffle brings each customer's
-    # rows to one partition. The duplicate check is a window over the customer, the day
-    # and every column (the id and day first: they are functions of the columns, so
-    # the groups are the same, and Spark needs no other shuffle for it), sorted by it;
-    # the customer table's aggregations by customer and day then find the rows
-    # partitioned and sorted as they need (sort aggregates, see spark_session): no
-    # hash table of ten million customer-days. The first copy in the source is kept,
-    # as by the DuckDB loader. What only this pass can count (the duplicates, the kept
-    # rows and their negative amounts) and, when every excluded row is asked for,
-    # the excluded rows themselves are observed on the way (DataFrame.observe), so
-    # the log is complete when the customer table is, without a second pass.
-    dup = (f"row_number() OVER (PARTITION BY c__id, c__date, {all_cols} "
+    # rows that pass the row rules to one partition (copies of a row pass or fail
+    # alike, so only those can be duplicates). The duplicate check is a window over
+    # the customer, the day and every column (the id and day first: they are
+    # functions of the columns, so the groups are the same, and Spark needs no other
+    # shuffle for it), sorted by it; the customer table's aggregations by customer and
+    # day then find the rows partitioned and sorted as they need (sort aggregates, see
+    # spark_session): no hash table of ten million customer-days. A column that its
+    # checked form determines on these rows (a number or DATE read as itself) is left
+    # out of the window's keys: the groups are the same, the sort compares less. The
+    # first copy in the source is kept, as by the DuckDB loader. What only this pass
+    # can count (the duplicates, the kept rows and their negative amounts) and, when
+    # every excluded row is asked for, the copies themselves are observed on the way
+    # (DataFrame.observe), so the log is complete when the customer table is, without
+    # a second pass.
+    same = {c for c, kept in ((cols.customer, not text("customer")),
+                              (cols.date, spark_types[cols.date] == "date"),
+                              (cols.amount, spark_types[cols.amount] in EXACT_AS_DOUBLE))
+            if kept}
+    keys = ["c__id", "c__date", *(["c__amount"] if cols.amount in same else []),
+            *(_q(c) for c in available if c not in same)]
+    dup = (f"row_number() OVER (PARTITION BY {', '.join(keys)} "
            f"ORDER BY {order}) > 1 AS c__dup")
-    rule = ("coalesce(c__rule, CASE WHEN c__dup THEN 'duplicate' END)"
-            if duplicates == "exclude" else "c__rule")
+    rule = ("CASE WHEN c__dup THEN 'duplicate' END" if duplicates == "exclude"
+            else "CAST(NULL AS STRING)")
     wanted = [_q(c) for c in dict.fromkeys(cols.used().values())]
-    checked = ruled.repartition("c__id").selectExpr("*", dup).selectExpr(
-        *wanted, "c__file", "c__block", "c__pos", "c__id", "c__date", "c__amount",
-        "c__margin", "c__dup", f"{rule} AS c__rule")
+    checked = shuffled.filter("c__rule IS NULL").repartition("c__id").selectExpr(
+        "*", dup).selectExpr(*wanted, "c__file", "c__block", "c__pos", "c__id", "c__date",
+                             "c__amount", "c__margin", "c__dup", f"{rule} AS c__rule")
     metrics = [F.expr("count_if(c__rule IS NULL)").alias("kept"),
                F.expr("count_if(c__rule IS NULL AND c__amount < 0)").alias("neg"),
-               F.expr("count_if(c__dup AND coalesce(c__rule, 'duplicate') = 'duplicate')")
-               .alias("dups")]
+               F.expr("count_if(c__dup)").alias("dups")]
     listed = [*wanted, "c__file", "c__block", "c__pos", "c__rule"]
     lists_copies = max_problems is None and duplicates == "exclude"
     if lists_copies:
@@ -980,7 +995,8 @@ def spark_transactions(
             problems = _numbered(sorted([*ruled_out, *copies], key=lambda r: (
                 r["c__file"], r["c__block"], r["c__pos"])), cols, blocks, base)
         else:
-            problems = _spark_problems(checked, cols, max_problems, blocks, base)
+            problems = _spark_problems(ruled, checked, cols, max_problems, blocks,
+                                       base)
         return TransactionLog(
             source=name, loaded=loaded, excluded=excluded, kept=kept,
             notes={"returns_netted": neg if returns == "net" else 0,
@@ -1033,21 +1049,22 @@ def _micros_sql(expr: str) -> str:
             f"ELSE CAST(rint({m}) AS BIGINT) END)")
 
 
-def _spark_problems(checked: Any, cols: TransactionColumns, limit: int | None,
-                    blocks: dict[tuple[int, int], tuple[int, int]],
-                    base: int) -> pd.DataFrame:
+def _spark_problems(ruled: Any, checked: Any, cols: TransactionColumns, limit: int | None,
+                    blocks: dict[tuple[int, int], tuple[int, int]], base: int) -> pd.DataFrame:
     """The first ``limit`` excluded rows in source order, with their row numbers
-    (see :func:`_numbered`). A pass of its own over the checked rows; only the listed
-    rows reach the driver."""
+    (see :func:`_numbered`): those of the row rules (``ruled``) and the copies the
+    duplicate check found (``checked``). A pass of its own; only the listed rows
+    reach the driver."""
     if limit is not None and limit <= 0:
         return problem_frame([], cols)
-    wanted = [c for c in dict.fromkeys(cols.used().values())]
-    excluded = checked.filter("c__rule IS NOT NULL").orderBy("c__file", "c__block", "c__pos")
+    listed = [*[_q(c) for c in dict.fromkeys(cols.used().values())],
+              "c__file", "c__block", "c__pos", "c__rule"]
+    excluded = (ruled.filter("c__rule IS NOT NULL").select(*listed)
+                .unionByName(checked.filter("c__rule IS NOT NULL").select(*listed))
+                .orderBy("c__file", "c__block", "c__pos"))
     if limit is not None:
         excluded = excluded.limit(int(limit))
-    first = excluded.select(*[_q(c) for c in wanted], "c__file", "c__block", "c__pos",
-                            "c__rule").collect()
-    return _numbered(first, cols, blocks, base)
+    return _numbered(excluded.collect(), cols, blocks, base)
 
 
 def _numbered(excluded: list[Any], cols: TransactionColumns,
