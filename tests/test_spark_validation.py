@@ -404,7 +404,7 @@ def _dated(n: int = 400, seed: int = 3) -> pd.DataFrame:
     return pd.concat([frame, frame.iloc[[20, 21]]], ignore_index=True)
 
 
-def _footer_run(spark, path, monkeypatch, frame=None, **options):
+def _footer_run(spark, path, monkeypatch, frame=None, max_problems=None, **options):
     """DuckDB's log and table and Spark's, counting Spark's customer-table queries."""
     calls = []
     query = sv._customer_query
@@ -415,9 +415,9 @@ def _footer_run(spark, path, monkeypatch, frame=None, **options):
 
     monkeypatch.setattr(sv, "_customer_query", counted)
     duck = load_transactions(path if frame is None else frame, COLS, today=TODAY,
-                             max_problems=None, **options)
-    stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY, max_problems=None,
-                                **options)
+                             max_problems=max_problems, **options)
+    stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY,
+                                max_problems=max_problems, **options)
     before = (stx.checks is not None, stx.passing, stx.date_range)
     table = sv.spark_customer_table(stx)
     pd.testing.assert_frame_equal(table.data, customer_table(duck).data)
@@ -426,13 +426,16 @@ def _footer_run(spark, path, monkeypatch, frame=None, **options):
     return before, calls, stx
 
 
-def test_parquet_footers_stand_in_for_the_first_pass(spark, tmp_path, monkeypatch):
+@pytest.mark.parametrize("max_problems", [None, 1000, 2])
+def test_parquet_footers_stand_in_for_the_first_pass(spark, tmp_path, monkeypatch,
+                                                     max_problems):
     """Typed Parquet with statistics: no first pass (the log is unknown until the
     customer table's query has run), one query, and DuckDB's log, row numbers and
-    table, the sums in millionths."""
+    table, the sums in millionths; every excluded row listed, or the first few."""
     path = tmp_path / "typed.parquet"
     _dated().to_parquet(path, index=False, row_group_size=100)
-    (footers, passing, _), calls, stx = _footer_run(spark, path, monkeypatch)
+    (footers, passing, _), calls, stx = _footer_run(spark, path, monkeypatch,
+                                                    max_problems=max_problems)
     assert footers and passing is None and len(calls) == 1
     assert stx.micros and stx.has_returns
     assert stx.log.excluded["duplicate"] == 2 and stx.log.excluded["missing_id"] == 1
@@ -511,14 +514,13 @@ def test_footer_rows_must_be_the_rows_read(spark, tmp_path):
     path = tmp_path / "typed.parquet"
     _dated().to_parquet(path, index=False)
     stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY)
-    names = ["passing", *[r for r in sv.REASONS if r != "duplicate"]]
 
     class Seen:  # the metrics of a read with one row more than the footers count
-        def fieldIndex(self, name: str) -> int:
-            return names.index(name)
+        def fieldIndex(self, name: str) -> str:
+            return name
 
-        def get(self, i: int) -> int:
-            return len(_dated()) + 1 if i == 0 else 0
+        def get(self, name: str) -> int:
+            return {"loaded": len(_dated()) + 1, "passing": len(_dated()) - 3}[name]
 
     with pytest.raises(InputError, match="changed between two reads") as err:
         stx.finish(None, Seen())
