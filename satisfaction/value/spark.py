@@ -710,8 +710,11 @@ def spark_transactions(
         The row numbers come from the first job's counts by block.
 
         This function runs the first job only (the rules that read one row, the date
-        range). Duplicates can only be found after the shuffle by customer, so the log
-        is completed by the job that reads the kept rows, normally
+        range), and not even that for local Parquet files whose footers prove what
+        it would find (:func:`_parquet_facts`): then the counts by rule are observed
+        by the customer table's query too. Duplicates can only be found after the
+        shuffle by customer, so the log is completed by the job that reads the kept
+        rows, normally
         :func:`spark_customer_table`; ``log`` asked for before that runs a count of
         the kept rows (the shuffle) to complete it. With ``on_error="raise"`` that
         happens here. With ``max_problems`` a number, listing the excluded rows is a
@@ -1120,7 +1123,10 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
     customer and sorted (see :func:`spark_transactions`), so without a holdout period
     the query runs as sort aggregates without another shuffle (with one, Spark reads
     the kept rows twice and joins); with ``transactions.micros`` its sums are exact
-    64-bit integers of millionths (``customer_table_sql(micros=True)``).
+    64-bit integers of millionths (``customer_table_sql(micros=True)``). When the
+    Parquet footers stood in for the first pass (``transactions.checks``), the query
+    is written with their dates; if the kept rows' dates, observed on the way, give
+    another period (or an amount is 0 millionths), it runs once more with those.
     """
     if time_unit not in TIME_UNITS:
         raise UsageError("time unit must be day, week or month", column="time_unit",
