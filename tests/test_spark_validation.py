@@ -331,6 +331,21 @@ def test_empty_file_is_named_as_empty_on_both_engines(spark, tmp_path):
     assert on_spark.value.message == duck.value.message
 
 
+@pytest.mark.parametrize("typed", [True, False])
+def test_parquet_without_rows_says_so_on_both_engines(spark, tmp_path, typed):
+    """A Parquet file with columns and no row (DATE or text dates: footers with no
+    dates prove nothing, so the first pass finds no row): the same message from both
+    loaders."""
+    frame = _dated().iloc[:0]
+    path = tmp_path / "none.parquet"
+    (frame if typed else frame.astype({"date": str})).to_parquet(path, index=False)
+    with pytest.raises(InputError) as duck:
+        load_transactions(path, COLS, today=TODAY)
+    with pytest.raises(InputError) as on_spark:
+        sv.spark_transactions(spark, str(path), COLS, today=TODAY)
+    assert on_spark.value.message == duck.value.message == "no transactions in the file"
+
+
 # ------------------------------------ the log from the shuffle's observed counts
 @pytest.mark.parametrize("max_problems", [1000, None])
 def test_log_completed_by_the_customer_table_is_duckdbs(spark, messy_csv, max_problems):

@@ -872,7 +872,8 @@ def spark_transactions(
             counts[r["c__rule"]] = counts.get(r["c__rule"], 0) + int(r["n"])
         loaded = sum(counts.values())
         if loaded == 0:
-            raise InputError("no transactions in the data", file=name)
+            raise InputError("no transactions in the "
+                             + ("data" if file_kind is None else "file"), file=name)
         blocks: dict[tuple[int, int], tuple[int, int]] = {}
         for r in rows:
             n, start = blocks.get((r["c__file"], r["c__block"]), (0, int(r["start"])))
@@ -896,7 +897,8 @@ def spark_transactions(
         # which runs again if the period those dates give differs from the footers'.
         loaded = sum(facts.rows)
         if loaded == 0:
-            raise InputError("no transactions in the data", file=name)
+            raise InputError("no transactions in the "
+                             + ("data" if file_kind is None else "file"), file=name)
         blocks = {(k, 0): (n, 0) for k, n in enumerate(facts.rows)}
         checks = f"satisfaction_rules_{uuid.uuid4().hex[:12]}"
         shuffled = ruled.observe(checks, *[F.expr(e).alias(k)
