@@ -540,3 +540,49 @@ def test_footer_rows_must_be_the_rows_read(spark, tmp_path):
     with pytest.raises(InputError, match="changed between two reads") as err:
         stx.finish(None, Seen())
     assert err.value.file == str(path)
+
+
+def test_footer_first_date_of_an_excluded_row_is_not_the_periods(spark, tmp_path):
+    """Every row of the first day fails another rule and the period ends the day
+    before: the error names the kept rows' first date, as DuckDB's does, not the
+    footers' (an excluded row's)."""
+    frame = _dated()
+    first = min(frame["date"])
+    frame.loc[frame["date"] == first, "amount"] = np.nan
+    path = tmp_path / "first.parquet"
+    frame.to_parquet(path, index=False)
+    duck = load_transactions(path, COLS, today=TODAY)
+    stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY)
+    assert stx.checks is not None and stx.date_range[0] == first
+    with pytest.raises(UsageError) as d:
+        customer_table(duck, period_end=first - dt.timedelta(days=1))
+    with pytest.raises(UsageError) as s:
+        sv.spark_customer_table(stx, period_end=first - dt.timedelta(days=1))
+    assert s.value.message == d.value.message and str(duck.date_range[0]) in d.value.message
+
+
+def test_footer_dates_past_9999_prove_nothing(spark, tmp_path):
+    """A DATE beyond year 9999 (which Python cannot hold) in the statistics: the
+    footers prove nothing and the first pass runs, rather than a traceback."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    days = [19000, 19001, 3_000_000]  # the last is in the year 10183
+    table = pa.table({"customer_id": pa.array([1, 2, 3], pa.int64()),
+                      "date": pa.array(days, pa.int32()).cast(pa.date32()),
+                      "amount": pa.array([1.0, 2.0, 3.0]), "margin": pa.array([0.5] * 3)})
+    path = tmp_path / "far.parquet"
+    pq.write_table(table, path)
+    frame = spark.read.parquet(str(path))
+    assert sv._parquet_facts([str(path)], frame, COLS, dt.date(2025, 1, 1)) is None
+
+
+def test_local_java_options_leave_a_collector_the_environment_chose(monkeypatch):
+    """The JVM refuses two garbage collectors: none is added when JAVA_TOOL_OPTIONS
+    (or _JAVA_OPTIONS, JDK_JAVA_OPTIONS) already picks one."""
+    for name in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    assert sv._local_java_options() == sv.LOCAL_JAVA_OPTIONS
+    assert "-XX:+UseParallelGC" in sv.LOCAL_JAVA_OPTIONS
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-Xss2m -XX:+UseG1GC")
+    assert sv._local_java_options() == "-XX:CompileThresholdScaling=4"

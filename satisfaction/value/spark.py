@@ -6,7 +6,10 @@ that grows with the number of transactions, in as few jobs as it can:
 1. **Validation** (:func:`spark_transactions`): a narrow job (no shuffle) classifies
    every row under the exclusion reasons of :mod:`satisfaction.value.transactions`
    that read one row (the same rules, rendered in Spark SQL, see below) and counts
-   them, with the first and last dates of the rows that pass.
+   them, with the first and last dates of the rows that pass. For local Parquet
+   files whose footers prove what it would find (:func:`_parquet_facts`) it does not
+   run: the counts are then observed by the next job, which runs again in the rare
+   case they contradict the footers.
 2. **The per-customer table** (:func:`spark_customer_table`): one job runs the one
    shuffle of the analysis (by customer, sorted for the duplicate check, which needs
    the rows of a customer together) and the one query of
@@ -16,11 +19,12 @@ that grows with the number of transactions, in as few jobs as it can:
    the shuffle can count (the duplicates, the kept rows and their returns) and, when
    every excluded row is asked for, the excluded copies are observed on the way
    (``DataFrame.observe``), so the transaction log is complete without a pass of its
-   own. Without a holdout period the data are read (and parsed) twice, shuffled
-   once, and never cached; a third, narrow read lists the rows the other rules
-   exclude, when all are asked for and there are any. More passes are made with a
-   holdout period (the query reads the kept rows twice), with a limited problem list
-   and exclusions, and when the log is asked for before the customer table.
+   own. Without a holdout period the data are read (and parsed) twice (once for
+   footer-proved Parquet), shuffled once, and never cached; a third, narrow read
+   lists the rows the other rules exclude, when all are asked for and there are any.
+   More passes are made with a holdout period (the query reads the kept rows twice),
+   with a limited problem list and exclusions, and when the log is asked for before
+   the customer table.
 
 Everything after the customer table — the CLV fits, P(alive), CLV, RFM, ABC,
 lifecycle, the holdout check, the warnings — is
@@ -106,6 +110,16 @@ def require_pyspark() -> Any:
 LOCAL_JAVA_OPTIONS = "-XX:CompileThresholdScaling=4 -XX:+UseParallelGC"
 
 
+def _local_java_options() -> str:
+    """:data:`LOCAL_JAVA_OPTIONS`, without the collector when the environment's Java
+    options already choose one (the JVM refuses to start with two)."""
+    chosen = " ".join(os.environ.get(v, "") for v in
+                      ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"))
+    if re.search(r"-XX:[+]Use\w*GC\b", chosen):
+        return LOCAL_JAVA_OPTIONS.replace(" -XX:+UseParallelGC", "")
+    return LOCAL_JAVA_OPTIONS
+
+
 def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
                   config: dict[str, str] | None = None) -> Any:
     """A Spark session (created, or the active one), quiet and without the web UI.
@@ -129,7 +143,7 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
         cores = master[len("local["):-1] if master.startswith("local[") else "1"
         n = (os.cpu_count() or 1) if cores in ("*", "") else int(cores.split(",")[0])
         settings["spark.sql.shuffle.partitions"] = str(2 * n)
-        settings["spark.driver.extraJavaOptions"] = LOCAL_JAVA_OPTIONS
+        settings["spark.driver.extraJavaOptions"] = _local_java_options()
         settings["spark.pyspark.python"] = sys.executable
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings.update(config or {})
@@ -382,7 +396,9 @@ class SparkTransactions:
         been read (:meth:`complete` corrects it).
     micros : bool
         The customer table may sum the amounts and margins as 64-bit integers of
-        millionths (:func:`_micros_sql`): every sum stays below 2⁵³ millionths.
+        millionths (:func:`_micros_sql`): every sum stays below 2⁵³ millionths. With
+        ``checks``, provisional until the kept rows have been read (a negative amount
+        of no millionths makes it False).
     passing : int or None
         Rows that pass every rule but the duplicate check (the kept rows and their
         duplicates): none are kept exactly when none pass. None until the kept rows
@@ -493,12 +509,12 @@ def _spark_kind(data_type: Any) -> str:
     return "number"
 
 
-#: Spark SQL: a negative amount that is 0 in millionths (the purchase test, amount >= 0,
-#: would read it as a purchase in the integer sums, see _micros_sql).
 #: Spark types whose values the checked amount (a double) reads one to one: within
 #: the amounts the rules keep (below MAX_AMOUNT), different values stay different.
 EXACT_AS_DOUBLE = frozenset({"byte", "short", "integer", "long", "float", "double"})
 
+#: Spark SQL: a negative amount that is 0 in millionths (the purchase test, amount >= 0,
+#: would read it as a purchase in the integer sums, see _micros_sql).
 TINY_NEGATIVE = "c__amount < 0 AND c__amount * CAST(1000000 AS DOUBLE) > -0.5"
 
 
@@ -636,13 +652,18 @@ def _parquet_facts(files: list[str], frame: Any, cols: TransactionColumns,
             return None
         rows.append(meta.num_rows)
         for column in (cols.date, *money):
-            bounds = _column_bounds(meta, column)
+            try:
+                bounds = _column_bounds(meta, column)
+            except (OverflowError, TypeError, ValueError):
+                return None  # a date past 9999 (pyarrow), files of mixed types
             if bounds is None:
                 return None
             if not bounds:
                 continue
             lo, hi = bounds
             if column == cols.date:
+                if type(lo) is not dt.date or type(hi) is not dt.date:
+                    return None
                 first = lo if first is None else min(first, lo)
                 last = hi if last is None else max(last, hi)
             else:
@@ -707,7 +728,8 @@ def spark_transactions(
         Spark DataFrame or catalog table the position from 0 in the DataFrame's
         partition order (for a DataFrame made by ``spark.createDataFrame(pandas_frame)``
         that is the pandas position, as the DuckDB loader gives for a DataFrame).
-        The row numbers come from the first job's counts by block.
+        The row numbers come from the first job's counts by block (or the
+        footers' row counts).
 
         This function runs the first job only (the rules that read one row, the date
         range), and not even that for local Parquet files whose footers prove what
@@ -830,7 +852,7 @@ def spark_transactions(
         "*", f"{margin} AS c__margin", f"{customer} AS c__id")
     # Every rule but the duplicate check reads one row: one pass classifies the rows
     # under them (the first failing rule names the reason).
-    checks = [
+    branches = [
         f"WHEN {spark_blank_sql(_q(cols.customer), text('customer'))} OR c__id IS NULL "
         "THEN 'missing_id'",
         f"WHEN {spark_blank_sql(_q(cols.date), text('date'))} THEN 'missing_date'",
@@ -843,12 +865,12 @@ def spark_transactions(
     ]
     if margin_raw is not None:
         role = "margin" if cols.margin is not None else "cost"
-        checks.append(f"WHEN NOT {spark_blank_sql(_q(margin_raw), text(role))} "
+        branches.append(f"WHEN NOT {spark_blank_sql(_q(margin_raw), text(role))} "
                       "AND c__margin IS NULL THEN 'unparseable_margin'")
-        checks.append(f"WHEN abs(c__margin) >= {int(MAX_AMOUNT)} THEN 'margin_too_large'")
+        branches.append(f"WHEN abs(c__margin) >= {int(MAX_AMOUNT)} THEN 'margin_too_large'")
     if returns == "exclude":
-        checks.append("WHEN c__amount < 0 THEN 'negative_amount'")
-    ruled = parsed.selectExpr("*", f"CASE {' '.join(checks)} END AS c__rule")
+        branches.append("WHEN c__amount < 0 THEN 'negative_amount'")
+    ruled = parsed.selectExpr("*", f"CASE {' '.join(branches)} END AS c__rule")
     facts = _parquet_facts(files, frame, cols, today_date) if file_kind == "parquet" else None
     checks: str | None = None
     counts: dict[str | None, int] | None = None
@@ -1135,7 +1157,10 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
                          value=time_unit)
     if transactions.passing == 0:
         raise _nothing_kept(transactions.log)
-    end, hold = resolve_period(transactions.date_range, period_end, holdout_end,
+    first, last = transactions.date_range
+    if transactions.passing is None:  # the footers' first date may be an excluded row's:
+        first = None                  # the period is checked against the kept rows' below
+    end, hold = resolve_period((first, last), period_end, holdout_end,
                                source=transactions.source)
     unit = TIME_UNITS[time_unit]
     micros = transactions.micros
