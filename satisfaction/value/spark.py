@@ -607,7 +607,7 @@ def _column_bounds(meta: Any, name: str) -> tuple[Any, Any] | tuple[()] | None:
     return () if lo is None else (lo, hi)
 
 
-def _parquet_facts(files: list[str], frame: Any, cols: TransactionColumns,
+def _parquet_facts(files: list[str], types: dict[str, str], cols: TransactionColumns,
                    today: dt.date) -> ParquetFacts | None:
     """What job 1 of :func:`spark_transactions` would find, from the Parquet footers.
 
@@ -627,13 +627,13 @@ def _parquet_facts(files: list[str], frame: Any, cols: TransactionColumns,
       are the kept rows' unless every row of the first or last day fails another rule;
       the query observes the kept rows' and runs again if the period they give differs.
 
-    Returns None when any of this does not hold (then job 1 runs).
+    ``types`` are the Spark type names of the source's columns. Returns None when
+    any of this does not hold (then job 1 runs).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    types = {f.name: f.dataType.typeName() for f in frame.schema.fields}
-    numbers = {"byte", "short", "integer", "long", "float", "double", "decimal"}
+    numbers = EXACT_AS_DOUBLE | {"decimal"}
     money = [c for c in (cols.amount, cols.margin, cols.cost) if c is not None]
     if types.get(cols.date) != "date" or any(types.get(c) not in numbers for c in money):
         return None
@@ -669,7 +669,7 @@ def _parquet_facts(files: list[str], frame: Any, cols: TransactionColumns,
             else:
                 largest[column] = max(largest[column], abs(float(lo)), abs(float(hi)))
                 negative = negative or (column == cols.amount and float(lo) < 0)
-    if first is None or last is None or not isinstance(first, dt.date):
+    if first is None or last is None:
         return None
     if first < EARLIEST_DATE or last > today:
         return None
@@ -871,7 +871,8 @@ def spark_transactions(
     if returns == "exclude":
         branches.append("WHEN c__amount < 0 THEN 'negative_amount'")
     ruled = parsed.selectExpr("*", f"CASE {' '.join(branches)} END AS c__rule")
-    facts = _parquet_facts(files, frame, cols, today_date) if file_kind == "parquet" else None
+    facts = (_parquet_facts(files, spark_types, cols, today_date) if file_kind == "parquet"
+             else None)
     checks: str | None = None
     counts: dict[str | None, int] | None = None
     shuffled = ruled  # the rows job 2 reads (with the footers, observed on the way)
@@ -893,9 +894,6 @@ def spark_transactions(
         for r in rows:
             counts[r["c__rule"]] = counts.get(r["c__rule"], 0) + int(r["n"])
         loaded = sum(counts.values())
-        if loaded == 0:
-            raise InputError("no transactions in the "
-                             + ("data" if file_kind is None else "file"), file=name)
         blocks: dict[tuple[int, int], tuple[int, int]] = {}
         for r in rows:
             n, start = blocks.get((r["c__file"], r["c__block"]), (0, int(r["start"])))
@@ -918,9 +916,6 @@ def spark_transactions(
         # that would be 0 millionths are observed on the way to the shuffle of job 2,
         # which runs again if the period those dates give differs from the footers'.
         loaded = sum(facts.rows)
-        if loaded == 0:
-            raise InputError("no transactions in the "
-                             + ("data" if file_kind is None else "file"), file=name)
         blocks = {(k, 0): (n, 0) for k, n in enumerate(facts.rows)}
         checks = f"satisfaction_rules_{uuid.uuid4().hex[:12]}"
         shuffled = ruled.observe(checks, *[F.expr(e).alias(k)
@@ -928,6 +923,9 @@ def spark_transactions(
         micros, date_range = True, (facts.first, facts.last)
         has_returns = returns == "net" and facts.negative
         n_passing = None
+    if loaded == 0:
+        raise InputError("no transactions in the " + ("data" if file_kind is None else "file"),
+                         file=name)
     # Job 2 (run by the customer table's query): the one shuffle brings each customer's
     # rows that pass the row rules to one partition (copies of a row pass or fail
     # alike, so only those can be duplicates). The duplicate check is a window over
@@ -974,6 +972,11 @@ def spark_transactions(
         "c__id AS customer_id", "c__date AS date", "c__amount AS amount",
         "c__margin AS margin").createOrReplaceTempView(view)
 
+    def ruled_out_rows() -> list[Any]:
+        """Every row a row rule excludes (a narrow pass; a plain collect, as the DuckDB
+        loader lists them)."""
+        return ruled.filter("c__rule IS NOT NULL").selectExpr(*listed).collect()
+
     def finish(observed: Any | None, seen: Any | None) -> TransactionLog:
         """The log, from the counts by rule (job 1's, or those ``seen`` on the way to
         the shuffle) and job 2's observed ones (``observed``; None: no row passes the
@@ -987,7 +990,7 @@ def spark_transactions(
                 # some rows fail a rule: counted by rule from their list when every
                 # excluded row is asked for, else by a narrow pass of their own
                 if max_problems is None:
-                    ruled_out = ruled.filter("c__rule IS NOT NULL").selectExpr(*listed).collect()
+                    ruled_out = ruled_out_rows()
                     for r in ruled_out:
                         found[r["c__rule"]] = found.get(r["c__rule"], 0) + 1
                 else:
@@ -1012,12 +1015,10 @@ def spark_transactions(
         if kept == loaded:
             problems = problem_frame([], cols)
         elif max_problems is None:
-            # Every excluded row: those of the row rules by a narrow pass of their own
-            # (however many; a plain collect, as the DuckDB loader lists them), the
-            # copies from the list the shuffle observed (job 2 need not run again).
+            # Every excluded row: those of the row rules by a narrow pass of their own,
+            # the copies from the list the shuffle observed (job 2 need not run again).
             if ruled_out is None:
-                ruled_out = (ruled.filter("c__rule IS NOT NULL").selectExpr(*listed).collect()
-                             if found.get(None, 0) < loaded else [])
+                ruled_out = ruled_out_rows() if found.get(None, 0) < loaded else []
             copies = (_observed_rows(spark, observed, 3)
                       if observed is not None and dups and lists_copies else [])
             if len(ruled_out) + len(copies) != loaded - kept:
