@@ -67,6 +67,7 @@ from satisfaction.value.customers import (
     customer_table_sql,
     table_from_query,
 )
+from satisfaction.value.jvm_archive import ClassArchive, class_archive, save_at_exit
 from satisfaction.value.transactions import (
     _DATE_FORMATS,
     _DECIMAL_COMMA,
@@ -147,6 +148,7 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
         settings["spark.pyspark.python"] = sys.executable
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings.update(config or {})
+    archive = _class_archive(master, settings)
     for key, value in settings.items():
         builder = builder.config(key, value)
     with warnings.catch_warnings():
@@ -155,9 +157,46 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
         # PySpark (it collects through Arrow), so exactly that warning is dropped here.
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
                                 category=FutureWarning)
-        spark = builder.getOrCreate()
+        try:
+            spark = builder.getOrCreate()
+        except Exception:
+            if archive is None:
+                raise
+            # the JVM did not start with the class archive: once more without it
+            archive.discard()
+            options = settings["spark.driver.extraJavaOptions"]
+            builder.config("spark.driver.extraJavaOptions",
+                           options.replace(archive.options, "").strip())
+            archive = None
+            spark = builder.getOrCreate()
+    if archive is not None and archive.recording:
+        from pyspark import SparkContext
+
+        process = getattr(SparkContext._gateway, "proc", None)
+        if process is None:
+            archive.discard()
+        else:
+            save_at_exit(archive, process)
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _class_archive(master: str, settings: dict[str, str]) -> ClassArchive | None:
+    """The class-data archive for a driver JVM this process is about to start on this
+    machine (:mod:`satisfaction.value.jvm_archive`), its options added to
+    ``settings``; None when the JVM runs already, Spark runs elsewhere, or the
+    archive is off."""
+    from pyspark import SparkContext
+
+    if not master.startswith("local") or SparkContext._gateway is not None:
+        return None
+    from pyspark.find_spark_home import _find_spark_home
+
+    options = settings.get("spark.driver.extraJavaOptions", "")
+    archive = class_archive(Path(_find_spark_home()), options)
+    if archive is not None:
+        settings["spark.driver.extraJavaOptions"] = f"{options} {archive.options}".strip()
+    return archive
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,161 @@
+"""The class-data archive of the Spark driver's JVM (satisfaction.value.jvm_archive).
+
+Recording and using an archive are tested with the real ``java`` (a JVM that prints
+its version: a fraction of a second); that a mapped archive serves the classes is
+read from the JVM's own class-loading log."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from satisfaction.value import jvm_archive as ja
+
+pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="needs a Java runtime")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Spark installation of one (empty) jar, and a cache folder of the test's own."""
+    spark_home = tmp_path / "spark"
+    (spark_home / "jars").mkdir(parents=True)
+    (spark_home / "jars" / "a.jar").write_bytes(b"jar")
+    monkeypatch.setenv(ja.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(ja.ARCHIVE_ENV, raising=False)
+    for name in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    return spark_home
+
+
+def java(options: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(["java", *options.split(), *extra, "-version"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def test_records_once_then_maps_it(home: Path) -> None:
+    record = ja.class_archive(home)
+    assert record is not None and record.recording
+    assert f"-XX:ArchiveClassesAtExit={record.path}" in record.options
+    assert record.lock.read_text() == str(os.getpid())
+    # a second process meanwhile runs without one (this process holds the lock)
+    assert ja.class_archive(home) is None
+    saved = record.save(java(record.options))
+    assert saved is not None and saved.is_file()
+    assert saved.name == f"spark-{record.key}-{saved.stat().st_size}.jsa"
+    assert not record.path.exists() and not record.lock.exists()
+
+    used = ja.class_archive(home)
+    assert used is not None and not used.recording and used.path == saved
+    assert f"-XX:SharedArchiveFile={saved}" in used.options
+    assert "-XX:+VerifySharedSpaces" in used.options
+    out, _ = java(used.options).communicate()
+    assert "warning" not in out and "cds" not in out  # quiet
+    # the classes come from the archive: the JVM's own log says so
+    out, _ = java(used.options.replace(ja.QUIET, ""), "-Xlog:class+load=info").communicate()
+    assert "source: shared objects file (top)" in out
+
+
+def test_a_file_of_another_size_is_never_mapped(home: Path) -> None:
+    record = ja.class_archive(home)
+    assert record is not None
+    saved = record.save(java(record.options))
+    assert saved is not None
+    with open(saved, "r+b") as f:  # cut short, as by a full disk
+        f.truncate(saved.stat().st_size // 2)
+    again = ja.class_archive(home)
+    assert again is not None and again.recording  # recorded anew
+    assert not saved.exists()
+    again.discard()
+
+
+def test_a_jvm_that_fails_saves_nothing(home: Path) -> None:
+    record = ja.class_archive(home)
+    assert record is not None
+    failed = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"],
+                              stdin=subprocess.PIPE)
+    record.path.write_bytes(b"half")  # what a JVM cut short might leave
+    assert record.save(failed) is None
+    assert not record.path.exists() and not record.lock.exists()
+    assert not list(record.folder.glob("*.jsa"))
+
+
+def test_lock_of_an_ended_process_is_taken_over(home: Path) -> None:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    key = ja.archive_key(home)
+    folder = ja.cache_dir()
+    folder.mkdir(parents=True)
+    (folder / f"spark-{key}.recording").write_text(str(ended.pid))
+    record = ja.class_archive(home)
+    assert record is not None and record.recording
+    assert record.lock.read_text() == str(os.getpid())
+    record.discard()
+    assert not record.lock.exists()
+
+
+def test_off_by_environment_or_own_options(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ja.class_archive(home, "-Xshare:off") is None
+    assert ja.class_archive(home, "-XX:SharedArchiveFile=/x.jsa") is None
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-XX:ArchiveClassesAtExit=/x.jsa")
+    assert ja.class_archive(home) is None
+    monkeypatch.delenv("JAVA_TOOL_OPTIONS")
+    monkeypatch.setenv(ja.ARCHIVE_ENV, "off")
+    assert ja.class_archive(home) is None
+
+
+def test_no_archive_in_a_folder_with_blanks(home: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ja.CACHE_ENV, str(tmp_path / "my cache"))
+    assert ja.class_archive(home) is None  # Spark splits Java options at blanks
+
+
+def test_key_follows_the_runtime_and_the_jars(home: Path) -> None:
+    key = ja.archive_key(home)
+    assert key is not None and key == ja.archive_key(home)
+    (home / "jars" / "b.jar").write_bytes(b"other")
+    assert ja.archive_key(home) != key
+    assert ja.archive_key(home / "missing") is None
+
+
+def test_prune_keeps_the_most_recently_used(tmp_path: Path) -> None:
+    names = [tmp_path / f"spark-{k}-3.jsa" for k in "abcd"]
+    for age, path in enumerate(names):
+        path.write_bytes(b"123")
+        os.utime(path, (1e9 + age, 1e9 + age))
+    stale = tmp_path / "spark-e.99999999.tmp"
+    stale.write_bytes(b"")
+    os.utime(stale, (1e9, 1e9))
+    ja.prune(tmp_path, keep=names[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [names[0].name, names[3].name]
+
+
+def test_spark_starts_without_an_archive_that_fails(tmp_path: Path) -> None:
+    """The JVM refuses to start with the archive's options (an archive it must map and
+    cannot; Spark passes -XX:+IgnoreUnrecognizedVMOptions, so an unknown option would
+    not do): the session starts without them. A fresh Python, so that this process's
+    Spark session does not stand in."""
+    pytest.importorskip("pyspark")
+    script = tmp_path / "start.py"
+    script.write_text(
+        "from satisfaction.value import jvm_archive, spark as sv\n"
+        "from pathlib import Path\n"
+        "bad = jvm_archive.ClassArchive(\n"
+        "    options='-Xshare:on -XX:SharedArchiveFile=/nonexistent/a.jsa',\n"
+        "    path=Path('/nonexistent/a.jsa'), folder=Path('/nonexistent'), key='k',\n"
+        "    recording=False)\n"
+        "sv.class_archive = lambda home, options='': bad\n"
+        "s = sv.spark_session('local[1]')\n"
+        "print('rows', s.range(3).count())\n"
+        "print('options', s.sparkContext.getConf().get('spark.driver.extraJavaOptions'))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rows 3" in done.stdout
+    assert "/nonexistent/a.jsa" in done.stderr  # the first start failed on it
+    assert "nonexistent" not in done.stdout.split("options", 1)[1]
