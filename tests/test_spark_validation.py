@@ -456,6 +456,36 @@ def test_parquet_footers_stand_in_for_the_first_pass(spark, tmp_path, monkeypatc
     assert stx.log.excluded["duplicate"] == 2 and stx.log.excluded["missing_id"] == 1
 
 
+@pytest.mark.parametrize("amount_type", ["int64", "int32", "float32", "float64"])
+@pytest.mark.parametrize("footers", [True, False])
+def test_copies_listed_with_their_own_values_after_a_narrow_shuffle(
+        spark, tmp_path, monkeypatch, amount_type, footers):
+    """The shuffle carries a source column only when its checked form does not restore
+    it: the id, the DATE and a number amount (of each type) are cast back after it.
+    Log, copies (rows and customers) and table are DuckDB's, and a column outside the
+    roles (a store), carried, still tells rows apart: two rows that differ only there
+    are not copies."""
+    frame = _dated(200, seed=5).drop(columns="margin")
+    frame["amount"] = (frame["amount"].fillna(7) * (1 if "float" in amount_type else 100)
+                       ).astype(amount_type)
+    frame["store"] = "north"
+    frame = pd.concat([frame, frame.iloc[[30]].assign(store="south")], ignore_index=True)
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path, index=False, row_group_size=100 if footers else None)
+    if not footers:
+        monkeypatch.setattr(sv, "_parquet_facts", lambda *args: None)
+    cols = TransactionColumns()
+    duck = load_transactions(path, cols, today=TODAY, max_problems=None)
+    stx = sv.spark_transactions(spark, str(path), cols, today=TODAY, max_problems=None)
+    assert (stx.checks is not None) is footers
+    table = sv.spark_customer_table(stx)
+    pd.testing.assert_frame_equal(table.data, customer_table(duck).data)
+    _same_log(duck, stx)
+    assert stx.log.excluded["duplicate"] == 2  # the rows of another store are no copies
+    copies = stx.log.problems[stx.log.problems["rule"] == "duplicate"]
+    assert len(copies) == 2
+
+
 def test_footer_dates_not_the_kept_rows_run_the_query_again(spark, tmp_path, monkeypatch):
     """Every row of the last day fails another rule: the footers' last date is not
     the kept rows' and the period it gives is wrong, so the query runs again with the

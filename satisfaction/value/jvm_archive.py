@@ -47,6 +47,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +175,8 @@ class ClassArchive:
         if not self.recording:
             return None
         saved = None
+        print("satisfaction: saving the Java class archive that makes Spark start faster "
+              f"(once, about 15 s): {self.folder}", file=sys.stderr, flush=True)
         try:
             if process.stdin is not None:
                 with contextlib.suppress(OSError):
