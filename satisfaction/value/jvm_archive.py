@@ -17,7 +17,7 @@ How this module uses it:
   and modification times are hashed into the name), in the user's cache
   folder (``platformdirs.user_cache_dir("satisfaction")``, or
   ``$SATISFACTION_CACHE_DIR``). The two most recently used archives are kept; an
-  archive is about 150 MB.
+  archive is 150-180 MB.
 * **Recording.** When there is none, the run records one: its JVM writes the archive
   to a temporary file as it exits, which takes about 10 s once. At the end of the
   Python process (:func:`atexit`) the JVM is asked to exit and waited for, and the
@@ -57,7 +57,7 @@ from typing import Any
 ARCHIVE_ENV = "SATISFACTION_JVM_ARCHIVE"
 #: Environment variable: the folder for the archives (default: the user's cache folder).
 CACHE_ENV = "SATISFACTION_CACHE_DIR"
-#: Archives kept (the most recently used); each is about 150 MB.
+#: Archives kept (the most recently used); each is 150-180 MB.
 KEEP = 2
 #: A lock or temporary file older than this (seconds) is left over from a run that
 #: ended without cleaning up.
