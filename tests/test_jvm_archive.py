@@ -135,27 +135,46 @@ def test_prune_keeps_the_most_recently_used(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [names[0].name, names[3].name]
 
 
-def test_spark_starts_without_an_archive_that_fails(tmp_path: Path) -> None:
-    """The JVM refuses to start with the archive's options (an archive it must map and
-    cannot; Spark passes -XX:+IgnoreUnrecognizedVMOptions, so an unknown option would
-    not do): the session starts without them. A fresh Python, so that this process's
-    Spark session does not stand in."""
+def test_spark_records_maps_and_survives_a_broken_archive(tmp_path: Path) -> None:
+    """The whole life of an archive with Spark, each start a fresh Python (so that
+    this process's Spark session does not stand in):
+
+    1. no archive: the session records one, saved as the process ends;
+    2. the next session maps it;
+    3. an archive cut short after it was saved (by hand: this module saves only
+       whole ones, and checks the size in the name) crashes the JVM that maps it;
+       the session starts again without it, and the archive is deleted.
+    """
     pytest.importorskip("pyspark")
+    cache = tmp_path / "cache"
     script = tmp_path / "start.py"
     script.write_text(
-        "from satisfaction.value import jvm_archive, spark as sv\n"
-        "from pathlib import Path\n"
-        "bad = jvm_archive.ClassArchive(\n"
-        "    options='-Xshare:on -XX:SharedArchiveFile=/nonexistent/a.jsa',\n"
-        "    path=Path('/nonexistent/a.jsa'), folder=Path('/nonexistent'), key='k',\n"
-        "    recording=False)\n"
-        "sv.class_archive = lambda home, options='': bad\n"
+        "from satisfaction.value import spark as sv\n"
         "s = sv.spark_session('local[1]')\n"
         "print('rows', s.range(3).count())\n"
         "print('options', s.sparkContext.getConf().get('spark.driver.extraJavaOptions'))\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "rows 3" in done.stdout
-    assert "/nonexistent/a.jsa" in done.stderr  # the first start failed on it
-    assert "nonexistent" not in done.stdout.split("options", 1)[1]
+    env = {**os.environ, ja.CACHE_ENV: str(cache), ja.ARCHIVE_ENV: "on"}
+
+    def start() -> tuple[str, str]:
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=300, check=False, cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "rows 3" in done.stdout
+        return done.stdout, done.stderr
+
+    out, err = start()
+    assert "-XX:ArchiveClassesAtExit=" in out and "saving the Java class archive" in err
+    (archive,) = cache.glob("spark-*.jsa")
+    assert not list(cache.glob("*.tmp")) and not list(cache.glob("*.recording"))
+
+    out, _ = start()
+    assert f"-XX:SharedArchiveFile={archive}" in out
+
+    cut = archive.read_bytes()[:100_000]  # a valid header, regions past the end
+    archive.unlink()
+    broken = archive.with_name(f"{archive.name.rsplit('-', 1)[0]}-{len(cut)}.jsa")
+    broken.write_bytes(cut)
+    out, _ = start()
+    assert "fatal error" in out  # the JVM's own crash report: it did map it
+    assert "SharedArchiveFile" not in out.split("\noptions", 1)[1]
+    assert not broken.exists()

@@ -30,6 +30,9 @@ How this module uses it:
   ``-XX:+VerifySharedSpaces`` (check sums of the mapped regions, 0.1 s) and the
   archive's messages off. If the JVM still fails to start with it, the archive is
   deleted and Spark started without it (:func:`satisfaction.value.spark.spark_session`).
+  That happens to an archive cut short after it was saved (by hand, or a damaged
+  disk): the JVM crashes as it maps it, and prints its crash report, before the
+  session starts again without it (tested).
 * **Off.** ``SATISFACTION_JVM_ARCHIVE=off`` turns it off, as do Java options of the
   caller's own about class-data sharing.
 
