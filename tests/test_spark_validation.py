@@ -486,6 +486,27 @@ def test_copies_listed_with_their_own_values_after_a_narrow_shuffle(
     assert len(copies) == 2
 
 
+@pytest.mark.parametrize("footers", [True, False])
+def test_earliest_date_as_duckdb(spark, tmp_path, monkeypatch, footers):
+    """``earliest`` moves the early-date rule on both engines alike; with footers whose
+    first date is before it, the footers prove nothing and the first pass runs."""
+    path = tmp_path / "typed.parquet"
+    _dated().to_parquet(path, index=False)
+    if not footers:
+        monkeypatch.setattr(sv, "_parquet_facts", lambda *args: None)
+    duck = load_transactions(path, COLS, today=TODAY, earliest="2024-03-10",
+                             max_problems=None)
+    stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY, earliest="2024/03/10",
+                                max_problems=None)
+    assert stx.checks is None  # the footers' first date is an early one
+    table = sv.spark_customer_table(stx)
+    pd.testing.assert_frame_equal(table.data, customer_table(duck).data)
+    _same_log(duck, stx)
+    assert stx.log.excluded["early_date"] > 0
+    late = sv.spark_transactions(spark, str(path), COLS, today=TODAY, earliest="2000-01-01")
+    assert (late.checks is not None) is footers
+
+
 def test_footer_dates_not_the_kept_rows_run_the_query_again(spark, tmp_path, monkeypatch):
     """Every row of the last day fails another rule: the footers' last date is not
     the kept rows' and the period it gives is wrong, so the query runs again with the

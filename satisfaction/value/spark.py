@@ -52,7 +52,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from satisfaction.errors import InputError, UsageError
-from satisfaction.value.checks import check_not_empty
+from satisfaction.value.checks import check_not_empty, parse_date
 from satisfaction.value.core import (
     MODELS,
     ValueResult,
@@ -81,7 +81,6 @@ from satisfaction.value.transactions import (
     SPACE_SEPARATORS,
     TransactionColumns,
     TransactionLog,
-    _as_date,
     csv_encoding,
     problem_frame,
 )
@@ -650,7 +649,7 @@ def _column_bounds(meta: Any, name: str) -> tuple[Any, Any] | tuple[()] | None:
 
 
 def _parquet_facts(files: list[str], types: dict[str, str], cols: TransactionColumns,
-                   today: dt.date) -> ParquetFacts | None:
+                   today: dt.date, earliest: dt.date = EARLIEST_DATE) -> ParquetFacts | None:
     """What job 1 of :func:`spark_transactions` would find, from the Parquet footers.
 
     Job 1 reads every row to find two things the customer-table query is written
@@ -665,7 +664,8 @@ def _parquet_facts(files: list[str], types: dict[str, str], cols: TransactionCol
       amounts that are 0 millionths are counted on the way (``tiny``), and the query
       runs again without millionths if there are any.
     * **Dates:** the first and last date of all rows, within the rules' range
-      (from :data:`~satisfaction.value.transactions.EARLIEST_DATE` to ``today``). They
+      (from ``earliest``, by default :data:`~satisfaction.value.transactions.EARLIEST_DATE`,
+      to ``today``). They
       are the kept rows' unless every row of the first or last day fails another rule;
       the query observes the kept rows' and runs again if the period they give differs.
 
@@ -713,7 +713,7 @@ def _parquet_facts(files: list[str], types: dict[str, str], cols: TransactionCol
                 negative = negative or (column == cols.amount and float(lo) < 0)
     if first is None or last is None:
         return None
-    if first < EARLIEST_DATE or last > today:
+    if first < earliest or last > today:
         return None
     n = sum(rows)
     margin = (largest[cols.margin] if cols.margin is not None else
@@ -734,6 +734,7 @@ def spark_transactions(
     on_error: Literal["exclude", "raise"] = "exclude",
     duplicates: Literal["exclude", "keep"] = "exclude",
     max_problems: int | None = 1000,
+    earliest: dt.date | str = EARLIEST_DATE,
 ) -> SparkTransactions:
     """Check transactions held by Spark and register the rows to keep as a view.
 
@@ -755,7 +756,7 @@ def spark_transactions(
         folder / CSV file (read by Spark: the data stays in the engine; a CSV is read
         as UTF-8 or else GB18030, its delimiter taken from the header line, with
         ``""`` as the quote escape; quoted line breaks are not supported).
-    columns, returns, today, date_format, on_error, duplicates, max_problems
+    columns, returns, today, date_format, on_error, duplicates, max_problems, earliest
         As :func:`satisfaction.value.transactions.load_transactions`. ``date_format``
         may use ``%Y %y %m %d %H %M %S %f %b %B``.
 
@@ -798,7 +799,8 @@ def spark_transactions(
     cols = columns or TransactionColumns()
     if cols.margin is not None and cols.cost is not None:
         raise UsageError("give a margin column or a cost column, not both")
-    today_date = _as_date(today, "today") if today is not None else dt.date.today()
+    today_date = parse_date(today, "today") if today is not None else dt.date.today()
+    earliest_date = parse_date(earliest, "earliest")
     if date_format is not None:
         strptime_regex(date_format)  # a UsageError now rather than a failed job later
     file_kind = None
@@ -899,7 +901,7 @@ def spark_transactions(
         "THEN 'missing_id'",
         f"WHEN {spark_blank_sql(_q(cols.date), text('date'))} THEN 'missing_date'",
         "WHEN c__date IS NULL THEN 'unparseable_date'",
-        f"WHEN c__date < DATE '{EARLIEST_DATE.isoformat()}' THEN 'early_date'",
+        f"WHEN c__date < DATE '{earliest_date.isoformat()}' THEN 'early_date'",
         f"WHEN c__date > DATE '{today_date.isoformat()}' THEN 'future_date'",
         f"WHEN {spark_blank_sql(_q(cols.amount), text('amount'))} THEN 'missing_amount'",
         "WHEN c__amount IS NULL THEN 'unparseable_amount'",
@@ -913,8 +915,8 @@ def spark_transactions(
     if returns == "exclude":
         branches.append("WHEN c__amount < 0 THEN 'negative_amount'")
     ruled = parsed.selectExpr("*", f"CASE {' '.join(branches)} END AS c__rule")
-    facts = (_parquet_facts(files, spark_types, cols, today_date) if file_kind == "parquet"
-             else None)
+    facts = (_parquet_facts(files, spark_types, cols, today_date, earliest_date)
+             if file_kind == "parquet" else None)
     checks: str | None = None
     counts: dict[str | None, int] | None = None
     shuffled = ruled  # the rows job 2 reads (with the footers, observed on the way)
