@@ -319,6 +319,28 @@ def test_empty_cells_and_ids_read_alike(spark):
     assert got["NA\u00a0"] == (True, "NA") and got["c1\u00a0"] == (False, "c1")
 
 
+def test_what_is_not_parquet_is_an_input_error(spark, tmp_path):
+    """A folder of CSV files, an empty folder and a text file named .parquet: one
+    message naming the file, not a failed Spark job."""
+    folder = tmp_path / "csvs"
+    folder.mkdir()
+    (folder / "a.csv").write_text("customer_id,date,amount\n1,2024-01-01,3\n")
+    (folder / "_SUCCESS").write_text("")
+    with pytest.raises(InputError, match=r"reads a folder of Parquet files; this one also "
+                       r"holds a\.csv: give one CSV file") as err:
+        sv.spark_transactions(spark, str(folder), COLS)
+    assert err.value.file == str(folder)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="the folder holds no data files"):
+        sv.spark_transactions(spark, str(tmp_path / "empty"), COLS)
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("customer_id,date,amount\n")
+    with pytest.raises(InputError, match=r"cannot read as Parquet: \[FAILED_READ_FILE") as err:
+        sv.spark_transactions(spark, str(fake), COLS)
+    assert err.value.file == str(fake)
+    assert spark.range(2).count() == 2  # the session goes on
+
+
 def test_empty_file_is_named_as_empty_on_both_engines(spark, tmp_path):
     """A 0-byte file: the same one message from both loaders."""
     path = tmp_path / "tx.csv"

@@ -812,7 +812,7 @@ def spark_transactions(
         check_not_empty(path, name)  # the DuckDB loader's message
         if path.exists():
             if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
-                frame, file_kind = spark.read.parquet(str(path)), "parquet"
+                frame, file_kind = _read_parquet(spark, path, name), "parquet"
             elif path.suffix.lower() == ".csv":
                 encoding, sep, names = _sniff_csv(path)
                 reader = (spark.read.option("encoding", encoding).option("sep", sep)
@@ -1108,6 +1108,36 @@ def spark_transactions(
         raise InputError(p["message"], file=name, row=int(p["row"]), column=p["column"],
                          value=p["value"] if p["value"] is not None else "")
     return stx
+
+
+def _read_parquet(spark: Any, path: Path, name: str) -> Any:
+    """A Parquet file, or a folder of them (Spark's layout: files starting with ``.``
+    or ``_`` are not data), as a Spark DataFrame; an InputError naming the file when
+    it is not Parquet (a folder of CSV files, a text file named ``.parquet``), rather
+    than a failed Spark job."""
+    if path.is_dir():
+        data = sorted(f for f in path.rglob("*") if f.is_file()
+                      and not any(p.startswith((".", "_")) for p in f.relative_to(path).parts))
+        if not data:
+            raise InputError("the folder holds no data files", file=name)
+        other = [f for f in data if f.suffix.lower() not in (".parquet", ".pq", "")
+                 and not f.name.endswith(".parquet.snappy")]
+        if other:
+            raise InputError("the Spark engine reads a folder of Parquet files; this one "
+                             "also holds " + ", ".join(f.name for f in other[:3])
+                             + (" …" if len(other) > 3 else "") + ": give one CSV file at "
+                             "a time, or a folder of Parquet files only", file=name)
+    spark.sparkContext.setLogLevel("OFF")  # the failure is reported below, once
+    try:
+        return spark.read.parquet(str(path))
+    except Exception as err:  # AnalysisException, or a failed job (Py4JJavaError)
+        cause = getattr(err, "java_exception", None)
+        text = (cause.toString() if cause is not None else str(err)).strip()
+        first = text.splitlines()[0] if text else type(err).__name__
+        first = re.sub(r"^[\w.$]+(Exception|Error): ", "", first)  # the Java class
+        raise InputError(f"cannot read as Parquet: {first[:300]}", file=name) from None
+    finally:
+        spark.sparkContext.setLogLevel("ERROR")
 
 
 def _observed(frame: Any, observation: str) -> Any | None:
