@@ -61,9 +61,9 @@ def test_query_without_holdout_equals_the_one_with_an_empty_holdout(cdnow):
     day after the last one)."""
     last = cdnow.date_range[1]
     without = customer_table_sql(last, last, 7.0)
-    assert "holdout AS" not in without and "FULL OUTER JOIN" not in without
+    assert "FILTER (WHERE date >" not in without
     empty = customer_table_sql(last, last + dt.timedelta(days=1), 7.0)
-    assert "FULL OUTER JOIN" in empty
+    assert "FILTER (WHERE date >" in empty and "JOIN" not in empty  # one aggregation
     a = cdnow.con.execute(without).df()
     b = cdnow.con.execute(empty).df()
     pd.testing.assert_frame_equal(a, b)
@@ -73,6 +73,59 @@ def test_query_without_holdout_equals_the_one_with_an_empty_holdout(cdnow):
     mid = dt.date(1997, 9, 30)
     held = cdnow.con.execute(customer_table_sql(mid, last, 7.0)).df()
     assert held["holdout_frequency"].sum() == 1882
+
+
+def test_holdout_table_is_the_definitions_computed_in_pandas():
+    """Calibration and holdout columns from the one aggregation (FILTER clauses per
+    period) against the definitions computed directly in pandas: purchase occasions
+    are customer-days with a purchase (amount >= 0), days of returns only count in
+    the revenue; customers first seen after the period end are left out and counted."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(1, 300, n),
+        "date": [dt.date(2023, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 500, n)],
+        "amount": np.round(rng.normal(20, 25, n), 2),
+        "margin": np.round(rng.normal(4, 2, n), 2)})
+    newcomers = pd.DataFrame({"customer_id": [1000, 1001, 1001, 1002],  # after the end
+                              "date": [dt.date(2023, 12, 1), dt.date(2024, 1, 5),
+                                       dt.date(2024, 2, 5), dt.date(2024, 6, 1)],
+                              "amount": [10.0, 12.5, -3.0, 8.0], "margin": [1.0] * 4})
+    frame = pd.concat([frame, newcomers], ignore_index=True)
+    tx = load_transactions(frame, TransactionColumns(margin="margin"), today="2025-01-01")
+    end, hold = dt.date(2023, 10, 31), dt.date(2024, 3, 31)
+    table = customer_table(tx, period_end=end, holdout_end=hold, time_unit="day")
+    days = frame[frame["date"] <= hold].groupby(["customer_id", "date"]).agg(
+        amount=("amount", "sum"), margin=("margin", "sum"), n_tx=("amount", "size"),
+        bought=("amount", lambda a: bool((a >= 0).any()))).reset_index()
+    cal, later = days[days["date"] <= end], days[days["date"] > end]
+    bought = cal[cal["bought"]]
+    want = pd.DataFrame({
+        "occasions": bought.groupby("customer_id").size(),
+        "transactions": cal.groupby("customer_id")["n_tx"].sum(),
+        "revenue": cal.groupby("customer_id")["amount"].sum(),
+        "margin": cal.groupby("customer_id")["margin"].sum(),
+        "first_purchase": bought.groupby("customer_id")["date"].min(),
+        "last_purchase": bought.groupby("customer_id")["date"].max(),
+        "holdout_frequency": later[later["bought"]].groupby("customer_id").size(),
+        "holdout_revenue": later.groupby("customer_id")["amount"].sum(),
+    }).loc[lambda d: d["transactions"].notna()]
+    want = want.fillna({"occasions": 0, "holdout_frequency": 0, "holdout_revenue": 0.0})
+    want.index = want.index.astype(str)
+    got = table.data.loc[want.index]
+    assert len(table.data) == len(want)
+    assert table.first_seen_later == days["customer_id"].nunique() - len(want)
+    for column in ("occasions", "transactions", "holdout_frequency"):
+        np.testing.assert_array_equal(got[column], want[column].astype("int64"), column)
+    for column in ("revenue", "margin", "holdout_revenue"):
+        np.testing.assert_allclose(got[column], want[column], atol=1e-9, err_msg=column)
+    for column in ("first_purchase", "last_purchase"):  # NaT: returns only
+        pd.testing.assert_series_equal(
+            got[column], pd.to_datetime(want[column]).astype("datetime64[us]"),
+            check_names=False, check_freq=False)
+    assert (got["frequency"] == (want["occasions"] - 1).clip(lower=0)).all()
+    assert table.first_seen_later == 2  # 1002 bought after the holdout end too
+    assert (want["holdout_frequency"] > 0).sum() > 50
 
 
 def test_customer_table_is_in_customer_id_order_as_the_query_orders():

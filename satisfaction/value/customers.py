@@ -38,12 +38,18 @@ TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
 
 #: The per-customer aggregation: the one query a distributed engine must run.
 #: Parameters: ``$period_end``, ``$holdout_end`` (DATE) and ``$unit`` (days per unit);
-#: ``$margin_sum``, ``$margin_total``, ``$bought`` and ``$if_bought`` are the margin
-#: sums and the purchase-occasion test; ``$decimal`` the exact decimal type of the
-#: sums (``BIGINT`` for amounts given in millionths, and ``$micros`` then divides the
-#: sums' doubles by 10⁶); ``$holdout_cte``, ``$customer_key``, ``$holdout_join``,
-#: ``$holdout_frequency`` and ``$holdout_revenue`` the holdout part (left out without
-#: a holdout period); ``$order_by`` the order of the rows (see :func:`customer_table_sql`).
+#: ``$margin_sum``, ``$margin_total``, ``$bought`` are the margin sums and the
+#: purchase-occasion test; ``$decimal`` the exact decimal type of the sums (``BIGINT``
+#: for amounts given in millionths, and ``$micros`` then divides the sums' doubles by
+#: 10⁶); ``$in_calibration`` and ``$bought_in_calibration`` the FILTER clauses that
+#: keep the calibration period's customer-days (all of them, or the purchase
+#: occasions), ``$calibration_where`` the WHERE clause that does so without a holdout
+#: period, ``$holdout_columns``, ``$holdout_frequency`` and ``$holdout_revenue`` the
+#: holdout part; ``$order_by`` the order of the rows (see :func:`customer_table_sql`).
+#: With a holdout period the calibration and holdout aggregates are one GROUP BY over
+#: every customer-day (FILTER clauses pick each one's days), so an engine reads the
+#: customer-days once: a second aggregation joined to the first made Spark run the
+#: whole validation and shuffle twice.
 CUSTOMER_TABLE_SQL = """
 WITH occasions AS (
     SELECT customer_id, date,
@@ -58,20 +64,20 @@ WITH occasions AS (
 ),
 calibration AS (
     SELECT customer_id,
-        count(*)$if_bought AS occasions,
-        sum(n_tx) AS transactions,
-        min(date)$if_bought AS first_purchase,
-        max(date)$if_bought AS last_purchase,
-        sum(amount) AS revenue,
+        count(*)$bought_in_calibration AS occasions,
+        sum(n_tx)$in_calibration AS transactions,
+        min(date)$bought_in_calibration AS first_purchase,
+        max(date)$bought_in_calibration AS last_purchase,
+        sum(amount)$in_calibration AS revenue,
         $margin_total AS margin,
-        sum(amount)$if_bought AS purchase_amount,
-        arg_min(amount, date)$if_bought AS first_amount,
-        sum(date_diff('day', DATE '1970-01-01', date))$if_bought AS sum_day
-    FROM occasions
-    WHERE date <= $period_end
+        sum(amount)$bought_in_calibration AS purchase_amount,
+        arg_min(amount, date)$bought_in_calibration AS first_amount,
+        sum(date_diff('day', DATE '1970-01-01', date))$bought_in_calibration
+            AS sum_day$holdout_columns
+    FROM occasions$calibration_where
     GROUP BY customer_id
-)$holdout_cte
-SELECT $customer_key AS customer_id,
+)
+SELECT customer_id,
     first_purchase, last_purchase, coalesce(occasions, 0) AS occasions,
     coalesce(transactions, 0) AS transactions,
     occasions - 1 AS frequency,
@@ -90,32 +96,37 @@ SELECT $customer_key AS customer_id,
         AS trend_position,
     $holdout_frequency AS holdout_frequency,
     CAST($holdout_revenue AS DOUBLE)$micros AS holdout_revenue
-FROM calibration c$holdout_join
+FROM calibration
 $order_by
 """
 
-#: The holdout part of :data:`CUSTOMER_TABLE_SQL`: purchase occasions after the
-#: period end, joined to the calibration customers (a customer may have holdout
-#: occasions only).
-_HOLDOUT_PART = {
-    "$holdout_cte": """,
-holdout AS (
-    SELECT customer_id,
-        count(*)$if_bought AS holdout_frequency,
-        sum(amount) AS holdout_revenue
-    FROM occasions
-    WHERE date > $period_end
-    GROUP BY customer_id
-)""",
-    "$customer_key": "coalesce(c.customer_id, h.customer_id)",
-    "$holdout_join": " FULL OUTER JOIN holdout h ON c.customer_id = h.customer_id",
-    "$holdout_frequency": "coalesce(holdout_frequency, 0)",
-    "$holdout_revenue": "coalesce(holdout_revenue, 0)",
-}
-#: Without a holdout period (holdout end = period end) no occasion is in it: the
-#: holdout columns are 0 and the join is left out.
-_NO_HOLDOUT = {"$holdout_cte": "", "$customer_key": "c.customer_id", "$holdout_join": "",
-               "$holdout_frequency": "CAST(0 AS BIGINT)", "$holdout_revenue": "0"}
+
+def _periods(holdout: bool, has_returns: bool) -> dict[str, str]:
+    """The calibration and holdout parts of :data:`CUSTOMER_TABLE_SQL`.
+
+    With a holdout period, the occasions of both periods are aggregated together,
+    each aggregate filtered to its period's days; a customer with holdout occasions
+    only has no calibration day (``transactions`` NULL, dropped by
+    :func:`table_from_query`). Without one (holdout end = period end) no occasion is
+    in it: the holdout columns are 0 and the calibration days are kept by a WHERE
+    clause."""
+    bought = " AND bought" if has_returns else ""
+    if not holdout:
+        return {"$in_calibration": "",
+                "$bought_in_calibration": " FILTER (WHERE bought)" if has_returns else "",
+                "$calibration_where": "\n    WHERE date <= $period_end",
+                "$holdout_columns": "",
+                "$holdout_frequency": "CAST(0 AS BIGINT)", "$holdout_revenue": "0"}
+    return {"$in_calibration": " FILTER (WHERE date <= $period_end)",
+            "$bought_in_calibration": f" FILTER (WHERE date <= $period_end{bought})",
+            "$calibration_where": "",
+            "$holdout_columns": (
+                f",\n        count(*) FILTER (WHERE date > $period_end{bought})"
+                " AS holdout_frequency,"
+                "\n        sum(amount) FILTER (WHERE date > $period_end) AS holdout_revenue"),
+            "$holdout_frequency": "holdout_frequency",
+            "$holdout_revenue": "coalesce(holdout_revenue, 0)"}
+
 
 #: The widest amount (and margin) for which the sums may read the amounts as
 #: ``DECIMAL(18, 6)`` (a 64-bit integer of millionths, at most 10¹² − 10⁻⁶): below it
@@ -154,8 +165,10 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
     """
     decimal = "BIGINT" if micros else "DECIMAL(18, 6)" if narrow_decimal else "DECIMAL(38, 6)"
     null = "CAST(NULL AS DECIMAL(38, 6))"
-    params = {
-        **(_HOLDOUT_PART if holdout_end > period_end else _NO_HOLDOUT),
+    periods = _periods(holdout_end > period_end, has_returns)
+    params = {  # in this order: a part may hold a parameter replaced after it
+        **periods,
+        "$margin_total": f"sum(margin){periods['$in_calibration']}" if has_margin else null,
         "$decimal": decimal,
         "$micros": " / CAST(1000000 AS DOUBLE)" if micros else "",
         "$order_by": "ORDER BY 1" if ordered else "",
@@ -164,10 +177,8 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
         "$unit": f"CAST({float(unit_days)!r} AS DOUBLE)",
         # without a margin column the margin sums are NULL
         "$margin_sum": f"sum(CAST(margin AS {decimal}))" if has_margin else null,
-        "$margin_total": "sum(margin)" if has_margin else null,
         # without negative amounts every customer-day is a purchase occasion
         "$bought": "count(*) FILTER (WHERE amount >= 0) > 0" if has_returns else "true",
-        "$if_bought": " FILTER (WHERE bought)" if has_returns else "",
         "FROM transactions": f"FROM {source}",
     }
     sql = CUSTOMER_TABLE_SQL

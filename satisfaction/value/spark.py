@@ -19,12 +19,12 @@ that grows with the number of transactions, in as few jobs as it can:
    the shuffle can count (the duplicates, the kept rows and their returns) and, when
    every excluded row is asked for, the excluded copies are observed on the way
    (``DataFrame.observe``), so the transaction log is complete without a pass of its
-   own. Without a holdout period the data are read (and parsed) twice (once for
-   footer-proved Parquet), shuffled once, and never cached; a third, narrow read
-   lists the rows the other rules exclude, when all are asked for and there are any.
-   More passes are made with a holdout period (the query reads the kept rows twice),
-   with a limited problem list and exclusions, and when the log is asked for before
-   the customer table.
+   own. The data are read (and parsed) twice (once for footer-proved Parquet),
+   shuffled once, and never cached, with a holdout period or without (its
+   occasions are aggregated with the calibration period's, in one GROUP BY); a
+   third, narrow read lists the rows the other rules exclude, when all are asked for
+   and there are any. More passes are made with a limited problem list and
+   exclusions, and when the log is asked for before the customer table.
 
 Everything after the customer table — the CLV fits, P(alive), CLV, RFM, ABC,
 lifecycle, the holdout check, the warnings — is
@@ -1238,9 +1238,9 @@ def spark_customer_table(transactions: SparkTransactions, period_end: dt.date | 
     that :func:`~satisfaction.value.customers.customer_table` gives on DuckDB, with
     the same columns, types and order (tests/test_spark.py compares them cell by cell).
     Same arguments and defaults as that function. The rows arrive partitioned by
-    customer and sorted (see :func:`spark_transactions`), so without a holdout period
-    the query runs as sort aggregates without another shuffle (with one, Spark reads
-    the kept rows twice and joins); with ``transactions.micros`` its sums are exact
+    customer and sorted (see :func:`spark_transactions`), so the query runs as sort
+    aggregates without another shuffle, with a holdout period or without (one GROUP
+    BY for both periods); with ``transactions.micros`` its sums are exact
     64-bit integers of millionths (``customer_table_sql(micros=True)``). When the
     Parquet footers stood in for the first pass (``transactions.checks``), the query
     is written with their dates; if the kept rows' dates, observed on the way, give
