@@ -7,7 +7,6 @@ read from the JVM's own class-loading log."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from satisfaction.value import jvm_archive as ja
-
-pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="needs a Java runtime")
 
 
 @pytest.fixture
@@ -26,9 +23,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (spark_home / "jars").mkdir(parents=True)
     (spark_home / "jars" / "a.jar").write_bytes(b"jar")
     monkeypatch.setenv(ja.CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.delenv(ja.ARCHIVE_ENV, raising=False)
-    for name in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):
+    monkeypatch.setenv(ja.ARCHIVE_ENV, "on")  # off in the rest of the suite (conftest)
+    for name in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",
+                 "PYSPARK_SUBMIT_ARGS", "HADOOP_CONF_DIR", "YARN_CONF_DIR"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(spark_home / "conf"))  # none there
     return spark_home
 
 
@@ -85,6 +84,37 @@ def test_a_jvm_that_fails_saves_nothing(home: Path) -> None:
     assert not list(record.folder.glob("*.jsa"))
 
 
+def test_a_recording_that_wrote_nothing_is_not_tried_again(home: Path) -> None:
+    """A JVM that ends normally without writing the archive (JDK 17 refuses when a
+    folder with files is on the class path): noted, and no recording for a week."""
+    record = ja.class_archive(home)
+    assert record is not None and record.recording
+    nothing = subprocess.Popen([sys.executable, "-c", "pass"], stdin=subprocess.PIPE)
+    assert record.save(nothing) is None
+    assert record.failed.exists() and not record.lock.exists()
+    assert ja.class_archive(home) is None
+    old = ja.time.time() - ja.RETRY_AFTER - 1
+    os.utime(record.failed, (old, old))
+    again = ja.class_archive(home)
+    assert again is not None and again.recording
+    again.release()
+
+
+def test_no_recording_with_a_configuration_folder_on_the_class_path(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = home / "conf"
+    conf.mkdir()
+    (conf / "spark-defaults.conf").write_text("spark.ui.enabled false\n")
+    assert ja.class_archive(home) is None
+    monkeypatch.setenv("SPARK_CONF_DIR", str(home / "elsewhere"))
+    monkeypatch.setenv("HADOOP_CONF_DIR", str(conf))
+    assert ja.class_archive(home) is None
+    monkeypatch.delenv("HADOOP_CONF_DIR")
+    record = ja.class_archive(home)
+    assert record is not None and record.recording
+    record.release()
+
+
 def test_lock_of_an_ended_process_is_taken_over(home: Path) -> None:
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
@@ -105,6 +135,9 @@ def test_off_by_environment_or_own_options(home: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-XX:ArchiveClassesAtExit=/x.jsa")
     assert ja.class_archive(home) is None
     monkeypatch.delenv("JAVA_TOOL_OPTIONS")
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--driver-java-options -Dx=1 pyspark-shell")
+    assert ja.class_archive(home) is None
+    monkeypatch.delenv("PYSPARK_SUBMIT_ARGS")
     monkeypatch.setenv(ja.ARCHIVE_ENV, "off")
     assert ja.class_archive(home) is None
 
@@ -140,17 +173,19 @@ def test_spark_records_maps_and_survives_a_broken_archive(tmp_path: Path) -> Non
     this process's Spark session does not stand in):
 
     1. no archive: the session records one, saved as the process ends;
-    2. the next session maps it;
+    2. the next session maps it; one that fails to start for another reason (a
+       driver memory that is no size) leaves it in place;
     3. an archive cut short after it was saved (by hand: this module saves only
        whole ones, and checks the size in the name) crashes the JVM that maps it;
        the session starts again without it, and the archive is deleted.
     """
-    pytest.importorskip("pyspark")
     cache = tmp_path / "cache"
     script = tmp_path / "start.py"
     script.write_text(
+        "import sys\n"
         "from satisfaction.value import spark as sv\n"
-        "s = sv.spark_session('local[1]')\n"
+        "config = {'spark.driver.memory': sys.argv[1]} if len(sys.argv) > 1 else None\n"
+        "s = sv.spark_session('local[1]', config=config)\n"
         "print('rows', s.range(3).count())\n"
         "print('options', s.sparkContext.getConf().get('spark.driver.extraJavaOptions'))\n")
     env = {**os.environ, ja.CACHE_ENV: str(cache), ja.ARCHIVE_ENV: "on"}
@@ -169,6 +204,10 @@ def test_spark_records_maps_and_survives_a_broken_archive(tmp_path: Path) -> Non
 
     out, _ = start()
     assert f"-XX:SharedArchiveFile={archive}" in out
+    failed = subprocess.run([sys.executable, str(script), "nonsense"], capture_output=True,
+                            text=True, timeout=300, check=False, cwd=tmp_path, env=env)
+    assert failed.returncode != 0 and "rows" not in failed.stdout
+    assert archive.exists()  # not to blame
 
     cut = archive.read_bytes()[:100_000]  # a valid header, regions past the end
     archive.unlink()

@@ -320,14 +320,14 @@ def test_empty_cells_and_ids_read_alike(spark):
 
 
 def test_what_is_not_parquet_is_an_input_error(spark, tmp_path):
-    """A folder of CSV files, an empty folder and a text file named .parquet: one
-    message naming the file, not a failed Spark job."""
+    """A folder of CSV files, an empty folder, a text file named .parquet, alone or
+    beside a Parquet file: one message naming the file, not a failed Spark job."""
     folder = tmp_path / "csvs"
     folder.mkdir()
     (folder / "a.csv").write_text("customer_id,date,amount\n1,2024-01-01,3\n")
     (folder / "_SUCCESS").write_text("")
     with pytest.raises(InputError, match=r"reads a folder of Parquet files; this one also "
-                       r"holds a\.csv: give one CSV file") as err:
+                       r"holds a\.csv, not Parquet: give one CSV file") as err:
         sv.spark_transactions(spark, str(folder), COLS)
     assert err.value.file == str(folder)
     (tmp_path / "empty").mkdir()
@@ -335,9 +335,17 @@ def test_what_is_not_parquet_is_an_input_error(spark, tmp_path):
         sv.spark_transactions(spark, str(tmp_path / "empty"), COLS)
     fake = tmp_path / "fake.parquet"
     fake.write_text("customer_id,date,amount\n")
-    with pytest.raises(InputError, match=r"cannot read as Parquet: \[FAILED_READ_FILE") as err:
+    with pytest.raises(InputError, match="not a Parquet file") as err:
         sv.spark_transactions(spark, str(fake), COLS)
     assert err.value.file == str(fake)
+    # a folder of one Parquet file (Impala's .parq) and a text file named .parquet
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    _dated(40).to_parquet(mixed / "part-0.parq", index=False)
+    assert sv.spark_transactions(spark, str(mixed), COLS, today=TODAY).log.loaded == 42
+    (mixed / "part-1.parquet").write_text("1,2024-01-01,3\n")
+    with pytest.raises(InputError, match=r"also holds part-1\.parquet, not Parquet"):
+        sv.spark_transactions(spark, str(mixed), COLS)
     assert spark.range(2).count() == 2  # the session goes on
 
 

@@ -19,22 +19,32 @@ How this module uses it:
   ``$SATISFACTION_CACHE_DIR``). The two most recently used archives are kept; an
   archive is 150-180 MB.
 * **Recording.** When there is none, the run records one: its JVM writes the archive
-  to a temporary file as it exits, which takes about 10 s once. At the end of the
+  to a temporary file as it exits, which takes 10-15 s once. At the end of the
   Python process (:func:`atexit`) the JVM is asked to exit and waited for, and the
   file is renamed into place only if the JVM ended normally: a half-written archive
   can crash a JVM that maps it (SIGBUS, tried), so none is ever used. The name records
-  the size, checked before use. One process records at a time (a lock file holding
-  its process id); others run without an archive meanwhile.
+  the size, checked before use. As a rule one process records at a time (a lock file
+  holding its process id; a rare race may let two record, each to a file of its
+  own); others run without an archive meanwhile. A recording that fails (the JVM
+  refuses to write the archive, or would not start with the option) is not tried
+  again for :data:`RETRY_AFTER`. None is recorded when a configuration folder on
+  Spark's class path holds files (``SPARK_CONF_DIR``, ``HADOOP_CONF_DIR``,
+  ``YARN_CONF_DIR``): JDK 17 writes no archive then ("Cannot have non-empty directory
+  in paths"); an archive recorded without them is still used.
 * **Using.** ``-Xshare:auto`` (the JVM's default) lets the JVM start without the archive
   if it does not match the runtime or the class path (the JVM checks both), with
   ``-XX:+VerifySharedSpaces`` (check sums of the mapped regions, 0.1 s) and the
   archive's messages off. If the JVM still fails to start with it, the archive is
-  deleted and Spark started without it (:func:`satisfaction.value.spark.spark_session`).
-  That happens to an archive cut short after it was saved (by hand, or a damaged
-  disk): the JVM crashes as it maps it, and prints its crash report, before the
-  session starts again without it (tested).
+  deleted if Spark then starts without it
+  (:func:`satisfaction.value.spark.spark_session`). That happens to an archive cut
+  short after it was saved (by hand, or a damaged disk): the JVM crashes as it maps
+  it, and prints its crash report (and writes it to ``hs_err_pid*.log`` in the
+  current folder), before the session starts again without it (tested). A read-only
+  cache folder is used as it is.
 * **Off.** ``SATISFACTION_JVM_ARCHIVE=off`` turns it off, as do Java options of the
-  caller's own about class-data sharing.
+  caller's own about class-data sharing, and ``--driver-java-options`` in
+  ``PYSPARK_SUBMIT_ARGS`` (they would replace the archive's options). The test suite
+  runs with it off (tests/conftest.py) but for its own tests.
 
 Why our own code: neither PySpark nor Spark manage class-data archives, and the JDK
 17 that Debian ships lacks ``-XX:+AutoCreateSharedArchive`` (JDK 19), which would
@@ -62,10 +72,13 @@ ARCHIVE_ENV = "SATISFACTION_JVM_ARCHIVE"
 CACHE_ENV = "SATISFACTION_CACHE_DIR"
 #: Archives kept (the most recently used); each is 150-180 MB.
 KEEP = 2
-#: A lock or temporary file older than this (seconds) is left over from a run that
-#: ended without cleaning up.
+#: A lock older than this (seconds) is left over from a run that ended without
+#: removing it, whichever process holds its number now.
 STALE_AFTER = 3600.0
-#: How long the end of the process waits for the JVM to write the archive (seconds).
+#: After a recording failed, none is tried for this long (seconds): a week.
+RETRY_AFTER = 7 * 86400.0
+#: How long the end of the process waits for the JVM to exit and write the archive
+#: (seconds); after that the process ends, and the unfinished file is deleted.
 SAVE_TIMEOUT = 180.0
 #: JVM options that make the JVM say nothing about the archive (it would print a
 #: warning per class it cannot archive, and one when an archive does not match).
@@ -78,16 +91,21 @@ def cache_dir() -> Path:
     chosen = os.environ.get(CACHE_ENV)
     if chosen:
         return Path(chosen)
-    import platformdirs
-
+    try:
+        import platformdirs
+    except ImportError:  # the spark extra installs it; the XDG default otherwise
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "satisfaction"
     return Path(platformdirs.user_cache_dir("satisfaction"))
 
 
 def enabled(java_options: str = "") -> bool:
-    """False when ``$SATISFACTION_JVM_ARCHIVE`` says ``off`` or the Java options
+    """False when ``$SATISFACTION_JVM_ARCHIVE`` says ``off``, the Java options
     (``java_options`` and the JVM's environment variables) set class-data sharing
-    themselves."""
+    themselves, or ``PYSPARK_SUBMIT_ARGS`` gives ``--driver-java-options`` (which
+    replace the options this module adds)."""
     if os.environ.get(ARCHIVE_ENV, "").strip().lower() in ("off", "0", "no", "false"):
+        return False
+    if "--driver-java-options" in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
         return False
     given = " ".join([java_options, *(os.environ.get(v, "") for v in
                                       ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
@@ -139,6 +157,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _conf_dirs_with_files(spark_home: Path) -> list[Path]:
+    """Configuration folders that Spark puts on the driver's class path and that hold
+    files: JDK 17 records no archive then."""
+    found = []
+    for folder in (os.environ.get("SPARK_CONF_DIR") or str(spark_home / "conf"),
+                   os.environ.get("HADOOP_CONF_DIR"), os.environ.get("YARN_CONF_DIR")):
+        if folder and Path(folder).is_dir():
+            with contextlib.suppress(OSError):
+                if any(Path(folder).iterdir()):
+                    found.append(Path(folder))
+    return found
+
+
 @dataclass
 class ClassArchive:
     """The class-data archive options of one Spark start.
@@ -168,32 +199,39 @@ class ClassArchive:
         """The lock file of the process recording the archive."""
         return self.folder / f"spark-{self.key}.recording"
 
+    @property
+    def failed(self) -> Path:
+        """The file that says a recording failed (see :data:`RETRY_AFTER`)."""
+        return self.folder / f"spark-{self.key}.failed"
+
     def save(self, process: Any) -> Path | None:
         """Ask the JVM ``process`` (a :class:`subprocess.Popen`) to exit, wait for it
         to write the archive, and put the archive in place; returns its path, or None
-        if the JVM did not end normally (the temporary file is then deleted).
+        if the JVM did not end normally or wrote nothing (the temporary file is then
+        deleted, and a failed recording noted).
 
         The driver's JVM exits when its standard input closes (PySpark's gateway),
-        and writes the archive as it exits."""
+        and writes the archive as it exits. Interrupted (Ctrl-C) while it waits, it
+        gives up quietly."""
         if not self.recording:
             return None
         saved = None
-        print("satisfaction: saving the Java class archive that makes Spark start faster "
-              f"(once, about 15 s): {self.folder}", file=sys.stderr, flush=True)
         try:
+            if process.poll() is None:
+                print("satisfaction: saving the Java class archive that makes Spark start "
+                      f"faster (once, 10-15 s): {self.folder}", file=sys.stderr, flush=True)
             if process.stdin is not None:
                 with contextlib.suppress(OSError):
                     process.stdin.close()
-            try:
-                code = process.wait(timeout=SAVE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                return None  # still writing: left to be cleaned up as stale later
+            code = process.wait(timeout=SAVE_TIMEOUT)
             if code == 0 and self.path.is_file() and self.path.stat().st_size > 0:
                 size = self.path.stat().st_size
                 saved = self.folder / f"spark-{self.key}-{size}.jsa"
                 os.replace(self.path, saved)
                 prune(self.folder, keep=saved)
-        except OSError:
+            elif code == 0:  # the JVM ended normally and wrote nothing: it cannot
+                self._note_failure()
+        except (OSError, subprocess.TimeoutExpired, KeyboardInterrupt):
             saved = None
         finally:
             with contextlib.suppress(OSError):
@@ -203,18 +241,37 @@ class ClassArchive:
         return saved
 
     def discard(self) -> None:
-        """Delete the archive (it failed to start a JVM), or give up recording."""
+        """The JVM did not start with these options: delete the archive, or give up
+        recording (and note that recording failed)."""
         with contextlib.suppress(OSError):
             self.path.unlink(missing_ok=True)
+        if self.recording:
+            self._note_failure()
+            with contextlib.suppress(OSError):
+                self.lock.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Give up recording without blaming the archive (Spark failed to start for
+        another reason)."""
         if self.recording:
             with contextlib.suppress(OSError):
                 self.lock.unlink(missing_ok=True)
 
+    def _note_failure(self) -> None:
+        with contextlib.suppress(OSError):
+            self.failed.write_text(str(os.getpid()))
+
+
+def _owner(path: Path) -> int | None:
+    """The process id in a temporary file's name (``spark-KEY.PID.tmp``)."""
+    part = path.name.rsplit(".", 2)
+    return int(part[1]) if len(part) == 3 and part[1].isdigit() else None
+
 
 def prune(folder: Path, keep: Path | None = None) -> None:
     """Delete all but the :data:`KEEP` most recently used archives in ``folder``
-    (``keep`` among them), and temporary and lock files older than
-    :data:`STALE_AFTER` whose process has ended."""
+    (``keep`` among them), temporary files whose recording process has ended, and
+    lock files older than :data:`STALE_AFTER`."""
     now = time.time()
     with contextlib.suppress(OSError):
         archives = sorted(folder.glob("spark-*-*.jsa"), key=lambda p: p.stat().st_mtime,
@@ -224,9 +281,13 @@ def prune(folder: Path, keep: Path | None = None) -> None:
             archives.insert(0, keep)
         for old in archives[KEEP:]:
             old.unlink(missing_ok=True)
-        for left in [*folder.glob("spark-*.tmp"), *folder.glob("spark-*.recording")]:
-            if now - left.stat().st_mtime > STALE_AFTER:
+        for left in folder.glob("spark-*.tmp"):
+            owner = _owner(left)
+            if owner is None or not _alive(owner) or now - left.stat().st_mtime > STALE_AFTER:
                 left.unlink(missing_ok=True)
+        for lock in folder.glob("spark-*.recording"):
+            if now - lock.stat().st_mtime > STALE_AFTER:
+                lock.unlink(missing_ok=True)
 
 
 def _take_lock(lock: Path) -> bool:
@@ -254,8 +315,10 @@ def _take_lock(lock: Path) -> bool:
 def class_archive(spark_home: Path, java_options: str = "") -> ClassArchive | None:
     """The archive options for a JVM about to start with ``java_options``: use the
     archive of this runtime and Spark installation, or record it; None when it is
-    turned off (:func:`enabled`), cannot be keyed, another process is recording it,
-    or the cache folder cannot be written.
+    turned off (:func:`enabled`), cannot be keyed, cannot be recorded here (a
+    configuration folder with files on the class path, a recording that failed
+    within :data:`RETRY_AFTER`, another process recording it, a cache folder that
+    cannot be written).
 
     A path with blanks or quotes is not used (Spark splits Java options at blanks)."""
     if not enabled(java_options):
@@ -266,18 +329,28 @@ def class_archive(spark_home: Path, java_options: str = "") -> ClassArchive | No
     folder = cache_dir()
     if re.search(r"[\s'\"]", str(folder)):
         return None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
         for found in folder.glob(f"spark-{key}-*.jsa"):
             size = found.stem.rsplit("-", 1)[1]
             if size.isdigit() and int(size) == found.stat().st_size:
-                os.utime(found)  # most recently used
+                with contextlib.suppress(OSError):
+                    os.utime(found)  # most recently used (a read-only cache: as it is)
+                prune(folder, keep=found)
                 return ClassArchive(
                     options=f"-XX:SharedArchiveFile={found} -XX:+VerifySharedSpaces {QUIET}",
                     path=found, folder=folder, key=key, recording=False)
             found.unlink()  # not the size it was written with: never mapped
-        record = ClassArchive(options="", path=folder / f"spark-{key}.{os.getpid()}.tmp",
-                              folder=folder, key=key, recording=True)
+    record = ClassArchive(options="", path=folder / f"spark-{key}.{os.getpid()}.tmp",
+                          folder=folder, key=key, recording=True)
+    if _conf_dirs_with_files(spark_home):
+        return None
+    try:
+        if time.time() - record.failed.stat().st_mtime < RETRY_AFTER:
+            return None
+    except OSError:
+        pass  # no failure noted
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
         if not _take_lock(record.lock):
             return None
         prune(folder)

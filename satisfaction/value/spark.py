@@ -164,13 +164,18 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
         except Exception:
             if archive is None:
                 raise
-            # the JVM did not start with the class archive: once more without it
-            archive.discard()
+            # the JVM did not start with the class archive's options: once more
+            # without them; the archive is to blame only if Spark then starts
             options = settings["spark.driver.extraJavaOptions"]
             builder.config("spark.driver.extraJavaOptions",
                            options.replace(archive.options, "").strip())
+            try:
+                spark = builder.getOrCreate()
+            except Exception:
+                archive.release()
+                raise
+            archive.discard()
             archive = None
-            spark = builder.getOrCreate()
     if archive is not None and archive.recording:
         from pyspark import SparkContext
 
@@ -1111,23 +1116,26 @@ def spark_transactions(
 
 
 def _read_parquet(spark: Any, path: Path, name: str) -> Any:
-    """A Parquet file, or a folder of them (Spark's layout: files starting with ``.``
-    or ``_`` are not data), as a Spark DataFrame; an InputError naming the file when
-    it is not Parquet (a folder of CSV files, a text file named ``.parquet``), rather
-    than a failed Spark job."""
+    """A Parquet file, or a folder of them (Spark's layout: files and folders whose
+    names start with ``.`` or ``_`` are not data), as a Spark DataFrame; an
+    InputError naming the file when one is not Parquet (a folder of CSV files, a
+    text file named ``.parquet``), rather than a failed Spark job. A local file is
+    Parquet when it begins and ends with the format's magic bytes ``PAR1``."""
+    data = [path]
     if path.is_dir():
         data = sorted(f for f in path.rglob("*") if f.is_file()
                       and not any(p.startswith((".", "_")) for p in f.relative_to(path).parts))
         if not data:
             raise InputError("the folder holds no data files", file=name)
-        other = [f for f in data if f.suffix.lower() not in (".parquet", ".pq", "")
-                 and not f.name.endswith(".parquet.snappy")]
-        if other:
-            raise InputError("the Spark engine reads a folder of Parquet files; this one "
-                             "also holds " + ", ".join(f.name for f in other[:3])
-                             + (" …" if len(other) > 3 else "") + ": give one CSV file at "
-                             "a time, or a folder of Parquet files only", file=name)
-    spark.sparkContext.setLogLevel("OFF")  # the failure is reported below, once
+    other = [f for f in data if not _is_parquet(f)]
+    if other and path.is_dir():
+        raise InputError("the Spark engine reads a folder of Parquet files; this one "
+                         "also holds " + ", ".join(f.name for f in other[:3])
+                         + (" …" if len(other) > 3 else "") + ", not Parquet: give one "
+                         "CSV file at a time, or a folder of Parquet files only", file=name)
+    if other:
+        raise InputError("not a Parquet file (it does not begin and end with the "
+                         "format's magic bytes PAR1)", file=name)
     try:
         return spark.read.parquet(str(path))
     except Exception as err:  # AnalysisException, or a failed job (Py4JJavaError)
@@ -1136,8 +1144,17 @@ def _read_parquet(spark: Any, path: Path, name: str) -> Any:
         first = text.splitlines()[0] if text else type(err).__name__
         first = re.sub(r"^[\w.$]+(Exception|Error): ", "", first)  # the Java class
         raise InputError(f"cannot read as Parquet: {first[:300]}", file=name) from None
-    finally:
-        spark.sparkContext.setLogLevel("ERROR")
+
+
+def _is_parquet(path: Path) -> bool:
+    """The file begins and ends with ``PAR1`` (an empty or unreadable file: no)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4)
+            f.seek(-4, os.SEEK_END)
+            return head == b"PAR1" and f.read(4) == b"PAR1"
+    except OSError:
+        return False
 
 
 def _observed(frame: Any, observation: str) -> Any | None:
