@@ -215,5 +215,6 @@ def test_spark_records_maps_and_survives_a_broken_archive(tmp_path: Path) -> Non
     broken.write_bytes(cut)
     out, _ = start()
     assert "fatal error" in out  # the JVM's own crash report: it did map it
+    assert list(cache.glob("hs_err_pid*.log")) and not list(tmp_path.glob("hs_err*"))
     assert "SharedArchiveFile" not in out.split("\noptions", 1)[1]
     assert not broken.exists()

@@ -38,8 +38,9 @@ How this module uses it:
   deleted if Spark then starts without it
   (:func:`satisfaction.value.spark.spark_session`). That happens to an archive cut
   short after it was saved (by hand, or a damaged disk): the JVM crashes as it maps
-  it, and prints its crash report (and writes it to ``hs_err_pid*.log`` in the
-  current folder), before the session starts again without it (tested). A read-only
+  it, and prints its crash report (written to ``hs_err_pid*.log`` in the cache
+  folder, not the current one), before the session starts again without it
+  (tested). A read-only
   cache folder is used as it is.
 * **Off.** ``SATISFACTION_JVM_ARCHIVE=off`` turns it off, as do Java options of the
   caller's own about class-data sharing, and ``--driver-java-options`` in
@@ -131,8 +132,8 @@ def _stamp(path: Path) -> str:
 
 def archive_key(spark_home: Path) -> str | None:
     """A name for the archive of this Java runtime and Spark installation: a hash of
-    the ``java`` binary's path, size and time and those of every jar in
-    ``spark_home/jars``. None without a ``java`` or jars (Spark then fails to start
+    the paths, sizes and times of the ``java`` binary, its ``libjvm.so`` and every jar
+    in ``spark_home/jars``. None without a ``java`` or jars (Spark then fails to start
     anyway, with its own message).
 
     The JVM's options are not in it: the JVM itself checks that an archive suits
@@ -141,8 +142,12 @@ def archive_key(spark_home: Path) -> str | None:
     jars = spark_home / "jars"
     if java is None or not jars.is_dir():
         return None
+    # the JVM itself: the launcher, and the library that a JDK update replaces
+    runtime = [java, *sorted(java.parent.parent.glob("lib/*/libjvm.so"))]
     digest = hashlib.sha256()
-    for part in [_stamp(java), *sorted(_stamp(j) for j in jars.iterdir() if j.suffix == ".jar")]:
+    stamps = [*(_stamp(p) for p in runtime),
+              *sorted(_stamp(j) for j in jars.iterdir() if j.suffix == ".jar")]
+    for part in stamps:
         digest.update(part.encode("utf-8", "surrogateescape") + b"\n")
     return digest.hexdigest()[:16]
 
@@ -337,7 +342,8 @@ def class_archive(spark_home: Path, java_options: str = "") -> ClassArchive | No
                     os.utime(found)  # most recently used (a read-only cache: as it is)
                 prune(folder, keep=found)
                 return ClassArchive(
-                    options=f"-XX:SharedArchiveFile={found} -XX:+VerifySharedSpaces {QUIET}",
+                    options=(f"-XX:SharedArchiveFile={found} -XX:+VerifySharedSpaces "
+                             f"{QUIET} {_error_file(folder)}"),
                     path=found, folder=folder, key=key, recording=False)
             found.unlink()  # not the size it was written with: never mapped
     record = ClassArchive(options="", path=folder / f"spark-{key}.{os.getpid()}.tmp",
@@ -356,8 +362,14 @@ def class_archive(spark_home: Path, java_options: str = "") -> ClassArchive | No
         prune(folder)
     except OSError:
         return None
-    record.options = f"-XX:ArchiveClassesAtExit={record.path} {QUIET}"
+    record.options = f"-XX:ArchiveClassesAtExit={record.path} {QUIET} {_error_file(folder)}"
     return record
+
+
+def _error_file(folder: Path) -> str:
+    """Where the JVM writes a crash report (as one that maps a damaged archive does):
+    the cache folder, not the user's current folder."""
+    return f"-XX:ErrorFile={folder / 'hs_err_pid%p.log'}"
 
 
 def save_at_exit(archive: ClassArchive, process: Any) -> None:

@@ -195,7 +195,8 @@ def _class_archive(master: str, settings: dict[str, str]) -> ClassArchive | None
     archive is off."""
     from pyspark import SparkContext
 
-    if not master.startswith("local") or SparkContext._gateway is not None:
+    if (not master.startswith("local") or SparkContext._gateway is not None
+            or os.environ.get("PYSPARK_GATEWAY_PORT")):  # the JVM runs already
         return None
     from pyspark.find_spark_home import _find_spark_home
 
