@@ -894,7 +894,6 @@ def spark_transactions(
     # customer table is then sorted by it, and its ids written as text, alike)
     customer = (f"nullif({spark_trim_sql(_q(cols.customer))}, '')" if text("customer")
                 else _q(cols.customer))
-    order = "c__file, c__block, c__pos"
     first = ", ".join([*a1, *m1, f"{date} AS c__date"])
     stage1 = spark.sql(f"SELECT *, {first} FROM {raw}")
     stage2 = stage1.selectExpr("*", *a2, *m2)
