@@ -108,11 +108,16 @@ def enabled(java_options: str = "") -> bool:
         return False
     if "--driver-java-options" in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
         return False
-    given = " ".join([java_options, *(os.environ.get(v, "") for v in
-                                      ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
-                                       "JDK_JAVA_OPTIONS"))])
+    given = f"{java_options} {environment_java_options()}"
     return re.search(r"-Xshare|SharedArchiveFile|ArchiveClassesAtExit|SharedClassListFile",
                      given) is None
+
+
+def environment_java_options() -> str:
+    """The Java options every JVM reads from the environment (``JAVA_TOOL_OPTIONS``,
+    ``_JAVA_OPTIONS``, ``JDK_JAVA_OPTIONS``), joined."""
+    return " ".join(os.environ.get(v, "") for v in
+                    ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"))
 
 
 def _java() -> Path | None:

@@ -67,7 +67,12 @@ from satisfaction.value.customers import (
     customer_table_sql,
     table_from_query,
 )
-from satisfaction.value.jvm_archive import ClassArchive, class_archive, save_at_exit
+from satisfaction.value.jvm_archive import (
+    ClassArchive,
+    class_archive,
+    environment_java_options,
+    save_at_exit,
+)
 from satisfaction.value.transactions import (
     _DATE_FORMATS,
     _DECIMAL_COMMA,
@@ -113,9 +118,7 @@ LOCAL_JAVA_OPTIONS = "-XX:CompileThresholdScaling=4 -XX:+UseParallelGC"
 def _local_java_options() -> str:
     """:data:`LOCAL_JAVA_OPTIONS`, without the collector when the environment's Java
     options already choose one (the JVM refuses to start with two)."""
-    chosen = " ".join(os.environ.get(v, "") for v in
-                      ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"))
-    if re.search(r"-XX:[+]Use\w*GC\b", chosen):
+    if re.search(r"-XX:[+]Use\w*GC\b", environment_java_options()):
         return LOCAL_JAVA_OPTIONS.replace(" -XX:+UseParallelGC", "")
     return LOCAL_JAVA_OPTIONS
 
@@ -1009,8 +1012,8 @@ def spark_transactions(
     amount_type = frame.schema[cols.amount].dataType.simpleString()
     restored = {cols.customer: "c__id", cols.date: "c__date",  # the column itself
                 cols.amount: f"CAST(c__amount AS {amount_type})"}
-    wanted = [f"{restored[c]} AS {_q(c)}" if c in same else _q(c)
-              for c in dict.fromkeys(cols.used().values())]
+    used = list(dict.fromkeys(cols.used().values()))  # each source column once
+    wanted = [f"{restored[c]} AS {_q(c)}" if c in same else _q(c) for c in used]
     order = ", ".join(c for c in ("c__file", "c__block", "c__pos") if c not in fixed)
     dup = (f"row_number() OVER (PARTITION BY {', '.join(keys)} "
            f"ORDER BY {order}) > 1 AS c__dup")
@@ -1025,8 +1028,7 @@ def spark_transactions(
     metrics = [F.expr("count_if(c__rule IS NULL)").alias("kept"),
                F.expr("count_if(c__rule IS NULL AND c__amount < 0)").alias("neg"),
                F.expr("count_if(c__dup)").alias("dups")]
-    listed = [*(_q(c) for c in dict.fromkeys(cols.used().values())), "c__file", "c__block",
-              "c__pos", "c__rule"]
+    listed = [*(_q(c) for c in used), "c__file", "c__block", "c__pos", "c__rule"]
     lists_copies = max_problems is None and duplicates == "exclude"
     if lists_copies:
         # every excluded copy, listed on the way (observed metrics cannot use FILTER);
@@ -1096,8 +1098,8 @@ def spark_transactions(
             problems = _numbered(sorted([*ruled_out, *copies], key=lambda r: (
                 r["c__file"], r["c__block"], r["c__pos"])), cols, blocks, base)
         else:
-            problems = _spark_problems(ruled, checked, cols, max_problems, blocks,
-                                       base)
+            problems = _spark_problems(ruled, checked, listed, cols, max_problems,
+                                       blocks, base)
         return TransactionLog(
             source=name, loaded=loaded, excluded=excluded, kept=kept,
             notes={"returns_netted": neg if returns == "net" else 0,
@@ -1192,16 +1194,15 @@ def _micros_sql(expr: str) -> str:
             f"ELSE CAST(rint({m}) AS BIGINT) END)")
 
 
-def _spark_problems(ruled: Any, checked: Any, cols: TransactionColumns, limit: int | None,
-                    blocks: dict[tuple[int, int], tuple[int, int]], base: int) -> pd.DataFrame:
+def _spark_problems(ruled: Any, checked: Any, listed: list[str], cols: TransactionColumns,
+                    limit: int | None, blocks: dict[tuple[int, int], tuple[int, int]],
+                    base: int) -> pd.DataFrame:
     """The first ``limit`` excluded rows in source order, with their row numbers
     (see :func:`_numbered`): those of the row rules (``ruled``) and the copies the
-    duplicate check found (``checked``). A pass of its own; only the listed rows
-    reach the driver."""
+    duplicate check found (``checked``), each with the columns ``listed``. A pass of
+    its own; only the listed rows reach the driver."""
     if limit is not None and limit <= 0:
         return problem_frame([], cols)
-    listed = [*[_q(c) for c in dict.fromkeys(cols.used().values())],
-              "c__file", "c__block", "c__pos", "c__rule"]
     excluded = (ruled.filter("c__rule IS NOT NULL").select(*listed)
                 .unionByName(checked.filter("c__rule IS NOT NULL").select(*listed))
                 .orderBy("c__file", "c__block", "c__pos"))
