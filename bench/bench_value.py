@@ -21,8 +21,12 @@ default a folder under the system temp dir; never committed), then:
 
 Goal for step 1: at most 10 s and 2 GB peak RSS on 2 cores.
 
-Figures (this 2-core KVM machine; its speed drifts: the same code's CPU time ranged
+Figures (2-core KVM machines; their speed drifts: the same code's CPU time ranged
 from 10.4 to 16 s over one evening, so old and new code are compared in alternating runs):
+
+* 2026-12-02 09:37 UTC, a new machine of this kind (commit 8045d71, load 0.9-1.4):
+  median 6.20 s wall (6.06-6.70), 9.0 s CPU, 1298 MB: met. The same morning on the
+  previous machine, in one of its slow spells: 11.60 s (10.68-13.01), 16.4 s CPU.
 
 * 2026-12-01 evening, before the night's changes: quiet median 11.35 s wall
   (10.97-12.39), 17.1 s CPU, 1.2 GB (18:50 UTC, before the sorted-key customer table
