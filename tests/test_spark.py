@@ -30,6 +30,7 @@ from satisfaction.cli import main
 from satisfaction.diagnostics import records
 from satisfaction.io import to_jsonable
 from satisfaction.value import spark as sv
+from satisfaction.value.customers import customer_table
 from satisfaction.value.pipeline import value_analysis
 from satisfaction.value.transactions import TransactionColumns, load_transactions
 
@@ -292,6 +293,54 @@ def test_amounts_in_millionths_are_duckdbs_decimal_cast(spark):
     got = [r[0] for r in rows.selectExpr("i", f"{sv._micros_sql('x')} AS u").orderBy("i")
            .select("u").collect()]
     assert got == want
+
+
+def test_decimal_amounts_are_duckdbs_decimal_cast(spark):
+    """Where the sums may reach 2⁵³ millionths, the Spark engine reads each amount as
+    the DECIMAL(38, 6) of sv._decimal_sql; it is DuckDB's CAST(x AS DECIMAL(38, 6))
+    from 10⁻⁷ to 10¹⁵: ties away from zero, seventeen significant digits, and whole
+    millionths of 2⁶³ and more (taken in two parts). Spark's own cast differs."""
+    import duckdb
+
+    rng = np.random.default_rng(11)
+    values = [5e-07, -5e-07, 2.5e-06, 0.49999999999999994, 9223372036854.775,
+              -9223372036854.777, 9.5e14, -9.99999999999999e14, 4503599627.370496,
+              4503599627.3704965, 1e9 + 5e-07, 0.0,
+              *(rng.uniform(-1, 1, 4000) * 10.0 ** rng.integers(-6, 15, 4000)),
+              *np.round(rng.uniform(-1e6, 1e6, 1000), 6) + 5e-07]
+    con = duckdb.connect()
+    con.register("frame", pd.DataFrame({"i": range(len(values)), "x": values}))
+    want = [v for (v,) in con.execute(
+        "SELECT CAST(x AS DECIMAL(38, 6)) FROM frame ORDER BY i").fetchall()]
+    rows = spark.createDataFrame([(i, float(v)) for i, v in enumerate(values)], "i long, x double")
+    got = [r[0] for r in rows.selectExpr("i", f"{sv._decimal_sql('x')} AS d", "x")
+           .orderBy("i").select("d").collect()]
+    assert got == want
+    own = [r[0] for r in rows.selectExpr("i", "CAST(x AS DECIMAL(38, 6)) AS d").orderBy("i")
+           .select("d").collect()]
+    assert own != want  # the reason for sv._decimal_sql
+
+
+def test_sums_beyond_2_53_millionths_of_many_decimals_are_duckdbs(spark, tmp_path):
+    """Amounts of billions with seventeen significant digits, returns and margins, with
+    a holdout period: the sums pass 2⁵³ millionths (exact decimals, no integer path)
+    and each cell of the customer table is DuckDB's, to the last bit."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, 150, n),
+        "date": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 360, n), "D"),
+        "amount": rng.uniform(1e9, 4e9, n) * np.where(rng.random(n) < 0.1, -0.3, 1.0),
+        "margin": rng.uniform(1e8, 9e8, n)})
+    cols = TransactionColumns(margin="margin")
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    stx = sv.spark_transactions(spark, str(path), cols, today=TODAY)
+    assert not stx.micros and stx.has_returns
+    for end in (None, "2024-09-30"):
+        sp = sv.spark_customer_table(stx, period_end=end)
+        duck = customer_table(load_transactions(path, cols, today=TODAY), period_end=end)
+        pd.testing.assert_frame_equal(sp.data, duck.data, check_exact=True)
 
 
 def test_large_amounts_summed_as_decimals_and_files_ranked(spark, tmp_path):

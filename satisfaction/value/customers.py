@@ -41,8 +41,9 @@ TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
 #: ``$margin_sum``, ``$margin_total``, ``$bought`` are the margin sums and the
 #: purchase-occasion test; ``$decimal`` the exact decimal type of the sums (``BIGINT``
 #: for amounts given in millionths, and ``$micros`` then divides the sums' doubles by
-#: 10⁶); ``$in_calibration`` and ``$bought_in_calibration`` the FILTER clauses that
-#: keep the calibration period's customer-days (all of them, or the purchase
+#: 10⁶); ``$amount_decimal`` an amount in that type (its cast, or a column of the
+#: source that holds it); ``$in_calibration`` and ``$bought_in_calibration`` the
+#: FILTER clauses that keep the calibration period's customer-days (all of them, or the purchase
 #: occasions), ``$calibration_where`` the WHERE clause that does so without a holdout
 #: period, ``$holdout_columns``, ``$holdout_frequency`` and ``$holdout_revenue`` the
 #: holdout part; ``$order_by`` the order of the rows (see :func:`customer_table_sql`).
@@ -54,7 +55,7 @@ CUSTOMER_TABLE_SQL = """
 WITH occasions AS (
     SELECT customer_id, date,
            -- exact decimal sums: the result does not depend on how threads split rows
-           sum(CAST(amount AS $decimal)) AS amount,
+           sum($amount_decimal) AS amount,
            $margin_sum AS margin,
            count(*) AS n_tx,
            $bought AS bought
@@ -139,7 +140,7 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
                        dialect: str = "duckdb", source: str = "transactions",
                        has_margin: bool = True, has_returns: bool = True,
                        narrow_decimal: bool = False, ordered: bool = True,
-                       micros: bool = False) -> str:
+                       micros: bool = False, decimal_columns: bool = False) -> str:
     """:data:`CUSTOMER_TABLE_SQL` with its parameters written in, in an engine's SQL dialect.
 
     Without a margin column (``has_margin=False``) the margin sums are left out
@@ -157,7 +158,13 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
     where long sums are several times faster than decimal ones): they are summed as
     integers and each sum's double divided by 10⁶, which is DuckDB's conversion of a
     ``DECIMAL(·, 6)`` to ``DOUBLE`` (the integer's double over 10⁶), so the table is
-    the same (tests/test_spark.py).
+    the same (tests/test_spark.py). ``decimal_columns=True`` is for a source that holds
+    each amount and margin as the exact ``DECIMAL(38, 6)`` DuckDB's cast of the double
+    gives, in columns ``amount_decimal`` and ``margin_decimal`` beside the doubles
+    (the Spark engine's when the sums may reach 2⁵³ millionths: Spark's own cast rounds
+    a double's shortest decimal text, DuckDB's the double times 10⁶, which differ in
+    the last millionth for amounts with more decimals); the sums read them, the
+    purchase test the doubles.
 
     The query is kept once, in DuckDB's dialect; other engines (``"spark"``) get it
     transpiled by sqlglot, so the same text runs on both (see
@@ -169,6 +176,7 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
     params = {  # in this order: a part may hold a parameter replaced after it
         **periods,
         "$margin_total": f"sum(margin){periods['$in_calibration']}" if has_margin else null,
+        "$amount_decimal": "amount_decimal" if decimal_columns else "CAST(amount AS $decimal)",
         "$decimal": decimal,
         "$micros": " / CAST(1000000 AS DOUBLE)" if micros else "",
         "$order_by": "ORDER BY 1" if ordered else "",
@@ -176,7 +184,8 @@ def customer_table_sql(period_end: dt.date, holdout_end: dt.date, unit_days: flo
         "$holdout_end": f"DATE '{holdout_end.isoformat()}'",
         "$unit": f"CAST({float(unit_days)!r} AS DOUBLE)",
         # without a margin column the margin sums are NULL
-        "$margin_sum": f"sum(CAST(margin AS {decimal}))" if has_margin else null,
+        "$margin_sum": ("sum(margin_decimal)" if decimal_columns
+                        else f"sum(CAST(margin AS {decimal}))") if has_margin else null,
         # without negative amounts every customer-day is a purchase occasion
         "$bought": "count(*) FILTER (WHERE amount >= 0) > 0" if has_returns else "true",
         "FROM transactions": f"FROM {source}",
