@@ -30,6 +30,7 @@ from satisfaction.cli import main
 from satisfaction.diagnostics import records
 from satisfaction.io import to_jsonable
 from satisfaction.value import spark as sv
+from satisfaction.value import spark_sql
 from satisfaction.value.customers import customer_table
 from satisfaction.value.pipeline import value_analysis
 from satisfaction.value.transactions import TransactionColumns, load_transactions
@@ -273,7 +274,7 @@ def test_cli_spark_prints_the_same_warnings(spark, tmp_path, capsys):
 
 
 def test_amounts_in_millionths_are_duckdbs_decimal_cast(spark):
-    """The Spark engine sums amounts as integers of millionths (sv._micros_sql); each
+    """The Spark engine sums amounts as integers of millionths (spark_sql._micros_sql); each
     is DuckDB's CAST(x AS DECIMAL(18, 6)): ties (x·10⁶ = k + ½) away from zero,
     0.49999999999999994 down, negative values, seven decimals and more."""
     import duckdb
@@ -290,14 +291,14 @@ def test_amounts_in_millionths_are_duckdbs_decimal_cast(spark):
     want = [int(v.replace(".", "")) for (v,) in con.execute(
         "SELECT CAST(CAST(x AS DECIMAL(18, 6)) AS VARCHAR) FROM frame ORDER BY i").fetchall()]
     rows = spark.createDataFrame([(i, float(v)) for i, v in enumerate(values)], "i long, x double")
-    got = [r[0] for r in rows.selectExpr("i", f"{sv._micros_sql('x')} AS u").orderBy("i")
+    got = [r[0] for r in rows.selectExpr("i", f"{spark_sql._micros_sql('x')} AS u").orderBy("i")
            .select("u").collect()]
     assert got == want
 
 
 def test_decimal_amounts_are_duckdbs_decimal_cast(spark):
     """Where the sums may reach 2⁵³ millionths, the Spark engine reads each amount as
-    the DECIMAL(38, 6) of sv._decimal_sql; it is DuckDB's CAST(x AS DECIMAL(38, 6))
+    the DECIMAL(38, 6) of spark_sql._decimal_sql; it is DuckDB's CAST(x AS DECIMAL(38, 6))
     from 10⁻⁷ to 10¹⁵: ties away from zero, seventeen significant digits, and whole
     millionths of 2⁶³ and more (taken in two parts). Spark's own cast differs."""
     import duckdb
@@ -313,12 +314,12 @@ def test_decimal_amounts_are_duckdbs_decimal_cast(spark):
     want = [v for (v,) in con.execute(
         "SELECT CAST(x AS DECIMAL(38, 6)) FROM frame ORDER BY i").fetchall()]
     rows = spark.createDataFrame([(i, float(v)) for i, v in enumerate(values)], "i long, x double")
-    got = [r[0] for r in rows.selectExpr("i", f"{sv._decimal_sql('x')} AS d", "x")
+    got = [r[0] for r in rows.selectExpr("i", f"{spark_sql._decimal_sql('x')} AS d", "x")
            .orderBy("i").select("d").collect()]
     assert got == want
     own = [r[0] for r in rows.selectExpr("i", "CAST(x AS DECIMAL(38, 6)) AS d").orderBy("i")
            .select("d").collect()]
-    assert own != want  # the reason for sv._decimal_sql
+    assert own != want  # the reason for spark_sql._decimal_sql
 
 
 def test_sums_beyond_2_53_millionths_of_many_decimals_are_duckdbs(spark, tmp_path):

@@ -21,6 +21,7 @@ import pytest
 
 from satisfaction.errors import InputError, UsageError
 from satisfaction.value import spark as sv
+from satisfaction.value import spark_parquet, spark_session
 from satisfaction.value.customers import customer_table
 from satisfaction.value.transactions import (
     _DATE_FORMATS,
@@ -458,7 +459,7 @@ def _footer_run(spark, path, monkeypatch, frame=None, max_problems=None, **optio
         calls.append(args[1:])
         return query(*args, **kwargs)
 
-    monkeypatch.setattr(sv, "_customer_query", counted)
+    monkeypatch.setattr(sv, "_customer_query", counted)  # defined and called in spark.py
     duck = load_transactions(path if frame is None else frame, COLS, today=TODAY,
                              max_problems=max_problems, **options)
     stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY,
@@ -503,6 +504,7 @@ def test_copies_listed_with_their_own_values_after_a_narrow_shuffle(
     path = tmp_path / "typed.parquet"
     frame.to_parquet(path, index=False, row_group_size=100 if footers else None)
     if not footers:
+        # spark_transactions calls the name spark.py imported from spark_parquet
         monkeypatch.setattr(sv, "_parquet_facts", lambda *args: None)
     cols = TransactionColumns()
     duck = load_transactions(path, cols, today=TODAY, max_problems=None)
@@ -655,7 +657,7 @@ def test_footer_dates_past_9999_prove_nothing(spark, tmp_path):
     path = tmp_path / "far.parquet"
     pq.write_table(table, path)
     types = {f.name: f.dataType.typeName() for f in spark.read.parquet(str(path)).schema}
-    assert sv._parquet_facts([str(path)], types, COLS, dt.date(2025, 1, 1)) is None
+    assert spark_parquet._parquet_facts([str(path)], types, COLS, dt.date(2025, 1, 1)) is None
 
 
 def test_local_java_options_leave_a_collector_the_environment_chose(monkeypatch):
@@ -663,7 +665,7 @@ def test_local_java_options_leave_a_collector_the_environment_chose(monkeypatch)
     (or _JAVA_OPTIONS, JDK_JAVA_OPTIONS) already picks one."""
     for name in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"):
         monkeypatch.delenv(name, raising=False)
-    assert sv._local_java_options() == sv.LOCAL_JAVA_OPTIONS
-    assert "-XX:+UseParallelGC" in sv.LOCAL_JAVA_OPTIONS
+    assert spark_session._local_java_options() == spark_session.LOCAL_JAVA_OPTIONS
+    assert "-XX:+UseParallelGC" in spark_session.LOCAL_JAVA_OPTIONS
     monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-Xss2m -XX:+UseG1GC")
-    assert sv._local_java_options() == "-XX:CompileThresholdScaling=4"
+    assert spark_session._local_java_options() == "-XX:CompileThresholdScaling=4"

@@ -5,11 +5,12 @@ that grows with the number of transactions, in as few jobs as it can:
 
 1. **Validation** (:func:`spark_transactions`): a narrow job (no shuffle) classifies
    every row under the exclusion reasons of :mod:`satisfaction.value.transactions`
-   that read one row (the same rules, rendered in Spark SQL, see below) and counts
-   them, with the first and last dates of the rows that pass. For local Parquet
-   files whose footers prove what it would find (:func:`_parquet_facts`) it does not
-   run: the counts are then observed by the next job, which runs again in the rare
-   case they contradict the footers.
+   that read one row (the same rules, rendered in Spark SQL by
+   :mod:`satisfaction.value.spark_sql`) and counts them, with the first and last
+   dates of the rows that pass. For local Parquet files whose footers prove what it
+   would find (:mod:`satisfaction.value.spark_parquet`) it does not run: the counts
+   are then observed by the next job, which runs again in the rare case they
+   contradict the footers.
 2. **The per-customer table** (:func:`spark_customer_table`): one job runs the one
    shuffle of the analysis (by customer, sorted for the duplicate check, which needs
    the rows of a customer together) and the one query of
@@ -31,6 +32,11 @@ lifecycle, the holdout check, the warnings — is
 :func:`satisfaction.value.core.analyse_customers`, the same code as for DuckDB:
 the per-customer table holds the sufficient statistics of all of it.
 
+The session is started by :mod:`satisfaction.value.spark_session`. This module
+re-exports the public names of the three (``spark_session``, ``require_pyspark``,
+``spark_*_sql``, ``strptime_regex``, …), so that ``from satisfaction.value import
+spark as sv; sv.spark_session(…)`` works.
+
 PySpark is an optional extra: ``pip install "satisfaction[spark]"`` (it needs a Java
 runtime, e.g. Debian's ``default-jre-headless``).
 """
@@ -39,11 +45,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import re
-import sys
 import uuid
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,363 +70,44 @@ from satisfaction.value.customers import (
     customer_table_sql,
     table_from_query,
 )
-from satisfaction.value.jvm_archive import (
-    ClassArchive,
-    class_archive,
-    environment_java_options,
-    save_at_exit,
+from satisfaction.value.spark_parquet import ParquetFacts, _parquet_facts, _read_parquet
+from satisfaction.value.spark_session import (
+    INSTALL_HINT,
+    LOCAL_JAVA_OPTIONS,
+    require_pyspark,
+    spark_session,
+)
+from satisfaction.value.spark_sql import (
+    EXACT_AS_DOUBLE,
+    TINY_NEGATIVE,
+    _decimal_sql,
+    _exact_in_millionths,
+    _lit,
+    _micros_sql,
+    spark_amount_sql,
+    spark_blank_sql,
+    spark_date_sql,
+    spark_trim_sql,
+    strptime_regex,
 )
 from satisfaction.value.transactions import (
-    _DATE_FORMATS,
-    _DECIMAL_COMMA,
-    _NUMBER,
-    _THOUSANDS,
-    CURRENCY_PATTERN,
     EARLIEST_DATE,
     MAX_AMOUNT,
-    MISSING_TEXTS,
     REASONS,
-    SPACE_SEPARATORS,
     TransactionColumns,
     TransactionLog,
     csv_encoding,
     problem_frame,
 )
 
-INSTALL_HINT = ('the Spark engine needs PySpark and a Java runtime: pip install '
-                '"satisfaction[spark]" (and e.g. apt-get install default-jre-headless)')
-
-def require_pyspark() -> Any:
-    """Import pyspark, or raise a UsageError that says how to install it."""
-    try:
-        import pyspark  # noqa: F401
-        import sqlglot  # noqa: F401
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise UsageError(INSTALL_HINT) from None
-    return SparkSession
-
-
-#: Options of the driver's JVM when Spark runs on this machine (``local[N]``), where the
-#: JVM starts for one command. Its just-in-time compiler otherwise takes a third of
-#: the CPU of a ten-million-row run on two cores (C2 compiling methods of start-up
-#: such as the SQL parser and Java serialisation): compiling only methods four times
-#: as hot as by default halved the compiler's CPU time, and the parallel collector
-#: (throughput first, as suits a batch job) took less than the default G1; together
-#: about 10 s less CPU of 65 (bench/bench_spark.py's run, per-thread CPU from /proc).
-#: The row-by-row code runs millions of times and is compiled as before.
-LOCAL_JAVA_OPTIONS = "-XX:CompileThresholdScaling=4 -XX:+UseParallelGC"
-
-
-def _local_java_options() -> str:
-    """:data:`LOCAL_JAVA_OPTIONS`, without the collector when the environment's Java
-    options already choose one (the JVM refuses to start with two)."""
-    if re.search(r"-XX:[+]Use\w*GC\b", environment_java_options()):
-        return LOCAL_JAVA_OPTIONS.replace(" -XX:+UseParallelGC", "")
-    return LOCAL_JAVA_OPTIONS
-
-
-def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
-                  config: dict[str, str] | None = None) -> Any:
-    """A Spark session (created, or the active one), quiet and without the web UI.
-
-    ``master`` is ``local[N]`` for one machine or a cluster URL
-    (``spark://host:7077``, ``yarn``, ``k8s://…``). On one machine the shuffles get
-    2 partitions per core (Spark's default of 200 costs seconds per shuffle on a few
-    cores), and the driver's JVM, which is then the whole of Spark and lives for one
-    command, gets options for a short batch run (:data:`LOCAL_JAVA_OPTIONS`; they
-    take effect when this call starts the JVM). ``config`` overrides any setting,
-    ``spark.driver.extraJavaOptions`` included. A driver JVM that this call starts on
-    this machine also maps the class-data archive of the user's cache, or records it
-    when there is none (:mod:`satisfaction.value.jvm_archive`: a session starts in
-    half the time; ``SATISFACTION_JVM_ARCHIVE=off`` turns it off).
-    """
-    session = require_pyspark()
-    builder = session.builder.master(master).appName(app_name)
-    settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
-                "spark.sql.session.timeZone": "UTC",
-        # aggregate rows that arrive sorted by their keys without a hash table (the
-        # customer table's, see spark_transactions)
-        "spark.sql.execution.replaceHashWithSortAgg": "true"}
-    if master.startswith("local"):
-        cores = master[len("local["):-1] if master.startswith("local[") else "1"
-        n = (os.cpu_count() or 1) if cores in ("*", "") else int(cores.split(",")[0])
-        settings["spark.sql.shuffle.partitions"] = str(2 * n)
-        settings["spark.driver.extraJavaOptions"] = _local_java_options()
-        settings["spark.pyspark.python"] = sys.executable
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    settings.update(config or {})
-    archive = _class_archive(master, settings)
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    with warnings.catch_warnings():
-        # Starting the context imports pyspark.testing.utils, which warns at import that
-        # PySpark does not support pandas >= 3. The engine never hands pandas data to
-        # PySpark (it collects through Arrow), so exactly that warning is dropped here.
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
-                                category=FutureWarning)
-        try:
-            spark = builder.getOrCreate()
-        except Exception:
-            if archive is None:
-                raise
-            # the JVM did not start with the class archive's options: once more
-            # without them; the archive is to blame only if Spark then starts
-            options = settings["spark.driver.extraJavaOptions"]
-            builder.config("spark.driver.extraJavaOptions",
-                           options.replace(archive.options, "").strip())
-            try:
-                spark = builder.getOrCreate()
-            except Exception:
-                archive.release()
-                raise
-            archive.discard()
-            archive = None
-    if archive is not None and archive.recording:
-        from pyspark import SparkContext
-
-        process = getattr(SparkContext._gateway, "proc", None)
-        if process is None:
-            archive.discard()
-        else:
-            save_at_exit(archive, process)
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
-def _class_archive(master: str, settings: dict[str, str]) -> ClassArchive | None:
-    """The class-data archive for a driver JVM this process is about to start on this
-    machine (:mod:`satisfaction.value.jvm_archive`), its options added to
-    ``settings``; None when the JVM runs already, Spark runs elsewhere, or the
-    archive is off."""
-    from pyspark import SparkContext
-
-    if (not master.startswith("local") or SparkContext._gateway is not None
-            or os.environ.get("PYSPARK_GATEWAY_PORT")):  # the JVM runs already
-        return None
-    from pyspark.find_spark_home import _find_spark_home
-
-    options = settings.get("spark.driver.extraJavaOptions", "")
-    archive = class_archive(Path(_find_spark_home()), options)
-    if archive is not None:
-        settings["spark.driver.extraJavaOptions"] = f"{options} {archive.options}".strip()
-    return archive
-
-
-# ---------------------------------------------------------------------------
-# transactions: the validation rules of satisfaction.value.transactions, in Spark SQL
-# ---------------------------------------------------------------------------
-# One source of truth, two renderers. The rules are data kept once in
-# satisfaction.value.transactions (MISSING_TEXTS, CURRENCY_PATTERN, the thousands,
-# decimal-comma and number patterns, _DATE_FORMATS, REASONS and their order); the
-# DuckDB loader renders them as DuckDB SQL, and the functions below render the same
-# data as Spark SQL. Transpiling the DuckDB expressions with sqlglot (as is done for
-# the customer-table query) does not work here: sqlglot passes regexp_full_match,
-# isfinite and try_strptime(text, [formats]) through unchanged, and Spark has none of
-# them. What differs between the engines is handled where it is rendered:
-#
-# * Regular expressions: DuckDB uses RE2, Spark Java regex. Our patterns use only
-#   the common subset; two meanings differ and are rewritten by _java_regex: ``\s``
-#   (Java adds the vertical tab) and ``$`` (Java also matches before a final line
-#   break; ``\z`` does not). ``RLIKE`` finds, so full matches are anchored ``^(?:…)\z``.
-# * Dates: DuckDB's strptime reads every numeric field greedily with 1 to its width
-#   digits (``2024-3-1`` is a date, ``%Y`` reads 1-4 digits), a blank in the format
-#   matches one or more blanks, and trailing blanks are ignored. Java date patterns do
-#   not read that way, so each strptime format becomes a regular expression with
-#   possessive quantifiers (greedy, never giving digits back, as strptime); its fields
-#   are padded into ``yyyy-MM-dd HH:mm:ss``, which ``try_to_date`` checks (Feb 30, hour
-#   24 and second 60 are not dates). Year 0 is not a date on Spark (DuckDB reads
-#   ``0000-01-01`` as 1 BC); years have at most four digits on both.
-# * ANSI mode (on by default in Spark 4): the expressions use only try_cast,
-#   try_to_date and regular expressions, which never raise, so the result is the
-#   same with spark.sql.ansi.enabled true or false (tested both ways).
-
-def _lit(text: str) -> str:
-    """A Spark SQL string literal (backslash escapes: ``''`` would concatenate)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-_RE2_SPACE = "\\t\\n\\f\\r "
-
-
-def _java_regex(pattern: str) -> str:
-    """An RE2 pattern (as DuckDB reads it) rewritten so that Java reads it alike."""
-    out, in_class, i = [], False, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            pair = pattern[i:i + 2]
-            if pair == "\\s":
-                out.append(_RE2_SPACE if in_class else f"[{_RE2_SPACE}]")
-            else:
-                out.append(pair)
-            i += 2
-            continue
-        if ch == "[" and not in_class:
-            in_class = True
-        elif ch == "]" and in_class:
-            in_class = False
-        elif ch == "$" and not in_class:
-            ch = "\\z"
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _full_match(expr: str, pattern: str) -> str:
-    """``regexp_full_match`` of DuckDB, in Spark SQL."""
-    return f"({expr} RLIKE {_lit('^(?:' + _java_regex(pattern) + ')' + chr(92) + 'z')})"
-
-
-#: The Unicode space separators (category Zs), which DuckDB's trim strips.
-_ZS = SPACE_SEPARATORS
-
-
-def spark_trim_sql(expr: str) -> str:
-    """DuckDB's ``trim``: strips Unicode space separators (the space, the no-break
-    space, the ideographic space U+3000, …), where Spark's plain ``trim`` strips the
-    space only. A character-set trim, no regular expression."""
-    return f"trim(BOTH {_lit(_ZS)} FROM CAST({expr} AS STRING))"
-
-
-def spark_blank_sql(expr: str, is_text: bool) -> str:
-    """Spark SQL: the cell is empty (NULL, or a text of MISSING_TEXTS when a text column)."""
-    if not is_text:
-        return f"({expr} IS NULL)"
-    texts = ", ".join(_lit(t) for t in MISSING_TEXTS)
-    return f"({expr} IS NULL OR lower({spark_trim_sql(expr)}) IN ({texts}))"
-
-
-def _finite(expr: str) -> str:
-    # NaN sorts above infinity in Spark, so this is false for NaN and ±inf alike
-    return f"(CASE WHEN abs({expr}) < double('inf') THEN {expr} END)"
-
-
-def spark_amount_sql(expr: str, is_text: bool) -> tuple[list[str], str]:
-    """Spark SQL reading an amount like :func:`~satisfaction.value.transactions.amount_sql`.
-
-    Returns the intermediate expressions (each to be computed in its own projection,
-    each referring to the one before as ``{prev}``) and the final one, so that the
-    text is cleaned once per row instead of once per rule.
-    """
-    if not is_text:
-        return [], _finite(f"try_cast({expr} AS DOUBLE)")
-    currency = _lit(_java_regex(CURRENCY_PATTERN))
-    # Fast path, without regular expressions: a text of digits, signs, points and
-    # exponents has nothing to strip or separate, and Java reads such a text as a
-    # number exactly when it matches _NUMBER (its decimal grammar, without the type
-    # suffixes, hex floats and Infinity that use other letters).
-    raw = f"CAST({expr} AS STRING)"
-
-    def plain(text: str) -> str:
-        return f"translate({text}, '0123456789.+-eE', '') = ''"
-
-    cleaned = (f"CASE WHEN {plain(raw)} THEN {raw} "
-               f"ELSE regexp_replace({spark_trim_sql(expr)}, {currency}, '') END")
-    s = "{prev}"
-    separators = (f"CASE WHEN {plain(s)} THEN {s} "
-                  f"WHEN {_full_match(s, _THOUSANDS)} THEN replace({s}, ',', '') "
-                  f"WHEN {_full_match(s, _DECIMAL_COMMA)} THEN replace({s}, ',', '.') "
-                  f"ELSE {s} END")
-    number = (f"(CASE WHEN {plain(s)} OR {_full_match(s, _NUMBER)} "
-              f"THEN try_cast({s} AS DOUBLE) END)")
-    return [cleaned, separators], _finite(number)
-
-
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
-#: strptime numeric directives: (field, most digits read)
-_NUMERIC_DIRECTIVES = {"Y": ("year", 4), "y": ("year2", 2), "m": ("month", 2),
-                       "d": ("day", 2), "H": ("hour", 2), "M": ("minute", 2),
-                       "S": ("second", 2), "f": ("fraction", 6)}
-
-
-def strptime_regex(fmt: str) -> tuple[str, list[str]]:
-    """A strptime format (DuckDB's reading) as a Java regular expression.
-
-    Returns the pattern (anchored, to be used with RLIKE and regexp_extract) and the
-    field read by each capturing group. Supported: ``%Y %y %m %d %H %M %S %f %b %B
-    %%``, blanks and literal text; anything else raises a UsageError.
-    """
-    parts, fields, i = ["^"], [], 0
-    while i < len(fmt):
-        ch = fmt[i]
-        if ch == "%" and i + 1 < len(fmt):
-            d = fmt[i + 1]
-            i += 2
-            if d in _NUMERIC_DIRECTIVES:
-                field_name, width = _NUMERIC_DIRECTIVES[d]
-                parts.append(f"([0-9]{{1,{width}}}+)")
-                fields.append(field_name)
-            elif d == "b":
-                parts.append("((?i:" + "|".join(m[:3] for m in _MONTHS) + "))")
-                fields.append("month_name")
-            elif d == "B":
-                parts.append("((?i:" + "|".join(_MONTHS) + "))")
-                fields.append("month_name")
-            elif d == "%":
-                parts.append("%")
-            else:
-                raise UsageError(f"the Spark engine reads dates written with %Y %y %m %d %H "
-                                 f"%M %S %f %b %B, not %{d}", column="date_format", value=fmt)
-            continue
-        if ch.isspace():
-            parts.append(f"[{_RE2_SPACE}]+")
-        else:
-            parts.append("\\Q" + ch + "\\E" if not ch.isalnum() else ch)
-        i += 1
-    parts.append(f"[{_RE2_SPACE}]*\\z")
-    return "".join(parts), fields
-
-
-def _strptime_sql(text: str, fmt: str) -> str:
-    """Spark SQL: the date ``text`` holds in ``fmt``, NULL when it holds none."""
-    pattern, fields = strptime_regex(fmt)
-
-    def group(name: str) -> str | None:
-        if name not in fields:
-            return None
-        return f"regexp_extract({text}, {_lit(pattern)}, {len(fields) - fields[::-1].index(name)})"
-
-    year = group("year")
-    if year is None and "year2" in fields:  # as strptime: 69-99 is 19xx, 00-68 is 20xx
-        y2 = f"try_cast({group('year2')} AS INT)"
-        year = f"CAST(CASE WHEN {y2} < 69 THEN 2000 + {y2} ELSE 1900 + {y2} END AS STRING)"
-    month = group("month")
-    if month is None and "month_name" in fields:
-        name = f"lower(substr({group('month_name')}, 1, 3))"
-        month = ("CASE " + " ".join(f"WHEN {name} = {_lit(m[:3])} THEN '{k}'"
-                                    for k, m in enumerate(_MONTHS, start=1)) + " END")
-    pieces = [(year, "1900", 4), (month, "1", 2), (group("day"), "1", 2),
-              (group("hour"), "0", 2), (group("minute"), "0", 2), (group("second"), "0", 2)]
-    padded = [f"lpad({p}, {w}, '0')" if p else _lit(default.rjust(w, "0"))
-              for p, default, w in pieces]
-    iso = (f"concat({padded[0]}, '-', {padded[1]}, '-', {padded[2]}, ' ', {padded[3]}, ':', "
-           f"{padded[4]}, ':', {padded[5]})")
-    return (f"(CASE WHEN {text} RLIKE {_lit(pattern)} "
-            f"THEN try_to_date({iso}, 'yyyy-MM-dd HH:mm:ss') END)")
-
-
-def spark_date_sql(expr: str, kind: Literal["date", "integer", "text"],
-                   date_format: str | None = None) -> str:
-    """Spark SQL reading a date like the DuckDB loader: date and timestamp columns are
-    cast; integers are read as ``%Y%m%d``; text is tried against ``date_format`` or
-    else each of ``_DATE_FORMATS`` in turn (the first that reads it wins)."""
-    if kind == "date":
-        return f"CAST({expr} AS DATE)"
-    if kind == "integer":  # 19970101
-        return _strptime_sql(f"CAST({expr} AS STRING)", "%Y%m%d")
-    text = spark_trim_sql(expr)
-    formats = (date_format,) if date_format else _DATE_FORMATS
-    general = "coalesce(" + ", ".join(_strptime_sql(text, f) for f in formats) + ")"
-    if date_format is None and formats[0] == "%Y-%m-%d":
-        # the common case, ISO dates, by a look at the characters and a direct parse
-        iso = (f"length({text}) = 10 AND substr({text}, 5, 1) = '-' AND "
-               f"substr({text}, 8, 1) = '-' AND translate({text}, '0123456789', '') = '--' "
-               f"AND substr({text}, 1, 4) <> '0000'")
-        # Spark's own cast reads exactly this shape, twice as fast as a date pattern
-        return f"(CASE WHEN {iso} THEN try_cast({text} AS DATE) ELSE {general} END)"
-    return general
+#: The public names, with those of the engine's parts (re-exported).
+__all__ = [
+    "EXACT_AS_DOUBLE", "INSTALL_HINT", "LOCAL_JAVA_OPTIONS", "SMALL_INPUT_BYTES",
+    "TINY_NEGATIVE", "ParquetFacts", "SparkTransactions", "require_pyspark", "run",
+    "spark_amount_sql", "spark_blank_sql", "spark_customer_table", "spark_date_sql",
+    "spark_session", "spark_transactions", "spark_trim_sql", "spark_value_analysis",
+    "strptime_regex",
+]
 
 
 @dataclass
@@ -446,9 +130,9 @@ class SparkTransactions:
         been read (:meth:`complete` corrects it).
     micros : bool
         The customer table may sum the amounts and margins as 64-bit integers of
-        millionths (:func:`_micros_sql`): every sum stays below 2⁵³ millionths. With
-        ``checks``, provisional until the kept rows have been read (a negative amount
-        of no millionths makes it False).
+        millionths (:func:`~satisfaction.value.spark_sql._micros_sql`): every sum
+        stays below 2⁵³ millionths. With ``checks``, provisional until the kept rows
+        have been read (a negative amount of no millionths makes it False).
     passing : int or None
         Rows that pass every rule but the duplicate check (the kept rows and their
         duplicates): none are kept exactly when none pass. None until the kept rows
@@ -559,26 +243,11 @@ def _spark_kind(data_type: Any) -> str:
     return "number"
 
 
-#: Spark types whose values the checked amount (a double) reads one to one: within
-#: the amounts the rules keep (below MAX_AMOUNT), different values stay different.
-EXACT_AS_DOUBLE = frozenset({"byte", "short", "integer", "long", "float", "double"})
-
-#: Spark SQL: a negative amount that is 0 in millionths (the purchase test, amount >= 0,
-#: would read it as a purchase in the integer sums, see _micros_sql).
-TINY_NEGATIVE = "c__amount < 0 AND c__amount * CAST(1000000 AS DOUBLE) > -0.5"
-
-
-def _exact_in_millionths(mass: float) -> bool:
-    """Whether sums of amounts whose absolute values add up to at most ``mass`` stay
-    below 2⁵³ millionths, where 64-bit integer sums and their doubles are exact
-    (with a margin of 0.1% for the rounding of ``mass`` itself)."""
-    return mass * 1e6 * 1.001 < 2.0**53
-
-
 def _rule_metrics() -> dict[str, str]:
     """The metrics observed on the way to the shuffle when no job 1 runs (see
-    :func:`_parquet_facts`): the rows, the rows that pass the row rules, their first
-    and last date, and their negative amounts that are 0 millionths. (The rows under
+    :func:`~satisfaction.value.spark_parquet._parquet_facts`): the rows, the rows
+    that pass the row rules, their first and last date, and their negative amounts
+    that are 0 millionths. (The rows under
     each rule are counted only when some fail, see :func:`spark_transactions`: every
     metric costs CPU time on every row, 0.15 s per 10 million rows.)"""
     return {"loaded": "count(*)", "passing": "count_if(c__rule IS NULL)",
@@ -593,143 +262,6 @@ def _metric(row: Any, name: str) -> Any:
     if value is None or isinstance(value, int):
         return value
     return dt.date.fromisoformat(str(value.toString()))  # java.sql.Date or LocalDate
-
-
-@dataclass(frozen=True)
-class ParquetFacts:
-    """What the footers of the Parquet files of a source prove (:func:`_parquet_facts`).
-
-    Attributes
-    ----------
-    rows : list of int
-        Rows of each file, in the order of the files' ranks.
-    first, last : date
-        First and last date of all rows (the kept rows' unless every row of that
-        day fails another rule).
-    negative : bool
-        Some amount is below 0.
-    """
-
-    rows: list[int]
-    first: dt.date
-    last: dt.date
-    negative: bool
-
-
-def _local_path(uri: str) -> Path | None:
-    """The local file of a Spark file URI (``file:/…`` or ``file:///…``), else None."""
-    from urllib.parse import unquote, urlparse
-
-    parsed = urlparse(uri)
-    if parsed.scheme not in ("file", "") or parsed.netloc not in ("", "localhost"):
-        return None
-    return Path(unquote(parsed.path))
-
-
-def _column_bounds(meta: Any, name: str) -> tuple[Any, Any] | tuple[()] | None:
-    """Smallest and largest value of top-level column ``name`` by the row groups'
-    statistics in a Parquet footer; ``()`` when it holds no value but nulls; None
-    when a row group has no statistics (or the column is not one top-level column)."""
-    import math
-
-    index = [i for i in range(meta.num_columns) if meta.schema.column(i).path == name
-             and meta.schema.column(i).max_repetition_level == 0
-             and meta.schema.column(i).max_definition_level <= 1]
-    if len(index) != 1:
-        return None
-    lo = hi = None
-    for g in range(meta.num_row_groups):
-        chunk = meta.row_group(g).column(index[0])
-        stats = chunk.statistics
-        if chunk.num_values == 0:
-            continue
-        if stats is None:
-            return None
-        if stats.has_null_count and stats.null_count >= chunk.num_values:
-            continue
-        if not stats.has_min_max:
-            return None
-        for value in (stats.min, stats.max):
-            if isinstance(value, float) and math.isnan(value):
-                return None
-        lo = stats.min if lo is None else min(lo, stats.min)
-        hi = stats.max if hi is None else max(hi, stats.max)
-    return () if lo is None else (lo, hi)
-
-
-def _parquet_facts(files: list[str], types: dict[str, str], cols: TransactionColumns,
-                   today: dt.date, earliest: dt.date = EARLIEST_DATE) -> ParquetFacts | None:
-    """What job 1 of :func:`spark_transactions` would find, from the Parquet footers.
-
-    Job 1 reads every row to find two things the customer-table query is written
-    with: the kept rows' first and last date (the default period ends on the last),
-    and whether the sums may run as 64-bit integers of millionths. When every file
-    is local, the date a DATE column and the amounts numbers, and each row group
-    has minimum and maximum statistics for them, the footers answer instead:
-
-    * **Millionths:** the rows times the largest absolute amount (margin; amount plus
-      cost) bound every sum from above, as job 1's sum of absolute amounts does; the
-      bound must be below 2⁵³ millionths (:func:`_exact_in_millionths`). Negative
-      amounts that are 0 millionths are counted on the way (``tiny``), and the query
-      runs again without millionths if there are any.
-    * **Dates:** the first and last date of all rows, within the rules' range
-      (from ``earliest``, by default :data:`~satisfaction.value.transactions.EARLIEST_DATE`,
-      to ``today``). They
-      are the kept rows' unless every row of the first or last day fails another rule;
-      the query observes the kept rows' and runs again if the period they give differs.
-
-    ``types`` are the Spark type names of the source's columns. Returns None when
-    any of this does not hold (then job 1 runs).
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    numbers = EXACT_AS_DOUBLE | {"decimal"}
-    money = [c for c in (cols.amount, cols.margin, cols.cost) if c is not None]
-    if types.get(cols.date) != "date" or any(types.get(c) not in numbers for c in money):
-        return None
-    paths = [_local_path(f) for f in files]
-    if not paths or any(p is None or not p.is_file() for p in paths):
-        return None
-    rows: list[int] = []
-    first: dt.date | None = None
-    last: dt.date | None = None
-    largest = dict.fromkeys(money, 0.0)
-    negative = False
-    for path in paths:
-        try:
-            meta = pq.read_metadata(path)  # type: ignore[arg-type]
-        except (OSError, pa.ArrowException):
-            return None
-        rows.append(meta.num_rows)
-        for column in (cols.date, *money):
-            try:
-                bounds = _column_bounds(meta, column)
-            except (OverflowError, TypeError, ValueError):
-                return None  # a date past 9999 (pyarrow), files of mixed types
-            if bounds is None:
-                return None
-            if not bounds:
-                continue
-            lo, hi = bounds
-            if column == cols.date:
-                if type(lo) is not dt.date or type(hi) is not dt.date:
-                    return None
-                first = lo if first is None else min(first, lo)
-                last = hi if last is None else max(last, hi)
-            else:
-                largest[column] = max(largest[column], abs(float(lo)), abs(float(hi)))
-                negative = negative or (column == cols.amount and float(lo) < 0)
-    if first is None or last is None:
-        return None
-    if first < earliest or last > today:
-        return None
-    n = sum(rows)
-    margin = (largest[cols.margin] if cols.margin is not None else
-              largest[cols.amount] + largest[cols.cost] if cols.cost is not None else 0.0)
-    if not _exact_in_millionths(n * max(largest[cols.amount], margin)):
-        return None
-    return ParquetFacts(rows=rows, first=first, last=last, negative=negative)
 
 
 def spark_transactions(
@@ -754,8 +286,9 @@ def spark_transactions(
     currency signs or codes, thousands separators or a decimal comma (``"¥1,234.50"``,
     ``"$ 12.00"``, ``"12,5"``, ``"CNY 30"``), and dates as ``YYYY-MM-DD``, ``YYYY/MM/DD``,
     ``YYYYMMDD``, optionally with a time, or in ``date_format``. The rules are rendered
-    in Spark SQL from the same definitions as the DuckDB ones (see the comment above
-    :func:`_lit`) and tested to give the same log and the same kept rows.
+    in Spark SQL from the same definitions as the DuckDB ones (see
+    :mod:`satisfaction.value.spark_sql`) and tested to give the same log and the same
+    kept rows.
 
     Parameters
     ----------
@@ -784,17 +317,16 @@ def spark_transactions(
         footers' row counts).
 
         This function runs the first job only (the rules that read one row, the date
-        range), and not even that for local Parquet files whose footers prove what
-        it would find (:func:`_parquet_facts`): then the counts by rule are observed
-        by the customer table's query too. Duplicates can only be found after the
-        shuffle by customer, so the log is completed by the job that reads the kept
-        rows, normally
-        :func:`spark_customer_table`; ``log`` asked for before that runs a count of
-        the kept rows (the shuffle) to complete it. With ``on_error="raise"`` that
-        happens here. With ``max_problems`` a number, listing the excluded rows is a
-        pass of its own (sorted, limited); with None the excluded copies are collected
-        by that job, and the rows the other rules exclude by a narrow pass (only when
-        there are any).
+        range), and not even that for local Parquet files whose footers prove what it
+        would find (:func:`~satisfaction.value.spark_parquet._parquet_facts`): then the
+        counts by rule are observed by the customer table's query too. Duplicates can
+        only be found after the shuffle by customer, so the log is completed by the job
+        that reads the kept rows, normally :func:`spark_customer_table`; ``log`` asked
+        for before that runs a count of the kept rows (the shuffle) to complete it. With
+        ``on_error="raise"`` that happens here. With ``max_problems`` a number, listing
+        the excluded rows is a pass of its own (sorted, limited); with None the excluded
+        copies are collected by that job, and the rows the other rules exclude by a
+        narrow pass (only when there are any).
     """
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
@@ -1117,47 +649,6 @@ def spark_transactions(
     return stx
 
 
-def _read_parquet(spark: Any, path: Path, name: str) -> Any:
-    """A Parquet file, or a folder of them (Spark's layout: files and folders whose
-    names start with ``.`` or ``_`` are not data), as a Spark DataFrame; an
-    InputError naming the file when one is not Parquet (a folder of CSV files, a
-    text file named ``.parquet``), rather than a failed Spark job. A local file is
-    Parquet when it begins and ends with the format's magic bytes ``PAR1``."""
-    data = [path]
-    if path.is_dir():
-        data = sorted(f for f in path.rglob("*") if f.is_file()
-                      and not any(p.startswith((".", "_")) for p in f.relative_to(path).parts))
-        if not data:
-            raise InputError("the folder holds no data files", file=name)
-    other = [f for f in data if not _is_parquet(f)]
-    if other and path.is_dir():
-        raise InputError("the Spark engine reads a folder of Parquet files; this one "
-                         "also holds " + ", ".join(f.name for f in other[:3])
-                         + (" …" if len(other) > 3 else "") + ", not Parquet: give one "
-                         "CSV file at a time, or a folder of Parquet files only", file=name)
-    if other:
-        raise InputError("not a Parquet file (it does not begin and end with the "
-                         "format's magic bytes PAR1)", file=name)
-    try:
-        return spark.read.parquet(str(path))
-    except Exception as err:  # AnalysisException, or a failed job (Py4JJavaError)
-        cause = getattr(err, "java_exception", None)
-        text = (cause.toString() if cause is not None else str(err)).strip()
-        first = text.splitlines()[0] if text else type(err).__name__
-        first = re.sub(r"^[\w.$]+(Exception|Error): ", "", first)  # the Java class
-        raise InputError(f"cannot read as Parquet: {first[:300]}", file=name) from None
-
-
-def _is_parquet(path: Path) -> bool:
-    """The file begins and ends with ``PAR1`` (an empty or unreadable file: no)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(4)
-            f.seek(-4, os.SEEK_END)
-            return head == b"PAR1" and f.read(4) == b"PAR1"
-    except OSError:
-        return False
-
 
 def _observed(frame: Any, observation: str) -> Any | None:
     """The metrics ``observation`` collected while ``frame``'s last action ran (a JVM
@@ -1178,47 +669,6 @@ def _observed_rows(spark: Any, observed: Any, index: int) -> list[Any]:
     schema = observed.schema().fields()[index].dataType().elementType()
     jframe = spark._jsparkSession.createDataFrame(observed.getList(index), schema)
     return DataFrame(jframe, spark).collect()
-
-
-def _micros_sql(expr: str) -> str:
-    """Spark SQL: a double amount as a 64-bit integer of millionths, as DuckDB casts a
-    double to ``DECIMAL(·, 6)``: ``x · 10⁶`` computed in double and rounded half away
-    from zero (checked against DuckDB on 800,000 values, ties included). Spark's
-    ``round`` on doubles goes through a decimal text per row, and ``floor(m + 0.5)``
-    is wrong for ``m = 0.49999999999999994``; so the ties (``m − trunc(m) = ±0.5``,
-    exact in double) are rounded away from zero and every other value by ``rint``.
-    Only for amounts whose sums stay below 2⁵³ millionths (the caller checks)."""
-    m = f"({expr} * CAST(1000000 AS DOUBLE))"
-    return (f"(CASE WHEN abs({m} - CAST({m} AS BIGINT)) = 0.5 "
-            f"THEN CAST({m} AS BIGINT) + CAST(signum({m}) AS BIGINT) "
-            f"ELSE CAST(rint({m}) AS BIGINT) END)")
-
-
-#: 2⁵²: a double at least this large in absolute value is an integer.
-_INTEGRAL_DOUBLE = "CAST(4503599627370496 AS DOUBLE)"
-
-
-def _decimal_sql(expr: str) -> str:
-    """Spark SQL: a double amount as the ``DECIMAL(38, 6)`` DuckDB's cast gives, for
-    any amount the rules keep (below ``MAX_AMOUNT``, 10¹⁵).
-
-    DuckDB computes ``m = x · 10⁶`` in double, rounds it half away from zero to an
-    integer (as :func:`_micros_sql`; at 2⁵² and above ``m`` is an integer already) and
-    takes that integer exactly (checked against DuckDB on 300,000 values from 10⁻⁶ to
-    10¹⁵, ties included). Spark's own ``CAST(x AS DECIMAL(38, 6))`` rounds the
-    double's shortest decimal text instead, which differs in the last millionth for
-    amounts with more than six decimals. An integer ``m`` of 2⁶³ or more does not fit
-    a BIGINT, so it is taken in two exact parts, ``m = a · 2³² + b``: ``m / 2³²`` and
-    its floor are exact in double, and so is ``b`` (below 2³²). The millionths are then
-    scaled by the exact decimal 10⁻⁶."""
-    m = f"({expr} * CAST(1000000 AS DOUBLE))"
-    high = f"floor({m} / CAST(4294967296 AS DOUBLE))"
-    whole = (f"CAST({high} AS DECIMAL(38, 0)) * CAST(4294967296 AS DECIMAL(38, 0)) "
-             f"+ CAST({m} - CAST({high} AS DOUBLE) * CAST(4294967296 AS DOUBLE) AS BIGINT)")
-    return (f"CAST((CASE WHEN abs({m}) >= {_INTEGRAL_DOUBLE} THEN {whole} "
-            f"ELSE CAST({_micros_sql(expr)} AS DECIMAL(38, 0)) END) "
-            f"* CAST(0.000001 AS DECIMAL(7, 6)) AS DECIMAL(38, 6))")
-
 
 def _spark_problems(ruled: Any, checked: Any, listed: list[str], cols: TransactionColumns,
                     limit: int | None, blocks: dict[tuple[int, int], tuple[int, int]],
