@@ -722,7 +722,7 @@ def _value_stage(runner: _Runner, analysis: Analysis, transactions: Any,
         runner.collect("value", result)
         # is the purchase model fit for these customers? Fitted again on the first half
         # of the window, checked on the second (value/validation.py, FHL 2005a)
-        purchase = next((m for m in clv_models if m in ("bgnbd", "pareto_nbd")), None)
+        purchase = result.settings.get("purchase_model")  # the model the values come from
         if purchase is not None:
             from satisfaction.value.validation import holdout_validation
 

@@ -270,7 +270,7 @@ def test_cli_spark_prints_the_same_warnings(spark, tmp_path, capsys):
                  "2024-12-31", "--today", "2025-06-01", "--engine", "spark",
                  "--spark-master", "local[2]"]) == 0
     out = re.sub(r"\s+", " ", capsys.readouterr().out)
-    assert "invalidates:" in out and "not above 1" in out and "CLV is left empty" in out
+    assert "invalidates:" in out and "not above 1" in out and "CLV are left empty" in out
 
 
 def test_amounts_in_millionths_are_duckdbs_decimal_cast(spark):

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -89,25 +91,131 @@ def _pipeline_case() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
 
 
-def test_pipeline_leaves_undefined_clv_empty_and_counts_it():
-    tx = load_transactions(_pipeline_case(), today="2025-06-01")
-    res = value_analysis(tx, period_end="2024-12-31", models=("bgnbd", "gamma_gamma"))
+def _heavy_spend_cdnow() -> pd.DataFrame:
+    """The CDNOW sample's purchases (BG/NBD fits them well) with each customer's spend
+    level drawn from a heavy tail: Gamma-Gamma's q comes out below 1."""
+    frame = pd.read_csv(Path(__file__).parent / "data" / "cdnow_sample.csv")
+    rng = np.random.default_rng(0)
+    ids = frame["customer_id"].unique()
+    level = dict(zip(ids, np.exp(np.clip(rng.standard_cauchy(len(ids)), -4.0, 20.0)),
+                     strict=True))
+    frame["amount"] = frame["customer_id"].map(level) * rng.uniform(0.5, 1.5, len(frame))
+    return frame
+
+
+def test_cli_shows_no_loglik_or_clv_from_an_invalid_fit(tmp_path, capsys):
+    """The command's model table prints no log-likelihood for a fit that failed its
+    gates (a degenerate fit's runs to 1e15 and beyond; --json keeps it beside the
+    status), and the CLV line says why it is empty."""
+    from satisfaction.cli import main
+
+    path = tmp_path / "heavy.csv"
+    _heavy_spend_cdnow().to_csv(path, index=False)
+    assert main(["clv", str(path), "--today", "1998-07-01", "--models",
+                 "bgnbd,gamma_gamma", "--json", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "Gamma-Gamma" in line and "q =" in line)
+    assert "—" in row and "invalid" in row
+    bg = next(line for line in out.splitlines() if "BG/NBD" in line and "r =" in line)
+    assert re.search(r"│ +-\d+\.\d │ ok ", bg)  # a valid fit's log-likelihood is shown
+    assert "CLV over 52 weeks: left empty: a model it is built on failed its checks" in out
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["models"]["gamma_gamma"]["status"] == "invalid"
+    assert np.isfinite(result["models"]["gamma_gamma"]["loglik"])
+
+
+def test_pipeline_leaves_clv_of_an_invalid_spend_model_empty():
+    """q < 1: the spend model fails its gates, so no customer gets an expected spend or
+    a CLV from it (numbers from a degenerate fit would read as results); P(alive) and
+    expected purchases come from the valid BG/NBD."""
+    tx = load_transactions(_heavy_spend_cdnow(), today="1998-07-01")
+    res = value_analysis(tx, models=("bgnbd", "gamma_gamma"))
     assert res.gamma_gamma is not None and res.gamma_gamma.q < 1
+    assert res.bgnbd is not None and res.bgnbd.status == "ok"
     codes = {d.code: d for d in res.warnings}
     assert codes["gamma_gamma_q_le_1"].severity == "invalidates"
-    undefined = codes["clv_spend_undefined"]
-    assert undefined.severity == "invalidates"
+    withheld = codes["clv_spend_withheld"]
+    assert withheld.severity == "invalidates"
+    assert str(withheld) == ("the Gamma-Gamma spend model failed its checks (above): "
+                             "expected spend and CLV are left empty for every customer")
+    assert "消费模型未通过检验" in withheld.text("zh")
     cust = res.customers
-    assert undefined.params["n"] == int(cust["clv"].isna().sum()) == \
-        int(cust["expected_spend"].isna().sum())
-    one_time = cust.index.str.startswith("O")
-    assert cust.loc[one_time, "clv"].isna().all()
-    assert (cust["clv"].dropna() >= 0).all() and (cust["expected_spend"].dropna() >= 0).all()
+    assert cust["clv"].isna().all() and cust["expected_spend"].isna().all()
+    assert cust["p_alive"].notna().all() and cust["expected_purchases"].notna().all()
+    assert res.settings["purchase_model"] == "bgnbd"
     assert res.status == "invalid"
     out = json.loads(json.dumps(res.to_dict(), allow_nan=False))
     assert out["status"] == "invalid"
-    assert {w["code"] for w in out["warnings"]} >= {"gamma_gamma_q_le_1", "clv_spend_undefined"}
+    assert {w["code"] for w in out["warnings"]} >= {"gamma_gamma_q_le_1", "clv_spend_withheld"}
     assert out["models"]["gamma_gamma"]["status"] == "invalid"
+
+
+def _regular_buyers() -> pd.DataFrame:
+    """Every customer buys every 7 days at the same spend: the purchase models run to
+    the boundary (no heterogeneity to estimate) and so does Gamma-Gamma."""
+    start = dt.date(2024, 1, 1)
+    rows = [(f"C{i}", start + dt.timedelta(days=i % 5 + 7 * k), 20.0 + i % 3)
+            for i in range(60) for k in range(10)]
+    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+
+
+def test_invalid_purchase_model_leaves_predictions_empty_and_says_so():
+    """When the purchase model the values would come from fails its gates, P(alive),
+    expected purchases and CLV are left empty for every customer; nothing leaks as a
+    NumPy warning."""
+    tx = load_transactions(_regular_buyers(), today="2025-06-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = value_analysis(tx, models=("bgnbd", "gamma_gamma"))
+    assert res.bgnbd is not None and res.bgnbd.status == "invalid"
+    codes = {d.code: d for d in res.warnings}
+    withheld = codes["clv_predictions_withheld"]
+    assert withheld.severity == "invalidates" and withheld.params == {"model": "BG/NBD"}
+    assert str(withheld).startswith("BG/NBD failed its checks (above)")
+    cust = res.customers
+    for column in ("p_alive", "expected_purchases", "clv", "expected_spend"):
+        assert cust[column].isna().all(), column
+
+
+def test_valid_pareto_nbd_stands_in_for_an_invalid_bgnbd(monkeypatch):
+    """BG/NBD invalid, Pareto/NBD valid: the per-customer predictions are Pareto/NBD's
+    (settings["purchase_model"] says so), as with Pareto/NBD fitted alone."""
+    from satisfaction.value import core
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "cdnow_sample.csv")
+    tx = load_transactions(frame, today="1998-07-01")
+    real = core.fit_bgnbd
+
+    def failed(*args, **kwargs):
+        fit = real(*args, **kwargs)
+        fit.warnings.append(Diagnostic("clv_boundary", "invalidates",
+                                       {"model": "BG/NBD", "params": "(test)"}))
+        return fit
+
+    monkeypatch.setattr(core, "fit_bgnbd", failed)
+    res = value_analysis(tx, models=("bgnbd", "pareto_nbd", "gamma_gamma"))
+    alone = value_analysis(tx, models=("pareto_nbd", "gamma_gamma"))
+    assert res.bgnbd.status == "invalid" and res.pareto_nbd.status == "ok"
+    assert res.settings["purchase_model"] == alone.settings["purchase_model"] == "pareto_nbd"
+    for column in ("p_alive", "expected_purchases", "clv"):
+        pd.testing.assert_series_equal(res.customers[column], alone.customers[column])
+    assert res.customers["clv"].notna().all()
+    assert "clv_predictions_withheld" not in {d.code for d in res.warnings}
+
+
+def test_degenerate_spend_fits_are_silent():
+    """Every spend the same, or a heavy tail: Gamma-Gamma's terms overflow at the
+    extreme parameters the optimizer tries; no NumPy warning reaches the user, and the
+    fit is reported invalid."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 8, 400).astype(float)
+    cases = {"constant": np.full(400, 25.0),
+             "heavy": np.exp(rng.standard_cauchy(400)).clip(1e-3, 1e12)}
+    for name, z in cases.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fit = clv.fit_gamma_gamma(x, z)
+        assert fit.status == "invalid", name
 
 
 @pytest.mark.parametrize("fit", [clv.fit_bgnbd, clv.fit_pareto_nbd])
@@ -166,8 +274,17 @@ def test_pipeline_notes_are_diagnostics(tmp_path):
     excluded = codes["transactions_excluded"]
     assert excluded.severity == "info" and excluded.params == {"n": 1, "reason": "missing_id"}
     assert str(excluded) == "1 transaction excluded: missing customer id"
-    assert codes["clv_margin"].severity == "info"
     assert "transactions excluded" not in " ".join(res.notes)  # worded from the log
+    # two customers cannot carry the models: their values are withheld, so no margin note
+    assert "clv_predictions_withheld" in codes and "clv_margin" not in codes
+    # with valid models the margin basis is said
+    cdnow = pd.read_csv(Path(__file__).parent / "data" / "cdnow_sample.csv")
+    cdnow["margin"] = cdnow["amount"] * 0.3
+    res = value_analysis(load_transactions(cdnow, TransactionColumns(margin="margin"),
+                                           today="1998-07-01"),
+                         models=("bgnbd", "gamma_gamma"))
+    codes = {d.code: d for d in res.warnings}
+    assert codes["clv_margin"].severity == "info" and res.status != "invalid"
     assert "clv is margin-adjusted with each customer's margin ratio" in res.notes
 
 

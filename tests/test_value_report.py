@@ -112,3 +112,31 @@ def test_no_relation_is_said_as_such():
     out, _ = _section(_made(direct=-0.01, indirect_slope=0.01 / 0.6 * 1.0))
     line = out["predicts"][0]
     assert line.startswith("No clear relation between satisfaction and customer lifetime value")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_clv_of_invalid_models_is_withheld_with_why(lang):
+    """Gamma-Gamma with q < 1: the report's CLV part shows no chart and no numbers, only
+    why (the gates), in the report's language; with valid models it shows them."""
+    from satisfaction.value.pipeline import value_analysis
+    from satisfaction.value.transactions import load_transactions
+    from tests.test_value_clv_gates import _heavy_spend_cdnow
+
+    def section(frame):
+        result = value_analysis(load_transactions(frame, today="1998-07-01"),
+                                models=("bgnbd", "gamma_gamma"))
+        analysis = SimpleNamespace(questionnaire=_NoConstructs(), satisfaction="satisfaction",
+                                   link=None, value={"result": result, "holdout": None},
+                                   options={})
+        return value_context.value_section(_Builder(analysis, lang))
+
+    out = section(_heavy_spend_cdnow())
+    assert out["clv"] is None and out["clv_chart"] is None and out["clv_note"] is None
+    withheld = out["clv_withheld"]
+    assert ("expected spend and CLV are left empty" if lang == "en" else "消费模型未通过检验") \
+        in withheld
+    assert re.search(r"q = 0\.\d+", withheld)  # the gate quotes the estimate
+    assert withheld.count("。" if lang == "zh" else ". ") >= 2  # whole sentences
+    fine = section(pd.read_csv(HERE / "data" / "cdnow_sample.csv"))
+    assert fine["clv"] is not None and fine["clv_withheld"] is None
+    assert "BG/NBD" in fine["clv_note"]

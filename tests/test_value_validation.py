@@ -145,7 +145,8 @@ def test_report_says_why_there_is_no_check(tmp_path):
     b = _Builder(SimpleNamespace(questionnaire=_NoConstructs()), "en")
     out = value_context._holdout(b, v)
     assert "holdout_chart" not in out
-    assert out["holdout_note"].startswith("the transactions span 9 days")
+    assert out["holdout_note"].startswith("The transactions span 9 days")
+    assert out["holdout_note"].endswith("needed).")  # a sentence of the prose
 
 
 def test_the_pipelines_value_stage_validates_its_purchase_model(tmp_path):

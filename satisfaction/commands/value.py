@@ -105,9 +105,14 @@ def _print(result: ValueResult, models: bool, period_end_given: bool = False) ->
             continue
         d = fit.to_dict()
         keys = [k for k in d if k not in NOT_PARAMETERS]
-        m.add_row(name, ", ".join(f"{k} = {d[k]:.4g}" for k in keys), f"{d['loglik']:.1f}",
+        # the log-likelihood of a fit that failed its gates is no result (a degenerate
+        # spend distribution's runs to 1e86): the status says why, --json holds it
+        loglik = "—" if d["status"] == "invalid" else f"{d['loglik']:.1f}"
+        m.add_row(name, ", ".join(f"{k} = {d[k]:.4g}" for k in keys), loglik,
                   d["status"], style=None if d["status"] == "ok" else "yellow")
     console.print(m)
+    if result.bgnbd is not None and result.settings.get("purchase_model") == "pareto_nbd":
+        console.print("per-customer predictions from Pareto/NBD (BG/NBD failed its checks)")
     if result.holdout is not None:
         h = result.holdout
         console.print(f"Holdout ({h.length:.1f} {result.table.time_unit}s): actual repeat "
@@ -117,9 +122,12 @@ def _print(result: ValueResult, models: bool, period_end_given: bool = False) ->
         if d.code != "transactions_excluded":  # in the transactions table above
             console.print(f"  [yellow]{d.severity}:[/yellow] {escape(str(d))}")
     clv_values = result.customers.get("clv")
-    if clv_values is None or (len(clv_values) and not clv_values.notna().any()):  # no spend model
-        console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "
-                      "not computed (it needs the spend model gamma_gamma, see --models)")
+    if clv_values is None or (len(clv_values) and not clv_values.notna().any()):
+        withheld = {d.code for d in result.warnings} & {"clv_predictions_withheld",
+                                                        "clv_spend_withheld"}
+        why = ("left empty: a model it is built on failed its checks (above)" if withheld
+               else "not computed (it needs the spend model gamma_gamma, see --models)")
+        console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: {why}")
         return
     total = clv_values.sum()
     console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: "

@@ -53,6 +53,25 @@ def fmt_p_cell(p: Any) -> str:
     return text[2:] if text.startswith("= ") else text
 
 
+def as_sentence(text: str, lang: str) -> str:
+    """A diagnostic's text (a clause without its own full stop) as a sentence of the
+    report's prose: in English with a capital first letter and a full stop, in
+    Chinese with "。". Text that already ends a sentence is left as it is.
+
+    >>> as_sentence("the fit is degenerate", "en")
+    'The fit is degenerate.'
+    >>> as_sentence("拟合退化", "zh")
+    '拟合退化。'
+    """
+    text = text.strip()
+    if not text:
+        return text
+    if lang == "zh":
+        return text if text.endswith(("。", "！", "？")) else text + "。"
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def fmt_pct(x: Any, digits: int = 1) -> str:
     if _missing(x):
         return "–"

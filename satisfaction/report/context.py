@@ -34,6 +34,7 @@ from satisfaction.report.cells import (  # the formatting, shared with the secti
 )
 from satisfaction.report.messages import Messages, load_messages
 from satisfaction.responses import problem_text
+from satisfaction.value.core import MODEL_NAMES
 
 #: Fit thresholds of Hu & Bentler (1999): (index, direction, strict, acceptable).
 FIT_THRESHOLDS: tuple[tuple[str, str, float, float], ...] = (
@@ -872,10 +873,9 @@ class _Builder:
         if self.a.value is None:
             methods.append(self.t("value.not_given"))
         else:
-            names = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
             models = self.a.options.get("clv_models") or []
             methods.append(self.t("appendix.value", models=self._join(
-                names.get(m, m) for m in models) or "–"))
+                MODEL_NAMES.get(m, m) for m in models) or "–"))
         methods.append(self.t("appendix.options", bootstrap=fmt(self.a.options.get("bootstrap")),
                               seed=self.a.options.get("seed")))
         wording = self.table("questionnaire", self.t("sections.wording"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from satisfaction.report.cells import fmt, fmt_pct
 from satisfaction.report.weighted_context import weighting_lines
+from satisfaction.value.core import MODEL_NAMES
 from satisfaction.value.rfm import DEFAULT_SEGMENTS
 
 
@@ -71,8 +72,7 @@ def methods_section(b: Any) -> list[dict[str, Any]]:
                            band=fmt(life.get("trend_band", 0.1), 1)))
                            for s in ("lapsed", "acquisition", "decline", "growth", "maturity")]})
         st = vr.settings
-        names = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
-        models = b.t("meta.list_sep").join(names.get(m, m)
+        models = b.t("meta.list_sep").join(MODEL_NAMES.get(m, m)
                                            for m in a.options.get("clv_models") or [])
         blocks.append({"title": b.t("methods.clv_title"), "lines": [b.t(
             "methods.clv", horizon=fmt(st["horizon"]), unit=b.t(f"value.units.{st['time_unit']}"),

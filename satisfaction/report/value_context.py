@@ -16,7 +16,17 @@ from typing import Any
 import numpy as np
 
 from satisfaction.report import charts
-from satisfaction.report.cells import Cell, fmt, fmt_p, fmt_pct, mean_interval, num, plain
+from satisfaction.report.cells import (
+    Cell,
+    as_sentence,
+    fmt,
+    fmt_p,
+    fmt_pct,
+    mean_interval,
+    num,
+    plain,
+)
+from satisfaction.value.core import MODEL_NAMES
 
 #: RFM segments drawn in blue (valuable, active) and orange (valuable, at risk).
 _GOOD = frozenset({"champions", "loyal", "promising", "new"})
@@ -34,7 +44,8 @@ def value_section(b: Any) -> dict[str, Any] | None:
     vr = b.a.value["result"]
     out: dict[str, Any] = dict.fromkeys(
         ("intro", "rfm", "rfm_chart", "abc", "pareto_chart", "abc_note", "lifecycle",
-         "lifecycle_chart", "clv", "clv_chart", "clv_note", "holdout", "holdout_chart",
+         "lifecycle_chart", "clv", "clv_chart", "clv_note", "clv_withheld", "holdout",
+         "holdout_chart",
          "holdout_note", "by_segment", "by_segment_chart",
          "matched", "predicts", "predicts_table", "transactions", "link_counts", "actions"))
     table = vr.table.data
@@ -127,7 +138,7 @@ def value_section(b: Any) -> dict[str, Any] | None:
             if top > 0 else np.histogram(clv, bins=CLV_BINS)
         out["clv_chart"] = charts.histogram(edges.tolist(), counts_.tolist(),
                                             b.t("value.clv_x"), b.t("value.clv_y"))
-        model = "BG/NBD" if vr.bgnbd is not None else "Pareto/NBD"
+        model = MODEL_NAMES[vr.settings["purchase_model"]]
         settings = vr.settings
         out["clv_note"] = b.t("value.clv_note", model=model, median=fmt(clv.median(), 2),
                               mean=fmt(clv.mean(), 2), horizon=fmt(settings["horizon"]),
@@ -142,7 +153,7 @@ def value_section(b: Any) -> dict[str, Any] | None:
                 out["clv_note"], b.t("value.clv_cut", n=fmt(beyond), cut=fmt(top, 0),
                                      max=fmt(float(clv.max()), 0))])
         # a CLV model that fails its gates is said so beside the numbers built on it
-        gates = [d.text(b.lang, b.name) for d in getattr(vr, "warnings", [])
+        gates = [as_sentence(d.text(b.lang, b.name), b.lang) for d in getattr(vr, "warnings", [])
                  if d.severity == "invalidates"]
         if gates:
             out["clv_note"] = b.t("meta.sentence_sep").join([out["clv_note"], *gates])
@@ -155,6 +166,12 @@ def value_section(b: Any) -> dict[str, Any] | None:
         ct.add(b.t("value.expected_purchases"),
                num(vr.customers["expected_purchases"].mean(), 2))
         out["clv"] = ct
+    else:
+        # no customer has a CLV: the models it is built on failed their gates (or no
+        # spend model was fitted); the heading stays, with why in place of the numbers
+        out["clv_withheld"] = b.t("meta.sentence_sep").join(
+            as_sentence(d.text(b.lang, b.name), b.lang) for d in getattr(vr, "warnings", [])
+            if d.severity == "invalidates") or None
     holdout = b.a.value.get("holdout")
     if holdout is not None:
         out.update(_holdout(b, holdout))
@@ -169,11 +186,11 @@ def _holdout(b: Any, v: Any) -> dict[str, Any]:
     """The purchase model's holdout check (:mod:`satisfaction.value.validation`):
     predicted and actual mean holdout purchases by calibration frequency as a chart
     and a table, and one paragraph with the totals; or why no check was made."""
-    model = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}[v.model]
+    model = MODEL_NAMES[v.model]
     check = v.check
     if check is None:
         return {"holdout_note": b.t("meta.sentence_sep").join(
-            d.text(b.lang, b.name) for d in v.warnings)}
+            as_sentence(d.text(b.lang, b.name), b.lang) for d in v.warnings)}
     end = v.period_end.isoformat()
     by = check.by_frequency
     t = b.table("clv_holdout", b.t("value.holdout"),
@@ -193,7 +210,8 @@ def _holdout(b: Any, v: Any) -> dict[str, Any]:
     if v.first_seen_later:
         sentences.append(b.t("value.holdout_later", n=fmt(int(v.first_seen_later)), end=end))
     # a calibration fit that fails its gates is said so beside the check built on it
-    sentences += [d.text(b.lang, b.name) for d in v.warnings if d.severity == "invalidates"]
+    sentences += [as_sentence(d.text(b.lang, b.name), b.lang) for d in v.warnings
+                  if d.severity == "invalidates"]
     chart = charts.holdout([str(g) for g in by.index], [float(a) for a in by["actual"]],
                            [float(p) for p in by["predicted"]],
                            b.t("value.holdout_frequency", end=end), b.t("value.holdout_y"),

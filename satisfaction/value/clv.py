@@ -983,6 +983,14 @@ def gamma_gamma_loglik(params: np.ndarray, x: np.ndarray, z: np.ndarray,
 
 
 def _gamma_gamma_loglik(params: np.ndarray, d: _Pairs, grad: bool = False) -> Any:
+    # at extreme parameters (a degenerate spend distribution) the terms overflow to
+    # inf or NaN: the optimizer's objective reads that as "not here" and the gates
+    # report the fit; no NumPy warning reaches the user (errstate is per thread)
+    with np.errstate(all="ignore"):
+        return _gamma_gamma_terms(params, d, grad)
+
+
+def _gamma_gamma_terms(params: np.ndarray, d: _Pairs, grad: bool) -> Any:
     p, q, g = params
     xv, wx, w = d.xv, d.wx, d.w
     pxv = p * xv
@@ -1077,14 +1085,16 @@ def _fit_gamma_gamma(frequency: Any, monetary_value: Any, weights: Any = None) -
     parts = [_Pairs(ux[c], uz_s[c], w[c]) for c in _chunks(len(ux))]
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        par = np.exp(theta)
+        with np.errstate(over="ignore"):
+            par = np.exp(theta)
         ll, g = _summed(_gamma_gamma_loglik, parts, par)
-        if not np.isfinite(ll):
+        if not np.isfinite(ll) or not np.all(np.isfinite(g)):
             return 1e300, np.zeros(3)
         return -ll / w.sum(), -g * par / w.sum()
 
     res = _minimize(objective, np.zeros(3), jac=True, n=len(ux))
-    p, q, g_s = np.exp(res.x)
+    with np.errstate(over="ignore"):
+        p, q, g_s = np.exp(res.x)
     params = np.array([p, q, g_s / scale])
     ll = gamma_gamma_loglik(params, ux, uz, w)
     gates = fit_diagnostics("Gamma-Gamma", bool(res.success), res.x, ll, ("p", "q", "v"), params)

@@ -52,6 +52,9 @@ from satisfaction.value.transactions import _as_date
 
 #: The CLV models a value analysis can fit.
 MODELS: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma")
+#: Their names as the literature writes them.
+MODEL_NAMES: dict[str, str] = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD",
+                               "gamma_gamma": "Gamma-Gamma"}
 
 #: Default CLV horizon (one year) per time unit.
 DEFAULT_HORIZON: dict[str, int] = {"day": 365, "week": 52, "month": 12}
@@ -364,11 +367,12 @@ def analyse_customers(
         except InputError as exc:
             spend_error = exc  # raised after the purchase models' own errors, as before
         r, a, life = segmentations.result()
-        # The per-customer predictions come from BG/NBD when it is fitted (Pareto/NBD's
-        # only without it): then they are made while Pareto/NBD is still being fitted,
-        # which takes the longest.
+        # The per-customer predictions come from BG/NBD when it is fitted and passes
+        # its gates (Pareto/NBD's without it, or when only Pareto/NBD passes): then
+        # they are made while Pareto/NBD is still being fitted, which takes the longest.
         per_customer = None
-        if spend_error is None and (bg is not None or pareto is None):
+        if spend_error is None and ((bg is not None and bg.status != "invalid")
+                                    or pareto is None):
             per_customer = _per_customer(table, options, d_unit, (r, a, life), bg, gg,
                                          (x, tx, big_t, z), referral_rate, referral_value)
         try:
@@ -387,9 +391,10 @@ def analyse_customers(
             raise InputError(spend_error.message, file=source, value=spend_error.value,
                              hint=hint) from None
         if per_customer is None:
-            per_customer = _per_customer(table, options, d_unit, (r, a, life), pn, gg,
+            model = pn if bg is None or (pn.status != "invalid") else bg
+            per_customer = _per_customer(table, options, d_unit, (r, a, life), model, gg,
                                          (x, tx, big_t, z), referral_rate, referral_value)
-    out, extra, hold = per_customer
+    out, extra, hold, used = per_customer
     notes = excluded_diagnostics(log)
     for fit in (bg, pn, gg):
         if fit is not None:
@@ -398,7 +403,8 @@ def analyse_customers(
     settings = {"period_end": table.period_end.isoformat(),
                 "holdout_end": table.holdout_end.isoformat(), "time_unit": table.time_unit,
                 "horizon": int(horizon), "discount_rate_annual": float(options.discount_rate),
-                "discount_rate_per_unit": float(d_unit), "margin": table.has_margin}
+                "discount_rate_per_unit": float(d_unit), "margin": table.has_margin,
+                "purchase_model": used}
     return ValueResult(customers=out, table=table, rfm=r, abc=a, lifecycle=life,
                        transactions_log=log, counts=counts, settings=settings, bgnbd=bg,
                        pareto_nbd=pn, gamma_gamma=gg, holdout=hold, warnings=notes,
@@ -410,12 +416,21 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
                   model: BGNBDFit | ParetoNBDFit | None, gg: GammaGammaFit | None,
                   arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
                   referral_rate: float | pd.Series, referral_value: float,
-                  ) -> tuple[pd.DataFrame, list[Diagnostic], HoldoutCheck | None]:
+                  ) -> tuple[pd.DataFrame, list[Diagnostic], HoldoutCheck | None, str | None]:
     """The per-customer table of :func:`analyse_customers` (segments, P(alive), expected
     purchases, CLV and the value decomposition from ``model`` and ``gg``), the
-    diagnostics it adds (margin used, customers whose spend is undefined) and the
-    holdout check. ``arrays`` are the purchasers' x, t_x, T and mean repeat spend, as
-    the fits were given them."""
+    diagnostics it adds (margin used, customers whose spend is undefined, values
+    withheld), the holdout check and the purchase model's name (``bgnbd``,
+    ``pareto_nbd`` or None). ``arrays`` are the purchasers' x, t_x, T and mean repeat
+    spend, as the fits were given them.
+
+    A model that fails its gates (status ``invalid``: not converged, at the boundary
+    of the parameter space, no repeat purchases, q ≤ 1) yields no per-customer values:
+    P(alive), expected purchases and CLV are left empty when the purchase model is
+    invalid (diagnostic ``clv_predictions_withheld``), expected spend and CLV when the
+    spend model is (``clv_spend_withheld``). Numbers from a degenerate fit would read as
+    results. The holdout check of an invalid purchase model is still made: it shows
+    how the model fails."""
     data = table.purchasers
     horizon = options.horizon
     r, a, life = segments
@@ -434,6 +449,17 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
     out["expected_spend"] = np.nan
     hold = None
     pred: dict[str, np.ndarray] = {}
+    used = None if model is None else "bgnbd" if isinstance(model, BGNBDFit) else "pareto_nbd"
+    if model is not None and model.status == "invalid":
+        notes.append(Diagnostic("clv_predictions_withheld", "invalidates",
+                                {"model": MODEL_NAMES[used]}))
+        if table.holdout_end > table.period_end:
+            length = (table.holdout_end - table.period_end).days / table.unit_days
+            hold = holdout_check(model, data, length)
+        model = None
+    elif model is not None and gg is not None and gg.status == "invalid":
+        notes.append(Diagnostic("clv_spend_withheld", "invalidates"))
+        gg = None
     if model is not None:
         if isinstance(model, BGNBDFit):
             pred = model.predict(horizon, d_unit, x, tx, big_t)
@@ -469,7 +495,7 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
     for column in ("frequency", "r_score", "f_score", "m_score"):
         out[column] = out[column].astype("int64")
     out.index.name = "customer_id"
-    return out, notes, hold
+    return out, notes, hold, used
 
 
 def excluded_diagnostics(log: dict[str, Any]) -> list[Diagnostic]:
