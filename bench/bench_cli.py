@@ -48,6 +48,8 @@ CASES: tuple[tuple[str, list[str], int], ...] = (
     ("usage error (clv --date-format %Q)", ["clv", "tx.csv", "--date-format", "%Q"], 2),
     ("usage error (clv --margin-col and --cost-col)", ["clv", "tx.csv", "--margin-col", "m",
                                                        "--cost-col", "c"], 2),
+    ("input error (fit, responses file missing)", ["fit", "cram", "no-such-file.csv"], 2),
+    ("input error (efa, responses file missing)", ["efa", "cram", "no-such-file.csv"], 2),
 )
 
 

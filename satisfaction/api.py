@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satisfaction.errors import InputError, UsageError
+from satisfaction.io import check_data_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,6 +84,7 @@ def as_questionnaire(source: Questionnaire | str | Path) -> Questionnaire:
 def _screened(q: Questionnaire, data: pd.DataFrame | str | Path | Responses, *,
               sheet: str | int | None = None, header_row: int | None = None) -> Responses:
     """The responses screened against ``q`` (as given when already screened)."""
+    check_data_file(data)
     from satisfaction.responses import Responses, load_responses
 
     if isinstance(data, Responses):
@@ -114,6 +116,7 @@ def model_data(model: Questionnaire | str | Path, data: pd.DataFrame | str | Pat
     """The model and its data: ``(questionnaire, screened answers, screening log)`` for a
     questionnaire (:func:`validate`), ``(syntax, table as read, None)`` for lavaan syntax
     (text or a ``.lav``/``.txt`` file)."""
+    check_data_file(data)
     from satisfaction.responses import Responses
 
     if _is_questionnaire(model):
@@ -149,6 +152,7 @@ def validate(questionnaire: Questionnaire | str | Path,
     (the index, drivers and value link rest on it). ``sheet`` and ``header_row``
     are for Excel files.
     """
+    check_data_file(data)  # before the statistics' imports
     q = as_questionnaire(questionnaire)
     responses = _screened(q, data, sheet=sheet, header_row=header_row)
     if q.role("satisfaction") is None:
@@ -172,6 +176,7 @@ def reliability(questionnaire: Questionnaire | str | Path,
     weights); the CFA is then lavaan's ``sampling.weights`` and α, HTMT and the item
     statistics are weighted (tested against lavaan, semTools, psych and survey).
     """
+    check_data_file(data)  # before the statistics' imports
     from satisfaction.reliability import HTMT_THRESHOLDS
     from satisfaction.reliability import reliability as run
 
@@ -196,6 +201,7 @@ def efa(questionnaire: Questionnaire | str | Path,
     as in :func:`fit`; the weighted correlation matrix is analysed
     (``psych::fa(weight=)``).
     """
+    check_data_file(data)  # before the statistics' imports
     from satisfaction.efa import efa as run
 
     q = as_questionnaire(questionnaire)
@@ -258,9 +264,9 @@ def fit(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
         m, frame, _ = model_data(model, data)
         w = _sampling_weights(m, frame, _source(data), weights)
         return pls(m, frame, consistent=estimator == "plsc", weights=w, **options)
+    m, frame, log = model_data(model, data)
     from satisfaction.model import fit as run
 
-    m, frame, log = model_data(model, data)
     ordinal = estimator in ("wlsmv", "wlsm", "ulsmv")
     source = _source(data)
     if "sampling_weights" not in options and not ordinal:
@@ -320,6 +326,7 @@ def pls(model: Questionnaire | str | Path, data: pd.DataFrame | str | Path | Res
     then use them too (:mod:`satisfaction.pls_predict`). Its ``to_dict()`` is the
     command's JSON.
     """
+    check_data_file(data)  # before the statistics' imports
     from satisfaction.pls_assessment import assess
 
     if bootstrap < 0:
@@ -361,6 +368,7 @@ def pls_groups(model: Questionnaire | str | Path,
     questionnaire's declared weights): weighted PLS per group, the bootstrap and the
     permutations carrying each respondent's weight, MICOM on weighted composites.
     """
+    check_data_file(data)  # before the statistics' imports
     from satisfaction.pls_groups import pls_groups as run
 
     for option, value in (("--group-equal", group_equal), ("--group-partial", group_partial)):
@@ -401,6 +409,7 @@ def invariance(model: Questionnaire | str | Path, data: pd.DataFrame | str | Pat
     weights); every step is then lavaan's ``cfa(..., sampling.weights =)`` with MLR
     and the steps are compared by the Satorra-Bentler (2001) scaled difference and
     the robust CFI/RMSEA (tested against lavaan's ``lavTestLRT``)."""
+    check_data_file(data)  # before the statistics' imports
     from satisfaction.invariance import invariance as run
 
     m, frame, _ = model_data(model, data)
@@ -426,6 +435,7 @@ def compare(questionnaire: Questionnaire | str | Path,
     (:func:`satisfaction.compare.weighted_association`, tested against R's survey;
     info ``compare_associations_weighted``).
     """
+    check_data_file(data)  # before the statistics' imports
     from satisfaction.compare import compare as run
 
     q = as_questionnaire(questionnaire)
@@ -463,6 +473,7 @@ def weight(questionnaire: Questionnaire | str | Path, data: pd.DataFrame | str |
     ``weighting`` (raking or post-stratification,
     :func:`satisfaction.weights.compute_weights`, tested against R's survey) or a
     ``weight`` column (:func:`satisfaction.weights.read_weight_column`)."""
+    check_data_file(data)  # before the statistics' imports
     from satisfaction.errors import SchemaError
     from satisfaction.weights import compute_weights, read_weight_column
 
@@ -618,14 +629,17 @@ def report(questionnaire: Questionnaire | str | Path, data: str | Path, *,
     -------
     (Analysis, ReportFiles)
     """
-    from satisfaction.io import check_outputs
-    from satisfaction.pipeline import run
-    from satisfaction.report.render import write_report
-
     if lang not in ("en", "zh"):
         raise UsageError("expected 'en' or 'zh'", column="--lang", value=lang)
     if bootstrap < 0:
         raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
+    check_data_file(data)
+    if transactions is not None:
+        check_data_file(transactions)
+    from satisfaction.io import check_outputs
+    from satisfaction.pipeline import run
+    from satisfaction.report.render import write_report
+
     if out is None:
         out = Path("reports") / f"{Path(data).stem}_{lang}.pdf"
     # every output is checked before the analysis starts (a minute with the bootstrap)

@@ -35,6 +35,21 @@ from pathlib import Path
 from typing import Any
 
 
+def check_data_file(source: Any) -> None:
+    """Refuse a data file that is not there, or is a folder, with an InputError naming
+    it (exit 2), before pandas and the statistics are imported (about a second); the
+    readers (:func:`satisfaction.responses.read_table`) say the same after. Anything
+    else (a DataFrame, lavaan syntax as text, a Responses object) passes."""
+    from satisfaction.errors import InputError
+
+    if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
+        path = Path(source)
+        if not path.exists():
+            raise InputError("file not found", file=str(source))
+        if path.is_dir():
+            raise InputError("expected a file, found a folder", file=str(source))
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert numpy/pandas scalars and containers to plain JSON values.
 

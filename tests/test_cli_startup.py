@@ -19,9 +19,10 @@ HEAVY = ("numpy", "pandas", "scipy", "yaml", "duckdb", "matplotlib", "statsmodel
 PROBE = """
 import contextlib, io, json, sys
 from satisfaction.cli import main
-with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
+with contextlib.redirect_stdout(io.StringIO()) as out, \
+        contextlib.redirect_stderr(io.StringIO()) as err:
     code = main({argv!r})
-print(json.dumps({{"code": code, "out": out.getvalue(),
+print(json.dumps({{"code": code, "out": out.getvalue(), "err": err.getvalue(),
                   "heavy": sorted(m for m in {heavy!r} if m in sys.modules),
                   "multiprocessing": "multiprocessing" in sys.modules}}))
 """
@@ -47,6 +48,24 @@ def test_usage_error_imports_no_analysis_library():
     found = _probe(["fit"])  # missing arguments: exit 2 before any data are read
     assert found["code"] == 2
     assert found["heavy"] == []
+
+
+def test_missing_data_file_is_said_before_the_analysis_libraries(tmp_path):
+    """A responses file that is not there (or is a folder) is an input error naming
+    it, said before pandas and the statistics are imported (a second)."""
+    missing = str(tmp_path / "nofile.csv")
+    for argv in (["fit", "cram", missing], ["efa", "cram", missing],
+                 ["compare", "cram", missing, "--by", "x"], ["report", "cram", missing],
+                 ["reliability", "cram", missing], ["invariance", "cram", missing,
+                                                    "--group", "x"],
+                 ["validate", "cram", missing], ["fit", "cram", str(tmp_path)]):
+        found = _probe(argv)
+        assert found["code"] == 2, argv
+        assert argv[2] in found["err"], argv
+        assert ("file not found" if argv[2] == missing else "found a folder") in found["err"]
+        # reading the questionnaire may take yaml and numpy (0.1 s); nothing heavier
+        assert [m for m in found["heavy"] if m not in ("yaml", "numpy")] == [], \
+            (argv, found["heavy"])
 
 
 def test_command_help_imports_no_analysis_library():
@@ -81,3 +100,13 @@ def test_value_commands_set_their_process_environment():
     assert seen("--debug", "rfm", "tx.csv") == "0 1"
     assert seen("clv", "tx.csv", OPENBLAS_NUM_THREADS="2") == "0 2"
     assert seen("report", "q.yaml", "d.csv") == "None None"
+
+
+def test_python_dash_m_runs_the_command_line():
+    """``python -m satisfaction`` is the ``satisfaction`` script (exit codes too)."""
+    done = subprocess.run([sys.executable, "-m", "satisfaction", "--help"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "validate" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "satisfaction", "fit"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "Missing argument" in done.stderr

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from satisfaction import api
 from satisfaction.commands import HeaderRow, Sheet, check_choice, make_console
-from satisfaction.io import write_json
+from satisfaction.io import check_data_file, write_json
 
 if TYPE_CHECKING:  # pingouin and SciPy load when the command runs
     from satisfaction.compare import CompareResult
@@ -93,6 +93,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare every construct index across groups (Welch, rank tests, chi-square);
         numeric groups without bands by their correlation with each index."""
+        check_data_file(responses)  # before the statistics' imports (a second)
         from satisfaction.compare import ADJUST_METHODS
 
         check_choice("--adjust", adjust, tuple(ADJUST_METHODS))

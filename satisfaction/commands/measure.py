@@ -12,7 +12,7 @@ from rich.table import Table
 
 from satisfaction import api
 from satisfaction.commands import HeaderRow, Sheet, check_at_least, check_choice, make_console
-from satisfaction.io import write_json
+from satisfaction.io import check_data_file, write_json
 
 console = make_console()
 
@@ -187,6 +187,7 @@ def register(app: typer.Typer) -> None:
         = None, sheet: Sheet = None, header_row: HeaderRow = None, weights: Weights = None,
     ) -> None:
         """Exploratory factor analysis: KMO, Bartlett, parallel analysis, rotated loadings."""
+        check_data_file(responses)  # before the statistics' imports (a second)
         from satisfaction.efa import METHODS, ROTATIONS
 
         check_choice("--method", method, METHODS)
