@@ -298,6 +298,12 @@ class Responses:
         """Whether enough respondents remain to analyse."""
         return self.log.analysed >= self.questionnaire.screening.min_respondents
 
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The ``validate --json`` contract: the screening log (:meth:`QualityLog.to_dict`,
+        every exclusion counted under its reason) and whether enough respondents
+        remain (``usable``). The answers themselves are not in it."""
+        return {**self.log.to_dict(lang), "usable": self.usable}
+
 
 # -- reading -----------------------------------------------------------------
 

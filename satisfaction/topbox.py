@@ -113,11 +113,11 @@ class BoxResult:
     weighted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` of the box scores: each table's rows with their item id."""
+        from satisfaction.io import records as rows
+
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{"item": str(k), **{str(c): (None if pd.isna(v) else
-                                                 (v.item() if hasattr(v, "item") else v))
-                                        for c, v in r.items()}}
-                    for k, r in frame.iterrows()]
+            return [{"item": str(k), **r} for k, r in zip(frame.index, rows(frame), strict=True)]
 
         return {"boxes": self.boxes, "weighted": self.weighted,
                 "items": records(self.items),

@@ -709,13 +709,13 @@ class WeightedAnalysis:
     not_weighted: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` of the weighted analysis: the weights, then each table's rows."""
+        from satisfaction.io import records as rows
+
         def records(frame: pd.DataFrame | None, index: bool = False) -> Any:
             if frame is None:
                 return None
-            frame = frame.reset_index() if index else frame
-            return [{str(k): (None if v is None or (isinstance(v, float) and v != v) else
-                              (v.item() if hasattr(v, "item") else v))
-                     for k, v in r.items()} for r in frame.to_dict(orient="records")]
+            return rows(frame.reset_index() if index else frame)
 
         return {**self.weights.to_dict(), "items": records(self.items, index=True),
                 "indices": records(self.indices), "group_tests": records(self.group_tests),

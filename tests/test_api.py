@@ -148,3 +148,15 @@ def test_commands_are_a_thin_layer_over_the_api() -> None:
                         continue
                     offending.append(f"{path.name}: from {node.module} import {name}")
     assert offending == []
+
+
+def test_validate_is_the_commands_json(tmp_path: Path) -> None:
+    """api.validate's Responses has the one to_dict of every result: the command's
+    --json (the screening log, counted by reason, and whether it is usable)."""
+    out = tmp_path / "validate.json"
+    assert main(["validate", "ecsi_bank", str(BANK), "--json", str(out)]) == 0
+    result = api.validate("ecsi_bank", BANK)
+    mine = json.loads(json.dumps(result.to_dict()))
+    assert _same(mine, json.loads(out.read_text()))
+    assert mine["usable"] is True and mine["loaded"] == result.log.loaded
+    assert sum(mine["excluded"].values()) + mine["analysed"] == mine["loaded"]

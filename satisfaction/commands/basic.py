@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         result = api.validate(questionnaire, responses, sheet=sheet, header_row=header_row)
         print_log(result)
         if json_path is not None:
-            write_json(json_path, {**result.log.to_dict(), "usable": result.usable})
+            write_json(json_path, result.to_dict())
         if not result.usable:
             need = result.questionnaire.screening.min_respondents
             console.print(f"[red]not usable:[/red] {result.log.analysed} respondents remain; "
