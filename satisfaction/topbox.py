@@ -124,15 +124,15 @@ class BoxResult:
                 "distribution": records(self.distribution), "nps": records(self.nps)}
 
 
-def box_scores(data: pd.DataFrame, questionnaire: Questionnaire, boxes: int = 2,
+def box_scores(questionnaire: Questionnaire, data: pd.DataFrame, boxes: int = 2,
                level: float = 0.95, weights: pd.Series | None = None) -> BoxResult:
     """Top-k-box and bottom-k-box shares, answer distributions and NPS per item.
 
     Parameters
     ----------
+    questionnaire : Questionnaire
     data : DataFrame
         ``Responses.data`` (one column per item id, reverse-worded items recoded).
-    questionnaire : Questionnaire
     boxes : int
         k (2: the two most and the two least favourable answers).
     level : float
@@ -147,7 +147,7 @@ def box_scores(data: pd.DataFrame, questionnaire: Questionnaire, boxes: int = 2,
     BoxResult
     """
     if weights is not None:
-        return _weighted_box_scores(data, questionnaire, boxes, level, weights)
+        return _weighted_box_scores(questionnaire, data, boxes, level, weights)
     owner = questionnaire.construct_of_item()
     rows, dist = [], {}
     points: set[float] = set()
@@ -215,7 +215,7 @@ def weighted_net_promoter(answers: Any, weights: Any, level: float = 0.95
             "ci.upper": m["ci.upper"]}
 
 
-def _weighted_box_scores(data: pd.DataFrame, questionnaire: Questionnaire, boxes: int,
+def _weighted_box_scores(questionnaire: Questionnaire, data: pd.DataFrame, boxes: int,
                          level: float, weights: pd.Series) -> BoxResult:
     """:func:`box_scores` with respondent weights (design-based, module docstring)."""
     from satisfaction.weights import weighted_mean, weighted_share

@@ -84,7 +84,7 @@ def test_benchmark_is_compared_with_the_interval(bank: dict) -> None:
 
 def test_item_results_and_nps_are_the_box_scores(bank: dict) -> None:
     a, items = bank["analysis"], bank["en"]["items"]
-    boxes = box_scores(a.responses.data, a.questionnaire)
+    boxes = box_scores(a.questionnaire, a.responses.data)
     weakest = boxes.items.sort_values(["top", "mean_share"], kind="stable")
     first = items["weakest"].rows[0]
     assert first[0].text == weakest.index[0]

@@ -64,7 +64,7 @@ def bank():
 
 def test_weighted_box_scores_match_svymean_and_svyciprop(bank):
     q, data, weights = bank
-    result = box_scores(data, q, weights=weights.weights)
+    result = box_scores(q, data, weights=weights.weights)
     assert result.weighted
     for ref in SURVEY["items"]:
         row = result.items.loc[ref["item"]]
@@ -79,7 +79,7 @@ def test_weighted_box_scores_match_svymean_and_svyciprop(bank):
         assert dist[[9.0, 10.0]].sum() == pytest.approx(row["top"], abs=1e-12)
         assert dist.sum() == pytest.approx(1.0, abs=1e-12)
     # unweighted, the same call gives the plain shares (Wilson intervals)
-    plain = box_scores(data, q)
+    plain = box_scores(q, data)
     assert not plain.weighted
     assert plain.items.loc["sat1", "top"] == pytest.approx(
         float((data["sat1"] >= 9).mean()), abs=1e-12)
@@ -134,7 +134,7 @@ def test_report_figures_with_missing_answers_are_domains_as_in_r(bank):
     ref = SURVEY["missing_answers"]
     blank = data.copy()
     blank.loc[ref["respondent"], "sat1"] = np.nan
-    row = box_scores(blank, q, weights=weights.weights).items.loc["sat1"]
+    row = box_scores(q, blank, weights=weights.weights).items.loc["sat1"]
     assert (row["n"], row["missing"]) == (246, 4)
     assert [row["mean"], row["mean.se"], row["top"], row["top.se"], row["top.ci.lower"],
             row["top.ci.upper"]] == pytest.approx(

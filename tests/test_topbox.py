@@ -25,7 +25,7 @@ def bank(bank_csv: Path) -> tuple[Questionnaire, pd.DataFrame]:
 
 def test_box_scores_equal_r(bank: tuple[Questionnaire, pd.DataFrame]) -> None:
     q, data = bank
-    result = box_scores(data, q)
+    result = box_scores(q, data)
     assert list(result.items.index) == [i.id for i in q.items]
     assert list(result.distribution.columns) == [float(v) for v in range(11)]
     for item, ref in REF["bank"].items():
@@ -43,7 +43,7 @@ def test_missing_answers_leave_n(bank: tuple[Questionnaire, pd.DataFrame]) -> No
     q, data = bank
     data = data.copy()
     data.iloc[:5, data.columns.get_loc("imag1")] = np.nan
-    row = box_scores(data, q).items.loc["imag1"]
+    row = box_scores(q, data).items.loc["imag1"]
     ref = REF["blanked"]["imag1"]
     assert (row["n"], row["missing"]) == (ref["n"], 5)
     assert row["top"] == pytest.approx(ref["top"], abs=1e-9)
@@ -64,14 +64,14 @@ def test_nps_equals_r(bank: tuple[Questionnaire, pd.DataFrame]) -> None:
 
 def test_tagged_item_gets_its_nps(bank: tuple[Questionnaire, pd.DataFrame]) -> None:
     q, data = bank  # the shipped bank questionnaire tags loy3 (recommend) nps: true
-    result = box_scores(data, q)
+    result = box_scores(q, data)
     assert list(result.nps.index) == ["loy3"]
     assert result.nps.loc["loy3", "nps"] == pytest.approx(REF["nps_loy3"]["nps"], abs=1e-9)
     raw = q.to_dict()
     for c in raw["constructs"]:
         for it in c.get("items", []):
             it.pop("nps", None)
-    assert box_scores(data, Questionnaire.from_dict(raw)).nps.empty
+    assert box_scores(Questionnaire.from_dict(raw), data).nps.empty
 
 
 def test_nps_needs_a_0_to_10_scale() -> None:

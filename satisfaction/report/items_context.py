@@ -34,7 +34,7 @@ def items_section(b: Any) -> dict[str, Any] | None:
     if data is None or not b.q.items:
         return None
     weighted = getattr(b.a, "weighted", None)
-    result = box_scores(data, b.q,
+    result = box_scores(b.q, data,
                         weights=None if weighted is None else weighted.weights.weights)
     items = result.items
     if not len(items):
