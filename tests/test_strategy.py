@@ -207,11 +207,11 @@ def test_findings_from_analysis_reads_every_stage():
 
     import numpy as np
 
-    from satisfaction.value.rfm import rfm
+    from satisfaction.value.rfm import rfm_segments
 
     ids = [f"C{i:02d}" for i in range(40)]
     rng = np.random.default_rng(1)
-    scored = rfm(pd.Series(rng.integers(1, 400, 40), index=ids),
+    scored = rfm_segments(pd.Series(rng.integers(1, 400, 40), index=ids),
                  pd.Series(rng.integers(1, 12, 40), index=ids),
                  pd.Series(rng.uniform(10, 500, 40), index=ids))
     stages = pd.Series(["decline"] * 10 + ["growth"] * 30, index=ids, name="lifecycle_stage")

@@ -12,7 +12,7 @@ import pytest
 from satisfaction.value.abc import abc_classes, gini
 from satisfaction.value.customers import customer_table
 from satisfaction.value.lifecycle import lifecycle_stages
-from satisfaction.value.rfm import SegmentRule, quantile_scores, rfm
+from satisfaction.value.rfm import SegmentRule, quantile_scores, rfm_segments
 from satisfaction.value.transactions import load_transactions
 
 HERE = Path(__file__).parent
@@ -31,7 +31,7 @@ def ref():
 
 
 def test_rfm_matches_r(table, ref):
-    res = rfm(table["recency_days"], table["occasions"], table["revenue"])
+    res = rfm_segments(table["recency_days"], table["occasions"], table["revenue"])
     d = res.data.loc[ref.index]
     np.testing.assert_array_equal(d["recency"], ref["recency"])
     np.testing.assert_array_equal(d["frequency"], ref["frequency"])
@@ -75,11 +75,11 @@ def test_quantile_scores_ties():
 
 def test_business_segments_configurable(table):
     rules = [SegmentRule("best", r=(5, 5), f=(5, 5)), SegmentRule("rest")]
-    res = rfm(table["recency_days"], table["occasions"], table["revenue"], segments=rules)
+    res = rfm_segments(table["recency_days"], table["occasions"], table["revenue"], segments=rules)
     d = res.data
     assert set(d["rfm_segment"]) == {"best", "rest"}
     assert ((d["rfm_segment"] == "best") == ((d["r_score"] == 5) & (d["f_score"] == 5))).all()
-    default = rfm(table["recency_days"], table["occasions"], table["revenue"]).data
+    default = rfm_segments(table["recency_days"], table["occasions"], table["revenue"]).data
     champ = default["rfm_segment"] == "champions"
     assert (default.loc[champ, ["r_score", "f_score", "m_score"]] >= 4).all().all()
 

@@ -404,12 +404,12 @@ def test_segmentations_on_numbered_rows_equal_those_on_customer_ids(cdnow):
     from satisfaction.value.abc import abc_classes
     from satisfaction.value.core import _segment
     from satisfaction.value.lifecycle import lifecycle_stages
-    from satisfaction.value.rfm import rfm
+    from satisfaction.value.rfm import rfm_segments
 
     table = customer_table(cdnow, period_end="1997-09-30")
     d = table.purchasers
     r, a, life = _segment(d, table.period_end, (0.8, 0.95))
-    direct = (rfm(d["recency_days"], d["occasions"], d["revenue"]),
+    direct = (rfm_segments(d["recency_days"], d["occasions"], d["revenue"]),
               abc_classes(d["revenue"], thresholds=(0.8, 0.95)),
               lifecycle_stages(d, table.period_end))
     for ours, theirs in zip((r, a, life), direct, strict=True):

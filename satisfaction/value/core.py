@@ -47,7 +47,7 @@ from satisfaction.value.clv import (
 )
 from satisfaction.value.customers import TIME_UNITS, CustomerTable
 from satisfaction.value.lifecycle import LifecycleResult, lifecycle_stages
-from satisfaction.value.rfm import RFMResult, rfm
+from satisfaction.value.rfm import RFMResult, rfm_segments
 from satisfaction.value.transactions import _as_date
 
 #: The CLV models a value analysis can fit.
@@ -287,7 +287,7 @@ def _segment(data: pd.DataFrame, period_end: dt.date, abc_thresholds: tuple[floa
     and for a million text ids each such lookup hashed them all again (a second of CPU).
     """
     plain = data.reset_index(drop=True)
-    r = rfm(plain["recency_days"], plain["occasions"], plain["revenue"])
+    r = rfm_segments(plain["recency_days"], plain["occasions"], plain["revenue"])
     a = abc_classes(plain["revenue"], thresholds=abc_thresholds)
     life = lifecycle_stages(plain, period_end)
     for result in (r, a, life):

@@ -148,9 +148,10 @@ class RFMResult:
                 "value_groups": table("value_group"), "segments": table("rfm_segment")}
 
 
-def rfm(recency: pd.Series, frequency: pd.Series, monetary: pd.Series, bins: int = 5,
-        segments: tuple[SegmentRule, ...] | list[SegmentRule] = DEFAULT_SEGMENTS,
-        default_segment: str = "others") -> RFMResult:
+def rfm_segments(recency: pd.Series, frequency: pd.Series, monetary: pd.Series,
+                 bins: int = 5,
+                 segments: tuple[SegmentRule, ...] | list[SegmentRule] = DEFAULT_SEGMENTS,
+                 default_segment: str = "others") -> RFMResult:
     """Score customers on recency, frequency and monetary value and segment them.
 
     Parameters
