@@ -178,3 +178,21 @@ def test_spreadsheet_safe_equals_the_rule_cell_by_cell():
     assert safe.loc[frame["id"] == "=HYPERLINK(1)", "id"].eq("'=HYPERLINK(1)").all()
     assert safe.loc[frame["id"] == "-2.5", "id"].eq("-2.5").all()  # a number stays
     pd.testing.assert_series_equal(safe["value"], frame["value"])
+
+
+def test_holdout_printed_by_calibration_frequency(tmp_path, capsys):
+    """With a holdout period the command prints the check by calibration repeat
+    purchases (FHL 2005a, figure 4), the same rows as --json's by_frequency; on the
+    CDNOW sample's 39-week split, the 1,882 holdout repeat purchases of FHL 2005a."""
+    out = tmp_path / "h.json"
+    assert main(["clv", str(DATA), "--period-end", "1997-09-30", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "actual repeat purchases 1882" in text
+    assert "Holdout check by calibration repeat purchases" in text
+    rows = json.loads(out.read_text())["holdout"]["by_frequency"]
+    assert [r["frequency"] for r in rows] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    for r in rows:
+        line = f"│ {r['frequency']:>16} │ {r['customers']:>9} │ {r['actual']:>6.3f} │ " \
+               f"{r['predicted']:>9.3f} │"
+        assert line in text, line
+    assert sum(r["customers"] for r in rows) == 2357

@@ -118,6 +118,15 @@ def _print(result: ValueResult, models: bool, period_end_given: bool = False) ->
         console.print(f"Holdout ({h.length:.1f} {result.table.time_unit}s): actual repeat "
                       f"purchases {h.actual_total:.0f}, predicted {h.predicted_total:.1f}, "
                       f"MAE per customer {h.mae:.3f}")
+        # predicted against actual by calibration frequency (FHL 2005a, figure 4): where
+        # the purchase model is off, and for whom
+        ht = Table(title="Holdout check by calibration repeat purchases")
+        for col in ("repeat purchases", "customers", "actual", "predicted"):
+            ht.add_column(col, justify="right")
+        for k, row in h.by_frequency.iterrows():
+            ht.add_row(str(k), str(int(row.customers)), f"{row.actual:.3f}",
+                       f"{row.predicted:.3f}")
+        console.print(ht)
     for d in result.warnings:
         if d.code != "transactions_excluded":  # in the transactions table above
             console.print(f"  [yellow]{d.severity}:[/yellow] {escape(str(d))}")
