@@ -21,7 +21,7 @@ import pytest
 
 from satisfaction.errors import InputError, UsageError
 from satisfaction.value import spark as sv
-from satisfaction.value import spark_parquet, spark_session
+from satisfaction.value import spark_parquet, spark_session, spark_validation
 from satisfaction.value.customers import customer_table
 from satisfaction.value.transactions import (
     _DATE_FORMATS,
@@ -504,8 +504,8 @@ def test_copies_listed_with_their_own_values_after_a_narrow_shuffle(
     path = tmp_path / "typed.parquet"
     frame.to_parquet(path, index=False, row_group_size=100 if footers else None)
     if not footers:
-        # spark_transactions calls the name spark.py imported from spark_parquet
-        monkeypatch.setattr(sv, "_parquet_facts", lambda *args: None)
+        # spark_transactions calls the name spark_validation.py imported from spark_parquet
+        monkeypatch.setattr(spark_validation, "_parquet_facts", lambda *args: None)
     cols = TransactionColumns()
     duck = load_transactions(path, cols, today=TODAY, max_problems=None)
     stx = sv.spark_transactions(spark, str(path), cols, today=TODAY, max_problems=None)
@@ -524,8 +524,8 @@ def test_earliest_date_as_duckdb(spark, tmp_path, monkeypatch, footers):
     first date is before it, the footers prove nothing and the first pass runs."""
     path = tmp_path / "typed.parquet"
     _dated().to_parquet(path, index=False)
-    if not footers:
-        monkeypatch.setattr(sv, "_parquet_facts", lambda *args: None)
+    if not footers:  # the name spark_transactions calls (see above)
+        monkeypatch.setattr(spark_validation, "_parquet_facts", lambda *args: None)
     duck = load_transactions(path, COLS, today=TODAY, earliest="2024-03-10",
                              max_problems=None)
     stx = sv.spark_transactions(spark, str(path), COLS, today=TODAY, earliest="2024/03/10",

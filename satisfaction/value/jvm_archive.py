@@ -36,7 +36,7 @@ How this module uses it:
   ``-XX:+VerifySharedSpaces`` (check sums of the mapped regions, 0.1 s) and the
   archive's messages off. If the JVM still fails to start with it, the archive is
   deleted if Spark then starts without it
-  (:func:`satisfaction.value.spark.spark_session`). That happens to an archive cut
+  (:func:`satisfaction.value.spark_session.spark_session`). That happens to an archive cut
   short after it was saved (by hand, or a damaged disk): the JVM crashes as it maps
   it, and prints its crash report (written to ``hs_err_pid*.log`` in the cache
   folder, not the current one), before the session starts again without it

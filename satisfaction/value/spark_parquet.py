@@ -4,14 +4,15 @@
 DataFrame, with an error naming the file that is not Parquet (by its magic bytes,
 :func:`_is_parquet`) rather than a failed Spark job. :func:`_parquet_facts` reads
 the footers of local files: when their row-group statistics prove what the first,
-narrow job of :func:`satisfaction.value.spark.spark_transactions` would find (the
-rows, the first and last date, whether the sums may run as integers of millionths),
-that job does not run (:class:`ParquetFacts`); the counts are then observed by the
-next job, which runs again in the rare case they contradict the footers.
+narrow job of :func:`satisfaction.value.spark_validation.spark_transactions` would
+find (the rows, the first and last date, whether the sums may run as integers of
+millionths), that job does not run (:class:`ParquetFacts`); the counts are then
+observed by the next job, which runs again in the rare case they contradict the
+footers.
 
 See Also
 --------
-satisfaction.value.spark : the Spark engine, which reads its sources with this module.
+satisfaction.value.spark_validation : the validation, which reads Parquet with this module.
 """
 
 from __future__ import annotations

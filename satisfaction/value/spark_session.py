@@ -88,7 +88,7 @@ def spark_session(master: str = "local[*]", app_name: str = "satisfaction",
     settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
                 "spark.sql.session.timeZone": "UTC",
         # aggregate rows that arrive sorted by their keys without a hash table (the
-        # customer table's, see satisfaction.value.spark.spark_transactions)
+        # customer table's, see satisfaction.value.spark_validation.spark_transactions)
         "spark.sql.execution.replaceHashWithSortAgg": "true"}
     if master.startswith("local"):
         cores = master[len("local["):-1] if master.startswith("local[") else "1"

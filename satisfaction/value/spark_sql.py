@@ -6,7 +6,7 @@ decimal-comma and number patterns, _DATE_FORMATS, REASONS and their order); the
 DuckDB loader renders them as DuckDB SQL, and the functions here render the same
 data as Spark SQL (:func:`spark_blank_sql`, :func:`spark_trim_sql`,
 :func:`spark_amount_sql`, :func:`spark_date_sql`), which
-:func:`satisfaction.value.spark.spark_transactions` runs. Transpiling the DuckDB
+:func:`satisfaction.value.spark_validation.spark_transactions` runs. Transpiling the DuckDB
 expressions with sqlglot (as is done for the customer-table query) does not work
 here: sqlglot passes regexp_full_match, isfinite and try_strptime(text, [formats])
 through unchanged, and Spark has none of them. What differs between the engines is
@@ -36,6 +36,7 @@ as 64-bit integers of millionths (:func:`_micros_sql`) when every sum stays belo
 See Also
 --------
 satisfaction.value.transactions : the rules, and their DuckDB rendering.
+satisfaction.value.spark_validation : the validation, which runs these rules.
 satisfaction.value.spark : the Spark engine, which re-exports the public names here.
 """
 
