@@ -433,12 +433,28 @@ VALUE_PROCESS_ENVIRONMENT: dict[str, str] = {"NUMPY_MADVISE_HUGEPAGE": "0",
 
 
 def run() -> None:
-    """Entry point for the console script."""
+    """Entry point for the console script.
+
+    A run ended by a signal (exit code 128 + N, or 130 for Ctrl-C) has stopped its
+    workers and removed its temporary files already; the process then ends at once
+    (``os._exit``) instead of through the interpreter's shutdown, which joins the
+    threads of the worker pools. On CPython before 3.12 a pool whose workers were
+    stopped while its futures were being cancelled can leave its queue's feeder
+    thread blocked on a pipe no one reads (``terminate_broken`` dies on an
+    InvalidStateError before it closes the pipe, CPython gh-107219 and gh-94777), and
+    that join then never returns (seen once, in a CI run of the SIGTERM test under load).
+    """
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     if command in ("clv", "rfm") and "numpy" not in sys.modules:
         for name, value in VALUE_PROCESS_ENVIRONMENT.items():
             os.environ.setdefault(name, value)
-    sys.exit(main())
+    code = main()
+    if code >= 128:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

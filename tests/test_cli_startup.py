@@ -110,3 +110,21 @@ def test_python_dash_m_runs_the_command_line():
     done = subprocess.run([sys.executable, "-m", "satisfaction", "fit"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2 and "Missing argument" in done.stderr
+
+
+def test_run_ended_by_a_signal_does_not_wait_for_threads():
+    """After a signal (exit code 128 + N) the console script ends at once, with its
+    output flushed, even when a thread would keep the interpreter's shutdown waiting
+    (as a worker pool's feeder thread blocked on a pipe can, CPython gh-107219)."""
+    probe = ("import sys, threading, time\n"
+             "from satisfaction import cli\n"
+             "def main():\n"
+             "    threading.Thread(target=time.sleep, args=(600,)).start()\n"
+             "    print('terminated', file=sys.stderr, end='')\n"
+             "    return 143\n"
+             "cli.main = main\n"
+             "sys.argv = ['satisfaction', 'report']\n"
+             "cli.run()\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 143 and done.stderr == "terminated"
