@@ -635,7 +635,7 @@ def report(questionnaire: Questionnaire | str | Path, data: str | Path, *,
         raise UsageError("--bootstrap must be 0 or more", column="--bootstrap", value=bootstrap)
     check_data_file(data)
     if transactions is not None:
-        check_data_file(transactions)
+        check_data_file(transactions, folder=True)  # a folder of Parquet files is data
     from satisfaction.io import check_outputs
     from satisfaction.pipeline import run
     from satisfaction.report.render import write_report

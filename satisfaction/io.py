@@ -35,18 +35,19 @@ from pathlib import Path
 from typing import Any
 
 
-def check_data_file(source: Any) -> None:
+def check_data_file(source: Any, folder: bool = False) -> None:
     """Refuse a data file that is not there, or is a folder, with an InputError naming
     it (exit 2), before pandas and the statistics are imported (about a second); the
     readers (:func:`satisfaction.responses.read_table`) say the same after. Anything
-    else (a DataFrame, lavaan syntax as text, a Responses object) passes."""
+    else (a DataFrame, lavaan syntax as text, a Responses object) passes.
+    ``folder=True`` admits a folder (transactions may be a folder of Parquet files)."""
     from satisfaction.errors import InputError
 
     if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
         path = Path(source)
         if not path.exists():
             raise InputError("file not found", file=str(source))
-        if path.is_dir():
+        if path.is_dir() and not folder:
             raise InputError("expected a file, found a folder", file=str(source))
 
 

@@ -194,3 +194,26 @@ def test_group_means(link):
 def test_missing_customer_column():
     with pytest.raises(InputError, match="customer-id column"):
         link_survey(pd.DataFrame({"sat": [1.0]}), pd.DataFrame(index=["a"]))
+
+
+def test_an_outcome_without_values_is_not_related_and_says_so():
+    """Every CLV empty (its models failed their gates): no relation or mediation of CLV
+    is estimated (it raised ZeroDivisionError), a caution says why, and the other
+    outcome is related as before."""
+    rng = np.random.default_rng(6)
+    n = 40
+    ids = [f"C{i}" for i in range(n)]
+    scores = pd.DataFrame({"cid": ids, "sat": rng.normal(70, 10, n)},
+                          index=[f"R{i}" for i in range(n)])
+    scores["loy"] = scores["sat"] * 0.6 + rng.normal(0, 5, n)
+    customers = pd.DataFrame({"repeat_purchases": rng.integers(0, 5, n).astype(float),
+                              "clv": np.full(n, np.nan)}, index=ids)
+    link = link_survey(scores, customers, customer_column="cid", by=(), exposure="sat",
+                       mediator="loy", draws=50)
+    codes = {d.code: d for d in link.warnings}
+    few = codes["link_outcome_too_few"]
+    assert few.severity == "caution" and few.params == {"n": 0, "min": 10, "outcome": "clv"}
+    assert "was not estimated" in str(few) and "未估计" in few.text("zh")
+    assert set(link.relations["outcome"]) == {"repeat_purchases"}
+    assert set(link.mediation["outcome"]) == {"repeat_purchases"}
+    json.loads(json.dumps(link.to_dict(), allow_nan=False))

@@ -373,12 +373,16 @@ def mediation(x: Any, m: Any, y: Any, draws: int = 2000, seed: int = 20240501,
     wa = wa[ok]
 
     def centred(v: np.ndarray) -> np.ndarray:
+        if not len(v):  # no complete case: nothing to centre (the paths are NaN)
+            return v
         return v - (v.mean() if weights is None else np.sum(wa * v) / wa.sum())
 
     xa, ma, ya = centred(xa[ok]), centred(ma[ok]), centred(ya[ok])
     n = len(xa)
-    point = _paths(*(float(np.dot(wa * u, v)) if weights is not None else
-                     float(np.dot(u, v)) for u, v in
+    # NumPy scalars: with no spread (or no complete case) the paths are NaN, not a
+    # ZeroDivisionError of Python floats
+    point = _paths(*(np.float64(np.dot(wa * u, v)) if weights is not None else
+                     np.float64(np.dot(u, v)) for u, v in
                      ((xa, xa), (xa, ma), (ma, ma), (xa, ya), (ma, ya))))
     boot = {k: np.full(draws, np.nan) for k in EFFECTS}
     for first, idx in bootstrap_indices(n, draws, seed) if n else ():
@@ -602,6 +606,14 @@ def _behaviour(linked: pd.DataFrame, constructs: list[str], outcomes: list[str],
             warnings.append(Diagnostic("link_outcome_missing", "info",
                                        {"n": lost, "outcome": outcome},
                                        labels={"outcome": "value.outcomes"}))
+        if len(y) - lost < MIN_LINKED:
+            # e.g. a CLV withheld because its model failed its gates: no relation is
+            # estimated from what is not there
+            warnings.append(Diagnostic("link_outcome_too_few", "caution",
+                                       {"n": len(y) - lost, "min": MIN_LINKED,
+                                        "outcome": outcome},
+                                       labels={"outcome": "value.outcomes"}))
+            continue
         for construct in constructs:
             rel_rows.append({"construct": construct, "outcome": outcome, "scale": scale,
                              **correlation(linked[construct], y, weights=weights)})
