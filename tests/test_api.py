@@ -160,3 +160,17 @@ def test_validate_is_the_commands_json(tmp_path: Path) -> None:
     assert _same(mine, json.loads(out.read_text()))
     assert mine["usable"] is True and mine["loaded"] == result.log.loaded
     assert sum(mine["excluded"].values()) + mine["analysed"] == mine["loaded"]
+
+
+def test_data_file_check_admits_a_transactions_folder(tmp_path: Path) -> None:
+    """Responses must be a file; transactions may be a folder of Parquet files (the
+    report's --transactions), so the early check admits a folder there."""
+    from satisfaction.errors import InputError
+    from satisfaction.io import check_data_file
+
+    with pytest.raises(InputError, match="found a folder"):
+        check_data_file(tmp_path)
+    check_data_file(tmp_path, folder=True)
+    with pytest.raises(InputError, match="file not found"):
+        check_data_file(tmp_path / "none", folder=True)
+    check_data_file("Image =~ imag1 + imag2\nLoyalty ~ Image\n")  # syntax, not a path
