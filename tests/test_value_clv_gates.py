@@ -275,8 +275,11 @@ def test_pipeline_notes_are_diagnostics(tmp_path):
     assert excluded.severity == "info" and excluded.params == {"n": 1, "reason": "missing_id"}
     assert str(excluded) == "1 transaction excluded: missing customer id"
     assert "transactions excluded" not in " ".join(res.notes)  # worded from the log
-    # two customers cannot carry the models: their values are withheld, so no margin note
-    assert "clv_predictions_withheld" in codes and "clv_margin" not in codes
+    # two customers cannot carry the purchase model: its predictions are withheld; the
+    # spend model's expected spend (margin-adjusted) stands when it passes its gates
+    assert "clv_predictions_withheld" in codes
+    assert ("clv_margin" in codes) == (res.gamma_gamma.status != "invalid")
+    assert res.customers["clv"].isna().all()
     # with valid models the margin basis is said
     cdnow = pd.read_csv(Path(__file__).parent / "data" / "cdnow_sample.csv")
     cdnow["margin"] = cdnow["amount"] * 0.3
@@ -358,3 +361,45 @@ def test_no_repeat_purchases_invalidate_the_purchase_models():
     x[0], t_x[0] = 2.0, 5.0
     for fit in (clv.fit_bgnbd(x, t_x, big_t), clv.fit_pareto_nbd(x, t_x, big_t)):
         assert "clv_no_repeat_purchases" not in [d.code for d in fit.warnings]
+
+
+def test_expected_spend_stands_without_a_valid_purchase_model():
+    """Regular buyers (BG/NBD at its boundary) with varied spends (a valid
+    Gamma-Gamma): P(alive), expected purchases and CLV are withheld, the expected
+    spend, which needs no purchase model, is given."""
+    rng = np.random.default_rng(9)
+    frame = _regular_buyers()
+    # spends drawn from the Gamma-Gamma model itself (p = 6, q = 4, gamma = 15)
+    nu = dict(zip(frame["customer_id"].unique(), rng.gamma(4.0, 1.0 / 15.0, 60), strict=True))
+    frame["amount"] = rng.gamma(6.0, 1.0 / frame["customer_id"].map(nu).to_numpy())
+    res = value_analysis(load_transactions(frame, today="2025-06-01"),
+                         models=("bgnbd", "gamma_gamma"))
+    assert res.bgnbd.status == "invalid" and res.gamma_gamma.status == "ok"
+    codes = {d.code for d in res.warnings}
+    assert "clv_predictions_withheld" in codes and "clv_spend_withheld" not in codes
+    cust = res.customers
+    assert cust["clv"].isna().all() and cust["p_alive"].isna().all()
+    assert cust["expected_spend"].notna().all() and (cust["expected_spend"] > 0).all()
+
+
+def test_predictions_a_valid_fit_cannot_make_are_counted(monkeypatch):
+    """A fit that passes its gates but gives no number for some customers (the
+    hypergeometric function at extreme estimates): those customers are counted under
+    clv_predictions_undefined, not left empty in silence."""
+    real = clv.BGNBDFit.predict
+
+    def holed(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        for key in ("p_alive", "expected_purchases"):
+            out[key] = np.asarray(out[key], dtype=float).copy()
+            out[key][:3] = np.nan
+        return out
+
+    monkeypatch.setattr(clv.BGNBDFit, "predict", holed)
+    frame = pd.read_csv(Path(__file__).parent / "data" / "cdnow_sample.csv")
+    res = value_analysis(load_transactions(frame, today="1998-07-01"),
+                         models=("bgnbd", "gamma_gamma"))
+    d = {w.code: w for w in res.warnings}["clv_predictions_undefined"]
+    assert d.severity == "invalidates" and d.params == {"n": 3, "model": "BG/NBD"}
+    assert str(d).startswith("3 customers have no finite prediction from BG/NBD")
+    assert res.customers["clv"].isna().sum() == 3

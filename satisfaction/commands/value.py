@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -115,17 +116,20 @@ def _print(result: ValueResult, models: bool, period_end_given: bool = False) ->
         console.print("per-customer predictions from Pareto/NBD (BG/NBD failed its checks)")
     if result.holdout is not None:
         h = result.holdout
+        def shown(value: float, digits: int) -> str:  # a degenerate fit's NaN as "—"
+            return f"{value:.{digits}f}" if math.isfinite(value) else "—"
+
         console.print(f"Holdout ({h.length:.1f} {result.table.time_unit}s): actual repeat "
-                      f"purchases {h.actual_total:.0f}, predicted {h.predicted_total:.1f}, "
-                      f"MAE per customer {h.mae:.3f}")
+                      f"purchases {h.actual_total:.0f}, predicted {shown(h.predicted_total, 1)}, "
+                      f"MAE per customer {shown(h.mae, 3)}")
         # predicted against actual by calibration frequency (FHL 2005a, figure 4): where
         # the purchase model is off, and for whom
         ht = Table(title="Holdout check by calibration repeat purchases")
         for col in ("repeat purchases", "customers", "actual", "predicted"):
             ht.add_column(col, justify="right")
         for k, row in h.by_frequency.iterrows():
-            ht.add_row(str(k), str(int(row.customers)), f"{row.actual:.3f}",
-                       f"{row.predicted:.3f}")
+            ht.add_row(str(k), str(int(row.customers)), shown(row.actual, 3),
+                       shown(row.predicted, 3))
         console.print(ht)
     for d in result.warnings:
         if d.code != "transactions_excluded":  # in the transactions table above

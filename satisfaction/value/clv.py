@@ -321,6 +321,14 @@ def bgnbd_loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarr
 
 
 def _bgnbd_loglik(params: np.ndarray, d: _Triplets, grad: bool = False) -> Any:
+    """:func:`_bgnbd_terms` with NumPy's floating-point warnings off (in this thread):
+    at the extreme parameters an optimizer tries on degenerate data the terms overflow
+    to inf or NaN, which the objective reads as "not here" and the gates report."""
+    with np.errstate(all="ignore"):
+        return _bgnbd_terms(params, d, grad)
+
+
+def _bgnbd_terms(params: np.ndarray, d: _Triplets, grad: bool = False) -> Any:
     r"""Σ w ln L (FHL 2005a, eq. 6) and its gradient over the rows of ``d``.
 
     With D = ln a − ln(b+x−1) + (r+x) ln((α+T)/(α+t_x)) for x > 0 (the log-odds of
@@ -532,7 +540,8 @@ def _fit_bgnbd(frequency: Any, t_x: Any, T: Any, weights: Any = None) -> BGNBDFi
     parts = [_Triplets(ux[c], stx[c], st[c], w[c]) for c in _chunks(len(ux))]
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        p = np.exp(theta)
+        with np.errstate(over="ignore"):
+            p = np.exp(theta)
         ll, g = _summed(_bgnbd_loglik, parts, p)
         if not np.isfinite(ll):
             return 1e300, np.zeros(4)
@@ -1189,10 +1198,16 @@ def holdout_check(model: BGNBDFit | ParetoNBDFit, customers: pd.DataFrame,
                                 predicted=("predicted", "mean"))
     by = by.reindex([k for k in ["0", "1", "2", "3", "4", "5", "6", "7+"] if k in by.index])
     err = per["predicted"] - per["actual"]
-    corr = float(np.corrcoef(per["actual"], per["predicted"])[0, 1]) if len(per) > 2 else None
+    corr = None
+    a, p = per["actual"].to_numpy(), per["predicted"].to_numpy()
+    # only where both vary and every prediction is a number (np.corrcoef warns else)
+    if len(per) > 2 and np.all(np.isfinite(p)) and np.ptp(a) > 0 and np.ptp(p) > 0:
+        corr = float(np.corrcoef(a, p)[0, 1])
+    # a prediction that is not a number (a degenerate fit's) makes the totals NaN, not
+    # a sum that skips it (pandas' default would print "predicted 0.0")
     return HoldoutCheck(length=float(length), per_customer=per, by_frequency=by,
                         actual_total=float(per["actual"].sum()),
-                        predicted_total=float(per["predicted"].sum()),
+                        predicted_total=float(per["predicted"].sum(skipna=False)),
                         mae=float(err.abs().mean()), rmse=float(np.sqrt((err ** 2).mean())),
                         correlation=corr if corr is None or np.isfinite(corr) else None)
 

@@ -428,9 +428,11 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
     of the parameter space, no repeat purchases, q ≤ 1) yields no per-customer values:
     P(alive), expected purchases and CLV are left empty when the purchase model is
     invalid (diagnostic ``clv_predictions_withheld``), expected spend and CLV when the
-    spend model is (``clv_spend_withheld``). Numbers from a degenerate fit would read as
-    results. The holdout check of an invalid purchase model is still made: it shows
-    how the model fails."""
+    spend model is (``clv_spend_withheld``): numbers from a degenerate fit would read
+    as results. Expected spend needs no purchase model: it is given whenever the spend
+    model is valid. Customers a valid fit gives no finite prediction are counted
+    (``clv_predictions_undefined``). The holdout check of an invalid purchase model is
+    still made: it shows how the model fails."""
     data = table.purchasers
     horizon = options.horizon
     r, a, life = segments
@@ -457,7 +459,7 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
             length = (table.holdout_end - table.period_end).days / table.unit_days
             hold = holdout_check(model, data, length)
         model = None
-    elif model is not None and gg is not None and gg.status == "invalid":
+    if gg is not None and gg.status == "invalid":
         notes.append(Diagnostic("clv_spend_withheld", "invalidates"))
         gg = None
     if model is not None:
@@ -467,12 +469,21 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
             expected = model.expected_purchases(float(horizon), x, tx, big_t)
             pred = {"p_alive": model.p_alive(x, tx, big_t), "expected_purchases": expected,
                     "discounted_purchases": expected / (1.0 + d_unit) ** (horizon / 2.0)}
+        # a fit that passed its gates can still give no number for some customers (the
+        # hypergeometric function at extreme estimates): all their predictions are left
+        # empty and they are counted, not left silent
+        bad = ~(np.isfinite(pred["p_alive"]) & np.isfinite(pred["expected_purchases"])
+                & np.isfinite(pred["discounted_purchases"]))
+        if bad.any():
+            notes.append(Diagnostic("clv_predictions_undefined", "invalidates",
+                                    {"n": int(bad.sum()), "model": MODEL_NAMES[used]}))
+            pred = {k: np.where(bad, np.nan, v) for k, v in pred.items()}
         out["p_alive"] = pred["p_alive"]
         out["expected_purchases"] = pred["expected_purchases"]
         if table.holdout_end > table.period_end:
             length = (table.holdout_end - table.period_end).days / table.unit_days
             hold = holdout_check(model, data, length)
-    if gg is not None and model is not None:
+    if gg is not None:  # expected spend needs no purchase model; CLV needs both
         spend = gg.expected_spend(x, z)
         if table.has_margin:
             # margin-adjusted: each customer's own margin ratio, the overall one
@@ -485,6 +496,8 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
         if undefined:
             notes.append(Diagnostic("clv_spend_undefined", "invalidates", {"n": undefined}))
         out["expected_spend"] = spend
+    if gg is not None and model is not None:
+        spend = out["expected_spend"].to_numpy()
         out["clv"] = pred["discounted_purchases"] * spend
         if "discounted_next" in pred:
             dec = decompose_value(hist, pd.Series(out["clv"].to_numpy(), index=out.index),
