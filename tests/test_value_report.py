@@ -137,6 +137,8 @@ def test_clv_of_invalid_models_is_withheld_with_why(lang):
         in withheld
     assert re.search(r"q = 0\.\d+", withheld)  # the gate quotes the estimate
     assert withheld.count("。" if lang == "zh" else ". ") >= 2  # whole sentences
+    # the valid purchase model's predictions stay beside the withheld CLV
+    assert out["clv_predictions"] is not None
     fine = section(pd.read_csv(HERE / "data" / "cdnow_sample.csv"))
     assert fine["clv"] is not None and fine["clv_withheld"] is None
     assert "BG/NBD" in fine["clv_note"]

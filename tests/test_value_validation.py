@@ -177,3 +177,25 @@ def test_the_pipelines_value_stage_validates_its_purchase_model(tmp_path):
     _value_stage(_Runner(analysis, None), analysis, path, ("bgnbd",))
     assert analysis.value["holdout"].check is None
     assert "clv_holdout_short" in [w.diagnostic.code for w in analysis.warnings]
+
+
+def test_report_shows_no_check_of_predictions_that_are_not_there():
+    """A calibration fit that gives NaN predictions (a degenerate fit): the report
+    shows no chart or table, and says why, in the report's language."""
+    import numpy as np
+
+    from satisfaction.value.clv import HoldoutCheck
+    from satisfaction.value.validation import HoldoutValidation
+
+    by = pd.DataFrame({"customers": [3], "actual": [1.0], "predicted": [np.nan]},
+                      index=["0"])
+    check = HoldoutCheck(length=10.0, per_customer=pd.DataFrame(), by_frequency=by,
+                         actual_total=3.0, predicted_total=float("nan"), mae=float("nan"),
+                         rmse=float("nan"), correlation=None)
+    v = HoldoutValidation(model="bgnbd", period_end=dt.date(2024, 6, 30),
+                          holdout_end=dt.date(2024, 12, 30), time_unit="week", check=check)
+    for lang, said in (("en", "gives no finite prediction"), ("zh", "没有有限的预测")):
+        b = _Builder(SimpleNamespace(questionnaire=_NoConstructs()), lang)
+        out = value_context._holdout(b, v)
+        assert "holdout_chart" not in out and "holdout" not in out
+        assert said in out["holdout_note"] and "2024-06-30" in out["holdout_note"]

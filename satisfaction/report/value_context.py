@@ -44,7 +44,8 @@ def value_section(b: Any) -> dict[str, Any] | None:
     vr = b.a.value["result"]
     out: dict[str, Any] = dict.fromkeys(
         ("intro", "rfm", "rfm_chart", "abc", "pareto_chart", "abc_note", "lifecycle",
-         "lifecycle_chart", "clv", "clv_chart", "clv_note", "clv_withheld", "holdout",
+         "lifecycle_chart", "clv", "clv_chart", "clv_note", "clv_withheld",
+         "clv_predictions", "holdout",
          "holdout_chart",
          "holdout_note", "by_segment", "by_segment_chart",
          "matched", "predicts", "predicts_table", "transactions", "link_counts", "actions"))
@@ -168,10 +169,19 @@ def value_section(b: Any) -> dict[str, Any] | None:
         out["clv"] = ct
     else:
         # no customer has a CLV: the models it is built on failed their gates (or no
-        # spend model was fitted); the heading stays, with why in place of the numbers
+        # spend model was fitted); the heading stays, with why in place of the numbers,
+        # and the purchase model's own predictions when it passed its gates
         out["clv_withheld"] = b.t("meta.sentence_sep").join(
             as_sentence(d.text(b.lang, b.name), b.lang) for d in getattr(vr, "warnings", [])
             if d.severity == "invalidates") or None
+        alive = vr.customers["p_alive"].dropna()
+        if out["clv_withheld"] and len(alive):
+            ct = b.table("clv", b.t("value.clv"), [b.t("columns.measure"),
+                                                   b.t("columns.value")], [False, True])
+            ct.add(b.t("value.p_alive_mean"), num(alive.mean(), 3))
+            ct.add(b.t("value.expected_purchases"),
+                   num(vr.customers["expected_purchases"].mean(), 2))
+            out["clv_predictions"] = ct
     holdout = b.a.value.get("holdout")
     if holdout is not None:
         out.update(_holdout(b, holdout))
@@ -192,6 +202,13 @@ def _holdout(b: Any, v: Any) -> dict[str, Any]:
         return {"holdout_note": b.t("meta.sentence_sep").join(
             as_sentence(d.text(b.lang, b.name), b.lang) for d in v.warnings)}
     end = v.period_end.isoformat()
+    if not np.isfinite(check.predicted_total):
+        # the calibration fit gives no number for some customers (a degenerate fit):
+        # no chart or table of predictions that are not there; why, in words
+        return {"holdout_note": b.t("meta.sentence_sep").join(
+            [b.t("value.holdout_no_prediction", model=model, end=end)]
+            + [as_sentence(d.text(b.lang, b.name), b.lang) for d in v.warnings
+               if d.severity == "invalidates"])}
     by = check.by_frequency
     t = b.table("clv_holdout", b.t("value.holdout"),
                 [b.t("value.holdout_frequency", end=end), b.t("columns.customers"),

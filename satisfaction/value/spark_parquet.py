@@ -93,7 +93,8 @@ def _column_bounds(meta: Any, name: str) -> tuple[Any, Any] | tuple[()] | None:
 
 def _parquet_facts(files: list[str], types: dict[str, str], cols: TransactionColumns,
                    today: dt.date, earliest: dt.date = EARLIEST_DATE) -> ParquetFacts | None:
-    """What job 1 of :func:`spark_transactions` would find, from the Parquet footers.
+    """What job 1 of :func:`~satisfaction.value.spark_validation.spark_transactions`
+    would find, from the Parquet footers.
 
     Job 1 reads every row to find two things the customer-table query is written
     with: the kept rows' first and last date (the default period ends on the last),
