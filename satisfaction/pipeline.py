@@ -665,11 +665,19 @@ def _merge(analysis: Analysis, side: dict[str, Any]) -> None:
     analysis.timings.update(side["timings"])
 
 
+#: The value pipeline's diagnostics that leave every customer's P(alive) or CLV empty
+#: (a model that failed its gates): they make the rules' ``clv`` evidence invalid, so
+#: a rule that would read it is listed as not used instead of silently finding nothing.
+WITHHELD_VALUES = frozenset({"clv_predictions_withheld", "clv_spend_withheld"})
+
+
 @dataclass
 class CustomerValues:
-    """Per-customer value table (RFM, ABC, lifecycle, P(alive), CLV), as the rules read it."""
+    """Per-customer value table (RFM, ABC, lifecycle, P(alive), CLV), as the rules read
+    it, with the diagnostics that withheld its values (:data:`WITHHELD_VALUES`)."""
 
     data: pd.DataFrame
+    warnings: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"customers": len(self.data)}
@@ -716,7 +724,8 @@ def _value_stage(runner: _Runner, analysis: Analysis, transactions: Any,
         result = value_analysis(tx, models=clv_models)
         analysis.value = {"result": result, "rfm": result.rfm, "abc": result.abc,
                           "lifecycle": result.lifecycle,
-                          "clv": CustomerValues(result.customers)}
+                          "clv": CustomerValues(result.customers, [
+                              d for d in result.warnings if d.code in WITHHELD_VALUES])}
         # the value pipeline's diagnostics: exclusions by reason, the margin basis,
         # each purchase and spend model's gates
         runner.collect("value", result)

@@ -536,3 +536,26 @@ def test_rule_restricted_to_domains_fires_only_there(tmp_path):
         == ["shop.queue"]
     assert len(recommend(Findings(indices=indices, domain="retail_bank"), rules=mine)) == 0
     assert len(recommend(Findings(indices=indices), rules=mine)) == 0
+
+
+def test_withheld_customer_values_are_listed_not_silently_skipped():
+    """Every CLV withheld (its spend model failed its gates): the rules' customer-value
+    evidence is invalid, so it is listed as not used for recommendations, with why."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from satisfaction.diagnostics import Diagnostic
+    from satisfaction.pipeline import CustomerValues
+    from satisfaction.strategy import Findings, recommend
+
+    ids = [f"C{i}" for i in range(50)]
+    table = pd.DataFrame({"p_alive": np.full(50, 0.3), "clv": np.full(50, np.nan)},
+                         index=pd.Index(ids, name="customer_id"))
+    withheld = Diagnostic("clv_spend_withheld", "invalidates")
+    analysis = SimpleNamespace(value={"clv": CustomerValues(table, [withheld])})
+    findings = Findings.from_analysis(analysis)
+    assert findings.gates["clv"] == "invalid"
+    limits = recommend(findings).limitations
+    assert [(lim.code, lim.result) for lim in limits] == [("strategy_not_used", "clv")]
+    assert "spend model failed its checks" in limits[0].text["en"]

@@ -136,7 +136,7 @@ def test_pipeline_leaves_clv_of_an_invalid_spend_model_empty():
     assert codes["gamma_gamma_q_le_1"].severity == "invalidates"
     withheld = codes["clv_spend_withheld"]
     assert withheld.severity == "invalidates"
-    assert str(withheld) == ("the Gamma-Gamma spend model failed its checks (above): "
+    assert str(withheld) == ("the Gamma-Gamma spend model failed its checks: "
                              "expected spend and CLV are left empty for every customer")
     assert "消费模型未通过检验" in withheld.text("zh")
     cust = res.customers
@@ -171,7 +171,7 @@ def test_invalid_purchase_model_leaves_predictions_empty_and_says_so():
     codes = {d.code: d for d in res.warnings}
     withheld = codes["clv_predictions_withheld"]
     assert withheld.severity == "invalidates" and withheld.params == {"model": "BG/NBD"}
-    assert str(withheld).startswith("BG/NBD failed its checks (above)")
+    assert str(withheld).startswith("BG/NBD failed its checks: P(alive)")
     cust = res.customers
     for column in ("p_alive", "expected_purchases", "clv", "expected_spend"):
         assert cust[column].isna().all(), column
