@@ -337,7 +337,20 @@ def test_purchase_model_error_comes_before_the_spend_models():
     with pytest.raises(InputError) as err:
         value_analysis(load_transactions(few, today="2024-12-31"),
                        models=("pareto_nbd", "gamma_gamma"))
-    assert "spend model" in err.value.message and "--models pareto_nbd" in err.value.hint
+    # three customers: the purchase model fits but fails its gates, so a run of it
+    # alone would withhold its values; the hint says so instead of suggesting it
+    assert "spend model" in err.value.message
+    assert "fail their checks" in err.value.hint and "--models" not in err.value.hint
+    # the CDNOW purchases with no repeat spend: the purchase model passes its gates,
+    # the spend model has nothing to fit; the hint is to fit the purchase model alone
+    cdnow = pd.read_csv(Path(__file__).parent / "data" / "cdnow_sample.csv")
+    first = cdnow.groupby("customer_id")["date"].transform("min")
+    cdnow["amount"] = cdnow["amount"].where(cdnow["date"] == first, 0.0)
+    for models, alone in ((("pareto_nbd", "gamma_gamma"), "pareto_nbd"),
+                          (("bgnbd", "gamma_gamma"), "bgnbd")):
+        with pytest.raises(InputError) as err:
+            value_analysis(load_transactions(cdnow, today="1998-07-01"), models=models)
+        assert "spend model" in err.value.message and f"--models {alone}" in err.value.hint
     # the spend model asked for alone: no purchase-only run is suggested
     with pytest.raises(InputError) as err:
         value_analysis(load_transactions(few, today="2024-12-31"), models=("gamma_gamma",))

@@ -383,11 +383,20 @@ def analyse_customers(
         if spend_error is not None:
             # with a purchase model asked for, the hint is to fit it alone; with the
             # spend model alone, its own hint stands
-            alone = "pareto_nbd" if "pareto_nbd" in models and "bgnbd" not in models else "bgnbd"
-            hint = (spend_error.hint if bg is None and pn is None else
-                    f"fit the purchase model alone with --models {alone} "
-                    f"(models=({alone!r},) in Python): P(alive) and expected purchases "
-                    "per customer, without CLV (it needs the spend model)")
+            # (the one that passes its gates: an invalid one's values would be withheld)
+            valid = [m for m, fit in (("bgnbd", bg), ("pareto_nbd", pn))
+                     if fit is not None and fit.status != "invalid"]
+            if bg is None and pn is None:
+                hint = spend_error.hint
+            elif valid:
+                alone = valid[0]
+                hint = (f"fit the purchase model alone with --models {alone} "
+                        f"(models=({alone!r},) in Python): P(alive) and expected purchases "
+                        "per customer, without CLV (it needs the spend model)")
+            else:
+                hint = ("the purchase models fail their checks on these data too; "
+                        "satisfaction rfm gives the RFM, ABC and lifecycle segments, "
+                        "which need no model")
             raise InputError(spend_error.message, file=source, value=spend_error.value,
                              hint=hint) from None
         if per_customer is None:
