@@ -37,7 +37,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from satisfaction.errors import InputError, UsageError
-from satisfaction.value.checks import check_not_empty, parse_date
+from satisfaction.value.checks import check_not_empty
 from satisfaction.value.spark_parquet import _parquet_facts, _read_parquet
 from satisfaction.value.spark_sql import (
     EXACT_AS_DOUBLE,
@@ -57,6 +57,7 @@ from satisfaction.value.transactions import (
     TransactionColumns,
     TransactionLog,
     csv_encoding,
+    loader_options,
     problem_frame,
 )
 
@@ -285,17 +286,8 @@ def spark_transactions(
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
-    if returns not in ("net", "exclude"):
-        raise UsageError("returns must be 'net' or 'exclude'", value=returns)
-    if duplicates not in ("exclude", "keep"):
-        raise UsageError("duplicates must be 'exclude' or 'keep'", value=duplicates)
-    if on_error not in ("exclude", "raise"):
-        raise UsageError("on_error must be 'exclude' or 'raise'", value=on_error)
-    cols = columns or TransactionColumns()
-    if cols.margin is not None and cols.cost is not None:
-        raise UsageError("give a margin column or a cost column, not both")
-    today_date = parse_date(today, "today") if today is not None else dt.date.today()
-    earliest_date = parse_date(earliest, "earliest")
+    cols, today_date, earliest_date = loader_options(columns, returns, duplicates, on_error,
+                                                     today, earliest)
     if date_format is not None:
         strptime_regex(date_format)  # a UsageError now rather than a failed job later
     file_kind = None

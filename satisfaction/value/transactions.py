@@ -477,6 +477,27 @@ def _file_rows(con: duckdb.DuckDBPyConnection, path: Path, delimiter: str,
     con.unregister("file_rows")
 
 
+
+def loader_options(columns: TransactionColumns | None, returns: str, duplicates: str,
+                   on_error: str, today: dt.date | str | None, earliest: dt.date | str,
+                   ) -> tuple[TransactionColumns, dt.date, dt.date]:
+    """The options both loaders (DuckDB's :func:`load_transactions`, Spark's
+    :func:`~satisfaction.value.spark_validation.spark_transactions`) take, checked
+    once: a UsageError naming the option, before any data are read. Returns the
+    columns, today's date (the system's when not given) and the earliest date."""
+    if returns not in ("net", "exclude"):
+        raise UsageError("returns must be 'net' or 'exclude'", value=returns)
+    if duplicates not in ("exclude", "keep"):
+        raise UsageError("duplicates must be 'exclude' or 'keep'", value=duplicates)
+    if on_error not in ("exclude", "raise"):
+        raise UsageError("on_error must be 'exclude' or 'raise'", value=on_error)
+    cols = columns or TransactionColumns()
+    if cols.margin is not None and cols.cost is not None:
+        raise UsageError("give a margin column or a cost column, not both")
+    today_date = parse_date(today, "today") if today is not None else dt.date.today()
+    return cols, today_date, parse_date(earliest, "earliest")
+
+
 def load_transactions(
     source: str | Path | pd.DataFrame,
     columns: TransactionColumns | None = None,
@@ -537,17 +558,8 @@ def load_transactions(
     >>> tx.log.kept, tx.log.excluded["missing_id"], tx.log.excluded["unparseable_amount"]
     (1, 1, 1)
     """
-    if returns not in ("net", "exclude"):
-        raise UsageError("returns must be 'net' or 'exclude'", value=returns)
-    if duplicates not in ("exclude", "keep"):
-        raise UsageError("duplicates must be 'exclude' or 'keep'", value=duplicates)
-    if on_error not in ("exclude", "raise"):
-        raise UsageError("on_error must be 'exclude' or 'raise'", value=on_error)
-    cols = columns or TransactionColumns()
-    if cols.margin is not None and cols.cost is not None:
-        raise UsageError("give a margin column or a cost column, not both")
-    today_date = parse_date(today, "today") if today is not None else dt.date.today()
-    earliest_date = parse_date(earliest, "earliest")
+    cols, today_date, earliest_date = loader_options(columns, returns, duplicates, on_error,
+                                                     today, earliest)
     if date_format is not None:
         check_date_format(date_format)
     # DuckDB's own progress bar would print into logs and reports' terminal output;
