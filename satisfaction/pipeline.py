@@ -665,16 +665,13 @@ def _merge(analysis: Analysis, side: dict[str, Any]) -> None:
     analysis.timings.update(side["timings"])
 
 
-#: The value pipeline's diagnostics that leave every customer's P(alive) or CLV empty
-#: (a model that failed its gates): they make the rules' ``clv`` evidence invalid, so
-#: a rule that would read it is listed as not used instead of silently finding nothing.
-WITHHELD_VALUES = frozenset({"clv_predictions_withheld", "clv_spend_withheld"})
-
-
 @dataclass
 class CustomerValues:
     """Per-customer value table (RFM, ABC, lifecycle, P(alive), CLV), as the rules read
-    it, with the diagnostics that withheld its values (:data:`WITHHELD_VALUES`)."""
+    it, with the diagnostics that withheld its values
+    (:data:`satisfaction.value.core.WITHHELD_VALUES`): they make the rules' ``clv``
+    evidence invalid, so a rule that would read it is listed as not used instead of
+    silently finding nothing."""
 
     data: pd.DataFrame
     warnings: list[Any] = field(default_factory=list)
@@ -715,6 +712,7 @@ def _value_stage(runner: _Runner, analysis: Analysis, transactions: Any,
     """Customer value from transactions: RFM, ABC, lifecycle, CLV."""
     if runner.module("value", "satisfaction.value.pipeline") is None:
         return
+    from satisfaction.value.core import WITHHELD_VALUES
     from satisfaction.value.pipeline import value_analysis
     from satisfaction.value.transactions import load_transactions
 

@@ -137,15 +137,21 @@ def test_degenerate_resamples_are_counted():
     assert res.draws == 200
 
 
+def _respondents(rng: np.random.Generator, n: int) -> tuple[list[str], pd.DataFrame]:
+    """n customer ids and their respondents' satisfaction and loyalty scores."""
+    ids = [f"C{i}" for i in range(n)]
+    scores = pd.DataFrame({"cid": ids, "sat": rng.normal(70, 10, n)},
+                          index=[f"R{i}" for i in range(n)])
+    scores["loy"] = scores["sat"] * 0.6 + rng.normal(0, 5, n)
+    return ids, scores
+
+
 def test_log_scale_and_missing_outcome_diagnostic():
     assert outcome_scale("clv") == "log1p" and outcome_scale("repeat_purchases") == "raw"
     np.testing.assert_allclose(on_scale([0.0, np.e - 1, -1.0], "log1p"), [0.0, 1.0, np.nan])
     rng = np.random.default_rng(5)
     n = 40
-    ids = [f"C{i}" for i in range(n)]
-    scores = pd.DataFrame({"cid": ids, "sat": rng.normal(70, 10, n)},
-                          index=[f"R{i}" for i in range(n)])
-    scores["loy"] = scores["sat"] * 0.6 + rng.normal(0, 5, n)
+    ids, scores = _respondents(rng, n)
     customers = pd.DataFrame({"frequency": rng.integers(1, 5, n),
                               "clv": np.r_[np.nan, np.nan, rng.gamma(2, 50, n - 2)]}, index=ids)
     link = link_survey(scores, customers, customer_column="cid", by=("rfm_segment",),
@@ -202,10 +208,7 @@ def test_an_outcome_without_values_is_not_related_and_says_so():
     outcome is related as before."""
     rng = np.random.default_rng(6)
     n = 40
-    ids = [f"C{i}" for i in range(n)]
-    scores = pd.DataFrame({"cid": ids, "sat": rng.normal(70, 10, n)},
-                          index=[f"R{i}" for i in range(n)])
-    scores["loy"] = scores["sat"] * 0.6 + rng.normal(0, 5, n)
+    ids, scores = _respondents(rng, n)
     customers = pd.DataFrame({"repeat_purchases": rng.integers(0, 5, n).astype(float),
                               "clv": np.full(n, np.nan)}, index=ids)
     link = link_survey(scores, customers, customer_column="cid", by=(), exposure="sat",

@@ -136,8 +136,9 @@ def _print(result: ValueResult, models: bool, period_end_given: bool = False) ->
             console.print(f"  [yellow]{d.severity}:[/yellow] {escape(str(d))}")
     clv_values = result.customers.get("clv")
     if clv_values is None or (len(clv_values) and not clv_values.notna().any()):
-        withheld = {d.code for d in result.warnings} & {"clv_predictions_withheld",
-                                                        "clv_spend_withheld"}
+        from satisfaction.value.core import WITHHELD_VALUES
+
+        withheld = {d.code for d in result.warnings} & WITHHELD_VALUES
         why = ("left empty: a model it is built on failed its checks (above)" if withheld
                else "not computed (it needs the spend model gamma_gamma, see --models)")
         console.print(f"CLV over {result.settings['horizon']} {result.table.time_unit}s: {why}")

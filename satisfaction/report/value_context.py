@@ -154,8 +154,7 @@ def value_section(b: Any) -> dict[str, Any] | None:
                 out["clv_note"], b.t("value.clv_cut", n=fmt(beyond), cut=fmt(top, 0),
                                      max=fmt(float(clv.max()), 0))])
         # a CLV model that fails its gates is said so beside the numbers built on it
-        gates = [as_sentence(d.text(b.lang, b.name), b.lang) for d in getattr(vr, "warnings", [])
-                 if d.severity == "invalidates"]
+        gates = _gate_sentences(b, getattr(vr, "warnings", []))
         if gates:
             out["clv_note"] = b.t("meta.sentence_sep").join([out["clv_note"], *gates])
         ct = b.table("clv", b.t("value.clv"), [b.t("columns.measure"), b.t("columns.value")],
@@ -163,24 +162,18 @@ def value_section(b: Any) -> dict[str, Any] | None:
         ct.add(b.t("value.clv_total"), num(clv.sum(), 0))
         ct.add(b.t("value.clv_mean"), num(clv.mean(), 2))
         ct.add(b.t("value.clv_median"), num(clv.median(), 2))
-        ct.add(b.t("value.p_alive_mean"), num(vr.customers["p_alive"].mean(), 3))
-        ct.add(b.t("value.expected_purchases"),
-               num(vr.customers["expected_purchases"].mean(), 2))
+        _prediction_rows(ct, b, vr.customers)
         out["clv"] = ct
     else:
         # no customer has a CLV: the models it is built on failed their gates (or no
         # spend model was fitted); the heading stays, with why in place of the numbers,
         # and the purchase model's own predictions when it passed its gates
         out["clv_withheld"] = b.t("meta.sentence_sep").join(
-            as_sentence(d.text(b.lang, b.name), b.lang) for d in getattr(vr, "warnings", [])
-            if d.severity == "invalidates") or None
-        alive = vr.customers["p_alive"].dropna()
-        if out["clv_withheld"] and len(alive):
+            _gate_sentences(b, getattr(vr, "warnings", []))) or None
+        if out["clv_withheld"] and vr.customers["p_alive"].notna().any():
             ct = b.table("clv", b.t("value.clv"), [b.t("columns.measure"),
                                                    b.t("columns.value")], [False, True])
-            ct.add(b.t("value.p_alive_mean"), num(alive.mean(), 3))
-            ct.add(b.t("value.expected_purchases"),
-                   num(vr.customers["expected_purchases"].mean(), 2))
+            _prediction_rows(ct, b, vr.customers)
             out["clv_predictions"] = ct
     holdout = b.a.value.get("holdout")
     if holdout is not None:
@@ -192,6 +185,19 @@ def value_section(b: Any) -> dict[str, Any] | None:
     return out
 
 
+def _gate_sentences(b: Any, warnings: list[Any], only_invalidating: bool = True
+                    ) -> list[str]:
+    """The diagnostics (by default those that invalidate) as sentences of the prose."""
+    return [as_sentence(d.text(b.lang, b.name), b.lang) for d in warnings
+            if not only_invalidating or d.severity == "invalidates"]
+
+
+def _prediction_rows(table: Any, b: Any, customers: Any) -> None:
+    """The purchase model's mean P(alive) and expected purchases, as rows of ``table``."""
+    table.add(b.t("value.p_alive_mean"), num(customers["p_alive"].mean(), 3))
+    table.add(b.t("value.expected_purchases"), num(customers["expected_purchases"].mean(), 2))
+
+
 def _holdout(b: Any, v: Any) -> dict[str, Any]:
     """The purchase model's holdout check (:mod:`satisfaction.value.validation`):
     predicted and actual mean holdout purchases by calibration frequency as a chart
@@ -200,15 +206,14 @@ def _holdout(b: Any, v: Any) -> dict[str, Any]:
     check = v.check
     if check is None:
         return {"holdout_note": b.t("meta.sentence_sep").join(
-            as_sentence(d.text(b.lang, b.name), b.lang) for d in v.warnings)}
+            _gate_sentences(b, v.warnings, only_invalidating=False))}
     end = v.period_end.isoformat()
     if not np.isfinite(check.predicted_total):
         # the calibration fit gives no number for some customers (a degenerate fit):
         # no chart or table of predictions that are not there; why, in words
         return {"holdout_note": b.t("meta.sentence_sep").join(
-            [b.t("value.holdout_no_prediction", model=model, end=end)]
-            + [as_sentence(d.text(b.lang, b.name), b.lang) for d in v.warnings
-               if d.severity == "invalidates"])}
+            [b.t("value.holdout_no_prediction", model=model, end=end),
+             *_gate_sentences(b, v.warnings)])}
     by = check.by_frequency
     t = b.table("clv_holdout", b.t("value.holdout"),
                 [b.t("value.holdout_frequency", end=end), b.t("columns.customers"),
@@ -227,8 +232,7 @@ def _holdout(b: Any, v: Any) -> dict[str, Any]:
     if v.first_seen_later:
         sentences.append(b.t("value.holdout_later", n=fmt(int(v.first_seen_later)), end=end))
     # a calibration fit that fails its gates is said so beside the check built on it
-    sentences += [as_sentence(d.text(b.lang, b.name), b.lang) for d in v.warnings
-                  if d.severity == "invalidates"]
+    sentences += _gate_sentences(b, v.warnings)
     chart = charts.holdout([str(g) for g in by.index], [float(a) for a in by["actual"]],
                            [float(p) for p in by["predicted"]],
                            b.t("value.holdout_frequency", end=end), b.t("value.holdout_y"),

@@ -55,6 +55,9 @@ MODELS: tuple[str, ...] = ("bgnbd", "pareto_nbd", "gamma_gamma")
 #: Their names as the literature writes them.
 MODEL_NAMES: dict[str, str] = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD",
                                "gamma_gamma": "Gamma-Gamma"}
+#: The diagnostics that leave every customer's P(alive) or CLV empty (a model that
+#: failed its gates, see :func:`_per_customer`).
+WITHHELD_VALUES = frozenset({"clv_predictions_withheld", "clv_spend_withheld"})
 
 #: Default CLV horizon (one year) per time unit.
 DEFAULT_HORIZON: dict[str, int] = {"day": 365, "week": 52, "month": 12}
@@ -461,12 +464,12 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
     hold = None
     pred: dict[str, np.ndarray] = {}
     used = None if model is None else "bgnbd" if isinstance(model, BGNBDFit) else "pareto_nbd"
+    if model is not None and table.holdout_end > table.period_end:
+        length = (table.holdout_end - table.period_end).days / table.unit_days
+        hold = holdout_check(model, data, length)
     if model is not None and model.status == "invalid":
         notes.append(Diagnostic("clv_predictions_withheld", "invalidates",
                                 {"model": MODEL_NAMES[used]}))
-        if table.holdout_end > table.period_end:
-            length = (table.holdout_end - table.period_end).days / table.unit_days
-            hold = holdout_check(model, data, length)
         model = None
     if gg is not None and gg.status == "invalid":
         notes.append(Diagnostic("clv_spend_withheld", "invalidates"))
@@ -489,9 +492,6 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
             pred = {k: np.where(bad, np.nan, v) for k, v in pred.items()}
         out["p_alive"] = pred["p_alive"]
         out["expected_purchases"] = pred["expected_purchases"]
-        if table.holdout_end > table.period_end:
-            length = (table.holdout_end - table.period_end).days / table.unit_days
-            hold = holdout_check(model, data, length)
     if gg is not None:  # expected spend needs no purchase model; CLV needs both
         spend = gg.expected_spend(x, z)
         if table.has_margin:
@@ -505,10 +505,9 @@ def _per_customer(table: CustomerTable, options: ValueOptions, d_unit: float,
         if undefined:
             notes.append(Diagnostic("clv_spend_undefined", "invalidates", {"n": undefined}))
         out["expected_spend"] = spend
-    if gg is not None and model is not None:
-        spend = out["expected_spend"].to_numpy()
-        out["clv"] = pred["discounted_purchases"] * spend
-        if "discounted_next" in pred:
+        if model is not None:
+            out["clv"] = pred["discounted_purchases"] * spend
+        if model is not None and "discounted_next" in pred:
             dec = decompose_value(hist, pd.Series(out["clv"].to_numpy(), index=out.index),
                                   pd.Series(pred["discounted_next"] * spend, index=out.index),
                                   referral_rate=referral_rate, referral_value=referral_value)
